@@ -1,0 +1,1 @@
+"""Access: API keys and the principals they authenticate as (platform, consumer, merchant, operator)."""

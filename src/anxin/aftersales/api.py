@@ -1,0 +1,106 @@
+"""After-sales HTTP API: guarantees of an order, filing and acting on cases, evidence."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from anxin.access.model import Principal, Role
+from anxin.aftersales.error_codes import AfterSalesErrorCode as E
+from anxin.aftersales.service import FileCase
+from anxin.core.errors import AnxinError
+from anxin.web.auth import app_of, principal, role_guard
+
+router = APIRouter(prefix="/v1", tags=["after-sales"])
+
+
+class FileCaseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: StrictStr = Field(min_length=1, max_length=64)
+    type: StrictStr = Field(description="refund_only | return_refund | exchange | compensation")
+    reason: StrictStr = Field(description="no_reason, quality, damaged, spoiled, allergy, counterfeit, not_received, …")
+    amount_fen: StrictInt = Field(description="amount claimed in fen (integer)")
+    evidence: list[StrictStr] = Field(default_factory=list, description="sha256 of uploaded evidence images")
+    description: StrictStr = ""
+    listing_id: StrictStr | None = None
+    unsealed: StrictBool = False
+
+
+class ActBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["approve", "reject", "review_approve", "review_reject", "escalate", "arbitrate_for_consumer",
+                    "arbitrate_for_merchant", "ship_return", "confirm_receipt", "reject_receipt", "cancel"]
+    note: StrictStr = ""
+    evidence: list[StrictStr] = Field(default_factory=list)
+    method: Literal["self", "pickup"] | None = None
+    carrier: StrictStr | None = None
+    tracking_no: StrictStr | None = None
+    freight_fen: StrictInt | None = None
+    weight_g: StrictInt | None = None
+
+
+@router.get("/orders/{order_id}/guarantees", summary="Guarantees covering an order now, with windows and state")
+def order_guarantees(order_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    g = app_of(request).aftersales.guarantees(who, order_id)
+    return {"order_id": order_id, "rulebook_version": g.rulebook_version,
+            "guarantees": [c.as_dict() for c in g.coverage]}
+
+
+@router.post("/aftersales/cases", status_code=201, summary="File an after-sale request; decided at once")
+async def file_case(body: FileCaseBody, request: Request,
+                    who: Principal = Depends(role_guard(Role.CONSUMER))) -> dict[str, Any]:
+    cmd = FileCase(order_id=body.order_id, case_type=body.type, reason=body.reason, amount_fen=body.amount_fen,
+                   evidence=tuple(body.evidence), description=body.description, listing_id=body.listing_id,
+                   unsealed=body.unsealed)
+    view = await run_in_threadpool(app_of(request).aftersales.file_case, who, cmd)
+    return view.as_dict()
+
+
+@router.get("/aftersales/cases", summary="Cases you may see, nearest deadline first")
+def list_cases(request: Request, state: list[str] | None = Query(None), shop_id: str | None = None,
+               limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
+               who: Principal = Depends(principal)) -> dict[str, Any]:
+    views = app_of(request).aftersales.list_cases(who, states=state, shop_id=shop_id, limit=limit, offset=offset)
+    return {"cases": [v.as_dict() for v in views]}
+
+
+@router.get("/aftersales/cases/{case_id}", summary="A case with its decision and full timeline")
+def get_case(case_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).aftersales.get_case(who, case_id).as_dict()
+
+
+@router.post("/aftersales/cases/{case_id}/actions", summary="Approve, reject, escalate, ship a return, arbitrate …")
+async def act(case_id: str, body: ActBody, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    data = {k: v for k, v in {"method": body.method, "carrier": body.carrier, "tracking_no": body.tracking_no,
+                              "freight_fen": body.freight_fen, "weight_g": body.weight_g}.items() if v is not None}
+    if body.action == "ship_return":
+        data.setdefault("method", "self")
+    view = await run_in_threadpool(app_of(request).aftersales.act, who, case_id, body.action, note=body.note,
+                                   data=data, evidence=tuple(body.evidence))
+    return view.as_dict()
+
+
+@router.post("/evidence", status_code=201, summary="Upload an evidence image (JPEG, PNG or WebP)")
+async def upload_evidence(file: UploadFile, request: Request,
+                          who: Principal = Depends(role_guard(Role.CONSUMER, Role.MERCHANT, Role.OPERATOR))
+                          ) -> dict[str, Any]:
+    anxin = app_of(request)
+    limit = anxin.rulebooks.in_force(anxin.clock.now()).max_evidence_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise AnxinError(E.EVIDENCE_TOO_LARGE, f"evidence is larger than {limit} bytes")
+    info = await run_in_threadpool(anxin.aftersales.upload_evidence, who, data)
+    return {"sha256": info.sha256, "content_type": info.content_type, "size": info.size,
+            "width": info.width, "height": info.height}
+
+
+@router.get("/evidence/{sha256}", summary="An evidence image", response_class=Response)
+def get_evidence(sha256: str, request: Request, _: Principal = Depends(principal)) -> Response:
+    found = app_of(request).aftersales.evidence_file(sha256)
+    if found is None:
+        raise AnxinError(E.EVIDENCE_NOT_FOUND, "no such evidence")
+    return Response(found[0], media_type=found[1], headers={"Cache-Control": "private, max-age=86400"})

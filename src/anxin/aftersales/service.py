@@ -1,0 +1,366 @@
+"""After-sales use cases. The only place in this context that commits.
+
+Isolation rule: a consumer sees only their orders and cases, a merchant only their shops' cases;
+anything else is reported as not found, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from anxin.access.model import Principal, Role
+from anxin.aftersales import model as m
+from anxin.aftersales.error_codes import AfterSalesErrorCode as E
+from anxin.aftersales.evidence import EvidenceInfo, EvidenceRejected, EvidenceStore, inspect_image
+from anxin.aftersales.policy import Claim, Coverage, Decision, OrderFacts, Outcome, coverage, decide
+from anxin.aftersales.rulebook import CASE_TYPES, REASONS, Rulebook, RulebookSet
+from anxin.aftersales.store import CaseRepository, CaseRow
+from anxin.catalog import service as catalog
+from anxin.core.clock import Clock
+from anxin.core.errors import AnxinError
+from anxin.core.ids import new_id
+from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.merchants import service as merchants
+from anxin.orders import service as orders
+from anxin.orders.model import Order, OrderStatus, OrderTimeline
+from anxin.outbox import service as outbox
+
+MONEY_KINDS = {"refund": "refund.issue", "compensation": "compensation.issue", "freight": "freight.compensate",
+               "pickup": "pickup.request", "reship": "exchange.reship"}
+MAX_DESCRIPTION = 2000
+
+
+@dataclass(frozen=True)
+class FileCase:
+    order_id: str
+    case_type: str
+    reason: str
+    amount_fen: int
+    evidence: tuple[str, ...] = ()
+    description: str = ""
+    listing_id: str | None = None
+    unsealed: bool = False
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: m.Case
+    decision: dict[str, Any]
+    events: tuple[m.CaseEvent, ...]
+    evidence: tuple[str, ...]
+    listing_id: str | None
+    description: str
+
+    def as_dict(self) -> dict[str, Any]:
+        c = self.case
+        return {
+            "case_id": c.case_id, "order_id": c.order_id, "shop_id": c.shop_id, "consumer_id": c.consumer_id,
+            "type": c.case_type, "reason": c.reason, "amount_fen": c.amount_fen, "state": c.state.value,
+            "opened_at": c.opened_at.isoformat(), "guarantee": c.guarantee_id,
+            "rulebook_version": c.rulebook_version,
+            "deadline": {"at": c.deadline_at.isoformat(), "kind": c.deadline_kind} if c.deadline_at else None,
+            "return": {"method": c.return_method, "carrier": c.return_carrier, "tracking_no": c.return_tracking_no,
+                       "freight_fen": c.return_freight_fen} if c.return_method else None,
+            "money": {"refunded_fen": c.refunded_fen, "compensated_fen": c.compensated_fen,
+                      "freight_paid_fen": c.freight_paid_fen},
+            "listing_id": self.listing_id, "description": self.description, "evidence": list(self.evidence),
+            "decision": self.decision,
+            "timeline": [{"action": e.action, "actor": e.actor_role, "at": e.at.isoformat(),
+                          "from": e.from_state, "to": e.to_state, "note": e.note,
+                          "deadline_at": e.deadline_at.isoformat() if e.deadline_at else None,
+                          "deadline_kind": e.deadline_kind, "data": e.data} for e in self.events],
+        }
+
+
+@dataclass(frozen=True)
+class OrderGuarantees:
+    order: Order
+    coverage: tuple[Coverage, ...]
+    rulebook_version: str
+
+
+@dataclass
+class TickReport:
+    at: dt.datetime
+    actions: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.actions.values())
+
+
+class AfterSalesService:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebooks: RulebookSet,
+                 evidence_store: EvidenceStore) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.rulebooks = rulebooks
+        self.evidence_store = evidence_store
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def _order_for(self, uow: UnitOfWork, principal: Principal, order_id: str) -> Order:
+        order = orders.get_order(uow, order_id) if isinstance(order_id, str) else None
+        if order is None or not self._may_see(uow, principal, order.consumer_id, order.shop_id):
+            raise AnxinError(E.ORDER_NOT_FOUND, f"order {order_id!r} not found")
+        return order
+
+    @staticmethod
+    def _may_see(uow: UnitOfWork, principal: Principal, consumer_id: str, shop_id: str) -> bool:
+        if principal.role in (Role.OPERATOR, Role.PLATFORM):
+            return True
+        if principal.role is Role.CONSUMER:
+            return consumer_id == principal.subject
+        shop = merchants.get_shop(uow, shop_id)
+        return shop is not None and shop.merchant_id == principal.subject
+
+    def _facts(self, uow: UnitOfWork, order: Order, listing_id: str | None) -> OrderFacts:
+        shop = merchants.get_shop(uow, order.shop_id)
+        items = [i for i in order.items if listing_id is None or i.listing_id == listing_id]
+        tags: frozenset[str] = frozenset()
+        for item in items:
+            tags |= catalog.tags_for_listing(uow, item.listing_id)
+        return OrderFacts(
+            order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
+            merchant_id=shop.merchant_id if shop else "", store_type=shop.store_type if shop else "",
+            shop_services=shop.services if shop else frozenset(), item_tags=tags, paid_fen=order.paid_fen,
+            paid_at=order.paid_at, shipped_at=order.shipped_at, signed_at=order.signed_at, shipped=order.shipped,
+            exemption_confirmed=any(i.exemption_confirmed for i in items))
+
+    def guarantees(self, principal: Principal, order_id: str) -> OrderGuarantees:
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            order = self._order_for(uow, principal, order_id)
+            rb = self.rulebooks.in_force(now)
+            return OrderGuarantees(order, tuple(coverage(self._facts(uow, order, None), rb, now)), rb.version)
+
+    def order_timeline(self, principal: Principal, order_id: str) -> tuple[OrderTimeline, list[CaseView]]:
+        with self.uow_factory() as uow:
+            self._order_for(uow, principal, order_id)
+            tl = orders.timeline(uow, order_id)
+            assert tl is not None
+            repo = CaseRepository(uow.session)
+            return tl, [self._view(repo, row) for row in repo.for_order(order_id)]
+
+    def get_case(self, principal: Principal, case_id: str) -> CaseView:
+        with self.uow_factory() as uow:
+            repo = CaseRepository(uow.session)
+            return self._view(repo, self._case_for(uow, repo, principal, case_id))
+
+    def _case_for(self, uow: UnitOfWork, repo: CaseRepository, principal: Principal, case_id: str,
+                  *, lock: bool = False) -> CaseRow:
+        row = repo.get(case_id, lock=lock) if isinstance(case_id, str) else None
+        if row is None or not self._may_see(uow, principal, row.consumer_id, row.shop_id):
+            raise AnxinError(E.CASE_NOT_FOUND, f"case {case_id!r} not found")
+        return row
+
+    @staticmethod
+    def _view(repo: CaseRepository, row: CaseRow) -> CaseView:
+        events = tuple(e.to_model() for e in repo.events([row.case_id]))
+        evidence = tuple(e.sha256 for e in repo.evidence(row.case_id))
+        return CaseView(row.to_model(), row.decision, events, evidence, row.listing_id, row.description)
+
+    def list_cases(self, principal: Principal, *, states: list[str] | None = None, shop_id: str | None = None,
+                   limit: int = 100, offset: int = 0) -> list[CaseView]:
+        limit = max(1, min(limit, 500))
+        with self.uow_factory() as uow:
+            repo = CaseRepository(uow.session)
+            kwargs: dict[str, Any] = {"states": states, "shop_id": shop_id, "limit": limit, "offset": max(0, offset)}
+            if principal.role is Role.CONSUMER:
+                kwargs["consumer_id"] = principal.subject
+            elif principal.role is Role.MERCHANT:
+                kwargs["merchant_id"] = principal.subject
+            return [self._view(repo, row) for row in repo.search(**kwargs)]
+
+    # --- evidence ----------------------------------------------------------------------------------
+
+    def upload_evidence(self, principal: Principal, data: bytes) -> EvidenceInfo:
+        rb = self.rulebooks.in_force(self.clock.now())
+        try:
+            info = inspect_image(data, max_bytes=rb.max_evidence_bytes)
+        except EvidenceRejected as exc:
+            raise AnxinError(E(exc.code), str(exc)) from None
+        with self.uow_factory() as uow:
+            self.evidence_store.save(uow.session, data, info, uploaded_by=f"{principal.role.value}:{principal.subject}",
+                                     at=self.clock.now())
+            uow.commit()
+        return info
+
+    def evidence_file(self, sha256: str) -> tuple[bytes, str] | None:
+        with self.uow_factory() as uow:
+            return self.evidence_store.read(uow.session, sha256)
+
+    def evidence_path(self, sha256: str, content_type: str) -> Path:
+        return self.evidence_store.path(sha256, content_type)
+
+    # --- filing ------------------------------------------------------------------------------------
+
+    def file_case(self, principal: Principal, cmd: FileCase) -> CaseView:
+        if principal.role is not Role.CONSUMER:
+            raise AnxinError(E.FORBIDDEN_ROLE, "only the consumer who placed the order may file an after-sale")
+        now = self.clock.now()
+        rb = self.rulebooks.in_force(now)
+        self._validate(cmd, rb)
+        with self.uow_factory() as uow:
+            order = self._order_for(uow, principal, cmd.order_id)
+            if order.status is OrderStatus.CANCELLED:
+                raise AnxinError(E.ORDER_CANCELLED, "the order was cancelled; its payment is already returned")
+            if cmd.listing_id is not None and cmd.listing_id not in {i.listing_id for i in order.items}:
+                raise AnxinError(E.INVALID_FIELD, f"listing {cmd.listing_id!r} is not in this order",
+                                 field="listing_id")
+            repo = CaseRepository(uow.session)
+            existing = repo.for_order(order.order_id)
+            if any(m.CaseState(c.state) in m.OPEN_STATES for c in existing):
+                raise AnxinError(E.CASE_ALREADY_OPEN, "this order already has an open after-sale case")
+            missing = set(cmd.evidence) - self.evidence_store.known(uow.session, list(cmd.evidence))
+            if missing:
+                raise AnxinError(E.EVIDENCE_NOT_FOUND, "upload evidence before citing it", missing=sorted(missing))
+            refundable = order.paid_fen - sum(c.refunded_fen for c in existing)
+            if cmd.case_type != "compensation" and cmd.amount_fen > refundable:
+                raise AnxinError(E.AMOUNT_EXCEEDS_REFUNDABLE,
+                                 f"amount {cmd.amount_fen} fen exceeds the refundable {refundable} fen",
+                                 refundable_fen=refundable)
+            if cmd.case_type == "compensation" and cmd.amount_fen > order.paid_fen:
+                raise AnxinError(E.INVALID_AMOUNT, "compensation cannot exceed the amount paid")
+            facts = self._facts(uow, order, cmd.listing_id)
+            recent = repo.count_consumer_since(order.consumer_id, now - dt.timedelta(days=30))
+            claim = Claim(cmd.case_type, cmd.reason, cmd.amount_fen, len(set(cmd.evidence)), cmd.unsealed)
+            decision = decide(facts, claim, rb, now, refundable_fen=refundable, consumer_cases_30d=recent)
+            view = self._open(uow, repo, facts, cmd, decision, rb, now)
+            uow.commit()
+            return view
+
+    @staticmethod
+    def _validate(cmd: FileCase, rb: Rulebook) -> None:
+        if cmd.case_type not in CASE_TYPES:
+            raise AnxinError(E.INVALID_CASE_TYPE, f"type must be one of {list(CASE_TYPES)}", field="type")
+        if cmd.reason not in REASONS:
+            raise AnxinError(E.INVALID_REASON, f"reason must be one of {list(REASONS)}", field="reason")
+        if not isinstance(cmd.amount_fen, int) or isinstance(cmd.amount_fen, bool) or cmd.amount_fen <= 0:
+            raise AnxinError(E.INVALID_AMOUNT, "amount_fen must be a positive whole number of fen",
+                             field="amount_fen")
+        if len(cmd.evidence) > rb.max_evidence_images:
+            raise AnxinError(E.TOO_MANY_EVIDENCE, f"at most {rb.max_evidence_images} evidence images")
+        if len(cmd.description) > MAX_DESCRIPTION:
+            raise AnxinError(E.INVALID_FIELD, f"description is longer than {MAX_DESCRIPTION}", field="description")
+
+    def _open(self, uow: UnitOfWork, repo: CaseRepository, facts: OrderFacts, cmd: FileCase, decision: Decision,
+              rb: Rulebook, now: dt.datetime) -> CaseView:
+        covered = {c.guarantee.benefit for c in coverage(facts, rb, now) if c.guarantee.benefit
+                   and c.state in ("active", "pending")}
+        case = m.Case(
+            case_id=new_id("as"), order_id=facts.order_id, consumer_id=facts.consumer_id, shop_id=facts.shop_id,
+            merchant_id=facts.merchant_id, case_type=cmd.case_type, reason=cmd.reason, amount_fen=cmd.amount_fen,
+            state=m.CaseState.PENDING_MERCHANT, opened_at=now, rulebook_version=rb.version,
+            guarantee_id=decision.guarantee_id,
+            merchant_response_hours=decision.merchant_response_hours or rb.deadlines.merchant_response_hours,
+            compensation_multiplier=decision.compensation_multiplier,
+            freight_covered="freight" in covered, pickup_covered="pickup" in covered)
+        terms = m.CaseTerms(rb.deadlines, rb.freight_cap_fen)
+        initial = {Outcome.PENDING_MERCHANT: m.CaseState.PENDING_MERCHANT, Outcome.REVIEW: m.CaseState.UNDER_REVIEW,
+                   Outcome.REJECTED: m.CaseState.REJECTED, Outcome.APPROVED: m.CaseState.PENDING_MERCHANT}
+        case = m.enter(case, initial[decision.outcome], now, terms)
+        repo.add(case, listing_id=cmd.listing_id, description=cmd.description, decision=decision.as_dict())
+        repo.attach_evidence(case.case_id, list(cmd.evidence), "consumer", now)
+        repo.add_event(case.case_id, m.CaseEvent(
+            "file", "consumer", facts.consumer_id, now, None, case.state.value, cmd.description,
+            case.deadline_at, case.deadline_kind,
+            {"outcome": decision.outcome.value, "reasons": [r.as_dict() for r in decision.reasons]}))
+        if decision.outcome is Outcome.APPROVED:  # instant refund: approved by the rulebook itself
+            case = self._transition(uow, repo, case, m.Action.MERCHANT_TIMEOUT, "system", "rulebook", now, terms,
+                                    note="", data={"rule": decision.guarantee_id, "version": rb.version},
+                                    event_action="auto_approve")
+        return self._view(repo, repo.get(case.case_id))  # type: ignore[arg-type]
+
+    # --- acting on a case --------------------------------------------------------------------------
+
+    def act(self, principal: Principal, case_id: str, action: str, *, note: str = "",
+            data: dict[str, Any] | None = None, evidence: tuple[str, ...] = ()) -> CaseView:
+        try:
+            act = m.Action(action)
+        except ValueError:
+            raise AnxinError(E.INVALID_ACTION, f"unknown action {action!r}") from None
+        if act in m.TIMEOUTS.values() or act is m.Action.FILE:
+            raise AnxinError(E.ACTION_NOT_ALLOWED, f"{action} is taken by the system, not by people")
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            repo = CaseRepository(uow.session)
+            row = self._case_for(uow, repo, principal, case_id, lock=True)
+            missing = set(evidence) - self.evidence_store.known(uow.session, list(evidence))
+            if missing:
+                raise AnxinError(E.EVIDENCE_NOT_FOUND, "upload evidence before citing it", missing=sorted(missing))
+            terms = self._terms(row.rulebook_version)
+            self._transition(uow, repo, row.to_model(), act, principal.role.value, principal.subject, now, terms,
+                             note=note, data=data or {})
+            repo.attach_evidence(row.case_id, list(evidence), principal.role.value, now)
+            uow.commit()
+            return self._view(repo, repo.get(row.case_id))  # type: ignore[arg-type]
+
+    def _terms(self, version: str) -> m.CaseTerms:
+        rb = self.rulebooks.version(version)
+        return m.CaseTerms(rb.deadlines, rb.freight_cap_fen)
+
+    def _transition(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, action: m.Action, role: str,
+                    actor: str, now: dt.datetime, terms: m.CaseTerms, *, note: str, data: dict[str, Any],
+                    event_action: str | None = None) -> m.Case:
+        try:
+            t = m.apply(case, action, actor_role=role, actor_id=actor, at=now, terms=terms, note=note, data=data)
+        except m.TransitionError as exc:
+            raise AnxinError(E(exc.code), str(exc)) from None
+        row = repo.get(case.case_id)
+        assert row is not None
+        row.update_from(t.case)
+        event = t.event if event_action is None else m.CaseEvent(
+            event_action, t.event.actor_role, t.event.actor_id, t.event.at, t.event.from_state, t.event.to_state,
+            t.event.note, t.event.deadline_at, t.event.deadline_kind, t.event.data)
+        repo.add_event(case.case_id, event)
+        for effect in t.effects:
+            outbox.enqueue(uow, clock=self.clock, kind=MONEY_KINDS[effect.kind],
+                           idempotency_key=f"{case.case_id}:{effect.kind}", amount_fen=effect.amount_fen,
+                           subject_ref=case.case_id, payload={
+                               "case_id": case.case_id, "order_id": case.order_id, "consumer_id": case.consumer_id,
+                               "shop_id": case.shop_id, "amount_fen": effect.amount_fen, "currency": "CNY",
+                               "reason": case.reason, "guarantee": case.guarantee_id,
+                               "rulebook_version": case.rulebook_version, **effect.detail})
+        return t.case
+
+    # --- the clock ---------------------------------------------------------------------------------
+
+    def tick(self, now: dt.datetime | None = None, *, batch: int = 500) -> TickReport:
+        """Apply every deadline that has passed at ``now``. Each case in its own transaction; safe to rerun."""
+        now = now or self.clock.now()
+        report = TickReport(now)
+        while True:
+            with self.uow_factory() as uow:
+                due = CaseRepository(uow.session).due(now, batch)
+            if not due:
+                return report
+            progressed = 0
+            for case_id in due:
+                with self.uow_factory() as uow:
+                    repo = CaseRepository(uow.session)
+                    row = repo.get(case_id, lock=True)
+                    if row is None:
+                        continue
+                    case = row.to_model()
+                    action = m.timeout_action(case, now)
+                    if action is None:
+                        continue
+                    terms = self._terms(case.rulebook_version)
+                    self._transition(uow, repo, case, action, "system", "clock", now, terms, note="",
+                                     data={"rule": f"deadlines.{case.deadline_kind}",
+                                           "version": case.rulebook_version,
+                                           "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None})
+                    uow.commit()
+                    report.actions[action.value] = report.actions.get(action.value, 0) + 1
+                    progressed += 1
+            if progressed == 0:
+                return report
+
+    def stats(self) -> dict[str, int]:
+        with self.uow_factory() as uow:
+            return CaseRepository(uow.session).state_counts()

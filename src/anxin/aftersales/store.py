@@ -1,0 +1,158 @@
+"""Case rows, their timeline and the evidence attached to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from anxin.aftersales.evidence import EvidenceRow  # noqa: F401  (registers the evidence table)
+from anxin.aftersales.model import OPEN_STATES, Case, CaseEvent, CaseState
+from anxin.db.base import Base
+
+_CASE_FIELDS = [f for f in Case.__dataclass_fields__ if f != "state"]
+
+
+class CaseRow(Base):
+    __tablename__ = "aftersale_cases"
+    case_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    consumer_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    shop_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    merchant_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    case_type: Mapped[str] = mapped_column(sa.String(20))
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    state: Mapped[str] = mapped_column(sa.String(20), index=True)
+    opened_at: Mapped[dt.datetime] = mapped_column(index=True)
+    rulebook_version: Mapped[str] = mapped_column(sa.String(40))
+    guarantee_id: Mapped[str | None] = mapped_column(sa.String(64))
+    merchant_response_hours: Mapped[int]
+    compensation_multiplier: Mapped[int] = mapped_column(default=0)
+    freight_covered: Mapped[bool] = mapped_column(default=False)
+    pickup_covered: Mapped[bool] = mapped_column(default=False)
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    deadline_kind: Mapped[str | None] = mapped_column(sa.String(32))
+    return_method: Mapped[str | None] = mapped_column(sa.String(16))
+    return_carrier: Mapped[str | None] = mapped_column(sa.String(64))
+    return_tracking_no: Mapped[str | None] = mapped_column(sa.String(128))
+    return_freight_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    refunded_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    compensated_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    freight_paid_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    listing_id: Mapped[str | None] = mapped_column(sa.String(64))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    decision: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+    def to_model(self) -> Case:
+        values = {f: getattr(self, f) for f in _CASE_FIELDS}
+        return Case(state=CaseState(self.state), **values)
+
+    def update_from(self, case: Case) -> None:
+        self.state = case.state.value
+        for name in _CASE_FIELDS:
+            setattr(self, name, getattr(case, name))
+
+
+class CaseEventRow(Base):
+    __tablename__ = "aftersale_case_events"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(sa.String(40), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    actor_role: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[str] = mapped_column(sa.String(140))
+    at: Mapped[dt.datetime]
+    from_state: Mapped[str | None] = mapped_column(sa.String(20))
+    to_state: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    deadline_at: Mapped[dt.datetime | None]
+    deadline_kind: Mapped[str | None] = mapped_column(sa.String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+    def to_model(self) -> CaseEvent:
+        return CaseEvent(self.action, self.actor_role, self.actor_id, self.at, self.from_state, self.to_state,
+                         self.note, self.deadline_at, self.deadline_kind, self.data)
+
+
+class CaseEvidenceRow(Base):
+    __tablename__ = "aftersale_case_evidence"
+    case_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    added_by_role: Mapped[str] = mapped_column(sa.String(16))
+    added_at: Mapped[dt.datetime]
+
+
+class CaseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, case: Case, *, listing_id: str | None, description: str, decision: dict[str, Any]) -> CaseRow:
+        row = CaseRow(listing_id=listing_id, description=description, decision=decision)
+        row.case_id = case.case_id
+        row.update_from(case)
+        self.session.add(row)
+        return row
+
+    def get(self, case_id: str, *, lock: bool = False) -> CaseRow | None:
+        if lock:
+            return self.session.scalars(sa.select(CaseRow).where(CaseRow.case_id == case_id)
+                                        .with_for_update()).first()
+        return self.session.get(CaseRow, case_id)
+
+    def add_event(self, case_id: str, event: CaseEvent) -> None:
+        self.session.add(CaseEventRow(case_id=case_id, action=event.action, actor_role=event.actor_role,
+                                      actor_id=event.actor_id, at=event.at, from_state=event.from_state,
+                                      to_state=event.to_state, note=event.note, deadline_at=event.deadline_at,
+                                      deadline_kind=event.deadline_kind, data=event.data))
+
+    def events(self, case_ids: list[str]) -> list[CaseEventRow]:
+        if not case_ids:
+            return []
+        return list(self.session.scalars(sa.select(CaseEventRow).where(CaseEventRow.case_id.in_(case_ids))
+                                         .order_by(CaseEventRow.at, CaseEventRow.id)))
+
+    def attach_evidence(self, case_id: str, hashes: list[str], role: str, at: dt.datetime) -> None:
+        for sha in dict.fromkeys(hashes):
+            if self.session.get(CaseEvidenceRow, (case_id, sha)) is None:
+                self.session.add(CaseEvidenceRow(case_id=case_id, sha256=sha, added_by_role=role, added_at=at))
+
+    def evidence(self, case_id: str) -> list[CaseEvidenceRow]:
+        return list(self.session.scalars(sa.select(CaseEvidenceRow).where(CaseEvidenceRow.case_id == case_id)
+                                         .order_by(CaseEvidenceRow.added_at)))
+
+    def for_order(self, order_id: str) -> list[CaseRow]:
+        return list(self.session.scalars(sa.select(CaseRow).where(CaseRow.order_id == order_id)
+                                         .order_by(CaseRow.opened_at)))
+
+    def count_consumer_since(self, consumer_id: str, since: dt.datetime) -> int:
+        return int(self.session.scalar(sa.select(sa.func.count()).select_from(CaseRow).where(
+            CaseRow.consumer_id == consumer_id, CaseRow.opened_at >= since)) or 0)
+
+    def search(self, *, consumer_id: str | None = None, merchant_id: str | None = None,
+               states: list[str] | None = None, shop_id: str | None = None, limit: int = 100,
+               offset: int = 0) -> list[CaseRow]:
+        q = sa.select(CaseRow)
+        if consumer_id is not None:
+            q = q.where(CaseRow.consumer_id == consumer_id)
+        if merchant_id is not None:
+            q = q.where(CaseRow.merchant_id == merchant_id)
+        if shop_id is not None:
+            q = q.where(CaseRow.shop_id == shop_id)
+        if states:
+            q = q.where(CaseRow.state.in_(states))
+        # Open cases by nearest deadline first: what needs attention comes first.
+        q = q.order_by(sa.case((CaseRow.deadline_at.is_(None), 1), else_=0), CaseRow.deadline_at,
+                       CaseRow.opened_at.desc())
+        return list(self.session.scalars(q.limit(limit).offset(offset)))
+
+    def due(self, now: dt.datetime, limit: int = 500) -> list[str]:
+        """Ids of open cases whose deadline has passed (arbitration SLAs only flag, they do not act)."""
+        return list(self.session.scalars(sa.select(CaseRow.case_id).where(
+            CaseRow.deadline_at <= now, CaseRow.state.in_([s.value for s in OPEN_STATES]),
+            CaseRow.deadline_kind != "arbitration_sla").order_by(CaseRow.deadline_at).limit(limit)))
+
+    def state_counts(self) -> dict[str, int]:
+        rows = self.session.execute(sa.select(CaseRow.state, sa.func.count()).group_by(CaseRow.state))
+        return {state: int(n) for state, n in rows}

@@ -1,0 +1,68 @@
+"""The composition root: one place that wires engine, clock, rulebooks and services together.
+
+Tests call ``bootstrap`` with a FixedClock, a SQLite file and a recording webhook transport: fakes,
+not mocks. The CLI and the server call it with the real ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from anxin.access.service import AccessService
+from anxin.aftersales.evidence import EvidenceStore
+from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
+from anxin.aftersales.service import AfterSalesService
+from anxin.core.clock import Clock, SystemClock
+from anxin.db import migrate
+from anxin.db.engine import make_engine
+from anxin.db.uow import UowFactory, uow_factory_for
+from anxin.ingest.service import IngestionService
+from anxin.outbox.service import OutboxService
+from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
+from anxin.settings import Settings
+
+
+@dataclass
+class Anxin:
+    settings: Settings
+    engine: sa.Engine
+    clock: Clock
+    uow_factory: UowFactory
+    rulebooks: RulebookSet
+    access: AccessService
+    ingestion: IngestionService
+    aftersales: AfterSalesService
+    outbox: OutboxService
+
+    def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
+        """Fire due deadlines, then deliver what the outbox holds. The server runs this periodically."""
+        report = self.aftersales.tick(at)
+        delivery = self.outbox.deliver_due()
+        return {"at": report.at.isoformat(), "case_actions": report.actions,
+                "delivered": delivery.delivered, "failed": delivery.failed, "dead": delivery.dead}
+
+
+def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, engine: sa.Engine | None = None,
+              transport: WebhookTransport | None = None, run_migrations: bool = True) -> Anxin:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    engine = engine or make_engine(settings.database_url)
+    if run_migrations:
+        migrate.upgrade(engine)
+    uow_factory = uow_factory_for(engine)
+    rulebooks = load_rulebooks(list(settings.rulebook_paths) or None)
+    if transport is None:
+        transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
+    return Anxin(
+        settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
+        access=AccessService(uow_factory=uow_factory, clock=clock),
+        ingestion=IngestionService(uow_factory=uow_factory, clock=clock),
+        aftersales=AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
+                                     evidence_store=EvidenceStore(settings.evidence_dir)),
+        outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
+                             secret=settings.webhook_secret),
+    )

@@ -1,0 +1,1 @@
+"""Category tree with per-category tags (fresh, cosmetics, …) and listings."""

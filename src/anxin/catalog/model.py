@@ -1,0 +1,60 @@
+"""Pure catalog objects: categories carry tags that decide which guarantees apply."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Tags the guarantee rulebook knows about. Others are accepted (the platform may add its own) but
+# only these change decisions by default.
+KNOWN_TAGS = frozenset({
+    "fresh",            # 鲜活易腐: exempt from no-reason return by law; spoilage cover instead
+    "cosmetics",        # 美妆: allergy returns
+    "3c",               # digital / appliances: exchange instead of repair
+    "jewelry",          # 珠宝: authenticity
+    "custom_made",      # 定作: exempt by law
+    "digital",          # audio-visual, software: exempt once unsealed
+    "periodical",       # newspapers, periodicals: exempt by law
+    "hygiene_sealed",   # quality changes once unsealed: exempt only if confirmed at purchase
+    "activation_loss",  # loses value once activated / tried: exempt only if confirmed at purchase
+    "near_expiry",      # near expiry or defective, disclosed: exempt only if confirmed at purchase
+    "virtual",          # virtual goods: no instant refund badge
+    "apparel", "food",
+})
+_TAG = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+def valid_tag(tag: str) -> bool:
+    return bool(_TAG.match(tag))
+
+
+@dataclass(frozen=True)
+class Category:
+    category_id: str
+    name: str
+    parent_id: str | None
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Listing:
+    listing_id: str
+    shop_id: str
+    category_id: str
+    title: str
+    price_fen: int
+    ship_within_hours: int | None
+
+
+def inherited_tags(category_id: str, categories: Mapping[str, Category]) -> frozenset[str]:
+    """A category's tags plus its ancestors' (a 'durian' under 'fresh fruit' is fresh). Cycle-safe."""
+    tags: set[str] = set()
+    seen: set[str] = set()
+    current: str | None = category_id
+    while current is not None and current not in seen and current in categories:
+        seen.add(current)
+        node = categories[current]
+        tags |= node.tags
+        current = node.parent_id
+    return frozenset(tags)

@@ -1,0 +1,38 @@
+"""Catalog use cases. Functions taking ``uow`` join the caller's transaction and never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from anxin.catalog.model import Category, Listing, inherited_tags
+from anxin.catalog.store import CatalogRepository
+from anxin.db.uow import UnitOfWork
+
+
+def upsert_category(uow: UnitOfWork, category: Category, *, as_of: dt.datetime) -> bool:
+    return CatalogRepository(uow.session).upsert_category(category, as_of)
+
+
+def upsert_listing(uow: UnitOfWork, listing: Listing, *, as_of: dt.datetime) -> bool:
+    return CatalogRepository(uow.session).upsert_listing(listing, as_of)
+
+
+def category_exists(uow: UnitOfWork, category_id: str) -> bool:
+    return CatalogRepository(uow.session).category(category_id) is not None
+
+
+def missing_listings(uow: UnitOfWork, listing_ids: list[str]) -> list[str]:
+    found = {row.listing_id for row in CatalogRepository(uow.session).listings(listing_ids)}
+    return [lid for lid in listing_ids if lid not in found]
+
+
+def get_listings(uow: UnitOfWork, listing_ids: list[str]) -> dict[str, Listing]:
+    return {row.listing_id: row.to_model() for row in CatalogRepository(uow.session).listings(listing_ids)}
+
+
+def tags_for_listing(uow: UnitOfWork, listing_id: str) -> frozenset[str]:
+    repo = CatalogRepository(uow.session)
+    row = repo.listing(listing_id)
+    if row is None:
+        return frozenset()
+    return inherited_tags(row.category_id, repo.category_chain(row.category_id))

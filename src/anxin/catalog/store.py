@@ -1,0 +1,92 @@
+"""Category and listing rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from anxin.catalog.model import Category, Listing
+from anxin.db.base import Base
+
+
+class CategoryRow(Base):
+    __tablename__ = "categories"
+    category_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    parent_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    tags: Mapped[list[str]] = mapped_column(sa.JSON)
+    as_of: Mapped[dt.datetime]
+
+    def to_model(self) -> Category:
+        return Category(self.category_id, self.name, self.parent_id, frozenset(self.tags))
+
+
+class ListingRow(Base):
+    __tablename__ = "listings"
+    listing_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    category_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    price_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    ship_within_hours: Mapped[int | None]
+    as_of: Mapped[dt.datetime]
+
+    def to_model(self) -> Listing:
+        return Listing(self.listing_id, self.shop_id, self.category_id, self.title, self.price_fen,
+                       self.ship_within_hours)
+
+
+class CatalogRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def category(self, category_id: str) -> CategoryRow | None:
+        return self.session.get(CategoryRow, category_id)
+
+    def listing(self, listing_id: str) -> ListingRow | None:
+        return self.session.get(ListingRow, listing_id)
+
+    def listings(self, listing_ids: list[str]) -> list[ListingRow]:
+        if not listing_ids:
+            return []
+        return list(self.session.scalars(sa.select(ListingRow).where(ListingRow.listing_id.in_(listing_ids))))
+
+    def category_chain(self, category_id: str) -> dict[str, Category]:
+        """The category and its ancestors, walked one lookup at a time (trees are shallow)."""
+        found: dict[str, Category] = {}
+        current: str | None = category_id
+        while current is not None and current not in found:
+            row = self.session.get(CategoryRow, current)
+            if row is None:
+                break
+            found[current] = row.to_model()
+            current = row.parent_id
+        return found
+
+    def upsert_category(self, category: Category, as_of: dt.datetime) -> bool:
+        row = self.session.get(CategoryRow, category.category_id)
+        if row is None:
+            self.session.add(CategoryRow(category_id=category.category_id, name=category.name,
+                                         parent_id=category.parent_id, tags=sorted(category.tags), as_of=as_of))
+            return True
+        if as_of < row.as_of:  # an older version arriving late never overwrites a newer one
+            return False
+        row.name, row.parent_id, row.tags, row.as_of = (category.name, category.parent_id,
+                                                        sorted(category.tags), as_of)
+        return True
+
+    def upsert_listing(self, listing: Listing, as_of: dt.datetime) -> bool:
+        row = self.session.get(ListingRow, listing.listing_id)
+        if row is None:
+            self.session.add(ListingRow(listing_id=listing.listing_id, shop_id=listing.shop_id,
+                                        category_id=listing.category_id, title=listing.title,
+                                        price_fen=listing.price_fen,
+                                        ship_within_hours=listing.ship_within_hours, as_of=as_of))
+            return True
+        if as_of < row.as_of:
+            return False
+        row.shop_id, row.category_id, row.title = listing.shop_id, listing.category_id, listing.title
+        row.price_fen, row.ship_within_hours, row.as_of = listing.price_fen, listing.ship_within_hours, as_of
+        return True

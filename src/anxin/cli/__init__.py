@@ -1,0 +1,1 @@
+"""The `anxin` command."""

@@ -1,0 +1,171 @@
+"""anxin command line: serve, ingest, tick, rules, keys, sim, demo, db."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from anxin.core.clock import FixedClock, parse_instant
+from anxin.core.errors import AnxinError
+
+
+def _fail(message: str, code: str = "cli.error") -> None:
+    click.echo(f"error [{code}]: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="anxin")
+def main() -> None:
+    """anxin — trust and service engine for multi-merchant marketplaces.
+
+    Takes in platform events, decides after-sale requests under versioned 安心购 guarantee rules, runs
+    their deadlines and tells the platform to move money. The database comes from ANXIN_DATABASE_URL
+    (default: the embedded SQLite file var/anxin.db).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-tick", is_flag=True, help="Do not run the periodic deadline tick in the server.")
+def serve(host: str, port: int, no_tick: bool) -> None:
+    """Migrate the database, then serve the API, the pages and the periodic tick."""
+    import uvicorn
+
+    from anxin.bootstrap import bootstrap
+    from anxin.web.app import create_app
+
+    anxin = bootstrap()
+    click.echo(f"anxin serving http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(anxin, run_ticker=not no_tick), host=host, port=port, log_level="warning")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--batch", default=500, show_default=True, help="Events per transaction batch.")
+def ingest(file: Path, batch: int) -> None:
+    """Ingest platform events from a JSON Lines FILE (one event object per line)."""
+    from rich.progress import Progress
+
+    from anxin.bootstrap import bootstrap
+    from anxin.ingest.service import IngestResult
+
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {file}: {exc}", "event.file_unreadable")
+    anxin = bootstrap()
+    total = IngestResult()
+    bad_lines = []
+    with Progress(transient=False) as progress:
+        task = progress.add_task(f"ingesting {file.name}", total=len(lines))
+        for start in range(0, len(lines), batch):
+            chunk, events = lines[start:start + batch], []
+            for offset, line in enumerate(chunk):
+                if not line.strip():
+                    events.append(None)
+                    continue
+                try:
+                    events.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    bad_lines.append((start + offset + 1, str(exc)))
+                    events.append(None)
+            parsed = [e for e in events if e is not None]
+            index_map = [start + i for i, e in enumerate(events) if e is not None]
+            result = anxin.ingestion.ingest(parsed)
+            for r in result.rejected:
+                r_line = index_map[r.index] + 1
+                click.echo(f"line {r_line}: [{r.code}] {r.message}", err=True)
+            result.rejected = []
+            total.merge(result, 0)
+            progress.advance(task, len(chunk))
+    for line_no, msg in bad_lines:
+        click.echo(f"line {line_no}: [event.malformed] not valid JSON: {msg}", err=True)
+    summary = total.as_dict()
+    summary.pop("rejected")
+    summary["rejected"] = total.received and (len(lines) - sum(1 for x in lines if not x.strip())) - (
+        total.applied + total.pending + total.duplicates)
+    click.echo(json.dumps(summary))
+
+
+@main.command()
+@click.option("--at", "at", default=None, help="ISO 8601 instant with offset (default: now).")
+def tick(at: str | None) -> None:
+    """Fire every deadline due at --at (jump ahead in time), then deliver the outbox."""
+    from anxin.bootstrap import bootstrap
+
+    clock = None
+    if at is not None:
+        try:
+            clock = FixedClock(parse_instant(at))
+        except ValueError as exc:
+            _fail(str(exc), "cli.invalid_time")
+    anxin = bootstrap(clock=clock)
+    click.echo(json.dumps(anxin.tick()))
+
+
+@main.group()
+def rules() -> None:
+    """Guarantee rulebooks."""
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def rules_check(file: Path) -> None:
+    """Validate a rulebook FILE; print every problem with its path."""
+    from anxin.aftersales.rulebook import RulebookError, load_rulebook
+
+    try:
+        book = load_rulebook(file)
+    except RulebookError as exc:
+        click.echo(f"{file}: INVALID ({len(exc.problems)} problem(s))", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    claims = sum(1 for g in book.guarantees if g.route)
+    click.echo(f"{file}: OK — version {book.version}, effective from {book.effective_from.isoformat()}, "
+               f"{len(book.guarantees)} guarantees ({claims} claim routes), {len(book.review_rules)} review rules")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(["platform", "consumer", "merchant", "operator"]))
+@click.option("--subject", required=True, help="consumer_id / merchant_id, or a label for platform and operator.")
+def keys_create(role: str, subject: str) -> None:
+    """Create a key and print it (it is shown once; only its hash is stored)."""
+    from anxin.bootstrap import bootstrap
+
+    try:
+        principal, raw = bootstrap().access.create_key(role, subject)
+    except AnxinError as exc:
+        _fail(exc.message, exc.code.value)
+    click.echo(raw)
+    click.echo(f"# key {principal.key_id}: role={principal.role.value} subject={principal.subject}", err=True)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to ANXIN_DATABASE_URL."""
+    from anxin.db import migrate
+    from anxin.db.engine import make_engine
+
+    engine = make_engine()
+    migrate.upgrade(engine)
+    click.echo(f"migrated {engine.url.render_as_string(hide_password=True)} to {migrate.current_revision(engine)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared kernel: money, time, ids, errors and the rules evaluator. Imports nothing from anxin."""

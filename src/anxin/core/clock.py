@@ -1,0 +1,55 @@
+"""Time is injected: services and rules take a Clock, never call now() themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+UTC = dt.UTC
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+class SystemClock:
+    """The one place in anxin that reads the wall clock."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that moves only when told to: tests, the simulator and `anxin tick --at`."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self._at = ensure_aware(at)
+
+    def now(self) -> dt.datetime:
+        return self._at
+
+    def set(self, at: dt.datetime) -> None:
+        self._at = ensure_aware(at)
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self._at = self._at + dt.timedelta(**delta)
+        return self._at
+
+
+def ensure_aware(value: dt.datetime) -> dt.datetime:
+    """Naive datetimes are taken as UTC; everything is normalised to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """ISO 8601 with an offset (or Z). A missing offset is an error: ambiguous times make wrong deadlines."""
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"timestamp {text!r} has no UTC offset")
+    return value.astimezone(UTC)
+
+
+def hours_between(start: dt.datetime, end: dt.datetime) -> float:
+    return (end - start).total_seconds() / 3600.0

@@ -1,0 +1,1 @@
+"""Engine, unit of work and migrations. Tables live in each context's store.py on one MetaData."""

@@ -1,0 +1,51 @@
+"""Unit of work: one transaction, rolled back unless a service says commit.
+
+Services open one with ``with uow_factory() as uow: ... uow.commit()``. Other contexts' service
+functions that must share the transaction take the open ``uow`` and never commit themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its with-block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._session_factory()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self._session is not None
+        self._session.rollback()
+        self._session.close()
+        self._session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def savepoint(self):  # type: ignore[no-untyped-def]
+        """A nested transaction, so one bad event in a batch rolls back alone."""
+        return self.session.begin_nested()
+
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def uow_factory_for(engine: sa.Engine) -> UowFactory:
+    maker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    return lambda: UnitOfWork(maker)

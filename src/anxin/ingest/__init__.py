@@ -1,0 +1,1 @@
+"""Event ingestion from the commerce platform: idempotent by event id, order-tolerant, atomic per event."""

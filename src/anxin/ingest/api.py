@@ -1,0 +1,37 @@
+"""POST /v1/events — the platform pushes what happened."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+
+from anxin.access.model import Principal, Role
+from anxin.core.errors import AnxinError
+from anxin.ingest.error_codes import IngestErrorCode
+from anxin.web.auth import app_of, role_guard
+from anxin.web.error_codes import WebErrorCode
+
+router = APIRouter(prefix="/v1", tags=["ingestion"])
+
+
+@router.post("/events", summary="Ingest a batch of platform events",
+             description="Idempotent by event id; events referring to unknown subjects are parked and applied "
+                         "when their subject arrives; each event lands atomically; rejected events come back "
+                         "with their index, code and message while the rest land.")
+async def post_events(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM))) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise AnxinError(WebErrorCode.MALFORMED_JSON, "the request body is not valid JSON") from None
+    if not isinstance(body, dict) or "events" not in body:
+        raise AnxinError(IngestErrorCode.MALFORMED_BATCH, 'expected {"events": [...]}')
+    result = await run_in_threadpool(app_of(request).ingestion.ingest, body["events"])
+    return result.as_dict()
+
+
+@router.get("/events/stats", summary="Counts of ingested events by status")
+def event_stats(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM, Role.OPERATOR))) -> dict[str, int]:
+    return app_of(request).ingestion.stats()

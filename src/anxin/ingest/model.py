@@ -1,0 +1,269 @@
+"""Pure validation of platform events into typed commands.
+
+Each event type has a parser that checks every field and raises ``EventInvalid`` with a stable code
+and the field's path, so a sender can fix exactly what was wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from anxin.catalog.model import Category, Listing, valid_tag
+from anxin.core.clock import parse_instant
+from anxin.core.money import is_fen
+from anxin.merchants.model import STORE_TYPES, Shop
+from anxin.orders.model import Order, OrderItem, Scan, normalise_carrier
+
+MAX_ID = 128
+MAX_TEXT = 2000
+
+
+class EventInvalid(ValueError):
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code  # an IngestErrorCode value
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: str
+    type: str
+    occurred_at: dt.datetime
+    data: Mapping[str, Any]
+    payload_hash: str
+
+
+def payload_hash(raw: Mapping[str, Any]) -> str:
+    canonical = json.dumps({"type": raw.get("type"), "occurred_at": raw.get("occurred_at"),
+                            "data": raw.get("data")}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_envelope(raw: object) -> Envelope:
+    if not isinstance(raw, Mapping):
+        raise EventInvalid("event.malformed", "an event must be a JSON object")
+    event_id = _str(raw, "id", path="")
+    etype = _str(raw, "type", path="")
+    if etype not in PARSERS:
+        raise EventInvalid("event.unknown_type", f"unknown event type {etype!r}; known: {', '.join(sorted(PARSERS))}",
+                           "type")
+    occurred_at = _instant(raw, "occurred_at", path="")
+    data = raw.get("data")
+    if not isinstance(data, Mapping):
+        raise EventInvalid("event.malformed", "'data' must be a JSON object", "data")
+    return Envelope(event_id, etype, occurred_at, data, payload_hash(raw))
+
+
+# --- field readers -------------------------------------------------------------------------------
+
+def _field(data: Mapping[str, Any], name: str, path: str) -> Any:
+    if name not in data or data[name] is None:
+        raise EventInvalid("event.invalid_field", f"missing required field {path + name!r}", path + name)
+    return data[name]
+
+
+def _str(data: Mapping[str, Any], name: str, *, path: str = "data.", max_len: int = MAX_ID) -> str:
+    value = _field(data, name, path)
+    if not isinstance(value, str) or not value.strip():
+        raise EventInvalid("event.invalid_field", f"{path + name} must be a non-empty string", path + name)
+    if len(value) > max_len:
+        raise EventInvalid("event.invalid_field", f"{path + name} is longer than {max_len} characters", path + name)
+    return value
+
+
+def _opt_str(data: Mapping[str, Any], name: str, *, path: str = "data.", max_len: int = MAX_TEXT) -> str | None:
+    if data.get(name) is None:
+        return None
+    return _str(data, name, path=path, max_len=max_len)
+
+
+def _fen(data: Mapping[str, Any], name: str, *, path: str = "data.", positive: bool = False) -> int:
+    value = _field(data, name, path)
+    if not is_fen(value):
+        raise EventInvalid("event.invalid_money", f"{path + name} must be an integer amount in fen, got {value!r}",
+                           path + name)
+    if value < 0 or (positive and value == 0):
+        raise EventInvalid("event.invalid_money", f"{path + name} must be {'positive' if positive else '>= 0'}",
+                           path + name)
+    return int(value)
+
+
+def _int(data: Mapping[str, Any], name: str, lo: int, hi: int, *, path: str = "data.") -> int:
+    value = _field(data, name, path)
+    if not is_fen(value) or not lo <= value <= hi:
+        raise EventInvalid("event.invalid_field", f"{path + name} must be an integer in [{lo}, {hi}]", path + name)
+    return int(value)
+
+
+def _instant(data: Mapping[str, Any], name: str, *, path: str = "data.") -> dt.datetime:
+    value = _field(data, name, path)
+    if not isinstance(value, str):
+        raise EventInvalid("event.invalid_timestamp", f"{path + name} must be an ISO 8601 string", path + name)
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise EventInvalid("event.invalid_timestamp", f"{path + name}: {exc}", path + name) from None
+
+
+def _str_list(data: Mapping[str, Any], name: str, *, path: str = "data.") -> list[str]:
+    value = data.get(name, [])
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise EventInvalid("event.invalid_field", f"{path + name} must be a list of strings", path + name)
+    return value
+
+
+# --- per-type parsers ----------------------------------------------------------------------------
+
+def parse_category(env: Envelope) -> Category:
+    d = env.data
+    tags = _str_list(d, "tags")
+    bad = [t for t in tags if not valid_tag(t)]
+    if bad:
+        raise EventInvalid("event.invalid_field", f"tags must be lowercase identifiers, got {bad}", "data.tags")
+    parent = _opt_str(d, "parent_id", max_len=MAX_ID)
+    cid = _str(d, "category_id")
+    if parent == cid:
+        raise EventInvalid("event.invalid_field", "a category cannot be its own parent", "data.parent_id")
+    return Category(cid, _str(d, "name", max_len=200), parent, frozenset(tags))
+
+
+def parse_shop(env: Envelope) -> Shop:
+    d = env.data
+    store_type = _str(d, "store_type")
+    if store_type not in STORE_TYPES:
+        raise EventInvalid("event.invalid_field", f"store_type must be one of {sorted(STORE_TYPES)}",
+                           "data.store_type")
+    services = _str_list(d, "services")
+    return Shop(_str(d, "shop_id"), _str(d, "merchant_id"), _str(d, "name", max_len=200), store_type,
+                frozenset(services))
+
+
+def parse_listing(env: Envelope) -> Listing:
+    d = env.data
+    within = d.get("ship_within_hours")
+    if within is not None and (not is_fen(within) or not 1 <= within <= 24 * 90):
+        raise EventInvalid("event.invalid_field", "data.ship_within_hours must be an integer in [1, 2160]",
+                           "data.ship_within_hours")
+    return Listing(_str(d, "listing_id"), _str(d, "shop_id"), _str(d, "category_id"),
+                   _str(d, "title", max_len=300), _fen(d, "price_fen"), within)
+
+
+def parse_order_paid(env: Envelope) -> Order:
+    d = env.data
+    raw_items = _field(d, "items", "data.")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise EventInvalid("event.invalid_field", "data.items must be a non-empty list", "data.items")
+    items = []
+    for i, raw in enumerate(raw_items):
+        path = f"data.items[{i}]."
+        if not isinstance(raw, Mapping):
+            raise EventInvalid("event.invalid_field", f"{path[:-1]} must be an object", path[:-1])
+        confirmed = raw.get("exemption_confirmed", False)
+        if not isinstance(confirmed, bool):
+            raise EventInvalid("event.invalid_field", f"{path}exemption_confirmed must be a boolean",
+                               path + "exemption_confirmed")
+        items.append(OrderItem(_str(raw, "listing_id", path=path), _int(raw, "qty", 1, 100_000, path=path),
+                               _fen(raw, "price_fen", path=path), confirmed))
+    paid_fen = _fen(d, "paid_fen")
+    gross = sum(i.qty * i.price_fen for i in items)
+    if paid_fen > gross:
+        raise EventInvalid("event.invalid_money", f"paid_fen {paid_fen} exceeds the items' total {gross}",
+                           "data.paid_fen")
+    return Order(_str(d, "order_id"), _str(d, "consumer_id"), _str(d, "shop_id"), tuple(items), paid_fen,
+                 _instant(d, "paid_at"))
+
+
+@dataclass(frozen=True)
+class ShipOrder:
+    order_id: str
+    carrier: str
+    tracking_no: str
+    shipped_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DeliverOrder:
+    order_id: str
+    signed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PostReview:
+    order_id: str
+    rating: int
+    text: str
+    posted_at: dt.datetime
+
+
+def parse_shipped(env: Envelope) -> ShipOrder:
+    d = env.data
+    return ShipOrder(_str(d, "order_id"), normalise_carrier(_str(d, "carrier")), _str(d, "tracking_no").strip(),
+                     _instant(d, "shipped_at"))
+
+
+def parse_scan(env: Envelope) -> Scan:
+    d = env.data
+    return Scan(normalise_carrier(_str(d, "carrier")), _str(d, "tracking_no").strip(), _str(d, "status", max_len=32),
+                _opt_str(d, "location", max_len=200) or "", _instant(d, "scanned_at"))
+
+
+def parse_delivered(env: Envelope) -> DeliverOrder:
+    return DeliverOrder(_str(env.data, "order_id"), _instant(env.data, "signed_at"))
+
+
+def parse_cancelled(env: Envelope) -> CancelOrder:
+    return CancelOrder(_str(env.data, "order_id"), _opt_str(env.data, "reason", max_len=200) or "")
+
+
+def parse_review(env: Envelope) -> PostReview:
+    d = env.data
+    return PostReview(_str(d, "order_id"), _int(d, "rating", 1, 5), _opt_str(d, "text") or "",
+                      _instant(d, "posted_at"))
+
+
+PARSERS: dict[str, Callable[[Envelope], Any]] = {
+    "category.upserted": parse_category,
+    "shop.upserted": parse_shop,
+    "listing.upserted": parse_listing,
+    "order.paid": parse_order_paid,
+    "order.shipped": parse_shipped,
+    "shipment.scanned": parse_scan,
+    "order.delivered": parse_delivered,
+    "order.cancelled": parse_cancelled,
+    "review.posted": parse_review,
+}
+
+
+# Keys an applied event makes available; parked events wait on one of these.
+def category_key(category_id: str) -> str:
+    return f"category:{category_id}"
+
+
+def shop_key(shop_id: str) -> str:
+    return f"shop:{shop_id}"
+
+
+def listing_key(listing_id: str) -> str:
+    return f"listing:{listing_id}"
+
+
+def order_key(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+def tracking_key(carrier: str, tracking_no: str) -> str:
+    return f"tracking:{carrier}:{tracking_no}"

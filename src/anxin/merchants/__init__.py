@@ -1,0 +1,1 @@
+"""Shops, store types and the services each shop opted into."""

@@ -1,0 +1,20 @@
+"""Pure merchant objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STORE_TYPES = frozenset({"enterprise", "individual", "personal"})
+
+# Services a shop can opt into. 'anxin_gou' is the 安心购 bundle; the rulebook decides what it implies.
+KNOWN_SERVICES = frozenset({"anxin_gou", "instant_refund", "pickup", "shipping_insurance",
+                            "fresh_spoilage", "allergy_return", "exchange_for_repair"})
+
+
+@dataclass(frozen=True)
+class Shop:
+    shop_id: str
+    merchant_id: str
+    name: str
+    store_type: str
+    services: frozenset[str]

@@ -1,0 +1,48 @@
+"""Shop rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from anxin.db.base import Base
+from anxin.merchants.model import Shop
+
+
+class ShopRow(Base):
+    __tablename__ = "shops"
+    shop_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    store_type: Mapped[str] = mapped_column(sa.String(16))
+    services: Mapped[list[str]] = mapped_column(sa.JSON)
+    as_of: Mapped[dt.datetime]
+
+    def to_model(self) -> Shop:
+        return Shop(self.shop_id, self.merchant_id, self.name, self.store_type, frozenset(self.services))
+
+
+class ShopRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, shop_id: str) -> ShopRow | None:
+        return self.session.get(ShopRow, shop_id)
+
+    def for_merchant(self, merchant_id: str) -> list[ShopRow]:
+        return list(self.session.scalars(sa.select(ShopRow).where(ShopRow.merchant_id == merchant_id)
+                                         .order_by(ShopRow.shop_id)))
+
+    def upsert(self, shop: Shop, as_of: dt.datetime) -> bool:
+        row = self.session.get(ShopRow, shop.shop_id)
+        if row is None:
+            self.session.add(ShopRow(shop_id=shop.shop_id, merchant_id=shop.merchant_id, name=shop.name,
+                                     store_type=shop.store_type, services=sorted(shop.services), as_of=as_of))
+            return True
+        if as_of < row.as_of:
+            return False
+        row.merchant_id, row.name, row.store_type = shop.merchant_id, shop.name, shop.store_type
+        row.services, row.as_of = sorted(shop.services), as_of
+        return True

@@ -1,0 +1,1 @@
+"""Orders, shipments, tracking scans, sign-off and reviews."""

@@ -1,0 +1,81 @@
+"""Order use cases: applied by ingestion inside its transaction, read by after-sales and the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from anxin.db.uow import UnitOfWork
+from anxin.orders import model
+from anxin.orders.model import Order, OrderTimeline, Scan
+from anxin.orders.store import OrderRepository
+
+
+def get_order(uow: UnitOfWork, order_id: str) -> Order | None:
+    row = OrderRepository(uow.session).get_row(order_id)
+    return row.to_model() if row else None
+
+
+def order_exists(uow: UnitOfWork, order_id: str) -> bool:
+    return OrderRepository(uow.session).get_row(order_id) is not None
+
+
+def record_paid(uow: UnitOfWork, order: Order) -> bool:
+    """False when the order is already known (a second order.paid for one order id is a no-op)."""
+    repo = OrderRepository(uow.session)
+    if repo.get_row(order.order_id) is not None:
+        return False
+    repo.add(order)
+    return True
+
+
+def _transition(uow: UnitOfWork, order_id: str, change) -> Order:  # type: ignore[no-untyped-def]
+    row = OrderRepository(uow.session).get_row(order_id)
+    if row is None:
+        raise KeyError(order_id)
+    updated = change(row.to_model())
+    row.update_from(updated)
+    return updated
+
+
+def record_shipped(uow: UnitOfWork, order_id: str, *, carrier: str, tracking_no: str,
+                   shipped_at: dt.datetime) -> Order:
+    return _transition(uow, order_id, lambda o: model.ship(o, carrier=carrier, tracking_no=tracking_no,
+                                                           shipped_at=shipped_at))
+
+
+def record_delivered(uow: UnitOfWork, order_id: str, *, signed_at: dt.datetime) -> Order:
+    return _transition(uow, order_id, lambda o: model.deliver(o, signed_at=signed_at))
+
+
+def record_cancelled(uow: UnitOfWork, order_id: str, *, reason: str, at: dt.datetime) -> Order:
+    return _transition(uow, order_id, lambda o: model.cancel(o, reason=reason, at=at))
+
+
+def record_review(uow: UnitOfWork, order_id: str, *, rating: int, text: str, posted_at: dt.datetime) -> None:
+    repo = OrderRepository(uow.session)
+    repo.upsert_review(order_id, rating, text, posted_at)
+    row = repo.get_row(order_id)
+    if row is not None:
+        row.review_rating = rating
+
+
+def tracking_known(uow: UnitOfWork, carrier: str, tracking_no: str) -> bool:
+    return OrderRepository(uow.session).by_tracking(model.normalise_carrier(carrier), tracking_no) is not None
+
+
+def record_scan(uow: UnitOfWork, event_id: str, scan: Scan) -> None:
+    OrderRepository(uow.session).add_scan(event_id, scan)
+
+
+def timeline(uow: UnitOfWork, order_id: str) -> OrderTimeline | None:
+    repo = OrderRepository(uow.session)
+    row = repo.get_row(order_id)
+    if row is None:
+        return None
+    order = row.to_model()
+    scans = repo.scans(order.carrier, order.tracking_no) if order.carrier and order.tracking_no else []
+    return OrderTimeline(order, tuple(scans))
+
+
+def orders_of_consumer(uow: UnitOfWork, consumer_id: str, limit: int = 50) -> list[Order]:
+    return [row.to_model() for row in OrderRepository(uow.session).for_consumer(consumer_id, limit)]

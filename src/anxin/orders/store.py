@@ -1,0 +1,108 @@
+"""Order, scan and review rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from anxin.db.base import Base
+from anxin.orders.model import Order, OrderItem, OrderStatus, Scan
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    order_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    consumer_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    shop_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    paid_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    paid_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    carrier: Mapped[str | None] = mapped_column(sa.String(64))
+    tracking_no: Mapped[str | None] = mapped_column(sa.String(128))
+    shipped_at: Mapped[dt.datetime | None]
+    signed_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    review_rating: Mapped[int | None]
+    __table_args__ = (sa.Index("ix_orders_tracking", "carrier", "tracking_no"),)
+
+    def to_model(self) -> Order:
+        return Order(
+            order_id=self.order_id, consumer_id=self.consumer_id, shop_id=self.shop_id,
+            items=tuple(OrderItem(i["listing_id"], i["qty"], i["price_fen"], i.get("exemption_confirmed", False))
+                        for i in self.items),
+            paid_fen=self.paid_fen, paid_at=self.paid_at, status=OrderStatus(self.status), carrier=self.carrier,
+            tracking_no=self.tracking_no, shipped_at=self.shipped_at, signed_at=self.signed_at,
+            cancelled_at=self.cancelled_at, cancel_reason=self.cancel_reason, review_rating=self.review_rating)
+
+    def update_from(self, order: Order) -> None:
+        self.status = order.status.value
+        self.carrier, self.tracking_no, self.shipped_at = order.carrier, order.tracking_no, order.shipped_at
+        self.signed_at, self.cancelled_at, self.cancel_reason = order.signed_at, order.cancelled_at, order.cancel_reason
+        self.review_rating = order.review_rating
+
+
+class ScanRow(Base):
+    __tablename__ = "shipment_scans"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    carrier: Mapped[str] = mapped_column(sa.String(64))
+    tracking_no: Mapped[str] = mapped_column(sa.String(128))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    location: Mapped[str] = mapped_column(sa.String(200))
+    scanned_at: Mapped[dt.datetime]
+    __table_args__ = (sa.Index("ix_shipment_scans_tracking", "carrier", "tracking_no", "scanned_at"),)
+
+    def to_model(self) -> Scan:
+        return Scan(self.carrier, self.tracking_no, self.status, self.location, self.scanned_at)
+
+
+class ReviewRow(Base):
+    __tablename__ = "reviews"
+    order_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    rating: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.Text)
+    posted_at: Mapped[dt.datetime]
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_row(self, order_id: str) -> OrderRow | None:
+        return self.session.get(OrderRow, order_id)
+
+    def add(self, order: Order) -> None:
+        self.session.add(OrderRow(
+            order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
+            items=[{"listing_id": i.listing_id, "qty": i.qty, "price_fen": i.price_fen,
+                    "exemption_confirmed": i.exemption_confirmed} for i in order.items],
+            paid_fen=order.paid_fen, paid_at=order.paid_at, status=order.status.value))
+
+    def by_tracking(self, carrier: str, tracking_no: str) -> OrderRow | None:
+        return self.session.scalars(sa.select(OrderRow).where(
+            OrderRow.carrier == carrier, OrderRow.tracking_no == tracking_no)).first()
+
+    def add_scan(self, event_id: str, scan: Scan) -> None:
+        self.session.add(ScanRow(event_id=event_id, carrier=scan.carrier, tracking_no=scan.tracking_no,
+                                 status=scan.status, location=scan.location, scanned_at=scan.scanned_at))
+
+    def scans(self, carrier: str, tracking_no: str) -> list[Scan]:
+        rows = self.session.scalars(sa.select(ScanRow).where(
+            ScanRow.carrier == carrier, ScanRow.tracking_no == tracking_no).order_by(ScanRow.scanned_at, ScanRow.id))
+        return [r.to_model() for r in rows]
+
+    def upsert_review(self, order_id: str, rating: int, text: str, posted_at: dt.datetime) -> None:
+        row = self.session.get(ReviewRow, order_id)
+        if row is None:
+            self.session.add(ReviewRow(order_id=order_id, rating=rating, text=text, posted_at=posted_at))
+        elif posted_at >= row.posted_at:
+            row.rating, row.text, row.posted_at = rating, text, posted_at
+
+    def for_consumer(self, consumer_id: str, limit: int = 50) -> list[OrderRow]:
+        return list(self.session.scalars(sa.select(OrderRow).where(OrderRow.consumer_id == consumer_id)
+                                         .order_by(OrderRow.paid_at.desc()).limit(limit)))

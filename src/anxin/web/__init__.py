@@ -1,0 +1,1 @@
+"""HTTP: the app factory, auth, the error table and the page shell."""

@@ -1,0 +1,80 @@
+"""The app factory: API routers, pages, the error table and the periodic tick."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+from anxin import __version__
+from anxin.bootstrap import Anxin
+from anxin.web import errors
+
+log = logging.getLogger("anxin.tick")
+STATIC = __import__("pathlib").Path(__file__).parent / "static"
+
+
+class Ticker:
+    """Runs ``anxin.tick()`` every few seconds in a thread, so deadlines fire while the server runs."""
+
+    def __init__(self, anxin: Anxin, every: float) -> None:
+        self.anxin, self.every = anxin, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="anxin-tick", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                report = self.anxin.tick()
+                if report["case_actions"] or report["delivered"]:
+                    log.info("tick %s", report)
+            except Exception:  # a failed tick must not kill the loop; the next one retries
+                log.exception("tick failed")
+
+
+def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ticker = Ticker(anxin, anxin.settings.tick_seconds) if run_ticker else None
+        if ticker:
+            ticker.start()
+        try:
+            yield
+        finally:
+            if ticker:
+                ticker.stop()
+
+    app = FastAPIOffline(title="anxin", version=__version__, lifespan=lifespan,
+                         description="Trust and service engine for multi-merchant marketplaces: 安心购 guarantees, "
+                                     "after-sales with deadlines, explained decisions. Money is integer fen.")
+    app.state.anxin = anxin
+    errors.install(app)
+    from anxin.aftersales import api as aftersales_api
+    from anxin.aftersales import pages as aftersales_pages
+    from anxin.ingest import api as ingest_api
+    from anxin.web import pages as shell_pages
+
+    app.include_router(ingest_api.router)
+    app.include_router(aftersales_api.router)
+    app.include_router(shell_pages.router)
+    app.include_router(aftersales_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__,
+                "rulebook": anxin.rulebooks.in_force(anxin.clock.now()).version}
+
+    return app

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class WebErrorCode(StrEnum):
+    MALFORMED_JSON = "request.malformed_json"
+    INVALID_REQUEST = "request.invalid"
+    NOT_FOUND = "request.not_found"
+    METHOD_NOT_ALLOWED = "request.method_not_allowed"
+    TOO_LARGE = "request.too_large"
+    UNSUPPORTED_MEDIA = "request.unsupported_media_type"

@@ -1,0 +1,68 @@
+"""Every stable error code mapped to its HTTP status, in one table.
+
+A test checks that every member of every context's code enum appears here, so a new code cannot
+silently become a 500.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from anxin.access.error_codes import AccessErrorCode as A
+from anxin.aftersales.error_codes import AfterSalesErrorCode as S
+from anxin.core.errors import AnxinError
+from anxin.ingest.error_codes import IngestErrorCode as I
+from anxin.outbox.error_codes import OutboxErrorCode as O
+from anxin.web.error_codes import WebErrorCode as W
+
+HTTP_STATUS: dict[StrEnum, int] = {
+    A.UNAUTHENTICATED: 401, A.INVALID_ROLE: 422, A.INVALID_SUBJECT: 422, A.FORBIDDEN_ROLE: 403,
+    A.KEY_NOT_FOUND: 404,
+    I.MALFORMED_BATCH: 400, I.MALFORMED_EVENT: 422, I.UNKNOWN_TYPE: 422, I.INVALID_FIELD: 422,
+    I.INVALID_MONEY: 422, I.INVALID_TIMESTAMP: 422, I.ID_CONFLICT: 409, I.LIFECYCLE: 409,
+    I.BATCH_TOO_LARGE: 413, I.FILE_UNREADABLE: 400,
+    S.ORDER_NOT_FOUND: 404, S.CASE_NOT_FOUND: 404, S.INVALID_FIELD: 422, S.INVALID_CASE_TYPE: 422,
+    S.INVALID_REASON: 422, S.INVALID_AMOUNT: 422, S.AMOUNT_EXCEEDS_REFUNDABLE: 422, S.ORDER_CANCELLED: 409,
+    S.CASE_ALREADY_OPEN: 409, S.EVIDENCE_NOT_FOUND: 422, S.EVIDENCE_TOO_LARGE: 413, S.EVIDENCE_NOT_IMAGE: 415,
+    S.TOO_MANY_EVIDENCE: 422, S.INVALID_STATE: 409, S.ACTION_NOT_ALLOWED: 403, S.INVALID_ACTION: 422,
+    S.NOTE_REQUIRED: 422, S.DEADLINE_PASSED: 409, S.PICKUP_NOT_COVERED: 409, S.TRACKING_REQUIRED: 422,
+    S.INVALID_RETURN_METHOD: 422, S.FORBIDDEN_ROLE: 403, S.RULEBOOK_INVALID: 422,
+    O.INVALID_AMOUNT: 422, O.INVALID_KIND: 422, O.INVALID_MESSAGE: 422, O.IDEMPOTENCY_CONFLICT: 409,
+    O.MESSAGE_NOT_FOUND: 404, O.NOT_REDELIVERABLE: 409,
+    W.MALFORMED_JSON: 400, W.INVALID_REQUEST: 422, W.NOT_FOUND: 404, W.METHOD_NOT_ALLOWED: 405,
+    W.TOO_LARGE: 413, W.UNSUPPORTED_MEDIA: 415,
+}
+ALL_CODE_ENUMS = (A, S, I, O, W)
+
+
+def error_body(code: StrEnum, message: str, **details: object) -> dict[str, object]:
+    body: dict[str, object] = {"code": code.value, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AnxinError)
+    async def _anxin(request: Request, exc: AnxinError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.code is A.UNAUTHENTICATED else None
+        return JSONResponse({"error": exc.as_dict()}, status_code=HTTP_STATUS.get(exc.code, 400), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg")}
+                    for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return JSONResponse(error_body(W.MALFORMED_JSON, "the request body is not valid JSON"), status_code=400)
+        return JSONResponse(error_body(W.INVALID_REQUEST, "the request does not match the schema",
+                                       problems=problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: W.NOT_FOUND, 405: W.METHOD_NOT_ALLOWED, 413: W.TOO_LARGE}.get(exc.status_code, W.INVALID_REQUEST)
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
