@@ -80,10 +80,13 @@ class Decision:
     trace: tuple[dict[str, Any], ...]
     merchant_response_hours: int | None = None
     compensation_multiplier: int = 0
+    # Guarantees tried first that did not hold, and why ("not instant: paid 300 yuan or more").
+    passed_over: tuple[Reason, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome.value, "reasons": [r.as_dict() for r in self.reasons],
-                "guarantee": self.guarantee_id, "rulebook_version": self.rulebook_version,
+                "passed_over": [r.as_dict() for r in self.passed_over], "guarantee": self.guarantee_id,
+                "rulebook_version": self.rulebook_version,
                 "decided_at": self.decided_at.isoformat(), "facts": self.facts, "trace": list(self.trace)}
 
 
@@ -229,4 +232,4 @@ def decide(order: OrderFacts, claim: Claim, rb: Rulebook, now: dt.datetime, *,
             reasons += review
     return Decision(outcome, tuple(reasons), chosen.id, rb.version, now, stored, tuple(trace),
                     merchant_response_hours=chosen.merchant_response_hours or rb.deadlines.merchant_response_hours,
-                    compensation_multiplier=chosen.compensation_multiplier)
+                    compensation_multiplier=chosen.compensation_multiplier, passed_over=tuple(rejected_because))
