@@ -99,8 +99,8 @@ async def upload_evidence(file: UploadFile, request: Request,
 
 
 @router.get("/evidence/{sha256}", summary="An evidence image", response_class=Response)
-def get_evidence(sha256: str, request: Request, _: Principal = Depends(principal)) -> Response:
-    found = app_of(request).aftersales.evidence_file(sha256)
+def get_evidence(sha256: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    found = app_of(request).aftersales.evidence_file(who, sha256)
     if found is None:
         raise AnxinError(E.EVIDENCE_NOT_FOUND, "no such evidence")
     return Response(found[0], media_type=found[1], headers={"Cache-Control": "private, max-age=86400"})

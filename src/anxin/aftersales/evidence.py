@@ -106,6 +106,11 @@ class EvidenceStore:
         return (path.read_bytes(), row.content_type) if path.exists() else None
 
     @staticmethod
+    def uploader(session: Session, sha256: str) -> str | None:
+        row = session.get(EvidenceRow, sha256)
+        return row.uploaded_by if row else None
+
+    @staticmethod
     def known(session: Session, hashes: list[str]) -> set[str]:
         if not hashes:
             return set()

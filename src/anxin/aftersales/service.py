@@ -190,8 +190,16 @@ class AfterSalesService:
             uow.commit()
         return info
 
-    def evidence_file(self, sha256: str) -> tuple[bytes, str] | None:
+    def evidence_file(self, principal: Principal, sha256: str) -> tuple[bytes, str] | None:
+        """Evidence is shown to its uploader and to whoever may see a case citing it; others get nothing."""
         with self.uow_factory() as uow:
+            if principal.role not in (Role.OPERATOR, Role.PLATFORM):
+                uploader = self.evidence_store.uploader(uow.session, sha256)
+                mine = uploader == f"{principal.role.value}:{principal.subject}"
+                repo = CaseRepository(uow.session)
+                if not mine and not any(self._may_see(uow, principal, row.consumer_id, row.shop_id)
+                                        for row in repo.cases_citing(sha256)):
+                    return None
             return self.evidence_store.read(uow.session, sha256)
 
     def evidence_path(self, sha256: str, content_type: str) -> Path:

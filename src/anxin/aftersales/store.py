@@ -122,6 +122,10 @@ class CaseRepository:
         return list(self.session.scalars(sa.select(CaseEvidenceRow).where(CaseEvidenceRow.case_id == case_id)
                                          .order_by(CaseEvidenceRow.added_at)))
 
+    def cases_citing(self, sha256: str) -> list[CaseRow]:
+        ids = sa.select(CaseEvidenceRow.case_id).where(CaseEvidenceRow.sha256 == sha256)
+        return list(self.session.scalars(sa.select(CaseRow).where(CaseRow.case_id.in_(ids))))
+
     def for_order(self, order_id: str) -> list[CaseRow]:
         return list(self.session.scalars(sa.select(CaseRow).where(CaseRow.order_id == order_id)
                                          .order_by(CaseRow.opened_at)))

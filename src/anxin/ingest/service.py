@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from anxin.catalog import service as catalog
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
@@ -116,7 +118,12 @@ class IngestionService:
             except _Park as park:
                 row.waiting_on = park.key
                 log.add(row)
-                uow.commit()
+                try:
+                    uow.commit()
+                except IntegrityError:
+                    uow.session.rollback()
+                    result.duplicates += 1
+                    return
                 result.pending += 1
                 return
             except LifecycleError as exc:
@@ -124,8 +131,15 @@ class IngestionService:
                 return
             row.status, row.applied_at = "applied", now
             log.add(row)
-            result.released += self._release(uow, produced)
-            uow.commit()
+            released = self._release(uow, produced)
+            try:
+                uow.commit()
+            except IntegrityError:
+                # The same event id landed concurrently from another request: it is a replay.
+                uow.session.rollback()
+                result.duplicates += 1
+                return
+            result.released += released
             result.applied += 1
 
     def _release(self, uow: UnitOfWork, keys: list[str]) -> int:
