@@ -8,7 +8,14 @@ from dataclasses import replace
 import pytest
 
 from anxin.aftersales.model import (
-    Action, Case, CaseState, CaseTerms, TransitionError, apply, enter, timeout_action,
+    Action,
+    Case,
+    CaseState,
+    CaseTerms,
+    TransitionError,
+    apply,
+    enter,
+    timeout_action,
 )
 from anxin.aftersales.rulebook import Deadlines
 
@@ -111,7 +118,8 @@ def test_fresh_spoilage_merchant_deadline_is_24h() -> None:
 
 def test_escalation_after_the_window_is_refused() -> None:
     c = case(CaseState.REJECTED)
-    assert act(c, Action.ESCALATE, "consumer", at=T + 48 * H - dt.timedelta(seconds=1)).case.state is CaseState.ARBITRATION
+    just_in_time = T + 48 * H - dt.timedelta(seconds=1)
+    assert act(c, Action.ESCALATE, "consumer", at=just_in_time).case.state is CaseState.ARBITRATION
     with pytest.raises(TransitionError) as err:
         act(c, Action.ESCALATE, "consumer", at=T + 48 * H)
     assert err.value.code == "aftersales.deadline_passed"

@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 05:03:50.031973
 """
-from alembic import op
 import sqlalchemy as sa
-import anxin.db.base
+from alembic import op
 
+import anxin.db.base
 
 revision = '0001'
 down_revision = None
