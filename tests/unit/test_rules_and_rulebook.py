@@ -9,7 +9,12 @@ import pytest
 import yaml
 
 from anxin.aftersales.rulebook import (
-    DEFAULT_RULEBOOK, RulebookError, RulebookSet, Window, load_rulebook, parse_rulebook,
+    DEFAULT_RULEBOOK,
+    RulebookError,
+    RulebookSet,
+    Window,
+    load_rulebook,
+    parse_rulebook,
 )
 from anxin.core.rules import FactSpec, RuleError, compile_condition, evaluate
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from anxin.db.base import Base
-
 # Each import registers that context's tables on Base.metadata.
 from anxin.access import store as _access  # noqa: F401
 from anxin.aftersales import store as _aftersales  # noqa: F401
 from anxin.catalog import store as _catalog  # noqa: F401
+from anxin.db.base import Base
 from anxin.ingest import store as _ingest  # noqa: F401
 from anxin.merchants import store as _merchants  # noqa: F401
 from anxin.orders import store as _orders  # noqa: F401
