@@ -23,7 +23,7 @@ browser:
 	  else echo "chromium not found: page tests will be skipped (set ANXIN_REQUIRE_BROWSER=1 to fail instead)"; fi; }
 
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
