@@ -118,13 +118,8 @@ class IngestionService:
             except _Park as park:
                 row.waiting_on = park.key
                 log.add(row)
-                try:
-                    uow.commit()
-                except IntegrityError:
-                    uow.session.rollback()
-                    result.duplicates += 1
-                    return
-                result.pending += 1
+                if self._commit_or_replay(uow, result):
+                    result.pending += 1
                 return
             except LifecycleError as exc:
                 result.rejected.append(Rejection(index, env.event_id, IngestErrorCode.LIFECYCLE.value, str(exc)))
@@ -132,15 +127,20 @@ class IngestionService:
             row.status, row.applied_at = "applied", now
             log.add(row)
             released = self._release(uow, produced)
-            try:
-                uow.commit()
-            except IntegrityError:
-                # The same event id landed concurrently from another request: it is a replay.
-                uow.session.rollback()
-                result.duplicates += 1
-                return
-            result.released += released
-            result.applied += 1
+            if self._commit_or_replay(uow, result):
+                result.released += released
+                result.applied += 1
+
+    @staticmethod
+    def _commit_or_replay(uow: UnitOfWork, result: IngestResult) -> bool:
+        """Commit; if the same event id landed concurrently from another request, count a replay instead."""
+        try:
+            uow.commit()
+        except IntegrityError:
+            uow.session.rollback()
+            result.duplicates += 1
+            return False
+        return True
 
     def _release(self, uow: UnitOfWork, keys: list[str]) -> int:
         """Apply events parked on the produced keys; what they produce releases more, breadth-first."""
