@@ -1,4 +1,4 @@
-"""Settings from the environment, with embedded defaults that work on a laptop."""
+"""Settings from the environment (read when Settings() is built), with embedded defaults for a laptop."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from pathlib import Path
 from anxin.db.engine import database_url
 
 
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=database_url)
-    evidence_dir: Path = Path(os.environ.get("ANXIN_EVIDENCE_DIR", "var/evidence"))
-    webhook_url: str | None = os.environ.get("ANXIN_WEBHOOK_URL") or None
-    webhook_secret: str = os.environ.get("ANXIN_WEBHOOK_SECRET", "anxin-dev-secret-change-me")
-    tick_seconds: float = float(os.environ.get("ANXIN_TICK_SECONDS", "5"))
-    rulebook_paths: tuple[Path, ...] = tuple(
-        Path(p) for p in os.environ.get("ANXIN_RULEBOOKS", "").split(os.pathsep) if p)
+    evidence_dir: Path = field(default_factory=lambda: Path(_env("ANXIN_EVIDENCE_DIR", "var/evidence")))
+    webhook_url: str | None = field(default_factory=lambda: os.environ.get("ANXIN_WEBHOOK_URL") or None)
+    webhook_secret: str = field(default_factory=lambda: _env("ANXIN_WEBHOOK_SECRET", "anxin-dev-secret-change-me"))
+    tick_seconds: float = field(default_factory=lambda: float(_env("ANXIN_TICK_SECONDS", "5")))
+    rulebook_paths: tuple[Path, ...] = field(default_factory=lambda: tuple(
+        Path(p) for p in _env("ANXIN_RULEBOOKS", "").split(os.pathsep) if p))

@@ -102,5 +102,5 @@ async def upload_evidence(file: UploadFile, request: Request,
 def get_evidence(sha256: str, request: Request, who: Principal = Depends(principal)) -> Response:
     found = app_of(request).aftersales.evidence_file(who, sha256)
     if found is None:
-        raise AnxinError(E.EVIDENCE_NOT_FOUND, "no such evidence")
+        raise AnxinError(E.NO_SUCH_EVIDENCE, "no such evidence")
     return Response(found[0], media_type=found[1], headers={"Cache-Control": "private, max-age=86400"})

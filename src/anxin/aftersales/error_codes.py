@@ -13,7 +13,8 @@ class AfterSalesErrorCode(StrEnum):
     AMOUNT_EXCEEDS_REFUNDABLE = "aftersales.amount_exceeds_refundable"
     ORDER_CANCELLED = "aftersales.order_cancelled"
     CASE_ALREADY_OPEN = "aftersales.case_already_open"
-    EVIDENCE_NOT_FOUND = "aftersales.evidence_not_found"
+    EVIDENCE_NOT_FOUND = "aftersales.evidence_not_found"  # cited in a request but never uploaded
+    NO_SUCH_EVIDENCE = "aftersales.no_such_evidence"  # fetched, but absent or not yours to see
     EVIDENCE_TOO_LARGE = "aftersales.evidence_too_large"
     EVIDENCE_NOT_IMAGE = "aftersales.evidence_not_image"
     TOO_MANY_EVIDENCE = "aftersales.too_many_evidence"

@@ -221,6 +221,10 @@ def apply(case: Case, action: Action, *, actor_role: str, actor_id: str, at: dt.
         raise TransitionError("aftersales.deadline_passed", "the window to ask the platform to step in has closed")
     effects: list[Effect] = []
     match action:
+        case Action.ARBITRATE_FOR_CONSUMER if case.return_method is not None:
+            # The merchant refused a return it already holds; winning arbitration means the refund, not a
+            # second shipment of the same goods.
+            new, effects = _received(case, at, terms)
         case Action.APPROVE | Action.MERCHANT_TIMEOUT | Action.REVIEW_APPROVE | Action.ARBITRATE_FOR_CONSUMER:
             new, effects = _approved(case, at, terms)
         case Action.REJECT | Action.REJECT_RECEIPT:

@@ -207,15 +207,23 @@ def parse_rulebook(raw: object, *, source: str = "<memory>") -> Rulebook:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         c.problems.append(f"guarantees: duplicate ids {dupes}")
+    max_images = c.positive_int(limits, "max_evidence_images", "limits")
+    max_bytes = c.positive_int(limits, "max_evidence_bytes", "limits")
+    freight_cap = c.positive_int(freight, "cap_fen", "freight")
+    pickup_free = c.positive_int(freight, "pickup_free_weight_g", "freight")
     if c.problems:
         raise RulebookError(c.problems)
     return Rulebook(version=version, effective_from=effective_from, local_offset=dt.timedelta(hours=offset),
                     deadlines=deadlines, guarantees=guarantees, review_rules=review_rules,
-                    max_evidence_images=c.positive_int(limits, "max_evidence_images", "limits"),
-                    max_evidence_bytes=c.positive_int(limits, "max_evidence_bytes", "limits"),
-                    freight_cap_fen=c.positive_int(freight, "cap_fen", "freight"),
-                    pickup_free_weight_g=c.positive_int(freight, "pickup_free_weight_g", "freight"),
-                    source=source)
+                    max_evidence_images=max_images, max_evidence_bytes=max_bytes, freight_cap_fen=freight_cap,
+                    pickup_free_weight_g=pickup_free, source=source)
+
+
+def _strings(value: object) -> list[str]:
+    """A YAML list of plain strings, or nothing (which the caller reports): lists of mappings are not names."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return []
+    return value
 
 
 def _check(c: _Collector, raw: object, path: str, facts: Mapping[str, FactSpec]) -> Check:
@@ -264,8 +272,8 @@ def _guarantee(c: _Collector, raw: object, path: str) -> Guarantee:
         if not isinstance(claims, Mapping):
             c.problems.append(f"{path}.claims: required (case_types and reasons)")
             claims = {}
-        case_types = frozenset(claims.get("case_types") or [])
-        reasons = frozenset(claims.get("reasons") or [])
+        case_types = frozenset(_strings(claims.get("case_types")))
+        reasons = frozenset(_strings(claims.get("reasons")))
         if not case_types or not case_types <= set(CASE_TYPES):
             c.problems.append(f"{path}.claims.case_types: a non-empty subset of {list(CASE_TYPES)}")
         if not reasons or not reasons <= {*REASONS, "*"}:

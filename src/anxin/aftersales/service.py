@@ -22,6 +22,7 @@ from anxin.catalog import service as catalog
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
+from anxin.core.money import MAX_FEN, is_fen
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
@@ -248,7 +249,7 @@ class AfterSalesService:
             raise AnxinError(E.INVALID_CASE_TYPE, f"type must be one of {list(CASE_TYPES)}", field="type")
         if cmd.reason not in REASONS:
             raise AnxinError(E.INVALID_REASON, f"reason must be one of {list(REASONS)}", field="reason")
-        if not isinstance(cmd.amount_fen, int) or isinstance(cmd.amount_fen, bool) or cmd.amount_fen <= 0:
+        if not is_fen(cmd.amount_fen) or not 0 < cmd.amount_fen <= MAX_FEN:
             raise AnxinError(E.INVALID_AMOUNT, "amount_fen must be a positive whole number of fen",
                              field="amount_fen")
         if len(cmd.evidence) > rb.max_evidence_images:

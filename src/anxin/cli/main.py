@@ -60,35 +60,30 @@ def ingest(file: Path, batch: int) -> None:
         _fail(f"cannot read {file}: {exc}", "event.file_unreadable")
     anxin = bootstrap()
     total = IngestResult()
-    bad_lines = []
+    rejected = 0
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     with Progress(transient=False) as progress:
-        task = progress.add_task(f"ingesting {file.name}", total=len(lines))
-        for start in range(0, len(lines), batch):
-            chunk, events = lines[start:start + batch], []
-            for offset, line in enumerate(chunk):
-                if not line.strip():
-                    events.append(None)
-                    continue
+        task = progress.add_task(f"ingesting {file.name}", total=len(numbered))
+        for start in range(0, len(numbered), batch):
+            chunk = numbered[start:start + batch]
+            events, line_of = [], []
+            for line_no, line in chunk:
                 try:
                     events.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    bad_lines.append((start + offset + 1, str(exc)))
-                    events.append(None)
-            parsed = [e for e in events if e is not None]
-            index_map = [start + i for i, e in enumerate(events) if e is not None]
-            result = anxin.ingestion.ingest(parsed)
+                    line_of.append(line_no)
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    click.echo(f"line {line_no}: [event.malformed] not valid JSON: {exc}", err=True)
+                    rejected += 1
+            result = anxin.ingestion.ingest(events)  # null or non-object lines are rejected there, by index
             for r in result.rejected:
-                r_line = index_map[r.index] + 1
-                click.echo(f"line {r_line}: [{r.code}] {r.message}", err=True)
+                click.echo(f"line {line_of[r.index]}: [{r.code}] {r.message}", err=True)
+            rejected += len(result.rejected)
             result.rejected = []
             total.merge(result, 0)
             progress.advance(task, len(chunk))
-    for line_no, msg in bad_lines:
-        click.echo(f"line {line_no}: [event.malformed] not valid JSON: {msg}", err=True)
     summary = total.as_dict()
-    summary.pop("rejected")
-    summary["rejected"] = total.received and (len(lines) - sum(1 for x in lines if not x.strip())) - (
-        total.applied + total.pending + total.duplicates)
+    summary["received"] = len(numbered)
+    summary["rejected"] = rejected
     click.echo(json.dumps(summary))
 
 
@@ -165,6 +160,9 @@ def db_upgrade() -> None:
     engine = make_engine()
     migrate.upgrade(engine)
     click.echo(f"migrated {engine.url.render_as_string(hide_password=True)} to {migrate.current_revision(engine)}")
+
+
+
 
 
 if __name__ == "__main__":

@@ -48,7 +48,10 @@ def parse_instant(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError(f"timestamp {text!r} has no UTC offset")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-01:00 is past the last representable instant
+        raise ValueError(f"timestamp {text!r} is out of range") from None
 
 
 def hours_between(start: dt.datetime, end: dt.datetime) -> float:

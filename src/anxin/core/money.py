@@ -7,6 +7,8 @@ from typing import Final
 
 Fen = int
 YUAN: Final = 100
+# Ten billion yuan: far above any real order, far below a 64-bit column (so qty × price cannot overflow it).
+MAX_FEN: Final = 10**12
 
 
 def is_fen(value: object) -> bool:

@@ -107,6 +107,8 @@ def compile_condition(raw: object, facts: Mapping[str, FactSpec], path: str = "w
     if extra:
         raise RuleError(path, f"unknown keys {sorted(extra)}")
     name, op = raw["fact"], raw["op"]
+    if not isinstance(op, str):
+        raise RuleError(path, f"operator must be a string, got {op!r}")
     spec = facts.get(name) if isinstance(name, str) else None
     if spec is None:
         raise RuleError(path, f"unknown fact {name!r}; known: {', '.join(sorted(facts))}")

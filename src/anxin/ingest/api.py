@@ -17,14 +17,18 @@ from anxin.web.error_codes import WebErrorCode
 router = APIRouter(prefix="/v1", tags=["ingestion"])
 
 
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 @router.post("/events", summary="Ingest a batch of platform events",
              description="Idempotent by event id; events referring to unknown subjects are parked and applied "
                          "when their subject arrives; each event lands atomically; rejected events come back "
                          "with their index, code and message while the rest land.")
 async def post_events(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM))) -> dict[str, Any]:
     try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = json.loads(await request.body(), parse_constant=_no_constants)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError):
         raise AnxinError(WebErrorCode.MALFORMED_JSON, "the request body is not valid JSON") from None
     if not isinstance(body, dict) or "events" not in body:
         raise AnxinError(IngestErrorCode.MALFORMED_BATCH, 'expected {"events": [...]}')

@@ -15,11 +15,12 @@ from typing import Any
 
 from anxin.catalog.model import Category, Listing, valid_tag
 from anxin.core.clock import parse_instant
-from anxin.core.money import is_fen
+from anxin.core.money import MAX_FEN, is_fen
 from anxin.merchants.model import STORE_TYPES, Shop
 from anxin.orders.model import Order, OrderItem, Scan, normalise_carrier
 
-MAX_ID = 128
+MAX_ID = 64  # shop, listing, order, consumer ids: the width of their columns
+MAX_EVENT_ID = 128
 MAX_TEXT = 2000
 
 
@@ -41,14 +42,15 @@ class Envelope:
 
 def payload_hash(raw: Mapping[str, Any]) -> str:
     canonical = json.dumps({"type": raw.get("type"), "occurred_at": raw.get("occurred_at"),
-                            "data": raw.get("data")}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                            "data": raw.get("data")}, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           allow_nan=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def parse_envelope(raw: object) -> Envelope:
     if not isinstance(raw, Mapping):
         raise EventInvalid("event.malformed", "an event must be a JSON object")
-    event_id = _str(raw, "id", path="")
+    event_id = _str(raw, "id", path="", max_len=MAX_EVENT_ID)
     etype = _str(raw, "type", path="")
     if etype not in PARSERS:
         raise EventInvalid("event.unknown_type", f"unknown event type {etype!r}; known: {', '.join(sorted(PARSERS))}",
@@ -57,7 +59,11 @@ def parse_envelope(raw: object) -> Envelope:
     data = raw.get("data")
     if not isinstance(data, Mapping):
         raise EventInvalid("event.malformed", "'data' must be a JSON object", "data")
-    return Envelope(event_id, etype, occurred_at, data, payload_hash(raw))
+    try:
+        digest = payload_hash(raw)
+    except (ValueError, TypeError):  # NaN, Infinity or non-JSON values cannot be stored as JSON
+        raise EventInvalid("event.malformed", "the event holds values that are not JSON (NaN, Infinity)") from None
+    return Envelope(event_id, etype, occurred_at, data, digest)
 
 
 # --- field readers -------------------------------------------------------------------------------
@@ -88,6 +94,8 @@ def _fen(data: Mapping[str, Any], name: str, *, path: str = "data.", positive: b
     if not is_fen(value):
         raise EventInvalid("event.invalid_money", f"{path + name} must be an integer amount in fen, got {value!r}",
                            path + name)
+    if value > MAX_FEN:
+        raise EventInvalid("event.invalid_money", f"{path + name} exceeds the maximum of {MAX_FEN} fen", path + name)
     if value < 0 or (positive and value == 0):
         raise EventInvalid("event.invalid_money", f"{path + name} must be {'positive' if positive else '>= 0'}",
                            path + name)
@@ -211,13 +219,14 @@ class PostReview:
 
 def parse_shipped(env: Envelope) -> ShipOrder:
     d = env.data
-    return ShipOrder(_str(d, "order_id"), normalise_carrier(_str(d, "carrier")), _str(d, "tracking_no").strip(),
-                     _instant(d, "shipped_at"))
+    return ShipOrder(_str(d, "order_id"), normalise_carrier(_str(d, "carrier")),
+                     _str(d, "tracking_no", max_len=128).strip(), _instant(d, "shipped_at"))
 
 
 def parse_scan(env: Envelope) -> Scan:
     d = env.data
-    return Scan(normalise_carrier(_str(d, "carrier")), _str(d, "tracking_no").strip(), _str(d, "status", max_len=32),
+    return Scan(normalise_carrier(_str(d, "carrier")), _str(d, "tracking_no", max_len=128).strip(),
+                _str(d, "status", max_len=32),
                 _opt_str(d, "location", max_len=200) or "", _instant(d, "scanned_at"))
 
 

@@ -53,9 +53,8 @@ def record_cancelled(uow: UnitOfWork, order_id: str, *, reason: str, at: dt.date
 
 def record_review(uow: UnitOfWork, order_id: str, *, rating: int, text: str, posted_at: dt.datetime) -> None:
     repo = OrderRepository(uow.session)
-    repo.upsert_review(order_id, rating, text, posted_at)
     row = repo.get_row(order_id)
-    if row is not None:
+    if repo.upsert_review(order_id, rating, text, posted_at) and row is not None:
         row.review_rating = rating
 
 

@@ -96,12 +96,16 @@ class OrderRepository:
             ScanRow.carrier == carrier, ScanRow.tracking_no == tracking_no).order_by(ScanRow.scanned_at, ScanRow.id))
         return [r.to_model() for r in rows]
 
-    def upsert_review(self, order_id: str, rating: int, text: str, posted_at: dt.datetime) -> None:
+    def upsert_review(self, order_id: str, rating: int, text: str, posted_at: dt.datetime) -> bool:
+        """False when a newer review is already stored (a late, older one changes nothing)."""
         row = self.session.get(ReviewRow, order_id)
         if row is None:
             self.session.add(ReviewRow(order_id=order_id, rating=rating, text=text, posted_at=posted_at))
-        elif posted_at >= row.posted_at:
-            row.rating, row.text, row.posted_at = rating, text, posted_at
+            return True
+        if posted_at < row.posted_at:
+            return False
+        row.rating, row.text, row.posted_at = rating, text, posted_at
+        return True
 
     def for_consumer(self, consumer_id: str, limit: int = 50) -> list[OrderRow]:
         return list(self.session.scalars(sa.select(OrderRow).where(OrderRow.consumer_id == consumer_id)

@@ -28,7 +28,7 @@ HTTP_STATUS: dict[StrEnum, int] = {
     I.BATCH_TOO_LARGE: 413, I.FILE_UNREADABLE: 400,
     S.ORDER_NOT_FOUND: 404, S.CASE_NOT_FOUND: 404, S.INVALID_FIELD: 422, S.INVALID_CASE_TYPE: 422,
     S.INVALID_REASON: 422, S.INVALID_AMOUNT: 422, S.AMOUNT_EXCEEDS_REFUNDABLE: 422, S.ORDER_CANCELLED: 409,
-    S.CASE_ALREADY_OPEN: 409, S.EVIDENCE_NOT_FOUND: 422, S.EVIDENCE_TOO_LARGE: 413, S.EVIDENCE_NOT_IMAGE: 415,
+    S.CASE_ALREADY_OPEN: 409, S.EVIDENCE_NOT_FOUND: 422, S.NO_SUCH_EVIDENCE: 404, S.EVIDENCE_TOO_LARGE: 413, S.EVIDENCE_NOT_IMAGE: 415,
     S.TOO_MANY_EVIDENCE: 422, S.INVALID_STATE: 409, S.ACTION_NOT_ALLOWED: 403, S.INVALID_ACTION: 422,
     S.NOTE_REQUIRED: 422, S.DEADLINE_PASSED: 409, S.PICKUP_NOT_COVERED: 409, S.TRACKING_REQUIRED: 422,
     S.INVALID_RETURN_METHOD: 422, S.FORBIDDEN_ROLE: 403, S.RULEBOOK_INVALID: 422,
@@ -61,6 +61,10 @@ def install(app: FastAPI) -> None:
             return JSONResponse(error_body(W.MALFORMED_JSON, "the request body is not valid JSON"), status_code=400)
         return JSONResponse(error_body(W.INVALID_REQUEST, "the request does not match the schema",
                                        problems=problems), status_code=422)
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        return JSONResponse(error_body(W.MALFORMED_JSON, "the request body is nested too deeply"), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -8,8 +8,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from anxin.access.model import Principal
 from anxin.core.errors import AnxinError
+from anxin.web import i18n
 from anxin.web import render as r
-from anxin.web.auth import COOKIE, app_of
+from anxin.web.auth import COOKIE, app_of, principal
 
 router = APIRouter(include_in_schema=False, route_class=r.PageRoute)
 # The page each role lands on after signing in without a ``next``.
@@ -18,7 +19,7 @@ MAX_KEY = 200
 
 
 def _login_form(request: Request, next_path: str, *, failed: bool = False) -> Response:
-    t = r.i18n.translator(r.lang_of(request))
+    t = i18n.translator(r.lang_of(request))
     error = {"code": "access.unauthenticated", "text": t("login.failed"), "detail": ""} if failed else None
     return r.render(request, "login.html", {"who": None, "next": next_path, "error": error},
                     status=401 if failed else 200, here="/login")
@@ -63,5 +64,5 @@ def logout() -> Response:
 
 @router.get("/")
 def home(request: Request) -> Response:
-    who = r.principal(request)
+    who = principal(request)
     return r.render(request, "home.html", {"who": who})

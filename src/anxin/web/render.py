@@ -1,0 +1,206 @@
+"""What every page shares: templates, language, the session, form tokens, formatting, error pages.
+
+Pages raise ``AnxinError`` like the API does; ``PageRoute`` turns it into a page instead of JSON:
+a login redirect when nobody is signed in, otherwise an error page with the code and its 4xx status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+
+from anxin.access.error_codes import AccessErrorCode as A
+from anxin.access.model import Principal, Role
+from anxin.access.service import require_role
+from anxin.core.errors import AnxinError
+from anxin.core.money import format_fen
+from anxin.web import i18n
+from anxin.web.auth import COOKIE, app_of, principal, raw_key
+from anxin.web.error_codes import WebErrorCode as W
+from anxin.web.errors import HTTP_STATUS
+
+LANG_COOKIE = "anxin_lang"
+CSRF_FIELD = "csrf"
+# Asia/Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+templates = Jinja2Templates(env=_env)
+
+
+# --- formatting ------------------------------------------------------------------------------------
+
+def fmt_time(at: dt.datetime | None) -> str:
+    if at is None:
+        return "—"
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + " +08:00"
+
+
+def fmt_left(delta: dt.timedelta, t: i18n.Translator) -> str:
+    """A coarse, readable span: minutes under an hour, hours under two days, then days and hours."""
+    minutes = max(0, int(abs(delta.total_seconds()) // 60))
+    if minutes < 60:
+        return t("left.minutes", m=minutes)
+    hours = minutes // 60
+    if hours < 48:
+        return t("left.hours", h=hours)
+    return t("left.days", d=hours // 24, h=hours % 24)
+
+
+def progress(start: dt.datetime | None, end: dt.datetime | None, now: dt.datetime) -> dict[str, Any] | None:
+    """How much of a window or deadline has gone, for the deadline bar (level picks its colour)."""
+    if start is None or end is None or end <= start:
+        return None
+    used = (now - start) / (end - start)
+    pct = max(0, min(100, round(used * 100)))
+    level = "over" if now >= end else "late" if used >= 0.8 else "mid" if used >= 0.5 else "ok"
+    return {"pct": pct, "level": level}
+
+
+def fmt_value(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+_env.filters.update(money=format_fen, time=fmt_time, value=fmt_value)
+
+
+# --- language, session, form token -----------------------------------------------------------------
+
+def lang_of(request: Request) -> str:
+    return (i18n.pick(request.query_params.get("lang")) or i18n.pick(request.cookies.get(LANG_COOKIE))
+            or i18n.negotiate(request.headers.get("accept-language")))
+
+
+def current(request: Request) -> Principal | None:
+    try:
+        return principal(request)
+    except AnxinError:
+        return None
+
+
+def require(request: Request, *roles: Role) -> Principal:
+    """The signed-in principal with one of ``roles``; raises (login redirect or 403 page) otherwise."""
+    return require_role(principal(request), *roles)
+
+
+def csrf_token(raw: str | None) -> str:
+    """HMAC of the session key: a page from this session can post, a foreign site cannot know it."""
+    if not raw:
+        return ""
+    return hmac.new(raw.encode(), b"anxin-page-form", hashlib.sha256).hexdigest()[:32]
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    # A bearer header is never sent by a browser on its own, so only cookie sessions need the token.
+    if request.headers.get("authorization"):
+        return
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(raw_key(request))):
+        raise AnxinError(W.INVALID_REQUEST, i18n.translator(lang_of(request))("form.csrf"), field=CSRF_FIELD)
+
+
+async def read_form(request: Request, *, max_files: int = 10) -> FormData:
+    try:
+        return await request.form(max_files=max_files, max_fields=50)
+    except StarletteHTTPException as exc:  # a malformed multipart body
+        raise AnxinError(W.INVALID_REQUEST, str(exc.detail)) from None
+
+
+def form_str(form: FormData, name: str, *, max_len: int = 2000) -> str:
+    value = form.get(name)
+    return value.strip()[:max_len] if isinstance(value, str) else ""
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: never a scheme, a host, or a protocol-relative '//' (open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return "/"
+    return target
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = here if request.method == "GET" else "/"
+    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+def render(request: Request, name: str, context: Mapping[str, Any], *, status: int = 200,
+           here: str | None = None) -> Response:
+    """Render with what every page needs; ``here`` is the GET address of the page (for the switcher)."""
+    lang = lang_of(request)
+    who = context["who"] if "who" in context else current(request)
+    params = {k: v for k, v in request.query_params.items() if k != "lang"} if here is None else {}
+    switch = (here or request.url.path) + "?" + urlencode({**params, "lang": i18n.other_lang(lang)})
+    anxin = app_of(request)
+    ctx = {"request": request, "lang": lang, "t": i18n.translator(lang), "who": who, "switch_url": switch,
+           "csrf": csrf_token(raw_key(request)), "now": anxin.clock.now(), **context}
+    response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    picked = i18n.pick(request.query_params.get("lang"))
+    if picked:
+        response.set_cookie(LANG_COOKIE, picked, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+def error_status(exc: AnxinError) -> int:
+    if exc.code is W.INVALID_REQUEST and exc.details.get("field") == CSRF_FIELD:
+        return 403
+    return HTTP_STATUS.get(exc.code, 400)
+
+
+def error_view(exc: AnxinError, t: i18n.Translator) -> dict[str, str]:
+    code = exc.code.value
+    text = t(f"err.{code}")
+    return {"code": code, "text": exc.message if text == f"err.{code}" else text, "detail": exc.message}
+
+
+def error_page(request: Request, exc: AnxinError) -> Response:
+    if exc.code is A.UNAUTHENTICATED:
+        return login_redirect(request)
+    t = i18n.translator(lang_of(request))
+    return render(request, "error.html", {"error": error_view(exc, t)}, status=error_status(exc), here="/")
+
+
+class PageRoute(APIRoute):
+    """Routes whose failures are pages: errors with their code and 4xx status, never JSON or a 500."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AnxinError as exc:
+                return error_page(request, exc)
+            except RequestValidationError:
+                return error_page(request, AnxinError(W.INVALID_REQUEST, "the request does not match the page"))
+        return page
+
+
+def set_session(response: Response, raw: str) -> None:
+    # httpOnly: scripts never see the key; Lax: other sites' forms do not carry it.
+    response.set_cookie(COOKIE, raw, httponly=True, samesite="lax", path="/", max_age=7 * 24 * 3600)

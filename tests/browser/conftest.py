@@ -1,0 +1,97 @@
+"""Browser fixtures: the app served by uvicorn in a thread, driven by Debian's Chromium via Playwright.
+
+Without /usr/bin/chromium the browser tests skip, unless ANXIN_REQUIRE_BROWSER=1 asks them to fail.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from anxin.web.app import create_app
+from tests.browser.world import World, seed
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+# Screenshots for people to look at; outside the repository, so nothing needs ignoring.
+ARTIFACTS = Path(os.environ.get("ANXIN_BROWSER_ARTIFACTS") or Path(tempfile.gettempdir()) / "anxin-browser-artifacts")
+
+
+def _unavailable(why: str) -> None:
+    if os.environ.get("ANXIN_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{why} (ANXIN_REQUIRE_BROWSER=1)")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(anxin) -> Iterator[str]:
+    """The real app over HTTP on a free port; the socket is bound first, so there is no port race."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(anxin), log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+def world(anxin) -> World:
+    return seed(anxin)
+
+
+@pytest.fixture
+def open_as(browser, server) -> Iterator[Callable[..., object]]:
+    """open_as(key, path) -> a page signed in through /login?key=…&next=path, in its own browser context."""
+    contexts = []
+
+    def _open(key: str, path: str, *, locale: str = "zh-CN", width: int = 1280) -> object:
+        context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(5000)
+        page.goto(f"{server}/login?{urlencode({'key': key, 'next': path})}")
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
