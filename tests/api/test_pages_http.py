@@ -225,8 +225,8 @@ def test_amount_in_yuan_becomes_exact_fen(anxin, app, world) -> None:
     ({"amount": "99.01"}, 422, "aftersales.amount_exceeds_refundable"),
     ({"type": "refund_everything"}, 422, "aftersales.invalid_case_type"),
     ({"reason": "<script>"}, 422, "aftersales.invalid_reason"),
-    ({"csrf": "forged"}, 403, "request.invalid"),
-    ({"csrf": ""}, 403, "request.invalid"),
+    ({"csrf": "forged"}, 403, "request.form_token_invalid"),
+    ({"csrf": ""}, 403, "request.form_token_invalid"),
 ])
 def test_form_errors_show_their_code_with_4xx_and_write_nothing(anxin, app, world, fields, status, code) -> None:
     client = signed_in(app, world.consumer)

@@ -10,3 +10,4 @@ class WebErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "request.method_not_allowed"
     TOO_LARGE = "request.too_large"
     UNSUPPORTED_MEDIA = "request.unsupported_media_type"
+    FORM_TOKEN_INVALID = "request.form_token_invalid"

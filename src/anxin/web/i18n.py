@@ -130,7 +130,7 @@ ZH: dict[str, str] = {
     "err.aftersales.rulebook_invalid": "规则无效。", "err.access.unauthenticated": "请先登录。",
     "err.access.invalid_role": "身份无效。", "err.access.invalid_subject": "主体无效。",
     "err.access.forbidden_role": "你的身份无权访问此页面。", "err.access.key_not_found": "找不到该密钥。",
-    "err.request.malformed_json": "请求格式错误。", "err.request.invalid": "请求无效。",
+    "err.request.malformed_json": "请求格式错误。", "err.request.form_token_invalid": "表单已过期，请刷新后重试。", "err.request.invalid": "请求无效。",
     "err.request.not_found": "页面不存在。", "err.request.method_not_allowed": "不支持此请求方式。",
     "err.request.too_large": "上传内容太大。", "err.request.unsupported_media_type": "不支持的内容类型。",
 }
@@ -273,7 +273,8 @@ EN: dict[str, str] = {
     "err.aftersales.rulebook_invalid": "The rulebook is invalid.", "err.access.unauthenticated": "Please sign in.",
     "err.access.invalid_role": "Invalid role.", "err.access.invalid_subject": "Invalid subject.",
     "err.access.forbidden_role": "Your role may not open this page.", "err.access.key_not_found": "Key not found.",
-    "err.request.malformed_json": "Malformed request.", "err.request.invalid": "Invalid request.",
+    "err.request.malformed_json": "Malformed request.",
+    "err.request.form_token_invalid": "The form expired; reload the page and try again.", "err.request.invalid": "Invalid request.",
     "err.request.not_found": "Page not found.", "err.request.method_not_allowed": "Method not allowed.",
     "err.request.too_large": "The upload is too large.",
     "err.request.unsupported_media_type": "Unsupported content type.",

@@ -116,7 +116,7 @@ def check_csrf(request: Request, form: FormData) -> None:
         return
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(raw_key(request))):
-        raise AnxinError(W.INVALID_REQUEST, i18n.translator(lang_of(request))("form.csrf"), field=CSRF_FIELD)
+        raise AnxinError(W.FORM_TOKEN_INVALID, i18n.translator(lang_of(request))("form.csrf"), field=CSRF_FIELD)
 
 
 async def read_form(request: Request, *, max_files: int = 10) -> FormData:
@@ -167,8 +167,6 @@ def render(request: Request, name: str, context: Mapping[str, Any], *, status: i
 
 
 def error_status(exc: AnxinError) -> int:
-    if exc.code is W.INVALID_REQUEST and exc.details.get("field") == CSRF_FIELD:
-        return 403
     return HTTP_STATUS.get(exc.code, 400)
 
 
