@@ -540,9 +540,30 @@ def test_rejected_decisions_are_stored_too(anxin, who, clock):
 
 
 def test_high_value_claim_without_evidence_goes_to_review(anxin, who, clock):
-    seed_order(anxin, order_id="o1", price_fen=250000)
-    clock.set(T0 + H)
-    view = _file(anxin, who, amount=200000)
+    seed_order(anxin, order_id="o1", price_fen=250000, signed_at=T0 + D)
+    clock.set(T0 + 2 * D)
+    view = _file(anxin, who, reason="not_received", amount=200000)
     assert view.case.state.value == "under_review"
     assert [r["code"] for r in view.decision["reasons"]] == ["guarantee.pending_merchant",
                                                              "review.high_value_without_evidence"]
+
+
+def test_high_value_change_of_mind_before_shipment_is_not_reviewed_for_missing_photos(anxin, who, clock):
+    seed_order(anxin, order_id="o1", price_fen=250000)
+    clock.set(T0 + 7 * H)  # past the instant-refund window; nothing shipped, so nothing to photograph
+    view = _file(anxin, who, amount=200000)
+    assert view.case.state.value == "pending_merchant"
+
+
+def test_filing_anew_supersedes_a_rejected_request(anxin, who, clock):
+    seed_order(anxin, order_id="o1", signed_at=T0 + D, tags=["fresh"])
+    clock.set(T0 + 2 * D)
+    first = _file(anxin, who, case_type="return_refund", reason="no_reason")
+    assert first.case.state.value == "rejected"  # fresh produce: no 7-day no-reason return
+    second = _file(anxin, who, case_type="refund_only", reason="quality", evidence=1)
+    assert second.case.state.value == "pending_merchant"
+    old = anxin.aftersales.get_case(who.consumer, first.case.case_id)
+    assert old.case.state.value == "closed" and old.events[-1].action == "supersede"
+    with pytest.raises(AnxinError) as err:
+        _file(anxin, who, case_type="refund_only", reason="quality", evidence=1)
+    assert err.value.code.value == "aftersales.case_already_open"  # a live case still blocks a second one

@@ -124,21 +124,26 @@ def test_fresh_refused_no_reason_but_accepted_for_quality() -> None:
 
 
 # --- fresh spoilage: 24 h from sign-off, photo required, merchant answers in 24 h -----------------------------
-@pytest.mark.parametrize(("after", "evidence", "outcome", "reason"), [
-    (23 * H + 59 * M, 1, Outcome.PENDING_MERCHANT, "guarantee.pending_merchant"),
-    (24 * H + M, 1, Outcome.REJECTED, "window.closed"),
-    (H, 0, Outcome.REJECTED, "evidence.required"),
+@pytest.mark.parametrize(("after", "evidence", "guarantee", "answer_in", "passed_over"), [
+    (23 * H + 59 * M, 1, "G.FRESH_SPOILAGE", 24, None),
+    # Past 24 h the spoilage cover is gone; rotten produce is still a quality problem for the merchant.
+    (24 * H + M, 1, "G.QUALITY", 48, ("window.closed", "G.FRESH_SPOILAGE")),
+    (H, 0, None, None, ("evidence.required", "G.FRESH_SPOILAGE.EVIDENCE")),
 ])
-def test_fresh_spoilage_window(after, evidence, outcome, reason) -> None:  # type: ignore[no-untyped-def]
+def test_fresh_spoilage_window(after, evidence, guarantee, answer_in, passed_over) -> None:  # type: ignore[no-untyped-def]
     d = run(order(tags={"fresh"}), claim("refund_only", "spoiled", 5000, evidence), SIGNED + after)
-    assert d.outcome is outcome and reason in codes(d)
-    if outcome is Outcome.PENDING_MERCHANT:
-        assert d.guarantee_id == "G.FRESH_SPOILAGE" and d.merchant_response_hours == 24
+    assert d.guarantee_id == guarantee
+    if guarantee is None:
+        assert d.outcome is Outcome.REJECTED and passed_over in [(r.code, r.rule) for r in d.reasons]
+    else:
+        assert d.outcome is Outcome.PENDING_MERCHANT and d.merchant_response_hours == answer_in
+        assert passed_over is None or passed_over in [(r.code, r.rule) for r in d.passed_over]
 
 
-def test_spoilage_needs_the_shop_to_offer_it() -> None:
+def test_spoilage_cover_needs_the_shop_to_offer_it() -> None:
     d = run(order(tags={"fresh"}, services=set()), claim("refund_only", "spoiled", 5000, 1), SIGNED + H)
-    assert d.outcome is Outcome.REJECTED and "guarantee.not_offered" in codes(d)
+    assert (d.outcome, d.guarantee_id) == (Outcome.PENDING_MERCHANT, "G.QUALITY")
+    assert ("guarantee.not_offered", "G.FRESH_SPOILAGE") in [(r.code, r.rule) for r in d.passed_over]
 
 
 # --- cosmetics allergy: 60 days from sign-off --------------------------------------------------------------
@@ -177,10 +182,14 @@ def test_velocity_sends_even_instant_refunds_to_review(recent, outcome) -> None:
         assert ("review.consumer_velocity", "R.VELOCITY") in [(r.code, r.rule) for r in d.reasons]
 
 
-def test_high_value_quality_claim_without_evidence_is_reviewed_not_rejected() -> None:
-    o = order(paid_fen=300000, **UNSHIPPED)
-    d = run(o, claim("refund_only", "quality", 300000, evidence=0), PAID + 10 * H)
-    assert d.outcome is Outcome.REVIEW and "review.high_value_without_evidence" in codes(d)
+@pytest.mark.parametrize(("shipped", "outcome"), [(True, Outcome.REVIEW), (False, Outcome.PENDING_MERCHANT)])
+def test_high_value_claim_without_evidence_is_reviewed_once_there_is_something_to_photograph(
+        shipped, outcome) -> None:  # type: ignore[no-untyped-def]
+    o = order(paid_fen=300000, shipped=shipped, signed=False)
+    reason = "not_received" if shipped else "other"
+    d = run(o, claim("refund_only", reason, 300000, evidence=0), PAID + 30 * H)
+    assert d.outcome is outcome
+    assert ("review.high_value_without_evidence" in codes(d)) is shipped
 
 
 # --- the decision explains itself ----------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class Action(StrEnum):
     RECEIPT_TIMEOUT = "receipt_timeout"
     REJECT_RECEIPT = "reject_receipt"
     CANCEL = "cancel"
+    SUPERSEDE = "supersede"  # the consumer filed a new request instead of escalating a rejection
 
 
 # Who may take each action, and from which states.
@@ -66,6 +67,7 @@ RULES: dict[Action, tuple[str, frozenset[CaseState]]] = {
     Action.CONFIRM_RECEIPT: ("merchant", frozenset({CaseState.RETURN_SHIPPED})),
     Action.RECEIPT_TIMEOUT: ("system", frozenset({CaseState.RETURN_SHIPPED})),
     Action.REJECT_RECEIPT: ("merchant", frozenset({CaseState.RETURN_SHIPPED})),
+    Action.SUPERSEDE: ("consumer", frozenset({CaseState.REJECTED})),
     Action.CANCEL: ("consumer", frozenset({CaseState.PENDING_MERCHANT, CaseState.UNDER_REVIEW,
                                            CaseState.AWAITING_RETURN, CaseState.REJECTED})),
 }
@@ -77,6 +79,8 @@ TIMEOUTS: dict[str, Action] = {
     "merchant_confirm_receipt": Action.RECEIPT_TIMEOUT,
     "escalation": Action.ESCALATION_TIMEOUT,
 }
+# Taken by the service as the consequence of something else, never offered to a person directly.
+IMPLICIT = frozenset({Action.FILE, Action.SUPERSEDE, *TIMEOUTS.values()})
 NEEDS_NOTE = frozenset({Action.REJECT, Action.REJECT_RECEIPT, Action.REVIEW_REJECT, Action.ARBITRATE_FOR_MERCHANT,
                         Action.ARBITRATE_FOR_CONSUMER, Action.REVIEW_APPROVE})
 
@@ -229,7 +233,8 @@ def apply(case: Case, action: Action, *, actor_role: str, actor_id: str, at: dt.
             new, effects = _approved(case, at, terms)
         case Action.REJECT | Action.REJECT_RECEIPT:
             new = enter(case, CaseState.REJECTED, at, terms)
-        case Action.REVIEW_REJECT | Action.ESCALATION_TIMEOUT | Action.ARBITRATE_FOR_MERCHANT | Action.RETURN_TIMEOUT:
+        case (Action.REVIEW_REJECT | Action.ESCALATION_TIMEOUT | Action.ARBITRATE_FOR_MERCHANT
+              | Action.RETURN_TIMEOUT | Action.SUPERSEDE):
             new = enter(case, CaseState.CLOSED, at, terms)
         case Action.ESCALATE:
             new = enter(case, CaseState.ARBITRATION, at, terms)

@@ -154,7 +154,8 @@ def _timeline(tl: OrderTimeline, views: list[CaseView], t: Translator) -> list[d
 
 
 def _actions(who: Principal, case: m.Case) -> list[str]:
-    return [a.value for a, (role, states) in m.RULES.items() if role == who.role.value and case.state in states]
+    return [a.value for a, (role, states) in m.RULES.items()
+            if a not in m.IMPLICIT and role == who.role.value and case.state in states]
 
 
 def _case(v: CaseView, who: Principal, t: Translator, now: dt.datetime) -> dict[str, Any]:

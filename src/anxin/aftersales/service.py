@@ -223,7 +223,10 @@ class AfterSalesService:
                                  field="listing_id")
             repo = CaseRepository(uow.session)
             existing = repo.for_order(order.order_id)
-            if any(m.CaseState(c.state) in m.OPEN_STATES for c in existing):
+            # A rejected case only waits for an escalation; filing anew (with the right reason or a photo)
+            # is the consumer's other answer to it, so it closes as superseded instead of blocking.
+            rejected = [c for c in existing if c.state == m.CaseState.REJECTED.value]
+            if any(m.CaseState(c.state) in m.OPEN_STATES and c not in rejected for c in existing):
                 raise AnxinError(E.CASE_ALREADY_OPEN, "this order already has an open after-sale case")
             missing = set(cmd.evidence) - self.evidence_store.known(uow.session, list(cmd.evidence))
             if missing:
@@ -239,6 +242,9 @@ class AfterSalesService:
             recent = repo.count_consumer_since(order.consumer_id, now - dt.timedelta(days=30))
             claim = Claim(cmd.case_type, cmd.reason, cmd.amount_fen, len(set(cmd.evidence)), cmd.unsealed)
             decision = decide(facts, claim, rb, now, refundable_fen=refundable, consumer_cases_30d=recent)
+            for old in rejected:
+                self._transition(uow, repo, old.to_model(), m.Action.SUPERSEDE, "consumer", principal.subject, now,
+                                 self._terms(old.rulebook_version), note="", data={})
             view = self._open(uow, repo, facts, cmd, decision, rb, now)
             uow.commit()
             return view
@@ -293,7 +299,7 @@ class AfterSalesService:
             act = m.Action(action)
         except ValueError:
             raise AnxinError(E.INVALID_ACTION, f"unknown action {action!r}") from None
-        if act in m.TIMEOUTS.values() or act is m.Action.FILE:
+        if act in m.IMPLICIT:
             raise AnxinError(E.ACTION_NOT_ALLOWED, f"{action} is taken by the system, not by people")
         now = self.clock.now()
         with self.uow_factory() as uow:

@@ -162,7 +162,10 @@ def db_upgrade() -> None:
     click.echo(f"migrated {engine.url.render_as_string(hide_password=True)} to {migrate.current_revision(engine)}")
 
 
+from anxin.cli.demo import demo, sim  # noqa: E402  (sim and demo live in their own module)
 
+main.add_command(sim)
+main.add_command(demo)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,232 @@
+"""``anxin sim`` (a simulated marketplace into the configured database) and ``anxin demo`` (a fresh one,
+served live). The demo is the only place here that reads the wall clock: to end its simulated month now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from anxin.bootstrap import Anxin
+    from anxin.sim import SimConfig, Simulation
+
+# Heavy imports (SQLAlchemy, Pillow, rich) happen inside the commands: `anxin --help` stays fast.
+
+
+def _fail(message: str, code: str) -> None:
+    click.echo(f"error [{code}]: {message}", err=True)
+    sys.exit(2)
+
+
+def _simulate(anxin: Anxin, config: SimConfig, console: Console, events_out: Path | None) -> Simulation:
+    """Run with a progress bar over simulated days; write every event sent to ``events_out`` (JSONL)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from anxin.sim import Simulation
+
+    with contextlib.ExitStack() as stack:
+        handle = None
+        if events_out is not None:
+            events_out.parent.mkdir(parents=True, exist_ok=True)
+            handle = stack.enter_context(events_out.open("w", encoding="utf-8"))
+        sim = Simulation(anxin, config, events_out=handle)
+        progress = stack.enter_context(Progress(
+            TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("days"),
+            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console))
+        task = progress.add_task("days", total=config.days, info="")
+
+        def on_day(day: int, p: dict[str, int]) -> None:
+            progress.update(task, completed=day, info=f"{p['orders']} orders · {p['events']} events · "
+                                                      f"{p['cases']} cases")
+
+        return sim.run(on_day)
+
+
+def _config(days: int, merchants: int, seed: int, consumers: int | None, start: dt.datetime) -> SimConfig:
+    from anxin.sim import SimConfig
+
+    return SimConfig(days=days, merchants=merchants, seed=seed, consumers=consumers, start=start)
+
+
+@click.command("sim")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
+@click.option("--merchants", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--consumers", default=None, type=click.IntRange(1, None), help="Default: 20 per merchant.")
+@click.option("--start", default=None, help="ISO 8601 instant with offset [default: 2026-11-01T00:00:00+08:00].")
+@click.option("--ground-truth", "truth_path", default="var/sim-ground-truth.json", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Latent facts: quality, abusers, genuine claims.")
+@click.option("--events-out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every event sent to anxin as JSON Lines (for `anxin ingest`).")
+def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str | None, truth_path: Path,
+        events_out: Path | None) -> None:
+    """Simulate a marketplace through anxin's real services on a simulated clock.
+
+    Writes into ANXIN_DATABASE_URL, which must hold no events yet. Webhooks go to an in-process
+    receiver standing in for the platform (signatures checked, each Idempotency-Key applied once).
+    """
+    from rich.console import Console
+
+    from anxin.bootstrap import bootstrap
+    from anxin.core.clock import FixedClock, parse_instant
+    from anxin.outbox.receiver import WebhookSink
+    from anxin.settings import Settings
+    from anxin.sim import DEFAULT_START
+    from anxin.sim import report as sim_report
+    from anxin.sim.platform import SinkTransport
+
+    try:
+        begin = parse_instant(start) if start else DEFAULT_START
+    except ValueError as exc:
+        _fail(str(exc), "cli.invalid_time")
+        return
+    settings = Settings()
+    clock = FixedClock(begin)
+    sink = WebhookSink(settings.webhook_secret, clock=clock)
+    anxin = bootstrap(settings=settings, clock=clock, transport=SinkTransport(sink))
+    if anxin.ingestion.stats():
+        _fail("the database already holds events; point ANXIN_DATABASE_URL at an empty one",
+              "sim.database_not_empty")
+    console = Console()
+    result = _simulate(anxin, _config(days, merchants, seed, consumers, begin), console, events_out)
+    summary = sim_report.summary(result)
+    sim_report.write_json(sim_report.ground_truth(result), truth_path)
+    sim_report.render(summary, console, seconds=result.seconds)
+    click.echo(f"ground truth: {truth_path}" + (f"   events: {events_out}" if events_out else ""))
+    click.echo(f"webhooks received by the simulated platform: {len(sink.applied)} "
+               f"({sink.duplicates} duplicate deliveries ignored)")
+
+
+def _pick_consumer(sim: Simulation, live: Anxin) -> tuple[str, str] | None:
+    """A consumer with cases and an order whose guarantees are running now (checked on the live clock)."""
+    from anxin.access.model import Principal, Role
+    from anxin.core.errors import AnxinError
+    from anxin.sim import report as sim_report
+
+    candidates = sim_report.demo_candidates(sim)
+    for consumer_id, order_id in candidates[:50]:
+        who = Principal(key_id="demo", role=Role.CONSUMER, subject=consumer_id)
+        with contextlib.suppress(AnxinError):
+            if any(c.state == "active" for c in live.aftersales.guarantees(who, order_id).coverage):
+                return consumer_id, order_id
+    if candidates:
+        return candidates[0]
+    claimed = [k for k in sim.cases.claims if k.case_id]
+    if claimed:  # a tiny run: any buyer with a case, else any buyer at all
+        return claimed[-1].order.consumer.consumer_id, claimed[-1].order.order_id
+    placed = [o for o in sim.orders.all if o.paid_at < sim.end - dt.timedelta(hours=1)]
+    return (placed[-1].consumer.consumer_id, placed[-1].order_id) if placed else None
+
+
+def _pick_merchant(sim: Simulation) -> str:
+    from anxin.sim import report as sim_report
+
+    busiest = sim_report.busiest_pending_merchant(sim)
+    if busiest:
+        return busiest
+    counts: dict[str, int] = {}
+    for claim in sim.cases.claims:
+        m = claim.order.shop.merchant.merchant_id
+        counts[m] = counts.get(m, 0) + 1
+    return min(counts, key=lambda m: (-counts[m], m)) if counts else sim.world.merchants[0].merchant_id
+
+
+def _login(base: str, key: str, next_path: str) -> str:
+    return f"{base}/login?key={quote(key, safe='')}&next={quote(next_path, safe='/')}"
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
+@click.option("--merchants", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--db", "db_path", default="var/demo.db", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite file, recreated on every run.")
+@click.option("--evidence-dir", default="var/demo-evidence", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ground-truth", "truth_path", default="var/demo-ground-truth.json", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-serve", is_flag=True, help="Build the data, create the keys, print the links, exit.")
+def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Path, evidence_dir: Path,
+         truth_path: Path, no_serve: bool) -> None:
+    """Simulate a month that ends now into a fresh SQLite file, then serve it with a live webhook receiver."""
+    from rich.console import Console
+
+    from anxin.bootstrap import bootstrap
+    from anxin.core.clock import FixedClock, SystemClock
+    from anxin.outbox.receiver import WebhookSink, serve_sink
+    from anxin.settings import Settings
+    from anxin.sim import report as sim_report
+    from anxin.sim.platform import FollowClock
+
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db_path}"
+    os.environ.setdefault("ANXIN_DATABASE_URL", url)
+    wall = SystemClock()
+    # The simulated month ends at the current hour, so windows and deadlines on the pages are live.
+    start = (wall.now() - dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    sim_clock = FixedClock(start)
+    follow = FollowClock(sim_clock)
+    secret = Settings().webhook_secret
+    sink = WebhookSink(secret, clock=follow)
+    hook_server, hook_url = serve_sink(sink)
+    settings = Settings(database_url=url, evidence_dir=evidence_dir, webhook_url=hook_url, webhook_secret=secret)
+    console = Console()
+    try:
+        simulated = bootstrap(settings=settings, clock=sim_clock)
+        sim = _simulate(simulated, _config(days, merchants, seed, None, start), console, None)
+        follow.follow(wall)  # from here on, webhooks are signed with the wall clock
+        summary = sim_report.summary(sim)
+        sim_report.write_json(sim_report.ground_truth(sim), truth_path)
+        sim_report.render(summary, console, seconds=sim.seconds)
+        live = bootstrap(settings=settings, run_migrations=False)
+        links = _keys_and_links(sim, live, f"http://{host}:{port}")
+        simulated.engine.dispose()
+        for line in links:
+            click.echo(line)
+        click.echo(f"webhooks: the demo receiver at {hook_url} has applied {len(sink.applied)} messages")
+        if no_serve:
+            return
+        import uvicorn
+
+        from anxin.web.app import create_app
+
+        click.echo(f"serving http://{host}:{port}/ — Ctrl-C to stop")
+        uvicorn.run(create_app(live, run_ticker=True), host=host, port=port, log_level="warning")
+    finally:
+        hook_server.shutdown()
+        hook_server.server_close()
+
+
+def _keys_and_links(sim: Simulation, live: Anxin, base: str) -> list[str]:
+    lines: list[Any] = ["", f"anxin demo: {sim.config.days} simulated days × {sim.config.merchants} merchants, "
+                            f"ending now ({sim.describe_period()['end']})"]
+    lines.append(f"  API docs           {base}/docs")
+    consumer = _pick_consumer(sim, live)
+    if consumer is not None:
+        consumer_id, order_id = consumer
+        _, key = live.access.create_key("consumer", consumer_id)
+        lines.append(f"  Consumer Hall      {_login(base, key, f'/hall/orders/{order_id}')}"
+                     f"   (consumer {consumer_id}, order {order_id})")
+    merchant_id = _pick_merchant(sim)
+    _, key = live.access.create_key("merchant", merchant_id)
+    lines.append(f"  Merchant cases     {_login(base, key, '/merchant/cases')}   (merchant {merchant_id})")
+    _, key = live.access.create_key("operator", "demo-operator")
+    lines.append(f"  Operator console   {_login(base, key, '/ops/cases')}")
+    _, key = live.access.create_key("platform", "demo-platform")
+    lines.append(f"  Platform key       {key}")
+    lines.append(f"    curl -H 'Authorization: Bearer {key}' {base}/v1/aftersales/cases?limit=5")
+    lines.append("")
+    return lines

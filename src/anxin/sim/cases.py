@@ -1,0 +1,358 @@
+"""After-sale requests and everyone's part in them, through the real after-sales service.
+
+Consumers file (honest ones when something went wrong or within their no-reason right; abusers far
+more often, with claims that are not true and photos they reuse), merchants answer or let the 48 h
+deadline answer for them, consumers ship returns and escalate rejections, operators review and
+arbitrate. The simulator never sets a case's state itself: it acts, then reads back what anxin decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from anxin.access.model import Principal, Role
+from anxin.aftersales.service import CaseView, FileCase
+from anxin.core.errors import AnxinError
+from anxin.core.money import fraction_of
+from anxin.sim.events import iso
+from anxin.sim.orders import H, SimOrder
+from anxin.sim.world import CARRIERS, photo
+
+if TYPE_CHECKING:
+    from anxin.sim.engine import Simulation
+
+FINAL = frozenset({"refunded", "completed", "closed", "cancelled"})
+OPERATOR = Principal(key_id="sim", role=Role.OPERATOR, subject="op-sim")
+REJECT_NOTES = {
+    "not_received": "物流显示本人已签收", "no_reason": "商品已拆封使用，影响二次销售",
+    "counterfeit": "我店商品均为正品，可提供进货凭证", "quality": "商品出厂检验合格，非质量问题",
+    "spoiled": "发货时新鲜完好，照片无法证明", "allergy": "无法证明过敏与商品有关",
+}
+
+
+@dataclass
+class Claim:
+    claim_id: str
+    order: SimOrder
+    case_type: str
+    reason: str
+    amount_fen: int
+    genuine: bool  # ground truth: the claim describes what really happened (or a right used honestly)
+    listing_id: str | None = None
+    unsealed: bool = False
+    photos: int = 0
+    reused: bool = False  # its photos are an abuser's recycled ones
+    description: str = ""
+    ships_return: bool = True
+    bogus_return: bool = False  # what comes back is not what was sold
+    case_id: str | None = None
+    filed_at: dt.datetime | None = None
+    refused: str | None = None  # anxin refused the request (error code)
+    first_decision: str | None = None
+    path: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> str | None:
+        return self.path[-1] if self.path else None
+
+    @property
+    def deserves(self) -> bool:
+        """What a fair reviewer would conclude: true and within the rules (an honest no-reason return of
+        an exempt item is still not refundable)."""
+        return self.genuine and not (self.reason == "no_reason" and self.first_decision == "rejected")
+
+    @property
+    def open(self) -> bool:
+        return self.case_id is not None and self.state not in FINAL
+
+    def truth(self) -> dict[str, Any]:
+        o = self.order
+        return {"claim": self.claim_id, "case_id": self.case_id, "order_id": o.order_id,
+                "consumer_id": o.consumer.consumer_id, "abusive_consumer": o.consumer.abusive,
+                "merchant_id": o.shop.merchant.merchant_id, "shop_id": o.shop.shop_id, "type": self.case_type,
+                "reason": self.reason, "amount_fen": self.amount_fen, "genuine": self.genuine,
+                "problem": o.problem, "evidence_images": self.photos, "evidence_reused": self.reused,
+                "filed_at": iso(self.filed_at) if self.filed_at else None, "refused": self.refused,
+                "first_decision": self.first_decision, "states": self.path}
+
+
+class Cases:
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.claims: list[Claim] = []
+        self.stats: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()
+        self.first_decisions: Counter[str] = Counter()
+        self.actions: Counter[str] = Counter()
+        self.act_errors: Counter[str] = Counter()
+        self._returns = 0
+
+    @staticmethod
+    def _consumer(order: SimOrder) -> Principal:
+        return Principal(key_id="sim", role=Role.CONSUMER, subject=order.consumer.consumer_id)
+
+    @staticmethod
+    def _merchant(order: SimOrder) -> Principal:
+        return Principal(key_id="sim", role=Role.MERCHANT, subject=order.shop.merchant.merchant_id)
+
+    def _claim(self, order: SimOrder, case_type: str, reason: str, *, genuine: bool, whole: bool = False,
+               **kw: Any) -> Claim:
+        """A claim about the order's first item (the whole order when ``whole`` or single-item)."""
+        listing, qty, price = order.items[0]
+        multi = len(order.items) > 1 and not whole
+        amount = min(qty * price, order.paid_fen) if multi else order.paid_fen
+        claim = Claim(f"k-{len(self.claims) + 1:06d}", order, case_type, reason, amount, genuine,
+                      listing_id=listing.listing_id if multi else None, **kw)
+        self.claims.append(claim)
+        order.claims.append(claim)
+        return claim
+
+    # --- triggers (scheduled by the order flow) --------------------------------------------------
+
+    def unshipped(self, order: SimOrder, impatient: bool) -> None:
+        if order.status != "paid" or order.open_claim:
+            return
+        reason = "other" if impatient else "changed_mind_unshipped"
+        note = "两天了还没发货，不想要了" if impatient else "拍错了，不想要了"
+        order.hold = True  # the merchant does not ship while the request is open
+        self.file(self._claim(order, "refund_only", reason, genuine=True, whole=True, description=note))
+
+    def not_received(self, order: SimOrder) -> None:
+        if order.status == "lost" and not order.open_claim:
+            self.file(self._claim(order, "refund_only", "not_received", genuine=True, whole=True,
+                                  description="物流一周没有更新，没收到货"))
+
+    def after_delivery(self, order: SimOrder) -> None:
+        rng, c, signed = self.sim.rng, order.consumer, self.sim.now
+        if order.problem and rng.random() < (0.95 if c.abusive else 0.8):
+            if order.problem in ("spoiled", "damaged") and order.main.leaf.top == "fresh":
+                hours = rng.uniform(1, 20) if rng.random() < 0.9 else rng.uniform(26, 60)  # some miss the 24 h
+            elif order.problem == "allergy":
+                hours = rng.uniform(24, 200)
+            else:
+                hours = rng.uniform(3, 96)
+            self.sim.agenda.call(signed + hours * H, self._genuine, order)
+        elif c.abusive and rng.random() < 0.45:
+            self.sim.agenda.call(signed + rng.uniform(2, 72) * H, self._abusive, order)
+        elif not c.abusive and rng.random() < order.main.leaf.remorse:
+            self.sim.agenda.call(signed + rng.uniform(20, 140) * H, self._remorse, order)
+
+    def _genuine(self, order: SimOrder) -> None:
+        rng, problem, top = self.sim.rng, order.problem or "quality", order.main.leaf.top
+        photos = 0 if rng.random() < 0.08 else rng.randint(1, 3)  # some forget the photo the rule asks for
+        if top == "fresh" and problem in ("spoiled", "damaged"):
+            kind = "compensation" if rng.random() < 0.4 else "refund_only"
+        elif problem == "allergy":
+            kind = "refund_only" if rng.random() < 0.6 else "return_refund"
+        elif problem == "quality" and top == "3c":
+            kind = "exchange" if rng.random() < 0.6 else "return_refund"
+        elif problem == "counterfeit":
+            kind, photos = "return_refund", 2
+        else:
+            kind = "refund_only" if order.paid_fen < 5000 and rng.random() < 0.5 else "return_refund"
+        claim = self._claim(order, kind, problem, genuine=True, photos=photos,
+                            description={"spoiled": "收到时已经坏了", "counterfeit": "怀疑是假货，做工粗糙"}
+                            .get(problem, "收到的商品有问题，见照片"))
+        if kind == "compensation":
+            claim.amount_fen = fraction_of(claim.amount_fen, rng.randint(20, 50), 100)
+        self.file(claim)
+
+    def _remorse(self, order: SimOrder) -> None:
+        digital = "digital" in order.main.leaf.tags
+        self.file(self._claim(order, "return_refund", "no_reason", genuine=True,
+                              unsealed=digital and self.sim.rng.random() < 0.5, description="不太合适，七天无理由退货",
+                              ships_return=self.sim.rng.random() < 0.95))
+
+    def _abusive(self, order: SimOrder) -> None:
+        rng, top = self.sim.rng, order.main.leaf.top
+        options: list[tuple[str, str, int]] = [("refund_only", "not_received", 0), ("return_refund", "no_reason", 0),
+                                               ("refund_only", "quality", 2)]
+        if top in ("jewelry", "cosmetics"):
+            options.append(("return_refund", "counterfeit", 2))
+        if top == "fresh":
+            options.append(("compensation", "spoiled", 1))
+        kind, reason, photos = rng.choice(options)
+        ships = rng.random() < 0.55
+        claim = self._claim(order, kind, reason, genuine=False, photos=photos, reused=photos > 0,
+                            unsealed="digital" in order.main.leaf.tags and rng.random() < 0.5,
+                            ships_return=ships, bogus_return=ships and rng.random() < 0.6,
+                            description={"not_received": "没收到货", "no_reason": "不想要了"}
+                            .get(reason, "质量太差，和描述不符"))
+        if kind == "compensation":
+            claim.amount_fen = fraction_of(claim.amount_fen, rng.randint(60, 100), 100)
+        self.file(claim)
+
+    # --- filing ----------------------------------------------------------------------------------
+
+    def _evidence(self, claim: Claim, who: Principal) -> tuple[str, ...]:
+        rng, consumer = self.sim.rng, claim.order.consumer
+        shas = []
+        for _ in range(claim.photos):
+            data = rng.choice(consumer.photos) if claim.reused and consumer.photos else photo(rng)
+            try:
+                shas.append(self.sim.anxin.aftersales.upload_evidence(who, data).sha256)
+                self.stats["evidence_uploads"] += 1
+            except AnxinError as exc:
+                self.act_errors[exc.code.value] += 1
+        return tuple(dict.fromkeys(shas))
+
+    def file(self, claim: Claim) -> None:
+        sim = self.sim
+        sim.sync()
+        who = self._consumer(claim.order)
+        evidence = self._evidence(claim, who)
+        self.stats["claims"] += 1
+        try:
+            view = sim.anxin.aftersales.file_case(who, FileCase(
+                claim.order.order_id, claim.case_type, claim.reason, claim.amount_fen, evidence,
+                claim.description, claim.listing_id, claim.unsealed))
+        except AnxinError as exc:
+            claim.refused = exc.code.value
+            self.refused[exc.code.value] += 1
+            self._finish(claim)
+            return
+        claim.case_id, claim.filed_at = view.case.case_id, sim.now
+        claim.first_decision = str(view.decision.get("outcome"))
+        self.first_decisions[claim.first_decision] += 1
+        self.stats["filed"] += 1
+        self.advance(claim, view)
+
+    # --- the case's life -------------------------------------------------------------------------
+
+    def advance(self, claim: Claim, view: CaseView) -> None:
+        """Plan who does what next, given the state anxin reports."""
+        sim, rng = self.sim, self.sim.rng
+        state, deadline = view.case.state.value, view.case.deadline_at
+        claim.path.append(state)
+        merchant = claim.order.shop.merchant
+        now, later = sim.now, sim.agenda.call
+        if state in FINAL:
+            self._finish(claim)
+        elif state == "pending_merchant":
+            delay = rng.expovariate(1 / merchant.response_mean_h) * H
+            if rng.random() < 0.03 and (deadline is None or now + 20 * H < deadline):
+                later(now + rng.uniform(1, 20) * H, self._consumer_cancel, claim)
+            elif not merchant.ghost and rng.random() < merchant.answer_rate and (
+                    deadline is None or now + delay < deadline - dt.timedelta(minutes=10)):
+                later(now + delay, self._merchant_answer, claim)
+            else:
+                self._check_at(claim, deadline)
+        elif state == "under_review":
+            later(now + rng.uniform(1, 30) * H, self._operator_review, claim)
+        elif state == "awaiting_return":
+            if claim.ships_return:
+                later(now + rng.uniform(4, 96) * H, self._ship_return, claim, view.case.pickup_covered)
+            else:
+                self._check_at(claim, deadline)
+        elif state == "return_shipped":
+            if merchant.ghost or rng.random() > merchant.answer_rate:
+                self._check_at(claim, deadline)
+            else:
+                later(now + rng.uniform(36, 120) * H, self._merchant_receipt, claim)
+        elif state == "rejected":
+            hours = rng.uniform(1, 40)
+            if rng.random() < (0.6 if claim.deserves else 0.3) and (deadline is None or now + hours * H < deadline):
+                later(now + hours * H, self._act, claim, self._consumer(claim.order), "escalate",
+                      "商家拒绝不合理，申请平台介入", None)
+            else:
+                self._check_at(claim, deadline)
+        elif state == "arbitration":
+            later(now + rng.uniform(4, 60) * H, self._arbitrate, claim)
+
+    def _check_at(self, claim: Claim, deadline: dt.datetime | None) -> None:
+        """Look again just after the tick that should have fired the deadline."""
+        if deadline is not None:
+            self.sim.agenda.call(self.sim.after_tick(deadline), self._check, claim)
+
+    def _check(self, claim: Claim) -> None:
+        self.sim.sync()
+        view = self.sim.anxin.aftersales.get_case(self._consumer(claim.order), claim.case_id or "")
+        if view.case.state.value == claim.state:
+            # The deadline passed and a tick ran, yet nothing happened: worth a report, not a retry loop.
+            self.act_errors["sim.deadline_did_not_fire"] += 1
+            return
+        claim.path.append("~" + (view.events[-1].action if view.events else "?"))  # the clock acted
+        self.advance(claim, view)
+
+    def _act(self, claim: Claim, who: Principal, action: str, note: str, data: dict[str, Any] | None) -> None:
+        sim = self.sim
+        sim.sync()
+        try:
+            view = sim.anxin.aftersales.act(who, claim.case_id or "", action, note=note, data=data)
+        except AnxinError as exc:
+            self.act_errors[exc.code.value] += 1
+            view = sim.anxin.aftersales.get_case(self._consumer(claim.order), claim.case_id or "")
+            if view.case.state.value == claim.state:
+                self._check_at(claim, view.case.deadline_at)  # leave it to the clock
+                return
+            claim.path.append("~" + (view.events[-1].action if view.events else "?"))
+            self.advance(claim, view)
+            return
+        self.actions[action] += 1
+        self.advance(claim, view)
+
+    def _merchant_answer(self, claim: Claim) -> None:
+        order, rng = claim.order, self.sim.rng
+        merchant = order.shop.merchant
+        if claim.reason in ("changed_mind_unshipped", "other") and order.status == "paid":
+            p_reject = 0.1  # nothing shipped yet: merchants mostly let it go
+        elif claim.reason == "not_received" and order.status == "delivered":
+            p_reject = 0.85  # the carrier's sign-off proves delivery
+        else:
+            p_reject = merchant.reject_genuine if claim.genuine else merchant.reject_abusive
+        if rng.random() < p_reject:
+            self._act(claim, self._merchant(order), "reject", REJECT_NOTES.get(claim.reason, "不符合售后条件"), None)
+        else:
+            self._act(claim, self._merchant(order), "approve", "同意售后", None)
+
+    def _consumer_cancel(self, claim: Claim) -> None:
+        self._act(claim, self._consumer(claim.order), "cancel", "问题已解决，撤销申请", None)
+
+    def _ship_return(self, claim: Claim, pickup: bool) -> None:
+        rng = self.sim.rng
+        self._returns += 1
+        if pickup and rng.random() < 0.6:
+            data: dict[str, Any] = {"method": "pickup", "weight_g": claim.order.main.weight_g}
+        else:
+            data = {"method": "self", "carrier": rng.choice(CARRIERS), "tracking_no": f"RT{self._returns:09d}",
+                    "freight_fen": rng.randrange(600, 2600, 50)}
+        self._act(claim, self._consumer(claim.order), "ship_return", "已寄回", data)
+
+    def _merchant_receipt(self, claim: Claim) -> None:
+        rng = self.sim.rng
+        if (claim.bogus_return and rng.random() < 0.7) or (claim.genuine and rng.random() < 0.03):
+            self._act(claim, self._merchant(claim.order), "reject_receipt", "退回商品与原商品不符", None)
+        else:
+            self._act(claim, self._merchant(claim.order), "confirm_receipt", "已收到退货", None)
+
+    def _operator_review(self, claim: Claim) -> None:
+        right = self.sim.rng.random() < 0.85  # reviewers are good, not perfect
+        if claim.deserves == right:
+            self._act(claim, OPERATOR, "review_approve", "凭证充分，支持申请", None)
+        else:
+            self._act(claim, OPERATOR, "review_reject", "凭证不足或疑似重复使用", None)
+
+    def _arbitrate(self, claim: Claim) -> None:
+        right = self.sim.rng.random() < 0.9
+        if claim.deserves == right:
+            self._act(claim, OPERATOR, "arbitrate_for_consumer", "平台判定支持消费者", None)
+        else:
+            self._act(claim, OPERATOR, "arbitrate_for_merchant", "平台判定支持商家", None)
+
+    def _finish(self, claim: Claim) -> None:
+        """A request ended (or was refused): an unshipped order is cancelled if refunded, else it ships."""
+        order, sim = claim.order, self.sim
+        if not order.hold or order.open_claim:
+            return
+        order.hold = False
+        if claim.state == "refunded" and order.status == "paid":
+            order.status = "cancelled"
+            sim.orders.stats["cancelled"] += 1
+            sim.feed.emit("order.cancelled", sim.now, {"order_id": order.order_id,
+                                                       "reason": "refunded before shipment"})
+        elif order.ship_waiting:
+            order.ship_waiting = False
+            sim.agenda.call(sim.now + sim.rng.uniform(1, 6) * H, sim.orders.ship, order)

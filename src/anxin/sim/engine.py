@@ -1,0 +1,167 @@
+"""The simulation loop: a simulated clock, hour by hour, through anxin's real services.
+
+Each hour: run everything due in it in time order (orders placed and shipped, consumers filing,
+merchants answering...), hand the platform events that reached anxin to ingestion in batches, then
+move the clock to the hour's end and ``anxin.tick()`` so deadlines fire and the outbox delivers.
+Before any person acts, the events that arrived until then are ingested first, so every request
+sees exactly what the platform had told anxin by that moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from anxin.bootstrap import Anxin
+from anxin.core.clock import FixedClock, ensure_aware
+from anxin.ingest.service import MAX_BATCH, IngestResult
+from anxin.sim import olist
+from anxin.sim.cases import Cases
+from anxin.sim.events import Agenda, Arrival, Feed, iso
+from anxin.sim.orders import H, Orders
+from anxin.sim.world import LEAVES, TOPS, SimConfig, World, build_world
+
+DayCallback = Callable[[int, dict[str, int]], None]
+
+
+class Simulation:
+    def __init__(self, anxin: Anxin, config: SimConfig, *, events_out: TextIO | None = None) -> None:
+        if not isinstance(anxin.clock, FixedClock):
+            raise TypeError("the simulator drives time itself: bootstrap anxin with a FixedClock")
+        if config.days < 1 or config.merchants < 1 or config.consumer_count < 1:
+            raise ValueError("days, merchants and consumers must be at least 1")
+        self.anxin, self.config, self.clock = anxin, config, anxin.clock
+        self.rng = random.Random(config.seed)  # the only source of chance: a seed replays exactly
+        self.start = ensure_aware(config.start)
+        self.end = self.start + dt.timedelta(days=config.days)
+        self.now = self.start
+        self.agenda = Agenda()
+        self.feed = Feed(self.rng, self.agenda, late_share=config.late_share, replay_share=config.replay_share)
+        wanted = {name for leaf in LEAVES for name in leaf.olist}
+        self.world: World = build_world(self.rng, config, olist.load(config.olist_dir, wanted=wanted))
+        self.orders = Orders(self)
+        self.cases = Cases(self)
+        self.ingested = IngestResult()
+        self.rejected: Counter[str] = Counter()
+        self.rejected_samples: list[str] = []
+        self.clock_actions: Counter[str] = Counter()
+        self.delivery: Counter[str] = Counter()
+        self.batches = 0
+        self._buffer: list[dict[str, Any]] = []
+        self._last_batch: list[dict[str, Any]] = []
+        self._events_out = events_out
+        self.seconds = 0.0
+
+    # --- time and ingestion ----------------------------------------------------------------------
+
+    def after_tick(self, at: dt.datetime) -> dt.datetime:
+        """A minute after the first hourly tick at or after ``at``."""
+        hours = math.ceil((at - self.start) / H)
+        return self.start + hours * H + dt.timedelta(minutes=1)
+
+    def sync(self) -> None:
+        """Before a person acts: ingest what has arrived by now, with the clock at now."""
+        self._flush(self.now)
+
+    def _flush(self, at: dt.datetime) -> None:
+        self.clock.set(at)
+        if not self._buffer:
+            return
+        events, self._buffer = self._buffer, []
+        for i in range(0, len(events), MAX_BATCH):
+            chunk = events[i:i + MAX_BATCH]
+            result = self.anxin.ingestion.ingest(chunk)
+            self.batches += 1
+            for r in result.rejected:
+                self.rejected[r.code] += 1
+                if len(self.rejected_samples) < 10:
+                    self.rejected_samples.append(f"{r.event_id} [{r.code}] {r.message}")
+            result.rejected = []
+            self.ingested.merge(result, 0)
+        if self._events_out is not None:
+            for event in events:
+                self._events_out.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._last_batch = events
+
+    def _replay_last_batch(self) -> None:
+        """The platform timed out on a batch it had in fact delivered, and sends it all again."""
+        for event in self._last_batch[:300]:
+            self.feed.replay(event, self.now)
+
+    # --- the world's setup and the loop ----------------------------------------------------------
+
+    def _setup(self) -> None:
+        """Catalogue and shops, a day before the start, arriving in a jumble (children before parents)."""
+        at = self.start - dt.timedelta(days=1)
+        rng, emit = self.rng, self.feed.emit
+        jumble: list[tuple[str, dict[str, Any]]] = []
+        for top, (zh, en) in TOPS.items():
+            jumble.append(("category.upserted", {"category_id": top, "name": f"{zh} {en}", "tags": [top]}))
+        for leaf in LEAVES:
+            jumble.append(("category.upserted", {"category_id": leaf.category_id, "name": f"{leaf.zh} {leaf.en}",
+                                                 "parent_id": leaf.top, "tags": list(leaf.tags)}))
+        for shop in self.world.shops:
+            jumble.append(("shop.upserted", self._shop_data(shop)))
+            for li in shop.listings:
+                data: dict[str, Any] = {"listing_id": li.listing_id, "shop_id": shop.shop_id,
+                                        "category_id": li.leaf.category_id, "title": li.title,
+                                        "price_fen": li.price_fen}
+                if li.ship_within_hours:
+                    data["ship_within_hours"] = li.ship_within_hours
+                jumble.append(("listing.upserted", data))
+        for etype, data in jumble:
+            emit(etype, at + dt.timedelta(seconds=rng.uniform(0, 600)), data, prompt=True)
+
+    @staticmethod
+    def _shop_data(shop: Any) -> dict[str, Any]:
+        return {"shop_id": shop.shop_id, "merchant_id": shop.merchant.merchant_id, "name": shop.name,
+                "store_type": shop.store_type, "services": list(shop.services)}
+
+    def _new_day(self, day_start: dt.datetime) -> None:
+        rng = self.rng
+        self.orders.schedule_day(day_start)
+        for shop in self.world.shops:
+            if "anxin_gou" not in shop.services and rng.random() < 0.004:
+                shop.services = (*shop.services, "anxin_gou")  # a merchant joins 安心购 mid-month
+                self.feed.emit("shop.upserted", day_start + rng.uniform(1, 20) * H, self._shop_data(shop))
+        if rng.random() < 0.15:
+            self.agenda.call(day_start + rng.uniform(1, 23) * H, self._replay_last_batch)
+
+    def run(self, on_day: DayCallback | None = None) -> Simulation:
+        started = time.perf_counter()
+        self.clock.set(self.start)
+        self._setup()
+        for hour in range(1, self.config.days * 24 + 1):
+            if hour % 24 == 1:
+                self._new_day(self.start + (hour - 1) * H)
+            limit = self.start + hour * H
+            while (item := self.agenda.pop_before(limit)) is not None:
+                at, fn, args = item
+                self.now = at
+                if isinstance(fn, Arrival):
+                    self._buffer.append(fn.event)
+                else:
+                    fn(*args)
+            self.now = limit
+            self._flush(limit)
+            report = self.anxin.tick()
+            self.clock_actions.update(report["case_actions"])
+            self.delivery.update({k: report[k] for k in ("delivered", "failed", "dead")})
+            if hour % 24 == 0 and on_day is not None:
+                on_day(hour // 24, self.progress())
+        self.seconds = time.perf_counter() - started
+        return self
+
+    def progress(self) -> dict[str, int]:
+        return {"orders": self.orders.stats["placed"], "events": self.ingested.received,
+                "cases": self.cases.stats["filed"],
+                "auto_approved": self.clock_actions["merchant_timeout"] + self.clock_actions["receipt_timeout"]}
+
+    def describe_period(self) -> dict[str, str]:
+        return {"start": iso(self.start), "end": iso(self.end)}

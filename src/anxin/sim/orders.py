@@ -1,0 +1,229 @@
+"""Orders through their life: paid → shipped (some late) → scans → signed → reviewed; some cancelled.
+
+The world decides what really happens (a parcel is lost, an item is defective); anxin only hears the
+platform events about it. Consumers' reactions are handed to ``anxin.sim.cases``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from anxin.sim.events import CST, iso
+from anxin.sim.world import Consumer, Listing, Shop
+
+if TYPE_CHECKING:
+    from anxin.sim.cases import Claim
+    from anxin.sim.engine import Simulation
+
+H = dt.timedelta(hours=1)
+DEFAULT_PROMISE_H = 48  # ship within 48 h unless the listing promises otherwise
+# Relative chance of a purchase in each local hour: quiet nights, a lunch bump, the evening peak.
+HOUR_WEIGHT = (0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.7, 1.0, 1.0, 1.1, 1.2,
+               1.4, 1.2, 1.0, 1.0, 1.0, 1.1, 1.3, 1.6, 2.0, 2.0, 1.7, 0.9)
+PROBLEMS = {"fresh": ("spoiled", "spoiled", "damaged"), "cosmetics": ("quality", "damaged"),
+            "3c": ("quality", "quality", "missing_parts", "damaged"),
+            "apparel": ("not_as_described", "wrong_item", "quality"), "jewelry": ("quality", "not_as_described"),
+            "food": ("damaged", "quality", "wrong_item", "missing_parts")}
+REVIEWS = {5: ("很满意，物流很快", "质量很好，会回购", "和描述一致"), 4: ("还不错", "整体满意，包装一般"),
+           3: ("一般般", "物流有点慢"), 2: ("有点失望", "和图片差距大"), 1: ("很差", "质量问题，售后也慢")}
+FESTIVALS = {(11, 11), (12, 12), (6, 18)}  # 双11, 双12, 618: twice the day's volume
+
+
+@dataclass
+class SimOrder:
+    order_id: str
+    consumer: Consumer
+    shop: Shop
+    items: list[tuple[Listing, int, int]]  # listing, qty, unit price (fen)
+    paid_fen: int
+    paid_at: dt.datetime
+    exemption_confirmed: bool
+    livestream: bool = False
+    status: str = "paid"  # the world's truth: paid | shipped | lost | delivered | cancelled
+    hold: bool = False  # an unshipped-refund request is open: the merchant waits for its outcome
+    ship_waiting: bool = False
+    carrier: str | None = None
+    tracking_no: str | None = None
+    shipped_at: dt.datetime | None = None
+    signed_at: dt.datetime | None = None
+    problem: str | None = None  # what really went wrong, if anything
+    claims: list[Claim] = field(default_factory=list)
+
+    @property
+    def main(self) -> Listing:
+        return self.items[0][0]
+
+    @property
+    def open_claim(self) -> bool:
+        return any(c.open for c in self.claims)
+
+
+def poisson(rng: random.Random, lam: float) -> int:
+    """Knuth's method; daily volumes per shop are small."""
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def push_into_daytime(at: dt.datetime) -> dt.datetime:
+    """Couriers deliver between 09:00 and 21:00 local time."""
+    hour = at.astimezone(CST).hour
+    if hour < 9:
+        return at + (9 - hour) * H
+    if hour >= 21:
+        return at + (33 - hour) * H
+    return at
+
+
+class Orders:
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.all: list[SimOrder] = []
+        self.stats: Counter[str] = Counter()
+        self._tracking = 0
+
+    # --- demand ------------------------------------------------------------------------------------
+
+    def schedule_day(self, day_start: dt.datetime) -> None:
+        rng = self.sim.rng
+        local = (day_start + 12 * H).astimezone(CST)
+        boost = 2.0 if (local.month, local.day) in FESTIVALS else 1.0
+        for shop in self.sim.world.shops:
+            for _ in range(poisson(rng, shop.daily_orders * boost)):
+                self._new(shop, self._paid_time(day_start), live=False)
+            if shop.livestream and rng.random() < shop.livestream:
+                # An evening livestream (20:00–22:00 local) sells a burst of orders.
+                evening = day_start.astimezone(CST).replace(hour=20, minute=0, second=0, microsecond=0)
+                if evening < day_start:
+                    evening += 24 * H
+                for _ in range(rng.randint(5, 15)):
+                    self._new(shop, evening + rng.uniform(0, 7200) * dt.timedelta(seconds=1), live=True)
+
+    def _paid_time(self, day_start: dt.datetime) -> dt.datetime:
+        rng = self.sim.rng
+        while True:
+            at = day_start + dt.timedelta(seconds=rng.uniform(0, 86400))
+            if rng.random() * 2.0 < HOUR_WEIGHT[at.astimezone(CST).hour]:
+                return at
+
+    def _new(self, shop: Shop, paid_at: dt.datetime, *, live: bool) -> None:
+        rng = self.sim.rng
+        consumer = self.sim.world.pick_consumer(rng)
+        picks = rng.sample(shop.listings, 2) if len(shop.listings) > 1 and rng.random() < 0.15 \
+            else [rng.choice(shop.listings)]
+        items = [(listing, 2 if rng.random() < 0.1 else 1, listing.price_fen) for listing in picks]
+        gross = sum(q * p for _, q, p in items)
+        # Some orders use a platform coupon: the buyer pays less than the items' total.
+        coupon = min(gross // 5, rng.randrange(300, 2001, 100)) if rng.random() < 0.2 else 0
+        confirmed = any("hygiene_sealed" in li.leaf.tags for li, _, _ in items) and rng.random() < 0.8
+        order = SimOrder(f"o-{len(self.all) + 1:06d}", consumer, shop, items, gross - coupon, paid_at, confirmed,
+                         livestream=live)
+        self.all.append(order)
+        self.sim.agenda.call(paid_at, self.place, order)
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    def place(self, order: SimOrder) -> None:
+        sim, rng = self.sim, self.sim.rng
+        self.stats["placed"] += 1
+        self.stats["livestream"] += order.livestream
+        sim.feed.emit("order.paid", order.paid_at, {
+            "order_id": order.order_id, "consumer_id": order.consumer.consumer_id, "shop_id": order.shop.shop_id,
+            "items": [{"listing_id": li.listing_id, "qty": q, "price_fen": p,
+                       "exemption_confirmed": order.exemption_confirmed and "hygiene_sealed" in li.leaf.tags}
+                      for li, q, p in order.items],
+            "paid_fen": order.paid_fen, "paid_at": iso(order.paid_at)})
+        merchant = order.shop.merchant
+        promise = order.main.ship_within_hours
+        ship_h = rng.uniform(72, 160) if promise == 168 else max(0.5, merchant.ship_mean_h * rng.lognormvariate(0, 0.6))
+        if ship_h > (promise or DEFAULT_PROMISE_H):
+            self.stats["late_shipments"] += 1
+        before_ship = order.paid_at + ship_h * 0.9 * H
+        r = rng.random()
+        if r < 0.02:  # the buyer cancels on the platform before shipment
+            at = order.paid_at + rng.uniform(0.2, min(12.0, ship_h * 0.9)) * H
+            sim.agenda.call(at, self.cancel, order, "buyer cancelled before shipment")
+        elif r < 0.025 + 0.005 * (1 - merchant.quality):  # the merchant runs out of stock
+            sim.agenda.call(before_ship, self.cancel, order, "out of stock")
+        elif r < 0.04 + (0.04 if order.consumer.abusive else 0.0):
+            # A change of mind within hours: the instant-refund window (6 h after payment).
+            at = order.paid_at + rng.uniform(0.25, max(0.3, min(5.0, ship_h * 0.9))) * H
+            sim.agenda.call(at, sim.cases.unshipped, order, False)
+        elif ship_h > 56 and rng.random() < 0.35:  # still not shipped after two days: ask for the money back
+            sim.agenda.call(order.paid_at + rng.uniform(50, min(70, ship_h * 0.95)) * H,
+                            sim.cases.unshipped, order, True)
+        sim.agenda.call(order.paid_at + ship_h * H, self.ship, order)
+
+    def cancel(self, order: SimOrder, reason: str) -> None:
+        if order.status != "paid" or order.hold or order.open_claim:
+            return
+        order.status = "cancelled"
+        self.stats["cancelled"] += 1
+        self.sim.feed.emit("order.cancelled", self.sim.now, {"order_id": order.order_id, "reason": reason})
+
+    def ship(self, order: SimOrder) -> None:
+        sim, rng = self.sim, self.sim.rng
+        if order.status != "paid":
+            return
+        if order.hold:  # the merchant waits for the refund request's outcome
+            order.ship_waiting = True
+            return
+        now = sim.now
+        self._tracking += 1
+        carrier = rng.choice(order.shop.carriers)
+        order.status, order.carrier, order.shipped_at = "shipped", carrier, now
+        order.tracking_no = f"{carrier.upper()}{self._tracking:010d}"
+        self.stats["shipped"] += 1
+        track = {"carrier": carrier, "tracking_no": order.tracking_no}
+        sim.feed.emit("order.shipped", now, {"order_id": order.order_id, **track, "shipped_at": iso(now)})
+        collected = now + rng.uniform(0.5, 3) * H
+        transit = now + rng.uniform(8, 20) * H
+        sim.feed.emit("shipment.scanned", collected, {**track, "status": "collected", "location": order.shop.location,
+                                                      "scanned_at": iso(collected)})
+        sim.feed.emit("shipment.scanned", transit, {**track, "status": "in_transit",
+                                                    "location": f"{order.shop.location} 分拨中心",
+                                                    "scanned_at": iso(transit)})
+        if rng.random() < order.shop.merchant.lost_rate:
+            order.status = "lost"  # never arrives: the buyer will say so after about a week
+            self.stats["lost"] += 1
+            if order.consumer.abusive or rng.random() < 0.9:
+                sim.agenda.call(now + rng.uniform(5, 9) * 24 * H, sim.cases.not_received, order)
+            return
+        signed = push_into_daytime(now + rng.uniform(20, 90) * H)
+        out = max(signed - rng.uniform(1, 4) * H, transit + (signed - transit) / 2)
+        sim.feed.emit("shipment.scanned", out, {**track, "status": "out_for_delivery",
+                                                "location": order.consumer.location, "scanned_at": iso(out)})
+        sim.feed.emit("order.delivered", signed, {"order_id": order.order_id, "signed_at": iso(signed)})
+        sim.agenda.call(signed, self.deliver, order)
+
+    def deliver(self, order: SimOrder) -> None:
+        sim, rng = self.sim, self.sim.rng
+        order.status, order.signed_at = "delivered", sim.now
+        self.stats["delivered"] += 1
+        merchant, top = order.shop.merchant, order.main.leaf.top
+        if top in ("jewelry", "cosmetics") and rng.random() < merchant.fake_rate:
+            order.problem = "counterfeit"
+        elif top == "cosmetics" and rng.random() < 0.015:
+            order.problem = "allergy"  # the buyer's skin, not the merchant's fault, but covered
+        elif rng.random() < merchant.defect_rate * (1.8 if top == "fresh" else 1.0):
+            order.problem = rng.choice(PROBLEMS[top])
+        if order.problem:
+            self.stats["problems"] += 1
+        sim.cases.after_delivery(order)
+        if rng.random() < (0.2 if order.consumer.abusive else 0.3):
+            if order.problem:
+                rating = rng.choice((1, 2, 2, 3))
+            else:
+                rating = 5 if rng.random() < 0.35 + 0.6 * merchant.quality else rng.choice((3, 4, 4))
+            posted = sim.now + rng.uniform(6, 96) * H
+            self.stats["reviews"] += 1
+            sim.feed.emit("review.posted", posted, {"order_id": order.order_id, "rating": rating,
+                                                    "text": rng.choice(REVIEWS[rating]), "posted_at": iso(posted)})

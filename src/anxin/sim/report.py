@@ -1,0 +1,152 @@
+"""What a run produced: the summary (read back from anxin's services), the ground truth, the table.
+
+The summary holds no wall-clock figures and no ids anxin minted at random, so the same seed gives the
+same summary. The ground truth adds the latent facts anxin never saw; its ``case_id`` fields are the
+only values that differ between two runs of one seed (anxin mints case ids itself).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from anxin.access.model import Principal, Role
+from anxin.core.money import format_fen
+from anxin.sim.engine import Simulation
+
+OPERATOR = Principal(key_id="sim", role=Role.OPERATOR, subject="op-sim")
+# Which clock actions move money to the buyer (auto-approvals), and which close a case.
+AUTO_APPROVALS = ("merchant_timeout", "receipt_timeout")
+
+
+def summary(sim: Simulation) -> dict[str, Any]:
+    a, o, c, ing = sim.anxin, sim.orders.stats, sim.cases, sim.ingested
+    messages = a.outbox.list_messages(limit=10_000_000)
+    by_kind: Counter[str] = Counter(m.kind for m in messages)
+    money: Counter[str] = Counter()
+    for m in messages:
+        money[m.kind] += m.amount_fen or 0
+    states = a.aftersales.stats()
+    log = a.ingestion.stats()
+    return {
+        "seed": sim.config.seed, "days": sim.config.days, **sim.describe_period(),
+        "marketplace": {"merchants": len(sim.world.merchants), "shops": len(sim.world.shops),
+                        "listings": sum(len(s.listings) for s in sim.world.shops),
+                        "consumers": len(sim.world.consumers),
+                        "abusive_consumers": sum(x.abusive for x in sim.world.consumers),
+                        "olist": sim.world.olist_source},
+        "orders": {k: o[k] for k in ("placed", "livestream", "cancelled", "shipped", "late_shipments", "lost",
+                                     "delivered", "problems", "reviews")},
+        "events": {"generated": sim.feed.stats.generated, "arrived_late": sim.feed.stats.late,
+                   "replays_sent": sim.feed.stats.replayed, "received": ing.received, "applied": ing.applied,
+                   "parked": ing.pending, "released": ing.released, "duplicates": ing.duplicates,
+                   "rejected": sum(sim.rejected.values()), "rejected_by_code": dict(sorted(sim.rejected.items())),
+                   "still_parked": log.get("pending", 0), "failed_on_release": log.get("failed", 0),
+                   "batches": sim.batches},
+        "cases": {"claims": c.stats["claims"], "filed": c.stats["filed"],
+                  "genuine": sum(k.genuine for k in c.claims if k.case_id),
+                  "refused": dict(sorted(c.refused.items())),
+                  "first_decision": dict(sorted(c.first_decisions.items())),
+                  "by_state": dict(sorted(states.items())),
+                  "actions": dict(sorted(c.actions.items())),
+                  "action_errors": dict(sorted(c.act_errors.items())),
+                  "evidence_uploads": c.stats["evidence_uploads"]},
+        "deadlines": dict(sorted(sim.clock_actions.items())),
+        "auto_approvals": {"instant_refund": c.first_decisions.get("approved", 0),
+                           **{k: sim.clock_actions.get(k, 0) for k in AUTO_APPROVALS}},
+        "money_fen": {"refunds": money["refund.issue"], "compensation": money["compensation.issue"],
+                      "freight": money["freight.compensate"]},
+        "outbox": {"by_kind": dict(sorted(by_kind.items())), "by_status": a.outbox.stats(),
+                   "deliveries": dict(sorted(sim.delivery.items()))},
+    }
+
+
+def ground_truth(sim: Simulation) -> dict[str, Any]:
+    return {
+        "seed": sim.config.seed, "days": sim.config.days, **sim.describe_period(),
+        "olist": sim.world.olist_source,
+        "merchants": [{"merchant_id": m.merchant_id, "quality": m.quality, "never_answers": m.ghost,
+                       "defect_rate": round(m.defect_rate, 4), "counterfeit_rate": round(m.fake_rate, 4),
+                       "shops": [{"shop_id": s.shop_id, "name": s.name, "location": s.location,
+                                  "store_type": s.store_type, "category": s.top, "services": list(s.services)}
+                                 for s in m.shops]} for m in sim.world.merchants],
+        "abusive_consumers": [x.consumer_id for x in sim.world.consumers if x.abusive],
+        "abuse_rings": sim.world.rings,
+        "claims": [k.truth() for k in sim.cases.claims],
+    }
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def demo_candidates(sim: Simulation) -> list[tuple[str, str]]:
+    """(consumer_id, order_id) worth showing in the Hall, best first: an honest buyer with cases, and a
+    recently signed order (its 7-day guarantees still running) that has a case of its own if possible."""
+    recent = sim.end - dt.timedelta(days=6)
+    per_consumer = Counter(k.order.consumer.consumer_id for k in sim.cases.claims if k.case_id)
+    ranked = []
+    for order in sim.orders.all:
+        consumer = order.consumer
+        if consumer.abusive or order.status != "delivered" or order.signed_at is None or order.signed_at < recent:
+            continue
+        cases = per_consumer[consumer.consumer_id]
+        if cases:
+            has_case = any(k.case_id for k in order.claims)
+            ranked.append((-has_case, -cases, order.order_id, consumer.consumer_id))
+    return [(consumer_id, order_id) for _, _, order_id, consumer_id in sorted(ranked)]
+
+
+def busiest_pending_merchant(sim: Simulation) -> str | None:
+    """The merchant with the most requests waiting for an answer right now (then: returns to confirm)."""
+    views = sim.anxin.aftersales.list_cases(OPERATOR, states=["pending_merchant", "return_shipped"], limit=500)
+    waiting = Counter(v.case.merchant_id for v in views if v.case.state.value == "pending_merchant")
+    todo = Counter(v.case.merchant_id for v in views)
+    return min(waiting, key=lambda m: (-waiting[m], -todo[m], m)) if waiting else None
+
+
+def render(s: dict[str, Any], console: Console, *, seconds: float | None = None) -> None:
+    table = Table(title=f"anxin sim · seed {s['seed']} · {s['days']} days · {s['start']} → {s['end']}",
+                  show_header=True, header_style="bold")
+    table.add_column("", style="cyan", no_wrap=True)
+    table.add_column("figure", justify="right")
+    table.add_column("detail")
+    mk, o, e, c = s["marketplace"], s["orders"], s["events"], s["cases"]
+    table.add_row("marketplace", f"{mk['shops']} shops", f"{mk['merchants']} merchants, {mk['listings']} listings, "
+                  f"{mk['consumers']} consumers ({mk['abusive_consumers']} abusive); data: {mk['olist']}")
+    table.add_row("orders", str(o["placed"]), f"{o['livestream']} in livestreams, {o['cancelled']} cancelled, "
+                  f"{o['late_shipments']} shipped late, {o['lost']} lost, {o['delivered']} delivered, "
+                  f"{o['reviews']} reviews")
+    table.add_row("events", str(e["received"]), f"{e['applied']} applied, {e['parked']} parked "
+                  f"({e['released']} released, {e['still_parked']} still waiting), {e['arrived_late']} late, "
+                  f"{e['rejected']} rejected, {e['batches']} batches")
+    table.add_row("duplicates", str(e["duplicates"]), f"{e['replays_sent']} replays sent by the platform")
+    table.add_row("cases", str(c["filed"]), f"{c['claims']} requests, {c['genuine']} genuine; refused: "
+                  f"{_pairs(c['refused'])}")
+    table.add_row("first decision", "", _pairs(c["first_decision"]))
+    table.add_row("cases by state", "", _pairs(c["by_state"]))
+    table.add_row("people acted", str(sum(c["actions"].values())), _pairs(c["actions"]))
+    table.add_row("deadlines fired", str(sum(s["deadlines"].values())), _pairs(s["deadlines"]))
+    table.add_row("auto-approvals", str(sum(s["auto_approvals"].values())), _pairs(s["auto_approvals"]))
+    m = s["money_fen"]
+    table.add_row("refunds", format_fen(m["refunds"]), f"compensation {format_fen(m['compensation'])}, "
+                  f"return freight {format_fen(m['freight'])}")
+    ob = s["outbox"]
+    table.add_row("outbox", str(sum(ob["by_kind"].values())), f"{_pairs(ob['by_kind'])}; {_pairs(ob['by_status'])}")
+    if c["action_errors"] or e["rejected"]:
+        table.add_row("anomalies", "", f"actions: {_pairs(c['action_errors'])}; events: "
+                      f"{_pairs(e['rejected_by_code'])}", style="yellow")
+    if seconds is not None:
+        table.add_row("wall time", f"{seconds:.1f} s", "")
+    console.print(table)
+
+
+def _pairs(d: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in d.items()) or "—"

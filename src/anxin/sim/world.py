@@ -1,0 +1,255 @@
+"""The simulated marketplace's cast: categories, merchants with latent quality, shops, listings, consumers.
+
+Everything here is drawn from one ``random.Random`` in a fixed order, and every id comes from a
+counter, so a seed always yields the same marketplace. The latent traits (quality, abuse) are what
+the ground truth file reveals; anxin only ever sees the events and requests they cause.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import io
+import random
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+
+from PIL import Image
+
+from anxin.sim.olist import OlistSample, Seller
+
+DEFAULT_START = dt.datetime(2026, 11, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    days: int = 30
+    merchants: int = 50
+    seed: int = 7
+    consumers: int | None = None  # default: 20 per merchant
+    start: dt.datetime = DEFAULT_START
+    # Calibrated so 30 days × 50 merchants stays well under two minutes on a small machine: every event
+    # goes through the real ingestion, one transaction each.
+    orders_per_shop_day: float = 1.4
+    abuser_share: float = 0.04
+    late_share: float = 0.025  # events reaching anxin 15–150 minutes late (a scan before its shipment)
+    replay_share: float = 0.008  # events the platform sends twice (same id, same payload)
+    olist_dir: Path | None = None
+
+    @property
+    def consumer_count(self) -> int:
+        return self.consumers if self.consumers is not None else 20 * self.merchants
+
+
+@dataclass(frozen=True)
+class Leaf:
+    category_id: str
+    top: str
+    zh: str
+    en: str
+    tags: tuple[str, ...]
+    olist: tuple[str, ...]  # Olist categories whose product weights stand in for ours
+    price_fen: tuple[int, int]
+    remorse: float  # chance an honest buyer returns it for no reason
+
+
+TOPS: dict[str, tuple[str, str]] = {
+    "fresh": ("生鲜", "Fresh produce"), "cosmetics": ("美妆", "Cosmetics"), "3c": ("3C数码", "3C electronics"),
+    "apparel": ("服饰", "Apparel"), "jewelry": ("珠宝饰品", "Jewellery"), "food": ("食品", "Packaged food"),
+}
+LEAVES: tuple[Leaf, ...] = (
+    Leaf("fresh-fruit", "fresh", "时令水果", "Seasonal fruit", (), ("food_drink",), (1990, 12990), 0.0),
+    Leaf("fresh-seafood", "fresh", "海鲜水产", "Seafood", (), ("food",), (4990, 29990), 0.0),
+    Leaf("fresh-flowers", "fresh", "鲜花", "Cut flowers", (), ("flowers",), (2990, 19990), 0.0),
+    Leaf("cosmetics-skincare", "cosmetics", "护肤", "Skincare", (), ("health_beauty",), (5900, 59900), 0.03),
+    Leaf("cosmetics-makeup", "cosmetics", "彩妆", "Make-up", ("hygiene_sealed",), ("health_beauty",),
+         (3900, 29900), 0.03),
+    Leaf("cosmetics-perfume", "cosmetics", "香水", "Perfume", (), ("perfumery",), (9900, 89900), 0.03),
+    Leaf("3c-phones", "3c", "手机", "Phones", (), ("telephony",), (99900, 699900), 0.02),
+    Leaf("3c-accessories", "3c", "电脑配件", "Computer accessories", (), ("computers_accessories",),
+         (2900, 39900), 0.03),
+    Leaf("3c-audio", "3c", "耳机音响", "Audio", (), ("audio",), (9900, 199900), 0.03),
+    Leaf("3c-games", "3c", "游戏软件", "Games and software", ("digital",), ("consoles_games",),
+         (4900, 39900), 0.03),
+    Leaf("apparel-women", "apparel", "女装", "Women's wear", (), ("fashio_female_clothing",), (5900, 39900), 0.12),
+    Leaf("apparel-men", "apparel", "男装", "Men's wear", (), ("fashion_male_clothing",), (5900, 49900), 0.08),
+    Leaf("apparel-shoes", "apparel", "鞋靴", "Shoes", (), ("fashion_shoes",), (9900, 69900), 0.10),
+    Leaf("apparel-underwear", "apparel", "内衣泳装", "Underwear and swimwear", ("hygiene_sealed",),
+         ("fashion_underwear_beach",), (2900, 19900), 0.05),
+    Leaf("apparel-tailored", "apparel", "定制服装", "Made-to-measure", ("custom_made",),
+         ("fashion_bags_accessories",), (19900, 99900), 0.03),
+    Leaf("jewelry-watches", "jewelry", "手表礼品", "Watches and gifts", (), ("watches_gifts",), (19900, 399900), 0.03),
+    Leaf("jewelry-engraved", "jewelry", "刻字定制首饰", "Engraved jewellery", ("custom_made",), ("watches_gifts",),
+         (29900, 299900), 0.0),
+    Leaf("food-snacks", "food", "休闲零食", "Snacks", (), ("food",), (990, 9990), 0.02),
+    Leaf("food-drinks", "food", "饮品冲调", "Drinks", (), ("drinks", "food_drink"), (1590, 15990), 0.02),
+)
+TITLE_WORDS = ("精选", "爆款", "新品", "直播专享", "旗舰款", "经典款", "礼盒装", "家庭装")
+CARRIERS = ("sf", "zto", "yto", "sto", "yunda", "jd", "ems")
+
+
+@dataclass(frozen=True)
+class Listing:
+    listing_id: str
+    shop_id: str
+    leaf: Leaf
+    title: str
+    price_fen: int
+    weight_g: int
+    ship_within_hours: int | None
+
+
+@dataclass
+class Merchant:
+    merchant_id: str
+    quality: float  # latent 0..1: drives everything below
+    ghost: bool  # never answers after-sale requests: the 48 h deadline approves them
+    answer_rate: float
+    response_mean_h: float
+    reject_genuine: float
+    reject_abusive: float
+    ship_mean_h: float
+    defect_rate: float
+    lost_rate: float
+    fake_rate: float
+    shops: list[Shop] = field(default_factory=list)
+
+
+@dataclass
+class Shop:
+    shop_id: str
+    merchant: Merchant
+    name: str
+    location: str
+    store_type: str
+    services: tuple[str, ...]
+    top: str
+    daily_orders: float
+    livestream: float  # chance of an evening livestream burst on a given day
+    carriers: tuple[str, ...]
+    listings: list[Listing] = field(default_factory=list)
+
+
+@dataclass
+class Consumer:
+    consumer_id: str
+    abusive: bool
+    activity: float
+    location: str
+    ring: str | None = None
+    photos: list[bytes] = field(default_factory=list)  # an abuser's reused "evidence"
+
+
+@dataclass
+class World:
+    merchants: list[Merchant]
+    shops: list[Shop]
+    consumers: list[Consumer]
+    rings: dict[str, list[str]]
+    olist_source: str
+    _cum: list[float] = field(default_factory=list)
+
+    def pick_consumer(self, rng: random.Random) -> Consumer:
+        """Busy buyers (and abusers, who buy to claim) place more orders."""
+        if not self._cum:
+            self._cum = list(accumulate(c.activity for c in self.consumers))
+        return self.consumers[bisect.bisect_right(self._cum, rng.random() * self._cum[-1])]
+
+
+def photo(rng: random.Random) -> bytes:
+    """A small, deterministic PNG standing in for a buyer's photo (noise over a tint)."""
+    w, h = 32, 24
+    tint = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    noise = rng.randbytes(w * h * 3)
+    pixels = bytes((b >> 2) + (tint[i % 3] * 3 >> 2) for i, b in enumerate(noise))
+    out = io.BytesIO()
+    Image.frombytes("RGB", (w, h), pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _round_price(rng: random.Random, lo: int, hi: int) -> int:
+    return rng.randint(lo // 100, hi // 100) * 100 - 10  # ¥x9.90 style
+
+
+def _merchant(rng: random.Random, n: int) -> Merchant:
+    q = rng.betavariate(4, 2)
+    bad = 1.0 - q
+    return Merchant(
+        merchant_id=f"m-{n:03d}", quality=round(q, 4), ghost=rng.random() < 0.03 + 0.25 * bad * bad,
+        answer_rate=0.97 - 0.3 * bad, response_mean_h=3 + 30 * bad, reject_genuine=0.04 + 0.45 * bad * bad,
+        reject_abusive=0.5 + 0.35 * q, ship_mean_h=8 + 50 * bad * bad, defect_rate=0.01 + 0.14 * bad * bad,
+        lost_rate=0.003 + 0.02 * bad, fake_rate=0.25 * bad ** 3)
+
+
+def _services(rng: random.Random, q: float, top: str) -> tuple[str, ...]:
+    chosen = []
+    if rng.random() < 0.15 + 0.6 * q:
+        chosen.append("anxin_gou")
+    for name, p in (("instant_refund", 0.45), ("pickup", 0.4), ("shipping_insurance", 0.55)):
+        if rng.random() < p:
+            chosen.append(name)
+    extra = {"fresh": "fresh_spoilage", "cosmetics": "allergy_return", "3c": "exchange_for_repair"}.get(top)
+    if extra and rng.random() < 0.5:
+        chosen.append(extra)
+    return tuple(chosen)
+
+
+def _store_type(rng: random.Random, q: float) -> str:
+    if rng.random() < 0.2 + 0.5 * q:
+        return "enterprise"
+    return "individual" if rng.random() < 0.7 else "personal"
+
+
+def _shop(rng: random.Random, merchant: Merchant, shop_id: str, seller: Seller, olist: OlistSample,
+          config: SimConfig) -> Shop:
+    q = merchant.quality
+    top = rng.choice(sorted(TOPS))
+    store_type = _store_type(rng, q)
+    suffix = {"enterprise": rng.choice(("旗舰店", "专营店")), "individual": "优选店", "personal": "小铺"}[store_type]
+    shop = Shop(shop_id=shop_id, merchant=merchant, name=f"{seller.city.title()} {TOPS[top][0]}{suffix}",
+                location=seller.location, store_type=store_type, services=_services(rng, q, top), top=top,
+                daily_orders=config.orders_per_shop_day * (0.4 + 1.2 * q) * rng.lognormvariate(0, 0.35),
+                livestream=0.12 if rng.random() < 0.3 else 0.0,
+                carriers=tuple(sorted(rng.sample(CARRIERS, 2))))
+    leaves = [leaf for leaf in LEAVES if leaf.top == top]
+    for k in range(rng.randint(3, 7)):
+        leaf = rng.choice(leaves)
+        weights = olist.weights_for(leaf.olist) or (500,)
+        grams = weights[rng.randrange(len(weights))]
+        promise = 24 if rng.random() < 0.2 else (168 if rng.random() < 0.05 else None)
+        shop.listings.append(Listing(
+            listing_id=f"{shop_id}-l{k + 1:02d}", shop_id=shop_id, leaf=leaf,
+            title=f"{leaf.zh}·{rng.choice(TITLE_WORDS)} {k + 1}号 ({grams / 1000:.1f}kg)",
+            price_fen=_round_price(rng, *leaf.price_fen), weight_g=grams, ship_within_hours=promise))
+    return shop
+
+
+def build_world(rng: random.Random, config: SimConfig, olist: OlistSample) -> World:
+    merchants: list[Merchant] = []
+    shops: list[Shop] = []
+    for n in range(1, config.merchants + 1):
+        merchant = _merchant(rng, n)
+        # One licence, many shops: every ninth merchant runs a second shop.
+        for k in range(2 if n % 9 == 0 else 1):
+            seller = olist.sellers[rng.randrange(len(olist.sellers))]
+            shop = _shop(rng, merchant, f"shop-{n:03d}{'abcdef'[k]}", seller, olist, config)
+            merchant.shops.append(shop)
+            shops.append(shop)
+        merchants.append(merchant)
+    consumers: list[Consumer] = []
+    for n in range(1, config.consumer_count + 1):
+        abusive = rng.random() < config.abuser_share
+        seller = olist.sellers[rng.randrange(len(olist.sellers))]
+        activity = rng.paretovariate(2.5) * (3.0 if abusive else 1.0)
+        consumers.append(Consumer(f"c-{n:05d}", abusive, activity, seller.location))
+    # Abusers work in small rings that share their "evidence" photos.
+    rings: dict[str, list[str]] = {}
+    abusers = [c for c in consumers if c.abusive]
+    for i in range(0, len(abusers), 4):
+        ring_id = f"ring-{i // 4 + 1:02d}"
+        shared = [photo(rng) for _ in range(2)]
+        for c in abusers[i:i + 4]:
+            c.ring, c.photos = ring_id, [*shared, photo(rng)]
+            rings.setdefault(ring_id, []).append(c.consumer_id)
+    return World(merchants, shops, consumers, rings, olist.source)
