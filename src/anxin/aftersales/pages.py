@@ -174,7 +174,7 @@ def _case(v: CaseView, who: Principal, t: Translator, now: dt.datetime) -> dict[
     return {
         "id": c.case_id, "order_id": c.order_id, "type": c.case_type, "reason": c.reason, "amount": c.amount_fen,
         "state": c.state.value, "opened_at": c.opened_at, "deadline": deadline, "outcome": d.get("outcome", ""),
-        "reasons": reasons, "summary": reasons[0]["text"] if reasons else "",
+        "reasons": reasons, "summary": reasons[-1]["text"] if reasons else "",  # the last one settled it
         "passed_over": [_reason(r, t) for r in d.get("passed_over") or [] if isinstance(r, dict)],
         "guarantee": d.get("guarantee") or c.guarantee_id or "—", "version": c.rulebook_version,
         "facts": [(k, _fact(k, val)) for k, val in sorted(facts.items())],
