@@ -279,17 +279,21 @@ class AfterSalesService:
         initial = {Outcome.PENDING_MERCHANT: m.CaseState.PENDING_MERCHANT, Outcome.REVIEW: m.CaseState.UNDER_REVIEW,
                    Outcome.REJECTED: m.CaseState.REJECTED, Outcome.APPROVED: m.CaseState.PENDING_MERCHANT}
         case = m.enter(case, initial[decision.outcome], now, terms)
-        repo.add(case, listing_id=cmd.listing_id, description=cmd.description, decision=decision.as_dict())
-        repo.attach_evidence(case.case_id, list(cmd.evidence), "consumer", now)
-        repo.add_event(case.case_id, m.CaseEvent(
-            "file", "consumer", facts.consumer_id, now, None, case.state.value, cmd.description,
-            case.deadline_at, case.deadline_kind,
-            {"outcome": decision.outcome.value, "reasons": [r.as_dict() for r in decision.reasons]}))
+        stored = decision.as_dict()
+        repo.add(case, listing_id=cmd.listing_id, description=cmd.description, decision=stored)
+        evidence = tuple(dict.fromkeys(cmd.evidence))
+        repo.attach_evidence(case.case_id, list(evidence), "consumer", now, new_case=True)
+        events = [m.CaseEvent("file", "consumer", facts.consumer_id, now, None, case.state.value, cmd.description,
+                              case.deadline_at, case.deadline_kind,
+                              {"outcome": decision.outcome.value, "reasons": [r.as_dict() for r in decision.reasons]})]
+        repo.add_event(case.case_id, events[0])
         if decision.outcome is Outcome.APPROVED:  # instant refund: approved by the rulebook itself
-            case = self._transition(uow, repo, case, m.Action.MERCHANT_TIMEOUT, "system", "rulebook", now, terms,
-                                    note="", data={"rule": decision.guarantee_id, "version": rb.version},
-                                    event_action="auto_approve")
-        return self._view(repo, repo.get(case.case_id))  # type: ignore[arg-type]
+            case, event = self._transition(uow, repo, case, m.Action.MERCHANT_TIMEOUT, "system", "rulebook", now,
+                                           terms, note="", data={"rule": decision.guarantee_id, "version": rb.version},
+                                           event_action="auto_approve")
+            events.append(event)
+        # Built from what was just written rather than read back: the filing path is the hot one.
+        return CaseView(case, stored, tuple(events), evidence, cmd.listing_id, cmd.description)
 
     # --- acting on a case --------------------------------------------------------------------------
 
@@ -321,7 +325,7 @@ class AfterSalesService:
 
     def _transition(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, action: m.Action, role: str,
                     actor: str, now: dt.datetime, terms: m.CaseTerms, *, note: str, data: dict[str, Any],
-                    event_action: str | None = None) -> m.Case:
+                    event_action: str | None = None) -> tuple[m.Case, m.CaseEvent]:
         try:
             t = m.apply(case, action, actor_role=role, actor_id=actor, at=now, terms=terms, note=note, data=data)
         except m.TransitionError as exc:
@@ -341,7 +345,7 @@ class AfterSalesService:
                                "shop_id": case.shop_id, "amount_fen": effect.amount_fen, "currency": "CNY",
                                "reason": case.reason, "guarantee": case.guarantee_id,
                                "rulebook_version": case.rulebook_version, **effect.detail})
-        return t.case
+        return t.case, event
 
     # --- the clock ---------------------------------------------------------------------------------
 

@@ -113,9 +113,10 @@ class CaseRepository:
         return list(self.session.scalars(sa.select(CaseEventRow).where(CaseEventRow.case_id.in_(case_ids))
                                          .order_by(CaseEventRow.at, CaseEventRow.id)))
 
-    def attach_evidence(self, case_id: str, hashes: list[str], role: str, at: dt.datetime) -> None:
+    def attach_evidence(self, case_id: str, hashes: list[str], role: str, at: dt.datetime, *,
+                        new_case: bool = False) -> None:
         for sha in dict.fromkeys(hashes):
-            if self.session.get(CaseEvidenceRow, (case_id, sha)) is None:
+            if new_case or self.session.get(CaseEvidenceRow, (case_id, sha)) is None:
                 self.session.add(CaseEvidenceRow(case_id=case_id, sha256=sha, added_by_role=role, added_at=at))
 
     def evidence(self, case_id: str) -> list[CaseEvidenceRow]:

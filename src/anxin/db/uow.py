@@ -6,11 +6,13 @@ functions that must share the transaction take the open ``uow`` and never commit
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from types import TracebackType
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 
 class UnitOfWork:
@@ -44,8 +46,38 @@ class UnitOfWork:
 
 
 UowFactory = Callable[[], UnitOfWork]
+_HOLDS = "anxin.write_lock"
 
 
 def uow_factory_for(engine: sa.Engine) -> UowFactory:
     maker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    if engine.dialect.name == "sqlite":
+        _serialise_writers(maker)
     return lambda: UnitOfWork(maker)
+
+
+def _serialise_writers(maker: sessionmaker[Session]) -> None:
+    """SQLite has one writer at a time. Without this, concurrent request threads find out inside SQLite's busy
+    handler, which sleeps and retries (p99 of seconds under load); a process-wide lock taken at a session's first
+    write and released when its transaction ends queues them fairly instead. Readers never take it."""
+    lock = threading.RLock()
+
+    def take(session: Session) -> None:
+        if not session.info.get(_HOLDS):
+            lock.acquire()
+            session.info[_HOLDS] = True
+
+    @event.listens_for(maker, "before_flush")
+    def _on_flush(session: Session, _ctx: object, _instances: object) -> None:
+        if session.new or session.dirty or session.deleted:
+            take(session)
+
+    @event.listens_for(maker, "do_orm_execute")
+    def _on_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            take(state.session)
+
+    @event.listens_for(maker, "after_transaction_end")
+    def _on_end(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and session.info.pop(_HOLDS, False):
+            lock.release()
