@@ -34,7 +34,7 @@ demo: setup
 	$(BIN)/anxin demo
 
 bench: setup
-	$(BIN)/python bench/decide.py
+	$(BIN)/python -m bench.decide
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
