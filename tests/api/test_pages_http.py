@@ -62,6 +62,15 @@ def test_login_sets_an_httponly_lax_cookie_and_goes_to_next(app, world) -> None:
     assert page.status_code == 200 and "陶瓷马克杯" in page.text
 
 
+def test_a_login_link_can_carry_the_language(app, world) -> None:
+    client = TestClient(app, headers={"Accept-Language": "zh-CN"})
+    r = client.get("/login", params={"key": world.consumer, "next": "/hall/orders/o_cup", "lang": "en"},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get("/hall/orders/o_cup")
+    assert '<html lang="en"' in page.text  # the link's choice beats the browser's Accept-Language
+
+
 @pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:x"])
 def test_login_only_redirects_to_local_paths(app, world, target: str) -> None:
     r = TestClient(app).get("/login", params={"key": world.consumer, "next": target}, follow_redirects=False)

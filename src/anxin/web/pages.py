@@ -33,6 +33,9 @@ async def _sign_in(request: Request, raw: str, next_path: str) -> Response:
     target = next_path if next_path != "/" else LANDING.get(who.role.value, "/")
     response = RedirectResponse(target, status_code=303)
     r.set_session(response, raw)
+    picked = i18n.pick(request.query_params.get("lang"))
+    if picked:  # a shared link may carry the language: /login?key=…&lang=en&next=…
+        response.set_cookie(r.LANG_COOKIE, picked, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response
 
 
