@@ -36,3 +36,24 @@ def tags_for_listing(uow: UnitOfWork, listing_id: str) -> frozenset[str]:
     if row is None:
         return frozenset()
     return inherited_tags(row.category_id, repo.category_chain(row.category_id))
+
+
+# --- bulk ingestion (anxin.ingest.bulk): a few thousand ids per call; rows with the `as_of` they reflect -----------
+
+def categories_as_of(uow: UnitOfWork, category_ids: list[str]) -> dict[str, tuple[Category, dt.datetime]]:
+    return CatalogRepository(uow.session).categories_as_of(category_ids)
+
+
+def listings_as_of(uow: UnitOfWork, listing_ids: list[str]) -> dict[str, tuple[Listing, dt.datetime]]:
+    return CatalogRepository(uow.session).listings_as_of(listing_ids)
+
+
+def bulk_write_categories(uow: UnitOfWork, new: list[tuple[Category, dt.datetime]],
+                          changed: list[tuple[Category, dt.datetime]]) -> None:
+    """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
+    CatalogRepository(uow.session).write_categories(new, changed)
+
+
+def bulk_write_listings(uow: UnitOfWork, new: list[tuple[Listing, dt.datetime]],
+                        changed: list[tuple[Listing, dt.datetime]]) -> None:
+    CatalogRepository(uow.session).write_listings(new, changed)

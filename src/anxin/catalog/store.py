@@ -90,3 +90,39 @@ class CatalogRepository:
         row.shop_id, row.category_id, row.title = listing.shop_id, listing.category_id, listing.title
         row.price_fen, row.ship_within_hours, row.as_of = listing.price_fen, listing.ship_within_hours, as_of
         return True
+
+    # --- bulk ingestion: Core statements on the same tables, the same column values as the upserts above ---------
+
+    def categories_as_of(self, category_ids: list[str]) -> dict[str, tuple[Category, dt.datetime]]:
+        t = CategoryRow.__table__
+        rows = self.session.execute(sa.select(t).where(t.c.category_id.in_(category_ids)))
+        # A Core row has the mapped row's attribute names, so to_model reads it as-is (no ORM hydration).
+        return {r.category_id: (CategoryRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
+
+    def listings_as_of(self, listing_ids: list[str]) -> dict[str, tuple[Listing, dt.datetime]]:
+        t = ListingRow.__table__
+        rows = self.session.execute(sa.select(t).where(t.c.listing_id.in_(listing_ids)))
+        return {r.listing_id: (ListingRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
+
+    def write_categories(self, new: list[tuple[Category, dt.datetime]],
+                         changed: list[tuple[Category, dt.datetime]]) -> None:
+        t = CategoryRow.__table__
+        values = [{"category_id": c.category_id, "name": c.name, "parent_id": c.parent_id, "tags": sorted(c.tags),
+                   "as_of": at} for c, at in new + changed]
+        if new:
+            self.session.execute(sa.insert(t), values[:len(new)])
+        if changed:
+            self.session.execute(sa.update(t).where(t.c.category_id == sa.bindparam("_id")),
+                                 [{"_id": v.pop("category_id"), **v} for v in values[len(new):]])
+
+    def write_listings(self, new: list[tuple[Listing, dt.datetime]],
+                       changed: list[tuple[Listing, dt.datetime]]) -> None:
+        t = ListingRow.__table__
+        values = [{"listing_id": li.listing_id, "shop_id": li.shop_id, "category_id": li.category_id,
+                   "title": li.title, "price_fen": li.price_fen, "ship_within_hours": li.ship_within_hours,
+                   "as_of": at} for li, at in new + changed]
+        if new:
+            self.session.execute(sa.insert(t), values[:len(new)])
+        if changed:
+            self.session.execute(sa.update(t).where(t.c.listing_id == sa.bindparam("_id")),
+                                 [{"_id": v.pop("listing_id"), **v} for v in values[len(new):]])

@@ -46,9 +46,12 @@ def serve(host: str, port: int, no_tick: bool) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--batch", default=500, show_default=True, help="Events per transaction batch.")
-def ingest(file: Path, batch: int) -> None:
+@click.option("--batch", type=int, default=None, help="Events per call  [default: 500; 10000 with --bulk]")
+@click.option("--bulk", is_flag=True, help="One transaction per batch (backfills): same guarantees and end state.")
+def ingest(file: Path, batch: int | None, bulk: bool) -> None:
     """Ingest platform events from a JSON Lines FILE (one event object per line)."""
+    from functools import partial
+
     from rich.progress import Progress
 
     from anxin.bootstrap import bootstrap
@@ -59,6 +62,8 @@ def ingest(file: Path, batch: int) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {file}: {exc}", "event.file_unreadable")
     anxin = bootstrap()
+    batch = batch or (10_000 if bulk else 500)
+    run = partial(anxin.ingestion.ingest_bulk, chunk_size=batch) if bulk else anxin.ingestion.ingest
     total = IngestResult()
     rejected = 0
     numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
@@ -74,7 +79,7 @@ def ingest(file: Path, batch: int) -> None:
                 except (json.JSONDecodeError, RecursionError) as exc:
                     click.echo(f"line {line_no}: [event.malformed] not valid JSON: {exc}", err=True)
                     rejected += 1
-            result = anxin.ingestion.ingest(events)  # null or non-object lines are rejected there, by index
+            result = run(events)  # null or non-object lines are rejected there, by index
             for r in result.rejected:
                 click.echo(f"line {line_of[r.index]}: [{r.code}] {r.message}", err=True)
             rejected += len(result.rejected)

@@ -8,11 +8,12 @@ applied in occurred_at order in the same transaction as the event that released 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from anxin.catalog import service as catalog
 from anxin.core.clock import Clock
@@ -26,6 +27,7 @@ from anxin.orders import service as orders
 from anxin.orders.model import LifecycleError
 
 MAX_BATCH = 5000
+log = logging.getLogger(__name__)
 
 # Called after an event is applied, inside its transaction: other contexts react to platform facts.
 Subscriber = Callable[[UnitOfWork, m.Envelope, Any], None]
@@ -225,6 +227,35 @@ class IngestionService:
     def _need_order(uow: UnitOfWork, order_id: str) -> None:
         if not orders.order_exists(uow, order_id):
             raise _Park(m.order_key(order_id))
+
+    def ingest_bulk(self, events: object, *, chunk_size: int = 10_000) -> IngestResult:
+        """Same guarantees, counts and end state as ingest(), one transaction per chunk (anxin.ingest.bulk).
+
+        No batch-size limit: meant for backfills and files. A rejected event's index is its position in ``events``.
+        """
+        if not isinstance(events, list):
+            raise AnxinError(IngestErrorCode.MALFORMED_BATCH, "'events' must be a list of event objects")
+        result = IngestResult()
+        for start in range(0, len(events), chunk_size):
+            result.merge(self._ingest_chunk(events[start:start + chunk_size]), start)
+        return result
+
+    def _ingest_chunk(self, events: list[Any]) -> IngestResult:
+        from anxin.ingest import bulk  # bulk builds on this module's types
+
+        if not self.subscribers:  # subscribers expect the database to reflect each event as it is applied
+            try:
+                with self.uow_factory() as uow:
+                    result = bulk.apply_chunk(uow, self.clock.now(), events)
+                    uow.commit()
+                return result
+            except SQLAlchemyError as exc:  # a concurrent writer, a lost connection: nothing of it was committed
+                log.warning("bulk chunk of %d events failed (%s); replaying it event by event",
+                            len(events), type(exc).__name__)
+        result = IngestResult(received=len(events))
+        for index, raw in enumerate(events):
+            self._ingest_one(index, raw, result)
+        return result
 
     def stats(self) -> dict[str, int]:
         with self.uow_factory() as uow:

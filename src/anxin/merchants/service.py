@@ -20,3 +20,15 @@ def get_shop(uow: UnitOfWork, shop_id: str) -> Shop | None:
 
 def shop_ids_of_merchant(uow: UnitOfWork, merchant_id: str) -> list[str]:
     return [row.shop_id for row in ShopRepository(uow.session).for_merchant(merchant_id)]
+
+
+# --- bulk ingestion (anxin.ingest.bulk): a few thousand ids per call; rows with the `as_of` they reflect -----------
+
+def shops_as_of(uow: UnitOfWork, shop_ids: list[str]) -> dict[str, tuple[Shop, dt.datetime]]:
+    return ShopRepository(uow.session).shops_as_of(shop_ids)
+
+
+def bulk_write_shops(uow: UnitOfWork, new: list[tuple[Shop, dt.datetime]],
+                     changed: list[tuple[Shop, dt.datetime]]) -> None:
+    """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
+    ShopRepository(uow.session).write(new, changed)

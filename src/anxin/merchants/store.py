@@ -46,3 +46,21 @@ class ShopRepository:
         row.merchant_id, row.name, row.store_type = shop.merchant_id, shop.name, shop.store_type
         row.services, row.as_of = sorted(shop.services), as_of
         return True
+
+    # --- bulk ingestion: Core statements on the same table, the same column values as upsert() ---------------
+
+    def shops_as_of(self, shop_ids: list[str]) -> dict[str, tuple[Shop, dt.datetime]]:
+        t = ShopRow.__table__
+        rows = self.session.execute(sa.select(t).where(t.c.shop_id.in_(shop_ids)))
+        # A Core row has the mapped row's attribute names, so to_model reads it as-is (no ORM hydration).
+        return {r.shop_id: (ShopRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
+
+    def write(self, new: list[tuple[Shop, dt.datetime]], changed: list[tuple[Shop, dt.datetime]]) -> None:
+        t = ShopRow.__table__
+        values = [{"shop_id": s.shop_id, "merchant_id": s.merchant_id, "name": s.name, "store_type": s.store_type,
+                   "services": sorted(s.services), "as_of": at} for s, at in new + changed]
+        if new:
+            self.session.execute(sa.insert(t), values[:len(new)])
+        if changed:
+            self.session.execute(sa.update(t).where(t.c.shop_id == sa.bindparam("_id")),
+                                 [{"_id": v.pop("shop_id"), **v} for v in values[len(new):]])

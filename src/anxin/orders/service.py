@@ -78,3 +78,43 @@ def timeline(uow: UnitOfWork, order_id: str) -> OrderTimeline | None:
 
 def orders_of_consumer(uow: UnitOfWork, consumer_id: str, limit: int = 50) -> list[Order]:
     return [row.to_model() for row in OrderRepository(uow.session).for_consumer(consumer_id, limit)]
+
+
+# --- bulk ingestion (anxin.ingest.bulk): a few thousand ids per call; lifecycle rules stay in orders.model ---------
+
+Review = tuple[int, str, dt.datetime]  # rating, text, posted_at
+
+
+def order_states(uow: UnitOfWork, order_ids: list[str]) -> dict[str, Order]:
+    """Stored orders as the lifecycle rules need them, with ``items`` left empty (bulk_update_orders never
+    writes items): for ingestion only, never for reading what was bought."""
+    return {o.order_id: o for o in OrderRepository(uow.session).states_by_ids(order_ids)}
+
+
+def holders_of_tracking(uow: UnitOfWork, carrier: str, tracking_nos: list[str]) -> list[tuple[str, str]]:
+    """(tracking_no, order_id) of every order holding one of these tracking numbers with this (normalised) carrier."""
+    return OrderRepository(uow.session).holding_tracking(carrier, tracking_nos)
+
+
+def bulk_record_paid(uow: UnitOfWork, orders: list[Order]) -> None:
+    """Insert orders not yet stored, as they stand now (the caller may have shipped them in memory already)."""
+    OrderRepository(uow.session).insert_many(orders)
+
+
+def bulk_update_orders(uow: UnitOfWork, orders: list[Order]) -> None:
+    """Store the state of orders that already have a row, after model.ship/deliver/cancel or a review."""
+    OrderRepository(uow.session).update_many(orders)
+
+
+def bulk_record_scans(uow: UnitOfWork, scans: list[tuple[str, Scan]]) -> None:
+    """(event_id, scan) pairs, inserted in the given order."""
+    OrderRepository(uow.session).add_scans(scans)
+
+
+def reviews_by_order(uow: UnitOfWork, order_ids: list[str]) -> dict[str, Review]:
+    return OrderRepository(uow.session).reviews_by_order(order_ids)
+
+
+def bulk_write_reviews(uow: UnitOfWork, new: dict[str, Review], changed: dict[str, Review]) -> None:
+    """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
+    OrderRepository(uow.session).write_reviews(new, changed)

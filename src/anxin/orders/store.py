@@ -110,3 +110,61 @@ class OrderRepository:
     def for_consumer(self, consumer_id: str, limit: int = 50) -> list[OrderRow]:
         return list(self.session.scalars(sa.select(OrderRow).where(OrderRow.consumer_id == consumer_id)
                                          .order_by(OrderRow.paid_at.desc()).limit(limit)))
+
+    # --- bulk ingestion: Core statements on the same tables, the same column values as add()/update_from() ------
+
+    def states_by_ids(self, order_ids: list[str]) -> list[Order]:
+        """Orders without their items (not read: they never change after payment, and decoding them is costly)."""
+        t = OrderRow.__table__
+        rows = self.session.execute(sa.select(*[c for c in t.c if c.name != "items"]).where(
+            t.c.order_id.in_(order_ids)))
+        return [Order(r.order_id, r.consumer_id, r.shop_id, (), r.paid_fen, r.paid_at, OrderStatus(r.status),
+                      r.carrier, r.tracking_no, r.shipped_at, r.signed_at, r.cancelled_at, r.cancel_reason,
+                      r.review_rating) for r in rows]
+
+    def holding_tracking(self, carrier: str, tracking_nos: list[str]) -> list[tuple[str, str]]:
+        t = OrderRow.__table__
+        return [(r.tracking_no, r.order_id) for r in self.session.execute(
+            sa.select(t.c.tracking_no, t.c.order_id).where(t.c.carrier == carrier, t.c.tracking_no.in_(tracking_nos)))]
+
+    def insert_many(self, orders: list[Order]) -> None:
+        if orders:
+            self.session.execute(sa.insert(OrderRow.__table__), [{
+                "order_id": o.order_id, "consumer_id": o.consumer_id, "shop_id": o.shop_id,
+                "items": [{"listing_id": i.listing_id, "qty": i.qty, "price_fen": i.price_fen,
+                           "exemption_confirmed": i.exemption_confirmed} for i in o.items],
+                "paid_fen": o.paid_fen, "paid_at": o.paid_at, "status": o.status.value, "carrier": o.carrier,
+                "tracking_no": o.tracking_no, "shipped_at": o.shipped_at, "signed_at": o.signed_at,
+                "cancelled_at": o.cancelled_at, "cancel_reason": o.cancel_reason,
+                "review_rating": o.review_rating} for o in orders])
+
+    def update_many(self, orders: list[Order]) -> None:
+        """The columns update_from() writes, for orders that already have a row."""
+        if orders:
+            t = OrderRow.__table__
+            self.session.execute(sa.update(t).where(t.c.order_id == sa.bindparam("_id")), [{
+                "_id": o.order_id, "status": o.status.value, "carrier": o.carrier, "tracking_no": o.tracking_no,
+                "shipped_at": o.shipped_at, "signed_at": o.signed_at, "cancelled_at": o.cancelled_at,
+                "cancel_reason": o.cancel_reason, "review_rating": o.review_rating} for o in orders])
+
+    def add_scans(self, scans: list[tuple[str, Scan]]) -> None:
+        if scans:
+            self.session.execute(sa.insert(ScanRow.__table__), [{
+                "event_id": event_id, "carrier": s.carrier, "tracking_no": s.tracking_no, "status": s.status,
+                "location": s.location, "scanned_at": s.scanned_at} for event_id, s in scans])
+
+    def reviews_by_order(self, order_ids: list[str]) -> dict[str, tuple[int, str, dt.datetime]]:
+        t = ReviewRow.__table__
+        rows = self.session.execute(sa.select(t).where(t.c.order_id.in_(order_ids)))
+        return {r.order_id: (r.rating, r.text, r.posted_at) for r in rows}
+
+    def write_reviews(self, new: dict[str, tuple[int, str, dt.datetime]],
+                      changed: dict[str, tuple[int, str, dt.datetime]]) -> None:
+        t = ReviewRow.__table__
+        if new:
+            self.session.execute(sa.insert(t), [{"order_id": oid, "rating": rating, "text": text,
+                                                 "posted_at": at} for oid, (rating, text, at) in new.items()])
+        if changed:
+            self.session.execute(sa.update(t).where(t.c.order_id == sa.bindparam("_id")), [
+                {"_id": oid, "rating": rating, "text": text, "posted_at": at}
+                for oid, (rating, text, at) in changed.items()])

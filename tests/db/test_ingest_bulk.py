@@ -1,0 +1,312 @@
+"""The bulk ingestion path: the same guarantees, counts and end state as the per-event path."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlalchemy.exc import OperationalError
+from tests.db.builders import (
+    T0,
+    D,
+    H,
+    cancelled,
+    category,
+    delivered,
+    event,
+    item,
+    listing,
+    order_paid,
+    review,
+    scanned,
+    shipped,
+    shop,
+)
+
+from anxin.bootstrap import bootstrap
+from anxin.cli.main import main
+from anxin.core.clock import FixedClock
+from anxin.db.tables import metadata
+from anxin.ingest.service import MAX_BATCH, IngestionService, IngestResult
+from anxin.orders import service as orders
+from anxin.orders.model import OrderStatus
+from anxin.outbox.transport import RecordingTransport
+from anxin.settings import Settings
+
+pytestmark = pytest.mark.db
+
+TABLES = ("categories", "shops", "listings", "orders", "shipment_scans", "reviews", "ingested_events")
+TAGS = ["fresh", "apparel", "cosmetics", "3c", "food"]
+
+
+def random_stream(seed: int, n_orders: int = 36) -> list[object]:
+    """Shuffled events with replays, id conflicts, bad events, parked chains and lifecycle violations."""
+    rng = random.Random(seed)
+    n = iter(range(10**6))
+
+    def eid() -> str:
+        return f"e{seed}_{next(n)}"
+
+    def at() -> object:
+        return T0 + rng.randint(0, 6) * H
+
+    evs: list[dict] = []
+    parents = {"c0": None, "c1": "c0", "c2": "c1", "c3": None, "c4": "c3", "c5": "ghost"}  # c5 waits forever
+    for cid, parent in parents.items():
+        for _ in range(rng.choice([1, 1, 2])):  # a second upsert, older or newer
+            evs.append(category(cid, parent_id=parent, tags=rng.sample(TAGS, 2), id=eid(), at=at()))
+    for s in range(4):
+        for _ in range(rng.choice([1, 2])):
+            evs.append(shop(f"s{s}", f"m{rng.randint(0, 2)}", services=rng.sample(["pickup", "anxin_gou"], 1),
+                            name=f"Shop {rng.randint(0, 9)}", id=eid(), at=at()))
+    for li in range(8):
+        evs.append(listing(f"l{li}", f"s{rng.randint(0, 4)}", f"c{rng.randint(0, 5)}",  # s4 never arrives
+                           price_fen=rng.randint(1, 50) * 100, id=eid(), at=at()))
+    for i in range(n_orders):
+        oid, paid_at = f"o{i}", T0 + rng.randint(0, 48) * H
+        lid = f"l{rng.randint(0, 7)}"
+        evs.append(order_paid(oid, f"c{i % 5}", f"s{rng.randint(0, 3)}", items=[item(lid, 1, 900)],
+                              paid_at=paid_at, id=eid()))
+        kind = rng.choice(["normal", "normal", "cancel", "reship", "bad_sign", "late_cancel"])
+        ship_at = paid_at + rng.randint(-1, 5) * H  # -1: shipped before paid, fails when it meets the order
+        carrier = rng.choice(["sf", " SF ", "yto"])
+        if kind == "cancel":
+            evs.append(cancelled(oid, id=eid(), at=paid_at + H))
+        evs.append(shipped(oid, carrier=carrier, tracking_no=f"T{i}", shipped_at=ship_at, id=eid()))
+        if kind == "reship":
+            evs.append(shipped(oid, carrier="yto", tracking_no=f"R{i}", shipped_at=ship_at + H, id=eid()))
+            evs.append(scanned(f"R{i}", carrier="yto", scanned_at=ship_at + 2 * H, id=eid()))
+        for k in range(rng.randint(0, 3)):
+            evs.append(scanned(f"T{i}", carrier=carrier, status=f"st{k}", scanned_at=ship_at + rng.randint(0, 3) * H,
+                               id=eid()))
+        sign_at = paid_at - H if kind == "bad_sign" else ship_at + D
+        evs.append(delivered(oid, signed_at=sign_at, id=eid()))
+        if kind == "late_cancel":
+            evs.append(cancelled(oid, id=eid(), at=sign_at + H))
+        for _ in range(rng.randint(0, 2)):
+            evs.append(review(oid, rating=rng.randint(1, 5), text=f"t{rng.randint(0, 9)}",
+                              posted_at=paid_at + rng.randint(1, 4) * D, id=eid()))
+        if rng.random() < 0.1:  # a second order.paid for a known order: applied, changes nothing
+            evs.append(order_paid(oid, "cX", f"s{rng.randint(0, 3)}", items=[item(lid)], id=eid()))
+    evs.append(scanned("NEVER", id=eid()))  # waits forever
+    rng.shuffle(evs)
+    out: list[object] = list(evs)
+    for ev in rng.sample(evs, len(evs) // 8):  # replays, anywhere
+        out.insert(rng.randrange(len(out) + 1), copy.deepcopy(ev))
+    for ev in rng.sample(evs, 3):  # the same id with a different payload
+        other = copy.deepcopy(ev)
+        other["occurred_at"] = (T0 + 99 * D).isoformat()
+        out.insert(rng.randrange(len(out) + 1), other)
+    bad = [42, None, {"id": eid(), "type": "order.refunded", "occurred_at": T0.isoformat(), "data": {}},
+           order_paid("oX", items=[item("l1", 1, 500)], paid_fen=1.5, id=eid()), {"type": "shop.upserted"}]
+    for ev in bad:
+        out.insert(rng.randrange(len(out) + 1), ev)
+    return out
+
+
+def table_state(engine: sa.Engine) -> dict[str, list[tuple]]:
+    """Every row of the ingestion tables as the driver returns it (SQLite: the stored text of datetimes and JSON);
+    scans in insertion order without their surrogate id."""
+    out = {}
+    with engine.connect() as conn:
+        for name in TABLES:
+            cols = ", ".join(c.name for c in metadata.tables[name].c if c.name != "id")
+            if name == "shipment_scans":
+                out[name] = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {cols} FROM {name} ORDER BY id")]
+            else:
+                out[name] = sorted((tuple(r) for r in conn.exec_driver_sql(f"SELECT {cols} FROM {name}")), key=repr)
+    return out
+
+
+def wipe(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def per_event(anxin, events: list[object]) -> IngestResult:
+    total = IngestResult()
+    for start in range(0, len(events), MAX_BATCH):
+        total.merge(anxin.ingestion.ingest(events[start:start + MAX_BATCH]), start)
+    return total
+
+
+def _order(anxin, order_id):
+    with anxin.uow_factory() as uow:
+        return orders.get_order(uow, order_id)
+
+
+def _statuses(engine) -> dict[str, tuple]:
+    with engine.connect() as conn:
+        return {r.event_id: (r.status, r.waiting_on) for r in conn.execute(
+            sa.select(metadata.tables["ingested_events"]))}
+
+
+# --- equivalence with ingest() ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("seed", "chunk"), [(1, 10_000), (2, 37), (3, 5), (4, 120)])
+def test_bulk_ends_in_the_same_state_as_per_event(anxin, engine, seed, chunk):
+    events = random_stream(seed)
+    expected = per_event(anxin, copy.deepcopy(events))
+    want = table_state(engine)
+    wipe(engine)
+    got = anxin.ingestion.ingest_bulk(copy.deepcopy(events), chunk_size=chunk)
+    assert got.as_dict() == expected.as_dict()
+    state = table_state(engine)
+    for name in TABLES:
+        assert state[name] == want[name], name
+    # The stream exercises what it should: parking, releases, failures, rejections of every kind.
+    statuses = {row[5] for row in want["ingested_events"]}
+    assert {"applied", "pending", "failed"} <= statuses, statuses
+    codes = {r.code for r in expected.rejected}
+    assert {"event.id_conflict", "event.lifecycle_violation", "event.malformed", "event.invalid_money"} <= codes
+    assert expected.released > 0 and expected.duplicates > 0
+
+
+def test_replaying_a_whole_chunk_changes_nothing(anxin, engine, clock):
+    events = random_stream(5)
+    first = anxin.ingestion.ingest_bulk(copy.deepcopy(events))
+    before = table_state(engine)
+    clock.advance(hours=3)
+    again = anxin.ingestion.ingest_bulk(copy.deepcopy(events))
+    assert table_state(engine) == before
+    assert (again.applied, again.pending, again.released) == (0, 0, 0)
+    # Every stored event is now a duplicate; only what was never stored (or conflicts with it) is rejected again.
+    assert again.duplicates == first.duplicates + len(before["ingested_events"])
+    assert again.duplicates + len(again.rejected) == again.received
+    assert [r.index for r in again.rejected] == [r.index for r in first.rejected]
+
+
+# --- order tolerance across chunks and across paths --------------------------------------------------------
+
+def _catalogue():
+    return [category("cat_general"), shop("s1"), listing("l1", "s1", "cat_general")]
+
+
+def test_parked_in_one_chunk_released_by_a_later_chunk(anxin, engine):
+    early = [shipped("o1", tracking_no="SF1"), scanned("SF1"), review("o1", rating=2)]
+    late = [*_catalogue(), order_paid("o1")]
+    result = anxin.ingestion.ingest_bulk(early + late, chunk_size=3)
+    assert (result.pending, result.applied, result.released) == (3, 4, 3)
+    assert set(_statuses(engine).values()) == {("applied", None)}
+    order = _order(anxin, "o1")
+    assert (order.status, order.tracking_no, order.review_rating) == (OrderStatus.SHIPPED, "SF1", 2)
+
+
+def test_parked_by_bulk_released_by_per_event(anxin, engine):
+    ship, scan = shipped("o1", tracking_no="SF1"), scanned("SF1")
+    assert anxin.ingestion.ingest_bulk([scan, ship]).pending == 2
+    assert _statuses(engine) == {ship["id"]: ("pending", "order:o1"), scan["id"]: ("pending", "tracking:sf:SF1")}
+    result = anxin.ingestion.ingest([*_catalogue(), order_paid("o1")])
+    assert (result.applied, result.released) == (4, 2)  # the shipment, then the scan it unlocks
+    assert set(_statuses(engine).values()) == {("applied", None)}
+
+
+def test_parked_by_per_event_released_by_bulk(anxin, engine):
+    child = listing("l1", "s1", "cat_child")
+    waiting = [shipped("o1", tracking_no="SF1"), order_paid("o1"), child, category("cat_child", parent_id="root")]
+    assert anxin.ingestion.ingest([*waiting, shop("s1")]).pending == 4
+    result = anxin.ingestion.ingest_bulk([category("root"), scanned("SF1")])
+    assert (result.applied, result.released, result.pending) == (2, 4, 0)  # a chain of four released by one
+    assert set(_statuses(engine).values()) == {("applied", None)}
+    with anxin.uow_factory() as uow:
+        assert len(orders.timeline(uow, "o1").scans) == 1
+
+
+def test_a_release_that_breaks_the_lifecycle_is_kept_as_failed(anxin, engine):
+    bad = shipped("o1", shipped_at=T0 - 5 * H)
+    result = anxin.ingestion.ingest_bulk([bad, *_catalogue(), order_paid("o1", paid_at=T0)], chunk_size=2)
+    assert (result.pending, result.applied, result.released, result.rejected) == (1, 4, 0, [])
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(metadata.tables["ingested_events"]).where(
+            sa.column("event_id") == bad["id"])).one()
+    assert (row.status, row.waiting_on, row.error_code) == ("failed", None, "event.lifecycle_violation")
+
+
+# --- rejections --------------------------------------------------------------------------------------------
+
+def test_rejected_events_come_back_with_their_index_while_the_rest_lands(anxin):
+    setup = [*_catalogue(), order_paid("o1"), cancelled("o1")]
+    conflict = copy.deepcopy(setup[0])
+    conflict["data"]["name"] = "Other"
+    ship_cancelled = shipped("o1")
+    bad_money = order_paid("o2", items=[item("l1", 1, 500)], paid_fen=1.5)
+    events = [*setup, bad_money, {"id": "x"}, conflict, ship_cancelled, order_paid("o3")]
+    result = anxin.ingestion.ingest_bulk(events, chunk_size=4)
+    assert [(r.index, r.event_id, r.code, r.field) for r in result.rejected] == [
+        (5, bad_money["id"], "event.invalid_money", "data.paid_fen"),
+        (6, "x", "event.invalid_field", "type"),
+        (7, conflict["id"], "event.id_conflict", None),
+        (8, ship_cancelled["id"], "event.lifecycle_violation", None)]
+    assert (result.received, result.applied) == (10, 6)
+    assert _order(anxin, "o1").status is OrderStatus.CANCELLED and _order(anxin, "o3") is not None
+
+
+def test_newer_wins_inside_one_chunk(anxin, engine):
+    result = anxin.ingestion.ingest_bulk([shop("s1", name="New", at=T0 + 2 * H), shop("s1", name="Old", at=T0)])
+    assert result.applied == 2
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(metadata.tables["shops"].c.name)) == "New"
+
+
+# --- a database error falls back to the per-event path --------------------------------------------------------
+
+def test_a_database_error_replays_the_chunk_event_by_event(anxin, engine, monkeypatch, caplog):
+    events = random_stream(6, n_orders=16)
+    expected = per_event(anxin, copy.deepcopy(events))
+    want = table_state(engine)
+    wipe(engine)
+    calls = {"n": 0}
+    real = orders.bulk_record_scans
+
+    def flaky(uow, scans):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second chunk fails after most of its writes were sent
+            raise OperationalError("INSERT INTO shipment_scans", {}, Exception("disk I/O error"))
+        real(uow, scans)
+
+    monkeypatch.setattr(orders, "bulk_record_scans", flaky)
+    got = anxin.ingestion.ingest_bulk(copy.deepcopy(events), chunk_size=60)
+    assert calls["n"] > 2
+    assert got.as_dict() == expected.as_dict()
+    assert table_state(engine) == want
+    assert "replaying it event by event" in caplog.text
+
+
+def test_subscribers_see_every_event_through_the_per_event_path(anxin, clock):
+    seen = []
+    service = IngestionService(uow_factory=anxin.uow_factory, clock=clock,
+                               subscribers=[lambda uow, env, cmd: seen.append(env.event_id)])
+    events = [shipped("o1"), *_catalogue(), order_paid("o1")]
+    result = service.ingest_bulk(events)
+    assert (result.applied, result.released) == (4, 1)
+    assert seen == [e["id"] for e in events[1:]] + [events[0]["id"]]  # the shipment when it is released
+
+
+# --- the command line ------------------------------------------------------------------------------------
+
+def test_cli_ingest_bulk(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("ANXIN_DATABASE_URL", url)
+    monkeypatch.setenv("ANXIN_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.delenv("ANXIN_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("ANXIN_RULEBOOKS", raising=False)
+    bad = order_paid("o2", paid_fen=1.5)
+    lines = [json.dumps(e) for e in [shipped("o1"), *_catalogue(), bad]] + ["{not json", ""]
+    lines += [json.dumps(order_paid("o1")), json.dumps(event("shop.upserted", {"shop_id": "s2"}))]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", str(path), "--bulk", "--batch", "3"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary == {"received": 8, "applied": 4, "pending": 1, "duplicates": 0, "released": 1, "rejected": 3}
+    assert "line 5: [event.invalid_money]" in result.stderr
+    assert "line 6: [event.malformed]" in result.stderr
+    assert "line 9: [event.invalid_field]" in result.stderr
+    anxin = bootstrap(settings=Settings(database_url=url, evidence_dir=tmp_path / "evidence"),
+                      clock=FixedClock(T0), transport=RecordingTransport())
+    assert _order(anxin, "o1").status is OrderStatus.SHIPPED
