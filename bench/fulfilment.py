@@ -46,7 +46,8 @@ def bench_target(target: Target, args: argparse.Namespace, console: Any) -> dict
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task(f"{target.name}: ingest_bulk, {args.orders:,} orders", total=None)
-        run = bulk_run(bulk_url, shape, args.chunk, args.seed, lambda n: progress.advance(task, n))
+        run = bulk_run(bulk_url, shape, args.chunk, args.seed, lambda n: progress.advance(task, n),
+                       lambda line: console.log(f"{target.name}: {line}"))
     out["bulk"] = {"events": run.events, "seconds": run.seconds, "wall_seconds": run.wall_seconds,
                    "events_per_s": run.events / run.seconds, "counts": dict(run.counts),
                    "chunk_seconds_p50": statistics.median(run.chunk_seconds),

@@ -169,16 +169,21 @@ class PostgresTarget(Target):
         self.created = []
 
 
-def bulk_run(url: str, shape: Shape, chunk: int, seed: int, advance: Callable[[int], None]) -> BulkRun:
-    """Ingest the whole history through IngestionService.ingest_bulk, one call per chunk, timing only the calls."""
+def _anxin(url: str) -> Any:
     from anxin.bootstrap import bootstrap
     from anxin.core.clock import FixedClock
     from anxin.outbox.transport import NullTransport
     from anxin.settings import Settings
 
-    settings = Settings(database_url=url, evidence_dir=Path(tempfile.mkdtemp(prefix="anxin-bulk-ev-")),
-                        webhook_url=None, rulebook_paths=())
-    anxin = bootstrap(settings=settings, clock=FixedClock(T_NOW), transport=NullTransport(), run_migrations=False)
+    settings = Settings(database_url=url, evidence_dir=Path(tempfile.gettempdir()) / "anxin-bulk-unused",
+                        webhook_url=None, rulebook_paths=())  # ingestion never writes evidence
+    return bootstrap(settings=settings, clock=FixedClock(T_NOW), transport=NullTransport(), run_migrations=False)
+
+
+def bulk_run(url: str, shape: Shape, chunk: int, seed: int, advance: Callable[[int], None],
+             note: Callable[[str], None]) -> BulkRun:
+    """Ingest the whole history through IngestionService.ingest_bulk, one call per chunk, timing only the calls."""
+    anxin = _anxin(url)
     run = BulkRun()
     wall = time.perf_counter()
     for events in chunks(history(shape, seed), chunk):
@@ -192,6 +197,8 @@ def bulk_run(url: str, shape: Shape, chunk: int, seed: int, advance: Callable[[i
             raise SystemExit(f"the simulated history was rejected: {result.rejected[:3]}")
         run.counts.update({k: v for k, v in result.as_dict().items() if isinstance(v, int) and k != "received"})
         advance(len(events))
+        if len(run.chunk_seconds) % 50 == 0:  # a line now and then, so a long run that is cut short still tells
+            note(f"{run.events:,} events, {run.seconds:.0f} s in ingest_bulk: {run.events / run.seconds:,.0f} events/s")
     run.wall_seconds = time.perf_counter() - wall
     run.counts.update({f"log.{k}": v for k, v in anxin.ingestion.stats().items()})
     anxin.engine.dispose()
@@ -200,14 +207,7 @@ def bulk_run(url: str, shape: Shape, chunk: int, seed: int, advance: Callable[[i
 
 def per_event_run(url: str, shape: Shape, seed: int, n_events: int) -> tuple[int, float]:
     """For reference: the per-event path (ingest(), 500 events per call) on the first ``n_events`` events."""
-    from anxin.bootstrap import bootstrap
-    from anxin.core.clock import FixedClock
-    from anxin.outbox.transport import NullTransport
-    from anxin.settings import Settings
-
-    settings = Settings(database_url=url, evidence_dir=Path(tempfile.mkdtemp(prefix="anxin-bulk-ev-")),
-                        webhook_url=None, rulebook_paths=())
-    anxin = bootstrap(settings=settings, clock=FixedClock(T_NOW), transport=NullTransport(), run_migrations=False)
+    anxin = _anxin(url)
     events = list(_take(history(shape, seed), n_events))
     start = time.perf_counter()
     for lo in range(0, len(events), 500):
