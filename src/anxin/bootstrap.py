@@ -20,7 +20,9 @@ from anxin.core.clock import Clock, SystemClock
 from anxin.db import migrate
 from anxin.db.engine import make_engine
 from anxin.db.uow import UowFactory, uow_factory_for
+from anxin.fulfilment.service import FulfilmentService
 from anxin.ingest.service import IngestionService
+from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
 from anxin.settings import Settings
@@ -33,16 +35,20 @@ class Anxin:
     clock: Clock
     uow_factory: UowFactory
     rulebooks: RulebookSet
+    fulfilment_rules: FulfilmentRulebook
     access: AccessService
     ingestion: IngestionService
     aftersales: AfterSalesService
     outbox: OutboxService
+    fulfilment: FulfilmentService
 
     def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
-        """Fire due deadlines, then deliver what the outbox holds. The server runs this periodically."""
+        """Fire due deadlines, judge due orders, then deliver what the outbox holds. The server runs this
+        periodically."""
         report = self.aftersales.tick(at)
+        checked = self.fulfilment.check_due(report.at)
         delivery = self.outbox.deliver_due()
-        return {"at": report.at.isoformat(), "case_actions": report.actions,
+        return {"at": report.at.isoformat(), "case_actions": report.actions, "fulfilment": checked.as_dict(),
                 "delivered": delivery.delivered, "failed": delivery.failed, "dead": delivery.dead}
 
 
@@ -55,14 +61,16 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         migrate.upgrade(engine)
     uow_factory = uow_factory_for(engine)
     rulebooks = load_rulebooks(list(settings.rulebook_paths) or None)
+    fulfilment_rules = load_fulfilment_rulebook()
     if transport is None:
         transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
-        access=AccessService(uow_factory=uow_factory, clock=clock),
-        ingestion=IngestionService(uow_factory=uow_factory, clock=clock),
+        fulfilment_rules=fulfilment_rules, access=AccessService(uow_factory=uow_factory, clock=clock),
+        ingestion=IngestionService(uow_factory=uow_factory, clock=clock, fulfilment_rules=fulfilment_rules),
         aftersales=AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                      evidence_store=EvidenceStore(settings.evidence_dir)),
         outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
                              secret=settings.webhook_secret),
+        fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules),
     )

@@ -93,5 +93,6 @@ def test_message_body_is_canonical():
 
 
 def test_kinds_are_stable():
-    assert sorted(KINDS) == ["compensation.issue", "coupon.issue", "exchange.reship", "freight.compensate",
+    assert sorted(KINDS) == ["compensation.issue", "consumer.notice", "coupon.issue", "exchange.reship",
+                             "freight.compensate",
                              "pickup.request", "refund.issue"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,13 +39,30 @@ class Category:
 
 
 @dataclass(frozen=True)
+class ListingTiers:
+    """阶梯发货: spot stock ships under the in-stock promise (or ``spot_hours``), presale stock by a date or a
+    number of hours after payment. Which tier a unit came from is the checkout's call (``stock_tier`` on the item)."""
+
+    spot_hours: int | None = None
+    presale_ship_by: dt.datetime | None = None
+    presale_hours: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"spot_hours": self.spot_hours, "presale_hours": self.presale_hours,
+                "presale_ship_by": self.presale_ship_by.isoformat() if self.presale_ship_by else None}
+
+
+@dataclass(frozen=True)
 class Listing:
     listing_id: str
     shop_id: str
     category_id: str
     title: str
     price_fen: int
-    ship_within_hours: int | None
+    ship_within_hours: int | None  # the listing setting's promise
+    page_ship_within_hours: int | None = None  # the promise shown on the listing page
+    presale_ship_by: dt.datetime | None = None
+    tiers: ListingTiers | None = None
 
 
 def inherited_tags(category_id: str, categories: Mapping[str, Category]) -> frozenset[str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.catalog.model import Category, Listing
+from anxin.catalog.model import Category, Listing, ListingTiers
+from anxin.core.clock import parse_instant
 from anxin.db.base import Base
 
 
@@ -31,11 +33,24 @@ class ListingRow(Base):
     title: Mapped[str] = mapped_column(sa.String(300))
     price_fen: Mapped[int] = mapped_column(sa.BigInteger)
     ship_within_hours: Mapped[int | None]
+    page_ship_within_hours: Mapped[int | None]
+    presale_ship_by: Mapped[dt.datetime | None]
+    tiers: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     as_of: Mapped[dt.datetime]
 
     def to_model(self) -> Listing:
+        t = self.tiers
+        tiers = None if t is None else ListingTiers(
+            t.get("spot_hours"), parse_instant(t["presale_ship_by"]) if t.get("presale_ship_by") else None,
+            t.get("presale_hours"))
         return Listing(self.listing_id, self.shop_id, self.category_id, self.title, self.price_fen,
-                       self.ship_within_hours)
+                       self.ship_within_hours, self.page_ship_within_hours, self.presale_ship_by, tiers)
+
+
+def _listing_values(li: Listing) -> dict[str, Any]:
+    return {"shop_id": li.shop_id, "category_id": li.category_id, "title": li.title, "price_fen": li.price_fen,
+            "ship_within_hours": li.ship_within_hours, "page_ship_within_hours": li.page_ship_within_hours,
+            "presale_ship_by": li.presale_ship_by, "tiers": li.tiers.as_dict() if li.tiers else None}
 
 
 class CatalogRepository:
@@ -80,15 +95,13 @@ class CatalogRepository:
     def upsert_listing(self, listing: Listing, as_of: dt.datetime) -> bool:
         row = self.session.get(ListingRow, listing.listing_id)
         if row is None:
-            self.session.add(ListingRow(listing_id=listing.listing_id, shop_id=listing.shop_id,
-                                        category_id=listing.category_id, title=listing.title,
-                                        price_fen=listing.price_fen,
-                                        ship_within_hours=listing.ship_within_hours, as_of=as_of))
+            self.session.add(ListingRow(listing_id=listing.listing_id, as_of=as_of, **_listing_values(listing)))
             return True
         if as_of < row.as_of:
             return False
-        row.shop_id, row.category_id, row.title = listing.shop_id, listing.category_id, listing.title
-        row.price_fen, row.ship_within_hours, row.as_of = listing.price_fen, listing.ship_within_hours, as_of
+        for name, value in _listing_values(listing).items():
+            setattr(row, name, value)
+        row.as_of = as_of
         return True
 
     # --- bulk ingestion: Core statements on the same tables, the same column values as the upserts above ---------
@@ -118,9 +131,7 @@ class CatalogRepository:
     def write_listings(self, new: list[tuple[Listing, dt.datetime]],
                        changed: list[tuple[Listing, dt.datetime]]) -> None:
         t = ListingRow.__table__
-        values = [{"listing_id": li.listing_id, "shop_id": li.shop_id, "category_id": li.category_id,
-                   "title": li.title, "price_fen": li.price_fen, "ship_within_hours": li.ship_within_hours,
-                   "as_of": at} for li, at in new + changed]
+        values = [{"listing_id": li.listing_id, **_listing_values(li), "as_of": at} for li, at in new + changed]
         if new:
             self.session.execute(sa.insert(t), values[:len(new)])
         if changed:

@@ -7,6 +7,7 @@ from anxin.access import store as _access  # noqa: F401
 from anxin.aftersales import store as _aftersales  # noqa: F401
 from anxin.catalog import store as _catalog  # noqa: F401
 from anxin.db.base import Base
+from anxin.fulfilment import store as _fulfilment  # noqa: F401
 from anxin.ingest import store as _ingest  # noqa: F401
 from anxin.merchants import store as _merchants  # noqa: F401
 from anxin.orders import store as _orders  # noqa: F401

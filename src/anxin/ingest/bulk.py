@@ -33,6 +33,7 @@ from anxin.ingest.store import IngestedEventRow
 from anxin.merchants import service as merchants
 from anxin.orders import model as om
 from anxin.orders import service as orders
+from anxin.orders.fulfilment_rules import FulfilmentRulebook
 
 IN_PART = 2_000  # values per IN list: well under SQLite's (32 766) and PostgreSQL's (65 535) parameter limits
 EVENTS = IngestedEventRow.__table__
@@ -41,9 +42,9 @@ EVENT_COLUMNS = ("event_id", "type", "occurred_at", "payload", "payload_hash", "
 assert tuple(c.name for c in EVENTS.c) == EVENT_COLUMNS, "ingested_events changed: update EVENT_COLUMNS"
 
 
-def apply_chunk(uow: UnitOfWork, now: dt.datetime, events: list[Any]) -> IngestResult:
+def apply_chunk(uow: UnitOfWork, now: dt.datetime, events: list[Any], rb: FulfilmentRulebook) -> IngestResult:
     """Apply a chunk inside ``uow`` (the caller commits); indexes in the result are positions in ``events``."""
-    chunk = _Chunk(uow, now)
+    chunk = _Chunk(uow, now, rb)
     chunk.run(events)
     chunk.write()
     return chunk.result
@@ -112,8 +113,8 @@ def _produces(row: _Row) -> list[str]:
 
 
 class _Chunk:
-    def __init__(self, uow: UnitOfWork, now: dt.datetime) -> None:
-        self.uow, self.now = uow, now
+    def __init__(self, uow: UnitOfWork, now: dt.datetime, rb: FulfilmentRulebook) -> None:
+        self.uow, self.now, self.rb = uow, now, rb
         self.result = IngestResult()
         self.seen: dict[str, str] = {}  # event id -> payload hash, for every id this chunk can meet
         self.rows: dict[str, _Row] = {}  # rows to insert (new) or update (loaded and dirty), in seq order
@@ -230,7 +231,8 @@ class _Chunk:
                     if self.listings[item.listing_id] is None:
                         raise _Park(m.listing_key(item.listing_id))
                 if self.orders[cmd.order_id] is None:  # a second order.paid for a known order is a no-op
-                    self._set_order(cmd)
+                    listings = {i.listing_id: self.listings[i.listing_id][0] for i in cmd.items}
+                    self._set_order(replace(cmd, promise=m.promise_of(cmd, listings, self.rb)))
             case "order.shipped":
                 self._set_order(om.ship(self._order(cmd.order_id), carrier=cmd.carrier, tracking_no=cmd.tracking_no,
                                         shipped_at=cmd.shipped_at))

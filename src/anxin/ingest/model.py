@@ -9,19 +9,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from anxin.catalog.model import Category, Listing, valid_tag
+from anxin.catalog.model import Category, Listing, ListingTiers, valid_tag
 from anxin.core.clock import parse_instant
 from anxin.core.money import MAX_FEN, is_fen
 from anxin.merchants.model import STORE_TYPES, Shop
+from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import Order, OrderItem, Scan, normalise_carrier
+from anxin.orders.promise import ListingPromise, Promise, PromiseInput, PromiseItem, Tiers, promise_for
 
 MAX_ID = 64  # shop, listing, order, consumer ids: the width of their columns
 MAX_EVENT_ID = 128
 MAX_TEXT = 2000
+MAX_HOURS = 24 * 90
+# Hierarchical region codes, country-province-city[-district]: CN-ZJ-HZ. "CN-ZJ" covers "CN-ZJ-HZ".
+_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,8}){1,3}$")
+STOCK_TIERS = ("spot", "presale")
 
 
 class EventInvalid(ValueError):
@@ -128,6 +135,40 @@ def _str_list(data: Mapping[str, Any], name: str, *, path: str = "data.") -> lis
     return value
 
 
+def _opt_instant(data: Mapping[str, Any], name: str, *, path: str = "data.") -> dt.datetime | None:
+    return None if data.get(name) is None else _instant(data, name, path=path)
+
+
+def _opt_hours(data: Mapping[str, Any], name: str, *, path: str = "data.") -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not is_fen(value) or not 1 <= value <= MAX_HOURS:
+        raise EventInvalid("event.invalid_field", f"{path + name} must be an integer in [1, {MAX_HOURS}]",
+                           path + name)
+    return int(value)
+
+
+def _opt_bool(data: Mapping[str, Any], name: str, *, path: str = "data.") -> bool:
+    value = data.get(name, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise EventInvalid("event.invalid_field", f"{path + name} must be a boolean", path + name)
+    return value
+
+
+def _opt_region(data: Mapping[str, Any], name: str, *, path: str = "data.") -> str | None:
+    value = _opt_str(data, name, path=path, max_len=32)
+    if value is None:
+        return None
+    code = value.strip().upper()
+    if not _REGION.match(code):
+        raise EventInvalid("event.invalid_field", f"{path + name} must be a region code like CN-ZJ-HZ, got {value!r}",
+                           path + name)
+    return code
+
+
 # --- per-type parsers ----------------------------------------------------------------------------
 
 def parse_category(env: Envelope) -> Category:
@@ -156,12 +197,25 @@ def parse_shop(env: Envelope) -> Shop:
 
 def parse_listing(env: Envelope) -> Listing:
     d = env.data
-    within = d.get("ship_within_hours")
-    if within is not None and (not is_fen(within) or not 1 <= within <= 24 * 90):
-        raise EventInvalid("event.invalid_field", "data.ship_within_hours must be an integer in [1, 2160]",
-                           "data.ship_within_hours")
+    presale = _opt_instant(d, "presale_ship_by")
+    tiers = None
+    raw_tiers = d.get("tiers")
+    if raw_tiers is not None:
+        if not isinstance(raw_tiers, Mapping):
+            raise EventInvalid("event.invalid_field", "data.tiers must be an object", "data.tiers")
+        p = "data.tiers."
+        tiers = ListingTiers(_opt_hours(raw_tiers, "spot_hours", path=p), _opt_instant(raw_tiers, "presale_ship_by",
+                                                                                        path=p),
+                             _opt_hours(raw_tiers, "presale_hours", path=p))
+        if (tiers.presale_ship_by is None) == (tiers.presale_hours is None):
+            raise EventInvalid("event.invalid_field", "data.tiers needs exactly one of presale_ship_by or "
+                               "presale_hours", "data.tiers")
+        if presale is not None:
+            raise EventInvalid("event.invalid_field", "a tiered listing gives its presale date inside data.tiers",
+                               "data.presale_ship_by")
     return Listing(_str(d, "listing_id"), _str(d, "shop_id"), _str(d, "category_id"),
-                   _str(d, "title", max_len=300), _fen(d, "price_fen"), within)
+                   _str(d, "title", max_len=300), _fen(d, "price_fen"), _opt_hours(d, "ship_within_hours"),
+                   _opt_hours(d, "page_ship_within_hours"), presale, tiers)
 
 
 def parse_order_paid(env: Envelope) -> Order:
@@ -178,15 +232,41 @@ def parse_order_paid(env: Envelope) -> Order:
         if not isinstance(confirmed, bool):
             raise EventInvalid("event.invalid_field", f"{path}exemption_confirmed must be a boolean",
                                path + "exemption_confirmed")
+        tier = _opt_str(raw, "stock_tier", path=path, max_len=16)
+        if tier is not None and tier not in STOCK_TIERS:
+            raise EventInvalid("event.invalid_field", f"{path}stock_tier must be one of {list(STOCK_TIERS)}",
+                               path + "stock_tier")
         items.append(OrderItem(_str(raw, "listing_id", path=path), _int(raw, "qty", 1, 100_000, path=path),
-                               _fen(raw, "price_fen", path=path), confirmed))
+                               _fen(raw, "price_fen", path=path), confirmed, tier))
     paid_fen = _fen(d, "paid_fen")
     gross = sum(i.qty * i.price_fen for i in items)
     if paid_fen > gross:
         raise EventInvalid("event.invalid_money", f"paid_fen {paid_fen} exceeds the items' total {gross}",
                            "data.paid_fen")
     return Order(_str(d, "order_id"), _str(d, "consumer_id"), _str(d, "shop_id"), tuple(items), paid_fen,
-                 _instant(d, "paid_at"))
+                 _instant(d, "paid_at"), ship_from_region=_opt_region(d, "ship_from_region"),
+                 ship_to_region=_opt_region(d, "ship_to_region"), consumer_hold=_opt_bool(d, "consumer_hold"))
+
+
+def listing_promise(listing: Listing, item: OrderItem) -> ListingPromise:
+    """The listing's promise settings as the promise rules read them. The checkout says which stock tier the
+    item came from; without a tier on a tiered listing the spot tier is assumed (spot stock sells first)."""
+    tiers = None
+    if listing.tiers is not None:
+        t = listing.tiers
+        tiers = Tiers(spot_remaining=0 if item.stock_tier == "presale" else item.qty, spot_hours=t.spot_hours,
+                      presale_ship_by=t.presale_ship_by, presale_hours=t.presale_hours)
+    return ListingPromise(listing.listing_id, listing.page_ship_within_hours, listing.ship_within_hours,
+                          listing.presale_ship_by, tiers)
+
+
+def promise_of(order: Order, listings: Mapping[str, Listing], rb: FulfilmentRulebook) -> Promise:
+    """The order's ship-by, from the listings as they stand when the order is recorded (both ingestion paths)."""
+    return promise_for(
+        PromiseInput(order.order_id, order.paid_at, tuple(PromiseItem(i.listing_id, i.qty) for i in order.items),
+                     consumer_hold=order.consumer_hold, destination_region=order.ship_to_region,
+                     origin_region=order.ship_from_region),
+        [listing_promise(listings[i.listing_id], i) for i in order.items if i.listing_id in listings], rb)
 
 
 @dataclass(frozen=True)
@@ -227,7 +307,7 @@ def parse_scan(env: Envelope) -> Scan:
     d = env.data
     return Scan(normalise_carrier(_str(d, "carrier")), _str(d, "tracking_no", max_len=128).strip(),
                 _str(d, "status", max_len=32),
-                _opt_str(d, "location", max_len=200) or "", _instant(d, "scanned_at"))
+                _opt_str(d, "location", max_len=200) or "", _instant(d, "scanned_at"), _opt_region(d, "region"))
 
 
 def parse_delivered(env: Envelope) -> DeliverOrder:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -24,6 +24,7 @@ from anxin.ingest.error_codes import IngestErrorCode
 from anxin.ingest.store import EventLog, IngestedEventRow
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
+from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import LifecycleError
 
 MAX_BATCH = 5000
@@ -75,10 +76,11 @@ class _Park(Exception):
 
 
 class IngestionService:
-    def __init__(self, *, uow_factory: UowFactory, clock: Clock,
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, fulfilment_rules: FulfilmentRulebook,
                  subscribers: Iterable[Subscriber] = ()) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
+        self.fulfilment_rules = fulfilment_rules  # the promise an order gets at payment
         self.subscribers = list(subscribers)
 
     def ingest(self, events: object) -> IngestResult:
@@ -194,10 +196,11 @@ class IngestionService:
             case "order.paid":
                 if merchants.get_shop(uow, cmd.shop_id) is None:
                     raise _Park(m.shop_key(cmd.shop_id))
-                missing = catalog.missing_listings(uow, [i.listing_id for i in cmd.items])
+                listings = catalog.get_listings(uow, [i.listing_id for i in cmd.items])
+                missing = [i.listing_id for i in cmd.items if i.listing_id not in listings]
                 if missing:
                     raise _Park(m.listing_key(missing[0]))
-                orders.record_paid(uow, cmd)
+                orders.record_paid(uow, replace(cmd, promise=m.promise_of(cmd, listings, self.fulfilment_rules)))
                 return [m.order_key(cmd.order_id)]
             case "order.shipped":
                 self._need_order(uow, cmd.order_id)
@@ -246,7 +249,7 @@ class IngestionService:
         if not self.subscribers:  # subscribers expect the database to reflect each event as it is applied
             try:
                 with self.uow_factory() as uow:
-                    result = bulk.apply_chunk(uow, self.clock.now(), events)
+                    result = bulk.apply_chunk(uow, self.clock.now(), events, self.fulfilment_rules)
                     uow.commit()
                 return result
             except SQLAlchemyError as exc:  # a concurrent writer, a lost connection: nothing of it was committed

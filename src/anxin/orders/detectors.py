@@ -264,6 +264,36 @@ def _stalls(view: OrderView, scans: list[ScanView], rb: FulfilmentRulebook, now:
     return found
 
 
+@dataclass(frozen=True)
+class OrderState:
+    """What the fulfilment pass needs besides findings: when the parcel was collected, its last valid scan, the
+    deadline lateness is judged against, and the next moment a window closes (None: nothing left to wait for)."""
+
+    collected_at: dt.datetime | None
+    last_scan: ScanView | None
+    deadline: dt.datetime | None
+    next_check_at: dt.datetime | None
+
+
+def order_state(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime) -> OrderState:
+    facts = _analyse(view, rb, now)
+    scans, st, det = facts.scans, rb.statuses, rb.detectors
+    step = dt.timedelta(seconds=1)  # a window is broken only once now is past its end
+    ends: list[dt.datetime] = []
+    open_order = view.cancelled_at is None and view.signed_at is None
+    if facts.deadline is not None and facts.collected_at is None and view.cancelled_at is None:
+        ends.append(facts.deadline + step)
+    if view.shipped_at is not None and not scans:
+        ends.append(view.shipped_at + dt.timedelta(hours=det.fake_no_scan_hours) + step)
+    if scans and open_order and view.origin_region:
+        ends.append(scans[0].scanned_at + dt.timedelta(hours=det.origin_stuck_hours) + step)
+    last = scans[-1] if scans else None
+    if last is not None and open_order and last.kind not in st.terminal:
+        ends.append(last.scanned_at + dt.timedelta(hours=det.stalled_hours) + step)
+    future = [e for e in ends if e > now]
+    return OrderState(facts.collected_at, last, facts.deadline, min(future) if future else None)
+
+
 def _cross(facts: Sequence[_Facts], rb: FulfilmentRulebook) -> list[Finding]:
     return _tracking_reused(facts, rb) + _repeated_late(facts, rb) + _oversold(facts, rb)
 
@@ -302,49 +332,56 @@ def _by_listing(facts: Iterable[_Facts]) -> dict[str, list[_Facts]]:
 
 
 def _repeated_late(facts: Sequence[_Facts], rb: FulfilmentRulebook) -> list[Finding]:
-    """More than ``listing_late_flag_count`` late orders inside the window flags the listing; counting then starts
-    afresh, so a listing that keeps shipping late is flagged again."""
+    """A late order that brings the listing's late orders inside the window to more than
+    ``listing_late_flag_count`` flags the listing, once per episode: the next flag needs the count to have come
+    back to the limit first. Judging one late order needs only the late orders of the window before it and before
+    the previous late order, so incremental passes over a bounded history agree with the batch."""
     window = dt.timedelta(days=rb.detectors.listing_late_window_days)
+    limit = rb.detectors.listing_late_flag_count
     found: list[Finding] = []
     for listing_id, group in sorted(_by_listing(f for f in facts if f.late).items()):
         lates = sorted(group, key=lambda f: (f.deadline or f.view.paid_at, f.view.order_id))
-        current: list[_Facts] = []
-        for f in lates:
-            at = f.deadline or f.view.paid_at
-            current = [c for c in current if (c.deadline or c.view.paid_at) > at - window] + [f]
-            if len(current) > rb.detectors.listing_late_flag_count:
-                found.append(_finding(rb, "listing.repeated_late", f.view, at, f.view.order_id, {
+        times = [f.deadline or f.view.paid_at for f in lates]
+        previous_over = False
+        for i, f in enumerate(lates):
+            current = [c for c, t in zip(lates[:i + 1], times[:i + 1], strict=True) if t > times[i] - window]
+            over = len(current) > limit
+            if over and not previous_over:
+                found.append(_finding(rb, "listing.repeated_late", f.view, times[i], f.view.order_id, {
                     "late_orders": [c.view.order_id for c in current], "window_days": window.days,
-                    "flag_count": rb.detectors.listing_late_flag_count}, listing_id=listing_id))
-                current = []
+                    "flag_count": limit}, listing_id=listing_id))
+            previous_over = over
     return found
 
 
 def _oversold(facts: Sequence[_Facts], rb: FulfilmentRulebook) -> list[Finding]:
     """An order paid while enough earlier orders of its listing are past their ship-by and still uncollected:
-    the listing keeps selling what it cannot ship on time. One finding per episode (until the backlog clears)."""
+    the listing keeps selling what it cannot ship on time. One finding per backlog, named by its oldest overdue
+    order and dated by the first order paid into it; only overdue orders are needed to judge it."""
     window = dt.timedelta(hours=rb.detectors.oversold_window_hours)
     need = rb.detectors.oversold_backlog_orders
     found: list[Finding] = []
     for listing_id, group in sorted(_by_listing(facts).items()):
         ordered = sorted(group, key=lambda f: (f.view.paid_at, f.view.order_id))
-        in_episode = False
         for i, f in enumerate(ordered):
             t = f.view.paid_at
             backlog = [p for p in ordered[:i] if p.deadline is not None and t - window <= p.deadline < t
                        and (p.collected_at is None or p.collected_at > t)
                        and (p.view.cancelled_at is None or p.view.cancelled_at > t)]
-            if len(backlog) >= need and not in_episode:
-                found.append(_finding(rb, "listing.oversold", f.view, t, f.view.order_id, {
+            if len(backlog) >= need:
+                oldest = min(backlog, key=lambda p: (p.deadline or p.view.paid_at, p.view.order_id))
+                found.append(_finding(rb, "listing.oversold", f.view, t, oldest.view.order_id, {
                     "order_id": f.view.order_id, "overdue_orders": [p.view.order_id for p in backlog],
                     "window_hours": rb.detectors.oversold_window_hours, "backlog_orders": need},
                     listing_id=listing_id))
-            in_episode = len(backlog) >= need
     return found
 
 
 def _unique(findings: Iterable[Finding]) -> list[Finding]:
-    by_id = {f.finding_id: f for f in findings}
+    """One finding per id: the earliest (a backlog is dated by the first order paid into it)."""
+    by_id: dict[str, Finding] = {}
+    for f in sorted(findings, key=lambda f: (f.at, f.finding_id)):
+        by_id.setdefault(f.finding_id, f)
     return sorted(by_id.values(), key=lambda f: (f.at, f.finding_id))
 
 

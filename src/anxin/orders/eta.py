@@ -242,6 +242,16 @@ class Eta:
                 "revised_at": self.revised_at.isoformat(), "stage": self.stage, "anchor": self.anchor.isoformat(),
                 "group": self.group, "rule_id": self.rule_id, "rulebook_version": self.rulebook_version}
 
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, object]) -> Eta:
+        def at(name: str) -> dt.datetime:
+            return dt.datetime.fromisoformat(str(raw[name]))
+
+        version = raw.get("rulebook_version")
+        return cls(at("earliest"), at("likely"), at("latest"), str(raw["basis"]), int(str(raw["samples"])),
+                   at("revised_at"), str(raw["stage"]), at("anchor"), str(raw["group"]), str(raw["rule_id"]),
+                   None if version is None else str(version))
+
 
 def end_of_local_day(at: dt.datetime, offset: dt.timedelta = _OFFSET) -> dt.datetime:
     """The last whole second of ``at``'s local day, in UTC."""

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from anxin.orders.promise import Promise
+
 
 class OrderStatus(StrEnum):
     PAID = "paid"
@@ -21,6 +23,7 @@ class OrderItem:
     price_fen: int
     # The consumer ticked the conspicuous "no 7-day return for this item" box at checkout.
     exemption_confirmed: bool = False
+    stock_tier: str | None = None  # spot | presale, for listings with tiered promises (checkout allocates stock)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ class Order:
     cancelled_at: dt.datetime | None = None
     cancel_reason: str | None = None
     review_rating: int | None = None
+    ship_from_region: str | None = None  # hierarchical region codes, e.g. CN-ZJ-HZ
+    ship_to_region: str | None = None
+    consumer_hold: bool = False  # the consumer asked the merchant to hold the parcel
+    promise: Promise | None = None  # set once, when the order is recorded as paid
 
     @property
     def shipped(self) -> bool:
@@ -57,6 +64,7 @@ class Scan:
     status: str
     location: str
     scanned_at: dt.datetime
+    region: str | None = None  # the code of the place of the scan, e.g. CN-ZJ-HZ
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,26 @@ class Promise:
                            "rule_id": i.rule_id} for i in self.items],
                 "notes": list(self.notes)}
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, object]) -> Promise:
+        """The inverse of ``as_dict``: promises are stored as JSON with their order."""
+        def at(value: object) -> dt.datetime:
+            return dt.datetime.fromisoformat(str(value))
+
+        items = raw.get("items") or []
+        assert isinstance(items, list)
+        notes = raw.get("notes") or []
+        assert isinstance(notes, list)
+        opt = {k: (None if raw.get(k) is None else str(raw[k]))
+               for k in ("exemption", "exemption_rule_id", "exemption_detail")}
+        return cls(order_id=str(raw["order_id"]), ship_by=at(raw["ship_by"]), basis=str(raw["basis"]),
+                   rule_id=str(raw["rule_id"]), rulebook_version=str(raw["rulebook_version"]),
+                   exemption=opt["exemption"], exemption_rule_id=opt["exemption_rule_id"],
+                   exemption_detail=opt["exemption_detail"],
+                   items=tuple(ItemPromise(str(i["listing_id"]), at(i["ship_by"]), str(i["basis"]), str(i["rule_id"]))
+                               for i in items),
+                   notes=tuple(str(n) for n in notes))
+
 
 def promise_for(order: PromiseInput, listings: Iterable[ListingPromise], rb: FulfilmentRulebook) -> Promise:
     by_id = {lp.listing_id: lp for lp in listings}

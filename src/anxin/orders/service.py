@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from anxin.db.uow import UnitOfWork
 from anxin.orders import model
 from anxin.orders.model import Order, OrderTimeline, Scan
-from anxin.orders.store import OrderRepository
+from anxin.orders.store import OrderRepository, OrderRow, WatchRepository
 
 
 def get_order(uow: UnitOfWork, order_id: str) -> Order | None:
@@ -118,3 +119,65 @@ def reviews_by_order(uow: UnitOfWork, order_ids: list[str]) -> dict[str, Review]
 def bulk_write_reviews(uow: UnitOfWork, new: dict[str, Review], changed: dict[str, Review]) -> None:
     """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
     OrderRepository(uow.session).write_reviews(new, changed)
+
+
+# --- fulfilment monitoring (anxin.fulfilment): which orders are due, what is known about them ------------------
+
+@dataclass(frozen=True)
+class WatchedOrder:
+    order: Order
+    change_seq: int  # as read: set_checked writes only if the order has not changed since
+    scans: tuple[Scan, ...] = ()  # in arrival order
+    collected_at: dt.datetime | None = None  # as the last pass stored it
+
+
+def _watched(rows: list[tuple[OrderRow, int]], repo: WatchRepository) -> list[WatchedOrder]:
+    numbers = list(dict.fromkeys((r.carrier, r.tracking_no) for r, _ in rows if r.carrier and r.tracking_no))
+    scans = repo.scans_of(numbers)
+    return [WatchedOrder(r.to_model(), seq, tuple(scans.get((r.carrier, r.tracking_no), ())) if r.carrier
+                         and r.tracking_no else (), r.collected_at) for r, seq in rows]
+
+
+def due_for_check(uow: UnitOfWork, now: dt.datetime, limit: int) -> list[WatchedOrder]:
+    repo = WatchRepository(uow.session)
+    return _watched(repo.due(now, limit), repo)
+
+
+def peers_for_check(uow: UnitOfWork, due: list[WatchedOrder], *, listing_days_before: int,
+                    listing_days_after: int) -> list[WatchedOrder]:
+    """Orders the cross-order detectors compare the due ones with: those sharing a tracking number, and late (or
+    not yet known to be on time) orders of the same listings due to ship inside the listing windows."""
+    repo = WatchRepository(uow.session)
+    exclude = {w.order.order_id for w in due}
+    numbers = list(dict.fromkeys((w.order.carrier, w.order.tracking_no) for w in due
+                                 if w.order.carrier and w.order.tracking_no))
+    rows = {r.order_id: r for r in repo.sharing_tracking(numbers, exclude)}
+    listing_ids = sorted({i.listing_id for w in due for i in w.order.items})
+    if listing_ids:
+        times = [w.order.promise.ship_by if w.order.promise else w.order.paid_at for w in due]
+        start = min(times) - dt.timedelta(days=listing_days_before)
+        end = max(times) + dt.timedelta(days=listing_days_after)
+        for lo in range(0, len(listing_ids), 500):
+            rows.update((r.order_id, r) for r in repo.listing_peers(listing_ids[lo:lo + 500], start, end, exclude))
+    return _watched([(r, r.change_seq) for r in rows.values()], repo)
+
+
+def set_checked(uow: UnitOfWork, updates: list[tuple[str, int, dt.datetime | None, dt.datetime | None]]) -> int:
+    """(order_id, change_seq read, next_check_at, collected_at) for orders the fulfilment pass has judged."""
+    return WatchRepository(uow.session).set_checked(updates)
+
+
+def mark_all_due(uow: UnitOfWork, since: dt.datetime | None = None) -> int:
+    """Make every order (paid since ``since``) due: the batch detection pass over history."""
+    return WatchRepository(uow.session).mark_all_due(since)
+
+
+def transit_samples(uow: UnitOfWork, since: dt.datetime) -> list[tuple[str, str, str, dt.datetime, dt.datetime]]:
+    """(carrier, origin, destination, collected_at, signed_at) of parcels signed since ``since``."""
+    return WatchRepository(uow.session).transit_samples(since)
+
+
+def orders_paid_between(uow: UnitOfWork, shop_id: str | None, start: dt.datetime,
+                        end: dt.datetime) -> list[tuple[Order, dt.datetime | None]]:
+    """(order, collected_at) of one shop (None: every shop) paid in [start, end)."""
+    return [(r.to_model(), r.collected_at) for r in WatchRepository(uow.session).of_shop(shop_id, start, end)]

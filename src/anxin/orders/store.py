@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.db.base import Base
 from anxin.orders.model import Order, OrderItem, OrderStatus, Scan
+from anxin.orders.promise import Promise
 
 
 class OrderRow(Base):
@@ -28,22 +29,66 @@ class OrderRow(Base):
     cancelled_at: Mapped[dt.datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
     review_rating: Mapped[int | None]
+    ship_from_region: Mapped[str | None] = mapped_column(sa.String(32))
+    ship_to_region: Mapped[str | None] = mapped_column(sa.String(32))
+    consumer_hold: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    ship_by: Mapped[dt.datetime | None]
+    promise: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Fulfilment monitoring: every change bumps change_seq and makes the order due (next_check_at = DUE_NOW);
+    # the fulfilment pass then sets the next moment a window closes, only if change_seq is still what it read.
+    change_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    collected_at: Mapped[dt.datetime | None]  # the first carrier scan, as the fulfilment pass found it
     __table_args__ = (sa.Index("ix_orders_tracking", "carrier", "tracking_no"),)
 
     def to_model(self) -> Order:
         return Order(
             order_id=self.order_id, consumer_id=self.consumer_id, shop_id=self.shop_id,
-            items=tuple(OrderItem(i["listing_id"], i["qty"], i["price_fen"], i.get("exemption_confirmed", False))
-                        for i in self.items),
+            items=tuple(OrderItem(i["listing_id"], i["qty"], i["price_fen"], i.get("exemption_confirmed", False),
+                                  i.get("stock_tier")) for i in self.items),
             paid_fen=self.paid_fen, paid_at=self.paid_at, status=OrderStatus(self.status), carrier=self.carrier,
             tracking_no=self.tracking_no, shipped_at=self.shipped_at, signed_at=self.signed_at,
-            cancelled_at=self.cancelled_at, cancel_reason=self.cancel_reason, review_rating=self.review_rating)
+            cancelled_at=self.cancelled_at, cancel_reason=self.cancel_reason, review_rating=self.review_rating,
+            ship_from_region=self.ship_from_region, ship_to_region=self.ship_to_region,
+            consumer_hold=bool(self.consumer_hold),
+            promise=Promise.from_dict(self.promise) if self.promise else None)
 
     def update_from(self, order: Order) -> None:
         self.status = order.status.value
         self.carrier, self.tracking_no, self.shipped_at = order.carrier, order.tracking_no, order.shipped_at
         self.signed_at, self.cancelled_at, self.cancel_reason = order.signed_at, order.cancelled_at, order.cancel_reason
         self.review_rating = order.review_rating
+        self.change_seq, self.next_check_at = (self.change_seq or 0) + 1, DUE_NOW
+
+
+# An order whose next_check_at is this is due at once, whatever the clock says.
+DUE_NOW = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _items(order: Order) -> list[dict[str, Any]]:
+    return [{"listing_id": i.listing_id, "qty": i.qty, "price_fen": i.price_fen,
+             "exemption_confirmed": i.exemption_confirmed, "stock_tier": i.stock_tier} for i in order.items]
+
+
+def _paid_values(o: Order) -> dict[str, Any]:
+    """Every column of a new order row."""
+    return {"order_id": o.order_id, "consumer_id": o.consumer_id, "shop_id": o.shop_id, "items": _items(o),
+            "paid_fen": o.paid_fen, "paid_at": o.paid_at, "status": o.status.value, "carrier": o.carrier,
+            "tracking_no": o.tracking_no, "shipped_at": o.shipped_at, "signed_at": o.signed_at,
+            "cancelled_at": o.cancelled_at, "cancel_reason": o.cancel_reason, "review_rating": o.review_rating,
+            "ship_from_region": o.ship_from_region, "ship_to_region": o.ship_to_region,
+            "consumer_hold": o.consumer_hold, "ship_by": o.promise.ship_by if o.promise else None,
+            "promise": o.promise.as_dict() if o.promise else None, "change_seq": 0, "next_check_at": DUE_NOW}
+
+
+class OrderListingRow(Base):
+    """Which listings an order bought: the fulfilment detectors compare an order with its listing's other orders."""
+
+    __tablename__ = "order_listings"
+    order_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    listing_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    paid_at: Mapped[dt.datetime]
+    __table_args__ = (sa.Index("ix_order_listings_listing", "listing_id", "paid_at"),)
 
 
 class ScanRow(Base):
@@ -55,10 +100,11 @@ class ScanRow(Base):
     status: Mapped[str] = mapped_column(sa.String(32))
     location: Mapped[str] = mapped_column(sa.String(200))
     scanned_at: Mapped[dt.datetime]
+    region: Mapped[str | None] = mapped_column(sa.String(32))
     __table_args__ = (sa.Index("ix_shipment_scans_tracking", "carrier", "tracking_no", "scanned_at"),)
 
     def to_model(self) -> Scan:
-        return Scan(self.carrier, self.tracking_no, self.status, self.location, self.scanned_at)
+        return Scan(self.carrier, self.tracking_no, self.status, self.location, self.scanned_at, self.region)
 
 
 class ReviewRow(Base):
@@ -77,11 +123,9 @@ class OrderRepository:
         return self.session.get(OrderRow, order_id)
 
     def add(self, order: Order) -> None:
-        self.session.add(OrderRow(
-            order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
-            items=[{"listing_id": i.listing_id, "qty": i.qty, "price_fen": i.price_fen,
-                    "exemption_confirmed": i.exemption_confirmed} for i in order.items],
-            paid_fen=order.paid_fen, paid_at=order.paid_at, status=order.status.value))
+        self.session.add(OrderRow(**_paid_values(order)))
+        self.session.add_all(OrderListingRow(order_id=order.order_id, listing_id=lid, paid_at=order.paid_at)
+                             for lid in dict.fromkeys(i.listing_id for i in order.items))
 
     def by_tracking(self, carrier: str, tracking_no: str) -> OrderRow | None:
         return self.session.scalars(sa.select(OrderRow).where(
@@ -89,7 +133,18 @@ class OrderRepository:
 
     def add_scan(self, event_id: str, scan: Scan) -> None:
         self.session.add(ScanRow(event_id=event_id, carrier=scan.carrier, tracking_no=scan.tracking_no,
-                                 status=scan.status, location=scan.location, scanned_at=scan.scanned_at))
+                                 status=scan.status, location=scan.location, scanned_at=scan.scanned_at,
+                                 region=scan.region))
+        self.mark_changed_by_tracking([(scan.carrier, scan.tracking_no)])
+
+    def mark_changed_by_tracking(self, numbers: list[tuple[str, str]]) -> None:
+        """A scan changes what is known about every order holding its tracking number."""
+        if numbers:
+            t = OrderRow.__table__
+            self.session.execute(sa.update(t).where(t.c.carrier == sa.bindparam("_c"),
+                                                    t.c.tracking_no == sa.bindparam("_t"))
+                                 .values(change_seq=t.c.change_seq + 1, next_check_at=DUE_NOW),
+                                 [{"_c": c, "_t": n} for c, n in dict.fromkeys(numbers)])
 
     def scans(self, carrier: str, tracking_no: str) -> list[Scan]:
         rows = self.session.scalars(sa.select(ScanRow).where(
@@ -116,11 +171,12 @@ class OrderRepository:
     def states_by_ids(self, order_ids: list[str]) -> list[Order]:
         """Orders without their items (not read: they never change after payment, and decoding them is costly)."""
         t = OrderRow.__table__
-        rows = self.session.execute(sa.select(*[c for c in t.c if c.name != "items"]).where(
+        rows = self.session.execute(sa.select(*[c for c in t.c if c.name not in ("items", "promise")]).where(
             t.c.order_id.in_(order_ids)))
         return [Order(r.order_id, r.consumer_id, r.shop_id, (), r.paid_fen, r.paid_at, OrderStatus(r.status),
                       r.carrier, r.tracking_no, r.shipped_at, r.signed_at, r.cancelled_at, r.cancel_reason,
-                      r.review_rating) for r in rows]
+                      r.review_rating, r.ship_from_region, r.ship_to_region, bool(r.consumer_hold))
+                for r in rows]
 
     def holding_tracking(self, carrier: str, tracking_nos: list[str]) -> list[tuple[str, str]]:
         t = OrderRow.__table__
@@ -129,29 +185,28 @@ class OrderRepository:
 
     def insert_many(self, orders: list[Order]) -> None:
         if orders:
-            self.session.execute(sa.insert(OrderRow.__table__), [{
-                "order_id": o.order_id, "consumer_id": o.consumer_id, "shop_id": o.shop_id,
-                "items": [{"listing_id": i.listing_id, "qty": i.qty, "price_fen": i.price_fen,
-                           "exemption_confirmed": i.exemption_confirmed} for i in o.items],
-                "paid_fen": o.paid_fen, "paid_at": o.paid_at, "status": o.status.value, "carrier": o.carrier,
-                "tracking_no": o.tracking_no, "shipped_at": o.shipped_at, "signed_at": o.signed_at,
-                "cancelled_at": o.cancelled_at, "cancel_reason": o.cancel_reason,
-                "review_rating": o.review_rating} for o in orders])
+            self.session.execute(sa.insert(OrderRow.__table__), [_paid_values(o) for o in orders])
+            self.session.execute(sa.insert(OrderListingRow.__table__), [
+                {"order_id": o.order_id, "listing_id": lid, "paid_at": o.paid_at}
+                for o in orders for lid in dict.fromkeys(i.listing_id for i in o.items)])
 
     def update_many(self, orders: list[Order]) -> None:
         """The columns update_from() writes, for orders that already have a row."""
         if orders:
             t = OrderRow.__table__
-            self.session.execute(sa.update(t).where(t.c.order_id == sa.bindparam("_id")), [{
-                "_id": o.order_id, "status": o.status.value, "carrier": o.carrier, "tracking_no": o.tracking_no,
-                "shipped_at": o.shipped_at, "signed_at": o.signed_at, "cancelled_at": o.cancelled_at,
-                "cancel_reason": o.cancel_reason, "review_rating": o.review_rating} for o in orders])
+            self.session.execute(
+                sa.update(t).where(t.c.order_id == sa.bindparam("_id"))
+                .values(change_seq=t.c.change_seq + 1, next_check_at=DUE_NOW), [{
+                    "_id": o.order_id, "status": o.status.value, "carrier": o.carrier, "tracking_no": o.tracking_no,
+                    "shipped_at": o.shipped_at, "signed_at": o.signed_at, "cancelled_at": o.cancelled_at,
+                    "cancel_reason": o.cancel_reason, "review_rating": o.review_rating} for o in orders])
 
     def add_scans(self, scans: list[tuple[str, Scan]]) -> None:
         if scans:
             self.session.execute(sa.insert(ScanRow.__table__), [{
                 "event_id": event_id, "carrier": s.carrier, "tracking_no": s.tracking_no, "status": s.status,
-                "location": s.location, "scanned_at": s.scanned_at} for event_id, s in scans])
+                "location": s.location, "scanned_at": s.scanned_at, "region": s.region} for event_id, s in scans])
+            self.mark_changed_by_tracking([(s.carrier, s.tracking_no) for _, s in scans])
 
     def reviews_by_order(self, order_ids: list[str]) -> dict[str, tuple[int, str, dt.datetime]]:
         t = ReviewRow.__table__
@@ -168,3 +223,79 @@ class OrderRepository:
             self.session.execute(sa.update(t).where(t.c.order_id == sa.bindparam("_id")), [
                 {"_id": oid, "rating": rating, "text": text, "posted_at": at}
                 for oid, (rating, text, at) in changed.items()])
+
+
+class WatchRepository:
+    """What the fulfilment pass reads and writes on orders: due orders, their scans, their listing peers."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def due(self, now: dt.datetime, limit: int) -> list[tuple[OrderRow, int]]:
+        rows = self.session.scalars(sa.select(OrderRow).where(OrderRow.next_check_at <= now)
+                                    .order_by(OrderRow.next_check_at, OrderRow.order_id).limit(limit))
+        return [(r, r.change_seq) for r in rows]
+
+    def scans_of(self, numbers: list[tuple[str, str]]) -> dict[tuple[str, str], list[Scan]]:
+        out: dict[tuple[str, str], list[Scan]] = {n: [] for n in numbers}
+        by_carrier: dict[str, list[str]] = {}
+        for c, n in numbers:
+            by_carrier.setdefault(c, []).append(n)
+        t = ScanRow.__table__
+        for carrier, tracking in by_carrier.items():
+            for lo in range(0, len(tracking), 1000):
+                rows = self.session.execute(sa.select(t).where(
+                    t.c.carrier == carrier, t.c.tracking_no.in_(tracking[lo:lo + 1000])).order_by(t.c.id))
+                for r in rows:
+                    out[(r.carrier, r.tracking_no)].append(ScanRow.to_model(r))  # type: ignore[arg-type]
+        return out
+
+    def sharing_tracking(self, numbers: list[tuple[str, str]], exclude: set[str]) -> list[OrderRow]:
+        found: list[OrderRow] = []
+        for carrier, tracking in numbers:
+            found += [r for r in self.session.scalars(sa.select(OrderRow).where(
+                OrderRow.carrier == carrier, OrderRow.tracking_no == tracking)) if r.order_id not in exclude]
+        return found
+
+    def listing_peers(self, listing_ids: list[str], start: dt.datetime, end: dt.datetime,
+                      exclude: set[str]) -> list[OrderRow]:
+        """Orders of these listings due to ship in [start, end] that were not collected on time, or not yet
+        known to be: the only ones the listing detectors count."""
+        ol = OrderListingRow.__table__
+        ids = sa.select(ol.c.order_id).where(ol.c.listing_id.in_(listing_ids))
+        rows = self.session.scalars(sa.select(OrderRow).where(
+            OrderRow.order_id.in_(ids), OrderRow.ship_by >= start, OrderRow.ship_by <= end,
+            sa.or_(OrderRow.collected_at.is_(None), OrderRow.collected_at > OrderRow.ship_by)))
+        return [r for r in rows if r.order_id not in exclude]
+
+    def set_checked(self, updates: list[tuple[str, int, dt.datetime | None, dt.datetime | None]]) -> int:
+        """(order_id, change_seq read, next_check_at, collected_at); an order changed since it was read stays due.
+        Returns how many were written."""
+        if not updates:
+            return 0
+        t = OrderRow.__table__
+        result = self.session.execute(
+            sa.update(t).where(t.c.order_id == sa.bindparam("_id"), t.c.change_seq == sa.bindparam("_seq")),
+            [{"_id": oid, "_seq": seq, "next_check_at": nxt, "collected_at": col} for oid, seq, nxt, col in updates])
+        return int(result.rowcount or 0)
+
+    def mark_all_due(self, since: dt.datetime | None = None) -> int:
+        t = OrderRow.__table__
+        stmt = sa.update(t).values(next_check_at=DUE_NOW)
+        if since is not None:
+            stmt = stmt.where(t.c.paid_at >= since)
+        return int(self.session.execute(stmt).rowcount or 0)
+
+    def transit_samples(self, since: dt.datetime) -> list[tuple[str, str, str, dt.datetime, dt.datetime]]:
+        t = OrderRow.__table__
+        rows = self.session.execute(sa.select(t.c.carrier, t.c.ship_from_region, t.c.ship_to_region,
+                                              t.c.collected_at, t.c.signed_at).where(
+            t.c.signed_at >= since, t.c.collected_at.is_not(None), t.c.carrier.is_not(None),
+            t.c.ship_from_region.is_not(None), t.c.ship_to_region.is_not(None)))
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    def of_shop(self, shop_id: str | None, start: dt.datetime, end: dt.datetime) -> list[OrderRow]:
+        stmt = sa.select(OrderRow).where(OrderRow.paid_at >= start, OrderRow.paid_at < end)
+        if shop_id is not None:
+            stmt = stmt.where(OrderRow.shop_id == shop_id)
+        return list(self.session.scalars(stmt))

@@ -16,7 +16,8 @@ FREIGHT: Final = "freight.compensate"
 PICKUP: Final = "pickup.request"
 COUPON: Final = "coupon.issue"
 RESHIP: Final = "exchange.reship"
-KINDS: Final = frozenset({REFUND, COMPENSATION, FREIGHT, PICKUP, COUPON, RESHIP})
+NOTICE: Final = "consumer.notice"  # a proactive fulfilment notice (late, stalled, exception) for the consumer
+KINDS: Final = frozenset({REFUND, COMPENSATION, FREIGHT, PICKUP, COUPON, RESHIP, NOTICE})
 
 Status = Literal["pending", "delivered", "dead"]
 PENDING: Final = "pending"

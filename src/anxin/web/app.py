@@ -63,11 +63,13 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     errors.install(app)
     from anxin.aftersales import api as aftersales_api
     from anxin.aftersales import pages as aftersales_pages
+    from anxin.fulfilment import api as fulfilment_api
     from anxin.ingest import api as ingest_api
     from anxin.web import pages as shell_pages
 
     app.include_router(ingest_api.router)
     app.include_router(aftersales_api.router)
+    app.include_router(fulfilment_api.router)
     app.include_router(shell_pages.router)
     app.include_router(aftersales_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

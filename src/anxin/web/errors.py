@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from anxin.access.error_codes import AccessErrorCode as A
 from anxin.aftersales.error_codes import AfterSalesErrorCode as S
 from anxin.core.errors import AnxinError
+from anxin.fulfilment.error_codes import FulfilmentErrorCode as F
 from anxin.ingest.error_codes import IngestErrorCode as I
 from anxin.outbox.error_codes import OutboxErrorCode as O
 from anxin.web.error_codes import WebErrorCode as W
@@ -35,10 +36,11 @@ HTTP_STATUS: dict[StrEnum, int] = {
     S.INVALID_RETURN_METHOD: 422, S.FORBIDDEN_ROLE: 403, S.RULEBOOK_INVALID: 422,
     O.INVALID_AMOUNT: 422, O.INVALID_KIND: 422, O.INVALID_MESSAGE: 422, O.IDEMPOTENCY_CONFLICT: 409,
     O.MESSAGE_NOT_FOUND: 404, O.NOT_REDELIVERABLE: 409,
+    F.SHOP_NOT_FOUND: 404, F.ORDER_NOT_FOUND: 404, F.INVALID_WINDOW: 422,
     W.MALFORMED_JSON: 400, W.INVALID_REQUEST: 422, W.NOT_FOUND: 404, W.METHOD_NOT_ALLOWED: 405,
     W.TOO_LARGE: 413, W.UNSUPPORTED_MEDIA: 415, W.FORM_TOKEN_INVALID: 403,
 }
-ALL_CODE_ENUMS = (A, S, I, O, W)
+ALL_CODE_ENUMS = (A, S, I, O, F, W)
 
 
 def error_body(code: StrEnum, message: str, **details: object) -> dict[str, object]:

@@ -1,0 +1,1 @@
+"""Fulfilment monitoring: promises judged, findings stored, consequences applied, consumers told first."""

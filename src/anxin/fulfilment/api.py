@@ -1,0 +1,29 @@
+"""Fulfilment HTTP API: a shop's promise-keeping figures and one order's promise, findings, ETA and notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from anxin.access.model import Principal
+from anxin.web.auth import app_of, principal
+
+router = APIRouter(prefix="/v1", tags=["fulfilment"])
+DAYS = Query(30, description="rolling window in days: 7, 30 or 90")
+
+
+@router.get("/shops/{shop_id}/fulfilment", summary="A shop's collection rates, timings, findings and points")
+def shop_fulfilment(shop_id: str, request: Request, days: int = DAYS,
+                    who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).fulfilment.shop_report(who, shop_id, days=days)
+
+
+@router.get("/fulfilment", summary="The platform's fulfilment figures (operators and the platform)")
+def platform_fulfilment(request: Request, days: int = DAYS, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).fulfilment.platform_report(who, days=days)
+
+
+@router.get("/orders/{order_id}/fulfilment", summary="One order's promise, findings, consequences, ETA, notices")
+def order_fulfilment(order_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).fulfilment.order_report_for(who, order_id)

@@ -1,0 +1,339 @@
+"""Fulfilment use cases: the detection pass (incremental, on the clock, or over all history) and what it reads.
+
+The pass takes the orders that are due — changed by ingestion (orders.next_check_at = DUE_NOW) or whose next
+window has closed — with the orders the cross-order detectors compare them with, runs the pure detectors, and in
+the same transaction stores new findings, the consequences of late shipments (a coupon through the outbox and
+capped violation points), the revised ETA and any notice the consumer must get first. Finding ids are
+deterministic, so re-running a pass changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from anxin.access.model import Principal, Role
+from anxin.core.clock import Clock
+from anxin.core.errors import AnxinError
+from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.fulfilment import reporting
+from anxin.fulfilment.error_codes import FulfilmentErrorCode
+from anxin.fulfilment.store import FulfilmentRepository, LateConsequenceRow, NoticeRow
+from anxin.merchants import service as merchants
+from anxin.orders import service as orders
+from anxin.orders.consequences import (
+    COMPENSATION_RULE_ID,
+    LateOrder,
+    apply_points,
+    late_shipment_compensation,
+)
+from anxin.orders.detectors import Finding, OrderView, ScanView, detect_batch, order_state
+from anxin.orders.eta import Eta, EtaInput, LastScan, TransitHistory, TransitObservation, estimate, notice_needs
+from anxin.orders.fulfilment_rules import FulfilmentRulebook
+from anxin.orders.model import Order, OrderStatus
+from anxin.orders.promise import Promise, PromiseInput, PromiseItem, promise_for
+from anxin.outbox import model as outbox_model
+from anxin.outbox import service as outbox
+
+BATCH = 2000
+HISTORY_DAYS = 90  # the ETA learns from parcels signed in the last 90 days
+HISTORY_REFRESH = dt.timedelta(hours=6)
+# Findings that make a parcel count as not received: the after-sales engine reads these.
+PARCEL_PROBLEMS = ("parcel.exception", "parcel.stalled", "fake_shipment.no_carrier_scan")
+
+
+@dataclass
+class CheckReport:
+    at: dt.datetime
+    orders_checked: int = 0
+    peers_read: int = 0
+    findings: Counter[str] = field(default_factory=Counter)
+    coupons: int = 0
+    coupon_fen: int = 0
+    points: int = 0  # hundredths
+    notices: Counter[str] = field(default_factory=Counter)
+    still_due: int = 0  # changed while being checked: the next pass takes them
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "orders_checked": self.orders_checked, "peers_read": self.peers_read,
+                "findings": dict(self.findings), "coupons": self.coupons, "coupon_fen": self.coupon_fen,
+                "points": self.points, "notices": dict(self.notices), "still_due": self.still_due}
+
+
+def _notice_id(order_id: str, kind: str, reason: str, since: dt.datetime) -> str:
+    digest = hashlib.sha256("\x1f".join((order_id, kind, reason, since.isoformat())).encode()).hexdigest()
+    return f"ntc_{digest[:24]}"
+
+
+def default_promise(order: Order, rb: FulfilmentRulebook) -> Promise:
+    """For orders recorded before promises were (no listing settings known): the platform default."""
+    return promise_for(PromiseInput(order.order_id, order.paid_at,
+                                    tuple(PromiseItem(i.listing_id, i.qty) for i in order.items),
+                                    consumer_hold=order.consumer_hold, destination_region=order.ship_to_region,
+                                    origin_region=order.ship_from_region), [], rb)
+
+
+def order_view(w: orders.WatchedOrder, rb: FulfilmentRulebook) -> OrderView:
+    o = w.order
+    return OrderView(
+        order_id=o.order_id, shop_id=o.shop_id, consumer_id=o.consumer_id,
+        listing_ids=tuple(dict.fromkeys(i.listing_id for i in o.items)), paid_at=o.paid_at,
+        promise=o.promise or default_promise(o, rb), carrier=o.carrier, tracking_no=o.tracking_no,
+        shipped_at=o.shipped_at, scans=tuple(ScanView.of(s, s.region) for s in w.scans),
+        origin_region=o.ship_from_region, destination_region=o.ship_to_region, signed_at=o.signed_at,
+        cancelled_at=o.cancelled_at)
+
+
+class FulfilmentService:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rules: FulfilmentRulebook,
+                 batch_size: int = BATCH) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.rules = rules
+        self.batch_size = batch_size
+        self._history: tuple[dt.datetime, TransitHistory] | None = None
+
+    # --- the pass ---------------------------------------------------------------------------------------------
+
+    def check_due(self, at: dt.datetime | None = None, *,
+                  progress: Callable[[int], None] | None = None) -> CheckReport:
+        """Judge every due order as of ``at`` (default: the clock), in batches of one transaction each."""
+        now = at or self.clock.now()
+        report = CheckReport(at=now)
+        history = self.transit_history(now)
+        seen_stuck: set[str] = set()
+        while True:
+            with self.uow_factory() as uow:
+                due = [w for w in orders.due_for_check(uow, now, self.batch_size)
+                       if w.order.order_id not in seen_stuck]
+                if not due:
+                    break
+                stuck = self._check(uow, due, now, history, report)
+                uow.commit()
+            seen_stuck |= stuck  # changed under us: left due for the next pass rather than looping on them
+            if progress is not None:
+                progress(len(due))
+        report.still_due = len(seen_stuck)
+        return report
+
+    def check_all(self, at: dt.datetime | None = None, *, since: dt.datetime | None = None,
+                  progress: Callable[[int], None] | None = None) -> CheckReport:
+        """The batch pass over history: every order (paid since ``since``) is judged again."""
+        with self.uow_factory() as uow:
+            orders.mark_all_due(uow, since)
+            uow.commit()
+        self._history = None
+        return self.check_due(at, progress=progress)
+
+    def transit_history(self, now: dt.datetime) -> TransitHistory:
+        if self._history is not None and dt.timedelta(0) <= now - self._history[0] < HISTORY_REFRESH:
+            return self._history[1]
+        with self.uow_factory() as uow:
+            samples = orders.transit_samples(uow, now - dt.timedelta(days=HISTORY_DAYS))
+        history = TransitHistory.from_observations(
+            TransitObservation(c, o, d, col, sig) for c, o, d, col, sig in samples if sig <= now)
+        self._history = (now, history)
+        return history
+
+    def _check(self, uow: UnitOfWork, due: list[orders.WatchedOrder], now: dt.datetime, history: TransitHistory,
+               report: CheckReport) -> set[str]:
+        rb = self.rules
+        window = rb.detectors.listing_late_window_days
+        peers = orders.peers_for_check(uow, due, listing_days_before=2 * window + 1, listing_days_after=window + 1)
+        report.orders_checked += len(due)
+        report.peers_read += len(peers)
+        by_id = {w.order.order_id: w for w in [*due, *peers]}
+        views = {oid: order_view(w, rb) for oid, w in by_id.items()}
+        findings = detect_batch(views.values(), rb, now)
+        repo = FulfilmentRepository(uow.session)
+        existing = repo.existing_findings([f.finding_id for f in findings])
+        new = [f for f in findings if f.finding_id not in existing]
+        repo.add_findings(new, now)
+        report.findings.update(f.kind for f in new)
+        self._late_consequences(uow, repo, [f for f in new if f.kind == "late_shipment"], by_id, now, report)
+        updates = []
+        etas = repo.etas([w.order.order_id for w in due])
+        for w in due:
+            view = views[w.order.order_id]
+            state = order_state(view, rb, now)
+            next_at = state.next_check_at
+            if w.order.status is not OrderStatus.CANCELLED:
+                eta_likely = self._eta_and_notices(uow, repo, w.order, view, state, etas.get(w.order.order_id),
+                                                   [f for f in new if f.subject_id == w.order.order_id], history,
+                                                   now, report)
+                if eta_likely is not None and eta_likely > now and (next_at is None or eta_likely < next_at):
+                    next_at = eta_likely
+            updates.append((w.order.order_id, w.change_seq, next_at, state.collected_at))
+        written = orders.set_checked(uow, updates)
+        if written == len(updates):
+            return set()
+        # Which ones changed is not reported by an executemany; they are the ones still due.
+        still = {w.order.order_id for w in orders.due_for_check(uow, now, self.batch_size * 2)}
+        return {oid for oid, *_ in updates} & still
+
+    def _late_consequences(self, uow: UnitOfWork, repo: FulfilmentRepository, late: list[Finding],
+                           by_id: dict[str, orders.WatchedOrder], now: dt.datetime, report: CheckReport) -> None:
+        if not late:
+            return
+        rb = self.rules
+        done = repo.consequences_for([f.subject_id for f in late])
+        by_shop: dict[str, list[Finding]] = defaultdict(list)
+        for f in late:
+            if f.subject_id not in done:
+                by_shop[f.shop_id].append(f)
+        for shop_id, found in sorted(by_shop.items()):
+            # Caps are per local day and week: entries from the week before the earliest one are enough.
+            existing = repo.points_entries(shop_id, min(f.at for f in found) - dt.timedelta(days=8))
+            finding_of = {f.subject_id: f for f in found}
+            for award in apply_points(existing, [LateOrder(f.subject_id, f.at) for f in found], rb):
+                order = by_id[award.order_id].order
+                coupon = late_shipment_compensation(order.paid_fen, rb)
+                finding = finding_of[award.order_id]
+                repo.add_consequence(award, shop_id=shop_id, consumer_id=order.consumer_id,
+                                     finding_id=finding.finding_id, paid_fen=order.paid_fen, coupon_fen=coupon,
+                                     compensation_rule_id=COMPENSATION_RULE_ID, now=now)
+                if coupon > 0:
+                    outbox.enqueue(uow, clock=self.clock, kind=outbox_model.COUPON,
+                                   idempotency_key=f"late-shipment-coupon:{order.order_id}", amount_fen=coupon,
+                                   subject_ref=f"order:{order.order_id}", payload={
+                                       "reason": "late_shipment", "order_id": order.order_id,
+                                       "consumer_id": order.consumer_id, "shop_id": shop_id,
+                                       "amount_fen": coupon, "paid_fen": order.paid_fen,
+                                       "finding_id": finding.finding_id, "ship_by": finding.evidence["ship_by"],
+                                       "rule_id": COMPENSATION_RULE_ID, "rulebook_version": rb.version})
+                report.coupons += coupon > 0
+                report.coupon_fen += coupon
+                report.points += award.points
+
+    def _eta_and_notices(self, uow: UnitOfWork, repo: FulfilmentRepository, order: Order, view: OrderView,
+                         state: Any, eta_row: Any, new_findings: list[Finding], history: TransitHistory,
+                         now: dt.datetime, report: CheckReport) -> dt.datetime | None:
+        """Revise the ETA, record the one the consumer was first shown after collection, and send the notices
+        due. Returns the shown estimate's likely time (the moment a late-against-ETA notice falls due)."""
+        rb = self.rules
+        last = state.last_scan
+        last_scan = LastScan(last.status, last.scanned_at, last.region) if last is not None else None
+        eta = estimate(EtaInput(order.carrier, order.ship_from_region, order.ship_to_region, order.paid_at,
+                                ship_by=view.promise.ship_by, collected_at=state.collected_at, last_scan=last_scan),
+                       history, now, rb=rb)
+        shown_raw = eta_row.shown if eta_row is not None else None
+        if shown_raw is None and eta.stage != "awaiting_collection":
+            shown_raw = eta.as_dict()
+        repo.put_eta(eta_row, order.order_id, eta.as_dict(), shown_raw, now)
+        needs: list[tuple[str, str, dt.datetime, str, str | None]] = [
+            ("late_shipment", "not_collected_by_ship_by", f.at, f.rule_id, f.rulebook_version)
+            for f in new_findings if f.kind == "late_shipment" and state.collected_at is None]
+        shown = Eta.from_dict(shown_raw) if shown_raw is not None else None
+        if shown is not None:
+            needs += [(n.kind, n.reason, n.since, n.rule_id, n.rulebook_version)
+                      for n in notice_needs(shown, now, last_scan, rb=rb)]
+        for kind, reason, since, rule_id, version in needs:
+            notice_id = _notice_id(order.order_id, kind, reason, since)
+            if repo.notice_exists(notice_id):
+                continue
+            repo.add_notice(NoticeRow(notice_id=notice_id, order_id=order.order_id, consumer_id=order.consumer_id,
+                                      shop_id=order.shop_id, kind=kind, reason=reason, since=since, created_at=now,
+                                      rule_id=rule_id, rulebook_version=version, eta=eta.as_dict()))
+            outbox.enqueue(uow, clock=self.clock, kind=outbox_model.NOTICE, idempotency_key=notice_id,
+                           amount_fen=None, subject_ref=f"order:{order.order_id}", payload={
+                               "notice_id": notice_id, "order_id": order.order_id, "consumer_id": order.consumer_id,
+                               "kind": kind, "reason": reason, "since": since.isoformat(), "eta": eta.as_dict(),
+                               "rule_id": rule_id, "rulebook_version": version})
+            report.notices[kind] += 1
+        if shown is not None and shown.stage != "delivered" and eta.stage != "delivered":
+            return shown.likely + dt.timedelta(seconds=1)
+        return None
+
+    # --- reads ------------------------------------------------------------------------------------------------
+
+    def all_findings(self) -> list[Finding]:
+        with self.uow_factory() as uow:
+            return FulfilmentRepository(uow.session).findings()
+
+    def findings(self, *, shop_id: str | None = None, order_id: str | None = None, kinds: list[str] | None = None,
+                 limit: int = 200) -> list[Finding]:
+        with self.uow_factory() as uow:
+            return FulfilmentRepository(uow.session).findings(
+                shop_id=shop_id, subject_ids=[order_id] if order_id else None, kinds=kinds, limit=limit)
+
+    def shop_report(self, who: Principal, shop_id: str, *, days: object = 30) -> dict[str, Any]:
+        """A shop's fulfilment figures; a merchant sees only their own shops (others answer as not found)."""
+        window = reporting.window_days(days)
+        with self.uow_factory() as uow:
+            shop = merchants.get_shop(uow, shop_id)
+        visible = shop is not None and (who.role in (Role.OPERATOR, Role.PLATFORM) or (
+            who.role is Role.MERCHANT and shop.merchant_id == who.subject))
+        if not visible:
+            raise AnxinError(FulfilmentErrorCode.SHOP_NOT_FOUND, f"no shop {shop_id!r} visible to this key",
+                             shop_id=shop_id)
+        return reporting.fulfilment_report(self.uow_factory, self.rules, shop_id=shop_id, days=window,
+                                           as_of=self.clock.now())
+
+    def platform_report(self, who: Principal, *, days: object = 30) -> dict[str, Any]:
+        if who.role not in (Role.OPERATOR, Role.PLATFORM):
+            raise AnxinError(FulfilmentErrorCode.SHOP_NOT_FOUND, "platform figures are for operators")
+        return reporting.fulfilment_report(self.uow_factory, self.rules, shop_id=None,
+                                           days=reporting.window_days(days), as_of=self.clock.now())
+
+    def order_report_for(self, who: Principal, order_id: str) -> dict[str, Any]:
+        """One order's fulfilment, for its consumer, its shop's merchant, operators and the platform."""
+        report = self.order_report(order_id)
+        if report is not None and who.role not in (Role.OPERATOR, Role.PLATFORM):
+            if who.role is Role.CONSUMER:
+                visible = report["consumer_id"] == who.subject
+            else:
+                with self.uow_factory() as uow:
+                    shop = merchants.get_shop(uow, report["shop_id"])
+                visible = shop is not None and shop.merchant_id == who.subject
+            report = report if visible else None
+        if report is None:
+            raise AnxinError(FulfilmentErrorCode.ORDER_NOT_FOUND, f"no order {order_id!r} visible to this key",
+                             order_id=order_id)
+        return report
+
+    def order_report(self, order_id: str) -> dict[str, Any] | None:
+        """Promise, findings, consequences, ETA and notices of one order (the caller checks who may see it)."""
+        with self.uow_factory() as uow:
+            order = orders.get_order(uow, order_id)
+            if order is None:
+                return None
+            repo = FulfilmentRepository(uow.session)
+            promise = order.promise or default_promise(order, self.rules)
+            listing_ids = list(dict.fromkeys(i.listing_id for i in order.items))
+            eta = repo.etas([order_id]).get(order_id)
+            return {
+                "order_id": order_id, "shop_id": order.shop_id, "consumer_id": order.consumer_id,
+                "status": order.status.value, "promise": promise.as_dict(),
+                "findings": [f.as_dict() for f in repo.findings(subject_ids=[order_id, *listing_ids])
+                             if f.subject_id == order_id or f.evidence.get("order_id") == order_id
+                             or order_id in f.evidence.get("late_orders", ())],
+                "late_shipment": [_consequence(r) for r in repo.consequences(order_id=order_id)],
+                "eta": None if eta is None else {"current": eta.current, "shown": eta.shown,
+                                                 "revised_at": eta.revised_at.isoformat()},
+                "notices": [_notice(n) for n in repo.notices(order_id)],
+            }
+
+
+def _consequence(r: LateConsequenceRow) -> dict[str, Any]:
+    return {"order_id": r.order_id, "shop_id": r.shop_id, "at": r.at.isoformat(), "paid_fen": r.paid_fen,
+            "coupon_fen": r.coupon_fen, "points": r.points, "local_day": r.local_day.isoformat(),
+            "week_start": r.week_start.isoformat(), "capped_by": r.capped_by, "finding_id": r.finding_id,
+            "compensation_rule_id": r.compensation_rule_id, "points_rule_id": r.points_rule_id,
+            "rulebook_version": r.rulebook_version}
+
+
+def _notice(n: NoticeRow) -> dict[str, Any]:
+    return {"notice_id": n.notice_id, "kind": n.kind, "reason": n.reason, "since": n.since.isoformat(),
+            "created_at": n.created_at.isoformat(), "rule_id": n.rule_id, "rulebook_version": n.rulebook_version,
+            "eta": n.eta}
+
+
+def parcel_problem(uow: UnitOfWork, order_id: str) -> Finding | None:
+    """The earliest stored finding that makes a parcel count as not received (lost, returned, refused, stalled,
+    or never scanned by a carrier), for the after-sales engine's ``not_received`` decision."""
+    found = FulfilmentRepository(uow.session).findings(subject_ids=[order_id], kinds=PARCEL_PROBLEMS)
+    return min(found, key=lambda f: (f.at, f.finding_id)) if found else None
