@@ -9,13 +9,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 import sqlalchemy as sa
-
-from anxin.access.model import Principal, Role
-from anxin.core.errors import AnxinError
 from tests.db.builders import (
+    T0,
     D,
     H,
-    T0,
     category,
     delivered,
     event,
@@ -27,6 +24,9 @@ from tests.db.builders import (
     shipped,
     shop,
 )
+
+from anxin.access.model import Principal, Role
+from anxin.core.errors import AnxinError
 
 pytestmark = pytest.mark.db
 M = dt.timedelta(minutes=1)
@@ -127,7 +127,7 @@ def test_week_cap_binds_after_three_full_days(anxin, clock, engine):
 
 
 def test_promise_is_judged_as_the_clock_passes_and_the_consumer_hears_first(anxin, clock, engine, transport):
-    ingest_ok(anxin, catalogue(ship_within_hours=24) + [paid("o1", T0)])
+    ingest_ok(anxin, [*catalogue(ship_within_hours=24), paid("o1", T0)])
     first = anxin.fulfilment.check_due()
     assert first.orders_checked == 1 and not first.findings
     with engine.connect() as conn:
@@ -181,7 +181,7 @@ def test_fake_shipments_and_exemptions(anxin, clock):
 
 
 def test_scan_for_an_unknown_tracking_number_is_kept_and_judged_when_the_order_arrives(anxin, clock):
-    ingest_ok(anxin, catalogue() + [scanned("SF9", status="collected", scanned_at=T0 + 60 * H)])
+    ingest_ok(anxin, [*catalogue(), scanned("SF9", status="collected", scanned_at=T0 + 60 * H)])
     clock.set(T0 + 3 * D)
     ingest_ok(anxin, [paid("o9", T0), shipped("o9", tracking_no="SF9", shipped_at=T0 + 59 * H)])
     anxin.fulfilment.check_due()
@@ -190,10 +190,9 @@ def test_scan_for_an_unknown_tracking_number_is_kept_and_judged_when_the_order_a
 
 
 def test_shop_report_and_its_isolation(anxin, clock):
-    ingest_ok(anxin, catalogue() + [paid("o1", T0), paid("o2", T0 + H),
-                                    shipped("o1", tracking_no="SF1", shipped_at=T0 + 3 * H),
-                                    scanned("SF1", status="collected", scanned_at=T0 + 5 * H),
-                                    delivered("o1", signed_at=T0 + D)])
+    ingest_ok(anxin, [*catalogue(), paid("o1", T0), paid("o2", T0 + H),
+                      shipped("o1", tracking_no="SF1", shipped_at=T0 + 3 * H),
+                      scanned("SF1", status="collected", scanned_at=T0 + 5 * H), delivered("o1", signed_at=T0 + D)])
     clock.set(T0 + 3 * D)
     anxin.tick()
     merchant = Principal("k_m1", Role.MERCHANT, "m1")
