@@ -22,7 +22,7 @@ from anxin.web.errors import ALL_CODE_ENUMS, HTTP_STATUS
 pytestmark = pytest.mark.db
 
 ON_POSTGRES = os.environ.get("ANXIN_TEST_DATABASE_URL", "").startswith("postgresql")
-VERSION = "2026.11.1"
+VERSION = "2026.11.2"
 MIB = 1024 * 1024
 
 
@@ -299,7 +299,8 @@ def test_guarantees_show_windows_and_states(client, keys, anxin, clock):
     assert {k: v["state"] for k, v in g.items()} == {
         "G.INSTANT_REFUND": "expired", "G.UNSHIPPED_REFUND": "unavailable", "G.FRESH_SPOILAGE": "not_applicable",
         "G.COSMETICS_ALLERGY": "not_applicable", "G.SEVEN_DAY": "active", "G.AUTHENTIC": "active",
-        "G.EXCHANGE_FOR_REPAIR": "not_applicable", "G.QUALITY": "active", "G.NOT_RECEIVED": "active",
+        "G.EXCHANGE_FOR_REPAIR": "not_applicable", "G.QUALITY": "active",
+        "G.NOT_RECEIVED_PARCEL_PROBLEM": "unavailable", "G.NOT_RECEIVED": "active",
         "G.SHIPPING_INSURANCE": "active", "G.PICKUP": "active"}
     # 7 days counted from the day after sign-off, closing at local midnight: 11 Nov 00:00 CST.
     assert (g["G.SEVEN_DAY"]["opens_at"], g["G.SEVEN_DAY"]["closes_at"]) == (

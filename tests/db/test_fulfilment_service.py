@@ -219,3 +219,24 @@ def test_bad_region_codes_and_tiers_are_refused_with_their_field(anxin):
     ])
     assert [(r.code, r.field) for r in result.rejected] == [("event.invalid_field", "data.ship_to_region"),
                                                             ("event.invalid_field", "data.tiers")]
+
+
+@pytest.mark.parametrize(("scans", "decided"), [
+    ([("collected", 1), ("lost", 30)], "approved"),  # the carrier lost it: refunded at once
+    ([("collected", 1), ("in_transit", 40)], "pending_merchant"),  # nothing wrong yet: the merchant answers
+    ([("collected", 1)], "approved"),  # no scan for 72 h: stalled
+])
+def test_a_lost_or_stalled_parcel_is_grounds_for_a_not_received_refund(anxin, clock, scans, decided):
+    from anxin.aftersales.service import FileCase
+
+    events = [*catalogue(), paid("o1", T0), shipped("o1", tracking_no="SF1", shipped_at=T0 + H)]
+    events += [scanned("SF1", status=s, scanned_at=T0 + h * H) for s, h in scans]
+    ingest_ok(anxin, events)
+    clock.set(T0 + 4 * D)
+    anxin.tick()
+    consumer = Principal("k_c", Role.CONSUMER, "c_o1")
+    case = anxin.aftersales.file_case(consumer, FileCase("o1", "refund_only", "not_received", 9900))
+    assert case.decision["outcome"] == decided
+    chosen = case.decision["guarantee"]
+    assert chosen == ("G.NOT_RECEIVED_PARCEL_PROBLEM" if decided == "approved" else "G.NOT_RECEIVED")
+    assert case.decision["facts"]["parcel_problem"] in (("lost", "stalled") if decided == "approved" else ("",))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,7 @@ from anxin.catalog import service as catalog
 from anxin.core.clock import parse_instant
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
+from anxin.fulfilment.pages import merchant_shops, order_panel
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.model import OrderStatus, OrderTimeline
@@ -133,8 +135,10 @@ def _event(case_id: str, e: m.CaseEvent, t: Translator) -> dict[str, Any]:
             "note": e.note, "lines": lines, "reasons": reasons}
 
 
-def _timeline(tl: OrderTimeline, views: list[CaseView], t: Translator) -> list[dict[str, Any]]:
-    """Order facts and every case event on one time axis (order facts first when times tie)."""
+def _timeline(tl: OrderTimeline, views: list[CaseView], t: Translator,
+              extra: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """Order facts, every case event and ``extra`` entries (fulfilment notices) on one time axis (order facts
+    first when times tie)."""
     o = tl.order
     rows: list[tuple[dt.datetime, int, dict[str, Any]]] = [
         (o.paid_at, 0, {"kind": "paid", "title": t("tl.paid", amount=format_fen(o.paid_fen))})]
@@ -149,6 +153,7 @@ def _timeline(tl: OrderTimeline, views: list[CaseView], t: Translator) -> list[d
         rows.append((o.cancelled_at, 3, {"kind": "cancelled", "title": t("tl.cancelled",
                                                                             reason=o.cancel_reason or "")}))
     rows += [(e.at, 4, _event(v.case.case_id, e, t)) for v in views for e in v.events]
+    rows += [(x["at"], 5, {k: v for k, v in x.items() if k != "at"}) for x in extra]
     rows.sort(key=lambda row: (row[0], row[1]))  # stable: case events keep their recorded order
     return [{"at": at, "lines": [], **entry} for at, _, entry in rows]
 
@@ -208,6 +213,7 @@ def _hall(request: Request, who: Principal, order_id: str, *, error: AnxinError 
     t, now = translator(lang), anxin.clock.now()
     g = anxin.aftersales.guarantees(who, order_id)  # someone else's order: not found, before anything else
     tl, views = anxin.aftersales.order_timeline(who, order_id)
+    delivery = order_panel(anxin.fulfilment.order_report_for(who, order_id), t)
     order = g.order
     with anxin.uow_factory() as uow:  # a read of names for the header, nothing else
         shop = merchants.get_shop(uow, order.shop_id)
@@ -223,7 +229,7 @@ def _hall(request: Request, who: Principal, order_id: str, *, error: AnxinError 
         "rulebook_version": g.rulebook_version,
         "applicable": [c for c in covs if c.get("state") != "not_applicable"],
         "not_applicable": [c for c in covs if c.get("state") == "not_applicable"],
-        "timeline": _timeline(tl, views, t),
+        "timeline": _timeline(tl, views, t, delivery["timeline"]), "delivery": delivery,
         "cases": [_case(v, who, t, now) for v in reversed(views)],
         "can_file": who.role is Role.CONSUMER and order.status is not OrderStatus.CANCELLED
         and refundable > 0 and not any(v.case.state in m.OPEN_STATES for v in views),
@@ -325,7 +331,8 @@ def _case_list(request: Request, who: Principal, section: str, states: list[str]
     views = app_of(request).aftersales.list_cases(who, states=states, limit=200)
     return render(request, "case_list.html", {
         "who": who, "section": section, "cases": [_case(v, who, t, now) for v in views], "state": state,
-        "states": [s.value for s in m.CaseState]})
+        "states": [s.value for s in m.CaseState],
+        "shops": merchant_shops(request, who) if section == "merchant" else []})
 
 
 @router.get("/merchant/cases")

@@ -40,6 +40,7 @@ class OrderFacts:
     signed_at: dt.datetime | None
     shipped: bool
     exemption_confirmed: bool
+    parcel_problem: str = ""  # from fulfilment monitoring: lost, returned, refused, stalled, no_carrier_scan
 
     def anchor(self, name: str) -> dt.datetime | None:
         return {"paid": self.paid_at, "shipped": self.shipped_at, "signed": self.signed_at}[name]
@@ -170,7 +171,8 @@ def coverage(order: OrderFacts, rb: Rulebook, now: dt.datetime) -> list[Coverage
     # Requirements are shown as they would stand for a well-evidenced claim of the whole amount.
     hypothetical = {**base, "case_type": "refund_only", "reason": "quality", "amount_fen": order.paid_fen,
                     "refundable_fen": order.paid_fen, "shipped": order.shipped, "signed": order.signed_at is not None,
-                    "evidence_count": 1, "unsealed": False, "consumer_cases_30d": 0}
+                    "evidence_count": 1, "unsealed": False, "consumer_cases_30d": 0,
+                    "parcel_problem": order.parcel_problem}
     for g in rb.guarantees:
         trace: list[dict[str, Any]] = []
         not_applicable = _applies(g, base, rb, trace)
@@ -199,7 +201,7 @@ def decide(order: OrderFacts, claim: Claim, rb: Rulebook, now: dt.datetime, *,
         **order.as_facts(), "case_type": claim.case_type, "reason": claim.reason, "amount_fen": claim.amount_fen,
         "refundable_fen": refundable_fen, "shipped": order.shipped, "signed": order.signed_at is not None,
         "evidence_count": claim.evidence_count, "unsealed": claim.unsealed,
-        "consumer_cases_30d": consumer_cases_30d,
+        "consumer_cases_30d": consumer_cases_30d, "parcel_problem": order.parcel_problem,
     }
     stored = _serialisable({**facts, "order_id": order.order_id, "paid_at": order.paid_at,
                             "shipped_at": order.shipped_at, "signed_at": order.signed_at, "now": now})

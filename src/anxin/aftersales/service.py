@@ -24,6 +24,7 @@ from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
 from anxin.core.money import MAX_FEN, is_fen
 from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.fulfilment import service as fulfilment
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.model import Order, OrderStatus, OrderTimeline
@@ -130,7 +131,8 @@ class AfterSalesService:
             merchant_id=shop.merchant_id if shop else "", store_type=shop.store_type if shop else "",
             shop_services=shop.services if shop else frozenset(), item_tags=tags, paid_fen=order.paid_fen,
             paid_at=order.paid_at, shipped_at=order.shipped_at, signed_at=order.signed_at, shipped=order.shipped,
-            exemption_confirmed=any(i.exemption_confirmed for i in items))
+            exemption_confirmed=any(i.exemption_confirmed for i in items),
+            parcel_problem=_parcel_problem(uow, order.order_id))
 
     def guarantees(self, principal: Principal, order_id: str) -> OrderGuarantees:
         now = self.clock.now()
@@ -383,3 +385,13 @@ class AfterSalesService:
     def stats(self) -> dict[str, int]:
         with self.uow_factory() as uow:
             return CaseRepository(uow.session).state_counts()
+
+
+def _parcel_problem(uow: UnitOfWork, order_id: str) -> str:
+    """The fulfilment finding that makes the parcel count as not received, as the rulebook's fact value."""
+    finding = fulfilment.parcel_problem(uow, order_id)
+    if finding is None:
+        return ""
+    if finding.kind == "parcel.exception":
+        return str(finding.evidence.get("status", "lost"))
+    return "stalled" if finding.kind == "parcel.stalled" else "no_carrier_scan"

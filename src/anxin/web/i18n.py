@@ -102,6 +102,7 @@ ZH: dict[str, str] = {
     "code.guarantee.not_offered": "店铺或商品未开通此项保障",
     "code.guarantee.none_handles_claim": "没有保障覆盖这种售后类型和原因", "code.window.not_open": "保障期尚未开始",
     "code.window.closed": "已超过保障期", "code.evidence.required": "需要上传凭证图片",
+    "code.not_received.no_parcel_problem": "物流未见异常（丢失、退回、停滞或未揽收），由商家处理",
     "code.instant_refund.already_shipped": "订单已发货，不适用极速退款",
     "code.instant_refund.amount_too_high": "实付满 300 元，不适用极速退款",
     "code.instant_refund.virtual_goods": "虚拟商品不适用极速退款",
@@ -245,6 +246,8 @@ EN: dict[str, str] = {
     "code.window.not_open": "The guarantee window has not opened yet",
     "code.window.closed": "The guarantee window has closed",
     "code.evidence.required": "A photo is required as evidence",
+    "code.not_received.no_parcel_problem": "Tracking shows no loss, return, stall or missing collection yet: "
+                                           "the merchant answers",
     "code.instant_refund.already_shipped": "Already shipped: no instant refund",
     "code.instant_refund.amount_too_high": "Paid 300 yuan or more: no instant refund",
     "code.instant_refund.virtual_goods": "Virtual goods: no instant refund",
