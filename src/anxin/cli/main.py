@@ -109,6 +109,35 @@ def tick(at: str | None) -> None:
 
 
 @main.group()
+def fulfilment() -> None:
+    """Fulfilment monitoring: promises, late and fake shipments, stalled parcels."""
+
+
+@fulfilment.command("check")
+@click.option("--at", "at", default=None, help="ISO 8601 instant with offset to judge as of (default: now).")
+@click.option("--all", "everything", is_flag=True,
+              help="Judge every order again (the batch pass over history), not only the due ones.")
+def fulfilment_check(at: str | None, everything: bool) -> None:
+    """Run the detection pass: findings, late-shipment coupons and points, ETAs and notices. Idempotent."""
+    from rich.progress import Progress
+
+    from anxin.bootstrap import bootstrap
+
+    clock = None
+    if at is not None:
+        try:
+            clock = FixedClock(parse_instant(at))
+        except ValueError as exc:
+            _fail(str(exc), "cli.invalid_time")
+    anxin = bootstrap(clock=clock)
+    with Progress(transient=False) as progress:
+        task = progress.add_task("judging orders", total=None)
+        run = anxin.fulfilment.check_all if everything else anxin.fulfilment.check_due
+        report = run(progress=lambda n: progress.advance(task, n))
+    click.echo(json.dumps(report.as_dict()))
+
+
+@main.group()
 def rules() -> None:
     """Guarantee rulebooks."""
 

@@ -143,7 +143,9 @@ class FulfilmentService:
                report: CheckReport) -> set[str]:
         rb = self.rules
         window = rb.detectors.listing_late_window_days
-        peers = orders.peers_for_check(uow, due, listing_days_before=2 * window + 1, listing_days_after=window + 1)
+        st = rb.statuses
+        peers = orders.peers_for_check(uow, due, listing_days_before=2 * window + 1, listing_days_after=window + 1,
+                                       moved_statuses=st.collection | st.in_transit | st.delivered)
         report.orders_checked += len(due)
         report.peers_read += len(peers)
         by_id = {w.order.order_id: w for w in [*due, *peers]}
@@ -228,7 +230,9 @@ class FulfilmentService:
             ("late_shipment", "not_collected_by_ship_by", f.at, f.rule_id, f.rulebook_version)
             for f in new_findings if f.kind == "late_shipment" and state.collected_at is None]
         shown = Eta.from_dict(shown_raw) if shown_raw is not None else None
-        if shown is not None:
+        if order.signed_at is not None:  # signed for: nothing left to tell (and a backfill must not spam)
+            needs = []
+        elif shown is not None:
             needs += [(n.kind, n.reason, n.since, n.rule_id, n.rulebook_version)
                       for n in notice_needs(shown, now, last_scan, rb=rb)]
         for kind, reason, since, rule_id, version in needs:

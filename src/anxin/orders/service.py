@@ -144,7 +144,7 @@ def due_for_check(uow: UnitOfWork, now: dt.datetime, limit: int) -> list[Watched
 
 
 def peers_for_check(uow: UnitOfWork, due: list[WatchedOrder], *, listing_days_before: int,
-                    listing_days_after: int) -> list[WatchedOrder]:
+                    listing_days_after: int, moved_statuses: frozenset[str]) -> list[WatchedOrder]:
     """Orders the cross-order detectors compare the due ones with: those sharing a tracking number, and late (or
     not yet known to be on time) orders of the same listings due to ship inside the listing windows."""
     repo = WatchRepository(uow.session)
@@ -158,7 +158,8 @@ def peers_for_check(uow: UnitOfWork, due: list[WatchedOrder], *, listing_days_be
         start = min(times) - dt.timedelta(days=listing_days_before)
         end = max(times) + dt.timedelta(days=listing_days_after)
         for lo in range(0, len(listing_ids), 500):
-            rows.update((r.order_id, r) for r in repo.listing_peers(listing_ids[lo:lo + 500], start, end, exclude))
+            rows.update((r.order_id, r) for r in repo.listing_peers(listing_ids[lo:lo + 500], start, end, exclude,
+                                                                    moved_statuses))
     return _watched([(r, r.change_seq) for r in rows.values()], repo)
 
 

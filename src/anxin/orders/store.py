@@ -257,15 +257,19 @@ class WatchRepository:
                 OrderRow.carrier == carrier, OrderRow.tracking_no == tracking)) if r.order_id not in exclude]
         return found
 
-    def listing_peers(self, listing_ids: list[str], start: dt.datetime, end: dt.datetime,
-                      exclude: set[str]) -> list[OrderRow]:
-        """Orders of these listings due to ship in [start, end] that were not collected on time, or not yet
-        known to be: the only ones the listing detectors count."""
-        ol = OrderListingRow.__table__
+    def listing_peers(self, listing_ids: list[str], start: dt.datetime, end: dt.datetime, exclude: set[str],
+                      moved: frozenset[str]) -> list[OrderRow]:
+        """Orders of these listings due to ship in [start, end] without a carrier scan (status in ``moved``) by
+        their ship-by: the only ones the listing detectors count. Judged from the scans, not from collected_at,
+        so the batch pass does not drag every not-yet-judged order along."""
+        ol, sc = OrderListingRow.__table__, ScanRow.__table__
         ids = sa.select(ol.c.order_id).where(ol.c.listing_id.in_(listing_ids))
+        on_time = sa.select(sc.c.id).where(
+            sc.c.carrier == OrderRow.carrier, sc.c.tracking_no == OrderRow.tracking_no,
+            sc.c.scanned_at >= OrderRow.paid_at, sc.c.scanned_at <= OrderRow.ship_by,
+            sa.func.lower(sc.c.status).in_(sorted(moved))).exists()
         rows = self.session.scalars(sa.select(OrderRow).where(
-            OrderRow.order_id.in_(ids), OrderRow.ship_by >= start, OrderRow.ship_by <= end,
-            sa.or_(OrderRow.collected_at.is_(None), OrderRow.collected_at > OrderRow.ship_by)))
+            OrderRow.order_id.in_(ids), OrderRow.ship_by >= start, OrderRow.ship_by <= end, ~on_time))
         return [r for r in rows if r.order_id not in exclude]
 
     def set_checked(self, updates: list[tuple[str, int, dt.datetime | None, dt.datetime | None]]) -> int:
