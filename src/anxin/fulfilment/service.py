@@ -156,20 +156,27 @@ class FulfilmentService:
         new = [f for f in findings if f.finding_id not in existing]
         repo.add_findings(new, now)
         report.findings.update(f.kind for f in new)
-        self._late_consequences(uow, repo, [f for f in new if f.kind == "late_shipment"], by_id, now, report)
+        messages: list[outbox.NewMessage] = []
+        self._late_consequences(repo, [f for f in new if f.kind == "late_shipment"], by_id, now, report, messages)
         updates = []
+        notices: list[NoticeRow] = []
         etas = repo.etas([w.order.order_id for w in due])
+        new_of: dict[str, list[Finding]] = defaultdict(list)
+        for f in new:
+            new_of[f.subject_id].append(f)
         for w in due:
             view = views[w.order.order_id]
             state = order_state(view, rb, now)
             next_at = state.next_check_at
             if w.order.status is not OrderStatus.CANCELLED:
-                eta_likely = self._eta_and_notices(uow, repo, w.order, view, state, etas.get(w.order.order_id),
-                                                   [f for f in new if f.subject_id == w.order.order_id], history,
-                                                   now, report)
+                eta_likely = self._eta_and_notices(repo, w.order, view, state, etas.get(w.order.order_id),
+                                                   new_of.get(w.order.order_id, []), history,
+                                                   now, notices)
                 if eta_likely is not None and eta_likely > now and (next_at is None or eta_likely < next_at):
                     next_at = eta_likely
             updates.append((w.order.order_id, w.change_seq, next_at, state.collected_at))
+        self._send_notices(repo, notices, report, messages)
+        outbox.enqueue_many(uow, clock=self.clock, messages=messages)
         written = orders.set_checked(uow, updates)
         if written == len(updates):
             return set()
@@ -177,8 +184,9 @@ class FulfilmentService:
         still = {w.order.order_id for w in orders.due_for_check(uow, now, self.batch_size * 2)}
         return {oid for oid, *_ in updates} & still
 
-    def _late_consequences(self, uow: UnitOfWork, repo: FulfilmentRepository, late: list[Finding],
-                           by_id: dict[str, orders.WatchedOrder], now: dt.datetime, report: CheckReport) -> None:
+    def _late_consequences(self, repo: FulfilmentRepository, late: list[Finding],
+                           by_id: dict[str, orders.WatchedOrder], now: dt.datetime, report: CheckReport,
+                           messages: list[outbox.NewMessage]) -> None:
         if not late:
             return
         rb = self.rules
@@ -199,22 +207,21 @@ class FulfilmentService:
                                      finding_id=finding.finding_id, paid_fen=order.paid_fen, coupon_fen=coupon,
                                      compensation_rule_id=COMPENSATION_RULE_ID, now=now)
                 if coupon > 0:
-                    outbox.enqueue(uow, clock=self.clock, kind=outbox_model.COUPON,
-                                   idempotency_key=f"late-shipment-coupon:{order.order_id}", amount_fen=coupon,
-                                   subject_ref=f"order:{order.order_id}", payload={
-                                       "reason": "late_shipment", "order_id": order.order_id,
-                                       "consumer_id": order.consumer_id, "shop_id": shop_id,
-                                       "amount_fen": coupon, "paid_fen": order.paid_fen,
-                                       "finding_id": finding.finding_id, "ship_by": finding.evidence["ship_by"],
-                                       "rule_id": COMPENSATION_RULE_ID, "rulebook_version": rb.version})
+                    messages.append(outbox.NewMessage(
+                        outbox_model.COUPON, f"late-shipment-coupon:{order.order_id}", {
+                            "reason": "late_shipment", "order_id": order.order_id, "consumer_id": order.consumer_id,
+                            "shop_id": shop_id, "amount_fen": coupon, "paid_fen": order.paid_fen,
+                            "finding_id": finding.finding_id, "ship_by": finding.evidence["ship_by"],
+                            "rule_id": COMPENSATION_RULE_ID, "rulebook_version": rb.version},
+                        coupon, f"order:{order.order_id}"))
                 report.coupons += coupon > 0
                 report.coupon_fen += coupon
                 report.points += award.points
 
-    def _eta_and_notices(self, uow: UnitOfWork, repo: FulfilmentRepository, order: Order, view: OrderView,
-                         state: Any, eta_row: Any, new_findings: list[Finding], history: TransitHistory,
-                         now: dt.datetime, report: CheckReport) -> dt.datetime | None:
-        """Revise the ETA, record the one the consumer was first shown after collection, and send the notices
+    def _eta_and_notices(self, repo: FulfilmentRepository, order: Order, view: OrderView, state: Any, eta_row: Any,
+                         new_findings: list[Finding], history: TransitHistory, now: dt.datetime,
+                         notices: list[NoticeRow]) -> dt.datetime | None:
+        """Revise the ETA, record the one the consumer was first shown after collection, and collect the notices
         due. Returns the shown estimate's likely time (the moment a late-against-ETA notice falls due)."""
         rb = self.rules
         last = state.last_scan
@@ -235,22 +242,29 @@ class FulfilmentService:
         elif shown is not None:
             needs += [(n.kind, n.reason, n.since, n.rule_id, n.rulebook_version)
                       for n in notice_needs(shown, now, last_scan, rb=rb)]
-        for kind, reason, since, rule_id, version in needs:
-            notice_id = _notice_id(order.order_id, kind, reason, since)
-            if repo.notice_exists(notice_id):
-                continue
-            repo.add_notice(NoticeRow(notice_id=notice_id, order_id=order.order_id, consumer_id=order.consumer_id,
-                                      shop_id=order.shop_id, kind=kind, reason=reason, since=since, created_at=now,
-                                      rule_id=rule_id, rulebook_version=version, eta=eta.as_dict()))
-            outbox.enqueue(uow, clock=self.clock, kind=outbox_model.NOTICE, idempotency_key=notice_id,
-                           amount_fen=None, subject_ref=f"order:{order.order_id}", payload={
-                               "notice_id": notice_id, "order_id": order.order_id, "consumer_id": order.consumer_id,
-                               "kind": kind, "reason": reason, "since": since.isoformat(), "eta": eta.as_dict(),
-                               "rule_id": rule_id, "rulebook_version": version})
-            report.notices[kind] += 1
+        notices += [NoticeRow(notice_id=_notice_id(order.order_id, kind, reason, since), order_id=order.order_id,
+                              consumer_id=order.consumer_id, shop_id=order.shop_id, kind=kind, reason=reason,
+                              since=since, created_at=now, rule_id=rule_id, rulebook_version=version,
+                              eta=eta.as_dict()) for kind, reason, since, rule_id, version in needs]
         if shown is not None and shown.stage != "delivered" and eta.stage != "delivered":
             return shown.likely + dt.timedelta(seconds=1)
         return None
+
+    @staticmethod
+    def _send_notices(repo: FulfilmentRepository, notices: list[NoticeRow], report: CheckReport,
+                      messages: list[outbox.NewMessage]) -> None:
+        """Store the notices not sent before and hand them to the outbox (``consumer.notice``), once each."""
+        sent = repo.existing_notices([n.notice_id for n in notices])
+        for n in notices:
+            if n.notice_id in sent:
+                continue
+            sent.add(n.notice_id)
+            repo.add_notice(n)
+            messages.append(outbox.NewMessage(outbox_model.NOTICE, n.notice_id, {
+                "notice_id": n.notice_id, "order_id": n.order_id, "consumer_id": n.consumer_id, "kind": n.kind,
+                "reason": n.reason, "since": n.since.isoformat(), "eta": n.eta, "rule_id": n.rule_id,
+                "rulebook_version": n.rulebook_version}, None, f"order:{n.order_id}"))
+            report.notices[n.kind] += 1
 
     # --- reads ------------------------------------------------------------------------------------------------
 

@@ -164,8 +164,11 @@ class FulfilmentRepository:
             if row.shown is None and shown is not None:
                 row.shown = shown
 
-    def notice_exists(self, notice_id: str) -> bool:
-        return self.session.get(NoticeRow, notice_id) is not None
+    def existing_notices(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        t = NoticeRow.__table__
+        return set(self.session.scalars(sa.select(t.c.notice_id).where(t.c.notice_id.in_(ids))))
 
     def add_notice(self, row: NoticeRow) -> None:
         self.session.add(row)

@@ -251,10 +251,15 @@ class WatchRepository:
         return out
 
     def sharing_tracking(self, numbers: list[tuple[str, str]], exclude: set[str]) -> list[OrderRow]:
-        found: list[OrderRow] = []
+        by_carrier: dict[str, list[str]] = {}
         for carrier, tracking in numbers:
-            found += [r for r in self.session.scalars(sa.select(OrderRow).where(
-                OrderRow.carrier == carrier, OrderRow.tracking_no == tracking)) if r.order_id not in exclude]
+            by_carrier.setdefault(carrier, []).append(tracking)
+        found: list[OrderRow] = []
+        for carrier, tracking_nos in by_carrier.items():
+            for lo in range(0, len(tracking_nos), 1000):
+                found += [r for r in self.session.scalars(sa.select(OrderRow).where(
+                    OrderRow.carrier == carrier, OrderRow.tracking_no.in_(tracking_nos[lo:lo + 1000])))
+                    if r.order_id not in exclude]
         return found
 
     def listing_peers(self, listing_ids: list[str], start: dt.datetime, end: dt.datetime, exclude: set[str],

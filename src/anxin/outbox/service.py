@@ -37,13 +37,8 @@ LEASE = dt.timedelta(seconds=60)
 _MAX_ERROR_CHARS = 500
 
 
-def enqueue(uow: UnitOfWork, *, clock: Clock, kind: str, idempotency_key: str, payload: dict[str, Any],
-            amount_fen: int | None, subject_ref: str) -> OutboxMessage:
-    """Write a message in the caller's open unit of work; the caller commits it with its state change.
-
-    Idempotent on ``idempotency_key``: enqueueing again returns the existing message. Reusing a key for
-    a different kind or amount is a bug in the caller and is refused rather than silently dropped.
-    """
+def _check_message(kind: str, idempotency_key: str, payload: dict[str, Any], amount_fen: int | None,
+                   subject_ref: str) -> None:
     if kind not in KINDS:
         raise AnxinError(OutboxErrorCode.INVALID_KIND, f"unknown message kind {kind!r}",
                          kind=kind, allowed=sorted(KINDS))
@@ -59,6 +54,21 @@ def enqueue(uow: UnitOfWork, *, clock: Clock, kind: str, idempotency_key: str, p
     except (TypeError, ValueError) as exc:
         raise AnxinError(OutboxErrorCode.INVALID_MESSAGE, f"payload is not JSON-serialisable: {exc}") from exc
 
+
+def _conflict(idempotency_key: str, message_id: str) -> AnxinError:
+    return AnxinError(OutboxErrorCode.IDEMPOTENCY_CONFLICT,
+                      f"idempotency key {idempotency_key!r} already used for a different message",
+                      idempotency_key=idempotency_key, message_id=message_id)
+
+
+def enqueue(uow: UnitOfWork, *, clock: Clock, kind: str, idempotency_key: str, payload: dict[str, Any],
+            amount_fen: int | None, subject_ref: str) -> OutboxMessage:
+    """Write a message in the caller's open unit of work; the caller commits it with its state change.
+
+    Idempotent on ``idempotency_key``: enqueueing again returns the existing message. Reusing a key for
+    a different kind or amount is a bug in the caller and is refused rather than silently dropped.
+    """
+    _check_message(kind, idempotency_key, payload, amount_fen, subject_ref)
     repo = OutboxRepository(uow.session)
     now = clock.now()
     row = repo.add(OutboxRow(
@@ -66,10 +76,41 @@ def enqueue(uow: UnitOfWork, *, clock: Clock, kind: str, idempotency_key: str, p
         amount_fen=amount_fen, subject_ref=subject_ref, created_at=now, status=PENDING, attempts=0,
         next_attempt_at=now, lease_until=None, delivered_at=None, last_error=None))
     if row.kind != kind or row.amount_fen != amount_fen:
-        raise AnxinError(OutboxErrorCode.IDEMPOTENCY_CONFLICT,
-                         f"idempotency key {idempotency_key!r} already used for a different message",
-                         idempotency_key=idempotency_key, message_id=row.message_id)
+        raise _conflict(idempotency_key, row.message_id)
     return to_message(row)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    kind: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    amount_fen: int | None
+    subject_ref: str
+
+
+def enqueue_many(uow: UnitOfWork, *, clock: Clock, messages: list[NewMessage]) -> int:
+    """``enqueue`` for many messages at once (one lookup, one insert): the same checks and idempotency.
+    Returns how many were new."""
+    for msg in messages:
+        _check_message(msg.kind, msg.idempotency_key, msg.payload, msg.amount_fen, msg.subject_ref)
+    repo = OutboxRepository(uow.session)
+    existing = repo.by_keys([m.idempotency_key for m in messages])
+    fresh: dict[str, NewMessage] = {}
+    for msg in messages:
+        seen = existing.get(msg.idempotency_key) or fresh.get(msg.idempotency_key)
+        if seen is None:
+            fresh[msg.idempotency_key] = msg
+            continue
+        kind, amount = (seen[1], seen[2]) if isinstance(seen, tuple) else (seen.kind, seen.amount_fen)
+        if kind != msg.kind or amount != msg.amount_fen:
+            raise _conflict(msg.idempotency_key, seen[0] if isinstance(seen, tuple) else "(this batch)")
+    now = clock.now()
+    repo.insert_many([{"message_id": new_id("msg"), "idempotency_key": m.idempotency_key, "kind": m.kind,
+                       "payload": m.payload, "amount_fen": m.amount_fen, "subject_ref": m.subject_ref,
+                       "created_at": now, "status": PENDING, "attempts": 0, "next_attempt_at": now,
+                       "lease_until": None, "delivered_at": None, "last_error": None} for m in fresh.values()])
+    return len(fresh)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,20 @@ class OutboxRepository:
         stmt = sa.select(OutboxRow).where(OutboxRow.idempotency_key == idempotency_key)
         return self.session.scalars(stmt).one_or_none()
 
+    def by_keys(self, keys: list[str]) -> dict[str, tuple[str, str, int | None]]:
+        """idempotency key → (message_id, kind, amount_fen) of the rows already holding one of ``keys``."""
+        t = OutboxRow.__table__
+        found: dict[str, tuple[str, str, int | None]] = {}
+        for lo in range(0, len(keys), 1000):
+            for r in self.session.execute(sa.select(t.c.idempotency_key, t.c.message_id, t.c.kind, t.c.amount_fen)
+                                          .where(t.c.idempotency_key.in_(keys[lo:lo + 1000]))):
+                found[r.idempotency_key] = (r.message_id, r.kind, r.amount_fen)
+        return found
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(sa.insert(OutboxRow.__table__), rows)
+
     def add(self, row: OutboxRow) -> OutboxRow:
         """Insert, or hand back the row already holding this idempotency key (the unique index is the
         backstop for two transactions racing past this check)."""
