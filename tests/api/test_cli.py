@@ -322,3 +322,18 @@ def test_settings_follow_the_environment(monkeypatch, tmp_path):
     assert settings.evidence_dir == tmp_path / "ev"
     assert settings.rulebook_paths == (Path(DEFAULT_RULEBOOK),)
 
+
+
+@pytest.mark.db
+def test_fulfilment_check_judges_due_orders_and_refuses_a_bad_instant(env):
+    seed_order(app_on(env), order_id="o1")  # paid at T0, never shipped: late by New Year's Eve
+    bad = run("fulfilment", "check", "--at", "yesterday")
+    assert bad.exit_code == 2 and "[cli.invalid_time]" in bad.stderr
+    first = run("fulfilment", "check", "--all", "--at", "2026-12-31T00:00:00+08:00")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout.strip().splitlines()[-1])
+    assert report["at"] == "2026-12-30T16:00:00+00:00" and report["orders_checked"] == 1
+    assert report["findings"] == {"late_shipment": 1} and report["coupons"] == 1
+    again = json.loads(run("fulfilment", "check", "--all", "--at", "2026-12-31T00:00:00+08:00")
+                       .stdout.strip().splitlines()[-1])
+    assert sum(again["findings"].values()) == 0 and again["coupons"] == 0  # nothing twice

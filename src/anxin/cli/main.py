@@ -92,19 +92,24 @@ def ingest(file: Path, batch: int | None, bulk: bool) -> None:
     click.echo(json.dumps(summary))
 
 
+def _clock_at(at: str | None) -> FixedClock | None:
+    """A clock stopped at --at, or None for the wall clock; a bad instant is a CLI error, not a traceback."""
+    if at is None:
+        return None
+    try:
+        return FixedClock(parse_instant(at))
+    except ValueError as exc:
+        _fail(str(exc), "cli.invalid_time")
+        raise  # _fail exits; this keeps type checkers honest
+
+
 @main.command()
 @click.option("--at", "at", default=None, help="ISO 8601 instant with offset (default: now).")
 def tick(at: str | None) -> None:
     """Fire every deadline due at --at (jump ahead in time), then deliver the outbox."""
     from anxin.bootstrap import bootstrap
 
-    clock = None
-    if at is not None:
-        try:
-            clock = FixedClock(parse_instant(at))
-        except ValueError as exc:
-            _fail(str(exc), "cli.invalid_time")
-    anxin = bootstrap(clock=clock)
+    anxin = bootstrap(clock=_clock_at(at))
     click.echo(json.dumps(anxin.tick()))
 
 
@@ -123,13 +128,7 @@ def fulfilment_check(at: str | None, everything: bool) -> None:
 
     from anxin.bootstrap import bootstrap
 
-    clock = None
-    if at is not None:
-        try:
-            clock = FixedClock(parse_instant(at))
-        except ValueError as exc:
-            _fail(str(exc), "cli.invalid_time")
-    anxin = bootstrap(clock=clock)
+    anxin = bootstrap(clock=_clock_at(at))
     with Progress(transient=False) as progress:
         task = progress.add_task("judging orders", total=None)
         run = anxin.fulfilment.check_all if everything else anxin.fulfilment.check_due
