@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Any
 
 from anxin.core.errors import AnxinError
@@ -39,7 +38,7 @@ def fulfilment_report(uow_factory: UowFactory, rb: FulfilmentRulebook, *, shop_i
         repo = FulfilmentRepository(uow.session)
         exceptions = {f.subject_id for f in repo.findings(shop_id=shop_id, kinds=["parcel.exception"],
                                                           start=start - LOOKBACK, end=end)}
-        by_kind = Counter({k: 0 for k in KINDS}) + Counter()
+        by_kind = dict.fromkeys(KINDS, 0)  # every kind, zeros included
         by_kind.update(repo.count_by_kind(shop_id, start, end))
         recent = repo.findings(shop_id=shop_id, start=start, end=end, limit=50)
         late = [(r.coupon_fen, r.points, r.capped_by) for r in repo.consequences(shop_id=shop_id, start=start,

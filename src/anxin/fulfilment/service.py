@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from anxin.access.model import Principal, Role
+from anxin.access.service import require_role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork, UowFactory
@@ -226,6 +227,8 @@ class FulfilmentService:
         rb = self.rules
         last = state.last_scan
         last_scan = LastScan(last.status, last.scanned_at, last.region) if last is not None else None
+        if order.signed_at is not None and (last_scan is None or last_scan.kind not in rb.statuses.delivered):
+            last_scan = LastScan("signed", order.signed_at)  # signed for, whatever the carrier last said
         eta = estimate(EtaInput(order.carrier, order.ship_from_region, order.ship_to_region, order.paid_at,
                                 ship_by=view.promise.ship_by, collected_at=state.collected_at, last_scan=last_scan),
                        history, now, rb=rb)
@@ -292,8 +295,7 @@ class FulfilmentService:
                                            as_of=self.clock.now())
 
     def platform_report(self, who: Principal, *, days: object = 30) -> dict[str, Any]:
-        if who.role not in (Role.OPERATOR, Role.PLATFORM):
-            raise AnxinError(FulfilmentErrorCode.SHOP_NOT_FOUND, "platform figures are for operators")
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
         return reporting.fulfilment_report(self.uow_factory, self.rules, shop_id=None,
                                            days=reporting.window_days(days), as_of=self.clock.now())
 

@@ -64,6 +64,7 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     from anxin.aftersales import api as aftersales_api
     from anxin.aftersales import pages as aftersales_pages
     from anxin.fulfilment import api as fulfilment_api
+    from anxin.fulfilment import pages as fulfilment_pages
     from anxin.ingest import api as ingest_api
     from anxin.web import pages as shell_pages
 
@@ -72,6 +73,7 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     app.include_router(fulfilment_api.router)
     app.include_router(shell_pages.router)
     app.include_router(aftersales_pages.router)
+    app.include_router(fulfilment_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")
