@@ -524,3 +524,10 @@ def test_error_code_strings_in_the_source_are_enum_members():
     used = {(f, code) for f in files for code in pattern.findall((src / f).read_text(encoding="utf-8"))}
     assert used, "the scan should find the codes used as strings"
     assert sorted((f, c) for f, c in used if c not in known) == []
+
+
+@pytest.mark.parametrize("path", ["/v1/orders/%00/guarantees", "/v1/aftersales/cases/c%00",
+                                  "/v1/shops/s1/fulfilment?x=%00"])
+def test_a_nul_in_the_path_or_query_is_not_found_never_a_500(client, keys, path):
+    r = client.get(path, headers=keys["operator"])
+    assert r.status_code == 404 and r.json()["error"]["code"] == "request.not_found"

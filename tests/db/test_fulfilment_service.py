@@ -221,6 +221,11 @@ def test_bad_region_codes_and_tiers_are_refused_with_their_field(anxin):
                                                             ("event.invalid_field", "data.tiers")]
 
 
+def test_nul_characters_are_refused_not_a_driver_error(anxin):
+    result = anxin.ingestion.ingest([paid("o\x001", T0)])
+    assert [(r.code, r.field) for r in result.rejected] == [("event.invalid_field", "data.order_id")]
+
+
 @pytest.mark.parametrize(("scans", "decided"), [
     ([("collected", 1), ("lost", 30)], "approved"),  # the carrier lost it: refunded at once
     ([("collected", 1), ("in_transit", 40)], "pending_merchant"),  # nothing wrong yet: the merchant answers

@@ -87,6 +87,8 @@ def _str(data: Mapping[str, Any], name: str, *, path: str = "data.", max_len: in
         raise EventInvalid("event.invalid_field", f"{path + name} must be a non-empty string", path + name)
     if len(value) > max_len:
         raise EventInvalid("event.invalid_field", f"{path + name} is longer than {max_len} characters", path + name)
+    if "\x00" in value:  # no id or text holds NUL, and PostgreSQL cannot store it
+        raise EventInvalid("event.invalid_field", f"{path + name} contains a NUL character", path + name)
     return value
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anxin.access.error_codes import AccessErrorCode as A
 from anxin.aftersales.error_codes import AfterSalesErrorCode as S
@@ -50,7 +51,24 @@ def error_body(code: StrEnum, message: str, **details: object) -> dict[str, obje
     return {"error": body}
 
 
+class RefuseNul:
+    """Ids never contain NUL and PostgreSQL text cannot hold it: a path or query carrying one is not found,
+    answered before any handler, rather than a driver error (a 500) deep inside a lookup."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")):
+            response = JSONResponse(error_body(W.NOT_FOUND, "not found: the request holds a NUL character"),
+                                    status_code=404)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(RefuseNul)
     @app.exception_handler(AnxinError)
     async def _anxin(request: Request, exc: AnxinError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.code is A.UNAUTHENTICATED else None
