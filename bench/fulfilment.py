@@ -18,6 +18,8 @@ given, in databases anxin_bench_* created and dropped here):
 
 Optionally, for reference, the per-event path (``ingest``) on the first events of the same history.
 Results are printed and written to ``bench/results/ingest-bulk-<timestamp>.json`` (gitignored).
+
+The detectors' precision and recall against the simulator's ground truth: ``bench/fulfilment_quality.py``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from anxin.db.tables import metadata
 from anxin.outbox.transport import RecordingTransport
 from anxin.settings import Settings
 from anxin.sim import SimConfig, Simulation, ground_truth, olist, simulate, summary
+from anxin.sim.fulfilment import LISTING_KINDS, ORDER_KINDS
+from anxin.sim.geo import REGION_CODE
 
 pytestmark = pytest.mark.db
 
@@ -26,8 +29,12 @@ SMALL = {"days": 3, "merchants": 3, "consumers": 40, "seed": 3, "orders_per_shop
          "abuser_share": 0.35, "replay_share": 0.03, "olist_dir": Path("/nonexistent/olist")}
 
 
-def _run(anxin: Anxin, clock: FixedClock, **overrides: Any) -> Simulation:
-    return simulate(anxin, SimConfig(start=clock.now(), **{**SMALL, **overrides}))
+def _run(anxin: Anxin, clock: FixedClock, events: io.StringIO | None = None, **overrides: Any) -> Simulation:
+    return simulate(anxin, SimConfig(start=clock.now(), **{**SMALL, **overrides}), events_out=events)
+
+
+def _events(buffer: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in buffer.getvalue().splitlines()]
 
 
 def _without_case_ids(truth: dict[str, Any]) -> dict[str, Any]:
@@ -60,9 +67,68 @@ def test_small_run_goes_through_the_services(anxin: Anxin, clock: FixedClock,
     assert {c["genuine"] for c in filed} == {True, False}
     assert any(c["evidence_reused"] for c in filed)  # abusers recycle photos
 
+    fulfilment = truth["fulfilment"]
+    assert {o.order_id for o in sim.orders.all} == set(fulfilment["orders"])
+    assert [m["merchant_id"] for m in fulfilment["merchants"] if m["fake_shipper"]]
+    assert s["logistics"]["expected_findings"] == fulfilment["counts"]
+    assert s["orders"]["late_shipments"] == fulfilment["counts"]["late_shipment"]
+
+
+def test_logistics_ground_truth_and_events(anxin: Anxin, clock: FixedClock) -> None:
+    buffer = io.StringIO()
+    sim = _run(anxin, clock, buffer, days=8)  # eight days: a listing is late three times, a parcel is lost
+    # Every kind of finding the detectors are measured on is in the ground truth, with the listings' promises
+    # and the exemption used as well.
+    truth = ground_truth(sim)["fulfilment"]
+    assert all(truth["counts"][k] > 0 for k in (*ORDER_KINDS, *LISTING_KINDS)), truth["counts"]
+    assert {o["basis"] for o in truth["orders"].values()} >= {"in_stock_default", "listing_shorter", "tiered_spot"}
+    events = _events(buffer)
+    paid = {e["data"]["order_id"]: e["data"] for e in events if e["type"] == "order.paid"}
+    scans = [e["data"] for e in events if e["type"] == "shipment.scanned"]
+    assert paid and scans and not summary(sim)["events"]["rejected"]
+    codes = {d[k] for d in paid.values() for k in ("ship_from_region", "ship_to_region")}
+    codes |= {d["region"] for d in scans}
+    assert codes <= sim.logistics.regions_used()
+    assert all(REGION_CODE.match(code) for code in codes), sorted(codes)
+    assert {d["status"] for d in scans} <= {"collected", "departed", "arrived", "in_transit", "out_for_delivery",
+                                            "lost", "returned", "refused"}
+    # Last-mile scans happen in the buyer's city, except on the parcels a fake shipper sent elsewhere (and on
+    # a reused number, whose scans are another buyer's parcel).
+    reused = {o.order_id for o in sim.orders.all if o.parcel is not None and o.parcel.reused_from}
+    assert reused
+    holders: dict[tuple[str, str], list[str]] = {}
+    for e in events:
+        if e["type"] == "order.shipped" and e["data"]["order_id"] not in reused:
+            holders.setdefault((e["data"]["carrier"], e["data"]["tracking_no"]), []).append(e["data"]["order_id"])
+    route_fakes = {o.order_id for o in sim.orders.all if o.parcel is not None and o.parcel.fake == "route"}
+    for d in scans:
+        if d["status"] == "out_for_delivery":
+            for order_id in holders[(d["carrier"], d["tracking_no"])]:
+                assert (d["region"] == paid[order_id]["ship_to_region"]) != (order_id in route_fakes)
+    assert any("tiers" in e["data"] for e in events if e["type"] == "listing.upserted")
+    assert any("stock_tier" in item for d in paid.values() for item in d["items"])
+
+
+def test_default_marketplace_has_every_promise_and_fake_shipper(anxin: Anxin) -> None:
+    """Built, not run: the default world's listings, shops and merchants (what `anxin sim` starts from)."""
+    world = Simulation(anxin, SimConfig(olist_dir=Path("/nonexistent/olist"))).world
+    listings = [li for shop in world.shops for li in shop.listings]
+    assert any(li.page_hours and li.page_hours != li.ship_within_hours for li in listings)
+    assert any(li.presale_ship_by for li in listings) and any(li.tiers for li in listings)
+    assert sum(li.ship_within_hours == 24 for li in listings) > len(listings) / 10
+    assert sum(not (li.ship_within_hours or li.page_hours or li.presale_ship_by or li.tiers) for li in listings) \
+        > len(listings) / 2  # most listings promise nothing: 48 h applies
+    fakers = [m for m in world.merchants if m.fake_shipping]
+    assert 1 <= len(fakers) <= 0.08 * len(world.merchants)
+    assert {b for m in fakers for b in m.fake_shipping} == {"no_scan", "reuse", "origin_only", "route"}
+    assert all(1 <= len(shop.carriers) <= 3 for shop in world.shops)
+    assert any(shop.overwhelmed for shop in world.shops)
+    assert len({c.region.code for c in world.consumers}) > 20
+
 
 def test_same_seed_same_marketplace(anxin: Anxin, clock: FixedClock, engine: sa.Engine, tmp_path: Path) -> None:
-    first = _run(anxin, clock)
+    events1 = io.StringIO()
+    first = _run(anxin, clock, events1)
     s1, t1 = summary(first), ground_truth(first)
     assert s1["orders"]["placed"] > 50 and s1["cases"]["filed"] > 0
     with engine.begin() as conn:  # an empty database again
@@ -72,10 +138,14 @@ def test_same_seed_same_marketplace(anxin: Anxin, clock: FixedClock, engine: sa.
     settings = Settings(database_url=str(engine.url), evidence_dir=tmp_path / "evidence2", webhook_secret="s")
     again = bootstrap(settings=settings, clock=clock2, engine=engine, transport=RecordingTransport(),
                       run_migrations=False)
-    second = simulate(again, SimConfig(start=clock2.now(), **SMALL))
+    events2 = io.StringIO()
+    second = simulate(again, SimConfig(start=clock2.now(), **SMALL), events_out=events2)
 
     assert summary(second) == s1
     assert _without_case_ids(ground_truth(second)) == _without_case_ids(t1)
+    # Every event the platform sent, scans and regions included, is the same event again.
+    assert events1.getvalue() == events2.getvalue() and "shipment.scanned" in events1.getvalue()
+    assert t1["fulfilment"]["orders"] and t1["fulfilment"]["counts"]["late_shipment"] > 0
     other = Simulation(again, SimConfig(start=first.start, **{**SMALL, "seed": 4}))  # built, not run
     assert ground_truth(other)["merchants"] != t1["merchants"]
 
@@ -139,3 +209,11 @@ def test_olist_files_give_real_towns_and_weights_when_present() -> None:
     assert len(sample.sellers) > 1000 and all(s.state for s in sample.sellers[:50])
     assert sample.weights_for(["perfumery"]) and min(sample.weights_for(["perfumery"])) > 0
     assert olist.load(Path("/nonexistent/olist")).source == "built-in"
+
+
+@pytest.mark.slow
+def test_default_run_has_every_kind_of_finding_in_its_ground_truth(anxin: Anxin, clock: FixedClock) -> None:
+    """The default 30 days × 50 merchants (``anxin sim``, ``make demo``, bench/fulfilment_quality.py)."""
+    config = SimConfig(start=clock.now(), olist_dir=Path("/nonexistent/olist"))
+    counts = ground_truth(simulate(anxin, config))["fulfilment"]["counts"]
+    assert all(counts[k] > 0 for k in (*ORDER_KINDS, *LISTING_KINDS)), counts

@@ -18,8 +18,9 @@ from anxin.aftersales.service import CaseView, FileCase
 from anxin.core.errors import AnxinError
 from anxin.core.money import fraction_of
 from anxin.sim.events import iso
+from anxin.sim.geo import CARRIERS
 from anxin.sim.orders import H, SimOrder
-from anxin.sim.world import CARRIERS, photo
+from anxin.sim.world import photo
 
 if TYPE_CHECKING:
     from anxin.sim.engine import Simulation
@@ -121,7 +122,7 @@ class Cases:
         self.file(self._claim(order, "refund_only", reason, genuine=True, whole=True, description=note))
 
     def not_received(self, order: SimOrder) -> None:
-        if order.status == "lost" and not order.open_claim:
+        if order.missing(self.sim.now) and not order.open_claim:
             self.file(self._claim(order, "refund_only", "not_received", genuine=True, whole=True,
                                   description="物流一周没有更新，没收到货"))
 
@@ -349,7 +350,7 @@ class Cases:
             return
         order.hold = False
         if claim.state == "refunded" and order.status == "paid":
-            order.status = "cancelled"
+            order.status, order.cancelled_at = "cancelled", sim.now
             sim.orders.stats["cancelled"] += 1
             sim.feed.emit("order.cancelled", sim.now, {"order_id": order.order_id,
                                                        "reason": "refunded before shipment"})

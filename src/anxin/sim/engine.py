@@ -21,11 +21,13 @@ from typing import Any, TextIO
 from anxin.bootstrap import Anxin
 from anxin.core.clock import FixedClock, ensure_aware
 from anxin.ingest.service import MAX_BATCH, IngestResult
+from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.sim import olist
 from anxin.sim.cases import Cases
 from anxin.sim.events import Agenda, Arrival, Feed, iso
+from anxin.sim.logistics import Logistics
 from anxin.sim.orders import H, Orders
-from anxin.sim.world import LEAVES, TOPS, SimConfig, World, build_world
+from anxin.sim.world import LEAVES, TOPS, Listing, SimConfig, World, build_world
 
 DayCallback = Callable[[int, dict[str, int]], None]
 
@@ -45,7 +47,10 @@ class Simulation:
         self.feed = Feed(self.rng, self.agenda, late_share=config.late_share, replay_share=config.replay_share)
         wanted = {name for leaf in LEAVES for name in leaf.olist}
         self.world: World = build_world(self.rng, config, olist.load(config.olist_dir, wanted=wanted))
+        # The promise rules and thresholds the ground truth follows: the ones anxin itself runs with.
+        self.rules: FulfilmentRulebook = anxin.fulfilment_rules
         self.orders = Orders(self)
+        self.logistics = Logistics(self)
         self.cases = Cases(self)
         self.ingested = IngestResult()
         self.rejected: Counter[str] = Counter()
@@ -112,11 +117,25 @@ class Simulation:
                 data: dict[str, Any] = {"listing_id": li.listing_id, "shop_id": shop.shop_id,
                                         "category_id": li.leaf.category_id, "title": li.title,
                                         "price_fen": li.price_fen}
-                if li.ship_within_hours:
-                    data["ship_within_hours"] = li.ship_within_hours
-                jumble.append(("listing.upserted", data))
+                jumble.append(("listing.upserted", {**data, **self._promise_data(li)}))
         for etype, data in jumble:
             emit(etype, at + dt.timedelta(seconds=rng.uniform(0, 600)), data, prompt=True)
+
+    @staticmethod
+    def _promise_data(li: Listing) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if li.ship_within_hours:
+            data["ship_within_hours"] = li.ship_within_hours
+        if li.page_hours:
+            data["page_ship_within_hours"] = li.page_hours
+        if li.presale_ship_by:
+            data["presale_ship_by"] = iso(li.presale_ship_by)
+        if li.tiers:
+            t = li.tiers
+            data["tiers"] = {k: v for k, v in (("spot_hours", t.spot_hours), ("presale_hours", t.presale_hours),
+                                               ("presale_ship_by", t.presale_ship_by and iso(t.presale_ship_by)))
+                             if v is not None}
+        return data
 
     @staticmethod
     def _shop_data(shop: Any) -> dict[str, Any]:

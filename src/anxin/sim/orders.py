@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from anxin.sim.events import CST, iso
+from anxin.sim.fulfilment import promise
 from anxin.sim.world import Consumer, Listing, Shop
 
 if TYPE_CHECKING:
     from anxin.sim.cases import Claim
     from anxin.sim.engine import Simulation
+    from anxin.sim.logistics import Parcel
 
 H = dt.timedelta(hours=1)
-DEFAULT_PROMISE_H = 48  # ship within 48 h unless the listing promises otherwise
 # Relative chance of a purchase in each local hour: quiet nights, a lunch bump, the evening peak.
 HOUR_WEIGHT = (0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.7, 1.0, 1.0, 1.1, 1.2,
                1.4, 1.2, 1.0, 1.0, 1.0, 1.1, 1.3, 1.6, 2.0, 2.0, 1.7, 0.9)
@@ -44,13 +45,21 @@ class SimOrder:
     paid_at: dt.datetime
     exemption_confirmed: bool
     livestream: bool = False
-    status: str = "paid"  # the world's truth: paid | shipped | lost | delivered | cancelled
+    tiers: tuple[str | None, ...] = ()  # per item: the stock tier of a tiered listing (spot | presale)
+    consumer_hold: bool = False  # the buyer asked the merchant to hold the parcel: exempt from lateness
+    ship_by: dt.datetime | None = None  # the promise as the rules compute it (anxin.sim.fulfilment)
+    basis: str = ""
+    fake: str | None = None  # the fake-shipping behaviour the merchant means to use on this order
+    # the world's truth: paid | shipped | lost (never reaches the buyer) | refused | delivered | cancelled
+    status: str = "paid"
     hold: bool = False  # an unshipped-refund request is open: the merchant waits for its outcome
     ship_waiting: bool = False
     carrier: str | None = None
     tracking_no: str | None = None
-    shipped_at: dt.datetime | None = None
+    shipped_at: dt.datetime | None = None  # when the tracking number was uploaded
     signed_at: dt.datetime | None = None
+    cancelled_at: dt.datetime | None = None
+    parcel: Parcel | None = None
     problem: str | None = None  # what really went wrong, if anything
     claims: list[Claim] = field(default_factory=list)
 
@@ -61,6 +70,13 @@ class SimOrder:
     @property
     def open_claim(self) -> bool:
         return any(c.open for c in self.claims)
+
+    def missing(self, now: dt.datetime) -> bool:
+        """The buyer has nothing and the tracking says nothing new: lost, faked, or stalled right now."""
+        if self.status == "lost":
+            return True
+        stall = self.parcel.stall if self.parcel is not None else None
+        return self.status == "shipped" and stall is not None and stall[0] <= now < stall[1]
 
 
 def poisson(rng: random.Random, lam: float) -> int:
@@ -88,7 +104,7 @@ class Orders:
         self.sim = sim
         self.all: list[SimOrder] = []
         self.stats: Counter[str] = Counter()
-        self._tracking = 0
+        self.spot_left: dict[str, int] = {}  # tiered listings' spot stock still unsold
 
     # --- demand ------------------------------------------------------------------------------------
 
@@ -125,9 +141,21 @@ class Orders:
         coupon = min(gross // 5, rng.randrange(300, 2001, 100)) if rng.random() < 0.2 else 0
         confirmed = any("hygiene_sealed" in li.leaf.tags for li, _, _ in items) and rng.random() < 0.8
         order = SimOrder(f"o-{len(self.all) + 1:06d}", consumer, shop, items, gross - coupon, paid_at, confirmed,
-                         livestream=live)
+                         livestream=live, consumer_hold=rng.random() < self.sim.config.consumer_hold_share)
         self.all.append(order)
         self.sim.agenda.call(paid_at, self.place, order)
+
+    def _allocate(self, order: SimOrder) -> tuple[str | None, ...]:
+        """Checkout takes a tiered listing's spot stock first; what does not fit waits for presale stock."""
+        tiers: list[str | None] = []
+        for listing, qty, _ in order.items:
+            if listing.tiers is None:
+                tiers.append(None)
+                continue
+            left = self.spot_left.get(listing.listing_id, listing.tiers.spot_stock)
+            tiers.append("spot" if qty <= left else "presale")
+            self.spot_left[listing.listing_id] = left - qty if qty <= left else left
+        return tuple(tiers)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -135,17 +163,25 @@ class Orders:
         sim, rng = self.sim, self.sim.rng
         self.stats["placed"] += 1
         self.stats["livestream"] += order.livestream
-        sim.feed.emit("order.paid", order.paid_at, {
+        order.tiers = self._allocate(order)
+        order.ship_by, order.basis = promise(order, sim.rules.promise.in_stock_hours)
+        items = []
+        for (li, q, p), tier in zip(order.items, order.tiers, strict=True):
+            item: dict[str, object] = {"listing_id": li.listing_id, "qty": q, "price_fen": p,
+                                       "exemption_confirmed": order.exemption_confirmed
+                                       and "hygiene_sealed" in li.leaf.tags}
+            if tier is not None:
+                item["stock_tier"] = tier
+            items.append(item)
+        data: dict[str, object] = {
             "order_id": order.order_id, "consumer_id": order.consumer.consumer_id, "shop_id": order.shop.shop_id,
-            "items": [{"listing_id": li.listing_id, "qty": q, "price_fen": p,
-                       "exemption_confirmed": order.exemption_confirmed and "hygiene_sealed" in li.leaf.tags}
-                      for li, q, p in order.items],
-            "paid_fen": order.paid_fen, "paid_at": iso(order.paid_at)})
+            "items": items, "paid_fen": order.paid_fen, "paid_at": iso(order.paid_at),
+            "ship_from_region": order.shop.warehouse.code, "ship_to_region": order.consumer.region.code}
+        if order.consumer_hold:
+            data["consumer_hold"] = True
+        sim.feed.emit("order.paid", order.paid_at, data)
         merchant = order.shop.merchant
-        promise = order.main.ship_within_hours
-        ship_h = rng.uniform(72, 160) if promise == 168 else max(0.5, merchant.ship_mean_h * rng.lognormvariate(0, 0.6))
-        if ship_h > (promise or DEFAULT_PROMISE_H):
-            self.stats["late_shipments"] += 1
+        ship_h = sim.logistics.upload_delay(order)
         before_ship = order.paid_at + ship_h * 0.9 * H
         r = rng.random()
         if r < 0.02:  # the buyer cancels on the platform before shipment
@@ -165,44 +201,17 @@ class Orders:
     def cancel(self, order: SimOrder, reason: str) -> None:
         if order.status != "paid" or order.hold or order.open_claim:
             return
-        order.status = "cancelled"
+        order.status, order.cancelled_at = "cancelled", self.sim.now
         self.stats["cancelled"] += 1
         self.sim.feed.emit("order.cancelled", self.sim.now, {"order_id": order.order_id, "reason": reason})
 
     def ship(self, order: SimOrder) -> None:
-        sim, rng = self.sim, self.sim.rng
         if order.status != "paid":
             return
         if order.hold:  # the merchant waits for the refund request's outcome
             order.ship_waiting = True
             return
-        now = sim.now
-        self._tracking += 1
-        carrier = rng.choice(order.shop.carriers)
-        order.status, order.carrier, order.shipped_at = "shipped", carrier, now
-        order.tracking_no = f"{carrier.upper()}{self._tracking:010d}"
-        self.stats["shipped"] += 1
-        track = {"carrier": carrier, "tracking_no": order.tracking_no}
-        sim.feed.emit("order.shipped", now, {"order_id": order.order_id, **track, "shipped_at": iso(now)})
-        collected = now + rng.uniform(0.5, 3) * H
-        transit = now + rng.uniform(8, 20) * H
-        sim.feed.emit("shipment.scanned", collected, {**track, "status": "collected", "location": order.shop.location,
-                                                      "scanned_at": iso(collected)})
-        sim.feed.emit("shipment.scanned", transit, {**track, "status": "in_transit",
-                                                    "location": f"{order.shop.location} 分拨中心",
-                                                    "scanned_at": iso(transit)})
-        if rng.random() < order.shop.merchant.lost_rate:
-            order.status = "lost"  # never arrives: the buyer will say so after about a week
-            self.stats["lost"] += 1
-            if order.consumer.abusive or rng.random() < 0.9:
-                sim.agenda.call(now + rng.uniform(5, 9) * 24 * H, sim.cases.not_received, order)
-            return
-        signed = push_into_daytime(now + rng.uniform(20, 90) * H)
-        out = max(signed - rng.uniform(1, 4) * H, transit + (signed - transit) / 2)
-        sim.feed.emit("shipment.scanned", out, {**track, "status": "out_for_delivery",
-                                                "location": order.consumer.location, "scanned_at": iso(out)})
-        sim.feed.emit("order.delivered", signed, {"order_id": order.order_id, "signed_at": iso(signed)})
-        sim.agenda.call(signed, self.deliver, order)
+        self.sim.logistics.ship(order)
 
     def deliver(self, order: SimOrder) -> None:
         sim, rng = self.sim, self.sim.rng

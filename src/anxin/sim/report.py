@@ -19,6 +19,7 @@ from rich.table import Table
 from anxin.access.model import Principal, Role
 from anxin.core.money import format_fen
 from anxin.sim.engine import Simulation
+from anxin.sim.fulfilment import fulfilment_truth
 
 OPERATOR = Principal(key_id="sim", role=Role.OPERATOR, subject="op-sim")
 # Which clock actions move money to the buyer (auto-approvals), and which close a case.
@@ -34,6 +35,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
         money[m.kind] += m.amount_fen or 0
     states = a.aftersales.stats()
     log = a.ingestion.stats()
+    expected = fulfilment_truth(sim)["counts"]  # what the detectors should have found (the ground truth)
     return {
         "seed": sim.config.seed, "days": sim.config.days, **sim.describe_period(),
         "marketplace": {"merchants": len(sim.world.merchants), "shops": len(sim.world.shops),
@@ -41,8 +43,11 @@ def summary(sim: Simulation) -> dict[str, Any]:
                         "consumers": len(sim.world.consumers),
                         "abusive_consumers": sum(x.abusive for x in sim.world.consumers),
                         "olist": sim.world.olist_source},
-        "orders": {k: o[k] for k in ("placed", "livestream", "cancelled", "shipped", "late_shipments", "lost",
-                                     "delivered", "problems", "reviews")},
+        "orders": {**{k: o[k] for k in ("placed", "livestream", "cancelled", "shipped")},
+                   "late_shipments": expected["late_shipment"],
+                   **{k: o[k] for k in ("lost", "delivered", "problems", "reviews")}},
+        "logistics": {**{k: o[k] for k in ("merged_parcels", "stalled", "parcel_exceptions", "fake_shipments")},
+                      "expected_findings": expected},
         "events": {"generated": sim.feed.stats.generated, "arrived_late": sim.feed.stats.late,
                    "replays_sent": sim.feed.stats.replayed, "received": ing.received, "applied": ing.applied,
                    "parked": ing.pending, "released": ing.released, "duplicates": ing.duplicates,
@@ -73,12 +78,16 @@ def ground_truth(sim: Simulation) -> dict[str, Any]:
         "olist": sim.world.olist_source,
         "merchants": [{"merchant_id": m.merchant_id, "quality": m.quality, "never_answers": m.ghost,
                        "defect_rate": round(m.defect_rate, 4), "counterfeit_rate": round(m.fake_rate, 4),
+                       "fake_shipper": bool(m.fake_shipping), "fake_shipping": list(m.fake_shipping),
                        "shops": [{"shop_id": s.shop_id, "name": s.name, "location": s.location,
-                                  "store_type": s.store_type, "category": s.top, "services": list(s.services)}
+                                  "warehouse_region": s.warehouse.code, "carriers": list(s.carriers),
+                                  "store_type": s.store_type, "category": s.top, "services": list(s.services),
+                                  "livestream_overwhelmed": s.overwhelmed}
                                  for s in m.shops]} for m in sim.world.merchants],
         "abusive_consumers": [x.consumer_id for x in sim.world.consumers if x.abusive],
         "abuse_rings": sim.world.rings,
         "claims": [k.truth() for k in sim.cases.claims],
+        "fulfilment": fulfilment_truth(sim),
     }
 
 
@@ -124,6 +133,11 @@ def render(s: dict[str, Any], console: Console, *, seconds: float | None = None)
     table.add_row("orders", str(o["placed"]), f"{o['livestream']} in livestreams, {o['cancelled']} cancelled, "
                   f"{o['late_shipments']} shipped late, {o['lost']} lost, {o['delivered']} delivered, "
                   f"{o['reviews']} reviews")
+    lg = s["logistics"]
+    table.add_row("logistics", "", f"{lg['merged_parcels']} merged parcels, {lg['stalled']} stalled, "
+                  f"{lg['parcel_exceptions']} lost/returned/refused, {lg['fake_shipments']} fake shipments")
+    table.add_row("findings due", str(sum(lg["expected_findings"].values())),
+                  "ground truth: " + _pairs({k: v for k, v in lg["expected_findings"].items() if v}))
     table.add_row("events", str(e["received"]), f"{e['applied']} applied, {e['parked']} parked "
                   f"({e['released']} released, {e['still_parked']} still waiting), {e['arrived_late']} late, "
                   f"{e['rejected']} rejected, {e['batches']} batches")

@@ -14,9 +14,11 @@ import random
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from anxin.sim.geo import Region, home_city, shop_carriers, warehouse_city
 from anxin.sim.olist import OlistSample, Seller
 
 DEFAULT_START = dt.datetime(2026, 11, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -35,6 +37,8 @@ class SimConfig:
     abuser_share: float = 0.04
     late_share: float = 0.025  # events reaching anxin 15–150 minutes late (a scan before its shipment)
     replay_share: float = 0.008  # events the platform sends twice (same id, same payload)
+    fake_shipper_share: float = 0.05  # merchants who fake shipments (at least one when above zero)
+    consumer_hold_share: float = 0.003  # orders whose buyer asks the merchant to hold the parcel
     olist_dir: Path | None = None
 
     @property
@@ -86,7 +90,18 @@ LEAVES: tuple[Leaf, ...] = (
     Leaf("food-drinks", "food", "饮品冲调", "Drinks", (), ("drinks", "food_drink"), (1590, 15990), 0.02),
 )
 TITLE_WORDS = ("精选", "爆款", "新品", "直播专享", "旗舰款", "经典款", "礼盒装", "家庭装")
-CARRIERS = ("sf", "zto", "yto", "sto", "yunda", "jd", "ems")
+# How fake shippers fake (ground truth names; anxin must infer them from scans).
+FAKE_BEHAVIOURS = ("no_scan", "reuse", "origin_only", "route")
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """阶梯发货: spot stock first (``spot_stock`` units), then presale stock by a date or a number of hours."""
+
+    spot_stock: int
+    spot_hours: int | None = None
+    presale_ship_by: dt.datetime | None = None
+    presale_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,18 @@ class Listing:
     title: str
     price_fen: int
     weight_g: int
-    ship_within_hours: int | None
+    ship_within_hours: int | None  # the listing setting's promise
+    page_hours: int | None = None  # the promise on the listing page (the shorter of the two applies)
+    presale_ship_by: dt.datetime | None = None
+    tiers: Tiers | None = None
+
+    @property
+    def merchant_hours(self) -> int:
+        """The promise the merchant works to for stock on hand: the setting they chose (a page that promises
+        less is an oversight they do not see), or a tiered listing's spot promise."""
+        spot = self.tiers.spot_hours if self.tiers is not None else None
+        own = self.ship_within_hours or 48
+        return min(own, spot) if spot else own
 
 
 @dataclass
@@ -114,6 +140,8 @@ class Merchant:
     lost_rate: float
     fake_rate: float
     shops: list[Shop] = field(default_factory=list)
+    fake_shipping: tuple[str, ...] = ()  # FAKE_BEHAVIOURS this merchant uses, none for honest shippers
+    fake_share: float = 0.0  # the share of their shipments they fake
 
 
 @dataclass
@@ -128,6 +156,8 @@ class Shop:
     daily_orders: float
     livestream: float  # chance of an evening livestream burst on a given day
     carriers: tuple[str, ...]
+    warehouse: Region
+    overwhelmed: bool = False  # its livestream bursts outrun its packers: part of each burst ships late
     listings: list[Listing] = field(default_factory=list)
 
 
@@ -136,7 +166,8 @@ class Consumer:
     consumer_id: str
     abusive: bool
     activity: float
-    location: str
+    location: str  # the home city's name, e.g. 杭州市
+    region: Region  # the home city: every order's ship_to_region
     ring: str | None = None
     photos: list[bytes] = field(default_factory=list)  # an abuser's reused "evidence"
 
@@ -201,28 +232,71 @@ def _store_type(rng: random.Random, q: float) -> str:
     return "individual" if rng.random() < 0.7 else "personal"
 
 
+def _presale_date(rng: random.Random, config: SimConfig) -> dt.datetime:
+    """A promised ship date some days into the run, at 18:00 local time."""
+    day = config.start + dt.timedelta(days=rng.randint(3, max(4, config.days - 2)))
+    return day.replace(hour=18, minute=0, second=0, microsecond=0)
+
+
+def _promises(rng: random.Random, config: SimConfig) -> dict[str, object]:
+    """Most listings say nothing (48 h applies); some promise 24 h; a few have a page that disagrees with the
+    setting, a setting longer than the rules allow (ignored), a presale date, or tiered stock."""
+    r = rng.random()
+    if r < 0.60:
+        return {}
+    if r < 0.78:
+        return {"ship_within_hours": 24}
+    if r < 0.82:
+        return {"ship_within_hours": rng.choice((None, 48)), "page_hours": 24}
+    if r < 0.84:
+        return {"ship_within_hours": 24, "page_hours": 48}
+    if r < 0.86:
+        return {"ship_within_hours": 72}
+    if r < 0.92:
+        return {"presale_ship_by": _presale_date(rng, config)}
+    by_date = rng.random() < 0.5
+    return {"tiers": Tiers(spot_stock=rng.randint(2, 15), spot_hours=24 if rng.random() < 0.5 else None,
+                           presale_ship_by=_presale_date(rng, config) if by_date else None,
+                           presale_hours=None if by_date else rng.choice((120, 168, 240)))}
+
+
 def _shop(rng: random.Random, merchant: Merchant, shop_id: str, seller: Seller, olist: OlistSample,
           config: SimConfig) -> Shop:
     q = merchant.quality
     top = rng.choice(sorted(TOPS))
     store_type = _store_type(rng, q)
     suffix = {"enterprise": rng.choice(("旗舰店", "专营店")), "individual": "优选店", "personal": "小铺"}[store_type]
+    live = rng.random() < 0.3
     shop = Shop(shop_id=shop_id, merchant=merchant, name=f"{seller.city.title()} {TOPS[top][0]}{suffix}",
                 location=seller.location, store_type=store_type, services=_services(rng, q, top), top=top,
                 daily_orders=config.orders_per_shop_day * (0.4 + 1.2 * q) * rng.lognormvariate(0, 0.35),
-                livestream=0.12 if rng.random() < 0.3 else 0.0,
-                carriers=tuple(sorted(rng.sample(CARRIERS, 2))))
+                livestream=0.12 if live else 0.0, carriers=shop_carriers(rng), warehouse=warehouse_city(rng),
+                overwhelmed=live and rng.random() < 0.15 + 0.35 * (1 - q))
     leaves = [leaf for leaf in LEAVES if leaf.top == top]
     for k in range(rng.randint(3, 7)):
         leaf = rng.choice(leaves)
         weights = olist.weights_for(leaf.olist) or (500,)
         grams = weights[rng.randrange(len(weights))]
-        promise = 24 if rng.random() < 0.2 else (168 if rng.random() < 0.05 else None)
+        promises: dict[str, Any] = {"ship_within_hours": None, **_promises(rng, config)}
         shop.listings.append(Listing(
             listing_id=f"{shop_id}-l{k + 1:02d}", shop_id=shop_id, leaf=leaf,
             title=f"{leaf.zh}·{rng.choice(TITLE_WORDS)} {k + 1}号 ({grams / 1000:.1f}kg)",
-            price_fen=_round_price(rng, *leaf.price_fen), weight_g=grams, ship_within_hours=promise))
+            price_fen=_round_price(rng, *leaf.price_fen), weight_g=grams, **promises))
     return shop
+
+
+def _fake_shippers(rng: random.Random, merchants: list[Merchant], share: float) -> None:
+    """A few merchants fake shipments. Behaviours are dealt round-robin so that every one of them shows up
+    whenever there is at least one fake shipper; some merchants get an extra one."""
+    if share <= 0:
+        return
+    chosen = sorted(rng.sample(merchants, max(1, round(share * len(merchants)))), key=lambda m: m.merchant_id)
+    for i, m in enumerate(chosen):
+        mine = [b for j, b in enumerate(FAKE_BEHAVIOURS) if j % len(chosen) == i]
+        if rng.random() < 0.3:
+            mine.append(rng.choice(FAKE_BEHAVIOURS))
+        m.fake_shipping = tuple(b for b in FAKE_BEHAVIOURS if b in mine)
+        m.fake_share = rng.uniform(0.25, 0.6)
 
 
 def build_world(rng: random.Random, config: SimConfig, olist: OlistSample) -> World:
@@ -237,12 +311,13 @@ def build_world(rng: random.Random, config: SimConfig, olist: OlistSample) -> Wo
             merchant.shops.append(shop)
             shops.append(shop)
         merchants.append(merchant)
+    _fake_shippers(rng, merchants, config.fake_shipper_share)
     consumers: list[Consumer] = []
     for n in range(1, config.consumer_count + 1):
         abusive = rng.random() < config.abuser_share
-        seller = olist.sellers[rng.randrange(len(olist.sellers))]
         activity = rng.paretovariate(2.5) * (3.0 if abusive else 1.0)
-        consumers.append(Consumer(f"c-{n:05d}", abusive, activity, seller.location))
+        home = home_city(rng)
+        consumers.append(Consumer(f"c-{n:05d}", abusive, activity, f"{home.zh}市", home))
     # Abusers work in small rings that share their "evidence" photos.
     rings: dict[str, list[str]] = {}
     abusers = [c for c in consumers if c.abusive]
