@@ -133,10 +133,11 @@ def test_promise_is_judged_as_the_clock_passes_and_the_consumer_hears_first(anxi
     with engine.connect() as conn:
         ship_by, next_at = conn.execute(sa.text("SELECT ship_by, next_check_at FROM orders")).one()
     assert str(ship_by).startswith("2026-11-03 02:00:00")  # the listing promises 24 h, shorter than 48
-    assert str(next_at).startswith("2026-11-03 02:00:01")
-    clock.set(T0 + 24 * H)  # exactly at ship-by: still in time
+    # Judged once ship-by and the rulebook's 3 h grace for late feeds have passed.
+    assert str(next_at).startswith("2026-11-03 05:00:01")
+    clock.set(T0 + 27 * H)  # exactly at the end of the grace: a late-delivered scan may still come
     assert anxin.fulfilment.check_due().orders_checked == 0
-    clock.set(T0 + 24 * H + dt.timedelta(seconds=1))
+    clock.set(T0 + 27 * H + dt.timedelta(seconds=1))
     late = anxin.tick()
     assert late["fulfilment"]["findings"] == {"late_shipment": 1}
     assert late["fulfilment"]["notices"] == {"late_shipment": 1}
@@ -155,7 +156,7 @@ def test_promise_is_judged_as_the_clock_passes_and_the_consumer_hears_first(anxi
     anxin.tick()
     eta = anxin.fulfilment.order_report("o1")["eta"]
     assert eta["shown"]["stage"] == "in_transit" and eta["current"]["basis"] == "prior"
-    clock.set(at + H + 72 * H + dt.timedelta(seconds=2))
+    clock.set(at + H + 75 * H + dt.timedelta(seconds=2))
     stall = anxin.tick()["fulfilment"]
     assert stall["findings"] == {"parcel.stalled": 1}
     assert stall["notices"]["stalled"] == 1
@@ -178,6 +179,15 @@ def test_fake_shipments_and_exemptions(anxin, clock):
     held = anxin.fulfilment.order_report("held")
     assert held["promise"]["exemption"] == "consumer_hold"
     assert report.findings["late_shipment"] == 0
+
+
+def test_a_scan_in_time_but_delivered_late_makes_no_finding(anxin, clock):
+    ingest_ok(anxin, [*catalogue(), paid("o1", T0), shipped("o1", tracking_no="SF1", shipped_at=T0 + 46 * H)])
+    clock.set(T0 + 48 * H + 2 * H)  # past ship-by, inside the grace: nothing judged yet
+    assert not anxin.tick()["fulfilment"]["findings"]
+    ingest_ok(anxin, [scanned("SF1", status="collected", scanned_at=T0 + 47 * H)])  # the feed was 3 h late
+    clock.set(T0 + 60 * H)
+    assert not anxin.tick()["fulfilment"]["findings"]
 
 
 def test_scan_for_an_unknown_tracking_number_is_kept_and_judged_when_the_order_arrives(anxin, clock):

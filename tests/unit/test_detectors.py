@@ -20,6 +20,7 @@ from anxin.orders.detectors import (
     detect_batch,
     detect_order,
     finding_id,
+    order_state,
 )
 from anxin.orders.fulfilment_rules import (
     DEFAULT_FULFILMENT_RULEBOOK,
@@ -92,6 +93,25 @@ def test_a_tracking_number_alone_is_not_shipment(now: dt.datetime, late: bool) -
     assert bool(found) is late
     if late:  # late *at* the ship-by time, not at the moment detection ran
         assert found[0].at == SHIP_BY and found[0].evidence["tracking_alone"] is True
+
+
+GRACE = RB.detectors.feed_grace
+
+
+@pytest.mark.parametrize(("now", "late"), [(SHIP_BY + S, False), (SHIP_BY + GRACE, False),
+                                           (SHIP_BY + GRACE + S, True)])
+def test_the_feed_grace_delays_judging_not_the_finding(now: dt.datetime, late: bool) -> None:
+    found = kinds(detect_batch([view(tracking_no="YT9", shipped_at=PAID + H)], RB, now, grace=GRACE),
+                  "late_shipment")
+    assert bool(found) is late
+    if late:
+        assert found[0].at == SHIP_BY
+    state = order_state(view(tracking_no="YT9", shipped_at=PAID + H), RB, SHIP_BY, GRACE)
+    assert state.next_check_at == SHIP_BY + GRACE + S
+
+
+def test_the_shipped_rulebook_waits_three_hours_for_late_feeds() -> None:
+    assert RB.detectors.feed_grace_minutes == 180
 
 
 def test_an_in_transit_scan_before_ship_by_proves_collection() -> None:

@@ -120,3 +120,17 @@ def test_force_majeure_declarations_parse_and_match_by_region_and_overlap() -> N
 ])
 def test_region_within(region, area, inside) -> None:  # type: ignore[no-untyped-def]
     assert region_within(region, area) is inside
+
+
+@pytest.mark.parametrize(("value", "ok"), [(0, True), (1440, True), (-1, False), (1441, False), ("3h", False)])
+def test_feed_grace_is_optional_minutes_within_a_day(value: object, ok: bool) -> None:
+    raw = copy.deepcopy(RAW)
+    without = copy.deepcopy(raw)
+    del without["detectors"]["feed_grace_minutes"]
+    assert parse_fulfilment_rulebook(without).detectors.feed_grace_minutes == 0
+    raw["detectors"]["feed_grace_minutes"] = value
+    if ok:
+        assert parse_fulfilment_rulebook(raw).detectors.feed_grace_minutes == value
+    else:
+        with pytest.raises(FulfilmentRulebookError, match="feed_grace_minutes"):
+            parse_fulfilment_rulebook(raw)

@@ -151,7 +151,8 @@ class FulfilmentService:
         report.peers_read += len(peers)
         by_id = {w.order.order_id: w for w in [*due, *peers]}
         views = {oid: order_view(w, rb) for oid, w in by_id.items()}
-        findings = detect_batch(views.values(), rb, now)
+        grace = rb.detectors.feed_grace
+        findings = detect_batch(views.values(), rb, now, grace=grace)
         repo = FulfilmentRepository(uow.session)
         existing = repo.existing_findings([f.finding_id for f in findings])
         new = [f for f in findings if f.finding_id not in existing]
@@ -167,7 +168,7 @@ class FulfilmentService:
             new_of[f.subject_id].append(f)
         for w in due:
             view = views[w.order.order_id]
-            state = order_state(view, rb, now)
+            state = order_state(view, rb, now, grace)
             next_at = state.next_check_at
             if w.order.status is not OrderStatus.CANCELLED:
                 eta_likely = self._eta_and_notices(repo, w.order, view, state, etas.get(w.order.order_id),
@@ -244,7 +245,7 @@ class FulfilmentService:
             needs = []
         elif shown is not None:
             needs += [(n.kind, n.reason, n.since, n.rule_id, n.rulebook_version)
-                      for n in notice_needs(shown, now, last_scan, rb=rb)]
+                      for n in notice_needs(shown, now - rb.detectors.feed_grace, last_scan, rb=rb)]
         notices += [NoticeRow(notice_id=_notice_id(order.order_id, kind, reason, since), order_id=order.order_id,
                               consumer_id=order.consumer_id, shop_id=order.shop_id, kind=kind, reason=reason,
                               since=since, created_at=now, rule_id=rule_id, rulebook_version=version,

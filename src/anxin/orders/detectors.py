@@ -188,8 +188,11 @@ def _deadline(view: OrderView, rb: FulfilmentRulebook) -> dt.datetime | None:
     return deadline
 
 
-def _analyse(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime) -> _Facts:
+def _analyse(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime,
+             grace: dt.timedelta = dt.timedelta(0)) -> _Facts:
+    """``grace``: a window counts as closed only once ``now`` is past its end plus ``grace`` (late feeds)."""
     scans, found = _clean(view, rb, now)
+    judged = now - grace
     st, det = rb.statuses, rb.detectors
     # A parcel the carrier moved or delivered was collected by then, even if the carrier sent no collection scan.
     moved = st.collection | st.in_transit | st.delivered
@@ -197,7 +200,7 @@ def _analyse(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime) -> _Fact
     deadline = _deadline(view, rb)
     late = False
     if deadline is not None and not (view.cancelled_at is not None and view.cancelled_at <= deadline):
-        late = collected_at > deadline if collected_at is not None else now > deadline
+        late = collected_at > deadline if collected_at is not None else judged > deadline
     if late and deadline is not None:
         found.append(_finding(rb, "late_shipment", view, deadline, "ship_by", {
             "ship_by": deadline.isoformat(), "basis": view.promise.basis, "promise_rule_id": view.promise.rule_id,
@@ -208,13 +211,13 @@ def _analyse(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime) -> _Fact
     if view.shipped_at is not None:
         window_end = view.shipped_at + dt.timedelta(hours=det.fake_no_scan_hours)
         first = scans[0].scanned_at if scans else None
-        if (first is not None and first > window_end) or (first is None and now > window_end):
+        if (first is not None and first > window_end) or (first is None and judged > window_end):
             found.append(_finding(rb, "fake_shipment.no_carrier_scan", view, window_end, "shipped", {
                 "shipped_at": view.shipped_at.isoformat(), "carrier": view.carrier, "tracking_no": view.tracking_no,
                 "hours": det.fake_no_scan_hours, "first_scan_at": _iso(first)}))
 
-    found += _origin_and_route(view, scans, rb, now)
-    found += _stalls(view, scans, rb, now)
+    found += _origin_and_route(view, scans, rb, judged)
+    found += _stalls(view, scans, rb, judged)
     for s in scans:
         if s.kind in st.exception:
             found.append(_finding(rb, "parcel.exception", view, s.scanned_at, s.fingerprint,
@@ -275,10 +278,11 @@ class OrderState:
     next_check_at: dt.datetime | None
 
 
-def order_state(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime) -> OrderState:
-    facts = _analyse(view, rb, now)
+def order_state(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime,
+                grace: dt.timedelta = dt.timedelta(0)) -> OrderState:
+    facts = _analyse(view, rb, now, grace)
     scans, st, det = facts.scans, rb.statuses, rb.detectors
-    step = dt.timedelta(seconds=1)  # a window is broken only once now is past its end
+    step = grace + dt.timedelta(seconds=1)  # a window is broken only once now is past its end (and the grace)
     ends: list[dt.datetime] = []
     open_order = view.cancelled_at is None and view.signed_at is None
     if facts.deadline is not None and facts.collected_at is None and view.cancelled_at is None:
@@ -386,18 +390,19 @@ def _unique(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def detect_order(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime, *,
-                 peers: Iterable[OrderView] = ()) -> list[Finding]:
+                 peers: Iterable[OrderView] = (), grace: dt.timedelta = dt.timedelta(0)) -> list[Finding]:
     """Findings about this order and about its listings. ``peers`` are the other orders that share its tracking
     number or its listings (inside the listing windows): the cross-order detectors need them."""
-    facts = [_analyse(v, rb, now) for v in _distinct([view, *peers])]
+    facts = [_analyse(v, rb, now, grace) for v in _distinct([view, *peers])]
     mine = [f for f in (*facts[0].findings, *_cross(facts, rb))
             if (f.subject_type == "order" and f.subject_id == view.order_id)
             or (f.subject_type == "listing" and f.subject_id in view.listing_ids)]
     return _unique(mine)
 
 
-def detect_batch(views: Iterable[OrderView], rb: FulfilmentRulebook, now: dt.datetime) -> list[Finding]:
-    facts = [_analyse(v, rb, now) for v in _distinct(views)]
+def detect_batch(views: Iterable[OrderView], rb: FulfilmentRulebook, now: dt.datetime, *,
+                 grace: dt.timedelta = dt.timedelta(0)) -> list[Finding]:
+    facts = [_analyse(v, rb, now, grace) for v in _distinct(views)]
     return _unique([*(x for f in facts for x in f.findings), *_cross(facts, rb)])
 
 

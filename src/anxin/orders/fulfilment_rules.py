@@ -43,6 +43,13 @@ class DetectorRules:
     listing_late_window_days: int
     oversold_window_hours: int
     oversold_backlog_orders: int
+    # Platform feeds deliver some scans late: the monitoring pass judges a window only this long after it closed,
+    # so a scan in time but delivered late does not make a false finding. Findings keep the window's own time.
+    feed_grace_minutes: int = 0
+
+    @property
+    def feed_grace(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.feed_grace_minutes)
 
 
 @dataclass(frozen=True)
@@ -200,8 +207,9 @@ def parse_fulfilment_rulebook(raw: object, *, source: str = "<memory>") -> Fulfi
 
     det_keys = ("fake_no_scan_hours", "origin_stuck_hours", "stalled_hours", "listing_late_flag_count",
                 "listing_late_window_days", "oversold_window_hours", "oversold_backlog_orders")
-    dr = c.section(raw, "detectors", det_keys)
-    detectors = DetectorRules(*(c.integer(dr, k, "detectors") for k in det_keys))
+    dr = c.section(raw, "detectors", (*det_keys, "feed_grace_minutes"))
+    grace = c.integer(dr, "feed_grace_minutes", "detectors", low=0, high=24 * 60) if "feed_grace_minutes" in dr else 0
+    detectors = DetectorRules(*(c.integer(dr, k, "detectors") for k in det_keys), feed_grace_minutes=grace)
 
     statuses = _statuses(c, c.section(raw, "scan_statuses", (*STATUS_CLASSES, "last_mile")))
 
