@@ -223,6 +223,10 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str) -> list[str]:
     merchant_id = _pick_merchant(sim)
     _, key = live.access.create_key("merchant", merchant_id)
     lines.append(f"  Merchant cases     {_login(base, key, '/merchant/cases')}   (merchant {merchant_id})")
+    shop_id = next((s.shop_id for s in sim.world.shops if s.merchant.merchant_id == merchant_id), None)
+    if shop_id is not None:
+        lines.append(f"  Shop fulfilment    {_login(base, key, f'/merchant/shops/{quote(shop_id)}/fulfilment')}"
+                     f"   (shop {shop_id}: collection rates, trends, findings, late-shipment points)")
     _, key = live.access.create_key("operator", "demo-operator")
     lines.append(f"  Operator console   {_login(base, key, '/ops/cases')}")
     _, key = live.access.create_key("platform", "demo-platform")

@@ -73,19 +73,23 @@ def _order_truth(o: SimOrder, rb: FulfilmentRulebook, end: dt.datetime) -> tuple
     scans = [s for s in parcel.scans if s.at < end] if parcel is not None and parcel.reused_from is None else []
     collected = parcel.scans[0].at if parcel is not None and parcel.reused_from is None and parcel.scans else None
     kinds: set[str] = set()
-    if (o.ship_by is not None and not o.consumer_hold and o.ship_by < end
+    # Anxin judges an open window only once the rulebook's grace for late feeds has passed after it: by the end
+    # of the run, windows closing later than ``judged`` cannot be known yet. A scan seen before the end settles it.
+    judged = end - det.feed_grace
+    seen = collected if collected is not None and collected < end else None
+    if (o.ship_by is not None and not o.consumer_hold
             and not (o.cancelled_at is not None and o.cancelled_at <= o.ship_by)
-            and (collected is None or collected > o.ship_by)):
+            and (seen > o.ship_by if seen is not None else o.ship_by < judged)):
         kinds.add("late_shipment")
     if o.shipped_at is not None:
         window = o.shipped_at + det.fake_no_scan_hours * H
-        if window < end and (collected is None or collected > window):
+        if seen > window if seen is not None else window < judged:
             kinds.add("fake_shipment.no_carrier_scan")
     if parcel is None:
         return kinds, collected
     if parcel.reused_from is not None:
         kinds.add("fake_shipment.tracking_reused")
-    if parcel.fake == "origin_only" and scans and scans[0].at + det.origin_stuck_hours * H < end:
+    if parcel.fake == "origin_only" and scans and scans[0].at + det.origin_stuck_hours * H < judged:
         kinds.add("fake_shipment.never_left_origin")
     if parcel.fake == "route" and any(s.status in st.last_mile for s in scans):
         kinds.add("fake_shipment.route_mismatch")
@@ -98,7 +102,7 @@ def _order_truth(o: SimOrder, rb: FulfilmentRulebook, end: dt.datetime) -> tuple
         gap_end = s.at + det.stalled_hours * H
         if parcel.signed_at is not None and parcel.signed_at <= gap_end:
             break
-        following = scans[i + 1].at if i + 1 < len(scans) else end
+        following = scans[i + 1].at if i + 1 < len(scans) else judged
         if following > gap_end:
             kinds.add("parcel.stalled")
             break
@@ -151,7 +155,8 @@ def fulfilment_truth(sim: Simulation) -> dict[str, Any]:
         "rulebook_version": rb.version,
         "definitions": {
             "late_shipment": "the real collection (first scan of the order's own parcel) is after the promised "
-                             "ship-by, or never happened while the ship-by passed before the end; not cancelled "
+                             "ship-by, or never happened while the ship-by passed before the end less the "
+                             "rulebook's grace for late feeds; not cancelled "
                              "by the ship-by; consumer hold exempt",
             "fake_shipment.tracking_reused": "the merchant uploaded another order's tracking number (another "
                                              "consumer, or another shop)",
