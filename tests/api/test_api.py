@@ -12,11 +12,9 @@ from enum import StrEnum
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from tests.db.builders import T0, D, H, category, listing, order_paid, png_bytes, seed_order, shipped, shop
 
 import anxin as anxin_pkg
-from anxin.web.app import create_app
 from anxin.web.errors import ALL_CODE_ENUMS, HTTP_STATUS
 
 pytestmark = pytest.mark.db
@@ -26,21 +24,6 @@ VERSION = "2026.11.2"
 MIB = 1024 * 1024
 
 
-@pytest.fixture
-def client(anxin):
-    with TestClient(create_app(anxin), raise_server_exceptions=False) as c:
-        yield c
-
-
-@pytest.fixture
-def keys(anxin):
-    """Authorization headers by name: platform, operator, consumers c1/c2, merchants m1/m2."""
-    out = {}
-    for name, role, subject in [("platform", "platform", "shop-platform"), ("operator", "operator", "ops"),
-                                ("c1", "consumer", "c1"), ("c2", "consumer", "c2"),
-                                ("m1", "merchant", "m1"), ("m2", "merchant", "m2")]:
-        out[name] = {"Authorization": f"Bearer {anxin.access.create_key(role, subject)[1]}"}
-    return out
 
 
 def _error(resp):

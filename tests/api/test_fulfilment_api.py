@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from tests.db.builders import T0, H, ingest_ok, scanned, seed_order
 
 from anxin.orders.detectors import KINDS
-from anxin.web.app import create_app
 
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture
-def client(anxin):
-    with TestClient(create_app(anxin), raise_server_exceptions=False) as c:
-        yield c
-
-
-@pytest.fixture
-def keys(anxin):
-    out = {}
-    for name, role, subject in [("platform", "platform", "shop-platform"), ("operator", "operator", "ops"),
-                                ("c1", "consumer", "c1"), ("c2", "consumer", "c2"),
-                                ("m1", "merchant", "m1"), ("m2", "merchant", "m2")]:
-        out[name] = {"Authorization": f"Bearer {anxin.access.create_key(role, subject)[1]}"}
-    return out
 
 
 @pytest.fixture
@@ -34,7 +18,7 @@ def late(anxin, clock):
     seed_order(anxin, order_id="o1", consumer_id="c1", shop_id="s1", merchant_id="m1")
     o2 = seed_order(anxin, order_id="o2", consumer_id="c2", shop_id="s2", merchant_id="m2", shipped_at=T0 + H)
     ingest_ok(anxin, [scanned(o2.tracking_no or "", status="collected", scanned_at=T0 + 2 * H)])
-    clock.set(T0 + 49 * H)
+    clock.set(T0 + 52 * H)  # past ship-by and the 3 h grace for late feeds
     anxin.tick()
 
 

@@ -15,7 +15,6 @@ from anxin.fulfilment.pages import evidence_text, order_panel, points_text
 from anxin.orders import eta, promise
 from anxin.orders.detectors import KINDS
 from anxin.web import i18n
-from anxin.web.app import create_app
 
 pytestmark = pytest.mark.db
 
@@ -28,10 +27,6 @@ METRICS = ("collected_within_24h", "collected_within_36h", "collected_within_48h
 def world(anxin):
     return seed_fulfilment(anxin)
 
-
-@pytest.fixture
-def app(anxin):
-    return create_app(anxin)
 
 
 def signed_in(app, key: str, lang: str = "zh-CN") -> TestClient:
@@ -143,7 +138,7 @@ def test_the_hall_tells_the_consumer_about_a_late_shipment_and_the_coupon(app, w
     assert 'data-notice="late_shipment"' in zh.text and "已向你发放 ¥6.17 平台优惠券作为补偿。" in zh.text
     assert 'class="tl tl-notice"' in zh.text  # the notice is on the timeline too
     en = signed_in(app, world.consumer, "en").get("/hall/orders/o_late").text
-    assert "Your parcel was not collected by the promised time (2026-11-02 09:00 +08:00)" in en
+    assert "Your parcel was not collected by the promised time (2026-11-02 06:00 +08:00)" in en
     assert "A coupon of ¥6.17 has been issued to you." in en and "you can ask for a refund" in en
     assert "Awaiting collection" in en and "Expected" in en
 

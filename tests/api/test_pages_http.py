@@ -18,7 +18,6 @@ from anxin.aftersales.rulebook import CASE_TYPES, REASONS
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
 from anxin.web import i18n
-from anxin.web.app import create_app
 from anxin.web.error_codes import WebErrorCode
 from anxin.web.render import csrf_token
 
@@ -29,10 +28,6 @@ pytestmark = pytest.mark.db
 def world(anxin):
     return seed(anxin)
 
-
-@pytest.fixture
-def app(anxin):
-    return create_app(anxin)
 
 
 def signed_in(app, key: str) -> TestClient:

@@ -85,7 +85,7 @@ def test_the_hall_shows_the_late_shipment_notice(open_as, world, artifacts) -> N
     expect = _expect()
     page = open_as(world.consumer, "/hall/orders/o_late")
     panel = page.get_by_test_id("fulfilment")
-    expect(panel.get_by_test_id("promise")).to_contain_text("2026-11-02 09:00 +08:00")
+    expect(panel.get_by_test_id("promise")).to_contain_text("2026-11-02 06:00 +08:00")
     expect(panel.get_by_test_id("promise")).to_contain_text("未按时发货")
     notice = panel.locator('[data-notice="late_shipment"]')
     expect(notice).to_be_visible()

@@ -86,14 +86,14 @@ def png_bytes(colour: tuple[int, int, int] = (220, 60, 60)) -> bytes:
 
 
 def fulfilment_events(t0: dt.datetime = T0) -> list[dict[str, object]]:
-    """Two troubled orders at c1's shop s1: o_late (paid 49 h ago, never collected: a late shipment, ¥6.17 coupon)
+    """Two troubled orders at c1's shop s1: o_late (paid 52 h ago, never collected: a late shipment, ¥6.17 coupon)
     and o_stall (collected 98 h ago, last scan 90 h ago: stalled). The scan location carries markup to escape."""
     iso = lambda at: at.isoformat()  # noqa: E731
     return [
         _ev("l-lamp", "listing.upserted", t0 - 200 * H, listing_id="l_lamp", shop_id="s1", category_id="home",
             title="台灯", price_fen=12345),
-        _ev("o5-paid", "order.paid", t0 - 49 * H, order_id="o_late", consumer_id="c1", shop_id="s1", paid_fen=12345,
-            paid_at=iso(t0 - 49 * H), items=[{"listing_id": "l_lamp", "qty": 1, "price_fen": 12345}]),
+        _ev("o5-paid", "order.paid", t0 - 52 * H, order_id="o_late", consumer_id="c1", shop_id="s1", paid_fen=12345,
+            paid_at=iso(t0 - 52 * H), items=[{"listing_id": "l_lamp", "qty": 1, "price_fen": 12345}]),
         _ev("o6-paid", "order.paid", t0 - 100 * H, order_id="o_stall", consumer_id="c1", shop_id="s1",
             paid_fen=9900, paid_at=iso(t0 - 100 * H), items=[{"listing_id": "l_cup", "qty": 1, "price_fen": 9900}]),
         _ev("o6-shipped", "order.shipped", t0 - 99 * H, order_id="o_stall", carrier="SF", tracking_no="SF3003",
