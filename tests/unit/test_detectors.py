@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from anxin.orders.detectors import (
     KINDS,
     Finding,
+    ListingPeer,
     OrderView,
     ScanView,
     detect_batch,
@@ -406,3 +407,13 @@ def test_arrival_order_and_duplicates_never_change_the_verdicts(raw, rng, dupes)
     found = detect(view(scans=tuple(shuffled)))
     assert {f.finding_id for f in found if not f.kind.startswith("data.")} == base
     assert all(f.at <= LATER or f.kind == "data.impossible_time" for f in found)
+
+
+@pytest.mark.parametrize("due", [0, 1, 2])
+def test_listing_peers_summed_up_give_the_same_listing_findings(due: int) -> None:
+    """The pass judges some orders whole and counts the rest of the listing by their collection time only."""
+    orders = [late_order(i, d) for i, d in enumerate((0, 1, 2))]
+    full = kinds(detect_batch(orders, RB, LATER), "listing.repeated_late")
+    peers = [ListingPeer(dataclasses.replace(v, scans=()), None) for i, v in enumerate(orders) if i != due]
+    partial = kinds(detect_batch([orders[due]], RB, LATER, listing_peers=peers), "listing.repeated_late")
+    assert [f.finding_id for f in partial] == [f.finding_id for f in full] and len(full) == 1

@@ -32,7 +32,7 @@ from anxin.orders.consequences import (
     apply_points,
     late_shipment_compensation,
 )
-from anxin.orders.detectors import Finding, OrderView, ScanView, detect_batch, order_state
+from anxin.orders.detectors import Finding, ListingPeer, OrderView, ScanView, detect_batch, order_state
 from anxin.orders.eta import Eta, EtaInput, LastScan, TransitHistory, TransitObservation, estimate, notice_needs
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import Order, OrderStatus
@@ -145,14 +145,16 @@ class FulfilmentService:
         rb = self.rules
         window = rb.detectors.listing_late_window_days
         st = rb.statuses
-        peers = orders.peers_for_check(uow, due, listing_days_before=2 * window + 1, listing_days_after=window + 1,
-                                       moved_statuses=st.collection | st.in_transit | st.delivered)
+        sharing, listing = orders.peers_for_check(
+            uow, due, listing_days_before=2 * window + 1, listing_days_after=window + 1,
+            moved_statuses=st.collection | st.in_transit | st.delivered, now=now)
         report.orders_checked += len(due)
-        report.peers_read += len(peers)
-        by_id = {w.order.order_id: w for w in [*due, *peers]}
+        report.peers_read += len(sharing) + len(listing)
+        by_id = {w.order.order_id: w for w in [*due, *sharing]}
         views = {oid: order_view(w, rb) for oid, w in by_id.items()}
         grace = rb.detectors.feed_grace
-        findings = detect_batch(views.values(), rb, now, grace=grace)
+        peers = [ListingPeer(order_view(orders.WatchedOrder(o, 0), rb), collected) for o, collected in listing]
+        findings = detect_batch(views.values(), rb, now, grace=grace, listing_peers=peers)
         repo = FulfilmentRepository(uow.session)
         existing = repo.existing_findings([f.finding_id for f in findings])
         new = [f for f in findings if f.finding_id not in existing]

@@ -298,8 +298,28 @@ def order_state(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime,
     return OrderState(facts.collected_at, last, facts.deadline, min(future) if future else None)
 
 
-def _cross(facts: Sequence[_Facts], rb: FulfilmentRulebook) -> list[Finding]:
-    return _tracking_reused(facts, rb) + _repeated_late(facts, rb) + _oversold(facts, rb)
+@dataclass(frozen=True)
+class ListingPeer:
+    """An order of the same listings that is not judged in this pass. The listing detectors need only its
+    deadline, when it was collected and whether it was cancelled, so its scans are summed up by ``collected_at``
+    (the first carrier scan after payment) and ``view.scans`` may be empty."""
+
+    view: OrderView
+    collected_at: dt.datetime | None
+
+
+def _peer_facts(peer: ListingPeer, rb: FulfilmentRulebook, judged: dt.datetime) -> _Facts:
+    view, collected_at = peer.view, peer.collected_at
+    deadline = _deadline(view, rb)
+    late = False
+    if deadline is not None and not (view.cancelled_at is not None and view.cancelled_at <= deadline):
+        late = collected_at > deadline if collected_at is not None else judged > deadline
+    return _Facts(view, (), deadline, collected_at, late, ())
+
+
+def _cross(facts: Sequence[_Facts], rb: FulfilmentRulebook, peers: Sequence[_Facts] = ()) -> list[Finding]:
+    listing_facts = [*facts, *peers]
+    return _tracking_reused(facts, rb) + _repeated_late(listing_facts, rb) + _oversold(listing_facts, rb)
 
 
 def _tracking_reused(facts: Sequence[_Facts], rb: FulfilmentRulebook) -> list[Finding]:
@@ -401,9 +421,14 @@ def detect_order(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime, *,
 
 
 def detect_batch(views: Iterable[OrderView], rb: FulfilmentRulebook, now: dt.datetime, *,
-                 grace: dt.timedelta = dt.timedelta(0)) -> list[Finding]:
+                 grace: dt.timedelta = dt.timedelta(0), listing_peers: Iterable[ListingPeer] = ()) -> list[Finding]:
+    """Findings about ``views``, and about their listings counting ``listing_peers`` too (orders judged in other
+    passes: only their listing facts are used, so no finding is about them alone)."""
     facts = [_analyse(v, rb, now, grace) for v in _distinct(views)]
-    return _unique([*(x for f in facts for x in f.findings), *_cross(facts, rb)])
+    known = {f.view.order_id for f in facts}
+    peers = [_peer_facts(p, rb, now - grace) for p in {p.view.order_id: p for p in listing_peers}.values()
+             if p.view.order_id not in known]
+    return _unique([*(x for f in facts for x in f.findings), *_cross(facts, rb, peers)])
 
 
 def _distinct(views: Iterable[OrderView]) -> list[OrderView]:

@@ -209,7 +209,7 @@ def parse_fulfilment_rulebook(raw: object, *, source: str = "<memory>") -> Fulfi
                 "listing_late_window_days", "oversold_window_hours", "oversold_backlog_orders")
     dr = c.section(raw, "detectors", (*det_keys, "feed_grace_minutes"))
     grace = c.integer(dr, "feed_grace_minutes", "detectors", low=0, high=24 * 60) if "feed_grace_minutes" in dr else 0
-    detectors = DetectorRules(*(c.integer(dr, k, "detectors") for k in det_keys), feed_grace_minutes=grace)
+    detectors = DetectorRules(**{k: c.integer(dr, k, "detectors") for k in det_keys}, feed_grace_minutes=grace)
 
     statuses = _statuses(c, c.section(raw, "scan_statuses", (*STATUS_CLASSES, "last_mile")))
 

@@ -144,23 +144,27 @@ def due_for_check(uow: UnitOfWork, now: dt.datetime, limit: int) -> list[Watched
 
 
 def peers_for_check(uow: UnitOfWork, due: list[WatchedOrder], *, listing_days_before: int,
-                    listing_days_after: int, moved_statuses: frozenset[str]) -> list[WatchedOrder]:
-    """Orders the cross-order detectors compare the due ones with: those sharing a tracking number, and late (or
-    not yet known to be on time) orders of the same listings due to ship inside the listing windows."""
+                    listing_days_after: int, moved_statuses: frozenset[str],
+                    now: dt.datetime) -> tuple[list[WatchedOrder], list[tuple[Order, dt.datetime | None]]]:
+    """What the cross-order detectors compare the due orders with: the orders sharing a tracking number (whole,
+    with their scans), and the same listings' orders without a carrier scan by their ship-by inside the listing
+    windows, as (order, first carrier scan after payment) without their scans."""
     repo = WatchRepository(uow.session)
     exclude = {w.order.order_id for w in due}
     numbers = list(dict.fromkeys((w.order.carrier, w.order.tracking_no) for w in due
                                  if w.order.carrier and w.order.tracking_no))
-    rows = {r.order_id: r for r in repo.sharing_tracking(numbers, exclude)}
+    sharing = _watched([(r, r.change_seq) for r in repo.sharing_tracking(numbers, exclude)], repo)
+    listing: dict[str, tuple[Order, dt.datetime | None]] = {}
     listing_ids = sorted({i.listing_id for w in due for i in w.order.items})
     if listing_ids:
         times = [w.order.promise.ship_by if w.order.promise else w.order.paid_at for w in due]
         start = min(times) - dt.timedelta(days=listing_days_before)
         end = max(times) + dt.timedelta(days=listing_days_after)
         for lo in range(0, len(listing_ids), 500):
-            rows.update((r.order_id, r) for r in repo.listing_peers(listing_ids[lo:lo + 500], start, end, exclude,
-                                                                    moved_statuses))
-    return _watched([(r, r.change_seq) for r in rows.values()], repo)
+            for row, collected in repo.listing_peers(listing_ids[lo:lo + 500], start, end, exclude, moved_statuses,
+                                                     now):
+                listing[row.order_id] = (row.to_model(), collected)
+    return sharing, list(listing.values())
 
 
 def set_checked(uow: UnitOfWork, updates: list[tuple[str, int, dt.datetime | None, dt.datetime | None]]) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, UTCDateTime
 from anxin.orders.model import Order, OrderItem, OrderStatus, Scan
 from anxin.orders.promise import Promise
 
@@ -263,19 +263,21 @@ class WatchRepository:
         return found
 
     def listing_peers(self, listing_ids: list[str], start: dt.datetime, end: dt.datetime, exclude: set[str],
-                      moved: frozenset[str]) -> list[OrderRow]:
+                      moved: frozenset[str], now: dt.datetime) -> list[tuple[OrderRow, dt.datetime | None]]:
         """Orders of these listings due to ship in [start, end] without a carrier scan (status in ``moved``) by
-        their ship-by: the only ones the listing detectors count. Judged from the scans, not from collected_at,
-        so the batch pass does not drag every not-yet-judged order along."""
+        their ship-by — the only ones the listing detectors count — each with its first carrier scan after
+        payment (its collection). Judged from the scans, not from the stored collected_at, so the batch pass does
+        not drag every not-yet-judged order along, and without loading their scans."""
         ol, sc = OrderListingRow.__table__, ScanRow.__table__
         ids = sa.select(ol.c.order_id).where(ol.c.listing_id.in_(listing_ids))
-        on_time = sa.select(sc.c.id).where(
-            sc.c.carrier == OrderRow.carrier, sc.c.tracking_no == OrderRow.tracking_no,
-            sc.c.scanned_at >= OrderRow.paid_at, sc.c.scanned_at <= OrderRow.ship_by,
-            sa.func.lower(sc.c.status).in_(sorted(moved))).exists()
-        rows = self.session.scalars(sa.select(OrderRow).where(
+        mine = sa.and_(sc.c.carrier == OrderRow.carrier, sc.c.tracking_no == OrderRow.tracking_no,
+                       sc.c.scanned_at >= OrderRow.paid_at, sa.func.lower(sc.c.status).in_(sorted(moved)))
+        on_time = sa.select(sc.c.id).where(mine, sc.c.scanned_at <= OrderRow.ship_by).exists()
+        collected = sa.type_coerce(sa.select(sa.func.min(sc.c.scanned_at)).where(mine, sc.c.scanned_at <= now)
+                                   .scalar_subquery(), UTCDateTime())
+        rows = self.session.execute(sa.select(OrderRow, collected.label("collected")).where(
             OrderRow.order_id.in_(ids), OrderRow.ship_by >= start, OrderRow.ship_by <= end, ~on_time))
-        return [r for r in rows if r.order_id not in exclude]
+        return [(row, at) for row, at in rows if row.order_id not in exclude]
 
     def set_checked(self, updates: list[tuple[str, int, dt.datetime | None, dt.datetime | None]]) -> int:
         """(order_id, change_seq read, next_check_at, collected_at); an order changed since it was read stays due.
