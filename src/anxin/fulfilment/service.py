@@ -89,6 +89,37 @@ def order_view(w: orders.WatchedOrder, rb: FulfilmentRulebook) -> OrderView:
         cancelled_at=o.cancelled_at)
 
 
+class _ListingPeers:
+    """The listing detectors' view of other orders, loaded once per listing for a whole pass: within one pass the
+    clock stands still and scans do not change, so a batch reuses what an earlier batch read. The window spans
+    every due order's ship-by, widened by the listing windows (two before, one after)."""
+
+    def __init__(self, rb: FulfilmentRulebook, now: dt.datetime) -> None:
+        self.rb, self.now = rb, now
+        self.by_listing: dict[str, list[ListingPeer]] = {}
+        self.span: tuple[dt.datetime, dt.datetime] | None = None
+        self.loaded = 0
+
+    def for_orders(self, uow: UnitOfWork, due: list[orders.WatchedOrder]) -> list[ListingPeer]:
+        rb = self.rb
+        if self.span is None:
+            window = dt.timedelta(days=rb.detectors.listing_late_window_days + 1)
+            found = orders.due_ship_by_range(uow, self.now) or (self.now, self.now)
+            self.span = (found[0] - 2 * window, found[1] + window)
+        wanted = sorted({i.listing_id for w in due for i in w.order.items} - set(self.by_listing))
+        if wanted:
+            st = rb.statuses
+            loaded = orders.listing_peers(uow, wanted, start=self.span[0], end=self.span[1],
+                                          moved_statuses=st.collection | st.in_transit | st.delivered, now=self.now)
+            for lid, rows in loaded.items():
+                self.by_listing[lid] = [ListingPeer(order_view(orders.WatchedOrder(o, 0), rb), c) for o, c in rows]
+                self.loaded += len(rows)
+        out: dict[str, ListingPeer] = {}
+        for lid in {i.listing_id for w in due for i in w.order.items}:
+            out.update((p.view.order_id, p) for p in self.by_listing.get(lid, ()))
+        return list(out.values())
+
+
 class FulfilmentService:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rules: FulfilmentRulebook,
                  batch_size: int = BATCH) -> None:
@@ -107,18 +138,20 @@ class FulfilmentService:
         report = CheckReport(at=now)
         history = self.transit_history(now)
         seen_stuck: set[str] = set()
+        peers = _ListingPeers(self.rules, now)
         while True:
             with self.uow_factory() as uow:
                 due = [w for w in orders.due_for_check(uow, now, self.batch_size)
                        if w.order.order_id not in seen_stuck]
                 if not due:
                     break
-                stuck = self._check(uow, due, now, history, report)
+                stuck = self._check(uow, due, now, history, report, peers)
                 uow.commit()
             seen_stuck |= stuck  # changed under us: left due for the next pass rather than looping on them
             if progress is not None:
                 progress(len(due))
         report.still_due = len(seen_stuck)
+        report.peers_read += peers.loaded
         return report
 
     def check_all(self, at: dt.datetime | None = None, *, since: dt.datetime | None = None,
@@ -141,19 +174,15 @@ class FulfilmentService:
         return history
 
     def _check(self, uow: UnitOfWork, due: list[orders.WatchedOrder], now: dt.datetime, history: TransitHistory,
-               report: CheckReport) -> set[str]:
+               report: CheckReport, listing_peers: _ListingPeers) -> set[str]:
         rb = self.rules
-        window = rb.detectors.listing_late_window_days
-        st = rb.statuses
-        sharing, listing = orders.peers_for_check(
-            uow, due, listing_days_before=2 * window + 1, listing_days_after=window + 1,
-            moved_statuses=st.collection | st.in_transit | st.delivered, now=now)
+        sharing = orders.tracking_peers(uow, due)
+        peers = listing_peers.for_orders(uow, due)
         report.orders_checked += len(due)
-        report.peers_read += len(sharing) + len(listing)
+        report.peers_read += len(sharing)
         by_id = {w.order.order_id: w for w in [*due, *sharing]}
         views = {oid: order_view(w, rb) for oid, w in by_id.items()}
         grace = rb.detectors.feed_grace
-        peers = [ListingPeer(order_view(orders.WatchedOrder(o, 0), rb), collected) for o, collected in listing]
         findings = detect_batch(views.values(), rb, now, grace=grace, listing_peers=peers)
         repo = FulfilmentRepository(uow.session)
         existing = repo.existing_findings([f.finding_id for f in findings])

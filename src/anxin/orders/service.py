@@ -143,28 +143,37 @@ def due_for_check(uow: UnitOfWork, now: dt.datetime, limit: int) -> list[Watched
     return _watched(repo.due(now, limit), repo)
 
 
-def peers_for_check(uow: UnitOfWork, due: list[WatchedOrder], *, listing_days_before: int,
-                    listing_days_after: int, moved_statuses: frozenset[str],
-                    now: dt.datetime) -> tuple[list[WatchedOrder], list[tuple[Order, dt.datetime | None]]]:
-    """What the cross-order detectors compare the due orders with: the orders sharing a tracking number (whole,
-    with their scans), and the same listings' orders without a carrier scan by their ship-by inside the listing
-    windows, as (order, first carrier scan after payment) without their scans."""
+def tracking_peers(uow: UnitOfWork, due: list[WatchedOrder]) -> list[WatchedOrder]:
+    """Other orders holding the due orders' tracking numbers, whole with their scans."""
     repo = WatchRepository(uow.session)
-    exclude = {w.order.order_id for w in due}
     numbers = list(dict.fromkeys((w.order.carrier, w.order.tracking_no) for w in due
                                  if w.order.carrier and w.order.tracking_no))
-    sharing = _watched([(r, r.change_seq) for r in repo.sharing_tracking(numbers, exclude)], repo)
-    listing: dict[str, tuple[Order, dt.datetime | None]] = {}
-    listing_ids = sorted({i.listing_id for w in due for i in w.order.items})
-    if listing_ids:
-        times = [w.order.promise.ship_by if w.order.promise else w.order.paid_at for w in due]
-        start = min(times) - dt.timedelta(days=listing_days_before)
-        end = max(times) + dt.timedelta(days=listing_days_after)
-        for lo in range(0, len(listing_ids), 500):
-            for row, collected in repo.listing_peers(listing_ids[lo:lo + 500], start, end, exclude, moved_statuses,
-                                                     now):
-                listing[row.order_id] = (row.to_model(), collected)
-    return sharing, list(listing.values())
+    return _watched([(r, r.change_seq) for r in repo.sharing_tracking(numbers, {w.order.order_id for w in due})],
+                    repo)
+
+
+Collected = tuple[Order, dt.datetime | None]  # an order and its first carrier scan after payment
+
+
+def listing_peers(uow: UnitOfWork, listing_ids: list[str], *, start: dt.datetime, end: dt.datetime,
+                  moved_statuses: frozenset[str], now: dt.datetime) -> dict[str, list[Collected]]:
+    """By listing: its orders due to ship in [start, end] without a carrier scan by their ship-by, each with its
+    first carrier scan after payment (its collection), without loading their scans."""
+    repo = WatchRepository(uow.session)
+    out: dict[str, list[Collected]] = {lid: [] for lid in listing_ids}
+    for lo in range(0, len(listing_ids), 500):
+        part = listing_ids[lo:lo + 500]
+        for row, collected in repo.listing_peers(part, start, end, set(), moved_statuses, now):
+            order = row.to_model()
+            for lid in dict.fromkeys(i.listing_id for i in order.items):
+                if lid in out:
+                    out[lid].append((order, collected))
+    return out
+
+
+def due_ship_by_range(uow: UnitOfWork, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+    """The earliest and latest ship-by among the orders due at ``now``: the span a pass's listing windows cover."""
+    return WatchRepository(uow.session).due_ship_by_range(now)
 
 
 def set_checked(uow: UnitOfWork, updates: list[tuple[str, int, dt.datetime | None, dt.datetime | None]]) -> int:

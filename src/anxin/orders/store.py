@@ -279,6 +279,12 @@ class WatchRepository:
             OrderRow.order_id.in_(ids), OrderRow.ship_by >= start, OrderRow.ship_by <= end, ~on_time))
         return [(row, at) for row, at in rows if row.order_id not in exclude]
 
+    def due_ship_by_range(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+        t = OrderRow.__table__
+        lo, hi = self.session.execute(sa.select(sa.func.min(t.c.ship_by), sa.func.max(t.c.ship_by)).where(
+            t.c.next_check_at <= now)).one()
+        return (lo, hi) if lo is not None and hi is not None else None
+
     def set_checked(self, updates: list[tuple[str, int, dt.datetime | None, dt.datetime | None]]) -> int:
         """(order_id, change_seq read, next_check_at, collected_at); an order changed since it was read stays due.
         Returns how many were written."""
