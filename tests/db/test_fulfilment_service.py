@@ -255,3 +255,42 @@ def test_a_lost_or_stalled_parcel_is_grounds_for_a_not_received_refund(anxin, cl
     chosen = case.decision["guarantee"]
     assert chosen == ("G.NOT_RECEIVED_PARCEL_PROBLEM" if decided == "approved" else "G.NOT_RECEIVED")
     assert case.decision["facts"]["parcel_problem"] in (("lost", "stalled") if decided == "approved" else ("",))
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 5000])
+def test_the_pass_in_any_batch_size_finds_what_one_detection_over_everything_finds(anxin, clock, batch_size):
+    """Orders of three listings (some buying two), a third of them late, some reusing tracking numbers: judged in
+    small batches with peers read per listing, they give exactly the findings of the pure detectors run once."""
+    from anxin.fulfilment.service import FulfilmentService, order_view
+    from anxin.orders import service as orders
+    from anxin.orders.detectors import detect_batch
+
+    rng = random.Random(batch_size)
+    events = [category(), shop("s1", "m1"), shop("s2", "m2"),
+              *[listing(f"l{i}", "s1" if i < 2 else "s2") for i in range(3)]]
+    for n in range(60):
+        lids = rng.sample(["l0", "l1"], rng.choice([1, 2])) if n % 3 else ["l2"]
+        paid_at = T0 + n * 37 * M
+        ev = order_paid(f"o{n:02d}", f"c{n % 9}", "s1" if n % 3 else "s2",
+                        items=[item(lid, 1, 1000 + n) for lid in lids], paid_at=paid_at)
+        events.append(ev)
+        if rng.random() < 0.8:
+            tracking = f"T{n % 45:02d}"  # a few numbers used twice
+            ship = paid_at + rng.uniform(1, 70) * H
+            events += [shipped(f"o{n:02d}", tracking_no=tracking, shipped_at=ship),
+                       scanned(tracking, status="collected", scanned_at=ship + H)]
+    result = anxin.ingestion.ingest_bulk(events)
+    assert not result.rejected
+    clock.set(T0 + 20 * D)
+    service = FulfilmentService(uow_factory=anxin.uow_factory, clock=clock, rules=anxin.fulfilment_rules,
+                                batch_size=batch_size)
+    service.check_all()
+    stored = {f.finding_id for f in service.all_findings()}
+    with anxin.uow_factory() as uow:
+        everything = orders.due_for_check(uow, clock.now(), 10_000)  # nothing is due now: read them all instead
+        assert not everything
+        orders.mark_all_due(uow)
+        views = [order_view(w, anxin.fulfilment_rules) for w in orders.due_for_check(uow, clock.now(), 10_000)]
+    rb = anxin.fulfilment_rules
+    expected = {f.finding_id for f in detect_batch(views, rb, clock.now(), grace=rb.detectors.feed_grace)}
+    assert stored == expected and len(expected) > 20

@@ -32,7 +32,7 @@ from anxin.orders.consequences import (
     apply_points,
     late_shipment_compensation,
 )
-from anxin.orders.detectors import Finding, ListingPeer, OrderView, ScanView, detect_batch, order_state
+from anxin.orders.detectors import Finding, ListingPeer, OrderView, ScanView, judge_batch
 from anxin.orders.eta import Eta, EtaInput, LastScan, TransitHistory, TransitObservation, estimate, notice_needs
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import Order, OrderStatus
@@ -183,7 +183,8 @@ class FulfilmentService:
         by_id = {w.order.order_id: w for w in [*due, *sharing]}
         views = {oid: order_view(w, rb) for oid, w in by_id.items()}
         grace = rb.detectors.feed_grace
-        findings = detect_batch(views.values(), rb, now, grace=grace, listing_peers=peers)
+        findings, states = judge_batch(views.values(), rb, now, grace=grace, listing_peers=peers,
+                                       listings={i.listing_id for w in due for i in w.order.items})
         repo = FulfilmentRepository(uow.session)
         existing = repo.existing_findings([f.finding_id for f in findings])
         new = [f for f in findings if f.finding_id not in existing]
@@ -199,7 +200,7 @@ class FulfilmentService:
             new_of[f.subject_id].append(f)
         for w in due:
             view = views[w.order.order_id]
-            state = order_state(view, rb, now, grace)
+            state = states[w.order.order_id]
             next_at = state.next_check_at
             if w.order.status is not OrderStatus.CANCELLED:
                 eta_likely = self._eta_and_notices(repo, w.order, view, state, etas.get(w.order.order_id),

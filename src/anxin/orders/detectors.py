@@ -280,7 +280,11 @@ class OrderState:
 
 def order_state(view: OrderView, rb: FulfilmentRulebook, now: dt.datetime,
                 grace: dt.timedelta = dt.timedelta(0)) -> OrderState:
-    facts = _analyse(view, rb, now, grace)
+    return _state(_analyse(view, rb, now, grace), rb, now, grace)
+
+
+def _state(facts: _Facts, rb: FulfilmentRulebook, now: dt.datetime, grace: dt.timedelta) -> OrderState:
+    view = facts.view
     scans, st, det = facts.scans, rb.statuses, rb.detectors
     step = grace + dt.timedelta(seconds=1)  # a window is broken only once now is past its end (and the grace)
     ends: list[dt.datetime] = []
@@ -424,11 +428,24 @@ def detect_batch(views: Iterable[OrderView], rb: FulfilmentRulebook, now: dt.dat
                  grace: dt.timedelta = dt.timedelta(0), listing_peers: Iterable[ListingPeer] = ()) -> list[Finding]:
     """Findings about ``views``, and about their listings counting ``listing_peers`` too (orders judged in other
     passes: only their listing facts are used, so no finding is about them alone)."""
+    return judge_batch(views, rb, now, grace=grace, listing_peers=listing_peers)[0]
+
+
+def judge_batch(views: Iterable[OrderView], rb: FulfilmentRulebook, now: dt.datetime, *,
+                grace: dt.timedelta = dt.timedelta(0), listing_peers: Iterable[ListingPeer] = (),
+                listings: Iterable[str] | None = None) -> tuple[list[Finding], dict[str, OrderState]]:
+    """``detect_batch`` and ``order_state`` of every view, each order analysed once. ``listings``: the listings
+    whose orders the caller gave in full; findings about other listings (seen only through an order that also
+    bought one of these) would rest on part of their orders and are left out."""
     facts = [_analyse(v, rb, now, grace) for v in _distinct(views)]
     known = {f.view.order_id for f in facts}
     peers = [_peer_facts(p, rb, now - grace) for p in {p.view.order_id: p for p in listing_peers}.values()
              if p.view.order_id not in known]
-    return _unique([*(x for f in facts for x in f.findings), *_cross(facts, rb, peers)])
+    complete = None if listings is None else set(listings)
+    findings = _unique([*(x for f in facts for x in f.findings), *_cross(facts, rb, peers)])
+    if complete is not None:
+        findings = [f for f in findings if f.subject_type != "listing" or f.subject_id in complete]
+    return findings, {f.view.order_id: _state(f, rb, now, grace) for f in facts}
 
 
 def _distinct(views: Iterable[OrderView]) -> list[OrderView]:

@@ -37,9 +37,11 @@ class OrderRow(Base):
     # Fulfilment monitoring: every change bumps change_seq and makes the order due (next_check_at = DUE_NOW);
     # the fulfilment pass then sets the next moment a window closes, only if change_seq is still what it read.
     change_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
-    next_check_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    next_check_at: Mapped[dt.datetime | None]
     collected_at: Mapped[dt.datetime | None]  # the first carrier scan, as the fulfilment pass found it
-    __table_args__ = (sa.Index("ix_orders_tracking", "carrier", "tracking_no"),)
+    # Due orders are read in this order: a batch then holds few shops, so few listings' peers to compare with.
+    __table_args__ = (sa.Index("ix_orders_tracking", "carrier", "tracking_no"),
+                      sa.Index("ix_orders_next_check", "next_check_at", "shop_id", "order_id"))
 
     def to_model(self) -> Order:
         return Order(
@@ -233,7 +235,8 @@ class WatchRepository:
 
     def due(self, now: dt.datetime, limit: int) -> list[tuple[OrderRow, int]]:
         rows = self.session.scalars(sa.select(OrderRow).where(OrderRow.next_check_at <= now)
-                                    .order_by(OrderRow.next_check_at, OrderRow.order_id).limit(limit))
+                                    .order_by(OrderRow.next_check_at, OrderRow.shop_id, OrderRow.order_id)
+                                    .limit(limit))
         return [(r, r.change_seq) for r in rows]
 
     def scans_of(self, numbers: list[tuple[str, str]]) -> dict[tuple[str, str], list[Scan]]:

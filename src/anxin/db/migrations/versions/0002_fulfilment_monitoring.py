@@ -104,7 +104,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('change_seq', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('next_check_at', anxin.db.base.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('collected_at', anxin.db.base.UTCDateTime(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_orders_next_check_at'), ['next_check_at'], unique=False)
+        batch_op.create_index('ix_orders_next_check', ['next_check_at', 'shop_id', 'order_id'], unique=False)
 
     with op.batch_alter_table('shipment_scans', schema=None) as batch_op:
         batch_op.add_column(sa.Column('region', sa.String(length=32), nullable=True))
@@ -118,7 +118,7 @@ def downgrade() -> None:
         batch_op.drop_column('region')
 
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_orders_next_check_at'))
+        batch_op.drop_index('ix_orders_next_check')
         batch_op.drop_column('collected_at')
         batch_op.drop_column('next_check_at')
         batch_op.drop_column('change_seq')
