@@ -23,7 +23,7 @@ from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import reporting
 from anxin.fulfilment.error_codes import FulfilmentErrorCode
-from anxin.fulfilment.store import FulfilmentRepository, LateConsequenceRow, NoticeRow
+from anxin.fulfilment.store import EtaRow, FulfilmentRepository, LateConsequenceRow, NoticeRow
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.consequences import (
@@ -32,7 +32,7 @@ from anxin.orders.consequences import (
     apply_points,
     late_shipment_compensation,
 )
-from anxin.orders.detectors import Finding, ListingPeer, OrderView, ScanView, judge_batch
+from anxin.orders.detectors import Finding, ListingPeer, OrderState, OrderView, ScanView, judge_batch
 from anxin.orders.eta import Eta, EtaInput, LastScan, TransitHistory, TransitObservation, estimate, notice_needs
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import Order, OrderStatus
@@ -252,8 +252,8 @@ class FulfilmentService:
                 report.coupon_fen += coupon
                 report.points += award.points
 
-    def _eta_and_notices(self, repo: FulfilmentRepository, order: Order, view: OrderView, state: Any, eta_row: Any,
-                         new_findings: list[Finding], history: TransitHistory, now: dt.datetime,
+    def _eta_and_notices(self, repo: FulfilmentRepository, order: Order, view: OrderView, state: OrderState,
+                         eta_row: EtaRow | None, new_findings: list[Finding], history: TransitHistory, now: dt.datetime,
                          notices: list[NoticeRow]) -> dt.datetime | None:
         """Revise the ETA, record the one the consumer was first shown after collection, and collect the notices
         due. Returns the shown estimate's likely time (the moment a late-against-ETA notice falls due)."""

@@ -163,7 +163,7 @@ def listing_peers(uow: UnitOfWork, listing_ids: list[str], *, start: dt.datetime
     out: dict[str, list[Collected]] = {lid: [] for lid in listing_ids}
     for lo in range(0, len(listing_ids), 500):
         part = listing_ids[lo:lo + 500]
-        for row, collected in repo.listing_peers(part, start, end, set(), moved_statuses, now):
+        for row, collected in repo.listing_peers(part, start, end, moved_statuses, now):
             order = row.to_model()
             for lid in dict.fromkeys(i.listing_id for i in order.items):
                 if lid in out:

@@ -265,7 +265,7 @@ class WatchRepository:
                     if r.order_id not in exclude]
         return found
 
-    def listing_peers(self, listing_ids: list[str], start: dt.datetime, end: dt.datetime, exclude: set[str],
+    def listing_peers(self, listing_ids: list[str], start: dt.datetime, end: dt.datetime,
                       moved: frozenset[str], now: dt.datetime) -> list[tuple[OrderRow, dt.datetime | None]]:
         """Orders of these listings due to ship in [start, end] without a carrier scan (status in ``moved``) by
         their ship-by — the only ones the listing detectors count — each with its first carrier scan after
@@ -280,7 +280,7 @@ class WatchRepository:
                                    .scalar_subquery(), UTCDateTime())
         rows = self.session.execute(sa.select(OrderRow, collected.label("collected")).where(
             OrderRow.order_id.in_(ids), OrderRow.ship_by >= start, OrderRow.ship_by <= end, ~on_time))
-        return [(row, at) for row, at in rows if row.order_id not in exclude]
+        return [(row, at) for row, at in rows]
 
     def due_ship_by_range(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
         t = OrderRow.__table__
