@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from anxin.db.tables import metadata
 
 T0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # the conftest clock's start: 10:00 in Beijing
+MIN = dt.timedelta(minutes=1)
 H = dt.timedelta(hours=1)
 D = dt.timedelta(days=1)
 
@@ -71,13 +72,16 @@ def item(listing_id: str = "l1", qty: int = 1, price_fen: int = 9900, *,
 
 def order_paid(order_id: str = "o1", consumer_id: str = "c1", shop_id: str = "s1", *,
                items: Sequence[dict[str, Any]] | None = None, paid_fen: int | None = None,
-               paid_at: dt.datetime = T0, id: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
+               paid_at: dt.datetime = T0, creator_id: str | None = None, id: str | None = None,
+               at: dt.datetime | None = None) -> dict[str, Any]:
     items = list(items) if items is not None else [item()]
     if paid_fen is None:
         paid_fen = sum(i["qty"] * i["price_fen"] for i in items)
-    return event("order.paid", {"order_id": order_id, "consumer_id": consumer_id, "shop_id": shop_id,
-                                "items": items, "paid_fen": paid_fen, "paid_at": iso(paid_at)},
-                 id=id, at=at or paid_at)
+    data: dict[str, Any] = {"order_id": order_id, "consumer_id": consumer_id, "shop_id": shop_id, "items": items,
+                            "paid_fen": paid_fen, "paid_at": iso(paid_at)}
+    if creator_id is not None:
+        data["creator_id"] = creator_id
+    return event("order.paid", data, id=id, at=at or paid_at)
 
 
 def shipped(order_id: str = "o1", *, carrier: str = "sf", tracking_no: str | None = None,
@@ -110,6 +114,44 @@ def review(order_id: str = "o1", *, rating: int = 5, text: str = "good", posted_
            id: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
     return event("review.posted", {"order_id": order_id, "rating": rating, "text": text,
                                    "posted_at": iso(posted_at)}, id=id, at=at or posted_at)
+
+
+def complaint(complaint_id: str = "cp1", order_id: str = "o1", *, reason: str = "quality", text: str | None = None,
+              filed_at: dt.datetime = T0 + 3 * D, id: str | None = None,
+              at: dt.datetime | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"complaint_id": complaint_id, "order_id": order_id, "reason": reason,
+                            "filed_at": iso(filed_at)}
+    if text is not None:
+        data["text"] = text
+    return event("complaint.filed", data, id=id, at=at or filed_at)
+
+
+def chat_session(session_id: str = "cs1", shop_id: str = "s1", consumer_id: str = "c1", *,
+                 order_id: str | None = None, opened_at: dt.datetime = T0 + D,
+                 to_human_at: dt.datetime | None = None, first_human_reply_at: dt.datetime | None = None,
+                 closed_at: dt.datetime | None = None, id: str | None = None,
+                 at: dt.datetime | None = None) -> dict[str, Any]:
+    """Optional times are left out when None; ``at`` defaults to the last time the report knows."""
+    data: dict[str, Any] = {"session_id": session_id, "shop_id": shop_id, "consumer_id": consumer_id,
+                            "opened_at": iso(opened_at)}
+    times = {"to_human_at": to_human_at, "first_human_reply_at": first_human_reply_at, "closed_at": closed_at}
+    data.update({k: iso(v) for k, v in times.items() if v is not None})
+    if order_id is not None:
+        data["order_id"] = order_id
+    last = max([opened_at, *[v for v in times.values() if v is not None]])
+    return event("chat.session", data, id=id, at=at or last)
+
+
+def consumer_registered(consumer_id: str = "c1", *, registered_at: dt.datetime = T0 - 30 * D, id: str | None = None,
+                        at: dt.datetime | None = None) -> dict[str, Any]:
+    return event("consumer.registered", {"consumer_id": consumer_id, "registered_at": iso(registered_at)},
+                 id=id, at=at or registered_at)
+
+
+def content_feedback(feedback_id: str = "fb1", creator_id: str = "cr1", *, content_id: str = "v1",
+                     sentiment: str = "positive", at: dt.datetime = T0, id: str | None = None) -> dict[str, Any]:
+    return event("content.feedback", {"feedback_id": feedback_id, "creator_id": creator_id, "content_id": content_id,
+                                      "sentiment": sentiment, "at": iso(at)}, id=id, at=at)
 
 
 # --- seeding -------------------------------------------------------------------------------------

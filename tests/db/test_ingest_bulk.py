@@ -16,6 +16,10 @@ from tests.db.builders import (
     H,
     cancelled,
     category,
+    chat_session,
+    complaint,
+    consumer_registered,
+    content_feedback,
     delivered,
     event,
     item,
@@ -27,7 +31,9 @@ from tests.db.builders import (
     shop,
 )
 
+from anxin.audience import service as audience
 from anxin.bootstrap import bootstrap
+from anxin.care import service as care
 from anxin.cli.main import main
 from anxin.core.clock import FixedClock
 from anxin.db.tables import metadata
@@ -39,7 +45,10 @@ from anxin.settings import Settings
 
 pytestmark = pytest.mark.db
 
-TABLES = ("categories", "shops", "listings", "orders", "shipment_scans", "reviews", "ingested_events")
+TABLES = ("categories", "shops", "listings", "orders", "shipment_scans", "reviews", "complaints", "chat_sessions",
+          "consumers", "content_feedback", "ingested_events")
+SCORING_INPUTS = ("complaints", "chat_sessions", "consumers", "content_feedback")
+REASONS = ["quality", "service_attitude", "delivery", "false_advertising", "after_sales", "other"]
 TAGS = ["fresh", "apparel", "cosmetics", "3c", "food"]
 
 
@@ -70,7 +79,7 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
         oid, paid_at = f"o{i}", T0 + rng.randint(0, 48) * H
         lid = f"l{rng.randint(0, 7)}"
         evs.append(order_paid(oid, f"c{i % 5}", f"s{rng.randint(0, 3)}", items=[item(lid, 1, 900)],
-                              paid_at=paid_at, id=eid()))
+                              paid_at=paid_at, creator_id=rng.choice([None, "cr0", "cr1"]), id=eid()))
         kind = rng.choice(["normal", "normal", "cancel", "reship", "bad_sign", "late_cancel"])
         ship_at = paid_at + rng.randint(-1, 5) * H  # -1: shipped before paid, fails when it meets the order
         carrier = rng.choice(["sf", " SF ", "yto"])
@@ -93,6 +102,27 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
         if rng.random() < 0.1:  # a second order.paid for a known order: applied, changes nothing
             evs.append(order_paid(oid, "cX", f"s{rng.randint(0, 3)}", items=[item(lid)], id=eid()))
     evs.append(scanned("NEVER", id=eid()))  # waits forever
+    evs.append(complaint("cp_never", "o_never", id=eid()))  # waits forever
+    evs.append(chat_session("cs_never", "s_never", id=eid()))  # waits forever
+    for k in range(n_orders // 3):  # complaints on known, later and never-paid orders; some ids sent twice
+        cpid = f"cp{rng.randint(0, n_orders // 4)}"
+        evs.append(complaint(cpid, rng.choice([f"o{rng.randrange(n_orders)}", "o_never"]),
+                             reason=rng.choice(REASONS), text=rng.choice([None, f"t{k}"]),
+                             filed_at=T0 + rng.randint(2, 9) * D, id=eid()))
+    for k in range(n_orders // 3):  # chat sessions re-reported older or newer; s4 never arrives
+        opened = T0 + rng.randint(0, 30) * H
+        handed = rng.choice([None, opened + rng.randint(0, 2) * H])
+        evs.append(chat_session(f"cs{rng.randint(0, n_orders // 5)}", f"s{rng.randint(0, 4)}", f"c{k % 5}",
+                                order_id=rng.choice([None, f"o{k}"]), opened_at=opened, to_human_at=handed,
+                                first_human_reply_at=handed and rng.choice([None, handed + H]),
+                                closed_at=opened + 5 * H, at=opened + rng.randint(5, 8) * H, id=eid()))
+    for c in range(6):
+        for _ in range(rng.choice([1, 2])):
+            evs.append(consumer_registered(f"c{c}", registered_at=T0 - rng.randint(1, 400) * D, at=at(), id=eid()))
+    for k in range(n_orders // 3):
+        evs.append(content_feedback(f"fb{rng.randint(0, n_orders // 4)}", f"cr{rng.randint(0, 2)}",
+                                    content_id=f"v{k % 4}", sentiment=rng.choice(["positive", "neutral", "negative"]),
+                                    at=at(), id=eid()))
     rng.shuffle(evs)
     out: list[object] = list(evs)
     for ev in rng.sample(evs, len(evs) // 8):  # replays, anywhere
@@ -102,7 +132,9 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
         other["occurred_at"] = (T0 + 99 * D).isoformat()
         out.insert(rng.randrange(len(out) + 1), other)
     bad = [42, None, {"id": eid(), "type": "order.refunded", "occurred_at": T0.isoformat(), "data": {}},
-           order_paid("oX", items=[item("l1", 1, 500)], paid_fen=1.5, id=eid()), {"type": "shop.upserted"}]
+           order_paid("oX", items=[item("l1", 1, 500)], paid_fen=1.5, id=eid()), {"type": "shop.upserted"},
+           chat_session("csX", closed_at=T0, id=eid()), complaint("cpX", reason="rude", id=eid()),
+           content_feedback("fbX", sentiment="meh", id=eid())]
     for ev in bad:
         out.insert(rng.randrange(len(out) + 1), ev)
     return out
@@ -166,6 +198,11 @@ def test_bulk_ends_in_the_same_state_as_per_event(anxin, engine, seed, chunk):
     codes = {r.code for r in expected.rejected}
     assert {"event.id_conflict", "event.lifecycle_violation", "event.malformed", "event.invalid_money"} <= codes
     assert expected.released > 0 and expected.duplicates > 0
+    assert all(want[name] for name in SCORING_INPUTS)
+    kinds = {(row[1], row[5]) for row in want["ingested_events"]}
+    assert {("complaint.filed", "pending"), ("chat.session", "pending")} <= kinds, kinds
+    creator = [c.name for c in metadata.tables["orders"].c if c.name != "change_seq"].index("creator_id")
+    assert {row[creator] for row in want["orders"]} == {None, "cr0", "cr1"}
 
 
 def test_replaying_a_whole_chunk_changes_nothing(anxin, engine, clock):
@@ -252,6 +289,44 @@ def test_newer_wins_inside_one_chunk(anxin, engine):
     assert result.applied == 2
     with engine.connect() as conn:
         assert conn.scalar(sa.select(metadata.tables["shops"].c.name)) == "New"
+
+
+def test_scoring_inputs_parked_by_bulk_released_by_per_event(anxin, engine):
+    grievance, chat = complaint("cp1", "o1", reason="delivery"), chat_session("cs1", "s1", "c1")
+    assert anxin.ingestion.ingest_bulk([grievance, chat]).pending == 2
+    assert _statuses(engine) == {grievance["id"]: ("pending", "order:o1"), chat["id"]: ("pending", "shop:s1")}
+    result = anxin.ingestion.ingest([*_catalogue(), order_paid("o1", "c7", creator_id="cr1")])
+    assert (result.applied, result.released) == (4, 2)
+    with anxin.uow_factory() as uow:
+        stored = care.get_complaint(uow, "cp1")
+        assert (stored.shop_id, stored.consumer_id, stored.reason) == ("s1", "c7", "delivery")
+        assert care.get_chat_session(uow, "cs1") is not None
+        assert orders.get_order(uow, "o1").creator_id == "cr1"
+
+
+def test_scoring_inputs_parked_by_per_event_released_by_bulk(anxin, engine):
+    waiting = [complaint("cp1", "o1"), chat_session("cs1", "s1"), order_paid("o1", creator_id="cr1")]
+    assert anxin.ingestion.ingest(waiting).pending == 3
+    result = anxin.ingestion.ingest_bulk(_catalogue())
+    # the shop releases the chat, the listing the order, the order the complaint
+    assert (result.applied, result.released, result.pending) == (3, 3, 0)
+    assert set(_statuses(engine).values()) == {("applied", None)}
+    with anxin.uow_factory() as uow:
+        assert care.get_complaint(uow, "cp1").consumer_id == "c1"
+
+
+def test_scoring_inputs_newer_wins_and_insert_once_inside_one_chunk(anxin, engine):
+    ingest = [shop("s1"), chat_session("cs1", opened_at=T0, closed_at=T0 + 3 * H, at=T0 + 3 * H),
+              chat_session("cs1", opened_at=T0, closed_at=T0 + H, at=T0 + H),
+              consumer_registered("c1", registered_at=T0 - 5 * D, at=T0 + H),
+              consumer_registered("c1", registered_at=T0 - 9 * D, at=T0),
+              content_feedback("fb1", "cr1", sentiment="negative"), content_feedback("fb1", "cr2")]
+    assert anxin.ingestion.ingest_bulk(ingest).applied == 7
+    with anxin.uow_factory() as uow:
+        assert care.get_chat_session(uow, "cs1").closed_at == T0 + 3 * H
+        assert audience.get_consumer(uow, "c1").registered_at == T0 - 5 * D
+        assert (audience.get_feedback(uow, "fb1").creator_id, audience.get_feedback(uow, "fb1").sentiment) == (
+            "cr1", "negative")
 
 
 # --- a database error falls back to the per-event path --------------------------------------------------------

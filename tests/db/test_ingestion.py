@@ -9,11 +9,16 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from tests.db.builders import (
+    MIN,
     T0,
     D,
     H,
     cancelled,
     category,
+    chat_session,
+    complaint,
+    consumer_registered,
+    content_feedback,
     delivered,
     event,
     ingest_ok,
@@ -29,6 +34,11 @@ from tests.db.builders import (
     snapshot,
 )
 
+from anxin.audience import service as audience
+from anxin.audience.model import Consumer, ContentFeedback
+from anxin.care import service as care
+from anxin.care.model import ChatSession, Complaint
+from anxin.care.store import ChatSessionRow
 from anxin.catalog import service as catalog
 from anxin.catalog.store import CategoryRow, ListingRow
 from anxin.core.errors import AnxinError
@@ -38,7 +48,7 @@ from anxin.ingest.store import EventLog, IngestedEventRow
 from anxin.merchants.store import ShopRow
 from anxin.orders import service as orders
 from anxin.orders.model import OrderStatus
-from anxin.orders.store import ReviewRow
+from anxin.orders.store import OrderRow, ReviewRow
 
 pytestmark = pytest.mark.db
 
@@ -337,6 +347,31 @@ INVALID = [
     ("ship_within_hours 0", listing(ship_within_hours=0), "event.invalid_field", "data.ship_within_hours"),
     ("signed_at without offset", _with(delivered("o9"), NAIVE, "data", "signed_at"), "event.invalid_timestamp",
      "data.signed_at"),
+    # the scoring inputs
+    ("creator_id empty", _with(PAID, "", "data", "creator_id"), "event.invalid_field", "data.creator_id"),
+    ("creator_id not a string", _with(PAID, 7, "data", "creator_id"), "event.invalid_field", "data.creator_id"),
+    ("creator_id too long", _with(PAID, "k" * 65, "data", "creator_id"), "event.invalid_field", "data.creator_id"),
+    ("creator_id with NUL", _with(PAID, "k\x00", "data", "creator_id"), "event.invalid_field", "data.creator_id"),
+    ("complaint reason", complaint(reason="rude"), "event.invalid_field", "data.reason"),
+    ("complaint without order", _without(complaint(), "data", "order_id"), "event.invalid_field", "data.order_id"),
+    ("complaint text with NUL", complaint(text="bad\x00"), "event.invalid_field", "data.text"),
+    ("complaint filed_at naive", _with(complaint(), NAIVE, "data", "filed_at"), "event.invalid_timestamp",
+     "data.filed_at"),
+    ("chat reply without handoff", chat_session(first_human_reply_at=T0 + D + H), "event.invalid_field",
+     "data.first_human_reply_at"),
+    ("chat handoff before opening", chat_session(to_human_at=T0), "event.invalid_field", "data.to_human_at"),
+    ("chat closed before opening", chat_session(closed_at=T0), "event.invalid_field", "data.closed_at"),
+    ("chat reply before handoff", chat_session(to_human_at=T0 + D + 2 * H, first_human_reply_at=T0 + D + H),
+     "event.invalid_field", "data.first_human_reply_at"),
+    ("chat without consumer", _without(chat_session(), "data", "consumer_id"), "event.invalid_field",
+     "data.consumer_id"),
+    ("chat order_id empty", _with(chat_session(), " ", "data", "order_id"), "event.invalid_field", "data.order_id"),
+    ("consumer registered_at garbage", _with(consumer_registered(), "soon", "data", "registered_at"),
+     "event.invalid_timestamp", "data.registered_at"),
+    ("consumer id with NUL", consumer_registered("c\x00"), "event.invalid_field", "data.consumer_id"),
+    ("feedback sentiment", content_feedback(sentiment="angry"), "event.invalid_field", "data.sentiment"),
+    ("feedback without creator", _without(content_feedback(), "data", "creator_id"), "event.invalid_field",
+     "data.creator_id"),
 ]
 
 
@@ -511,3 +546,117 @@ def test_money_has_an_upper_bound(anxin, price, accepted):
         assert (result.applied, result.rejected) == (1, [])
     else:
         assert [(r.code, r.field) for r in result.rejected] == [("event.invalid_money", "data.price_fen")]
+
+
+# --- scoring inputs: the order's creator, complaints, chat sessions, consumers, content feedback -----------------
+
+def _complaint(anxin, complaint_id):
+    with anxin.uow_factory() as uow:
+        return care.get_complaint(uow, complaint_id)
+
+
+def _chat(anxin, session_id):
+    with anxin.uow_factory() as uow:
+        return care.get_chat_session(uow, session_id)
+
+
+def test_order_paid_carries_an_optional_creator(anxin):
+    ingest_ok(anxin, [category("cat_general"), shop(), listing(), order_paid("o1", creator_id="cr7"),
+                      order_paid("o2"), _with(order_paid("o3"), None, "data", "creator_id")])
+    assert [_order(anxin, o).creator_id for o in ("o1", "o2", "o3")] == ["cr7", None, None]
+    with anxin.uow_factory() as uow:
+        assert uow.session.scalars(sa.select(OrderRow.order_id).where(OrderRow.creator_id == "cr7")).all() == ["o1"]
+
+
+def test_a_complaint_takes_its_shop_and_consumer_from_the_order(anxin, engine):
+    seed_order(anxin, order_id="o1", consumer_id="c9", shop_id="s3")
+    ev = complaint("cp1", "o1", reason="delivery", text="late again", filed_at=T0 + 3 * D)
+    assert anxin.ingestion.ingest([ev]).applied == 1
+    assert _complaint(anxin, "cp1") == Complaint("cp1", "o1", "s3", "c9", "delivery", T0 + 3 * D, "late again")
+    before = snapshot(engine)
+    assert anxin.ingestion.ingest([copy.deepcopy(ev)]).duplicates == 1
+    # The same complaint sent again under a new event id is applied and changes nothing.
+    again = complaint("cp1", "o1", reason="other", text="changed my mind", filed_at=T0 + 4 * D)
+    assert anxin.ingestion.ingest([again]).applied == 1
+    after = snapshot(engine)
+    assert after["complaints"] == before["complaints"]
+    assert _complaint(anxin, "cp1").reason == "delivery"
+
+
+def test_a_complaint_before_its_order_is_parked_then_applied(anxin):
+    early = complaint("cp1", "o1", reason="quality")
+    assert anxin.ingestion.ingest([early]).pending == 1
+    assert _event_row(anxin, early["id"]).waiting_on == "order:o1"
+    assert _complaint(anxin, "cp1") is None
+    result = anxin.ingestion.ingest([category("cat_general"), shop("s2"), listing("l1", "s2"),
+                                     order_paid("o1", "c4", "s2")])
+    assert (result.applied, result.released, result.pending) == (4, 1, 0)
+    stored = _complaint(anxin, "cp1")
+    assert (stored.shop_id, stored.consumer_id, stored.text) == ("s2", "c4", "")
+    assert _event_row(anxin, early["id"]).status == "applied"
+
+
+def test_a_chat_session_before_its_shop_is_parked_then_applied(anxin):
+    ev = chat_session("cs1", "s1", "c1", order_id="o_unknown", opened_at=T0, to_human_at=T0 + H,
+                      first_human_reply_at=T0 + 2 * H, closed_at=T0 + 3 * H)
+    assert anxin.ingestion.ingest([ev]).pending == 1
+    assert _event_row(anxin, ev["id"]).waiting_on == "shop:s1"
+    result = anxin.ingestion.ingest([shop("s1")])
+    assert (result.applied, result.released) == (1, 1)
+    # The order is not waited for: a chat may be about an order anxin never sees.
+    assert _chat(anxin, "cs1") == ChatSession("cs1", "s1", "c1", "o_unknown", T0, T0 + H, T0 + 2 * H, T0 + 3 * H)
+
+
+def test_a_chat_session_re_reported_with_more_fields_newer_wins(anxin, engine):
+    ingest_ok(anxin, [shop("s1")])
+    first = chat_session("cs1", opened_at=T0, to_human_at=T0 + H, at=T0 + H)
+    fuller = chat_session("cs1", opened_at=T0, to_human_at=T0 + H, first_human_reply_at=T0 + 90 * MIN,
+                          closed_at=T0 + 2 * H, order_id="o1", at=T0 + 2 * H)
+    ingest_ok(anxin, [first, fuller])
+    assert _chat(anxin, "cs1") == ChatSession("cs1", "s1", "c1", "o1", T0, T0 + H, T0 + 90 * MIN, T0 + 2 * H)
+    before = snapshot(engine)
+    stale = chat_session("cs1", opened_at=T0, at=T0 + 30 * MIN)  # an older report, arriving last
+    assert anxin.ingestion.ingest([stale]).applied == 1  # accepted and logged, but it lost
+    assert snapshot(engine)["chat_sessions"] == before["chat_sessions"]
+    assert anxin.ingestion.ingest([copy.deepcopy(fuller)]).duplicates == 1
+    with anxin.uow_factory() as uow:
+        assert uow.session.get(ChatSessionRow, "cs1").as_of == T0 + 2 * H
+
+
+def test_consumer_registration_newer_wins(anxin, engine):
+    newer = consumer_registered("c1", registered_at=T0 - 10 * D, at=T0)
+    older = consumer_registered("c1", registered_at=T0 - 99 * D, at=T0 - D)
+    ingest_ok(anxin, [newer, older])
+    with anxin.uow_factory() as uow:
+        assert audience.get_consumer(uow, "c1") == Consumer("c1", T0 - 10 * D)
+    before = snapshot(engine)
+    assert anxin.ingestion.ingest([copy.deepcopy(newer)]).duplicates == 1
+    assert snapshot(engine) == before
+    ingest_ok(anxin, [consumer_registered("c1", registered_at=T0 - 11 * D, at=T0 + H)])  # a correction
+    with anxin.uow_factory() as uow:
+        assert audience.get_consumer(uow, "c1").registered_at == T0 - 11 * D
+
+
+def test_content_feedback_is_recorded_once(anxin, engine):
+    ev = content_feedback("fb1", "cr1", content_id="v9", sentiment="negative", at=T0)
+    assert anxin.ingestion.ingest([ev, copy.deepcopy(ev)]).as_dict()["duplicates"] == 1
+    before = snapshot(engine)
+    same_id = content_feedback("fb1", "cr2", sentiment="positive", at=T0 + H)
+    assert anxin.ingestion.ingest([same_id]).applied == 1
+    assert snapshot(engine)["content_feedback"] == before["content_feedback"]
+    with anxin.uow_factory() as uow:
+        assert audience.get_feedback(uow, "fb1") == ContentFeedback("fb1", "cr1", "v9", "negative", T0)
+
+
+@pytest.mark.parametrize(("length", "stored"), [(64, True), (65, False)])
+def test_scoring_input_ids_fit_their_columns_on_every_database(anxin, length, stored):
+    seed_order(anxin, order_id="o1")
+    long_id = "x" * length
+    events = [complaint(long_id, "o1"), chat_session(long_id, order_id=long_id), consumer_registered(long_id),
+              content_feedback(long_id, long_id, content_id=long_id)]
+    result = anxin.ingestion.ingest(events)
+    if stored:
+        assert (result.applied, result.rejected) == (4, []), result.as_dict()
+    else:
+        assert [(r.index, r.field) for r in result.rejected] == [
+            (0, "data.complaint_id"), (1, "data.session_id"), (2, "data.consumer_id"), (3, "data.feedback_id")]

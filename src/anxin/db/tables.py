@@ -5,6 +5,8 @@ from __future__ import annotations
 # Each import registers that context's tables on Base.metadata.
 from anxin.access import store as _access  # noqa: F401
 from anxin.aftersales import store as _aftersales  # noqa: F401
+from anxin.audience import store as _audience  # noqa: F401
+from anxin.care import store as _care  # noqa: F401
 from anxin.catalog import store as _catalog  # noqa: F401
 from anxin.db.base import Base
 from anxin.fulfilment import store as _fulfilment  # noqa: F401

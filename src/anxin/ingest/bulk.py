@@ -24,6 +24,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from anxin.audience import service as audience
+from anxin.audience.model import ContentFeedback
+from anxin.care import service as care
+from anxin.care.model import Complaint
 from anxin.catalog import service as catalog
 from anxin.db.uow import UnitOfWork
 from anxin.ingest import model as m
@@ -104,6 +108,10 @@ _REFERS: dict[str, tuple[tuple[str, str], ...]] = {
     "order.delivered": (("orders", "order_id"),),
     "order.cancelled": (("orders", "order_id"),),
     "review.posted": (("orders", "order_id"), ("reviews", "order_id")),
+    "complaint.filed": (("orders", "order_id"), ("complaints", "complaint_id")),
+    "chat.session": (("shops", "shop_id"), ("chat_sessions", "session_id")),
+    "consumer.registered": (("consumers", "consumer_id"),),
+    "content.feedback": (("content_feedback", "feedback_id"),),
 }
 
 
@@ -126,10 +134,15 @@ class _Chunk:
         self.listings: dict[str, Any] = {}
         self.orders: dict[str, om.Order | None] = {}
         self.reviews: dict[str, orders.Review | None] = {}
+        self.complaints: dict[str, Complaint | None] = {}  # filed once: never updated
+        self.chat_sessions: dict[str, Any] = {}
+        self.consumers: dict[str, Any] = {}
+        self.content_feedback: dict[str, ContentFeedback | None] = {}  # recorded once: never updated
         self.holders: dict[tuple[str | None, str], set[str]] = {}  # (carrier, tracking_no) -> orders holding it
         self.existing: dict[str, set[str]] = {}
         self.touched: dict[str, dict[str, None]] = {t: {} for t in ("categories", "shops", "listings", "orders",
-                                                                    "reviews")}
+                                                                    "reviews", "complaints", "chat_sessions",
+                                                                    "consumers", "content_feedback")}
         self.scans: list[tuple[str, om.Scan]] = []
 
     # --- the per-event algorithm (IngestionService._ingest_one / _release / _dispatch), in memory --------------
@@ -251,6 +264,17 @@ class _Chunk:
                     self.reviews[cmd.order_id] = (cmd.rating, cmd.text, cmd.posted_at)
                     self.touched["reviews"][cmd.order_id] = None
                     self._set_order(replace(order, review_rating=cmd.rating))
+            case "complaint.filed":
+                order = self._order(cmd.order_id)
+                self._insert_once("complaints", self.complaints, cmd.complaint_id, m.complaint_of(cmd, order))
+            case "chat.session":
+                if self.shops[cmd.shop_id] is None:
+                    raise _Park(m.shop_key(cmd.shop_id))
+                self._upsert("chat_sessions", self.chat_sessions, cmd.session_id, cmd, at)
+            case "consumer.registered":
+                self._upsert("consumers", self.consumers, cmd.consumer_id, cmd, at)
+            case "content.feedback":
+                self._insert_once("content_feedback", self.content_feedback, cmd.feedback_id, cmd)
             case _:
                 raise AssertionError(f"no handler for {row.type}")  # PARSERS and this match are kept in step
         return _produces(row)
@@ -261,6 +285,11 @@ class _Chunk:
             return
         state[key] = (value, at)
         self.touched[table][key] = None
+
+    def _insert_once(self, table: str, state: dict[str, Any], key: str, value: Any) -> None:
+        if state[key] is None:  # a second event for a known id changes nothing
+            state[key] = value
+            self.touched[table][key] = None
 
     def _order(self, order_id: str) -> om.Order:
         order = self.orders[order_id]
@@ -333,7 +362,9 @@ class _Chunk:
         uow = self.uow
         for table, read in (("categories", catalog.categories_as_of), ("shops", merchants.shops_as_of),
                             ("listings", catalog.listings_as_of), ("reviews", orders.reviews_by_order),
-                            ("orders", orders.order_states)):
+                            ("orders", orders.order_states), ("complaints", care.complaints_by_id),
+                            ("chat_sessions", care.chat_sessions_as_of), ("consumers", audience.consumers_as_of),
+                            ("content_feedback", audience.feedback_by_id)):
             state: dict[str, Any] = getattr(self, table)
             state.update(dict.fromkeys(ids[table]))
             for part in _parts(ids[table]):
@@ -365,6 +396,10 @@ class _Chunk:
         orders.bulk_record_scans(uow, self.scans)
         new_reviews, changed_reviews = self._split("reviews", self.reviews, keyed=True)
         orders.bulk_write_reviews(uow, dict(new_reviews), dict(changed_reviews))
+        care.bulk_file_complaints(uow, self._split("complaints", self.complaints)[0])  # insert-once: none changed
+        care.bulk_write_chat_sessions(uow, *self._split("chat_sessions", self.chat_sessions))
+        audience.bulk_write_consumers(uow, *self._split("consumers", self.consumers))
+        audience.bulk_record_feedback(uow, self._split("content_feedback", self.content_feedback)[0])
         self._insert_events([r for r in self.rows.values() if r.new])  # last: see its docstring
 
     def _insert_events(self, new: list[_Row]) -> None:

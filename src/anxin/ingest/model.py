@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from anxin.audience.model import SENTIMENTS, Consumer, ContentFeedback
+from anxin.care.model import COMPLAINT_REASONS, ChatSession, Complaint
 from anxin.catalog.model import Category, Listing, ListingTiers, valid_tag
 from anxin.core.clock import parse_instant
 from anxin.core.money import MAX_FEN, is_fen
@@ -160,6 +162,14 @@ def _opt_bool(data: Mapping[str, Any], name: str, *, path: str = "data.") -> boo
     return value
 
 
+def _choice(data: Mapping[str, Any], name: str, options: tuple[str, ...], *, path: str = "data.") -> str:
+    value = _str(data, name, path=path, max_len=32)
+    if value not in options:
+        raise EventInvalid("event.invalid_field", f"{path + name} must be one of {list(options)}, got {value!r}",
+                           path + name)
+    return value
+
+
 def _opt_region(data: Mapping[str, Any], name: str, *, path: str = "data.") -> str | None:
     value = _opt_str(data, name, path=path, max_len=32)
     if value is None:
@@ -247,7 +257,8 @@ def parse_order_paid(env: Envelope) -> Order:
                            "data.paid_fen")
     return Order(_str(d, "order_id"), _str(d, "consumer_id"), _str(d, "shop_id"), tuple(items), paid_fen,
                  _instant(d, "paid_at"), ship_from_region=_opt_region(d, "ship_from_region"),
-                 ship_to_region=_opt_region(d, "ship_to_region"), consumer_hold=_opt_bool(d, "consumer_hold"))
+                 ship_to_region=_opt_region(d, "ship_to_region"), consumer_hold=_opt_bool(d, "consumer_hold"),
+                 creator_id=_opt_str(d, "creator_id", max_len=MAX_ID))
 
 
 def listing_promise(listing: Listing, item: OrderItem) -> ListingPromise:
@@ -299,6 +310,22 @@ class PostReview:
     posted_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class FileComplaint:
+    """A complaint as sent: its shop and consumer are the order's (complaint_of)."""
+
+    complaint_id: str
+    order_id: str
+    reason: str
+    filed_at: dt.datetime
+    text: str
+
+
+def complaint_of(cmd: FileComplaint, order: Order) -> Complaint:
+    return Complaint(cmd.complaint_id, cmd.order_id, order.shop_id, order.consumer_id, cmd.reason, cmd.filed_at,
+                     cmd.text)
+
+
 def parse_shipped(env: Envelope) -> ShipOrder:
     d = env.data
     return ShipOrder(_str(d, "order_id"), normalise_carrier(_str(d, "carrier")),
@@ -326,6 +353,43 @@ def parse_review(env: Envelope) -> PostReview:
                       _instant(d, "posted_at"))
 
 
+def parse_complaint(env: Envelope) -> FileComplaint:
+    d = env.data
+    return FileComplaint(_str(d, "complaint_id"), _str(d, "order_id"), _choice(d, "reason", COMPLAINT_REASONS),
+                         _instant(d, "filed_at"), _opt_str(d, "text") or "")
+
+
+def parse_chat_session(env: Envelope) -> ChatSession:
+    d = env.data
+    session_id, shop_id, consumer_id = _str(d, "session_id"), _str(d, "shop_id"), _str(d, "consumer_id")
+    order_id = _opt_str(d, "order_id", max_len=MAX_ID)
+    opened = _instant(d, "opened_at")
+    to_human, first_reply = _opt_instant(d, "to_human_at"), _opt_instant(d, "first_human_reply_at")
+    closed = _opt_instant(d, "closed_at")
+    # Scores read response times as differences of these: a reply without a handoff, or a time running backwards,
+    # would count as a negative or impossible wait.
+    if first_reply is not None and to_human is None:
+        raise EventInvalid("event.invalid_field", "data.first_human_reply_at needs data.to_human_at (only a session "
+                           "handed to a human agent has a human reply)", "data.first_human_reply_at")
+    for name, value in (("to_human_at", to_human), ("first_human_reply_at", first_reply), ("closed_at", closed)):
+        if value is not None and value < opened:
+            raise EventInvalid("event.invalid_field", f"data.{name} is before data.opened_at", f"data.{name}")
+    if first_reply is not None and to_human is not None and first_reply < to_human:
+        raise EventInvalid("event.invalid_field", "data.first_human_reply_at is before data.to_human_at",
+                           "data.first_human_reply_at")
+    return ChatSession(session_id, shop_id, consumer_id, order_id, opened, to_human, first_reply, closed)
+
+
+def parse_consumer(env: Envelope) -> Consumer:
+    return Consumer(_str(env.data, "consumer_id"), _instant(env.data, "registered_at"))
+
+
+def parse_content_feedback(env: Envelope) -> ContentFeedback:
+    d = env.data
+    return ContentFeedback(_str(d, "feedback_id"), _str(d, "creator_id"), _str(d, "content_id"),
+                           _choice(d, "sentiment", SENTIMENTS), _instant(d, "at"))
+
+
 PARSERS: dict[str, Callable[[Envelope], Any]] = {
     "category.upserted": parse_category,
     "shop.upserted": parse_shop,
@@ -336,6 +400,10 @@ PARSERS: dict[str, Callable[[Envelope], Any]] = {
     "order.delivered": parse_delivered,
     "order.cancelled": parse_cancelled,
     "review.posted": parse_review,
+    "complaint.filed": parse_complaint,
+    "chat.session": parse_chat_session,
+    "consumer.registered": parse_consumer,
+    "content.feedback": parse_content_feedback,
 }
 
 

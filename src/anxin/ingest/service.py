@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from anxin.audience import service as audience
+from anxin.care import service as care
 from anxin.catalog import service as catalog
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
@@ -223,6 +225,23 @@ class IngestionService:
             case "review.posted":
                 self._need_order(uow, cmd.order_id)
                 orders.record_review(uow, cmd.order_id, rating=cmd.rating, text=cmd.text, posted_at=cmd.posted_at)
+                return []
+            case "complaint.filed":
+                order = orders.get_order(uow, cmd.order_id)
+                if order is None:
+                    raise _Park(m.order_key(cmd.order_id))
+                care.file_complaint(uow, m.complaint_of(cmd, order))
+                return []
+            case "chat.session":
+                if merchants.get_shop(uow, cmd.shop_id) is None:
+                    raise _Park(m.shop_key(cmd.shop_id))
+                care.upsert_chat_session(uow, cmd, as_of=at)
+                return []
+            case "consumer.registered":
+                audience.upsert_consumer(uow, cmd, as_of=at)
+                return []
+            case "content.feedback":
+                audience.record_feedback(uow, cmd)
                 return []
         raise AssertionError(f"no handler for {env.type}")  # PARSERS and this match are kept in step
 

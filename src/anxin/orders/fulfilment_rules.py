@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from anxin.core.clock import parse_instant
+from anxin.core.rulebook_loading import ProblemCollector
 
 DEFAULT_FULFILMENT_RULEBOOK = Path(__file__).resolve().parent.parent / "rulebooks" / "fulfilment.yaml"
 ROUNDINGS = ("half_even", "half_up")
@@ -120,60 +120,7 @@ class FulfilmentRulebook:
         return None
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def section(self, raw: Mapping[str, Any], key: str, known: tuple[str, ...]) -> Mapping[str, Any]:
-        value = raw.get(key)
-        if not isinstance(value, Mapping):
-            self.problems.append(f"{key}: required, a mapping" if value is None else f"{key}: must be a mapping")
-            return {}
-        self.unknown(value, key, known)
-        return value
-
-    def unknown(self, raw: Mapping[str, Any], path: str, known: Iterable[str]) -> None:
-        for extra in sorted(set(raw) - set(known), key=str):
-            self.problems.append(f"{path}.{extra}: unknown key")
-
-    def integer(self, raw: Mapping[str, Any], key: str, path: str, *, low: int = 1, high: int | None = None) -> int:
-        if key not in raw:
-            self.problems.append(f"{path}.{key}: required")
-            return max(low, 0)
-        value = raw[key]
-        if not isinstance(value, int) or isinstance(value, bool):
-            hint = " (whole hundredths of a point, no floats)" if isinstance(value, float) else ""
-            self.problems.append(f"{path}.{key}: must be an integer, got {value!r}{hint}")
-            return max(low, 0)
-        if value < low or (high is not None and value > high):
-            bound = "a positive integer" if low == 1 and high is None else f"an integer {low}–{high}"
-            self.problems.append(f"{path}.{key}: must be {bound}, got {value}")
-        return value
-
-    def choice(self, raw: Mapping[str, Any], key: str, path: str, options: tuple[str, ...]) -> str:
-        value = raw.get(key)
-        if value not in options:
-            self.problems.append(f"{path}.{key}: must be one of {list(options)}, got {value!r}")
-            return options[0]
-        return str(value)
-
-    def instant(self, raw: Mapping[str, Any], key: str, path: str) -> dt.datetime | None:
-        value = raw.get(key)
-        if not isinstance(value, str):
-            self.problems.append(f"{path}.{key}: required, an ISO 8601 time with an offset")
-            return None
-        try:
-            return parse_instant(value)
-        except ValueError as exc:
-            self.problems.append(f"{path}.{key}: {exc}")
-            return None
-
-    def statuses(self, raw: Mapping[str, Any], key: str, path: str) -> frozenset[str]:
-        value = raw.get(key)
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-            self.problems.append(f"{path}.{key}: must be a non-empty list of status names")
-            return frozenset()
-        return frozenset(value)
+_Collector = ProblemCollector
 
 
 def load_fulfilment_rulebook(path: str | Path = DEFAULT_FULFILMENT_RULEBOOK) -> FulfilmentRulebook:

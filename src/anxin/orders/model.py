@@ -46,6 +46,7 @@ class Order:
     ship_to_region: str | None = None
     consumer_hold: bool = False  # the consumer asked the merchant to hold the parcel
     promise: Promise | None = None  # set once, when the order is recorded as paid
+    creator_id: str | None = None  # the creator whose content sold it; None: the shop's own channel
 
     @property
     def shipped(self) -> bool:

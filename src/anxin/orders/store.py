@@ -34,6 +34,7 @@ class OrderRow(Base):
     consumer_hold: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     ship_by: Mapped[dt.datetime | None]
     promise: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    creator_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # Fulfilment monitoring: every change bumps change_seq and makes the order due (next_check_at = DUE_NOW);
     # the fulfilment pass then sets the next moment a window closes, only if change_seq is still what it read.
     change_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
@@ -53,7 +54,7 @@ class OrderRow(Base):
             cancelled_at=self.cancelled_at, cancel_reason=self.cancel_reason, review_rating=self.review_rating,
             ship_from_region=self.ship_from_region, ship_to_region=self.ship_to_region,
             consumer_hold=bool(self.consumer_hold),
-            promise=Promise.from_dict(self.promise) if self.promise else None)
+            promise=Promise.from_dict(self.promise) if self.promise else None, creator_id=self.creator_id)
 
     def update_from(self, order: Order) -> None:
         self.status = order.status.value
@@ -80,7 +81,8 @@ def _paid_values(o: Order) -> dict[str, Any]:
             "cancelled_at": o.cancelled_at, "cancel_reason": o.cancel_reason, "review_rating": o.review_rating,
             "ship_from_region": o.ship_from_region, "ship_to_region": o.ship_to_region,
             "consumer_hold": o.consumer_hold, "ship_by": o.promise.ship_by if o.promise else None,
-            "promise": o.promise.as_dict() if o.promise else None, "change_seq": 0, "next_check_at": DUE_NOW}
+            "promise": o.promise.as_dict() if o.promise else None, "creator_id": o.creator_id, "change_seq": 0,
+            "next_check_at": DUE_NOW}
 
 
 class OrderListingRow(Base):
@@ -177,7 +179,8 @@ class OrderRepository:
             t.c.order_id.in_(order_ids)))
         return [Order(r.order_id, r.consumer_id, r.shop_id, (), r.paid_fen, r.paid_at, OrderStatus(r.status),
                       r.carrier, r.tracking_no, r.shipped_at, r.signed_at, r.cancelled_at, r.cancel_reason,
-                      r.review_rating, r.ship_from_region, r.ship_to_region, bool(r.consumer_hold))
+                      r.review_rating, r.ship_from_region, r.ship_to_region, bool(r.consumer_hold),
+                      creator_id=r.creator_id)
                 for r in rows]
 
     def holding_tracking(self, carrier: str, tracking_nos: list[str]) -> list[tuple[str, str]]:

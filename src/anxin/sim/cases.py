@@ -254,6 +254,7 @@ class Cases:
             else:
                 later(now + rng.uniform(36, 120) * H, self._merchant_receipt, claim)
         elif state == "rejected":
+            sim.contact.rejected(claim)
             hours = rng.uniform(1, 40)
             if rng.random() < (0.6 if claim.deserves else 0.3) and (deadline is None or now + hours * H < deadline):
                 later(now + hours * H, self._act, claim, self._consumer(claim.order), "escalate",

@@ -24,6 +24,8 @@ from anxin.ingest.service import MAX_BATCH, IngestResult
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.sim import olist
 from anxin.sim.cases import Cases
+from anxin.sim.contact import Contact, cast_accounts
+from anxin.sim.creators import Creators, cast_creators
 from anxin.sim.events import Agenda, Arrival, Feed, iso
 from anxin.sim.logistics import Logistics
 from anxin.sim.orders import H, Orders
@@ -47,11 +49,18 @@ class Simulation:
         self.feed = Feed(self.rng, self.agenda, late_share=config.late_share, replay_share=config.replay_share)
         wanted = {name for leaf in LEAVES for name in leaf.olist}
         self.world: World = build_world(self.rng, config, olist.load(config.olist_dir, wanted=wanted))
+        # What only the scores read (creators, complaints, chats, content feedback, account ages) draws from
+        # a stream of its own, so adding it left the main stream's draws, and the older ground truth, alone.
+        self.scoring_rng = random.Random(f"anxin-sim-scoring:{config.seed}")
+        cast_creators(self.scoring_rng, self.world, config.merchants)
+        cast_accounts(self.scoring_rng, self.world, self.start)
         # The promise rules and thresholds the ground truth follows: the ones anxin itself runs with.
         self.rules: FulfilmentRulebook = anxin.fulfilment_rules
         self.orders = Orders(self)
         self.logistics = Logistics(self)
         self.cases = Cases(self)
+        self.creators = Creators(self)
+        self.contact = Contact(self)
         self.ingested = IngestResult()
         self.rejected: Counter[str] = Counter()
         self.rejected_samples: list[str] = []
@@ -145,6 +154,7 @@ class Simulation:
     def _new_day(self, day_start: dt.datetime) -> None:
         rng = self.rng
         self.orders.schedule_day(day_start)
+        self.creators.day(day_start)  # after the day's livestreams are planned: their hosts' viewers are busier
         for shop in self.world.shops:
             if "anxin_gou" not in shop.services and rng.random() < 0.004:
                 shop.services = (*shop.services, "anxin_gou")  # a merchant joins 安心购 mid-month

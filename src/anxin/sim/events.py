@@ -66,12 +66,18 @@ class Feed:
         self.stats = FeedStats()
         self._n = 0
 
-    def emit(self, etype: str, at: dt.datetime, data: dict[str, Any], *, prompt: bool = False) -> dict[str, Any]:
-        """Create an event that happened at ``at`` and schedule its arrival (``prompt``: no lateness)."""
+    def emit(self, etype: str, at: dt.datetime, data: dict[str, Any], *, prompt: bool = False,
+             rng: random.Random | None = None, sent_at: dt.datetime | None = None) -> dict[str, Any]:
+        """Create an event that happened at ``at`` and schedule its arrival (``prompt``: no lateness).
+
+        ``rng``: the stream that decides its lateness and replay (behaviour added later draws from its own
+        stream, so the older draws stay where they were); ``sent_at``: when the platform sends it, if not
+        when it happened (an account registered years ago is sent with the buyer's first order)."""
         self._n += 1
         event = {"id": f"ev-{self._n:08d}", "type": etype, "occurred_at": iso(at), "data": data}
         self.stats.generated += 1
-        rng = self.rng
+        rng = rng or self.rng
+        at = sent_at or at
         if not prompt and rng.random() < self.late_share:
             delay = dt.timedelta(minutes=rng.uniform(15, 150))
             self.stats.late += 1

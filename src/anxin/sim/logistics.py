@@ -268,6 +268,7 @@ class Logistics:
     def _never_arrives(self, order: SimOrder) -> None:
         sim, rng = self.sim, self.sim.rng
         sim.orders.stats["lost"] += 1
+        sim.contact.lost(order)
         if order.consumer.abusive or rng.random() < 0.9:  # the buyer says so after about a week
             sim.agenda.call(sim.now + rng.uniform(5, 9) * 24 * H, sim.cases.not_received, order)
 

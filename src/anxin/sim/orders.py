@@ -19,6 +19,7 @@ from anxin.sim.world import Consumer, Listing, Shop
 
 if TYPE_CHECKING:
     from anxin.sim.cases import Claim
+    from anxin.sim.creators import Creator
     from anxin.sim.engine import Simulation
     from anxin.sim.logistics import Parcel
 
@@ -33,6 +34,7 @@ PROBLEMS = {"fresh": ("spoiled", "spoiled", "damaged"), "cosmetics": ("quality",
 REVIEWS = {5: ("很满意，物流很快", "质量很好，会回购", "和描述一致"), 4: ("还不错", "整体满意，包装一般"),
            3: ("一般般", "物流有点慢"), 2: ("有点失望", "和图片差距大"), 1: ("很差", "质量问题，售后也慢")}
 FESTIVALS = {(11, 11), (12, 12), (6, 18)}  # 双11, 双12, 618: twice the day's volume
+PROBLEM_RATINGS = (1, 2, 2, 3)  # a reviewer whose order had a problem
 
 
 @dataclass
@@ -45,6 +47,7 @@ class SimOrder:
     paid_at: dt.datetime
     exemption_confirmed: bool
     livestream: bool = False
+    creator: Creator | None = None  # the creator whose livestream or short video sold it
     tiers: tuple[str | None, ...] = ()  # per item: the stock tier of a tiered listing (spot | presale)
     consumer_hold: bool = False  # the buyer asked the merchant to hold the parcel: exempt from lateness
     ship_by: dt.datetime | None = None  # the promise as the rules compute it (anxin.sim.fulfilment)
@@ -89,6 +92,16 @@ def poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
+def problem_rate(shop: Shop) -> float:
+    """The chance a delivered order of this shop has a problem, from its merchant's traits alone (what
+    ``Orders.deliver`` draws; a creator's over-promising comes on top)."""
+    m, top = shop.merchant, shop.top
+    fake = m.fake_rate if top in ("jewelry", "cosmetics") else 0.0
+    allergy = 0.015 if top == "cosmetics" else 0.0
+    defect = m.defect_rate * (1.8 if top == "fresh" else 1.0)
+    return fake + (1 - fake) * (allergy + (1 - allergy) * defect)
+
+
 def push_into_daytime(at: dt.datetime) -> dt.datetime:
     """Couriers deliver between 09:00 and 21:00 local time."""
     hour = at.astimezone(CST).hour
@@ -120,8 +133,9 @@ class Orders:
                 evening = day_start.astimezone(CST).replace(hour=20, minute=0, second=0, microsecond=0)
                 if evening < day_start:
                     evening += 24 * H
+                host = self.sim.creators.host(shop)
                 for _ in range(rng.randint(5, 15)):
-                    self._new(shop, evening + rng.uniform(0, 7200) * dt.timedelta(seconds=1), live=True)
+                    self._new(shop, evening + rng.uniform(0, 7200) * dt.timedelta(seconds=1), live=True, host=host)
 
     def _paid_time(self, day_start: dt.datetime) -> dt.datetime:
         rng = self.sim.rng
@@ -130,7 +144,7 @@ class Orders:
             if rng.random() * 2.0 < HOUR_WEIGHT[at.astimezone(CST).hour]:
                 return at
 
-    def _new(self, shop: Shop, paid_at: dt.datetime, *, live: bool) -> None:
+    def _new(self, shop: Shop, paid_at: dt.datetime, *, live: bool, host: Creator | None = None) -> None:
         rng = self.sim.rng
         consumer = self.sim.world.pick_consumer(rng)
         picks = rng.sample(shop.listings, 2) if len(shop.listings) > 1 and rng.random() < 0.15 \
@@ -141,7 +155,8 @@ class Orders:
         coupon = min(gross // 5, rng.randrange(300, 2001, 100)) if rng.random() < 0.2 else 0
         confirmed = any("hygiene_sealed" in li.leaf.tags for li, _, _ in items) and rng.random() < 0.8
         order = SimOrder(f"o-{len(self.all) + 1:06d}", consumer, shop, items, gross - coupon, paid_at, confirmed,
-                         livestream=live, consumer_hold=rng.random() < self.sim.config.consumer_hold_share)
+                         livestream=live, consumer_hold=rng.random() < self.sim.config.consumer_hold_share,
+                         creator=self.sim.creators.seller(shop, host))
         self.all.append(order)
         self.sim.agenda.call(paid_at, self.place, order)
 
@@ -163,6 +178,7 @@ class Orders:
         sim, rng = self.sim, self.sim.rng
         self.stats["placed"] += 1
         self.stats["livestream"] += order.livestream
+        self.stats["by_creator"] += order.creator is not None
         order.tiers = self._allocate(order)
         order.ship_by, order.basis = promise(order, sim.rules.promise.in_stock_hours)
         items = []
@@ -179,6 +195,9 @@ class Orders:
             "ship_from_region": order.shop.warehouse.code, "ship_to_region": order.consumer.region.code}
         if order.consumer_hold:
             data["consumer_hold"] = True
+        if order.creator is not None:
+            data["creator_id"] = order.creator.creator_id
+        sim.contact.paid(order)
         sim.feed.emit("order.paid", order.paid_at, data)
         merchant = order.shop.merchant
         ship_h = sim.logistics.upload_delay(order)
@@ -224,12 +243,15 @@ class Orders:
             order.problem = "allergy"  # the buyer's skin, not the merchant's fault, but covered
         elif rng.random() < merchant.defect_rate * (1.8 if top == "fresh" else 1.0):
             order.problem = rng.choice(PROBLEMS[top])
+        if not order.problem and sim.creators.not_as_described(order):
+            order.problem = "not_as_described"  # the creator promised what the goods are not
         if order.problem:
             self.stats["problems"] += 1
+        sim.contact.delivered(order)
         sim.cases.after_delivery(order)
         if rng.random() < (0.2 if order.consumer.abusive else 0.3):
             if order.problem:
-                rating = rng.choice((1, 2, 2, 3))
+                rating = rng.choice(PROBLEM_RATINGS)
             else:
                 rating = 5 if rng.random() < 0.35 + 0.6 * merchant.quality else rng.choice((3, 4, 4))
             posted = sim.now + rng.uniform(6, 96) * H

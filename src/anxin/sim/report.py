@@ -18,12 +18,16 @@ from rich.table import Table
 
 from anxin.access.model import Principal, Role
 from anxin.core.money import format_fen
+from anxin.sim.contact import expected_im_reply_rate
 from anxin.sim.engine import Simulation
 from anxin.sim.fulfilment import fulfilment_truth
+from anxin.sim.orders import PROBLEM_RATINGS, problem_rate
+from anxin.sim.world import Merchant
 
 OPERATOR = Principal(key_id="sim", role=Role.OPERATOR, subject="op-sim")
 # Which clock actions move money to the buyer (auto-approvals), and which close a case.
 AUTO_APPROVALS = ("merchant_timeout", "receipt_timeout")
+BAD_GIVEN_PROBLEM = sum(r <= 2 for r in PROBLEM_RATINGS) / len(PROBLEM_RATINGS)  # 1-2 stars: a negative review
 
 
 def summary(sim: Simulation) -> dict[str, Any]:
@@ -69,7 +73,29 @@ def summary(sim: Simulation) -> dict[str, Any]:
                       "freight": money["freight.compensate"]},
         "outbox": {"by_kind": dict(sorted(by_kind.items())), "by_status": a.outbox.stats(),
                    "deliveries": dict(sorted(sim.delivery.items()))},
+        "scoring_inputs": _scoring_inputs(sim),
     }
+
+
+def _scoring_inputs(sim: Simulation) -> dict[str, Any]:
+    """What the simulator sent for the experience, creator and consumer scores (events generated before the end)."""
+    chats, fb = sim.contact.stats, sim.creators.stats
+    return {"creators": len(sim.world.creators), "creator_orders": sim.orders.stats["by_creator"],
+            "not_as_described_by_creators": fb["not_as_described"],
+            "complaints": dict(sorted(sim.contact.complaints.items())),
+            "chat_sessions": {k: chats[k] for k in ("sessions", "to_human", "answered", "night")},
+            "content_feedback": {k: fb[k] for k in ("positive", "neutral", "negative")},
+            "consumers_registered": chats["registered"]}
+
+
+def _merchant_expectations(m: Merchant) -> dict[str, Any]:
+    """Latent propensities behind the experience score's indicators, from the merchant's traits alone."""
+    volume = sum(s.daily_orders for s in m.shops)
+    problems = sum(problem_rate(s) * s.daily_orders for s in m.shops) / volume
+    return {"expected_problem_rate": round(problems, 4),
+            "expected_bad_review_rate": round(BAD_GIVEN_PROBLEM * problems, 4),
+            "chat": {"answer_rate": m.chat_answer_rate, "reply_median_s": m.chat_reply_median_s,
+                     "night_staff": m.night_staff, "expected_im_reply_rate": round(expected_im_reply_rate(m), 4)}}
 
 
 def ground_truth(sim: Simulation) -> dict[str, Any]:
@@ -82,8 +108,12 @@ def ground_truth(sim: Simulation) -> dict[str, Any]:
                        "shops": [{"shop_id": s.shop_id, "name": s.name, "location": s.location,
                                   "warehouse_region": s.warehouse.code, "carriers": list(s.carriers),
                                   "store_type": s.store_type, "category": s.top, "services": list(s.services),
-                                  "livestream_overwhelmed": s.overwhelmed}
-                                 for s in m.shops]} for m in sim.world.merchants],
+                                  "livestream_overwhelmed": s.overwhelmed,
+                                  "creators": [c.creator_id for c in s.creators]}
+                                 for s in m.shops], **_merchant_expectations(m)} for m in sim.world.merchants],
+        "creators": [{"creator_id": c.creator_id, "honesty": c.honesty, "feedback_per_day": round(c.activity, 3),
+                      "negative_share": round(c.negative_share, 4), "overpromise_rate": round(c.overpromise, 4),
+                      "shops": [s.shop_id for s in c.shops]} for c in sim.world.creators],
         "abusive_consumers": [x.consumer_id for x in sim.world.consumers if x.abusive],
         "abuse_rings": sim.world.rings,
         "claims": [k.truth() for k in sim.cases.claims],
@@ -154,6 +184,12 @@ def render(s: dict[str, Any], console: Console, *, seconds: float | None = None)
                   f"return freight {format_fen(m['freight'])}")
     ob = s["outbox"]
     table.add_row("outbox", str(sum(ob["by_kind"].values())), f"{_pairs(ob['by_kind'])}; {_pairs(ob['by_status'])}")
+    si = s["scoring_inputs"]
+    chats = si["chat_sessions"]
+    table.add_row("scoring inputs", "", f"{si['creator_orders']} orders by {si['creators']} creators; complaints "
+                  f"{_pairs(si['complaints'])}; {chats['sessions']} chats ({chats['to_human']} to a human, "
+                  f"{chats['answered']} answered, {chats['night']} at night); content feedback "
+                  f"{_pairs(si['content_feedback'])}; {si['consumers_registered']} accounts")
     if c["action_errors"] or e["rejected"]:
         table.add_row("anomalies", "", f"actions: {_pairs(c['action_errors'])}; events: "
                       f"{_pairs(e['rejected_by_code'])}", style="yellow")

@@ -14,12 +14,15 @@ import random
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from anxin.sim.geo import Region, home_city, shop_carriers, warehouse_city
 from anxin.sim.olist import OlistSample, Seller
+
+if TYPE_CHECKING:
+    from anxin.sim.creators import Creator
 
 DEFAULT_START = dt.datetime(2026, 11, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -142,6 +145,12 @@ class Merchant:
     shops: list[Shop] = field(default_factory=list)
     fake_shipping: tuple[str, ...] = ()  # FAKE_BEHAVIOURS this merchant uses, none for honest shippers
     fake_share: float = 0.0  # the share of their shipments they fake
+    # Customer-service chat (set by anxin.sim.contact from its own stream): the chance a human agent
+    # answers a session handed over in staffed hours, the median seconds to that first answer, and
+    # whether anyone answers at night (23:00-07:59) at all.
+    chat_answer_rate: float = 0.0
+    chat_reply_median_s: float = 0.0
+    night_staff: bool = False
 
 
 @dataclass
@@ -159,6 +168,7 @@ class Shop:
     warehouse: Region
     overwhelmed: bool = False  # its livestream bursts outrun its packers: part of each burst ships late
     listings: list[Listing] = field(default_factory=list)
+    creators: list[Creator] = field(default_factory=list)  # the creators who promote its listings
 
 
 @dataclass
@@ -170,6 +180,7 @@ class Consumer:
     region: Region  # the home city: every order's ship_to_region
     ring: str | None = None
     photos: list[bytes] = field(default_factory=list)  # an abuser's reused "evidence"
+    registered_at: dt.datetime | None = None  # the account's creation, 1-1500 days before the run
 
 
 @dataclass
@@ -179,6 +190,7 @@ class World:
     consumers: list[Consumer]
     rings: dict[str, list[str]]
     olist_source: str
+    creators: list[Creator] = field(default_factory=list)  # cast by anxin.sim.creators, from its own stream
     _cum: list[float] = field(default_factory=list)
 
     def pick_consumer(self, rng: random.Random) -> Consumer:

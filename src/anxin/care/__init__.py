@@ -1,0 +1,1 @@
+"""Customer care: complaints about shops and customer-service chat sessions, as the platform reports them."""

@@ -1,0 +1,50 @@
+"""Customer-care use cases: applied by ingestion inside its transaction (they never commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from anxin.care.model import ChatSession, Complaint
+from anxin.care.store import CareRepository
+from anxin.db.uow import UnitOfWork
+
+
+def file_complaint(uow: UnitOfWork, complaint: Complaint) -> bool:
+    """False when the complaint id is already known (a replayed complaint changes nothing)."""
+    return CareRepository(uow.session).add_complaint(complaint)
+
+
+def get_complaint(uow: UnitOfWork, complaint_id: str) -> Complaint | None:
+    row = CareRepository(uow.session).get_complaint(complaint_id)
+    return row.to_model() if row else None
+
+
+def upsert_chat_session(uow: UnitOfWork, chat: ChatSession, *, as_of: dt.datetime) -> bool:
+    """False when a newer report of the session is already stored."""
+    return CareRepository(uow.session).upsert_chat_session(chat, as_of)
+
+
+def get_chat_session(uow: UnitOfWork, session_id: str) -> ChatSession | None:
+    row = CareRepository(uow.session).get_chat_session(session_id)
+    return row.to_model() if row else None
+
+
+# --- bulk ingestion (anxin.ingest.bulk): a few thousand ids per call ----------------------------------------------
+
+def complaints_by_id(uow: UnitOfWork, complaint_ids: list[str]) -> dict[str, Complaint]:
+    return CareRepository(uow.session).complaints_by_id(complaint_ids)
+
+
+def bulk_file_complaints(uow: UnitOfWork, complaints: list[Complaint]) -> None:
+    """Insert complaints not yet stored; the caller has already dropped known ids."""
+    CareRepository(uow.session).insert_complaints(complaints)
+
+
+def chat_sessions_as_of(uow: UnitOfWork, session_ids: list[str]) -> dict[str, tuple[ChatSession, dt.datetime]]:
+    return CareRepository(uow.session).chat_sessions_as_of(session_ids)
+
+
+def bulk_write_chat_sessions(uow: UnitOfWork, new: list[tuple[ChatSession, dt.datetime]],
+                             changed: list[tuple[ChatSession, dt.datetime]]) -> None:
+    """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
+    CareRepository(uow.session).write_chat_sessions(new, changed)

@@ -1,0 +1,111 @@
+"""Complaint and chat-session rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from anxin.care.model import ChatSession, Complaint
+from anxin.db.base import Base
+
+
+class ComplaintRow(Base):
+    __tablename__ = "complaints"
+    complaint_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    shop_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    consumer_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    text: Mapped[str] = mapped_column(sa.Text)
+    filed_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+    def to_model(self) -> Complaint:
+        return Complaint(self.complaint_id, self.order_id, self.shop_id, self.consumer_id, self.reason,
+                         self.filed_at, self.text)
+
+
+class ChatSessionRow(Base):
+    __tablename__ = "chat_sessions"
+    session_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    consumer_id: Mapped[str] = mapped_column(sa.String(64))
+    order_id: Mapped[str | None] = mapped_column(sa.String(64))
+    opened_at: Mapped[dt.datetime] = mapped_column(index=True)
+    to_human_at: Mapped[dt.datetime | None]
+    first_human_reply_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    as_of: Mapped[dt.datetime]  # the occurred_at of the report it reflects: a late, older report loses
+
+    def to_model(self) -> ChatSession:
+        return ChatSession(self.session_id, self.shop_id, self.consumer_id, self.order_id, self.opened_at,
+                           self.to_human_at, self.first_human_reply_at, self.closed_at)
+
+
+def _complaint_values(c: Complaint) -> dict[str, Any]:
+    return {"complaint_id": c.complaint_id, "order_id": c.order_id, "shop_id": c.shop_id,
+            "consumer_id": c.consumer_id, "reason": c.reason, "text": c.text, "filed_at": c.filed_at}
+
+
+def _session_values(s: ChatSession, as_of: dt.datetime) -> dict[str, Any]:
+    return {"session_id": s.session_id, "shop_id": s.shop_id, "consumer_id": s.consumer_id, "order_id": s.order_id,
+            "opened_at": s.opened_at, "to_human_at": s.to_human_at, "first_human_reply_at": s.first_human_reply_at,
+            "closed_at": s.closed_at, "as_of": as_of}
+
+
+class CareRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_complaint(self, complaint_id: str) -> ComplaintRow | None:
+        return self.session.get(ComplaintRow, complaint_id)
+
+    def add_complaint(self, complaint: Complaint) -> bool:
+        """False when the complaint id is already stored: a complaint is filed once."""
+        if self.session.get(ComplaintRow, complaint.complaint_id) is not None:
+            return False
+        self.session.add(ComplaintRow(**_complaint_values(complaint)))
+        return True
+
+    def get_chat_session(self, session_id: str) -> ChatSessionRow | None:
+        return self.session.get(ChatSessionRow, session_id)
+
+    def upsert_chat_session(self, chat: ChatSession, as_of: dt.datetime) -> bool:
+        """False when a newer report of the session is already stored."""
+        row = self.session.get(ChatSessionRow, chat.session_id)
+        if row is None:
+            self.session.add(ChatSessionRow(**_session_values(chat, as_of)))
+            return True
+        if as_of < row.as_of:
+            return False
+        for name, value in _session_values(chat, as_of).items():
+            setattr(row, name, value)
+        return True
+
+    # --- bulk ingestion: Core statements on the same tables, the same column values as above -----------------
+
+    def complaints_by_id(self, complaint_ids: list[str]) -> dict[str, Complaint]:
+        t = ComplaintRow.__table__
+        rows = self.session.execute(sa.select(t).where(t.c.complaint_id.in_(complaint_ids)))
+        return {r.complaint_id: ComplaintRow.to_model(r) for r in rows}  # type: ignore[arg-type]
+
+    def insert_complaints(self, complaints: list[Complaint]) -> None:
+        if complaints:
+            self.session.execute(sa.insert(ComplaintRow.__table__), [_complaint_values(c) for c in complaints])
+
+    def chat_sessions_as_of(self, session_ids: list[str]) -> dict[str, tuple[ChatSession, dt.datetime]]:
+        t = ChatSessionRow.__table__
+        rows = self.session.execute(sa.select(t).where(t.c.session_id.in_(session_ids)))
+        return {r.session_id: (ChatSessionRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
+
+    def write_chat_sessions(self, new: list[tuple[ChatSession, dt.datetime]],
+                            changed: list[tuple[ChatSession, dt.datetime]]) -> None:
+        t = ChatSessionRow.__table__
+        if new:
+            self.session.execute(sa.insert(t), [_session_values(s, at) for s, at in new])
+        if changed:
+            values = [_session_values(s, at) for s, at in changed]
+            self.session.execute(sa.update(t).where(t.c.session_id == sa.bindparam("_id")),
+                                 [{"_id": v.pop("session_id"), **v} for v in values])
