@@ -283,7 +283,8 @@ def _scores_sql(s: str, rules: SubjectRules, d: Dialect, end: int) -> str:
                     f"SUM(CASE WHEN dm.points_x100 IS NOT NULL THEN {wsum} ELSE 0 END)") + " END")
     return (
         "SELECT subject_id, primary_category, peer_group, valid_orders, eligible, "
-        "CAST(raw_x100 AS BIGINT) AS raw_x100, deductions_x100, CAST(CASE WHEN NOT eligible OR raw_x100 IS NULL THEN NULL WHEN deductions_x100 > 0 THEN "
+        "CAST(raw_x100 AS BIGINT) AS raw_x100, deductions_x100, "
+        "CAST(CASE WHEN NOT eligible OR raw_x100 IS NULL THEN NULL WHEN deductions_x100 > 0 THEN "
         f"GREATEST({rules.deduction_floor_x100}, raw_x100 - deductions_x100) ELSE raw_x100 END AS BIGINT) "
         "AS total_x100 FROM ("
         f"SELECT p.subject_id, p.primary_category, p.peer_group, p.valid_orders, p.eligible, "

@@ -61,7 +61,7 @@ FACT_TABLES: tuple[FactTable, ...] = (
               "consumer accounts (account age)"),
     FactTable("abuse_verdicts", _s(("consumer_id", S), ("decided_at", N), ("verdict", S)),
               "risk verdicts against consumers (block / review confirmed as abuse)"),
-    FactTable("deductions", _s(("deduction_id", S), ("shop_id", S), ("points_x100", I), ("effective_at", N),
+    FactTable("deductions", _s(("deduction_id", S), ("shop_id", S), ("points_x100", N), ("effective_at", N),
                                ("expires_at", N), ("kind", S)),
               "the score deduction ledger (faked orders or reviews, bad service behaviour)"),
 )
