@@ -21,6 +21,7 @@ from anxin.db import migrate
 from anxin.db.engine import make_engine
 from anxin.db.uow import UowFactory, uow_factory_for
 from anxin.fulfilment.service import FulfilmentService
+from anxin.scoring.service import ScoringService
 from anxin.ingest.service import IngestionService
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
@@ -41,6 +42,7 @@ class Anxin:
     aftersales: AfterSalesService
     outbox: OutboxService
     fulfilment: FulfilmentService
+    scoring: ScoringService
 
     def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
         """Fire due deadlines, judge due orders, then deliver what the outbox holds. The server runs this
@@ -73,4 +75,5 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
                              secret=settings.webhook_secret),
         fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules),
+        scoring=ScoringService(uow_factory=uow_factory, clock=clock, engine=engine),
     )

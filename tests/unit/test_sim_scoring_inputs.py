@@ -40,14 +40,15 @@ NO_OLIST = Path("/nonexistent/olist")
 class _NoCases:
     """After-sales needs anxin's service: here every request is dropped."""
 
-    claims: list[Any] = []
+    def __init__(self) -> None:
+        self.claims: list[Any] = []
 
     def __getattr__(self, name: str) -> Any:
         return lambda *args: None
 
 
 def _sim(**overrides: Any) -> Simulation:
-    config = SimConfig(**{"days": 12, "merchants": 30, "seed": 11, "olist_dir": NO_OLIST, **overrides})
+    config = SimConfig(**{"days": 20, "merchants": 40, "seed": 11, "olist_dir": NO_OLIST, **overrides})
     stand_in = SimpleNamespace(clock=FixedClock(config.start), fulfilment_rules=load_fulfilment_rulebook())
     sim = Simulation(cast(Anxin, stand_in), config)
     sim.cases = cast(Any, _NoCases())
@@ -104,7 +105,7 @@ def test_new_events_have_the_agreed_formats(run: tuple[Simulation, list[dict[str
     assert {d["reason"] for d in _of(events, "complaint.filed")} <= set(REASONS)
     assert {d["sentiment"] for d in _of(events, "content.feedback")} == {"positive", "neutral", "negative"}
     creators = {c.creator_id for c in sim.world.creators}
-    assert all(re.fullmatch(r"cr-\d{4}", c) for c in creators) and len(creators) == 10
+    assert all(re.fullmatch(r"cr-\d{4}", c) for c in creators) and len(creators) == 13
     assert {d["creator_id"] for d in _of(events, "content.feedback")} <= creators
     assert {d["creator_id"] for d in paid.values() if "creator_id" in d} <= creators
 
@@ -120,7 +121,8 @@ def test_creators_sell_a_share_of_orders_most_of_a_hosted_livestream(
     for o in by_creator:
         assert o.creator is not None and o.shop in o.creator.shops  # creators sell the shops they promote
     paid = {d["order_id"]: d.get("creator_id") for d in _of(events, "order.paid")}
-    assert all(paid[o.order_id] == (o.creator.creator_id if o.creator else None) for o in orders)
+    assert all(paid[o.order_id] == (o.creator.creator_id if o.creator else None) for o in orders
+               if o.order_id in paid)  # (the last few are still on their way when the run ends)
 
 
 def test_every_buyer_registered_once_abusers_younger(run: tuple[Simulation, list[dict[str, Any]]]) -> None:
@@ -128,7 +130,8 @@ def test_every_buyer_registered_once_abusers_younger(run: tuple[Simulation, list
     registered = _of(events, "consumer.registered")
     ids = [d["consumer_id"] for d in registered]
     assert len(ids) == len(set(ids))
-    assert set(ids) == {d["consumer_id"] for d in _of(events, "order.paid")}
+    assert set(ids) >= {d["consumer_id"] for d in _of(events, "order.paid")}
+    assert set(ids) <= {o.consumer.consumer_id for o in sim.orders.all}  # sent with a buyer's first order
     ages = {d["consumer_id"]: (sim.start - _t(d["registered_at"])) / dt.timedelta(days=1) for d in registered}
     assert all(1 <= a <= 1500 for a in ages.values())
     abusive = {c.consumer_id for c in sim.world.consumers if c.abusive}
@@ -201,28 +204,34 @@ def test_dishonest_creators_draw_negative_feedback(run: tuple[Simulation, list[d
         return sum(flags) / len(flags)
 
     assert share(ranked[:half]) > share(ranked[half:])
-    assert all(len(negative[c.creator_id]) >= sim.config.days for c in ranked)  # every creator every day, roughly
+    assert all(len(negative[c.creator_id]) >= sim.config.days // 2 for c in ranked)  # every creator, most days
     assert all(0 < c.overpromise < 0.15 for c in ranked)
 
 
-def test_the_main_stream_does_not_depend_on_the_new_behaviour(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reseeding the scoring stream changes every new event, and (creators' over-promising aside, which
-    adds after-sale requests) nothing else that was sent."""
-    monkeypatch.setattr(Creator, "overpromise", property(lambda self: 0.0))
+def test_the_main_stream_does_not_depend_on_the_new_behaviour() -> None:
+    """Reseeding the scoring stream changes every new event and nothing else that was sent, but the reviews of
+    orders a creator over-promised (their requests, which would follow from the scoring stream too, need anxin)."""
 
-    def generated(reseed: str | None) -> tuple[list[Any], list[Any]]:
-        sim = _sim(days=5, merchants=12)
+    def generated(reseed: str | None) -> tuple[list[Any], list[Any], set[str]]:
+        sim = _sim(days=8, merchants=24)
         if reseed is not None:
             sim.scoring_rng.seed(reseed)
         events = _generate(sim)
-        old = [(e["type"], e["occurred_at"], {k: v for k, v in e["data"].items() if k != "creator_id"})
-               for e in events if e["type"] not in NEW_KINDS]
-        return old, [e["data"] for e in events if e["type"] in NEW_KINDS]
+        over = {o.order_id for o in sim.orders.all if o.overpromised}
+        old = [(e["type"], e["occurred_at"], e["data"]) for e in events if e["type"] not in NEW_KINDS]
+        return old, [e["data"] for e in events if e["type"] in NEW_KINDS], over
 
-    old1, new1 = generated(None)
-    old2, new2 = generated("something else")
-    assert old1 == old2 and new1 != new2
-    assert generated(None) == (old1, new1)  # and a seed replays
+    def main(old: list[Any], over: set[str]) -> list[Any]:
+        def keep(d: dict[str, Any]) -> dict[str, Any]:
+            drop = {"creator_id", *(("rating", "text") if d.get("order_id") in over else ())}
+            return {k: v for k, v in d.items() if k not in drop}
+        return [(t, at, keep(d)) for t, at, d in old]
+
+    old1, new1, over1 = generated(None)
+    old2, new2, over2 = generated("something else")
+    assert over1 or over2
+    assert main(old1, over1 | over2) == main(old2, over1 | over2) and new1 != new2
+    assert generated(None) == (old1, new1, over1)  # and a seed replays
 
 
 def test_ground_truth_reveals_creators_and_merchants_propensities(

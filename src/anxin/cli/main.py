@@ -203,3 +203,13 @@ main.add_command(demo)
 
 if __name__ == "__main__":
     main()
+
+
+def _register_scoring() -> None:
+    from anxin.cli.score import export_facts, score
+
+    main.add_command(score)
+    main.add_command(export_facts)
+
+
+_register_scoring()

@@ -14,5 +14,6 @@ from anxin.ingest import store as _ingest  # noqa: F401
 from anxin.merchants import store as _merchants  # noqa: F401
 from anxin.orders import store as _orders  # noqa: F401
 from anxin.outbox import store as _outbox  # noqa: F401
+from anxin.scoring import store as _scoring  # noqa: F401
 
 metadata = Base.metadata

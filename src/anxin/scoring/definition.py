@@ -352,14 +352,27 @@ OUTPUTS = ("merchant_indicators", "merchant_dimensions", "merchant_scores", "cre
 
 
 def drilldown_sql(rb: ScoreRulebook, rules: SubjectRules, indicator_id: str, side: str, subject_id: str,
-                  d: Dialect, end: int, limit: int = 200) -> str:
-    """The rows behind one side (``num`` or ``den``) of one subject's indicator: the same part expression."""
+                  d: Dialect, end: int, *, limit: int = 200, count: bool = False) -> str:
+    """The rows behind one subject's indicator, by the same part expressions the score sums.
+
+    ``num``: rows counted in the numerator (a negative review, a quality refund; for hours, the longest
+    first). ``den``: rows in the denominator. ``miss``: denominator rows not fully in the numerator (a late
+    collection, a chat not answered in time); only for measures whose two parts read the same table.
+    """
     ind = rules.indicator(indicator_id)
     mp = parts_of(ind, d, rb.utc_offset_hours * 3600)
-    part = mp.num if side == "num" else mp.den
+    part = mp.den if side in ("den", "miss") else mp.num
+    where = f"({part.expr}) > 0"
+    if side == "miss":
+        if mp.num.table != mp.den.table or mp.num.at != mp.den.at:
+            raise ValueError(f"{indicator_id}: misses need both parts on one table")
+        where = f"({mp.den.expr}) > 0 AND ({mp.num.expr}) < ({mp.den.expr})"
     w = window_of(rules, ind, end)
     subj = SUBJECT_COLUMN[rules.subject]
     sid = subject_id.replace("'", "''")
     src = "creator_orders" if part.table == "orders" and rules.subject == "creator" else part.table
-    return (f"SELECT *, ({part.expr}) AS contribution FROM {src} WHERE {subj} = '{sid}' AND {w.sql(part.at)} "
-            f"AND ({part.expr}) > 0 ORDER BY {part.at} DESC, {part.ref} LIMIT {int(limit)}")
+    base = f"FROM {src} WHERE {subj} = '{sid}' AND {w.sql(part.at)} AND {where}"
+    if count:
+        return f"SELECT COUNT(*) AS n {base}"
+    order = f"({part.expr}) DESC, {part.at} DESC" if mp.divisor == 3600 else f"{part.at} DESC"
+    return f"SELECT *, ({part.expr}) AS contribution {base} ORDER BY {order}, {part.ref} LIMIT {int(limit)}"

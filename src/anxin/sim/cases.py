@@ -9,6 +9,7 @@ arbitrate. The simulator never sets a case's state itself: it acts, then reads b
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,9 @@ class Claim:
     refused: str | None = None  # anxin refused the request (error code)
     first_decision: str | None = None
     path: list[str] = field(default_factory=list)
+    # The stream every later draw for this request comes from: the main one, or the scoring stream for the
+    # requests a creator's over-promising caused (so those leave the main stream's draws where they were).
+    rng: random.Random | None = field(default=None, repr=False)
 
     @property
     def state(self) -> str | None:
@@ -90,6 +94,7 @@ class Cases:
         self.actions: Counter[str] = Counter()
         self.act_errors: Counter[str] = Counter()
         self._returns = 0
+        self._ids: Counter[str] = Counter()
 
     @staticmethod
     def _consumer(order: SimOrder) -> Principal:
@@ -99,14 +104,19 @@ class Cases:
     def _merchant(order: SimOrder) -> Principal:
         return Principal(key_id="sim", role=Role.MERCHANT, subject=order.shop.merchant.merchant_id)
 
+    def _rng(self, claim: Claim) -> random.Random:
+        return claim.rng or self.sim.rng
+
     def _claim(self, order: SimOrder, case_type: str, reason: str, *, genuine: bool, whole: bool = False,
-               **kw: Any) -> Claim:
+               rng: random.Random | None = None, **kw: Any) -> Claim:
         """A claim about the order's first item (the whole order when ``whole`` or single-item)."""
         listing, qty, price = order.items[0]
         multi = len(order.items) > 1 and not whole
         amount = min(qty * price, order.paid_fen) if multi else order.paid_fen
-        claim = Claim(f"k-{len(self.claims) + 1:06d}", order, case_type, reason, amount, genuine,
-                      listing_id=listing.listing_id if multi else None, **kw)
+        prefix = "kc" if rng is not None else "k"  # numbered apart, so the main stream's ids stay as they were
+        self._ids[prefix] += 1
+        claim = Claim(f"{prefix}-{self._ids[prefix]:06d}", order, case_type, reason, amount, genuine,
+                      listing_id=listing.listing_id if multi else None, rng=rng, **kw)
         self.claims.append(claim)
         order.claims.append(claim)
         return claim
@@ -126,7 +136,8 @@ class Cases:
             self.file(self._claim(order, "refund_only", "not_received", genuine=True, whole=True,
                                   description="物流一周没有更新，没收到货"))
 
-    def after_delivery(self, order: SimOrder) -> None:
+    def after_delivery(self, order: SimOrder) -> bool:
+        """Plan what the buyer files after sign-off; True if they will file something."""
         rng, c, signed = self.sim.rng, order.consumer, self.sim.now
         if order.problem and rng.random() < (0.95 if c.abusive else 0.8):
             if order.problem in ("spoiled", "damaged") and order.main.leaf.top == "fresh":
@@ -140,9 +151,18 @@ class Cases:
             self.sim.agenda.call(signed + rng.uniform(2, 72) * H, self._abusive, order)
         elif not c.abusive and rng.random() < order.main.leaf.remorse:
             self.sim.agenda.call(signed + rng.uniform(20, 140) * H, self._remorse, order)
+        else:
+            return False
+        return True
 
-    def _genuine(self, order: SimOrder) -> None:
-        rng, problem, top = self.sim.rng, order.problem or "quality", order.main.leaf.top
+    def overpromised(self, order: SimOrder) -> None:
+        """Not what the creator described: most buyers ask for their money back. Drawn from the scoring stream."""
+        rng = self.sim.scoring_rng
+        if rng.random() < 0.8:
+            self.sim.agenda.call(self.sim.now + rng.uniform(3, 96) * H, self._genuine, order, rng)
+
+    def _genuine(self, order: SimOrder, own: random.Random | None = None) -> None:
+        rng, problem, top = own or self.sim.rng, order.problem or "quality", order.main.leaf.top
         photos = 0 if rng.random() < 0.08 else rng.randint(1, 3)  # some forget the photo the rule asks for
         if top == "fresh" and problem in ("spoiled", "damaged"):
             kind = "compensation" if rng.random() < 0.4 else "refund_only"
@@ -154,7 +174,7 @@ class Cases:
             kind, photos = "return_refund", 2
         else:
             kind = "refund_only" if order.paid_fen < 5000 and rng.random() < 0.5 else "return_refund"
-        claim = self._claim(order, kind, problem, genuine=True, photos=photos,
+        claim = self._claim(order, kind, problem, genuine=True, photos=photos, rng=own,
                             description={"spoiled": "收到时已经坏了", "counterfeit": "怀疑是假货，做工粗糙"}
                             .get(problem, "收到的商品有问题，见照片"))
         if kind == "compensation":
@@ -189,7 +209,7 @@ class Cases:
     # --- filing ----------------------------------------------------------------------------------
 
     def _evidence(self, claim: Claim, who: Principal) -> tuple[str, ...]:
-        rng, consumer = self.sim.rng, claim.order.consumer
+        rng, consumer = self._rng(claim), claim.order.consumer
         shas = []
         for _ in range(claim.photos):
             data = rng.choice(consumer.photos) if claim.reused and consumer.photos else photo(rng)
@@ -225,7 +245,7 @@ class Cases:
 
     def advance(self, claim: Claim, view: CaseView) -> None:
         """Plan who does what next, given the state anxin reports."""
-        sim, rng = self.sim, self.sim.rng
+        sim, rng = self.sim, self._rng(claim)
         state, deadline = view.case.state.value, view.case.deadline_at
         claim.path.append(state)
         merchant = claim.order.shop.merchant
@@ -297,7 +317,7 @@ class Cases:
         self.advance(claim, view)
 
     def _merchant_answer(self, claim: Claim) -> None:
-        order, rng = claim.order, self.sim.rng
+        order, rng = claim.order, self._rng(claim)
         merchant = order.shop.merchant
         if claim.reason in ("changed_mind_unshipped", "other") and order.status == "paid":
             p_reject = 0.1  # nothing shipped yet: merchants mostly let it go
@@ -314,7 +334,7 @@ class Cases:
         self._act(claim, self._consumer(claim.order), "cancel", "问题已解决，撤销申请", None)
 
     def _ship_return(self, claim: Claim, pickup: bool) -> None:
-        rng = self.sim.rng
+        rng = self._rng(claim)
         self._returns += 1
         if pickup and rng.random() < 0.6:
             data: dict[str, Any] = {"method": "pickup", "weight_g": claim.order.main.weight_g}
@@ -324,21 +344,21 @@ class Cases:
         self._act(claim, self._consumer(claim.order), "ship_return", "已寄回", data)
 
     def _merchant_receipt(self, claim: Claim) -> None:
-        rng = self.sim.rng
+        rng = self._rng(claim)
         if (claim.bogus_return and rng.random() < 0.7) or (claim.genuine and rng.random() < 0.03):
             self._act(claim, self._merchant(claim.order), "reject_receipt", "退回商品与原商品不符", None)
         else:
             self._act(claim, self._merchant(claim.order), "confirm_receipt", "已收到退货", None)
 
     def _operator_review(self, claim: Claim) -> None:
-        right = self.sim.rng.random() < 0.85  # reviewers are good, not perfect
+        right = self._rng(claim).random() < 0.85  # reviewers are good, not perfect
         if claim.deserves == right:
             self._act(claim, OPERATOR, "review_approve", "凭证充分，支持申请", None)
         else:
             self._act(claim, OPERATOR, "review_reject", "凭证不足或疑似重复使用", None)
 
     def _arbitrate(self, claim: Claim) -> None:
-        right = self.sim.rng.random() < 0.9
+        right = self._rng(claim).random() < 0.9
         if claim.deserves == right:
             self._act(claim, OPERATOR, "arbitrate_for_consumer", "平台判定支持消费者", None)
         else:

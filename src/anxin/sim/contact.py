@@ -79,11 +79,11 @@ class Contact:
             sim.feed.emit("consumer.registered", c.registered_at, {
                 "consumer_id": c.consumer_id, "registered_at": iso(c.registered_at)},
                 prompt=True, rng=rng, sent_at=order.paid_at)
-        if rng.random() < 0.05:  # asked about the listing before buying: no order yet
+        if rng.random() < 0.07:  # asked about the listing before buying: no order yet
             opened = order.paid_at - rng.uniform(120, 5 * 3600) * S
             if opened >= sim.start:
                 self._chat(order, opened, about_order=False)
-        if rng.random() < 0.03:  # an address change, "when will it ship?"
+        if rng.random() < 0.04:  # an address change, "when will it ship?"
             self._chat(order, order.paid_at + rng.uniform(3, 60) * H)
         if order.ship_by is not None and not order.consumer_hold:
             check = order.ship_by + rng.uniform(4, 40) * H
@@ -106,7 +106,7 @@ class Contact:
         rng, signed, q = self.rng, self.sim.now, order.shop.merchant.quality
         if order.problem:
             reason = PROBLEM_REASON.get(order.problem, "quality")
-            p = 0.10 + 0.15 * (1 - q) + (0.1 if reason == "false_advertising" and order.creator else 0.0)
+            p = 0.15 + 0.25 * (1 - q) + (0.1 if reason == "false_advertising" and order.creator else 0.0)
         elif order.consumer.abusive:  # noise: abusers complain about nothing in particular
             reason, p = rng.choice(REASONS), 0.05
         else:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from anxin.sim.engine import Simulation
     from anxin.sim.orders import SimOrder
 
-OWN_CHANNEL_SHARE = 0.6  # orders of a promoted shop that still come through its own channel
+OWN_CHANNEL_SHARE = 0.72  # orders of a promoted shop that still come through its own channel
 HOSTED_BURST = 0.75  # a promoted shop's livestream burst is hosted by one of its creators
 HOSTED_ORDERS = 0.9  # ... who then sells most of it
 NEUTRAL_SHARE = 0.3
@@ -43,13 +43,13 @@ class Creator:
     @property
     def overpromise(self) -> float:
         """The chance an order they sold, fine otherwise, is not what they described."""
-        return 0.15 * (1 - self.honesty) ** 2
+        return 0.25 * (1 - self.honesty) ** 2
 
     @property
     def negative_share(self) -> float:
         """Viewers' negative share: over-promising, plus a little for the quality of what they sell."""
         shop_q = sum(s.merchant.quality for s in self.shops) / len(self.shops) if self.shops else 0.7
-        return 0.03 + 0.35 * (1 - self.honesty) ** 2 + 0.1 * (1 - shop_q)
+        return 0.02 + 0.5 * (1 - self.honesty) ** 2 + 0.08 * (1 - shop_q)
 
 
 def cast_creators(rng: random.Random, world: World, merchants: int) -> None:
@@ -57,7 +57,7 @@ def cast_creators(rng: random.Random, world: World, merchants: int) -> None:
     shops = world.shops
     for n in range(1, max(5, merchants // 3) + 1):
         honesty = rng.betavariate(3.5, 1.8)
-        creator = Creator(f"cr-{n:04d}", round(honesty, 4), activity=3.0 * rng.lognormvariate(0, 0.5),
+        creator = Creator(f"cr-{n:04d}", round(honesty, 4), activity=2.5 * rng.lognormvariate(0, 0.5),
                           post_rate=rng.uniform(0.4, 0.9))
         # Honest creators weigh shops by quality (the most honest by its cube); the least honest hardly care.
         weights = [0.05 + s.merchant.quality ** (3 * honesty) for s in shops]
@@ -66,10 +66,17 @@ def cast_creators(rng: random.Random, world: World, merchants: int) -> None:
             k = rng.choices(range(len(shops)), weights)[0]
             picks.append(shops[k])
             weights[k] = 0.0
-        creator.shops = sorted(picks, key=lambda s: s.shop_id)
+        creator.shops = picks
+        world.creators.append(creator)
+    # Shops that sell in livestreams work with at least one creator, who hosts most of their bursts.
+    for shop in shops:
+        if shop.livestream and not any(shop in c.shops for c in world.creators):
+            rng.choices(world.creators, [0.05 + shop.merchant.quality ** (3 * c.honesty) for c in world.creators])[0] \
+                .shops.append(shop)
+    for creator in world.creators:
+        creator.shops.sort(key=lambda s: s.shop_id)
         for shop in creator.shops:
             shop.creators.append(creator)
-        world.creators.append(creator)
 
 
 def _pick(rng: random.Random, creators: list[Creator]) -> Creator:

@@ -64,6 +64,7 @@ class SimOrder:
     cancelled_at: dt.datetime | None = None
     parcel: Parcel | None = None
     problem: str | None = None  # what really went wrong, if anything
+    overpromised: bool = False  # its problem is the creator's over-promise (not_as_described)
     claims: list[Claim] = field(default_factory=list)
 
     @property
@@ -243,18 +244,27 @@ class Orders:
             order.problem = "allergy"  # the buyer's skin, not the merchant's fault, but covered
         elif rng.random() < merchant.defect_rate * (1.8 if top == "fresh" else 1.0):
             order.problem = rng.choice(PROBLEMS[top])
-        if not order.problem and sim.creators.not_as_described(order):
-            order.problem = "not_as_described"  # the creator promised what the goods are not
         if order.problem:
             self.stats["problems"] += 1
-        sim.contact.delivered(order)
-        sim.cases.after_delivery(order)
+        planned = sim.cases.after_delivery(order)
+        # A creator's over-promise (scoring stream) only where the buyer had nothing else to claim, and it is
+        # marked after the main stream's draws, so these draw exactly as before.
+        order.overpromised = not order.problem and not planned and sim.creators.not_as_described(order)
         if rng.random() < (0.2 if order.consumer.abusive else 0.3):
             if order.problem:
                 rating = rng.choice(PROBLEM_RATINGS)
             else:
                 rating = 5 if rng.random() < 0.35 + 0.6 * merchant.quality else rng.choice((3, 4, 4))
             posted = sim.now + rng.uniform(6, 96) * H
+            text = rng.choice(REVIEWS[rating])
+            if order.overpromised:
+                rating = sim.scoring_rng.choice(PROBLEM_RATINGS)
+                text = sim.scoring_rng.choice(REVIEWS[rating])
             self.stats["reviews"] += 1
             sim.feed.emit("review.posted", posted, {"order_id": order.order_id, "rating": rating,
-                                                    "text": rng.choice(REVIEWS[rating]), "posted_at": iso(posted)})
+                                                    "text": text, "posted_at": iso(posted)})
+        if order.overpromised:
+            order.problem = "not_as_described"
+            self.stats["problems"] += 1
+            sim.cases.overpromised(order)
+        sim.contact.delivered(order)

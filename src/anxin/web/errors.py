@@ -20,6 +20,7 @@ from anxin.core.errors import AnxinError
 from anxin.fulfilment.error_codes import FulfilmentErrorCode as F
 from anxin.ingest.error_codes import IngestErrorCode as I
 from anxin.outbox.error_codes import OutboxErrorCode as O
+from anxin.scoring.error_codes import ScoringErrorCode as K
 from anxin.web.error_codes import WebErrorCode as W
 
 HTTP_STATUS: dict[StrEnum, int] = {
@@ -38,10 +39,13 @@ HTTP_STATUS: dict[StrEnum, int] = {
     O.INVALID_AMOUNT: 422, O.INVALID_KIND: 422, O.INVALID_MESSAGE: 422, O.IDEMPOTENCY_CONFLICT: 409,
     O.MESSAGE_NOT_FOUND: 404, O.NOT_REDELIVERABLE: 409,
     F.SHOP_NOT_FOUND: 404, F.ORDER_NOT_FOUND: 404, F.INVALID_WINDOW: 422,
+    K.SHOP_NOT_FOUND: 404, K.SUBJECT_NOT_FOUND: 404, K.NO_SNAPSHOT: 404, K.UNKNOWN_INDICATOR: 404,
+    K.INVALID_DATE: 422, K.FUTURE_DATE: 422, K.UNKNOWN_ENGINE: 422, K.SOURCE_NOT_FOUND: 422, K.SOURCE_INVALID: 422,
+    K.ENGINE_UNAVAILABLE: 503, K.INVALID_DEDUCTION: 422, K.DEDUCTION_NOT_FOUND: 404,
     W.MALFORMED_JSON: 400, W.INVALID_REQUEST: 422, W.NOT_FOUND: 404, W.METHOD_NOT_ALLOWED: 405,
     W.TOO_LARGE: 413, W.UNSUPPORTED_MEDIA: 415, W.FORM_TOKEN_INVALID: 403,
 }
-ALL_CODE_ENUMS = (A, S, I, O, F, W)
+ALL_CODE_ENUMS = (A, S, I, O, F, K, W)
 
 
 def error_body(code: StrEnum, message: str, **details: object) -> dict[str, object]:

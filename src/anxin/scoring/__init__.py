@@ -1,0 +1,1 @@
+"""Scores: the merchant experience score, the creator reputation score and consumer credit."""

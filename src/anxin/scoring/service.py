@@ -1,0 +1,387 @@
+"""Scoring use cases: the nightly run (any engine, database or Parquet), reports, diagnosis, credit, deductions.
+
+The run reads the canonical facts, runs the one definition on the chosen engine and replaces the day's
+snapshots in one transaction (re-running a date is idempotent). Reports read snapshots; the on-demand
+score and the drill-down run the same definition on DuckDB over the facts read from the database now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from anxin.access.model import Principal, Role
+from anxin.access.service import require_role
+from anxin.core.clock import Clock
+from anxin.core.errors import AnxinError
+from anxin.db.uow import UowFactory
+from anxin.merchants import service as merchants
+from anxin.scoring.definition import DAY, OUTPUTS, all_steps, drilldown_sql, window_of
+from anxin.scoring.engines import ENGINES, ScoringEngine, make_engine, parquet_paths
+from anxin.scoring.error_codes import ScoringErrorCode as E
+from anxin.scoring.extract import FactExtractor
+from anxin.scoring.model import ScoreReport, Suggestion, drill_side, report_from_snapshot, snapshot_detail, suggest
+from anxin.scoring.rulebook import ScoreRulebook, SubjectRules, load_score_rulebook
+from anxin.scoring.store import DeductionRow, ScoreRepository
+
+SOURCES = ("db", "parquet")
+MARGIN_DAYS = 30  # orders paid this long before a window opens can still be signed or collected inside it
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    as_of: dt.date
+    engine: str
+    source: str
+    rulebook_version: str
+    counts: dict[str, int]
+    facts: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "engine": self.engine, "source": self.source,
+                "rulebook_version": self.rulebook_version, "counts": self.counts, "facts": self.facts}
+
+
+@dataclass(frozen=True)
+class CreditReport:
+    consumer_id: str
+    as_of: dt.date
+    credit: int
+    band: str
+    components: dict[str, int]
+    facts: dict[str, int]
+    rulebook_version: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"consumer_id": self.consumer_id, "as_of": self.as_of.isoformat(), "credit": self.credit,
+                "band": self.band, "components": self.components, "facts": self.facts,
+                "rulebook_version": self.rulebook_version}
+
+
+@dataclass(frozen=True)
+class Drilldown:
+    indicator_id: str
+    side: str
+    total: int
+    rows: list[dict[str, Any]]
+    suggestion: Suggestion | None
+
+
+def parse_day(value: object) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise AnxinError(E.INVALID_DATE, f"not a date (YYYY-MM-DD): {value!r}", value=str(value)) from None
+
+
+class ScoringService:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, engine: sa.Engine,
+                 rules: ScoreRulebook | None = None) -> None:
+        self.uow_factory, self.clock, self.db = uow_factory, clock, engine
+        self.rules = rules or load_score_rulebook()
+
+    # --- the run ---------------------------------------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        return self.clock.now().astimezone(dt.timezone(self.rules.utc_offset)).date()
+
+    def reach_days(self) -> int:
+        """How far back any window reaches (plus the margin for orders paid before their window)."""
+        rb, days = self.rules, 0
+        for rules in (rb.merchant, rb.creator):
+            if rules is not None:
+                days = max(days, *(i.lag_days + rules.window_days for i in rules.indicators))
+        if rb.consumer is not None:
+            days = max(days, rb.consumer.window_days)
+        return days + MARGIN_DAYS
+
+    def facts_from_db(self, end: int, *, shop_ids: list[str] | None = None,
+                      progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+        until = dt.datetime.fromtimestamp(end, dt.UTC)
+        since = until - dt.timedelta(days=self.reach_days())
+        return FactExtractor(self.db, since=since, until=until, shop_ids=shop_ids).read_all(progress)
+
+    def _load(self, engine: ScoringEngine, source: str, path: Path | None, end: int,
+              progress: Callable[[str], None] | None) -> dict[str, int]:
+        if source == "parquet":
+            if path is None or not Path(path).exists():
+                raise AnxinError(E.SOURCE_NOT_FOUND, f"no Parquet export at {path}", path=str(path))
+            if parquet_paths(Path(path))["orders"] is None:
+                raise AnxinError(E.SOURCE_INVALID, f"{path} has no orders.parquet (or orders/ folder of parts)",
+                                 path=str(path))
+            try:
+                engine.load_parquet(Path(path))
+                return {"orders": int(engine.query("SELECT COUNT(*) AS n FROM orders").column(0)[0].as_py())}
+            except Exception as exc:  # a corrupt or foreign file: say so, write nothing
+                raise AnxinError(E.SOURCE_INVALID, f"cannot read the Parquet export: {exc}", path=str(path)) from exc
+        tables = self.facts_from_db(end, progress=progress)
+        engine.load_arrow(tables)
+        return {name: t.num_rows for name, t in tables.items()}
+
+    def run(self, as_of: object, *, engine: str = "duckdb", source: str = "db", path: Path | None = None,
+            progress: Callable[[str], None] | None = None, engine_options: dict[str, Any] | None = None
+            ) -> RunSummary:
+        """Score every merchant, creator and consumer as of a local date; replaces that date's snapshots."""
+        day = parse_day(as_of)
+        if day > self.today() + dt.timedelta(days=1):
+            raise AnxinError(E.FUTURE_DATE, f"{day} is in the future (today is {self.today()})", as_of=str(day))
+        if engine not in ENGINES:
+            raise AnxinError(E.UNKNOWN_ENGINE, f"unknown engine {engine!r}: one of {list(ENGINES)}", engine=engine)
+        if source not in SOURCES:
+            raise AnxinError(E.SOURCE_INVALID, f"unknown source {source!r}: one of {list(SOURCES)}", source=source)
+        end = self.rules.day_end(day)
+        try:
+            eng = make_engine(engine, **(engine_options or {}))
+        except Exception as exc:  # no Java, no pyspark, no cluster
+            raise AnxinError(E.ENGINE_UNAVAILABLE, f"cannot start {engine}: {exc}", engine=engine) from exc
+        try:
+            facts = self._load(eng, source, path, end, progress)
+            steps = all_steps(self.rules, eng.dialect, end)
+            eng.run(steps, (lambda s: progress(f"step {s.name}")) if progress else None)
+            results = {name: eng.fetch(name).to_pylist() for name in OUTPUTS if any(s.name == name for s in steps)}
+        finally:
+            eng.close()
+        snapshots = list(self._snapshots(day, results))
+        counts = {k: sum(1 for s in snapshots if s["subject_kind"] == k) for k in ("merchant", "creator", "consumer")}
+        counts["merchants_scored"] = sum(1 for s in snapshots if s["subject_kind"] == "merchant" and s["eligible"])
+        label = "db" if source == "db" else f"parquet:{path}"
+        with self.uow_factory() as uow:
+            ScoreRepository(uow.session).replace_day(
+                {"as_of": day, "rulebook_version": self.rules.version, "engine": engine, "source": label[:300],
+                 "ran_at": self.clock.now(), "counts": {**counts, "facts": facts}}, snapshots)
+            uow.commit()
+        return RunSummary(day, engine, label, self.rules.version, counts, facts)
+
+    def _snapshots(self, day: dt.date, results: dict[str, list[dict[str, Any]]]) -> Any:
+        version = self.rules.version
+        for kind in ("merchant", "creator"):
+            if f"{kind}_scores" not in results:
+                continue
+            dims: dict[str, list[dict[str, Any]]] = {}
+            for d in results[f"{kind}_dimensions"]:
+                dims.setdefault(d["subject_id"], []).append(d)
+            inds: dict[str, list[dict[str, Any]]] = {}
+            for i in results[f"{kind}_indicators"]:
+                inds.setdefault(i["subject_id"], []).append(i)
+            for s in results[f"{kind}_scores"]:
+                sid = s["subject_id"]
+                yield {"as_of": day, "subject_kind": kind, "subject_id": sid, "rulebook_version": version,
+                       "eligible": bool(s["eligible"]), "score_x100": s["total_x100"], "band": None,
+                       "detail": snapshot_detail(s, dims.get(sid, []), inds.get(sid, []))}
+        for c in results.get("consumer_scores", []):
+            comps = {k.removesuffix("_points"): int(v) for k, v in c.items() if k.endswith("_points")}
+            facts = {k: int(v) for k, v in c.items() if k not in ("consumer_id", "credit", "band")
+                     and not k.endswith("_points")}
+            yield {"as_of": day, "subject_kind": "consumer", "subject_id": c["consumer_id"], "rulebook_version": version,
+                   "eligible": True, "score_x100": int(c["credit"]), "band": c["band"],
+                   "detail": {"components": comps, "facts": facts}}
+
+    # --- reading -----------------------------------------------------------------------------------------------
+
+    def _visible_shop(self, who: Principal, shop_id: str) -> None:
+        with self.uow_factory() as uow:
+            shop = merchants.get_shop(uow, shop_id)
+        if shop is None or not (who.role in (Role.OPERATOR, Role.PLATFORM) or (
+                who.role is Role.MERCHANT and shop.merchant_id == who.subject)):
+            raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r} visible to this key", shop_id=shop_id)
+
+    def _subject_rules(self, kind: str) -> SubjectRules:
+        rules = self.rules.merchant if kind == "merchant" else self.rules.creator
+        if rules is None:
+            raise AnxinError(E.SUBJECT_NOT_FOUND, f"this rulebook does not score {kind}s")
+        return rules
+
+    def report(self, kind: str, subject_id: str, as_of: object = None) -> ScoreReport | None:
+        rules = self._subject_rules(kind)
+        with self.uow_factory() as uow:
+            row = ScoreRepository(uow.session).snapshot(kind, subject_id, parse_day(as_of) if as_of else None)
+            if row is None:
+                return None
+            return report_from_snapshot(self.rules, rules, kind, subject_id, row.as_of, row.rulebook_version,
+                                        row.eligible, row.score_x100, row.detail)
+
+    def shop_report(self, who: Principal, shop_id: str, as_of: object = None) -> ScoreReport:
+        self._visible_shop(who, shop_id)
+        report = self.report("merchant", shop_id, as_of)
+        if report is None:
+            raise AnxinError(E.NO_SNAPSHOT, f"shop {shop_id!r} has no score yet: run `anxin score`", shop_id=shop_id)
+        return report
+
+    def creator_report(self, who: Principal, creator_id: str, as_of: object = None) -> ScoreReport:
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        report = self.report("creator", creator_id, as_of)
+        if report is None:
+            raise AnxinError(E.SUBJECT_NOT_FOUND, f"creator {creator_id!r} has no score", creator_id=creator_id)
+        return report
+
+    def history(self, who: Principal, kind: str, subject_id: str, *, days: int = 90) -> list[dict[str, Any]]:
+        if kind == "merchant":
+            self._visible_shop(who, subject_id)
+        else:
+            require_role(who, Role.OPERATOR, Role.PLATFORM)
+        since = self.today() - dt.timedelta(days=days)
+        with self.uow_factory() as uow:
+            rows = ScoreRepository(uow.session).history(kind, subject_id, since)
+            return [{"as_of": r.as_of.isoformat(), "eligible": r.eligible, "score_x100": r.score_x100,
+                     "band": r.band, "dimensions": {k: v.get("points_x100") for k, v in
+                                                    (r.detail.get("dimensions") or {}).items()}} for r in rows]
+
+    def ranking(self, who: Principal, kind: str, as_of: object = None, *, limit: int = 200,
+                offset: int = 0) -> dict[str, Any]:
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        with self.uow_factory() as uow:
+            repo = ScoreRepository(uow.session)
+            run = repo.run(parse_day(as_of)) if as_of else repo.latest_run()
+            if run is None:
+                return {"as_of": None, "total": 0, "rows": []}
+            rows = repo.day(kind, run.as_of, limit=limit, offset=offset)
+            return {"as_of": run.as_of.isoformat(), "rulebook_version": run.rulebook_version, "engine": run.engine,
+                    "total": repo.count_day(kind, run.as_of), "counts": run.counts,
+                    "rows": [{"subject_id": r.subject_id, "eligible": r.eligible, "score_x100": r.score_x100,
+                              "band": r.band, "primary_category": r.detail.get("primary_category"),
+                              "valid_orders": r.detail.get("valid_orders")} for r in rows]}
+
+    def consumer_credit(self, consumer_id: str, as_of: dt.date | None = None) -> CreditReport | None:
+        """The latest credit of a consumer (for the after-sales engine); None when never scored."""
+        with self.uow_factory() as uow:
+            row = ScoreRepository(uow.session).snapshot("consumer", consumer_id, as_of)
+            if row is None or row.score_x100 is None:
+                return None
+            return CreditReport(consumer_id, row.as_of, int(row.score_x100), row.band or "normal",
+                                dict(row.detail.get("components") or {}), dict(row.detail.get("facts") or {}),
+                                row.rulebook_version)
+
+    def consumer_credit_for(self, who: Principal, consumer_id: str) -> CreditReport:
+        if not (who.role in (Role.OPERATOR, Role.PLATFORM) or (who.role is Role.CONSUMER
+                                                                and who.subject == consumer_id)):
+            raise AnxinError(E.SUBJECT_NOT_FOUND, f"no consumer {consumer_id!r} visible to this key")
+        credit = self.consumer_credit(consumer_id)
+        if credit is None:
+            raise AnxinError(E.SUBJECT_NOT_FOUND, f"consumer {consumer_id!r} has no credit yet",
+                             consumer_id=consumer_id)
+        return credit
+
+    # --- on demand and drill-down: the same definition over facts read now --------------------------------------
+
+    def live_shop_report(self, who: Principal, shop_id: str) -> ScoreReport:
+        """Score now, not from the nightly snapshot: the definition runs on DuckDB over today's facts."""
+        self._visible_shop(who, shop_id)
+        day = self.today()
+        end = self.rules.day_end(day)
+        eng = make_engine("duckdb")
+        try:
+            eng.load_arrow(self.facts_from_db(end))
+            eng.run(all_steps(self.rules, eng.dialect, end, subjects=("merchant",)))
+            results = {n: eng.query(f"SELECT * FROM {n} WHERE subject_id = {_lit(shop_id)}").to_pylist()
+                       for n in OUTPUTS[:3]}
+        finally:
+            eng.close()
+        if not results["merchant_scores"]:
+            raise AnxinError(E.NO_SNAPSHOT, f"shop {shop_id!r} has no orders in the window", shop_id=shop_id)
+        s = results["merchant_scores"][0]
+        detail = snapshot_detail(s, results["merchant_dimensions"], results["merchant_indicators"])
+        return report_from_snapshot(self.rules, self.rules.merchant, "merchant", shop_id, day, self.rules.version,
+                                    bool(s["eligible"]), s["total_x100"], detail)
+
+    def drilldown(self, who: Principal, shop_id: str, indicator_id: str, *, as_of: object = None,
+                  side: str | None = None, limit: int = 50) -> Drilldown:
+        self._visible_shop(who, shop_id)
+        rules = self.rules.merchant
+        ind = next((i for i in rules.indicators if i.id == indicator_id), None)
+        if ind is None:
+            raise AnxinError(E.UNKNOWN_INDICATOR, f"no indicator {indicator_id!r}",
+                             known=[i.id for i in rules.indicators])
+        day = parse_day(as_of) if as_of else self._latest_day() or self.today()
+        end = self.rules.day_end(day)
+        side = side or drill_side(ind.measure.name, ind.better, ind.measure.unit)
+        eng = make_engine("duckdb")
+        try:
+            eng.load_arrow(self.facts_from_db(end, shop_ids=[shop_id]))
+            total = int(eng.query(drilldown_sql(self.rules, rules, indicator_id, side, shop_id, eng.dialect, end,
+                                                count=True)).column(0)[0].as_py())
+            rows = eng.query(drilldown_sql(self.rules, rules, indicator_id, side, shop_id, eng.dialect, end,
+                                           limit=max(1, min(limit, 500)))).to_pylist()
+            sample = eng.query(drilldown_sql(self.rules, rules, indicator_id, side, shop_id, eng.dialect, end,
+                                             limit=5000)).to_pylist() if total > len(rows) else rows
+        finally:
+            eng.close()
+        w = window_of(rules, ind, end)
+        for r in rows:
+            r["window"] = [w.lo, w.hi]
+        return Drilldown(indicator_id, side, total, rows,
+                         suggest(ind.measure.name, sample, self.rules.utc_offset_hours, total=total))
+
+    def _latest_day(self) -> dt.date | None:
+        with self.uow_factory() as uow:
+            run = ScoreRepository(uow.session).latest_run()
+            return run.as_of if run else None
+
+    # --- deductions --------------------------------------------------------------------------------------------
+
+    def add_deduction(self, who: Principal, *, shop_id: str, kind: str, points: object, reason: str,
+                      effective_at: dt.datetime | None = None, days: object = None) -> dict[str, Any]:
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        rules = self.rules.merchant
+        if kind not in rules.deduction_kinds:
+            raise AnxinError(E.INVALID_DEDUCTION, f"unknown deduction kind {kind!r}",
+                             known=sorted(rules.deduction_kinds))
+        if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 10_000:
+            raise AnxinError(E.INVALID_DEDUCTION, "points must be whole hundredths 1..10000 (0.01 to 100 points)",
+                             points=str(points))
+        if not reason.strip():
+            raise AnxinError(E.INVALID_DEDUCTION, "a deduction needs a reason the merchant can read")
+        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
+            raise AnxinError(E.INVALID_DEDUCTION, "days must be a whole number of days 1..3650", days=str(days))
+        with self.uow_factory() as uow:
+            if merchants.get_shop(uow, shop_id) is None:
+                raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r}", shop_id=shop_id)
+            now = self.clock.now()
+            start = effective_at or now
+            row = DeductionRow(deduction_id=f"ded_{secrets.token_hex(10)}", shop_id=shop_id, kind=kind,
+                               points_x100=points, reason=reason.strip(), effective_at=start,
+                               expires_at=start + dt.timedelta(days=days) if days else None,
+                               created_by=f"{who.role.value}:{who.subject}", created_at=now, revoked_at=None,
+                               revoked_by=None)
+            ScoreRepository(uow.session).add_deduction(row)
+            out = _deduction(row)
+            uow.commit()
+        return out
+
+    def revoke_deduction(self, who: Principal, deduction_id: str) -> dict[str, Any]:
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        with self.uow_factory() as uow:
+            row = ScoreRepository(uow.session).deduction(deduction_id)
+            if row is None:
+                raise AnxinError(E.DEDUCTION_NOT_FOUND, f"no deduction {deduction_id!r}")
+            if row.revoked_at is None:
+                row.revoked_at, row.revoked_by = self.clock.now(), f"{who.role.value}:{who.subject}"
+            out = _deduction(row)
+            uow.commit()
+        return out
+
+    def deductions(self, who: Principal, shop_id: str) -> list[dict[str, Any]]:
+        self._visible_shop(who, shop_id)
+        with self.uow_factory() as uow:
+            return [_deduction(r) for r in ScoreRepository(uow.session).deductions_for(shop_id)]
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _deduction(r: DeductionRow) -> dict[str, Any]:
+    return {"deduction_id": r.deduction_id, "shop_id": r.shop_id, "kind": r.kind, "points_x100": r.points_x100,
+            "reason": r.reason, "effective_at": r.effective_at.isoformat(),
+            "expires_at": r.expires_at.isoformat() if r.expires_at else None, "created_by": r.created_by,
+            "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None}
+
+
+__all__ = ["DAY", "CreditReport", "Drilldown", "RunSummary", "ScoringService", "parse_day"]

@@ -1,0 +1,122 @@
+"""Score snapshots (one row per subject and day), score runs and the deduction ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from anxin.db.base import Base
+
+SUBJECT_KINDS = ("merchant", "creator", "consumer")
+
+
+class ScoreRunRow(Base):
+    """One scoring of a day; running the day again replaces it and its snapshots."""
+
+    __tablename__ = "score_runs"
+    as_of: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    rulebook_version: Mapped[str] = mapped_column(sa.String(40))
+    engine: Mapped[str] = mapped_column(sa.String(16))
+    source: Mapped[str] = mapped_column(sa.String(300))
+    ran_at: Mapped[dt.datetime]
+    counts: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class ScoreSnapshotRow(Base):
+    __tablename__ = "score_snapshots"
+    as_of: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    rulebook_version: Mapped[str] = mapped_column(sa.String(40))
+    eligible: Mapped[bool]
+    score_x100: Mapped[int | None] = mapped_column(sa.BigInteger)  # hundredths; consumer credit in whole points
+    band: Mapped[str | None] = mapped_column(sa.String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # indicators, dimensions, peers, components
+    __table_args__ = (sa.Index("ix_score_snapshots_subject", "subject_kind", "subject_id", "as_of"),)
+
+
+class DeductionRow(Base):
+    __tablename__ = "score_deductions"
+    deduction_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    points_x100: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    effective_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+    created_by: Mapped[str] = mapped_column(sa.String(140))
+    created_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(sa.String(140))
+
+
+class ScoreRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def replace_day(self, run: dict[str, Any], snapshots: Iterable[dict[str, Any]]) -> int:
+        """Delete the day's run and snapshots, write the new ones: a re-run of a date is idempotent."""
+        as_of = run["as_of"]
+        self.session.execute(sa.delete(ScoreSnapshotRow).where(ScoreSnapshotRow.as_of == as_of))
+        self.session.execute(sa.delete(ScoreRunRow).where(ScoreRunRow.as_of == as_of))
+        self.session.add(ScoreRunRow(**run))
+        self.session.flush()
+        n, batch = 0, []
+        table = ScoreSnapshotRow.__table__
+        for snap in snapshots:
+            batch.append(snap)
+            if len(batch) >= 2000:
+                self.session.execute(sa.insert(table), batch)
+                n, batch = n + len(batch), []
+        if batch:
+            self.session.execute(sa.insert(table), batch)
+            n += len(batch)
+        return n
+
+    def run(self, as_of: dt.date) -> ScoreRunRow | None:
+        return self.session.get(ScoreRunRow, as_of)
+
+    def latest_run(self) -> ScoreRunRow | None:
+        return self.session.scalars(sa.select(ScoreRunRow).order_by(ScoreRunRow.as_of.desc()).limit(1)).first()
+
+    def runs(self, limit: int = 30) -> list[ScoreRunRow]:
+        return list(self.session.scalars(sa.select(ScoreRunRow).order_by(ScoreRunRow.as_of.desc()).limit(limit)))
+
+    def snapshot(self, kind: str, subject_id: str, as_of: dt.date | None = None) -> ScoreSnapshotRow | None:
+        q = sa.select(ScoreSnapshotRow).where(ScoreSnapshotRow.subject_kind == kind,
+                                              ScoreSnapshotRow.subject_id == subject_id)
+        if as_of is not None:
+            q = q.where(ScoreSnapshotRow.as_of <= as_of)
+        return self.session.scalars(q.order_by(ScoreSnapshotRow.as_of.desc()).limit(1)).first()
+
+    def history(self, kind: str, subject_id: str, since: dt.date) -> list[ScoreSnapshotRow]:
+        return list(self.session.scalars(
+            sa.select(ScoreSnapshotRow).where(ScoreSnapshotRow.subject_kind == kind,
+                                              ScoreSnapshotRow.subject_id == subject_id,
+                                              ScoreSnapshotRow.as_of >= since).order_by(ScoreSnapshotRow.as_of)))
+
+    def day(self, kind: str, as_of: dt.date, *, limit: int = 500, offset: int = 0) -> list[ScoreSnapshotRow]:
+        return list(self.session.scalars(
+            sa.select(ScoreSnapshotRow).where(ScoreSnapshotRow.subject_kind == kind, ScoreSnapshotRow.as_of == as_of)
+            .order_by(ScoreSnapshotRow.score_x100.desc().nulls_last(), ScoreSnapshotRow.subject_id)
+            .limit(limit).offset(offset)))
+
+    def count_day(self, kind: str, as_of: dt.date) -> int:
+        return int(self.session.scalar(sa.select(sa.func.count()).select_from(ScoreSnapshotRow).where(
+            ScoreSnapshotRow.subject_kind == kind, ScoreSnapshotRow.as_of == as_of)) or 0)
+
+    # --- deductions --------------------------------------------------------------------------------------------
+
+    def add_deduction(self, row: DeductionRow) -> None:
+        self.session.add(row)
+
+    def deduction(self, deduction_id: str) -> DeductionRow | None:
+        return self.session.get(DeductionRow, deduction_id)
+
+    def deductions_for(self, shop_id: str) -> list[DeductionRow]:
+        return list(self.session.scalars(sa.select(DeductionRow).where(DeductionRow.shop_id == shop_id)
+                                         .order_by(DeductionRow.effective_at.desc())))
