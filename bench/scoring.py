@@ -34,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -270,13 +271,15 @@ def run_worker(kind: str, root: Path, n_orders: int, args: argparse.Namespace) -
             cmd += [flag, str(value)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "src"), str(REPO)]))
     wall = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    stdout = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} worker failed ({proc.returncode}): {stdout[-2000:]}")
+    with tempfile.TemporaryFile("w+") as err:  # Spark's console chatter, shown only if the worker fails
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        stdout = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{kind} worker failed ({proc.returncode}): {stdout[-2000:]}{err.read()[-4000:]}")
     line = next(ln for ln in reversed(stdout.splitlines()) if ln.startswith("RESULT "))
     out = json.loads(line.removeprefix("RESULT "))
     out["process_seconds"] = time.perf_counter() - wall
@@ -369,8 +372,7 @@ def main() -> None:
     p.add_argument("--chunk-orders", type=int, default=2_000_000, help="orders per generated part file")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for bare and score, e.g. 3GB")
-    p.add_argument("--temp-dir", default=None, help="DuckDB temp_directory (default: under --data-dir when "
-                                                    "--memory-limit is set)")
+    p.add_argument("--temp-dir", default=None, help="DuckDB temp_directory (default: --data-dir/duckdb-tmp)")
     p.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: DuckDB's, = cores)")
     p.add_argument("--json", type=Path, default=None, help="result file (default bench/results/scoring-*.json)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -379,10 +381,8 @@ def main() -> None:
     if args.worker:
         print("RESULT " + json.dumps(worker(args.worker, args.worker_data, args), default=str), flush=True)
         return
-    if args.memory_limit and not args.temp_dir:
-        args.temp_dir = str(args.data_dir / "duckdb-tmp")
-    if args.temp_dir:
-        Path(args.temp_dir).mkdir(parents=True, exist_ok=True)
+    args.temp_dir = args.temp_dir or str(args.data_dir / "duckdb-tmp")  # where DuckDB spills, if it must
+    Path(args.temp_dir).mkdir(parents=True, exist_ok=True)
     pandas_sizes = set(_sizes(args.pandas_orders))
     spark_sizes = set() if args.skip_spark else set(_sizes(args.spark_orders))
     sizes = sorted({args.orders} | pandas_sizes | spark_sizes)

@@ -21,11 +21,11 @@ from anxin.db import migrate
 from anxin.db.engine import make_engine
 from anxin.db.uow import UowFactory, uow_factory_for
 from anxin.fulfilment.service import FulfilmentService
-from anxin.scoring.service import ScoringService
 from anxin.ingest.service import IngestionService
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
+from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
 
 

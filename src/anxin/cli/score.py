@@ -33,7 +33,6 @@ def score(as_of: str | None, engine: str, source: str, path: Path | None, at: st
     from rich.progress import Progress
 
     from anxin.bootstrap import bootstrap
-
     from anxin.cli.main import _clock_at
 
     if source == "parquet" and path is None:
@@ -61,11 +60,10 @@ def export_facts(out: Path, as_of: str | None, at: str | None) -> None:
     from rich.progress import Progress
 
     from anxin.bootstrap import bootstrap
+    from anxin.cli.main import _clock_at
     from anxin.scoring.facts import FACT_TABLES
     from anxin.scoring.service import parse_day
     from anxin.scoring.synthetic import write_parquet
-
-    from anxin.cli.main import _clock_at
 
     anxin = bootstrap(clock=_clock_at(at))
     try:

@@ -184,13 +184,15 @@ def suggest(measure: str, rows: Sequence[Mapping[str, Any]], offset_h: int, *, t
         if _share(n, len(rows)):
             zh, en = WEEKDAYS[day]
             return Suggestion("collection.weekday", {
-                "zh-CN": f"{len(rows)} 单揽收超时中有 {n} 单是{zh}付款的订单：安排{zh}及次日的揽收，或在该日把发货承诺设为 48 小时。",
+                "zh-CN": f"{len(rows)} 单揽收超时中有 {n} 单是{zh}付款的订单："
+                         f"安排{zh}及次日的揽收，或在该日把发货承诺设为 48 小时。",
                 "en": f"{n} of your {len(rows)} late collections were {en} orders: book an extra pickup for {en}s "
                       f"and the day after, or promise 48 h on {en}s."}, {"weekday": en, "n": n, "of": len(rows)})
         evening = sum(1 for r in rows if _local(r["paid_at"], offset_h).hour >= 18)
         if _share(evening, len(rows)):
             return Suggestion("collection.evening", {
-                "zh-CN": f"{len(rows)} 单揽收超时中有 {evening} 单在 18:00 后付款（直播时段）：直播后加开打包班次或预约次日早间揽收。",
+                "zh-CN": f"{len(rows)} 单揽收超时中有 {evening} 单在 18:00 后付款（直播时段）："
+                         "直播后加开打包班次或预约次日早间揽收。",
                 "en": f"{evening} of your {len(rows)} late collections were paid after 18:00 (livestream hours): add a "
                       "packing shift after the stream or book an early pickup the next morning."},
                 {"n": evening, "of": len(rows)})
@@ -209,7 +211,8 @@ def suggest(measure: str, rows: Sequence[Mapping[str, Any]], offset_h: int, *, t
     if measure in ("quality_return_rate", "complaint_rate"):
         reasons = Counter(str(r.get("reason") or "other") for r in rows)
         reason, n = reasons.most_common(1)[0]
-        what_zh, what_en = ("品质退款", "quality refunds") if measure == "quality_return_rate" else ("投诉", "complaints")
+        quality = measure == "quality_return_rate"
+        what_zh, what_en = ("品质退款", "quality refunds") if quality else ("投诉", "complaints")
         return Suggestion(f"{measure}.reason", {
             "zh-CN": f"{len(rows)} 笔{what_zh}中有 {n} 笔原因为「{reason}」：先解决这一类问题（包装、描述或品控）。",
             "en": f"{n} of {len(rows)} {what_en} were '{reason}': fix that first (packing, description or QC)."},

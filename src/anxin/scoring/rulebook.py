@@ -217,6 +217,11 @@ def parse_score_rulebook(raw: object, *, source: str = "<memory>") -> ScoreRuleb
     return ScoreRulebook(str(version), effective, offset, merchant, creator, consumer, top_q, source)
 
 
+def _mapping(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = raw.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def _scale(c: ProblemCollector, raw: Mapping[str, Any], path: str) -> tuple[int, int]:
     scale = raw.get("scale")
     if not isinstance(scale, Mapping):
@@ -233,9 +238,9 @@ def _subject(c: ProblemCollector, raw: Mapping[str, Any], path: str, subject: Su
                           "excellence", "industries", "deductions", "suggestions"))
     lo, hi = _scale(c, raw, path)
     window = c.integer(raw, "window_days", path, low=1, high=400)
-    elig = raw.get("eligibility") if isinstance(raw.get("eligibility"), Mapping) else {}
+    elig = _mapping(raw, "eligibility")
     min_orders = c.integer(elig, "min_valid_orders", f"{path}.eligibility", low=1)
-    peers = raw.get("peers") if isinstance(raw.get("peers"), Mapping) else {"min_shops": 1}
+    peers = _mapping(raw, "peers") if "peers" in raw else {"min_shops": 1}
     min_peers = c.integer(peers, "min_shops", f"{path}.peers", low=1)
     dims = _dimensions(c, raw.get("dimensions"), path)
     dim_ids = {d.id for d in dims}
@@ -255,7 +260,7 @@ def _subject(c: ProblemCollector, raw: Mapping[str, Any], path: str, subject: Su
         if sum(industries[str(cat)].values()) != 100:
             c.add(f"{p}.weights: must add up to 100, got {sum(industries[str(cat)].values())}")
     excellence = _excellence(c, raw.get("excellence") or [], path, dim_ids, {i.id for i in indicators}, lo, hi)
-    ded = raw.get("deductions") if isinstance(raw.get("deductions"), Mapping) else {}
+    ded = _mapping(raw, "deductions")
     floor = round(c.number(ded, "floor", f"{path}.deductions") * 100) if "floor" in ded else lo
     kinds = frozenset(str(k) for k in ded.get("kinds", []))
     return SubjectRules(subject, raw.get("name") or {}, lo, hi, window, min_orders, min_peers, dims,
@@ -380,7 +385,7 @@ def _consumer(c: ProblemCollector, raw: Mapping[str, Any]) -> ConsumerRules:
                                      c.integer(r, "max", q, low=-10_000, high=10_000)))
         if comps[-1].min > comps[-1].max:
             c.add(f"{q}: min must not be above max")
-    bands = raw.get("bands") if isinstance(raw.get("bands"), Mapping) else {}
+    bands = _mapping(raw, "bands")
     trusted, doubtful = c.integer(bands, "trusted", f"{p}.bands", low=0), c.integer(bands, "doubtful", f"{p}.bands",
                                                                                    low=0)
     if doubtful > trusted:

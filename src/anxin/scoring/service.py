@@ -180,8 +180,8 @@ class ScoringService:
             comps = {k.removesuffix("_points"): int(v) for k, v in c.items() if k.endswith("_points")}
             facts = {k: int(v) for k, v in c.items() if k not in ("consumer_id", "credit", "band")
                      and not k.endswith("_points")}
-            yield {"as_of": day, "subject_kind": "consumer", "subject_id": c["consumer_id"], "rulebook_version": version,
-                   "eligible": True, "score_x100": int(c["credit"]), "band": c["band"],
+            yield {"as_of": day, "subject_kind": "consumer", "subject_id": c["consumer_id"],
+                   "rulebook_version": version, "eligible": True, "score_x100": int(c["credit"]), "band": c["band"],
                    "detail": {"components": comps, "facts": facts}}
 
     # --- reading -----------------------------------------------------------------------------------------------

@@ -95,10 +95,9 @@ class Contact:
                 order.shipped_at is not None and order.shipped_at > order.ship_by)):
             return
         rng, now = self.rng, self.sim.now
-        self.stats["late_watched"] += 1
         if rng.random() < 0.25:
             self._chat(order, now + rng.uniform(0, 3) * H, problem=True)
-        if rng.random() < 0.08 + 0.12 * (1 - order.shop.merchant.quality):
+        if rng.random() < 0.04 + 0.3 * (1 - order.shop.merchant.quality):
             self._complain(order, "delivery", now + rng.uniform(0, 24) * H)
 
     def delivered(self, order: SimOrder) -> None:
@@ -106,11 +105,11 @@ class Contact:
         rng, signed, q = self.rng, self.sim.now, order.shop.merchant.quality
         if order.problem:
             reason = PROBLEM_REASON.get(order.problem, "quality")
-            p = 0.15 + 0.25 * (1 - q) + (0.1 if reason == "false_advertising" and order.creator else 0.0)
+            p = 0.1 + 0.4 * (1 - q) + (0.1 if reason == "false_advertising" and order.creator else 0.0)
         elif order.consumer.abusive:  # noise: abusers complain about nothing in particular
             reason, p = rng.choice(REASONS), 0.05
         else:
-            reason, p = rng.choice(("service_attitude", "quality", "other")), 0.002 + 0.02 * (1 - q) ** 2
+            reason, p = rng.choice(("service_attitude", "quality", "other")), 0.002 + 0.03 * (1 - q) ** 2
         if rng.random() < p:
             self._complain(order, reason, signed + rng.uniform(2, 120) * H)
         if rng.random() < (0.45 if order.problem else 0.015):
@@ -121,7 +120,7 @@ class Contact:
         rng, now = self.rng, self.sim.now
         if rng.random() < 0.5:
             self._chat(order, now + rng.uniform(24, 144) * H, problem=True)
-        if rng.random() < 0.3:
+        if rng.random() < 0.15 + 0.3 * (1 - order.shop.merchant.quality):
             self._complain(order, "delivery", now + rng.uniform(96, 216) * H)
 
     def rejected(self, claim: Claim) -> None:
@@ -172,5 +171,5 @@ class Contact:
             "opened_at": iso(opened), "to_human_at": iso(to_human) if to_human else None,
             "first_human_reply_at": iso(reply) if reply else None, "closed_at": iso(closed)},
             rng=rng, sent_at=max(closed, sim.now))
-        if to_human is not None and reply is None and about_order and rng.random() < 0.1:
+        if to_human is not None and reply is None and about_order and rng.random() < 0.15:
             self._complain(order, "service_attitude", closed + rng.uniform(0.1, 12) * H)

@@ -3,7 +3,7 @@
 A creator has a latent ``honesty``: dishonest ones over-promise, so viewers leave more negative feedback
 on their content and more of the orders they sell turn out ``not_as_described``. Creators pick the shops
 they promote (honest ones lean towards better shops); an order is attributed to one of its shop's
-creators about a third of the time, and most of a livestream burst to the creator hosting it.
+creators about a quarter of the time, and most of a livestream burst to the creator hosting it.
 
 Everything here draws from the simulation's ``scoring_rng``, never from the main stream, so adding the
 creators left every older draw (and so the older ground truth) where it was.
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from anxin.sim.engine import Simulation
     from anxin.sim.orders import SimOrder
 
-OWN_CHANNEL_SHARE = 0.72  # orders of a promoted shop that still come through its own channel
+OWN_CHANNEL_SHARE = 0.76  # orders of a promoted shop that still come through its own channel
 HOSTED_BURST = 0.75  # a promoted shop's livestream burst is hosted by one of its creators
 HOSTED_ORDERS = 0.9  # ... who then sells most of it
 NEUTRAL_SHARE = 0.3
@@ -71,8 +71,8 @@ def cast_creators(rng: random.Random, world: World, merchants: int) -> None:
     # Shops that sell in livestreams work with at least one creator, who hosts most of their bursts.
     for shop in shops:
         if shop.livestream and not any(shop in c.shops for c in world.creators):
-            rng.choices(world.creators, [0.05 + shop.merchant.quality ** (3 * c.honesty) for c in world.creators])[0] \
-                .shops.append(shop)
+            weights = [0.05 + shop.merchant.quality ** (3 * c.honesty) for c in world.creators]
+            rng.choices(world.creators, weights)[0].shops.append(shop)
     for creator in world.creators:
         creator.shops.sort(key=lambda s: s.shop_id)
         for shop in creator.shops:

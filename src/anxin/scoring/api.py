@@ -1,0 +1,280 @@
+"""Scoring HTTP API: a shop's experience score (snapshot, live, history, drill-down), creators, consumers,
+rankings and the deduction ledger.
+
+Thin: parse, call ScoringService with the caller, serialise. Points stay integer hundredths (``*_x100``) with a
+display string next to them ("84.25"); consumer credit is whole points; instants are ISO 8601. A shop that is not
+the merchant's is not found, like an unknown one (the service decides).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from anxin.access.model import Principal
+from anxin.core.errors import AnxinError
+from anxin.scoring.error_codes import ScoringErrorCode as E
+from anxin.scoring.model import ScoreReport, Suggestion
+from anxin.scoring.service import CreditReport, Drilldown, parse_day
+from anxin.web.auth import app_of, principal
+from anxin.web.error_codes import WebErrorCode as W
+
+router = APIRouter(prefix="/v1", tags=["scoring"])
+KINDS = ("merchant", "creator", "consumer")
+SIDES = ("num", "den", "miss")
+AS_OF = Query(None, description="local date YYYY-MM-DD; the latest snapshot on or before it (default: the latest)")
+
+
+class DeductionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: StrictStr = Field(description="fake_orders, fake_reviews, bad_service, abnormal_return_address, …")
+    points_x100: StrictInt = Field(description="hundredths of a point taken off the total: 300 = 3 points")
+    reason: StrictStr = Field(max_length=2000, description="shown to the merchant")
+    effective_at: AwareDatetime | None = Field(None, description="ISO 8601 with an offset; default now")
+    days: StrictInt | None = Field(None, description="in force for this many days; default until revoked")
+
+
+# --- formatting --------------------------------------------------------------------------------------------
+
+def points_text(x100: int | None) -> str | None:
+    """Hundredths as an exact decimal with two places: 8425 -> "84.25", -300 -> "-3.00"; None stays None."""
+    if x100 is None:
+        return None
+    whole, frac = divmod(abs(int(x100)), 100)
+    return f"{'-' if x100 < 0 else ''}{whole}.{frac:02d}"
+
+
+def iso_at(epoch: object) -> str | None:
+    if isinstance(epoch, bool) or not isinstance(epoch, int):
+        return None
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat()
+
+
+def day_of(value: str | None) -> dt.date | None:
+    """A query's local date, or None when absent; anything else is ``scoring.invalid_date`` (422)."""
+    if value is None or value == "":
+        return None
+    day = parse_day(value)
+    if not 1971 <= day.year <= 9998:  # instants of the window must exist
+        raise AnxinError(E.INVALID_DATE, f"date out of range: {value!r}", value=value)
+    return day
+
+
+def eligibility(report: ScoreReport) -> dict[str, Any]:
+    reason = None if report.eligible else f"not enough orders: {report.valid_orders} of {report.min_valid_orders}"
+    return {"eligible": report.eligible, "valid_orders": report.valid_orders,
+            "min_valid_orders": report.min_valid_orders, "reason": reason}
+
+
+def report_json(report: ScoreReport, names: Mapping[str, Mapping[str, str]], name: Mapping[str, str],
+                *, live: bool = False) -> dict[str, Any]:
+    """The report as JSON; a subject that is not eligible shows no score, raw score or dimension points."""
+    ok = report.eligible
+    score = report.score_x100 if ok else None
+    raw = report.raw_x100 if ok else None
+    lo, hi = report.scale
+    return {
+        "kind": report.kind, "subject_id": report.subject_id, "as_of": report.as_of.isoformat(), "live": live,
+        "name": dict(name), "rulebook_version": report.rulebook_version,
+        "scale": {"min_x100": lo, "max_x100": hi, "min": points_text(lo), "max": points_text(hi)},
+        "eligible": ok, "eligibility": eligibility(report),
+        "score_x100": score, "score": points_text(score), "raw_x100": raw, "raw": points_text(raw),
+        "deductions_x100": report.deductions_x100, "deductions": points_text(report.deductions_x100),
+        "primary_category": report.primary_category, "peer_group": report.peer_group,
+        "dimensions": [{"id": d.id, "name": dict(names.get(d.id) or {}), "weight": d.weight,
+                        "points_x100": d.points_x100 if ok else None,
+                        "points": points_text(d.points_x100) if ok else None,
+                        "raw_x100": d.raw_x100 if ok else None,
+                        "excellence_floor_x100": d.excellence_floor_x100,
+                        "excellence_floor": points_text(d.excellence_floor_x100),
+                        "floored": ok and d.floored} for d in report.dimensions],
+        "indicators": [{"id": i.id, "dimension": i.dimension, "measure": i.measure, "better": i.better, "unit": i.unit,
+                        "weight": i.weight, "value": i.value, "num": i.num, "den": i.den,
+                        "peer_group": i.peer_group, "peer_n": i.peer_n, "peer_median": i.peer_median,
+                        "peer_top_quartile": i.peer_top_quartile,
+                        "percentile": {"num": i.pct_num, "den": i.pct_den} if i.percentile is not None else None,
+                        "points_x100": i.points_x100, "points": points_text(i.points_x100),
+                        "lost_x100": i.lost_x100, "lost": points_text(i.lost_x100)} for i in report.indicators],
+    }
+
+
+def _in_force(ledger: list[dict[str, Any]], end: dt.datetime) -> list[dict[str, Any]]:
+    """Ledger entries the score as of a day takes off: not revoked, started before the day, not expired by it."""
+    def at(value: object) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    out = []
+    for d in ledger:
+        start, expires = at(d["effective_at"]), at(d["expires_at"])
+        if d["revoked_at"] is None and start is not None and start < end and (expires is None or expires >= end):
+            out.append(d)
+    return out
+
+
+def deduction_json(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {**d, "points": points_text(d["points_x100"])}
+
+
+def suggestion_json(s: Suggestion | None) -> dict[str, Any] | None:
+    return None if s is None else {"code": s.code, "text": dict(s.text), "facts": dict(s.facts)}
+
+
+def duration_seconds(measure: str, row: Mapping[str, Any]) -> int | None:
+    """The wait a drilled row stands for: payment to collection, collection to sign-off, case open to close, chat
+    handed over to the first human reply. None where the measure has no duration or the row has no end."""
+    start, end = {"collection_timeliness": ("paid_at", "collected_at"), "delivery_hours": ("collected_at", "signed_at"),
+                  "aftersales_hours": ("opened_at", "closed_at"),
+                  "im_reply_rate": ("to_human_at", "first_reply_at")}.get(measure, ("", ""))
+    a, b = row.get(start), row.get(end)
+    return b - a if isinstance(a, int) and isinstance(b, int) else None
+
+
+def drilldown_json(shop_id: str, d: Drilldown, measure: str, unit: str, as_of: dt.date | None,
+                   limit: int) -> dict[str, Any]:
+    rows, window = [], None
+    for raw in d.rows:
+        w = raw.get("window")
+        if window is None and isinstance(w, list | tuple) and len(w) == 2:
+            window = {"from": iso_at(w[0]), "to": iso_at(w[1])}
+        row = {k: (iso_at(v) if k.endswith("_at") else v) for k, v in raw.items() if k != "window"}
+        row["duration_seconds"] = duration_seconds(measure, raw)
+        rows.append(row)
+    return {"shop_id": shop_id, "indicator_id": d.indicator_id, "measure": measure, "unit": unit, "side": d.side,
+            "as_of": as_of.isoformat() if as_of else None, "window": window, "total": d.total, "limit": limit,
+            "rows": rows, "suggestion": suggestion_json(d.suggestion)}
+
+
+def credit_json(c: CreditReport) -> dict[str, Any]:
+    return c.as_dict()
+
+
+def _names(request: Request, kind: str) -> tuple[dict[str, Mapping[str, str]], Mapping[str, str]]:
+    rb = app_of(request).scoring.rules
+    rules = rb.merchant if kind == "merchant" else rb.creator
+    if rules is None:
+        return {}, {}
+    return {d.id: d.name for d in rules.dimensions}, rules.name
+
+
+def _shop_json(request: Request, who: Principal, report: ScoreReport, *, live: bool) -> dict[str, Any]:
+    names, name = _names(request, "merchant")
+    out = report_json(report, names, name, live=live)
+    svc = app_of(request).scoring
+    end = dt.datetime.fromtimestamp(svc.rules.day_end(report.as_of), dt.UTC)
+    out["deductions_applied"] = [deduction_json(d) for d in _in_force(svc.deductions(who, report.subject_id), end)]
+    return out
+
+
+# --- shops -------------------------------------------------------------------------------------------------
+
+@router.get("/shops/{shop_id}/score", summary="A shop's experience score from the nightly snapshot")
+def shop_score(shop_id: str, request: Request, as_of: str | None = AS_OF,
+               who: Principal = Depends(principal)) -> dict[str, Any]:
+    report = app_of(request).scoring.shop_report(who, shop_id, day_of(as_of))
+    return _shop_json(request, who, report, live=False)
+
+
+@router.get("/shops/{shop_id}/score/live", summary="A shop's experience score computed now (same definition)")
+def shop_score_live(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    report = app_of(request).scoring.live_shop_report(who, shop_id)
+    return _shop_json(request, who, report, live=True)
+
+
+@router.get("/shops/{shop_id}/score/history", summary="A shop's daily scores over the last days")
+def shop_score_history(shop_id: str, request: Request, days: int = Query(90, ge=1, le=400),
+                       who: Principal = Depends(principal)) -> dict[str, Any]:
+    rows = app_of(request).scoring.history(who, "merchant", shop_id, days=days)
+    return {"shop_id": shop_id, "days": days,
+            "points": [{**r, "score": points_text(r["score_x100"]),
+                        "dimensions": {k: {"points_x100": v, "points": points_text(v)}
+                                       for k, v in (r.get("dimensions") or {}).items()}} for r in rows]}
+
+
+@router.get("/shops/{shop_id}/score/indicators/{indicator_id}",
+            summary="The rows behind one indicator of a shop and a suggestion (zh-CN and en)")
+def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
+                   side: str | None = Query(None, description="num | den | miss (default: what explains a shortfall)"),
+                   limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
+    svc = app_of(request).scoring
+    day = day_of(as_of)
+    if side is not None and side not in SIDES:
+        raise AnxinError(W.INVALID_REQUEST, f"side must be one of {list(SIDES)}", side=side)
+    try:
+        d = svc.drilldown(who, shop_id, indicator_id, as_of=day, side=side, limit=limit)
+    except ValueError as exc:  # "miss" asked of an indicator whose parts read two tables
+        if side != "miss":
+            raise
+        raise AnxinError(W.INVALID_REQUEST, str(exc), side=side) from None
+    ind = svc.rules.merchant.indicator(indicator_id)
+    return drilldown_json(shop_id, d, ind.measure.name, ind.measure.unit, day, limit)
+
+
+# --- the ledger --------------------------------------------------------------------------------------------
+
+@router.get("/shops/{shop_id}/score/deductions", summary="A shop's score deductions (revoked ones too)")
+def list_deductions(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return {"shop_id": shop_id,
+            "deductions": [deduction_json(d) for d in app_of(request).scoring.deductions(who, shop_id)]}
+
+
+@router.post("/shops/{shop_id}/score/deductions", status_code=201,
+             summary="Deduct points from a shop's score from the next run on (operators and the platform)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": DeductionBody.model_json_schema()}}}})
+async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
+    raw = await request.body()
+
+    def add() -> dict[str, Any]:
+        who = principal(request)  # the key before the body: a caller without one learns nothing about it
+        try:
+            body = DeductionBody.model_validate_json(raw)
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        svc = app_of(request).scoring
+        return deduction_json(svc.add_deduction(who, shop_id=shop_id, kind=body.kind, points=body.points_x100,
+                                                reason=body.reason, effective_at=body.effective_at, days=body.days))
+
+    return await run_in_threadpool(add)
+
+
+@router.post("/score-deductions/{deduction_id}/revoke", summary="Revoke a deduction (operators and the platform)")
+def revoke_deduction(deduction_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return deduction_json(app_of(request).scoring.revoke_deduction(who, deduction_id))
+
+
+# --- creators, consumers, rankings -------------------------------------------------------------------------
+
+@router.get("/creators/{creator_id}/score", summary="A creator's reputation score (operators and the platform)")
+def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
+                  who: Principal = Depends(principal)) -> dict[str, Any]:
+    report = app_of(request).scoring.creator_report(who, creator_id, day_of(as_of))
+    names, name = _names(request, "creator")
+    return report_json(report, names, name)
+
+
+@router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)")
+def consumer_credit(consumer_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return credit_json(app_of(request).scoring.consumer_credit_for(who, consumer_id))
+
+
+@router.get("/scores/{kind}", summary="Everyone's scores of one day, best first (operators and the platform)")
+def ranking(kind: str, request: Request, as_of: str | None = AS_OF, limit: int = Query(200, ge=1, le=1000),
+            offset: int = Query(0, ge=0, le=10**9), who: Principal = Depends(principal)) -> dict[str, Any]:
+    if kind not in KINDS:
+        raise AnxinError(W.NOT_FOUND, f"no ranking of {kind!r}: one of {list(KINDS)}", kind=kind)
+    out = app_of(request).scoring.ranking(who, kind, day_of(as_of), limit=limit, offset=offset)
+    rows = []
+    for n, r in enumerate(out["rows"]):
+        row = {**r, "rank": offset + n + 1 if r["score_x100"] is not None else None}
+        if kind == "consumer":
+            row["credit"] = r["score_x100"]
+        else:
+            row["score"] = points_text(r["score_x100"])
+        rows.append(row)
+    return {**out, "kind": kind, "limit": limit, "offset": offset, "rows": rows}
