@@ -9,9 +9,12 @@ A benchmark, not a test. Run from the repository root::
 1. the simulator runs into a fresh SQLite file under ``var/bench/`` (``--db``; with ``--reuse`` an existing file is
    kept when its manifest, ``<db>.manifest.json``, records the same days, merchants, seed and start); the ground
    truth is written next to it (``<db>.truth.json``);
-2. the scores are computed as of the end of window 1 (``--as-of-day``, default: the start's local date + 31 days,
-   so the merchant's 30-day window, local days start+1 … start+30, is complete) through ``ScoringService.run``
-   with a ``FixedClock`` one hour after that day starts; snapshots are read back from ``score_snapshots``;
+2. the scores are computed as of the end of window 1 (``--as-of-offset``, default: the start's local date + 31
+   days, so the merchant's 30-day window, local days start+1 … start+30, is complete) through
+   ``ScoringService.run`` *inside the run*, when the simulated ``FixedClock`` reaches that local midnight: what the
+   nightly run would have seen, nothing of the future (nothing in the simulation reads snapshots, so this changes
+   no simulated event). A reused run scored for another date is scored after the fact ("hindsight"). As a check,
+   the window-1 merchant scores are recomputed after the run from the final database and compared;
 3. merchant (shop) score, its dimensions and indicators, and the shop's plain average rating in window 1 are
    rank-correlated (Spearman, average ranks for ties) with the latent quality of the shop's merchant;
 4. the outcome is each shop's bad-review rate in window 2 (the next 30 local days): first reviews of 1–2 stars
@@ -22,7 +25,8 @@ A benchmark, not a test. Run from the repository root::
    the window-1 score and of the window-1 average rating, lower = more likely positive, with a bootstrap 95 %
    interval over shops (fixed seed) and the paired difference;
 5. creators: the creator score against latent honesty (Spearman); consumers: the share of ground-truth abusers
-   in each credit band.
+   in each credit band; both as of window 1 and as of the end of the run (its last local midnight, all the data:
+   the creator window is 90 days, consumer credit 365), where the shop score against quality is repeated too.
 
 Shops in the comparison: eligible for the merchant score in window 1 (``min_valid_orders``) with at least one
 signed order in window 2; the average rating needs at least one first review in window 1 (a shop without one is
@@ -268,6 +272,7 @@ def analyse(db: Path, manifest: dict[str, Any], *, as_of_offset: int, log: Any) 
     from anxin.core.clock import FixedClock
     from anxin.outbox.transport import RecordingTransport
     from anxin.scoring.definition import DAY
+    from anxin.scoring.rulebook import load_score_rulebook
     from anxin.settings import Settings
 
     truth = json.loads(_truth_path(db).read_text())
@@ -276,9 +281,9 @@ def analyse(db: Path, manifest: dict[str, Any], *, as_of_offset: int, log: Any) 
     sim_end = int((start + dt.timedelta(days=manifest["days"])).timestamp())
     settings = Settings(database_url=f"sqlite:///{db}", evidence_dir=db.with_name(db.name + ".evidence"),
                         webhook_secret="bench-score-validity")
-    rules = __import__("anxin.scoring.rulebook", fromlist=["x"]).load_score_rulebook()
+    rules = load_score_rulebook()
     end1 = rules.day_end(day)
-    anxin = bootstrap(settings=settings, clock=FixedClock(dt.datetime.fromtimestamp(end1, dt.UTC)),
+    anxin = bootstrap(settings=settings, clock=FixedClock(dt.datetime.fromtimestamp(sim_end, dt.UTC)),
                       transport=RecordingTransport())
     window = rules.merchant.window_days
     lo1, end2 = end1 - window * DAY, min(end1 + window * DAY, sim_end)
@@ -290,6 +295,11 @@ def analyse(db: Path, manifest: dict[str, Any], *, as_of_offset: int, log: Any) 
         anxin.scoring.run(day)
         timing = "after the run (hindsight)"
     snaps = _snapshots(anxin, day)
+    # The end of the run (its last local midnight): every score with all the simulated data, nothing after it.
+    final_day = dt.datetime.fromtimestamp(sim_end, dt.timezone(rules.utc_offset)).date()
+    if not _snapshots(anxin, final_day):
+        anxin.scoring.run(final_day)
+    final_snaps = _snapshots(anxin, final_day)
     hindsight = _hindsight_scores(anxin, end1)
     facts = anxin.scoring.facts_from_db(sim_end)
     outcomes = _shop_outcomes(facts, lo1, end1, end2)
@@ -350,34 +360,14 @@ def analyse(db: Path, manifest: dict[str, Any], *, as_of_offset: int, log: Any) 
     in_run_scores = {sid: merchants[sid]["score_x100"] for sid in merchants}
     differs = sorted(sid for sid in in_run_scores if in_run_scores[sid] != hindsight.get(sid))
 
-    # creators
-    creators = {s["id"]: s for s in snaps if s["kind"] == "creator"}
-    honesty = {c["creator_id"]: c["honesty"] for c in truth.get("creators", [])}
-    cre = [cid for cid in sorted(honesty) if cid in creators and creators[cid]["eligible"]
-           and creators[cid]["score_x100"] is not None]
-    creator_block: dict[str, Any] = {
-        "creators": len(honesty), "scored": sum(1 for c in honesty if c in creators), "eligible": len(cre),
-        "score": _corr([creators[c]["score_x100"] for c in cre], [honesty[c] for c in cre], ci=True)}
-    if rules.creator is not None:
-        for d in rules.creator.dimensions:
-            vals = [((creators[c]["detail"].get("dimensions") or {}).get(d.id) or {}).get("points_x100") for c in cre]
-            creator_block[f"dimension:{d.id}"] = paired(vals, [honesty[c] for c in cre])
-
-    # consumers
-    abusers = set(truth.get("abusive_consumers") or [])
-    consumers = [s for s in snaps if s["kind"] == "consumer"]
-    bands: dict[str, dict[str, Any]] = {}
-    for c in consumers:
-        b = bands.setdefault(c["band"] or "?", {"consumers": 0, "abusers": 0})
-        b["consumers"] += 1
-        b["abusers"] += c["id"] in abusers
-    for b in bands.values():
-        b["abuser_share"] = b["abusers"] / b["consumers"] if b["consumers"] else None
-    consumer_block = {
-        "scored": len(consumers), "abusers_in_truth": len(abusers),
-        "abusers_scored": sum(1 for c in consumers if c["id"] in abusers), "bands": dict(sorted(bands.items())),
-        "auc_low_credit_is_abuser": auc([-(c["score_x100"] or 0) for c in consumers],
-                                        [c["id"] in abusers for c in consumers]) if abusers else None}
+    creator_block, consumer_block = _creator_figures(snaps, truth, rules), _consumer_figures(snaps, truth)
+    final = {"as_of": final_day.isoformat(), "creators": _creator_figures(final_snaps, truth, rules),
+             "consumers": _consumer_figures(final_snaps, truth)}
+    final_shops = {x["id"]: x for x in final_snaps if x["kind"] == "merchant" and x["eligible"]
+                   and x["score_x100"] is not None}
+    fs = sorted(sid for sid in final_shops if sid in shop_truth)
+    final["merchants"] = {"eligible": len(fs), "score": _corr([final_shops[sid]["score_x100"] for sid in fs],
+                                                              [shop_truth[sid]["quality"] for sid in fs], ci=True)}
 
     return {
         "seed": manifest["seed"], "days": manifest["days"], "merchants": manifest["merchants"], "db": str(db),
@@ -399,10 +389,44 @@ def analyse(db: Path, manifest: dict[str, Any], *, as_of_offset: int, log: Any) 
         "bottom_decile_auc": auc_block,
         "hindsight_check": {"shops_scored": len(in_run_scores), "scores_differ": len(differs),
                             "examples": [(sid, in_run_scores[sid], hindsight.get(sid)) for sid in differs[:5]]},
-        "creators": creator_block, "consumers": consumer_block,
+        "creators": creator_block, "consumers": consumer_block, "end_of_run": final,
         "per_shop": [{"shop_id": sid, "quality": shop_truth[sid]["quality"], "score": merchants[sid]["score_x100"],
                       **outcomes[sid], "bottom_decile_w2": y} for sid, y in zip(shops, labels, strict=True)],
     }
+
+
+def _creator_figures(snaps: list[dict[str, Any]], truth: dict[str, Any], rules: Any) -> dict[str, Any]:
+    """Creator score (and each dimension) against latent honesty, eligible creators only."""
+    creators = {s["id"]: s for s in snaps if s["kind"] == "creator"}
+    honesty = {c["creator_id"]: c["honesty"] for c in truth.get("creators", [])}
+    cre = [cid for cid in sorted(honesty) if cid in creators and creators[cid]["eligible"]
+           and creators[cid]["score_x100"] is not None]
+    out: dict[str, Any] = {
+        "creators": len(honesty), "scored": sum(1 for c in honesty if c in creators), "eligible": len(cre),
+        "score": _corr([creators[c]["score_x100"] for c in cre], [honesty[c] for c in cre], ci=True)}
+    for d in rules.creator.dimensions if rules.creator is not None else ():
+        pairs = [(v, honesty[c]) for c in cre
+                 if (v := ((creators[c]["detail"].get("dimensions") or {}).get(d.id) or {}).get("points_x100"))
+                 is not None]
+        out[f"dimension:{d.id}"] = _corr([v for v, _ in pairs], [h for _, h in pairs])
+    return out
+
+
+def _consumer_figures(snaps: list[dict[str, Any]], truth: dict[str, Any]) -> dict[str, Any]:
+    """Share of ground-truth abusers in each credit band (consumers with an order in the credit window)."""
+    abusers = set(truth.get("abusive_consumers") or [])
+    consumers = [s for s in snaps if s["kind"] == "consumer"]
+    bands: dict[str, dict[str, Any]] = {}
+    for c in consumers:
+        b = bands.setdefault(c["band"] or "?", {"consumers": 0, "abusers": 0})
+        b["consumers"] += 1
+        b["abusers"] += c["id"] in abusers
+    for b in bands.values():
+        b["abuser_share"] = b["abusers"] / b["consumers"] if b["consumers"] else None
+    return {"scored": len(consumers), "abusers_in_truth": len(abusers),
+            "abusers_scored": sum(1 for c in consumers if c["id"] in abusers), "bands": dict(sorted(bands.items())),
+            "auc_low_credit_is_abuser": auc([-(c["score_x100"] or 0) for c in consumers],
+                                            [c["id"] in abusers for c in consumers]) if abusers else None}
 
 
 def _mean_or_none(values: list[float]) -> float | None:
@@ -445,8 +469,9 @@ def markdown_rows(runs: list[dict[str, Any]]) -> str:
 def report(runs: list[dict[str, Any]]) -> None:
     for r in runs:
         sh, a = r["shops"], r["bottom_decile_auc"]
+        orders = r["orders"]["placed"] if isinstance(r["orders"], dict) else r["orders"]
         print(f"\n== seed {r['seed']} · {r['days']} days × {r['merchants']} merchants · as of {r['as_of']} "
-              f"({r['scored']}) · sim {r['sim_seconds']:.0f} s · {r['orders']} orders")
+              f"({r['scored']}) · sim {r['sim_seconds']:.0f} s · {orders} orders")
         print(f"window 1 {r['window1'][0]} → {r['window1'][1]}; window 2 → {r['window2'][1]} "
               f"({r['window2_days']:.0f} days, {r['review_grace_days']:.1f} days more for reviews)")
         print(f"shops: {sh['total']} in all, {sh['scored']} scored, {sh['eligible']} eligible, {sh['compared']} "
@@ -478,6 +503,13 @@ def report(runs: list[dict[str, Any]]) -> None:
         print(f"consumers: {k['scored']} scored, {k['abusers_scored']} of {k['abusers_in_truth']} abusers scored; "
               + "; ".join(f"{b}: {v['abusers']}/{v['consumers']} abusers ({_f(v['abuser_share'], 3)})"
                           for b, v in k["bands"].items())
+              + f"; AUC low credit → abuser {_f(k['auc_low_credit_is_abuser'])}")
+        e = r["end_of_run"]
+        c, k, m = e["creators"], e["consumers"], e["merchants"]
+        print(f"end of run (as of {e['as_of']}): shop score vs quality rho={_ci(m['score'], 'rho')} "
+              f"({m['eligible']} eligible); creator score vs honesty rho={_ci(c['score'], 'rho')} "
+              f"({c['eligible']} of {c['creators']} eligible); consumers: "
+              + "; ".join(f"{b}: {v['abusers']}/{v['consumers']}" for b, v in k["bands"].items())
               + f"; AUC low credit → abuser {_f(k['auc_low_credit_is_abuser'])}")
     print("\n" + markdown_rows(runs))
 

@@ -66,14 +66,16 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     fulfilment_rules = load_fulfilment_rulebook()
     if transport is None:
         transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
+    scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(uow_factory=uow_factory, clock=clock),
         ingestion=IngestionService(uow_factory=uow_factory, clock=clock, fulfilment_rules=fulfilment_rules),
         aftersales=AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
-                                     evidence_store=EvidenceStore(settings.evidence_dir)),
+                                     evidence_store=EvidenceStore(settings.evidence_dir),
+                                     credit_band=scoring.consumer_band),
         outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
                              secret=settings.webhook_secret),
         fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules),
-        scoring=ScoringService(uow_factory=uow_factory, clock=clock, engine=engine),
+        scoring=scoring,
     )

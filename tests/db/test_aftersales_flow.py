@@ -17,7 +17,7 @@ pytestmark = pytest.mark.db
 
 MIN = dt.timedelta(minutes=1)
 SEC = dt.timedelta(seconds=1)
-VERSION = "2026.11.2"
+VERSION = "2026.11.3"
 
 
 @pytest.fixture

@@ -30,8 +30,10 @@ def claim(case_type: str, reason: str, amount: int = 9900, evidence: int = 1, un
     return Claim(case_type, reason, amount, evidence, unsealed)
 
 
-def run(o: OrderFacts, c: Claim, at: dt.datetime, *, recent: int = 0):  # type: ignore[no-untyped-def]
-    return decide(o, c, RB, at.astimezone(dt.UTC), refundable_fen=o.paid_fen, consumer_cases_30d=recent)
+def run(o: OrderFacts, c: Claim, at: dt.datetime, *, recent: int = 0,  # type: ignore[no-untyped-def]
+        credit: str = "unscored"):
+    return decide(o, c, RB, at.astimezone(dt.UTC), refundable_fen=o.paid_fen, consumer_cases_30d=recent,
+                  consumer_credit=credit)
 
 
 def codes(decision) -> list[str]:  # type: ignore[no-untyped-def]
@@ -63,9 +65,30 @@ def test_instant_refund_edges(label, facts, at, outcome, guarantee) -> None:  # 
 
 def test_not_instant_explains_why_it_was_passed_over() -> None:
     d = run(order(paid_fen=30000, **UNSHIPPED), claim("refund_only", "other", 30000, 0), PAID + H)
-    assert [(r.code, r.rule) for r in d.passed_over] == [("instant_refund.amount_too_high",
-                                                          "G.INSTANT_REFUND.AMOUNT")]
+    assert [(r.code, r.rule) for r in d.passed_over] == [
+        ("instant_refund.amount_too_high", "G.INSTANT_REFUND.AMOUNT"),
+        ("instant_refund.credit_not_trusted", "G.INSTANT_REFUND_TRUSTED.CREDIT")]
     assert all(r.version == RB.version for r in d.passed_over)
+
+
+# --- consumer credit: trusted consumers get instant refunds up to 1,000 yuan, doubtful ones go to review -------
+@pytest.mark.parametrize(("credit", "paid_fen", "outcome", "guarantee"), [
+    ("trusted", 29999, Outcome.APPROVED, "G.INSTANT_REFUND"),
+    ("trusted", 30000, Outcome.APPROVED, "G.INSTANT_REFUND_TRUSTED"),
+    ("trusted", 99999, Outcome.APPROVED, "G.INSTANT_REFUND_TRUSTED"),
+    ("trusted", 100000, Outcome.PENDING_MERCHANT, "G.UNSHIPPED_REFUND"),
+    ("normal", 30000, Outcome.PENDING_MERCHANT, "G.UNSHIPPED_REFUND"),
+    ("unscored", 30000, Outcome.PENDING_MERCHANT, "G.UNSHIPPED_REFUND"),
+    ("doubtful", 9900, Outcome.REVIEW, "G.INSTANT_REFUND"),
+    ("normal", 9900, Outcome.APPROVED, "G.INSTANT_REFUND"),
+])
+def test_consumer_credit_extends_or_reviews_instant_refunds(credit, paid_fen, outcome, guarantee) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    d = run(order(paid_fen=paid_fen, **UNSHIPPED), claim("refund_only", "other", paid_fen, 0), PAID + H,
+            credit=credit)
+    assert (d.outcome, d.guarantee_id) == (outcome, guarantee)
+    assert d.facts["consumer_credit"] == credit
+    if outcome is Outcome.REVIEW:
+        assert "review.consumer_credit_doubtful" in codes(d)
 
 
 # --- 7-day no-reason return: counted from the day after sign-off, local calendar days ------------------------
@@ -200,9 +223,11 @@ def test_decision_records_facts_trace_rules_and_version() -> None:
     assert body["facts"]["item_tags"] == ["fresh"] and body["facts"]["amount_fen"] == 5000
     windows = {s["rule"]: s["passed"] for s in body["trace"] if s["fact"] == "now"}
     # Guarantees tried earlier are in the trace too, failing; the chosen one passed.
-    assert windows == {"G.INSTANT_REFUND": False, "G.UNSHIPPED_REFUND": True, "G.FRESH_SPOILAGE": True}
+    assert windows == {"G.INSTANT_REFUND": False, "G.INSTANT_REFUND_TRUSTED": False, "G.UNSHIPPED_REFUND": True,
+                       "G.FRESH_SPOILAGE": True}
     assert [r["code"] for r in body["passed_over"]] == [
-        "window.closed", "instant_refund.already_shipped", "unshipped_refund.already_shipped"]
+        "window.closed", "instant_refund.already_shipped", "window.closed", "instant_refund.already_shipped",
+        "instant_refund.credit_not_trusted", "unshipped_refund.already_shipped"]
     assert all({"rule", "fact", "op", "expected", "actual", "passed"} <= set(s) for s in body["trace"])
 
 

@@ -172,7 +172,7 @@ def coverage(order: OrderFacts, rb: Rulebook, now: dt.datetime) -> list[Coverage
     hypothetical = {**base, "case_type": "refund_only", "reason": "quality", "amount_fen": order.paid_fen,
                     "refundable_fen": order.paid_fen, "shipped": order.shipped, "signed": order.signed_at is not None,
                     "evidence_count": 1, "unsealed": False, "consumer_cases_30d": 0,
-                    "parcel_problem": order.parcel_problem}
+                    "parcel_problem": order.parcel_problem, "consumer_credit": "unscored"}
     for g in rb.guarantees:
         trace: list[dict[str, Any]] = []
         not_applicable = _applies(g, base, rb, trace)
@@ -195,13 +195,14 @@ def coverage(order: OrderFacts, rb: Rulebook, now: dt.datetime) -> list[Coverage
 
 
 def decide(order: OrderFacts, claim: Claim, rb: Rulebook, now: dt.datetime, *,
-           refundable_fen: int, consumer_cases_30d: int) -> Decision:
+           refundable_fen: int, consumer_cases_30d: int, consumer_credit: str = "unscored") -> Decision:
     """The first guarantee that handles the claim and passes every check decides the route."""
     facts: dict[str, Any] = {
         **order.as_facts(), "case_type": claim.case_type, "reason": claim.reason, "amount_fen": claim.amount_fen,
         "refundable_fen": refundable_fen, "shipped": order.shipped, "signed": order.signed_at is not None,
         "evidence_count": claim.evidence_count, "unsealed": claim.unsealed,
         "consumer_cases_30d": consumer_cases_30d, "parcel_problem": order.parcel_problem,
+        "consumer_credit": consumer_credit,
     }
     stored = _serialisable({**facts, "order_id": order.order_id, "paid_at": order.paid_at,
                             "shipped_at": order.shipped_at, "signed_at": order.signed_at, "now": now})

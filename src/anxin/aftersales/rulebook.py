@@ -43,6 +43,8 @@ CLAIM_FACTS: dict[str, FactSpec] = {**ORDER_FACTS, **{f.name: f for f in [
     FactSpec("evidence_count", "int", "evidence images attached"),
     FactSpec("unsealed", "bool", "the consumer says the item was unsealed"),
     FactSpec("consumer_cases_30d", "int", "after-sale cases this consumer filed in the last 30 days"),
+    FactSpec("consumer_credit", "str", "the consumer's credit band from the latest score run: trusted | normal | "
+             "doubtful | unscored"),
     FactSpec("parcel_problem", "str", "what fulfilment monitoring found wrong with the parcel: lost, returned, "
              "refused, stalled, no_carrier_scan, or empty"),
 ]}}

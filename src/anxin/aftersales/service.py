@@ -7,6 +7,7 @@ anything else is reported as not found, so ids cannot be probed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,10 @@ class TickReport:
 
 class AfterSalesService:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebooks: RulebookSet,
-                 evidence_store: EvidenceStore) -> None:
+                 evidence_store: EvidenceStore, credit_band: Callable[[str], str] | None = None) -> None:
         self.uow_factory = uow_factory
+        # The consumer's credit band from the scoring context (its service, injected by bootstrap).
+        self.credit_band = credit_band or (lambda consumer_id: "unscored")
         self.clock = clock
         self.rulebooks = rulebooks
         self.evidence_store = evidence_store
@@ -243,7 +246,8 @@ class AfterSalesService:
             facts = self._facts(uow, order, cmd.listing_id)
             recent = repo.count_consumer_since(order.consumer_id, now - dt.timedelta(days=30))
             claim = Claim(cmd.case_type, cmd.reason, cmd.amount_fen, len(set(cmd.evidence)), cmd.unsealed)
-            decision = decide(facts, claim, rb, now, refundable_fen=refundable, consumer_cases_30d=recent)
+            decision = decide(facts, claim, rb, now, refundable_fen=refundable, consumer_cases_30d=recent,
+                              consumer_credit=self.credit_band(order.consumer_id))
             for old in rejected:
                 self._transition(uow, repo, old.to_model(), m.Action.SUPERSEDE, "consumer", principal.subject, now,
                                  self._terms(old.rulebook_version), note="", data={})

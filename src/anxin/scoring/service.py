@@ -259,6 +259,11 @@ class ScoringService:
                                 dict(row.detail.get("components") or {}), dict(row.detail.get("facts") or {}),
                                 row.rulebook_version)
 
+    def consumer_band(self, consumer_id: str) -> str:
+        """trusted / normal / doubtful from the latest run, or unscored: what the after-sales engine decides on."""
+        credit = self.consumer_credit(consumer_id)
+        return credit.band if credit else "unscored"
+
     def consumer_credit_for(self, who: Principal, consumer_id: str) -> CreditReport:
         if not (who.role in (Role.OPERATOR, Role.PLATFORM) or (who.role is Role.CONSUMER
                                                                 and who.subject == consumer_id)):
