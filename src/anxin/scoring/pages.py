@@ -161,7 +161,8 @@ def report_view(report: ScoreReport, rules: SubjectRules, t: Translator, lang: s
                        bands, title=t("sc.total"), value_format=fixed(2), lang=lang, empty_message=short,
                        width=260, height=160),
         "scale": t("sc.scale", min=points_text(lo), max=points_text(hi)),
-        "peer_group": t("sc.peer_group", group=t("sc.peer_all") if report.peer_group in (None, "*")
+        "kind": report.kind,
+        "peer_group": t("sc.peer_group", group=t(f"sc.peer_all.{report.kind}") if report.peer_group in (None, "*")
                         else report.peer_group),
         "category": report.primary_category or "—",
         "dimensions": [{"id": d.id, "name": dims[d.id], "weight": t("sc.weight", w=d.weight),
@@ -382,9 +383,8 @@ def ops_ranking(request: Request, kind: str = "merchant", as_of: str = "", offse
     lang = lang_of(request)
     t = translator(lang)
     out = app_of(request).scoring.ranking(who, kind, _day(as_of), limit=RANK_PAGE, offset=start)
-    min_orders = app_of(request).scoring.rules.merchant.min_valid_orders
-    if kind == "creator" and app_of(request).scoring.rules.creator is not None:
-        min_orders = app_of(request).scoring.rules.creator.min_valid_orders
+    rb = app_of(request).scoring.rules
+    min_orders = (rb.creator if kind == "creator" and rb.creator is not None else rb.merchant).min_valid_orders
     rows = []
     for n, r in enumerate(out["rows"]):
         scored = r["score_x100"] is not None
