@@ -9,15 +9,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
-from anxin.access.model import Principal, Role
-from anxin.aftersales.service import FileCase
-from anxin.core.errors import AnxinError
 from tests.db.builders import (
-    D,
-    H,
     MIN,
     T0,
+    D,
+    H,
     category,
     chat_session,
     complaint,
@@ -33,6 +29,10 @@ from tests.db.builders import (
     shipped,
     shop,
 )
+
+from anxin.access.model import Principal, Role
+from anxin.aftersales.service import FileCase
+from anxin.core.errors import AnxinError
 
 pytestmark = pytest.mark.db
 

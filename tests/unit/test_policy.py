@@ -82,7 +82,7 @@ def test_not_instant_explains_why_it_was_passed_over() -> None:
     ("doubtful", 9900, Outcome.REVIEW, "G.INSTANT_REFUND"),
     ("normal", 9900, Outcome.APPROVED, "G.INSTANT_REFUND"),
 ])
-def test_consumer_credit_extends_or_reviews_instant_refunds(credit, paid_fen, outcome, guarantee) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_consumer_credit_extends_or_reviews_instant_refunds(credit, paid_fen, outcome, guarantee) -> None:  # type: ignore[no-untyped-def]
     d = run(order(paid_fen=paid_fen, **UNSHIPPED), claim("refund_only", "other", paid_fen, 0), PAID + H,
             credit=credit)
     assert (d.outcome, d.guarantee_id) == (outcome, guarantee)

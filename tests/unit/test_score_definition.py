@@ -219,7 +219,8 @@ def test_deductions_apply_last_while_in_force(effective: int, expires: int | Non
 
 
 def test_deductions_stop_at_the_rulebook_floor() -> None:
-    ded = {"deduction_id": "d1", "shop_id": "s1", "points_x100": 20000, "effective_at": END - DAY, "kind": "fake_orders"}
+    ded = {"deduction_id": "d1", "shop_id": "s1", "points_x100": 20000, "effective_at": END - DAY,
+           "kind": "fake_orders"}
     got = by(run(orders=five_shops(), deductions=[ded])["merchant_scores"], subject_id="s1")
     assert got["total_x100"] == 0
 

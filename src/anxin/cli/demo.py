@@ -192,6 +192,7 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
         sim_report.write_json(sim_report.ground_truth(sim), truth_path)
         sim_report.render(summary, console, seconds=sim.seconds)
         live = bootstrap(settings=settings, run_migrations=False)
+        _score_history(live, console)
         links = _keys_and_links(sim, live, f"http://{host}:{port}")
         simulated.engine.dispose()
         for line in links:
@@ -208,6 +209,19 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     finally:
         hook_server.shutdown()
         hook_server.server_close()
+
+
+def _score_history(live: Anxin, console: Console, days: int = 7) -> None:
+    """Score the last week day by day, so the score pages have a trend (each run is idempotent)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    today = live.scoring.today()
+    with Progress(TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("days"),
+                  console=console) as progress:
+        task = progress.add_task("scores", total=days)
+        for back in range(days - 1, -1, -1):
+            live.scoring.run(today - dt.timedelta(days=back))
+            progress.advance(task)
 
 
 def _keys_and_links(sim: Simulation, live: Anxin, base: str) -> list[str]:
@@ -227,8 +241,11 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str) -> list[str]:
     if shop_id is not None:
         lines.append(f"  Shop fulfilment    {_login(base, key, f'/merchant/shops/{quote(shop_id)}/fulfilment')}"
                      f"   (shop {shop_id}: collection rates, trends, findings, late-shipment points)")
+        lines.append(f"  Shop score         {_login(base, key, f'/merchant/shops/{quote(shop_id)}/score')}"
+                     f"   (experience score, diagnosis of every indicator)")
     _, key = live.access.create_key("operator", "demo-operator")
     lines.append(f"  Operator console   {_login(base, key, '/ops/cases')}")
+    lines.append(f"  Score ranking      {_login(base, key, '/ops/scores')}   (merchants, creators, consumer credit)")
     _, key = live.access.create_key("platform", "demo-platform")
     lines.append(f"  Platform key       {key}")
     lines.append(f"    curl -H 'Authorization: Bearer {key}' {base}/v1/aftersales/cases?limit=5")

@@ -160,6 +160,14 @@ class ScoringService:
             uow.commit()
         return RunSummary(day, engine, label, self.rules.version, counts, facts)
 
+    def run_due(self) -> RunSummary | None:
+        """The nightly job: score today if no run has (the server calls this from its periodic tick)."""
+        today = self.today()
+        latest = self._latest_day()
+        if latest is not None and latest >= today:
+            return None
+        return self.run(today)
+
     def _snapshots(self, day: dt.date, results: dict[str, list[dict[str, Any]]]) -> Any:
         version = self.rules.version
         for kind in ("merchant", "creator"):

@@ -40,6 +40,9 @@ class Ticker:
                 report = self.anxin.tick()
                 if report["case_actions"] or report["delivered"]:
                     log.info("tick %s", report)
+                scored = self.anxin.scoring.run_due()  # once a local day, after midnight
+                if scored is not None:
+                    log.info("scores %s", scored.as_dict())
             except Exception:  # a failed tick must not kill the loop; the next one retries
                 log.exception("tick failed")
 
