@@ -76,6 +76,26 @@ def _wanted(days: int, merchants: int, seed: int, start: dt.datetime) -> dict[st
     return {"days": days, "merchants": merchants, "seed": seed, "start": start.isoformat()}
 
 
+def sim_source_sha(rev: str | None = None) -> str:
+    """sha256 over the simulator's sources (``src/anxin/sim/*.py``, by name), of the working tree or of a git rev:
+    a reused run simulated by other simulator code is flagged."""
+    import hashlib
+    import subprocess
+
+    h = hashlib.sha256()
+    root = REPO / "src" / "anxin" / "sim"
+    if rev is None:
+        files = {f.name: f.read_bytes() for f in root.glob("*.py")}
+    else:
+        names = subprocess.run(["git", "ls-tree", "--name-only", rev, "src/anxin/sim/"], cwd=REPO, check=True,
+                               capture_output=True, text=True).stdout.split()
+        files = {Path(n).name: subprocess.run(["git", "show", f"{rev}:{n}"], cwd=REPO, check=True,
+                                              capture_output=True).stdout for n in names if n.endswith(".py")}
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + files[name] + b"\0")
+    return h.hexdigest()[:16]
+
+
 def reusable(db: Path, wanted: dict[str, Any]) -> dict[str, Any] | None:
     """The manifest of an earlier complete run with the same parameters, else None."""
     mpath = _manifest_path(db)
@@ -106,7 +126,10 @@ def simulate(db: Path, days: int, merchants: int, seed: int, *, reuse: bool, as_
     wanted = _wanted(days, merchants, seed, DEFAULT_START)
     if reuse and (manifest := reusable(db, wanted)) is not None:
         log(f"seed {seed}: reusing {db} (simulated in {manifest['sim_seconds']:.0f} s)")
-        return manifest
+        if manifest.get("sim_source_sha") != (now := sim_source_sha()):
+            log(f"seed {seed}: WARNING the simulator's sources changed since this run "
+                f"({manifest.get('sim_source_sha')} → {now}); run without --reuse for current figures")
+        return {**manifest, "simulator_changed_since": manifest.get("sim_source_sha") != now}
 
     from anxin.bootstrap import bootstrap
     from anxin.core.clock import FixedClock
@@ -120,6 +143,7 @@ def simulate(db: Path, days: int, merchants: int, seed: int, *, reuse: bool, as_
                   db.with_name(db.name + "-shm"), db.with_name(db.name + "-journal")):
         stale.unlink(missing_ok=True)
     evidence = db.with_name(db.name + ".evidence")
+    source_sha, rev = sim_source_sha(), _git_rev()  # the code this run loads, before anyone edits it
     config = SimConfig(days=days, merchants=merchants, seed=seed)
     settings = Settings(database_url=f"sqlite:///{db}", evidence_dir=evidence, webhook_secret="bench-score-validity")
     anxin = bootstrap(settings=settings, clock=FixedClock(config.start), transport=RecordingTransport())
@@ -147,7 +171,8 @@ def simulate(db: Path, days: int, merchants: int, seed: int, *, reuse: bool, as_
     manifest = {**wanted, "db": str(db), "sim_seconds": wall - in_run.get("seconds", 0.0),
                 "scored_in_run": in_run or None,
                 "orders": s["orders"], "events": s["events"]["received"],
-                "finished": dt.datetime.now(dt.UTC).isoformat(), "git": _git_rev()}
+                "finished": dt.datetime.now(dt.UTC).isoformat(), "git_head_at_start": rev,
+                "sim_source_sha": source_sha}
     _manifest_path(db).write_text(json.dumps(manifest, indent=2, default=str))
     log(f"seed {seed}: simulated in {wall:.0f} s")
     return manifest
@@ -372,6 +397,8 @@ def analyse(db: Path, manifest: dict[str, Any], *, as_of_offset: int, log: Any) 
     return {
         "seed": manifest["seed"], "days": manifest["days"], "merchants": manifest["merchants"], "db": str(db),
         "sim_seconds": manifest["sim_seconds"], "orders": manifest.get("orders"), "as_of": day.isoformat(),
+        "sim_source_sha": manifest.get("sim_source_sha"), "git_head_at_start": manifest.get("git_head_at_start"),
+        "simulator_changed_since": manifest.get("simulator_changed_since", False),
         "scored": timing, "rulebook_version": rules.version,
         "window1": [_iso(lo1), _iso(end1)], "window2": [_iso(end1), _iso(end2)],
         "window2_days": (end2 - end1) / DAY, "review_grace_days": (sim_end - end2) / DAY,
