@@ -302,7 +302,7 @@ def bench_size(root: Path, n: int, kinds: Iterable[str], rounds: int, args: argp
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
     for r in range(rounds):
         # Alternate the order between rounds; Spark runs once, in the first round, for the record.
-        order = kinds if r % 2 == 0 else [k for k in reversed(kinds) if k != "spark"]
+        order = [k for k in (kinds if r % 2 == 0 else reversed(kinds)) if k != "spark" or r == 0]
         for kind in order:
             res = run_worker(kind, root, n, args)
             runs[kind].append(res)
