@@ -27,7 +27,6 @@ from anxin.web.error_codes import WebErrorCode as W
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 KINDS = ("merchant", "creator", "consumer")
-SIDES = ("num", "den", "miss")
 AS_OF = Query(None, description="local date YYYY-MM-DD; the latest snapshot on or before it (default: the latest)")
 
 
@@ -203,14 +202,7 @@ def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str
                    limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
     svc = app_of(request).scoring
     day = day_of(as_of)
-    if side is not None and side not in SIDES:
-        raise AnxinError(W.INVALID_REQUEST, f"side must be one of {list(SIDES)}", side=side)
-    try:
-        d = svc.drilldown(who, shop_id, indicator_id, as_of=day, side=side, limit=limit)
-    except ValueError as exc:  # "miss" asked of an indicator whose parts read two tables
-        if side != "miss":
-            raise
-        raise AnxinError(W.INVALID_REQUEST, str(exc), side=side) from None
+    d = svc.drilldown(who, shop_id, indicator_id, as_of=day, side=side, limit=limit)
     ind = svc.rules.merchant.indicator(indicator_id)
     return drilldown_json(shop_id, d, ind.measure.name, ind.measure.unit, day, limit)
 

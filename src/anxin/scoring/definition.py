@@ -351,6 +351,15 @@ OUTPUTS = ("merchant_indicators", "merchant_dimensions", "merchant_scores", "cre
            "creator_dimensions", "creator_scores", "consumer_scores")
 
 
+DRILL_SIDES = ("num", "den", "miss")
+
+
+def has_misses(ind: Indicator) -> bool:
+    """Misses (denominator rows not fully counted) exist only when both parts read the same rows."""
+    mp = parts_of(ind, DUCKDB, 0)
+    return mp.num.table == mp.den.table and mp.num.at == mp.den.at
+
+
 def drilldown_sql(rb: ScoreRulebook, rules: SubjectRules, indicator_id: str, side: str, subject_id: str,
                   d: Dialect, end: int, *, limit: int = 200, count: bool = False) -> str:
     """The rows behind one subject's indicator, by the same part expressions the score sums.

@@ -10,6 +10,7 @@ class ScoringErrorCode(StrEnum):
     SUBJECT_NOT_FOUND = "scoring.subject_not_found"
     NO_SNAPSHOT = "scoring.no_snapshot"
     UNKNOWN_INDICATOR = "scoring.unknown_indicator"
+    INVALID_SIDE = "scoring.invalid_side"
     INVALID_DATE = "scoring.invalid_date"
     FUTURE_DATE = "scoring.future_date"
     UNKNOWN_ENGINE = "scoring.unknown_engine"

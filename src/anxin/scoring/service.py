@@ -22,7 +22,7 @@ from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UowFactory
 from anxin.merchants import service as merchants
-from anxin.scoring.definition import DAY, OUTPUTS, all_steps, drilldown_sql, window_of
+from anxin.scoring.definition import DAY, DRILL_SIDES, OUTPUTS, all_steps, drilldown_sql, has_misses, window_of
 from anxin.scoring.engines import ENGINES, ScoringEngine, make_engine, parquet_paths
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.extract import FactExtractor
@@ -315,6 +315,10 @@ class ScoringService:
         day = parse_day(as_of) if as_of else self._latest_day() or self.today()
         end = self.rules.day_end(day)
         side = side or drill_side(ind.measure.name, ind.better, ind.measure.unit)
+        if side not in DRILL_SIDES or (side == "miss" and not has_misses(ind)):
+            allowed = [s for s in DRILL_SIDES if s != "miss" or has_misses(ind)]
+            raise AnxinError(E.INVALID_SIDE, f"side must be one of {allowed} for {indicator_id}", side=side,
+                             allowed=allowed)
         eng = make_engine("duckdb")
         try:
             eng.load_arrow(self.facts_from_db(end, shop_ids=[shop_id]))
