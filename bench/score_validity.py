@@ -12,9 +12,10 @@ A benchmark, not a test. Run from the repository root::
 2. the scores are computed as of the end of window 1 (``--as-of-offset``, default: the start's local date + 31
    days, so the merchant's 30-day window, local days start+1 … start+30, is complete) through
    ``ScoringService.run`` *inside the run*, when the simulated ``FixedClock`` reaches that local midnight: what the
-   nightly run would have seen, nothing of the future (nothing in the simulation reads snapshots, so this changes
-   no simulated event). A reused run scored for another date is scored after the fact ("hindsight"). As a check,
-   the window-1 merchant scores are recomputed after the run from the final database and compared;
+   nightly run would have seen, nothing of the future. From then on the after-sales engine reads the consumers'
+   credit bands of that run (guarantee rulebook 2026.11.3), as it would in production after a nightly run; the
+   simulator itself never scores. A reused run scored for another date is scored after the fact ("hindsight").
+   As a check, the window-1 merchant scores are recomputed after the run from the final database and compared;
 3. merchant (shop) score, its dimensions and indicators, and the shop's plain average rating in window 1 are
    rank-correlated (Spearman, average ranks for ties) with the latent quality of the shop's merchant;
 4. the outcome is each shop's bad-review rate in window 2 (the next 30 local days): first reviews of 1–2 stars
@@ -42,6 +43,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -119,8 +121,8 @@ def simulate(db: Path, days: int, merchants: int, seed: int, *, reuse: bool, as_
 
     The scores are computed *during* the run, when the simulated clock reaches local midnight starting the
     scoring date (``on_day``): exactly what the nightly run would have seen, events still in flight excluded
-    and nothing of the future (later refunds, closings) leaking in. Nothing in the simulation reads score
-    snapshots, so this changes no simulated event."""
+    and nothing of the future (later refunds, closings) leaking in. The after-sales engine reads the latest
+    credit bands, so requests after that midnight are decided with them (as after a nightly run)."""
     from anxin.sim import DEFAULT_START
 
     wanted = _wanted(days, merchants, seed, DEFAULT_START)
@@ -143,6 +145,7 @@ def simulate(db: Path, days: int, merchants: int, seed: int, *, reuse: bool, as_
                   db.with_name(db.name + "-shm"), db.with_name(db.name + "-journal")):
         stale.unlink(missing_ok=True)
     evidence = db.with_name(db.name + ".evidence")
+    shutil.rmtree(evidence, ignore_errors=True)
     source_sha, rev = sim_source_sha(), _git_rev()  # the code this run loads, before anyone edits it
     config = SimConfig(days=days, merchants=merchants, seed=seed)
     settings = Settings(database_url=f"sqlite:///{db}", evidence_dir=evidence, webhook_secret="bench-score-validity")
@@ -186,7 +189,6 @@ def _git_rev() -> str | None:
                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
-
 
 
 # --- analysis -------------------------------------------------------------------------------------------------
@@ -262,6 +264,17 @@ def _corr(x: Sequence[float], y: Sequence[float], *, ci: bool = False, seed: int
                                     seed=seed)
         out["ci95"], out["ci_draws"] = [lo, hi], used
     return out
+
+
+def _paired_rho_diff(a: Sequence[float], b: Sequence[float], target: Sequence[float]) -> dict[str, Any]:
+    """rho(a, target) − rho(b, target) with a paired bootstrap interval (the same shops in both)."""
+    import numpy as np
+
+    xa, xb, t = (np.asarray(v, dtype=float) for v in (a, b, target))
+    ra, rb = spearman(xa, t), spearman(xb, t)
+    lo, hi, used = paired_bootstrap_ci(lambda i: spearman(xa[i], t[i]), lambda i: spearman(xb[i], t[i]), len(t),
+                                       resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
+    return {"n": len(t), "diff": None if ra is None or rb is None else ra - rb, "ci95": [lo, hi], "ci_draws": used}
 
 
 def _auc_block(preds: dict[str, Sequence[float]], labels: Sequence[bool]) -> dict[str, Any]:
@@ -366,7 +379,9 @@ def analyse(db: Path, manifest: dict[str, Any], *, as_of_offset: int, log: Any) 
         spearman_quality[f"dimension:{d.id}"] = paired([dim(sid, d.id) for sid in shops], quality)
     for i in rules.merchant.indicators:
         spearman_quality[f"indicator:{i.id}"] = paired([ind(sid, i.id) for sid in shops], quality)
-    spearman_outcome = {"score": _corr(score, rate2, ci=True), "avg_rating": _corr(rating, rate2, ci=True)}
+    spearman_quality["score_minus_rating"] = _paired_rho_diff(score, rating, quality)
+    spearman_outcome = {"score": _corr(score, rate2, ci=True), "avg_rating": _corr(rating, rate2, ci=True),
+                        "score_minus_rating": _paired_rho_diff(score, rating, rate2)}
     neg1 = [ind(sid, "M.NEGATIVE_REVIEW_RATE") for sid in shops]
     product = [dim(sid, "product") for sid in shops]
     exp_bad = [shop_truth[sid]["expected_bad_review_rate"] for sid in shops]
@@ -391,8 +406,15 @@ def analyse(db: Path, manifest: dict[str, Any], *, as_of_offset: int, log: Any) 
     final_shops = {x["id"]: x for x in final_snaps if x["kind"] == "merchant" and x["eligible"]
                    and x["score_x100"] is not None}
     fs = sorted(sid for sid in final_shops if sid in shop_truth)
-    final["merchants"] = {"eligible": len(fs), "score": _corr([final_shops[sid]["score_x100"] for sid in fs],
-                                                              [shop_truth[sid]["quality"] for sid in fs], ci=True)}
+    final_end = rules.day_end(final_day)
+    final_rating = _shop_outcomes(facts, final_end - window * DAY, final_end, final_end)
+    fq = [shop_truth[sid]["quality"] for sid in fs]
+    fsc = [final_shops[sid]["score_x100"] / 100 for sid in fs]
+    frated = [final_rating[sid]["avg_rating"] for sid in fs if (final_rating.get(sid) or {}).get("avg_rating")]
+    ffill = statistics.fmean(frated) if frated else 0.0
+    frt = [(final_rating.get(sid) or {}).get("avg_rating") or ffill for sid in fs]
+    final["merchants"] = {"eligible": len(fs), "score": _corr(fsc, fq, ci=True), "avg_rating": _corr(frt, fq, ci=True),
+                          "score_minus_rating": _paired_rho_diff(fsc, frt, fq)}
 
     return {
         "seed": manifest["seed"], "days": manifest["days"], "merchants": manifest["merchants"], "db": str(db),
@@ -508,11 +530,12 @@ def report(runs: list[dict[str, Any]]) -> None:
         print(f"window 2: {o['signed_w2']} signed orders, {o['reviews_w2']} first reviews, {o['bad_reviews_w2']} "
               f"of 1–2★; {o['shops_with_no_bad_review_w2']} shops with none")
         print("Spearman vs latent quality:")
-        for k, v in r["spearman_vs_quality"].items():
-            print(f"  {k:40} n={v['n']:3}  rho={_ci(v, 'rho') if 'ci95' in v else _f(v['rho'])}")
-        print("Spearman vs window-2 bad-review rate:")
-        for k, v in r["spearman_vs_bad_review_rate_w2"].items():
-            print(f"  {k:40} n={v['n']:3}  rho={_ci(v, 'rho')}")
+        for block in ("spearman_vs_quality", "spearman_vs_bad_review_rate_w2"):
+            if block != "spearman_vs_quality":
+                print("Spearman vs window-2 bad-review rate:")
+            for k, v in r[block].items():
+                key = "diff" if "diff" in v else "rho"
+                print(f"  {k:40} n={v['n']:3}  {key}={_ci(v, key) if 'ci95' in v else _f(v[key])}")
         print(f"bottom decile next window: {a['positives']} positives of {a['n']} shops (cut at rate "
               f"{_f(a['cut_rate'], 4)}, {a['positives_at_cut']} at the cut)")
         for k, v in a.items():
@@ -533,7 +556,8 @@ def report(runs: list[dict[str, Any]]) -> None:
               + f"; AUC low credit → abuser {_f(k['auc_low_credit_is_abuser'])}")
         e = r["end_of_run"]
         c, k, m = e["creators"], e["consumers"], e["merchants"]
-        print(f"end of run (as of {e['as_of']}): shop score vs quality rho={_ci(m['score'], 'rho')} "
+        print(f"end of run (as of {e['as_of']}): shop score vs quality rho={_ci(m['score'], 'rho')}, avg rating "
+              f"{_ci(m['avg_rating'], 'rho')}, difference {_ci(m['score_minus_rating'], 'diff')} "
               f"({m['eligible']} eligible); creator score vs honesty rho={_ci(c['score'], 'rho')} "
               f"({c['eligible']} of {c['creators']} eligible); consumers: "
               + "; ".join(f"{b}: {v['abusers']}/{v['consumers']}" for b, v in k["bands"].items())

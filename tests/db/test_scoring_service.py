@@ -132,6 +132,7 @@ def test_parquet_export_scores_the_same(anxin: Any, engine: sa.Engine, tmp_path:
     assert summary.source.startswith("parquet:") and snapshots(engine) == from_db
 
 
+@pytest.mark.slow  # ~1-2 min of Spark; tests/unit/test_score_engines.py compares the engines in make test
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 def test_spark_engine_writes_the_same_snapshots(anxin: Any, engine: sa.Engine) -> None:
     world(anxin)

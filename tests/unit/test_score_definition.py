@@ -94,11 +94,28 @@ def test_identical_shops_all_get_full_points_ties_count_in_their_favour() -> Non
 def test_negative_review_window_edges(signed_at: int, counted: bool) -> None:
     orders = five_shops()
     orders[0].update(signed_at=signed_at)
-    reviews = [{"order_id": orders[0]["order_id"], "shop_id": "s1", "rating": 1, "posted_at": signed_at + H,
+    reviews = [{"order_id": orders[0]["order_id"], "shop_id": "s1", "rating": 1, "posted_at": signed_at,
                 "signed_at": signed_at}]
     ind = by(run(orders=orders, reviews=reviews)["merchant_indicators"], subject_id="s1",
              indicator_id="M.NEGATIVE_REVIEW_RATE")
     assert ind["num"] == (1 if counted else 0)
+
+
+@pytest.mark.parametrize(("posted_at", "counted"), [(END - 1, True), (END, False)])
+def test_a_review_posted_after_the_as_of_day_is_not_known_yet(posted_at: int, counted: bool) -> None:
+    orders = five_shops()
+    reviews = [{"order_id": orders[0]["order_id"], "shop_id": "s1", "rating": 1, "posted_at": posted_at,
+                "signed_at": orders[0]["signed_at"]}]
+    ind = by(run(orders=orders, reviews=reviews)["merchant_indicators"], subject_id="s1",
+             indicator_id="M.NEGATIVE_REVIEW_RATE")
+    assert ind["num"] == int(counted)
+
+
+@pytest.mark.parametrize(("cancelled_at", "valid"), [(END - 1, 29), (END, 30)])
+def test_a_cancellation_after_the_as_of_day_does_not_count_yet(cancelled_at: int, valid: int) -> None:
+    orders = five_shops() + shop_orders("s0", 30)
+    orders[-1]["cancelled_at"] = cancelled_at
+    assert by(run(orders=orders)["merchant_scores"], subject_id="s0")["valid_orders"] == valid
 
 
 @pytest.mark.parametrize(("paid_at", "counted"), [
@@ -107,7 +124,7 @@ def test_quality_returns_are_lagged_fifteen_days(paid_at: int, counted: bool) ->
     orders = five_shops() + shop_orders("s1", 1, paid=paid_at)
     orders[-1]["order_id"] = "late"
     case = {"case_id": "k1", "order_id": "late", "shop_id": "s1", "consumer_id": "c1", "case_type": "refund_only",
-            "reason": "quality", "order_paid_at": paid_at, "opened_at": paid_at + DAY, "closed_at": paid_at + 2 * DAY,
+            "reason": "quality", "order_paid_at": paid_at, "opened_at": paid_at + H, "closed_at": paid_at + 2 * H,
             "final_state": "refunded", "refunded": True, "arbitrated": False, "merchant_at_fault": False,
             "consumer_at_fault": False}
     ind = by(run(orders=orders, cases=[case])["merchant_indicators"], subject_id="s1",

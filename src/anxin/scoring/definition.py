@@ -42,6 +42,11 @@ class Part:
     at: str
     expr: str
     ref: str  # the row's own id, for the drill-down
+    known_at: str | None = None  # when the fact became known, if later than ``at``: it must be before the as-of
+
+    def where(self, w: Window, end: int) -> str:
+        known = f" AND {self.known_at} IS NOT NULL AND {self.known_at} < {end}" if self.known_at else ""
+        return w.sql(self.at) + known
 
 
 @dataclass(frozen=True)
@@ -69,11 +74,13 @@ def parts_of(ind: Indicator, d: Dialect, utc_offset_seconds: int) -> MeasurePart
     p, m = ind.params, ind.measure.name
     if m == "negative_review_rate":
         return MeasureParts(Part("reviews", "signed_at", f"CASE WHEN rating <= {int(p.get('max_rating', 2))} "
-                                 "THEN 1 ELSE 0 END", "order_id"), Part("orders", "signed_at", "1", "order_id"))
+                                 "THEN 1 ELSE 0 END", "order_id", "posted_at"),
+                            Part("orders", "signed_at", "1", "order_id"))
     if m == "quality_return_rate":
         reasons = _quote_list(list(p["reasons"]))
         return MeasureParts(Part("cases", "order_paid_at", f"CASE WHEN refunded AND reason IN ({reasons}) "
-                                 "THEN 1 ELSE 0 END", "case_id"), Part("orders", "paid_at", "1", "order_id"))
+                                 "THEN 1 ELSE 0 END", "case_id", "closed_at"),
+                            Part("orders", "paid_at", "1", "order_id"))
     if m == "collection_timeliness":
         bands = sorted(p["bands"], key=lambda b: b["hours"])
         hit = " + ".join(f"CASE WHEN collected_at - paid_at <= {b['hours'] * 3600} THEN {b['weight']} ELSE 0 END"
@@ -111,7 +118,8 @@ def parts_of(ind: Indicator, d: Dialect, utc_offset_seconds: int) -> MeasurePart
         return MeasureParts(Part("content_feedback", "posted_at", negative, "feedback_id"),
                             Part("content_feedback", "posted_at", "1", "feedback_id"))
     if m == "aftersales_rate":
-        return MeasureParts(Part("cases", "order_paid_at", "1", "case_id"), Part("orders", "paid_at", "1", "order_id"))
+        return MeasureParts(Part("cases", "order_paid_at", "1", "case_id", "opened_at"),
+                            Part("orders", "paid_at", "1", "order_id"))
     if m == "shop_experience":
         # Hundredths of the sold shop's own score per order of an eligible shop (joined after the merchant pass).
         return MeasureParts(Part("orders", "paid_at", "shop_total_x100", "order_id"),
@@ -143,7 +151,7 @@ def _part_columns(rules: SubjectRules, d: Dialect, rb: ScoreRulebook, end: int) 
         mp, w = parts_of(ind, d, offset), window_of(rules, ind, end)
         for side, part in (("num", mp.num), ("den", mp.den)):
             cols.setdefault(part.table, []).append(
-                (f"i{k}_{side}", f"SUM(CASE WHEN {w.sql(part.at)} THEN {part.expr} ELSE 0 END)"))
+                (f"i{k}_{side}", f"SUM(CASE WHEN {part.where(w, end)} THEN {part.expr} ELSE 0 END)"))
     return cols
 
 
@@ -166,7 +174,8 @@ def subject_steps(rb: ScoreRulebook, rules: SubjectRules, d: Dialect, end: int) 
     steps.append(Step(f"{s}_order_parts", (
         f"SELECT {subj} AS subject_id, category_id, "
         f"SUM(CASE WHEN {elig.sql('paid_at')} THEN paid_fen ELSE 0 END) AS gmv_fen, "
-        f"SUM(CASE WHEN {elig.sql('paid_at')} AND cancelled_at IS NULL THEN 1 ELSE 0 END) AS valid_orders"
+        f"SUM(CASE WHEN {elig.sql('paid_at')} AND (cancelled_at IS NULL OR cancelled_at >= {end}) THEN 1 ELSE 0 END)"
+        " AS valid_orders"
         f"{', ' + sel if sel else ''} FROM {orders_src} WHERE {subj} IS NOT NULL GROUP BY {subj}, category_id")))
     sums = ", ".join(f"SUM({name}) AS {name}" for name, _ in ocols)
     steps.append(Step(f"{s}_subjects", (
@@ -321,9 +330,11 @@ def consumer_steps(rb: ScoreRulebook, d: Dialect, end: int) -> list[Step]:
             f"SUM(CASE WHEN {win.sql('paid_at')} THEN 1 ELSE 0 END) AS paid_orders, "
             f"SUM(CASE WHEN {win.sql('signed_at')} THEN 1 ELSE 0 END) AS signed_orders "
             f"FROM orders WHERE paid_at < {end} GROUP BY consumer_id) o ON o.consumer_id = u.consumer_id "
-            f"LEFT JOIN (SELECT consumer_id, SUM(CASE WHEN refunded THEN 1 ELSE 0 END) AS refunded, "
-            "SUM(CASE WHEN consumer_at_fault THEN 1 ELSE 0 END) AS disputes_lost, "
-            "SUM(CASE WHEN final_state = 'closed' AND NOT refunded THEN 1 ELSE 0 END) AS rejected "
+            # Outcomes count once known: closed before the as-of (a Parquet export may hold later ones).
+            f"LEFT JOIN (SELECT consumer_id, SUM(CASE WHEN refunded AND closed_at < {end} THEN 1 ELSE 0 END) "
+            f"AS refunded, SUM(CASE WHEN consumer_at_fault AND closed_at < {end} THEN 1 ELSE 0 END) AS disputes_lost, "
+            f"SUM(CASE WHEN final_state = 'closed' AND NOT refunded AND closed_at < {end} THEN 1 ELSE 0 END) "
+            "AS rejected "
             f"FROM cases WHERE {win.sql('opened_at')} GROUP BY consumer_id) k ON k.consumer_id = u.consumer_id "
             f"LEFT JOIN (SELECT consumer_id, MIN(registered_at) AS registered_at FROM consumers GROUP BY consumer_id) "
             "a ON a.consumer_id = u.consumer_id "
@@ -380,7 +391,7 @@ def drilldown_sql(rb: ScoreRulebook, rules: SubjectRules, indicator_id: str, sid
     subj = SUBJECT_COLUMN[rules.subject]
     sid = subject_id.replace("'", "''")
     src = "creator_orders" if part.table == "orders" and rules.subject == "creator" else part.table
-    base = f"FROM {src} WHERE {subj} = '{sid}' AND {w.sql(part.at)} AND {where}"
+    base = f"FROM {src} WHERE {subj} = '{sid}' AND {part.where(w, end)} AND {where}"
     if count:
         return f"SELECT COUNT(*) AS n {base}"
     order = f"({part.expr}) DESC, {part.at} DESC" if mp.divisor == 3600 else f"{part.at} DESC"

@@ -152,12 +152,13 @@ class FactExtractor:
             if isinstance(closed, str):  # SQLite hands back an aggregate's time as text
                 closed = dt.datetime.fromisoformat(closed)
             closed = closed_type.process_result_value(closed, conn.dialect) if closed is not None else None
-            final_state = r.state if r.state in FINAL_STATES else None
+            # As of the scoring date: a case closed later is still open, and its refund has not happened.
+            final_state = r.state if closed is not None and r.state in FINAL_STATES else None
             yield {"case_id": r.case_id, "order_id": r.order_id, "shop_id": r.shop_id, "creator_id": r.creator_id,
                    "consumer_id": r.consumer_id, "case_type": r.case_type, "reason": r.reason,
                    "order_paid_at": epoch(r.order_paid_at), "opened_at": epoch(r.opened_at),
                    "closed_at": epoch(closed) if final_state else None, "final_state": final_state,
-                   "refunded": (r.refunded_fen or 0) > 0, "arbitrated": bool(r.mf or r.cf),
+                   "refunded": final_state is not None and (r.refunded_fen or 0) > 0, "arbitrated": bool(r.mf or r.cf),
                    "merchant_at_fault": bool(r.mf), "consumer_at_fault": bool(r.cf)}
 
     def _complaints(self, conn: sa.Connection, top: dict[str, str], meta: dict[str, tuple[str, str | None, int]]
