@@ -247,9 +247,9 @@ class Orders:
         if order.problem:
             self.stats["problems"] += 1
         planned = sim.cases.after_delivery(order)
-        # A creator's over-promise (scoring stream) only where the buyer had nothing else to claim, and it is
-        # marked after the main stream's draws, so these draw exactly as before.
-        order.overpromised = not order.problem and not planned and sim.creators.not_as_described(order)
+        # A creator's over-promise (scoring stream) only where the buyer has nothing else to claim (nor claimed,
+        # as for a stalled parcel), and it is marked after the main stream's draws, so these draw as before.
+        order.overpromised = not (order.problem or planned or order.claims) and sim.creators.not_as_described(order)
         if rng.random() < (0.2 if order.consumer.abusive else 0.3):
             if order.problem:
                 rating = rng.choice(PROBLEM_RATINGS)
