@@ -2,7 +2,8 @@
 
 The same score as ``anxin.scoring.definition`` (which the product runs on DuckDB or Spark), written from the
 rulebook the way one would write it in pandas without that definition: per-row integer parts over each fact
-table inside each indicator's window (lags included), summed per shop; the primary category (most GMV, then
+table inside each indicator's window (lags included; reviews, refunds and cancellations count once known by the
+as-of day), summed per shop; the primary category (most GMV, then
 most valid orders, then the first category id); peer groups (the primary category when it has at least
 ``peers.min_shops`` eligible shops, else the fallback group ``'*'``); the tie-favouring percentile within the
 peer group; points in hundredths with integer division; dimension weights with industry overrides;
@@ -31,7 +32,7 @@ DAY = 86_400
 COLUMNS = {
     "orders": ["shop_id", "category_id", "paid_at", "paid_fen", "presale", "cancelled_at", "collected_at",
                "signed_at"],
-    "reviews": ["shop_id", "rating", "signed_at"],
+    "reviews": ["shop_id", "rating", "signed_at", "posted_at"],
     "cases": ["shop_id", "reason", "refunded", "order_paid_at", "opened_at", "closed_at", "final_state",
               "arbitrated", "merchant_at_fault"],
     "complaints": ["shop_id", "filed_at"],
@@ -71,8 +72,13 @@ def _int(values: np.ndarray | pd.Series, mask: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Side:
     table: str
-    at: str
+    at: str  # the row counts when this instant is in the indicator's window
     rows: Rows
+    known_at: str | None = None  # … and, if set, this instant is before the as-of (the fact was known by then)
+
+    def counted(self, df: pd.DataFrame, lo: int, hi: int, end: int) -> np.ndarray:
+        inside = _in(df[self.at], lo, hi)
+        return inside & (df[self.known_at] < end).to_numpy(dtype=bool) if self.known_at else inside
 
 
 def measure(ind: Indicator, utc_offset_seconds: int) -> tuple[Side, Side, int]:
@@ -81,12 +87,12 @@ def measure(ind: Indicator, utc_offset_seconds: int) -> tuple[Side, Side, int]:
     one: Rows = lambda df: np.ones(len(df), dtype=np.int64)  # noqa: E731
     if m == "negative_review_rate":
         max_rating = int(p.get("max_rating", 2))
-        return (Side("reviews", "signed_at", lambda df: (df.rating <= max_rating).to_numpy(dtype=np.int64)),
-                Side("orders", "signed_at", one), 1)
+        return (Side("reviews", "signed_at", lambda df: (df.rating <= max_rating).to_numpy(dtype=np.int64),
+                     "posted_at"), Side("orders", "signed_at", one), 1)
     if m == "quality_return_rate":
         reasons = list(p["reasons"])
         return (Side("cases", "order_paid_at", lambda df: (_flag(df.refunded) & df.reason.isin(reasons).to_numpy())
-                     .astype(np.int64)), Side("orders", "paid_at", one), 1)
+                     .astype(np.int64), "closed_at"), Side("orders", "paid_at", one), 1)
     if m == "collection_timeliness":
         bands = sorted(p["bands"], key=lambda b: b["hours"])
         total = sum(b["weight"] for b in bands)
@@ -151,9 +157,9 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
     in_elig = _in(o.paid_at, elig_lo, end)
     parts = pd.DataFrame({"subject_id": o.shop_id.to_numpy(), "category_id": o.category_id.to_numpy(),
                           "gmv_fen": _int(o.paid_fen, in_elig),
-                          "valid_orders": (in_elig & o.cancelled_at.isna().to_numpy()).astype(np.int64)})
+                          "valid_orders": (in_elig & ~(o.cancelled_at < end).to_numpy(dtype=bool)).astype(np.int64)})
     for name, side, (lo, hi) in sides.get("orders", []):
-        parts[name] = np.where(_in(o[side.at], lo, hi), side.rows(o), 0)
+        parts[name] = np.where(side.counted(o, lo, hi, end), side.rows(o), 0)
     del o
     by_cat = parts.groupby(["subject_id", "category_id"], dropna=False, sort=False).sum().reset_index()
     del parts
@@ -166,7 +172,7 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
             continue
         df = read_table(root, table, COLUMNS[table])
         df = df[df.shop_id.notna()]
-        summed = pd.DataFrame({name: np.where(_in(df[side.at], lo, hi), side.rows(df), 0)
+        summed = pd.DataFrame({name: np.where(side.counted(df, lo, hi, end), side.rows(df), 0)
                                for name, side, (lo, hi) in tsides})
         summed["subject_id"] = df.shop_id.to_numpy()
         subjects = subjects.join(summed.groupby("subject_id").sum(), how="left")
@@ -189,7 +195,14 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
     n_eligible = peers.groupby("primary_category", dropna=False).eligible.transform("sum")
     peers["peer_group"] = peers.primary_category.where(peers.eligible & (n_eligible >= rules.min_peer_shops), "*")
 
-    ranked = _ranked(long.merge(peers[["subject_id", "peer_group", "eligible"]], on="subject_id"), rules)
+    # A shop with too few category peers is ranked among every eligible shop: each value enters the pool in its
+    # category and in '*', and each shop keeps the row of its own peer group.
+    merged = long.merge(peers[["subject_id", "peer_group", "eligible", "primary_category"]], on="subject_id")
+    pool = pd.concat([merged[merged.peer_group != "*"].assign(grp=lambda f: f.primary_category),
+                      merged.assign(grp="*")], ignore_index=True)
+    ranked = _ranked(pool, rules)
+    ranked = ranked[ranked.grp == ranked.peer_group].drop(columns=["grp", "primary_category"])
+    ranked = ranked.reset_index(drop=True)
     dims = _dimensions(ranked, rules)
     scores = _scores(peers, dims, read_table(root, "deductions", COLUMNS["deductions"]), rules, end)
     return {"merchant_indicators": ranked, "merchant_dimensions": dims, "merchant_scores": scores}
@@ -203,7 +216,7 @@ def _ints(values: np.ndarray, mask: np.ndarray, index: pd.Index | None = None) -
 def _ranked(v: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
     """Percentile within the peer group, ties in the shop's favour, to points in hundredths (floor division)."""
     v["has_value"] = v.value.notna()
-    keys = ["eligible", "has_value", "peer_group", "indicator_id"]
+    keys = ["eligible", "has_value", "grp", "indicator_id"]
     v = v.sort_values([*keys, "value", "subject_id"], na_position="last", ignore_index=True)
     g = v.groupby(keys, sort=False, dropna=False)
     scored = (v.eligible & v.has_value).to_numpy()

@@ -296,3 +296,15 @@ def test_consumer_credit_components_are_clamped_and_banded() -> None:
     assert worst["disputes_lost_points"] == -280  # 4 x -70, at its floor
     assert worst["rejected_claims_points"] == -60
     assert worst["band"] == "doubtful"
+
+
+def test_a_shop_without_enough_category_peers_is_ranked_among_every_eligible_shop() -> None:
+    # f1 (fresh, alone) collects in 30 h; the five apparel shops in 10 h. Among themselves f1 would be the lone
+    # peer (full points); among everyone it is the worst.
+    orders = five_shops() + shop_orders("f1", 30, category="fresh", collect_h=30)
+    out = run(orders=orders)
+    f1 = by(out["merchant_indicators"], subject_id="f1", indicator_id="M.COLLECTION_TIMELINESS")
+    s1 = by(out["merchant_indicators"], subject_id="s1", indicator_id="M.COLLECTION_TIMELINESS")
+    assert (f1["peer_group"], f1["peer_n"], f1["points_x100"]) == ("*", 6, 5000)
+    assert (s1["peer_group"], s1["peer_n"], s1["points_x100"]) == ("apparel", 5, 10000)  # its category only
+    assert f1["peer_median"] == 1.0

@@ -172,11 +172,12 @@ def subject_steps(rb: ScoreRulebook, rules: SubjectRules, d: Dialect, end: int) 
     ocols = cols.get("orders", [])
     sel = ", ".join(f"{sql} AS {name}" for name, sql in ocols)
     steps.append(Step(f"{s}_order_parts", (
-        f"SELECT {subj} AS subject_id, category_id, "
+        f"SELECT {subj} AS subject_id, COALESCE(category_id, '') AS category_id, "
         f"SUM(CASE WHEN {elig.sql('paid_at')} THEN paid_fen ELSE 0 END) AS gmv_fen, "
         f"SUM(CASE WHEN {elig.sql('paid_at')} AND (cancelled_at IS NULL OR cancelled_at >= {end}) THEN 1 ELSE 0 END)"
         " AS valid_orders"
-        f"{', ' + sel if sel else ''} FROM {orders_src} WHERE {subj} IS NOT NULL GROUP BY {subj}, category_id")))
+        f"{', ' + sel if sel else ''} FROM {orders_src} WHERE {subj} IS NOT NULL "
+        f"GROUP BY {subj}, COALESCE(category_id, '')")))
     sums = ", ".join(f"SUM({name}) AS {name}" for name, _ in ocols)
     steps.append(Step(f"{s}_subjects", (
         "SELECT subject_id, CAST(SUM(gmv_fen) AS BIGINT) AS gmv_fen, CAST(SUM(valid_orders) AS BIGINT) AS valid_orders"
@@ -226,31 +227,39 @@ def subject_steps(rb: ScoreRulebook, rules: SubjectRules, d: Dialect, end: int) 
 
 
 def _ranked_sql(s: str, rules: SubjectRules, d: Dialect) -> str:
-    # Ties count in the subject's favour: percentile = (peers not better than it - 1) / (peers - 1). Only
-    # eligible subjects with a value are peers; the others keep their value and get no points.
+    """Each value's points among its peers.
+
+    Ties count in the subject's favour: percentile = (peers not better than it - 1) / (peers - 1). Only eligible
+    subjects with a value are peers; the others keep their value and get no points. A subject whose category has
+    too few peers (``peer_group = '*'``) is ranked among every eligible subject: each value enters the pool twice,
+    once in its category and once in ``'*'``, and each subject keeps the row of its own peer group.
+    """
     span = rules.max_x100 - rules.min_x100
-    group = "p.eligible, v.value IS NULL, p.peer_group, v.indicator_id"
-    part = "PARTITION BY r.eligible, r.peer_n IS NULL, r.peer_group, r.indicator_id"
-    lower = " OR ".join(f"r.indicator_id = '{i.id}'" for i in rules.indicators if i.better == "lower") or "FALSE"
+    group = "eligible, value IS NULL, grp, indicator_id"
+    part = f"PARTITION BY {group}"
+    lower = " OR ".join(f"indicator_id = '{i.id}'" for i in rules.indicators if i.better == "lower") or "FALSE"
     q_pos = f"CASE WHEN {lower} THEN {d.idiv('peer_n + 3', '4')} ELSE peer_n - {d.idiv('peer_n + 3', '4')} + 1 END"
+    cols = ("v.subject_id, v.indicator_id, v.dimension, v.weight, v.num, v.den, v.value, v.sv, p.peer_group, "
+            "p.eligible")
+    src = f"FROM {s}_values v JOIN {s}_peers p ON p.subject_id = v.subject_id"
+    pool = (f"SELECT {cols}, p.primary_category AS grp {src} WHERE p.peer_group <> '*' "
+            f"UNION ALL SELECT {cols}, '*' AS grp {src}")
+    ranked = (
+        f"SELECT x.*, CASE WHEN eligible AND value IS NOT NULL THEN COUNT(*) OVER ({part}) END AS peer_n, "
+        f"RANK() OVER ({part} ORDER BY sv) - 1 + COUNT(*) OVER ({part}, sv) AS not_better, "
+        f"ROW_NUMBER() OVER ({part} ORDER BY value, subject_id) AS rn FROM ({pool}) x")
+    stats = (
+        f"SELECT r.*, CASE WHEN peer_n IS NOT NULL THEN MAX(CASE WHEN rn = {d.idiv('peer_n + 1', '2')} "
+        f"THEN value END) OVER ({part}) END AS peer_median, "
+        f"CASE WHEN peer_n IS NOT NULL THEN MAX(CASE WHEN rn = {q_pos} THEN value END) OVER ({part}) END "
+        f"AS peer_top_quartile FROM ({ranked}) r")
     return (
-        "SELECT r.subject_id, r.indicator_id, r.dimension, r.weight, r.num, r.den, r.value, r.peer_group, "
-        "r.eligible, r.peer_n, "
+        "SELECT subject_id, indicator_id, dimension, weight, num, den, value, peer_group, eligible, peer_n, "
         f"CASE WHEN peer_n IS NULL THEN NULL WHEN peer_n = 1 THEN {rules.max_x100} ELSE {rules.min_x100} + "
         f"{d.idiv(f'{span} * (not_better - 1)', 'peer_n - 1')} END AS points_x100, "
         "CASE WHEN peer_n IS NULL THEN NULL WHEN peer_n = 1 THEN 1 ELSE not_better - 1 END AS pct_num, "
         "CASE WHEN peer_n IS NULL THEN NULL WHEN peer_n = 1 THEN 1 ELSE peer_n - 1 END AS pct_den, "
-        f"CASE WHEN peer_n IS NOT NULL THEN MAX(CASE WHEN rn = {d.idiv('peer_n + 1', '2')} THEN value END) "
-        f"OVER ({part}) END AS peer_median, "
-        f"CASE WHEN peer_n IS NOT NULL THEN MAX(CASE WHEN rn = {q_pos} THEN value END) OVER ({part}) END "
-        "AS peer_top_quartile "
-        "FROM (SELECT v.subject_id, v.indicator_id, v.dimension, v.weight, v.num, v.den, v.value, "
-        "p.peer_group, p.eligible, "
-        f"CASE WHEN p.eligible AND v.value IS NOT NULL THEN COUNT(*) OVER (PARTITION BY {group}) END AS peer_n, "
-        f"RANK() OVER (PARTITION BY {group} ORDER BY v.sv) - 1 + COUNT(*) OVER (PARTITION BY {group}, v.sv) "
-        "AS not_better, "
-        f"ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY v.value, v.subject_id) AS rn "
-        f"FROM {s}_values v JOIN {s}_peers p ON p.subject_id = v.subject_id) r")
+        f"peer_median, peer_top_quartile FROM ({stats}) z WHERE grp = peer_group")
 
 
 def _dimensions_sql(s: str, rules: SubjectRules, d: Dialect) -> str:

@@ -259,7 +259,8 @@ def _subject(c: ProblemCollector, raw: Mapping[str, Any], path: str, subject: Su
         industries[str(cat)] = {d: c.integer(weights, d, f"{p}.weights", low=0, high=100) for d in weights}
         if sum(industries[str(cat)].values()) != 100:
             c.add(f"{p}.weights: must add up to 100, got {sum(industries[str(cat)].values())}")
-    excellence = _excellence(c, raw.get("excellence") or [], path, dim_ids, {i.id for i in indicators}, lo, hi)
+    excellence = _excellence(c, raw.get("excellence") or [], path, dim_ids, {i.id: i.dimension for i in indicators},
+                             lo, hi)
     ded = _mapping(raw, "deductions")
     floor = round(c.number(ded, "floor", f"{path}.deductions") * 100) if "floor" in ded else lo
     kinds = frozenset(str(k) for k in ded.get("kinds", []))
@@ -342,7 +343,7 @@ def _check_params(c: ProblemCollector, m: Measure, params: Mapping[str, Any], pa
             c.integer(params, key, path, low=0 if key != "reply_seconds" else 1, high=1439 if "minute" in key else None)
 
 
-def _excellence(c: ProblemCollector, raw: object, path: str, dim_ids: set[str], ind_ids: set[str],
+def _excellence(c: ProblemCollector, raw: object, path: str, dim_ids: set[str], ind_dims: dict[str, str],
                 lo: int, hi: int) -> tuple[Excellence, ...]:
     out = []
     for n, e in enumerate(raw if isinstance(raw, list) else []):
@@ -359,8 +360,13 @@ def _excellence(c: ProblemCollector, raw: object, path: str, dim_ids: set[str], 
         conds = []
         for k, w in enumerate(e.get("when") or []):
             q = f"{p}.when[{k}]"
-            if not isinstance(w, Mapping) or w.get("indicator") not in ind_ids:
-                c.add(f"{q}.indicator: must be one of the indicators {sorted(ind_ids)}")
+            if not isinstance(w, Mapping) or w.get("indicator") not in ind_dims:
+                c.add(f"{q}.indicator: must be one of the indicators {sorted(ind_dims)}")
+                continue
+            if ind_dims[str(w["indicator"])] != dim:
+                # The floor is decided among the dimension's own indicators; another's would never be seen.
+                c.add(f"{q}.indicator: {w['indicator']} belongs to dimension {ind_dims[str(w['indicator'])]!r}, "
+                      f"not {dim!r}")
                 continue
             conds.append(Condition(str(w["indicator"]), c.choice(w, "op", q, OPS), c.number(w, "value", q)))
         if not conds:
