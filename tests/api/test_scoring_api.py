@@ -320,6 +320,17 @@ def test_a_creators_score_is_for_staff(client, keys, world) -> None:
     assert unknown.status_code == 404 and _code(unknown) == "scoring.subject_not_found"
 
 
+def test_a_creators_indicator_drills_down(client, keys, world) -> None:
+    base = "/v1/creators/cr1/score/indicators"
+    r = client.get(f"{base}/C.QUALITY_RETURN_RATE", headers=keys["operator"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["subject_id"] == "cr1" and body["side"] == "num" and body["total"] == len(body["rows"])
+    assert all(row["creator_id"] == "cr1" for row in body["rows"])
+    assert client.get(f"{base}/C.QUALITY_RETURN_RATE", headers=keys["m1"]).status_code == 403
+    assert _code(client.get(f"{base}/M.NOPE", headers=keys["operator"])) == "scoring.unknown_indicator"
+
+
 @pytest.mark.parametrize(("who", "consumer_id", "status"), [
     ("c1", "c1", 200), ("c2", "c1", 404), ("operator", "c1", 200), ("platform", "c3", 200), ("m1", "c1", 404),
     ("operator", "nobody", 404)])

@@ -234,3 +234,15 @@ def test_trusted_consumers_get_larger_instant_refunds(anxin: Any, clock: Any) ->
     assert (loyal.case.guarantee_id, loyal.case.state.value) == ("G.INSTANT_REFUND_TRUSTED", "refunded")
     assert (other.case.guarantee_id, other.case.state.value) == ("G.UNSHIPPED_REFUND", "pending_merchant")
     assert loyal.decision["facts"]["consumer_credit"] == "trusted"
+
+
+def test_a_creators_indicators_drill_down_to_their_rows(anxin: Any) -> None:
+    world(anxin)
+    anxin.scoring.run(AS_OF)
+    content = anxin.scoring.creator_drilldown(OPS, "cr1", "C.CONTENT_NEGATIVE_RATE")
+    assert content.side == "num" and content.total == 2 and {r["feedback_id"] for r in content.rows} == {"fb0", "fb1"}
+    sold = anxin.scoring.creator_drilldown(OPS, "cr1", "C.SHOP_EXPERIENCE", side="den")
+    assert sold.total == 6 * 11 and all(r["creator_id"] == "cr1" and r["shop_scored"] == 1 for r in sold.rows)
+    with pytest.raises(AnxinError) as err:
+        anxin.scoring.creator_drilldown(Principal("k", Role.MERCHANT, "m-s1"), "cr1", "C.CONTENT_NEGATIVE_RATE")
+    assert err.value.code.value == "access.forbidden_role"

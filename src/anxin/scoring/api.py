@@ -144,7 +144,7 @@ def drilldown_json(shop_id: str, d: Drilldown, measure: str, unit: str, as_of: d
         row = {k: (iso_at(v) if k.endswith("_at") else v) for k, v in raw.items() if k != "window"}
         row["duration_seconds"] = duration_seconds(measure, raw)
         rows.append(row)
-    return {"shop_id": shop_id, "indicator_id": d.indicator_id, "measure": measure, "unit": unit, "side": d.side,
+    return {"shop_id": shop_id, "subject_id": shop_id, "indicator_id": d.indicator_id, "measure": measure, "unit": unit, "side": d.side,
             "as_of": as_of.isoformat() if as_of else None, "window": window, "total": d.total, "limit": limit,
             "rows": rows, "suggestion": suggestion_json(d.suggestion)}
 
@@ -248,6 +248,20 @@ def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
     report = app_of(request).scoring.creator_report(who, creator_id, day_of(as_of))
     names, name = _names(request, "creator")
     return report_json(report, names, name)
+
+
+@router.get("/creators/{creator_id}/score/indicators/{indicator_id}",
+            summary="The rows behind one indicator of a creator and a suggestion (operators and the platform)")
+def creator_indicator(creator_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
+                      side: str | None = Query(None, description="num | den | miss"),
+                      limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
+    svc = app_of(request).scoring
+    day = day_of(as_of)
+    d = svc.creator_drilldown(who, creator_id, indicator_id, as_of=day, side=side, limit=limit)
+    rules = svc.rules.creator
+    assert rules is not None  # creator_drilldown refused a rulebook without creators
+    ind = rules.indicator(indicator_id)
+    return drilldown_json(creator_id, d, ind.measure.name, ind.measure.unit, day, limit)
 
 
 @router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)")

@@ -22,7 +22,16 @@ from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UowFactory
 from anxin.merchants import service as merchants
-from anxin.scoring.definition import DAY, DRILL_SIDES, OUTPUTS, all_steps, drilldown_sql, has_misses, window_of
+from anxin.scoring.definition import (
+    DAY,
+    DRILL_SIDES,
+    OUTPUTS,
+    all_steps,
+    drilldown_sql,
+    has_misses,
+    subject_steps,
+    window_of,
+)
 from anxin.scoring.engines import ENGINES, ScoringEngine, make_engine, parquet_paths
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.extract import FactExtractor
@@ -307,7 +316,16 @@ class ScoringService:
     def drilldown(self, who: Principal, shop_id: str, indicator_id: str, *, as_of: object = None,
                   side: str | None = None, limit: int = 50) -> Drilldown:
         self._visible_shop(who, shop_id)
-        rules = self.rules.merchant
+        return self._drill(self.rules.merchant, shop_id, indicator_id, as_of, side, limit)
+
+    def creator_drilldown(self, who: Principal, creator_id: str, indicator_id: str, *, as_of: object = None,
+                          side: str | None = None, limit: int = 50) -> Drilldown:
+        """The orders, cases, complaints or feedback behind one of a creator's indicators."""
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        return self._drill(self._subject_rules("creator"), creator_id, indicator_id, as_of, side, limit)
+
+    def _drill(self, rules: SubjectRules, subject_id: str, indicator_id: str, as_of: object, side: str | None,
+               limit: int) -> Drilldown:
         ind = next((i for i in rules.indicators if i.id == indicator_id), None)
         if ind is None:
             raise AnxinError(E.UNKNOWN_INDICATOR, f"no indicator {indicator_id!r}",
@@ -321,13 +339,21 @@ class ScoringService:
                              allowed=allowed)
         eng = make_engine("duckdb")
         try:
-            eng.load_arrow(self.facts_from_db(end, shop_ids=[shop_id]))
-            total = int(eng.query(drilldown_sql(self.rules, rules, indicator_id, side, shop_id, eng.dialect, end,
-                                                count=True)).column(0)[0].as_py())
-            rows = eng.query(drilldown_sql(self.rules, rules, indicator_id, side, shop_id, eng.dialect, end,
-                                           limit=max(1, min(limit, 500)))).to_pylist()
-            sample = eng.query(drilldown_sql(self.rules, rules, indicator_id, side, shop_id, eng.dialect, end,
-                                             limit=5000)).to_pylist() if total > len(rows) else rows
+            if rules.subject == "merchant":
+                eng.load_arrow(self.facts_from_db(end, shop_ids=[subject_id]))
+            else:
+                # A creator's orders span shops, and their shops' scores come from the merchant pass.
+                eng.load_arrow(self.facts_from_db(end))
+                eng.run(all_steps(self.rules, eng.dialect, end, subjects=("merchant",))
+                        + subject_steps(self.rules, rules, eng.dialect, end)[:1])
+
+            def query(**kw: Any) -> list[dict[str, Any]]:
+                sql = drilldown_sql(self.rules, rules, indicator_id, side, subject_id, eng.dialect, end, **kw)
+                return list(eng.query(sql).to_pylist())
+
+            total = int(query(count=True)[0]["n"])
+            rows = query(limit=max(1, min(limit, 500)))
+            sample = query(limit=5000) if total > len(rows) else rows
         finally:
             eng.close()
         w = window_of(rules, ind, end)
