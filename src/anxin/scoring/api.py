@@ -144,7 +144,8 @@ def drilldown_json(shop_id: str, d: Drilldown, measure: str, unit: str, as_of: d
         row = {k: (iso_at(v) if k.endswith("_at") else v) for k, v in raw.items() if k != "window"}
         row["duration_seconds"] = duration_seconds(measure, raw)
         rows.append(row)
-    return {"shop_id": shop_id, "subject_id": shop_id, "indicator_id": d.indicator_id, "measure": measure, "unit": unit, "side": d.side,
+    return {"shop_id": shop_id, "subject_id": shop_id,
+            "indicator_id": d.indicator_id, "measure": measure, "unit": unit, "side": d.side,
             "as_of": as_of.isoformat() if as_of else None, "window": window, "total": d.total, "limit": limit,
             "rows": rows, "suggestion": suggestion_json(d.suggestion)}
 
