@@ -1,0 +1,1 @@
+"""Risk control: signals, verdicts and rings against after-sales abuse and fraud (issue 5; in progress)."""
