@@ -8,6 +8,7 @@ steps read by name, and hands back results as Arrow tables. Missing fact tables 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -97,7 +98,7 @@ class SparkEngine:
     def __init__(self, *, master: str | None = None, shuffle_partitions: int = 4) -> None:
         from pyspark.sql import SparkSession
 
-        os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter, not any python3
         self.spark = (SparkSession.builder.master(master or os.environ.get("ANXIN_SPARK_MASTER", "local[2]"))
                       .appName("anxin-score")
                       .config("spark.sql.session.timeZone", "UTC")

@@ -146,12 +146,8 @@ class FactExtractor:
              .join_from(CASES, history, history.c.case_id == k.case_id, isouter=True)
              .join(ORDERS, ORDERS.c.order_id == k.order_id)
              .where(ORDERS.c.paid_at >= self.since, k.opened_at < self.until, self._shops(k.shop_id)))
-        closed_type = UTCDateTime()
         for r in _stream(conn, q.order_by(k.case_id)):
-            closed = r.closed_at
-            if isinstance(closed, str):  # SQLite hands back an aggregate's time as text
-                closed = dt.datetime.fromisoformat(closed)
-            closed = closed_type.process_result_value(closed, conn.dialect) if closed is not None else None
+            closed = r.closed_at  # typed by the column it aggregates: an aware UTC datetime on every database
             # As of the scoring date: a case closed later is still open, and its refund has not happened.
             final_state = r.state if closed is not None and r.state in FINAL_STATES else None
             yield {"case_id": r.case_id, "order_id": r.order_id, "shop_id": r.shop_id, "creator_id": r.creator_id,

@@ -23,7 +23,6 @@ from anxin.core.errors import AnxinError
 from anxin.db.uow import UowFactory
 from anxin.merchants import service as merchants
 from anxin.scoring.definition import (
-    DAY,
     DRILL_SIDES,
     OUTPUTS,
     all_steps,
@@ -427,4 +426,4 @@ def _deduction(r: DeductionRow) -> dict[str, Any]:
             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None}
 
 
-__all__ = ["DAY", "CreditReport", "Drilldown", "RunSummary", "ScoringService", "parse_day"]
+__all__ = ["CreditReport", "Drilldown", "RunSummary", "ScoringService", "parse_day"]
