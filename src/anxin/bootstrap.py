@@ -25,6 +25,8 @@ from anxin.ingest.service import IngestionService
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
+from anxin.risk.rulebook import load_risk_rulebook
+from anxin.risk.service import RiskService
 from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
 
@@ -43,6 +45,7 @@ class Anxin:
     outbox: OutboxService
     fulfilment: FulfilmentService
     scoring: ScoringService
+    risk: RiskService
 
     def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
         """Fire due deadlines, judge due orders, then deliver what the outbox holds. The server runs this
@@ -67,15 +70,18 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     if transport is None:
         transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
+    risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
+                       mode=settings.risk_mode)
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(uow_factory=uow_factory, clock=clock),
         ingestion=IngestionService(uow_factory=uow_factory, clock=clock, fulfilment_rules=fulfilment_rules),
         aftersales=AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                      evidence_store=EvidenceStore(settings.evidence_dir),
-                                     credit_band=scoring.consumer_band),
+                                     credit_band=scoring.consumer_band, risk=risk),
         outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
                              secret=settings.webhook_secret),
         fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules),
         scoring=scoring,
+        risk=risk,
     )

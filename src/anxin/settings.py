@@ -22,3 +22,12 @@ class Settings:
     tick_seconds: float = field(default_factory=lambda: float(_env("ANXIN_TICK_SECONDS", "5")))
     rulebook_paths: tuple[Path, ...] = field(default_factory=lambda: tuple(
         Path(p) for p in _env("ANXIN_RULEBOOKS", "").split(os.pathsep) if p))
+    # Risk control: the rulebook file (default: the packaged one) and its mode. "off" skips verdicts,
+    # "shadow" records what the rules would have done and enforces nothing, "enforce" acts; empty = the rulebook's.
+    risk_rulebook: Path | None = field(default_factory=lambda: Path(p) if (p := os.environ.get("ANXIN_RISK_RULEBOOK"))
+                                       else None)
+    risk_mode: str | None = field(default_factory=lambda: os.environ.get("ANXIN_RISK_MODE") or None)
+
+    def __post_init__(self) -> None:
+        if self.risk_mode not in (None, "off", "shadow", "enforce"):
+            raise ValueError(f"ANXIN_RISK_MODE must be off, shadow or enforce, got {self.risk_mode!r}")

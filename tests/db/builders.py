@@ -46,10 +46,13 @@ def category(category_id: str = "cat_general", *, name: str | None = None, paren
 
 
 def shop(shop_id: str = "s1", merchant_id: str = "m1", *, services: Iterable[str] = (),
-         store_type: str = "enterprise", name: str | None = None, id: str | None = None,
-         at: dt.datetime = T0) -> dict[str, Any]:
-    return event("shop.upserted", {"shop_id": shop_id, "merchant_id": merchant_id, "name": name or f"Shop {shop_id}",
-                                   "store_type": store_type, "services": list(services)}, id=id, at=at)
+         store_type: str = "enterprise", name: str | None = None, credentials: dict[str, Any] | None = None,
+         id: str | None = None, at: dt.datetime = T0) -> dict[str, Any]:
+    data: dict[str, Any] = {"shop_id": shop_id, "merchant_id": merchant_id, "name": name or f"Shop {shop_id}",
+                            "store_type": store_type, "services": list(services)}
+    if credentials is not None:
+        data["credentials"] = credentials
+    return event("shop.upserted", data, id=id, at=at)
 
 
 def listing(listing_id: str = "l1", shop_id: str = "s1", category_id: str = "cat_general", *,
@@ -72,8 +75,8 @@ def item(listing_id: str = "l1", qty: int = 1, price_fen: int = 9900, *,
 
 def order_paid(order_id: str = "o1", consumer_id: str = "c1", shop_id: str = "s1", *,
                items: Sequence[dict[str, Any]] | None = None, paid_fen: int | None = None,
-               paid_at: dt.datetime = T0, creator_id: str | None = None, id: str | None = None,
-               at: dt.datetime | None = None) -> dict[str, Any]:
+               paid_at: dt.datetime = T0, creator_id: str | None = None, risk: dict[str, Any] | None = None,
+               id: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
     items = list(items) if items is not None else [item()]
     if paid_fen is None:
         paid_fen = sum(i["qty"] * i["price_fen"] for i in items)
@@ -81,6 +84,8 @@ def order_paid(order_id: str = "o1", consumer_id: str = "c1", shop_id: str = "s1
                             "paid_fen": paid_fen, "paid_at": iso(paid_at)}
     if creator_id is not None:
         data["creator_id"] = creator_id
+    if risk is not None:
+        data["risk"] = risk
     return event("order.paid", data, id=id, at=at or paid_at)
 
 
@@ -142,10 +147,13 @@ def chat_session(session_id: str = "cs1", shop_id: str = "s1", consumer_id: str 
     return event("chat.session", data, id=id, at=at or last)
 
 
-def consumer_registered(consumer_id: str = "c1", *, registered_at: dt.datetime = T0 - 30 * D, id: str | None = None,
+def consumer_registered(consumer_id: str = "c1", *, registered_at: dt.datetime = T0 - 30 * D,
+                        risk: dict[str, Any] | None = None, id: str | None = None,
                         at: dt.datetime | None = None) -> dict[str, Any]:
-    return event("consumer.registered", {"consumer_id": consumer_id, "registered_at": iso(registered_at)},
-                 id=id, at=at or registered_at)
+    data: dict[str, Any] = {"consumer_id": consumer_id, "registered_at": iso(registered_at)}
+    if risk is not None:
+        data["risk"] = risk
+    return event("consumer.registered", data, id=id, at=at or registered_at)
 
 
 def content_feedback(feedback_id: str = "fb1", creator_id: str = "cr1", *, content_id: str = "v1",

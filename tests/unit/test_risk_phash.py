@@ -67,6 +67,13 @@ def test_what_is_not_an_image_is_refused_with_a_reason(data: bytes, reason: str)
     assert err.value.reason == reason
 
 
+def test_a_blank_picture_is_not_hashed_so_blank_pictures_never_match() -> None:
+    with pytest.raises(NotAnImage) as exc:
+        dhash(encode(Image.new("RGB", (640, 480), (250, 250, 250))))
+    assert exc.value.reason == "low_detail"
+    assert dhash(encode(photo(3))) != 0
+
+
 def test_a_truncated_jpeg_is_refused_or_hashed_never_crashes() -> None:
     data = encode(photo(2), "JPEG")
     try:

@@ -49,6 +49,8 @@ class Action(StrEnum):
     REJECT_RECEIPT = "reject_receipt"
     CANCEL = "cancel"
     SUPERSEDE = "supersede"  # the consumer filed a new request instead of escalating a rejection
+    RISK_RELEASE = "risk_release"  # risk review cleared a request the merchant still has to answer
+    RELEASE_FREIGHT = "release_freight"  # risk review cleared a return's held freight
 
 
 # Who may take each action, and from which states.
@@ -68,6 +70,8 @@ RULES: dict[Action, tuple[str, frozenset[CaseState]]] = {
     Action.RECEIPT_TIMEOUT: ("system", frozenset({CaseState.RETURN_SHIPPED})),
     Action.REJECT_RECEIPT: ("merchant", frozenset({CaseState.RETURN_SHIPPED})),
     Action.SUPERSEDE: ("consumer", frozenset({CaseState.REJECTED})),
+    Action.RISK_RELEASE: ("operator", frozenset({CaseState.UNDER_REVIEW})),
+    Action.RELEASE_FREIGHT: ("operator", frozenset(CaseState)),
     Action.CANCEL: ("consumer", frozenset({CaseState.PENDING_MERCHANT, CaseState.UNDER_REVIEW,
                                            CaseState.AWAITING_RETURN, CaseState.REJECTED})),
 }
@@ -80,7 +84,8 @@ TIMEOUTS: dict[str, Action] = {
     "escalation": Action.ESCALATION_TIMEOUT,
 }
 # Taken by the service as the consequence of something else, never offered to a person directly.
-IMPLICIT = frozenset({Action.FILE, Action.SUPERSEDE, *TIMEOUTS.values()})
+# Taken by the system, or by operators only through the risk review queue.
+IMPLICIT = frozenset({Action.FILE, Action.SUPERSEDE, Action.RISK_RELEASE, Action.RELEASE_FREIGHT, *TIMEOUTS.values()})
 NEEDS_NOTE = frozenset({Action.REJECT, Action.REJECT_RECEIPT, Action.REVIEW_REJECT, Action.ARBITRATE_FOR_MERCHANT,
                         Action.ARBITRATE_FOR_CONSUMER, Action.REVIEW_APPROVE})
 
@@ -126,6 +131,9 @@ class Case:
     refunded_fen: int = 0
     compensated_fen: int = 0
     freight_paid_fen: int = 0
+    # Risk held the return-freight payout for an operator (possible freight arbitrage): the refund goes on,
+    # the freight waits for the review.
+    freight_held: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,11 +190,18 @@ def _refund_effects(case: Case, terms: CaseTerms) -> tuple[Case, list[Effect]]:
     comp = case.amount_fen * case.compensation_multiplier
     if comp:
         effects.append(Effect("compensation", comp, {"multiplier": case.compensation_multiplier}))
-    freight = min(case.return_freight_fen, terms.freight_cap_fen) if case.freight_covered else 0
+    freight = _freight_due(case, terms)
     if freight:
         effects.append(Effect("freight", freight, {"declared_fen": case.return_freight_fen,
                                                    "cap_fen": terms.freight_cap_fen}))
     return replace(case, refunded_fen=case.amount_fen, compensated_fen=comp, freight_paid_fen=freight), effects
+
+
+def _freight_due(case: Case, terms: CaseTerms) -> int:
+    """Return freight the platform pays now: covered, capped, and not held by a risk review."""
+    if not case.freight_covered or case.freight_held:
+        return 0
+    return min(case.return_freight_fen, terms.freight_cap_fen)
 
 
 def _approved(case: Case, at: dt.datetime, terms: CaseTerms) -> tuple[Case, list[Effect]]:
@@ -202,7 +217,7 @@ def _approved(case: Case, at: dt.datetime, terms: CaseTerms) -> tuple[Case, list
 
 def _received(case: Case, at: dt.datetime, terms: CaseTerms) -> tuple[Case, list[Effect]]:
     if case.case_type == "exchange":
-        freight = min(case.return_freight_fen, terms.freight_cap_fen) if case.freight_covered else 0
+        freight = _freight_due(case, terms)
         done = replace(case, freight_paid_fen=freight)
         effects = [Effect("freight", freight, {"declared_fen": case.return_freight_fen})] if freight else []
         return enter(done, CaseState.COMPLETED, at, terms), [Effect("reship", None), *effects]
@@ -245,11 +260,28 @@ def apply(case: Case, action: Action, *, actor_role: str, actor_id: str, at: dt.
             new, effects = _received(case, at, terms)
         case Action.CANCEL:
             new = enter(case, CaseState.CANCELLED, at, terms)
+        case Action.RISK_RELEASE:
+            new = enter(case, CaseState.PENDING_MERCHANT, at, terms)
+        case Action.RELEASE_FREIGHT:
+            new, effects = _release_freight(case, terms)
         case _:
             raise TransitionError("aftersales.invalid_action", f"unknown action {action.value}")
     event = CaseEvent(action.value, actor_role, actor_id, at, case.state.value, new.state.value, note.strip(),
                       new.deadline_at, new.deadline_kind, data)
     return Transition(new, event, tuple(effects))
+
+
+def _release_freight(case: Case, terms: CaseTerms) -> tuple[Case, list[Effect]]:
+    """Un-hold the freight: paid now if the goods already came back (refund or exchange done), else with
+    the refund as usual."""
+    released = replace(case, freight_held=False)
+    if case.freight_paid_fen or case.state not in (CaseState.REFUNDED, CaseState.COMPLETED):
+        return released, []
+    freight = _freight_due(released, terms)
+    if not freight:
+        return released, []
+    return replace(released, freight_paid_fen=freight), [
+        Effect("freight", freight, {"declared_fen": case.return_freight_fen, "cap_fen": terms.freight_cap_fen})]
 
 
 def _ship_return(case: Case, data: dict[str, Any]) -> tuple[Case, list[Effect]]:

@@ -83,12 +83,17 @@ class Decision:
     compensation_multiplier: int = 0
     # Guarantees tried first that did not hold, and why ("not instant: paid 300 yuan or more").
     passed_over: tuple[Reason, ...] = ()
+    # The risk context's verdict on the request (outcome, score, rules that fired, shadow rules), when asked.
+    risk: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome.value, "reasons": [r.as_dict() for r in self.reasons],
-                "passed_over": [r.as_dict() for r in self.passed_over], "guarantee": self.guarantee_id,
-                "rulebook_version": self.rulebook_version,
-                "decided_at": self.decided_at.isoformat(), "facts": self.facts, "trace": list(self.trace)}
+        out = {"outcome": self.outcome.value, "reasons": [r.as_dict() for r in self.reasons],
+               "passed_over": [r.as_dict() for r in self.passed_over], "guarantee": self.guarantee_id,
+               "rulebook_version": self.rulebook_version,
+               "decided_at": self.decided_at.isoformat(), "facts": self.facts, "trace": list(self.trace)}
+        if self.risk is not None:
+            out["risk"] = self.risk
+        return out
 
 
 @dataclass(frozen=True)

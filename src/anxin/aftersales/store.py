@@ -42,6 +42,7 @@ class CaseRow(Base):
     refunded_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     compensated_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     freight_paid_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    freight_held: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     listing_id: Mapped[str | None] = mapped_column(sa.String(64))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     decision: Mapped[dict[str, Any]] = mapped_column(sa.JSON)

@@ -213,3 +213,7 @@ def _register_scoring() -> None:
 
 
 _register_scoring()
+
+from anxin.cli.risk import risk  # noqa: E402  (risk control lives in its own module)
+
+main.add_command(risk)

@@ -14,6 +14,7 @@ from anxin.ingest import store as _ingest  # noqa: F401
 from anxin.merchants import store as _merchants  # noqa: F401
 from anxin.orders import store as _orders  # noqa: F401
 from anxin.outbox import store as _outbox  # noqa: F401
+from anxin.risk import store as _risk  # noqa: F401
 from anxin.scoring import store as _scoring  # noqa: F401
 
 metadata = Base.metadata

@@ -38,6 +38,7 @@ from anxin.merchants import service as merchants
 from anxin.orders import model as om
 from anxin.orders import service as orders
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
+from anxin.risk import service as risk
 
 IN_PART = 2_000  # values per IN list: well under SQLite's (32 766) and PostgreSQL's (65 535) parameter limits
 EVENTS = IngestedEventRow.__table__
@@ -144,6 +145,7 @@ class _Chunk:
                                                                     "reviews", "complaints", "chat_sessions",
                                                                     "consumers", "content_feedback")}
         self.scans: list[tuple[str, om.Scan]] = []
+        self.links: list[tuple[str, dict[str, str], dt.datetime, str]] = []  # (subject, attributes, at, event id)
 
     # --- the per-event algorithm (IngestionService._ingest_one / _release / _dispatch), in memory --------------
 
@@ -277,6 +279,8 @@ class _Chunk:
                 self._insert_once("content_feedback", self.content_feedback, cmd.feedback_id, cmd)
             case _:
                 raise AssertionError(f"no handler for {row.type}")  # PARSERS and this match are kept in step
+        if (attributes := m.attributes_of(row.env, cmd)) is not None:
+            self.links.append((*attributes, at, row.event_id))
         return _produces(row)
 
     def _upsert(self, table: str, state: dict[str, Any], key: str, value: Any, at: dt.datetime) -> None:
@@ -400,7 +404,26 @@ class _Chunk:
         care.bulk_write_chat_sessions(uow, *self._split("chat_sessions", self.chat_sessions))
         audience.bulk_write_consumers(uow, *self._split("consumers", self.consumers))
         audience.bulk_record_feedback(uow, self._split("content_feedback", self.content_feedback)[0])
+        self._record_links()
         self._insert_events([r for r in self.rows.values() if r.new])  # last: see its docstring
+
+    def _record_links(self) -> None:
+        """The chunk's attribute links as the per-event path leaves them: a link's first sighting (in apply order)
+        gives its ``first_seen_at`` and ``source``, the latest its ``last_seen_at``. Two statements, because one
+        upsert keeps the source of the latest row it merges."""
+        first: dict[tuple[str, str, str], tuple[dt.datetime, str]] = {}
+        latest: dict[tuple[str, str, str], dt.datetime] = {}
+        for subject, attributes, at, source in self.links:
+            for kind, value in attributes.items():
+                key = (subject, kind, value)
+                if key not in first:
+                    first[key], latest[key] = (at, source), at
+                elif at > latest[key]:
+                    latest[key] = at
+        links = first.items()
+        risk.record_links(self.uow, [risk.LinkInput(s, {k: v}, at, source) for (s, k, v), (at, source) in links])
+        risk.record_links(self.uow, [risk.LinkInput(s, {k: v}, latest[(s, k, v)], source)
+                                     for (s, k, v), (at, source) in links if latest[(s, k, v)] > at])
 
     def _insert_events(self, new: list[_Row]) -> None:
         """The log's new rows, through the driver's executemany with each column's own bind processor (UTC, JSON),

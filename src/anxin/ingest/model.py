@@ -23,6 +23,7 @@ from anxin.merchants.model import STORE_TYPES, Shop
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import Order, OrderItem, Scan, normalise_carrier
 from anxin.orders.promise import ListingPromise, Promise, PromiseInput, PromiseItem, Tiers, promise_for
+from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, AttributeError_, clean_attributes
 
 MAX_ID = 64  # shop, listing, order, consumer ids: the width of their columns
 MAX_EVENT_ID = 128
@@ -181,6 +182,21 @@ def _opt_region(data: Mapping[str, Any], name: str, *, path: str = "data.") -> s
     return code
 
 
+def _attributes(data: Mapping[str, Any], name: str, kinds: tuple[str, ...], *, path: str = "data.") -> dict[str, str]:
+    """Opaque account attributes for risk (device, phone … or a shop's credentials). Missing, null or blank
+    values are simply absent; an unknown kind, a non-string or an over-long value rejects the event."""
+    raw = data.get(name)
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise EventInvalid("event.invalid_field", f"{path + name} must be an object of attributes", path + name)
+    try:
+        return clean_attributes(raw, kinds)
+    except AttributeError_ as exc:
+        raise EventInvalid("event.invalid_field", f"{path + name}.{exc.kind}: {exc}",
+                           f"{path + name}.{exc.kind}") from None
+
+
 # --- per-type parsers ----------------------------------------------------------------------------
 
 def parse_category(env: Envelope) -> Category:
@@ -203,6 +219,7 @@ def parse_shop(env: Envelope) -> Shop:
         raise EventInvalid("event.invalid_field", f"store_type must be one of {sorted(STORE_TYPES)}",
                            "data.store_type")
     services = _str_list(d, "services")
+    _attributes(d, "credentials", MERCHANT_KINDS)  # validated here; attributes_of() reads them when applied
     return Shop(_str(d, "shop_id"), _str(d, "merchant_id"), _str(d, "name", max_len=200), store_type,
                 frozenset(services))
 
@@ -251,6 +268,7 @@ def parse_order_paid(env: Envelope) -> Order:
         items.append(OrderItem(_str(raw, "listing_id", path=path), _int(raw, "qty", 1, 100_000, path=path),
                                _fen(raw, "price_fen", path=path), confirmed, tier))
     paid_fen = _fen(d, "paid_fen")
+    _attributes(d, "risk", CONSUMER_KINDS)
     gross = sum(i.qty * i.price_fen for i in items)
     if paid_fen > gross:
         raise EventInvalid("event.invalid_money", f"paid_fen {paid_fen} exceeds the items' total {gross}",
@@ -381,7 +399,9 @@ def parse_chat_session(env: Envelope) -> ChatSession:
 
 
 def parse_consumer(env: Envelope) -> Consumer:
-    return Consumer(_str(env.data, "consumer_id"), _instant(env.data, "registered_at"))
+    consumer = Consumer(_str(env.data, "consumer_id"), _instant(env.data, "registered_at"))
+    _attributes(env.data, "risk", CONSUMER_KINDS)
+    return consumer
 
 
 def parse_content_feedback(env: Envelope) -> ContentFeedback:
@@ -405,6 +425,25 @@ PARSERS: dict[str, Callable[[Envelope], Any]] = {
     "consumer.registered": parse_consumer,
     "content.feedback": parse_content_feedback,
 }
+
+
+# Where each event type carries account attributes: (field in data, kinds, subject prefix, id attribute of its command).
+_ATTRIBUTES: dict[str, tuple[str, tuple[str, ...], str, str]] = {
+    "order.paid": ("risk", CONSUMER_KINDS, "consumer", "consumer_id"),
+    "consumer.registered": ("risk", CONSUMER_KINDS, "consumer", "consumer_id"),
+    "shop.upserted": ("credentials", MERCHANT_KINDS, "shop", "shop_id"),
+}
+
+
+def attributes_of(env: Envelope, cmd: Any) -> tuple[str, dict[str, str]] | None:
+    """The subject (``consumer:c1``, ``shop:s1``) and the attributes an event, already parsed into ``cmd``, carries;
+    None when it carries none. The order's are the buyer's at checkout (delivery address, device, ip, payment)."""
+    spec = _ATTRIBUTES.get(env.type)
+    if spec is None:
+        return None
+    name, kinds, prefix, id_attr = spec
+    attributes = _attributes(env.data, name, kinds)
+    return (f"{prefix}:{getattr(cmd, id_attr)}", attributes) if attributes else None
 
 
 # Keys an applied event makes available; parked events wait on one of these.

@@ -28,6 +28,7 @@ from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import LifecycleError
+from anxin.risk import service as risk
 
 MAX_BATCH = 5000
 log = logging.getLogger(__name__)
@@ -173,6 +174,8 @@ class IngestionService:
     def _apply(self, uow: UnitOfWork, env: m.Envelope, cmd: Any) -> list[str]:
         """Apply one validated event; raise _Park(key) if something it refers to is unknown."""
         produced = self._dispatch(uow, env, cmd)
+        if (attributes := m.attributes_of(env, cmd)) is not None:  # once applied: a parked event links nothing yet
+            risk.record_links(uow, [risk.LinkInput(attributes[0], attributes[1], env.occurred_at, env.event_id)])
         for subscriber in self.subscribers:
             subscriber(uow, env, cmd)
         return produced

@@ -81,6 +81,11 @@ def orders_of_consumer(uow: UnitOfWork, consumer_id: str, limit: int = 50) -> li
     return [row.to_model() for row in OrderRepository(uow.session).for_consumer(consumer_id, limit)]
 
 
+def count_paid(uow: UnitOfWork, *, since: dt.datetime, until: dt.datetime, consumer_id: str | None = None) -> int:
+    """Orders paid in [since, until), of one consumer or of everyone (risk compares a consumer's claim rate)."""
+    return OrderRepository(uow.session).count_paid(since=since, until=until, consumer_id=consumer_id)
+
+
 # --- bulk ingestion (anxin.ingest.bulk): a few thousand ids per call; lifecycle rules stay in orders.model ---------
 
 Review = tuple[int, str, dt.datetime]  # rating, text, posted_at

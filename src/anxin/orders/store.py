@@ -170,6 +170,13 @@ class OrderRepository:
         return list(self.session.scalars(sa.select(OrderRow).where(OrderRow.consumer_id == consumer_id)
                                          .order_by(OrderRow.paid_at.desc()).limit(limit)))
 
+    def count_paid(self, *, since: dt.datetime, until: dt.datetime, consumer_id: str | None = None) -> int:
+        stmt = sa.select(sa.func.count()).select_from(OrderRow).where(OrderRow.paid_at >= since,
+                                                                      OrderRow.paid_at < until)
+        if consumer_id is not None:
+            stmt = stmt.where(OrderRow.consumer_id == consumer_id)
+        return self.session.scalar(stmt) or 0
+
     # --- bulk ingestion: Core statements on the same tables, the same column values as add()/update_from() ------
 
     def states_by_ids(self, order_ids: list[str]) -> list[Order]:

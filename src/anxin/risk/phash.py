@@ -18,8 +18,11 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel photo; a decompression bomb is refused
 MAX_BYTES = 20 * 1024 * 1024
 
 
+MIN_CONTRAST = 8  # grey levels between the darkest and brightest thumbnail pixel
+
+
 class NotAnImage(ValueError):
-    """Evidence that cannot be hashed; ``reason`` is stable: not_image, too_large, corrupt, empty."""
+    """Evidence that cannot be hashed; ``reason`` is stable: not_image, too_large, corrupt, empty, low_detail."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -47,6 +50,10 @@ def dhash(data: bytes) -> int:
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or malformed files
         raise NotAnImage("corrupt", f"cannot decode the image: {exc}") from None
     px = small.tobytes()  # one byte per pixel in mode L, row by row
+    if max(px) - min(px) < MIN_CONTRAST:
+        # A blank or near-uniform picture hashes to (almost) all zeros: every such image would "match" every
+        # other, so it is not hashed at all rather than matched by accident.
+        raise NotAnImage("low_detail", "the image is (nearly) uniform: too little detail to compare")
     bits = 0
     for row in range(8):
         for col in range(8):

@@ -1,0 +1,326 @@
+"""Risk use cases.
+
+Two kinds of entry point. Functions that take the caller's ``uow`` run inside another context's transaction
+(ingestion records links; after-sales asks for a verdict while it files a case), so a verdict and what it
+decided are written together or not at all. ``RiskService`` methods that take a ``principal`` are risk's
+own use cases (the review queue, bans, rule activation) and commit their own unit of work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from anxin.access.model import Principal, Role
+from anxin.core.clock import Clock
+from anxin.core.errors import AnxinError
+from anxin.core.ids import new_id
+from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.risk.error_codes import RiskErrorCode as E
+from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes
+from anxin.risk.phash import NotAnImage, dhash
+from anxin.risk.rulebook import RiskRulebook
+from anxin.risk.signals import ClaimInput, OnlineIndexes, ReturnInput, claim_facts, return_facts
+from anxin.risk.store import BanRow, ReviewRow, RiskRepository, VerdictRow
+from anxin.risk.verdicts import judge
+
+CLEAR_REASONS = ("not_abuse", "coincidence", "false_match", "insufficient_evidence")
+CONFIRM_REASONS = ("evidence_reuse", "freight_arbitrage", "fraud_ring", "extortion", "refund_without_return",
+                   "serial_abuse", "risky_merchant", "scraping")
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class LinkInput:
+    """Attributes seen with a subject (``consumer:c1`` or ``shop:s1``) in one event."""
+
+    subject: str
+    attributes: Mapping[str, str]
+    at: dt.datetime
+    source: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    verdict: Verdict
+    verdict_id: str
+    review_id: str | None
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.verdict.summary(), "verdict_id": self.verdict_id, "review_id": self.review_id}
+
+
+# A review decided by an operator settles its case inside the same transaction: after-sales registers this.
+CaseSettler = Callable[[UnitOfWork, ReviewRow, bool, Principal, str], None]
+
+
+def consumer_attributes(raw: Mapping[str, object] | None) -> dict[str, str]:
+    """Validate a consumer's attributes as sent by the platform (raises ``model.AttributeError_``)."""
+    return clean_attributes(raw, CONSUMER_KINDS)
+
+
+def merchant_credentials(raw: Mapping[str, object] | None) -> dict[str, str]:
+    return clean_attributes(raw, MERCHANT_KINDS)
+
+
+def record_links(uow: UnitOfWork, links: Iterable[LinkInput]) -> None:
+    """Add the attribute links of one or many events in the caller's transaction. Idempotent: a link seen
+    again only moves its ``last_seen_at``."""
+    rows = [{"subject": link.subject, "kind": kind, "value": value, "first_seen_at": link.at,
+             "last_seen_at": link.at, "source": link.source[:80]}
+            for link in links for kind, value in link.attributes.items()]
+    RiskRepository(uow.session).add_links(rows)
+
+
+def confirmed_abuse(uow: UnitOfWork) -> list[tuple[str, dt.datetime]]:
+    """(consumer_id, decided_at) of every abuse an operator confirmed: consumer credit reads these."""
+    return RiskRepository(uow.session).confirmed_abuse()
+
+
+class RiskService:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: RiskRulebook,
+                 mode: str | None = None) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.rulebook = rulebook
+        self.mode = mode or rulebook.mode  # ANXIN_RISK_MODE overrides the rulebook: off | shadow | enforce
+        self.indexes = OnlineIndexes(uow_factory=uow_factory, rulebook=rulebook)
+        self.case_settler: CaseSettler | None = None
+
+    # --- inside other contexts' transactions ----------------------------------------------------------
+
+    def index_evidence(self, uow: UnitOfWork, sha256: str, data: bytes, *, uploaded_by: str,
+                       at: dt.datetime) -> int | None:
+        """Hash an uploaded image for near-duplicate search. An image the hasher cannot read is stored
+        unhashed (after-sales already accepted it as an image) and simply never matches."""
+        try:
+            h = dhash(data)
+        except NotAnImage:
+            return None
+        RiskRepository(uow.session).add_hash(sha256, h, uploaded_by, at)
+        return h
+
+    def _overrides(self, uow: UnitOfWork) -> dict[str, str]:
+        return RiskRepository(uow.session).rule_states()
+
+    def _record(self, uow: UnitOfWork, verdict: Verdict, *, subject: str, case_id: str | None,
+                consumer_id: str | None, shop_id: str | None, amount_fen: int, at: dt.datetime,
+                open_review: bool = True) -> Assessment:
+        repo = RiskRepository(uow.session)
+        verdict_id = new_id("rv")
+        repo.add_verdict(VerdictRow(
+            verdict_id=verdict_id, stage=verdict.stage, subject=subject, case_id=case_id, consumer_id=consumer_id,
+            shop_id=shop_id, amount_fen=amount_fen, outcome=verdict.outcome.value, would_be=verdict.would_be.value,
+            score=verdict.score, mode=verdict.mode, rulebook_version=verdict.rulebook_version,
+            reasons=[h.as_dict() for h in verdict.hits], shadow=[h.as_dict() for h in verdict.shadow],
+            signals=[s.as_dict() for s in verdict.signals], facts=_jsonable(verdict.facts), decided_at=at))
+        review_id = None
+        if verdict.outcome is not Outcome.PASS and open_review:
+            review_id = new_id("rr")
+            sla = self.rulebook.review_sla_hours[verdict.outcome.value]
+            repo.add_review(ReviewRow(
+                review_id=review_id, verdict_id=verdict_id, stage=verdict.stage, case_id=case_id,
+                consumer_id=consumer_id, shop_id=shop_id, outcome=verdict.outcome.value,
+                priority=0 if verdict.outcome is Outcome.BLOCK else 1, state="open", opened_at=at,
+                due_at=at + dt.timedelta(hours=sla), note=""))
+            repo.audit(at, "system:risk", "review.opened", f"review:{review_id}",
+                       {"verdict_id": verdict_id, "outcome": verdict.outcome.value, "codes": verdict.reason_codes})
+        return Assessment(verdict, verdict_id, review_id)
+
+    def assess_claim(self, uow: UnitOfWork, claim: ClaimInput, *, open_review: bool = True) -> Assessment:
+        """The verdict on an after-sale request, stored with its facts; a review is opened unless it passes
+        (or the guarantee rules refused the request anyway: it is still recorded, it counts in history)."""
+        self.indexes.catch_up()
+        if self.mode == "off":
+            verdict = judge("claim", {}, (), self.rulebook, mode="off")
+        else:
+            facts, signals = claim_facts(self.indexes, uow, claim, self.rulebook)
+            verdict = judge("claim", facts, tuple(signals), self.rulebook, overrides=self._overrides(uow),
+                            mode=self.mode)
+        RiskRepository(uow.session).add_uses(claim.case_id, claim.order_id, claim.consumer_id, claim.shop_id,
+                                             claim.evidence, claim.at)
+        return self._record(uow, verdict, subject=f"case:{claim.case_id}", case_id=claim.case_id,
+                            consumer_id=claim.consumer_id, shop_id=claim.shop_id, amount_fen=claim.amount_fen,
+                            at=claim.at, open_review=open_review)
+
+    def assess_return(self, uow: UnitOfWork, ret: ReturnInput) -> Assessment:
+        """The verdict on a self-shipped return's freight claim (shipping-insurance arbitrage)."""
+        self.indexes.catch_up()
+        if self.mode == "off":
+            verdict = judge("return", {}, (), self.rulebook, mode="off")
+        else:
+            facts, signals = return_facts(self.indexes, uow, ret, self.rulebook)
+            verdict = judge("return", facts, tuple(signals), self.rulebook, overrides=self._overrides(uow),
+                            mode=self.mode)
+        return self._record(uow, verdict, subject=f"case:{ret.case_id}", case_id=ret.case_id,
+                            consumer_id=ret.consumer_id, shop_id=ret.shop_id, amount_fen=ret.freight_fen, at=ret.at)
+
+    def assess_shop(self, uow: UnitOfWork, shop_id: str, credentials: Mapping[str, str],
+                    at: dt.datetime) -> Assessment | None:
+        """At onboarding: a shop sharing credentials with a banned shop is flagged, with the links."""
+        if not credentials or self.mode == "off":
+            return None
+        repo = RiskRepository(uow.session)
+        banned = {b.shop_id for b in repo.active_bans()}
+        pairs = sorted(credentials.items())
+        shared = [(s.split(":", 1)[1], k, v) for s, k, v in repo.sharing(pairs, max_degree=10_000)
+                  if s.startswith("shop:") and s != f"shop:{shop_id}"]
+        hits = [(s, k) for s, k, _ in shared if s in banned]
+        facts = {"banned_links": len(hits), "banned_link_kinds": frozenset(k for _, k in hits),
+                 "linked_shops": len({s for s, _, _ in shared})}
+        signals = (Signal("banned_links", len(hits), {"links": [{"shop_id": s, "kind": k} for s, k in hits]}),) \
+            if hits else ()
+        verdict = judge("onboarding", facts, signals, self.rulebook, overrides=self._overrides(uow), mode=self.mode)
+        if verdict.outcome is Outcome.PASS and not verdict.shadow:
+            return None  # every shop update would otherwise leave a verdict row behind
+        return self._record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
+                            shop_id=shop_id, amount_fen=0, at=at)
+
+    # --- the review queue (operators) ---------------------------------------------------------------------
+
+    @staticmethod
+    def _operator(principal: Principal) -> None:
+        if principal.role not in (Role.OPERATOR, Role.PLATFORM):
+            raise AnxinError(E.FORBIDDEN_ROLE, "only operators work the risk review queue")
+
+    def queue(self, principal: Principal, *, state: str = "open", limit: int = 100,
+              offset: int = 0) -> dict[str, Any]:
+        self._operator(principal)
+        states = ("cleared", "confirmed", "withdrawn") if state == "decided" else (state,)
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            repo = RiskRepository(uow.session)
+            rows = repo.reviews(states=states, limit=max(1, min(limit, 500)), offset=max(0, offset))
+            verdicts = {r.verdict_id: repo.verdict(r.verdict_id) for r in rows}
+            items = [_review_item(r, verdicts[r.verdict_id], now) for r in rows]
+            return {"items": items, "counts": repo.review_counts(now), "at": now.isoformat()}
+
+    def review(self, principal: Principal, review_id: str) -> dict[str, Any]:
+        """Everything an operator needs to decide: the verdict with its reasons and signals, the near-duplicate
+        evidence, the linked accounts, the account's history and the audit trail."""
+        self._operator(principal)
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            repo = RiskRepository(uow.session)
+            row = repo.review(review_id) if isinstance(review_id, str) else None
+            if row is None:
+                raise AnxinError(E.REVIEW_NOT_FOUND, f"review {review_id!r} not found")
+            verdict = repo.verdict(row.verdict_id)
+            subject = f"consumer:{row.consumer_id}" if row.consumer_id else f"shop:{row.shop_id}"
+            detail = _review_item(row, verdict, now)
+            detail["verdict"] = _verdict_dict(verdict) if verdict else None
+            detail["links"] = self._link_graph(repo, subject)
+            detail["history"] = [_verdict_dict(v) for v in repo.verdicts_for(consumer_id=row.consumer_id, limit=20)
+                                 if v.verdict_id != row.verdict_id] if row.consumer_id else []
+            detail["audit"] = [{"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
+                               for a in repo.audit_for(f"review:{review_id}")]
+            return detail
+
+    def _link_graph(self, repo: RiskRepository, subject: str) -> dict[str, Any]:
+        """The subject's attributes and the accounts sharing them (hub values marked, not expanded)."""
+        mine = repo.links_of(subject)
+        shared = repo.sharing(mine, max_degree=self.rulebook.rings.max_value_degree)
+        linked = {(k, v) for _, k, v in shared}  # values below the hub threshold (even if nobody else has them)
+        shared = [(s, k, v) for s, k, v in shared if s != subject]
+        nodes = {subject: {"id": subject, "kind": "subject"}}
+        edges = []
+        for s, k, v in shared:
+            nodes.setdefault(s, {"id": s, "kind": "account"})
+            edges.append({"account": s, "kind": k, "value": v})
+        ring = self.indexes.ring_for(subject)
+        return {"subject": subject, "attributes": [{"kind": k, "value": v, "hub": (k, v) not in linked}
+                                                   for k, v in mine],
+                "nodes": list(nodes.values())[:200], "edges": edges[:400],
+                "ring": {"size": ring.size, "density": round(ring.density, 3), "score": round(ring.score, 3),
+                         "is_ring": ring.is_ring, "members": sorted(ring.members)[:60]} if ring else None}
+
+    def decide(self, principal: Principal, review_id: str, *, decision: str, reason: str,
+               note: str = "") -> dict[str, Any]:
+        """Clear (not abuse: the request goes on as if risk had passed it) or confirm (abuse: the request is
+        refused, and the account's credit and ring verdicts take it into account). Audited."""
+        self._operator(principal)
+        if decision not in ("clear", "confirm"):
+            raise AnxinError(E.INVALID_DECISION, "decision must be 'clear' or 'confirm'", field="decision")
+        allowed = CLEAR_REASONS if decision == "clear" else CONFIRM_REASONS
+        if reason not in allowed:
+            raise AnxinError(E.INVALID_REASON, f"reason must be one of {list(allowed)}", field="reason")
+        if not isinstance(note, str) or len(note) > MAX_NOTE:
+            raise AnxinError(E.INVALID_FIELD, f"note must be text of at most {MAX_NOTE} characters", field="note")
+        if decision == "confirm" and not note.strip():
+            raise AnxinError(E.NOTE_REQUIRED, "confirming abuse needs a note the consumer can be shown")
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            repo = RiskRepository(uow.session)
+            row = repo.review(review_id, lock=True) if isinstance(review_id, str) else None
+            if row is None:
+                raise AnxinError(E.REVIEW_NOT_FOUND, f"review {review_id!r} not found")
+            if row.state != "open":
+                raise AnxinError(E.REVIEW_DECIDED, f"review {review_id} was already {row.state}")
+            row.state = "cleared" if decision == "clear" else "confirmed"
+            row.decided_at, row.decided_by = now, f"{principal.role.value}:{principal.subject}"
+            row.decision_reason, row.note = reason, note.strip()
+            if row.case_id is not None and self.case_settler is not None:
+                self.case_settler(uow, row, decision == "clear", principal, note.strip() or reason)
+            repo.audit(now, row.decided_by, f"review.{row.state}", f"review:{review_id}",
+                       {"reason": reason, "note": note.strip(), "case_id": row.case_id})
+            uow.commit()
+            return _review_item(row, repo.verdict(row.verdict_id), now)
+
+    def withdraw_for_case(self, uow: UnitOfWork, case_id: str, at: dt.datetime, *, stage: str = "claim") -> int:
+        """The request left review another way (the consumer cancelled it, an operator decided it in the
+        after-sales console): its open reviews of ``stage`` leave the queue, in the caller's transaction."""
+        repo = RiskRepository(uow.session)
+        rows = [r for r in repo.open_reviews_for_case(case_id) if r.stage == stage]
+        for row in rows:
+            row.state, row.decided_at, row.decided_by, row.decision_reason = "withdrawn", at, "system:aftersales", None
+            repo.audit(at, "system:aftersales", "review.withdrawn", f"review:{row.review_id}", {"case_id": case_id})
+        return len(rows)
+
+    # --- bans (risky merchants) ----------------------------------------------------------------------------
+
+    def ban_shop(self, principal: Principal, shop_id: str, *, reason: str) -> dict[str, Any]:
+        """Record a banned shop: new shops sharing its credentials are flagged at onboarding."""
+        self._operator(principal)
+        if not isinstance(shop_id, str) or not shop_id.strip() or len(shop_id) > 64:
+            raise AnxinError(E.INVALID_FIELD, "shop_id is required", field="shop_id")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_NOTE:
+            raise AnxinError(E.NOTE_REQUIRED, "a ban needs a reason")
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            repo = RiskRepository(uow.session)
+            if repo.is_banned(shop_id):
+                raise AnxinError(E.ALREADY_BANNED, f"shop {shop_id} is already banned")
+            credentials = repo.links_of(f"shop:{shop_id}")
+            if not credentials:
+                raise AnxinError(E.SHOP_NOT_FOUND, f"no credentials are known for shop {shop_id!r}")
+            actor = f"{principal.role.value}:{principal.subject}"
+            repo.ban(BanRow(shop_id=shop_id, reason=reason.strip(), banned_at=now, banned_by=actor, lifted_at=None))
+            repo.audit(now, actor, "shop.banned", f"shop:{shop_id}", {"reason": reason.strip(),
+                                                                       "credentials": [k for k, _ in credentials]})
+            uow.commit()
+            return {"shop_id": shop_id, "banned_at": now.isoformat(), "credentials": [k for k, _ in credentials]}
+
+
+def _jsonable(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, frozenset | set) else v for k, v in facts.items()}
+
+
+def _verdict_dict(v: VerdictRow) -> dict[str, Any]:
+    return {"verdict_id": v.verdict_id, "stage": v.stage, "subject": v.subject, "case_id": v.case_id,
+            "consumer_id": v.consumer_id, "shop_id": v.shop_id, "amount_fen": v.amount_fen, "outcome": v.outcome,
+            "would_be": v.would_be, "score": v.score, "mode": v.mode, "rulebook_version": v.rulebook_version,
+            "reasons": v.reasons, "shadow": v.shadow, "signals": v.signals, "facts": v.facts,
+            "decided_at": v.decided_at.isoformat()}
+
+
+def _review_item(r: ReviewRow, v: VerdictRow | None, now: dt.datetime) -> dict[str, Any]:
+    return {"review_id": r.review_id, "verdict_id": r.verdict_id, "stage": r.stage, "case_id": r.case_id,
+            "consumer_id": r.consumer_id, "shop_id": r.shop_id, "outcome": r.outcome, "priority": r.priority,
+            "state": r.state, "opened_at": r.opened_at.isoformat(), "due_at": r.due_at.isoformat(),
+            "overdue": r.state == "open" and r.due_at < now,
+            "decided_at": r.decided_at.isoformat() if r.decided_at else None, "decided_by": r.decided_by,
+            "decision_reason": r.decision_reason, "note": r.note,
+            "score": v.score if v else None, "amount_fen": v.amount_fen if v else None,
+            "codes": [h["code"] for h in v.reasons] if v else []}

@@ -1,0 +1,244 @@
+"""The online signals: what anxin knows about a request at decision time, as rulebook facts.
+
+``OnlineIndexes`` keeps two in-process indexes caught up from the database by sequence number (so every
+process sees what any process wrote, and a rolled-back write never enters them): the perceptual hashes of
+all evidence (near-duplicate search) and the account-link graph (rings). Everything else is read in the
+caller's transaction, so a verdict and the case it decides are one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.orders import service as orders
+from anxin.risk.hash_index import HammingIndex
+from anxin.risk.model import Signal, decay, tariff_fen, threat_terms
+from anxin.risk.rings import KINDS as RING_KINDS
+from anxin.risk.rings import Ring, RingGraph, RingParams
+from anxin.risk.rulebook import RiskRulebook
+from anxin.risk.store import RiskRepository
+
+STRONG_KINDS = ("device", "phone", "payment", "address", "return_address")
+DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ClaimInput:
+    case_id: str
+    order_id: str
+    consumer_id: str
+    shop_id: str
+    case_type: str
+    reason: str
+    amount_fen: int
+    evidence: tuple[str, ...]
+    description: str
+    signed_at: dt.datetime | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReturnInput:
+    case_id: str
+    order_id: str
+    consumer_id: str
+    shop_id: str
+    freight_fen: int
+    weight_g: int | None  # the return parcel as weighed
+    goods_weight_g: int | None  # the outbound parcel, when the platform sent it
+    from_address: str | None
+    ship_from_region: str | None  # the shop's: where the return goes
+    ship_to_region: str | None  # the consumer's: where it leaves from
+    at: dt.datetime
+
+
+def ring_params(rb: RiskRulebook) -> RingParams:
+    r = rb.rings
+    return RingParams(min_size=r.min_size, max_size=r.max_size, min_density=r.min_density_pct / 100,
+                      min_strong_kinds=r.min_strong_kinds, max_value_degree=r.max_value_degree)
+
+
+class OnlineIndexes:
+    def __init__(self, *, uow_factory: UowFactory, rulebook: RiskRulebook) -> None:
+        self.uow_factory = uow_factory
+        self.hashes = HammingIndex(radius=rulebook.near_dup_radius)
+        self.phash_of: dict[str, int] = {}
+        self.graph = RingGraph(ring_params(rulebook))
+        self._hash_seq = 0
+        self._link_seq = 0
+        self._lock = threading.Lock()
+        self._peer_rate: tuple[dt.date, int] | None = None  # (day, claims per 10 000 orders)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> None:
+        """Read what other transactions committed since the last call (everything, the first time)."""
+        with self._lock, self.uow_factory() as uow:
+            repo = RiskRepository(uow.session)
+            while batch := repo.hashes_after(self._hash_seq):
+                for seq, sha, h in batch:
+                    self.hashes.add(sha, h)
+                    self.phash_of[sha] = h
+                    self._hash_seq = seq
+                if progress:
+                    progress(len(batch))
+            while batch_links := repo.links_after(self._link_seq):
+                for seq, subject, kind, value in batch_links:
+                    if subject.startswith("consumer:") and kind in RING_KINDS:  # shops' credentials: not rings
+                        self.graph.add_link(subject, kind, value)
+                    self._link_seq = seq
+                if progress:
+                    progress(len(batch_links))
+
+    def near_duplicates(self, sha: str, h: int | None) -> list[tuple[str, int]]:
+        if h is None:
+            return []
+        with self._lock:
+            return [(m.item_id, m.distance) for m in self.hashes.query(h)]
+
+    def ring_for(self, subject: str) -> Ring | None:
+        with self._lock:
+            return self.graph.ring_for(subject)
+
+    def peer_rate_per_10k(self, uow: UnitOfWork, at: dt.datetime) -> int:
+        """The platform's claims per 10 000 orders over 90 days, computed once a day per process."""
+        day = at.date()
+        if self._peer_rate is None or self._peer_rate[0] != day:
+            since = at - 90 * DAY
+            n_orders = orders.count_paid(uow, since=since, until=at)
+            n_claims = RiskRepository(uow.session).count_claims(since, at)
+            self._peer_rate = (day, n_claims * 10_000 // n_orders if n_orders else 0)
+        return self._peer_rate[1]
+
+
+def _ring_facts(indexes: OnlineIndexes, repo: RiskRepository, consumer_id: str,
+                rb: RiskRulebook) -> tuple[dict[str, Any], list[Signal]]:
+    subject = f"consumer:{consumer_id}"
+    ring = indexes.ring_for(subject)
+    in_ring = ring is not None and ring.is_ring
+    facts: dict[str, Any] = {"ring_member": in_ring, "ring_size": ring.size if in_ring and ring else 0,
+                             "ring_score": round(ring.score * 100) if in_ring and ring else 0}
+    signals = []
+    if ring is not None and in_ring:
+        signals.append(Signal("ring", True, {"members": sorted(ring.members)[:60], "size": ring.size,
+                                             "density": round(ring.density, 3), "score": round(ring.score, 3),
+                                             "strong_kinds": list(ring.strong_kinds),
+                                             "links": [{"kind": e.kind, "value": e.value, "accounts": list(e.accounts)}
+                                                       for e in ring.evidence_for(subject)][:20]}))
+    # Neighbours through a strong attribute that is not a hub, and which of them were confirmed abusers.
+    mine = [(k, v) for k, v in repo.links_of(subject) if k in STRONG_KINDS]
+    shared = [(s, k, v) for s, k, v in repo.sharing(mine, max_degree=rb.rings.max_value_degree) if s != subject]
+    neighbours = sorted({s.split(":", 1)[1] for s, _, _ in shared if s.startswith("consumer:")})
+    confirmed = repo.confirmed_count([*neighbours, consumer_id])
+    own = confirmed.pop(consumer_id, 0)
+    facts["linked_abusers"] = len(confirmed)
+    facts["confirmed_abuse"] = own
+    if confirmed:
+        signals.append(Signal("linked_abusers", len(confirmed), {
+            "accounts": sorted(confirmed), "via": sorted({f"{k}" for s, k, _ in shared
+                                                          if s.split(":", 1)[1] in confirmed})}))
+    if own:
+        signals.append(Signal("confirmed_abuse", own))
+    return facts, signals
+
+
+def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
+                rb: RiskRulebook) -> tuple[dict[str, Any], list[Signal]]:
+    repo = RiskRepository(uow.session)
+    signals: list[Signal] = []
+    # Evidence: near-duplicates of each attached image, and who filed them where.
+    near: dict[str, list[tuple[str, int]]] = {}
+    for sha in c.evidence:
+        h = indexes.phash_of.get(sha)
+        if h is None:
+            h = repo.hash_of(sha)
+        near[sha] = [(m, d) for m, d in indexes.near_duplicates(sha, h)]
+    matched = {m for matches in near.values() for m, _ in matches}
+    uses = [u for u in repo.uses(matched) if u.order_id != c.order_id]  # refiling one order is not reuse
+    uploaders = repo.uploaders(matched)
+    me = f"consumer:{c.consumer_id}"
+    other_accounts = {u.consumer_id for u in uses if u.consumer_id != c.consumer_id}
+    other_accounts |= {who.split(":", 1)[1] for who in uploaders.values() if who != me and who.startswith("consumer:")}
+    other_shops = {u.shop_id for u in uses if u.shop_id != c.shop_id}
+    dup_images = sum(1 for sha, matches in near.items()
+                     if any(m != sha or any(u.sha256 == sha for u in uses) for m, _ in matches))
+    if dup_images:
+        signals.append(Signal("evidence_near_duplicates", dup_images, {
+            "matches": {sha: [{"sha256": m, "distance": d} for m, d in matches][:10] for sha, matches in near.items()},
+            "cases": [{"case_id": u.case_id, "consumer_id": u.consumer_id, "shop_id": u.shop_id,
+                       "sha256": u.sha256, "at": u.at.isoformat()} for u in uses][:20],
+            "other_accounts": sorted(other_accounts)[:20], "other_shops": sorted(other_shops)[:20]}))
+    # History: claims are counted from the risk context's own record of every claim it judged.
+    history = repo.claims_since(c.consumer_id, c.at - 90 * DAY)
+    since30 = c.at - 30 * DAY
+    claims_90 = len(history) + 1
+    claims_30 = sum(1 for v in history if v.decided_at >= since30) + 1
+    shops_30 = len({v.shop_id for v in history if v.decided_at >= since30} | {c.shop_id})
+    delivered_refund = c.case_type == "refund_only" and c.signed_at is not None
+    rwr = sum(1 for v in history if v.facts.get("case_type") == "refund_only"
+              and v.facts.get("hours_since_delivery", -1) >= 0) + delivered_refund
+    orders_90 = orders.count_paid(uow, since=c.at - 90 * DAY, until=c.at + dt.timedelta(seconds=1),
+                                  consumer_id=c.consumer_id)
+    rate_pct = claims_90 * 100 // max(orders_90, 1)
+    peer = indexes.peer_rate_per_10k(uow, c.at)
+    vs_peers = rate_pct * 10_000 // peer if peer else 100
+    hours = -1 if c.signed_at is None else max(0, int((c.at - c.signed_at).total_seconds() // 3600))
+    terms = threat_terms(c.description, rb.threat_terms)
+    if terms:
+        signals.append(Signal("threat_terms", len(terms), {"terms": terms}))
+    # Velocity: a decayed count, updated in this transaction.
+    key = f"claims:{c.consumer_id}"
+    row = repo.counter(key, lock=True)
+    before = 0.0 if row is None else decay(row.value, (c.at - row.at).total_seconds() / 3600,
+                                           rb.velocity_half_life_hours)
+    velocity = before + 1
+    repo.set_counter(key, velocity, max(c.at, row.at) if row else c.at)
+    facts: dict[str, Any] = {
+        "amount_fen": c.amount_fen, "case_type": c.case_type, "reason": c.reason, "evidence_count": len(c.evidence),
+        "evidence_near_dups": dup_images, "evidence_other_accounts": len(other_accounts),
+        "evidence_other_shops": len(other_shops), "claims_30d": claims_30, "claims_90d": claims_90,
+        "orders_90d": orders_90, "claim_rate_pct": rate_pct, "claim_rate_vs_peers_pct": vs_peers,
+        "refund_without_return_90d": rwr, "shops_claimed_30d": shops_30, "hours_since_delivery": hours,
+        "threat_terms": len(terms), "velocity_x100": round(velocity * 100)}
+    if claims_30 > 1:
+        signals.append(Signal("history", claims_90, {"claims_30d": claims_30, "shops_30d": shops_30,
+                                                     "orders_90d": orders_90, "peer_rate_per_10k": peer}))
+    ring_facts, ring_signals = _ring_facts(indexes, repo, c.consumer_id, rb)
+    return {**facts, **ring_facts}, signals + ring_signals
+
+
+def _same_province(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.split("-")[:2] == b.split("-")[:2])
+
+
+def return_facts(indexes: OnlineIndexes, uow: UnitOfWork, r: ReturnInput,
+                 rb: RiskRulebook) -> tuple[dict[str, Any], list[Signal]]:
+    repo = RiskRepository(uow.session)
+    signals: list[Signal] = []
+    weight = r.weight_g if r.weight_g is not None else (r.goods_weight_g or 1000)
+    tariff = tariff_fen(weight, same_province=_same_province(r.ship_from_region, r.ship_to_region),
+                        first_kg_fen=rb.tariff.first_kg_fen, extra_kg_fen=rb.tariff.extra_kg_fen,
+                        cross_province_extra_fen=rb.tariff.cross_province_extra_fen)
+    excess = max(0, (r.freight_fen - tariff) * 100 // tariff) if tariff else 0
+    weight_pct = (r.weight_g * 100 // r.goods_weight_g) if r.weight_g is not None and r.goods_weight_g else -1
+    addresses = {v for k, v in repo.links_of(f"consumer:{r.consumer_id}") if k == "address"}
+    other_address = bool(r.from_address) and bool(addresses) and r.from_address not in addresses
+    flags = sum(1 for v in repo.verdicts_for(consumer_id=r.consumer_id, limit=200)
+                if v.stage == "return" and v.would_be != "pass" and v.decided_at >= r.at - 90 * DAY)
+    if excess:
+        signals.append(Signal("freight_excess", excess, {"declared_fen": r.freight_fen, "tariff_fen": tariff,
+                                                         "weight_g": weight, "route": [r.ship_to_region,
+                                                                                       r.ship_from_region]}))
+    if other_address:
+        signals.append(Signal("return_from_other_address", True, {"from": r.from_address,
+                                                                  "known_addresses": len(addresses)}))
+    if 0 <= weight_pct < 100:
+        signals.append(Signal("return_weight", weight_pct, {"return_g": r.weight_g, "goods_g": r.goods_weight_g}))
+    facts: dict[str, Any] = {"freight_declared_fen": r.freight_fen, "freight_tariff_fen": tariff,
+                             "freight_excess_pct": excess, "return_weight_pct": weight_pct,
+                             "return_from_other_address": other_address, "freight_flags_90d": flags}
+    ring_facts, ring_signals = _ring_facts(indexes, repo, r.consumer_id, rb)
+    return {**facts, **ring_facts}, signals + ring_signals

@@ -1,0 +1,350 @@
+"""Risk rows: account links, evidence hashes and their uses, verdicts, the review queue, the audit log,
+decaying velocity counters and banned merchant credentials."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from anxin.db.base import Base
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; elsewhere a BIGINT identity.
+SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class LinkRow(Base):
+    """An account (or shop) seen with an attribute value: the edges of the ring graph."""
+
+    __tablename__ = "risk_links"
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)  # processes catch up by it
+    subject: Mapped[str] = mapped_column(sa.String(80))  # consumer:c1 | shop:s1
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    value: Mapped[str] = mapped_column(sa.String(128))
+    first_seen_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    source: Mapped[str] = mapped_column(sa.String(80))  # the event (or case) that first showed it
+    __table_args__ = (sa.UniqueConstraint("subject", "kind", "value"),
+                      sa.Index("ix_risk_links_value", "kind", "value"))
+
+
+class EvidenceHashRow(Base):
+    """The perceptual hash of each evidence image; ``seq`` lets every process catch its index up cheaply."""
+
+    __tablename__ = "risk_evidence_hashes"
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    phash: Mapped[int] = mapped_column(sa.BigInteger)  # the 64 bits as a signed integer
+    uploaded_by: Mapped[str] = mapped_column(sa.String(140))
+    at: Mapped[dt.datetime]
+
+
+class EvidenceUseRow(Base):
+    """Evidence cited in a case: who filed it against which shop, so a near-duplicate names accounts and shops."""
+
+    __tablename__ = "risk_evidence_uses"
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(sa.String(64))
+    consumer_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    shop_id: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[dt.datetime]
+
+
+class VerdictRow(Base):
+    __tablename__ = "risk_verdicts"
+    verdict_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    stage: Mapped[str] = mapped_column(sa.String(16))  # claim | return | onboarding
+    subject: Mapped[str] = mapped_column(sa.String(80), index=True)  # case:as_… | shop:s1
+    case_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    consumer_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    shop_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    outcome: Mapped[str] = mapped_column(sa.String(8))  # pass | review | block (what was enforced)
+    would_be: Mapped[str] = mapped_column(sa.String(8))  # with shadow rules live too
+    score: Mapped[int]
+    mode: Mapped[str] = mapped_column(sa.String(8))  # enforce | shadow | off
+    rulebook_version: Mapped[str] = mapped_column(sa.String(40))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    shadow: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    signals: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    facts: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    decided_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class ReviewRow(Base):
+    """A verdict waiting for an operator: the queue, its SLA and the decision."""
+
+    __tablename__ = "risk_reviews"
+    review_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    verdict_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    stage: Mapped[str] = mapped_column(sa.String(16))
+    case_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    consumer_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    shop_id: Mapped[str | None] = mapped_column(sa.String(64))
+    outcome: Mapped[str] = mapped_column(sa.String(8))  # the verdict under review: review | block
+    priority: Mapped[int]  # 0 = most urgent
+    state: Mapped[str] = mapped_column(sa.String(12), index=True)  # open | cleared | confirmed | withdrawn
+    opened_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime] = mapped_column(index=True)
+    decided_at: Mapped[dt.datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(sa.String(140))
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class AuditRow(Base):
+    __tablename__ = "risk_audit"
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(sa.String(140))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    subject: Mapped[str] = mapped_column(sa.String(80), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class CounterRow(Base):
+    """A velocity counter with exponential decay: ``value`` as of ``at``; reading it decays it to now."""
+
+    __tablename__ = "risk_counters"
+    key: Mapped[str] = mapped_column(sa.String(140), primary_key=True)
+    value: Mapped[float] = mapped_column(sa.Float)
+    at: Mapped[dt.datetime]
+
+
+class BanRow(Base):
+    """A banned shop's credentials: a new shop sharing one is flagged at onboarding."""
+
+    __tablename__ = "risk_bans"
+    shop_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    banned_at: Mapped[dt.datetime]
+    banned_by: Mapped[str] = mapped_column(sa.String(140))
+    lifted_at: Mapped[dt.datetime | None]
+
+
+class RuleStateRow(Base):
+    """Operator overrides of a rule's status (live | shadow | off) on top of the rulebook file."""
+
+    __tablename__ = "risk_rule_states"
+    rule_id: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(8))
+    changed_at: Mapped[dt.datetime]
+    changed_by: Mapped[str] = mapped_column(sa.String(140))
+    backtest: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+def _upsert_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new links, move ``last_seen_at`` forward on known ones; portable across SQLite and PostgreSQL."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        stmt = pg_insert(LinkRow)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        stmt = sqlite_insert(LinkRow)  # type: ignore[assignment]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["subject", "kind", "value"],
+        set_={"last_seen_at": sa.func.max(LinkRow.last_seen_at, stmt.excluded.last_seen_at)
+              if dialect != "postgresql" else sa.func.greatest(LinkRow.last_seen_at, stmt.excluded.last_seen_at)})
+    # One row per key per statement: PostgreSQL refuses to update the same row twice in one upsert.
+    unique: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["subject"], row["kind"], row["value"])
+        old = unique.get(key)
+        if old is None or row["last_seen_at"] > old["last_seen_at"]:
+            unique[key] = row if old is None else {**row, "first_seen_at": min(old["first_seen_at"],
+                                                                               row["first_seen_at"])}
+    session.execute(stmt, list(unique.values()))
+
+
+class RiskRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- links ---------------------------------------------------------------------------------------
+
+    def add_links(self, rows: Sequence[dict[str, Any]]) -> None:
+        _upsert_links(self.session, rows)
+
+    def links_of(self, subject: str) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in self.session.execute(sa.select(LinkRow.kind, LinkRow.value)
+                                                        .where(LinkRow.subject == subject))]
+
+    def sharing(self, pairs: Sequence[tuple[str, str]], *, max_degree: int) -> list[tuple[str, str, str]]:
+        """(subject, kind, value) of everyone seen with one of these values, skipping values held by more than
+        ``max_degree`` subjects (hubs such as a campus address link nobody)."""
+        if not pairs:
+            return []
+        cond = sa.or_(*[sa.and_(LinkRow.kind == k, LinkRow.value == v) for k, v in pairs])
+        hubs = {(k, v) for k, v in self.session.execute(sa.select(LinkRow.kind, LinkRow.value).where(cond)
+                                                        .group_by(LinkRow.kind, LinkRow.value)
+                                                        .having(sa.func.count() > max_degree))}
+        keep = [p for p in pairs if p not in hubs]
+        if not keep:
+            return []
+        cond = sa.or_(*[sa.and_(LinkRow.kind == k, LinkRow.value == v) for k, v in keep])
+        return [(s, k, v) for s, k, v in self.session.execute(
+            sa.select(LinkRow.subject, LinkRow.kind, LinkRow.value).where(cond))]
+
+    def links_after(self, seq: int, *, limit: int = 200_000) -> list[tuple[int, str, str, str]]:
+        rows = self.session.execute(sa.select(LinkRow.seq, LinkRow.subject, LinkRow.kind, LinkRow.value)
+                                    .where(LinkRow.seq > seq).order_by(LinkRow.seq).limit(limit))
+        return [(s, subject, kind, value) for s, subject, kind, value in rows]
+
+    # --- evidence ------------------------------------------------------------------------------------
+
+    def add_hash(self, sha256: str, phash: int, uploaded_by: str, at: dt.datetime) -> bool:
+        if self.session.scalar(sa.select(EvidenceHashRow.seq).where(EvidenceHashRow.sha256 == sha256)) is not None:
+            return False
+        self.session.add(EvidenceHashRow(sha256=sha256, phash=to_signed(phash), uploaded_by=uploaded_by, at=at))
+        return True
+
+    def hashes_after(self, seq: int, *, limit: int = 200_000) -> list[tuple[int, str, int]]:
+        rows = self.session.execute(sa.select(EvidenceHashRow.seq, EvidenceHashRow.sha256, EvidenceHashRow.phash)
+                                    .where(EvidenceHashRow.seq > seq).order_by(EvidenceHashRow.seq).limit(limit))
+        return [(s, sha, to_unsigned(p)) for s, sha, p in rows]
+
+    def hash_of(self, sha256: str) -> int | None:
+        value = self.session.scalar(sa.select(EvidenceHashRow.phash).where(EvidenceHashRow.sha256 == sha256))
+        return None if value is None else to_unsigned(value)
+
+    def uploaders(self, hashes: Iterable[str]) -> dict[str, str]:
+        hashes = list(hashes)
+        if not hashes:
+            return {}
+        return {sha: who for sha, who in self.session.execute(
+            sa.select(EvidenceHashRow.sha256, EvidenceHashRow.uploaded_by).where(EvidenceHashRow.sha256.in_(hashes)))}
+
+    def add_uses(self, case_id: str, order_id: str, consumer_id: str, shop_id: str, hashes: Iterable[str],
+                 at: dt.datetime) -> None:
+        for sha in dict.fromkeys(hashes):
+            self.session.merge(EvidenceUseRow(sha256=sha, case_id=case_id, order_id=order_id, consumer_id=consumer_id,
+                                              shop_id=shop_id, at=at))
+
+    def uses(self, hashes: Iterable[str]) -> list[EvidenceUseRow]:
+        hashes = list(hashes)
+        if not hashes:
+            return []
+        return list(self.session.scalars(sa.select(EvidenceUseRow).where(EvidenceUseRow.sha256.in_(hashes))
+                                         .order_by(EvidenceUseRow.at)))
+
+    # --- verdicts and reviews ------------------------------------------------------------------------
+
+    def add_verdict(self, row: VerdictRow) -> None:
+        self.session.add(row)
+
+    def verdict(self, verdict_id: str) -> VerdictRow | None:
+        return self.session.get(VerdictRow, verdict_id)
+
+    def verdicts_for(self, *, case_id: str | None = None, consumer_id: str | None = None,
+                     limit: int = 50) -> list[VerdictRow]:
+        stmt = sa.select(VerdictRow).order_by(VerdictRow.decided_at.desc()).limit(limit)
+        if case_id is not None:
+            stmt = stmt.where(VerdictRow.case_id == case_id)
+        if consumer_id is not None:
+            stmt = stmt.where(VerdictRow.consumer_id == consumer_id)
+        return list(self.session.scalars(stmt))
+
+    def verdicts_between(self, start: dt.datetime, end: dt.datetime, *, stage: str | None = None,
+                         batch: int = 5_000) -> Iterable[VerdictRow]:
+        stmt = sa.select(VerdictRow).where(VerdictRow.decided_at >= start, VerdictRow.decided_at < end)
+        if stage is not None:
+            stmt = stmt.where(VerdictRow.stage == stage)
+        yield from self.session.scalars(stmt.order_by(VerdictRow.decided_at).execution_options(yield_per=batch))
+
+    def claims_since(self, consumer_id: str, since: dt.datetime) -> list[VerdictRow]:
+        return list(self.session.scalars(sa.select(VerdictRow).where(
+            VerdictRow.consumer_id == consumer_id, VerdictRow.stage == "claim", VerdictRow.decided_at >= since)))
+
+    def add_review(self, row: ReviewRow) -> None:
+        self.session.add(row)
+
+    def review(self, review_id: str, *, lock: bool = False) -> ReviewRow | None:
+        stmt = sa.select(ReviewRow).where(ReviewRow.review_id == review_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).first()
+
+    def reviews(self, *, states: Sequence[str] = ("open",), limit: int = 100, offset: int = 0) -> list[ReviewRow]:
+        stmt = (sa.select(ReviewRow).where(ReviewRow.state.in_(list(states)))
+                .order_by(ReviewRow.priority, ReviewRow.due_at, ReviewRow.review_id).limit(limit).offset(offset))
+        return list(self.session.scalars(stmt))
+
+    def open_reviews_for_case(self, case_id: str) -> list[ReviewRow]:
+        return list(self.session.scalars(sa.select(ReviewRow).where(ReviewRow.case_id == case_id,
+                                                                    ReviewRow.state == "open")))
+
+    def review_counts(self, now: dt.datetime) -> dict[str, int]:
+        rows = self.session.execute(sa.select(ReviewRow.state, sa.func.count()).group_by(ReviewRow.state))
+        counts = {state: n for state, n in rows}
+        counts["overdue"] = self.session.scalar(sa.select(sa.func.count()).select_from(ReviewRow).where(
+            ReviewRow.state == "open", ReviewRow.due_at < now)) or 0
+        return counts
+
+    def confirmed_count(self, consumer_ids: Sequence[str]) -> dict[str, int]:
+        if not consumer_ids:
+            return {}
+        rows = self.session.execute(sa.select(ReviewRow.consumer_id, sa.func.count()).where(
+            ReviewRow.state == "confirmed", ReviewRow.consumer_id.in_(list(consumer_ids)))
+            .group_by(ReviewRow.consumer_id))
+        return {c: n for c, n in rows if c is not None}
+
+    def count_claims(self, since: dt.datetime, until: dt.datetime) -> int:
+        return self.session.scalar(sa.select(sa.func.count()).select_from(VerdictRow).where(
+            VerdictRow.stage == "claim", VerdictRow.decided_at >= since, VerdictRow.decided_at < until)) or 0
+
+    def confirmed_abuse(self) -> list[tuple[str, dt.datetime]]:
+        """Consumers an operator confirmed as abusive, with when: the scoring context's abuse verdicts."""
+        return [(c, at) for c, at in self.session.execute(sa.select(ReviewRow.consumer_id, ReviewRow.decided_at).where(
+            ReviewRow.state == "confirmed", ReviewRow.consumer_id.is_not(None)))]
+
+    # --- audit, counters, bans, rule states ---------------------------------------------------------
+
+    def audit(self, at: dt.datetime, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
+        self.session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail))
+
+    def audit_for(self, subject: str) -> list[AuditRow]:
+        return list(self.session.scalars(sa.select(AuditRow).where(AuditRow.subject == subject)
+                                         .order_by(AuditRow.seq)))
+
+    def counter(self, key: str, *, lock: bool = False) -> CounterRow | None:
+        if lock:
+            return self.session.scalars(sa.select(CounterRow).where(CounterRow.key == key).with_for_update()).first()
+        return self.session.get(CounterRow, key)
+
+    def set_counter(self, key: str, value: float, at: dt.datetime) -> None:
+        row = self.session.get(CounterRow, key)
+        if row is None:
+            self.session.add(CounterRow(key=key, value=value, at=at))
+        else:
+            row.value, row.at = value, at
+
+    def ban(self, row: BanRow) -> None:
+        self.session.merge(row)
+
+    def active_bans(self) -> list[BanRow]:
+        return list(self.session.scalars(sa.select(BanRow).where(BanRow.lifted_at.is_(None))))
+
+    def is_banned(self, shop_id: str) -> bool:
+        row = self.session.get(BanRow, shop_id)
+        return row is not None and row.lifted_at is None
+
+    def rule_states(self) -> dict[str, str]:
+        return {r: st for r, st in self.session.execute(sa.select(RuleStateRow.rule_id, RuleStateRow.status))}
+
+    def set_rule_state(self, row: RuleStateRow) -> None:
+        self.session.merge(row)
+
+
+def to_signed(h: int) -> int:
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def to_unsigned(h: int) -> int:
+    return h + (1 << 64) if h < 0 else h

@@ -1,0 +1,221 @@
+"""Risk verdicts in the after-sales decision path, end to end through the real services on a FixedClock:
+instant refunds only on pass, review and block to the operators' queue with reasons, decisions audited and
+settled on the case, freight held on suspicious returns."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from PIL import Image, ImageDraw
+from tests.db.builders import T0, D, H, ingest_ok, order_paid, seed_order
+
+from anxin.aftersales.service import FileCase
+from anxin.core.errors import AnxinError
+from anxin.risk.service import LinkInput, record_links
+
+pytestmark = pytest.mark.db
+
+
+def photo(seed: int, *, variant: int = 0) -> bytes:
+    """A photo-like PNG; ``variant`` > 0 is the same picture re-saved as JPEG and slightly resized."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (480, 360))
+    draw = ImageDraw.Draw(img)
+    for y in range(360):
+        draw.line([(0, y), (480, y)], fill=(rng.randrange(64) + y // 3, 90, 160))
+    for _ in range(6):
+        x, y, r = rng.randrange(480), rng.randrange(360), rng.randrange(30, 120)
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    out = io.BytesIO()
+    if variant:
+        img.resize((480 - 12 * variant, 360 - 9 * variant)).save(out, "JPEG", quality=70 + variant)
+    else:
+        img.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def keys(anxin):
+    class Keys:
+        operator = anxin.access.create_key("operator", "ops")[0]
+        merchant = anxin.access.create_key("merchant", "m1")[0]
+
+        @staticmethod
+        def consumer(cid: str):
+            return anxin.access.create_key("consumer", cid)[0]
+    return Keys
+
+
+def _file(anxin, who, order_id, *, photos=(), case_type="refund_only", reason="quality", amount=9900,
+          description=""):
+    shas = tuple(anxin.aftersales.upload_evidence(who, data).sha256 for data in photos)
+    return anxin.aftersales.file_case(who, FileCase(order_id, case_type, reason, amount, shas,
+                                                    description=description))
+
+
+def _queue(anxin, keys):
+    return anxin.risk.queue(keys.operator)["items"]
+
+
+def test_an_honest_instant_refund_stays_instant_and_its_pass_verdict_is_stored(anxin, keys, clock):
+    seed_order(anxin, order_id="o1", services=["instant_refund"])
+    clock.set(T0 + H)
+    view = _file(anxin, keys.consumer("c1"), "o1", reason="other")
+    assert view.case.state.value == "refunded"
+    risk = view.decision["risk"]
+    assert (risk["outcome"], risk["reasons"], risk["review_id"]) == ("pass", [], None)
+    assert view.decision["facts"]["risk_verdict"] == "pass"
+    assert _queue(anxin, keys) == []
+
+
+def test_the_same_photo_from_another_account_blocks_and_the_operator_confirms(anxin, keys, clock):
+    seed_order(anxin, order_id="o1", consumer_id="c1", signed_at=T0 + D)
+    seed_order(anxin, order_id="o2", consumer_id="c2", shop_id="s2", merchant_id="m2", signed_at=T0 + D)
+    clock.set(T0 + 2 * D)
+    first = _file(anxin, keys.consumer("c1"), "o1", photos=[photo(1)])
+    assert first.decision["risk"]["outcome"] == "pass"
+    # c2 files the same picture, re-saved as JPEG and resized: not the same bytes, the same photo.
+    second = _file(anxin, keys.consumer("c2"), "o2", photos=[photo(1, variant=1)])
+    assert second.case.state.value == "under_review"  # not silently refused: the consumer sees it is reviewed
+    risk = second.decision["risk"]
+    assert risk["outcome"] == "block" and risk["route_without_risk"] == "pending_merchant"
+    assert "risk.evidence_reused_across_accounts" in [r["code"] for r in second.decision["reasons"]]
+    assert second.decision["facts"]["risk_verdict"] == "block"
+
+    [item] = _queue(anxin, keys)
+    assert (item["case_id"], item["outcome"], item["priority"]) == (second.case.case_id, "block", 0)
+    assert item["due_at"] == (T0 + 2 * D + 4 * H).isoformat()  # block SLA: 4 h
+    detail = anxin.risk.review(keys.operator, item["review_id"])
+    evidence = next(s for s in detail["verdict"]["signals"] if s["name"] == "evidence_near_duplicates")
+    assert evidence["evidence"]["other_accounts"] == ["c1"]
+    assert [c["case_id"] for c in evidence["evidence"]["cases"]] == [first.case.case_id]
+
+    with pytest.raises(AnxinError) as exc:
+        anxin.risk.decide(keys.operator, item["review_id"], decision="confirm", reason="evidence_reuse", note="")
+    assert exc.value.code.value == "risk.note_required"
+    anxin.risk.decide(keys.operator, item["review_id"], decision="confirm", reason="evidence_reuse",
+                      note="照片与他人订单凭证相同")
+    case = anxin.aftersales.get_case(keys.operator, second.case.case_id)
+    assert case.case.state.value == "closed" and case.case.refunded_fen == 0
+    assert case.events[-1].action == "review_reject" and case.events[-1].data["risk_review"] == item["review_id"]
+    decided = anxin.risk.review(keys.operator, item["review_id"])
+    assert decided["state"] == "confirmed" and [a["action"] for a in decided["audit"]] == [
+        "review.opened", "review.confirmed"]
+    with pytest.raises(AnxinError) as exc:
+        anxin.risk.decide(keys.operator, item["review_id"], decision="clear", reason="not_abuse")
+    assert exc.value.code.value == "risk.review_already_decided"
+
+    # The confirmed abuser's next request goes to review, whatever it carries.
+    seed_order(anxin, order_id="o3", consumer_id="c2", shop_id="s3", merchant_id="m3", signed_at=T0 + D)
+    third = _file(anxin, keys.consumer("c2"), "o3", photos=[photo(9)])
+    assert "risk.confirmed_abuser" in [r["code"] for r in third.decision["risk"]["reasons"]]
+
+
+@pytest.mark.parametrize(("services", "route", "state_after_clear"), [
+    (["instant_refund"], "approved", "refunded"),  # cleared: the instant refund it would have had
+    ([], "pending_merchant", "pending_merchant"),  # cleared: back to the merchant, with a fresh 48 h
+])
+def test_clearing_a_review_gives_the_request_the_route_it_would_have_had(anxin, keys, clock, services, route,
+                                                                         state_after_clear):
+    seed_order(anxin, order_id="o1", consumer_id="c1", services=services)
+    seed_order(anxin, order_id="o2", consumer_id="c2", services=services)
+    clock.set(T0 + H)
+    _file(anxin, keys.consumer("c1"), "o1", photos=[photo(4)], reason="other")
+    view = _file(anxin, keys.consumer("c2"), "o2", photos=[photo(4, variant=2)], reason="other")
+    assert view.case.state.value == "under_review"
+    assert view.decision["risk"]["route_without_risk"] == route
+    [item] = _queue(anxin, keys)
+    clock.set(T0 + 2 * H)
+    anxin.risk.decide(keys.operator, item["review_id"], decision="clear", reason="false_match",
+                      note="同款商品官方图，非盗图")
+    case = anxin.aftersales.get_case(keys.operator, view.case.case_id).case
+    assert case.state.value == state_after_clear
+    if route == "pending_merchant":
+        assert case.deadline_at == T0 + 2 * H + 48 * H
+    assert _queue(anxin, keys) == []
+
+
+def test_a_ring_sharing_devices_and_payment_is_blocked_and_a_campus_address_is_not(anxin, keys, clock):
+    links = [LinkInput(f"consumer:r{i}", {"device": f"dev-{i % 2}", "payment": f"card-{i % 3}",
+                                         "address": f"addr-{i}"}, T0, "test") for i in range(6)]
+    # 40 students share a dorm address (a hub beyond max_value_degree 25) and nothing else.
+    links += [LinkInput(f"consumer:s{i}", {"address": "campus-dorm-7", "device": f"sdev-{i}"}, T0, "test")
+              for i in range(40)]
+    with anxin.uow_factory() as uow:
+        record_links(uow, links)
+        uow.commit()
+    for cid in ("r0", "s0"):
+        seed_order(anxin, order_id=f"o-{cid}", consumer_id=cid, services=["instant_refund"])
+    clock.set(T0 + H)
+    ring = _file(anxin, keys.consumer("r0"), "o-r0", reason="other")
+    student = _file(anxin, keys.consumer("s0"), "o-s0", reason="other")
+    assert ring.case.state.value == "under_review"
+    assert [r["code"] for r in ring.decision["risk"]["reasons"]] == ["risk.fraud_ring_member"]
+    assert ring.decision["facts"]["risk_verdict"] == "block"
+    assert student.case.state.value == "refunded" and student.decision["risk"]["outcome"] == "pass"
+    detail = anxin.risk.review(keys.operator, _queue(anxin, keys)[0]["review_id"])
+    assert detail["links"]["ring"]["is_ring"] and detail["links"]["ring"]["size"] == 6
+    assert {e["kind"] for e in detail["links"]["edges"]} == {"device", "payment"}
+
+
+def test_threats_right_after_delivery_for_a_high_value_claim_are_blocked(anxin, keys, clock):
+    seed_order(anxin, order_id="o1", consumer_id="c1", price_fen=89900, signed_at=T0 + D)
+    clock.set(T0 + D + 3 * H)
+    view = _file(anxin, keys.consumer("c1"), "o1", amount=89900, reason="quality", photos=[photo(7)],
+                 description="质量太差，不退款就曝光你们，打12315投诉")
+    risk = view.decision["risk"]
+    assert risk["outcome"] == "block" and [r["rule"] for r in risk["reasons"]] == ["K.EXTORTION"]
+    signal = anxin.risk.review(keys.operator, risk["review_id"])["verdict"]["signals"]
+    assert next(s for s in signal if s["name"] == "threat_terms")["evidence"]["terms"] == ["曝光", "12315", "不退款就"]
+
+
+def test_a_return_shipped_from_elsewhere_with_freight_above_tariff_holds_only_the_freight(anxin, keys, clock):
+    seed_order(anxin, order_id="o1", consumer_id="c1", services=["shipping_insurance"], signed_at=T0 + D)
+    ingest_ok(anxin, [order_paid("o-addr", "c1", "s1", items=[{"listing_id": "l_o1", "qty": 1, "price_fen": 9900}],
+                                 paid_fen=9900, risk={"address": "home-addr"})])
+    clock.set(T0 + 2 * D)
+    view = _file(anxin, keys.consumer("c1"), "o1", case_type="return_refund", reason="no_reason")
+    anxin.aftersales.act(keys.merchant, view.case.case_id, "approve")
+    with pytest.raises(AnxinError) as exc:
+        anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
+            "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 5000, "weight_g": "heavy"})
+    assert (exc.value.code.value, exc.value.details["field"]) == ("aftersales.invalid_field", "weight_g")
+    shipped = anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
+        "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 5000, "weight_g": 800,
+        "from_address": "somewhere-else"})
+    assert shipped.case.freight_held
+    hold = shipped.as_dict()["timeline"][-1]
+    assert hold["action"] == "risk_hold_freight"
+    assert {r["rule"] for r in hold["data"]["risk"]["reasons"]} == {"F.FREIGHT_ABOVE_TARIFF", "F.OTHER_ADDRESS_EXCESS"}
+    done = anxin.aftersales.act(keys.merchant, view.case.case_id, "confirm_receipt")
+    assert done.case.state.value == "refunded" and done.case.freight_paid_fen == 0
+    assert [m.kind for m in anxin.outbox.list_messages(subject_ref=view.case.case_id)] == ["refund.issue"]
+    [item] = _queue(anxin, keys)
+    assert (item["stage"], item["amount_fen"]) == ("return", 5000)
+    anxin.risk.decide(keys.operator, item["review_id"], decision="clear", reason="coincidence",
+                      note="从公司寄回，运费为顺丰标准价")
+    paid = anxin.aftersales.get_case(keys.operator, view.case.case_id).case
+    assert not paid.freight_held and paid.freight_paid_fen > 0
+    assert sorted(m.kind for m in anxin.outbox.list_messages(subject_ref=view.case.case_id)) == [
+        "freight.compensate", "refund.issue"]
+
+
+def test_cancelling_a_request_under_review_withdraws_its_review(anxin, keys, clock):
+    seed_order(anxin, order_id="o1", consumer_id="c1")
+    seed_order(anxin, order_id="o2", consumer_id="c2")
+    clock.set(T0 + H)
+    _file(anxin, keys.consumer("c1"), "o1", photos=[photo(5)])
+    view = _file(anxin, keys.consumer("c2"), "o2", photos=[photo(5, variant=1)])
+    assert len(_queue(anxin, keys)) == 1
+    anxin.aftersales.act(keys.consumer("c2"), view.case.case_id, "cancel")
+    assert _queue(anxin, keys) == []
+    assert anxin.risk.queue(keys.operator, state="decided")["items"][0]["state"] == "withdrawn"
+
+
+def test_only_operators_work_the_queue(anxin, keys):
+    for who in (keys.merchant, keys.consumer("c1")):
+        with pytest.raises(AnxinError) as exc:
+            anxin.risk.queue(who)
+        assert exc.value.code.value == "risk.forbidden_role"
