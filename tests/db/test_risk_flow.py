@@ -219,3 +219,19 @@ def test_only_operators_work_the_queue(anxin, keys):
         with pytest.raises(AnxinError) as exc:
             anxin.risk.queue(who)
         assert exc.value.code.value == "risk.forbidden_role"
+
+
+def test_confirmed_abuse_reaches_the_consumers_credit(anxin, keys, clock):
+    seed_order(anxin, order_id="o1", consumer_id="c1")
+    seed_order(anxin, order_id="o2", consumer_id="c2")
+    clock.set(T0 + H)
+    _file(anxin, keys.consumer("c1"), "o1", photos=[photo(6)])
+    _file(anxin, keys.consumer("c2"), "o2", photos=[photo(6, variant=1)])
+    [item] = _queue(anxin, keys)
+    anxin.risk.decide(keys.operator, item["review_id"], decision="confirm", reason="evidence_reuse",
+                      note="盗用他人凭证")
+    day = (T0 + D).date()
+    anxin.scoring.run(day)
+    abuser, honest = anxin.scoring.consumer_credit("c2", day), anxin.scoring.consumer_credit("c1", day)
+    assert (abuser.facts["abuse_verdicts"], honest.facts["abuse_verdicts"]) == (1, 0)
+    assert abuser.components["abuse_verdicts"] == -300 and abuser.credit < honest.credit

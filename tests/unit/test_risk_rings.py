@@ -164,6 +164,25 @@ def test_detect_rings_on_many_random_links() -> None:
     assert sorted(sorted(g) for g in by_label.values()) == batch.components() == reference_components(links, 6)
 
 
+def test_many_hub_splits_in_a_giant_component_then_more_links() -> None:
+    # Weak values reach the hub threshold one after another inside one giant component: every split must leave the
+    # same components as building from scratch, and later links must join the pieces that were moved.
+    rng = random.Random(11)
+    params = RingParams(max_value_degree=5)
+    g = RingGraph(params)
+    links: list[Link] = []
+    for step in range(3):
+        batch_links: list[Link] = [(f"c{rng.randrange(400)}", rng.choice(("ip", "address", "device")),
+                                    f"v{rng.randrange(150 if step < 2 else 600)}") for _ in range(1500)]
+        g.add_links(batch_links)
+        links += batch_links
+        assert g.components() == build_batch(links, params).components() == reference_components(links, 5)
+        assert g.hubs() == build_batch(links, params).hubs()
+        assert g.rings(include_all=True) == build_batch(links, params).rings(include_all=True)
+        for comp in g.components():
+            assert g.component_size(comp[0]) == len(comp) and len({g.component_of(a) for a in comp}) == 1
+
+
 # --- the score ------------------------------------------------------------------------------------------------
 
 

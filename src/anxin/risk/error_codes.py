@@ -13,6 +13,7 @@ class RiskErrorCode(StrEnum):
     INVALID_REASON = "risk.invalid_reason"
     NOTE_REQUIRED = "risk.note_required"
     RULE_NOT_FOUND = "risk.rule_not_found"
+    INVALID_RULE = "risk.invalid_rule"
     INVALID_STATUS = "risk.invalid_status"
     RULE_BLOCKS_TOO_MANY = "risk.rule_blocks_too_many"
     RULE_REVIEWS_TOO_MANY = "risk.rule_reviews_too_many"

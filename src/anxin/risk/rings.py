@@ -68,6 +68,8 @@ KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
 DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("device", 1.0), ("phone", 1.0), ("payment", 1.0), ("return_address", 0.5), ("address", 0.25), ("ip", 0.25))
 FULL_STRONG_KINDS = 2  # strong kinds for a full score: one could be a shared family tablet
+ACCOUNT = -1  # RingGraph._kind of an account node (a value's is its index in KINDS)
+GHOST = -2  # a node left behind when its piece moved to fresh ids (RingGraph._move)
 
 IntArray = npt.NDArray[np.int64]
 Link = tuple[str | None, str, str | None]  # (account, kind, value) as the platform sends them
@@ -217,7 +219,7 @@ class RingGraph:
         self._accounts: dict[str, int] = {}
         self._values: dict[tuple[int, str], int] = {}
         self._name: list[str] = []
-        self._kind: list[int] = []  # -1 for an account, else the index in KINDS
+        self._kind: list[int] = []  # ACCOUNT, GHOST or the value's index in KINDS
         self._adj: list[list[int]] = []  # account -> its values (hubs too); value -> its accounts ([] for a hub)
         self._parent: list[int] = []
         self._nodes: list[int] = []  # nodes in the tree, at roots
@@ -233,7 +235,7 @@ class RingGraph:
         self._adj.append([])
         self._parent.append(i)
         self._nodes.append(1)
-        self._naccounts.append(1 if kind < 0 else 0)
+        self._naccounts.append(1 if kind == ACCOUNT else 0)
         return i
 
     def _intern(self, account: str | None, kind: str, value: str | None) -> tuple[int, int] | None:
@@ -244,7 +246,7 @@ class RingGraph:
             return None
         a = self._accounts.get(acc)
         if a is None:
-            a = self._accounts[acc] = self._node(acc, -1)
+            a = self._accounts[acc] = self._node(acc, ACCOUNT)
         v = self._values.get((k, val))
         if v is None:
             v = self._values[(k, val)] = self._node(val, k)
@@ -304,27 +306,89 @@ class RingGraph:
         return comp
 
     def _make_hub(self, v: int) -> set[int]:
-        """``v`` crossed the hub threshold: drop its links and rebuild its component without it. Every other node
-        of the component reaches one of v's accounts without going through v, so walks from them cover it."""
+        """``v`` crossed the hub threshold: drop its links and split its component where they held it together.
+
+        Union-find cannot delete, so the pieces are found by searches from v's accounts (every node of the
+        component reaches one of them without v), run in lock-step and merged when they meet, stopped as soon as
+        at most one is still going. That one is the biggest piece: it keeps its nodes and tree untouched. Every
+        finished piece is copied to fresh node ids with a flat tree of its own; its old ids stay behind in the old
+        tree as inert ghosts (so the big piece's paths through them still work), and so does v, now a hub. Cost:
+        O(searches × the nodes and links of the pieces split off), not of the whole component."""
         members = self._adj[v]
         root = self._find(v)
         starts = [m for m in members if self._find(m) == root]  # the new link's account may sit elsewhere
         self._hub_degree[v] = len(members)
         self._adj[v] = []
-        self._parent[v], self._nodes[v], self._naccounts[v] = v, 1, 0
-        roots: set[int] = set()
-        done: set[int] = set()
-        for s in starts:
-            if s in done:
-                continue
-            comp = self._walk(s)
-            done.update(comp)
-            for x in comp:
-                self._parent[x] = s
-            self._nodes[s] = len(comp)
-            self._naccounts[s] = sum(1 for x in comp if self._kind[x] < 0)
-            roots.add(s)
+        hubs, adj = self._hub_degree, self._adj
+        owner: dict[int, int] = {}  # node -> the search that found it (follow `merged_into` to the live one)
+        merged_into = list(range(len(starts)))
+        found: list[list[int]] = []
+        todo: list[list[int]] = []
+        for i, s in enumerate(starts):
+            owner[s] = i
+            found.append([s])
+            todo.append([s])
+        live = set(range(len(starts)))
+        finished: list[int] = []
+
+        def search_of(node: int) -> int:
+            i = owner[node]
+            while merged_into[i] != i:
+                i = merged_into[i]
+            return i
+
+        while len(live) > 1:
+            for i in sorted(live):
+                if i not in live:
+                    continue
+                if not todo[i]:
+                    live.discard(i)
+                    finished.append(i)
+                    continue
+                for y in adj[todo[i].pop()]:
+                    if y in hubs:
+                        continue
+                    if y not in owner:
+                        owner[y] = i
+                        found[i].append(y)
+                        todo[i].append(y)
+                    elif (j := search_of(y)) != i:  # the same piece: one search from now on
+                        merged_into[j] = i
+                        found[i] += found[j]
+                        todo[i] += todo[j]
+                        found[j], todo[j] = [], []
+                        live.discard(j)
+        keep = next(iter(live)) if live else max(finished, key=lambda i: len(found[i]))
+        roots = {root}
+        for i in finished:
+            if i != keep:
+                new_root, accounts = self._move(found[i])
+                self._naccounts[root] -= accounts
+                roots.add(new_root)
         return roots
+
+    def _move(self, piece: list[int]) -> tuple[int, int]:
+        """Copy a finished piece to fresh ids with a flat tree; leave ghosts behind. Its root and its accounts."""
+        new = {x: len(self._name) + k for k, x in enumerate(piece)}
+        root = new[piece[0]]
+        accounts = 0
+        for x in piece:
+            kind, name = self._kind[x], self._name[x]
+            self._name.append(name)
+            self._kind.append(kind)
+            self._adj.append([new.get(y, y) for y in self._adj[x]])  # outside the piece: only hubs
+            self._parent.append(root)
+            self._nodes.append(0)
+            self._naccounts.append(0)
+            if kind == ACCOUNT:
+                self._accounts[name] = new[x]
+                accounts += 1
+            else:
+                self._values[(kind, name)] = new[x]
+            self._kind[x], self._name[x], self._adj[x] = GHOST, "", []
+        self._nodes[root] = len(piece)
+        self._naccounts[root] = accounts
+        return root, accounts
 
     # -- the API
 
@@ -362,7 +426,7 @@ class RingGraph:
 
     def members_of(self, root: int) -> list[str]:
         """The accounts of the component with this root, sorted (O(component))."""
-        return sorted(self._name[x] for x in self._walk(root) if self._kind[x] < 0)
+        return sorted(self._name[x] for x in self._walk(root) if self._kind[x] == ACCOUNT)
 
     def _ring_of(self, comp: list[int]) -> Ring:
         members: list[str] = []
@@ -370,11 +434,11 @@ class RingGraph:
         hubs: set[Hub] = set()
         for x in comp:
             k = self._kind[x]
-            if k < 0:
+            if k == ACCOUNT:
                 members.append(self._name[x])
                 hubs.update(Hub(KINDS[self._kind[y]], self._name[y], d) for y in self._adj[x]
                             if (d := self._hub_degree.get(y)) is not None)
-            elif len(self._adj[x]) > 1:
+            elif k >= 0 and len(self._adj[x]) > 1:
                 evidence.append(Evidence(KINDS[k], self._name[x], tuple(sorted(self._name[y] for y in self._adj[x]))))
         return score_component(members, evidence, hubs, self.params)
 
@@ -396,6 +460,8 @@ class RingGraph:
         lo, hi = (2, len(self._name)) if include_all else (p.min_size, p.max_size)
         groups: dict[int, list[int]] = {}
         for x in range(len(self._name)):
+            if self._kind[x] == GHOST:
+                continue
             r = self._find(x)
             if lo <= self._naccounts[r] <= hi:
                 groups.setdefault(r, []).append(x)
@@ -414,7 +480,7 @@ class RingGraph:
         """Every component's accounts (singletons too), each sorted, sorted by first account."""
         groups: dict[int, list[str]] = {}
         for x in range(len(self._name)):
-            if self._kind[x] < 0:
+            if self._kind[x] == ACCOUNT:
                 groups.setdefault(self._find(x), []).append(self._name[x])
         return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
 
@@ -439,7 +505,7 @@ def build_batch(links: Iterable[Link], params: RingParams | None = None) -> Ring
     src: list[int] = []
     dst: list[int] = []
     for v, members in enumerate(g._adj):
-        if g._kind[v] < 0:
+        if g._kind[v] == ACCOUNT:
             continue
         if len(members) > g.params.max_value_degree:
             g._hub_degree[v] = len(members)
@@ -449,7 +515,7 @@ def build_batch(links: Iterable[Link], params: RingParams | None = None) -> Ring
             dst.extend([v] * len(members))
     n = len(g._name)
     labels = components_from_edges(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), n)
-    is_account = np.array(g._kind, dtype=np.int64) < 0
+    is_account = np.array(g._kind, dtype=np.int64) == ACCOUNT
     g._parent = labels.tolist()  # every label is its component's root (its smallest node): a flat forest
     g._nodes = np.bincount(labels, minlength=n).tolist()
     g._naccounts = np.bincount(labels, weights=is_account, minlength=n).astype(np.int64).tolist()

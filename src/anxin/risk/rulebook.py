@@ -100,6 +100,7 @@ class Rule:
     status: str
     message: Mapping[str, str]
     when: Condition
+    source: Mapping[str, Any]  # the condition as written, for the console and the audit log
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def _rule(raw: Any, path: str, p: ProblemCollector, seen: set[str]) -> Rule | No
     except RuleError as exc:
         p.add(str(exc))
         return None
-    rule = Rule(rule_id, stage, code, action, points, status, dict(message), when)
+    rule = Rule(rule_id, stage, code, action, points, status, dict(message), when, dict(raw["when"]))
     fires, _ = evaluate(when, NEUTRAL[stage])
     if fires:
         p.add(f"{path}.when: fires on a request with no risk signal at all (a first claim from a new account); "
@@ -225,6 +226,15 @@ def parse_rulebook(raw: Any) -> RiskRulebook:
     assert effective_from is not None
     return RiskRulebook(version, effective_from, mode, radius, half_life, sla, max_block, max_review, tariff,
                         tuple(t.strip() for t in terms), rings, tuple(rules))
+
+
+def parse_rule(raw: Any, *, taken: set[str] | None = None) -> Rule:
+    """One rule on its own (an operator's draft), validated exactly as the rulebook's rules are."""
+    p = ProblemCollector()
+    rule = _rule(raw, "rule", p, set(taken or ()))
+    if p.problems or rule is None:
+        raise RiskRulebookError(p.problems or ["rule: could not be read"])
+    return rule
 
 
 def load_risk_rulebook(path: str | Path | None = None) -> RiskRulebook:

@@ -127,7 +127,8 @@ class BanRow(Base):
 
 
 class RuleStateRow(Base):
-    """Operator overrides of a rule's status (live | shadow | off) on top of the rulebook file."""
+    """Operator overrides of a rule's status (live | shadow | off) on top of the rulebook file, and draft
+    rules operators proposed (``definition`` set): those start in shadow and go live only after a backtest."""
 
     __tablename__ = "risk_rule_states"
     rule_id: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
@@ -135,6 +136,7 @@ class RuleStateRow(Base):
     changed_at: Mapped[dt.datetime]
     changed_by: Mapped[str] = mapped_column(sa.String(140))
     backtest: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    definition: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
 def _upsert_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -258,6 +260,16 @@ class RiskRepository:
             stmt = stmt.where(VerdictRow.stage == stage)
         yield from self.session.scalars(stmt.order_by(VerdictRow.decided_at).execution_options(yield_per=batch))
 
+    def history(self, stage: str, since: dt.datetime, until: dt.datetime, *,
+                batch: int = 5_000) -> Iterable[tuple[str, dict[str, Any], str, str | None]]:
+        """(verdict_id, facts, outcome, review state) of a stage's verdicts in [since, until), oldest first."""
+        stmt = (sa.select(VerdictRow.verdict_id, VerdictRow.facts, VerdictRow.outcome, ReviewRow.state)
+                .outerjoin(ReviewRow, ReviewRow.verdict_id == VerdictRow.verdict_id)
+                .where(VerdictRow.stage == stage, VerdictRow.decided_at >= since, VerdictRow.decided_at < until)
+                .order_by(VerdictRow.decided_at).execution_options(yield_per=batch))
+        for row in self.session.execute(stmt):
+            yield row[0], row[1], row[2], row[3]
+
     def claims_since(self, consumer_id: str, since: dt.datetime) -> list[VerdictRow]:
         return list(self.session.scalars(sa.select(VerdictRow).where(
             VerdictRow.consumer_id == consumer_id, VerdictRow.stage == "claim", VerdictRow.decided_at >= since)))
@@ -335,8 +347,11 @@ class RiskRepository:
         row = self.session.get(BanRow, shop_id)
         return row is not None and row.lifted_at is None
 
-    def rule_states(self) -> dict[str, str]:
-        return {r: st for r, st in self.session.execute(sa.select(RuleStateRow.rule_id, RuleStateRow.status))}
+    def rule_states(self) -> list[RuleStateRow]:
+        return list(self.session.scalars(sa.select(RuleStateRow).order_by(RuleStateRow.rule_id)))
+
+    def rule_state(self, rule_id: str) -> RuleStateRow | None:
+        return self.session.get(RuleStateRow, rule_id)
 
     def set_rule_state(self, row: RuleStateRow) -> None:
         self.session.merge(row)

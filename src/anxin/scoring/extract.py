@@ -45,6 +45,7 @@ CHATS = _t("chat_sessions", "session_id", "shop_id", "opened_at", "to_human_at",
            times=("opened_at", "to_human_at", "first_human_reply_at"))
 FEEDBACK = _t("content_feedback", "feedback_id", "creator_id", "at", "sentiment", times=("at",))
 CONSUMERS = _t("consumers", "consumer_id", "registered_at", times=("registered_at",))
+REVIEWS_RISK = _t("risk_reviews", "review_id", "consumer_id", "state", "outcome", "decided_at", times=("decided_at",))
 DEDUCTIONS = _t("score_deductions", "deduction_id", "shop_id", "points_x100", "effective_at", "expires_at", "kind",
                 "revoked_at", times=("effective_at", "expires_at", "revoked_at"))
 
@@ -194,7 +195,15 @@ class FactExtractor:
 
     def _abuse_verdicts(self, conn: sa.Connection, top: dict[str, str],
                         meta: dict[str, tuple[str, str | None, int]]) -> Iterator[dict[str, Any]]:
-        return iter(())  # the risk context (issue 5) will record verdicts; until then there are none
+        """Abuse an operator confirmed in the risk queue, known by the as-of day (a verdict still open or
+        cleared is not held against anyone)."""
+        if self.shop_ids is not None:
+            return
+        c = REVIEWS_RISK.c
+        q = sa.select(REVIEWS_RISK).where(c.state == "confirmed", c.consumer_id.is_not(None),
+                                          c.decided_at < self.until)
+        for r in _stream(conn, q.order_by(c.review_id)):
+            yield {"consumer_id": r.consumer_id, "decided_at": epoch(r.decided_at), "verdict": r.outcome}
 
     def _deductions(self, conn: sa.Connection, top: dict[str, str], meta: dict[str, tuple[str, str | None, int]]
                     ) -> Iterator[dict[str, Any]]:

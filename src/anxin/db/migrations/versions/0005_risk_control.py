@@ -3,7 +3,7 @@ rule states; cases can hold their return freight
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-22 13:02:33.730631
+Create Date: 2026-11-22 13:04:14.638088
 """
 import sqlalchemy as sa
 from alembic import op
@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.Column('changed_at', anxin.db.base.UTCDateTime(), nullable=False),
     sa.Column('changed_by', sa.String(length=140), nullable=False),
     sa.Column('backtest', sa.JSON(), nullable=False),
+    sa.Column('definition', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('rule_id', name=op.f('pk_risk_rule_states'))
     )
     op.create_table('risk_verdicts',
