@@ -114,3 +114,22 @@ def test_index_equals_brute_force(hashes: list[int], query: int, radius: int, fl
     expected = sorted((Match(f"h{i}", hamming(h, query)) for i, h in enumerate(hashes)
                        if hamming(h, query) <= radius), key=lambda m: (m.distance, m.item_id))
     assert index.query(query, radius) == expected
+
+
+def test_index_equals_brute_force_across_merges_of_the_tail(monkeypatch: pytest.MonkeyPatch) -> None:
+    from anxin.risk import hash_index
+
+    monkeypatch.setattr(hash_index, "TAIL", 5)  # merge every few adds: full rebuilds and sorted inserts both run
+    rng = random.Random(3)
+    base = [rng.getrandbits(64) for _ in range(40)]
+    hashes = [b ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64)) if i % 3 else b
+              for i, b in enumerate(base * 3)]
+    index = HammingIndex(radius=6)
+    for i, h in enumerate(hashes):
+        index.add(f"h{i:03d}", h)
+        if i % 17 == 0:
+            q = hashes[rng.randrange(i + 1)]
+            expected = sorted((Match(f"h{j:03d}", hamming(x, q)) for j, x in enumerate(hashes[:i + 1])
+                               if hamming(x, q) <= 6), key=lambda m: (m.distance, m.item_id))
+            assert index.query(q) == expected
+    assert len(index) == len(hashes)

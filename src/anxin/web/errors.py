@@ -20,6 +20,7 @@ from anxin.core.errors import AnxinError
 from anxin.fulfilment.error_codes import FulfilmentErrorCode as F
 from anxin.ingest.error_codes import IngestErrorCode as I
 from anxin.outbox.error_codes import OutboxErrorCode as O
+from anxin.risk.error_codes import RiskErrorCode as R
 from anxin.scoring.error_codes import ScoringErrorCode as K
 from anxin.web.error_codes import WebErrorCode as W
 
@@ -42,10 +43,14 @@ HTTP_STATUS: dict[StrEnum, int] = {
     K.SHOP_NOT_FOUND: 404, K.SUBJECT_NOT_FOUND: 404, K.NO_SNAPSHOT: 404, K.UNKNOWN_INDICATOR: 404, K.INVALID_SIDE: 422,
     K.INVALID_DATE: 422, K.FUTURE_DATE: 422, K.UNKNOWN_ENGINE: 422, K.SOURCE_NOT_FOUND: 422, K.SOURCE_INVALID: 422,
     K.ENGINE_UNAVAILABLE: 422, K.INVALID_DEDUCTION: 422, K.DEDUCTION_NOT_FOUND: 404,
+    R.FORBIDDEN_ROLE: 403, R.REVIEW_NOT_FOUND: 404, R.RULE_NOT_FOUND: 404, R.SHOP_NOT_FOUND: 404,
+    R.VERDICT_NOT_FOUND: 404, R.REVIEW_DECIDED: 409, R.ALREADY_BANNED: 409, R.RULE_BLOCKS_TOO_MANY: 409,
+    R.RULE_REVIEWS_TOO_MANY: 409, R.INVALID_DECISION: 422, R.INVALID_REASON: 422, R.NOTE_REQUIRED: 422,
+    R.INVALID_RULE: 422, R.INVALID_STATUS: 422, R.INVALID_FIELD: 422,
     W.MALFORMED_JSON: 400, W.INVALID_REQUEST: 422, W.NOT_FOUND: 404, W.METHOD_NOT_ALLOWED: 405,
     W.TOO_LARGE: 413, W.UNSUPPORTED_MEDIA: 415, W.FORM_TOKEN_INVALID: 403,
 }
-ALL_CODE_ENUMS = (A, S, I, O, F, K, W)
+ALL_CODE_ENUMS = (A, S, I, O, F, K, R, W)
 
 
 def error_body(code: StrEnum, message: str, **details: object) -> dict[str, object]:

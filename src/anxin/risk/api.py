@@ -1,0 +1,102 @@
+"""Risk HTTP API: the operators' review queue and decisions, the risk rules (list, propose, backtest, activate)
+and shop bans.
+
+Thin: parse, call RiskService with the caller, return what it returns. The service checks the role (operators and
+the platform; anyone else gets ``risk.forbidden_role``) and every value; a body that does not match its schema is
+``request.invalid`` (422) before the service is called.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+
+from anxin.access.model import Principal
+from anxin.risk.service import BACKTEST_DAYS, CLEAR_REASONS, CONFIRM_REASONS
+from anxin.web.auth import app_of, principal
+
+router = APIRouter(prefix="/v1/risk", tags=["risk"])
+QueueState = Literal["open", "cleared", "confirmed", "withdrawn", "decided"]
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: StrictStr = Field(description="clear (not abuse: the request goes on) | confirm (abuse: refused)")
+    reason: StrictStr = Field(description=f"clear: {', '.join(CLEAR_REASONS)}; confirm: {', '.join(CONFIRM_REASONS)}")
+    note: StrictStr = Field("", description="required to confirm; shown with the decision")
+
+
+class StatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: StrictStr = Field(description="live | shadow | off; going live replays the rule first")
+
+
+class BacktestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule_id: StrictStr | None = Field(None, description="a rule in force or a draft")
+    definition: dict[str, Any] | None = Field(None, description="a rule not yet proposed, as in risk.yaml")
+    days: StrictInt = Field(BACKTEST_DAYS, description="replay the verdicts of the last days, 1..365")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> BacktestBody:
+        if (self.rule_id is None) == (self.definition is None):
+            raise ValueError("give either rule_id or definition")
+        return self
+
+
+class BanBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    shop_id: StrictStr
+    reason: StrictStr = Field(description="why; shops sharing its credentials are flagged at onboarding")
+
+
+RULE_EXAMPLE = {"id": "K.MANY_SHOPS", "stage": "claim", "code": "risk.claims_against_many_shops",
+                "action": "review", "points": 200,
+                "message": {"zh-CN": "近30天向多家店铺索赔", "en": "Claims against many shops in 30 days"},
+                "when": {"fact": "shops_claimed_30d", "op": "gte", "value": 5}}
+
+
+@router.get("/reviews", summary="The review queue: block before review, then by due time (operators)")
+def queue(request: Request, state: QueueState = "open", limit: int = Query(100, ge=1, le=500),
+          offset: int = Query(0, ge=0, le=10**9), who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.queue(who, state=state, limit=limit, offset=offset)
+
+
+@router.get("/reviews/{review_id}", summary="A review with its verdict, signals, linked accounts, history, audit")
+def review(review_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.review(who, review_id)
+
+
+@router.post("/reviews/{review_id}/decision", summary="Clear or confirm a review; settles its after-sale case")
+def decide(review_id: str, body: DecisionBody, request: Request,
+           who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.decide(who, review_id, decision=body.decision, reason=body.reason, note=body.note)
+
+
+@router.get("/rules", summary="The risk rules in force, drafts included, with status and last backtest")
+def rules(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.rules(who)
+
+
+@router.post("/rules", status_code=201, summary="Propose a draft rule: validated, backtested, run in shadow")
+def propose(request: Request, definition: dict[str, Any] = Body(..., examples=[RULE_EXAMPLE]),
+            who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.propose_rule(who, definition)
+
+
+@router.post("/rules/{rule_id}/status", summary="Set a rule live, shadow or off (live is refused beyond limits)")
+def set_status(rule_id: str, body: StatusBody, request: Request,
+               who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.set_rule_status(who, rule_id, body.status)
+
+
+@router.post("/backtest", summary="What a rule (by id, or a definition) would have done over the last days")
+def backtest(body: BacktestBody, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.backtest(who, rule_id=body.rule_id, definition=body.definition, days=body.days)
+
+
+@router.post("/bans", status_code=201, summary="Ban a shop: new shops sharing its credentials are flagged")
+def ban(body: BanBody, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.ban_shop(who, body.shop_id, reason=body.reason)
