@@ -235,3 +235,33 @@ def test_confirmed_abuse_reaches_the_consumers_credit(anxin, keys, clock):
     abuser, honest = anxin.scoring.consumer_credit("c2", day), anxin.scoring.consumer_credit("c1", day)
     assert (abuser.facts["abuse_verdicts"], honest.facts["abuse_verdicts"]) == (1, 0)
     assert abuser.components["abuse_verdicts"] == -300 and abuser.credit < honest.credit
+
+
+def test_a_draft_rule_runs_in_shadow_and_going_live_is_refused_when_it_would_block_everyone(anxin, keys, clock):
+    for i in range(4):
+        seed_order(anxin, order_id=f"o{i}", consumer_id=f"c{i}", services=["instant_refund"])
+    clock.set(T0 + H)
+    for i in range(3):
+        _file(anxin, keys.consumer(f"c{i}"), f"o{i}", reason="other")
+    draft = {"id": "D.ANY_AMOUNT", "stage": "claim", "code": "risk.any_amount", "action": "block", "points": 100,
+             "message": {"zh-CN": "任意金额", "en": "Any amount"}, "when": {"fact": "amount_fen", "op": "gte",
+                                                                      "value": 5000}}
+    with pytest.raises(AnxinError) as exc:
+        anxin.risk.propose_rule(keys.operator, {**draft, "when": {"fact": "amount_fen", "op": "gte", "value": 0}})
+    assert exc.value.code.value == "risk.invalid_rule" and "would block everyone" in exc.value.details["problems"][0]
+    proposed = anxin.risk.propose_rule(keys.operator, draft)
+    assert proposed["status"] == "shadow" and proposed["backtest"]["fired"] == 3
+    # In shadow it watches: the next claim is refunded at once, and what the rule would have done is kept.
+    view = _file(anxin, keys.consumer("c3"), "o3", reason="other")
+    assert view.case.state.value == "refunded"
+    assert [h["rule"] for h in view.decision["risk"]["shadow"]] == ["D.ANY_AMOUNT"]
+    with pytest.raises(AnxinError) as exc:
+        anxin.risk.set_rule_status(keys.operator, "D.ANY_AMOUNT", "live")
+    assert exc.value.code.value == "risk.rule_blocks_too_many"
+    assert exc.value.details["backtest"]["fired"] == 4 and exc.value.details["backtest"]["requests"] == 4
+    rules = {r["id"]: r for r in anxin.risk.rules(keys.operator)["rules"]}
+    assert rules["D.ANY_AMOUNT"]["status"] == "shadow" and rules["D.ANY_AMOUNT"]["draft"]
+    # Switching a rule off is always allowed, and audited.
+    assert anxin.risk.set_rule_status(keys.operator, "K.VELOCITY", "off")["status"] == "off"
+    assert anxin.risk.rules(keys.operator)["rules"][[r["id"] for r in anxin.risk.rules(keys.operator)["rules"]]
+                                                    .index("K.VELOCITY")]["status"] == "off"

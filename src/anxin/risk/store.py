@@ -262,10 +262,10 @@ class RiskRepository:
 
     def history(self, stage: str, since: dt.datetime, until: dt.datetime, *,
                 batch: int = 5_000) -> Iterable[tuple[str, dict[str, Any], str, str | None]]:
-        """(verdict_id, facts, outcome, review state) of a stage's verdicts in [since, until), oldest first."""
+        """(verdict_id, facts, outcome, review state) of a stage's verdicts in [since, until], oldest first."""
         stmt = (sa.select(VerdictRow.verdict_id, VerdictRow.facts, VerdictRow.outcome, ReviewRow.state)
                 .outerjoin(ReviewRow, ReviewRow.verdict_id == VerdictRow.verdict_id)
-                .where(VerdictRow.stage == stage, VerdictRow.decided_at >= since, VerdictRow.decided_at < until)
+                .where(VerdictRow.stage == stage, VerdictRow.decided_at >= since, VerdictRow.decided_at <= until)
                 .order_by(VerdictRow.decided_at).execution_options(yield_per=batch))
         for row in self.session.execute(stmt):
             yield row[0], row[1], row[2], row[3]
