@@ -161,7 +161,7 @@ def make_links(n_edges: int, seed: int) -> dict[str, Any]:
     dev = np.where(u < 0.01, default_dev, np.where((u < 0.06) & in_family, tab + household, own_dev + acc))
     dev[u > 0.98] = -1
     emit(acc, dev)
-    hub_sources["device"] = [default_dev]
+    hub_sources["device"] = [default_dev, 1]  # first value id, count
     # phone: one's own; 0.5 % recycled (a stranger's); 10 % missing
     u = rng.random(n_bg)
     own_phone = vals.block(PHONE, n_bg)
@@ -176,7 +176,7 @@ def make_links(n_edges: int, seed: int) -> dict[str, Any]:
     address = np.where(u < 0.01, campus + rng.integers(0, n_campus, n_bg), home + household)
     address[u > 0.92] = -1
     emit(acc, address)
-    hub_sources["address"] = list(range(campus, campus + n_campus))
+    hub_sources["address"] = [campus, n_campus]
     # payment: a family card, one's own, missing
     u = rng.random(n_bg)
     family_card = vals.block(PAYMENT, n_hh)
@@ -196,7 +196,7 @@ def make_links(n_edges: int, seed: int) -> dict[str, Any]:
     ip = np.where(u < 0.40, nat + rng.integers(0, n_nat, n_bg), home_ip + household)
     ip[u > 0.93] = -1
     emit(acc, ip)
-    hub_sources["ip"] = list(range(nat, nat + n_nat))
+    hub_sources["ip"] = [nat, n_nat]
 
     # planted rings
     n_rings = max(10, n_bg // 1_000)
@@ -292,7 +292,13 @@ def _recall(rings: list[Any], ring_of: np.ndarray, sizes: np.ndarray) -> dict[st
                 found.add(r)
                 if ring.size == c:
                     exact.add(r)
-    return {"planted": len(sizes), "found": len(found), "recall": len(found) / len(sizes),
+    q = (0.0, 0.1, 0.5, 0.9, 1.0)
+    dens_planted = [g.density for g in rings if (ring_of[[int(m[1:]) for m in g.members]] >= 0).any()]
+    dens_other = [g.density for g in rings if not (ring_of[[int(m[1:]) for m in g.members]] >= 0).any()]
+    quantiles = {name: [round(float(x), 3) for x in np.quantile(d, q)] if d else []
+                 for name, d in (("with_planted", dens_planted), ("without_planted", dens_other))}
+    return {"density_quantiles_0_10_50_90_100": quantiles, "planted": len(sizes), "found": len(found),
+            "recall": len(found) / len(sizes),
             "found_exactly": len(exact), "rings": len(rings), "rings_without_planted_member": unplanted,
             "missed_sizes": np.bincount(sizes[np.setdiff1d(np.arange(len(sizes)), list(found))],
                                         minlength=51)[3:].tolist()}
@@ -339,7 +345,7 @@ def rings_worker(kind: str, root: Path, args: argparse.Namespace) -> dict[str, A
         out["distinct_links"] = res.links
         out["hubs"] = int(res.hub.sum())
         out["hubs_by_kind"] = {R.KINDS[k]: int((res.hub & (value_kind == k)).sum()) for k in range(len(R.KINDS))}
-        designated = [v for vs in meta["hub_sources"].values() for v in vs]
+        designated = np.concatenate([np.arange(first, first + n) for first, n in meta["hub_sources"].values()])
         out["designated_hubs_flagged"] = f"{int(res.hub[designated].sum())}/{len(designated)}"
         sizes = np.bincount(res.labels)
         out["largest_component_accounts"] = int(sizes.max())
@@ -371,10 +377,18 @@ def rings_worker(kind: str, root: Path, args: argparse.Namespace) -> dict[str, A
         out["links_per_s"] = len(links) / out["seconds"]
         out["distinct_links"], out["skipped"], out["hubs"], out["rings"] = g.links, g.skipped, len(g.hubs()), len(rings)
         out["ghost_nodes"] = sum(1 for k in g._kind if k == R.GHOST)
+        del g
+        # The same links in bulk (add_links pauses the cyclic GC) and through build_batch, for the record.
+        start = time.perf_counter()
+        R.RingGraph().add_links(links)
+        out["bulk_seconds"] = time.perf_counter() - start
+        start = time.perf_counter()
+        same = R.build_batch(links).rings() == rings
+        out["build_batch_seconds"] = time.perf_counter() - start
         del links
         batch = R.detect_rings(account, value, value_kind, Names("c", meta["n_accounts"]),
                                Names("v", meta["n_values"]))
-        out["equal_to_batch"] = batch.rings == rings
+        out["equal_to_batch"] = same and batch.rings == rings
     else:
         raise SystemExit(f"unknown rings worker {kind!r}")
     return out
@@ -411,6 +425,10 @@ def run_rings(args: argparse.Namespace) -> dict[str, Any]:
     out["same_partition"] = len({x["partition_sha256"] for x in runs["ours"] + runs["scipy"]}) == 1
     out["incremental"]["links_per_s"] = args.incremental_links / out["incremental"]["median_seconds"]
     out["incremental"]["median_rings_seconds"] = _median(runs["incremental"], "rings_seconds")
+    out["incremental"]["median_bulk_seconds"] = _median(runs["incremental"], "bulk_seconds")
+    out["incremental"]["median_build_batch_seconds"] = _median(runs["incremental"], "build_batch_seconds")
+    out["incremental"]["graph_rss_gib"] = max(x["rss_built_bytes"] - x["rss_loaded_bytes"]
+                                              for x in runs["incremental"]) / GIB
     return out
 
 
@@ -440,7 +458,10 @@ def rings_table(res: dict[str, Any]) -> None:
     t.add_row(f"RingGraph.add_link × {inc['links']:,}", f"{res['incremental']['median_seconds']:.2f}",
               f"{res['incremental']['peak_rss_gib']:.2f}", f"{res['incremental']['loaded_rss_gib']:.2f}",
               f"{res['incremental']['links_per_s']:,.0f} links/s; rings() "
-              f"{res['incremental']['median_rings_seconds']:.2f} s; equal to batch: {inc['equal_to_batch']}")
+              f"{res['incremental']['median_rings_seconds']:.2f} s; the graph holds "
+              f"{res['incremental']['graph_rss_gib']:.2f} GiB; add_links in bulk "
+              f"{res['incremental']['median_bulk_seconds']:.2f} s, build_batch "
+              f"{res['incremental']['median_build_batch_seconds']:.2f} s; equal to batch: {inc['equal_to_batch']}")
     Console(width=180).print(t)
 
 

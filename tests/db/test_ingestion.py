@@ -49,6 +49,7 @@ from anxin.merchants.store import ShopRow
 from anxin.orders import service as orders
 from anxin.orders.model import OrderStatus
 from anxin.orders.store import OrderRow, ReviewRow
+from anxin.risk.store import LinkRow
 
 pytestmark = pytest.mark.db
 
@@ -372,6 +373,17 @@ INVALID = [
     ("feedback sentiment", content_feedback(sentiment="angry"), "event.invalid_field", "data.sentiment"),
     ("feedback without creator", _without(content_feedback(), "data", "creator_id"), "event.invalid_field",
      "data.creator_id"),
+    # the attributes risk control reads
+    ("risk kind unknown", _with(PAID, {"imei": "x"}, "data", "risk"), "event.invalid_field", "data.risk.imei"),
+    ("risk value not a string", _with(PAID, {"device": 7}, "data", "risk"), "event.invalid_field",
+     "data.risk.device"),
+    ("risk value too long", _with(PAID, {"ip": "9" * 129}, "data", "risk"), "event.invalid_field", "data.risk.ip"),
+    ("risk not an object", _with(PAID, ["dev_1"], "data", "risk"), "event.invalid_field", "data.risk"),
+    ("registration risk kind", consumer_registered(risk={"licence": "lic_1"}), "event.invalid_field",
+     "data.risk.licence"),
+    ("credential kind unknown", shop(credentials={"ip": "ip_1"}), "event.invalid_field", "data.credentials.ip"),
+    ("credential not a string", shop(credentials={"bank_account": 6222}), "event.invalid_field",
+     "data.credentials.bank_account"),
 ]
 
 
@@ -660,3 +672,88 @@ def test_scoring_input_ids_fit_their_columns_on_every_database(anxin, length, st
     else:
         assert [(r.index, r.field) for r in result.rejected] == [
             (0, "data.complaint_id"), (1, "data.session_id"), (2, "data.consumer_id"), (3, "data.feedback_id")]
+
+
+# --- attributes for risk control: links recorded with the event ------------------------------------------------
+
+RISK = {"device": "dev_1", "phone": "tel_1", "address": "addr_1", "payment": "pay_1", "ip": "ip_1"}
+CREDENTIALS = {"licence": "lic_1", "legal_rep": "rep_1", "phone": "tel_9", "bank_account": "bank_1", "device": "dev_9"}
+
+
+def _links(engine):
+    """subject -> {(kind, value): (first_seen_at, last_seen_at, source)}"""
+    out: dict[str, dict] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(sa.select(LinkRow.__table__)):
+            first, last = (t.replace(tzinfo=None) for t in (r.first_seen_at, r.last_seen_at))
+            out.setdefault(r.subject, {})[(r.kind, r.value)] = (first, last, r.source)
+    return out
+
+
+def _naive(at):
+    return at.replace(tzinfo=None)
+
+
+def test_attributes_are_linked_to_their_subject_in_the_events_transaction(anxin, engine):
+    registered = consumer_registered("c1", registered_at=T0 - 30 * D, risk={**RISK, "return_address": "addr_2"},
+                                     at=T0 - 30 * D)
+    the_shop = shop("s1", credentials=CREDENTIALS)
+    paid = order_paid("o1", "c1", "s1", risk={**RISK, "device": "dev_2", "ip": "ip_2"}, paid_at=T0 + H)
+    ingest_ok(anxin, [registered, the_shop, category("cat_general"), listing("l1"), paid])
+    links = _links(engine)
+    assert set(links) == {"consumer:c1", "shop:s1"}
+    assert links["shop:s1"] == {(k, v): (_naive(T0), _naive(T0), the_shop["id"]) for k, v in CREDENTIALS.items()}
+    at_registration = (_naive(T0 - 30 * D), _naive(T0 - 30 * D), registered["id"])
+    consumer = links["consumer:c1"]
+    assert consumer[("return_address", "addr_2")] == consumer[("device", "dev_1")] == at_registration
+    # Seen again at checkout: the same link, last seen later; the checkout's new device and IP are new links.
+    assert consumer[("address", "addr_1")] == (_naive(T0 - 30 * D), _naive(T0 + H), registered["id"])
+    assert consumer[("device", "dev_2")] == consumer[("ip", "ip_2")] == (_naive(T0 + H), _naive(T0 + H), paid["id"])
+    assert len(consumer) == 8
+
+
+def test_a_replay_adds_nothing_and_a_later_event_moves_last_seen(anxin, engine, clock):
+    ingest_ok(anxin, [shop("s1"), category("cat_general"), listing("l1")])
+    first = order_paid("o1", "c1", risk=RISK, paid_at=T0)
+    ingest_ok(anxin, [first])
+    before = snapshot(engine)
+    clock.advance(hours=2)
+    assert anxin.ingestion.ingest([copy.deepcopy(first)]).duplicates == 1
+    assert snapshot(engine) == before
+    later = order_paid("o2", "c1", risk={"device": "dev_1", "payment": "pay_2"}, paid_at=T0 + 3 * D)
+    earlier = order_paid("o3", "c1", risk={"device": "dev_1"}, paid_at=T0 - D)  # arrives last, changes nothing
+    ingest_ok(anxin, [later, earlier])
+    consumer = _links(engine)["consumer:c1"]
+    assert consumer[("device", "dev_1")] == (_naive(T0), _naive(T0 + 3 * D), first["id"])
+    assert consumer[("phone", "tel_1")] == (_naive(T0), _naive(T0), first["id"])
+    assert consumer[("payment", "pay_2")] == (_naive(T0 + 3 * D), _naive(T0 + 3 * D), later["id"])
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(LinkRow.__table__)) == 6
+
+
+def test_a_parked_order_links_its_buyer_once_applied(anxin, engine):
+    paid = order_paid("o1", "c1", risk=RISK)
+    assert anxin.ingestion.ingest([paid]).pending == 1
+    assert _links(engine) == {}
+    result = anxin.ingestion.ingest([shop("s1", credentials={"licence": "lic_1"}), category("cat_general"),
+                                     listing("l1")])
+    assert result.released == 1
+    links = _links(engine)
+    assert {k: src for k, (_, _, src) in links["consumer:c1"].items()} == {(k, v): paid["id"] for k, v in RISK.items()}
+    assert set(links["shop:s1"]) == {("licence", "lic_1")}
+
+
+def test_missing_or_blank_attributes_are_simply_absent(anxin, engine):
+    ingest_ok(anxin, [shop("s1", credentials={"licence": None, "phone": " "}), category("cat_general"),
+                      listing("l1"), order_paid("o1", "c1", risk={"device": "  dev_1 ", "ip": "", "phone": None}),
+                      order_paid("o2", "c2", risk={}), consumer_registered("c3", risk=None)])
+    assert {k: set(v) for k, v in _links(engine).items()} == {"consumer:c1": {("device", "dev_1")}}
+
+
+def test_a_rejected_attribute_rejects_its_event_alone(anxin, engine):
+    good = order_paid("o1", "c1", risk=RISK)
+    bad = order_paid("o2", "c2", risk={**RISK, "imei": "35-209900-176148-1"})
+    result = anxin.ingestion.ingest([shop("s1"), category("cat_general"), listing("l1"), bad, good])
+    assert [(r.index, r.field) for r in result.rejected] == [(3, "data.risk.imei")]
+    assert set(_links(engine)) == {"consumer:c1"}
+    assert _order(anxin, "o2") is None and _order(anxin, "o1") is not None

@@ -1,4 +1,6 @@
-"""The parsers of the scoring inputs: order.paid's creator, complaints, chat sessions, consumers, content feedback."""
+"""The parsers of the scoring inputs (order.paid's creator, complaints, chat sessions, consumers, content feedback) and
+of the attributes risk control reads (order.paid and consumer.registered ``data.risk``, shop.upserted
+``data.credentials``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from anxin.audience.model import Consumer, ContentFeedback
 from anxin.care.model import ChatSession
 from anxin.ingest.error_codes import IngestErrorCode
-from anxin.ingest.model import PARSERS, EventInvalid, FileComplaint, complaint_of, parse_envelope
+from anxin.ingest.model import PARSERS, EventInvalid, FileComplaint, attributes_of, complaint_of, parse_envelope
 from anxin.orders.model import Order, OrderItem
 
 T = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
@@ -29,6 +31,10 @@ COMPLAINT = {"complaint_id": "cp1", "order_id": "o1", "reason": "quality", "file
 CHAT = {"session_id": "cs1", "shop_id": "s1", "consumer_id": "c1", "opened_at": at(T)}
 CONSUMER = {"consumer_id": "c1", "registered_at": at(T)}
 FEEDBACK = {"feedback_id": "f1", "creator_id": "cr1", "content_id": "v1", "sentiment": "negative", "at": at(T)}
+SHOP = {"shop_id": "s1", "merchant_id": "m1", "name": "Shop", "store_type": "enterprise", "services": []}
+RISK = {"device": "dev_1", "phone": "tel_1", "address": "addr_1", "payment": "pay_1", "return_address": "addr_2",
+        "ip": "ip_1"}
+CREDENTIALS = {"licence": "lic_1", "legal_rep": "rep_1", "phone": "tel_9", "bank_account": "bank_1", "device": "dev_9"}
 
 
 def parse(etype: str, data: dict[str, Any]) -> Any:
@@ -54,6 +60,10 @@ VALID = [
     ("consumer.registered", CONSUMER, lambda c: c == Consumer("c1", T)),
     ("content.feedback", FEEDBACK, lambda f: f == ContentFeedback("f1", "cr1", "v1", "negative", T)),
     ("content.feedback", {**FEEDBACK, "sentiment": "neutral"}, lambda f: f.sentiment == "neutral"),
+    # Attributes are validated by the parser and leave the command as it was.
+    ("order.paid", {**PAID, "risk": RISK}, lambda o: o.consumer_id == "c1" and o.paid_fen == 100),
+    ("consumer.registered", {**CONSUMER, "risk": RISK}, lambda c: c == Consumer("c1", T)),
+    ("shop.upserted", {**SHOP, "credentials": CREDENTIALS}, lambda s: s.shop_id == "s1"),
 ]
 
 
@@ -102,6 +112,19 @@ INVALID = [
     ("content.feedback", _without(FEEDBACK, "creator_id"), F, "data.creator_id"),
     ("content.feedback", {**FEEDBACK, "feedback_id": "f" * 65}, F, "data.feedback_id"),
     ("content.feedback", _without(FEEDBACK, "at"), F, "data.at"),
+    ("order.paid", {**PAID, "risk": {"imei": "x"}}, F, "data.risk.imei"),
+    ("order.paid", {**PAID, "risk": {"device": 42}}, F, "data.risk.device"),
+    ("order.paid", {**PAID, "risk": {"phone": ["tel_1"]}}, F, "data.risk.phone"),
+    ("order.paid", {**PAID, "risk": {"ip": "1" * 129}}, F, "data.risk.ip"),
+    ("order.paid", {**PAID, "risk": {"licence": "lic_1"}}, F, "data.risk.licence"),  # a shop's kind
+    ("order.paid", {**PAID, "risk": ["dev_1"]}, F, "data.risk"),
+    ("order.paid", {**PAID, "risk": "dev_1"}, F, "data.risk"),
+    ("consumer.registered", {**CONSUMER, "risk": {"address": True}}, F, "data.risk.address"),
+    ("consumer.registered", {**CONSUMER, "risk": {"Device": "dev_1"}}, F, "data.risk.Device"),
+    ("shop.upserted", {**SHOP, "credentials": {"address": "addr_1"}}, F, "data.credentials.address"),  # a buyer's
+    ("shop.upserted", {**SHOP, "credentials": {"bank_account": 6222}}, F, "data.credentials.bank_account"),
+    ("shop.upserted", {**SHOP, "credentials": {"legal_rep": "r" * 129}}, F, "data.credentials.legal_rep"),
+    ("shop.upserted", {**SHOP, "credentials": 7}, F, "data.credentials"),
 ]
 
 
@@ -123,3 +146,34 @@ def test_a_complaint_belongs_to_the_orders_shop_and_consumer() -> None:
 
 def test_every_new_kind_is_known_to_the_envelope() -> None:
     assert {"complaint.filed", "chat.session", "consumer.registered", "content.feedback"} <= set(PARSERS)
+
+
+def _attributes(etype: str, data: dict[str, Any]) -> Any:
+    env = parse_envelope({"id": "e1", "type": etype, "occurred_at": at(T), "data": data})
+    return attributes_of(env, PARSERS[etype](env))
+
+
+ATTRIBUTES = [
+    ("order.paid", {**PAID, "risk": RISK}, ("consumer:c1", RISK)),
+    ("consumer.registered", {**CONSUMER, "risk": RISK}, ("consumer:c1", RISK)),
+    ("shop.upserted", {**SHOP, "credentials": CREDENTIALS}, ("shop:s1", CREDENTIALS)),
+    # Missing, null or blank attributes are normal: simply absent.
+    ("order.paid", {**PAID, "risk": {"device": " dev_1 ", "phone": None, "ip": "  ", "payment": ""}},
+     ("consumer:c1", {"device": "dev_1"})),
+    ("order.paid", {**PAID, "risk": {"address": "a" * 128}}, ("consumer:c1", {"address": "a" * 128})),
+    ("order.paid", {**PAID, "risk": {"device": None}}, None),
+    ("order.paid", {**PAID, "risk": {}}, None),
+    ("order.paid", {**PAID, "risk": None}, None),
+    ("order.paid", PAID, None),
+    ("consumer.registered", CONSUMER, None),
+    ("shop.upserted", {**SHOP, "credentials": {"licence": None}}, None),
+    ("shop.upserted", SHOP, None),
+    ("complaint.filed", {**COMPLAINT, "risk": RISK}, None),  # only the three types carry attributes
+]
+
+
+@pytest.mark.parametrize(("etype", "data", "expected"), ATTRIBUTES,
+                         ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(ATTRIBUTES)])
+def test_attributes_name_their_subject_and_drop_what_is_missing(etype: str, data: dict[str, Any],
+                                                                expected: Any) -> None:
+    assert _attributes(etype, data) == expected

@@ -171,10 +171,11 @@ class OrderRepository:
                                          .order_by(OrderRow.paid_at.desc()).limit(limit)))
 
     def count_paid(self, *, since: dt.datetime, until: dt.datetime, consumer_id: str | None = None) -> int:
+        if consumer_id is not None:  # on risk's verdict path: a prepared statement on the connection
+            return self.session.connection().execute(
+                _CONSUMER_PAID, {"consumer": consumer_id, "since": since, "until": until}).scalar() or 0
         stmt = sa.select(sa.func.count()).select_from(OrderRow).where(OrderRow.paid_at >= since,
                                                                       OrderRow.paid_at < until)
-        if consumer_id is not None:
-            stmt = stmt.where(OrderRow.consumer_id == consumer_id)
         return self.session.scalar(stmt) or 0
 
     # --- bulk ingestion: Core statements on the same tables, the same column values as add()/update_from() ------
@@ -329,3 +330,8 @@ class WatchRepository:
         if shop_id is not None:
             stmt = stmt.where(OrderRow.shop_id == shop_id)
         return list(self.session.scalars(stmt))
+
+
+_CONSUMER_PAID = sa.select(sa.func.count()).select_from(OrderRow).where(
+    OrderRow.consumer_id == sa.bindparam("consumer"), OrderRow.paid_at >= sa.bindparam("since"),
+    OrderRow.paid_at < sa.bindparam("until"))

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from anxin.access.model import Principal
-from anxin.risk.service import BACKTEST_DAYS, CLEAR_REASONS, CONFIRM_REASONS
+from anxin.risk.rule_admin import BACKTEST_DAYS
+from anxin.risk.service import CLEAR_REASONS, CONFIRM_REASONS
 from anxin.web.auth import app_of, principal
 
 router = APIRouter(prefix="/v1/risk", tags=["risk"])

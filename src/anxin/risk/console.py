@@ -158,9 +158,10 @@ def graph_view(links: Mapping[str, Any] | None, t: Translator) -> dict[str, Any]
                   desc=t("rk.graph.desc", attributes=len(attrs), accounts=len(accounts),
                          hubs=sum(1 for a in attrs if a.hub)),
                   hub=t("rk.graph.hub"), more=t("rk.graph.more"))
+    rows = [{"kind": a.kind, "kind_text": label(t, "rk.kind", a.kind), "value": a.value, "hub": a.hub,
+             "accounts": sorted(e.account for e in edges if (e.kind, e.value) == (a.kind, a.value))} for a in attrs]
     return {"svg": link_graph(str(links["subject"]), attrs, edges, words, ring=members),
-            "subject": links["subject"], "attributes": attrs, "edges": edges, "accounts": accounts,
-            "ring": ring, "ring_members": members}
+            "subject": links["subject"], "rows": rows, "accounts": accounts, "ring": ring, "ring_members": members}
 
 
 def timeline(view: Any, t: Translator) -> list[dict[str, Any]]:

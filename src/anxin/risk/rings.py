@@ -34,19 +34,24 @@ accounts,
 Why this separates them: 500 students at one campus address make that address a hub, so it joins nobody; 20 of them
 below the hub threshold form a component whose every pair is tied by one weak kind (density 0.25, no strong kind:
 score 0). Coincidences that chain (A shares a phone with B, B a flat with C, …) leave most pairs untied, so their
-density falls like ``2 / n``. Three to fifty accounts that share devices, payment instruments and return addresses
-(pools of each, every value under the hub threshold) tie most pairs by a strong kind, with two or three strong kinds
-present: density and score near 1. A household that shares a tablet and a card does look like a small ring; that is
-what ``min_size`` and the verdict's other signals are for. A component above ``max_size`` is never a ring and is
-reported by its size only (``scored`` False): listing it per query would cost O(component).
+density falls like ``2 / n``. Three to fifty accounts working together draw on a few devices, cards and return
+addresses (pools, each value under the hub threshold): a small ring shares one of each, every pair fully tied; in a
+ring of fifty with five devices and five cards a pair shares a device or a card about a third of the time, and drop
+addresses add more; two or three strong kinds are present. A household that shares a tablet and a card does look
+like a small ring; that is what ``min_size`` and the verdict's other signals are for. A component above
+``max_size`` is never a ring and is reported by its size only (``scored`` False): listing it per query would cost
+O(component).
 
 Costs
 -----
-``RingGraph.add_link`` is amortised near O(1) (interning, a duplicate check bounded by the smaller of the two
-degrees, union-find with path halving and union by size). Union-find cannot delete, so when a value crosses
-``max_value_degree`` its component is rebuilt from the stored links without it: O(nodes + links of that component),
-once per value in the graph's life. ``ring_for`` walks the component (O(nodes + links)) and counts pairs in
-O(Σ degree²) ≤ O(links × max_value_degree). Memory is Python objects, about 200 bytes a node plus 16 a link.
+``RingGraph.add_link`` is amortised near O(1): interning, a duplicate check bounded by the smaller of the two
+degrees, union-find with path halving and union by size. Union-find cannot delete, so when a value crosses
+``max_value_degree`` its component is split without it: searches from its (at most ``max_value_degree + 1``)
+accounts run in lock-step until one piece is left unexplored, and only the other pieces are copied to fresh ids
+(``RingGraph._make_hub``). That costs O(max_value_degree × the nodes and links of the pieces split off), once per
+value in the graph's life, whatever the size of the piece that stays. ``ring_for`` walks the component
+(O(nodes + links)) and counts pairs in O(Σ degree²) ≤ O(links × max_value_degree). Memory is Python lists and
+dicts, a few hundred bytes a node (measured in docs/performance.md).
 
 The batch side is numpy: ``components_from_edges`` labels any edge list (hook each root to its smallest neighbouring
 root, jump pointers, contract the edges, repeat; exact), ``detect_rings`` runs the whole pipeline (dedupe, hub
@@ -56,9 +61,12 @@ builds a ``RingGraph`` with the same components as feeding it link by link.
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -165,6 +173,19 @@ def _kind_index(kind: str) -> int:
         raise ValueError(f"unknown link kind {kind!r}; known: {', '.join(KINDS)}") from None
 
 
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a bulk load allocates millions of lists and makes no reference cycles,
+    and the collector would scan them over and over (about 40 % of the time at a million links)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _oversized(size: int) -> Ring:
     return Ring("", (), size, 0.0, (), 0.0, False, (), (), scored=False)
 
@@ -208,9 +229,10 @@ def score_component(members: Iterable[str], evidence: Iterable[Evidence], hubs: 
 class RingGraph:
     """The link graph, built link by link (``add_link``) or in batch (``build_batch``).
 
-    Accounts and values share one integer id space and one union-find (path halving, union by size). Invariant: its
-    components are the connected components of the graph without the hubs; a hub is a singleton. Component roots
-    (``component_of``, ``add_link``'s return) are valid until the next change."""
+    Accounts and values share one integer id space and one union-find (path halving, union by size). Invariant: the
+    union-find's accounts and non-hub values are grouped as the connected components of the graph without the hubs
+    (a hub, and a ghost left by a split, may sit inert in a tree: they link nothing). Component roots
+    (``component_of``, ``add_link``'s return) are valid until the next change. Not thread-safe."""
 
     def __init__(self, params: RingParams | None = None) -> None:
         self.params = params or RingParams()
@@ -409,9 +431,11 @@ class RingGraph:
         return {root} if len(members) > 1 else set()
 
     def add_links(self, links: Iterable[Link]) -> set[int]:
+        """``add_link`` for each link; the union of the roots it returned (roots that later merged included)."""
         out: set[int] = set()
-        for account, kind, value in links:
-            out |= self.add_link(account, kind, value)
+        with _bulk():
+            for account, kind, value in links:
+                out |= self.add_link(account, kind, value)
         return out
 
     def component_of(self, account: str) -> int | None:
@@ -498,10 +522,11 @@ def build_batch(links: Iterable[Link], params: RingParams | None = None) -> Ring
     """A ``RingGraph`` of ``links`` built in one pass: record every link, make the hubs, label the components with
     ``components_from_edges``. Same components, rings and hubs as ``add_link`` one by one, in any order."""
     g = RingGraph(params)
-    for account, kind, value in links:
-        ids = g._intern(account, kind, value)
-        if ids is not None:
-            g._record(*ids)
+    with _bulk():
+        for account, kind, value in links:
+            ids = g._intern(account, kind, value)
+            if ids is not None:
+                g._record(*ids)
     src: list[int] = []
     dst: list[int] = []
     for v, members in enumerate(g._adj):
@@ -580,6 +605,14 @@ def components_from_edges(src: npt.ArrayLike, dst: npt.ArrayLike, n_nodes: int) 
         parent = pp
 
 
+def _unique(x: IntArray) -> IntArray:
+    """Sorted distinct values. ``np.unique`` hashes 1-d integers since NumPy 2.3, several times slower here."""
+    x = np.sort(x)
+    keep = np.ones(len(x), dtype=bool)
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
 @dataclass(frozen=True)
 class BatchRings:
     """``detect_rings``'s answer: per account its component's label (smallest account index), per value its degree
@@ -611,7 +644,7 @@ def detect_rings(account: npt.ArrayLike, value: npt.ArrayLike, value_kind: npt.A
     if n_val and (vk.min() < 0 or vk.max() >= len(KINDS)):
         raise ValueError("value_kind out of range")
     ok = v >= 0
-    key = np.unique(a[ok] * max(n_val, 1) + v[ok])  # one link per (account, value)
+    key = _unique(a[ok] * max(n_val, 1) + v[ok])  # one link per (account, value)
     del ok
     a, v = np.divmod(key, max(n_val, 1))
     del key
@@ -623,28 +656,38 @@ def detect_rings(account: npt.ArrayLike, value: npt.ArrayLike, value_kind: npt.A
     # Distinct strong kinds per component, over the values that link two or more of its accounts.
     strong = np.array(p.strong(), dtype=bool)
     sk = keep & (degree[v] >= 2) & strong[vk[v]]
-    pairs = np.unique(labels[a[sk]].astype(np.int64) * len(KINDS) + vk[v[sk]])
+    pairs = _unique(labels[a[sk]].astype(np.int64) * len(KINDS) + vk[v[sk]])
     n_strong = np.bincount(pairs // len(KINDS), minlength=n_acc)
     cand = (size >= p.min_size) & (size <= p.max_size) & (n_strong >= p.min_strong_kinds)
     rings: list[Ring] = []
     if cand.any():
-        in_cand = cand[labels[a]]
+        in_cand = cand[labels[a]]  # every link of a candidate's accounts, hub links too (reported)
         ca, cv = a[in_cand], v[in_cand]
         order = np.argsort(labels[ca], kind="stable")
         ca, cv = ca[order], cv[order]
-        cl = labels[ca]
-        bounds = np.flatnonzero(np.diff(cl)) + 1
-        for ga, gv in zip(np.split(ca, bounds), np.split(cv, bounds), strict=True):
+        cuts = [0, *(np.flatnonzero(np.diff(labels[ca])) + 1).tolist(), len(ca)]
+        acc_l, val_l = ca.tolist(), cv.tolist()
+        kind_l, hub_l, deg_l = vk[cv].tolist(), hub[cv].tolist(), degree[cv].tolist()
+        for lo, hi in pairwise(cuts):
+            names: dict[int, str] = {}
             by_value: dict[int, list[str]] = {}
-            hubs = set()
-            for ai, vi in zip(ga.tolist(), gv.tolist(), strict=True):
-                if hub[vi]:
-                    hubs.add(Hub(KINDS[vk[vi]], value_names[vi], int(degree[vi])))
-                elif degree[vi] >= 2:
-                    by_value.setdefault(vi, []).append(account_names[ai])
-            members = {account_names[x] for x in ga.tolist()}
-            evidence = [Evidence(KINDS[vk[vi]], value_names[vi], tuple(sorted(accs))) for vi, accs in by_value.items()]
-            ring = score_component(members, evidence, hubs, p)
+            kind_of: dict[int, int] = {}
+            hubs: set[Hub] = set()
+            for t in range(lo, hi):
+                ai, vi = acc_l[t], val_l[t]
+                name = names.get(ai)
+                if name is None:
+                    name = names[ai] = account_names[ai]
+                if hub_l[t]:
+                    hubs.add(Hub(KINDS[kind_l[t]], value_names[vi], deg_l[t]))
+                elif deg_l[t] >= 2:
+                    if vi not in by_value:
+                        by_value[vi] = []
+                        kind_of[vi] = kind_l[t]
+                    by_value[vi].append(name)
+            evidence = [Evidence(KINDS[kind_of[vi]], value_names[vi], tuple(sorted(accs)))
+                        for vi, accs in by_value.items()]
+            ring = score_component(names.values(), evidence, hubs, p)
             if ring.is_ring:
                 rings.append(ring)
     rings.sort(key=lambda g: (-g.score, -g.size, g.component))

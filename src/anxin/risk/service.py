@@ -105,12 +105,14 @@ class RiskService(RuleAdministration):
         return h
 
     def _effective(self, uow: UnitOfWork) -> tuple[RiskRulebook, dict[str, str]]:
-        """The rulebook file plus operators' draft rules, and every rule's status as operators left it."""
-        states = RiskRepository(uow.session).rule_states()
-        overrides = {r.rule_id: r.status for r in states}
-        signature = tuple((r.rule_id, r.changed_at.isoformat()) for r in states if r.definition is not None)
+        """The rulebook file plus operators' draft rules, and every rule's status as operators left it. Drafts
+        are compiled again only when one changed."""
+        repo = RiskRepository(uow.session)
+        statuses = repo.rule_statuses()
+        overrides = {rule_id: status for rule_id, status, _, _ in statuses}
+        signature = tuple((rule_id, at.isoformat()) for rule_id, _, at, draft in statuses if draft)
         if signature != self._drafts[0]:
-            drafts = tuple(parse_rule(r.definition) for r in states if r.definition is not None)
+            drafts = tuple(parse_rule(r.definition) for r in repo.rule_states() if r.definition is not None)
             self._drafts = (signature, drafts)
         drafts = self._drafts[1]
         return (replace(self.rulebook, rules=self.rulebook.rules + drafts) if drafts else self.rulebook), overrides
@@ -142,7 +144,7 @@ class RiskService(RuleAdministration):
     def assess_claim(self, uow: UnitOfWork, claim: ClaimInput, *, open_review: bool = True) -> Assessment:
         """The verdict on an after-sale request, stored with its facts; a review is opened unless it passes
         (or the guarantee rules refused the request anyway: it is still recorded, it counts in history)."""
-        self.indexes.catch_up()
+        self.indexes.catch_up(uow)
         if self.mode == "off":
             verdict = judge("claim", {}, (), self.rulebook, mode="off")
         else:
@@ -157,7 +159,7 @@ class RiskService(RuleAdministration):
 
     def assess_return(self, uow: UnitOfWork, ret: ReturnInput) -> Assessment:
         """The verdict on a self-shipped return's freight claim (shipping-insurance arbitrage)."""
-        self.indexes.catch_up()
+        self.indexes.catch_up(uow)
         if self.mode == "off":
             verdict = judge("return", {}, (), self.rulebook, mode="off")
         else:

@@ -68,30 +68,39 @@ class OnlineIndexes:
         self.uow_factory = uow_factory
         self.hashes = HammingIndex(radius=rulebook.near_dup_radius)
         self.phash_of: dict[str, int] = {}
+        self.uploader_of: dict[str, str] = {}
         self.graph = RingGraph(ring_params(rulebook))
         self._hash_seq = 0
         self._link_seq = 0
         self._lock = threading.Lock()
         self._peer_rate: tuple[dt.date, int] | None = None  # (day, claims per 10 000 orders)
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> None:
-        """Read what other transactions committed since the last call (everything, the first time)."""
-        with self._lock, self.uow_factory() as uow:
-            repo = RiskRepository(uow.session)
-            while batch := repo.hashes_after(self._hash_seq):
-                for seq, sha, h in batch:
-                    self.hashes.add(sha, h)
-                    self.phash_of[sha] = h
-                    self._hash_seq = seq
-                if progress:
-                    progress(len(batch))
-            while batch_links := repo.links_after(self._link_seq):
-                for seq, subject, kind, value in batch_links:
-                    if subject.startswith("consumer:") and kind in RING_KINDS:  # shops' credentials: not rings
-                        self.graph.add_link(subject, kind, value)
-                    self._link_seq = seq
-                if progress:
-                    progress(len(batch_links))
+    def catch_up(self, uow: UnitOfWork | None = None, progress: Callable[[int], None] | None = None) -> None:
+        """Read what was committed since the last call (everything, the first time). Called with the caller's
+        unit of work before that transaction writes hashes or links (so nothing uncommitted gets in): one
+        connection fewer on the hot path."""
+        with self._lock:
+            if uow is not None:
+                self._catch_up(RiskRepository(uow.session), progress)
+                return
+            with self.uow_factory() as own:
+                self._catch_up(RiskRepository(own.session), progress)
+
+    def _catch_up(self, repo: RiskRepository, progress: Callable[[int], None] | None) -> None:
+        while batch := repo.hashes_after(self._hash_seq):
+            self.hashes.add_many((sha, h) for _, sha, h, _ in batch)
+            self.phash_of.update((sha, h) for _, sha, h, _ in batch)
+            self.uploader_of.update((sha, who) for _, sha, _, who in batch)
+            self._hash_seq = batch[-1][0]
+            if progress:
+                progress(len(batch))
+        while links := repo.links_after(self._link_seq):
+            for _, subject, kind, value in links:
+                if subject.startswith("consumer:") and kind in RING_KINDS:  # shops' credentials: not rings
+                    self.graph.add_link(subject, kind, value)
+            self._link_seq = links[-1][0]
+            if progress:
+                progress(len(links))
 
     def near_duplicates(self, sha: str, h: int | None) -> list[tuple[str, int]]:
         if h is None:
@@ -114,32 +123,31 @@ class OnlineIndexes:
         return self._peer_rate[1]
 
 
-def _ring_facts(indexes: OnlineIndexes, repo: RiskRepository, consumer_id: str,
-                rb: RiskRulebook) -> tuple[dict[str, Any], list[Signal]]:
+def _ring_facts(indexes: OnlineIndexes, repo: RiskRepository, consumer_id: str) -> tuple[dict[str, Any], list[Signal]]:
+    """The account's component in the link graph (hub values link nobody): is it a ring, and does it hold
+    accounts whose abuse an operator confirmed."""
     subject = f"consumer:{consumer_id}"
     ring = indexes.ring_for(subject)
     in_ring = ring is not None and ring.is_ring
-    facts: dict[str, Any] = {"ring_member": in_ring, "ring_size": ring.size if in_ring and ring else 0,
-                             "ring_score": round(ring.score * 100) if in_ring and ring else 0}
+    facts: dict[str, Any] = {"ring_member": in_ring, "ring_size": ring.size if ring and in_ring else 0,
+                             "ring_score": round(ring.score * 100) if ring and in_ring else 0}
     signals = []
     if ring is not None and in_ring:
-        signals.append(Signal("ring", True, {"members": sorted(ring.members)[:60], "size": ring.size,
-                                             "density": round(ring.density, 3), "score": round(ring.score, 3),
-                                             "strong_kinds": list(ring.strong_kinds),
-                                             "links": [{"kind": e.kind, "value": e.value, "accounts": list(e.accounts)}
-                                                       for e in ring.evidence_for(subject)][:20]}))
-    # Neighbours through a strong attribute that is not a hub, and which of them were confirmed abusers.
-    mine = [(k, v) for k, v in repo.links_of(subject) if k in STRONG_KINDS]
-    shared = [(s, k, v) for s, k, v in repo.sharing(mine, max_degree=rb.rings.max_value_degree) if s != subject]
-    neighbours = sorted({s.split(":", 1)[1] for s, _, _ in shared if s.startswith("consumer:")})
-    confirmed = repo.confirmed_count([*neighbours, consumer_id])
+        signals.append(Signal("ring", True, {
+            "members": list(ring.members)[:60], "size": ring.size, "density": round(ring.density, 3),
+            "score": round(ring.score, 3), "strong_kinds": list(ring.strong_kinds),
+            "links": [{"kind": e.kind, "value": e.value, "accounts": list(e.accounts)}
+                      for e in ring.evidence_for(subject)][:20]}))
+    linked = [m.split(":", 1)[1] for m in (ring.members if ring is not None else ()) if m != subject]
+    confirmed = repo.confirmed_count([*linked, consumer_id])
     own = confirmed.pop(consumer_id, 0)
     facts["linked_abusers"] = len(confirmed)
     facts["confirmed_abuse"] = own
     if confirmed:
         signals.append(Signal("linked_abusers", len(confirmed), {
-            "accounts": sorted(confirmed), "via": sorted({f"{k}" for s, k, _ in shared
-                                                          if s.split(":", 1)[1] in confirmed})}))
+            "accounts": sorted(confirmed), "via": [{"kind": e.kind, "value": e.value} for e in ring.evidence
+                                                    if any(a.split(":", 1)[1] in confirmed for a in e.accounts)][:20]
+            if ring is not None else []}))
     if own:
         signals.append(Signal("confirmed_abuse", own))
     return facts, signals
@@ -158,7 +166,7 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
         near[sha] = [(m, d) for m, d in indexes.near_duplicates(sha, h)]
     matched = {m for matches in near.values() for m, _ in matches}
     uses = [u for u in repo.uses(matched) if u.order_id != c.order_id]  # refiling one order is not reuse
-    uploaders = repo.uploaders(matched)
+    uploaders = {m: indexes.uploader_of[m] for m in matched if m in indexes.uploader_of}
     me = f"consumer:{c.consumer_id}"
     other_accounts = {u.consumer_id for u in uses if u.consumer_id != c.consumer_id}
     other_accounts |= {who.split(":", 1)[1] for who in uploaders.values() if who != me and who.startswith("consumer:")}
@@ -175,11 +183,10 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
     history = repo.claims_since(c.consumer_id, c.at - 90 * DAY)
     since30 = c.at - 30 * DAY
     claims_90 = len(history) + 1
-    claims_30 = sum(1 for v in history if v.decided_at >= since30) + 1
-    shops_30 = len({v.shop_id for v in history if v.decided_at >= since30} | {c.shop_id})
+    claims_30 = sum(1 for h in history if h.decided_at >= since30) + 1
+    shops_30 = len({h.shop_id for h in history if h.decided_at >= since30} | {c.shop_id})
     delivered_refund = c.case_type == "refund_only" and c.signed_at is not None
-    rwr = sum(1 for v in history if v.facts.get("case_type") == "refund_only"
-              and v.facts.get("hours_since_delivery", -1) >= 0) + delivered_refund
+    rwr = sum(1 for h in history if h.refund_without_return) + delivered_refund
     orders_90 = orders.count_paid(uow, since=c.at - 90 * DAY, until=c.at + dt.timedelta(seconds=1),
                                   consumer_id=c.consumer_id)
     rate_pct = claims_90 * 100 // max(orders_90, 1)
@@ -190,12 +197,8 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
     if terms:
         signals.append(Signal("threat_terms", len(terms), {"terms": terms}))
     # Velocity: a decayed count, updated in this transaction.
-    key = f"claims:{c.consumer_id}"
-    row = repo.counter(key, lock=True)
-    before = 0.0 if row is None else decay(row.value, (c.at - row.at).total_seconds() / 3600,
-                                           rb.velocity_half_life_hours)
-    velocity = before + 1
-    repo.set_counter(key, velocity, max(c.at, row.at) if row else c.at)
+    velocity = repo.bump_counter(f"claims:{c.consumer_id}", c.at, lambda value, at: 1 + decay(
+        value, (c.at - at).total_seconds() / 3600, rb.velocity_half_life_hours))
     facts: dict[str, Any] = {
         "amount_fen": c.amount_fen, "case_type": c.case_type, "reason": c.reason, "evidence_count": len(c.evidence),
         "evidence_near_dups": dup_images, "evidence_other_accounts": len(other_accounts),
@@ -206,7 +209,7 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
     if claims_30 > 1:
         signals.append(Signal("history", claims_90, {"claims_30d": claims_30, "shops_30d": shops_30,
                                                      "orders_90d": orders_90, "peer_rate_per_10k": peer}))
-    ring_facts, ring_signals = _ring_facts(indexes, repo, c.consumer_id, rb)
+    ring_facts, ring_signals = _ring_facts(indexes, repo, c.consumer_id)
     return {**facts, **ring_facts}, signals + ring_signals
 
 
@@ -240,5 +243,5 @@ def return_facts(indexes: OnlineIndexes, uow: UnitOfWork, r: ReturnInput,
     facts: dict[str, Any] = {"freight_declared_fen": r.freight_fen, "freight_tariff_fen": tariff,
                              "freight_excess_pct": excess, "return_weight_pct": weight_pct,
                              "return_from_other_address": other_address, "freight_flags_90d": flags}
-    ring_facts, ring_signals = _ring_facts(indexes, repo, r.consumer_id, rb)
+    ring_facts, ring_signals = _ring_facts(indexes, repo, r.consumer_id)
     return {**facts, **ring_facts}, signals + ring_signals

@@ -4,7 +4,8 @@ decaying velocity counters and banned merchant credentials."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,6 +140,13 @@ class RuleStateRow(Base):
     definition: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
+@dataclass(frozen=True)
+class PastClaim:
+    decided_at: dt.datetime
+    shop_id: str
+    refund_without_return: bool  # refund-only on a delivered order
+
+
 def _upsert_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert new links, move ``last_seen_at`` forward on known ones; portable across SQLite and PostgreSQL."""
     if not rows:
@@ -194,10 +202,13 @@ class RiskRepository:
         return [(s, k, v) for s, k, v in self.session.execute(
             sa.select(LinkRow.subject, LinkRow.kind, LinkRow.value).where(cond))]
 
+    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[Any]:
+        """A prepared statement on the session's connection: the verdict path's reads, without the ORM's
+        per-call statement building (its pending objects are not needed there)."""
+        return self.session.connection().execute(stmt, params)
+
     def links_after(self, seq: int, *, limit: int = 200_000) -> list[tuple[int, str, str, str]]:
-        rows = self.session.execute(sa.select(LinkRow.seq, LinkRow.subject, LinkRow.kind, LinkRow.value)
-                                    .where(LinkRow.seq > seq).order_by(LinkRow.seq).limit(limit))
-        return [(s, subject, kind, value) for s, subject, kind, value in rows]
+        return [(s, subject, kind, value) for s, subject, kind, value in self._run(_LINKS_AFTER, seq=seq, n=limit)]
 
     # --- evidence ------------------------------------------------------------------------------------
 
@@ -207,10 +218,8 @@ class RiskRepository:
         self.session.add(EvidenceHashRow(sha256=sha256, phash=to_signed(phash), uploaded_by=uploaded_by, at=at))
         return True
 
-    def hashes_after(self, seq: int, *, limit: int = 200_000) -> list[tuple[int, str, int]]:
-        rows = self.session.execute(sa.select(EvidenceHashRow.seq, EvidenceHashRow.sha256, EvidenceHashRow.phash)
-                                    .where(EvidenceHashRow.seq > seq).order_by(EvidenceHashRow.seq).limit(limit))
-        return [(s, sha, to_unsigned(p)) for s, sha, p in rows]
+    def hashes_after(self, seq: int, *, limit: int = 200_000) -> list[tuple[int, str, int, str]]:
+        return [(s, sha, to_unsigned(p), who) for s, sha, p, who in self._run(_HASHES_AFTER, seq=seq, n=limit)]
 
     def hash_of(self, sha256: str) -> int | None:
         value = self.session.scalar(sa.select(EvidenceHashRow.phash).where(EvidenceHashRow.sha256 == sha256))
@@ -225,16 +234,15 @@ class RiskRepository:
 
     def add_uses(self, case_id: str, order_id: str, consumer_id: str, shop_id: str, hashes: Iterable[str],
                  at: dt.datetime) -> None:
-        for sha in dict.fromkeys(hashes):
-            self.session.merge(EvidenceUseRow(sha256=sha, case_id=case_id, order_id=order_id, consumer_id=consumer_id,
-                                              shop_id=shop_id, at=at))
+        """Once per new case (its id is new, so these rows are too)."""
+        self.session.add_all(EvidenceUseRow(sha256=sha, case_id=case_id, order_id=order_id, consumer_id=consumer_id,
+                                            shop_id=shop_id, at=at) for sha in dict.fromkeys(hashes))
 
-    def uses(self, hashes: Iterable[str]) -> list[EvidenceUseRow]:
+    def uses(self, hashes: Iterable[str]) -> list[EvidenceUse]:
         hashes = list(hashes)
         if not hashes:
             return []
-        return list(self.session.scalars(sa.select(EvidenceUseRow).where(EvidenceUseRow.sha256.in_(hashes))
-                                         .order_by(EvidenceUseRow.at)))
+        return [EvidenceUse(*row) for row in self._run(_USES, shas=hashes)]
 
     # --- verdicts and reviews ------------------------------------------------------------------------
 
@@ -270,9 +278,10 @@ class RiskRepository:
         for row in self.session.execute(stmt):
             yield row[0], row[1], row[2], row[3]
 
-    def claims_since(self, consumer_id: str, since: dt.datetime) -> list[VerdictRow]:
-        return list(self.session.scalars(sa.select(VerdictRow).where(
-            VerdictRow.consumer_id == consumer_id, VerdictRow.stage == "claim", VerdictRow.decided_at >= since)))
+    def claims_since(self, consumer_id: str, since: dt.datetime) -> list[PastClaim]:
+        rows = self._run(_CLAIMS_SINCE, consumer=consumer_id, since=since)
+        return [PastClaim(at, shop or "", facts.get("case_type") == "refund_only"
+                          and facts.get("hours_since_delivery", -1) >= 0) for at, shop, facts in rows]
 
     def add_review(self, row: ReviewRow) -> None:
         self.session.add(row)
@@ -302,10 +311,7 @@ class RiskRepository:
     def confirmed_count(self, consumer_ids: Sequence[str]) -> dict[str, int]:
         if not consumer_ids:
             return {}
-        rows = self.session.execute(sa.select(ReviewRow.consumer_id, sa.func.count()).where(
-            ReviewRow.state == "confirmed", ReviewRow.consumer_id.in_(list(consumer_ids)))
-            .group_by(ReviewRow.consumer_id))
-        return {c: n for c, n in rows if c is not None}
+        return {c: n for c, n in self._run(_CONFIRMED, ids=list(consumer_ids)) if c is not None}
 
     def count_claims(self, since: dt.datetime, until: dt.datetime) -> int:
         return self.session.scalar(sa.select(sa.func.count()).select_from(VerdictRow).where(
@@ -325,17 +331,16 @@ class RiskRepository:
         return list(self.session.scalars(sa.select(AuditRow).where(AuditRow.subject == subject)
                                          .order_by(AuditRow.seq)))
 
-    def counter(self, key: str, *, lock: bool = False) -> CounterRow | None:
-        if lock:
-            return self.session.scalars(sa.select(CounterRow).where(CounterRow.key == key).with_for_update()).first()
-        return self.session.get(CounterRow, key)
-
-    def set_counter(self, key: str, value: float, at: dt.datetime) -> None:
-        row = self.session.get(CounterRow, key)
-        if row is None:
-            self.session.add(CounterRow(key=key, value=value, at=at))
-        else:
-            row.value, row.at = value, at
+    def bump_counter(self, key: str, at: dt.datetime, step: Callable[[float, dt.datetime], float]) -> float:
+        """Read the counter (locked on PostgreSQL), let ``step`` decay it to ``at`` and add the new event, write
+        it back; the new value. Two prepared statements, no ORM object."""
+        conn = self.session.connection()
+        pg = conn.dialect.name == "postgresql"
+        row = conn.execute(_COUNTER_LOCK if pg else _COUNTER, {"key": key}).first()
+        value = step(0.0, at) if row is None else step(row[0], row[1])
+        stamp = at if row is None else max(at, row[1])
+        conn.execute(_upsert_counter(pg), {"key": key, "value": value, "at": stamp})
+        return value
 
     def ban(self, row: BanRow) -> None:
         self.session.merge(row)
@@ -350,11 +355,62 @@ class RiskRepository:
     def rule_states(self) -> list[RuleStateRow]:
         return list(self.session.scalars(sa.select(RuleStateRow).order_by(RuleStateRow.rule_id)))
 
+    def rule_statuses(self) -> list[tuple[str, str, dt.datetime, bool]]:
+        """(rule_id, status, changed_at, is a draft): what every verdict reads, without loading definitions."""
+        return [(r, st, at, d) for r, st, at, d in self._run(_RULE_STATUSES)]
+
     def rule_state(self, rule_id: str) -> RuleStateRow | None:
         return self.session.get(RuleStateRow, rule_id)
 
     def set_rule_state(self, row: RuleStateRow) -> None:
         self.session.merge(row)
+
+
+@dataclass(frozen=True)
+class EvidenceUse:
+    sha256: str
+    case_id: str
+    order_id: str
+    consumer_id: str
+    shop_id: str
+    at: dt.datetime
+
+
+# Built once: the verdict path runs these on every request.
+_LINKS_AFTER = (sa.select(LinkRow.seq, LinkRow.subject, LinkRow.kind, LinkRow.value)
+                .where(LinkRow.seq > sa.bindparam("seq")).order_by(LinkRow.seq).limit(sa.bindparam("n")))
+_HASHES_AFTER = (sa.select(EvidenceHashRow.seq, EvidenceHashRow.sha256, EvidenceHashRow.phash,
+                           EvidenceHashRow.uploaded_by)
+                 .where(EvidenceHashRow.seq > sa.bindparam("seq")).order_by(EvidenceHashRow.seq)
+                 .limit(sa.bindparam("n")))
+_USES = (sa.select(EvidenceUseRow.sha256, EvidenceUseRow.case_id, EvidenceUseRow.order_id, EvidenceUseRow.consumer_id,
+                   EvidenceUseRow.shop_id, EvidenceUseRow.at)
+         .where(EvidenceUseRow.sha256.in_(sa.bindparam("shas", expanding=True))).order_by(EvidenceUseRow.at))
+_CLAIMS_SINCE = sa.select(VerdictRow.decided_at, VerdictRow.shop_id, VerdictRow.facts).where(
+    VerdictRow.consumer_id == sa.bindparam("consumer"), VerdictRow.stage == "claim",
+    VerdictRow.decided_at >= sa.bindparam("since"))
+_CONFIRMED = (sa.select(ReviewRow.consumer_id, sa.func.count())
+              .where(ReviewRow.state == "confirmed", ReviewRow.consumer_id.in_(sa.bindparam("ids", expanding=True)))
+              .group_by(ReviewRow.consumer_id))
+_COUNTER = sa.select(CounterRow.value, CounterRow.at).where(CounterRow.key == sa.bindparam("key"))
+_COUNTER_LOCK = _COUNTER.with_for_update()
+_UPSERTS: dict[bool, sa.Executable] = {}
+
+
+def _upsert_counter(pg: bool) -> sa.Executable:
+    if pg not in _UPSERTS:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = (pg_insert if pg else sqlite_insert)(CounterRow).values(
+            key=sa.bindparam("key"), value=sa.bindparam("value"), at=sa.bindparam("at"))
+        _UPSERTS[pg] = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value,
+                                                                               "at": stmt.excluded.at})
+    return _UPSERTS[pg]
+
+
+_RULE_STATUSES = sa.select(RuleStateRow.rule_id, RuleStateRow.status, RuleStateRow.changed_at,
+                           RuleStateRow.definition.is_not(None))
 
 
 def to_signed(h: int) -> int:

@@ -19,11 +19,14 @@ from anxin.aftersales.service import CaseView, FileCase
 from anxin.core.errors import AnxinError
 from anxin.core.money import fraction_of
 from anxin.sim.events import iso
+from anxin.sim.freight import ReturnParcel
 from anxin.sim.geo import CARRIERS
 from anxin.sim.orders import H, SimOrder
+from anxin.sim.photos import vary
 from anxin.sim.world import photo
 
 if TYPE_CHECKING:
+    from anxin.sim.abuse import ClaimPlan
     from anxin.sim.engine import Simulation
 
 FINAL = frozenset({"refunded", "completed", "closed", "cancelled"})
@@ -58,6 +61,14 @@ class Claim:
     # The stream every later draw for this request comes from: the main one, or the scoring stream for the
     # requests a creator's over-promising caused (so those leave the main stream's draws where they were).
     rng: random.Random | None = field(default=None, repr=False)
+    # The abuse mix's truth (anxin.sim.abuse): the pattern behind the request ("" in the main stream: honest when
+    # genuine, else legacy_abuser), the stock its near-duplicate photos came from, the return parcel as sent.
+    pattern: str = ""
+    stock: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    stock_used: list[str] = field(default_factory=list)
+    arbitrage: bool = False
+    self_ship: bool = False
+    returned: ReturnParcel | None = None
 
     @property
     def state(self) -> str | None:
@@ -81,7 +92,12 @@ class Claim:
                 "reason": self.reason, "amount_fen": self.amount_fen, "genuine": self.genuine,
                 "problem": o.problem, "evidence_images": self.photos, "evidence_reused": self.reused,
                 "filed_at": iso(self.filed_at) if self.filed_at else None, "refused": self.refused,
-                "first_decision": self.first_decision, "states": self.path}
+                "first_decision": self.first_decision, "states": self.path,
+                "pattern": self.pattern or ("honest" if self.genuine else "legacy_abuser"),
+                "account": o.consumer.pattern or ("legacy_abuser" if o.consumer.abusive else "regular"),
+                "ring": o.consumer.ring, "description": self.description, "evidence_stock": self.stock_used,
+                "return": self.returned.truth() if self.returned else None,
+                "freight_arbitraged": self.returned is not None and self.returned.arbitraged}
 
 
 class Cases:
@@ -93,7 +109,7 @@ class Cases:
         self.first_decisions: Counter[str] = Counter()
         self.actions: Counter[str] = Counter()
         self.act_errors: Counter[str] = Counter()
-        self._returns = 0
+        self._returns: Counter[bool] = Counter()  # by whether the abuse mix's (numbered apart)
         self._ids: Counter[str] = Counter()
 
     @staticmethod
@@ -113,7 +129,8 @@ class Cases:
         listing, qty, price = order.items[0]
         multi = len(order.items) > 1 and not whole
         amount = min(qty * price, order.paid_fen) if multi else order.paid_fen
-        prefix = "kc" if rng is not None else "k"  # numbered apart, so the main stream's ids stay as they were
+        # Numbered apart, so the main stream's ids stay as they were: creators' (kc) and the abuse mix's (ka).
+        prefix = "k" if rng is None else ("ka" if rng is order.rng else "kc")
         self._ids[prefix] += 1
         claim = Claim(f"{prefix}-{self._ids[prefix]:06d}", order, case_type, reason, amount, genuine,
                       listing_id=listing.listing_id if multi else None, rng=rng, **kw)
@@ -129,12 +146,12 @@ class Cases:
         reason = "other" if impatient else "changed_mind_unshipped"
         note = "两天了还没发货，不想要了" if impatient else "拍错了，不想要了"
         order.hold = True  # the merchant does not ship while the request is open
-        self.file(self._claim(order, "refund_only", reason, genuine=True, whole=True, description=note))
+        self.file(self._claim(order, "refund_only", reason, genuine=True, whole=True, description=note, rng=order.rng))
 
     def not_received(self, order: SimOrder) -> None:
         if order.missing(self.sim.now) and not order.open_claim:
             self.file(self._claim(order, "refund_only", "not_received", genuine=True, whole=True,
-                                  description="物流一周没有更新，没收到货"))
+                                  description="物流一周没有更新，没收到货", rng=order.rng))
 
     def after_delivery(self, order: SimOrder) -> bool:
         """Plan what the buyer files after sign-off; True if they will file something."""
@@ -206,13 +223,25 @@ class Cases:
             claim.amount_fen = fraction_of(claim.amount_fen, rng.randint(60, 100), 100)
         self.file(claim)
 
+    def file_planned(self, order: SimOrder, plan: ClaimPlan) -> None:
+        """A request an abuse-mix account planned, drawn from the account's stream."""
+        self.file(self._claim(order, plan.case_type, plan.reason, genuine=plan.genuine, whole=True, rng=order.rng,
+                              photos=plan.photos, reused=bool(plan.stock), description=plan.description,
+                              ships_return=plan.ships_return, bogus_return=plan.bogus_return, pattern=plan.pattern,
+                              stock=plan.stock, arbitrage=plan.arbitrage, self_ship=plan.self_ship))
+
     # --- filing ----------------------------------------------------------------------------------
 
     def _evidence(self, claim: Claim, who: Principal) -> tuple[str, ...]:
         rng, consumer = self._rng(claim), claim.order.consumer
         shas = []
         for _ in range(claim.photos):
-            data = rng.choice(consumer.photos) if claim.reused and consumer.photos else photo(rng)
+            if claim.stock:  # a near-duplicate of a stock photo, never the same bytes twice
+                stock_id, base = rng.choice(claim.stock)
+                claim.stock_used.append(stock_id)
+                data = vary(base, rng)
+            else:
+                data = rng.choice(consumer.photos) if claim.reused and consumer.photos else photo(rng)
             try:
                 shas.append(self.sim.anxin.aftersales.upload_evidence(who, data).sha256)
                 self.stats["evidence_uploads"] += 1
@@ -274,7 +303,8 @@ class Cases:
             else:
                 later(now + rng.uniform(36, 120) * H, self._merchant_receipt, claim)
         elif state == "rejected":
-            sim.contact.rejected(claim)
+            if claim.order.rng is None:  # (the contact stream knows the main population only)
+                sim.contact.rejected(claim)
             hours = rng.uniform(1, 40)
             if rng.random() < (0.6 if claim.deserves else 0.3) and (deadline is None or now + hours * H < deadline):
                 later(now + hours * H, self._act, claim, self._consumer(claim.order), "escalate",
@@ -334,13 +364,16 @@ class Cases:
         self._act(claim, self._consumer(claim.order), "cancel", "问题已解决，撤销申请", None)
 
     def _ship_return(self, claim: Claim, pickup: bool) -> None:
-        rng = self._rng(claim)
-        self._returns += 1
-        if pickup and rng.random() < 0.6:
+        rng, own = self._rng(claim), claim.order.rng is not None
+        self._returns[own] += 1
+        if pickup and not claim.self_ship and rng.random() < 0.6:
             data: dict[str, Any] = {"method": "pickup", "weight_g": claim.order.main.weight_g}
         else:
-            data = {"method": "self", "carrier": rng.choice(CARRIERS), "tracking_no": f"RT{self._returns:09d}",
-                    "freight_fen": rng.randrange(600, 2600, 50)}
+            number = f"RT{'9' if own else '0'}{self._returns[own]:08d}"
+            data = {"method": "self", "carrier": rng.choice(CARRIERS), "tracking_no": number,
+                    "freight_fen": rng.randrange(600, 2600, 50)}  # drawn as before; the parcel declares its own
+            claim.returned = self.sim.abuse.return_parcel(claim, data["carrier"])
+            data.update(claim.returned.data())
         self._act(claim, self._consumer(claim.order), "ship_return", "已寄回", data)
 
     def _merchant_receipt(self, claim: Claim) -> None:
@@ -374,7 +407,7 @@ class Cases:
             order.status, order.cancelled_at = "cancelled", sim.now
             sim.orders.stats["cancelled"] += 1
             sim.feed.emit("order.cancelled", sim.now, {"order_id": order.order_id,
-                                                       "reason": "refunded before shipment"})
+                                                       "reason": "refunded before shipment"}, rng=order.rng)
         elif order.ship_waiting:
             order.ship_waiting = False
-            sim.agenda.call(sim.now + sim.rng.uniform(1, 6) * H, sim.orders.ship, order)
+            sim.agenda.call(sim.now + (order.rng or sim.rng).uniform(1, 6) * H, sim.orders.ship, order)

@@ -76,9 +76,10 @@ class Contact:
         if c.consumer_id not in self._registered and c.registered_at is not None:
             self._registered.add(c.consumer_id)
             self.stats["registered"] += 1
-            sim.feed.emit("consumer.registered", c.registered_at, {
-                "consumer_id": c.consumer_id, "registered_at": iso(c.registered_at)},
-                prompt=True, rng=rng, sent_at=order.paid_at)
+            data: dict[str, object] = {"consumer_id": c.consumer_id, "registered_at": iso(c.registered_at)}
+            if sim.config.attributes:
+                data["risk"] = sim.identities.of(c).registration()
+            sim.feed.emit("consumer.registered", c.registered_at, data, prompt=True, rng=rng, sent_at=order.paid_at)
         if rng.random() < 0.07:  # asked about the listing before buying: no order yet
             opened = order.paid_at - rng.uniform(120, 5 * 3600) * S
             if opened >= sim.start:

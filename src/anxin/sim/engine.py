@@ -23,10 +23,12 @@ from anxin.core.clock import FixedClock, ensure_aware
 from anxin.ingest.service import MAX_BATCH, IngestResult
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.sim import olist
+from anxin.sim.abuse import Abuse
 from anxin.sim.cases import Cases
 from anxin.sim.contact import Contact, cast_accounts
 from anxin.sim.creators import Creators, cast_creators
 from anxin.sim.events import Agenda, Arrival, Feed, iso
+from anxin.sim.identity import ReopenedShop, cast_identities
 from anxin.sim.logistics import Logistics
 from anxin.sim.orders import H, Orders
 from anxin.sim.world import LEAVES, TOPS, Listing, SimConfig, World, build_world
@@ -54,6 +56,10 @@ class Simulation:
         self.scoring_rng = random.Random(f"anxin-sim-scoring:{config.seed}")
         cast_creators(self.scoring_rng, self.world, config.merchants)
         cast_accounts(self.scoring_rng, self.world, self.start)
+        # Attributes and credentials (risk control's inputs) and the abuse mix draw from streams of their own too.
+        self.identity_rng = random.Random(f"anxin-sim-identity:{config.seed}")
+        self.identities = cast_identities(self.identity_rng, self.world, self.start, self.end,
+                                          reopened_share=config.reopened_shop_share)
         # The promise rules and thresholds the ground truth follows: the ones anxin itself runs with.
         self.rules: FulfilmentRulebook = anxin.fulfilment_rules
         self.orders = Orders(self)
@@ -61,6 +67,9 @@ class Simulation:
         self.cases = Cases(self)
         self.creators = Creators(self)
         self.contact = Contact(self)
+        self.abuse = Abuse(self)
+        for reopened in self.identities.reopened:
+            self.agenda.call(reopened.at, self._reopen, reopened)
         self.ingested = IngestResult()
         self.rejected: Counter[str] = Counter()
         self.rejected_samples: list[str] = []
@@ -146,10 +155,20 @@ class Simulation:
                              if v is not None}
         return data
 
-    @staticmethod
-    def _shop_data(shop: Any) -> dict[str, Any]:
-        return {"shop_id": shop.shop_id, "merchant_id": shop.merchant.merchant_id, "name": shop.name,
+    def _shop_data(self, shop: Any) -> dict[str, Any]:
+        data = {"shop_id": shop.shop_id, "merchant_id": shop.merchant.merchant_id, "name": shop.name,
                 "store_type": shop.store_type, "services": list(shop.services)}
+        if self.config.attributes:
+            data["credentials"] = dict(self.identities.shops[shop.shop_id])
+        return data
+
+    def _reopen(self, shop: ReopenedShop) -> None:
+        """A bad merchant back under a new name (ground truth: which shop's credentials it reuses)."""
+        data: dict[str, Any] = {"shop_id": shop.shop_id, "merchant_id": shop.merchant_id, "name": shop.name,
+                                "store_type": shop.store_type, "services": []}
+        if self.config.attributes:
+            data["credentials"] = dict(shop.credentials)
+        self.feed.emit("shop.upserted", shop.at, data, rng=self.identity_rng)
 
     def _new_day(self, day_start: dt.datetime) -> None:
         rng = self.rng

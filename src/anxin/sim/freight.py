@@ -44,7 +44,7 @@ class ReturnParcel:
 
 
 def _round10(fen: float) -> int:
-    return int(round(fen / 10)) * 10
+    return round(fen / 10) * 10
 
 
 def honest_return(rng: random.Random, carrier: str, goods_g: int, *, same_province: bool, home: str,

@@ -188,7 +188,7 @@ def _nat_pools(rng: random.Random, ids: Identities, consumers: list[Consumer]) -
 def _campuses(rng: random.Random, ids: Identities, consumers: list[Consumer]) -> None:
     """The two biggest cities have a university: its students share the campus address and the campus IP."""
     cities = sorted(_by_city(consumers).items(), key=lambda kv: (-len(kv[1]), kv[0]))[:2]
-    for n, (city, people) in enumerate(cities, 1):
+    for n, (_, people) in enumerate(cities, 1):
         students = rng.sample(people, min(CAMPUS_MAX, int(len(people) * CAMPUS_SHARE)))
         if len(students) < 3:
             continue
@@ -203,7 +203,7 @@ def _campuses(rng: random.Random, ids: Identities, consumers: list[Consumer]) ->
 def _families(rng: random.Random, ids: Identities, consumers: list[Consumer]) -> None:
     """Households of 2-4 in one city: one address and broadband IP; sometimes a shared tablet or card."""
     taken = {c for group in ids.campuses.values() for c in group}
-    for city, people in sorted(_by_city(consumers).items()):
+    for _, people in sorted(_by_city(consumers).items()):
         free = [c for c in people if c.consumer_id not in taken]
         rng.shuffle(free)
         budget = round(len(free) * FAMILY_SHARE)
@@ -229,7 +229,7 @@ def _families(rng: random.Random, ids: Identities, consumers: list[Consumer]) ->
 def _offices(rng: random.Random, ids: Identities, consumers: list[Consumer]) -> None:
     """Coworkers share an office address; some save it as where their returns leave from."""
     students = {c for group in ids.campuses.values() for c in group}
-    for city, people in sorted(_by_city(consumers).items()):
+    for _, people in sorted(_by_city(consumers).items()):
         workers = [c for c in people if c.consumer_id not in students and rng.random() < OFFICE_SHARE]
         while workers:
             size = min(len(workers), rng.randint(3, 40))

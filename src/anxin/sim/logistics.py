@@ -66,6 +66,7 @@ class Logistics:
         self.sim = sim
         self.parcels: list[Parcel] = []
         self._numbers = 0
+        self._own_numbers = 0  # the abuse mix's parcels, numbered apart
         self._delivered: dict[str, list[Parcel]] = {}  # by shop: numbers a fake shipper can reuse
         self._holders: dict[tuple[str, str], list[SimOrder]] = {}
         self._waiting: dict[tuple[str, str], list[SimOrder]] = {}  # (consumer, shop): paid, not yet shipped
@@ -74,7 +75,7 @@ class Logistics:
 
     def upload_delay(self, order: SimOrder) -> float:
         """Hours from payment to the tracking upload, as this merchant works. Decided at payment."""
-        rng, merchant, shop = self.sim.rng, order.shop.merchant, order.shop
+        rng, merchant, shop = order.rng or self.sim.rng, order.shop.merchant, order.shop
         self._waiting.setdefault((order.consumer.consumer_id, shop.shop_id), []).append(order)
         if merchant.fake_shipping and rng.random() < merchant.fake_share:
             order.fake = rng.choice(merchant.fake_shipping)
@@ -99,7 +100,7 @@ class Logistics:
     # --- shipping ------------------------------------------------------------------------------------
 
     def ship(self, order: SimOrder) -> None:
-        sim, rng, now = self.sim, self.sim.rng, self.sim.now
+        sim, rng, now = self.sim, order.rng or self.sim.rng, self.sim.now
         fake = order.fake
         if fake == "reuse":
             donor = self._donor(order)
@@ -110,8 +111,13 @@ class Logistics:
         if fake == "origin_only" and order.consumer.region is order.shop.warehouse:
             fake = None  # a same-city parcel never needs to leave: nothing to fake here
         carrier = CARRIER_BY_CODE[rng.choice(order.shop.carriers)]
-        self._numbers += 1
-        parcel = Parcel(carrier.code, f"{carrier.code.upper()}{self._numbers:010d}", [order], fake=fake)
+        if order.rng is None:
+            self._numbers += 1
+            number = f"{carrier.code.upper()}{self._numbers:010d}"
+        else:
+            self._own_numbers += 1
+            number = f"{carrier.code.upper()}9{self._own_numbers:09d}"
+        parcel = Parcel(carrier.code, number, [order], fake=fake)
         if fake is None and not order.consumer_hold:  # one parcel for the buyer's waiting orders (合并发货)
             key = (order.consumer.consumer_id, order.shop.shop_id)
             waiting = self._waiting.get(key, [])
@@ -123,7 +129,8 @@ class Logistics:
             o.status, o.carrier, o.tracking_no, o.shipped_at, o.parcel = "shipped", carrier.code, \
                 parcel.tracking_no, now, parcel
             sim.feed.emit("order.shipped", now, {"order_id": o.order_id, "carrier": carrier.code,
-                                                 "tracking_no": parcel.tracking_no, "shipped_at": iso(now)})
+                                                 "tracking_no": parcel.tracking_no, "shipped_at": iso(now)},
+                          rng=order.rng)
         self._holders[(carrier.code, parcel.tracking_no)] = list(parcel.orders)
         sim.orders.stats["shipped"] += len(parcel.orders)
         sim.orders.stats["merged_parcels"] += len(parcel.orders) > 1
@@ -136,8 +143,8 @@ class Logistics:
         self._emit(parcel)
 
     def _plan(self, parcel: Parcel, carrier: Carrier, collected: dt.datetime) -> None:
-        rng, order = self.sim.rng, parcel.orders[0]
-        origin, dest = order.shop.warehouse, order.consumer.region
+        order = parcel.orders[0]
+        rng, origin, dest = order.rng or self.sim.rng, order.shop.warehouse, order.consumer.region
         if parcel.fake == "origin_only":  # an empty parcel scanned around its own city, then silence
             at, scans = collected, [PlannedScan("collected", origin, _station(origin, carrier, "collected"),
                                                 collected)]
@@ -173,7 +180,8 @@ class Logistics:
     def _mishaps(self, parcel: Parcel, carrier: Carrier, origin: Region) -> None:
         """Lost, stalled, returned or refused; never before the parcel has left its origin city (a parcel
         that stays home is what a fake looks like)."""
-        rng, order, scans = self.sim.rng, parcel.orders[0], parcel.scans
+        order, scans = parcel.orders[0], parcel.scans
+        rng = order.rng or self.sim.rng
         away = next(i for i, s in enumerate(scans) if s.region is not origin or s.status == "out_for_delivery")
         last_travel = len(scans) - 2  # the scan before out_for_delivery
         r, lost_rate = rng.random(), order.shop.merchant.lost_rate
@@ -210,7 +218,7 @@ class Logistics:
     def _donor(self, order: SimOrder) -> Parcel | None:
         """A parcel of this shop (rarely: of a colluding fake shipper's shop) signed for by someone else
         before this order was paid, so none of its scans can pass for this order's."""
-        rng = self.sim.rng
+        rng = order.rng or self.sim.rng
         shops = [order.shop.shop_id]
         partners = [s.shop_id for m in self.sim.world.merchants if m.fake_shipping and m is not order.shop.merchant
                     for s in m.shops]
@@ -233,26 +241,29 @@ class Logistics:
         sim.orders.stats["shipped"] += 1
         sim.orders.stats["fake_shipments"] += 1
         sim.feed.emit("order.shipped", now, {"order_id": order.order_id, "carrier": donor.carrier,
-                                             "tracking_no": donor.tracking_no, "shipped_at": iso(now)})
+                                             "tracking_no": donor.tracking_no, "shipped_at": iso(now)}, rng=order.rng)
         self._never_arrives(order)
 
     # --- what anxin hears, and what the buyers do ----------------------------------------------------
 
     def _emit(self, parcel: Parcel) -> None:
-        sim, rng, stats = self.sim, self.sim.rng, self.sim.orders.stats
+        own = parcel.orders[0].rng  # an abuse-mix account's parcel: its stream, and no fake shipper reuses it
+        sim, rng, stats = self.sim, own or self.sim.rng, self.sim.orders.stats
         track = {"carrier": parcel.carrier, "tracking_no": parcel.tracking_no}
         for s in parcel.scans:
             sim.feed.emit("shipment.scanned", s.at, {**track, "status": s.status, "location": s.location,
-                                                     "region": s.region.code, "scanned_at": iso(s.at)})
+                                                     "region": s.region.code, "scanned_at": iso(s.at)}, rng=own)
         stats["fake_shipments"] += len(parcel.orders) if parcel.fake else 0
         stats["stalled"] += parcel.stall is not None
         stats["parcel_exceptions"] += parcel.outcome in ("lost", "returned", "refused") and not parcel.fake
         signed = parcel.signed_at
         if signed is not None and parcel.outcome in ("delivered", "misdelivered"):
             for o in parcel.orders:  # a misdelivered parcel is "signed for" by a stranger in another city
-                sim.feed.emit("order.delivered", signed, {"order_id": o.order_id, "signed_at": iso(signed)})
+                sim.feed.emit("order.delivered", signed, {"order_id": o.order_id, "signed_at": iso(signed)},
+                              rng=own)
         if signed is not None and parcel.outcome == "delivered":
-            self._delivered.setdefault(parcel.orders[0].shop.shop_id, []).append(parcel)
+            if own is None:
+                self._delivered.setdefault(parcel.orders[0].shop.shop_id, []).append(parcel)
             for o in parcel.orders:
                 sim.agenda.call(signed, sim.orders.deliver, o)
                 if parcel.stall is not None and rng.random() < 0.6:  # "no update for days": the buyer asks
@@ -266,9 +277,10 @@ class Logistics:
                 self._never_arrives(o)
 
     def _never_arrives(self, order: SimOrder) -> None:
-        sim, rng = self.sim, self.sim.rng
+        sim, rng = self.sim, order.rng or self.sim.rng
         sim.orders.stats["lost"] += 1
-        sim.contact.lost(order)
+        if order.rng is None:
+            sim.contact.lost(order)
         if order.consumer.abusive or rng.random() < 0.9:  # the buyer says so after about a week
             sim.agenda.call(sim.now + rng.uniform(5, 9) * 24 * H, sim.cases.not_received, order)
 

@@ -66,6 +66,9 @@ class SimOrder:
     problem: str | None = None  # what really went wrong, if anything
     overpromised: bool = False  # its problem is the creator's over-promise (not_as_described)
     claims: list[Claim] = field(default_factory=list)
+    # An abuse-mix account's order (anxin.sim.abuse): every draw of its life comes from the account's stream, so
+    # the main stream's draws stay where they were. None: the main stream.
+    rng: random.Random | None = field(default=None, repr=False)
 
     @property
     def main(self) -> Listing:
@@ -119,6 +122,7 @@ class Orders:
         self.all: list[SimOrder] = []
         self.stats: Counter[str] = Counter()
         self.spot_left: dict[str, int] = {}  # tiered listings' spot stock still unsold
+        self._numbered = 0  # the main stream's orders (the abuse mix's are numbered apart)
 
     # --- demand ------------------------------------------------------------------------------------
 
@@ -155,7 +159,8 @@ class Orders:
         # Some orders use a platform coupon: the buyer pays less than the items' total.
         coupon = min(gross // 5, rng.randrange(300, 2001, 100)) if rng.random() < 0.2 else 0
         confirmed = any("hygiene_sealed" in li.leaf.tags for li, _, _ in items) and rng.random() < 0.8
-        order = SimOrder(f"o-{len(self.all) + 1:06d}", consumer, shop, items, gross - coupon, paid_at, confirmed,
+        self._numbered += 1
+        order = SimOrder(f"o-{self._numbered:06d}", consumer, shop, items, gross - coupon, paid_at, confirmed,
                          livestream=live, consumer_hold=rng.random() < self.sim.config.consumer_hold_share,
                          creator=self.sim.creators.seller(shop, host))
         self.all.append(order)
@@ -176,7 +181,7 @@ class Orders:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def place(self, order: SimOrder) -> None:
-        sim, rng = self.sim, self.sim.rng
+        sim, rng = self.sim, order.rng or self.sim.rng
         self.stats["placed"] += 1
         self.stats["livestream"] += order.livestream
         self.stats["by_creator"] += order.creator is not None
@@ -198,8 +203,13 @@ class Orders:
             data["consumer_hold"] = True
         if order.creator is not None:
             data["creator_id"] = order.creator.creator_id
-        sim.contact.paid(order)
-        sim.feed.emit("order.paid", order.paid_at, data)
+        if sim.config.attributes:  # the buyer at checkout; no draw
+            data["risk"] = sim.identities.of(order.consumer).checkout(order.order_id, order.paid_at)
+        if order.rng is None:
+            sim.contact.paid(order)
+        else:
+            sim.abuse.paid(order)
+        sim.feed.emit("order.paid", order.paid_at, data, rng=order.rng)
         merchant = order.shop.merchant
         ship_h = sim.logistics.upload_delay(order)
         before_ship = order.paid_at + ship_h * 0.9 * H
@@ -223,7 +233,8 @@ class Orders:
             return
         order.status, order.cancelled_at = "cancelled", self.sim.now
         self.stats["cancelled"] += 1
-        self.sim.feed.emit("order.cancelled", self.sim.now, {"order_id": order.order_id, "reason": reason})
+        self.sim.feed.emit("order.cancelled", self.sim.now, {"order_id": order.order_id, "reason": reason},
+                           rng=order.rng)
 
     def ship(self, order: SimOrder) -> None:
         if order.status != "paid":
@@ -237,6 +248,9 @@ class Orders:
         sim, rng = self.sim, self.sim.rng
         order.status, order.signed_at = "delivered", sim.now
         self.stats["delivered"] += 1
+        if order.rng is not None:
+            sim.abuse.delivered(order)
+            return
         merchant, top = order.shop.merchant, order.main.leaf.top
         if top in ("jewelry", "cosmetics") and rng.random() < merchant.fake_rate:
             order.problem = "counterfeit"

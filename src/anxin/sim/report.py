@@ -74,6 +74,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "outbox": {"by_kind": dict(sorted(by_kind.items())), "by_status": a.outbox.stats(),
                    "deliveries": dict(sorted(sim.delivery.items()))},
         "scoring_inputs": _scoring_inputs(sim),
+        "abuse_mix": sim.abuse.summary(),
     }
 
 
@@ -114,10 +115,15 @@ def ground_truth(sim: Simulation) -> dict[str, Any]:
         "creators": [{"creator_id": c.creator_id, "honesty": c.honesty, "feedback_per_day": round(c.activity, 3),
                       "negative_share": round(c.negative_share, 4), "overpromise_rate": round(c.overpromise, 4),
                       "shops": [s.shop_id for s in c.shops]} for c in sim.world.creators],
-        "abusive_consumers": [x.consumer_id for x in sim.world.consumers if x.abusive],
-        "abuse_rings": sim.world.rings,
+        # The main population's abusers, then the abuse mix's abusive accounts; the legacy rings, then the mix's.
+        "abusive_consumers": [x.consumer_id for x in sim.world.consumers if x.abusive]
+        + [cid for cid, a in sorted(sim.abuse.accounts.items()) if a.consumer.abusive],
+        "abuse_rings": {**sim.world.rings, **{r.ring_id: [a.consumer.consumer_id for a in r.members]
+                                              for r in sim.abuse.rings}},
         "claims": [k.truth() for k in sim.cases.claims],
         "fulfilment": fulfilment_truth(sim),
+        "abuse_mix": sim.abuse.truth(),
+        "identity": sim.identities.truth(),
     }
 
 
@@ -190,6 +196,10 @@ def render(s: dict[str, Any], console: Console, *, seconds: float | None = None)
                   f"{_pairs(si['complaints'])}; {chats['sessions']} chats ({chats['to_human']} to a human, "
                   f"{chats['answered']} answered, {chats['night']} at night); content feedback "
                   f"{_pairs(si['content_feedback'])}; {si['consumers_registered']} accounts")
+    am = s["abuse_mix"]
+    table.add_row("abuse mix", f"{am['abusive_requests']} abusive", f"of {am['requests']} requests: "
+                  f"{_pairs(am['requests_by_pattern'])}; rings {am['ring_sizes']}; "
+                  f"{am['arbitraged_returns']} of {am['self_shipped_returns']} self-shipped returns arbitraged")
     if c["action_errors"] or e["rejected"]:
         table.add_row("anomalies", "", f"actions: {_pairs(c['action_errors'])}; events: "
                       f"{_pairs(e['rejected_by_code'])}", style="yellow")

@@ -11,6 +11,7 @@ import bisect
 import datetime as dt
 import io
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from anxin.sim.creators import Creator
 
 DEFAULT_START = dt.datetime(2026, 11, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+# The abuse mix (anxin.sim.abuse): accounts that exist to abuse after-sales, and honest heavy buyers who return a
+# lot (the counterpart a serial-returner rule must spare). A weight scales the cohort's default size; 0 leaves it out.
+ABUSE_COHORTS = ("evidence_reuse", "freight_arbitrage", "ring", "extortion", "refund_without_return",
+                 "serial_returner", "heavy_buyer")
+DEFAULT_ABUSE_MIX: Mapping[str, float] = dict.fromkeys(ABUSE_COHORTS, 1.0)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,10 @@ class SimConfig:
     fake_shipper_share: float = 0.05  # merchants who fake shipments (at least one when above zero)
     consumer_hold_share: float = 0.003  # orders whose buyer asks the merchant to hold the parcel
     olist_dir: Path | None = None
+    abuse_mix: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_ABUSE_MIX))
+    ring_sizes: tuple[int, int] = (3, 50)  # the accounts of one ring, drawn over this range
+    attributes: bool = True  # send consumers' attributes (data.risk) and shops' credentials (data.credentials)
+    reopened_shop_share: float = 0.04  # of merchants: bad shops that come back reusing some credentials
 
     @property
     def consumer_count(self) -> int:
@@ -181,6 +191,7 @@ class Consumer:
     ring: str | None = None
     photos: list[bytes] = field(default_factory=list)  # an abuser's reused "evidence"
     registered_at: dt.datetime | None = None  # the account's creation, 1-1500 days before the run
+    pattern: str | None = None  # an abuse-mix account's cohort (ABUSE_COHORTS); None for the main population
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Two plain dicts with the same keys (a test checks it). Families of keys follow the domain's own codes:
 ``state.<case state>``, ``action.<action>``, ``type.<case type>``, ``reason.<reason>``,
 ``deadline.<kind>``, ``outcome.<outcome>``, ``code.<decision reason code>``, ``err.<error code>``; the fulfilment
-pages' families live in ``i18n_fulfilment``, the score pages' in ``i18n_scoring``, and are merged in here.
+pages' families live in ``i18n_fulfilment``, the score pages' in ``i18n_scoring``, the risk console's in
+``i18n_risk``, and are merged in here.
 A missing key shows the key itself rather than failing the page.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from anxin.web import i18n_fulfilment, i18n_scoring
+from anxin.web import i18n_fulfilment, i18n_risk, i18n_scoring
 
 LANGS = ("zh-CN", "en")
 DEFAULT_LANG = "zh-CN"
@@ -144,6 +145,7 @@ ZH: dict[str, str] = {
     "err.request.too_large": "上传内容太大。", "err.request.unsupported_media_type": "不支持的内容类型。",
     **i18n_fulfilment.ZH,
     **i18n_scoring.ZH,
+    **i18n_risk.ZH,
 }
 
 EN: dict[str, str] = {
@@ -298,6 +300,7 @@ EN: dict[str, str] = {
     "err.request.unsupported_media_type": "Unsupported content type.",
     **i18n_fulfilment.EN,
     **i18n_scoring.EN,
+    **i18n_risk.EN,
 }
 
 CATALOG: dict[str, dict[str, str]] = {"zh-CN": ZH, "en": EN}

@@ -71,8 +71,9 @@ def link_graph(subject: str, attributes: Sequence[Attribute], edges: Sequence[Ed
     index = {(a.kind, a.value): i for i, a in enumerate(attrs)}
     links: dict[str, set[int]] = {}
     for e in edges:
-        if (e.kind, e.value) in index and e.account != subject:
-            links.setdefault(e.account, set()).add(index[(e.kind, e.value)])
+        i = index.get((e.kind, e.value))
+        if i is not None and not attrs[i].hub and e.account != subject:  # a hub links nobody
+            links.setdefault(e.account, set()).add(i)
     accounts = sorted(links, key=lambda acc: (min(links[acc]), acc))
     shown, hidden = accounts[:max_accounts], len(accounts) - max_accounts
     cx, cy = width / 2, height / 2
