@@ -46,16 +46,27 @@ from anxin.settings import Settings
 pytestmark = pytest.mark.db
 
 TABLES = ("categories", "shops", "listings", "orders", "shipment_scans", "reviews", "complaints", "chat_sessions",
-          "consumers", "content_feedback", "ingested_events")
+          "consumers", "content_feedback", "risk_links", "ingested_events")
 SCORING_INPUTS = ("complaints", "chat_sessions", "consumers", "content_feedback")
 REASONS = ["quality", "service_attitude", "delivery", "false_advertising", "after_sales", "other"]
 TAGS = ["fresh", "apparel", "cosmetics", "3c", "food"]
 
 
 def random_stream(seed: int, n_orders: int = 36) -> list[object]:
-    """Shuffled events with replays, id conflicts, bad events, parked chains and lifecycle violations."""
+    """Shuffled events with replays, id conflicts, bad events, parked chains and lifecycle violations; consumers'
+    attributes and shops' credentials drawn from small pools, so links repeat, earlier and later."""
     rng = random.Random(seed)
+    attrs = random.Random(f"attributes:{seed}")  # a stream of its own: the older draws stay where they were
     n = iter(range(10**6))
+
+    def risk() -> dict[str, str | None] | None:
+        kinds = attrs.sample(["device", "phone", "address", "payment", "ip", "return_address"], attrs.randint(0, 4))
+        values = [f"{k}{attrs.randint(0, 1)}" for k in kinds]
+        return attrs.choice([None, *[{k: attrs.choice([v, v, v, None, " "]) for k, v in zip(kinds, values)}] * 3])
+
+    def credentials() -> dict[str, str] | None:
+        kinds = attrs.sample(["licence", "legal_rep", "phone", "bank_account", "device"], attrs.randint(0, 3))
+        return attrs.choice([None, {k: f"{k}{attrs.randint(0, 2)}" for k in kinds}])
 
     def eid() -> str:
         return f"e{seed}_{next(n)}"
@@ -71,7 +82,7 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
     for s in range(4):
         for _ in range(rng.choice([1, 2])):
             evs.append(shop(f"s{s}", f"m{rng.randint(0, 2)}", services=rng.sample(["pickup", "anxin_gou"], 1),
-                            name=f"Shop {rng.randint(0, 9)}", id=eid(), at=at()))
+                            name=f"Shop {rng.randint(0, 9)}", credentials=credentials(), id=eid(), at=at()))
     for li in range(8):
         evs.append(listing(f"l{li}", f"s{rng.randint(0, 4)}", f"c{rng.randint(0, 5)}",  # s4 never arrives
                            price_fen=rng.randint(1, 50) * 100, id=eid(), at=at()))
@@ -79,7 +90,7 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
         oid, paid_at = f"o{i}", T0 + rng.randint(0, 48) * H
         lid = f"l{rng.randint(0, 7)}"
         evs.append(order_paid(oid, f"c{i % 5}", f"s{rng.randint(0, 3)}", items=[item(lid, 1, 900)],
-                              paid_at=paid_at, creator_id=rng.choice([None, "cr0", "cr1"]), id=eid()))
+                              paid_at=paid_at, creator_id=rng.choice([None, "cr0", "cr1"]), risk=risk(), id=eid()))
         kind = rng.choice(["normal", "normal", "cancel", "reship", "bad_sign", "late_cancel"])
         ship_at = paid_at + rng.randint(-1, 5) * H  # -1: shipped before paid, fails when it meets the order
         carrier = rng.choice(["sf", " SF ", "yto"])
@@ -100,7 +111,7 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
             evs.append(review(oid, rating=rng.randint(1, 5), text=f"t{rng.randint(0, 9)}",
                               posted_at=paid_at + rng.randint(1, 4) * D, id=eid()))
         if rng.random() < 0.1:  # a second order.paid for a known order: applied, changes nothing
-            evs.append(order_paid(oid, "cX", f"s{rng.randint(0, 3)}", items=[item(lid)], id=eid()))
+            evs.append(order_paid(oid, "cX", f"s{rng.randint(0, 3)}", items=[item(lid)], risk=risk(), id=eid()))
     evs.append(scanned("NEVER", id=eid()))  # waits forever
     evs.append(complaint("cp_never", "o_never", id=eid()))  # waits forever
     evs.append(chat_session("cs_never", "s_never", id=eid()))  # waits forever
@@ -118,7 +129,8 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
                                 closed_at=opened + 5 * H, at=opened + rng.randint(5, 8) * H, id=eid()))
     for c in range(6):
         for _ in range(rng.choice([1, 2])):
-            evs.append(consumer_registered(f"c{c}", registered_at=T0 - rng.randint(1, 400) * D, at=at(), id=eid()))
+            evs.append(consumer_registered(f"c{c}", registered_at=T0 - rng.randint(1, 400) * D, at=at(), risk=risk(),
+                                           id=eid()))
     for k in range(n_orders // 3):
         evs.append(content_feedback(f"fb{rng.randint(0, n_orders // 4)}", f"cr{rng.randint(0, 2)}",
                                     content_id=f"v{k % 4}", sentiment=rng.choice(["positive", "neutral", "negative"]),
@@ -134,7 +146,8 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
     bad = [42, None, {"id": eid(), "type": "order.refunded", "occurred_at": T0.isoformat(), "data": {}},
            order_paid("oX", items=[item("l1", 1, 500)], paid_fen=1.5, id=eid()), {"type": "shop.upserted"},
            chat_session("csX", closed_at=T0, id=eid()), complaint("cpX", reason="rude", id=eid()),
-           content_feedback("fbX", sentiment="meh", id=eid())]
+           content_feedback("fbX", sentiment="meh", id=eid()), order_paid("oY", risk={"imei": "x"}, id=eid()),
+           shop("sY", credentials={"licence": 7}, id=eid())]
     for ev in bad:
         out.insert(rng.randrange(len(out) + 1), ev)
     return out
@@ -143,11 +156,12 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
 def table_state(engine: sa.Engine) -> dict[str, list[tuple]]:
     """Every row of the ingestion tables as the driver returns it (SQLite: the stored text of datetimes and JSON);
     scans in insertion order without their surrogate id. ``change_seq`` counts writes (per chunk in bulk, per event
-    otherwise), so it is left out."""
+    otherwise), and a link's ``seq`` the order rows were inserted in, so both are left out."""
     out = {}
     with engine.connect() as conn:
         for name in TABLES:
-            cols = ", ".join(c.name for c in metadata.tables[name].c if c.name not in ("id", "change_seq"))
+            skip = ("id", "change_seq", "seq") if name == "risk_links" else ("id", "change_seq")
+            cols = ", ".join(c.name for c in metadata.tables[name].c if c.name not in skip)
             if name == "shipment_scans":
                 out[name] = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {cols} FROM {name} ORDER BY id")]
             else:
@@ -203,6 +217,13 @@ def test_bulk_ends_in_the_same_state_as_per_event(anxin, engine, seed, chunk):
     assert {("complaint.filed", "pending"), ("chat.session", "pending")} <= kinds, kinds
     creator = [c.name for c in metadata.tables["orders"].c if c.name != "change_seq"].index("creator_id")
     assert {row[creator] for row in want["orders"]} == {None, "cr0", "cr1"}
+    # Links of consumers and shops, some seen again later (first_seen < last_seen), and none from a parked event.
+    links = want["risk_links"]
+    assert {row[0].split(":")[0] for row in links} == {"consumer", "shop"}
+    assert any(row[3] != row[4] for row in links)
+    pending = {row[0] for row in want["ingested_events"] if row[5] == "pending"}
+    assert not {row[5] for row in links} & pending
+    assert "data.risk.imei" in {r.field for r in expected.rejected}
 
 
 def test_replaying_a_whole_chunk_changes_nothing(anxin, engine, clock):

@@ -265,3 +265,16 @@ def test_a_draft_rule_runs_in_shadow_and_going_live_is_refused_when_it_would_blo
     assert anxin.risk.set_rule_status(keys.operator, "K.VELOCITY", "off")["status"] == "off"
     assert anxin.risk.rules(keys.operator)["rules"][[r["id"] for r in anxin.risk.rules(keys.operator)["rules"]]
                                                     .index("K.VELOCITY")]["status"] == "off"
+
+
+def test_rings_in_batch_equal_the_rings_built_link_by_link(anxin):
+    links = [LinkInput(f"consumer:r{i}", {"device": f"dev-{i % 3}", "payment": f"card-{i % 2}"}, T0, "test")
+             for i in range(12)]
+    links += [LinkInput(f"consumer:f{i}", {"address": "flat-9", "ip": "ip-9"}, T0, "test") for i in range(3)]
+    with anxin.uow_factory() as uow:
+        record_links(uow, links)
+        uow.commit()
+    anxin.risk.indexes.catch_up()
+    summary = anxin.risk.batch_rings()
+    assert summary["same_as_incremental"] and summary["rings"] == 1 and summary["sizes"] == [12]
+    assert summary["top"][0]["strong_kinds"] == ["device", "payment"]

@@ -100,3 +100,33 @@ def risk_eval(data: Path, seeds: int, json_out: Path | None) -> None:
     if json_out is not None:
         json_out.write_text(json.dumps({"data": str(data), **result.as_dict()}, indent=2), encoding="utf-8")
         click.echo(f"wrote {json_out}")
+
+
+@risk.command("rings")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Rings to list.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="OUT",
+              help="Also write the summary to OUT as JSON.")
+def rings(top: int, json_out: Path | None) -> None:
+    """Find every fraud ring in the account-link graph in one batch pass, and check it against the graph built
+    link by link (they must agree)."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from anxin.bootstrap import bootstrap
+
+    app = bootstrap()
+    with Progress(transient=True) as bar:
+        task = bar.add_task("reading links", total=None)
+        summary = app.risk.batch_rings(progress=lambda n: bar.advance(task, n), top=top)
+    console = Console()
+    console.print(f"{summary['links']:,} links, {summary['accounts']:,} accounts, {summary['hubs']:,} hub values; "
+                  f"[bold]{summary['rings']}[/bold] rings holding {summary['ring_accounts']:,} accounts; "
+                  f"batch {'equals' if summary['same_as_incremental'] else '[red]DIFFERS FROM[/red]'} incremental")
+    table = Table("size", "density", "score", "strong kinds", "members")
+    for r in summary["top"]:
+        table.add_row(str(r["size"]), f"{r['density']:.2f}", f"{r['score']:.2f}", ", ".join(r["strong_kinds"]),
+                      ", ".join(m.split(":", 1)[1] for m in r["members"][:8]) + (" …" if r["size"] > 8 else ""))
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")

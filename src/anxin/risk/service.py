@@ -21,9 +21,11 @@ from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.error_codes import RiskErrorCode as E
 from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes
 from anxin.risk.phash import NotAnImage, dhash
+from anxin.risk.rings import KINDS as RING_KINDS
+from anxin.risk.rings import detect_rings
 from anxin.risk.rule_admin import RuleAdministration
 from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
-from anxin.risk.signals import ClaimInput, OnlineIndexes, ReturnInput, claim_facts, return_facts
+from anxin.risk.signals import ClaimInput, OnlineIndexes, ReturnInput, claim_facts, return_facts, ring_params
 from anxin.risk.store import BanRow, ReviewRow, RiskRepository, VerdictRow
 from anxin.risk.verdicts import judge
 
@@ -290,6 +292,40 @@ class RiskService(RuleAdministration):
             row.state, row.decided_at, row.decided_by, row.decision_reason = "withdrawn", at, "system:aftersales", None
             repo.audit(at, "system:aftersales", "review.withdrawn", f"review:{row.review_id}", {"case_id": case_id})
         return len(rows)
+
+    # --- rings in batch ----------------------------------------------------------------------------------
+
+    def batch_rings(self, *, progress: Callable[[int], None] | None = None, top: int = 20) -> dict[str, Any]:
+        """Every ring in the link graph at once (numpy components over all links), next to what the incremental
+        graph of this process holds: the two must name the same rings."""
+        accounts: dict[str, int] = {}
+        values: dict[tuple[str, str], int] = {}
+        acc: list[int] = []
+        val: list[int] = []
+        seq = 0
+        with self.uow_factory() as uow:
+            repo = RiskRepository(uow.session)
+            while batch := repo.links_after(seq):
+                for _, subject, kind, value in batch:
+                    if subject.startswith("consumer:") and kind in RING_KINDS:
+                        acc.append(accounts.setdefault(subject, len(accounts)))
+                        val.append(values.setdefault((kind, value), len(values)))
+                seq = batch[-1][0]
+                if progress:
+                    progress(len(batch))
+        kinds = [RING_KINDS.index(k) for k, _ in values]
+        found = detect_rings(acc, val, kinds, list(accounts), [f"{k}:{v}" for k, v in values],
+                             ring_params(self.rulebook))
+        self.indexes.catch_up()
+        incremental = {r.members for r in self.indexes.graph.rings() if r.is_ring}
+        batch_rings = [r for r in found.rings if r.is_ring]
+        return {"links": found.links, "accounts": len(accounts), "values": len(values),
+                "hubs": int(found.hub.sum()), "rings": len(batch_rings),
+                "ring_accounts": sum(r.size for r in batch_rings),
+                "sizes": sorted((r.size for r in batch_rings), reverse=True),
+                "same_as_incremental": incremental == {r.members for r in batch_rings},
+                "top": [{"members": list(r.members), "size": r.size, "density": round(r.density, 3),
+                         "score": round(r.score, 3), "strong_kinds": list(r.strong_kinds)} for r in batch_rings[:top]]}
 
     # --- bans (risky merchants) ----------------------------------------------------------------------------
 
