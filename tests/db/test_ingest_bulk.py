@@ -62,7 +62,7 @@ def random_stream(seed: int, n_orders: int = 36) -> list[object]:
     def risk() -> dict[str, str | None] | None:
         kinds = attrs.sample(["device", "phone", "address", "payment", "ip", "return_address"], attrs.randint(0, 4))
         values = [f"{k}{attrs.randint(0, 1)}" for k in kinds]
-        return attrs.choice([None, *[{k: attrs.choice([v, v, v, None, " "]) for k, v in zip(kinds, values)}] * 3])
+        return attrs.choice([None, *[{k: attrs.choice([v, v, v, None, " "]) for k, v in zip(kinds, values, strict=True)}] * 3])
 
     def credentials() -> dict[str, str] | None:
         kinds = attrs.sample(["licence", "legal_rep", "phone", "bank_account", "device"], attrs.randint(0, 3))

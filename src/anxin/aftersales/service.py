@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,8 @@ from anxin.access.model import Principal, Role
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.evidence import EvidenceInfo, EvidenceRejected, EvidenceStore, inspect_image
-from anxin.aftersales.policy import Claim, Coverage, Decision, OrderFacts, Outcome, Reason, coverage, decide
+from anxin.aftersales.policy import Claim, Coverage, Decision, OrderFacts, Outcome, coverage, decide
+from anxin.aftersales.risk_settlement import RiskSettlement, check_return_data
 from anxin.aftersales.rulebook import CASE_TYPES, REASONS, Rulebook, RulebookSet
 from anxin.aftersales.store import CaseRepository, CaseRow
 from anxin.catalog import service as catalog
@@ -31,7 +32,6 @@ from anxin.orders import service as orders
 from anxin.orders.model import Order, OrderStatus, OrderTimeline
 from anxin.outbox import service as outbox
 from anxin.risk.service import RiskService
-from anxin.risk.signals import ClaimInput, ReturnInput
 
 MONEY_KINDS = {"refund": "refund.issue", "compensation": "compensation.issue", "freight": "freight.compensate",
                "pickup": "pickup.request", "reship": "exchange.reship"}
@@ -98,7 +98,7 @@ class TickReport:
         return sum(self.actions.values())
 
 
-class AfterSalesService:
+class AfterSalesService(RiskSettlement):
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebooks: RulebookSet,
                  evidence_store: EvidenceStore, credit_band: Callable[[str], str] | None = None,
                  risk: RiskService | None = None) -> None:
@@ -267,27 +267,6 @@ class AfterSalesService:
             uow.commit()
             return view
 
-    def _with_risk(self, uow: UnitOfWork, case_id: str, order: Order, facts: OrderFacts, cmd: FileCase,
-                   decision: Decision, now: dt.datetime) -> Decision:
-        """Ask risk for its verdict; anything but pass sends a request the rulebook would pay or hand to the
-        merchant to the operators' review instead, with risk's reasons next to the guarantee's."""
-        if self.risk is None:
-            return decision
-        assessment = self.risk.assess_claim(uow, ClaimInput(
-            case_id=case_id, order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
-            case_type=cmd.case_type, reason=cmd.reason, amount_fen=cmd.amount_fen,
-            evidence=tuple(dict.fromkeys(cmd.evidence)), description=cmd.description, signed_at=order.signed_at,
-            at=now), open_review=decision.outcome is not Outcome.REJECTED)
-        risk = assessment.summary()
-        stored_facts = {**decision.facts, "risk_verdict": assessment.verdict.outcome.value}
-        if assessment.review_id is None:
-            return replace(decision, facts=stored_facts, risk=risk)
-        reasons = tuple(Reason(h.code, h.rule, assessment.verdict.rulebook_version,
-                               {"action": h.action.value, "message": dict(h.message), "compared": list(h.compared)})
-                        for h in assessment.verdict.hits)
-        return replace(decision, outcome=Outcome.REVIEW, reasons=decision.reasons + reasons, facts=stored_facts,
-                       risk={**risk, "route_without_risk": decision.outcome.value})
-
     @staticmethod
     def _validate(cmd: FileCase, rb: Rulebook) -> None:
         if cmd.case_type not in CASE_TYPES:
@@ -355,7 +334,7 @@ class AfterSalesService:
             before = row.state
             data = dict(data or {})
             if act is m.Action.SHIP_RETURN:
-                _check_return_data(data)
+                check_return_data(data)
             case, _ = self._transition(uow, repo, row.to_model(), act, principal.role.value, principal.subject, now,
                                        terms, note=note, data=data)
             repo.attach_evidence(row.case_id, list(evidence), principal.role.value, now)
@@ -366,65 +345,6 @@ class AfterSalesService:
                     self.risk.withdraw_for_case(uow, case.case_id, now)
             uow.commit()
             return self._view(repo, repo.get(row.case_id))  # type: ignore[arg-type]
-
-    def _assess_return(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, data: dict[str, Any],
-                       now: dt.datetime) -> None:
-        """A self-shipped return whose freight the platform insures: risk judges the freight claim. Anything
-        but pass holds the freight (the refund goes on) until an operator clears or confirms it."""
-        if self.risk is None or case.return_method != "self" or not case.freight_covered \
-                or case.return_freight_fen <= 0:
-            return
-        order = orders.get_order(uow, case.order_id)
-        assert order is not None
-        assessment = self.risk.assess_return(uow, ReturnInput(
-            case_id=case.case_id, order_id=case.order_id, consumer_id=case.consumer_id, shop_id=case.shop_id,
-            freight_fen=case.return_freight_fen, weight_g=data.get("weight_g"), goods_weight_g=None,
-            from_address=data.get("from_address"), ship_from_region=order.ship_from_region,
-            ship_to_region=order.ship_to_region, at=now))
-        if assessment.review_id is None:
-            return
-        row = repo.get(case.case_id)
-        assert row is not None
-        row.freight_held = True
-        repo.add_event(case.case_id, m.CaseEvent(
-            "risk_hold_freight", "system", "risk", now, case.state.value, case.state.value, "", case.deadline_at,
-            case.deadline_kind, {"risk": assessment.summary()}))
-
-    def settle_risk_review(self, uow: UnitOfWork, review: Any, cleared: bool, principal: Principal,
-                           note: str) -> None:
-        """Called by risk inside its transaction when an operator decides a review of one of our cases."""
-        repo = CaseRepository(uow.session)
-        row = repo.get(review.case_id, lock=True)
-        if row is None:
-            return
-        case, now = row.to_model(), self.clock.now()
-        terms = self._terms(case.rulebook_version)
-        data = {"risk_review": review.review_id, "reason": review.decision_reason}
-        if review.stage == "return":
-            if cleared and case.freight_held:
-                self._transition(uow, repo, case, m.Action.RELEASE_FREIGHT, "operator", principal.subject, now, terms,
-                                 note=note, data=data)
-            elif not cleared:
-                repo.add_event(case.case_id, m.CaseEvent(
-                    "risk_refuse_freight", "operator", principal.subject, now, case.state.value, case.state.value,
-                    note, case.deadline_at, case.deadline_kind, data))
-            return
-        if case.state is not m.CaseState.UNDER_REVIEW:
-            return  # decided in the after-sales console meanwhile: nothing left to settle
-        route = (row.decision.get("risk") or {}).get("route_without_risk")
-        if not cleared:
-            self._transition(uow, repo, case, m.Action.REVIEW_REJECT, "operator", principal.subject, now, terms,
-                             note=note, data=data)
-        elif route == Outcome.APPROVED.value:
-            self._transition(uow, repo, case, m.Action.REVIEW_APPROVE, "operator", principal.subject, now, terms,
-                             note=note, data=data)
-        elif route == Outcome.PENDING_MERCHANT.value:
-            self._transition(uow, repo, case, m.Action.RISK_RELEASE, "operator", principal.subject, now, terms,
-                             note=note, data=data)
-        else:  # the guarantee rules themselves wanted a review: it stays with the after-sales operators
-            repo.add_event(case.case_id, m.CaseEvent(
-                "risk_cleared", "operator", principal.subject, now, case.state.value, case.state.value, note,
-                case.deadline_at, case.deadline_kind, data))
 
     def _terms(self, version: str) -> m.CaseTerms:
         rb = self.rulebooks.version(version)
@@ -490,18 +410,6 @@ class AfterSalesService:
     def stats(self) -> dict[str, int]:
         with self.uow_factory() as uow:
             return CaseRepository(uow.session).state_counts()
-
-
-def _check_return_data(data: dict[str, Any]) -> None:
-    """What risk reads from a return besides carrier and freight: the parcel's weight and where it left from."""
-    weight = data.get("weight_g")
-    if weight is not None and (not isinstance(weight, int) or isinstance(weight, bool) or not 0 < weight <= 1_000_000):
-        raise AnxinError(E.INVALID_FIELD, "weight_g must be whole grams between 1 and 1000000", field="weight_g")
-    origin = data.get("from_address")
-    if origin is not None and (not isinstance(origin, str) or not origin.strip() or len(origin) > 128
-                               or "\x00" in origin):
-        raise AnxinError(E.INVALID_FIELD, "from_address must be a non-empty text of at most 128 characters",
-                         field="from_address")
 
 
 def _parcel_problem(uow: UnitOfWork, order_id: str) -> str:

@@ -30,6 +30,11 @@ def at(value: object) -> dt.datetime | None:
     return parsed if parsed.utcoffset() is not None else None
 
 
+def mapping(value: object) -> Mapping[str, Any]:
+    """A JSON object from the service, or an empty one for anything else."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def label(t: Translator, family: str, value: object) -> str:
     text = t(f"{family}.{value}")
     return str(value if value is not None else "—") if text == f"{family}.{value}" else text
@@ -119,28 +124,28 @@ def reason_view(r: Mapping[str, Any], t: Translator, lang: str) -> dict[str, Any
 def evidence_pairs(signal: Mapping[str, Any] | None, claim_images: Iterable[str]) -> list[dict[str, Any]]:
     """Each image of this claim with its near-duplicates beside it: the Hamming distance and where each matched
     image was filed (case, account, shop). An image matching only itself (this claim's own upload) has none."""
-    ev = signal.get("evidence") if signal else None
-    ev = ev if isinstance(ev, Mapping) else {}
-    matches = ev.get("matches") if isinstance(ev.get("matches"), Mapping) else {}
+    ev = mapping(signal.get("evidence") if signal else None)
+    matches = mapping(ev.get("matches"))
     cases: dict[str, list[dict[str, Any]]] = {}
     for c in ev.get("cases") or []:
         if isinstance(c, Mapping) and isinstance(c.get("sha256"), str):
             cases.setdefault(c["sha256"], []).append({**c, "when": at(c.get("at"))})
-    out = []
+    out: list[dict[str, Any]] = []
     for sha in dict.fromkeys([*claim_images, *matches]):
-        found = []
+        found: list[dict[str, Any]] = []
         for m in matches.get(sha) or []:
             other = m.get("sha256") if isinstance(m, Mapping) else None
             if not isinstance(other, str) or (other == sha and not cases.get(other)):
                 continue
             found.append({"sha256": other, "distance": m.get("distance"), "same_file": other == sha,
                           "cases": cases.get(other, [])})
-        out.append({"sha256": sha, "matches": sorted(found, key=lambda f: (f["distance"] or 0, f["sha256"]))})
+        found.sort(key=lambda f: (f["distance"] or 0, f["sha256"]))
+        out.append({"sha256": sha, "matches": found})
     return out
 
 
 def signal_view(s: Mapping[str, Any], t: Translator) -> dict[str, Any]:
-    ev = s.get("evidence") if isinstance(s.get("evidence"), Mapping) else {}
+    ev = mapping(s.get("evidence"))
     return {"name": s.get("name"), "title": label(t, "rk.signal", s.get("name")),
             "value": value_text("", s.get("value")),
             "evidence": [(k, value_text(k, v)) for k, v in ev.items() if k not in GENERIC_SKIP]}
@@ -184,7 +189,7 @@ def audit_view(rows: Iterable[Mapping[str, Any]], t: Translator) -> list[dict[st
 
 
 def review_view(d: Mapping[str, Any], case: Any, t: Translator, lang: str, now: dt.datetime) -> dict[str, Any]:
-    v = d.get("verdict") if isinstance(d.get("verdict"), Mapping) else {}
+    v = mapping(d.get("verdict"))
     signals = [s for s in v.get("signals") or [] if isinstance(s, Mapping)]
     dup = next((s for s in signals if s.get("name") == "evidence_near_duplicates"), None)
     images = list(case.evidence) if case is not None else []
@@ -197,7 +202,7 @@ def review_view(d: Mapping[str, Any], case: Any, t: Translator, lang: str, now: 
         "shadow": [reason_view(r, t, lang) for r in v.get("shadow") or [] if isinstance(r, Mapping)],
         "signals": [signal_view(s, t) for s in signals],
         "pairs": evidence_pairs(dup, images) if dup or images else [],
-        "facts": [(k, value_text(k, val)) for k, val in (v.get("facts") or {}).items()],
+        "facts": [(k, value_text(k, val)) for k, val in mapping(v.get("facts")).items()],
         "graph": graph_view(d.get("links"), t),
         "history": [{**h, "when": at(h.get("decided_at")), "codes": [r.get("code") for r in h.get("reasons") or []
                                                                      if isinstance(r, Mapping)]}

@@ -1,0 +1,130 @@
+"""Where after-sales meets risk control: a verdict on every request and every insured return, and the
+settlement of a case when an operator decides its risk review. Mixed into ``AfterSalesService``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from anxin.access.model import Principal
+from anxin.aftersales import model as m
+from anxin.aftersales.error_codes import AfterSalesErrorCode as E
+from anxin.aftersales.policy import Decision, OrderFacts, Outcome, Reason
+from anxin.aftersales.store import CaseRepository
+from anxin.core.clock import Clock
+from anxin.core.errors import AnxinError
+from anxin.db.uow import UnitOfWork
+from anxin.orders import service as orders
+from anxin.orders.model import Order
+from anxin.risk.service import RiskService
+from anxin.risk.signals import ClaimInput, ReturnInput
+
+if TYPE_CHECKING:
+    from anxin.aftersales.service import FileCase
+
+
+class RiskSettlement:
+    risk: RiskService | None
+    clock: Clock
+
+    def _terms(self, version: str) -> m.CaseTerms:
+        raise NotImplementedError
+
+    def _transition(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, action: m.Action, role: str,
+                    actor: str, now: dt.datetime, terms: m.CaseTerms, *, note: str, data: dict[str, Any],
+                    event_action: str | None = None) -> tuple[m.Case, m.CaseEvent]:
+        raise NotImplementedError
+
+    def _with_risk(self, uow: UnitOfWork, case_id: str, order: Order, facts: OrderFacts, cmd: FileCase,
+                   decision: Decision, now: dt.datetime) -> Decision:
+        """Ask risk for its verdict; anything but pass sends a request the rulebook would pay or hand to the
+        merchant to the operators' review instead, with risk's reasons next to the guarantee's."""
+        if self.risk is None:
+            return decision
+        assessment = self.risk.assess_claim(uow, ClaimInput(
+            case_id=case_id, order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
+            case_type=cmd.case_type, reason=cmd.reason, amount_fen=cmd.amount_fen,
+            evidence=tuple(dict.fromkeys(cmd.evidence)), description=cmd.description, signed_at=order.signed_at,
+            at=now), open_review=decision.outcome is not Outcome.REJECTED)
+        risk = assessment.summary()
+        stored_facts = {**decision.facts, "risk_verdict": assessment.verdict.outcome.value}
+        if assessment.review_id is None:
+            return replace(decision, facts=stored_facts, risk=risk)
+        reasons = tuple(Reason(h.code, h.rule, assessment.verdict.rulebook_version,
+                               {"action": h.action.value, "message": dict(h.message), "compared": list(h.compared)})
+                        for h in assessment.verdict.hits)
+        return replace(decision, outcome=Outcome.REVIEW, reasons=decision.reasons + reasons, facts=stored_facts,
+                       risk={**risk, "route_without_risk": decision.outcome.value})
+
+    def _assess_return(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, data: dict[str, Any],
+                       now: dt.datetime) -> None:
+        """A self-shipped return whose freight the platform insures: risk judges the freight claim. Anything
+        but pass holds the freight (the refund goes on) until an operator clears or confirms it."""
+        if self.risk is None or case.return_method != "self" or not case.freight_covered \
+                or case.return_freight_fen <= 0:
+            return
+        order = orders.get_order(uow, case.order_id)
+        assert order is not None
+        assessment = self.risk.assess_return(uow, ReturnInput(
+            case_id=case.case_id, order_id=case.order_id, consumer_id=case.consumer_id, shop_id=case.shop_id,
+            freight_fen=case.return_freight_fen, weight_g=data.get("weight_g"), goods_weight_g=None,
+            from_address=data.get("from_address"), ship_from_region=order.ship_from_region,
+            ship_to_region=order.ship_to_region, at=now))
+        if assessment.review_id is None:
+            return
+        row = repo.get(case.case_id)
+        assert row is not None
+        row.freight_held = True
+        repo.add_event(case.case_id, m.CaseEvent(
+            "risk_hold_freight", "system", "risk", now, case.state.value, case.state.value, "", case.deadline_at,
+            case.deadline_kind, {"risk": assessment.summary()}))
+
+    def settle_risk_review(self, uow: UnitOfWork, review: Any, cleared: bool, principal: Principal,
+                           note: str) -> None:
+        """Called by risk inside its transaction when an operator decides a review of one of our cases."""
+        repo = CaseRepository(uow.session)
+        row = repo.get(review.case_id, lock=True)
+        if row is None:
+            return
+        case, now = row.to_model(), self.clock.now()
+        terms = self._terms(case.rulebook_version)
+        data = {"risk_review": review.review_id, "reason": review.decision_reason}
+        if review.stage == "return":
+            if cleared and case.freight_held:
+                self._transition(uow, repo, case, m.Action.RELEASE_FREIGHT, "operator", principal.subject, now, terms,
+                                 note=note, data=data)
+            elif not cleared:
+                repo.add_event(case.case_id, m.CaseEvent(
+                    "risk_refuse_freight", "operator", principal.subject, now, case.state.value, case.state.value,
+                    note, case.deadline_at, case.deadline_kind, data))
+            return
+        if case.state is not m.CaseState.UNDER_REVIEW:
+            return  # decided in the after-sales console meanwhile: nothing left to settle
+        route = (row.decision.get("risk") or {}).get("route_without_risk")
+        if not cleared:
+            self._transition(uow, repo, case, m.Action.REVIEW_REJECT, "operator", principal.subject, now, terms,
+                             note=note, data=data)
+        elif route == Outcome.APPROVED.value:
+            self._transition(uow, repo, case, m.Action.REVIEW_APPROVE, "operator", principal.subject, now, terms,
+                             note=note, data=data)
+        elif route == Outcome.PENDING_MERCHANT.value:
+            self._transition(uow, repo, case, m.Action.RISK_RELEASE, "operator", principal.subject, now, terms,
+                             note=note, data=data)
+        else:  # the guarantee rules themselves wanted a review: it stays with the after-sales operators
+            repo.add_event(case.case_id, m.CaseEvent(
+                "risk_cleared", "operator", principal.subject, now, case.state.value, case.state.value, note,
+                case.deadline_at, case.deadline_kind, data))
+
+
+
+def check_return_data(data: dict[str, Any]) -> None:
+    """What risk reads from a return besides carrier and freight: the parcel's weight and where it left from."""
+    weight = data.get("weight_g")
+    if weight is not None and (not isinstance(weight, int) or isinstance(weight, bool) or not 0 < weight <= 1_000_000):
+        raise AnxinError(E.INVALID_FIELD, "weight_g must be whole grams between 1 and 1000000", field="weight_g")
+    origin = data.get("from_address")
+    if origin is not None and (not isinstance(origin, str) or not origin.strip() or len(origin) > 128
+                               or "\x00" in origin):
+        raise AnxinError(E.INVALID_FIELD, "from_address must be a non-empty text of at most 128 characters",
+                         field="from_address")
