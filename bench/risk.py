@@ -277,19 +277,24 @@ def _canonical_hash(labels: np.ndarray) -> str:
 
 
 def _recall(rings: list[Any], ring_of: np.ndarray, sizes: np.ndarray) -> dict[str, Any]:
-    found, exact, unplanted, planted_in_found = set(), set(), 0, 0
+    """A planted ring is found when one detected ring holds all its members (strangers tied to it may come along)."""
+    found, exact, unplanted = set(), set(), 0
+    sweep = {t: [0, 0] for t in (0.3, 0.4, 0.5, 0.6)}  # min_density -> [planted rings found, rings without any]
     for ring in rings:
         ids = np.array([int(m[1:]) for m in ring.members])
         planted = ring_of[ids]
         planted = planted[planted >= 0]
         if not planted.size:
             unplanted += 1
+            for t, row in sweep.items():
+                row[1] += ring.density >= t
             continue
-        planted_in_found += planted.size
         ids_, counts = np.unique(planted, return_counts=True)
         for r, c in zip(ids_.tolist(), counts.tolist(), strict=True):
             if c == sizes[r]:
                 found.add(r)
+                for t, row in sweep.items():
+                    row[0] += ring.density >= t
                 if ring.size == c:
                     exact.add(r)
     q = (0.0, 0.1, 0.5, 0.9, 1.0)
@@ -300,6 +305,7 @@ def _recall(rings: list[Any], ring_of: np.ndarray, sizes: np.ndarray) -> dict[st
     return {"density_quantiles_0_10_50_90_100": quantiles, "planted": len(sizes), "found": len(found),
             "recall": len(found) / len(sizes),
             "found_exactly": len(exact), "rings": len(rings), "rings_without_planted_member": unplanted,
+            "found_and_unplanted_at_min_density": sweep,
             "missed_sizes": np.bincount(sizes[np.setdiff1d(np.arange(len(sizes)), list(found))],
                                         minlength=51)[3:].tolist()}
 

@@ -112,8 +112,8 @@ def _orders(anxin: Any, filers: list[str], rng: random.Random) -> list[str]:
             oid = f"o{i}-{j}"
             paid = T0 + dt.timedelta(days=rng.randrange(25), minutes=i)
             events.append({"id": f"e-{oid}", "type": "order.paid", "occurred_at": paid.isoformat(), "data": {
-                "order_id": oid, "consumer_id": consumer, "shop_id": "s1", "paid_fen": 9900, "paid_at": paid.isoformat(),
-                "items": [{"listing_id": "l1", "qty": 1, "price_fen": 9900}]}})
+                "order_id": oid, "consumer_id": consumer, "shop_id": "s1", "paid_fen": 9900,
+                "paid_at": paid.isoformat(), "items": [{"listing_id": "l1", "qty": 1, "price_fen": 9900}]}})
             ids.append(oid)
     result = anxin.ingestion.ingest_bulk(events)
     if result.rejected:

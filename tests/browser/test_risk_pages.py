@@ -55,7 +55,7 @@ def test_an_operator_confirms_a_reused_photo_and_the_case_closes(open_as, world,
     expect(graph.locator('g.lg-account[data-account="consumer:c1"]')).to_have_count(1)
     expect(graph.locator('g.lg-attr[data-hub="true"]')).to_have_count(1)
     expect(page.get_by_test_id("graph-table").locator('tr[data-kind="device"]')).to_contain_text("consumer:c1")
-    expect(page.get_by_test_id("case").locator(".badge")).to_have_text("平台审核中")
+    expect(page.get_by_test_id("case-state")).to_have_text("平台审核中")
     page.screenshot(path=str(artifacts / "ops-risk-review.png"), full_page=True)
 
     form = page.locator('form[data-decision="confirm"]')
@@ -64,7 +64,7 @@ def test_an_operator_confirms_a_reused_photo_and_the_case_closes(open_as, world,
     form.get_by_test_id("confirm").click()
     expect(page.get_by_test_id("decided")).to_contain_text("已确认为恶意售后")
     expect(page.get_by_test_id("decided")).to_contain_text("已关闭")
-    expect(page.get_by_test_id("case").locator(".badge")).to_have_text("已关闭")
+    expect(page.get_by_test_id("case-state")).to_have_text("已关闭")
     expect(page.get_by_test_id("decision")).to_contain_text("与 c1 的凭证为同一张照片")
     expect(page.get_by_test_id("audit").locator('[data-action="review.confirmed"]')).to_be_visible()
     expect(page.get_by_test_id("decide")).to_have_count(0)
@@ -73,7 +73,7 @@ def test_an_operator_confirms_a_reused_photo_and_the_case_closes(open_as, world,
 
     page.get_by_test_id("lang-switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_test_id("case").locator(".badge")).to_have_text("Closed")
+    expect(page.get_by_test_id("case-state")).to_have_text("Closed")
     expect(page.get_by_test_id("reasons")).to_contain_text("An evidence photo nearly matches one filed by another")
     page.get_by_test_id("back").click()
     expect(page.get_by_test_id("empty")).to_have_text("No reviews.")

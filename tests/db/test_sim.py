@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +13,16 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from anxin.access.model import Principal, Role
 from anxin.bootstrap import Anxin, bootstrap
 from anxin.cli.main import main
 from anxin.core.clock import FixedClock
 from anxin.db.tables import metadata
 from anxin.outbox.transport import RecordingTransport
+from anxin.risk.phash import dhash, hamming
 from anxin.settings import Settings
 from anxin.sim import SimConfig, Simulation, ground_truth, olist, simulate, summary
+from anxin.sim.abuse import THREATS
 from anxin.sim.fulfilment import LISTING_KINDS, ORDER_KINDS
 from anxin.sim.geo import REGION_CODE
 
@@ -217,3 +222,106 @@ def test_default_run_has_every_kind_of_finding_in_its_ground_truth(anxin: Anxin,
     config = SimConfig(start=clock.now(), olist_dir=Path("/nonexistent/olist"))
     counts = ground_truth(simulate(anxin, config))["fulfilment"]["counts"]
     assert all(counts[k] > 0 for k in (*ORDER_KINDS, *LISTING_KINDS)), counts
+
+
+# A few days of few shops, where the abuse mix is turned up so that every pattern shows; risk control in shadow,
+# so what happens to the requests does not depend on its rules.
+MIX = {"days": 8, "merchants": 2, "consumers": 40, "seed": 5, "orders_per_shop_day": 3.0,
+       "olist_dir": Path("/nonexistent/olist"), "ring_sizes": (3, 8),
+       "abuse_mix": {"ring": 8.0, "freight_arbitrage": 60.0, "extortion": 30.0, "evidence_reuse": 20.0,
+                     "refund_without_return": 10.0, "serial_returner": 10.0, "heavy_buyer": 5.0}}
+OPERATOR = Principal(key_id="test", role=Role.OPERATOR, subject="op-test")
+
+
+def test_abuse_mix_sends_what_its_ground_truth_says(engine: sa.Engine, tmp_path: Path) -> None:
+    clock = FixedClock(SimConfig().start)
+    settings = Settings(database_url=str(engine.url), evidence_dir=tmp_path / "evidence", webhook_secret="s",
+                        risk_mode="shadow")
+    anxin = bootstrap(settings=settings, clock=clock, engine=engine, transport=RecordingTransport(),
+                      run_migrations=False)
+    buffer = io.StringIO()
+    sim = simulate(anxin, SimConfig(start=clock.now(), **MIX), events_out=buffer)
+    s, truth = summary(sim), ground_truth(sim)
+    events = list({e["id"]: e for e in _events(buffer)}.values())
+    assert s["events"]["rejected"] == 0, sim.rejected_samples
+    assert not s["cases"]["action_errors"].get("sim.deadline_did_not_fire")
+    with engine.connect() as conn:
+        links = {tuple(r) for r in conn.execute(sa.text("SELECT subject, kind, value FROM risk_links"))}
+
+    # Every attribute sent is a link of its subject: buyers at registration and checkout, shops' credentials.
+    sent = [(f"consumer:{e['data']['consumer_id']}", e["data"]["risk"]) for e in events
+            if e["type"] in ("order.paid", "consumer.registered")]
+    sent += [(f"shop:{e['data']['shop_id']}", e["data"]["credentials"]) for e in events if e["type"] == "shop.upserted"]
+    assert sent and all((subject, k, v) in links for subject, attrs in sent for k, v in attrs.items())
+    credentials = {e["data"]["shop_id"]: e["data"]["credentials"] for e in events if e["type"] == "shop.upserted"}
+    (reopened,) = truth["identity"]["reopened_shops"]
+    old, new = credentials[reopened["reuses_shop_id"]], credentials[reopened["shop_id"]]
+    assert {k for k in old if old[k] == new[k]} == set(reopened["reused_kinds"]) != set()
+
+    # Rings of 3-8 accounts: the values the truth says members share are the ones they registered with.
+    rings = truth["abuse_mix"]["rings"]
+    assert len(rings) >= 2 and all(3 <= r["size"] <= 8 for r in rings.values())
+    assert set(rings) <= set(truth["abuse_rings"]) and set(rings) & set(sim.world.rings) == set()
+    registered = {e["data"]["consumer_id"]: e["data"]["risk"] for e in events if e["type"] == "consumer.registered"}
+    shared = [(cid, kind, value) for r in rings.values() for kind, values in r["shared"].items()
+              for value, members in values.items() for cid in members]
+    assert shared and all(registered[cid][kind] == value for cid, kind, value in shared if cid in registered)
+
+    claims = [c for c in truth["claims"] if c["case_id"]]
+    patterns = Counter(c["pattern"] for c in claims)
+    assert {"ring", "freight_arbitrage", "extortion", "evidence_reuse", "refund_without_return", "honest",
+            "legacy_abuser"} <= set(patterns), patterns
+    accounts = truth["abuse_mix"]["accounts"]
+    for c in claims:
+        assert c["genuine"] == (c["pattern"] == "honest"), c
+        if c["claim"].startswith("ka-"):
+            assert accounts[c["consumer_id"]]["cohort"] == c["account"]
+        if c["pattern"] == "ring":
+            assert c["ring"] in rings and c["consumer_id"] in rings[c["ring"]]["members"]
+            assert set(c["evidence_stock"]) <= set(rings[c["ring"]]["photos"])
+
+    # Extortion: high-value requests within hours of the sign-off, with threats.
+    signed = {e["data"]["order_id"]: dt.datetime.fromisoformat(e["data"]["signed_at"]) for e in events
+              if e["type"] == "order.delivered"}
+    extortion = [c for c in claims if c["pattern"] == "extortion"]
+    for c in extortion:
+        assert any(t in c["description"] for t in THREATS)
+        assert dt.timedelta(0) < dt.datetime.fromisoformat(c["filed_at"]) - signed[c["order_id"]] <= dt.timedelta(
+            hours=9)
+
+    # Returns: the case recorded the parcel the truth names; honest freight is the tariff, arbitraged is not.
+    paid = {e["data"]["order_id"]: e["data"] for e in events if e["type"] == "order.paid"}
+    returns = [c for c in claims if c["return"]]
+    assert any(c["freight_arbitraged"] for c in returns) and any(not c["freight_arbitraged"] for c in returns)
+    for c in returns:
+        shipped = [e.data for e in anxin.aftersales.get_case(OPERATOR, c["case_id"]).events
+                   if e.action == "ship_return"]
+        r = c["return"]
+        assert shipped and {k: shipped[0][k] for k in ("freight_fen", "weight_g", "from_address")} == {
+            k: r[k] for k in ("freight_fen", "weight_g", "from_address")}
+        tricks = (r["freight_fen"] >= 2.4 * r["tariff_fen"], r["from_address"] != paid[c["order_id"]]["risk"]["address"],
+                  r["weight_g"] <= 250)
+        if c["freight_arbitraged"]:
+            assert any(tricks), c
+        else:
+            assert r["freight_fen"] <= 1.05 * r["tariff_fen"]
+
+    # Recycled evidence: near-duplicates of the account's (or ring's) stock photos, never the same bytes twice.
+    stock = {pid: photo for r in sim.abuse.rings for pid, photo in r.photos}
+    stock |= {pid: photo for a in sim.abuse.accounts.values() for pid, photo in a.photos}
+    recycled = [c for c in claims if c["evidence_stock"]]
+    assert {c["pattern"] for c in recycled} >= {"ring", "evidence_reuse"}
+    seen: set[str] = set()
+    for c in recycled:
+        view = anxin.aftersales.get_case(OPERATOR, c["case_id"])
+        assert len(view.evidence) == len(c["evidence_stock"]) and not seen & set(view.evidence)
+        seen |= set(view.evidence)
+        for sha, pid in zip(view.evidence, c["evidence_stock"], strict=True):
+            data, _ = anxin.aftersales.evidence_file(OPERATOR, sha) or (b"", "")
+            assert hamming(dhash(data), dhash(stock[pid])) <= 6
+
+    # The honest coincidences and the mix are in the summary, abusive requests a minority of them all.
+    mix = s["abuse_mix"]
+    assert mix["arbitraged_returns"] >= 1 and mix["threatening_requests"] == len(
+        [c for c in truth["claims"] if c["pattern"] == "extortion"])
+    assert mix["coincidences"]["carrier_nat_ips"] > 0 and mix["coincidences"]["reopened_shops"] == 1

@@ -202,7 +202,7 @@ def test_a_ring_of_three_sharing_device_and_payment() -> None:
     ring = g.ring_for("r1")
     assert ring is not None and ring.is_ring
     assert (ring.component, ring.members, ring.size) == ("r0", ("r0", "r1", "r2"), 3)
-    assert (ring.density, ring.score, ring.strong_kinds) == (1.0, 1.0, ("device", "payment"))
+    assert (ring.density, ring.score, ring.strong_kinds, ring.pair_strong_kinds) == (1.0, 1.0, ("device", "payment"), 2)
     assert ring.evidence == (Evidence("device", "r-dev0", ("r0", "r1", "r2")),
                              Evidence("payment", "r-card0", ("r0", "r1", "r2")))
     assert ring.evidence_for("r2") == ring.evidence
@@ -316,13 +316,31 @@ def test_size_edges(n: int, params: RingParams, is_ring: bool) -> None:
     assert ring is not None and ring.is_ring is is_ring and ring.size == n
 
 
-# Four accounts tied a-b (device), b-c (payment), c-d (device): 3 of 6 pairs, density exactly 0.5.
+# Four accounts tied a-b (device and card), b-c (card), c-d (device): 3 of 6 pairs, density exactly 0.5.
 @pytest.mark.parametrize(("min_density", "is_ring"), [(0.0, True), (0.5, True), (0.5000001, False), (1.0, False)])
 def test_density_edges(min_density: float, is_ring: bool) -> None:
-    evidence = [Evidence("device", "d1", ("a", "b")), Evidence("payment", "p1", ("b", "c")),
-                Evidence("device", "d2", ("c", "d"))]
+    evidence = [Evidence("device", "d1", ("a", "b")), Evidence("payment", "p0", ("a", "b")),
+                Evidence("payment", "p1", ("b", "c")), Evidence("device", "d2", ("c", "d"))]
     ring = score_component("abcd", evidence, (), RingParams(min_size=3, min_density=min_density))
-    assert (ring.density, ring.is_ring, ring.score) == (0.5, is_ring, 0.5)
+    assert (ring.density, ring.pair_strong_kinds, ring.is_ring, ring.score) == (0.5, 2, is_ring, 0.5)
+
+
+def test_strong_kinds_on_different_pairs_are_coincidence() -> None:
+    # A household (one flat, one home IP, one tablet) whose member reuses a recycled phone number of a stranger:
+    # a device and a phone are both present, but no pair shares both.
+    g = RingGraph()
+    for m in ("h1", "h2", "h3"):
+        g.add_links([(m, "address", "flat 7"), (m, "ip", "home"), (m, "return_address", "flat 7")])
+    g.add_links([("h1", "device", "tablet"), ("h2", "device", "tablet"), ("h3", "phone", "138"),
+                 ("stranger", "phone", "138")])
+    ring = g.ring_for("h1")
+    assert ring is not None and ring.size == 4 and ring.strong_kinds == ("device", "phone")
+    assert ring.density == 4 / 6 and ring.pair_strong_kinds == 1 and ring.score == ring.density / 2
+    assert not ring.is_ring
+    g.add_link("h2", "payment", "family card")  # the two who share the tablet also share a card: it looks like a ring
+    g.add_link("h1", "payment", "family card")
+    ring = g.ring_for("h1")
+    assert ring is not None and ring.pair_strong_kinds == 2 and ring.is_ring
 
 
 def test_weak_kinds_count_once_per_pair() -> None:

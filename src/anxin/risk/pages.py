@@ -133,12 +133,18 @@ def _rules_page(request: Request, who: Principal, *, error: AnxinError | None = 
     lang = lang_of(request)
     t = translator(lang)
     rules = anxin.risk.rules(who)
-    changed, status = request.query_params.get("changed", ""), request.query_params.get("status", "")
+    known = {str(r["id"]) for r in rules["rules"]}  # a notice names a rule that exists, nothing else
+
+    def named(param: str) -> str:
+        value = request.query_params.get(param, "")
+        return value if value in known else ""
+
+    status = request.query_params.get("status", "")
     return render(request, "risk/rules.html", {
         "who": who, "version": rules["version"], "mode": rules["mode"], "rules": cv.rules_view(rules, t, lang),
         "statuses": STATUSES, "error": _error(error, t), "form": form or {"days": str(BACKTEST_DAYS)},
-        "result": cv.backtest_view(result, t), "proposed": request.query_params.get("proposed", ""),
-        "changed": changed, "changed_status": status if status in STATUSES else ""},
+        "result": cv.backtest_view(result, t), "proposed": named("proposed"), "changed": named("changed"),
+        "changed_status": status if status in STATUSES else ""},
         status=error_status(error) if error else 200, here="/ops/risk/rules")
 
 

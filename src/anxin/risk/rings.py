@@ -26,19 +26,22 @@ ties a pair fully, a shared address alone a quarter, and two IPs count as one ki
 accounts,
 
 - ``density`` = the mean tie over all ``n (n - 1) / 2`` member pairs;
-- ``strong_kinds`` = the distinct strong kinds among the values that link members;
-- ``score`` = ``density × min(1, strong_kinds / 2)``, in [0, 1]: two independent strong kinds are the mark of a
-  ring, one may be a family's tablet, none is coincidence;
-- ``is_ring`` = ``min_size ≤ n ≤ max_size`` and ``density ≥ min_density`` and ``strong_kinds ≥ min_strong_kinds``.
+- ``strong_kinds`` = the distinct strong kinds among the values that link members (the evidence, for the record);
+- ``pair_strong_kinds`` = the most strong kinds that one pair of members shares. Two strong kinds on the same pair
+  (one device *and* one card) are the mark of a ring; spread over different pairs (a household's tablet here, a
+  recycled phone number to a stranger there) they are coincidence;
+- ``score`` = ``density × min(1, pair_strong_kinds / 2)``, in [0, 1];
+- ``is_ring`` = ``min_size ≤ n ≤ max_size`` and ``density ≥ min_density`` and
+  ``pair_strong_kinds ≥ min_strong_kinds``.
 
 Why this separates them: 500 students at one campus address make that address a hub, so it joins nobody; 20 of them
 below the hub threshold form a component whose every pair is tied by one weak kind (density 0.25, no strong kind:
 score 0). Coincidences that chain (A shares a phone with B, B a flat with C, …) leave most pairs untied, so their
 density falls like ``2 / n``. Three to fifty accounts working together draw on a few devices, cards and return
 addresses (pools, each value under the hub threshold): a small ring shares one of each, every pair fully tied; in a
-ring of fifty with five devices and five cards a pair shares a device or a card about a third of the time, and drop
-addresses add more; two or three strong kinds are present. A household that shares a tablet and a card does look
-like a small ring; that is what ``min_size`` and the verdict's other signals are for. A component above
+ring of fifty with five devices and five cards a pair shares a device or a card about a third of the time, drop
+addresses add more, and some fifty pairs share both. A household that shares a tablet and a card does look like a
+small ring; that is what ``min_size`` and the verdict's other signals are for. A component above
 ``max_size`` is never a ring and is reported by its size only (``scored`` False): listing it per query would cost
 O(component).
 
@@ -75,7 +78,7 @@ KINDS = ("device", "phone", "address", "payment", "return_address", "ip")
 KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
 DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("device", 1.0), ("phone", 1.0), ("payment", 1.0), ("return_address", 0.5), ("address", 0.25), ("ip", 0.25))
-FULL_STRONG_KINDS = 2  # strong kinds for a full score: one could be a shared family tablet
+FULL_STRONG_KINDS = 2  # strong kinds on one pair for a full score: one could be a shared family tablet
 ACCOUNT = -1  # RingGraph._kind of an account node (a value's is its index in KINDS)
 GHOST = -2  # a node left behind when its piece moved to fresh ids (RingGraph._move)
 
@@ -90,7 +93,7 @@ class RingParams:
     min_size: int = 3
     max_size: int = 60
     min_density: float = 0.30
-    min_strong_kinds: int = 2
+    min_strong_kinds: int = 2  # strong kinds that one pair of members must share
     max_value_degree: int = 25  # a value shared by more accounts than this is a hub and links nobody
     weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
     strong_weight: float = 1.0  # a kind weighing at least this is strong
@@ -148,6 +151,7 @@ class Ring:
     size: int
     density: float
     strong_kinds: tuple[str, ...]
+    pair_strong_kinds: int
     score: float
     is_ring: bool
     evidence: tuple[Evidence, ...] = field(repr=False)
@@ -187,7 +191,7 @@ def _bulk() -> Iterator[None]:
 
 
 def _oversized(size: int) -> Ring:
-    return Ring("", (), size, 0.0, (), 0.0, False, (), (), scored=False)
+    return Ring("", (), size, 0.0, (), 0, 0.0, False, (), (), scored=False)
 
 
 def score_component(members: Iterable[str], evidence: Iterable[Evidence], hubs: Iterable[Hub],
@@ -216,10 +220,12 @@ def score_component(members: Iterable[str], evidence: Iterable[Evidence], hubs: 
     density = math.fsum(tie[m] for m in masks.values()) / pairs if pairs else 0.0
     strong_flags = params.strong()
     strong = tuple(k for k in KINDS if strong_flags[KIND_INDEX[k]] and any(e.kind == k for e in ev))
-    score = density * min(1.0, len(strong) / FULL_STRONG_KINDS)
+    strong_mask = sum(1 << k for k, flag in enumerate(strong_flags) if flag)
+    pair_strong = max((bin(m & strong_mask).count("1") for m in tie), default=0)
+    score = density * min(1.0, pair_strong / FULL_STRONG_KINDS)
     is_ring = (params.min_size <= n <= params.max_size and density >= params.min_density
-               and len(strong) >= params.min_strong_kinds)
-    return Ring(names[0] if names else "", tuple(names), n, density, strong, score, is_ring, tuple(ev),
+               and pair_strong >= params.min_strong_kinds)
+    return Ring(names[0] if names else "", tuple(names), n, density, strong, pair_strong, score, is_ring, tuple(ev),
                 tuple(sorted(set(hubs), key=lambda h: (KIND_INDEX[h.kind], h.value))))
 
 
@@ -653,7 +659,8 @@ def detect_rings(account: npt.ArrayLike, value: npt.ArrayLike, value_kind: npt.A
     keep = ~hub[v]
     labels = components_from_edges(a[keep], v[keep] + n_acc, n_acc + n_val)[:n_acc]
     size = np.bincount(labels, minlength=n_acc)
-    # Distinct strong kinds per component, over the values that link two or more of its accounts.
+    # Distinct strong kinds per component, over the values that link two or more of its accounts: an upper bound
+    # of the strong kinds one pair shares, so the filter keeps every component that can be a ring.
     strong = np.array(p.strong(), dtype=bool)
     sk = keep & (degree[v] >= 2) & strong[vk[v]]
     pairs = _unique(labels[a[sk]].astype(np.int64) * len(KINDS) + vk[v[sk]])

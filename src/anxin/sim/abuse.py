@@ -25,7 +25,6 @@ pattern behind every request.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,10 +36,11 @@ from anxin.sim.geo import home_city
 from anxin.sim.identity import Person, token
 from anxin.sim.orders import H, SimOrder
 from anxin.sim.photos import stock_photo
+from anxin.sim.rings import RING_SCRIPTS, Ring, ring_sizes, share_attributes
 from anxin.sim.world import ABUSE_COHORTS, Consumer, Listing, Shop
 
 if TYPE_CHECKING:
-    from anxin.sim.cases import Claim
+    from anxin.sim.claims import Claim
     from anxin.sim.engine import Simulation
 
 D = dt.timedelta(days=1)
@@ -50,12 +50,6 @@ ACCOUNTS_PER_1000 = {"evidence_reuse": 3.0, "freight_arbitrage": 3.0, "ring": 40
 ORDERS = {"evidence_reuse": (3, 6), "freight_arbitrage": (3, 6), "extortion": (3, 5),
           "refund_without_return": (3, 6), "serial_returner": (4, 8), "heavy_buyer": (6, 12)}
 THREATS = ("不退款就曝光", "打12315投诉", "给差评", "找媒体")
-RING_SCRIPTS = ("收到货就是坏的，图片为证，要求全额退款", "商品质量严重问题，和描述完全不符，见图",
-                "到手破损无法使用，请尽快处理退款")
-# A ring member shares a value of this kind with others with this chance; a pool value per so many members
-# keeps each shared value among a handful of accounts.
-RING_SHARING = {"device": (0.6, 5), "payment": (0.5, 6), "phone": (0.35, 8), "return_address": (0.7, 10),
-                "ip": (0.3, 12)}
 HIGH_VALUE_FEN = 30_000
 
 
@@ -77,22 +71,6 @@ class ClaimPlan:
 
 
 @dataclass
-class Ring:
-    ring_id: str
-    members: list[Account]
-    photos: list[tuple[str, bytes]]
-    script: str
-    shared: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # kind -> value -> members
-    waves: list[dt.datetime] = field(default_factory=list)
-
-    def truth(self) -> dict[str, Any]:
-        return {"size": len(self.members), "members": [a.consumer.consumer_id for a in self.members],
-                "registered": [iso(a.consumer.registered_at) for a in self.members if a.consumer.registered_at],
-                "shared": self.shared, "waves": [iso(w) for w in self.waves],
-                "photos": [pid for pid, _ in self.photos]}
-
-
-@dataclass
 class Account:
     consumer: Consumer
     cohort: str
@@ -102,24 +80,6 @@ class Account:
     photos: list[tuple[str, bytes]] = field(default_factory=list)
     drop: str = ""  # where an arbitrageur sends returns from instead of home
     registered: bool = False
-
-
-def ring_sizes(rng: random.Random, budget: int, lo: int, hi: int) -> list[int]:
-    """Ring sizes drawn over [lo, hi] on a log scale, a third of the range at a time (largest first), until the
-    budget of accounts is used; at least one ring of ``lo`` when there is any budget at all."""
-    if budget <= 0:
-        return []
-    sizes: list[int] = []
-    left, k = max(budget, lo), 0
-    a, b = math.log(lo), math.log(hi)
-    while left >= lo:
-        third = 2 - k % 3
-        size = round(math.exp(rng.uniform(a + (b - a) * third / 3, a + (b - a) * (third + 1) / 3)))
-        size = max(lo, min(hi, size, left))
-        sizes.append(size)
-        left -= size
-        k += 1
-    return sizes
 
 
 class Abuse:
@@ -149,9 +109,9 @@ class Abuse:
             rng = streams[cohort]
             if cohort == "ring":
                 for size in ring_sizes(rng, n, lo, hi):
-                    ring = Ring(f"ring-{len(sim.world.rings) + len(self.rings) + 1:02d}", [],
-                                [(f"{cohort}-photo-{len(self.rings) + 1}-{i}", stock_photo(rng))
-                                 for i in range(rng.randint(2, 4))], rng.choice(RING_SCRIPTS))
+                    ring_id = f"ring-{len(sim.world.rings) + len(self.rings) + 1:02d}"  # after the legacy rings
+                    ring = Ring(ring_id, [], [(f"{ring_id}-photo-{i}", stock_photo(rng))
+                                              for i in range(rng.randint(2, 4))], rng.choice(RING_SCRIPTS))
                     epoch = start - rng.uniform(10, 120) * D
                     for _ in range(size):
                         account = self._account(rng, cohort, epoch + rng.uniform(0, 72) * H)
@@ -173,7 +133,7 @@ class Abuse:
         for account in sorted(cast, key=lambda a: (ABUSE_COHORTS.index(a.cohort), a.consumer.consumer_id)):
             self._identity(account, internet)
         for ring in self.rings:
-            self._share(ring)
+            share_attributes(ring)
         for cohort in ABUSE_COHORTS:
             for account in sorted((a for a in cast if a.cohort == cohort), key=lambda a: a.consumer.consumer_id):
                 self._plan(account)
@@ -197,38 +157,6 @@ class Abuse:
         elif account.cohort == "freight_arbitrage":
             others = [a for a in self.accounts.values() if a.cohort == "freight_arbitrage" and a.drop]
             account.drop = rng.choice(others).drop if others and rng.random() < 0.3 else token(rng, "addr")
-
-    def _share(self, ring: Ring) -> None:
-        """Members share pool values in overlapping ways; nobody is left sharing nothing with anyone."""
-        rng, n = ring.members[0].rng, len(ring.members)
-        pools = {kind: [token(rng, {"device": "dev", "payment": "pay", "phone": "tel", "return_address": "addr",
-                                    "ip": "ip"}[kind]) for _ in range(max(1, n // per))]
-                 for kind, (_, per) in RING_SHARING.items()}
-        chosen: dict[str, dict[str, str]] = {}
-        for member in ring.members:
-            mine = {kind: rng.choice(pools[kind]) for kind, (p, _) in RING_SHARING.items() if rng.random() < p}
-            chosen[member.consumer.consumer_id] = mine
-        users = Counter(v for mine in chosen.values() for v in mine.values())
-        for member in ring.members:
-            mine = chosen[member.consumer.consumer_id]
-            if n > 1 and not any(users[v] > 1 for v in mine.values()):
-                used = sorted((kind, v) for kind, pool in pools.items() for v in pool if users[v] >= 1
-                              and v not in mine.values()) or sorted((k, pool[0]) for k, pool in pools.items())
-                kind, value = rng.choice(used)
-                mine[kind] = value
-                users[value] += 1
-        for member in ring.members:
-            person = member.person
-            assert person is not None
-            for kind, value in chosen[member.consumer.consumer_id].items():
-                if kind == "device":
-                    person.devices[0] = (None, value)
-                elif kind == "ip":
-                    person.home_ip = value
-                else:
-                    setattr(person, kind, value)
-                ring.shared.setdefault(kind, {}).setdefault(value, []).append(member.consumer.consumer_id)
-        ring.shared = {k: {v: m for v, m in values.items() if len(m) > 1} for k, values in ring.shared.items()}
 
     # --- what they buy -----------------------------------------------------------------------------
 
@@ -339,7 +267,7 @@ class Abuse:
                              bogus_return=rng.random() < 0.3), rng.uniform(4, 72)
         if cohort == "freight_arbitrage" and rng.random() < 0.9:
             return ClaimPlan("return_refund", "no_reason", False, cohort, "不想要了，七天无理由退货", arbitrage=True,
-                             self_ship=True), rng.uniform(6, 120)
+                             self_ship=True), rng.uniform(2, 72)
         if cohort == "extortion" and rng.random() < 0.9:
             threats = "，".join(rng.sample(THREATS, rng.randint(1, 2)))
             complaint = rng.choice(("东西是坏的", "质量有严重问题", "你们卖假货"))

@@ -25,7 +25,7 @@ from anxin.sim.orders import H, SimOrder
 from anxin.sim.world import Merchant, World
 
 if TYPE_CHECKING:
-    from anxin.sim.cases import Claim
+    from anxin.sim.claims import Claim
     from anxin.sim.engine import Simulation
 
 S = dt.timedelta(seconds=1)

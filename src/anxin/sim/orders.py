@@ -18,7 +18,7 @@ from anxin.sim.fulfilment import promise
 from anxin.sim.world import Consumer, Listing, Shop
 
 if TYPE_CHECKING:
-    from anxin.sim.cases import Claim
+    from anxin.sim.claims import Claim
     from anxin.sim.creators import Creator
     from anxin.sim.engine import Simulation
     from anxin.sim.logistics import Parcel

@@ -3,7 +3,8 @@
 Families: ``rk.`` the queue, review and rules pages, ``rk.outcome.<outcome>``, ``rk.state.<review state>``,
 ``rk.status.<rule status>``, ``rk.stage.<stage>``, ``rk.mode.<mode>``, ``rk.reason.<decision reason>``,
 ``rk.signal.<signal>``, ``rk.kind.<attribute kind>``, ``rk.op.<comparison>``, ``rk.audit.<audit action>``,
-``err.risk.<code>``. A rule's own message comes from the rule (zh-CN and en), not from here.
+``err.risk.<code>``, and the after-sales actions risk adds to a case (``action.``, ``btn.``). A rule's
+own message comes from the rule (zh-CN and en), not from here.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ ZH: dict[str, str] = {
     "err.risk.rule_reviews_too_many": "回测显示该规则送审比例超出上限，未能上线。",
     "err.risk.shop_not_found": "没有该店铺的资质信息。", "err.risk.already_banned": "该店铺已被封禁。",
     "err.risk.invalid_field": "填写的内容有误。", "err.risk.verdict_not_found": "找不到该风控判定。",
+    # what risk adds to an after-sales case's timeline (shown there and on the review page)
+    "action.risk_release": "风控审核放行，交由商家处理", "action.release_freight": "风控审核放行，运费补贴发放",
+    "action.risk_hold_freight": "风控暂扣运费补贴，待人工审核",
+    "btn.risk_release": "风控放行", "btn.release_freight": "发放运费补贴",
 }
 
 EN: dict[str, str] = {
@@ -187,4 +192,9 @@ EN: dict[str, str] = {
     "err.risk.shop_not_found": "No credentials are known for this shop.",
     "err.risk.already_banned": "This shop is already banned.",
     "err.risk.invalid_field": "Something in the form is not right.", "err.risk.verdict_not_found": "Verdict not found.",
+    # what risk adds to an after-sales case's timeline (shown there and on the review page)
+    "action.risk_release": "Cleared by risk review; back to the merchant",
+    "action.release_freight": "Cleared by risk review; freight paid",
+    "action.risk_hold_freight": "Freight held by risk until an operator reviews it",
+    "btn.risk_release": "Release after risk review", "btn.release_freight": "Pay the held freight",
 }

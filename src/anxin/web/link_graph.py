@@ -58,6 +58,28 @@ def _anchor(a: float) -> str:
     return "start" if c > 0.3 else "end" if c < -0.3 else "middle"
 
 
+def _toward(angles: Sequence[float]) -> float:
+    """The circular mean of the angles an account's attributes sit at (the first one when they cancel out)."""
+    x, y = sum(math.cos(a) for a in angles), sum(math.sin(a) for a in angles)
+    return math.atan2(y, x) if math.hypot(x, y) > 1e-6 else angles[0]
+
+
+def _spread(wanted: dict[str, float]) -> dict[str, float]:
+    """Each account as near the angle it wants as a minimum gap allows (outside its attributes, so its edges stay
+    short); evenly spaced in the same order when they cannot all fit."""
+    if not wanted:
+        return {}
+    order = sorted(wanted, key=lambda acc: (wanted[acc] % (2 * math.pi), acc))
+    gap = 2 * math.pi / max(len(order), 24)
+    placed: list[float] = []
+    for acc in order:
+        a = wanted[acc] % (2 * math.pi)
+        placed.append(max(a, placed[-1] + gap) if placed else a)
+    if placed[-1] - placed[0] > 2 * math.pi - gap:  # wrapped round onto the first: spread them evenly instead
+        placed = [placed[0] + 2 * math.pi * j / len(order) for j in range(len(order))]
+    return dict(zip(order, placed, strict=True))
+
+
 def _short(account: str) -> str:
     """``consumer:c1`` -> ``c1`` (the kind shows in the tooltip)."""
     return account.split(":", 1)[1] if ":" in account else account
@@ -81,7 +103,8 @@ def link_graph(subject: str, attributes: Sequence[Attribute], edges: Sequence[Ed
     cid = "lg-" + hashlib.sha1(repr((subject, attrs, sorted(links.items()))).encode(),
                                usedforsecurity=False).hexdigest()[:10]
     attr_xy = [_at(cx, cy, r1, _angle(i, len(attrs))) for i in range(len(attrs))]
-    acc_xy = {acc: _at(cx, cy, r2, _angle(j, len(shown))) for j, acc in enumerate(shown)}
+    acc_angle = _spread({acc: _toward([_angle(i, len(attrs)) for i in sorted(links[acc])]) for acc in shown})
+    acc_xy = {acc: _at(cx, cy, r2, acc_angle[acc]) for acc in shown}
 
     lines = ['<g class="lg-edges" stroke="#9ca3af" stroke-width="1.2">']
     for a, (x, y) in zip(attrs, attr_xy, strict=True):
@@ -107,9 +130,9 @@ def link_graph(subject: str, attributes: Sequence[Attribute], edges: Sequence[Ed
                      f'<title>{_e(label)}</title><rect x="{_c(x - 7)}" y="{_c(y - 7)}" width="14" height="14" '
                      f'rx="3" {style}/>'
                      + _text(lx, ly + 4, label, "lg-label", anchor=_anchor(ang), max_units=22) + "</g>")
-    for j, acc in enumerate(shown):
+    for acc in shown:
         ax, ay = acc_xy[acc]
-        ang = _angle(j, len(shown))
+        ang = acc_angle[acc]
         lx, ly = _at(ax, ay, 12, ang)
         in_ring = acc in ring
         fill = "#fdecea" if in_ring else "#fff"
