@@ -413,3 +413,16 @@ def test_the_graph_is_deterministic_escaped_and_leaves_hubs_unexpanded() -> None
     assert "consumer:c8" not in svg  # an account only reached through a hub is not drawn
     many = [Edge(f"consumer:x{i:02d}", "device", "d<1>") for i in range(45)]
     assert ">+5<" in link_graph("consumer:c1", attrs, many, words)
+
+
+def test_credential_reads_are_rate_watched_and_a_blocked_reader_gets_429(anxin, client, keys):
+    with anxin.uow_factory() as uow:
+        record_links(uow, [LinkInput(f"shop:cs{i}", {"licence": f"L{i}"}, T0, "t") for i in range(61)])
+        uow.commit()
+    for i in range(60):
+        response = client.get(f"/v1/risk/shops/cs{i}/credentials", headers=keys["operator"])
+        if response.status_code == 429:
+            break
+    assert response.status_code == 429 and response.json()["error"]["code"] == "risk.access_blocked"
+    assert i == 59
+    assert client.get("/v1/risk/shops/cs0/credentials", headers=keys["m1"]).status_code == 403

@@ -4,6 +4,7 @@ settled on the case, freight held on suspicious returns."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 
@@ -278,3 +279,22 @@ def test_rings_in_batch_equal_the_rings_built_link_by_link(anxin):
     summary = anxin.risk.batch_rings()
     assert summary["same_as_incremental"] and summary["rings"] == 1 and summary["sizes"] == [12]
     assert summary["top"][0]["strong_kinds"] == ["device", "payment"]
+
+
+def test_reading_many_shops_credentials_fast_is_blocked_once_and_queued(anxin, keys, clock):
+    with anxin.uow_factory() as uow:
+        record_links(uow, [LinkInput(f"shop:s{i}", {"licence": f"lic-{i}", "phone": f"ph-{i}"}, T0, "test")
+                           for i in range(70)])
+        uow.commit()
+    clock.set(T0 + H)
+    for i in range(59):
+        assert anxin.risk.shop_credentials(keys.operator, f"s{i}")["credentials"][0]["kind"] in ("licence", "phone")
+        clock.set(T0 + H + (i + 1) * dt.timedelta(seconds=20))
+    for i in (59, 60):  # the 60th distinct shop within the hour crosses A.SCRAPING's threshold
+        with pytest.raises(AnxinError) as exc:
+            anxin.risk.shop_credentials(keys.operator, f"s{i}")
+        assert exc.value.code.value == "risk.access_blocked"
+    [item] = _queue(anxin, keys)
+    assert (item["stage"], item["outcome"]) == ("access", "block")
+    clock.set(T0 + 3 * H)  # an hour without reads: the window has passed
+    assert anxin.risk.shop_credentials(keys.operator, "s61")["shop_id"] == "s61"

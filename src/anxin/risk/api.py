@@ -101,3 +101,9 @@ def backtest(body: BacktestBody, request: Request, who: Principal = Depends(prin
 @router.post("/bans", status_code=201, summary="Ban a shop: new shops sharing its credentials are flagged")
 def ban(body: BanBody, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).risk.ban_shop(who, body.shop_id, reason=body.reason)
+
+
+@router.get("/shops/{shop_id}/credentials",
+            summary="A shop's credentials, ban and onboarding verdicts (operators; reads are rate-watched)")
+def shop_credentials(request: Request, shop_id: str, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).risk.shop_credentials(who, shop_id)

@@ -21,3 +21,4 @@ class RiskErrorCode(StrEnum):
     ALREADY_BANNED = "risk.already_banned"
     INVALID_FIELD = "risk.invalid_field"
     VERDICT_NOT_FOUND = "risk.verdict_not_found"
+    ACCESS_BLOCKED = "risk.access_blocked"

@@ -19,7 +19,7 @@ from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.error_codes import RiskErrorCode as E
-from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes
+from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes, decay
 from anxin.risk.phash import NotAnImage, dhash
 from anxin.risk.rings import KINDS as RING_KINDS
 from anxin.risk.rings import detect_rings
@@ -223,7 +223,8 @@ class RiskService(RuleAdministration):
             if row is None:
                 raise AnxinError(E.REVIEW_NOT_FOUND, f"review {review_id!r} not found")
             verdict = repo.verdict(row.verdict_id)
-            subject = f"consumer:{row.consumer_id}" if row.consumer_id else f"shop:{row.shop_id}"
+            subject = f"consumer:{row.consumer_id}" if row.consumer_id else verdict.subject if verdict \
+                else f"shop:{row.shop_id}"
             detail = _review_item(row, verdict, now)
             detail["verdict"] = _verdict_dict(verdict) if verdict else None
             detail["links"] = self._link_graph(repo, subject)
@@ -326,6 +327,49 @@ class RiskService(RuleAdministration):
                 "same_as_incremental": incremental == {r.members for r in batch_rings},
                 "top": [{"members": list(r.members), "size": r.size, "density": round(r.density, 3),
                          "score": round(r.score, 3), "strong_kinds": list(r.strong_kinds)} for r in batch_rings[:top]]}
+
+    # --- merchant credentials and scraping (防爬取) ----------------------------------------------------------
+
+    def shop_credentials(self, principal: Principal, shop_id: str) -> dict[str, Any]:
+        """A shop's credentials as the platform sent them, its ban and onboarding verdicts. Every read counts
+        towards the reader's access rate: a principal reading many shops' credentials fast is blocked (429) and
+        put in the review queue once, with the figures."""
+        self._operator(principal)
+        now = self.clock.now()
+        reader = f"{principal.role.value}:{principal.subject}"
+        with self.uow_factory() as uow:
+            repo = RiskRepository(uow.session)
+            verdict = self._access(uow, repo, reader, shop_id, now)
+            if verdict.outcome is not Outcome.PASS:
+                uow.commit()  # the counters and the verdict stand even though the read is refused
+                raise AnxinError(E.ACCESS_BLOCKED, "too many merchants' credentials read in a short time; "
+                                 "an operator will review this key", reasons=verdict.reason_codes)
+            credentials = repo.links_of(f"shop:{shop_id}")
+            if not credentials:
+                uow.commit()
+                raise AnxinError(E.SHOP_NOT_FOUND, f"no credentials are known for shop {shop_id!r}")
+            verdicts = [_verdict_dict(v) for v in repo.verdicts_for(shop_id=shop_id, limit=20)
+                        if v.stage == "onboarding"]
+            uow.commit()
+            return {"shop_id": shop_id, "banned": repo.is_banned(shop_id),
+                    "credentials": [{"kind": k, "value": v} for k, v in credentials], "onboarding": verdicts}
+
+    def _access(self, uow: UnitOfWork, repo: RiskRepository, reader: str, shop_id: str,
+                now: dt.datetime) -> Verdict:
+        hour = dt.timedelta(hours=1)
+        reads = repo.bump_counter(f"reads:{reader}", now, lambda value, at: 1 + decay(
+            value, (now - at).total_seconds() / 3600, 1))
+        repo.bump_counter(f"shopread:{reader}:{shop_id}", now, lambda value, at: 1)
+        shops = repo.count_counters(f"shopread:{reader}:", now - hour)
+        facts = {"reads_per_hour": round(reads), "shops_read_per_hour": shops}
+        rb, overrides = self._effective(uow)
+        verdict = judge("access", facts, (Signal("access_rate", shops, {"reader": reader, "reads": round(reads, 1),
+                                                                        "window_hours": 1}),),
+                        rb, overrides=overrides, mode=self.mode)
+        if verdict.outcome is not Outcome.PASS and not repo.open_review_for(f"principal:{reader}"):
+            self._record(uow, verdict, subject=f"principal:{reader}", case_id=None, consumer_id=None,
+                         shop_id=None, amount_fen=0, at=now)
+        return verdict
 
     # --- bans (risky merchants) ----------------------------------------------------------------------------
 

@@ -253,8 +253,10 @@ class RiskRepository:
         return self.session.get(VerdictRow, verdict_id)
 
     def verdicts_for(self, *, case_id: str | None = None, consumer_id: str | None = None,
-                     limit: int = 50) -> list[VerdictRow]:
+                     shop_id: str | None = None, limit: int = 50) -> list[VerdictRow]:
         stmt = sa.select(VerdictRow).order_by(VerdictRow.decided_at.desc()).limit(limit)
+        if shop_id is not None:
+            stmt = stmt.where(VerdictRow.shop_id == shop_id)
         if case_id is not None:
             stmt = stmt.where(VerdictRow.case_id == case_id)
         if consumer_id is not None:
@@ -341,6 +343,17 @@ class RiskRepository:
         stamp = at if row is None else max(at, row[1])
         conn.execute(_upsert_counter(pg), {"key": key, "value": value, "at": stamp})
         return value
+
+    def count_counters(self, prefix: str, since: dt.datetime) -> int:
+        """Counters under a key prefix touched since ``since`` (a range on the primary key, not LIKE)."""
+        return self.session.scalar(sa.select(sa.func.count()).select_from(CounterRow).where(
+            CounterRow.key >= prefix, CounterRow.key < prefix + "\uffff", CounterRow.at >= since)) or 0
+
+    def open_review_for(self, subject_prefix: str) -> bool:
+        """An open review of a verdict whose subject is this one (so a running block is not logged again)."""
+        return self.session.scalar(sa.select(sa.func.count()).select_from(ReviewRow).join(
+            VerdictRow, VerdictRow.verdict_id == ReviewRow.verdict_id).where(
+            ReviewRow.state == "open", VerdictRow.subject == subject_prefix)) != 0
 
     def ban(self, row: BanRow) -> None:
         self.session.merge(row)

@@ -90,6 +90,7 @@ ZH: dict[str, str] = {
     "err.risk.rule_reviews_too_many": "回测显示该规则送审比例超出上限，未能上线。",
     "err.risk.shop_not_found": "没有该店铺的资质信息。", "err.risk.already_banned": "该店铺已被封禁。",
     "err.risk.invalid_field": "填写的内容有误。", "err.risk.verdict_not_found": "找不到该风控判定。",
+    "err.risk.access_blocked": "短时间内读取了过多商家资质，已暂停并转人工审核。",
     # what risk adds to an after-sales case's timeline (shown there and on the review page)
     "action.risk_release": "风控审核放行，交由商家处理", "action.release_freight": "风控审核放行，运费补贴发放",
     "action.risk_hold_freight": "风控暂扣运费补贴，待人工审核",
@@ -192,6 +193,7 @@ EN: dict[str, str] = {
     "err.risk.shop_not_found": "No credentials are known for this shop.",
     "err.risk.already_banned": "This shop is already banned.",
     "err.risk.invalid_field": "Something in the form is not right.", "err.risk.verdict_not_found": "Verdict not found.",
+    "err.risk.access_blocked": "Too many merchants' credentials read in a short time; paused for review.",
     # what risk adds to an after-sales case's timeline (shown there and on the review page)
     "action.risk_release": "Cleared by risk review; back to the merchant",
     "action.release_freight": "Cleared by risk review; freight paid",
