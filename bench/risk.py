@@ -12,9 +12,10 @@ Sections (``--only``, comma-separated; default all of ``SECTIONS``):
    live in households of 1–4 that share an address, a home IP and a return address, sometimes a tablet or a card;
    phones are their own (a few recycled ones link two strangers). Hub values: campus addresses (~500 students
    each), carrier NAT IPs (~600 accounts each) and a default device id. Planted rings of 3–50 accounts draw from
-   pools of devices (one per ~10 members), cards (per ~12) and drop addresses and return addresses (per ~20), so no
-   ring value crosses the default hub threshold of 25; a few ring members share a phone with a stranger. 2 % of the
-   links are repeated (self-links) and every kind is missing for some accounts. Links arrive in random order.
+   pools of devices (one per ~10 members), cards (per ~12) and drop addresses and return addresses (per ~20), drawn
+   at random, so a ring value seldom crosses the default hub threshold of 25; 3 % of ring members share a phone with
+   a stranger. 2 % of the links are repeated (self-links) and every kind is missing for some accounts. Links arrive
+   in random order. Changing this file makes the data again (its hash is in the manifest).
 2. Contenders, each in a fresh subprocess (peak RSS = the ``ru_maxrss`` that ``wait4`` reports), alternating in
    each of ``--rounds`` rounds, medians reported:
    - **ours**: ``components_from_edges`` on the raw edge list (every link with a value, hubs and repeats

@@ -226,10 +226,10 @@ def test_default_run_has_every_kind_of_finding_in_its_ground_truth(anxin: Anxin,
 
 # A few days of few shops, where the abuse mix is turned up so that every pattern shows; risk control in shadow,
 # so what happens to the requests does not depend on its rules.
-MIX = {"days": 8, "merchants": 2, "consumers": 40, "seed": 5, "orders_per_shop_day": 3.0, "abuser_share": 0.2,
+MIX = {"days": 9, "merchants": 2, "consumers": 40, "seed": 5, "orders_per_shop_day": 3.0, "abuser_share": 0.2,
        "olist_dir": Path("/nonexistent/olist"), "ring_sizes": (3, 8),
        "abuse_mix": {"ring": 8.0, "freight_arbitrage": 60.0, "extortion": 30.0, "evidence_reuse": 20.0,
-                     "refund_without_return": 10.0, "serial_returner": 10.0, "heavy_buyer": 5.0}}
+                     "refund_without_return": 10.0, "serial_returner": 10.0, "heavy_buyer": 12.0}}
 OPERATOR = Principal(key_id="test", role=Role.OPERATOR, subject="op-test")
 
 
@@ -316,9 +316,10 @@ def test_abuse_mix_sends_what_its_ground_truth_says(engine: sa.Engine, tmp_path:
         view = anxin.aftersales.get_case(OPERATOR, c["case_id"])
         assert len(view.evidence) == len(c["evidence_stock"]) and not seen & set(view.evidence)
         seen |= set(view.evidence)
-        for sha, pid in zip(view.evidence, c["evidence_stock"], strict=True):
+        bases = {dhash(stock[pid]) for pid in c["evidence_stock"]}
+        for sha in view.evidence:
             data, _ = anxin.aftersales.evidence_file(OPERATOR, sha) or (b"", "")
-            assert hamming(dhash(data), dhash(stock[pid])) <= 6
+            assert min(hamming(dhash(data), base) for base in bases) <= 6
 
     # The honest coincidences and the mix are in the summary, abusive requests a minority of them all.
     mix = s["abuse_mix"]

@@ -202,7 +202,8 @@ def test_a_ring_of_three_sharing_device_and_payment() -> None:
     ring = g.ring_for("r1")
     assert ring is not None and ring.is_ring
     assert (ring.component, ring.members, ring.size) == ("r0", ("r0", "r1", "r2"), 3)
-    assert (ring.density, ring.score, ring.strong_kinds, ring.pair_strong_kinds) == (1.0, 1.0, ("device", "payment"), 2)
+    assert (ring.density, ring.score, ring.joint_strong_kinds) == (1.0, 1.0, 2)
+    assert ring.strong_kinds == ("device", "payment")
     assert ring.evidence == (Evidence("device", "r-dev0", ("r0", "r1", "r2")),
                              Evidence("payment", "r-card0", ("r0", "r1", "r2")))
     assert ring.evidence_for("r2") == ring.evidence
@@ -322,7 +323,7 @@ def test_density_edges(min_density: float, is_ring: bool) -> None:
     evidence = [Evidence("device", "d1", ("a", "b")), Evidence("payment", "p0", ("a", "b")),
                 Evidence("payment", "p1", ("b", "c")), Evidence("device", "d2", ("c", "d"))]
     ring = score_component("abcd", evidence, (), RingParams(min_size=3, min_density=min_density))
-    assert (ring.density, ring.pair_strong_kinds, ring.is_ring, ring.score) == (0.5, 2, is_ring, 0.5)
+    assert (ring.density, ring.joint_strong_kinds, ring.is_ring, ring.score) == (0.5, 2, is_ring, 0.5)
 
 
 def test_strong_kinds_on_different_pairs_are_coincidence() -> None:
@@ -335,12 +336,29 @@ def test_strong_kinds_on_different_pairs_are_coincidence() -> None:
                  ("stranger", "phone", "138")])
     ring = g.ring_for("h1")
     assert ring is not None and ring.size == 4 and ring.strong_kinds == ("device", "phone")
-    assert ring.density == 4 / 6 and ring.pair_strong_kinds == 1 and ring.score == ring.density / 2
+    assert ring.density == 4 / 6 and ring.joint_strong_kinds == 1 and ring.score == ring.density / 2
     assert not ring.is_ring
     g.add_link("h2", "payment", "family card")  # the two who share the tablet also share a card: it looks like a ring
     g.add_link("h1", "payment", "family card")
     ring = g.ring_for("h1")
-    assert ring is not None and ring.pair_strong_kinds == 2 and ring.is_ring
+    assert ring is not None and ring.joint_strong_kinds == 2 and ring.is_ring
+
+
+def test_devices_and_cards_rotated_through_a_ring() -> None:
+    # Six accounts on two devices and three cards, no pair on both: each kind runs through every member.
+    g = RingGraph()
+    g.add_links([(f"r{i}", kind, value) for i in range(6)
+                 for kind, value in (("device", f"dev-{i % 2}"), ("payment", f"card-{i % 3}"))])
+    ring = g.ring_for("r0")
+    assert ring is not None and ring.density == 9 / 15 and ring.joint_strong_kinds == 2 and ring.is_ring
+    # One kind through the group and another on one pair only (below two thirds of the members): not joint.
+    evidence = [Evidence("device", "d", ("a", "b", "c", "d")), Evidence("phone", "p", ("c", "d"))]
+    assert score_component("abcd", evidence, (), RingParams()).joint_strong_kinds == 2  # c-d share both
+    evidence = [Evidence("device", "d", ("a", "b", "c")), Evidence("phone", "p", ("c", "d"))]
+    assert score_component("abcd", evidence, (), RingParams()).joint_strong_kinds == 1
+    # In a trio two thirds is one pair: a couple's card and a phone recycled to a stranger are not joint either.
+    evidence = [Evidence("payment", "c", ("a", "b")), Evidence("phone", "p", ("b", "c"))]
+    assert score_component("abc", evidence, (), RingParams()).joint_strong_kinds == 1
 
 
 def test_weak_kinds_count_once_per_pair() -> None:

@@ -27,12 +27,14 @@ accounts,
 
 - ``density`` = the mean tie over all ``n (n - 1) / 2`` member pairs;
 - ``strong_kinds`` = the distinct strong kinds among the values that link members (the evidence, for the record);
-- ``pair_strong_kinds`` = the most strong kinds that one pair of members shares. Two strong kinds on the same pair
-  (one device *and* one card) are the mark of a ring; spread over different pairs (a household's tablet here, a
-  recycled phone number to a stranger there) they are coincidence;
-- ``score`` = ``density × min(1, pair_strong_kinds / 2)``, in [0, 1];
+- ``joint_strong_kinds`` = the strong kinds the members use *together*: the most that one pair of members shares,
+  or, if more, the number of strong kinds that each link at least two thirds of the members (and three or more of
+  them). A ring works its devices and cards jointly (some pair shares a device *and* a card, or devices and cards
+  each run through the group, rotated); a household's tablet here and a recycled phone number to a stranger there
+  are two strong kinds but coincidence;
+- ``score`` = ``density × min(1, joint_strong_kinds / 2)``, in [0, 1];
 - ``is_ring`` = ``min_size ≤ n ≤ max_size`` and ``density ≥ min_density`` and
-  ``pair_strong_kinds ≥ min_strong_kinds``.
+  ``joint_strong_kinds ≥ min_strong_kinds``.
 
 Why this separates them: 500 students at one campus address make that address a hub, so it joins nobody; 20 of them
 below the hub threshold form a component whose every pair is tied by one weak kind (density 0.25, no strong kind:
@@ -78,7 +80,8 @@ KINDS = ("device", "phone", "address", "payment", "return_address", "ip")
 KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
 DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("device", 1.0), ("phone", 1.0), ("payment", 1.0), ("return_address", 0.5), ("address", 0.25), ("ip", 0.25))
-FULL_STRONG_KINDS = 2  # strong kinds on one pair for a full score: one could be a shared family tablet
+FULL_STRONG_KINDS = 2  # joint strong kinds for a full score: one could be a shared family tablet
+WIDE_KIND = 2 / 3  # a strong kind linking at least this share of the members runs through the group
 ACCOUNT = -1  # RingGraph._kind of an account node (a value's is its index in KINDS)
 GHOST = -2  # a node left behind when its piece moved to fresh ids (RingGraph._move)
 
@@ -93,7 +96,7 @@ class RingParams:
     min_size: int = 3
     max_size: int = 60
     min_density: float = 0.30
-    min_strong_kinds: int = 2  # strong kinds that one pair of members must share
+    min_strong_kinds: int = 2  # strong kinds the members must use together (joint_strong_kinds)
     max_value_degree: int = 25  # a value shared by more accounts than this is a hub and links nobody
     weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
     strong_weight: float = 1.0  # a kind weighing at least this is strong
@@ -151,7 +154,7 @@ class Ring:
     size: int
     density: float
     strong_kinds: tuple[str, ...]
-    pair_strong_kinds: int
+    joint_strong_kinds: int
     score: float
     is_ring: bool
     evidence: tuple[Evidence, ...] = field(repr=False)
@@ -221,11 +224,17 @@ def score_component(members: Iterable[str], evidence: Iterable[Evidence], hubs: 
     strong_flags = params.strong()
     strong = tuple(k for k in KINDS if strong_flags[KIND_INDEX[k]] and any(e.kind == k for e in ev))
     strong_mask = sum(1 << k for k, flag in enumerate(strong_flags) if flag)
-    pair_strong = max((bin(m & strong_mask).count("1") for m in tie), default=0)
-    score = density * min(1.0, pair_strong / FULL_STRONG_KINDS)
+    on_one_pair = max((bin(m & strong_mask).count("1") for m in tie), default=0)
+    reached: dict[str, set[str]] = {}
+    for e in ev:
+        if e.kind in strong:
+            reached.setdefault(e.kind, set()).update(e.accounts)
+    wide = sum(1 for accounts in reached.values() if len(accounts) >= max(3, WIDE_KIND * n))  # 2: one pair's fact
+    joint = max(on_one_pair, wide)
+    score = density * min(1.0, joint / FULL_STRONG_KINDS)
     is_ring = (params.min_size <= n <= params.max_size and density >= params.min_density
-               and pair_strong >= params.min_strong_kinds)
-    return Ring(names[0] if names else "", tuple(names), n, density, strong, pair_strong, score, is_ring, tuple(ev),
+               and joint >= params.min_strong_kinds)
+    return Ring(names[0] if names else "", tuple(names), n, density, strong, joint, score, is_ring, tuple(ev),
                 tuple(sorted(set(hubs), key=lambda h: (KIND_INDEX[h.kind], h.value))))
 
 
@@ -660,7 +669,7 @@ def detect_rings(account: npt.ArrayLike, value: npt.ArrayLike, value_kind: npt.A
     labels = components_from_edges(a[keep], v[keep] + n_acc, n_acc + n_val)[:n_acc]
     size = np.bincount(labels, minlength=n_acc)
     # Distinct strong kinds per component, over the values that link two or more of its accounts: an upper bound
-    # of the strong kinds one pair shares, so the filter keeps every component that can be a ring.
+    # of joint_strong_kinds, so the filter keeps every component that can be a ring.
     strong = np.array(p.strong(), dtype=bool)
     sk = keep & (degree[v] >= 2) & strong[vk[v]]
     pairs = _unique(labels[a[sk]].astype(np.int64) * len(KINDS) + vk[v[sk]])

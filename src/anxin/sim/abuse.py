@@ -18,7 +18,7 @@ accounts that buy in order to claim, so that risk control can be measured patter
 
 Each cohort draws from ``random.Random("anxin-sim-abuse:<cohort>:<seed>")``, the whole life of its orders
 included (``SimOrder.rng``), so the main stream, and the ground truth it makes, stays as it was; ids are numbered
-apart (consumers after the main population's, orders ``op-…``, requests ``ka-…``). ``Claim.truth()`` names the
+apart (consumers after the main population's, orders ``o-m…``, requests ``ka-…``). ``Claim.truth()`` names the
 pattern behind every request.
 """
 
@@ -95,8 +95,7 @@ class Abuse:
         self.returns_rng = random.Random(f"anxin-sim-returns:{config.seed}")  # the main stream's return parcels
         self.accounts: dict[str, Account] = {}
         self.rings: list[Ring] = []
-        self.intents: dict[str, str] = {}  # order id -> what the account bought it for
-        self.stats: Counter[str] = Counter()
+        self.intents: dict[str, str] = {}  # order id -> what the account bought it for (its cohort, or warmup)
         self._orders = 0
         start, end = sim.start, sim.end
         # The last day an order can be paid and still be claimed on within the run.
@@ -173,19 +172,19 @@ class Abuse:
             pairs = [(s, li) for s, li in pairs if s.top != "fresh" and li.price_fen >= 3_000] or pairs
         return pairs
 
-    def _paid_at(self, rng: random.Random, lo: dt.datetime | None = None) -> dt.datetime:
-        start = max(lo or self.sim.start, self.sim.start) + H
+    def _paid_at(self, rng: random.Random) -> dt.datetime:
+        start = self.sim.start + H
         return start + (max(start, self.last_paid) - start) * rng.random()
 
     def _plan(self, account: Account) -> None:
         """Schedule the account's purchases: its cohort's orders, or a ring member's warm-up orders."""
         rng, cohort = account.rng, account.cohort
-        pairs = self._listings(cohort)
+        pairs = self._listings(cohort)  # (a ring member's warm-up: anything)
         if not pairs:
             return
         if cohort == "ring":
             for _ in range(rng.randint(1, 3)):
-                self._order(account, rng.choice(self._listings("warmup")), self._paid_at(rng), "warmup")
+                self._order(account, rng.choice(pairs), self._paid_at(rng), "warmup")
             return
         lo, hi = ORDERS[cohort]
         shops_used: set[str] = set()
@@ -216,10 +215,9 @@ class Abuse:
         shop, listing = pick
         sim = self.sim
         self._orders += 1
-        order = SimOrder(f"op-{self._orders:06d}", account.consumer, shop, [(listing, 1, listing.price_fen)],
+        order = SimOrder(f"o-m{self._orders:06d}", account.consumer, shop, [(listing, 1, listing.price_fen)],
                          listing.price_fen, paid_at, False, rng=account.rng)
         self.intents[order.order_id] = intent
-        self.stats[f"orders.{account.cohort}"] += 1
         sim.orders.all.append(order)
         sim.agenda.call(paid_at, sim.orders.place, order)
 
@@ -232,6 +230,7 @@ class Abuse:
         if account.registered or c.registered_at is None:
             return
         account.registered = True
+        self.sim.contact.stats["registered"] += 1  # the summary's accounts sent, the mix's included
         data: dict[str, Any] = {"consumer_id": c.consumer_id, "registered_at": iso(c.registered_at)}
         if self.sim.config.attributes and account.person is not None:
             data["risk"] = account.person.registration()
@@ -240,9 +239,7 @@ class Abuse:
 
     def delivered(self, order: SimOrder) -> None:
         """What the account does once the parcel is signed for."""
-        sim, rng = self.sim, order.rng
-        assert rng is not None
-        account = self.accounts[order.consumer.consumer_id]
+        sim, account = self.sim, self.accounts[order.consumer.consumer_id]
         plan, hours = self._claim_plan(account, order, self.intents.get(order.order_id, ""))
         if plan is not None:
             sim.agenda.call(sim.now + hours * H, sim.cases.file_planned, order, plan)
@@ -306,8 +303,10 @@ class Abuse:
             elsewhere = account.drop if account is not None and account.drop else person.return_address
             if elsewhere == person.address:
                 elsewhere = token(rng, "addr")
-            return arbitraged_return(rng, carrier, goods, same_province=same, home=person.address,
-                                     elsewhere=elsewhere)
+            parcel = arbitraged_return(rng, carrier, goods, same_province=same, home=person.address,
+                                       elsewhere=elsewhere)
+            claim.bogus_return = claim.bogus_return or parcel.weight_g < goods // 2  # an empty box arrives
+            return parcel
         # A ring member sends from the ring's drop address when the ring gave them one.
         home = person.return_address if account is not None and account.ring is not None else person.address
         return honest_return(rng, carrier, goods, same_province=same, home=home, work=person.work_address,
@@ -316,14 +315,13 @@ class Abuse:
     # --- reporting ---------------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        claims = [k for k in self.sim.cases.claims]
-        truths = [k.truth() for k in claims]
+        truths = [k.truth() for k in self.sim.cases.claims]
         filed = [t for t in truths if t["case_id"]]
         returns = [t for t in truths if t["return"] is not None]
         return {
             "accounts": dict(Counter(a.cohort for a in self.accounts.values())),
             "ring_sizes": [len(r.members) for r in self.rings],
-            "orders": sum(v for k, v in self.stats.items() if k.startswith("orders.")),
+            "orders": dict(Counter(self.intents.values())),  # by what they were bought for
             "requests_by_pattern": dict(sorted(Counter(t["pattern"] for t in truths).items())),
             "filed_by_pattern": dict(sorted(Counter(t["pattern"] for t in filed).items())),
             "abusive_requests": sum(not t["genuine"] for t in truths), "requests": len(truths),

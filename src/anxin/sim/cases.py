@@ -289,7 +289,8 @@ class Cases:
         elif claim.reason == "not_received" and order.status == "delivered":
             p_reject = 0.85  # the carrier's sign-off proves delivery
         else:
-            p_reject = merchant.reject_genuine if claim.genuine else merchant.reject_abusive
+            # (a no-reason return whose freight is arbitraged looks like any other until the parcel arrives)
+            p_reject = merchant.reject_genuine if claim.genuine or claim.arbitrage else merchant.reject_abusive
         if rng.random() < p_reject:
             self._act(claim, self._merchant(order), "reject", REJECT_NOTES.get(claim.reason, "不符合售后条件"), None)
         else:

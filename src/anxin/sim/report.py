@@ -140,7 +140,8 @@ def demo_candidates(sim: Simulation) -> list[tuple[str, str]]:
     ranked = []
     for order in sim.orders.all:
         consumer = order.consumer
-        if consumer.abusive or order.status != "delivered" or order.signed_at is None or order.signed_at < recent:
+        if consumer.abusive or consumer.pattern is not None or order.status != "delivered" or order.signed_at is None \
+                or order.signed_at < recent:  # (an ordinary buyer: none of the abuse mix's accounts)
             continue
         cases = per_consumer[consumer.consumer_id]
         if cases:
