@@ -5,6 +5,10 @@
 
 Sections (``--only``, comma-separated; default all of ``SECTIONS``):
 
+**verdict**: ``RiskService.assess_claim`` latency in-process with every online signal over a 1-million-image hash
+index, against a one-row read in the same run, and the near-duplicate query against numpy brute force (see
+``bench/risk_verdict.py``).
+
 **rings**: fraud-ring detection over the account ↔ value link graph (``anxin.risk.rings``).
 
 1. Data: a synthetic link graph of about ``--edges`` links, made with NumPy from ``--seed`` and kept under
@@ -55,7 +59,7 @@ from bench.fixtures import RESULTS, machine_info
 
 REPO = Path(__file__).resolve().parent.parent
 GIB = 1024**3
-SECTIONS = ("rings",)  # more sections (verdict, neardup) come later; each adds itself here and to SECTION_RUNNERS
+SECTIONS = ("rings", "verdict")
 
 
 def log(msg: str) -> None:
@@ -473,7 +477,35 @@ def rings_table(res: dict[str, Any]) -> None:
 
 
 SECTION_RUNNERS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], Callable[[dict[str, Any]], None]]]
-SECTION_RUNNERS = {"rings": (run_rings, rings_table)}
+def run_verdict(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.risk_verdict import run
+
+    return run(hashes=args.hashes, consumers=args.consumers, history=args.history, claims=args.claims,
+               rounds=args.rounds, log=log)
+
+
+def verdict_table(res: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"Verdict latency in-process: {res['hashes']:,} evidence hashes, {res['consumers']:,} accounts, "
+                    f"{res['history']:,} past verdicts; {res['claims']:,} claims, alternated with the baseline")
+    for col in ("measure", "p50 ms", "p99 ms", "notes"):
+        t.add_column(col, justify="left" if col in ("measure", "notes") else "right")
+    v, b = res["verdict_ms"], res["baseline_ms"]
+    t.add_row("assess_claim (every online signal)", f"{v['p50']:.3f}", f"{v['p99']:.3f}",
+              f"target p99 ≤ 2 ms: {'met' if res['target_met'] else 'MISSED'}; outcomes {res['outcomes']}")
+    t.add_row("baseline: one-row read in a unit of work", f"{b['p50']:.3f}", f"{b['p99']:.3f}",
+              f"verdict = {res['verdict_vs_baseline_p50']:.1f}× baseline at p50")
+    t.add_row("near-duplicate query (radius 6)", f"{res['neardup_ms']['p50']:.3f}", f"{res['neardup_ms']['p99']:.3f}",
+              f"{res['neardup_speedup_p50']:.1f}× faster than numpy brute force at p50")
+    t.add_row("numpy brute force over every hash", f"{res['bruteforce_ms']['p50']:.3f}",
+              f"{res['bruteforce_ms']['p99']:.3f}", f"index loaded in {res['index_load_s']:.1f} s, "
+              f"+{res['index_rss_mib']:.0f} MiB")
+    Console(width=180).print(t)
+
+
+SECTION_RUNNERS = {"rings": (run_rings, rings_table), "verdict": (run_verdict, verdict_table)}
 WORKERS: dict[str, Callable[[str, Path, argparse.Namespace], dict[str, Any]]] = {"rings": rings_worker}
 
 
@@ -488,6 +520,11 @@ def main() -> None:
     rings.add_argument("--edges", type=int, default=10_000_000, help="links of the synthetic graph (default 10 M)")
     rings.add_argument("--incremental-links", type=int, default=1_000_000,
                        help="links fed to RingGraph.add_link one by one (default 1 M)")
+    verdict = p.add_argument_group("verdict")
+    verdict.add_argument("--hashes", type=int, default=1_000_000, help="evidence hashes indexed (default 1 M)")
+    verdict.add_argument("--consumers", type=int, default=200_000, help="accounts with attributes")
+    verdict.add_argument("--history", type=int, default=200_000, help="past claim verdicts")
+    verdict.add_argument("--claims", type=int, default=3_000, help="claims timed")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--worker-data", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()

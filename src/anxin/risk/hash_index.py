@@ -40,16 +40,20 @@ class HammingIndex:
         self._width = HASH_BITS // chunks
         self._starts = [i * self._width for i in range(chunks)]
         self._ids: list[str] = []
-        self._hashes: npt.NDArray[np.uint64] = np.empty(0, dtype=np.uint64)  # merged into the tables
-        self._keys: list[npt.NDArray[np.uint64]] = [np.empty(0, dtype=np.uint64) for _ in self._starts]
-        self._pos: list[npt.NDArray[np.int64]] = [np.empty(0, dtype=np.int64) for _ in self._starts]
+        self._hashes: npt.NDArray[np.uint64] = np.empty(0, dtype=np.uint64)  # merged into the table
+        # One sorted table for all chunks: key = chunk number << width | chunk value, so a query is a single
+        # searchsorted over every flipped key of every chunk.
+        self._keys: npt.NDArray[np.uint64] = np.empty(0, dtype=np.uint64)
+        self._pos: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._tail: list[int] = []
 
     def __len__(self) -> int:
         return len(self._ids)
 
-    def _chunk(self, values: npt.NDArray[np.uint64], start: int) -> npt.NDArray[np.uint64]:
-        return (values >> np.uint64(start)) & np.uint64((1 << self._width) - 1)
+    def _table_keys(self, values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+        mask = np.uint64((1 << self._width) - 1)
+        return np.concatenate([((values >> np.uint64(start)) & mask) | np.uint64(t << self._width)
+                               for t, start in enumerate(self._starts)])
 
     def add(self, item_id: str, h: int) -> None:
         if not 0 <= h < 1 << HASH_BITS:
@@ -69,23 +73,22 @@ class HammingIndex:
             self._merge()
 
     def _merge(self) -> None:
-        """Move the tail into the sorted tables: a full sort when the tail is large, else a sorted insert."""
+        """Move the tail into the sorted table: a full sort when the tail is large, else a sorted insert."""
         new = np.array(self._tail, dtype=np.uint64)
         first = len(self._hashes)
-        positions = np.arange(first, first + len(new), dtype=np.int64)
-        rebuild = len(new) * 8 >= first
+        positions = np.tile(np.arange(first, first + len(new), dtype=np.int64), len(self._starts))
         self._hashes = np.concatenate([self._hashes, new])
-        for t, start in enumerate(self._starts):
-            if rebuild:
-                keys = self._chunk(self._hashes, start)
-                order = np.argsort(keys, kind="stable")
-                self._keys[t], self._pos[t] = keys[order], order.astype(np.int64)
-            else:
-                keys = self._chunk(new, start)
-                order = np.argsort(keys, kind="stable")
-                at = np.searchsorted(self._keys[t], keys[order], side="right")
-                self._keys[t] = np.insert(self._keys[t], at, keys[order])
-                self._pos[t] = np.insert(self._pos[t], at, positions[order])
+        if len(new) * 8 >= first:
+            keys = self._table_keys(self._hashes)
+            order = np.argsort(keys, kind="stable")
+            self._keys = keys[order]
+            self._pos = np.tile(np.arange(len(self._hashes), dtype=np.int64), len(self._starts))[order]
+        else:
+            keys = self._table_keys(new)
+            order = np.argsort(keys, kind="stable")
+            at = np.searchsorted(self._keys, keys[order], side="right")
+            self._keys = np.insert(self._keys, at, keys[order])
+            self._pos = np.insert(self._pos, at, positions[order])
         self._tail = []
 
     def query(self, h: int, radius: int | None = None) -> list[Match]:
@@ -94,22 +97,23 @@ class HammingIndex:
         if not 0 <= r <= self.radius:
             raise ValueError(f"radius must be 0..{self.radius} for this index, got {r}")
         q = np.uint64(h)
-        flips = _flips(self._width, r // len(self._starts))
-        found: list[npt.NDArray[np.int64]] = []
-        if len(self._hashes):
-            for t, start in enumerate(self._starts):
-                keys = np.uint64((h >> start) & ((1 << self._width) - 1)) ^ flips
-                lo = np.searchsorted(self._keys[t], keys, side="left")
-                hi = np.searchsorted(self._keys[t], keys, side="right")
-                hit = hi > lo
-                if hit.any():
-                    found += [self._pos[t][a:b] for a, b in zip(lo[hit].tolist(), hi[hit].tolist(), strict=True)]
         out: list[Match] = []
-        if found:
-            cand = np.unique(np.concatenate(found))
-            dist = np.bitwise_count(self._hashes[cand] ^ q)
-            near = dist <= r
-            out += [Match(self._ids[i], d) for i, d in zip(cand[near].tolist(), dist[near].tolist(), strict=True)]
+        if len(self._hashes):
+            flips = _flips(self._width, r // len(self._starts))
+            keys = (self._table_keys(np.array([h], dtype=np.uint64))[:, None] ^ flips[None, :]).ravel()
+            lo = np.searchsorted(self._keys, keys, side="left")
+            lens = np.searchsorted(self._keys, keys, side="right") - lo
+            total = int(lens.sum())
+            if total:
+                # The positions of every matching run, gathered without a Python loop over the runs.
+                offsets = np.repeat(lo - (np.cumsum(lens) - lens), lens) + np.arange(total)
+                cand = self._pos[offsets]
+                dist = np.bitwise_count(self._hashes[cand] ^ q)
+                near = dist <= r
+                # A hash near in several chunks is found once per chunk: dedupe the few that are near (sorting
+                # every candidate to dedupe first costs more than the distances themselves).
+                out += [Match(self._ids[i], d) for i, d in dict(zip(cand[near].tolist(), dist[near].tolist(),
+                                                                     strict=True)).items()]
         if self._tail:
             dist = np.bitwise_count(np.array(self._tail, dtype=np.uint64) ^ q)
             base = len(self._hashes)

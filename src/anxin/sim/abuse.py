@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 D = dt.timedelta(days=1)
 # Accounts per 1 000 consumers of the main population at weight 1 (rings: all their members together).
-ACCOUNTS_PER_1000 = {"evidence_reuse": 3.0, "freight_arbitrage": 3.0, "ring": 40.0, "extortion": 2.0,
+ACCOUNTS_PER_1000 = {"evidence_reuse": 3.0, "freight_arbitrage": 3.0, "ring": 30.0, "extortion": 2.0,
                      "refund_without_return": 3.0, "serial_returner": 2.0, "heavy_buyer": 8.0}
 ORDERS = {"evidence_reuse": (3, 6), "freight_arbitrage": (3, 6), "extortion": (3, 5),
           "refund_without_return": (3, 6), "serial_returner": (4, 8), "heavy_buyer": (6, 12)}

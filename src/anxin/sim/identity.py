@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from anxin.sim.events import iso
 from anxin.sim.world import Consumer, Merchant, Shop, World
 
 MOBILE_CARRIERS = ("cm", "cu", "ct")  # China Mobile, Unicom, Telecom
@@ -98,7 +99,7 @@ class ReopenedShop:
 
     def truth(self) -> dict[str, Any]:
         return {"shop_id": self.shop_id, "merchant_id": self.merchant_id, "reuses_shop_id": self.reuses,
-                "reused_kinds": list(self.kinds), "upserted_at": self.at.isoformat()}
+                "reused_kinds": list(self.kinds), "upserted_at": iso(self.at)}
 
 
 @dataclass

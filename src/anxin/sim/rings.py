@@ -92,4 +92,5 @@ def share_attributes(ring: Ring) -> None:
             else:
                 setattr(person, kind, value)
             ring.shared.setdefault(kind, {}).setdefault(value, []).append(member.consumer.consumer_id)
-    ring.shared = {k: {v: m for v, m in values.items() if len(m) > 1} for k, values in ring.shared.items()}
+    shared = {k: {v: m for v, m in values.items() if len(m) > 1} for k, values in ring.shared.items()}
+    ring.shared = {k: values for k, values in shared.items() if values}
