@@ -92,6 +92,7 @@ class RiskService(RuleAdministration):
         self.indexes = OnlineIndexes(uow_factory=uow_factory, rulebook=rulebook)
         self.case_settler: CaseSettler | None = None
         self._drafts: tuple[tuple[tuple[str, str], ...], tuple[Rule, ...]] = ((), ())  # compiled, by signature
+        self._rules_cache: tuple[int, RiskRulebook, dict[str, str]] | None = None
 
     # --- inside other contexts' transactions ----------------------------------------------------------
 
@@ -106,9 +107,11 @@ class RiskService(RuleAdministration):
         RiskRepository(uow.session).add_hash(sha256, h, uploaded_by, at)
         return h
 
-    def _effective(self, uow: UnitOfWork) -> tuple[RiskRulebook, dict[str, str]]:
-        """The rulebook file plus operators' draft rules, and every rule's status as operators left it. Drafts
-        are compiled again only when one changed."""
+    def _effective(self, uow: UnitOfWork, rules_seq: int | None = None) -> tuple[RiskRulebook, dict[str, str]]:
+        """The rulebook file plus operators' draft rules, and every rule's status as operators left it. Read
+        again only when a rule changed since (``rules_seq``, from the catch-up's watermarks; None: read now)."""
+        if rules_seq is not None and self._rules_cache is not None and self._rules_cache[0] == rules_seq:
+            return self._rules_cache[1], self._rules_cache[2]
         repo = RiskRepository(uow.session)
         statuses = repo.rule_statuses()
         overrides = {rule_id: status for rule_id, status, _, _ in statuses}
@@ -117,7 +120,10 @@ class RiskService(RuleAdministration):
             drafts = tuple(parse_rule(r.definition) for r in repo.rule_states() if r.definition is not None)
             self._drafts = (signature, drafts)
         drafts = self._drafts[1]
-        return (replace(self.rulebook, rules=self.rulebook.rules + drafts) if drafts else self.rulebook), overrides
+        rb = replace(self.rulebook, rules=self.rulebook.rules + drafts) if drafts else self.rulebook
+        if rules_seq is not None:
+            self._rules_cache = (rules_seq, rb, overrides)
+        return rb, overrides
 
     def _record(self, uow: UnitOfWork, verdict: Verdict, *, subject: str, case_id: str | None,
                 consumer_id: str | None, shop_id: str | None, amount_fen: int, at: dt.datetime,
@@ -146,12 +152,12 @@ class RiskService(RuleAdministration):
     def assess_claim(self, uow: UnitOfWork, claim: ClaimInput, *, open_review: bool = True) -> Assessment:
         """The verdict on an after-sale request, stored with its facts; a review is opened unless it passes
         (or the guarantee rules refused the request anyway: it is still recorded, it counts in history)."""
-        self.indexes.catch_up(uow)
+        rules_seq = self.indexes.catch_up(uow)
         if self.mode == "off":
             verdict = judge("claim", {}, (), self.rulebook, mode="off")
         else:
             facts, signals = claim_facts(self.indexes, uow, claim, self.rulebook)
-            rb, overrides = self._effective(uow)
+            rb, overrides = self._effective(uow, rules_seq)
             verdict = judge("claim", facts, tuple(signals), rb, overrides=overrides, mode=self.mode)
         RiskRepository(uow.session).add_uses(claim.case_id, claim.order_id, claim.consumer_id, claim.shop_id,
                                              claim.evidence, claim.at)
@@ -161,12 +167,12 @@ class RiskService(RuleAdministration):
 
     def assess_return(self, uow: UnitOfWork, ret: ReturnInput) -> Assessment:
         """The verdict on a self-shipped return's freight claim (shipping-insurance arbitrage)."""
-        self.indexes.catch_up(uow)
+        rules_seq = self.indexes.catch_up(uow)
         if self.mode == "off":
             verdict = judge("return", {}, (), self.rulebook, mode="off")
         else:
             facts, signals = return_facts(self.indexes, uow, ret, self.rulebook)
-            rb, overrides = self._effective(uow)
+            rb, overrides = self._effective(uow, rules_seq)
             verdict = judge("return", facts, tuple(signals), rb, overrides=overrides, mode=self.mode)
         return self._record(uow, verdict, subject=f"case:{ret.case_id}", case_id=ret.case_id,
                             consumer_id=ret.consumer_id, shop_id=ret.shop_id, amount_fen=ret.freight_fen, at=ret.at)

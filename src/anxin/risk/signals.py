@@ -75,32 +75,34 @@ class OnlineIndexes:
         self._lock = threading.Lock()
         self._peer_rate: tuple[dt.date, int] | None = None  # (day, claims per 10 000 orders)
 
-    def catch_up(self, uow: UnitOfWork | None = None, progress: Callable[[int], None] | None = None) -> None:
-        """Read what was committed since the last call (everything, the first time). Called with the caller's
-        unit of work before that transaction writes hashes or links (so nothing uncommitted gets in): one
-        connection fewer on the hot path."""
+    def catch_up(self, uow: UnitOfWork | None = None, progress: Callable[[int], None] | None = None) -> int:
+        """Read what was committed since the last call (everything, the first time); the sequence number of the
+        newest rule change, so callers can tell whether their copy of the rule statuses is current. Called with
+        the caller's unit of work before that transaction writes hashes or links (so nothing uncommitted gets
+        in): one connection fewer on the hot path, and a single query when nothing changed."""
         with self._lock:
             if uow is not None:
-                self._catch_up(RiskRepository(uow.session), progress)
-                return
+                return self._catch_up(RiskRepository(uow.session), progress)
             with self.uow_factory() as own:
-                self._catch_up(RiskRepository(own.session), progress)
+                return self._catch_up(RiskRepository(own.session), progress)
 
-    def _catch_up(self, repo: RiskRepository, progress: Callable[[int], None] | None) -> None:
-        while batch := repo.hashes_after(self._hash_seq):
+    def _catch_up(self, repo: RiskRepository, progress: Callable[[int], None] | None) -> int:
+        newest_hash, newest_link, rules_seq = repo.watermarks()
+        while newest_hash > self._hash_seq and (batch := repo.hashes_after(self._hash_seq)):
             self.hashes.add_many((sha, h) for _, sha, h, _ in batch)
             self.phash_of.update((sha, h) for _, sha, h, _ in batch)
             self.uploader_of.update((sha, who) for _, sha, _, who in batch)
             self._hash_seq = batch[-1][0]
             if progress:
                 progress(len(batch))
-        while links := repo.links_after(self._link_seq):
+        while newest_link > self._link_seq and (links := repo.links_after(self._link_seq)):
             for _, subject, kind, value in links:
                 if subject.startswith("consumer:") and kind in RING_KINDS:  # shops' credentials: not rings
                     self.graph.add_link(subject, kind, value)
             self._link_seq = links[-1][0]
             if progress:
                 progress(len(links))
+        return rules_seq
 
     def near_duplicates(self, sha: str, h: int | None) -> list[tuple[str, int]]:
         if h is None:

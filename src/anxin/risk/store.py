@@ -207,6 +207,12 @@ class RiskRepository:
         per-call statement building (its pending objects are not needed there)."""
         return self.session.connection().execute(stmt, params)
 
+    def watermarks(self) -> tuple[int, int, int]:
+        """The newest evidence hash, link and rule change (audit seq): one cheap query tells a process whether
+        its in-memory copies are current."""
+        h, link, rule = self._run(_WATERMARKS).one()
+        return h or 0, link or 0, rule or 0
+
     def links_after(self, seq: int, *, limit: int = 200_000) -> list[tuple[int, str, str, str]]:
         return [(s, subject, kind, value) for s, subject, kind, value in self._run(_LINKS_AFTER, seq=seq, n=limit)]
 
@@ -422,6 +428,11 @@ def _upsert_counter(pg: bool) -> sa.Executable:
     return _UPSERTS[pg]
 
 
+_WATERMARKS = sa.select(
+    sa.select(sa.func.max(EvidenceHashRow.seq)).scalar_subquery(),
+    sa.select(sa.func.max(LinkRow.seq)).scalar_subquery(),
+    sa.select(sa.func.max(AuditRow.seq)).where(AuditRow.subject >= "rule:", AuditRow.subject < "rule;")
+    .scalar_subquery())
 _RULE_STATUSES = sa.select(RuleStateRow.rule_id, RuleStateRow.status, RuleStateRow.changed_at,
                            RuleStateRow.definition.is_not(None))
 

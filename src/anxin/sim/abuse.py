@@ -198,13 +198,13 @@ class Abuse:
         """Coordinated purchases: a share of the members buy from the wave's shops within a day and a half."""
         rng = ring.members[0].rng
         pairs = self._listings("evidence_reuse")
-        for _ in range(1 if len(ring.members) < 10 or self.sim.config.days < 14 else rng.randint(1, 2)):
+        for _ in range(1 if len(ring.members) < 6 or self.sim.config.days < 14 else 2):
             at = self._paid_at(rng)
             ring.waves.append(at)
             shops = sorted({s.shop_id for s, _ in pairs})
             targets = set(rng.sample(shops, min(len(shops), rng.randint(4, 12))))
             offer = [p for p in pairs if p[0].shop_id in targets]
-            share = rng.uniform(0.3, 0.6)
+            share = rng.uniform(0.35, 0.6)
             joining = rng.sample(ring.members, max(min(3, len(ring.members)), round(share * len(ring.members))))
             for k, member in enumerate(joining):
                 shop_id = sorted(targets)[k % len(targets)]
