@@ -75,7 +75,8 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(uow_factory=uow_factory, clock=clock),
-        ingestion=IngestionService(uow_factory=uow_factory, clock=clock, fulfilment_rules=fulfilment_rules),
+        ingestion=IngestionService(uow_factory=uow_factory, clock=clock, fulfilment_rules=fulfilment_rules,
+                                   shop_credentials=risk.assess_shop),
         aftersales=AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                      evidence_store=EvidenceStore(settings.evidence_dir),
                                      credit_band=scoring.consumer_band, risk=risk),

@@ -10,7 +10,7 @@ import random
 
 import pytest
 from PIL import Image, ImageDraw
-from tests.db.builders import T0, D, H, ingest_ok, order_paid, seed_order
+from tests.db.builders import T0, D, H, ingest_ok, order_paid, seed_order, shop
 
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
@@ -298,3 +298,26 @@ def test_reading_many_shops_credentials_fast_is_blocked_once_and_queued(anxin, k
     assert (item["stage"], item["outcome"]) == ("access", "block")
     clock.set(T0 + 3 * H)  # an hour without reads: the window has passed
     assert anxin.risk.shop_credentials(keys.operator, "s61")["shop_id"] == "s61"
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_new_shop_sharing_a_banned_shops_licence_is_flagged_at_onboarding(anxin, keys, bulk):
+    ingest_ok(anxin, [shop("bad", "m-bad", credentials={"licence": "91330000MA0001", "phone": "138-1"})])
+    anxin.risk.ban_shop(keys.operator, "bad", reason="售假被清退")
+    events = [shop("reopened", "m-new", credentials={"licence": "91330000MA0001", "device": "d-9"}),
+              shop("clean", "m-clean", credentials={"licence": "91330000MA0002"}),
+              shop("same-phone", "m-p", credentials={"phone": "138-1"})]
+    if bulk:
+        result = anxin.ingestion.ingest_bulk(events)
+        assert result.applied == 3, result.as_dict()
+    else:
+        ingest_ok(anxin, events)
+    items = {i["shop_id"]: i for i in _queue(anxin, keys)}
+    assert set(items) == {"reopened", "same-phone"}
+    assert (items["reopened"]["outcome"], items["same-phone"]["outcome"]) == ("block", "review")
+    detail = anxin.risk.review(keys.operator, items["reopened"]["review_id"])
+    links = next(s for s in detail["verdict"]["signals"] if s["name"] == "banned_links")["evidence"]["links"]
+    assert links == [{"shop_id": "bad", "kind": "licence"}]
+    # The same shop sending its credentials again is not queued twice while its review is open.
+    ingest_ok(anxin, [shop("reopened", "m-new", credentials={"licence": "91330000MA0001"}, at=T0 + H)])
+    assert len(_queue(anxin, keys)) == 2

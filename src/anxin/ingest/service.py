@@ -8,8 +8,9 @@ applied in occurred_at order in the same transaction as the event that released 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -78,13 +79,20 @@ class _Park(Exception):
         self.key = key
 
 
+# After-write hook for shops' credentials: (uow, shop_id, credentials, occurred_at). Risk flags new shops linked to
+# banned ones through it (injected by bootstrap; ingestion decides nothing itself).
+ShopCredentialsHook = Callable[[UnitOfWork, str, Mapping[str, str], dt.datetime], object]
+
+
 class IngestionService:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, fulfilment_rules: FulfilmentRulebook,
-                 subscribers: Iterable[Subscriber] = ()) -> None:
+                 subscribers: Iterable[Subscriber] = (), shop_credentials: ShopCredentialsHook | None = None
+                 ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.fulfilment_rules = fulfilment_rules  # the promise an order gets at payment
         self.subscribers = list(subscribers)
+        self.shop_credentials = shop_credentials  # risk's onboarding check, in the event's transaction
 
     def ingest(self, events: object) -> IngestResult:
         if not isinstance(events, list):
@@ -176,6 +184,8 @@ class IngestionService:
         produced = self._dispatch(uow, env, cmd)
         if (attributes := m.attributes_of(env, cmd)) is not None:  # once applied: a parked event links nothing yet
             risk.record_links(uow, [risk.LinkInput(attributes[0], attributes[1], env.occurred_at, env.event_id)])
+            if self.shop_credentials is not None and attributes[0].startswith("shop:"):
+                self.shop_credentials(uow, attributes[0].split(":", 1)[1], attributes[1], env.occurred_at)
         for subscriber in self.subscribers:
             subscriber(uow, env, cmd)
         return produced
@@ -271,7 +281,8 @@ class IngestionService:
         if not self.subscribers:  # subscribers expect the database to reflect each event as it is applied
             try:
                 with self.uow_factory() as uow:
-                    result = bulk.apply_chunk(uow, self.clock.now(), events, self.fulfilment_rules)
+                    result = bulk.apply_chunk(uow, self.clock.now(), events, self.fulfilment_rules,
+                                              shop_credentials=self.shop_credentials)
                     uow.commit()
                 return result
             except SQLAlchemyError as exc:  # a concurrent writer, a lost connection: nothing of it was committed

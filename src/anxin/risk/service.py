@@ -196,6 +196,8 @@ class RiskService(RuleAdministration):
         verdict = judge("onboarding", facts, signals, rb, overrides=overrides, mode=self.mode)
         if verdict.outcome is Outcome.PASS and not verdict.shadow:
             return None  # every shop update would otherwise leave a verdict row behind
+        if repo.open_review_for(f"shop:{shop_id}"):
+            return None  # already waiting for an operator: the same links again add nothing
         return self._record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
                             shop_id=shop_id, amount_fen=0, at=at)
 

@@ -22,8 +22,9 @@ def fire(rule: Rule, facts: Mapping[str, Any], status: str) -> Hit | None:
     fired, steps = evaluate(rule.when, facts)
     if not fired:
         return None
-    compared = tuple({"fact": s.fact, "op": s.op, "expected": s.expected, "actual": s.actual} for s in steps
-                     if s.passed)
+    compared = tuple({"fact": s.fact, "op": s.op, "expected": s.expected,
+                      "actual": sorted(s.actual) if isinstance(s.actual, frozenset | set) else s.actual}
+                     for s in steps if s.passed)
     return Hit(rule.id, rule.code, rule.action, rule.points, status, rule.message, compared)
 
 
