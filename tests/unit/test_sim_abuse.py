@@ -149,7 +149,7 @@ def test_ring_members_share_in_overlapping_ways_and_nobody_shares_nothing(size: 
             sharing.update(members)
             for cid in members:
                 person = next(m.person for m in ring.members if m.consumer.consumer_id == cid)
-                registered = person.registration()  # type: ignore[union-attr]
+                registered = person.registration()
                 assert registered["ip" if kind == "ip" else kind] == value
     assert set(sharing) == {m.consumer.consumer_id for m in ring.members}
     if size >= 20:  # not every member shares everything
@@ -212,7 +212,7 @@ def test_the_mix_casts_every_cohort_with_ids_after_the_main_population() -> None
     assert min(int(cid[2:]) for cid in accounts) == len(sim.world.consumers) + 1
     assert all(a.consumer.abusive == (a.cohort != "heavy_buyer") for a in accounts.values())
     for ring in sim.abuse.rings:
-        registered = sorted(m.consumer.registered_at for m in ring.members)  # type: ignore[type-var]
+        registered = sorted(m.consumer.registered_at for m in ring.members)
         assert registered[-1] - registered[0] <= 72 * H and registered[-1] < sim.start
     with pytest.raises(ValueError, match="unknown abuse_mix"):
         _sim(abuse_mix={"phishing": 1.0})
