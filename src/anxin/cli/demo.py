@@ -246,6 +246,11 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str) -> list[str]:
     _, key = live.access.create_key("operator", "demo-operator")
     lines.append(f"  Operator console   {_login(base, key, '/ops/cases')}")
     lines.append(f"  Score ranking      {_login(base, key, '/ops/scores')}   (merchants, creators, consumer credit)")
+    from anxin.access.model import Principal, Role
+
+    queue = live.risk.queue(Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator"))
+    lines.append(f"  Risk review queue  {_login(base, key, '/ops/risk')}   ({queue['counts'].get('open', 0)} open: "
+                 f"reused evidence, rings, freight arbitrage, extortion, risky shops)")
     _, key = live.access.create_key("platform", "demo-platform")
     lines.append(f"  Platform key       {key}")
     lines.append(f"    curl -H 'Authorization: Bearer {key}' {base}/v1/aftersales/cases?limit=5")
