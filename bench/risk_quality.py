@@ -17,8 +17,9 @@ risk verdict on the claim, and whether the return's freight was held. Against th
 
 - **abusive payouts** = money paid on requests that were not genuine, plus the freight paid on arbitraged returns;
   **prevented** = 1 − (abusive payouts with risk) / (abusive payouts without risk). Target ≥ 80 %.
-- **honest delayed** = genuine requests (without arbitrage) whose claim risk sent to review or block, or whose
-  freight it held, over all genuine requests. Target ≤ 0.5 %.
+- **honest delayed** = honest consumers' genuine requests (accounts the simulator made honest: regular buyers and
+  heavy buyers who return a lot for real) that risk sent to review or block, or whose freight it held, over all
+  of them. Target ≤ 0.5 %. (A ring member's genuine request counts as neither honest nor abusive here.)
 - **precision / recall** of "flagged" (any non-pass verdict or freight hold) for "abusive", overall and recall per
   pattern.
 
@@ -61,14 +62,21 @@ def _outcomes(anxin: Any, truth: dict[str, Any]) -> list[dict[str, Any]]:
         view = anxin.aftersales.get_case(OPERATOR, claim["case_id"])
         c = view.case
         risk = view.decision.get("risk") or {}
-        held = any(e.action == "risk_hold_freight" for e in view.events)
+        holds = [e.data["risk"] for e in view.events if e.action == "risk_hold_freight"]
+        held = bool(holds)
+        codes = [r["rule"] for r in risk.get("reasons", [])] + [r["rule"] for h in holds for r in h["reasons"]]
         rows.append({
-            "pattern": claim["pattern"], "genuine": claim["genuine"],
+            "pattern": claim["pattern"], "account": claim.get("account"), "genuine": claim["genuine"],
             "arbitraged": bool(claim.get("freight_arbitraged")),
             "paid_fen": c.refunded_fen + c.compensated_fen + c.freight_paid_fen, "freight_fen": c.freight_paid_fen,
             "verdict": risk.get("outcome", "none"), "freight_held": held,
-            "flagged": risk.get("outcome", "pass") != "pass" or held})
+            "flagged": risk.get("outcome", "pass") != "pass" or held, "rules": codes})
     return rows
+
+
+# Accounts the simulator made honest (everyone else belongs to an abuse pattern or is a legacy abuser). A ring
+# member's genuine request is still a ring member's: "honest consumers' requests" are these accounts' only.
+HONEST_ACCOUNTS = ("regular", "heavy_buyer")
 
 
 def measure(off: list[dict[str, Any]], on: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,7 +84,7 @@ def measure(off: list[dict[str, Any]], on: list[dict[str, Any]]) -> dict[str, An
         return sum(r["paid_fen"] if not r["genuine"] else r["freight_fen"] if r["arbitraged"] else 0 for r in rows)
 
     base, with_risk = abusive_paid(off), abusive_paid(on)
-    honest = [r for r in on if r["genuine"] and not r["arbitraged"]]
+    honest = [r for r in on if r["genuine"] and not r["arbitraged"] and r["account"] in HONEST_ACCOUNTS]
     abusive = [r for r in on if not r["genuine"] or r["arbitraged"]]
     flagged = [r for r in on if r["flagged"]]
     tp = sum(1 for r in flagged if not r["genuine"] or r["arbitraged"])
@@ -91,6 +99,9 @@ def measure(off: list[dict[str, Any]], on: list[dict[str, Any]]) -> dict[str, An
             "prevented": _ratio(base - with_risk, base),
             "honest_delayed": sum(r["flagged"] for r in honest), "honest_delayed_share": _ratio(
                 sum(r["flagged"] for r in honest), len(honest)),
+            "honest_flagged_by": dict(Counter(c for r in honest if r["flagged"] for c in r["rules"])),
+            "honest_flagged_accounts": dict(Counter(r["account"] for r in honest if r["flagged"])),
+            "abusive_flagged_by": dict(Counter(c for r in abusive if r["flagged"] for c in r["rules"])),
             "precision": _ratio(tp, len(flagged)), "recall": _ratio(tp, len(abusive)),
             "honest_paid_off_fen": sum(r["paid_fen"] for r in off if r["genuine"] and not r["arbitraged"]),
             "honest_paid_on_fen": sum(r["paid_fen"] for r in honest), "per_pattern": per_pattern,
@@ -161,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
                   _pct(m["precision"]), _pct(m["recall"]))
     console.print(t)
     for name, m in result["mixes"].items():
+        console.print(f"[dim]{name}: honest requests flagged by {m['honest_flagged_by']} "
+                      f"(accounts {m['honest_flagged_accounts']}); abusive by "
+                      f"{m['abusive_flagged_by']}")
         console.print(f"[dim]{name} per pattern: " + "; ".join(
             f"{p}: {v['flagged']}/{v['requests']} flagged, paid {v['paid_off_fen'] / 100:,.0f} → "
             f"{v['paid_on_fen'] / 100:,.0f}" for p, v in sorted(m["per_pattern"].items())))

@@ -23,7 +23,7 @@ from anxin.risk.rings import Ring, RingGraph, RingParams
 from anxin.risk.rulebook import RiskRulebook
 from anxin.risk.store import RiskRepository
 
-STRONG_KINDS = ("device", "phone", "payment", "address", "return_address")
+LINK_KINDS = ("device", "phone", "payment")  # what ties two accounts to one person or one operation
 DAY = dt.timedelta(days=1)
 
 
@@ -140,15 +140,19 @@ def _ring_facts(indexes: OnlineIndexes, repo: RiskRepository, consumer_id: str) 
             "score": round(ring.score, 3), "strong_kinds": list(ring.strong_kinds),
             "links": [{"kind": e.kind, "value": e.value, "accounts": list(e.accounts)}
                       for e in ring.evidence_for(subject)][:20]}))
-    linked = [m.split(":", 1)[1] for m in (ring.members if ring is not None else ()) if m != subject]
+    # Linked: sharing a device, phone or payment instrument with this account (not merely its component, which
+    # chains through flats, offices and campuses).
+    linked = sorted({a.split(":", 1)[1] for e in (ring.evidence_for(subject) if ring is not None else ())
+                     if e.kind in LINK_KINDS for a in e.accounts if a != subject})
     confirmed = repo.confirmed_count([*linked, consumer_id])
     own = confirmed.pop(consumer_id, 0)
     facts["linked_abusers"] = len(confirmed)
     facts["confirmed_abuse"] = own
     if confirmed:
         signals.append(Signal("linked_abusers", len(confirmed), {
-            "accounts": sorted(confirmed), "via": [{"kind": e.kind, "value": e.value} for e in ring.evidence
-                                                    if any(a.split(":", 1)[1] in confirmed for a in e.accounts)][:20]
+            "accounts": sorted(confirmed), "via": [{"kind": e.kind, "value": e.value} for e in ring.evidence_for(subject)
+                                                    if e.kind in LINK_KINDS and any(a.split(":", 1)[1] in confirmed
+                                                                                    for a in e.accounts)][:20]
             if ring is not None else []}))
     if own:
         signals.append(Signal("confirmed_abuse", own))
