@@ -90,11 +90,13 @@ def order_paid(order_id: str = "o1", consumer_id: str = "c1", shop_id: str = "s1
 
 
 def shipped(order_id: str = "o1", *, carrier: str = "sf", tracking_no: str | None = None,
-            shipped_at: dt.datetime = T0 + 2 * H, id: str | None = None,
+            shipped_at: dt.datetime = T0 + 2 * H, weight_g: int | None = None, id: str | None = None,
             at: dt.datetime | None = None) -> dict[str, Any]:
-    return event("order.shipped", {"order_id": order_id, "carrier": carrier,
-                                   "tracking_no": tracking_no or f"SF{order_id}", "shipped_at": iso(shipped_at)},
-                 id=id, at=at or shipped_at)
+    data: dict[str, Any] = {"order_id": order_id, "carrier": carrier, "tracking_no": tracking_no or f"SF{order_id}",
+                            "shipped_at": iso(shipped_at)}
+    if weight_g is not None:
+        data["weight_g"] = weight_g
+    return event("order.shipped", data, id=id, at=at or shipped_at)
 
 
 def scanned(tracking_no: str, *, carrier: str = "sf", status: str = "in_transit", location: str = "Hangzhou",

@@ -10,7 +10,7 @@ import random
 
 import pytest
 from PIL import Image, ImageDraw
-from tests.db.builders import T0, D, H, ingest_ok, order_paid, seed_order, shop
+from tests.db.builders import T0, D, H, delivered, ingest_ok, order_paid, seed_order, shipped, shop
 
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
@@ -321,3 +321,15 @@ def test_a_new_shop_sharing_a_banned_shops_licence_is_flagged_at_onboarding(anxi
     # The same shop sending its credentials again is not queued twice while its review is open.
     ingest_ok(anxin, [shop("reopened", "m-new", credentials={"licence": "91330000MA0001"}, at=T0 + H)])
     assert len(_queue(anxin, keys)) == 2
+
+
+@pytest.mark.parametrize(("return_g", "held"), [(300, True), (900, False)])
+def test_a_return_parcel_far_lighter_than_what_was_shipped_holds_the_freight(anxin, keys, clock, return_g, held):
+    seed_order(anxin, order_id="o1", consumer_id="c1", services=["shipping_insurance"])
+    ingest_ok(anxin, [shipped("o1", weight_g=1000, shipped_at=T0 + H), delivered("o1", signed_at=T0 + D)])
+    clock.set(T0 + 2 * D)
+    view = _file(anxin, keys.consumer("c1"), "o1", case_type="return_refund", reason="no_reason")
+    anxin.aftersales.act(keys.merchant, view.case.case_id, "approve")
+    case = anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
+        "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 1200, "weight_g": return_g}).case
+    assert case.freight_held is held  # 300 g is 30 % of the 1 kg shipped: below F.LIGHT_PARCEL's 40 %

@@ -79,7 +79,13 @@ def _without(data: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != key}
 
 
+SHIPPED = {"order_id": "o1", "carrier": "SF", "tracking_no": "SF1", "shipped_at": at(T)}
+
 INVALID = [
+    ("order.shipped", {**SHIPPED, "weight_g": 0}, F, "data.weight_g"),
+    ("order.shipped", {**SHIPPED, "weight_g": "1kg"}, F, "data.weight_g"),
+    ("order.shipped", {**SHIPPED, "weight_g": 1.5}, F, "data.weight_g"),
+    ("order.shipped", {**SHIPPED, "weight_g": 1_000_001}, F, "data.weight_g"),
     ("order.paid", {**PAID, "creator_id": ""}, F, "data.creator_id"),
     ("order.paid", {**PAID, "creator_id": 3}, F, "data.creator_id"),
     ("order.paid", {**PAID, "creator_id": "c" * 65}, F, "data.creator_id"),
@@ -135,6 +141,13 @@ def test_invalid_events_name_the_field(etype: str, data: dict[str, Any], code: s
         parse(etype, data)
     assert (exc.value.code, exc.value.field) == (code, field)
     assert field in str(exc.value)
+
+
+@pytest.mark.parametrize(("data", "weight"), [(SHIPPED, None), ({**SHIPPED, "weight_g": None}, None),
+                                              ({**SHIPPED, "weight_g": 1}, 1),
+                                              ({**SHIPPED, "weight_g": 1_000_000}, 1_000_000)])
+def test_a_shipment_may_say_what_the_parcel_weighed(data: dict[str, Any], weight: int | None) -> None:
+    assert parse("order.shipped", data).weight_g == weight
 
 
 def test_a_complaint_belongs_to_the_orders_shop_and_consumer() -> None:

@@ -68,7 +68,8 @@ class RiskSettlement:
         assert order is not None
         assessment = self.risk.assess_return(uow, ReturnInput(
             case_id=case.case_id, order_id=case.order_id, consumer_id=case.consumer_id, shop_id=case.shop_id,
-            freight_fen=case.return_freight_fen, weight_g=data.get("weight_g"), goods_weight_g=None,
+            freight_fen=case.return_freight_fen, weight_g=data.get("weight_g"),
+            goods_weight_g=_claimed_weight(order, case),
             from_address=data.get("from_address"), ship_from_region=order.ship_from_region,
             ship_to_region=order.ship_to_region, at=now))
         if assessment.review_id is None:
@@ -128,3 +129,11 @@ def check_return_data(data: dict[str, Any]) -> None:
                                or "\x00" in origin):
         raise AnxinError(E.INVALID_FIELD, "from_address must be a non-empty text of at most 128 characters",
                          field="from_address")
+
+
+def _claimed_weight(order: Order, case: m.Case) -> int | None:
+    """What the returned goods should weigh: the outbound parcel's weight, in the share of the order the claim
+    covers by value (a one-item return of a three-item order is not expected to weigh the whole parcel)."""
+    if order.parcel_weight_g is None or order.paid_fen <= 0:
+        return None
+    return max(1, order.parcel_weight_g * min(case.amount_fen, order.paid_fen) // order.paid_fen)

@@ -251,7 +251,7 @@ class _Chunk:
                     self._set_order(replace(cmd, promise=m.promise_of(cmd, listings, self.rb)))
             case "order.shipped":
                 self._set_order(om.ship(self._order(cmd.order_id), carrier=cmd.carrier, tracking_no=cmd.tracking_no,
-                                        shipped_at=cmd.shipped_at))
+                                        shipped_at=cmd.shipped_at, weight_g=cmd.weight_g))
             case "shipment.scanned":
                 if not self.holders.get((cmd.carrier, cmd.tracking_no)):
                     raise _Park(m.tracking_key(cmd.carrier, cmd.tracking_no))

@@ -306,6 +306,7 @@ class ShipOrder:
     carrier: str
     tracking_no: str
     shipped_at: dt.datetime
+    weight_g: int | None = None  # the parcel as weighed at collection (risk compares a return's weight with it)
 
 
 @dataclass(frozen=True)
@@ -346,8 +347,9 @@ def complaint_of(cmd: FileComplaint, order: Order) -> Complaint:
 
 def parse_shipped(env: Envelope) -> ShipOrder:
     d = env.data
+    weight = None if d.get("weight_g") is None else _int(d, "weight_g", 1, 1_000_000)
     return ShipOrder(_str(d, "order_id"), normalise_carrier(_str(d, "carrier")),
-                     _str(d, "tracking_no", max_len=128).strip(), _instant(d, "shipped_at"))
+                     _str(d, "tracking_no", max_len=128).strip(), _instant(d, "shipped_at"), weight)
 
 
 def parse_scan(env: Envelope) -> Scan:

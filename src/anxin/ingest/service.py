@@ -220,7 +220,7 @@ class IngestionService:
             case "order.shipped":
                 self._need_order(uow, cmd.order_id)
                 orders.record_shipped(uow, cmd.order_id, carrier=cmd.carrier, tracking_no=cmd.tracking_no,
-                                      shipped_at=cmd.shipped_at)
+                                      shipped_at=cmd.shipped_at, weight_g=cmd.weight_g)
                 return [m.tracking_key(cmd.carrier, cmd.tracking_no)]
             case "shipment.scanned":
                 if not orders.tracking_known(uow, cmd.carrier, cmd.tracking_no):

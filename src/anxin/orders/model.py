@@ -47,6 +47,7 @@ class Order:
     consumer_hold: bool = False  # the consumer asked the merchant to hold the parcel
     promise: Promise | None = None  # set once, when the order is recorded as paid
     creator_id: str | None = None  # the creator whose content sold it; None: the shop's own channel
+    parcel_weight_g: int | None = None  # the outbound parcel as the carrier weighed it, when the platform sent it
 
     @property
     def shipped(self) -> bool:
@@ -86,14 +87,15 @@ def normalise_carrier(carrier: str) -> str:
     return carrier.strip().lower()
 
 
-def ship(order: Order, *, carrier: str, tracking_no: str, shipped_at: dt.datetime) -> Order:
+def ship(order: Order, *, carrier: str, tracking_no: str, shipped_at: dt.datetime,
+         weight_g: int | None = None) -> Order:
     if order.status is OrderStatus.CANCELLED:
         raise LifecycleError("cancelled", f"order {order.order_id} was cancelled; it cannot ship")
     if shipped_at < order.paid_at:
         raise LifecycleError("impossible_time", "shipped_at is before paid_at")
     status = OrderStatus.DELIVERED if order.status is OrderStatus.DELIVERED else OrderStatus.SHIPPED
     return replace(order, status=status, carrier=normalise_carrier(carrier), tracking_no=tracking_no.strip(),
-                   shipped_at=shipped_at)
+                   shipped_at=shipped_at, parcel_weight_g=weight_g if weight_g is not None else order.parcel_weight_g)
 
 
 def deliver(order: Order, *, signed_at: dt.datetime) -> Order:

@@ -38,10 +38,10 @@ def _transition(uow: UnitOfWork, order_id: str, change) -> Order:  # type: ignor
     return updated
 
 
-def record_shipped(uow: UnitOfWork, order_id: str, *, carrier: str, tracking_no: str,
-                   shipped_at: dt.datetime) -> Order:
+def record_shipped(uow: UnitOfWork, order_id: str, *, carrier: str, tracking_no: str, shipped_at: dt.datetime,
+                   weight_g: int | None = None) -> Order:
     return _transition(uow, order_id, lambda o: model.ship(o, carrier=carrier, tracking_no=tracking_no,
-                                                           shipped_at=shipped_at))
+                                                           shipped_at=shipped_at, weight_g=weight_g))
 
 
 def record_delivered(uow: UnitOfWork, order_id: str, *, signed_at: dt.datetime) -> Order:

@@ -35,6 +35,7 @@ class OrderRow(Base):
     ship_by: Mapped[dt.datetime | None]
     promise: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     creator_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    parcel_weight_g: Mapped[int | None]
     # Fulfilment monitoring: every change bumps change_seq and makes the order due (next_check_at = DUE_NOW);
     # the fulfilment pass then sets the next moment a window closes, only if change_seq is still what it read.
     change_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
@@ -54,13 +55,14 @@ class OrderRow(Base):
             cancelled_at=self.cancelled_at, cancel_reason=self.cancel_reason, review_rating=self.review_rating,
             ship_from_region=self.ship_from_region, ship_to_region=self.ship_to_region,
             consumer_hold=bool(self.consumer_hold),
-            promise=Promise.from_dict(self.promise) if self.promise else None, creator_id=self.creator_id)
+            promise=Promise.from_dict(self.promise) if self.promise else None, creator_id=self.creator_id,
+            parcel_weight_g=self.parcel_weight_g)
 
     def update_from(self, order: Order) -> None:
         self.status = order.status.value
         self.carrier, self.tracking_no, self.shipped_at = order.carrier, order.tracking_no, order.shipped_at
         self.signed_at, self.cancelled_at, self.cancel_reason = order.signed_at, order.cancelled_at, order.cancel_reason
-        self.review_rating = order.review_rating
+        self.review_rating, self.parcel_weight_g = order.review_rating, order.parcel_weight_g
         self.change_seq, self.next_check_at = (self.change_seq or 0) + 1, DUE_NOW
 
 
@@ -81,7 +83,8 @@ def _paid_values(o: Order) -> dict[str, Any]:
             "cancelled_at": o.cancelled_at, "cancel_reason": o.cancel_reason, "review_rating": o.review_rating,
             "ship_from_region": o.ship_from_region, "ship_to_region": o.ship_to_region,
             "consumer_hold": o.consumer_hold, "ship_by": o.promise.ship_by if o.promise else None,
-            "promise": o.promise.as_dict() if o.promise else None, "creator_id": o.creator_id, "change_seq": 0,
+            "promise": o.promise.as_dict() if o.promise else None, "creator_id": o.creator_id,
+            "parcel_weight_g": o.parcel_weight_g, "change_seq": 0,
             "next_check_at": DUE_NOW}
 
 
@@ -188,7 +191,7 @@ class OrderRepository:
         return [Order(r.order_id, r.consumer_id, r.shop_id, (), r.paid_fen, r.paid_at, OrderStatus(r.status),
                       r.carrier, r.tracking_no, r.shipped_at, r.signed_at, r.cancelled_at, r.cancel_reason,
                       r.review_rating, r.ship_from_region, r.ship_to_region, bool(r.consumer_hold),
-                      creator_id=r.creator_id)
+                      creator_id=r.creator_id, parcel_weight_g=r.parcel_weight_g)
                 for r in rows]
 
     def holding_tracking(self, carrier: str, tracking_nos: list[str]) -> list[tuple[str, str]]:
@@ -212,7 +215,8 @@ class OrderRepository:
                 .values(change_seq=t.c.change_seq + 1, next_check_at=DUE_NOW), [{
                     "_id": o.order_id, "status": o.status.value, "carrier": o.carrier, "tracking_no": o.tracking_no,
                     "shipped_at": o.shipped_at, "signed_at": o.signed_at, "cancelled_at": o.cancelled_at,
-                    "cancel_reason": o.cancel_reason, "review_rating": o.review_rating} for o in orders])
+                    "cancel_reason": o.cancel_reason, "review_rating": o.review_rating,
+                    "parcel_weight_g": o.parcel_weight_g} for o in orders])
 
     def add_scans(self, scans: list[tuple[str, Scan]]) -> None:
         if scans:

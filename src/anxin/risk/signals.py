@@ -149,11 +149,9 @@ def _ring_facts(indexes: OnlineIndexes, repo: RiskRepository, consumer_id: str) 
     facts["linked_abusers"] = len(confirmed)
     facts["confirmed_abuse"] = own
     if confirmed:
-        signals.append(Signal("linked_abusers", len(confirmed), {
-            "accounts": sorted(confirmed), "via": [{"kind": e.kind, "value": e.value} for e in ring.evidence_for(subject)
-                                                    if e.kind in LINK_KINDS and any(a.split(":", 1)[1] in confirmed
-                                                                                    for a in e.accounts)][:20]
-            if ring is not None else []}))
+        via = [{"kind": e.kind, "value": e.value} for e in (ring.evidence_for(subject) if ring is not None else ())
+               if e.kind in LINK_KINDS and any(a.split(":", 1)[1] in confirmed for a in e.accounts)]
+        signals.append(Signal("linked_abusers", len(confirmed), {"accounts": sorted(confirmed), "via": via[:20]}))
     if own:
         signals.append(Signal("confirmed_abuse", own))
     return facts, signals

@@ -129,8 +129,8 @@ class Logistics:
             o.status, o.carrier, o.tracking_no, o.shipped_at, o.parcel = "shipped", carrier.code, \
                 parcel.tracking_no, now, parcel
             sim.feed.emit("order.shipped", now, {"order_id": o.order_id, "carrier": carrier.code,
-                                                 "tracking_no": parcel.tracking_no, "shipped_at": iso(now)},
-                          rng=order.rng)
+                                                 "tracking_no": parcel.tracking_no, "shipped_at": iso(now),
+                                                 "weight_g": parcel_weight(o)}, rng=order.rng)
         self._holders[(carrier.code, parcel.tracking_no)] = list(parcel.orders)
         sim.orders.stats["shipped"] += len(parcel.orders)
         sim.orders.stats["merged_parcels"] += len(parcel.orders) > 1
@@ -241,7 +241,8 @@ class Logistics:
         sim.orders.stats["shipped"] += 1
         sim.orders.stats["fake_shipments"] += 1
         sim.feed.emit("order.shipped", now, {"order_id": order.order_id, "carrier": donor.carrier,
-                                             "tracking_no": donor.tracking_no, "shipped_at": iso(now)}, rng=order.rng)
+                                             "tracking_no": donor.tracking_no, "shipped_at": iso(now),
+                                             "weight_g": parcel_weight(order)}, rng=order.rng)
         self._never_arrives(order)
 
     # --- what anxin hears, and what the buyers do ----------------------------------------------------
@@ -290,3 +291,8 @@ class Logistics:
         for o in self.sim.orders.all:
             codes |= {o.shop.warehouse.code, o.consumer.region.code}
         return codes
+
+
+def parcel_weight(order: SimOrder) -> int:
+    """The order's goods as the carrier weighs them: items plus a box (no random draw: the streams stay put)."""
+    return sum(li.weight_g * qty for li, qty, _ in order.items) + 150
