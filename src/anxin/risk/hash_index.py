@@ -56,12 +56,7 @@ class HammingIndex:
                                for t, start in enumerate(self._starts)])
 
     def add(self, item_id: str, h: int) -> None:
-        if not 0 <= h < 1 << HASH_BITS:
-            raise ValueError(f"not a {HASH_BITS}-bit hash: {h}")
-        self._ids.append(item_id)
-        self._tail.append(h)
-        if len(self._tail) >= TAIL:
-            self._merge()
+        self.add_many(((item_id, h),))
 
     def add_many(self, items: Iterable[tuple[str, int]]) -> None:
         for item_id, h in items:
