@@ -48,6 +48,7 @@ class Cases:
         self.actions: Counter[str] = Counter()
         self.act_errors: Counter[str] = Counter()
         self._returns: Counter[bool] = Counter()  # by whether the abuse mix's (numbered apart)
+        self._risk_reviews: set[str] = set()  # reviews an operator already has in hand (a case is seen again)
         self._ids: Counter[str] = Counter()
 
     @staticmethod
@@ -230,7 +231,10 @@ class Cases:
                 self._check_at(claim, deadline)
         elif state == "under_review":
             review_id = (view.decision.get("risk") or {}).get("review_id")
-            if review_id:  # held by risk control: its queue is worked within the SLA (4 h block, 24 h review)
+            if review_id and review_id in self._risk_reviews:
+                pass  # already in an operator's hands; _risk_review hands it on if the guarantee's review remains
+            elif review_id:  # held by risk control: its queue is worked within the SLA (4 h block, 24 h review)
+                self._risk_reviews.add(review_id)
                 later(now + rng.uniform(0.5, 6) * H, self._risk_review, claim, review_id, "claim")
             else:
                 later(now + rng.uniform(1, 30) * H, self._operator_review, claim)
@@ -288,6 +292,7 @@ class Cases:
         self.actions[action] += 1
         hold = view.events[-1] if action == "ship_return" and view.events else None
         if hold is not None and hold.action == "risk_hold_freight":  # the freight waits for the risk queue
+            self._risk_reviews.add(hold.data["risk"]["review_id"])
             sim.agenda.call(sim.now + self._rng(claim).uniform(0.5, 20) * H, self._risk_review, claim,
                             hold.data["risk"]["review_id"], "return")
         self.advance(claim, view)
