@@ -1,0 +1,170 @@
+"""The deposit ledger (issue 6, first part): double entry, exact fen, idempotent postings. Pure.
+
+Every posting moves money between accounts in legs that add up to zero, so money is conserved by construction:
+the sum of every balance is always zero. A shop's deposit account (``deposit:<shop>``) holds what the platform keeps
+for the shop and never goes below zero; a deduction larger than the balance must say so and books the rest to the
+shop's debt account (``debt:<shop>``, negative = owed), never a silent negative. A posting is keyed: posting the
+same key with the same legs again does nothing, with other legs it is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+PLATFORM_PENALTIES = "platform:penalties"  # penalties the platform collected
+CONSUMER_PAYABLE = "payable:consumers"  # compensation owed to consumers, paid out of deposits
+OUTSIDE = "outside"  # money entering or leaving the ledger (bank transfers, sales proceeds)
+
+
+class PostingKind(StrEnum):
+    TOP_UP = "top_up"  # the merchant pays in
+    TOP_UP_FROM_SALES = "top_up_from_sales"  # the zero-deposit trial fills the deposit from goods payments
+    DEDUCT_PENALTY = "deduct_penalty"
+    DEDUCT_COMPENSATION = "deduct_compensation"
+    WITHDRAW = "withdraw"
+    TRANSFER = "transfer"  # a shop transferred to a new owner takes its deposit along
+
+
+class LedgerError(ValueError):
+    """A posting refused; ``code`` is stable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def deposit_account(shop_id: str) -> str:
+    return f"deposit:{shop_id}"
+
+
+def debt_account(shop_id: str) -> str:
+    return f"debt:{shop_id}"
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: str
+    fen: int  # signed: what the account gains (negative: what it gives)
+
+
+@dataclass(frozen=True)
+class Posting:
+    key: str
+    kind: PostingKind
+    legs: tuple[Leg, ...]
+    at: dt.datetime
+    memo: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise LedgerError("ledger.key_required", "a posting needs an idempotency key")
+        if len(self.legs) < 2:
+            raise LedgerError("ledger.unbalanced", "a posting moves money between at least two accounts")
+        for leg in self.legs:
+            if not isinstance(leg.fen, int) or isinstance(leg.fen, bool) or leg.fen == 0:
+                raise LedgerError("ledger.invalid_amount", f"leg {leg.account}: a non-zero whole number of fen")
+        if sum(leg.fen for leg in self.legs) != 0:
+            raise LedgerError("ledger.unbalanced", f"posting {self.key}: legs add up to "
+                                                   f"{sum(leg.fen for leg in self.legs)} fen, not 0")
+
+
+@dataclass
+class Ledger:
+    postings: dict[str, Posting] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)
+
+    def balance(self, account: str) -> int:
+        return self.balances.get(account, 0)
+
+    def post(self, posting: Posting) -> bool:
+        """Apply a posting; False if this very posting was applied before. Refused whole or applied whole."""
+        seen = self.postings.get(posting.key)
+        if seen is not None:
+            if (seen.kind, seen.legs) != (posting.kind, posting.legs):
+                raise LedgerError("ledger.key_conflict", f"key {posting.key} was used for another posting")
+            return False
+        after = dict(self.balances)
+        for leg in posting.legs:
+            after[leg.account] = after.get(leg.account, 0) + leg.fen
+        negative = [a for a in {leg.account for leg in posting.legs}
+                    if a.startswith("deposit:") and after[a] < 0]
+        if negative:
+            raise LedgerError("ledger.insufficient_deposit", f"{', '.join(sorted(negative))} would go below zero; "
+                                                             "book the shortfall to debt explicitly")
+        self.balances = after
+        self.postings[posting.key] = posting
+        return True
+
+
+def _amount(fen: int) -> int:
+    if not isinstance(fen, int) or isinstance(fen, bool) or fen <= 0:
+        raise LedgerError("ledger.invalid_amount", "amounts are positive whole numbers of fen")
+    return fen
+
+
+def top_up(shop_id: str, fen: int, *, key: str, at: dt.datetime, from_sales: bool = False) -> Posting:
+    kind = PostingKind.TOP_UP_FROM_SALES if from_sales else PostingKind.TOP_UP
+    return Posting(key, kind, (Leg(OUTSIDE, -_amount(fen)), Leg(deposit_account(shop_id), fen)), at)
+
+
+def deduct(ledger: Ledger, shop_id: str, fen: int, *, reason: str, key: str, at: dt.datetime,
+           allow_debt: bool = False) -> Posting:
+    """Take a penalty or a consumer's compensation out of the deposit. What the deposit cannot cover is refused,
+    or, with ``allow_debt``, booked to the shop's debt (the shop then owes it)."""
+    kind = {"penalty": PostingKind.DEDUCT_PENALTY, "compensation": PostingKind.DEDUCT_COMPENSATION}.get(reason)
+    if kind is None:
+        raise LedgerError("ledger.invalid_reason", "reason must be 'penalty' or 'compensation'")
+    target = PLATFORM_PENALTIES if kind is PostingKind.DEDUCT_PENALTY else CONSUMER_PAYABLE
+    seen = ledger.postings.get(key)
+    if seen is not None:  # a replay: the split was decided the first time
+        return seen
+    held = max(0, ledger.balance(deposit_account(shop_id)))
+    from_deposit = min(held, _amount(fen))
+    shortfall = fen - from_deposit
+    if shortfall and not allow_debt:
+        raise LedgerError("ledger.insufficient_deposit", f"the deposit holds {held} fen of the {fen} to deduct")
+    legs = [Leg(target, fen)]
+    if from_deposit:
+        legs.append(Leg(deposit_account(shop_id), -from_deposit))
+    if shortfall:
+        legs.append(Leg(debt_account(shop_id), -shortfall))
+    return Posting(key, kind, tuple(legs), at)
+
+
+def withdraw(shop_id: str, fen: int, *, key: str, at: dt.datetime) -> Posting:
+    return Posting(key, PostingKind.WITHDRAW, (Leg(deposit_account(shop_id), -_amount(fen)), Leg(OUTSIDE, fen)), at)
+
+
+def transfer(from_shop: str, to_shop: str, fen: int, *, key: str, at: dt.datetime) -> Posting:
+    if from_shop == to_shop:
+        raise LedgerError("ledger.same_account", "a transfer needs two different shops")
+    return Posting(key, PostingKind.TRANSFER, (Leg(deposit_account(from_shop), -_amount(fen)),
+                                               Leg(deposit_account(to_shop), fen)), at)
+
+
+@dataclass(frozen=True)
+class TrialWithdrawalRules:
+    """The zero-deposit trial's withdrawal limits (RULES.md §4.1): once a calendar month, at least ``min_fen`` and
+    at most ``max_share_pct`` % of the goods-payment balance."""
+
+    min_fen: int = 10_000
+    max_share_pct: int = 50
+    utc_offset: dt.timedelta = dt.timedelta(hours=8)
+
+
+def trial_withdrawal_problems(fen: int, *, goods_balance_fen: int, last_withdrawal_at: dt.datetime | None,
+                              at: dt.datetime, rules: TrialWithdrawalRules) -> list[str]:
+    """Why a trial shop may not withdraw this amount now (empty: it may). Amounts in fen, months local."""
+    problems = []
+    if fen < rules.min_fen:
+        problems.append(f"at least {rules.min_fen} fen per withdrawal")
+    cap = goods_balance_fen * rules.max_share_pct // 100  # floor: the cap is never rounded up in the shop's favour
+    if fen > cap:
+        problems.append(f"at most {rules.max_share_pct} % of the goods-payment balance ({cap} fen)")
+    if last_withdrawal_at is not None:
+        last, now = last_withdrawal_at + rules.utc_offset, at + rules.utc_offset
+        if (last.year, last.month) == (now.year, now.month):
+            problems.append("one withdrawal per calendar month")
+    return problems
