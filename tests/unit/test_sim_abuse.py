@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from tests.unit.test_sim_scoring_inputs import _generate
 
 from anxin.bootstrap import Anxin
 from anxin.core.clock import FixedClock
@@ -18,7 +19,6 @@ from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS
 from anxin.risk.phash import dhash, hamming
 from anxin.sim import SimConfig, Simulation
 from anxin.sim.abuse import THREATS, Account
-from anxin.sim.events import Arrival
 from anxin.sim.freight import TARIFFS, arbitraged_return, honest_return, tariff_fen
 from anxin.sim.geo import REGIONS
 from anxin.sim.identity import Identities
@@ -237,20 +237,7 @@ def _main_events(**overrides: Any) -> list[tuple[str, str, dict[str, Any]]]:
     sim = _sim(**overrides)
     sim.cases = cast(Any, _NoCases())
     mix = set(sim.abuse.accounts) | {r.shop_id for r in sim.identities.reopened}
-    events = []
-    sim._setup()
-    for hour in range(1, sim.config.days * 24 + 1):
-        if hour % 24 == 1:
-            sim._new_day(sim.start + (hour - 1) * H)
-        limit = sim.start + hour * H
-        while (item := sim.agenda.pop_before(limit)) is not None:
-            at, fn, args = item
-            sim.now = at
-            if isinstance(fn, Arrival):
-                events.append(fn.event)
-            else:
-                fn(*args)
-        sim.now = limit
+    events = _generate(sim)
     own = {o.order_id for o in sim.orders.all if o.rng is not None}
     own_parcels = {o.parcel.tracking_no for o in sim.orders.all  # (a fake shipper may reuse a main parcel's number)
                    if o.rng is not None and o.parcel is not None and o.parcel.reused_from is None}

@@ -28,13 +28,12 @@ class RiskSettlement:
     risk: RiskService | None
     clock: Clock
 
-    def _terms(self, version: str) -> m.CaseTerms:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by AfterSalesService, which this is mixed into
+        def _terms(self, version: str) -> m.CaseTerms: ...
 
-    def _transition(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, action: m.Action, role: str,
-                    actor: str, now: dt.datetime, terms: m.CaseTerms, *, note: str, data: dict[str, Any],
-                    event_action: str | None = None) -> tuple[m.Case, m.CaseEvent]:
-        raise NotImplementedError
+        def _transition(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, action: m.Action, role: str,
+                        actor: str, now: dt.datetime, terms: m.CaseTerms, *, note: str, data: dict[str, Any],
+                        event_action: str | None = None) -> tuple[m.Case, m.CaseEvent]: ...
 
     def _with_risk(self, uow: UnitOfWork, case_id: str, order: Order, facts: OrderFacts, cmd: FileCase,
                    decision: Decision, now: dt.datetime) -> Decision:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anxin.access.model import Principal
 from anxin.core.clock import Clock
@@ -27,11 +27,11 @@ class RuleAdministration:
     rulebook: RiskRulebook
     mode: str
 
-    def _operator(self, principal: Principal) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by RiskService, which this is mixed into
+        def _operator(self, principal: Principal) -> None: ...
 
-    def _effective(self, uow: UnitOfWork) -> tuple[RiskRulebook, dict[str, str]]:
-        raise NotImplementedError
+        def _effective(self, uow: UnitOfWork, rules_seq: int | None = None) -> tuple[RiskRulebook, dict[str, str]]:
+            ...
 
     # --- rules: list, propose a draft, backtest, activate ----------------------------------------------------
 
