@@ -22,6 +22,9 @@ from anxin.db.engine import make_engine
 from anxin.db.uow import UowFactory, uow_factory_for
 from anxin.fulfilment.service import FulfilmentService
 from anxin.ingest.service import IngestionService
+from anxin.merchants.rulebook import load_merchant_rulebook
+from anxin.merchants.service import MerchantService
+from anxin.merchants.service_base import MerchantDeps
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
@@ -46,15 +49,18 @@ class Anxin:
     fulfilment: FulfilmentService
     scoring: ScoringService
     risk: RiskService
+    merchants: MerchantService
 
     def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
         """Fire due deadlines, judge due orders, then deliver what the outbox holds. The server runs this
         periodically."""
         report = self.aftersales.tick(at)
         checked = self.fulfilment.check_due(report.at)
+        merchants = self.merchants.tick()
         delivery = self.outbox.deliver_due()
         return {"at": report.at.isoformat(), "case_actions": report.actions, "fulfilment": checked.as_dict(),
-                "delivered": delivery.delivered, "failed": delivery.failed, "dead": delivery.dead}
+                "merchants": merchants, "delivered": delivery.delivered, "failed": delivery.failed,
+                "dead": delivery.dead}
 
 
 def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, engine: sa.Engine | None = None,
@@ -72,6 +78,10 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
                        mode=settings.risk_mode)
+    merchants = MerchantService(
+        uow_factory=uow_factory, clock=clock, rulebook=load_merchant_rulebook(settings.merchant_rulebook),
+        deps=MerchantDeps(banned_links=lambda uow, creds, shop: risk.banned_links(uow, creds, exclude_shop=shop),
+                          shop_score=scoring.latest_shop_score, risk_standing=risk.shop_standing))
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(uow_factory=uow_factory, clock=clock),
@@ -85,4 +95,5 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules),
         scoring=scoring,
         risk=risk,
+        merchants=merchants,
     )

@@ -27,6 +27,9 @@ class Settings:
     risk_rulebook: Path | None = field(default_factory=lambda: Path(p) if (p := os.environ.get("ANXIN_RISK_RULEBOOK"))
                                        else None)
     risk_mode: str | None = field(default_factory=lambda: os.environ.get("ANXIN_RISK_MODE") or None)
+    # The merchants rulebook bundle: a directory with rulebook.yaml and one file per section (default: packaged).
+    merchant_rulebook: Path | None = field(default_factory=lambda: Path(p) if (
+        p := os.environ.get("ANXIN_MERCHANT_RULEBOOK")) else None)
 
     def __post_init__(self) -> None:
         if self.risk_mode not in (None, "off", "shadow", "enforce"):

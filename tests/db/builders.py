@@ -47,11 +47,13 @@ def category(category_id: str = "cat_general", *, name: str | None = None, paren
 
 def shop(shop_id: str = "s1", merchant_id: str = "m1", *, services: Iterable[str] = (),
          store_type: str = "enterprise", name: str | None = None, credentials: dict[str, Any] | None = None,
-         id: str | None = None, at: dt.datetime = T0) -> dict[str, Any]:
+         opened_at: dt.datetime | None = None, id: str | None = None, at: dt.datetime = T0) -> dict[str, Any]:
     data: dict[str, Any] = {"shop_id": shop_id, "merchant_id": merchant_id, "name": name or f"Shop {shop_id}",
                             "store_type": store_type, "services": list(services)}
     if credentials is not None:
         data["credentials"] = credentials
+    if opened_at is not None:
+        data["opened_at"] = iso(opened_at)
     return event("shop.upserted", data, id=id, at=at)
 
 
@@ -76,7 +78,8 @@ def item(listing_id: str = "l1", qty: int = 1, price_fen: int = 9900, *,
 def order_paid(order_id: str = "o1", consumer_id: str = "c1", shop_id: str = "s1", *,
                items: Sequence[dict[str, Any]] | None = None, paid_fen: int | None = None,
                paid_at: dt.datetime = T0, creator_id: str | None = None, risk: dict[str, Any] | None = None,
-               id: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
+               shop_coupon_fen: int | None = None, platform_coupon_fen: int | None = None,
+               channel: str | None = None, id: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
     items = list(items) if items is not None else [item()]
     if paid_fen is None:
         paid_fen = sum(i["qty"] * i["price_fen"] for i in items)
@@ -86,6 +89,10 @@ def order_paid(order_id: str = "o1", consumer_id: str = "c1", shop_id: str = "s1
         data["creator_id"] = creator_id
     if risk is not None:
         data["risk"] = risk
+    for name, value in (("shop_coupon_fen", shop_coupon_fen), ("platform_coupon_fen", platform_coupon_fen),
+                        ("channel", channel)):
+        if value is not None:
+            data[name] = value
     return event("order.paid", data, id=id, at=at or paid_at)
 
 

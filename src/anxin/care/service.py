@@ -48,3 +48,8 @@ def bulk_write_chat_sessions(uow: UnitOfWork, new: list[tuple[ChatSession, dt.da
                              changed: list[tuple[ChatSession, dt.datetime]]) -> None:
     """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
     CareRepository(uow.session).write_chat_sessions(new, changed)
+
+
+def chat_reply_stats(uow: UnitOfWork, shop_id: str, *, within: dt.timedelta) -> tuple[int, int]:
+    """(chats handed to a person, of them answered by a person within ``within``) for one shop, all time."""
+    return CareRepository(uow.session).reply_stats(shop_id, within)

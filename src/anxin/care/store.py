@@ -109,3 +109,13 @@ class CareRepository:
             values = [_session_values(s, at) for s, at in changed]
             self.session.execute(sa.update(t).where(t.c.session_id == sa.bindparam("_id")),
                                  [{"_id": v.pop("session_id"), **v} for v in values])
+
+    def reply_stats(self, shop_id: str, within: dt.timedelta) -> tuple[int, int]:
+        t = ChatSessionRow
+        rows = self.session.execute(sa.select(t.to_human_at, t.first_human_reply_at).where(
+            t.shop_id == shop_id, t.to_human_at.is_not(None)))
+        handed = answered = 0
+        for to_human, reply in rows:
+            handed += 1
+            answered += reply is not None and reply - to_human <= within
+        return handed, answered

@@ -57,3 +57,36 @@ def bulk_write_categories(uow: UnitOfWork, new: list[tuple[Category, dt.datetime
 def bulk_write_listings(uow: UnitOfWork, new: list[tuple[Listing, dt.datetime]],
                         changed: list[tuple[Listing, dt.datetime]]) -> None:
     CatalogRepository(uow.session).write_listings(new, changed)
+
+
+# --- merchants: what a shop sells, and categories as the fee and deposit rules read them -------------------------
+
+def listing_count(uow: UnitOfWork, shop_id: str) -> int:
+    return CatalogRepository(uow.session).listing_count(shop_id)
+
+
+def shop_category_ids(uow: UnitOfWork, shop_id: str) -> list[str]:
+    return CatalogRepository(uow.session).shop_category_ids(shop_id)
+
+
+def category_lineage(uow: UnitOfWork, category_ids: list[str]) -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
+    """For each known category: its ancestors (parent first) and its own tags with every ancestor's."""
+    repo = CatalogRepository(uow.session)
+    out: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+    for cid in dict.fromkeys(category_ids):
+        chain = repo.category_chain(cid)
+        if cid not in chain:
+            continue
+        ancestors, tags, seen = [], set(chain[cid].tags), {cid}
+        parent = chain[cid].parent_id
+        while parent is not None and parent in chain and parent not in seen:
+            seen.add(parent)
+            ancestors.append(parent)
+            tags |= chain[parent].tags
+            parent = chain[parent].parent_id
+        out[cid] = (tuple(ancestors), frozenset(tags))
+    return out
+
+
+def listing_categories(uow: UnitOfWork, listing_ids: list[str]) -> dict[str, str]:
+    return {r.listing_id: r.category_id for r in CatalogRepository(uow.session).listings(listing_ids)}

@@ -68,6 +68,14 @@ class CatalogRepository:
             return []
         return list(self.session.scalars(sa.select(ListingRow).where(ListingRow.listing_id.in_(listing_ids))))
 
+    def listing_count(self, shop_id: str) -> int:
+        return self.session.scalar(sa.select(sa.func.count()).select_from(ListingRow)
+                                   .where(ListingRow.shop_id == shop_id)) or 0
+
+    def shop_category_ids(self, shop_id: str) -> list[str]:
+        return list(self.session.scalars(sa.select(ListingRow.category_id).where(ListingRow.shop_id == shop_id)
+                                         .distinct().order_by(ListingRow.category_id)))
+
     def category_chain(self, category_id: str) -> dict[str, Category]:
         """The category and its ancestors, walked one lookup at a time (trees are shallow)."""
         found: dict[str, Category] = {}

@@ -11,6 +11,7 @@ from anxin.catalog import store as _catalog  # noqa: F401
 from anxin.db.base import Base
 from anxin.fulfilment import store as _fulfilment  # noqa: F401
 from anxin.ingest import store as _ingest  # noqa: F401
+from anxin.merchants import money_store as _merchant_money  # noqa: F401
 from anxin.merchants import store as _merchants  # noqa: F401
 from anxin.orders import store as _orders  # noqa: F401
 from anxin.outbox import store as _outbox  # noqa: F401

@@ -34,6 +34,9 @@ _REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,8}){1,3}$")
 STOCK_TIERS = ("spot", "presale")
 
 
+SALE_CHANNELS = ("live", "short_video", "product_card", "other")
+
+
 class EventInvalid(ValueError):
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -221,7 +224,7 @@ def parse_shop(env: Envelope) -> Shop:
     services = _str_list(d, "services")
     _attributes(d, "credentials", MERCHANT_KINDS)  # validated here; attributes_of() reads them when applied
     return Shop(_str(d, "shop_id"), _str(d, "merchant_id"), _str(d, "name", max_len=200), store_type,
-                frozenset(services))
+                frozenset(services), _opt_instant(d, "opened_at"))
 
 
 def parse_listing(env: Envelope) -> Listing:
@@ -273,10 +276,27 @@ def parse_order_paid(env: Envelope) -> Order:
     if paid_fen > gross:
         raise EventInvalid("event.invalid_money", f"paid_fen {paid_fen} exceeds the items' total {gross}",
                            "data.paid_fen")
+    coupons = _coupons(d, gross - paid_fen)
     return Order(_str(d, "order_id"), _str(d, "consumer_id"), _str(d, "shop_id"), tuple(items), paid_fen,
                  _instant(d, "paid_at"), ship_from_region=_opt_region(d, "ship_from_region"),
                  ship_to_region=_opt_region(d, "ship_to_region"), consumer_hold=_opt_bool(d, "consumer_hold"),
-                 creator_id=_opt_str(d, "creator_id", max_len=MAX_ID))
+                 creator_id=_opt_str(d, "creator_id", max_len=MAX_ID), shop_coupon_fen=coupons[0],
+                 platform_coupon_fen=coupons[1], channel=coupons[2])
+
+
+def _coupons(d: Mapping[str, Any], discount: int) -> tuple[int, int, str | None]:
+    """Who paid for the discount decides the fee base (shop coupons lower it, platform coupons do not). Without
+    a split, the whole discount is the shop's."""
+    platform = _fen(d, "platform_coupon_fen") if d.get("platform_coupon_fen") is not None else 0
+    shop = _fen(d, "shop_coupon_fen") if d.get("shop_coupon_fen") is not None else discount - min(platform, discount)
+    if shop + platform > discount:
+        raise EventInvalid("event.invalid_money", f"coupons {shop} + {platform} exceed the discount {discount} "
+                           "(items' total minus paid_fen)", "data.shop_coupon_fen")
+    channel = _opt_str(d, "channel", max_len=16)
+    if channel is not None and channel not in SALE_CHANNELS:
+        raise EventInvalid("event.invalid_field", f"data.channel must be one of {list(SALE_CHANNELS)}",
+                           "data.channel")
+    return shop, platform, channel
 
 
 def listing_promise(listing: Listing, item: OrderItem) -> ListingPromise:

@@ -25,6 +25,9 @@ class PostingKind(StrEnum):
     DEDUCT_COMPENSATION = "deduct_compensation"
     WITHDRAW = "withdraw"
     TRANSFER = "transfer"  # a shop transferred to a new owner takes its deposit along
+    SALE_PROCEEDS = "sale_proceeds"  # settlement: what a sale leaves the shop after the fee (goods payment)
+    REFUND_CLAWBACK = "refund_clawback"  # settlement: a refund taken back from the goods payment, its fee returned
+    PAYOUT = "payout"  # the goods payment paid out to the merchant's bank account
 
 
 class LedgerError(ValueError):
@@ -41,6 +44,11 @@ def deposit_account(shop_id: str) -> str:
 
 def debt_account(shop_id: str) -> str:
     return f"debt:{shop_id}"
+
+
+def goods_account(shop_id: str) -> str:
+    """The shop's settled goods payment not yet paid out (negative: refunds after a payout, owed back)."""
+    return f"goods:{shop_id}"
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,32 @@ def deduct(ledger: Ledger, shop_id: str, fen: int, *, reason: str, key: str, at:
 
 def withdraw(shop_id: str, fen: int, *, key: str, at: dt.datetime) -> Posting:
     return Posting(key, PostingKind.WITHDRAW, (Leg(deposit_account(shop_id), -_amount(fen)), Leg(OUTSIDE, fen)), at)
+
+
+def sale_proceeds(shop_id: str, fen: int, *, key: str, at: dt.datetime) -> Posting:
+    return Posting(key, PostingKind.SALE_PROCEEDS, (Leg(OUTSIDE, -_amount(fen)), Leg(goods_account(shop_id), fen)), at)
+
+
+def refund_clawback(shop_id: str, fen: int, *, key: str, at: dt.datetime) -> Posting:
+    return Posting(key, PostingKind.REFUND_CLAWBACK, (Leg(goods_account(shop_id), -_amount(fen)), Leg(OUTSIDE, fen)),
+                   at)
+
+
+def top_up_from_goods(shop_id: str, fen: int, *, key: str, at: dt.datetime) -> Posting:
+    """The zero-deposit trial fills the deposit out of the shop's goods payment."""
+    return Posting(key, PostingKind.TOP_UP_FROM_SALES, (Leg(goods_account(shop_id), -_amount(fen)),
+                                                        Leg(deposit_account(shop_id), fen)), at)
+
+
+def payout(ledger: Ledger, shop_id: str, fen: int, *, key: str, at: dt.datetime) -> Posting:
+    """Pay the goods payment out; never more than the balance (a replay returns the first posting)."""
+    seen = ledger.postings.get(key)
+    if seen is not None:
+        return seen
+    held = ledger.balance(goods_account(shop_id))
+    if _amount(fen) > held:
+        raise LedgerError("ledger.insufficient_goods", f"the goods payment holds {max(held, 0)} fen, not {fen}")
+    return Posting(key, PostingKind.PAYOUT, (Leg(goods_account(shop_id), -fen), Leg(OUTSIDE, fen)), at)
 
 
 def transfer(from_shop: str, to_shop: str, fen: int, *, key: str, at: dt.datetime) -> Posting:

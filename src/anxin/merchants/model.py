@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 STORE_TYPES = frozenset({"enterprise", "individual", "personal"})
@@ -18,3 +19,4 @@ class Shop:
     name: str
     store_type: str
     services: frozenset[str]
+    opened_at: dt.datetime | None = None  # when the platform opened it, if the event says

@@ -1,10 +1,14 @@
-"""Merchant use cases used by ingestion and by other contexts."""
+"""Merchant use cases: the shop rows ingestion writes, and ``MerchantService`` for everything anxin owns about a
+merchant (lifecycle, deposits, fees, programmes, offers, the merchant centre)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from anxin.db.uow import UnitOfWork
+from anxin.merchants.centre import CentreCases
+from anxin.merchants.lifecycle_cases import LifecycleCases
 from anxin.merchants.model import Shop
 from anxin.merchants.store import ShopRepository
 
@@ -32,3 +36,13 @@ def bulk_write_shops(uow: UnitOfWork, new: list[tuple[Shop, dt.datetime]],
                      changed: list[tuple[Shop, dt.datetime]]) -> None:
     """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
     ShopRepository(uow.session).write(new, changed)
+
+
+class MerchantService(LifecycleCases, CentreCases):
+    """The merchants context's use cases: lifecycle (``lifecycle_cases``), deposits and payouts
+    (``money_cases``), settlement and statements (``settlement_cases``), the merchant centre (``centre``)."""
+
+    def tick(self) -> dict[str, Any]:
+        """Graduate novices whose period is over, then settle what happened since the last run."""
+        graduated = self.graduate_due()
+        return {"graduated": graduated, "settled": self.settle_pending().as_dict()}

@@ -48,6 +48,9 @@ class Order:
     promise: Promise | None = None  # set once, when the order is recorded as paid
     creator_id: str | None = None  # the creator whose content sold it; None: the shop's own channel
     parcel_weight_g: int | None = None  # the outbound parcel as the carrier weighed it, when the platform sent it
+    shop_coupon_fen: int = 0  # discounts the shop funded: they lower the commission base
+    platform_coupon_fen: int = 0  # discounts the platform funded: the shop still receives them
+    channel: str | None = None  # live | short_video | product_card | other, when the platform says
 
     @property
     def shipped(self) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from anxin.db.uow import UnitOfWork
 from anxin.orders import model
 from anxin.orders.model import Order, OrderTimeline, Scan
+from anxin.orders.stats_store import ShopStatsRepository
 from anxin.orders.store import OrderRepository, OrderRow, WatchRepository
 
 
@@ -200,3 +201,27 @@ def orders_paid_between(uow: UnitOfWork, shop_id: str | None, start: dt.datetime
                         end: dt.datetime) -> list[tuple[Order, dt.datetime | None]]:
     """(order, collected_at) of one shop (None: every shop) paid in [start, end)."""
     return [(r.to_model(), r.collected_at) for r in WatchRepository(uow.session).of_shop(shop_id, start, end)]
+
+
+# --- merchants: a shop's order figures and the settlement job's reads --------------------------------------------
+
+def shop_order_counts(uow: UnitOfWork, shop_id: str) -> dict[str, int]:
+    return ShopStatsRepository(uow.session).order_counts(shop_id)
+
+
+def shop_gmv(uow: UnitOfWork, shop_id: str, bounds: list[tuple[dt.datetime, dt.datetime]]) -> list[int]:
+    return ShopStatsRepository(uow.session).gmv_between(shop_id, bounds)
+
+
+def orders_paid_after(uow: UnitOfWork, cursor: tuple[dt.datetime, str] | None, until: dt.datetime,
+                      limit: int) -> list[Order]:
+    return [r.to_model() for r in ShopStatsRepository(uow.session).paid_after(cursor, until, limit)]
+
+
+def orders_paid_in(uow: UnitOfWork, start: dt.datetime, end: dt.datetime, after_id: str | None,
+                   limit: int) -> list[Order]:
+    return [r.to_model() for r in ShopStatsRepository(uow.session).paid_between(start, end, after_id, limit)]
+
+
+def orders_cancelled_in(uow: UnitOfWork, start: dt.datetime, end: dt.datetime) -> list[Order]:
+    return [r.to_model() for r in ShopStatsRepository(uow.session).cancelled_between(start, end)]

@@ -26,7 +26,7 @@ class OrderRow(Base):
     tracking_no: Mapped[str | None] = mapped_column(sa.String(128))
     shipped_at: Mapped[dt.datetime | None]
     signed_at: Mapped[dt.datetime | None]
-    cancelled_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # the settlement job reverses fees by it
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
     review_rating: Mapped[int | None]
     ship_from_region: Mapped[str | None] = mapped_column(sa.String(32))
@@ -36,6 +36,9 @@ class OrderRow(Base):
     promise: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     creator_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     parcel_weight_g: Mapped[int | None]
+    shop_coupon_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    platform_coupon_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    channel: Mapped[str | None] = mapped_column(sa.String(16))
     # Fulfilment monitoring: every change bumps change_seq and makes the order due (next_check_at = DUE_NOW);
     # the fulfilment pass then sets the next moment a window closes, only if change_seq is still what it read.
     change_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
@@ -56,7 +59,8 @@ class OrderRow(Base):
             ship_from_region=self.ship_from_region, ship_to_region=self.ship_to_region,
             consumer_hold=bool(self.consumer_hold),
             promise=Promise.from_dict(self.promise) if self.promise else None, creator_id=self.creator_id,
-            parcel_weight_g=self.parcel_weight_g)
+            parcel_weight_g=self.parcel_weight_g, shop_coupon_fen=self.shop_coupon_fen or 0,
+            platform_coupon_fen=self.platform_coupon_fen or 0, channel=self.channel)
 
     def update_from(self, order: Order) -> None:
         self.status = order.status.value
@@ -84,7 +88,8 @@ def _paid_values(o: Order) -> dict[str, Any]:
             "ship_from_region": o.ship_from_region, "ship_to_region": o.ship_to_region,
             "consumer_hold": o.consumer_hold, "ship_by": o.promise.ship_by if o.promise else None,
             "promise": o.promise.as_dict() if o.promise else None, "creator_id": o.creator_id,
-            "parcel_weight_g": o.parcel_weight_g, "change_seq": 0,
+            "parcel_weight_g": o.parcel_weight_g, "shop_coupon_fen": o.shop_coupon_fen,
+            "platform_coupon_fen": o.platform_coupon_fen, "channel": o.channel, "change_seq": 0,
             "next_check_at": DUE_NOW}
 
 

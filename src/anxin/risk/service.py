@@ -201,6 +201,26 @@ class RiskService(RuleAdministration):
         return self._record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
                             shop_id=shop_id, amount_fen=0, at=at)
 
+    def banned_links(self, uow: UnitOfWork, credentials: Mapping[str, str], *,
+                     exclude_shop: str | None = None) -> list[dict[str, str]]:
+        """The banned shops these credentials (licence, legal rep, bank account, phone …) are shared with: what the
+        merchants context screens applications and transfers against. Reads only; records no verdict."""
+        if not credentials:
+            return []
+        repo = RiskRepository(uow.session)
+        banned = {b.shop_id for b in repo.active_bans()}
+        if not banned:
+            return []
+        return [{"shop_id": s.split(":", 1)[1], "kind": k}
+                for s, k, _ in repo.sharing(sorted(credentials.items()), max_degree=10_000)
+                if s.startswith("shop:") and s != f"shop:{exclude_shop}" and s.split(":", 1)[1] in banned]
+
+    def shop_standing(self, uow: UnitOfWork, shop_id: str) -> tuple[str | None, int]:
+        """(latest verdict on the shop: pass | review | block, or block if banned; open reviews of the shop)."""
+        repo = RiskRepository(uow.session)
+        outcome, open_reviews = repo.shop_standing(shop_id)
+        return ("block" if repo.is_banned(shop_id) else outcome), open_reviews
+
     # --- the review queue (operators) ---------------------------------------------------------------------
 
     @staticmethod

@@ -355,6 +355,16 @@ class RiskRepository:
         return self.session.scalar(sa.select(sa.func.count()).select_from(CounterRow).where(
             CounterRow.key >= prefix, CounterRow.key < prefix + "\uffff", CounterRow.at >= since)) or 0
 
+    def shop_standing(self, shop_id: str) -> tuple[str | None, int]:
+        """(the latest verdict on the shop itself, its open reviews): what merchant financing reads."""
+        subject = f"shop:{shop_id}"
+        latest = self.session.scalar(sa.select(VerdictRow.outcome).where(VerdictRow.subject == subject)
+                                     .order_by(VerdictRow.decided_at.desc()).limit(1))
+        open_reviews = self.session.scalar(sa.select(sa.func.count()).select_from(ReviewRow).join(
+            VerdictRow, VerdictRow.verdict_id == ReviewRow.verdict_id).where(
+            ReviewRow.state == "open", VerdictRow.subject == subject)) or 0
+        return latest, open_reviews
+
     def open_review_for(self, subject_prefix: str) -> bool:
         """An open review of a verdict whose subject is this one (so a running block is not logged again)."""
         return self.session.scalar(sa.select(sa.func.count()).select_from(ReviewRow).join(

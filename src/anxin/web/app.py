@@ -69,6 +69,8 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     from anxin.fulfilment import api as fulfilment_api
     from anxin.fulfilment import pages as fulfilment_pages
     from anxin.ingest import api as ingest_api
+    from anxin.merchants import api as merchants_api
+    from anxin.merchants import pages as merchants_pages
     from anxin.risk import api as risk_api
     from anxin.risk import pages as risk_pages
     from anxin.scoring import api as scoring_api
@@ -80,11 +82,13 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     app.include_router(fulfilment_api.router)
     app.include_router(scoring_api.router)
     app.include_router(risk_api.router)
+    app.include_router(merchants_api.router)
     app.include_router(shell_pages.router)
     app.include_router(aftersales_pages.router)
     app.include_router(fulfilment_pages.router)
     app.include_router(scoring_pages.router)
     app.include_router(risk_pages.router)
+    app.include_router(merchants_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")

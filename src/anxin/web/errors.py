@@ -19,6 +19,7 @@ from anxin.aftersales.error_codes import AfterSalesErrorCode as S
 from anxin.core.errors import AnxinError
 from anxin.fulfilment.error_codes import FulfilmentErrorCode as F
 from anxin.ingest.error_codes import IngestErrorCode as I
+from anxin.merchants.error_codes import MerchantErrorCode as M
 from anxin.outbox.error_codes import OutboxErrorCode as O
 from anxin.risk.error_codes import RiskErrorCode as R
 from anxin.scoring.error_codes import ScoringErrorCode as K
@@ -47,10 +48,16 @@ HTTP_STATUS: dict[StrEnum, int] = {
     R.VERDICT_NOT_FOUND: 404, R.REVIEW_DECIDED: 409, R.ALREADY_BANNED: 409, R.RULE_BLOCKS_TOO_MANY: 409,
     R.RULE_REVIEWS_TOO_MANY: 409, R.INVALID_DECISION: 422, R.INVALID_REASON: 422, R.NOTE_REQUIRED: 422,
     R.INVALID_RULE: 422, R.INVALID_STATUS: 422, R.INVALID_FIELD: 422, R.ACCESS_BLOCKED: 429,
+    M.SHOP_NOT_FOUND: 404, M.FORBIDDEN_ROLE: 403, M.INVALID_FIELD: 422, M.SHOP_EXISTS: 409,
+    M.ILLEGAL_TRANSITION: 409, M.TRANSFER_TO_BANNED: 409, M.TRANSFER_SAME_OWNER: 409, M.UPGRADE_INVALID: 422,
+    M.SHOP_CLOSED: 409, M.WITHDRAWAL_OVER_LIMIT: 422, M.INSUFFICIENT_DEPOSIT: 409, M.IDEMPOTENCY_CONFLICT: 409,
+    M.INVALID_AMOUNT: 422, M.WAIVER_OVERLAP: 409, M.INVALID_WINDOW: 422, M.INVALID_WAIVER: 422,
+    M.INVALID_PERIOD: 422, M.LISTING_CAP: 409, M.CATEGORY_NOT_ALLOWED: 422, M.ENTITY_CHANGE_INVALID: 422,
+    M.LICENCE_AT_LIMIT: 409, M.LICENCE_REQUIRED: 422, M.SHOP_NOT_OPEN: 409,
     W.MALFORMED_JSON: 400, W.INVALID_REQUEST: 422, W.NOT_FOUND: 404, W.METHOD_NOT_ALLOWED: 405,
     W.TOO_LARGE: 413, W.UNSUPPORTED_MEDIA: 415, W.FORM_TOKEN_INVALID: 403,
 }
-ALL_CODE_ENUMS = (A, S, I, O, F, K, R, W)
+ALL_CODE_ENUMS = (A, S, I, O, F, K, R, M, W)
 
 
 def error_body(code: StrEnum, message: str, **details: object) -> dict[str, object]:

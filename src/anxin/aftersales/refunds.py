@@ -1,0 +1,51 @@
+"""What after-sales paid, for the merchants context's settlement: refunds (the fee is reversed on them) and
+compensation (taken from the shop's deposit), read in the order they happened by case-event id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from anxin.aftersales.model import OPEN_STATES
+from anxin.aftersales.store import CaseEventRow, CaseRow
+from anxin.db.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RefundPaid:
+    event_id: int  # the cursor: case-event ids only grow
+    case_id: str
+    order_id: str
+    shop_id: str
+    refunded_fen: int
+    compensated_fen: int
+    at: dt.datetime
+
+
+def refunds_after(uow: UnitOfWork, after_event_id: int, limit: int) -> list[RefundPaid]:
+    e, c = CaseEventRow, CaseRow
+    rows = uow.session.execute(
+        sa.select(e.id, c.case_id, c.order_id, c.shop_id, c.refunded_fen, c.compensated_fen, e.at)
+        .join(c, c.case_id == e.case_id).where(e.id > after_event_id, e.to_state == "refunded")
+        .order_by(e.id).limit(limit))
+    return [RefundPaid(*row) for row in rows]
+
+
+def open_cases_of_shop(uow: UnitOfWork, shop_id: str, limit: int = 100) -> list[dict[str, object]]:
+    """The shop's open cases, the nearest deadline first (no deadline last)."""
+    c = CaseRow
+    rows = uow.session.scalars(sa.select(c).where(c.shop_id == shop_id, c.state.in_([s.value for s in OPEN_STATES]))
+                               .order_by(c.deadline_at.is_(None), c.deadline_at, c.opened_at).limit(limit))
+    return [{"case_id": r.case_id, "order_id": r.order_id, "case_type": r.case_type, "reason": r.reason,
+             "amount_fen": r.amount_fen, "state": r.state, "opened_at": r.opened_at, "deadline_at": r.deadline_at,
+             "deadline_kind": r.deadline_kind} for r in rows]
+
+
+def refund_totals(uow: UnitOfWork, shop_id: str, since: dt.datetime) -> tuple[int, int]:
+    """(cases opened since, of them refunded) for one shop: the refund rate financing reads."""
+    c = CaseRow
+    row = uow.session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(
+        sa.case((c.refunded_fen > 0, 1), else_=0)), 0)).where(c.shop_id == shop_id, c.opened_at >= since)).one()
+    return int(row[0]), int(row[1])

@@ -1,0 +1,182 @@
+"""Merchants HTTP API: applications and the shop lifecycle, deposits and payouts, fee statements and campaigns,
+novice tasks and programmes, financing offers, open cases, the settlement job.
+
+Thin: parse, call MerchantService with the caller, return what it returns. A merchant key sees only its own shops
+(another merchant's shop is ``merchants.shop_not_found``); operators and the platform see every shop. Money is
+integer fen; amounts that move money take an ``idempotency_key``: the same key again does nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from anxin.access.model import Principal
+from anxin.core.errors import AnxinError
+from anxin.merchants.error_codes import MerchantErrorCode as E
+from anxin.web.auth import app_of, principal
+
+router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
+
+
+class Application(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    shop_id: StrictStr
+    name: StrictStr
+    store_type: StrictStr = Field(description="enterprise | individual | personal")
+    categories: list[StrictStr] = Field(description="category ids the shop will sell in")
+    licence_no: StrictStr | None = Field(None, description="business licence (enterprise and individual shops)")
+    legal_rep: StrictStr | None = None
+    qualifications: list[StrictStr] = Field([], description="e.g. food_permit, cosmetics_filing, alcohol_licence")
+    credentials: dict[str, StrictStr] = Field({}, description="bank_account, phone … screened against banned shops")
+    trial: StrictBool = Field(False, description="ask for the zero-deposit trial (0元入驻)")
+    merchant_id: StrictStr | None = Field(None, description="only when the platform applies for a merchant")
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: StrictBool
+    note: StrictStr = ""
+
+
+class StateMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: StrictStr = Field(description="restrict | suspend | reinstate | close")
+    reason: StrictStr = ""
+
+
+class Transfer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: StrictStr = Field(description="transfer | entity_change | upgrade")
+    to_merchant_id: StrictStr | None = None
+    store_type: StrictStr | None = None
+    licence_no: StrictStr | None = None
+    credentials: dict[str, StrictStr] = {}
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount_fen: StrictInt = Field(description="positive, in fen")
+    idempotency_key: StrictStr = Field(description="the same key again does nothing twice")
+
+
+class Deduction(Money):
+    reason: StrictStr = Field(description="penalty | compensation")
+    allow_debt: StrictBool = Field(False, description="book what the deposit cannot cover to the shop's debt")
+    memo: StrictStr = ""
+
+
+def _day(value: str | None, name: str, default: dt.date) -> dt.date:
+    if value is None:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise AnxinError(E.INVALID_PERIOD, f"{name}: a date like 2026-11-01", field=name) from None
+
+
+@router.get("/shops", summary="The caller's shops at a glance (a merchant: their own)")
+def shops(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.overview(who)
+
+
+@router.post("/applications", status_code=201, summary="Apply for a shop: screened at once, with reasons")
+def apply(body: Application, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.apply(who, body.model_dump(exclude_none=True))
+
+
+@router.get("/shops/{shop_id}", summary="A shop's state, screening, what carried over, and its full history")
+def status(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.status(who, shop_id)
+
+
+@router.post("/shops/{shop_id}/decision", summary="Approve or reject an application waiting for review (operators)")
+def decide(shop_id: str, body: Decision, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.decide_application(who, shop_id, approve=body.approve, note=body.note)
+
+
+@router.post("/shops/{shop_id}/state", summary="Restrict, suspend, reinstate or close (a merchant may only close)")
+def move(shop_id: str, body: StateMove, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.change_state(who, shop_id, action=body.action, reason=body.reason)
+
+
+@router.post("/shops/{shop_id}/transfer", summary="Transfer, change entity or upgrade; the history stays (operators)")
+def transfer(shop_id: str, body: Transfer, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.transfer(who, shop_id, body.model_dump(exclude_none=True))
+
+
+@router.get("/shops/{shop_id}/novice", summary="Novice tasks, XP, level, unlocks; creator matching; traffic support")
+def novice(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.novice(who, shop_id)
+
+
+@router.get("/shops/{shop_id}/deposit", summary="Deposit held and required (and why), debt, goods payment, postings")
+def deposit(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.deposit(who, shop_id)
+
+
+@router.post("/shops/{shop_id}/deposit/top-ups", summary="Pay into the deposit")
+def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.top_up(who, shop_id, amount_fen=body.amount_fen, key=body.idempotency_key)
+
+
+@router.post("/shops/{shop_id}/deposit/withdrawals", summary="Withdraw what exceeds the required deposit")
+def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.withdraw_deposit(who, shop_id, amount_fen=body.amount_fen,
+                                                       key=body.idempotency_key)
+
+
+@router.post("/shops/{shop_id}/deposit/deductions", summary="Deduct a penalty or compensation (operators)")
+def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.deduct(who, shop_id, amount_fen=body.amount_fen, reason=body.reason,
+                                            key=body.idempotency_key, allow_debt=body.allow_debt, memo=body.memo)
+
+
+@router.post("/shops/{shop_id}/payouts", summary="Pay the goods payment out (trial shops: the trial's limits)")
+def payout(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.payout_goods(who, shop_id, amount_fen=body.amount_fen, key=body.idempotency_key)
+
+
+@router.get("/shops/{shop_id}/statement", summary="Fee statement for a period (Beijing days): every line explained")
+def statement(shop_id: str, request: Request, start: str | None = Query(None, max_length=10),
+              end: str | None = Query(None, max_length=10), who: Principal = Depends(principal)) -> dict[str, Any]:
+    app = app_of(request)
+    today = app.clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    return app.merchants.period_statement(who, shop_id, _day(start, "start", today.replace(day=1)),
+                                          _day(end, "end", today))
+
+
+@router.get("/orders/{order_id}/statement", summary="One order's settlement: fee, waivers, refunds, net")
+def order_statement(order_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.order_statement(who, order_id)
+
+
+@router.get("/shops/{shop_id}/offers", summary="Loan, early payout and instalment offers with reasons (recorded)")
+def offers(shop_id: str, request: Request, refresh: bool = False,
+           who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.offers(who, shop_id, refresh=refresh)
+
+
+@router.get("/shops/{shop_id}/cases", summary="Open after-sale cases, nearest deadline first")
+def cases(shop_id: str, request: Request, who: Principal = Depends(principal)) -> list[dict[str, Any]]:
+    return app_of(request).merchants.open_cases(who, shop_id)
+
+
+@router.get("/fees", summary="The fee rules in force: channel floor, waivers and campaigns")
+def fees(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.fee_rules_view()
+
+
+@router.post("/fees/campaigns", status_code=201, summary="Add a time-boxed waiver or rebate (operators)")
+def campaign(request: Request, spec: dict[str, Any] = Body(...), who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.add_campaign(who, spec)
+
+
+@router.post("/settlement", summary="Run the settlement job now, or rescan one Beijing day (operators)")
+def settle(request: Request, day: str | None = Query(None, max_length=10),
+           who: Principal = Depends(principal)) -> dict[str, Any]:
+    parsed = _day(day, "day", dt.date.min) if day is not None else None
+    return app_of(request).merchants.run_settlement(who, parsed)

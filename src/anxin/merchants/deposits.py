@@ -1,0 +1,399 @@
+"""Deposit requirements (issue 6 §3): the base deposit by category × store type, the June 2025 GMV tiers, the
+zero-deposit trial (0元入驻) and whether a shop's deposit is sufficient. Pure; money in fen, rates in basis points.
+
+How the base and the tier combine (RULES.md §4.1 marks the direction INF): with ``combination: cap_base`` the tier
+caps the base, required = min(max base over the shop's categories, tier of last month's GMV), so the June 2025 cut
+only ever lowers a deposit; with ``replace_base`` the tier alone applies. Before ``applies_from`` only the base counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from anxin.core.money import format_fen
+from anxin.core.rulebook_loading import ProblemCollector
+from anxin.merchants.categories import CategoryMatch, CategoryRef
+from anxin.merchants.ledger import TrialWithdrawalRules
+from anxin.merchants.reasons import Reason
+
+DEFAULT_DEPOSITS_PATH = Path(__file__).resolve().parent.parent / "rulebooks" / "merchants" / "deposits.yaml"
+SECTION = "deposits"
+STORE_TYPES = ("enterprise", "individual", "personal")
+COMBINATIONS = ("cap_base", "replace_base")
+BP = 10_000
+
+REASON_TEXT: dict[str, dict[str, str]] = {
+    "deposit.base": {"zh-CN": "类目 {category}（{store_type}）基础保证金 {amount}",
+                     "en": "Base deposit for {category} ({store_type}): {amount}"},
+    "deposit.base_default": {"zh-CN": "未指定类目，按默认基础保证金 {amount}（{store_type}）",
+                             "en": "No category given: the default base deposit {amount} ({store_type})"},
+    "deposit.gmv_tier": {"zh-CN": "上月成交额 {gmv} 对应保证金档位 {amount}",
+                         "en": "Last month's GMV {gmv} falls in the {amount} tier"},
+    "deposit.tier_caps_base": {"zh-CN": "档位 {tier} 低于基础保证金 {base}，按档位收取",
+                               "en": "The tier {tier} is below the base {base}: the tier applies"},
+    "deposit.base_below_tier": {"zh-CN": "基础保证金 {base} 不高于档位 {tier}，按基础保证金收取",
+                                "en": "The base {base} does not exceed the tier {tier}: the base applies"},
+    "deposit.tier_replaces_base": {"zh-CN": "按成交额档位 {tier} 收取（基础保证金 {base} 不再适用）",
+                                   "en": "The GMV tier {tier} applies instead of the base {base}"},
+    "deposit.tiers_not_yet": {"zh-CN": "成交额分档自 {applies_from} 起适用，此前按基础保证金",
+                              "en": "GMV tiers apply from {applies_from}; until then the base applies"},
+    "deposit.sufficient": {"zh-CN": "保证金 {held} 已达到应缴 {required}", "en": "The deposit {held} meets {required}"},
+    "deposit.below_requirement": {"zh-CN": "保证金 {held} 低于应缴 {required}，需补缴 {shortfall}",
+                                  "en": "The deposit {held} is below {required}: top up {shortfall}"},
+    "deposit.in_debt": {"zh-CN": "店铺欠款 {debt}，须先补足", "en": "The shop owes {debt}, to be paid first"},
+    "trial.eligible": {"zh-CN": "可参加0元入驻，商品上限 {listing_cap} 个",
+                       "en": "Eligible for the zero-deposit trial, up to {listing_cap} listings"},
+    "trial.store_type_excluded": {"zh-CN": "{store_type} 店铺不可参加0元入驻",
+                                  "en": "A {store_type} shop cannot join the zero-deposit trial"},
+    "trial.category_excluded": {"zh-CN": "类目 {category} 自 {since} 起不适用0元入驻",
+                                "en": "{category} is excluded from the zero-deposit trial since {since}"},
+    "trial.affiliated_violations": {"zh-CN": "关联主体有 {count} 次违规（上限 {limit} 次）",
+                                    "en": "Affiliated entities have {count} violations (at most {limit})"},
+}
+
+
+class DepositError(ValueError):
+    """A requirement that cannot be computed; ``code`` is stable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class BaseDeposit:
+    rule_id: str
+    names: Mapping[str, str]  # {"zh-CN": ..., "en": ...}
+    match: CategoryMatch  # empty: the default row
+    fen: Mapping[str, int]  # by store type; a store type left out does not sell these categories
+
+
+@dataclass(frozen=True)
+class GmvTier:
+    rule_id: str
+    below_fen: int | None  # previous-month GMV strictly below this; None: the top tier
+    fen: int
+
+
+@dataclass(frozen=True)
+class TrialExclusion:
+    rule_id: str
+    match: CategoryMatch
+    starts: dt.datetime
+    ends: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class TrialRules:
+    exclusions: tuple[TrialExclusion, ...] = ()
+    listing_caps: Mapping[str, int] = field(default_factory=dict)  # store types the trial is open to
+    platform_marketing: bool = False  # trial shops stay out of platform campaigns and 精选联盟
+    top_up_share_bp: int = 1000  # share of each settled goods payment moved into the deposit (INF)
+    affiliated_violations_at_most: int = 0
+    withdrawal_min_fen: int = 10_000
+    withdrawal_max_share_bp: int = 5000
+
+
+@dataclass(frozen=True)
+class DepositRules:
+    base: tuple[BaseDeposit, ...]
+    gmv_tiers: tuple[GmvTier, ...]
+    tiers_apply_from: dt.datetime
+    combination: str  # cap_base | replace_base
+    trial: TrialRules
+
+    @property
+    def trial_withdrawal(self) -> TrialWithdrawalRules:
+        """The ledger's withdrawal check takes whole percent; the loader requires a multiple of 100 bp."""
+        return TrialWithdrawalRules(min_fen=self.trial.withdrawal_min_fen,
+                                    max_share_pct=self.trial.withdrawal_max_share_bp // 100)
+
+
+@dataclass(frozen=True)
+class DepositRequirement:
+    fen: int
+    base_fen: int
+    tier_fen: int | None  # None before the tiers apply
+    rule_ids: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class DepositStatus:
+    state: str  # ok | top_up_due | in_debt
+    shortfall_fen: int  # what must be paid in: the gap to the requirement plus any debt
+    reasons: tuple[Reason, ...]
+
+
+def required_deposit(store_type: str, categories: Sequence[CategoryRef], previous_month_gmv_fen: int, *,
+                     at: dt.datetime, rules: DepositRules) -> DepositRequirement:
+    """The deposit a shop must hold at ``at``. Each category takes its most specific base row (rows tied at that
+    depth: the highest amount, and a row leaving the store type out refuses it); the base is the highest over the
+    categories, then the GMV tier applies as the module docstring says. A new shop passes GMV 0. No rounding: every
+    figure is a whole fen from the rulebook. Raises ``DepositError`` (``merchants.category_not_allowed``) for a
+    category the store type may not sell."""
+    if store_type not in STORE_TYPES:
+        raise DepositError("merchants.invalid_field", f"unknown store type {store_type!r}")
+    if previous_month_gmv_fen < 0:
+        raise DepositError("merchants.invalid_amount", "previous-month GMV cannot be negative")
+    reasons: list[Reason] = []
+    used: list[BaseDeposit] = []
+    if not categories:
+        row = next(r for r in rules.base if r.match.everything)
+        used.append(row)
+        reasons.append(Reason("deposit.base_default", row.rule_id, _money(store_type=store_type,
+                                                                         amount=row.fen[store_type])))
+    for ref in categories:
+        row = _base_row(ref, store_type, rules)
+        used.append(row)
+        reasons.append(Reason("deposit.base", row.rule_id, _money(category=ref.category_id, store_type=store_type,
+                                                                  amount=row.fen[store_type])))
+    base = max(row.fen[store_type] for row in used)
+    rule_ids = list(dict.fromkeys(row.rule_id for row in used))
+    if at < rules.tiers_apply_from:
+        reasons.append(Reason("deposit.tiers_not_yet", "deposits.gmv_tiering",
+                              {"applies_from": rules.tiers_apply_from.isoformat()}))
+        return DepositRequirement(base, base, None, tuple(rule_ids), tuple(reasons))
+    tier = next(t for t in rules.gmv_tiers if t.below_fen is None or previous_month_gmv_fen < t.below_fen)
+    rule_ids.append(tier.rule_id)
+    reasons.append(Reason("deposit.gmv_tier", tier.rule_id, _money(gmv=previous_month_gmv_fen, amount=tier.fen)))
+    if rules.combination == "replace_base":
+        fen, code = tier.fen, "deposit.tier_replaces_base"
+    else:
+        fen, code = min(base, tier.fen), "deposit.tier_caps_base" if tier.fen < base else "deposit.base_below_tier"
+    reasons.append(Reason(code, "deposits.gmv_tiering", _money(base=base, tier=tier.fen)))
+    return DepositRequirement(fen, base, tier.fen, tuple(rule_ids), tuple(reasons))
+
+
+def _base_row(ref: CategoryRef, store_type: str, rules: DepositRules) -> BaseDeposit:
+    depths = [(d, row) for row in rules.base if (d := row.match.depth(ref)) is not None]
+    closest = min(d for d, _ in depths)  # the default row matches everything, so depths is never empty
+    rows = [row for d, row in depths if d == closest]
+    if any(store_type not in row.fen for row in rows):
+        raise DepositError("merchants.category_not_allowed", f"a {store_type} shop may not sell {ref.category_id}")
+    return max(rows, key=lambda row: row.fen[store_type])
+
+
+def _money(**params: int | str) -> dict[str, int | str]:
+    """Reason params where every integer is money: kept in fen (``amount_fen``) and as text (``¥2,000.00``)."""
+    out: dict[str, int | str] = {}
+    for key, value in params.items():
+        if isinstance(value, int):
+            out[f"{key}_fen"] = value
+            out[key] = format_fen(value)
+        else:
+            out[key] = value
+    return out
+
+
+def trial_eligibility(store_type: str, categories: Sequence[CategoryRef], *, affiliated_violations: int,
+                      at: dt.datetime, rules: DepositRules) -> tuple[bool, tuple[Reason, ...]]:
+    """Whether a shop may open on the zero-deposit trial at ``at``; every failing check is a reason."""
+    trial = rules.trial
+    reasons: list[Reason] = []
+    if store_type not in trial.listing_caps:
+        reasons.append(Reason("trial.store_type_excluded", "deposits.trial.listing_caps", {"store_type": store_type}))
+    for ref in categories:
+        for ex in trial.exclusions:
+            if ex.starts <= at and (ex.ends is None or at < ex.ends) and ex.match.covers(ref):
+                reasons.append(Reason("trial.category_excluded", ex.rule_id,
+                                      {"category": ref.category_id, "since": ex.starts.isoformat()}))
+                break
+    if affiliated_violations > trial.affiliated_violations_at_most:
+        reasons.append(Reason("trial.affiliated_violations", "deposits.trial.affiliated_violations_at_most",
+                              {"count": affiliated_violations, "limit": trial.affiliated_violations_at_most}))
+    if reasons:
+        return False, tuple(reasons)
+    return True, (Reason("trial.eligible", "deposits.trial.listing_caps",
+                         {"listing_cap": trial.listing_caps[store_type]}),)
+
+
+def listing_cap(store_type: str, *, trial: bool, rules: DepositRules) -> int | None:
+    """How many listings the shop may have online: the trial's cap for its store type; None (no cap) off the trial."""
+    if not trial:
+        return None
+    if store_type not in rules.trial.listing_caps:
+        raise DepositError("merchants.invalid_field", f"a {store_type} shop has no zero-deposit trial")
+    return rules.trial.listing_caps[store_type]
+
+
+def top_up_from_sales(goods_fen: int, *, held_fen: int, required_fen: int, rules: DepositRules) -> int:
+    """What to move from a settled goods payment into a trial shop's deposit: ``top_up_share_bp`` of it, rounded
+    down to the fen (the merchant keeps the fraction), never more than the gap to the requirement, never negative."""
+    if goods_fen <= 0:
+        return 0
+    share = goods_fen * rules.trial.top_up_share_bp // BP
+    return max(0, min(share, required_fen - held_fen))
+
+
+def deposit_status(*, held_fen: int, required_fen: int, debt_fen: int) -> DepositStatus:
+    """``debt_fen`` is what the shop owes, zero or more (the ledger's debt balance negated)."""
+    if debt_fen < 0:
+        raise DepositError("merchants.invalid_amount", "debt_fen is what the shop owes: zero or more "
+                                                       "(negate the ledger's debt balance)")
+    gap = max(0, required_fen - held_fen)
+    reasons: list[Reason] = []
+    if debt_fen:
+        reasons.append(Reason("deposit.in_debt", "", _money(debt=debt_fen)))
+    if gap:
+        reasons.append(Reason("deposit.below_requirement", "",
+                              _money(held=held_fen, required=required_fen, shortfall=gap)))
+    if not reasons:
+        reasons.append(Reason("deposit.sufficient", "", _money(held=held_fen, required=required_fen)))
+    state = "in_debt" if debt_fen else "top_up_due" if gap else "ok"
+    return DepositStatus(state, gap + debt_fen, tuple(reasons))
+
+
+# --- loading ---------------------------------------------------------------------------------------------------------
+
+def load_deposits(raw: Mapping[str, Any], problems: ProblemCollector) -> DepositRules:
+    """Validate the parsed ``deposits.yaml``; every problem goes to ``problems`` with its path, and harmless
+    defaults stand in for what is broken so the walk goes on."""
+    c, p = problems, SECTION
+    if not isinstance(raw, Mapping):
+        c.add(f"{p}: must be a mapping")
+        raw = {}
+    c.unknown(raw, p, ("base", "gmv_tiering", "gmv_tiers", "trial"))
+    tiering = _mapping(c, raw, "gmv_tiering", p, ("applies_from", "combination"))
+    applies_from = (c.instant(tiering, "applies_from", f"{p}.gmv_tiering") if tiering is not None else None) \
+        or dt.datetime(2025, 6, 11, 16, tzinfo=dt.UTC)
+    combination = c.choice(tiering, "combination", f"{p}.gmv_tiering", COMBINATIONS) if tiering is not None \
+        else COMBINATIONS[0]
+    return DepositRules(_base(c, raw.get("base")), _tiers(c, raw.get("gmv_tiers")), applies_from, combination,
+                        _trial(c, raw))
+
+
+def load_deposits_file(path: str | Path = DEFAULT_DEPOSITS_PATH) -> DepositRules:
+    c = ProblemCollector()
+    rules = load_deposits(yaml.safe_load(Path(path).read_text(encoding="utf-8")), c)
+    if c.problems:
+        raise ValueError("\n".join(c.problems))
+    return rules
+
+
+def _mapping(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str, known: tuple[str, ...], *,
+             required: bool = True) -> Mapping[str, Any] | None:
+    value = raw.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, Mapping):
+        c.add(f"{path}.{key}: required, a mapping" if value is None else f"{path}.{key}: must be a mapping")
+        return None
+    c.unknown(value, f"{path}.{key}", known)
+    return value
+
+
+def _entries(c: ProblemCollector, raw: Any, path: str, known: tuple[str, ...]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The mappings of a required non-empty list, each with its path, and unique ``id`` checked."""
+    if not isinstance(raw, list) or not raw:
+        c.add(f"{path}: required, a non-empty list")
+        return []
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw):
+        where = f"{path}[{i}]"
+        if not isinstance(entry, Mapping):
+            c.add(f"{where}: must be a mapping")
+            continue
+        c.unknown(entry, where, known)
+        if entry.get("id") in seen:
+            c.add(f"{where}.id: duplicate id {entry.get('id')!r}")
+        seen.add(c.text(entry, "id", where))
+        out.append((where, entry))
+    return out
+
+
+def _match(c: ProblemCollector, raw: Mapping[str, Any], path: str) -> CategoryMatch:
+    value = _mapping(c, raw, "match", path, ("categories", "tags"))
+    if value is None:
+        return CategoryMatch()
+    words: dict[str, frozenset[str]] = {}
+    for key in ("categories", "tags"):
+        items = value.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
+            c.add(f"{path}.match.{key}: must be a list of non-empty strings")
+            items = []
+        words[key] = frozenset(items)
+    return CategoryMatch(words["categories"], words["tags"])
+
+
+def _base(c: ProblemCollector, raw: Any) -> tuple[BaseDeposit, ...]:
+    path = f"{SECTION}.base"
+    rows: list[BaseDeposit] = []
+    defaults: list[BaseDeposit] = []  # rows written with `match: {}` (a broken match must not make another)
+    for where, entry in _entries(c, raw, path, ("id", "name", "match", "fen")):
+        name = _mapping(c, entry, "name", where, ("zh-CN", "en"))
+        names = {lang: c.text(name, lang, f"{where}.name") for lang in ("zh-CN", "en")} if name is not None else {}
+        amounts = _mapping(c, entry, "fen", where, STORE_TYPES)
+        fen = {st: c.integer(amounts, st, f"{where}.fen") for st in STORE_TYPES if st in amounts} \
+            if amounts is not None else {}
+        if amounts is not None and not amounts:
+            c.add(f"{where}.fen: must give an amount for at least one store type")
+        rows.append(BaseDeposit(str(entry.get("id", "")), names, _match(c, entry, where), fen))
+        if entry.get("match") == {}:
+            defaults.append(rows[-1])
+    if rows and len(defaults) != 1:
+        c.add(f"{path}: needs exactly one default row (an empty match), found {len(defaults)}")
+    elif defaults and set(defaults[0].fen) != set(STORE_TYPES):
+        c.add(f"{path}: the default row must give an amount for every store type")
+    if len(defaults) != 1 or set(defaults[0].fen) != set(STORE_TYPES):  # keep the walk going with a harmless row
+        rows.append(BaseDeposit("deposits.base.fallback", {}, CategoryMatch(), dict.fromkeys(STORE_TYPES, 0)))
+    return tuple(rows)
+
+
+def _tiers(c: ProblemCollector, raw: Any) -> tuple[GmvTier, ...]:
+    path = f"{SECTION}.gmv_tiers"
+    tiers: list[GmvTier] = []
+    entries = _entries(c, raw, path, ("id", "below_fen", "fen"))
+    for i, (where, entry) in enumerate(entries):
+        last = i == len(entries) - 1
+        below: int | None = None
+        if last and "below_fen" in entry:
+            c.add(f"{where}.below_fen: the last tier takes every GMV, so it has no below_fen")
+        elif not last:
+            before = len(c.problems)
+            below = c.integer(entry, "below_fen", where)
+            parsed = len(c.problems) == before  # only compare figures that parsed
+            if parsed and tiers and tiers[-1].below_fen is not None and below <= tiers[-1].below_fen:
+                c.add(f"{where}.below_fen: must be above the previous tier's ({tiers[-1].below_fen})")
+        tiers.append(GmvTier(str(entry.get("id", "")), below, c.integer(entry, "fen", where)))
+    if not tiers or tiers[-1].below_fen is not None:
+        tiers.append(GmvTier("deposits.gmv_tiers.fallback", None, 0))
+    return tuple(tiers)
+
+
+def _trial(c: ProblemCollector, raw: Mapping[str, Any]) -> TrialRules:
+    path = f"{SECTION}.trial"
+    known = ("excluded", "listing_caps", "platform_marketing", "top_up_share_bp", "affiliated_violations_at_most",
+             "withdrawal")
+    section = _mapping(c, raw, "trial", SECTION, known)
+    if section is None:
+        return TrialRules()
+    exclusions: list[TrialExclusion] = []
+    if section.get("excluded", []) != []:
+        for where, entry in _entries(c, section["excluded"], f"{path}.excluded", ("id", "match", "from", "until")):
+            starts = c.instant(entry, "from", where)
+            ends = c.instant(entry, "until", where) if "until" in entry else None
+            exclusions.append(TrialExclusion(str(entry.get("id", "")), _match(c, entry, where),
+                                             starts or dt.datetime.min.replace(tzinfo=dt.UTC), ends))
+    caps_raw = _mapping(c, section, "listing_caps", path, STORE_TYPES)
+    caps = {st: c.integer(caps_raw, st, f"{path}.listing_caps") for st in STORE_TYPES if st in caps_raw} \
+        if caps_raw is not None else {}
+    marketing = section.get("platform_marketing")
+    if not isinstance(marketing, bool):
+        c.add(f"{path}.platform_marketing: required, true or false")
+        marketing = False
+    w = _mapping(c, section, "withdrawal", path, ("min_fen", "max_share_bp"))
+    share = c.integer(w, "max_share_bp", f"{path}.withdrawal", high=BP) if w is not None else 5000
+    if share % 100:
+        c.add(f"{path}.withdrawal.max_share_bp: must be whole percent (a multiple of 100), got {share}")
+    return TrialRules(
+        tuple(exclusions), caps, marketing, c.integer(section, "top_up_share_bp", path, low=0, high=BP),
+        c.integer(section, "affiliated_violations_at_most", path, low=0),
+        c.integer(w, "min_fen", f"{path}.withdrawal") if w is not None else 10_000, share)

@@ -1,0 +1,218 @@
+"""Deposit and goods-payment use cases: the required deposit, top-ups, withdrawals, deductions for penalties and
+compensation, payouts, and operators' fee campaigns. Mixed into ``MerchantService``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from anxin.access.model import Principal, Role
+from anxin.catalog import service as catalog
+from anxin.core.errors import AnxinError
+from anxin.core.money import is_fen
+from anxin.db.uow import UnitOfWork
+from anxin.merchants import deposits as dep
+from anxin.merchants.error_codes import MerchantErrorCode as E
+from anxin.merchants.fee_rules import Waiver, waiver_from_dict, waiver_problems
+from anxin.merchants.ledger import (
+    LedgerError,
+    PostingKind,
+    debt_account,
+    deduct,
+    deposit_account,
+    goods_account,
+    payout,
+    top_up,
+    trial_withdrawal_problems,
+    withdraw,
+)
+from anxin.merchants.money_store import FeeCampaignRow, MoneyRepository
+from anxin.merchants.service_base import MerchantServiceBase
+from anxin.merchants.store import ShopLifecycleRow
+from anxin.orders import service as orders
+
+MAX_KEY = 120
+
+
+def _amount(value: object) -> int:
+    if not is_fen(value) or int(value) <= 0:  # type: ignore[arg-type]
+        raise AnxinError(E.INVALID_AMOUNT, "amount_fen: a positive whole number of fen", field="amount_fen")
+    return int(value)  # type: ignore[arg-type]
+
+
+def _key(value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_KEY or "\x00" in value:
+        raise AnxinError(E.INVALID_FIELD, f"idempotency_key: a non-empty string of at most {MAX_KEY} characters",
+                         field="idempotency_key")
+    return value
+
+
+class MoneyCases(MerchantServiceBase):
+    # --- what the shop must hold ------------------------------------------------------------------------------
+
+    def _requirement(self, uow: UnitOfWork, row: ShopLifecycleRow) -> dep.DepositRequirement:
+        refs, _ = self._category_refs(uow, list(row.categories) or catalog.shop_category_ids(uow, row.shop_id))
+        gmv = orders.shop_gmv(uow, row.shop_id, self._month_bounds(self.clock.now(), 1))[0]
+        try:
+            return dep.required_deposit(row.store_type, tuple(refs), gmv, at=self.clock.now(),
+                                        rules=self.rulebook.deposits)
+        except dep.DepositError as exc:
+            raise AnxinError(E(exc.code) if exc.code in E._value2member_map_ else E.INVALID_FIELD, str(exc),
+                             shop_id=row.shop_id) from None
+
+    def deposit(self, principal: Principal, shop_id: str) -> dict[str, Any]:
+        """Balances, what the rulebook requires and why, the state (ok / top-up due / in debt), the postings."""
+        with self.uow_factory() as uow:
+            row = self._lifecycle(uow, principal, shop_id)
+            ledger = self._ledger(uow, shop_id)
+            held, debt = ledger.balance(deposit_account(shop_id)), ledger.balance(debt_account(shop_id))
+            requirement = self._requirement(uow, row)
+            status = dep.deposit_status(held_fen=held, required_fen=requirement.fen, debt_fen=-debt)
+            money = MoneyRepository(uow.session)
+            uow.commit()  # the lifecycle row of an adopted shop
+            return {
+                "shop_id": shop_id, "held_fen": held, "debt_fen": -debt,
+                "goods_fen": ledger.balance(goods_account(shop_id)), "trial": row.trial,
+                "required": {"fen": requirement.fen, "base_fen": requirement.base_fen, "tier_fen": requirement.tier_fen,
+                             "rule_ids": list(requirement.rule_ids),
+                             "reasons": [r.as_dict() for r in requirement.reasons]},
+                "status": {"state": status.state, "shortfall_fen": status.shortfall_fen,
+                           "reasons": [r.as_dict() for r in status.reasons]},
+                "listing_cap": dep.listing_cap(row.store_type, trial=row.trial, rules=self.rulebook.deposits),
+                "listings": catalog.listing_count(uow, shop_id), "version": self.rulebook.version,
+                "postings": [{"key": p.key, "kind": p.kind, "at": p.at, "memo": p.memo, "actor": p.actor,
+                              "legs": {leg.account.split(":", 1)[0]: leg.fen for leg in legs
+                                       if leg.account.endswith(f":{shop_id}")}}
+                             for p, legs in money.postings_of(shop_id)],
+            }
+
+    def top_up(self, principal: Principal, shop_id: str, *, amount_fen: object, key: object) -> dict[str, Any]:
+        fen, k = _amount(amount_fen), _key(key)
+        with self.uow_factory() as uow:
+            row = self._lifecycle(uow, principal, shop_id, for_update=True)
+            self._open_shop(row)
+            ledger = self._ledger(uow, shop_id, f"topup:{shop_id}:{k}")
+            applied = self._post(uow, ledger, top_up(shop_id, fen, key=f"topup:{shop_id}:{k}", at=self.clock.now()),
+                                 shop_id=shop_id, actor=principal.subject)
+            uow.commit()
+        return {"applied": applied, **self.deposit(principal, shop_id)}
+
+    def withdraw_deposit(self, principal: Principal, shop_id: str, *, amount_fen: object,
+                         key: object) -> dict[str, Any]:
+        """Down to the required deposit while the shop trades; all of it once the shop is closed."""
+        fen, k = _amount(amount_fen), _key(key)
+        posting_key = f"withdraw:{shop_id}:{k}"
+        with self.uow_factory() as uow:
+            row = self._lifecycle(uow, principal, shop_id, for_update=True)
+            ledger = self._ledger(uow, shop_id, posting_key)
+            if posting_key not in ledger.postings:
+                held = ledger.balance(deposit_account(shop_id))
+                keep = 0 if row.state == "closed" else self._requirement(uow, row).fen
+                debt = -ledger.balance(debt_account(shop_id))
+                limit = max(0, held - keep - debt)
+                if fen > limit:
+                    raise AnxinError(E.WITHDRAWAL_OVER_LIMIT, f"at most {limit} fen may be withdrawn: the deposit holds "
+                                     f"{held}, the shop must keep {keep} and owes {debt}", limit_fen=limit,
+                                     held_fen=held, required_fen=keep, debt_fen=debt)
+            applied = self._post(uow, ledger, withdraw(shop_id, fen, key=posting_key, at=self.clock.now()),
+                                 shop_id=shop_id, actor=principal.subject)
+            uow.commit()
+        return {"applied": applied, **self.deposit(principal, shop_id)}
+
+    def payout_goods(self, principal: Principal, shop_id: str, *, amount_fen: object, key: object) -> dict[str, Any]:
+        """Pay the settled goods payment out. A zero-deposit trial shop is held to the trial's limits (once a
+        month, at least 100 yuan, at most half the balance) while its deposit fills from sales."""
+        fen, k = _amount(amount_fen), _key(key)
+        posting_key = f"payout:{shop_id}:{k}"
+        with self.uow_factory() as uow:
+            row = self._lifecycle(uow, principal, shop_id, for_update=True)
+            ledger = self._ledger(uow, shop_id, posting_key)
+            if posting_key not in ledger.postings and row.trial:
+                money = MoneyRepository(uow.session)
+                problems = trial_withdrawal_problems(
+                    fen, goods_balance_fen=ledger.balance(goods_account(shop_id)),
+                    last_withdrawal_at=money.last_posting_at(shop_id, PostingKind.PAYOUT), at=self.clock.now(),
+                    rules=self.rulebook.deposits.trial_withdrawal)
+                if problems:
+                    raise AnxinError(E.WITHDRAWAL_OVER_LIMIT, "; ".join(problems), problems=problems)
+            posting = payout(ledger, shop_id, fen, key=posting_key, at=self.clock.now())
+            applied = self._post(uow, ledger, posting, shop_id=shop_id, actor=principal.subject)
+            uow.commit()
+        return {"applied": applied, **self.deposit(principal, shop_id)}
+
+    def deduct(self, principal: Principal, shop_id: str, *, amount_fen: object, reason: object, key: object,
+               allow_debt: object = False, memo: str = "") -> dict[str, Any]:
+        """A penalty or a consumer's compensation out of the deposit; what it cannot cover is refused, or with
+        ``allow_debt`` booked to the shop's debt."""
+        self._operator(principal)
+        fen, k = _amount(amount_fen), _key(key)
+        if reason not in ("penalty", "compensation"):
+            raise AnxinError(E.INVALID_FIELD, "reason: penalty or compensation", field="reason")
+        if not isinstance(allow_debt, bool):
+            raise AnxinError(E.INVALID_FIELD, "allow_debt: true or false", field="allow_debt")
+        with self.uow_factory() as uow:
+            self._lifecycle(uow, principal, shop_id, for_update=True)
+            applied = self._deduct(uow, shop_id, fen, str(reason), f"deduct:{shop_id}:{k}", allow_debt,
+                                   actor=principal.subject, memo=memo[:400])
+            uow.commit()
+        return {"applied": applied, **self.deposit(principal, shop_id)}
+
+    def _deduct(self, uow: UnitOfWork, shop_id: str, fen: int, reason: str, key: str, allow_debt: bool, *,
+                actor: str, memo: str = "") -> bool:
+        ledger = self._ledger(uow, shop_id, key)
+        try:
+            posting = deduct(ledger, shop_id, fen, reason=reason, key=key, at=self.clock.now(), allow_debt=allow_debt)
+        except LedgerError as exc:
+            raise AnxinError(E.INSUFFICIENT_DEPOSIT, str(exc), ledger_code=exc.code) from None
+        if memo and key not in ledger.postings:
+            posting = replace(posting, memo=memo)
+        return self._post(uow, ledger, posting, shop_id=shop_id, actor=actor)
+
+    @staticmethod
+    def _open_shop(row: ShopLifecycleRow) -> None:
+        if row.state == "closed":
+            raise AnxinError(E.SHOP_CLOSED, f"shop {row.shop_id!r} is closed")
+
+    # --- fee campaigns ------------------------------------------------------------------------------------------
+
+    def _campaigns(self, uow: UnitOfWork) -> list[Waiver]:
+        out = []
+        for row in MoneyRepository(uow.session).campaigns():
+            waiver, _ = waiver_from_dict(row.spec)
+            if waiver is not None:
+                out.append(waiver)
+        return out
+
+    def add_campaign(self, principal: Principal, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """A time-boxed waiver or rebate on top of the rulebook's; refused if its window is empty or it overlaps
+        another of the same kind that can cover the same order."""
+        self._operator(principal)
+        waiver, problems = waiver_from_dict(spec)
+        if waiver is None:
+            raise AnxinError(E.INVALID_WAIVER, problems[0][1] if problems else "invalid waiver",
+                             problems=[p for _, p in problems])
+        with self.uow_factory() as uow:
+            found = waiver_problems(waiver, [*self.rulebook.fees.waivers, *self._campaigns(uow)])
+            if found:
+                code = next((E(c) for c, _ in found if c in E._value2member_map_), E.INVALID_WAIVER)
+                raise AnxinError(code, found[0][1], problems=[m for _, m in found])
+            MoneyRepository(uow.session).add_campaign(FeeCampaignRow(
+                waiver_id=waiver.id, spec=dict(spec), created_at=self.clock.now(), created_by=principal.subject))
+            uow.commit()
+        return {"waiver_id": waiver.id, "spec": dict(spec)}
+
+    def fee_rules_view(self, at: dt.datetime | None = None) -> dict[str, Any]:
+        at = at or self.clock.now()
+        with self.uow_factory() as uow:
+            campaigns = self._campaigns(uow)
+        waivers = [*self.rulebook.fees.waivers, *campaigns]
+        return {"version": self.rulebook.version, "channel_fee_bp": self.rulebook.fees.channel_fee_bp,
+                "waivers": [{"id": w.id, "name": dict(w.name), "kind": str(w.kind), "in_force": w.in_force(at),
+                             "campaign": w in campaigns} for w in waivers]}
+
+    @staticmethod
+    def _role_can_pay(principal: Principal) -> None:
+        if principal.role not in (Role.MERCHANT, Role.PLATFORM, Role.OPERATOR):
+            raise AnxinError(E.FORBIDDEN_ROLE, "not allowed for this key")

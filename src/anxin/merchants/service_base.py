@@ -1,0 +1,134 @@
+"""What every merchant use case shares: who may see a shop, the shop's lifecycle row (made on first use for shops
+the platform onboarded), the persistent deposit ledger and the facts other contexts provide."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from anxin.access.model import Principal, Role
+from anxin.catalog import service as catalog
+from anxin.core.clock import Clock
+from anxin.core.errors import AnxinError
+from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.merchants.categories import CategoryRef
+from anxin.merchants.error_codes import MerchantErrorCode as E
+from anxin.merchants.ledger import Ledger, LedgerError, Posting, debt_account, deposit_account, goods_account
+from anxin.merchants.money_store import MoneyRepository
+from anxin.merchants.rulebook import MerchantRulebook
+from anxin.merchants.store import LifecycleRepository, ShopHistoryRow, ShopLifecycleRow, ShopRepository
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+# Facts other contexts own, injected by bootstrap (tests pass plain functions):
+BannedLinks = Callable[[UnitOfWork, Mapping[str, str], str | None], list[dict[str, str]]]  # risk: shared credentials
+ShopScore = Callable[[str], int | None]  # scoring: the latest experience score in hundredths, None if unscored
+RiskStanding = Callable[[UnitOfWork, str], tuple[str | None, int]]  # risk: (latest shop verdict, open reviews)
+
+LEDGER_ERRORS = {"ledger.insufficient_deposit": E.INSUFFICIENT_DEPOSIT, "ledger.key_conflict": E.IDEMPOTENCY_CONFLICT,
+                 "ledger.invalid_amount": E.INVALID_AMOUNT, "ledger.insufficient_goods": E.INSUFFICIENT_DEPOSIT}
+
+
+@dataclass(frozen=True)
+class MerchantDeps:
+    banned_links: BannedLinks | None = None
+    shop_score: ShopScore | None = None
+    risk_standing: RiskStanding | None = None
+
+
+class MerchantServiceBase:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook,
+                 deps: MerchantDeps | None = None) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.rulebook = rulebook
+        self.deps = deps or MerchantDeps()
+
+    # --- visibility ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _operator(principal: Principal) -> None:
+        if principal.role not in (Role.OPERATOR, Role.PLATFORM):
+            raise AnxinError(E.FORBIDDEN_ROLE, "only operators and the platform may do this")
+
+    def _lifecycle(self, uow: UnitOfWork, principal: Principal | None, shop_id: str, *,
+                   for_update: bool = False) -> ShopLifecycleRow:
+        """The shop's lifecycle row if this principal may see it; another merchant's shop is simply not found."""
+        repo = LifecycleRepository(uow.session)
+        row = repo.get(shop_id, for_update=for_update) or self._adopt(uow, shop_id)
+        if row is None or (principal is not None and principal.role is Role.MERCHANT
+                           and row.merchant_id != principal.subject) or (
+                principal is not None and principal.role is Role.CONSUMER):
+            raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r} visible to this key", shop_id=shop_id)
+        return row
+
+    def _adopt(self, uow: UnitOfWork, shop_id: str) -> ShopLifecycleRow | None:
+        """A shop the platform onboarded gets its lifecycle row on first use: novice while its novice period runs."""
+        shop = ShopRepository(uow.session).get(shop_id)
+        if shop is None:
+            return None
+        opened = shop.opened_at or shop.as_of
+        now = self.clock.now()
+        novice = now - opened < dt.timedelta(days=self.rulebook.onboarding.lifecycle.novice_days)
+        row = ShopLifecycleRow(shop_id=shop_id, merchant_id=shop.merchant_id, state="novice" if novice else "active",
+                               store_type=shop.store_type, licence_no=None, legal_rep=None,
+                               categories=catalog.shop_category_ids(uow, shop_id), qualifications=[], trial=False,
+                               applied_at=opened, opened_at=opened, state_since=opened,
+                               screening={"outcome": "platform", "reasons": []}, carried={}, novice_tasks={}, revision=0)
+        LifecycleRepository(uow.session).add(row)
+        self._history(uow, shop_id, kind="state", from_state=None, to_state=row.state, reason="adopted",
+                      actor="platform", detail={"opened_at": opened.isoformat()})
+        uow.session.flush()
+        return row
+
+    def _history(self, uow: UnitOfWork, shop_id: str, *, kind: str, from_state: str | None, to_state: str | None,
+                 reason: str, actor: str, detail: dict[str, Any]) -> None:
+        LifecycleRepository(uow.session).record(ShopHistoryRow(
+            shop_id=shop_id, at=self.clock.now(), kind=kind, from_state=from_state, to_state=to_state,
+            reason_code=reason, actor=actor, detail=detail))
+
+    def _category_refs(self, uow: UnitOfWork, category_ids: list[str]) -> tuple[list[CategoryRef], list[str]]:
+        """(refs of the known categories, the unknown ids)."""
+        lineage = catalog.category_lineage(uow, category_ids)
+        refs = [CategoryRef(cid, *lineage[cid]) for cid in category_ids if cid in lineage]
+        return refs, [cid for cid in category_ids if cid not in lineage]
+
+    # --- the deposit ledger, persisted ------------------------------------------------------------------------
+
+    @staticmethod
+    def _ledger(uow: UnitOfWork, shop_id: str, key: str | None = None) -> Ledger:
+        """The shop's accounts as they stand, with the posting already under ``key`` (so a replay is recognised)."""
+        money = MoneyRepository(uow.session)
+        ledger = Ledger(balances=money.balances([deposit_account(shop_id), debt_account(shop_id),
+                                                 goods_account(shop_id)]))
+        if key is not None and (seen := money.posting(key)) is not None:
+            ledger.postings[key] = seen
+        return ledger
+
+    def _post(self, uow: UnitOfWork, ledger: Ledger, posting: Posting, *, shop_id: str, actor: str) -> bool:
+        """Apply and store a posting; False for a replay. Refusals become AnxinErrors with stable codes."""
+        try:
+            applied = ledger.post(posting)
+        except LedgerError as exc:
+            raise AnxinError(LEDGER_ERRORS.get(exc.code, E.INVALID_AMOUNT), str(exc), ledger_code=exc.code) from None
+        if applied:
+            MoneyRepository(uow.session).add_posting(posting, shop_id=shop_id, actor=actor)
+        return applied
+
+    @staticmethod
+    def _local_day(at: dt.datetime) -> dt.date:
+        return at.astimezone(BEIJING).date()
+
+    @staticmethod
+    def _month_bounds(at: dt.datetime, back: int) -> list[tuple[dt.datetime, dt.datetime]]:
+        """[start, end) of the ``back`` Beijing calendar months before the one holding ``at``, most recent first."""
+        local = at.astimezone(BEIJING)
+        year, month = local.year, local.month
+        out = []
+        for _ in range(back):
+            end = dt.datetime(year, month, 1, tzinfo=BEIJING)
+            year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+            out.append((dt.datetime(year, month, 1, tzinfo=BEIJING).astimezone(dt.UTC), end.astimezone(dt.UTC)))
+        return out

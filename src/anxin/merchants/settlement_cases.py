@@ -1,0 +1,264 @@
+"""Settlement: fees frozen at sale, reversed on refund and cancellation, the goods payment booked to the shop's
+ledger, the zero-deposit trial filled from sales, compensation taken from deposits; statements per order and per
+period. Mixed into ``MerchantService``.
+
+The job reads three feeds with cursors (paid orders by (paid_at, order_id), refunds by case-event id, cancellations
+by time) and writes everything under idempotency keys, so a rerun, or two runs at once, books nothing twice.
+``settle_day`` rescans one Beijing day for orders that arrived after the cursor had passed their payment time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from anxin.access.model import Principal
+from anxin.aftersales import refunds as aftersales_refunds
+from anxin.catalog import service as catalog
+from anxin.core.errors import AnxinError
+from anxin.db.uow import UnitOfWork
+from anxin.merchants import deposits as dep
+from anxin.merchants.categories import CategoryRef
+from anxin.merchants.error_codes import MerchantErrorCode as E
+from anxin.merchants.fees import FeeLine, FeeOrder, FeeQuote, allocate_order_coupon, quote_order, reverse_on_refund
+from anxin.merchants.ledger import deposit_account, goods_account, refund_clawback, sale_proceeds, top_up_from_goods
+from anxin.merchants.money_cases import MoneyCases
+from anxin.merchants.money_store import CursorRepository, FeeEntryRow, MoneyRepository
+from anxin.merchants.service_base import BEIJING
+from anxin.merchants.store import LifecycleRepository, ShopRepository
+from anxin.orders import service as orders
+from anxin.orders.model import Order
+
+BATCH = 500
+
+
+@dataclass
+class SettleReport:
+    sales: int = 0
+    refunds: int = 0
+    cancellations: int = 0
+    compensations: int = 0
+    trial_top_ups: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+class SettlementCases(MoneyCases):
+    def settle_pending(self, *, limit: int = 5_000) -> SettleReport:
+        """Settle what happened since the last run (the tick and `anxin merchants settle` call this)."""
+        report = SettleReport()
+        now = self.clock.now()
+        while True:
+            with self.uow_factory() as uow:
+                cursors = CursorRepository(uow.session)
+                raw = cursors.get("orders")
+                cursor = (dt.datetime.fromisoformat(raw["paid_at"]), raw["order_id"]) if raw else None
+                batch = orders.orders_paid_after(uow, cursor, now, min(BATCH, limit - report.sales))
+                for order in batch:
+                    report.sales += self._settle_sale(uow, order, report)
+                if batch:
+                    last = batch[-1]
+                    cursors.set("orders", {"paid_at": last.paid_at.isoformat(), "order_id": last.order_id})
+                uow.commit()
+            if len(batch) < BATCH or report.sales >= limit:
+                break
+        with self.uow_factory() as uow:
+            cursors = CursorRepository(uow.session)
+            after = int((cursors.get("refunds") or {}).get("event_id", 0))
+            for refund in aftersales_refunds.refunds_after(uow, after, limit):
+                self._settle_refund(uow, refund, report)
+                after = refund.event_id
+            cursors.set("refunds", {"event_id": after})
+            since = (cursors.get("cancellations") or {}).get("at")
+            start = dt.datetime.fromisoformat(since) if since else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            for order in orders.orders_cancelled_in(uow, start, now):
+                report.cancellations += self._settle_cancellation(uow, order, report)
+            cursors.set("cancellations", {"at": now.isoformat()})
+            uow.commit()
+        return report
+
+    def run_settlement(self, principal: Principal, day: dt.date | None = None) -> dict[str, int]:
+        self._operator(principal)
+        return (self.settle_day(day) if day is not None else self.settle_pending()).as_dict()
+
+    def settle_day(self, day: dt.date) -> SettleReport:
+        """Settle every order paid on this Beijing day that has no sale entry yet (late arrivals)."""
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=BEIJING).astimezone(dt.UTC)
+        report, after = SettleReport(), None
+        while True:
+            with self.uow_factory() as uow:
+                batch = orders.orders_paid_in(uow, start, start + dt.timedelta(days=1), after, BATCH)
+                for order in batch:
+                    report.sales += self._settle_sale(uow, order, report)
+                uow.commit()
+            if len(batch) < BATCH:
+                return report
+            after = batch[-1].order_id
+
+    # --- one order, one refund, one cancellation -------------------------------------------------------------------
+
+    def _quote(self, uow: UnitOfWork, order: Order) -> FeeQuote:
+        listing_categories = catalog.listing_categories(uow, [i.listing_id for i in order.items])
+        lineage = catalog.category_lineage(uow, list(dict.fromkeys(listing_categories.values())))
+        grosses = [i.qty * i.price_fen for i in order.items]
+        coupons = allocate_order_coupon(order.shop_coupon_fen, grosses)
+        lines = []
+        for n, (item, gross, coupon) in enumerate(zip(order.items, grosses, coupons, strict=True), start=1):
+            cid = listing_categories.get(item.listing_id, "unknown")
+            ancestors, tags = lineage.get(cid, ((), frozenset()))
+            lines.append(FeeLine(n, CategoryRef(cid, ancestors, tags), gross, coupon))
+        fee_order = FeeOrder(order.order_id, order.shop_id, order.paid_at, self._opened_at(uow, order),
+                             order.channel or "other", tuple(lines), order.platform_coupon_fen)
+        return quote_order(fee_order, self.rulebook.fees, version=self.rulebook.version,
+                           extra_waivers=self._campaigns(uow))
+
+    def _opened_at(self, uow: UnitOfWork, order: Order) -> dt.datetime:
+        life = LifecycleRepository(uow.session).get(order.shop_id)
+        if life is not None and life.opened_at is not None:
+            return life.opened_at
+        shop = ShopRepository(uow.session).get(order.shop_id)
+        return (shop.opened_at or shop.as_of) if shop is not None else order.paid_at
+
+    def _sale(self, uow: UnitOfWork, order_id: str) -> tuple[FeeQuote, list[FeeEntryRow]] | None:
+        entries = MoneyRepository(uow.session).fee_entries_of_order(order_id)
+        sale = next((e for e in entries if e.kind == "sale"), None)
+        return (FeeQuote.from_dict(sale.entry["quote"]), entries) if sale else None
+
+    def _settle_sale(self, uow: UnitOfWork, order: Order, report: SettleReport) -> int:
+        money = MoneyRepository(uow.session)
+        if money.fee_keys([f"sale:{order.order_id}"]):
+            return 0
+        quote = self._quote(uow, order)
+        money.add_fee_entries([{
+            "key": f"sale:{order.order_id}", "order_id": order.order_id, "shop_id": order.shop_id, "kind": "sale",
+            "at": order.paid_at, "base_fen": quote.base_fen, "fee_fen": quote.fee_fen,
+            "receivable_fen": quote.receivable_fen, "version": quote.version,
+            "entry": {"quote": quote.as_dict(), "paid_fen": order.paid_fen}}])
+        shop = order.shop_id
+        ledger = self._ledger(uow, shop)
+        if quote.receivable_fen > 0:
+            self._post(uow, ledger, sale_proceeds(shop, quote.receivable_fen, key=f"proceeds:{order.order_id}",
+                                                  at=order.paid_at), shop_id=shop, actor="settlement")
+        life = LifecycleRepository(uow.session).get(shop)
+        if life is not None and life.trial and quote.receivable_fen > 0:
+            required = self._requirement(uow, life).fen
+            fill = dep.top_up_from_sales(quote.receivable_fen, held_fen=ledger.balance(deposit_account(shop)),
+                                         required_fen=required, rules=self.rulebook.deposits)
+            fill = min(fill, ledger.balance(goods_account(shop)))
+            if fill > 0:
+                self._post(uow, ledger, top_up_from_goods(shop, fill, key=f"trial-fill:{order.order_id}",
+                                                          at=order.paid_at), shop_id=shop, actor="settlement")
+                report.trial_top_ups += 1
+        return 1
+
+    def _reverse(self, uow: UnitOfWork, order_id: str, key: str, refund_fen: int, at: dt.datetime,
+                 detail: dict[str, Any]) -> bool:
+        """Reverse the frozen fee for a refund of ``refund_fen``; the goods payment gives back the refund less the
+        fee returned. Capped at what remains refundable."""
+        money = MoneyRepository(uow.session)
+        if money.fee_keys([key]):
+            return False
+        found = self._sale(uow, order_id)
+        if found is None:
+            return False
+        quote, entries = found
+        before = sum(int(e.entry.get("refund_fen", 0)) for e in entries if e.kind != "sale")
+        refund_fen = min(refund_fen, quote.paid_fen - before)
+        if refund_fen <= 0:
+            return False
+        reversal = reverse_on_refund(quote, before, refund_fen)
+        money.add_fee_entries([{
+            "key": key, "order_id": order_id, "shop_id": quote.shop_id, "kind": key.split(":", 1)[0], "at": at,
+            "base_fen": -reversal.base_reversed_fen, "fee_fen": -reversal.fee_reversed_fen,
+            "receivable_fen": -reversal.receivable_reversed_fen, "version": quote.version,
+            "entry": {"refund_fen": refund_fen, "refunded_before_fen": before,
+                      "fee_reversed_fen": reversal.fee_reversed_fen, "base_reversed_fen": reversal.base_reversed_fen,
+                      "waived_reversed": dict(reversal.waived_reversed),
+                      "reasons": [r.as_dict() for r in reversal.reasons], **detail}}])
+        if reversal.receivable_reversed_fen > 0:
+            ledger = self._ledger(uow, quote.shop_id)
+            self._post(uow, ledger, refund_clawback(quote.shop_id, reversal.receivable_reversed_fen,
+                                                    key=f"clawback:{key}", at=at),
+                       shop_id=quote.shop_id, actor="settlement")
+        return True
+
+    def _settle_refund(self, uow: UnitOfWork, refund: aftersales_refunds.RefundPaid, report: SettleReport) -> None:
+        if self._sale(uow, refund.order_id) is None:
+            order = orders.get_order(uow, refund.order_id)
+            if order is not None:
+                report.sales += self._settle_sale(uow, order, report)
+        if refund.refunded_fen > 0 and self._reverse(uow, refund.order_id, f"refund:{refund.case_id}",
+                                                     refund.refunded_fen, refund.at, {"case_id": refund.case_id}):
+            report.refunds += 1
+        if refund.compensated_fen > 0:
+            self._lifecycle(uow, None, refund.shop_id)
+            if self._deduct(uow, refund.shop_id, refund.compensated_fen, "compensation", f"comp:{refund.case_id}",
+                            True, actor="settlement", memo=f"case {refund.case_id}"):
+                report.compensations += 1
+
+    def _settle_cancellation(self, uow: UnitOfWork, order: Order, report: SettleReport) -> int:
+        if self._sale(uow, order.order_id) is None:
+            report.sales += self._settle_sale(uow, order, report)
+        return int(self._reverse(uow, order.order_id, f"cancel:{order.order_id}", order.paid_fen,
+                                 order.cancelled_at or order.paid_at, {"reason": order.cancel_reason or ""}))
+
+    # --- statements ------------------------------------------------------------------------------------------------
+
+    def order_statement(self, principal: Principal, order_id: str) -> dict[str, Any]:
+        with self.uow_factory() as uow:
+            order = orders.get_order(uow, order_id)
+            if order is None:
+                raise AnxinError(E.SHOP_NOT_FOUND, f"no settled order {order_id!r} visible to this key")
+            self._lifecycle(uow, principal, order.shop_id)
+            found = self._sale(uow, order_id)
+            if found is None:
+                raise AnxinError(E.SHOP_NOT_FOUND, f"order {order_id!r} is not settled yet", order_id=order_id)
+            quote, entries = found
+            return {"order_id": order_id, "shop_id": order.shop_id, "quote": quote.as_dict(),
+                    "gross_fen": quote.gross_fen, "shop_coupon_fen": quote.shop_coupon_fen,
+                    "platform_coupon_fen": quote.platform_coupon_fen, "base_fen": quote.base_fen,
+                    "commission_fen": quote.commission_fen, "fee_fen": quote.fee_fen,
+                    "receivable_fen": quote.receivable_fen, "waived": quote.waived_by_waiver,
+                    "entries": [_entry(e) for e in entries],
+                    "net_receivable_fen": sum(e.receivable_fen for e in entries),
+                    "net_fee_fen": sum(e.fee_fen for e in entries)}
+
+    def period_statement(self, principal: Principal, shop_id: str, start: dt.date, end: dt.date) -> dict[str, Any]:
+        """Every fee entry of the shop in [start, end] (Beijing days), summed by kind and by waiver."""
+        if end < start or (end - start).days > 366:
+            raise AnxinError(E.INVALID_PERIOD, "the period ends before it starts or is longer than a year")
+        lo = dt.datetime(start.year, start.month, start.day, tzinfo=BEIJING).astimezone(dt.UTC)
+        hi = dt.datetime(end.year, end.month, end.day, tzinfo=BEIJING).astimezone(dt.UTC) + dt.timedelta(days=1)
+        with self.uow_factory() as uow:
+            self._lifecycle(uow, principal, shop_id)
+            rows = MoneyRepository(uow.session).fee_entries(shop_id, lo, hi)
+            uow.commit()
+        by_kind: dict[str, dict[str, int]] = {}
+        waived: dict[str, int] = {}
+        versions: set[str] = set()
+        for e in rows:
+            k = by_kind.setdefault(e.kind, {"count": 0, "base_fen": 0, "fee_fen": 0, "receivable_fen": 0})
+            k["count"] += 1
+            k["base_fen"] += e.base_fen
+            k["fee_fen"] += e.fee_fen
+            k["receivable_fen"] += e.receivable_fen
+            versions.add(e.version)
+            if e.kind == "sale":
+                for w, fen in FeeQuote.from_dict(e.entry["quote"]).waived_by_waiver.items():
+                    waived[w] = waived.get(w, 0) + fen
+            else:
+                for w, fen in (e.entry.get("waived_reversed") or {}).items():
+                    waived[w] = waived.get(w, 0) - int(fen)
+        return {"shop_id": shop_id, "start": start.isoformat(), "end": end.isoformat(), "by_kind": by_kind,
+                "fee_fen": sum(e.fee_fen for e in rows), "receivable_fen": sum(e.receivable_fen for e in rows),
+                "base_fen": sum(e.base_fen for e in rows), "waived_by_waiver": waived, "versions": sorted(versions),
+                "entries": [_entry(e) for e in rows[:1000]], "truncated": len(rows) > 1000}
+
+
+def _entry(e: FeeEntryRow) -> dict[str, Any]:
+    return {"key": e.key, "order_id": e.order_id, "kind": e.kind, "at": e.at, "base_fen": e.base_fen,
+            "fee_fen": e.fee_fen, "receivable_fen": e.receivable_fen, "version": e.version,
+            "waivers": list(FeeQuote.from_dict(e.entry["quote"]).waiver_ids) if e.kind == "sale" else
+            sorted((e.entry.get("waived_reversed") or {}).keys())}
