@@ -228,6 +228,11 @@ def test_new_shops_pay_no_commission_on_beijing_calendar_days_1_to_30(paid, waiv
     assert (fee.waiver_ids, fee.charged_bp, fee.fee_fen) == ((("new",), 60, 60) if waived else ((), 500, 500))
 
 
+def test_a_shop_whose_opening_is_not_known_is_not_new() -> None:
+    o = FeeOrder("o1", "s1", QUIET.astimezone(dt.UTC), None, "live", (line(),))
+    assert quote_order(o, NEW_SHOP, version=V).lines[0].charged_bp == 500
+
+
 REBATE = rules_from(waivers=[waiver("r", kind="rebate", rebate_bp=440, start="2025-08-14T00:00:00+08:00",
                                     until="2025-10-01T00:00:00+08:00")])
 

@@ -217,3 +217,7 @@ _register_scoring()
 from anxin.cli.risk import risk  # noqa: E402  (risk control lives in its own module)
 
 main.add_command(risk)
+
+from anxin.cli.merchants import merchants  # noqa: E402  (merchant lifecycle and money)
+
+main.add_command(merchants)

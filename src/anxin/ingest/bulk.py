@@ -233,7 +233,7 @@ class _Chunk:
                     raise _Park(m.category_key(cmd.parent_id))
                 self._upsert("categories", self.categories, cmd.category_id, cmd, at)
             case "shop.upserted":
-                self._upsert("shops", self.shops, cmd.shop_id, cmd, at)
+                self._upsert_shop(cmd, at)
             case "listing.upserted":
                 if self.shops[cmd.shop_id] is None:
                     raise _Park(m.shop_key(cmd.shop_id))
@@ -290,6 +290,17 @@ class _Chunk:
             return
         state[key] = (value, at)
         self.touched[table][key] = None
+
+    def _upsert_shop(self, shop: Any, at: dt.datetime) -> None:
+        """Newer wins, except the opening time: the earliest any version gave (order-independent, as per event)."""
+        current = self.shops[shop.shop_id]
+        opened = min(d for d in (shop.opened_at or at, current[0].opened_at if current else None) if d is not None)
+        if current is not None and at < current[1]:
+            if opened != current[0].opened_at:
+                self.shops[shop.shop_id] = (replace(current[0], opened_at=opened), current[1])
+                self.touched["shops"][shop.shop_id] = None
+            return
+        self._upsert("shops", self.shops, shop.shop_id, replace(shop, opened_at=opened), at)
 
     def _insert_once(self, table: str, state: dict[str, Any], key: str, value: Any) -> None:
         if state[key] is None:  # a second event for a known id changes nothing

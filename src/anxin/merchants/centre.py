@@ -114,17 +114,25 @@ class CentreCases(SettlementCases):
         shop = row.shop_id
         ledger = self._ledger(uow, shop)
         counts = orders.shop_order_counts(uow, shop)
-        cases, refunded = aftersales_refunds.refund_totals(uow, shop, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        _, refunded = aftersales_refunds.refund_totals(uow, shop, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         outcome, open_reviews = (self.deps.risk_standing(uow, shop) if self.deps.risk_standing else (None, 0))
         refs, _ = self._category_refs(uow, list(row.categories) or catalog.shop_category_ids(uow, shop))
         return financing.FinancingFacts(
             shop_id=shop, store_type=row.store_type, licensed=bool(row.licence_no) and row.store_type in LICENSED_TYPES,
             opened_at=row.opened_at or row.applied_at, state=row.state,
             score_hundredths=self.deps.shop_score(shop) if self.deps.shop_score else None,
-            monthly_gmv_fen=tuple(orders.shop_gmv(uow, shop, self._month_bounds(self.clock.now(), 3))),
+            monthly_gmv_fen=self._monthly_gmv(uow, row),
             deposit_debt_fen=max(0, -ledger.balance(debt_account(shop))), risk_outcome=outcome,
             refund_rate_bp=refunded * 10_000 // counts["orders_paid"] if counts["orders_paid"] else 0,
             open_risk_reviews=open_reviews, categories=tuple(refs))
+
+    def _monthly_gmv(self, uow: UnitOfWork, row: ShopLifecycleRow) -> tuple[int, ...]:
+        """GMV of the completed Beijing months the rulebook looks back over, most recent first; months that ended
+        before the shop opened are left out rather than counted as zero."""
+        opened = row.opened_at or row.applied_at
+        bounds = [b for b in self._month_bounds(self.clock.now(), self.rulebook.financing.loan.gmv_months)
+                  if b[1] > opened]
+        return tuple(orders.shop_gmv(uow, row.shop_id, bounds))
 
     # --- cases and the overview ----------------------------------------------------------------------------------
 

@@ -86,7 +86,7 @@ def half_even_div(numerator: I64, denominator: int) -> I64:
 
 
 def settle_batch(tables: FeeTables, *, n_shops: int, shop: I64, category: I64, gross: I64, shop_coupon: I64,
-                 paid_at: I64, shop_opened_at: I64, channel: I64, chunk_rows: int = 1 << 20) -> ShopTotals:
+                 paid_at: I64, shop_opened_at: I64, channel: I64, chunk_rows: int = 1 << 17) -> ShopTotals:
     """Settle line rows (one per order line; equal-length integer arrays) into per-shop totals.
 
     ``category`` indexes ``tables.categories``; ``channel`` is a ``CHANNEL_CODES`` value; ``paid_at`` and
@@ -95,7 +95,7 @@ def settle_batch(tables: FeeTables, *, n_shops: int, shop: I64, category: I64, g
     if any(len(a) != n for a in (category, gross, shop_coupon, paid_at, shop_opened_at, channel)):
         raise FeeError("fees.batch_shape", "every column needs one value per row")
     n_w = len(tables.waivers)
-    totals = {k: np.zeros(n_shops, dtype=np.int64) for k in ("gross", "coupon", "base", "commission", "fee")}
+    totals = {k: np.zeros(n_shops, dtype=np.int64) for k in ("gross", "coupon", "commission", "fee")}
     waived = np.zeros(n_shops * max(n_w, 1), dtype=np.int64)
     windows = [(_ceil_epoch(w.start), _ceil_epoch(w.until)) for w in tables.waivers]
     for lo in range(0, n, chunk_rows):
@@ -112,28 +112,29 @@ def settle_batch(tables: FeeTables, *, n_shops: int, shop: I64, category: I64, g
         commission = half_even_div(base * rate, BP)
         fee, credits = _fees(tables, windows, base, rate, commission, cat, np.asarray(channel[sl], dtype=np.intp),
                              np.asarray(paid_at[sl], dtype=np.int64), np.asarray(shop_opened_at[sl], dtype=np.int64))
-        for key, values in (("gross", g), ("coupon", c), ("base", base), ("commission", commission), ("fee", fee)):
+        for key, values in (("gross", g), ("coupon", c), ("commission", commission), ("fee", fee)):
             np.add.at(totals[key], s, values)
-        for k, rows, fen in credits:
+        for rows, k, fen in credits:
             np.add.at(waived, s[rows] * n_w + k, fen)
-    return ShopTotals(n, totals["gross"], totals["coupon"], totals["base"], totals["commission"], totals["fee"],
-                      totals["base"] - totals["fee"], waived[: n_shops * n_w].reshape(n_shops, n_w),
-                      tables.waiver_ids)
+    base_total = totals["gross"] - totals["coupon"]
+    return ShopTotals(n, totals["gross"], totals["coupon"], base_total, totals["commission"], totals["fee"],
+                      base_total - totals["fee"], waived[: n_shops * n_w].reshape(n_shops, n_w), tables.waiver_ids)
 
 
 def _fees(tables: FeeTables, windows: list[tuple[int, int]], base: I64, rate: I64, commission: I64,
           cat: npt.NDArray[np.intp], channel: npt.NDArray[np.intp], paid: I64,
-          opened: I64) -> tuple[I64, list[tuple[int, npt.NDArray[np.intp], I64]]]:
-    """Fees of one chunk and the relief credited per waiver: (waiver index, row positions, fen)."""
-    floor = tables.channel_fee_bp
-    waived_any = np.zeros(len(base), dtype=np.bool_)
-    credited = np.full(len(base), -1, dtype=np.int64)
+          opened: I64) -> tuple[I64, list[tuple[npt.NDArray[np.intp], I64, I64]]]:
+    """Fees of one chunk and the relief credited: (row positions, waiver index per row, fen) triples."""
+    n, floor = len(base), tables.channel_fee_bp
+    waived_any = np.zeros(n, dtype=np.bool_)
+    credited = np.full(n, -1, dtype=np.int64)
     rebates: list[tuple[int, npt.NDArray[np.bool_]]] = []
     shop_day: I64 | None = None
+    first, last = int(paid.min()), int(paid.max())
     for k, (w, (start, until)) in enumerate(zip(tables.waivers, windows, strict=True)):
-        covered = (paid >= start) & (paid < until)
-        if not covered.any():
-            continue  # a day's batch is usually outside most windows: skip the per-row lookups
+        if last < start or first >= until:
+            continue  # the whole chunk is outside the window (a day's batch is outside most windows)
+        covered = np.ones(n, dtype=np.bool_) if start <= first and last < until else (paid >= start) & (paid < until)
         if not tables.covers_category[k].all():
             covered &= tables.covers_category[k][cat]
         if not tables.covers_channel[k].all():
@@ -147,25 +148,26 @@ def _fees(tables: FeeTables, windows: list[tuple[int, int]], base: I64, rate: I6
             waived_any |= covered
         else:
             rebates.append((k, covered))
-    after = rate.copy()
+    after = rate
     for k, covered in rebates:
-        after -= np.where(covered, tables.waivers[k].rebate_bp, 0)
+        after = after - np.where(covered, tables.waivers[k].rebate_bp, 0)
     after = np.maximum(after, 0)
     after[waived_any] = 0
     fee = half_even_div(base * np.maximum(after, floor), BP)
-    credits: list[tuple[int, npt.NDArray[np.intp], I64]] = []
-    for k in range(len(tables.waivers)):
-        rows = np.flatnonzero(credited == k)
-        if len(rows):
-            credits.append((k, rows, np.maximum(commission[rows] - fee[rows], 0)))
+    rows = np.flatnonzero(waived_any)
+    credits: list[tuple[npt.NDArray[np.intp], I64, I64]] = [
+        (rows, credited[rows], np.maximum(commission[rows] - fee[rows], 0))]
     if rebates:  # cumulative rounding, rebate by rebate, exactly as the pure engine credits them
-        previous, remaining = commission.copy(), rate.copy()
-        for k, covered in rebates:
+        previous, remaining = commission, rate
+        for i, (k, covered) in enumerate(rebates):
             applies = covered & ~waived_any
-            remaining = np.where(applies, np.maximum(remaining - tables.waivers[k].rebate_bp, 0), remaining)
-            current = np.minimum(commission, half_even_div(base * np.maximum(remaining, floor), BP))
+            if i == len(rebates) - 1:  # after the last rebate the rate is ``after``: the fee already computed
+                current = np.minimum(commission, fee)
+            else:
+                remaining = np.where(applies, np.maximum(remaining - tables.waivers[k].rebate_bp, 0), remaining)
+                current = np.minimum(commission, half_even_div(base * np.maximum(remaining, floor), BP))
             rows = np.flatnonzero(applies)
-            credits.append((k, rows, (previous - current)[rows]))
+            credits.append((rows, np.full(len(rows), k, dtype=np.int64), (previous - current)[rows]))
             previous = np.where(applies, current, previous)
     return fee, credits
 

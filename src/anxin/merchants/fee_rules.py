@@ -81,12 +81,15 @@ class Waiver:
     def in_force(self, at: dt.datetime) -> bool:
         return self.start <= at < self.until
 
-    def covers(self, *, paid_at: dt.datetime, shop_opened_at: dt.datetime, channel: str,
+    def covers(self, *, paid_at: dt.datetime, shop_opened_at: dt.datetime | None, channel: str,
                category: CategoryRef) -> bool:
+        """In force at ``paid_at`` and every condition of the scope holds (a shop whose opening is not known is
+        not new)."""
         if not self.in_force(paid_at):
             return False
         s = self.scope
-        if s.new_shop_days is not None and not 1 <= shop_day(shop_opened_at, paid_at) <= s.new_shop_days:
+        if s.new_shop_days is not None and (shop_opened_at is None or
+                                            not 1 <= shop_day(shop_opened_at, paid_at) <= s.new_shop_days):
             return False
         if s.channels is not None and channel not in s.channels:
             return False

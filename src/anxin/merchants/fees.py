@@ -43,7 +43,7 @@ from anxin.merchants.reasons import Reason
 __all__ = [
     "CHANNELS", "DEFAULT_FEES_PATH", "REASON_TEXT", "CommissionRate", "FeeError", "FeeLine", "FeeOrder", "FeeQuote",
     "FeeReversal", "FeeRules", "LineFee", "Waiver", "WaiverScope", "allocate_order_coupon", "load_fees",
-    "load_fees_file", "parse_waiver", "quote_order", "reverse_on_refund", "round_half_even", "shop_day",
+    "load_fees_file", "parse_waiver", "percent", "quote_order", "reverse_on_refund", "round_half_even", "shop_day",
     "waiver_from_dict", "waiver_problems",
 ]
 
@@ -112,7 +112,7 @@ class FeeOrder:
     order_id: str
     shop_id: str
     paid_at: dt.datetime
-    shop_opened_at: dt.datetime
+    shop_opened_at: dt.datetime | None  # None: not known, so not a new shop
     channel: str  # one of CHANNELS
     lines: tuple[FeeLine, ...]
     platform_coupon_fen: int = 0
@@ -297,7 +297,7 @@ def _check_order(order: FeeOrder) -> None:
                                                f"{list(CHANNELS)}")
     if not order.lines:
         raise FeeError("fees.no_lines", f"order {order.order_id} has no lines")
-    if order.paid_at.tzinfo is None or order.shop_opened_at.tzinfo is None:
+    if order.paid_at.tzinfo is None or (order.shop_opened_at is not None and order.shop_opened_at.tzinfo is None):
         raise FeeError("fees.naive_time", f"order {order.order_id}: times must carry a UTC offset")
     if len({line.line_no for line in order.lines}) != len(order.lines):
         raise FeeError("fees.duplicate_line", f"order {order.order_id}: line numbers repeat")

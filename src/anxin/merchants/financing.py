@@ -63,56 +63,67 @@ class Offer:
                 "reasons": [r.as_dict() for r in self.reasons], "facts_used": dict(self.facts_used)}
 
 
+def _rule(kind: str) -> str:
+    """The rulebook path of an offer kind's section (the rule id of its reasons)."""
+    return "financing." + {"instalment": "instalments"}.get(kind, kind)
+
+
 def unmet_conditions(kind: str, facts: FinancingFacts, at: dt.datetime,
                      cond: Conditions) -> tuple[list[Reason], dict[str, Any]]:
     """Every condition of ``cond`` the shop fails, as reasons coded ``<kind>.<condition>``, and the facts read."""
     fails: list[Reason] = []
+    rule = f"{_rule(kind)}.conditions"
+
+    def fail(code: str, key: str, **params: int | str) -> None:
+        fails.append(Reason(f"{kind}.{code}", f"{rule}.{key}", params))
+
     age = age_days(facts.opened_at, at)
     used: dict[str, Any] = {"shop_id": facts.shop_id, "age_days": age, "state": facts.state,
                             "score_hundredths": facts.score_hundredths, "risk_outcome": facts.risk_outcome}
     if cond.licensed_store_types:
         used |= {"store_type": facts.store_type, "licensed": facts.licensed}
         if facts.store_type not in cond.licensed_store_types:
-            fails.append(Reason(f"{kind}.store_type", "", {"store_type": facts.store_type,
-                                                           "allowed": "/".join(sorted(cond.licensed_store_types))}))
+            fail("store_type", "licensed_store_types", store_type=facts.store_type,
+                 allowed="/".join(sorted(cond.licensed_store_types)))
         if not facts.licensed:
-            fails.append(Reason(f"{kind}.no_licence", ""))
+            fail("no_licence", "licensed_store_types")
     if cond.min_age_days is not None and age < cond.min_age_days:
-        fails.append(Reason(f"{kind}.too_young", "", {"age_days": age, "min_days": cond.min_age_days}))
+        fail("too_young", "min_age_days", age_days=age, min_days=cond.min_age_days)
     if cond.min_score_hundredths is not None:
         minimum = score_text(cond.min_score_hundredths)
         if facts.score_hundredths is None and not cond.allow_without_score:
-            fails.append(Reason(f"{kind}.score_missing", "", {"min_score": minimum}))
+            fail("score_missing", "min_score_hundredths", min_score=minimum)
         elif facts.score_hundredths is not None and facts.score_hundredths < cond.min_score_hundredths:
-            fails.append(Reason(f"{kind}.score_below", "", {"score": score_text(facts.score_hundredths),
-                                                            "min_score": minimum}))
+            fail("score_below", "min_score_hundredths", score=score_text(facts.score_hundredths), min_score=minimum)
     if cond.refund_rate_below_bp is not None:
         used["refund_rate_bp"] = facts.refund_rate_bp
         if facts.refund_rate_bp >= cond.refund_rate_below_bp:
-            fails.append(Reason(f"{kind}.refund_rate", "", {"rate": bp_text(facts.refund_rate_bp),
-                                                            "limit": bp_text(cond.refund_rate_below_bp)}))
+            fail("refund_rate", "refund_rate_below_bp", rate=bp_text(facts.refund_rate_bp),
+                 limit=bp_text(cond.refund_rate_below_bp))
     if cond.max_open_risk_reviews is not None:
         used["open_risk_reviews"] = facts.open_risk_reviews
         if facts.open_risk_reviews > cond.max_open_risk_reviews:
-            fails.append(Reason(f"{kind}.open_risk_reviews", "", {"count": facts.open_risk_reviews,
-                                                                  "max": cond.max_open_risk_reviews}))
+            fail("open_risk_reviews", "max_open_risk_reviews", count=facts.open_risk_reviews,
+                 max=cond.max_open_risk_reviews)
     if cond.max_deposit_debt_fen is not None:
         used["deposit_debt_fen"] = facts.deposit_debt_fen
         if facts.deposit_debt_fen > cond.max_deposit_debt_fen:
-            fails.append(Reason(f"{kind}.deposit_debt", "", {"debt": format_fen(facts.deposit_debt_fen),
-                                                             "max": format_fen(cond.max_deposit_debt_fen)}))
+            fail("deposit_debt", "max_deposit_debt_fen", debt=format_fen(facts.deposit_debt_fen),
+                 max=format_fen(cond.max_deposit_debt_fen))
     if facts.risk_outcome in cond.blocked_risk_outcomes:
-        fails.append(Reason(f"{kind}.risk_outcome", "", {"outcome": str(facts.risk_outcome)}))
+        fail("risk_outcome", "blocked_risk_outcomes", outcome=str(facts.risk_outcome))
     if facts.state in cond.blocked_states:
-        fails.append(Reason(f"{kind}.shop_state", "", {"state": facts.state}))
+        fail("shop_state", "blocked_states", state=facts.state)
     return fails, used
 
 
 def _conditions_met(kind: str, facts: FinancingFacts, at: dt.datetime, cond: Conditions) -> list[Reason]:
+    rule = f"{_rule(kind)}.conditions"
     score = "-" if facts.score_hundredths is None else score_text(facts.score_hundredths)
-    met = [Reason(f"{kind}.conditions_met", "", {"age_days": age_days(facts.opened_at, at), "score": score})]
+    met = [Reason(f"{kind}.conditions_met", rule, {"age_days": age_days(facts.opened_at, at), "score": score})]
     if facts.score_hundredths is None and cond.min_score_hundredths is not None:
-        met.append(Reason(f"{kind}.no_score_yet", "", {"min_score": score_text(cond.min_score_hundredths)}))
+        met.append(Reason(f"{kind}.no_score_yet", f"{rule}.allow_without_score",
+                          {"min_score": score_text(cond.min_score_hundredths)}))
     return met
 
 
@@ -135,22 +146,22 @@ def loan_offer(facts: FinancingFacts, at: dt.datetime, rules: FinancingRules) ->
     computed = average * loan.gmv_multiple_bp // 10_000 // loan.round_down_to_fen * loan.round_down_to_fen
     amount = min(computed, loan.max_fen)
     if average <= 0:
-        fails.append(Reason("loan.no_sales", "", {"months": loan.gmv_months}))
+        fails.append(Reason("loan.no_sales", "financing.loan.amount.gmv_months", {"months": loan.gmv_months}))
     elif amount < loan.min_fen:
-        fails.append(Reason("loan.amount_below_min", "", {"amount": format_fen(amount),
+        fails.append(Reason("loan.amount_below_min", "financing.loan.amount.min_fen", {"amount": format_fen(amount),
                                                           "min": format_fen(loan.min_fen)}))
     if fails:
         return Offer("loan", False, None, None, None, tuple(fails), used)
     until = _lapses(at, loan.offer_valid_days)
-    why = [Reason("loan.offered", "", {"amount_fen": amount, "amount": format_fen(amount), "term_days": loan.term_days,
-                                       "interest": bp_text(loan.interest_bp),
-                                       "until": _last_day(until)}),
-           Reason("loan.amount_basis", "", {"average": format_fen(average), "months": len(months),
+    why = [Reason("loan.offered", "financing.loan", {
+        "amount_fen": amount, "amount": format_fen(amount), "term_days": loan.term_days,
+        "interest": bp_text(loan.interest_bp), "until": _last_day(until)}),
+           Reason("loan.amount_basis", "financing.loan.amount", {"average": format_fen(average), "months": len(months),
                                             "multiple": bp_text(loan.gmv_multiple_bp),
                                             "step": format_fen(loan.round_down_to_fen),
                                             "computed": format_fen(computed)})]
     if computed > loan.max_fen:
-        why.append(Reason("loan.amount_capped", "", {"computed": format_fen(computed),
+        why.append(Reason("loan.amount_capped", "financing.loan.amount.max_fen", {"computed": format_fen(computed),
                                                      "cap": format_fen(loan.max_fen)}))
     why += _conditions_met("loan", facts, at, loan.conditions)
     return Offer("loan", True, amount, loan.term_days, until, tuple(why), used)
@@ -164,8 +175,8 @@ def early_payout_offer(facts: FinancingFacts, at: dt.datetime, rules: FinancingR
     used["promotion"] = current.id if current else None
     if current is None:
         upcoming = next((p for p in ep.promotions if p.starts > at), None)
-        fails.insert(0, Reason("early_payout.no_promotion", "") if upcoming is None else
-                     Reason("early_payout.next_promotion", upcoming.id, {
+        fails.insert(0, Reason("early_payout.no_promotion", "financing.early_payout.promotions") if upcoming is None
+                     else Reason("early_payout.next_promotion", upcoming.id, {
                          "promotion": upcoming.id, "starts": local_day(upcoming.starts).isoformat()}))
     if fails:
         return Offer("early_payout", False, None, None, None, tuple(fails), used)
@@ -206,11 +217,12 @@ def instalment_offer(facts: FinancingFacts, at: dt.datetime, rules: FinancingRul
                 "terms": "/".join(str(t) for t in plan.terms),
                 "fees": "/".join(bp_text(plan.merchant_fee_bp.get(t, 0)) for t in plan.terms)}))
     if not covered:
-        fails.append(Reason("instalment.no_plan", "", {"categories": ", ".join(used["categories"]) or "-"}))
+        fails.append(Reason("instalment.no_plan", "financing.instalments.plans",
+                            {"categories": ", ".join(used["categories"]) or "-"}))
     if fails:
         return Offer("instalment", False, None, None, None, tuple(fails), used)
     until = _lapses(at, inst.offer_valid_days)
-    why = [Reason("instalment.offered", "", {"plans": len(covered),
+    why = [Reason("instalment.offered", "financing.instalments", {"plans": len(covered),
                                              "until": _last_day(until)}),
            *covered, *_conditions_met("instalment", facts, at, inst.conditions)]
     return Offer("instalment", True, None, None, until, tuple(why), used)
@@ -238,7 +250,7 @@ _CONDITION_TEXT: dict[str, dict[str, str]] = {
 REASON_TEXT: dict[str, dict[str, str]] = {
     **{f"{kind}.{code}": text for kind in ("loan", "early_payout", "instalment")
        for code, text in _CONDITION_TEXT.items()},
-    "loan.offered": {"zh-CN": "可申请免息贷款 {amount}，期限 {term_days} 天，利率 {interest}，{until} 前有效",
+    "loan.offered": {"zh-CN": "可申请免息贷款 {amount}，期限 {term_days} 天，利率 {interest}，有效期至 {until}",
                      "en": "An interest-free loan of {amount} for {term_days} days at {interest}, open until {until}"},
     "loan.amount_basis": {"zh-CN": "近 {months} 个月月均销售额 {average} × {multiple}，按 {step} 向下取整为 {computed}",
                           "en": "{multiple} of the {months}-month average monthly sales {average}, rounded down "
@@ -255,7 +267,7 @@ REASON_TEXT: dict[str, dict[str, str]] = {
     "early_payout.next_promotion": {"zh-CN": "当前无大促，下一场 {promotion} 于 {starts} 开始",
                                     "en": "No promotion now; the next, {promotion}, starts on {starts}"},
     "early_payout.no_promotion": {"zh-CN": "当前及近期无大促", "en": "No promotion now or scheduled"},
-    "instalment.offered": {"zh-CN": "可为 {plans} 个类目提供分期免息，{until} 前有效",
+    "instalment.offered": {"zh-CN": "可为 {plans} 个类目提供分期免息，有效期至 {until}",
                            "en": "Interest-free instalments in {plans} categories, open until {until}"},
     "instalment.plan": {"zh-CN": "类目 {category}：满 {min_price} 可分 {terms} 期，商家手续费 {fees}",
                         "en": "{category}: from {min_price} in {terms} instalments, merchant fee {fees}"},

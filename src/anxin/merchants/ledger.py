@@ -90,7 +90,7 @@ class Ledger:
         """Apply a posting; False if this very posting was applied before. Refused whole or applied whole."""
         seen = self.postings.get(posting.key)
         if seen is not None:
-            if (seen.kind, seen.legs) != (posting.kind, posting.legs):
+            if (seen.kind, _sorted(seen.legs)) != (posting.kind, _sorted(posting.legs)):
                 raise LedgerError("ledger.key_conflict", f"key {posting.key} was used for another posting")
             return False
         after = dict(self.balances)
@@ -104,6 +104,11 @@ class Ledger:
         self.balances = after
         self.postings[posting.key] = posting
         return True
+
+
+def _sorted(legs: tuple[Leg, ...]) -> list[tuple[str, int]]:
+    """Legs compared as a set of movements: a stored posting reads its legs back in account order."""
+    return sorted((leg.account, leg.fen) for leg in legs)
 
 
 def _amount(fen: int) -> int:

@@ -121,7 +121,8 @@ class LifecycleCases(MerchantServiceBase):
             uow.commit()
             return self._status(uow, row)
 
-    def decide_application(self, principal: Principal, shop_id: str, *, approve: bool, note: str = "") -> dict[str, Any]:
+    def decide_application(self, principal: Principal, shop_id: str, *, approve: bool,
+                           note: str = "") -> dict[str, Any]:
         self._operator(principal)
         with self.uow_factory() as uow:
             row = self._lifecycle(uow, principal, shop_id, for_update=True)

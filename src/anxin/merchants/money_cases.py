@@ -113,8 +113,8 @@ class MoneyCases(MerchantServiceBase):
                 debt = -ledger.balance(debt_account(shop_id))
                 limit = max(0, held - keep - debt)
                 if fen > limit:
-                    raise AnxinError(E.WITHDRAWAL_OVER_LIMIT, f"at most {limit} fen may be withdrawn: the deposit holds "
-                                     f"{held}, the shop must keep {keep} and owes {debt}", limit_fen=limit,
+                    raise AnxinError(E.WITHDRAWAL_OVER_LIMIT, f"at most {limit} fen may be withdrawn: the deposit "
+                                     f"holds {held}, the shop must keep {keep} and owes {debt}", limit_fen=limit,
                                      held_fen=held, required_fen=keep, debt_fen=debt)
             applied = self._post(uow, ledger, withdraw(shop_id, fen, key=posting_key, at=self.clock.now()),
                                  shop_id=shop_id, actor=principal.subject)

@@ -34,6 +34,7 @@ __all__ = ["DEFAULT_PROGRAMMES_PATH", "METRICS", "REASON_TEXT", "NoviceProgress"
            "TaskProgress", "age_days", "creator_offer", "load_programmes", "load_programmes_file", "novice_progress",
            "traffic_support"]
 
+CM, TS = "programmes.creator_matching", "programmes.traffic_support"  # rule ids of the reasons
 BEIJING = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has kept UTC+8 without daylight saving since 1991
 
 
@@ -171,8 +172,9 @@ def _task_reason(task: NoviceTask, facts: ShopFacts, value: int, done_at: dt.dat
         return Reason("novice.task_done", task.id, {"task": task.id, "xp": task.xp,
                                                     "completed_on": local_day(done_at).isoformat()})
     if expired:
-        return Reason("novice.task_expired", task.id, {"task": task.id, "progress": value, "target": task.target,
-                                                       "deadline": local_day(deadline).isoformat()})
+        return Reason("novice.task_expired", task.id, {
+            "task": task.id, "progress": value, "target": task.target,
+            "last_day": local_day(deadline - dt.timedelta(microseconds=1)).isoformat()})
     if task.metric not in facts.metrics:
         return Reason("novice.metric_unavailable", task.id, {"task": task.id, "metric": task.metric})
     days_left = (local_day(deadline) - local_day(at)).days
@@ -184,17 +186,17 @@ def _task_reason(task: NoviceTask, facts: ShopFacts, value: int, done_at: dt.dat
                                                 "days_left": days_left})
 
 
-def _standing(facts: ShopFacts, prefix: str, *, exclude_trial: bool, max_violations: int,
+def _standing(facts: ShopFacts, prefix: str, section: str, *, exclude_trial: bool, max_violations: int,
               blocked_states: frozenset[str]) -> list[Reason]:
     """The conditions creator matching and traffic support share: state, trial, serious violations."""
     out = []
     if facts.state in blocked_states:
-        out.append(Reason(f"{prefix}.shop_state", "", {"state": facts.state}))
+        out.append(Reason(f"{prefix}.shop_state", f"{section}.blocked_states", {"state": facts.state}))
     if exclude_trial and facts.trial:
-        out.append(Reason(f"{prefix}.in_trial", ""))
+        out.append(Reason(f"{prefix}.in_trial", f"{section}.exclude_trial"))
     if facts.open_serious_violations > max_violations:
-        out.append(Reason(f"{prefix}.serious_violations", "", {"count": facts.open_serious_violations,
-                                                                "max": max_violations}))
+        out.append(Reason(f"{prefix}.serious_violations", f"{section}.max_open_serious_violations", {
+            "count": facts.open_serious_violations, "max": max_violations}))
     return out
 
 
@@ -202,19 +204,22 @@ def creator_offer(facts: ShopFacts, at: dt.datetime, rules: ProgrammesRules) -> 
     cm = rules.creator_matching
     age = age_days(facts.opened_at, at)
     until = days_after_opening(facts.opened_at, cm.within_days)
-    fails = _standing(facts, "creator", exclude_trial=cm.exclude_trial, max_violations=cm.max_open_serious_violations,
-                      blocked_states=cm.blocked_states)
+    fails = _standing(facts, "creator", CM, exclude_trial=cm.exclude_trial,
+                      max_violations=cm.max_open_serious_violations, blocked_states=cm.blocked_states)
     if age < 0:
-        fails.insert(0, Reason("creator.not_open_yet", "", {"opens_on": local_day(facts.opened_at).isoformat()}))
+        fails.insert(0, Reason("creator.not_open_yet", f"{CM}.within_days",
+                               {"opens_on": local_day(facts.opened_at).isoformat()}))
     elif age >= cm.within_days:
-        fails.insert(0, Reason("creator.too_old", "", {"age_days": age, "within_days": cm.within_days}))
+        fails.insert(0, Reason("creator.too_old", f"{CM}.within_days",
+                               {"age_days": age, "within_days": cm.within_days}))
     if facts.listings < cm.min_listings:
-        fails.append(Reason("creator.too_few_listings", "", {"listings": facts.listings, "min": cm.min_listings}))
+        fails.append(Reason("creator.too_few_listings", f"{CM}.min_listings",
+                            {"listings": facts.listings, "min": cm.min_listings}))
     used = {"age_days": age, "state": facts.state, "trial": facts.trial, "listings": facts.listings,
             "open_serious_violations": facts.open_serious_violations}
     if fails:
         return ProgrammeDecision("creator_matching", False, tuple(fails), None, used)
-    why = Reason("creator.offered", "", {"age_days": age, "within_days": cm.within_days, "listings": facts.listings,
+    why = Reason("creator.offered", CM, {"age_days": age, "within_days": cm.within_days, "listings": facts.listings,
                                         "until": local_day(until - dt.timedelta(days=1)).isoformat()})
     return ProgrammeDecision("creator_matching", True, (why,), until, used)
 
@@ -223,18 +228,20 @@ def traffic_support(facts: ShopFacts, at: dt.datetime, rules: ProgrammesRules) -
     ts = rules.traffic_support
     age = age_days(facts.opened_at, at)
     until = days_after_opening(facts.opened_at, ts.min_age_days + ts.window_days)
-    fails = _standing(facts, "traffic", exclude_trial=ts.exclude_trial, max_violations=ts.max_open_serious_violations,
-                      blocked_states=ts.blocked_states)
+    fails = _standing(facts, "traffic", TS, exclude_trial=ts.exclude_trial,
+                      max_violations=ts.max_open_serious_violations, blocked_states=ts.blocked_states)
     if age < ts.min_age_days:
-        fails.insert(0, Reason("traffic.too_young", "", {"age_days": age, "min_days": ts.min_age_days}))
+        fails.insert(0, Reason("traffic.too_young", f"{TS}.min_age_days",
+                               {"age_days": age, "min_days": ts.min_age_days}))
     elif at >= until:
-        fails.insert(0, Reason("traffic.window_over", "", {"age_days": age,
+        fails.insert(0, Reason("traffic.window_over", f"{TS}.window_days", {"age_days": age,
                                                             "last_day": ts.min_age_days + ts.window_days - 1}))
     if facts.score_hundredths is None:
-        fails.append(Reason("traffic.score_missing", "", {"min_score": score_text(ts.min_score_hundredths)}))
+        fails.append(Reason("traffic.score_missing", f"{TS}.min_score_hundredths",
+                            {"min_score": score_text(ts.min_score_hundredths)}))
     elif facts.score_hundredths < ts.min_score_hundredths:
-        fails.append(Reason("traffic.score_below", "", {"score": score_text(facts.score_hundredths),
-                                                        "min_score": score_text(ts.min_score_hundredths)}))
+        fails.append(Reason("traffic.score_below", f"{TS}.min_score_hundredths", {
+            "score": score_text(facts.score_hundredths), "min_score": score_text(ts.min_score_hundredths)}))
     gmv = facts.gmv_since_opening_fen
     reached = [m for m in ts.milestones if gmv >= m.gmv_fen]
     upcoming = next((m for m in ts.milestones if gmv < m.gmv_fen), None)
@@ -243,7 +250,7 @@ def traffic_support(facts: ShopFacts, at: dt.datetime, rules: ProgrammesRules) -
     if fails:
         return ProgrammeDecision("traffic_support", False, tuple(fails), None, used, None, upcoming)
     assert facts.score_hundredths is not None  # a missing score is a failure above
-    why = [Reason("traffic.eligible", "", {"age_days": age, "score": score_text(facts.score_hundredths),
+    why = [Reason("traffic.eligible", TS, {"age_days": age, "score": score_text(facts.score_hundredths),
                                            "min_score": score_text(ts.min_score_hundredths),
                                            "until": local_day(until - dt.timedelta(days=1)).isoformat()})]
     why += [Reason("traffic.milestone_reached", m.id, {
@@ -263,8 +270,8 @@ REASON_TEXT: dict[str, dict[str, str]] = {
                          "en": "Task {task} done on {completed_on}: {xp} XP earned"},
     "novice.task_open": {"zh-CN": "任务 {task} 进度 {progress}/{target}，还剩 {days_left} 天",
                          "en": "Task {task}: {progress} of {target}, {days_left} days left"},
-    "novice.task_expired": {"zh-CN": "任务 {task} 已于 {deadline} 截止，未完成（{progress}/{target}）",
-                            "en": "Task {task} closed on {deadline} before it was done ({progress} of {target})"},
+    "novice.task_expired": {"zh-CN": "任务 {task} 已于 {last_day} 截止，未完成（{progress}/{target}）",
+                            "en": "Task {task} closed after {last_day} before it was done ({progress} of {target})"},
     "novice.sample_too_small": {"zh-CN": "任务 {task} 已达标，但 {metric} 仅 {have}，"
                                          "需至少 {need}（还剩 {days_left} 天）",
                                 "en": "Task {task} meets its target but counts only with {need} {metric}; "

@@ -60,6 +60,8 @@ def load_merchant_rulebook(directory: Path | None = None) -> MerchantRulebook:
     for name in SECTIONS:
         raw = _read(directory / f"{name}.yaml", name, problems)
         sections[name] = _LOADERS[name](raw, problems)
+    if not problems.problems:
+        _cross_check(sections, problems)
     if problems.problems:
         raise MerchantRulebookError(problems.problems)
     assert effective is not None
@@ -79,3 +81,12 @@ def _read(path: Path, name: str, problems: ProblemCollector) -> Mapping[str, Any
         problems.add(f"{name}: {path.name} must hold a mapping")
         return {}
     return raw
+
+
+def _cross_check(sections: Mapping[str, Any], problems: ProblemCollector) -> None:
+    """Figures two sections both state must agree."""
+    lifecycle = sections["onboarding"].lifecycle.novice_days
+    programme = sections["programmes"].novice.period_days
+    if lifecycle != programme:
+        problems.add(f"programmes.novice.period_days: {programme} disagrees with onboarding.lifecycle.novice_days "
+                     f"{lifecycle}")

@@ -76,7 +76,8 @@ class MerchantServiceBase:
                                store_type=shop.store_type, licence_no=None, legal_rep=None,
                                categories=catalog.shop_category_ids(uow, shop_id), qualifications=[], trial=False,
                                applied_at=opened, opened_at=opened, state_since=opened,
-                               screening={"outcome": "platform", "reasons": []}, carried={}, novice_tasks={}, revision=0)
+                               screening={"outcome": "platform", "reasons": []}, carried={}, novice_tasks={},
+                               revision=0)
         LifecycleRepository(uow.session).add(row)
         self._history(uow, shop_id, kind="state", from_state=None, to_state=row.state, reason="adopted",
                       actor="platform", detail={"opened_at": opened.isoformat()})

@@ -111,8 +111,10 @@ class SettlementCases(MoneyCases):
             lines.append(FeeLine(n, CategoryRef(cid, ancestors, tags), gross, coupon))
         fee_order = FeeOrder(order.order_id, order.shop_id, order.paid_at, self._opened_at(uow, order),
                              order.channel or "other", tuple(lines), order.platform_coupon_fen)
+        if "merchants.campaigns" not in uow.session.info:  # read once per transaction, not once per order
+            uow.session.info["merchants.campaigns"] = tuple(self._campaigns(uow))
         return quote_order(fee_order, self.rulebook.fees, version=self.rulebook.version,
-                           extra_waivers=self._campaigns(uow))
+                           extra_waivers=uow.session.info["merchants.campaigns"])
 
     def _opened_at(self, uow: UnitOfWork, order: Order) -> dt.datetime:
         life = LifecycleRepository(uow.session).get(order.shop_id)

@@ -41,11 +41,14 @@ class ShopRepository:
 
     def upsert(self, shop: Shop, as_of: dt.datetime) -> bool:
         row = self.session.get(ShopRow, shop.shop_id)
+        opened = shop.opened_at or as_of
         if row is None:
             self.session.add(ShopRow(shop_id=shop.shop_id, merchant_id=shop.merchant_id, name=shop.name,
                                      store_type=shop.store_type, services=sorted(shop.services), as_of=as_of,
-                                     opened_at=shop.opened_at or as_of))
+                                     opened_at=opened))
             return True
+        # The opening time is the earliest any version gave, whatever order the versions arrive in.
+        row.opened_at = min(opened, row.opened_at) if row.opened_at is not None else opened
         if as_of < row.as_of:
             return False
         row.merchant_id, row.name, row.store_type = shop.merchant_id, shop.name, shop.store_type
@@ -63,10 +66,10 @@ class ShopRepository:
     def write(self, new: list[tuple[Shop, dt.datetime]], changed: list[tuple[Shop, dt.datetime]]) -> None:
         t = ShopRow.__table__
         values = [{"shop_id": s.shop_id, "merchant_id": s.merchant_id, "name": s.name, "store_type": s.store_type,
-                   "services": sorted(s.services), "as_of": at} for s, at in new + changed]
+                   "services": sorted(s.services), "as_of": at, "opened_at": s.opened_at or at}
+                  for s, at in new + changed]
         if new:
-            self.session.execute(sa.insert(t), [{**v, "opened_at": s.opened_at or at}
-                                                for v, (s, at) in zip(values[:len(new)], new, strict=True)])
+            self.session.execute(sa.insert(t), values[:len(new)])
         if changed:
             self.session.execute(sa.update(t).where(t.c.shop_id == sa.bindparam("_id")),
                                  [{"_id": v.pop("shop_id"), **v} for v in values[len(new):]])

@@ -14,6 +14,7 @@ import json
 import math
 import random
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -157,7 +158,10 @@ class Simulation:
 
     def _shop_data(self, shop: Any) -> dict[str, Any]:
         data = {"shop_id": shop.shop_id, "merchant_id": shop.merchant.merchant_id, "name": shop.name,
-                "store_type": shop.store_type, "services": list(shop.services)}
+                "store_type": shop.store_type, "services": list(shop.services),
+                # Opened up to ~13 months before the simulated month: some shops are still in their first weeks.
+                # From the id, not a draw, so every other random stream stays as it was.
+                "opened_at": iso(self.start - dt.timedelta(days=zlib.crc32(shop.shop_id.encode()) % 400))}
         if self.config.attributes:
             data["credentials"] = dict(self.identities.shops[shop.shop_id])
         return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -35,6 +36,9 @@ REVIEWS = {5: ("很满意，物流很快", "质量很好，会回购", "和描�
            3: ("一般般", "物流有点慢"), 2: ("有点失望", "和图片差距大"), 1: ("很差", "质量问题，售后也慢")}
 FESTIVALS = {(11, 11), (12, 12), (6, 18)}  # 双11, 双12, 618: twice the day's volume
 PROBLEM_RATINGS = (1, 2, 2, 3)  # a reviewer whose order had a problem
+
+
+SALE_CHANNELS = ("live", "short_video", "product_card")
 
 
 @dataclass
@@ -201,6 +205,12 @@ class Orders:
             "ship_from_region": order.shop.warehouse.code, "ship_to_region": order.consumer.region.code}
         if order.consumer_hold:
             data["consumer_hold"] = True
+        gross = sum(q * p for _, q, p in order.items)
+        if gross > order.paid_fen:  # the simulator's discounts are platform coupons
+            data["platform_coupon_fen"] = gross - order.paid_fen
+        # The sale channel, from the order id rather than a draw (other random streams stay as they were).
+        own = SALE_CHANNELS[zlib.crc32(order.order_id.encode()) % len(SALE_CHANNELS)]
+        data["channel"] = "live" if order.creator is not None else own
         if order.creator is not None:
             data["creator_id"] = order.creator.creator_id
         if sim.config.attributes:  # the buyer at checkout; no draw

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from anxin.web import i18n_fulfilment, i18n_risk, i18n_scoring
+from anxin.web import i18n_fulfilment, i18n_merchants, i18n_risk, i18n_scoring
 
 LANGS = ("zh-CN", "en")
 DEFAULT_LANG = "zh-CN"
@@ -146,6 +146,7 @@ ZH: dict[str, str] = {
     **i18n_fulfilment.ZH,
     **i18n_scoring.ZH,
     **i18n_risk.ZH,
+    **i18n_merchants.ZH,
 }
 
 EN: dict[str, str] = {
@@ -301,6 +302,7 @@ EN: dict[str, str] = {
     **i18n_fulfilment.EN,
     **i18n_scoring.EN,
     **i18n_risk.EN,
+    **i18n_merchants.EN,
 }
 
 CATALOG: dict[str, dict[str, str]] = {"zh-CN": ZH, "en": EN}

@@ -6,10 +6,10 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-22 15:49:02.312760
 """
-from alembic import op
 import sqlalchemy as sa
-import anxin.db.base
+from alembic import op
 
+import anxin.db.base
 
 revision = '0006'
 down_revision = '0005'
