@@ -4,7 +4,6 @@ sees only their own shops."""
 from __future__ import annotations
 
 import pytest
-
 from tests.db.builders import category, ingest_ok, item, listing, order_paid, shop
 
 APPLY = {"shop_id": "n1", "name": "Tea House", "store_type": "enterprise", "categories": ["tea"],

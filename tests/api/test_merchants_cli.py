@@ -7,11 +7,11 @@ import json
 import shutil
 
 from click.testing import CliRunner
+from tests.api.test_cli import app_on, env  # noqa: F401  (the fixture)
 from tests.db.builders import category, item, listing, order_paid, shop
 
 from anxin.cli.main import main
 from anxin.merchants.rulebook import DEFAULT_DIR
-from tests.api.test_cli import app_on, env  # noqa: F401  (the fixture)
 
 
 def run(*args):

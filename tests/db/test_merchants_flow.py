@@ -8,10 +8,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-
-from anxin.access.model import Principal, Role
-from anxin.aftersales.service import FileCase
-from anxin.core.errors import AnxinError
 from tests.conftest import T0
 from tests.db.builders import (
     cancelled,
@@ -27,6 +23,10 @@ from tests.db.builders import (
     shipped,
     shop,
 )
+
+from anxin.access.model import Principal, Role
+from anxin.aftersales.service import FileCase
+from anxin.core.errors import AnxinError
 
 H, D = dt.timedelta(hours=1), dt.timedelta(days=1)
 M1, M2 = Principal("k1", Role.MERCHANT, "m1"), Principal("k2", Role.MERCHANT, "m2")
@@ -243,7 +243,7 @@ def test_the_fee_is_frozen_at_sale_with_waivers_and_version(anxin):
     st = anxin.merchants.order_statement(M1, "o1")
     assert (st["gross_fen"], st["shop_coupon_fen"], st["platform_coupon_fen"], st["base_fen"]) == (
         25_000, 1_000, 1_000, 24_000)
-    fresh = [line for line in st["quote"]["lines"] if line["category_id"] == "fruit"][0]
+    fresh = next(line for line in st["quote"]["lines"] if line["category_id"] == "fruit")
     assert fresh["waiver_ids"] and fresh["charged_bp"] == anxin.merchants.rulebook.fees.channel_fee_bp
     assert st["receivable_fen"] == st["base_fen"] - st["fee_fen"]
     assert st["entries"][0]["version"] == anxin.merchants.rulebook.version
@@ -348,3 +348,13 @@ def test_offers_are_decided_with_reasons_and_recorded_once_a_day(anxin, engine):
     anxin.merchants.offers(M1, "n1")
     with engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM merchant_offers")) == 3
+
+
+def test_an_order_that_arrives_late_is_still_settled(anxin, clock):
+    _catalogue(anxin)
+    _sell(anxin, order_id="o2", items=[item("la", 1, 10_000)], paid_at=T0)
+    assert anxin.merchants.settle_pending().sales == 1
+    # paid an hour before the one already settled, reported only now
+    ingest_ok(anxin, [order_paid("o1", items=[item("la", 1, 10_000)], paid_at=T0 - H)])
+    assert anxin.merchants.settle_pending().sales == 1
+    assert anxin.merchants.order_statement(M1, "o1")["fee_fen"] > 0

@@ -179,14 +179,12 @@ def novice(shop_id: str) -> None:
 
 
 @merchants.command("settle")
-@click.option("--day", default=None, help="Rescan this Beijing day for late orders instead of the pending feed.")
-def settle(day: str | None) -> None:
+def settle() -> None:
     """Run the settlement job: freeze fees of new sales, reverse refunds and cancellations, fill trial deposits."""
     from rich.progress import Progress
 
     service = _service()
-    parsed = _day(day)
     with Progress(transient=True) as progress:
-        progress.add_task("settling" + (f" {parsed}" if parsed else ""), total=None)
-        result = service.settle_day(parsed) if parsed else service.settle_pending()
+        progress.add_task("settling", total=None)
+        result = service.settle_pending(limit=10**12)
     click.echo(json.dumps(result.as_dict()))

@@ -175,8 +175,6 @@ def campaign(request: Request, spec: dict[str, Any] = Body(...), who: Principal 
     return app_of(request).merchants.add_campaign(who, spec)
 
 
-@router.post("/settlement", summary="Run the settlement job now, or rescan one Beijing day (operators)")
-def settle(request: Request, day: str | None = Query(None, max_length=10),
-           who: Principal = Depends(principal)) -> dict[str, Any]:
-    parsed = _day(day, "day", dt.date.min) if day is not None else None
-    return app_of(request).merchants.run_settlement(who, parsed)
+@router.post("/settlement", summary="Run the settlement job now (operators; the tick runs it too)")
+def settle(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.run_settlement(who)

@@ -109,7 +109,8 @@ def month_of(today: dt.date) -> tuple[dt.date, dt.date]:
 
 def shop_rows(overview: Mapping[str, Any], shop_names: Mapping[str, str], t: Translator) -> list[dict[str, Any]]:
     return [{**s, "name": shop_names.get(s["shop_id"], s["shop_id"]), "url": f"/merchant/shops/{q(s['shop_id'])}",
-             "state_text": label(t, "mc.state", s["state"]), "store_type_text": label(t, "mc.store_type", s["store_type"]),
+             "state_text": label(t, "mc.state", s["state"]),
+             "store_type_text": label(t, "mc.store_type", s["store_type"]),
              "deposit_text": label(t, "mc.dstate", s["deposit_state"])} for s in overview.get("shops") or []]
 
 
@@ -121,10 +122,10 @@ def history_title(h: Mapping[str, Any], t: Translator, lang: str) -> str:
 
 
 def status_view(s: Mapping[str, Any], t: Translator, lang: str) -> dict[str, Any]:
-    screening = s.get("screening") if isinstance(s.get("screening"), Mapping) else {}
+    screening: Mapping[str, Any] = s["screening"] if isinstance(s.get("screening"), Mapping) else {}
     history = []
     for h in s.get("history") or []:
-        detail = h.get("detail") if isinstance(h.get("detail"), Mapping) else {}
+        detail: Mapping[str, Any] = h["detail"] if isinstance(h.get("detail"), Mapping) else {}
         history.append({
             "at": when(h.get("at")), "kind": h.get("kind"), "kind_text": label(t, "mc.hist_kind", h.get("kind")),
             "title": history_title(h, t, lang), "code": h.get("reason"),
@@ -133,7 +134,7 @@ def status_view(s: Mapping[str, Any], t: Translator, lang: str) -> dict[str, Any
             "to_text": label(t, "mc.state", h.get("to_state")) if h.get("to_state") else "",
             "actor": t("mc.hist.by", actor=h.get("actor") or "—"), "note": str(detail.get("note") or ""),
             "reasons": reasons(detail.get("reasons") or [], lang)})
-    carried = s.get("carried") if isinstance(s.get("carried"), Mapping) else {}
+    carried: Mapping[str, Any] = s["carried"] if isinstance(s.get("carried"), Mapping) else {}
     return {
         "state": s.get("state"), "state_text": label(t, "mc.state", s.get("state")),
         "store_type_text": label(t, "mc.store_type", s.get("store_type")), "licence": s.get("licence_no") or "",
@@ -209,7 +210,8 @@ def balances_after(postings: list[Mapping[str, Any]], now: Mapping[str, int]) ->
     for p in postings:  # newest first, as the service lists them
         legs = p.get("legs") or {}
         rows.append({"posting": p, "deposit": bal["deposit"], "goods": bal["goods"], "debt": bal["debt"]})
-        bal = {"deposit": bal["deposit"] - int(legs.get("deposit", 0)), "goods": bal["goods"] - int(legs.get("goods", 0)),
+        bal = {"deposit": bal["deposit"] - int(legs.get("deposit", 0)),
+               "goods": bal["goods"] - int(legs.get("goods", 0)),
                "debt": bal["debt"] + int(legs.get("debt", 0))}
     return list(reversed(rows))
 
@@ -227,7 +229,8 @@ def deposit_view(d: Mapping[str, Any], t: Translator, lang: str) -> dict[str, An
         series.append(Series(t("mc.dp.series.debt"), [s["debt"] / 100 for s in steps]))
     required = int(d["required"]["fen"])
     chart: Markup = line_chart(series, x_labels=labels, title=t("mc.dp.chart"), y_format=fixed(2), y_min=0,
-                               target=required / 100, target_label=t("mc.dp.required_line", amount=format_fen(required)),
+                               target=required / 100,
+                               target_label=t("mc.dp.required_line", amount=format_fen(required)),
                                lang=lang, width=640, height=240, empty_message=t("mc.dp.chart_empty"))
     status = d.get("status") or {}
     return {
@@ -235,7 +238,8 @@ def deposit_view(d: Mapping[str, Any], t: Translator, lang: str) -> dict[str, An
         "tier": d["required"].get("tier_fen"), "rule_ids": list(d["required"].get("rule_ids") or []),
         "required_reasons": reasons(d["required"].get("reasons") or [], lang),
         "state": status.get("state"), "state_text": label(t, "mc.dstate", status.get("state")),
-        "shortfall": int(status.get("shortfall_fen") or 0), "status_reasons": reasons(status.get("reasons") or [], lang),
+        "shortfall": int(status.get("shortfall_fen") or 0),
+        "status_reasons": reasons(status.get("reasons") or [], lang),
         "debt": d["debt_fen"], "goods": d["goods_fen"], "trial": bool(d.get("trial")),
         "listing_cap": d.get("listing_cap"), "listings": d.get("listings"), "version": d.get("version"),
         "held_bar": {"pct": min(100, d["held_fen"] * 100 // required) if required else 100,
@@ -342,7 +346,8 @@ def cases_view(cases: Iterable[Mapping[str, Any]], section: str, t: Translator,
                         "text": t("case.left" if left.total_seconds() > 0 else "case.overdue", left=fmt_left(left, t)),
                         "bar": progress(opened, due, now)}
         out.append({**c, "opened": opened, "deadline": deadline, "url": f"/{section}/cases/{q(c['case_id'])}",
-                    "type_text": label(t, "type", c.get("case_type")), "reason_text": label(t, "reason", c.get("reason")),
+                    "type_text": label(t, "type", c.get("case_type")),
+                    "reason_text": label(t, "reason", c.get("reason")),
                     "state_text": label(t, "state", c.get("state"))})
     return out
 

@@ -16,11 +16,11 @@ class PostingRow(Base):
     __tablename__ = "ledger_postings"
     key: Mapped[str] = mapped_column(sa.String(160), primary_key=True)  # the idempotency key
     kind: Mapped[str] = mapped_column(sa.String(32))
-    shop_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    shop_id: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[dt.datetime]
     memo: Mapped[str] = mapped_column(sa.String(400), default="")
     actor: Mapped[str] = mapped_column(sa.String(64))
-    seq: Mapped[int] = mapped_column(sa.Integer, unique=True)  # the order postings were applied in
+    __table_args__ = (sa.Index("ix_ledger_postings_shop_at", "shop_id", "at"),)
 
 
 class LegRow(Base):
@@ -28,7 +28,19 @@ class LegRow(Base):
     posting_key: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
     account: Mapped[str] = mapped_column(sa.String(96), primary_key=True)
     fen: Mapped[int] = mapped_column(sa.BigInteger)
-    __table_args__ = (sa.Index("ix_ledger_legs_account", "account"),)
+
+
+# Balances are kept for the shops' own accounts; shared ones (outside, platform penalties, consumers payable) are
+# summed from the legs when needed, so no single hot row serialises every writer.
+SHOP_ACCOUNTS = ("deposit:", "debt:", "goods:")
+
+
+class BalanceRow(Base):
+    """A shop account's balance, kept with every posting (the legs are the record; this is their running sum)."""
+
+    __tablename__ = "ledger_balances"
+    account: Mapped[str] = mapped_column(sa.String(96), primary_key=True)
+    fen: Mapped[int] = mapped_column(sa.BigInteger)
 
 
 class FeeEntryRow(Base):
@@ -81,29 +93,56 @@ class MoneyRepository:
     # --- ledger ----------------------------------------------------------------------------------------------
 
     def posting(self, key: str) -> Posting | None:
-        row = self.session.get(PostingRow, key)
-        if row is None:
-            return None
-        legs = self.session.scalars(sa.select(LegRow).where(LegRow.posting_key == key).order_by(LegRow.account))
-        return Posting(row.key, PostingKind(row.kind), tuple(Leg(leg.account, leg.fen) for leg in legs), row.at,
-                       row.memo)
+        return self.postings([key]).get(key)
+
+    def postings(self, keys: list[str]) -> dict[str, Posting]:
+        """The stored postings among ``keys`` (a replay is recognised by its key)."""
+        if not keys:
+            return {}
+        rows = {r.key: r for r in self.session.scalars(sa.select(PostingRow).where(PostingRow.key.in_(keys)))}
+        legs: dict[str, list[Leg]] = {}
+        if rows:
+            for leg in self.session.scalars(sa.select(LegRow).where(LegRow.posting_key.in_(list(rows)))
+                                            .order_by(LegRow.posting_key, LegRow.account)):
+                legs.setdefault(leg.posting_key, []).append(Leg(leg.account, leg.fen))
+        return {k: Posting(r.key, PostingKind(r.kind), tuple(legs.get(k, ())), r.at, r.memo) for k, r in rows.items()}
 
     def balances(self, accounts: list[str]) -> dict[str, int]:
-        rows = self.session.execute(sa.select(LegRow.account, sa.func.sum(LegRow.fen)).where(
-            LegRow.account.in_(accounts)).group_by(LegRow.account))
-        return {a: 0 for a in accounts} | {a: int(total or 0) for a, total in rows}
+        rows = self.session.execute(sa.select(BalanceRow.account, BalanceRow.fen).where(
+            BalanceRow.account.in_(accounts)))
+        return {a: 0 for a in accounts} | {a: int(fen) for a, fen in rows}
 
     def add_posting(self, posting: Posting, *, shop_id: str, actor: str) -> None:
-        seq = (self.session.scalar(sa.select(sa.func.max(PostingRow.seq))) or 0) + 1
-        self.session.add(PostingRow(key=posting.key, kind=posting.kind.value, shop_id=shop_id, at=posting.at,
-                                    memo=posting.memo, actor=actor, seq=seq))
-        self.session.flush()  # the posting row first: legs refer to it by key
-        self.session.add_all([LegRow(posting_key=posting.key, account=leg.account, fen=leg.fen)
-                              for leg in posting.legs])
+        self.add_postings([(posting, shop_id, actor)])
+
+    def add_postings(self, postings: list[tuple[Posting, str, str]]) -> None:
+        """Store postings already checked against the balances, their legs, and move the balances (``fen = fen +
+        change`` in the database, so two writers on one account add up rather than overwrite)."""
+        if not postings:
+            return
+        self.session.flush()
+        self.session.execute(sa.insert(PostingRow.__table__), [
+            {"key": p.key, "kind": p.kind.value, "shop_id": shop, "at": p.at, "memo": p.memo, "actor": actor}
+            for p, shop, actor in postings])
+        self.session.execute(sa.insert(LegRow.__table__), [
+            {"posting_key": p.key, "account": leg.account, "fen": leg.fen} for p, _, _ in postings for leg in p.legs])
+        change: dict[str, int] = {}
+        for p, _, _ in postings:
+            for leg in p.legs:
+                if leg.account.startswith(SHOP_ACCOUNTS):
+                    change[leg.account] = change.get(leg.account, 0) + leg.fen
+        if not change:
+            return
+        t = BalanceRow.__table__
+        known = set(self.session.scalars(sa.select(t.c.account).where(t.c.account.in_(list(change)))))
+        if missing := [a for a in change if a not in known]:
+            self.session.execute(sa.insert(t), [{"account": a, "fen": 0} for a in missing])
+        self.session.execute(sa.update(t).where(t.c.account == sa.bindparam("_a")).values(
+            fen=t.c.fen + sa.bindparam("_d")), [{"_a": a, "_d": d} for a, d in change.items()])
 
     def postings_of(self, shop_id: str, limit: int = 500) -> list[tuple[PostingRow, list[LegRow]]]:
         rows = list(self.session.scalars(sa.select(PostingRow).where(PostingRow.shop_id == shop_id)
-                                         .order_by(PostingRow.seq.desc()).limit(limit)))
+                                         .order_by(PostingRow.at.desc(), PostingRow.key.desc()).limit(limit)))
         legs: dict[str, list[LegRow]] = {}
         if rows:
             for leg in self.session.scalars(sa.select(LegRow).where(LegRow.posting_key.in_([r.key for r in rows]))):

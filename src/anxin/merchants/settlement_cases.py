@@ -2,9 +2,9 @@
 ledger, the zero-deposit trial filled from sales, compensation taken from deposits; statements per order and per
 period. Mixed into ``MerchantService``.
 
-The job reads three feeds with cursors (paid orders by (paid_at, order_id), refunds by case-event id, cancellations
-by time) and writes everything under idempotency keys, so a rerun, or two runs at once, books nothing twice.
-``settle_day`` rescans one Beijing day for orders that arrived after the cursor had passed their payment time.
+Paid and cancelled orders are found by the order's settlement flag (so an order that arrives late is still
+settled), refunds by case-event id; everything is written under idempotency keys, so a rerun, or two runs at once,
+books nothing twice.
 """
 
 from __future__ import annotations
@@ -22,15 +22,24 @@ from anxin.merchants import deposits as dep
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.fees import FeeLine, FeeOrder, FeeQuote, allocate_order_coupon, quote_order, reverse_on_refund
-from anxin.merchants.ledger import deposit_account, goods_account, refund_clawback, sale_proceeds, top_up_from_goods
+from anxin.merchants.ledger import (
+    Ledger,
+    Posting,
+    deposit_account,
+    goods_account,
+    refund_clawback,
+    sale_proceeds,
+    top_up_from_goods,
+)
 from anxin.merchants.money_cases import MoneyCases
 from anxin.merchants.money_store import CursorRepository, FeeEntryRow, MoneyRepository
 from anxin.merchants.service_base import BEIJING
-from anxin.merchants.store import LifecycleRepository, ShopRepository
+from anxin.merchants.store import LifecycleRepository
 from anxin.orders import service as orders
 from anxin.orders.model import Order
 
 BATCH = 500
+REFUND_LOOKBACK = 1_000  # case-event ids read again on every run
 
 
 @dataclass
@@ -47,61 +56,96 @@ class SettleReport:
 
 class SettlementCases(MoneyCases):
     def settle_pending(self, *, limit: int = 5_000) -> SettleReport:
-        """Settle what happened since the last run (the tick and `anxin merchants settle` call this)."""
+        """Settle what happened since the last run (the tick and `anxin merchants settle` call this): sales whose
+        fee is not frozen yet (however late they arrived), refunds, then cancellations. Each batch is one
+        transaction; a crash loses nothing and a rerun books nothing twice."""
         report = SettleReport()
-        now = self.clock.now()
-        while True:
+        while report.sales < limit:
             with self.uow_factory() as uow:
-                cursors = CursorRepository(uow.session)
-                raw = cursors.get("orders")
-                cursor = (dt.datetime.fromisoformat(raw["paid_at"]), raw["order_id"]) if raw else None
-                batch = orders.orders_paid_after(uow, cursor, now, min(BATCH, limit - report.sales))
-                for order in batch:
-                    report.sales += self._settle_sale(uow, order, report)
-                if batch:
-                    last = batch[-1]
-                    cursors.set("orders", {"paid_at": last.paid_at.isoformat(), "order_id": last.order_id})
+                batch = orders.orders_to_settle(uow, min(BATCH, limit - report.sales))
+                report.sales += self._settle_sales(uow, batch, report)
+                orders.mark_settled(uow, [o.order_id for o in batch])
                 uow.commit()
-            if len(batch) < BATCH or report.sales >= limit:
+            if len(batch) < BATCH:
                 break
         with self.uow_factory() as uow:
             cursors = CursorRepository(uow.session)
-            after = int((cursors.get("refunds") or {}).get("event_id", 0))
-            for refund in aftersales_refunds.refunds_after(uow, after, limit):
+            seen = int((cursors.get("refunds") or {}).get("event_id", 0))
+            # Event ids are handed out at insert, not at commit: look back a little so a refund committed late
+            # behind a higher id is still read (its keys make the second look free of effect).
+            for refund in aftersales_refunds.refunds_after(uow, max(0, seen - REFUND_LOOKBACK), limit):
                 self._settle_refund(uow, refund, report)
-                after = refund.event_id
-            cursors.set("refunds", {"event_id": after})
-            since = (cursors.get("cancellations") or {}).get("at")
-            start = dt.datetime.fromisoformat(since) if since else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-            for order in orders.orders_cancelled_in(uow, start, now):
-                report.cancellations += self._settle_cancellation(uow, order, report)
-            cursors.set("cancellations", {"at": now.isoformat()})
+                seen = max(seen, refund.event_id)
+            cursors.set("refunds", {"event_id": seen})
             uow.commit()
-        return report
-
-    def run_settlement(self, principal: Principal, day: dt.date | None = None) -> dict[str, int]:
-        self._operator(principal)
-        return (self.settle_day(day) if day is not None else self.settle_pending()).as_dict()
-
-    def settle_day(self, day: dt.date) -> SettleReport:
-        """Settle every order paid on this Beijing day that has no sale entry yet (late arrivals)."""
-        start = dt.datetime(day.year, day.month, day.day, tzinfo=BEIJING).astimezone(dt.UTC)
-        report, after = SettleReport(), None
         while True:
             with self.uow_factory() as uow:
-                batch = orders.orders_paid_in(uow, start, start + dt.timedelta(days=1), after, BATCH)
+                batch = orders.cancellations_to_settle(uow, BATCH)
                 for order in batch:
-                    report.sales += self._settle_sale(uow, order, report)
+                    report.cancellations += self._settle_cancellation(uow, order, report)
+                orders.mark_settled(uow, [o.order_id for o in batch], cancelled=True)
                 uow.commit()
             if len(batch) < BATCH:
                 return report
-            after = batch[-1].order_id
+
+    def run_settlement(self, principal: Principal) -> dict[str, int]:
+        self._operator(principal)
+        return self.settle_pending().as_dict()
 
     # --- one order, one refund, one cancellation -------------------------------------------------------------------
 
-    def _quote(self, uow: UnitOfWork, order: Order) -> FeeQuote:
-        listing_categories = catalog.listing_categories(uow, [i.listing_id for i in order.items])
+    def _settle_sales(self, uow: UnitOfWork, batch: list[Order], report: SettleReport) -> int:
+        """Freeze the fee of each sale not settled yet, book its goods payment, fill trial deposits: one read of
+        each kind per batch, one write of each kind."""
+        money = MoneyRepository(uow.session)
+        done = money.fee_keys([f"sale:{o.order_id}" for o in batch])
+        todo = [o for o in batch if f"sale:{o.order_id}" not in done]
+        if not todo:
+            return 0
+        shops = sorted({o.shop_id for o in todo})
+        lives = LifecycleRepository(uow.session).many(shops, for_update=True)
+        opened = LifecycleRepository(uow.session).opened(shops) | {
+            sid: life.opened_at for sid, life in lives.items() if life.opened_at is not None}
+        listing_categories = catalog.listing_categories(uow, [i.listing_id for o in todo for i in o.items])
         lineage = catalog.category_lineage(uow, list(dict.fromkeys(listing_categories.values())))
+        campaigns = tuple(self._campaigns(uow))
+        ledger = Ledger(balances=money.balances([a(s) for s in shops for a in (deposit_account, goods_account)]))
+        required: dict[str, int] = {}
+        entries: list[dict[str, Any]] = []
+        postings: list[tuple[Posting, str, str]] = []
+        for order in todo:
+            quote = self._quote(order, listing_categories, lineage, opened.get(order.shop_id, order.paid_at),
+                                campaigns)
+            entries.append({
+                "key": f"sale:{order.order_id}", "order_id": order.order_id, "shop_id": order.shop_id, "kind": "sale",
+                "at": order.paid_at, "base_fen": quote.base_fen, "fee_fen": quote.fee_fen,
+                "receivable_fen": quote.receivable_fen, "version": quote.version,
+                "entry": {"quote": quote.as_dict(), "paid_fen": order.paid_fen}})
+            shop = order.shop_id
+            if quote.receivable_fen <= 0:
+                continue
+            postings.append((sale_proceeds(shop, quote.receivable_fen, key=f"proceeds:{order.order_id}",
+                                           at=order.paid_at), shop, "settlement"))
+            ledger.post(postings[-1][0])
+            life = lives.get(shop)
+            if life is not None and life.trial:
+                if shop not in required:
+                    required[shop] = self._requirement(uow, life).fen
+                fill = min(dep.top_up_from_sales(quote.receivable_fen, held_fen=ledger.balance(deposit_account(shop)),
+                                                 required_fen=required[shop], rules=self.rulebook.deposits),
+                           ledger.balance(goods_account(shop)))
+                if fill > 0:
+                    postings.append((top_up_from_goods(shop, fill, key=f"trial-fill:{order.order_id}",
+                                                       at=order.paid_at), shop, "settlement"))
+                    ledger.post(postings[-1][0])
+                    report.trial_top_ups += 1
+        money.add_fee_entries(entries)
+        money.add_postings(postings)
+        return len(todo)
+
+    def _quote(self, order: Order, listing_categories: dict[str, str],
+               lineage: dict[str, tuple[tuple[str, ...], frozenset[str]]], opened_at: dt.datetime,
+               campaigns: tuple[Any, ...]) -> FeeQuote:
         grosses = [i.qty * i.price_fen for i in order.items]
         coupons = allocate_order_coupon(order.shop_coupon_fen, grosses)
         lines = []
@@ -109,51 +153,14 @@ class SettlementCases(MoneyCases):
             cid = listing_categories.get(item.listing_id, "unknown")
             ancestors, tags = lineage.get(cid, ((), frozenset()))
             lines.append(FeeLine(n, CategoryRef(cid, ancestors, tags), gross, coupon))
-        fee_order = FeeOrder(order.order_id, order.shop_id, order.paid_at, self._opened_at(uow, order),
-                             order.channel or "other", tuple(lines), order.platform_coupon_fen)
-        if "merchants.campaigns" not in uow.session.info:  # read once per transaction, not once per order
-            uow.session.info["merchants.campaigns"] = tuple(self._campaigns(uow))
-        return quote_order(fee_order, self.rulebook.fees, version=self.rulebook.version,
-                           extra_waivers=uow.session.info["merchants.campaigns"])
-
-    def _opened_at(self, uow: UnitOfWork, order: Order) -> dt.datetime:
-        life = LifecycleRepository(uow.session).get(order.shop_id)
-        if life is not None and life.opened_at is not None:
-            return life.opened_at
-        shop = ShopRepository(uow.session).get(order.shop_id)
-        return (shop.opened_at or shop.as_of) if shop is not None else order.paid_at
+        fee_order = FeeOrder(order.order_id, order.shop_id, order.paid_at, opened_at, order.channel or "other",
+                             tuple(lines), order.platform_coupon_fen)
+        return quote_order(fee_order, self.rulebook.fees, version=self.rulebook.version, extra_waivers=campaigns)
 
     def _sale(self, uow: UnitOfWork, order_id: str) -> tuple[FeeQuote, list[FeeEntryRow]] | None:
         entries = MoneyRepository(uow.session).fee_entries_of_order(order_id)
         sale = next((e for e in entries if e.kind == "sale"), None)
         return (FeeQuote.from_dict(sale.entry["quote"]), entries) if sale else None
-
-    def _settle_sale(self, uow: UnitOfWork, order: Order, report: SettleReport) -> int:
-        money = MoneyRepository(uow.session)
-        if money.fee_keys([f"sale:{order.order_id}"]):
-            return 0
-        quote = self._quote(uow, order)
-        money.add_fee_entries([{
-            "key": f"sale:{order.order_id}", "order_id": order.order_id, "shop_id": order.shop_id, "kind": "sale",
-            "at": order.paid_at, "base_fen": quote.base_fen, "fee_fen": quote.fee_fen,
-            "receivable_fen": quote.receivable_fen, "version": quote.version,
-            "entry": {"quote": quote.as_dict(), "paid_fen": order.paid_fen}}])
-        shop = order.shop_id
-        ledger = self._ledger(uow, shop)
-        if quote.receivable_fen > 0:
-            self._post(uow, ledger, sale_proceeds(shop, quote.receivable_fen, key=f"proceeds:{order.order_id}",
-                                                  at=order.paid_at), shop_id=shop, actor="settlement")
-        life = LifecycleRepository(uow.session).get(shop)
-        if life is not None and life.trial and quote.receivable_fen > 0:
-            required = self._requirement(uow, life).fen
-            fill = dep.top_up_from_sales(quote.receivable_fen, held_fen=ledger.balance(deposit_account(shop)),
-                                         required_fen=required, rules=self.rulebook.deposits)
-            fill = min(fill, ledger.balance(goods_account(shop)))
-            if fill > 0:
-                self._post(uow, ledger, top_up_from_goods(shop, fill, key=f"trial-fill:{order.order_id}",
-                                                          at=order.paid_at), shop_id=shop, actor="settlement")
-                report.trial_top_ups += 1
-        return 1
 
     def _reverse(self, uow: UnitOfWork, order_id: str, key: str, refund_fen: int, at: dt.datetime,
                  detail: dict[str, Any]) -> bool:
@@ -190,7 +197,7 @@ class SettlementCases(MoneyCases):
         if self._sale(uow, refund.order_id) is None:
             order = orders.get_order(uow, refund.order_id)
             if order is not None:
-                report.sales += self._settle_sale(uow, order, report)
+                report.sales += self._settle_sales(uow, [order], report)
         if refund.refunded_fen > 0 and self._reverse(uow, refund.order_id, f"refund:{refund.case_id}",
                                                      refund.refunded_fen, refund.at, {"case_id": refund.case_id}):
             report.refunds += 1
@@ -202,7 +209,7 @@ class SettlementCases(MoneyCases):
 
     def _settle_cancellation(self, uow: UnitOfWork, order: Order, report: SettleReport) -> int:
         if self._sale(uow, order.order_id) is None:
-            report.sales += self._settle_sale(uow, order, report)
+            report.sales += self._settle_sales(uow, [order], report)
         return int(self._reverse(uow, order.order_id, f"cancel:{order.order_id}", order.paid_fen,
                                  order.cancelled_at or order.paid_at, {"reason": order.cancel_reason or ""}))
 

@@ -136,6 +136,18 @@ class LifecycleRepository:
     def add(self, row: ShopLifecycleRow) -> None:
         self.session.add(row)
 
+    def many(self, shop_ids: list[str], *, for_update: bool = False) -> dict[str, ShopLifecycleRow]:
+        """Lifecycle rows of these shops; locked in shop-id order with ``for_update`` (no deadlocks between jobs)."""
+        stmt = sa.select(ShopLifecycleRow).where(ShopLifecycleRow.shop_id.in_(sorted(set(shop_ids)))).order_by(
+            ShopLifecycleRow.shop_id)
+        return {r.shop_id: r for r in self.session.scalars(stmt.with_for_update() if for_update else stmt)}
+
+    def opened(self, shop_ids: list[str]) -> dict[str, dt.datetime]:
+        """When each shop opened, as the platform's shop rows say (earliest known version)."""
+        t = ShopRow
+        return {sid: opened or as_of for sid, opened, as_of in self.session.execute(
+            sa.select(t.shop_id, t.opened_at, t.as_of).where(t.shop_id.in_(sorted(set(shop_ids)))))}
+
     def for_merchant(self, merchant_id: str) -> list[ShopLifecycleRow]:
         return list(self.session.scalars(sa.select(ShopLifecycleRow).where(ShopLifecycleRow.merchant_id == merchant_id)
                                          .order_by(ShopLifecycleRow.shop_id)))

@@ -213,15 +213,14 @@ def shop_gmv(uow: UnitOfWork, shop_id: str, bounds: list[tuple[dt.datetime, dt.d
     return ShopStatsRepository(uow.session).gmv_between(shop_id, bounds)
 
 
-def orders_paid_after(uow: UnitOfWork, cursor: tuple[dt.datetime, str] | None, until: dt.datetime,
-                      limit: int) -> list[Order]:
-    return [r.to_model() for r in ShopStatsRepository(uow.session).paid_after(cursor, until, limit)]
+def orders_to_settle(uow: UnitOfWork, limit: int) -> list[Order]:
+    return [r.to_model() for r in ShopStatsRepository(uow.session).unsettled(limit)]
 
 
-def orders_paid_in(uow: UnitOfWork, start: dt.datetime, end: dt.datetime, after_id: str | None,
-                   limit: int) -> list[Order]:
-    return [r.to_model() for r in ShopStatsRepository(uow.session).paid_between(start, end, after_id, limit)]
+def cancellations_to_settle(uow: UnitOfWork, limit: int) -> list[Order]:
+    return [r.to_model() for r in ShopStatsRepository(uow.session).cancelled_unsettled(limit)]
 
 
-def orders_cancelled_in(uow: UnitOfWork, start: dt.datetime, end: dt.datetime) -> list[Order]:
-    return [r.to_model() for r in ShopStatsRepository(uow.session).cancelled_between(start, end)]
+def mark_settled(uow: UnitOfWork, order_ids: list[str], *, cancelled: bool = False) -> None:
+    """The merchants context records how far each order is settled (1: sale, 2: cancellation too)."""
+    ShopStatsRepository(uow.session).mark_settled(order_ids, 2 if cancelled else 1)

@@ -38,22 +38,19 @@ class ShopStatsRepository:
                 o.shop_id == shop_id, o.paid_at >= start, o.paid_at < end, o.status != "cancelled")) or 0))
         return out
 
-    def paid_after(self, cursor: tuple[dt.datetime, str] | None, until: dt.datetime, limit: int) -> list[OrderRow]:
-        """Orders paid up to ``until`` after the (paid_at, order_id) cursor, in that order."""
+    def unsettled(self, limit: int) -> list[OrderRow]:
+        """Orders whose sale is not settled yet, oldest payment first."""
         o = OrderRow
-        stmt = sa.select(o).where(o.paid_at <= until)
-        if cursor is not None:
-            stmt = stmt.where(sa.or_(o.paid_at > cursor[0], sa.and_(o.paid_at == cursor[0], o.order_id > cursor[1])))
-        return list(self.session.scalars(stmt.order_by(o.paid_at, o.order_id).limit(limit)))
+        return list(self.session.scalars(sa.select(o).where(o.settle_state == 0).order_by(o.paid_at, o.order_id)
+                                         .limit(limit)))
 
-    def paid_between(self, start: dt.datetime, end: dt.datetime, after_id: str | None, limit: int) -> list[OrderRow]:
+    def cancelled_unsettled(self, limit: int) -> list[OrderRow]:
+        """Cancelled orders whose sale is settled but whose cancellation is not reversed yet."""
         o = OrderRow
-        stmt = sa.select(o).where(o.paid_at >= start, o.paid_at < end)
-        if after_id is not None:
-            stmt = stmt.where(o.order_id > after_id)
-        return list(self.session.scalars(stmt.order_by(o.order_id).limit(limit)))
+        return list(self.session.scalars(sa.select(o).where(o.settle_state == 1, o.status == "cancelled")
+                                         .order_by(o.paid_at, o.order_id).limit(limit)))
 
-    def cancelled_between(self, start: dt.datetime, end: dt.datetime) -> list[OrderRow]:
-        o = OrderRow
-        return list(self.session.scalars(sa.select(o).where(o.cancelled_at >= start, o.cancelled_at < end)
-                                         .order_by(o.cancelled_at, o.order_id)))
+    def mark_settled(self, order_ids: list[str], state: int) -> None:
+        if order_ids:
+            self.session.execute(sa.update(OrderRow).where(OrderRow.order_id.in_(order_ids)).values(
+                settle_state=state))

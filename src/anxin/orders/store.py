@@ -26,7 +26,7 @@ class OrderRow(Base):
     tracking_no: Mapped[str | None] = mapped_column(sa.String(128))
     shipped_at: Mapped[dt.datetime | None]
     signed_at: Mapped[dt.datetime | None]
-    cancelled_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # the settlement job reverses fees by it
+    cancelled_at: Mapped[dt.datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
     review_rating: Mapped[int | None]
     ship_from_region: Mapped[str | None] = mapped_column(sa.String(32))
@@ -39,6 +39,9 @@ class OrderRow(Base):
     shop_coupon_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     platform_coupon_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     channel: Mapped[str | None] = mapped_column(sa.String(16))
+    # Settlement progress, set by the merchants context: 0 nothing yet, 1 the sale's fee frozen, 2 the cancellation
+    # reversed too. The settlement job reads what is behind by this flag, so a late-arriving order is never missed.
+    settle_state: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
     # Fulfilment monitoring: every change bumps change_seq and makes the order due (next_check_at = DUE_NOW);
     # the fulfilment pass then sets the next moment a window closes, only if change_seq is still what it read.
     change_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
@@ -46,6 +49,7 @@ class OrderRow(Base):
     collected_at: Mapped[dt.datetime | None]  # the first carrier scan, as the fulfilment pass found it
     # Due orders are read in this order: a batch then holds few shops, so few listings' peers to compare with.
     __table_args__ = (sa.Index("ix_orders_tracking", "carrier", "tracking_no"),
+                      sa.Index("ix_orders_settle", "settle_state", "status", "paid_at"),
                       sa.Index("ix_orders_next_check", "next_check_at", "shop_id", "order_id"))
 
     def to_model(self) -> Order:
@@ -89,7 +93,7 @@ def _paid_values(o: Order) -> dict[str, Any]:
             "consumer_hold": o.consumer_hold, "ship_by": o.promise.ship_by if o.promise else None,
             "promise": o.promise.as_dict() if o.promise else None, "creator_id": o.creator_id,
             "parcel_weight_g": o.parcel_weight_g, "shop_coupon_fen": o.shop_coupon_fen,
-            "platform_coupon_fen": o.platform_coupon_fen, "channel": o.channel, "change_seq": 0,
+            "platform_coupon_fen": o.platform_coupon_fen, "channel": o.channel, "settle_state": 0, "change_seq": 0,
             "next_check_at": DUE_NOW}
 
 

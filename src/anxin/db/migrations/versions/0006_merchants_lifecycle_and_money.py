@@ -1,10 +1,10 @@
-"""merchants lifecycle and money: shop lifecycle rows, history and the licence registry; deposit-ledger postings
-and legs; frozen fee entries, fee campaigns, settlement cursors, offers; orders get coupon split and sale channel;
-shops get their opening time
+"""merchants lifecycle and money: shop lifecycle rows, history and the licence registry; deposit-ledger postings,
+legs and shop balances; frozen fee entries, fee campaigns, settlement cursors, offers; orders get the coupon split,
+sale channel and settlement flag; shops get their opening time
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-22 15:49:02.312760
+Create Date: 2026-11-22 16:00:20.169321
 """
 import sqlalchemy as sa
 from alembic import op
@@ -43,15 +43,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_fee_entries_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_fee_entries_shop_at', ['shop_id', 'at'], unique=False)
 
+    op.create_table('ledger_balances',
+    sa.Column('account', sa.String(length=96), nullable=False),
+    sa.Column('fen', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('account', name=op.f('pk_ledger_balances'))
+    )
     op.create_table('ledger_legs',
     sa.Column('posting_key', sa.String(length=160), nullable=False),
     sa.Column('account', sa.String(length=96), nullable=False),
     sa.Column('fen', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('posting_key', 'account', name=op.f('pk_ledger_legs'))
     )
-    with op.batch_alter_table('ledger_legs', schema=None) as batch_op:
-        batch_op.create_index('ix_ledger_legs_account', ['account'], unique=False)
-
     op.create_table('ledger_postings',
     sa.Column('key', sa.String(length=160), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -59,12 +61,10 @@ def upgrade() -> None:
     sa.Column('at', anxin.db.base.UTCDateTime(), nullable=False),
     sa.Column('memo', sa.String(length=400), nullable=False),
     sa.Column('actor', sa.String(length=64), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_ledger_postings')),
-    sa.UniqueConstraint('seq', name=op.f('uq_ledger_postings_seq'))
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_ledger_postings'))
     )
     with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ledger_postings_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_ledger_postings_shop_at', ['shop_id', 'at'], unique=False)
 
     op.create_table('licences',
     sa.Column('licence_no', sa.String(length=64), nullable=False),
@@ -140,7 +140,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('shop_coupon_fen', sa.BigInteger(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('platform_coupon_fen', sa.BigInteger(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('channel', sa.String(length=16), nullable=True))
-        batch_op.create_index(batch_op.f('ix_orders_cancelled_at'), ['cancelled_at'], unique=False)
+        batch_op.add_column(sa.Column('settle_state', sa.SmallInteger(), server_default='0', nullable=False))
+        batch_op.create_index('ix_orders_settle', ['settle_state', 'status', 'paid_at'], unique=False)
 
     with op.batch_alter_table('shops', schema=None) as batch_op:
         batch_op.add_column(sa.Column('opened_at', anxin.db.base.UTCDateTime(), nullable=True))
@@ -155,7 +156,8 @@ def downgrade() -> None:
         batch_op.drop_column('opened_at')
 
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_orders_cancelled_at'))
+        batch_op.drop_index('ix_orders_settle')
+        batch_op.drop_column('settle_state')
         batch_op.drop_column('channel')
         batch_op.drop_column('platform_coupon_fen')
         batch_op.drop_column('shop_coupon_fen')
@@ -180,13 +182,11 @@ def downgrade() -> None:
 
     op.drop_table('licences')
     with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ledger_postings_shop_id'))
+        batch_op.drop_index('ix_ledger_postings_shop_at')
 
     op.drop_table('ledger_postings')
-    with op.batch_alter_table('ledger_legs', schema=None) as batch_op:
-        batch_op.drop_index('ix_ledger_legs_account')
-
     op.drop_table('ledger_legs')
+    op.drop_table('ledger_balances')
     with op.batch_alter_table('fee_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_fee_entries_shop_at')
         batch_op.drop_index(batch_op.f('ix_fee_entries_order_id'))
