@@ -310,7 +310,8 @@ def test_tick_without_at_uses_the_wall_clock(env):
     # and a well-formed report.
     result = run("tick")
     assert result.exit_code == 0, result.output
-    assert set(json.loads(result.stdout)) == {"at", "case_actions", "fulfilment", "delivered", "failed", "dead"}
+    assert set(json.loads(result.stdout)) == {"at", "case_actions", "fulfilment", "merchants", "delivered", "failed",
+                                              "dead"}
 
 
 # --- settings ---------------------------------------------------------------------------------------------------

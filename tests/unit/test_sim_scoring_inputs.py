@@ -223,7 +223,8 @@ def test_the_main_stream_does_not_depend_on_the_new_behaviour() -> None:
 
     def main(old: list[Any], over: set[str]) -> list[Any]:
         def keep(d: dict[str, Any]) -> dict[str, Any]:
-            drop = {"creator_id", *(("rating", "text") if d.get("order_id") in over else ())}
+            # the channel is "live" when a creator sold it: it follows the creator attribution
+            drop = {"creator_id", "channel", *(("rating", "text") if d.get("order_id") in over else ())}
             return {k: v for k, v in d.items() if k not in drop}
         return [(t, at, keep(d)) for t, at, d in old]
 

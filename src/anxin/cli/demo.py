@@ -243,6 +243,8 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str) -> list[str]:
                      f"   (shop {shop_id}: collection rates, trends, findings, late-shipment points)")
         lines.append(f"  Shop score         {_login(base, key, f'/merchant/shops/{quote(shop_id)}/score')}"
                      f"   (experience score, diagnosis of every indicator)")
+        lines.append(f"  Merchant centre    {_login(base, key, f'/merchant/shops/{quote(shop_id)}')}"
+                     f"   (status, novice tasks, deposit ledger, fee statement with waivers, offers, open cases)")
     _, key = live.access.create_key("operator", "demo-operator")
     lines.append(f"  Operator console   {_login(base, key, '/ops/cases')}")
     lines.append(f"  Score ranking      {_login(base, key, '/ops/scores')}   (merchants, creators, consumer credit)")

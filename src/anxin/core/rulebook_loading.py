@@ -7,10 +7,15 @@ returns a harmless default so the walk goes on, and the loader raises once with 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
 
 from anxin.core.clock import parse_instant
+
+T = TypeVar("T")
 
 
 class ProblemCollector:
@@ -26,6 +31,20 @@ class ProblemCollector:
             self.problems.append(f"{key}: required, a mapping" if value is None else f"{key}: must be a mapping")
             return {}
         self.unknown(value, key, known)
+        return value
+
+    def mapping(self, raw: Mapping[str, Any], key: str, path: str, known: tuple[str, ...], *,
+                required: bool = True) -> Mapping[str, Any] | None:
+        """``raw[key]`` as a mapping with only ``known`` keys; None (and a problem if required) when absent or
+        not a mapping."""
+        value = raw.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, Mapping):
+            self.problems.append(f"{path}.{key}: required, a mapping" if value is None
+                                 else f"{path}.{key}: must be a mapping")
+            return None
+        self.unknown(value, f"{path}.{key}", known)
         return value
 
     def unknown(self, raw: Mapping[str, Any], path: str, known: Iterable[str]) -> None:
@@ -84,3 +103,15 @@ class ProblemCollector:
             self.problems.append(f"{path}.{key}: must be a non-empty list of status names")
             return frozenset()
         return frozenset(value)
+
+
+def load_section_file(path: str | Path, section: str, loader: Callable[[Mapping[str, Any], ProblemCollector], T]) -> T:
+    """One section of a rulebook bundle from its own YAML file (tests, tools); ``ValueError`` lists every problem."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    problems = ProblemCollector()
+    rules = loader(raw if isinstance(raw, Mapping) else {}, problems)
+    if not isinstance(raw, Mapping):
+        problems.problems.insert(0, f"{section}: the file must hold a mapping")
+    if problems.problems:
+        raise ValueError("\n".join(problems.problems))
+    return rules

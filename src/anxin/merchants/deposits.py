@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from anxin.core.money import format_fen
-from anxin.core.rulebook_loading import ProblemCollector
+from anxin.core.rulebook_loading import ProblemCollector, load_section_file
 from anxin.merchants.categories import CategoryMatch, CategoryRef
 from anxin.merchants.ledger import TrialWithdrawalRules
 from anxin.merchants.reasons import Reason
@@ -260,7 +258,7 @@ def load_deposits(raw: Mapping[str, Any], problems: ProblemCollector) -> Deposit
         c.add(f"{p}: must be a mapping")
         raw = {}
     c.unknown(raw, p, ("base", "gmv_tiering", "gmv_tiers", "trial"))
-    tiering = _mapping(c, raw, "gmv_tiering", p, ("applies_from", "combination"))
+    tiering = c.mapping(raw, "gmv_tiering", p, ("applies_from", "combination"))
     applies_from = (c.instant(tiering, "applies_from", f"{p}.gmv_tiering") if tiering is not None else None) \
         or dt.datetime(2025, 6, 11, 16, tzinfo=dt.UTC)
     combination = c.choice(tiering, "combination", f"{p}.gmv_tiering", COMBINATIONS) if tiering is not None \
@@ -270,23 +268,8 @@ def load_deposits(raw: Mapping[str, Any], problems: ProblemCollector) -> Deposit
 
 
 def load_deposits_file(path: str | Path = DEFAULT_DEPOSITS_PATH) -> DepositRules:
-    c = ProblemCollector()
-    rules = load_deposits(yaml.safe_load(Path(path).read_text(encoding="utf-8")), c)
-    if c.problems:
-        raise ValueError("\n".join(c.problems))
-    return rules
-
-
-def _mapping(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str, known: tuple[str, ...], *,
-             required: bool = True) -> Mapping[str, Any] | None:
-    value = raw.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, Mapping):
-        c.add(f"{path}.{key}: required, a mapping" if value is None else f"{path}.{key}: must be a mapping")
-        return None
-    c.unknown(value, f"{path}.{key}", known)
-    return value
+    """This section from its own YAML file; ``ValueError`` lists every problem."""
+    return load_section_file(path, "deposits", load_deposits)
 
 
 def _entries(c: ProblemCollector, raw: Any, path: str, known: tuple[str, ...]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -310,7 +293,7 @@ def _entries(c: ProblemCollector, raw: Any, path: str, known: tuple[str, ...]) -
 
 
 def _match(c: ProblemCollector, raw: Mapping[str, Any], path: str) -> CategoryMatch:
-    value = _mapping(c, raw, "match", path, ("categories", "tags"))
+    value = c.mapping(raw, "match", path, ("categories", "tags"))
     if value is None:
         return CategoryMatch()
     words: dict[str, frozenset[str]] = {}
@@ -328,9 +311,9 @@ def _base(c: ProblemCollector, raw: Any) -> tuple[BaseDeposit, ...]:
     rows: list[BaseDeposit] = []
     defaults: list[BaseDeposit] = []  # rows written with `match: {}` (a broken match must not make another)
     for where, entry in _entries(c, raw, path, ("id", "name", "match", "fen")):
-        name = _mapping(c, entry, "name", where, ("zh-CN", "en"))
+        name = c.mapping(entry, "name", where, ("zh-CN", "en"))
         names = {lang: c.text(name, lang, f"{where}.name") for lang in ("zh-CN", "en")} if name is not None else {}
-        amounts = _mapping(c, entry, "fen", where, STORE_TYPES)
+        amounts = c.mapping(entry, "fen", where, STORE_TYPES)
         fen = {st: c.integer(amounts, st, f"{where}.fen") for st in STORE_TYPES if st in amounts} \
             if amounts is not None else {}
         if amounts is not None and not amounts:
@@ -372,7 +355,7 @@ def _trial(c: ProblemCollector, raw: Mapping[str, Any]) -> TrialRules:
     path = f"{SECTION}.trial"
     known = ("excluded", "listing_caps", "platform_marketing", "top_up_share_bp", "affiliated_violations_at_most",
              "withdrawal")
-    section = _mapping(c, raw, "trial", SECTION, known)
+    section = c.mapping(raw, "trial", SECTION, known)
     if section is None:
         return TrialRules()
     exclusions: list[TrialExclusion] = []
@@ -382,14 +365,14 @@ def _trial(c: ProblemCollector, raw: Mapping[str, Any]) -> TrialRules:
             ends = c.instant(entry, "until", where) if "until" in entry else None
             exclusions.append(TrialExclusion(str(entry.get("id", "")), _match(c, entry, where),
                                              starts or dt.datetime.min.replace(tzinfo=dt.UTC), ends))
-    caps_raw = _mapping(c, section, "listing_caps", path, STORE_TYPES)
+    caps_raw = c.mapping(section, "listing_caps", path, STORE_TYPES)
     caps = {st: c.integer(caps_raw, st, f"{path}.listing_caps") for st in STORE_TYPES if st in caps_raw} \
         if caps_raw is not None else {}
     marketing = section.get("platform_marketing")
     if not isinstance(marketing, bool):
         c.add(f"{path}.platform_marketing: required, true or false")
         marketing = False
-    w = _mapping(c, section, "withdrawal", path, ("min_fen", "max_share_bp"))
+    w = c.mapping(section, "withdrawal", path, ("min_fen", "max_share_bp"))
     share = c.integer(w, "max_share_bp", f"{path}.withdrawal", high=BP) if w is not None else 5000
     if share % 100:
         c.add(f"{path}.withdrawal.max_share_bp: must be whole percent (a multiple of 100), got {share}")

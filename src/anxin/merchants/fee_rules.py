@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from anxin.core.rulebook_loading import ProblemCollector
+from anxin.core.rulebook_loading import ProblemCollector, load_section_file
 from anxin.merchants.categories import CategoryMatch, CategoryRef
 
 CHANNELS = ("live", "short_video", "product_card", "other")
@@ -156,16 +154,9 @@ def load_fees(raw: Mapping[str, Any], problems: ProblemCollector) -> FeeRules:
     return FeeRules(default, rates, floor, tuple(waivers), reversal)
 
 
-def load_fees_file(path: Path = DEFAULT_FEES_PATH) -> FeeRules:
-    """The fees section from one YAML file; raises ``ValueError`` listing every problem."""
-    problems = ProblemCollector()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    rules = load_fees(raw if isinstance(raw, Mapping) else {}, problems)
-    if not isinstance(raw, Mapping):
-        problems.add("fees: the file must hold a mapping")
-    if problems.problems:
-        raise ValueError("\n".join(problems.problems))
-    return rules
+def load_fees_file(path: str | Path = DEFAULT_FEES_PATH) -> FeeRules:
+    """This section from its own YAML file; ``ValueError`` lists every problem."""
+    return load_section_file(path, "fees", load_fees)
 
 
 def waiver_from_dict(raw: Any) -> tuple[Waiver | None, list[tuple[str, str]]]:

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from anxin.core.money import MAX_FEN
-from anxin.core.rulebook_loading import ProblemCollector
+from anxin.core.rulebook_loading import ProblemCollector, load_section_file
 from anxin.merchants.categories import CategoryMatch
 from anxin.merchants.programme_rules import entries, flag, names, subsection, translated, unique
 
@@ -98,15 +96,8 @@ class FinancingRules:
 
 
 def load_financing_file(path: str | Path = DEFAULT_FINANCING_PATH) -> FinancingRules:
-    """Load one financing file on its own; ValueError lists every problem."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    c = ProblemCollector()
-    rules = load_financing(raw if isinstance(raw, Mapping) else {}, c)
-    if not isinstance(raw, Mapping):
-        c.problems.insert(0, "financing: the file must hold a mapping")
-    if c.problems:
-        raise ValueError("\n".join(c.problems))
-    return rules
+    """This section from its own YAML file; ``ValueError`` lists every problem."""
+    return load_section_file(path, "financing", load_financing)
 
 
 def load_financing(raw: Mapping[str, Any], problems: ProblemCollector) -> FinancingRules:

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from anxin.core.rulebook_loading import ProblemCollector
+from anxin.core.rulebook_loading import ProblemCollector, load_section_file
 from anxin.merchants.categories import CategoryMatch, CategoryRef
 from anxin.merchants.reasons import Reason
 
@@ -219,34 +217,18 @@ def load_onboarding(raw: Mapping[str, Any], problems: ProblemCollector) -> Onboa
     c.unknown(raw, p, ("store_types", "qualifications", "licences", "screening", "lifecycle"))
     store_types = _store_types(c, raw)
     qualifications = _qualifications(c, raw.get("qualifications"))
-    lic = _mapping(c, raw, "licences", p, ("max_shops_per_licence",))
+    lic = c.mapping(raw, "licences", p, ("max_shops_per_licence",))
     max_shops = 1 if lic is None else c.integer(lic, "max_shops_per_licence", f"{p}.licences", high=1000)
     return OnboardingRules(store_types, qualifications, max_shops, _screening(c, raw), _lifecycle(c, raw))
 
 
 def load_onboarding_file(path: str | Path = DEFAULT_ONBOARDING_PATH) -> OnboardingRules:
-    c = ProblemCollector()
-    rules = load_onboarding(yaml.safe_load(Path(path).read_text(encoding="utf-8")), c)
-    if c.problems:
-        raise ValueError("\n".join(c.problems))
-    return rules
-
-
-def _mapping(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str, known: tuple[str, ...], *,
-            required: bool = True) -> Mapping[str, Any] | None:
-    """``raw[key]`` as a mapping with only ``known`` keys; None (and a problem if required) when absent or wrong."""
-    value = raw.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, Mapping):
-        c.add(f"{path}.{key}: required, a mapping" if value is None else f"{path}.{key}: must be a mapping")
-        return None
-    c.unknown(value, f"{path}.{key}", known)
-    return value
+    """This section from its own YAML file; ``ValueError`` lists every problem."""
+    return load_section_file(path, "onboarding", load_onboarding)
 
 
 def _names(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str) -> Names:
-    value = _mapping(c, raw, key, path, ("zh-CN", "en"))
+    value = c.mapping(raw, key, path, ("zh-CN", "en"))
     if value is None:
         return Names("", "")
     return Names(c.text(value, "zh-CN", f"{path}.{key}"), c.text(value, "en", f"{path}.{key}"))
@@ -254,7 +236,7 @@ def _names(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str) -> 
 
 def _category_match(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str, *,
                    required: bool = True) -> CategoryMatch | None:
-    value = _mapping(c, raw, key, path, ("categories", "tags"), required=required)
+    value = c.mapping(raw, key, path, ("categories", "tags"), required=required)
     if value is None:
         return None
     return CategoryMatch(_words(c, value, "categories", f"{path}.{key}"), _words(c, value, "tags", f"{path}.{key}"))
@@ -278,10 +260,10 @@ def _flag(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str) -> b
 
 def _store_types(c: ProblemCollector, raw: Mapping[str, Any]) -> dict[str, StoreTypeRules]:
     path = f"{SECTION}.store_types"
-    section = _mapping(c, raw, "store_types", SECTION, STORE_TYPES)
+    section = c.mapping(raw, "store_types", SECTION, STORE_TYPES)
     result: dict[str, StoreTypeRules] = {}
     for store_type in STORE_TYPES:
-        entry = None if section is None else _mapping(c, section, store_type, path,
+        entry = None if section is None else c.mapping(section, store_type, path,
                                                       ("name", "needs_licence", "allowed", "denied"))
         if entry is None:
             result[store_type] = StoreTypeRules(store_type, Names("", ""), needs_licence=True)
@@ -323,15 +305,15 @@ def _qualifications(c: ProblemCollector, raw: Any) -> tuple[QualificationRule, .
 def _screening(c: ProblemCollector, raw: Mapping[str, Any]) -> ScreeningRules:
     path = f"{SECTION}.screening"
     checks = ("missing_licence", "licence_at_limit", "category_not_allowed", "missing_qualification")
-    section = _mapping(c, raw, "screening", SECTION, ("banned_link", *checks, "affiliated_violations"))
+    section = c.mapping(raw, "screening", SECTION, ("banned_link", *checks, "affiliated_violations"))
     if section is None:
         return ScreeningRules()
     failing = ("reject", "review")
-    links = _mapping(c, section, "banned_link", path, LINK_KINDS)
+    links = c.mapping(section, "banned_link", path, LINK_KINDS)
     banned = {kind: "reject" if links is None else c.choice(links, kind, f"{path}.banned_link", failing)
               for kind in LINK_KINDS}
     outcomes = {check: c.choice(section, check, path, failing) for check in checks}
-    affiliated = _mapping(c, section, "affiliated_violations", path, ("at_least", "outcome"))
+    affiliated = c.mapping(section, "affiliated_violations", path, ("at_least", "outcome"))
     where = f"{path}.affiliated_violations"
     return ScreeningRules(
         banned_link=banned, missing_licence=outcomes["missing_licence"], licence_at_limit=outcomes["licence_at_limit"],
@@ -342,14 +324,14 @@ def _screening(c: ProblemCollector, raw: Mapping[str, Any]) -> ScreeningRules:
 
 def _lifecycle(c: ProblemCollector, raw: Mapping[str, Any]) -> LifecycleRules:
     path = f"{SECTION}.lifecycle"
-    section = _mapping(c, raw, "lifecycle", SECTION, ("novice_days", "carryover"))
+    section = c.mapping(raw, "lifecycle", SECTION, ("novice_days", "carryover"))
     if section is None:
         return LifecycleRules()
     novice_days = c.integer(section, "novice_days", path, high=3650)
-    kinds = _mapping(c, section, "carryover", path, TRANSFER_KINDS)
+    kinds = c.mapping(section, "carryover", path, TRANSFER_KINDS)
     carryover: dict[str, Carryover] = {}
     for kind in TRANSFER_KINDS:
-        entry = None if kinds is None else _mapping(c, kinds, kind, f"{path}.carryover", tuple(CARRY_OPTIONS))
+        entry = None if kinds is None else c.mapping(kinds, kind, f"{path}.carryover", tuple(CARRY_OPTIONS))
         where = f"{path}.carryover.{kind}"
         chosen = {item: c.choice(entry, item, where, options) if entry is not None else options[0]
                   for item, options in CARRY_OPTIONS.items()}

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from anxin.core.rulebook_loading import ProblemCollector
+from anxin.core.rulebook_loading import ProblemCollector, load_section_file
 
 LANGS = ("zh-CN", "en")
 DEFAULT_PROGRAMMES_PATH = Path(__file__).resolve().parent.parent / "rulebooks" / "merchants" / "programmes.yaml"
@@ -110,15 +108,8 @@ class ProgrammesRules:
 # --- loading -----------------------------------------------------------------------------------------------------
 
 def load_programmes_file(path: str | Path = DEFAULT_PROGRAMMES_PATH) -> ProgrammesRules:
-    """Load one programmes file on its own; ValueError lists every problem."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    c = ProblemCollector()
-    rules = load_programmes(raw if isinstance(raw, Mapping) else {}, c)
-    if not isinstance(raw, Mapping):
-        c.problems.insert(0, "programmes: the file must hold a mapping")
-    if c.problems:
-        raise ValueError("\n".join(c.problems))
-    return rules
+    """This section from its own YAML file; ``ValueError`` lists every problem."""
+    return load_section_file(path, "programmes", load_programmes)
 
 
 def load_programmes(raw: Mapping[str, Any], problems: ProblemCollector) -> ProgrammesRules:

@@ -10,7 +10,7 @@ books nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from anxin.access.model import Principal
@@ -19,6 +19,7 @@ from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork
 from anxin.merchants import deposits as dep
+from anxin.merchants import statement
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.fees import FeeLine, FeeOrder, FeeQuote, allocate_order_coupon, quote_order, reverse_on_refund
@@ -32,7 +33,7 @@ from anxin.merchants.ledger import (
     top_up_from_goods,
 )
 from anxin.merchants.money_cases import MoneyCases
-from anxin.merchants.money_store import CursorRepository, FeeEntryRow, MoneyRepository
+from anxin.merchants.money_store import CursorRepository, MoneyRepository
 from anxin.merchants.service_base import BEIJING
 from anxin.merchants.store import LifecycleRepository
 from anxin.orders import service as orders
@@ -116,11 +117,7 @@ class SettlementCases(MoneyCases):
         for order in todo:
             quote = self._quote(order, listing_categories, lineage, opened.get(order.shop_id, order.paid_at),
                                 campaigns)
-            entries.append({
-                "key": f"sale:{order.order_id}", "order_id": order.order_id, "shop_id": order.shop_id, "kind": "sale",
-                "at": order.paid_at, "base_fen": quote.base_fen, "fee_fen": quote.fee_fen,
-                "receivable_fen": quote.receivable_fen, "version": quote.version,
-                "entry": {"quote": quote.as_dict(), "paid_fen": order.paid_fen}})
+            entries.append(_row(statement.sale_entry(quote, key=f"sale:{order.order_id}"), "sale"))
             shop = order.shop_id
             if quote.receivable_fen <= 0:
                 continue
@@ -157,10 +154,11 @@ class SettlementCases(MoneyCases):
                              tuple(lines), order.platform_coupon_fen)
         return quote_order(fee_order, self.rulebook.fees, version=self.rulebook.version, extra_waivers=campaigns)
 
-    def _sale(self, uow: UnitOfWork, order_id: str) -> tuple[FeeQuote, list[FeeEntryRow]] | None:
-        entries = MoneyRepository(uow.session).fee_entries_of_order(order_id)
-        sale = next((e for e in entries if e.kind == "sale"), None)
-        return (FeeQuote.from_dict(sale.entry["quote"]), entries) if sale else None
+    def _sale(self, uow: UnitOfWork, order_id: str) -> tuple[FeeQuote, list[statement.FeeEntry]] | None:
+        entries = [statement.FeeEntry.from_dict(r.entry)
+                   for r in MoneyRepository(uow.session).fee_entries_of_order(order_id)]
+        sale = next((e for e in entries if e.kind == statement.SALE), None)
+        return (FeeQuote.from_dict(sale.detail["quote"]), entries) if sale else None
 
     def _reverse(self, uow: UnitOfWork, order_id: str, key: str, refund_fen: int, at: dt.datetime,
                  detail: dict[str, Any]) -> bool:
@@ -173,19 +171,14 @@ class SettlementCases(MoneyCases):
         if found is None:
             return False
         quote, entries = found
-        before = sum(int(e.entry.get("refund_fen", 0)) for e in entries if e.kind != "sale")
+        before = sum(int(e.detail["refund_fen"]) for e in entries if e.kind != statement.SALE)
         refund_fen = min(refund_fen, quote.paid_fen - before)
         if refund_fen <= 0:
             return False
         reversal = reverse_on_refund(quote, before, refund_fen)
-        money.add_fee_entries([{
-            "key": key, "order_id": order_id, "shop_id": quote.shop_id, "kind": key.split(":", 1)[0], "at": at,
-            "base_fen": -reversal.base_reversed_fen, "fee_fen": -reversal.fee_reversed_fen,
-            "receivable_fen": -reversal.receivable_reversed_fen, "version": quote.version,
-            "entry": {"refund_fen": refund_fen, "refunded_before_fen": before,
-                      "fee_reversed_fen": reversal.fee_reversed_fen, "base_reversed_fen": reversal.base_reversed_fen,
-                      "waived_reversed": dict(reversal.waived_reversed),
-                      "reasons": [r.as_dict() for r in reversal.reasons], **detail}}])
+        entry = statement.refund_entry(quote, reversal, refund_fen, at, key)
+        entry = replace(entry, detail={**entry.detail, **detail, "reasons": [r.as_dict() for r in reversal.reasons]})
+        money.add_fee_entries([_row(entry, key.split(":", 1)[0])])
         if reversal.receivable_reversed_fen > 0:
             ledger = self._ledger(uow, quote.shop_id)
             self._post(uow, ledger, refund_clawback(quote.shop_id, reversal.receivable_reversed_fen,
@@ -216,23 +209,26 @@ class SettlementCases(MoneyCases):
     # --- statements ------------------------------------------------------------------------------------------------
 
     def order_statement(self, principal: Principal, order_id: str) -> dict[str, Any]:
+        """The order's settlement line by line (statement.order_statement), with the frozen quote behind it."""
         with self.uow_factory() as uow:
             order = orders.get_order(uow, order_id)
             if order is None:
                 raise AnxinError(E.SHOP_NOT_FOUND, f"no settled order {order_id!r} visible to this key")
             self._lifecycle(uow, principal, order.shop_id)
             found = self._sale(uow, order_id)
-            if found is None:
-                raise AnxinError(E.SHOP_NOT_FOUND, f"order {order_id!r} is not settled yet", order_id=order_id)
-            quote, entries = found
-            return {"order_id": order_id, "shop_id": order.shop_id, "quote": quote.as_dict(),
-                    "gross_fen": quote.gross_fen, "shop_coupon_fen": quote.shop_coupon_fen,
-                    "platform_coupon_fen": quote.platform_coupon_fen, "base_fen": quote.base_fen,
-                    "commission_fen": quote.commission_fen, "fee_fen": quote.fee_fen,
-                    "receivable_fen": quote.receivable_fen, "waived": quote.waived_by_waiver,
-                    "entries": [_entry(e) for e in entries],
-                    "net_receivable_fen": sum(e.receivable_fen for e in entries),
-                    "net_fee_fen": sum(e.fee_fen for e in entries)}
+            uow.commit()
+        if found is None:
+            raise AnxinError(E.SHOP_NOT_FOUND, f"order {order_id!r} is not settled yet", order_id=order_id)
+        quote, entries = found
+        st = statement.order_statement(entries)
+        return {"order_id": order_id, "shop_id": order.shop_id, "quote": quote.as_dict(),
+                "gross_fen": quote.gross_fen, "shop_coupon_fen": quote.shop_coupon_fen,
+                "platform_coupon_fen": quote.platform_coupon_fen, "base_fen": quote.base_fen,
+                "commission_fen": quote.commission_fen, "fee_fen": quote.fee_fen,
+                "receivable_fen": quote.receivable_fen, "waived": quote.waived_by_waiver,
+                "lines": [_line(line) for line in st.lines],
+                "entries": [_entry(e) for e in entries],
+                "net_receivable_fen": st.net_receivable_fen, "net_fee_fen": st.fee_fen}
 
     def period_statement(self, principal: Principal, shop_id: str, start: dt.date, end: dt.date) -> dict[str, Any]:
         """Every fee entry of the shop in [start, end] (Beijing days), summed by kind and by waiver."""
@@ -244,30 +240,38 @@ class SettlementCases(MoneyCases):
             self._lifecycle(uow, principal, shop_id)
             rows = MoneyRepository(uow.session).fee_entries(shop_id, lo, hi)
             uow.commit()
+        st = statement.period_statement([statement.FeeEntry.from_dict(r.entry) for r in rows], lo, hi)
         by_kind: dict[str, dict[str, int]] = {}
-        waived: dict[str, int] = {}
-        versions: set[str] = set()
-        for e in rows:
-            k = by_kind.setdefault(e.kind, {"count": 0, "base_fen": 0, "fee_fen": 0, "receivable_fen": 0})
+        for r in rows:  # sale | refund | cancel, as booked
+            k = by_kind.setdefault(r.kind, {"count": 0, "base_fen": 0, "fee_fen": 0, "receivable_fen": 0})
             k["count"] += 1
-            k["base_fen"] += e.base_fen
-            k["fee_fen"] += e.fee_fen
-            k["receivable_fen"] += e.receivable_fen
-            versions.add(e.version)
-            if e.kind == "sale":
-                for w, fen in FeeQuote.from_dict(e.entry["quote"]).waived_by_waiver.items():
-                    waived[w] = waived.get(w, 0) + fen
-            else:
-                for w, fen in (e.entry.get("waived_reversed") or {}).items():
-                    waived[w] = waived.get(w, 0) - int(fen)
+            k["base_fen"] += r.base_fen
+            k["fee_fen"] += r.fee_fen
+            k["receivable_fen"] += r.receivable_fen
+        net = st.net
         return {"shop_id": shop_id, "start": start.isoformat(), "end": end.isoformat(), "by_kind": by_kind,
-                "fee_fen": sum(e.fee_fen for e in rows), "receivable_fen": sum(e.receivable_fen for e in rows),
-                "base_fen": sum(e.base_fen for e in rows), "waived_by_waiver": waived, "versions": sorted(versions),
-                "entries": [_entry(e) for e in rows[:1000]], "truncated": len(rows) > 1000}
+                "orders": st.orders, "fee_fen": net.fee_fen, "receivable_fen": net.receivable_fen,
+                "base_fen": net.base_fen, "waived_by_waiver": dict(st.waived_by_waiver),
+                "versions": sorted(st.versions), "lines": [_line(line) for line in st.lines],
+                "entries": [_entry(statement.FeeEntry.from_dict(r.entry)) for r in rows[:1000]],
+                "truncated": len(rows) > 1000}
 
 
-def _entry(e: FeeEntryRow) -> dict[str, Any]:
-    return {"key": e.key, "order_id": e.order_id, "kind": e.kind, "at": e.at, "base_fen": e.base_fen,
+def _row(entry: statement.FeeEntry, kind: str) -> dict[str, Any]:
+    """The stored row of an entry: its figures as columns for sums, the whole entry as JSON."""
+    return {"key": entry.key, "order_id": entry.order_id, "shop_id": entry.shop_id, "kind": kind, "at": entry.at,
+            "base_fen": entry.base_fen, "fee_fen": entry.fee_fen, "receivable_fen": entry.receivable_fen,
+            "version": entry.version, "entry": entry.as_dict()}
+
+
+def _line(line: statement.StatementLine) -> dict[str, Any]:
+    return {"code": line.code, "amount_fen": line.amount_fen, "counts": line.counts, "version": line.version,
+            "rule_id": line.rule_id, "params": dict(line.params),
+            "label": {lang: line.label(lang) for lang in ("zh-CN", "en")}}
+
+
+def _entry(e: statement.FeeEntry) -> dict[str, Any]:
+    kind = "cancel" if e.key.startswith("cancel:") else e.kind
+    return {"key": e.key, "order_id": e.order_id, "kind": kind, "at": e.at, "base_fen": e.base_fen,
             "fee_fen": e.fee_fen, "receivable_fen": e.receivable_fen, "version": e.version,
-            "waivers": list(FeeQuote.from_dict(e.entry["quote"]).waiver_ids) if e.kind == "sale" else
-            sorted((e.entry.get("waived_reversed") or {}).keys())}
+            "waivers": sorted(e.waived)}
