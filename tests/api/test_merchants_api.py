@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from tests.db.builders import category, ingest_ok, item, listing, order_paid, shop
 
+pytestmark = pytest.mark.db
+
 APPLY = {"shop_id": "n1", "name": "Tea House", "store_type": "enterprise", "categories": ["tea"],
          "licence_no": "L-1", "legal_rep": "Li"}
 

@@ -54,3 +54,22 @@ def test_apply_deposit_settle_and_statement(env, tmp_path):  # noqa: F811
     assert statement.exit_code == 0 and json.loads(statement.output)["by_kind"]["sale"]["count"] == 1
     missing = run("merchants", "order", "nope")
     assert missing.exit_code == 2 and "merchants.shop_not_found" in missing.output
+
+
+def test_campaigns_and_payouts_from_the_command_line(env, tmp_path):  # noqa: F811
+    spec = {"id": "camp.d12", "name": {"zh-CN": "双12免佣", "en": "Double 12 waiver"}, "kind": "waive", "scope": {},
+            "from": "2026-12-10T00:00:00+08:00", "until": "2026-12-13T00:00:00+08:00"}
+    path = tmp_path / "campaign.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    assert run("merchants", "campaign", path).exit_code == 0
+    again = run("merchants", "campaign", path)
+    assert again.exit_code == 2 and "fees." in again.output  # the same id / window again: refused with a code
+    app = app_on(env)
+    app.ingestion.ingest([category("tea"), shop("s1", "m1"), listing("l1", "s1", "tea", price_fen=8_800)])
+    app.ingestion.ingest([order_paid("o1", items=[item("l1", 1, 8_800)])])
+    assert run("merchants", "settle").exit_code == 0
+    goods = json.loads(run("merchants", "deposit", "s1").output)["goods_fen"]
+    paid = run("merchants", "payout", "s1", goods, "--key", "p1")
+    assert paid.exit_code == 0 and json.loads(paid.output)["goods_fen"] == 0
+    over = run("merchants", "payout", "s1", 1, "--key", "p2")
+    assert over.exit_code == 2 and "merchants.insufficient_goods" in over.output

@@ -28,6 +28,8 @@ from anxin.access.model import Principal, Role
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
 
+pytestmark = pytest.mark.db
+
 H, D = dt.timedelta(hours=1), dt.timedelta(days=1)
 M1, M2 = Principal("k1", Role.MERCHANT, "m1"), Principal("k2", Role.MERCHANT, "m2")
 OPS = Principal("k3", Role.OPERATOR, "ops")

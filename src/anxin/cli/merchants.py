@@ -82,6 +82,16 @@ def apply(file: Path) -> None:
     _emit(lambda: service.apply(PLATFORM, data))
 
 
+@merchants.command("decide")
+@click.argument("shop_id")
+@click.option("--approve/--reject", required=True, help="Approve or reject an application waiting for review.")
+@click.option("--note", default="", help="Kept in the shop's history.")
+def decide(shop_id: str, approve: bool, note: str) -> None:
+    """Decide an application that screening sent to review."""
+    service = _service()
+    _emit(lambda: service.decide_application(PLATFORM, shop_id, approve=approve, note=note))
+
+
 @merchants.command("status")
 @click.argument("shop_id")
 def status(shop_id: str) -> None:
@@ -140,6 +150,30 @@ def deposit(shop_id: str, top_up: int | None, withdraw: int | None, deduct: int 
                                      allow_debt=allow_debt))
     else:
         _emit(lambda: service.deposit(PLATFORM, shop_id))
+
+
+@merchants.command("payout")
+@click.argument("shop_id")
+@click.argument("amount_fen", type=int)
+@click.option("--key", required=True, help="Idempotency key: the same key again pays nothing twice.")
+def payout(shop_id: str, amount_fen: int, key: str) -> None:
+    """Pay the settled goods payment out (a zero-deposit trial shop: the trial's limits)."""
+    service = _service()
+    _emit(lambda: service.payout_goods(PLATFORM, shop_id, amount_fen=amount_fen, key=key))
+
+
+@merchants.command("campaign")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def campaign(file: Path) -> None:
+    """Add a time-boxed waiver or rebate from a JSON FILE (the shape of a fees.yaml waiver)."""
+    try:
+        spec = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"cannot read {file}: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise click.ClickException(f"{file}: must hold one JSON object")
+    service = _service()
+    _emit(lambda: service.add_campaign(PLATFORM, spec))
 
 
 @merchants.command("statement")

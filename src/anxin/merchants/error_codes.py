@@ -17,6 +17,7 @@ class MerchantErrorCode(StrEnum):
     SHOP_CLOSED = "merchants.shop_closed"
     WITHDRAWAL_OVER_LIMIT = "merchants.withdrawal_over_limit"
     INSUFFICIENT_DEPOSIT = "merchants.insufficient_deposit"
+    INSUFFICIENT_GOODS = "merchants.insufficient_goods"
     IDEMPOTENCY_CONFLICT = "merchants.idempotency_conflict"
     INVALID_AMOUNT = "merchants.invalid_amount"
     WAIVER_OVERLAP = "fees.waiver_overlap"

@@ -137,7 +137,10 @@ class MoneyCases(MerchantServiceBase):
                     rules=self.rulebook.deposits.trial_withdrawal)
                 if problems:
                     raise AnxinError(E.WITHDRAWAL_OVER_LIMIT, "; ".join(problems), problems=problems)
-            posting = payout(ledger, shop_id, fen, key=posting_key, at=self.clock.now())
+            try:
+                posting = payout(ledger, shop_id, fen, key=posting_key, at=self.clock.now())
+            except LedgerError as exc:
+                raise AnxinError(E.INSUFFICIENT_GOODS, str(exc), ledger_code=exc.code) from None
             applied = self._post(uow, ledger, posting, shop_id=shop_id, actor=principal.subject)
             uow.commit()
         return {"applied": applied, **self.deposit(principal, shop_id)}

@@ -28,7 +28,7 @@ ShopScore = Callable[[str], int | None]  # scoring: the latest experience score 
 RiskStanding = Callable[[UnitOfWork, str], tuple[str | None, int]]  # risk: (latest shop verdict, open reviews)
 
 LEDGER_ERRORS = {"ledger.insufficient_deposit": E.INSUFFICIENT_DEPOSIT, "ledger.key_conflict": E.IDEMPOTENCY_CONFLICT,
-                 "ledger.invalid_amount": E.INVALID_AMOUNT, "ledger.insufficient_goods": E.INSUFFICIENT_DEPOSIT}
+                 "ledger.invalid_amount": E.INVALID_AMOUNT, "ledger.insufficient_goods": E.INSUFFICIENT_GOODS}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ books nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+import logging
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from anxin.access.model import Principal
@@ -22,7 +23,15 @@ from anxin.merchants import deposits as dep
 from anxin.merchants import statement
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.error_codes import MerchantErrorCode as E
-from anxin.merchants.fees import FeeLine, FeeOrder, FeeQuote, allocate_order_coupon, quote_order, reverse_on_refund
+from anxin.merchants.fees import (
+    FeeError,
+    FeeLine,
+    FeeOrder,
+    FeeQuote,
+    allocate_order_coupon,
+    quote_order,
+    reverse_on_refund,
+)
 from anxin.merchants.ledger import (
     Ledger,
     Posting,
@@ -39,6 +48,7 @@ from anxin.merchants.store import LifecycleRepository
 from anxin.orders import service as orders
 from anxin.orders.model import Order
 
+log = logging.getLogger("anxin.settlement")
 BATCH = 500
 REFUND_LOOKBACK = 1_000  # case-event ids read again on every run
 
@@ -50,9 +60,10 @@ class SettleReport:
     cancellations: int = 0
     compensations: int = 0
     trial_top_ups: int = 0
+    failed: list[str] = field(default_factory=list)  # orders the fee engine refused (logged, flagged, skipped)
 
-    def as_dict(self) -> dict[str, int]:
-        return dict(vars(self))
+    def as_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in vars(self).items() if k != "failed"}, "failed": list(self.failed)}
 
 
 class SettlementCases(MoneyCases):
@@ -65,7 +76,8 @@ class SettlementCases(MoneyCases):
             with self.uow_factory() as uow:
                 batch = orders.orders_to_settle(uow, min(BATCH, limit - report.sales))
                 report.sales += self._settle_sales(uow, batch, report)
-                orders.mark_settled(uow, [o.order_id for o in batch])
+                orders.mark_settled(uow, [o.order_id for o in batch if o.order_id not in report.failed])
+                orders.mark_unsettleable(uow, [o.order_id for o in batch if o.order_id in report.failed])
                 uow.commit()
             if len(batch) < BATCH:
                 break
@@ -89,7 +101,7 @@ class SettlementCases(MoneyCases):
             if len(batch) < BATCH:
                 return report
 
-    def run_settlement(self, principal: Principal) -> dict[str, int]:
+    def run_settlement(self, principal: Principal) -> dict[str, Any]:
         self._operator(principal)
         return self.settle_pending().as_dict()
 
@@ -115,8 +127,13 @@ class SettlementCases(MoneyCases):
         entries: list[dict[str, Any]] = []
         postings: list[tuple[Posting, str, str]] = []
         for order in todo:
-            quote = self._quote(order, listing_categories, lineage, opened.get(order.shop_id, order.paid_at),
-                                campaigns)
+            try:
+                quote = self._quote(order, listing_categories, lineage, opened.get(order.shop_id, order.paid_at),
+                                    campaigns)
+            except FeeError as exc:  # one unsettleable order must not stop the job for every other one
+                log.error("order %s cannot be settled: %s", order.order_id, exc)
+                report.failed.append(order.order_id)
+                continue
             entries.append(_row(statement.sale_entry(quote, key=f"sale:{order.order_id}"), "sale"))
             shop = order.shop_id
             if quote.receivable_fen <= 0:

@@ -224,3 +224,8 @@ def cancellations_to_settle(uow: UnitOfWork, limit: int) -> list[Order]:
 def mark_settled(uow: UnitOfWork, order_ids: list[str], *, cancelled: bool = False) -> None:
     """The merchants context records how far each order is settled (1: sale, 2: cancellation too)."""
     ShopStatsRepository(uow.session).mark_settled(order_ids, 2 if cancelled else 1)
+
+
+def mark_unsettleable(uow: UnitOfWork, order_ids: list[str]) -> None:
+    """Orders the fee engine refused (9): logged by the merchants context, left out of later runs."""
+    ShopStatsRepository(uow.session).mark_settled(order_ids, 9)

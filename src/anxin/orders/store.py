@@ -40,7 +40,8 @@ class OrderRow(Base):
     platform_coupon_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     channel: Mapped[str | None] = mapped_column(sa.String(16))
     # Settlement progress, set by the merchants context: 0 nothing yet, 1 the sale's fee frozen, 2 the cancellation
-    # reversed too. The settlement job reads what is behind by this flag, so a late-arriving order is never missed.
+    # reversed too, 9 refused by the fee engine (logged). The settlement job reads what is behind by this flag, so
+    # a late-arriving order is never missed.
     settle_state: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
     # Fulfilment monitoring: every change bumps change_seq and makes the order due (next_check_at = DUE_NOW);
     # the fulfilment pass then sets the next moment a window closes, only if change_seq is still what it read.
