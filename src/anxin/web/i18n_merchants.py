@@ -94,6 +94,7 @@ ZH: dict[str, str] = {
     "err.merchants.transfer_same_owner": "不能转让给原主体。", "err.merchants.upgrade_invalid": "不能这样升级。",
     "err.merchants.shop_closed": "店铺已关闭。", "err.merchants.withdrawal_over_limit": "超过可提取的金额。",
     "err.merchants.insufficient_deposit": "保证金余额不足。",
+    "err.merchants.insufficient_goods": "可提现货款不足。",
     "err.merchants.idempotency_conflict": "同一流水号已用于另一笔金额，请刷新页面后重试。",
     "err.merchants.invalid_amount": "金额须为大于 0 的元数，最多精确到分。",
     "err.merchants.invalid_period": "账期无效：请填写 2026-11-01 这样的日期，结束不早于开始，且不超过一年。",
@@ -209,6 +210,7 @@ EN: dict[str, str] = {
     "err.merchants.shop_closed": "The shop is closed.",
     "err.merchants.withdrawal_over_limit": "That is more than may be withdrawn.",
     "err.merchants.insufficient_deposit": "The deposit does not cover it.",
+    "err.merchants.insufficient_goods": "The settled goods payment does not cover it.",
     "err.merchants.idempotency_conflict": "That posting key was used for another amount; reload the page and try "
                                           "again.",
     "err.merchants.invalid_amount": "Give an amount in yuan above 0, to the fen at most.",
