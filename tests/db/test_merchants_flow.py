@@ -360,3 +360,12 @@ def test_an_order_that_arrives_late_is_still_settled(anxin, clock):
     ingest_ok(anxin, [order_paid("o1", items=[item("la", 1, 10_000)], paid_at=T0 - H)])
     assert anxin.merchants.settle_pending().sales == 1
     assert anxin.merchants.order_statement(M1, "o1")["fee_fen"] > 0
+
+
+def test_a_platform_shop_selling_what_its_store_type_may_not_is_told_not_refused(anxin):
+    _catalogue(anxin)
+    ingest_ok(anxin, [shop("p1", "m1", store_type="personal"), listing("l1", "p1", "apparel"),
+                      listing("l2", "p1", "liquor")])
+    view = anxin.merchants.deposit(M1, "p1")
+    assert view["categories_not_allowed"] == ["liquor"]
+    assert view["required"]["fen"] > 0  # worked out on what it may sell

@@ -193,6 +193,7 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
         sim_report.render(summary, console, seconds=sim.seconds)
         live = bootstrap(settings=settings, run_migrations=False)
         _score_history(live, console)
+        _seed_deposits(sim, live)
         links = _keys_and_links(sim, live, f"http://{host}:{port}")
         simulated.engine.dispose()
         for line in links:
@@ -222,6 +223,17 @@ def _score_history(live: Anxin, console: Console, days: int = 7) -> None:
         for back in range(days - 1, -1, -1):
             live.scoring.run(today - dt.timedelta(days=back))
             progress.advance(task)
+
+
+def _seed_deposits(sim: Simulation, live: Anxin) -> None:
+    """Most merchants have paid their deposit in full; one in five has not yet, so the centre shows both."""
+    from anxin.access.model import Principal, Role
+
+    platform = Principal(key_id="demo", role=Role.PLATFORM, subject="demo-platform")
+    for n, shop in enumerate(sim.world.shops):
+        required = live.merchants.deposit(platform, shop.shop_id)["required"]["fen"]
+        if n % 5 and required:
+            live.merchants.top_up(platform, shop.shop_id, amount_fen=required, key="demo-deposit")
 
 
 def _keys_and_links(sim: Simulation, live: Anxin, base: str) -> list[str]:

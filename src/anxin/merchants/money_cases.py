@@ -53,11 +53,24 @@ class MoneyCases(MerchantServiceBase):
     # --- what the shop must hold ------------------------------------------------------------------------------
 
     def _requirement(self, uow: UnitOfWork, row: ShopLifecycleRow) -> dep.DepositRequirement:
+        return self._requirement_and_misfits(uow, row)[0]
+
+    def _requirement_and_misfits(self, uow: UnitOfWork,
+                                 row: ShopLifecycleRow) -> tuple[dep.DepositRequirement, list[str]]:
+        """The deposit required, and the categories the shop sells that its store type may not (a shop the platform
+        onboarded may: it is told, and its deposit is worked out on the rest rather than refused)."""
         refs, _ = self._category_refs(uow, list(row.categories) or catalog.shop_category_ids(uow, row.shop_id))
         gmv = orders.shop_gmv(uow, row.shop_id, self._month_bounds(self.clock.now(), 1))[0]
+        misfits: list[str] = []
+        for ref in refs:
+            try:
+                dep.required_deposit(row.store_type, (ref,), 0, at=self.clock.now(), rules=self.rulebook.deposits)
+            except dep.DepositError:
+                misfits.append(ref.category_id)
+        fitting = tuple(r for r in refs if r.category_id not in misfits)
         try:
-            return dep.required_deposit(row.store_type, tuple(refs), gmv, at=self.clock.now(),
-                                        rules=self.rulebook.deposits)
+            return dep.required_deposit(row.store_type, fitting, gmv, at=self.clock.now(),
+                                        rules=self.rulebook.deposits), misfits
         except dep.DepositError as exc:
             raise AnxinError(E(exc.code) if exc.code in E._value2member_map_ else E.INVALID_FIELD, str(exc),
                              shop_id=row.shop_id) from None
@@ -68,7 +81,7 @@ class MoneyCases(MerchantServiceBase):
             row = self._lifecycle(uow, principal, shop_id)
             ledger = self._ledger(uow, shop_id)
             held, debt = ledger.balance(deposit_account(shop_id)), ledger.balance(debt_account(shop_id))
-            requirement = self._requirement(uow, row)
+            requirement, misfits = self._requirement_and_misfits(uow, row)
             status = dep.deposit_status(held_fen=held, required_fen=requirement.fen, debt_fen=-debt)
             money = MoneyRepository(uow.session)
             uow.commit()  # the lifecycle row of an adopted shop
@@ -82,6 +95,7 @@ class MoneyCases(MerchantServiceBase):
                            "reasons": [r.as_dict() for r in status.reasons]},
                 "listing_cap": dep.listing_cap(row.store_type, trial=row.trial, rules=self.rulebook.deposits),
                 "listings": catalog.listing_count(uow, shop_id), "version": self.rulebook.version,
+                "categories_not_allowed": misfits,
                 "postings": [{"key": p.key, "kind": p.kind, "at": p.at, "memo": p.memo, "actor": p.actor,
                               "legs": {leg.account.split(":", 1)[0]: leg.fen for leg in legs
                                        if leg.account.endswith(f":{shop_id}")}}
