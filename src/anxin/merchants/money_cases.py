@@ -62,7 +62,11 @@ class MoneyCases(MerchantServiceBase):
         refs, _ = self._category_refs(uow, list(row.categories) or catalog.shop_category_ids(uow, row.shop_id))
         gmv = orders.shop_gmv(uow, row.shop_id, self._month_bounds(self.clock.now(), 1))[0]
         misfits: list[str] = []
+        store_type = self.rulebook.onboarding.store_types.get(row.store_type)
         for ref in refs:
+            if store_type is not None and not store_type.may_sell(ref):
+                misfits.append(ref.category_id)
+                continue
             try:
                 dep.required_deposit(row.store_type, (ref,), 0, at=self.clock.now(), rules=self.rulebook.deposits)
             except dep.DepositError:
