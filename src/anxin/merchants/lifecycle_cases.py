@@ -53,6 +53,17 @@ def _texts(data: Mapping[str, Any], name: str) -> list[str]:
     return list(dict.fromkeys(value))
 
 
+def _credentials(data: Mapping[str, Any]) -> dict[str, str]:
+    """What risk screens against: licence, legal rep, bank account, phone (short strings)."""
+    raw = data.get("credentials") or {}
+    if not isinstance(raw, Mapping) or not all(
+            k in CREDENTIAL_KINDS and isinstance(v, str) and 0 < len(v) <= 128 and "\x00" not in v
+            for k, v in raw.items()):
+        raise AnxinError(E.INVALID_FIELD, f"credentials: an object of {list(CREDENTIAL_KINDS)} strings of at most "
+                         "128 characters", field="credentials")
+    return dict(raw)
+
+
 class LifecycleCases(MerchantServiceBase):
     def apply(self, principal: Principal, data: Mapping[str, Any]) -> dict[str, Any]:
         """A merchant applies for a shop (or the platform on their behalf): screened at once, with reasons."""
@@ -68,13 +79,8 @@ class LifecycleCases(MerchantServiceBase):
             raise AnxinError(E.INVALID_FIELD, f"store_type: one of {sorted(STORE_TYPES)}", field="store_type")
         licence_no, legal_rep = _text(data, "licence_no", required=False), _text(data, "legal_rep", required=False,
                                                                                  max_len=128)
-        credentials = data.get("credentials") or {}
-        if not isinstance(credentials, Mapping) or not all(
-                k in CREDENTIAL_KINDS and isinstance(v, str) and 0 < len(v) <= 128 for k, v in credentials.items()):
-            raise AnxinError(E.INVALID_FIELD, f"credentials: an object of {list(CREDENTIAL_KINDS)} strings",
-                             field="credentials")
         credentials = {**({"licence": licence_no} if licence_no else {}),
-                       **({"legal_rep": legal_rep} if legal_rep else {}), **credentials}
+                       **({"legal_rep": legal_rep} if legal_rep else {}), **_credentials(data)}
         trial = data.get("trial", False)
         if not isinstance(trial, bool):
             raise AnxinError(E.INVALID_FIELD, "trial: true or false", field="trial")
@@ -179,8 +185,7 @@ class LifecycleCases(MerchantServiceBase):
             licence_no = _text(data, "licence_no", required=False)
             if kind == "upgrade":  # the same entity: a licence it already holds counts
                 licence_no = licence_no or row.licence_no
-            credentials = {k: str(v) for k, v in (data.get("credentials") or {}).items()
-                           if k in CREDENTIAL_KINDS and isinstance(v, str) and v}
+            credentials = _credentials(data)
             if licence_no:
                 credentials.setdefault("licence", licence_no)
             refs, _ = self._category_refs(uow, list(row.categories))
