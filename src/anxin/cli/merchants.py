@@ -45,6 +45,16 @@ def _day(value: str | None) -> dt.date | None:
         raise click.BadParameter(f"{value!r} is not a date like 2026-11-01") from None
 
 
+def _json_object(file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"cannot read {file}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{file}: must hold one JSON object")
+    return data
+
+
 @click.group()
 def merchants() -> None:
     """Merchant lifecycle and money: applications, states, transfers, deposits, fees, offers, settlement."""
@@ -72,12 +82,7 @@ def rulebook_check(directory: Path | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def apply(file: Path) -> None:
     """Apply for a shop from a JSON FILE (shop_id, merchant_id, name, store_type, categories, licence_no …)."""
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"cannot read {file}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise click.ClickException(f"{file}: must hold one JSON object")
+    data = _json_object(file)
     service = _service()
     _emit(lambda: service.apply(PLATFORM, data))
 
@@ -166,12 +171,7 @@ def payout(shop_id: str, amount_fen: int, key: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def campaign(file: Path) -> None:
     """Add a time-boxed waiver or rebate from a JSON FILE (the shape of a fees.yaml waiver)."""
-    try:
-        spec = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"cannot read {file}: {exc}") from exc
-    if not isinstance(spec, dict):
-        raise click.ClickException(f"{file}: must hold one JSON object")
+    spec = _json_object(file)
     service = _service()
     _emit(lambda: service.add_campaign(PLATFORM, spec))
 
