@@ -59,6 +59,7 @@ def test_deposit_money_moves_once_and_limits_hold(client, keys, shopfront):
     assert (first["held_fen"], again["held_fen"], again["applied"]) == (100_000, 100_000, False)
     for bad, code in (({"amount_fen": 0, "idempotency_key": "k2"}, "merchants.invalid_amount"),
                       ({"amount_fen": -5, "idempotency_key": "k2"}, "merchants.invalid_amount"),
+                      ({"amount_fen": 10**30, "idempotency_key": "k2"}, "merchants.invalid_amount"),
                       ({"amount_fen": 5, "idempotency_key": "k1"}, "merchants.idempotency_conflict")):
         r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json=bad, headers=keys["m1"])
         assert r.json()["error"]["code"] == code

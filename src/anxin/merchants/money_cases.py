@@ -11,7 +11,7 @@ from typing import Any
 from anxin.access.model import Principal, Role
 from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
-from anxin.core.money import is_fen
+from anxin.core.money import MAX_FEN, is_fen
 from anxin.db.uow import UnitOfWork
 from anxin.merchants import deposits as dep
 from anxin.merchants.error_codes import MerchantErrorCode as E
@@ -37,9 +37,10 @@ MAX_KEY = 120
 
 
 def _amount(value: object) -> int:
-    if not is_fen(value) or int(value) <= 0:  # type: ignore[arg-type]
-        raise AnxinError(E.INVALID_AMOUNT, "amount_fen: a positive whole number of fen", field="amount_fen")
-    return int(value)  # type: ignore[arg-type]
+    if not is_fen(value) or not 0 < int(value) <= MAX_FEN:  # type: ignore[call-overload]
+        raise AnxinError(E.INVALID_AMOUNT, f"amount_fen: a positive whole number of fen, at most {MAX_FEN}",
+                         field="amount_fen")
+    return int(value)  # type: ignore[call-overload]
 
 
 def _key(value: object) -> str:
