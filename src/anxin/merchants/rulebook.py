@@ -8,6 +8,7 @@ so a broken bundle never half-loads.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,15 @@ _LOADERS: dict[str, Callable[[Mapping[str, Any], ProblemCollector], Any]] = {
 
 
 def load_merchant_rulebook(directory: Path | None = None) -> MerchantRulebook:
-    directory = directory or DEFAULT_DIR
+    """The bundle in ``directory`` (default: the packaged one). Loaded once per version of its files: the result
+    is immutable, and every composition root (each test, each CLI call) would otherwise parse it again."""
+    directory = (directory or DEFAULT_DIR).resolve()
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.yaml")))
+    return _load(directory, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> MerchantRulebook:
     problems = ProblemCollector()
     index = _read(directory / "rulebook.yaml", "rulebook", problems)
     problems.unknown(index, "rulebook", ("version", "effective_from"))

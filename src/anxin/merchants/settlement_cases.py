@@ -86,9 +86,16 @@ class SettlementCases(MoneyCases):
             seen = int((cursors.get("refunds") or {}).get("event_id", 0))
             # Event ids are handed out at insert, not at commit: look back a little so a refund committed late
             # behind a higher id is still read (its keys make the second look free of effect).
-            for refund in aftersales_refunds.refunds_after(uow, max(0, seen - REFUND_LOOKBACK), limit):
-                self._settle_refund(uow, refund, report)
+            refunds = aftersales_refunds.refunds_after(uow, max(0, seen - REFUND_LOOKBACK), limit)
+            money = MoneyRepository(uow.session)
+            booked = money.fee_keys([f"refund:{r.case_id}" for r in refunds])
+            booked |= set(money.postings([f"comp:{r.case_id}" for r in refunds if r.compensated_fen]))
+            for refund in refunds:
                 seen = max(seen, refund.event_id)
+                if ((not refund.refunded_fen or f"refund:{refund.case_id}" in booked)
+                        and (not refund.compensated_fen or f"comp:{refund.case_id}" in booked)):
+                    continue  # read again by the look-back, booked before
+                self._settle_refund(uow, refund, report)
             cursors.set("refunds", {"event_id": seen})
             uow.commit()
         while True:
