@@ -80,7 +80,7 @@ def main() -> None:
     report = anxin.merchants.settle_pending(limit=10**12)
     settle_s = time.perf_counter() - t
     with anxin.engine.connect() as conn:
-        fee = conn.scalar(sa.text("SELECT sum(fee_fen) FROM fee_entries"))
+        fee = int(conn.scalar(sa.text("SELECT sum(fee_fen) FROM fee_entries")) or 0)
     out = {"orders": args.orders, "shops": args.shops, "dialect": anxin.engine.dialect.name,
            "ingest_s": round(ingest_s, 2), "baseline_s": round(baseline_s, 4), "settle_s": round(settle_s, 2),
            "settled": report.sales, "orders_per_s": round(report.sales / settle_s),

@@ -296,6 +296,7 @@ def test_a_trial_shop_fills_its_deposit_from_sales_and_payouts_keep_the_trial_li
     assert report.trial_top_ups == 3
     deposit = anxin.merchants.deposit(M1, "n1")
     assert 0 < deposit["held_fen"] <= deposit["required"]["fen"]
+    assert (deposit["listing_cap"], deposit["listings"], deposit["over_listing_cap"]) == (100, 1, False)
     with pytest.raises(AnxinError) as exc:  # more than half the goods payment
         anxin.merchants.payout_goods(M1, "n1", amount_fen=deposit["goods_fen"], key="p1")
     assert _code(exc) == "merchants.withdrawal_over_limit"

@@ -89,6 +89,8 @@ class MoneyCases(MerchantServiceBase):
             requirement, misfits = self._requirement_and_misfits(uow, row)
             status = dep.deposit_status(held_fen=held, required_fen=requirement.fen, debt_fen=-debt)
             money = MoneyRepository(uow.session)
+            cap = dep.listing_cap(row.store_type, trial=row.trial, rules=self.rulebook.deposits)
+            listings = catalog.listing_count(uow, shop_id)
             uow.commit()  # the lifecycle row of an adopted shop
             return {
                 "shop_id": shop_id, "held_fen": held, "debt_fen": -debt,
@@ -98,8 +100,8 @@ class MoneyCases(MerchantServiceBase):
                              "reasons": [r.as_dict() for r in requirement.reasons]},
                 "status": {"state": status.state, "shortfall_fen": status.shortfall_fen,
                            "reasons": [r.as_dict() for r in status.reasons]},
-                "listing_cap": dep.listing_cap(row.store_type, trial=row.trial, rules=self.rulebook.deposits),
-                "listings": catalog.listing_count(uow, shop_id), "version": self.rulebook.version,
+                "listing_cap": cap, "listings": listings, "over_listing_cap": cap is not None and listings > cap,
+                "version": self.rulebook.version,
                 "categories_not_allowed": misfits,
                 "postings": [{"key": p.key, "kind": p.kind, "at": p.at, "memo": p.memo, "actor": p.actor,
                               "legs": {leg.account.split(":", 1)[0]: leg.fen for leg in legs
