@@ -81,7 +81,10 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     merchants = MerchantService(
         uow_factory=uow_factory, clock=clock, rulebook=load_merchant_rulebook(settings.merchant_rulebook),
         deps=MerchantDeps(banned_links=lambda uow, creds, shop: risk.banned_links(uow, creds, exclude_shop=shop),
-                          shop_score=scoring.latest_shop_score, risk_standing=risk.shop_standing))
+                          shop_score=scoring.latest_shop_score, risk_standing=risk.shop_standing,
+                          open_violations=scoring.active_deductions,
+                          reset_violations=lambda uow, shop, actor: scoring.revoke_active_deductions(
+                              uow, shop, actor=actor)))
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(uow_factory=uow_factory, clock=clock),

@@ -5,6 +5,7 @@ cancellation, the zero-deposit trial, fee campaigns, offers recorded, novice tas
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -370,3 +371,22 @@ def test_a_platform_shop_selling_what_its_store_type_may_not_is_told_not_refused
     view = anxin.merchants.deposit(M1, "p1")
     assert view["categories_not_allowed"] == ["liquor"]
     assert view["required"]["fen"] > 0  # worked out on what it may sell
+
+
+def test_score_deductions_count_as_open_violations_and_a_reset_transfer_clears_them(anxin):
+    _catalogue(anxin)
+    _apply(anxin)
+    anxin.scoring.add_deduction(OPS, shop_id="n1", kind="fake_orders", points=200, reason="brushing")
+    view = anxin.merchants.novice(M1, "n1")
+    violations = [r for r in view["creator_matching"]["reasons"] if r["code"] == "creator.serious_violations"]
+    assert violations and violations[0]["params"]["count"] == 1
+    # a rulebook whose transfers reset violation points: the transfer revokes the deductions in force
+    rules = anxin.merchants.rulebook
+    carry = rules.onboarding.lifecycle.carryover
+    resetting = replace(rules, onboarding=replace(rules.onboarding, lifecycle=replace(
+        rules.onboarding.lifecycle, carryover={**carry, "transfer": replace(carry["transfer"],
+                                                                            violation_points="reset")})))
+    anxin.merchants.rulebook = resetting
+    view = anxin.merchants.transfer(OPS, "n1", {"kind": "transfer", "to_merchant_id": "m2", "licence_no": "L-2"})
+    assert view["history"][-1]["detail"]["violation_points_cleared"] == 1
+    assert anxin.scoring.active_deductions("n1") == 0

@@ -53,7 +53,8 @@ class CentreCases(SettlementCases):
         completed = {k: dt.datetime.fromisoformat(v) for k, v in (row.novice_tasks or {}).items()}
         return programmes.ShopFacts(
             row.shop_id, row.opened_at or row.applied_at, row.state, row.store_type, row.trial, metrics,
-            self.deps.shop_score(row.shop_id) if self.deps.shop_score else None, 0, counts["gmv_fen"], listings,
+            self.deps.shop_score(row.shop_id) if self.deps.shop_score else None,
+            self.deps.open_violations(row.shop_id) if self.deps.open_violations else 0, counts["gmv_fen"], listings,
             completed)
 
     def novice(self, principal: Principal, shop_id: str) -> dict[str, Any]:

@@ -210,6 +210,9 @@ class LifecycleCases(MerchantServiceBase):
                     self._post(uow, ledger, withdraw(shop_id, held, key=key, at=self.clock.now()), shop_id=shop_id,
                                actor=principal.subject)
                     refund = {"fen": held, "to": plan.deposit_refund_to, "posting": key}
+            cleared = 0
+            if plan.carryover.violation_points == "reset" and self.deps.reset_violations is not None:
+                cleared = self.deps.reset_violations(uow, shop_id, f"{principal.role.value}:{principal.subject}")
             before = {"merchant_id": row.merchant_id, "store_type": row.store_type, "licence_no": row.licence_no}
             row.merchant_id, row.store_type, row.licence_no = plan.to_merchant_id, plan.to_store_type, plan.licence_no
             row.carried = {"kind": kind, "carryover": plan.carryover.as_dict(), "at": self.clock.now().isoformat()}
@@ -226,7 +229,8 @@ class LifecycleCases(MerchantServiceBase):
                           actor=principal.subject, detail={"before": before, "after": {
                               "merchant_id": row.merchant_id, "store_type": row.store_type,
                               "licence_no": row.licence_no}, "reasons": [r.as_dict() for r in plan.reasons],
-                              "deposit_refund": refund, "version": self.rulebook.version})
+                              "deposit_refund": refund, "violation_points_cleared": cleared,
+                              "version": self.rulebook.version})
             uow.commit()
             return self._status(uow, row)
 

@@ -26,6 +26,8 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 BannedLinks = Callable[[UnitOfWork, Mapping[str, str], str | None], list[dict[str, str]]]  # risk: shared credentials
 ShopScore = Callable[[str], int | None]  # scoring: the latest experience score in hundredths, None if unscored
 RiskStanding = Callable[[UnitOfWork, str], tuple[str | None, int]]  # risk: (latest shop verdict, open reviews)
+OpenViolations = Callable[[str], int]  # scoring: deductions in force, read as open serious violations
+ResetViolations = Callable[[UnitOfWork, str, str], int]  # scoring: clear them (uow, shop, actor) on a reset
 
 LEDGER_ERRORS = {"ledger.insufficient_deposit": E.INSUFFICIENT_DEPOSIT, "ledger.key_conflict": E.IDEMPOTENCY_CONFLICT,
                  "ledger.invalid_amount": E.INVALID_AMOUNT, "ledger.insufficient_goods": E.INSUFFICIENT_GOODS}
@@ -36,6 +38,8 @@ class MerchantDeps:
     banned_links: BannedLinks | None = None
     shop_score: ShopScore | None = None
     risk_standing: RiskStanding | None = None
+    open_violations: OpenViolations | None = None
+    reset_violations: ResetViolations | None = None
 
 
 class MerchantServiceBase:

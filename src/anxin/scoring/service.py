@@ -20,7 +20,7 @@ from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
-from anxin.db.uow import UowFactory
+from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.merchants import service as merchants
 from anxin.scoring.definition import (
     DRILL_SIDES,
@@ -414,6 +414,24 @@ class ScoringService:
             out = _deduction(row)
             uow.commit()
         return out
+
+    def active_deductions(self, shop_id: str) -> int:
+        """Deductions in force now (not revoked, not expired): the merchants context reads them as open serious
+        violations."""
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
+                       and r.effective_at <= now and (r.expires_at is None or r.expires_at > now))
+
+    def revoke_active_deductions(self, uow: UnitOfWork, shop_id: str, *, actor: str) -> int:
+        """Inside the caller's transaction: a shop transfer whose rulebook resets violation points clears them."""
+        now = self.clock.now()
+        revoked = 0
+        for r in ScoreRepository(uow.session).deductions_for(shop_id):
+            if r.revoked_at is None and (r.expires_at is None or r.expires_at > now):
+                r.revoked_at, r.revoked_by = now, actor
+                revoked += 1
+        return revoked
 
     def deductions(self, who: Principal, shop_id: str) -> list[dict[str, Any]]:
         self._visible_shop(who, shop_id)
