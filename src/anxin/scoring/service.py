@@ -8,7 +8,6 @@ score and the drill-down run the same definition on DuckDB over the facts read f
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,9 @@ from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
-from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.db.uow import UowFactory
 from anxin.merchants import service as merchants
+from anxin.scoring.deductions import DeductionCases
 from anxin.scoring.definition import (
     DRILL_SIDES,
     OUTPUTS,
@@ -36,7 +36,7 @@ from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.extract import FactExtractor
 from anxin.scoring.model import ScoreReport, Suggestion, drill_side, report_from_snapshot, snapshot_detail, suggest
 from anxin.scoring.rulebook import ScoreRulebook, SubjectRules, load_score_rulebook
-from anxin.scoring.store import DeductionRow, ScoreRepository
+from anxin.scoring.store import ScoreRepository
 
 SOURCES = ("db", "parquet")
 MARGIN_DAYS = 30  # orders paid this long before a window opens can still be signed or collected inside it
@@ -90,7 +90,7 @@ def parse_day(value: object) -> dt.date:
         raise AnxinError(E.INVALID_DATE, f"not a date (YYYY-MM-DD): {value!r}", value=str(value)) from None
 
 
-class ScoringService:
+class ScoringService(DeductionCases):
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, engine: sa.Engine,
                  rules: ScoreRulebook | None = None) -> None:
         self.uow_factory, self.clock, self.db = uow_factory, clock, engine
@@ -372,82 +372,9 @@ class ScoringService:
             run = ScoreRepository(uow.session).latest_run()
             return run.as_of if run else None
 
-    # --- deductions --------------------------------------------------------------------------------------------
-
-    def add_deduction(self, who: Principal, *, shop_id: str, kind: str, points: object, reason: str,
-                      effective_at: dt.datetime | None = None, days: object = None) -> dict[str, Any]:
-        require_role(who, Role.OPERATOR, Role.PLATFORM)
-        rules = self.rules.merchant
-        if kind not in rules.deduction_kinds:
-            raise AnxinError(E.INVALID_DEDUCTION, f"unknown deduction kind {kind!r}",
-                             known=sorted(rules.deduction_kinds))
-        if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 10_000:
-            raise AnxinError(E.INVALID_DEDUCTION, "points must be whole hundredths 1..10000 (0.01 to 100 points)",
-                             points=str(points))
-        if not reason.strip():
-            raise AnxinError(E.INVALID_DEDUCTION, "a deduction needs a reason the merchant can read")
-        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
-            raise AnxinError(E.INVALID_DEDUCTION, "days must be a whole number of days 1..3650", days=str(days))
-        with self.uow_factory() as uow:
-            if merchants.get_shop(uow, shop_id) is None:
-                raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r}", shop_id=shop_id)
-            now = self.clock.now()
-            start = effective_at or now
-            row = DeductionRow(deduction_id=f"ded_{secrets.token_hex(10)}", shop_id=shop_id, kind=kind,
-                               points_x100=points, reason=reason.strip(), effective_at=start,
-                               expires_at=start + dt.timedelta(days=days) if days else None,
-                               created_by=f"{who.role.value}:{who.subject}", created_at=now, revoked_at=None,
-                               revoked_by=None)
-            ScoreRepository(uow.session).add_deduction(row)
-            out = _deduction(row)
-            uow.commit()
-        return out
-
-    def revoke_deduction(self, who: Principal, deduction_id: str) -> dict[str, Any]:
-        require_role(who, Role.OPERATOR, Role.PLATFORM)
-        with self.uow_factory() as uow:
-            row = ScoreRepository(uow.session).deduction(deduction_id)
-            if row is None:
-                raise AnxinError(E.DEDUCTION_NOT_FOUND, f"no deduction {deduction_id!r}")
-            if row.revoked_at is None:
-                row.revoked_at, row.revoked_by = self.clock.now(), f"{who.role.value}:{who.subject}"
-            out = _deduction(row)
-            uow.commit()
-        return out
-
-    def active_deductions(self, shop_id: str) -> int:
-        """Deductions in force now (not revoked, not expired): the merchants context reads them as open serious
-        violations."""
-        now = self.clock.now()
-        with self.uow_factory() as uow:
-            return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
-                       and r.effective_at <= now and (r.expires_at is None or r.expires_at > now))
-
-    def revoke_active_deductions(self, uow: UnitOfWork, shop_id: str, *, actor: str) -> int:
-        """Inside the caller's transaction: a shop transfer whose rulebook resets violation points clears them."""
-        now = self.clock.now()
-        revoked = 0
-        for r in ScoreRepository(uow.session).deductions_for(shop_id):
-            if r.revoked_at is None and (r.expires_at is None or r.expires_at > now):
-                r.revoked_at, r.revoked_by = now, actor
-                revoked += 1
-        return revoked
-
-    def deductions(self, who: Principal, shop_id: str) -> list[dict[str, Any]]:
-        self._visible_shop(who, shop_id)
-        with self.uow_factory() as uow:
-            return [_deduction(r) for r in ScoreRepository(uow.session).deductions_for(shop_id)]
-
 
 def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _deduction(r: DeductionRow) -> dict[str, Any]:
-    return {"deduction_id": r.deduction_id, "shop_id": r.shop_id, "kind": r.kind, "points_x100": r.points_x100,
-            "reason": r.reason, "effective_at": r.effective_at.isoformat(),
-            "expires_at": r.expires_at.isoformat() if r.expires_at else None, "created_by": r.created_by,
-            "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None}
 
 
 __all__ = ["CreditReport", "Drilldown", "RunSummary", "ScoringService", "parse_day"]

@@ -1,0 +1,102 @@
+"""Deductions from the merchant experience score (fake orders, fake reviews …): operators add and revoke them,
+merchants read theirs, the merchants context counts the ones in force and clears them on a resetting transfer.
+Mixed into ``ScoringService``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from anxin.access.model import Principal, Role
+from anxin.access.service import require_role
+from anxin.core.errors import AnxinError
+from anxin.db.uow import UnitOfWork
+from anxin.merchants import service as merchants
+from anxin.scoring.error_codes import ScoringErrorCode as E
+from anxin.scoring.store import DeductionRow, ScoreRepository
+
+if TYPE_CHECKING:
+    from anxin.core.clock import Clock
+    from anxin.db.uow import UowFactory
+    from anxin.scoring.rulebook import ScoreRulebook
+
+
+class DeductionCases:
+    if TYPE_CHECKING:  # provided by ScoringService
+        uow_factory: UowFactory
+        clock: Clock
+        rules: ScoreRulebook
+
+        def _visible_shop(self, who: Principal, shop_id: str) -> None: ...
+
+    def add_deduction(self, who: Principal, *, shop_id: str, kind: str, points: object, reason: str,
+                      effective_at: dt.datetime | None = None, days: object = None) -> dict[str, Any]:
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        rules = self.rules.merchant
+        if kind not in rules.deduction_kinds:
+            raise AnxinError(E.INVALID_DEDUCTION, f"unknown deduction kind {kind!r}",
+                             known=sorted(rules.deduction_kinds))
+        if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 10_000:
+            raise AnxinError(E.INVALID_DEDUCTION, "points must be whole hundredths 1..10000 (0.01 to 100 points)",
+                             points=str(points))
+        if not reason.strip():
+            raise AnxinError(E.INVALID_DEDUCTION, "a deduction needs a reason the merchant can read")
+        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
+            raise AnxinError(E.INVALID_DEDUCTION, "days must be a whole number of days 1..3650", days=str(days))
+        with self.uow_factory() as uow:
+            if merchants.get_shop(uow, shop_id) is None:
+                raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r}", shop_id=shop_id)
+            now = self.clock.now()
+            start = effective_at or now
+            row = DeductionRow(deduction_id=f"ded_{secrets.token_hex(10)}", shop_id=shop_id, kind=kind,
+                               points_x100=points, reason=reason.strip(), effective_at=start,
+                               expires_at=start + dt.timedelta(days=days) if days else None,
+                               created_by=f"{who.role.value}:{who.subject}", created_at=now, revoked_at=None,
+                               revoked_by=None)
+            ScoreRepository(uow.session).add_deduction(row)
+            out = _deduction(row)
+            uow.commit()
+        return out
+
+    def revoke_deduction(self, who: Principal, deduction_id: str) -> dict[str, Any]:
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        with self.uow_factory() as uow:
+            row = ScoreRepository(uow.session).deduction(deduction_id)
+            if row is None:
+                raise AnxinError(E.DEDUCTION_NOT_FOUND, f"no deduction {deduction_id!r}")
+            if row.revoked_at is None:
+                row.revoked_at, row.revoked_by = self.clock.now(), f"{who.role.value}:{who.subject}"
+            out = _deduction(row)
+            uow.commit()
+        return out
+
+    def active_deductions(self, shop_id: str) -> int:
+        """Deductions in force now (not revoked, not expired): the merchants context reads them as open serious
+        violations."""
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
+                       and r.effective_at <= now and (r.expires_at is None or r.expires_at > now))
+
+    def revoke_active_deductions(self, uow: UnitOfWork, shop_id: str, *, actor: str) -> int:
+        """Inside the caller's transaction: a shop transfer whose rulebook resets violation points clears them."""
+        now = self.clock.now()
+        revoked = 0
+        for r in ScoreRepository(uow.session).deductions_for(shop_id):
+            if r.revoked_at is None and (r.expires_at is None or r.expires_at > now):
+                r.revoked_at, r.revoked_by = now, actor
+                revoked += 1
+        return revoked
+
+    def deductions(self, who: Principal, shop_id: str) -> list[dict[str, Any]]:
+        self._visible_shop(who, shop_id)
+        with self.uow_factory() as uow:
+            return [_deduction(r) for r in ScoreRepository(uow.session).deductions_for(shop_id)]
+
+
+def _deduction(r: DeductionRow) -> dict[str, Any]:
+    return {"deduction_id": r.deduction_id, "shop_id": r.shop_id, "kind": r.kind, "points_x100": r.points_x100,
+            "reason": r.reason, "effective_at": r.effective_at.isoformat(),
+            "expires_at": r.expires_at.isoformat() if r.expires_at else None, "created_by": r.created_by,
+            "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None}
