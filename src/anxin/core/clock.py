@@ -6,6 +6,18 @@ import datetime as dt
 from typing import Protocol
 
 UTC = dt.UTC
+# Calendar days, months and windows of the Douyin programmes are Beijing's (Asia/Shanghai: UTC+8, no daylight saving
+# since 1991).
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def beijing_day(at: dt.datetime) -> dt.date:
+    return at.astimezone(BEIJING).date()
+
+
+def beijing_midnight(day: dt.date) -> dt.datetime:
+    """The UTC instant at which the Beijing calendar day ``day`` starts."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=BEIJING).astimezone(UTC)
 
 
 class Clock(Protocol):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from anxin.access.model import Principal
+from anxin.core.clock import beijing_day
 from anxin.core.errors import AnxinError
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.web.auth import app_of, principal
@@ -144,7 +145,7 @@ def payout(shop_id: str, body: Money, request: Request, who: Principal = Depends
 def statement(shop_id: str, request: Request, start: str | None = Query(None, max_length=10),
               end: str | None = Query(None, max_length=10), who: Principal = Depends(principal)) -> dict[str, Any]:
     app = app_of(request)
-    today = app.clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    today = beijing_day(app.clock.now())
     return app.merchants.period_statement(who, shop_id, _day(start, "start", today.replace(day=1)),
                                           _day(end, "end", today))
 

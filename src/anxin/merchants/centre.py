@@ -11,6 +11,7 @@ from anxin.access.model import Principal, Role
 from anxin.aftersales import refunds as aftersales_refunds
 from anxin.care import service as care
 from anxin.catalog import service as catalog
+from anxin.core.clock import beijing_day
 from anxin.db.uow import UnitOfWork
 from anxin.merchants import financing, programmes
 from anxin.merchants.ledger import debt_account, deposit_account
@@ -18,8 +19,6 @@ from anxin.merchants.money_store import MoneyRepository, OfferRow
 from anxin.merchants.settlement_cases import SettlementCases
 from anxin.merchants.store import LifecycleRepository, ShopLifecycleRow, ShopRepository
 from anxin.orders import service as orders
-
-LICENSED_TYPES = ("enterprise", "individual")
 
 
 class CentreCases(SettlementCases):
@@ -91,7 +90,7 @@ class CentreCases(SettlementCases):
         with self.uow_factory() as uow:
             row = self._lifecycle(uow, principal, shop_id, for_update=True)
             money = MoneyRepository(uow.session)
-            day = self._local_day(now).isoformat()
+            day = beijing_day(now).isoformat()
             stored = {k: money.offer(f"{shop_id}:{k}:{day}") for k in ("loan", "early_payout", "instalment")}
             if refresh or any(v is None for v in stored.values()):
                 facts = self._financing_facts(uow, row)
@@ -115,11 +114,11 @@ class CentreCases(SettlementCases):
         shop = row.shop_id
         ledger = self._ledger(uow, shop)
         counts = orders.shop_order_counts(uow, shop)
-        _, refunded = aftersales_refunds.refund_totals(uow, shop, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        refunded = aftersales_refunds.refunded_cases(uow, shop)
         outcome, open_reviews = (self.deps.risk_standing(uow, shop) if self.deps.risk_standing else (None, 0))
         refs, _ = self._category_refs(uow, list(row.categories) or catalog.shop_category_ids(uow, shop))
         return financing.FinancingFacts(
-            shop_id=shop, store_type=row.store_type, licensed=bool(row.licence_no) and row.store_type in LICENSED_TYPES,
+            shop_id=shop, store_type=row.store_type, licensed=bool(row.licence_no),
             opened_at=row.opened_at or row.applied_at, state=row.state,
             score_hundredths=self.deps.shop_score(shop) if self.deps.shop_score else None,
             monthly_gmv_fen=self._monthly_gmv(uow, row),

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from anxin.core.clock import BEIJING
 from anxin.core.rulebook_loading import ProblemCollector, load_section_file
 from anxin.merchants.categories import CategoryMatch, CategoryRef
 
@@ -120,7 +121,6 @@ class FeeRules:
         return best[0][1], tuple(e.id for _, e in best[1:])
 
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def shop_day(opened_at: dt.datetime, at: dt.datetime) -> int:

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from anxin.core.clock import beijing_day, beijing_midnight
 from anxin.core.money import format_fen
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.financing_rules import (
@@ -23,7 +24,7 @@ from anxin.merchants.financing_rules import (
     load_financing,
     load_financing_file,
 )
-from anxin.merchants.programmes import age_days, bp_text, local_day, local_midnight, score_text
+from anxin.merchants.programmes import age_days, bp_text, score_text
 from anxin.merchants.reasons import Reason
 
 __all__ = ["DEFAULT_FINANCING_PATH", "REASON_TEXT", "FinancingFacts", "Offer", "early_payout_offer",
@@ -128,12 +129,12 @@ def _conditions_met(kind: str, facts: FinancingFacts, at: dt.datetime, cond: Con
 
 
 def _lapses(at: dt.datetime, days: int) -> dt.datetime:
-    return local_midnight(local_day(at) + dt.timedelta(days=days))
+    return beijing_midnight(beijing_day(at) + dt.timedelta(days=days))
 
 
 def _last_day(ends: dt.datetime) -> str:
     """The last Beijing day of something that ends (exclusively) at ``ends``."""
-    return local_day(ends - dt.timedelta(microseconds=1)).isoformat()
+    return beijing_day(ends - dt.timedelta(microseconds=1)).isoformat()
 
 
 def loan_offer(facts: FinancingFacts, at: dt.datetime, rules: FinancingRules) -> Offer:
@@ -177,7 +178,7 @@ def early_payout_offer(facts: FinancingFacts, at: dt.datetime, rules: FinancingR
         upcoming = next((p for p in ep.promotions if p.starts > at), None)
         fails.insert(0, Reason("early_payout.no_promotion", "financing.early_payout.promotions") if upcoming is None
                      else Reason("early_payout.next_promotion", upcoming.id, {
-                         "promotion": upcoming.id, "starts": local_day(upcoming.starts).isoformat()}))
+                         "promotion": upcoming.id, "starts": beijing_day(upcoming.starts).isoformat()}))
     if fails:
         return Offer("early_payout", False, None, None, None, tuple(fails), used)
     assert current is not None  # no promotion is a failure above

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from anxin.core.clock import beijing_day, beijing_midnight
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.onboarding import BannedLink, Carryover, OnboardingRules
 from anxin.merchants.reasons import Reason
-
-LOCAL_OFFSET = dt.timedelta(hours=8)  # calendar days are Beijing days
 
 
 class ShopState(StrEnum):
@@ -112,8 +111,7 @@ def transition(current: ShopState, target: ShopState, *, reason_code: str, at: d
 def graduation_at(opened_at: dt.datetime, rules: OnboardingRules) -> dt.datetime:
     """When the novice period ends: Beijing midnight ``novice_days`` calendar days after the opening day (opened any
     time on 1 March with 90 days ⇒ 30 May 00:00 Beijing), in UTC."""
-    local_day = (opened_at.astimezone(dt.UTC) + LOCAL_OFFSET).date() + dt.timedelta(days=rules.lifecycle.novice_days)
-    return dt.datetime.combine(local_day, dt.time(), tzinfo=dt.UTC) - LOCAL_OFFSET
+    return beijing_midnight(beijing_day(opened_at) + dt.timedelta(days=rules.lifecycle.novice_days))
 
 
 def graduation_due(opened_at: dt.datetime, at: dt.datetime, rules: OnboardingRules) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from anxin.access.model import Principal, Role
+from anxin.access.model import Principal
 from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
 from anxin.core.money import MAX_FEN, is_fen
@@ -235,8 +235,3 @@ class MoneyCases(MerchantServiceBase):
         return {"version": self.rulebook.version, "channel_fee_bp": self.rulebook.fees.channel_fee_bp,
                 "waivers": [{"id": w.id, "name": dict(w.name), "kind": str(w.kind), "in_force": w.in_force(at),
                              "campaign": w in campaigns} for w in waivers]}
-
-    @staticmethod
-    def _role_can_pay(principal: Principal) -> None:
-        if principal.role not in (Role.MERCHANT, Role.PLATFORM, Role.OPERATOR):
-            raise AnxinError(E.FORBIDDEN_ROLE, "not allowed for this key")

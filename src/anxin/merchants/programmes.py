@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from anxin.core.clock import beijing_day, beijing_midnight
 from anxin.core.money import format_fen
 from anxin.merchants.programme_rules import (
     DEFAULT_PROGRAMMES_PATH,
@@ -35,26 +36,14 @@ __all__ = ["DEFAULT_PROGRAMMES_PATH", "METRICS", "REASON_TEXT", "NoviceProgress"
            "traffic_support"]
 
 CM, TS = "programmes.creator_matching", "programmes.traffic_support"  # rule ids of the reasons
-BEIJING = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has kept UTC+8 without daylight saving since 1991
-
-
-def local_day(at: dt.datetime) -> dt.date:
-    return at.astimezone(BEIJING).date()
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    """The UTC instant at which the Beijing calendar day ``day`` starts."""
-    return dt.datetime(day.year, day.month, day.day, tzinfo=BEIJING).astimezone(dt.UTC)
-
-
 def age_days(opened_at: dt.datetime, at: dt.datetime) -> int:
     """Whole Beijing calendar days since opening: 0 on the opening day."""
-    return (local_day(at) - local_day(opened_at)).days
+    return (beijing_day(at) - beijing_day(opened_at)).days
 
 
 def days_after_opening(opened_at: dt.datetime, days: int) -> dt.datetime:
     """Local midnight starting day ``days`` of the shop: the exclusive end of "within ``days`` days"."""
-    return local_midnight(local_day(opened_at) + dt.timedelta(days=days))
+    return beijing_midnight(beijing_day(opened_at) + dt.timedelta(days=days))
 
 
 # --- facts and decisions -----------------------------------------------------------------------------------------
@@ -170,14 +159,14 @@ def _task_reason(task: NoviceTask, facts: ShopFacts, value: int, done_at: dt.dat
                  sample_ok: bool, deadline: dt.datetime, at: dt.datetime) -> Reason:
     if done_at is not None:
         return Reason("novice.task_done", task.id, {"task": task.id, "xp": task.xp,
-                                                    "completed_on": local_day(done_at).isoformat()})
+                                                    "completed_on": beijing_day(done_at).isoformat()})
     if expired:
         return Reason("novice.task_expired", task.id, {
             "task": task.id, "progress": value, "target": task.target,
-            "last_day": local_day(deadline - dt.timedelta(microseconds=1)).isoformat()})
+            "last_day": beijing_day(deadline - dt.timedelta(microseconds=1)).isoformat()})
     if task.metric not in facts.metrics:
         return Reason("novice.metric_unavailable", task.id, {"task": task.id, "metric": task.metric})
-    days_left = (local_day(deadline) - local_day(at)).days
+    days_left = (beijing_day(deadline) - beijing_day(at)).days
     if value >= task.target and not sample_ok and task.sample is not None:
         return Reason("novice.sample_too_small", task.id, {
             "task": task.id, "metric": task.sample.metric, "have": facts.metrics.get(task.sample.metric, 0),
@@ -208,7 +197,7 @@ def creator_offer(facts: ShopFacts, at: dt.datetime, rules: ProgrammesRules) -> 
                       max_violations=cm.max_open_serious_violations, blocked_states=cm.blocked_states)
     if age < 0:
         fails.insert(0, Reason("creator.not_open_yet", f"{CM}.within_days",
-                               {"opens_on": local_day(facts.opened_at).isoformat()}))
+                               {"opens_on": beijing_day(facts.opened_at).isoformat()}))
     elif age >= cm.within_days:
         fails.insert(0, Reason("creator.too_old", f"{CM}.within_days",
                                {"age_days": age, "within_days": cm.within_days}))
@@ -220,7 +209,7 @@ def creator_offer(facts: ShopFacts, at: dt.datetime, rules: ProgrammesRules) -> 
     if fails:
         return ProgrammeDecision("creator_matching", False, tuple(fails), None, used)
     why = Reason("creator.offered", CM, {"age_days": age, "within_days": cm.within_days, "listings": facts.listings,
-                                        "until": local_day(until - dt.timedelta(days=1)).isoformat()})
+                                        "until": beijing_day(until - dt.timedelta(days=1)).isoformat()})
     return ProgrammeDecision("creator_matching", True, (why,), until, used)
 
 
@@ -252,7 +241,7 @@ def traffic_support(facts: ShopFacts, at: dt.datetime, rules: ProgrammesRules) -
     assert facts.score_hundredths is not None  # a missing score is a failure above
     why = [Reason("traffic.eligible", TS, {"age_days": age, "score": score_text(facts.score_hundredths),
                                            "min_score": score_text(ts.min_score_hundredths),
-                                           "until": local_day(until - dt.timedelta(days=1)).isoformat()})]
+                                           "until": beijing_day(until - dt.timedelta(days=1)).isoformat()})]
     why += [Reason("traffic.milestone_reached", m.id, {
         "milestone": m.id, "gmv_fen": m.gmv_fen, "gmv": format_fen(m.gmv_fen), "boost_bp": m.impressions_boost_bp,
         "boost": bp_text(m.impressions_boost_bp)}) for m in reached]

@@ -10,7 +10,7 @@ from typing import Any
 
 from anxin.access.model import Principal, Role
 from anxin.catalog import service as catalog
-from anxin.core.clock import Clock
+from anxin.core.clock import Clock, beijing_day, beijing_midnight
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.merchants.categories import CategoryRef
@@ -19,8 +19,6 @@ from anxin.merchants.ledger import Ledger, LedgerError, Posting, debt_account, d
 from anxin.merchants.money_store import MoneyRepository
 from anxin.merchants.rulebook import MerchantRulebook
 from anxin.merchants.store import LifecycleRepository, ShopHistoryRow, ShopLifecycleRow, ShopRepository
-
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 # Facts other contexts own, injected by bootstrap (tests pass plain functions):
 BannedLinks = Callable[[UnitOfWork, Mapping[str, str], str | None], list[dict[str, str]]]  # risk: shared credentials
@@ -123,17 +121,12 @@ class MerchantServiceBase:
         return applied
 
     @staticmethod
-    def _local_day(at: dt.datetime) -> dt.date:
-        return at.astimezone(BEIJING).date()
-
-    @staticmethod
     def _month_bounds(at: dt.datetime, back: int) -> list[tuple[dt.datetime, dt.datetime]]:
         """[start, end) of the ``back`` Beijing calendar months before the one holding ``at``, most recent first."""
-        local = at.astimezone(BEIJING)
-        year, month = local.year, local.month
+        first = beijing_day(at).replace(day=1)
         out = []
         for _ in range(back):
-            end = dt.datetime(year, month, 1, tzinfo=BEIJING)
-            year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-            out.append((dt.datetime(year, month, 1, tzinfo=BEIJING).astimezone(dt.UTC), end.astimezone(dt.UTC)))
+            start = (first - dt.timedelta(days=1)).replace(day=1)
+            out.append((beijing_midnight(start), beijing_midnight(first)))
+            first = start
         return out

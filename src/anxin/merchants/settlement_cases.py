@@ -17,6 +17,7 @@ from typing import Any
 from anxin.access.model import Principal
 from anxin.aftersales import refunds as aftersales_refunds
 from anxin.catalog import service as catalog
+from anxin.core.clock import beijing_midnight
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork
 from anxin.merchants import deposits as dep
@@ -43,7 +44,6 @@ from anxin.merchants.ledger import (
 )
 from anxin.merchants.money_cases import MoneyCases
 from anxin.merchants.money_store import CursorRepository, MoneyRepository
-from anxin.merchants.service_base import BEIJING
 from anxin.merchants.store import LifecycleRepository
 from anxin.orders import service as orders
 from anxin.orders.model import Order
@@ -258,8 +258,7 @@ class SettlementCases(MoneyCases):
         """Every fee entry of the shop in [start, end] (Beijing days), summed by kind and by waiver."""
         if end < start or (end - start).days > 366:
             raise AnxinError(E.INVALID_PERIOD, "the period ends before it starts or is longer than a year")
-        lo = dt.datetime(start.year, start.month, start.day, tzinfo=BEIJING).astimezone(dt.UTC)
-        hi = dt.datetime(end.year, end.month, end.day, tzinfo=BEIJING).astimezone(dt.UTC) + dt.timedelta(days=1)
+        lo, hi = beijing_midnight(start), beijing_midnight(end + dt.timedelta(days=1))
         with self.uow_factory() as uow:
             self._lifecycle(uow, principal, shop_id)
             rows = MoneyRepository(uow.session).fee_entries(shop_id, lo, hi)
