@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from anxin.core.clock import ensure_aware
 from anxin.db.engine import database_url
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def _instant_env(name: str, default: str) -> dt.datetime:
+    """An ISO 8601 date or instant; without an offset it is UTC."""
+    text = _env(name, default)
+    try:
+        return ensure_aware(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO 8601 date or instant, got {text!r}") from None
+
+
+def _int_env(name: str, default: str) -> int:
+    text = _env(name, default)
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {text!r}") from None
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,13 @@ class Settings:
     merchant_rulebook: Path | None = field(default_factory=lambda: Path(p) if (
         p := os.environ.get("ANXIN_MERCHANT_RULEBOOK")) else None)
 
+    # Business times ingestion accepts (issue 13): from ANXIN_TIME_MIN to the clock's now + ANXIN_FUTURE_HORIZON_DAYS.
+    # An event with a time outside is refused (event.time_out_of_range) instead of crashing every later job on it.
+    time_min: dt.datetime = field(default_factory=lambda: _instant_env("ANXIN_TIME_MIN", "2000-01-01"))
+    future_horizon_days: int = field(default_factory=lambda: _int_env("ANXIN_FUTURE_HORIZON_DAYS", "730"))
+
     def __post_init__(self) -> None:
+        if not 1 <= self.future_horizon_days <= 36_500:
+            raise ValueError(f"ANXIN_FUTURE_HORIZON_DAYS must be in [1, 36500], got {self.future_horizon_days}")
         if self.risk_mode not in (None, "off", "shadow", "enforce"):
             raise ValueError(f"ANXIN_RISK_MODE must be off, shadow or enforce, got {self.risk_mode!r}")

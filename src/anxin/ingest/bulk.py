@@ -32,7 +32,7 @@ from anxin.catalog import service as catalog
 from anxin.db.uow import UnitOfWork
 from anxin.ingest import model as m
 from anxin.ingest.error_codes import IngestErrorCode
-from anxin.ingest.service import IngestResult, Rejection, ShopCredentialsHook
+from anxin.ingest.service import IngestResult, Rejection, ShopCredentialsHook, failed_code
 from anxin.ingest.store import IngestedEventRow
 from anxin.merchants import service as merchants
 from anxin.orders import model as om
@@ -48,9 +48,9 @@ assert tuple(c.name for c in EVENTS.c) == EVENT_COLUMNS, "ingested_events change
 
 
 def apply_chunk(uow: UnitOfWork, now: dt.datetime, events: list[Any], rb: FulfilmentRulebook, *,
-                shop_credentials: ShopCredentialsHook | None = None) -> IngestResult:
+                bounds: m.TimeBounds, shop_credentials: ShopCredentialsHook | None = None) -> IngestResult:
     """Apply a chunk inside ``uow`` (the caller commits); indexes in the result are positions in ``events``."""
-    chunk = _Chunk(uow, now, rb)
+    chunk = _Chunk(uow, now, rb, bounds)
     chunk.run(events)
     chunk.write(shop_credentials)
     return chunk.result
@@ -123,8 +123,8 @@ def _produces(row: _Row) -> list[str]:
 
 
 class _Chunk:
-    def __init__(self, uow: UnitOfWork, now: dt.datetime, rb: FulfilmentRulebook) -> None:
-        self.uow, self.now, self.rb = uow, now, rb
+    def __init__(self, uow: UnitOfWork, now: dt.datetime, rb: FulfilmentRulebook, bounds: m.TimeBounds) -> None:
+        self.uow, self.now, self.rb, self.bounds = uow, now, rb, bounds
         self.result = IngestResult()
         self.seen: dict[str, str] = {}  # event id -> payload hash, for every id this chunk can meet
         self.rows: dict[str, _Row] = {}  # rows to insert (new) or update (loaded and dirty), in seq order
@@ -186,8 +186,7 @@ class _Chunk:
     def _parse(self, index: int, raw: object) -> _Row | Rejection:
         raw_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         try:
-            env = m.parse_envelope(raw)
-            cmd = m.PARSERS[env.type](env)
+            env, cmd = m.parse_event(raw, self.bounds)
         except m.EventInvalid as exc:
             return Rejection(index, raw_id, exc.code, str(exc), exc.field)
         return _Row(env.event_id, env.type, env.occurred_at, dict(raw) if isinstance(raw, dict) else {},
@@ -216,7 +215,7 @@ class _Chunk:
                     continue
                 except (om.LifecycleError, m.EventInvalid) as exc:
                     row.status, row.waiting_on = "failed", None
-                    row.error_code, row.error_message = IngestErrorCode.LIFECYCLE.value, str(exc)
+                    row.error_code, row.error_message = failed_code(exc), str(exc)
                     continue
                 row.status, row.waiting_on, row.applied_at = "applied", None, self.now
                 released += 1
@@ -349,6 +348,7 @@ class _Chunk:
                            waiting_on=db.waiting_on, seq=db.seq, new=False)
                 try:
                     row.cmd = m.PARSERS[env.type](env)
+                    m.check_times(env, row.cmd, self.bounds)  # parked before times were bounded: fails on release
                 except m.EventInvalid as exc:
                     row.error = exc
                 self.rows[row.event_id] = row

@@ -10,6 +10,7 @@ class IngestErrorCode(StrEnum):
     INVALID_FIELD = "event.invalid_field"
     INVALID_MONEY = "event.invalid_money"
     INVALID_TIMESTAMP = "event.invalid_timestamp"
+    TIME_OUT_OF_RANGE = "event.time_out_of_range"  # parseable, but outside Settings' business-time bounds
     ID_CONFLICT = "event.id_conflict"
     LIFECYCLE = "event.lifecycle_violation"
     BATCH_TOO_LARGE = "event.batch_too_large"

@@ -6,11 +6,12 @@ and the field's path, so a sender can fix exactly what was wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,56 @@ class Envelope:
     occurred_at: dt.datetime
     data: Mapping[str, Any]
     payload_hash: str
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """The business times anxin accepts: a sender's year 1 or 9999 is a bug, and once stored it would crash every
+    later computation on it (deadlines, windows, pages) with OverflowError. ``latest`` is now + a horizon, so
+    presale dates and scheduled times still fit."""
+
+    earliest: dt.datetime
+    latest: dt.datetime
+
+    @classmethod
+    def around(cls, now: dt.datetime, *, earliest: dt.datetime, horizon: dt.timedelta) -> TimeBounds:
+        try:
+            return cls(earliest, now + horizon)
+        except OverflowError:  # a clock set near year 9999 (tick --at): nothing later than the last instant
+            return cls(earliest, dt.datetime.max.replace(tzinfo=dt.UTC))
+
+    def contains(self, at: dt.datetime) -> bool:
+        return self.earliest <= at <= self.latest
+
+
+def _times(value: Any, path: str) -> Iterator[tuple[str, dt.datetime]]:
+    """Every datetime a parsed command holds, with its path (attribute names are the event's field names)."""
+    if isinstance(value, dt.datetime):
+        yield path, value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _times(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+    elif isinstance(value, tuple | list):
+        for i, v in enumerate(value):
+            yield from _times(v, f"{path}[{i}]")
+
+
+def check_times(env: Envelope, cmd: Any, bounds: TimeBounds) -> None:
+    """Refuse the event if its occurred_at or any time in its data is outside ``bounds``. Walks the parsed command,
+    so a timestamp field added to an event type later is checked without a list to keep in step."""
+    for path, at in [("occurred_at", env.occurred_at), *_times(cmd, "data")]:
+        if not bounds.contains(at):
+            raise EventInvalid("event.time_out_of_range",
+                               f"{path} {at.isoformat()} is outside the accepted range "
+                               f"[{bounds.earliest.isoformat()}, {bounds.latest.isoformat()}]", path)
+
+
+def parse_event(raw: object, bounds: TimeBounds) -> tuple[Envelope, Any]:
+    """The envelope, its typed command, and every time in range: what both ingestion paths accept."""
+    env = parse_envelope(raw)
+    cmd = PARSERS[env.type](env)
+    check_times(env, cmd, bounds)
+    return env, cmd
 
 
 def payload_hash(raw: Mapping[str, Any]) -> str:

@@ -32,6 +32,8 @@ from anxin.orders.model import LifecycleError
 from anxin.risk import service as risk
 
 MAX_BATCH = 5000
+TIME_MIN = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the defaults of Settings.time_min / future_horizon_days
+FUTURE_HORIZON = dt.timedelta(days=730)
 log = logging.getLogger(__name__)
 
 # Called after an event is applied, inside its transaction: other contexts react to platform facts.
@@ -79,6 +81,13 @@ class _Park(Exception):
         self.key = key
 
 
+def failed_code(exc: Exception) -> str:
+    """The code a parked event that cannot be applied when released is stored with."""
+    if isinstance(exc, m.EventInvalid) and exc.code == IngestErrorCode.TIME_OUT_OF_RANGE:
+        return exc.code
+    return IngestErrorCode.LIFECYCLE.value
+
+
 # After-write hook for shops' credentials: (uow, shop_id, credentials, occurred_at). Risk flags new shops linked to
 # banned ones through it (injected by bootstrap; ingestion decides nothing itself).
 ShopCredentialsHook = Callable[[UnitOfWork, str, Mapping[str, str], dt.datetime], object]
@@ -86,13 +95,18 @@ ShopCredentialsHook = Callable[[UnitOfWork, str, Mapping[str, str], dt.datetime]
 
 class IngestionService:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, fulfilment_rules: FulfilmentRulebook,
-                 subscribers: Iterable[Subscriber] = (), shop_credentials: ShopCredentialsHook | None = None
-                 ) -> None:
+                 subscribers: Iterable[Subscriber] = (), shop_credentials: ShopCredentialsHook | None = None,
+                 time_min: dt.datetime = TIME_MIN, future_horizon: dt.timedelta = FUTURE_HORIZON) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.fulfilment_rules = fulfilment_rules  # the promise an order gets at payment
         self.subscribers = list(subscribers)
         self.shop_credentials = shop_credentials  # risk's onboarding check, in the event's transaction
+        self.time_min, self.future_horizon = time_min, future_horizon
+
+    def time_bounds(self) -> m.TimeBounds:
+        """The business times accepted now (Settings: ANXIN_TIME_MIN, ANXIN_FUTURE_HORIZON_DAYS)."""
+        return m.TimeBounds.around(self.clock.now(), earliest=self.time_min, horizon=self.future_horizon)
 
     def ingest(self, events: object) -> IngestResult:
         if not isinstance(events, list):
@@ -108,8 +122,7 @@ class IngestionService:
     def _ingest_one(self, index: int, raw: object, result: IngestResult) -> None:
         raw_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         try:
-            env = m.parse_envelope(raw)
-            command = m.PARSERS[env.type](env)
+            env, command = m.parse_event(raw, self.time_bounds())
         except m.EventInvalid as exc:
             result.rejected.append(Rejection(index, raw_id, exc.code, str(exc), exc.field))
             return
@@ -160,19 +173,19 @@ class IngestionService:
     def _release(self, uow: UnitOfWork, keys: list[str]) -> int:
         """Apply events parked on the produced keys; what they produce releases more, breadth-first."""
         log = EventLog(uow.session)
-        released, queue = 0, list(keys)
+        released, queue, bounds = 0, list(keys), self.time_bounds()
         while queue:
             key = queue.pop(0)
             for parked in log.waiting_on(key):
-                env = m.parse_envelope(parked.payload)
-                try:
-                    produced = self._apply(uow, env, m.PARSERS[env.type](env))
+                try:  # parked before times were bounded, it may be out of range: it fails, never half-applies
+                    env, cmd = m.parse_event(parked.payload, bounds)
+                    produced = self._apply(uow, env, cmd)
                 except _Park as park:
                     parked.waiting_on = park.key
                     continue
                 except (LifecycleError, m.EventInvalid) as exc:
                     parked.status, parked.waiting_on = "failed", None
-                    parked.error_code, parked.error_message = IngestErrorCode.LIFECYCLE.value, str(exc)
+                    parked.error_code, parked.error_message = failed_code(exc), str(exc)
                     continue
                 parked.status, parked.waiting_on, parked.applied_at = "applied", None, self.clock.now()
                 released += 1
@@ -282,7 +295,7 @@ class IngestionService:
             try:
                 with self.uow_factory() as uow:
                     result = bulk.apply_chunk(uow, self.clock.now(), events, self.fulfilment_rules,
-                                              shop_credentials=self.shop_credentials)
+                                              shop_credentials=self.shop_credentials, bounds=self.time_bounds())
                     uow.commit()
                 return result
             except SQLAlchemyError as exc:  # a concurrent writer, a lost connection: nothing of it was committed
