@@ -6,7 +6,10 @@ import datetime as dt
 
 from anxin.catalog.model import Category, Listing, inherited_tags
 from anxin.catalog.store import CatalogRepository
+from anxin.db import refcache
 from anxin.db.uow import UnitOfWork
+
+TAG_TABLES = ("categories", "listings")
 
 
 def upsert_category(uow: UnitOfWork, category: Category, *, as_of: dt.datetime) -> bool:
@@ -31,11 +34,15 @@ def get_listings(uow: UnitOfWork, listing_ids: list[str]) -> dict[str, Listing]:
 
 
 def tags_for_listing(uow: UnitOfWork, listing_id: str) -> frozenset[str]:
-    repo = CatalogRepository(uow.session)
-    row = repo.listing(listing_id)
-    if row is None:
-        return frozenset()
-    return inherited_tags(row.category_id, repo.category_chain(row.category_id))
+    """The listing's category tags with every ancestor's; served from the in-process reference cache
+    (anxin.db.refcache) while listings and categories are unchanged."""
+    def load() -> frozenset[str] | None:
+        repo = CatalogRepository(uow.session)
+        row = repo.listing(listing_id)
+        if row is None:
+            return None
+        return inherited_tags(row.category_id, repo.category_chain(row.category_id))
+    return refcache.cached(uow.session, ("listing_tags", listing_id), TAG_TABLES, load) or frozenset()
 
 
 # --- bulk ingestion (anxin.ingest.bulk): a few thousand ids per call; rows with the `as_of` they reflect -----------

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.catalog.model import Category, Listing, ListingTiers
 from anxin.core.clock import parse_instant
+from anxin.db import refcache
 from anxin.db.base import Base
 
 
@@ -45,6 +46,11 @@ class ListingRow(Base):
             t.get("presale_hours"))
         return Listing(self.listing_id, self.shop_id, self.category_id, self.title, self.price_fen,
                        self.ship_within_hours, self.page_ship_within_hours, self.presale_ship_by, tiers)
+
+
+# Listings and categories are reference data read on every filing: cached (catalog.service), invalidated by any
+# change to these tables.
+refcache.track(CategoryRow.__table__, ListingRow.__table__)  # type: ignore[arg-type]
 
 
 def _listing_values(li: Listing) -> dict[str, Any]:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from anxin.db import refcache
 from anxin.db.uow import UnitOfWork
 from anxin.merchants.centre import CentreCases
 from anxin.merchants.lifecycle_cases import LifecycleCases
 from anxin.merchants.model import Shop
 from anxin.merchants.store import ShopRepository
+
+SHOP_TABLES = ("shops",)
 
 
 def upsert_shop(uow: UnitOfWork, shop: Shop, *, as_of: dt.datetime) -> bool:
@@ -18,8 +21,12 @@ def upsert_shop(uow: UnitOfWork, shop: Shop, *, as_of: dt.datetime) -> bool:
 
 
 def get_shop(uow: UnitOfWork, shop_id: str) -> Shop | None:
-    row = ShopRepository(uow.session).get(shop_id)
-    return row.to_model() if row else None
+    """The shop as the platform last described it; served from the in-process reference cache (anxin.db.refcache)
+    while the shops table is unchanged."""
+    def load() -> Shop | None:
+        row = ShopRepository(uow.session).get(shop_id)
+        return row.to_model() if row else None
+    return refcache.cached(uow.session, ("shop", shop_id), SHOP_TABLES, load)
 
 
 def shop_ids_of_merchant(uow: UnitOfWork, merchant_id: str) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from anxin.db import refcache
 from anxin.db.base import Base
 from anxin.merchants.model import Shop
 
@@ -26,6 +27,11 @@ class ShopRow(Base):
     def to_model(self) -> Shop:
         return Shop(self.shop_id, self.merchant_id, self.name, self.store_type, frozenset(self.services),
                     self.opened_at)
+
+
+# Shops are reference data read on every filing: cached (merchants.service.get_shop), invalidated by any change to
+# the table (ingestion, approval, transfer).
+refcache.track(ShopRow.__table__)  # type: ignore[arg-type]
 
 
 class ShopRepository:

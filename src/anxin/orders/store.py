@@ -51,6 +51,9 @@ class OrderRow(Base):
     # Due orders are read in this order: a batch then holds few shops, so few listings' peers to compare with.
     __table_args__ = (sa.Index("ix_orders_tracking", "carrier", "tracking_no"),
                       sa.Index("ix_orders_settle", "settle_state", "status", "paid_at"),
+                      # The settlement job's cursor (stats_store.unsettled): the batch is read off the index in
+                      # order, instead of sorting every unsettled order for each batch.
+                      sa.Index("ix_orders_unsettled", "settle_state", "paid_at", "order_id"),
                       sa.Index("ix_orders_next_check", "next_check_at", "shop_id", "order_id"))
 
     def to_model(self) -> Order:

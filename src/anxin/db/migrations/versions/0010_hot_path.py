@@ -1,11 +1,15 @@
 """hot path: settlement index and reference-data generations (issue 13)
 
+The settlement job reads unsettled orders oldest first off ix_orders_unsettled instead of sorting them all for every
+batch; ref_generations holds one counter per cached reference table (anxin.db.refcache), bumped in the transaction
+that changes the table. Counter rows are created by the first change, so nothing is seeded here.
+
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-06 19:10:00
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0010'
 down_revision = '0009'
@@ -14,8 +18,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('ref_generations',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('gen', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_ref_generations'))
+    )
+    # A plain CREATE INDEX on both databases (no table copy on SQLite).
+    op.create_index('ix_orders_unsettled', 'orders', ['settle_state', 'paid_at', 'order_id'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_orders_unsettled', table_name='orders')
+    op.drop_table('ref_generations')
