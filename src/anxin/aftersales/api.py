@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
+from anxin.aftersales import disclosure
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
@@ -43,6 +44,13 @@ class ActBody(BaseModel):
     tracking_no: StrictStr | None = None
     freight_fen: StrictInt | None = None
     weight_g: StrictInt | None = None
+
+
+def disclosed(request: Request, who: Principal, view: dict[str, Any]) -> dict[str, Any]:
+    """A case (``CaseView.as_dict``) as ``who`` may read it: risk internals stay with operators and the platform.
+    Every response carrying a case goes through it."""
+    hours = disclosure.promised_hours(app_of(request).risk.rulebook.review_sla_hours)
+    return disclosure.disclose(view, who.role, review_hours=hours)
 
 
 @router.get("/orders/{order_id}/guarantees", summary="Guarantees covering an order now, with windows and state")
@@ -79,12 +87,12 @@ def list_cases(request: Request, state: list[str] | None = Query(None), shop_id:
                limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
                who: Principal = Depends(principal)) -> dict[str, Any]:
     views = app_of(request).aftersales.list_cases(who, states=state, shop_id=shop_id, limit=limit, offset=offset)
-    return {"cases": [v.as_dict() for v in views]}
+    return {"cases": [disclosed(request, who, v.as_dict()) for v in views]}
 
 
 @router.get("/aftersales/cases/{case_id}", summary="A case with its decision and full timeline")
 def get_case(case_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).aftersales.get_case(who, case_id).as_dict()
+    return disclosed(request, who, app_of(request).aftersales.get_case(who, case_id).as_dict())
 
 
 @router.post("/aftersales/cases/{case_id}/actions", summary="Approve, reject, escalate, ship a return, arbitrate …")
