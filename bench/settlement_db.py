@@ -1,12 +1,18 @@
-"""The settlement job through the product (issue 6): `MerchantService.settle_pending` on a real database, next to a
-bare SQL aggregation of the same orders in the same run. A benchmark, not a test.
+"""The settlement job through the product (issue 6, issue 13): `MerchantService.settle_pending` on a real database at
+several sizes, next to a bare SQL aggregation of the same orders in the same run. A benchmark, not a test.
 
-    PYTHONPATH=src python -m bench.settlement_db --orders 20000 --shops 200 [--url postgresql+psycopg://…]
+    PYTHONPATH=src python -m bench.settlement_db --sizes 5000,20000,80000 --shops 200 [--url postgresql+psycopg://…]
+    PYTHONPATH=src python -m bench.settlement_db --sizes 5000,20000,80000 --index both   # with and without, alternated
 
 Orders are bulk-ingested (1–3 lines, fresh / apparel / cosmetics, a quarter product-card orders, one shop in ten
 opened within the last 30 days), then timed: (a) ``SELECT shop_id, sum(paid_fen) … GROUP BY shop_id`` (the floor: one
-pass over the rows), (b) ``settle_pending`` — per order: the fee quote with its waivers frozen as an entry, the goods
-payment posted to the shop's ledger, the order flagged; one transaction per 500 orders. Peak RSS from ru_maxrss.
+pass over the rows), (b) the job's read of one batch of unsettled orders (its plan printed), (c) ``settle_pending`` —
+per order: the fee quote with its waivers frozen as an entry, the goods payment posted to the shop's ledger, the order
+flagged; one transaction per 500 orders. Each size starts from an empty database (a new SQLite file; on PostgreSQL the
+URL's database has its public schema dropped and recreated, so give it a database of its own). ``--index without``
+drops ``ix_orders_unsettled`` before ingesting: the job as it was before migration 0010; ``both`` runs each size both
+ways, alternating which goes first.
+Peak RSS from ru_maxrss.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import sqlalchemy as sa
 from anxin.bootstrap import bootstrap
 from anxin.core.clock import FixedClock
 from anxin.settings import Settings
-from bench.fixtures import RESULTS
+from bench.fixtures import RESULTS, machine_info
 
 T0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
 CATEGORIES = {"fruit": ["fresh"], "apparel": [], "cosmetics": ["cosmetics"]}
@@ -58,38 +64,91 @@ def events(orders: int, shops: int, seed: int) -> list[dict]:
     return out
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.settlement_db", description=(__doc__ or "").splitlines()[0])
-    p.add_argument("--orders", type=int, default=20_000)
-    p.add_argument("--shops", type=int, default=200)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--url", default=None, help="database URL (default: a fresh SQLite file)")
-    args = p.parse_args()
-    url = args.url or f"sqlite:///{tempfile.mkdtemp()}/settle.db"
+def _fresh_url(url: str | None, size: int) -> str:
+    if url is None:
+        return f"sqlite:///{tempfile.mkdtemp()}/settle-{size}.db"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # a clean slate for every size
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def _plan(conn: sa.Connection, stmt: sa.Select) -> list[str]:
+    sql = str(stmt.compile(conn, compile_kwargs={"literal_binds": True}))
+    explain = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+    return [" ".join(str(c) for c in row[-1:]) for row in conn.execute(sa.text(explain + sql))]
+
+
+def run(size: int, args: argparse.Namespace, *, index: bool) -> dict[str, object]:
+    from anxin.merchants.settlement_cases import BATCH
+    from anxin.orders.store import OrderRow
+
+    url = _fresh_url(args.url, size)
     anxin = bootstrap(settings=Settings(database_url=url, evidence_dir=Path(tempfile.mkdtemp())),
                       clock=FixedClock(T0 + dt.timedelta(hours=1)))
+    if not index:
+        with anxin.engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX ix_orders_unsettled"))
     t = time.perf_counter()
-    result = anxin.ingestion.ingest_bulk(events(args.orders, args.shops, args.seed))
+    result = anxin.ingestion.ingest_bulk(events(size, args.shops, args.seed))
     ingest_s = time.perf_counter() - t
     assert not result.rejected, result.rejected[:3]
+    o = OrderRow
+    batch_query = (sa.select(o).where(o.settle_state == 0).order_by(o.paid_at, o.order_id).limit(BATCH))
     with anxin.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("ANALYZE"))
         t = time.perf_counter()
         totals = conn.execute(sa.text("SELECT shop_id, sum(paid_fen) FROM orders GROUP BY shop_id")).all()
         baseline_s = time.perf_counter() - t
+        plan = _plan(conn, batch_query)
+        query_ms = []
+        for _ in range(5):
+            t = time.perf_counter()
+            conn.execute(batch_query).all()
+            query_ms.append((time.perf_counter() - t) * 1000)
     t = time.perf_counter()
     report = anxin.merchants.settle_pending(limit=10**12)
     settle_s = time.perf_counter() - t
     with anxin.engine.connect() as conn:
         fee = int(conn.scalar(sa.text("SELECT sum(fee_fen) FROM fee_entries")) or 0)
-    out = {"orders": args.orders, "shops": args.shops, "dialect": anxin.engine.dialect.name,
-           "ingest_s": round(ingest_s, 2), "baseline_s": round(baseline_s, 4), "settle_s": round(settle_s, 2),
-           "settled": report.sales, "orders_per_s": round(report.sales / settle_s),
-           "ratio": round(settle_s / baseline_s),
-           "fee_fen": fee, "shops_aggregated": len(totals),
-           "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
-    print(json.dumps(out, indent=2))
+    anxin.engine.dispose()
+    return {"orders": size, "shops": args.shops, "dialect": anxin.engine.dialect.name,
+            "index": index, "ingest_s": round(ingest_s, 2), "baseline_s": round(baseline_s, 4),
+            "batch_query_ms": round(sorted(query_ms)[len(query_ms) // 2], 2), "batch_query_plan": plan,
+            "settle_s": round(settle_s, 2), "settled": report.sales, "orders_per_s": round(report.sales / settle_s),
+            "us_per_order": round(settle_s / report.sales * 1e6), "ratio": round(settle_s / baseline_s),
+            "fee_fen": fee, "shops_aggregated": len(totals),
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.settlement_db", description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--sizes", default="20000", help="unsettled orders per run, comma-separated")
+    p.add_argument("--orders", type=int, default=None, help="one size (the same as --sizes N)")
+    p.add_argument("--shops", type=int, default=200)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--url", default=None, help="PostgreSQL URL of a database of its own (default: fresh SQLite files)")
+    p.add_argument("--index", choices=("with", "without", "both"), default="with",
+                   help="keep ix_orders_unsettled, drop it first (the job before migration 0010), or run both")
+    args = p.parse_args()
+    sizes = [args.orders] if args.orders else [int(x) for x in args.sizes.split(",")]
+    runs = []
+    for n, size in enumerate(sizes):
+        variants = {"with": [True], "without": [False], "both": [True, False][::1 if n % 2 == 0 else -1]}
+        for index in variants[args.index]:
+            out = run(size, args, index=index)
+            runs.append(out)
+            print(json.dumps(out, indent=2), flush=True)
+    print("orders  index  orders/s  us/order  batch query ms  settle s  baseline s")
+    for r in runs:
+        print(f"{r['orders']:>6}  {'yes' if r['index'] else 'no':>5}  {r['orders_per_s']:>8}  {r['us_per_order']:>8}  "
+              f"{r['batch_query_ms']:>14}  {r['settle_s']:>8}  {r['baseline_s']:>10}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"settlement-db-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.json").write_text(json.dumps(out, indent=2))
+    (RESULTS / f"settlement-db-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.json").write_text(
+        json.dumps({"machine": machine_info(), "runs": runs}, indent=2))
 
 
 if __name__ == "__main__":

@@ -50,9 +50,11 @@ class OrderRow(Base):
     collected_at: Mapped[dt.datetime | None]  # the first carrier scan, as the fulfilment pass found it
     # Due orders are read in this order: a batch then holds few shops, so few listings' peers to compare with.
     __table_args__ = (sa.Index("ix_orders_tracking", "carrier", "tracking_no"),
-                      sa.Index("ix_orders_settle", "settle_state", "status", "paid_at"),
-                      # The settlement job's cursor (stats_store.unsettled): the batch is read off the index in
-                      # order, instead of sorting every unsettled order for each batch.
+                      # The settlement job's cursors (stats_store): each batch is read off an index in its order,
+                      # instead of sorting every pending order for each batch. order_id completes both orders, so
+                      # SQLite takes ix_orders_settle for cancellations (two equalities) rather than walking every
+                      # settled order through ix_orders_unsettled.
+                      sa.Index("ix_orders_settle", "settle_state", "status", "paid_at", "order_id"),
                       sa.Index("ix_orders_unsettled", "settle_state", "paid_at", "order_id"),
                       sa.Index("ix_orders_next_check", "next_check_at", "shop_id", "order_id"))
 
