@@ -1,18 +1,19 @@
 """Unit of work: one transaction, rolled back unless a service says commit.
 
 Services open one with ``with uow_factory() as uow: ... uow.commit()``. Other contexts' service
-functions that must share the transaction take the open ``uow`` and never commit themselves.
+functions that must share the transaction take the open ``uow`` and never commit themselves; a unit of
+work is never opened inside another (one request, one connection, one transaction).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from types import TracebackType
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from anxin.db.engine import begin_write
 
 
 class UnitOfWork:
@@ -40,44 +41,24 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.commit()
 
-    def savepoint(self):  # type: ignore[no-untyped-def]
+    def begin_write(self) -> None:
+        """Declare that this unit of work will write what it is about to read (a balance, a case's state):
+        on SQLite the write transaction starts now, so a concurrent writer cannot slip between the read and
+        the write; on PostgreSQL the caller locks the rows with ``FOR UPDATE``."""
+        begin_write(self.session.connection())
+
+    def savepoint(self) -> SessionTransaction:
         """A nested transaction, so one bad event in a batch rolls back alone."""
         return self.session.begin_nested()
 
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
 
 UowFactory = Callable[[], UnitOfWork]
-_HOLDS = "anxin.write_lock"
 
 
 def uow_factory_for(engine: sa.Engine) -> UowFactory:
     maker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
-    if engine.dialect.name == "sqlite":
-        _serialise_writers(maker)
     return lambda: UnitOfWork(maker)
-
-
-def _serialise_writers(maker: sessionmaker[Session]) -> None:
-    """SQLite has one writer at a time. Without this, concurrent request threads find out inside SQLite's busy
-    handler, which sleeps and retries (p99 of seconds under load); a process-wide lock taken at a session's first
-    write and released when its transaction ends queues them fairly instead. Readers never take it."""
-    lock = threading.RLock()
-
-    def take(session: Session) -> None:
-        if not session.info.get(_HOLDS):
-            lock.acquire()
-            session.info[_HOLDS] = True
-
-    @event.listens_for(maker, "before_flush")
-    def _on_flush(session: Session, _ctx: object, _instances: object) -> None:
-        if session.new or session.dirty or session.deleted:
-            take(session)
-
-    @event.listens_for(maker, "do_orm_execute")
-    def _on_execute(state: ORMExecuteState) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            take(state.session)
-
-    @event.listens_for(maker, "after_transaction_end")
-    def _on_end(session: Session, transaction: SessionTransaction) -> None:
-        if transaction.parent is None and session.info.pop(_HOLDS, False):
-            lock.release()
