@@ -2,14 +2,13 @@
 
 Thin: every read and write goes through AfterSalesService with the signed-in principal, so isolation is
 the API's own (someone else's order or case is simply not found). What a page offers to do comes from
-the state machine's table (``model.RULES``), never from rules restated here.
+the state machine's table (``model.RULES``), never from rules restated here. What a role may read of a case
+(risk internals stay with operators) comes from ``disclosure``, applied to every case before it is worded.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -20,31 +19,28 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from anxin.access.model import Principal, Role
+from anxin.aftersales import disclosure
 from anxin.aftersales import model as m
+from anxin.aftersales import page_views as pv
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
-from anxin.aftersales.policy import Coverage
 from anxin.aftersales.rulebook import CASE_TYPES, REASONS
-from anxin.aftersales.service import CaseView, FileCase
+from anxin.aftersales.service import FileCase
 from anxin.catalog import service as catalog
-from anxin.core.clock import parse_instant
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.fulfilment.pages import merchant_shops, order_panel
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
-from anxin.orders.model import OrderStatus, OrderTimeline
+from anxin.orders.model import OrderStatus
 from anxin.web.auth import app_of
-from anxin.web.i18n import Translator, translator
+from anxin.web.i18n import translator
 from anxin.web.render import (
     PageRoute,
     check_csrf,
     error_status,
     error_view,
-    fmt_left,
-    fmt_time,
     form_str,
     lang_of,
-    progress,
     read_form,
     render,
     require,
@@ -81,127 +77,8 @@ def _q(value: str) -> str:
     return quote(value, safe="")
 
 
-def _label(t: Translator, family: str, value: str | None) -> str:
-    text = t(f"{family}.{value}")
-    return (value or "") if text == f"{family}.{value}" else text
-
-
-# --- view models: plain dicts, already translated where words depend on data ------------------------
-
-def _reason(raw: dict[str, Any], t: Translator) -> dict[str, str]:
-    code = str(raw.get("code", "?"))
-    extra = ""
-    detail = raw.get("detail") or {}
-    for key in ("closed_at", "opens_at"):
-        if isinstance(detail, dict) and isinstance(detail.get(key), str):
-            try:
-                extra = fmt_time(parse_instant(detail[key]))
-            except ValueError:
-                extra = detail[key]
-    return {"code": code, "text": _label(t, "code", code), "rule": str(raw.get("rule", "")),
-            "version": str(raw.get("version", "")), "extra": extra}
-
-
-def _coverage(c: Coverage, lang: str, t: Translator, now: dt.datetime) -> dict[str, Any]:
-    g = c.guarantee
-    note = ""
-    if c.state == "active" and c.closes_at:
-        note = t("hall.closes_in", left=fmt_left(c.closes_at - now, t))
-    elif c.state == "pending" and c.opens_at and now < c.opens_at:
-        note = t("hall.opens_in", left=fmt_left(c.opens_at - now, t))
-    elif c.state == "pending":
-        note = t("hall.window_pending", anchor=t(f"anchor.{g.window.anchor}"))
-    return {"id": g.id, "name": g.name.get(lang) or g.id, "summary": g.summary.get(lang, ""), "state": c.state,
-            "opens": c.opens_at, "closes": c.closes_at, "note": note,
-            "bar": progress(c.opens_at, c.closes_at, now) if c.state == "active" else None,
-            # a pending window's only reason is "not open yet", which the note already says
-            "reasons": [] if c.state == "pending" else [_reason(r.as_dict(), t) for r in c.reasons]}
-
-
-def _event(case_id: str, e: m.CaseEvent, t: Translator) -> dict[str, Any]:
-    data = e.data if isinstance(e.data, dict) else {}
-    lines = []
-    if e.deadline_at:
-        lines.append(t("tl.deadline", at=fmt_time(e.deadline_at), kind=_label(t, "deadline", e.deadline_kind)))
-    if data.get("rule"):
-        lines.append(t("tl.rule", rule=data["rule"], version=data.get("version", "")))
-    if e.action == "ship_return":
-        lines.append(t("tl.pickup") if data.get("method") == "pickup" else t(
-            "tl.return", carrier=data.get("carrier", ""), tracking=data.get("tracking_no", ""),
-            freight=format_fen(data.get("freight_fen") or 0)))
-    reasons = [_reason(x, t) for x in data.get("reasons") or [] if isinstance(x, dict)]
-    return {"kind": "case", "case_id": case_id, "title": _label(t, "action", e.action),
-            "actor": f"{_label(t, 'role', e.actor_role)} · {e.actor_id}", "from": e.from_state, "to": e.to_state,
-            "note": e.note, "lines": lines, "reasons": reasons}
-
-
-def _timeline(tl: OrderTimeline, views: list[CaseView], t: Translator,
-              extra: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
-    """Order facts, every case event and ``extra`` entries (fulfilment notices) on one time axis (order facts
-    first when times tie)."""
-    o = tl.order
-    rows: list[tuple[dt.datetime, int, dict[str, Any]]] = [
-        (o.paid_at, 0, {"kind": "paid", "title": t("tl.paid", amount=format_fen(o.paid_fen))})]
-    if o.shipped_at:
-        rows.append((o.shipped_at, 1, {"kind": "shipped", "title": t(
-            "tl.shipped", carrier=o.carrier or "", tracking=o.tracking_no or "")}))
-    rows += [(s.scanned_at, 2, {"kind": "scan", "title": t("tl.scan", status=_label(t, "scan", s.status)),
-                                "lines": [s.location] if s.location else []}) for s in tl.scans]
-    if o.signed_at:
-        rows.append((o.signed_at, 3, {"kind": "signed", "title": t("tl.signed")}))
-    if o.cancelled_at:
-        rows.append((o.cancelled_at, 3, {"kind": "cancelled", "title": t("tl.cancelled",
-                                                                            reason=o.cancel_reason or "")}))
-    rows += [(e.at, 4, _event(v.case.case_id, e, t)) for v in views for e in v.events]
-    rows += [(x["at"], 5, {k: v for k, v in x.items() if k != "at"}) for x in extra]
-    rows.sort(key=lambda row: (row[0], row[1]))  # stable: case events keep their recorded order
-    return [{"at": at, "lines": [], **entry} for at, _, entry in rows]
-
-
-def _actions(who: Principal, case: m.Case) -> list[str]:
-    return [a.value for a, (role, states) in m.RULES.items()
-            if a not in m.IMPLICIT and role == who.role.value and case.state in states]
-
-
-def _case(v: CaseView, who: Principal, t: Translator, now: dt.datetime) -> dict[str, Any]:
-    c, d = v.case, v.decision if isinstance(v.decision, dict) else {}
-    deadline = None
-    if c.deadline_at:
-        # The bar runs from the moment the current deadline was set (the event that set it).
-        started = next((e.at for e in reversed(v.events) if e.deadline_at == c.deadline_at), c.opened_at)
-        left = c.deadline_at - now
-        deadline = {"at": c.deadline_at, "kind": _label(t, "deadline", c.deadline_kind),
-                    "text": t("case.left" if left > dt.timedelta(0) else "case.overdue", left=fmt_left(left, t)),
-                    "bar": progress(started, c.deadline_at, now)}
-    reasons = [_reason(r, t) for r in d.get("reasons") or [] if isinstance(r, dict)]
-    facts = d.get("facts")
-    facts = facts if isinstance(facts, dict) else {}
-    return {
-        "id": c.case_id, "order_id": c.order_id, "type": c.case_type, "reason": c.reason, "amount": c.amount_fen,
-        "state": c.state.value, "opened_at": c.opened_at, "deadline": deadline, "outcome": d.get("outcome", ""),
-        "reasons": reasons, "summary": reasons[-1]["text"] if reasons else "",  # the last one settled it
-        "passed_over": [_reason(r, t) for r in d.get("passed_over") or [] if isinstance(r, dict)],
-        "guarantee": d.get("guarantee") or c.guarantee_id or "—", "version": c.rulebook_version,
-        "facts": [(k, _fact(k, val)) for k, val in sorted(facts.items())],
-        "trace": [s for s in d.get("trace") or [] if isinstance(s, dict)],
-        "evidence": list(v.evidence), "description": v.description,
-        "return": {"method": c.return_method, "carrier": c.return_carrier, "tracking_no": c.return_tracking_no,
-                   "freight": c.return_freight_fen} if c.return_method else None,
-        "money": [(key, amount) for key, amount in (("case.refunded", c.refunded_fen),
-                                                   ("case.compensated", c.compensated_fen),
-                                                   ("case.freight_paid", c.freight_paid_fen)) if amount],
-        "actions": _actions(who, c), "needs_note": sorted(a.value for a in m.NEEDS_NOTE),
-        "pickup_covered": c.pickup_covered, "freight_covered": c.freight_covered,
-    }
-
-
-def _fact(key: str, value: object) -> object:
-    if isinstance(value, str) and (key.endswith("_at") or key == "now"):
-        try:
-            return fmt_time(parse_instant(value))
-        except ValueError:
-            return value
-    return value
+def _review_hours(request: Request) -> int | None:
+    return disclosure.promised_hours(app_of(request).risk.rulebook.review_sla_hours)
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -212,7 +89,10 @@ def _hall(request: Request, who: Principal, order_id: str, *, error: AnxinError 
     lang = lang_of(request)
     t, now = translator(lang), anxin.clock.now()
     g = anxin.aftersales.guarantees(who, order_id)  # someone else's order: not found, before anything else
-    tl, views = anxin.aftersales.order_timeline(who, order_id)
+    tl, raw_views = anxin.aftersales.order_timeline(who, order_id)
+    hours = _review_hours(request)
+    shown = [pv.shown(v, who, hours) for v in raw_views]
+    views = [v for v, _ in shown]
     delivery = order_panel(anxin.fulfilment.order_report_for(who, order_id), t)
     order = g.order
     with anxin.uow_factory() as uow:  # a read of names for the header, nothing else
@@ -221,7 +101,7 @@ def _hall(request: Request, who: Principal, order_id: str, *, error: AnxinError 
     refundable = order.paid_fen - sum(v.case.refunded_fen for v in views)
     # Active first, then what could still help, then what has run out; the rulebook's order within each.
     rank = {"active": 0, "unavailable": 1, "pending": 2, "expired": 3}
-    covs = sorted((_coverage(c, lang, t, now) for c in g.coverage), key=lambda c: rank.get(c["state"], 4))
+    covs = sorted((pv.coverage_view(c, lang, t, now) for c in g.coverage), key=lambda c: rank.get(c["state"], 4))
     ctx = {
         "who": who, "order": order, "shop": shop.name if shop else order.shop_id,
         "items": [{"id": i.listing_id, "title": listings[i.listing_id].title if i.listing_id in listings
@@ -229,8 +109,8 @@ def _hall(request: Request, who: Principal, order_id: str, *, error: AnxinError 
         "rulebook_version": g.rulebook_version,
         "applicable": [c for c in covs if c.get("state") != "not_applicable"],
         "not_applicable": [c for c in covs if c.get("state") == "not_applicable"],
-        "timeline": _timeline(tl, views, t, delivery["timeline"]), "delivery": delivery,
-        "cases": [_case(v, who, t, now) for v in reversed(views)],
+        "timeline": pv.timeline_view(tl, views, t, delivery["timeline"]), "delivery": delivery,
+        "cases": [pv.case_view(v, who, t, now, notice) for v, notice in reversed(shown)],
         "can_file": who.role is Role.CONSUMER and order.status is not OrderStatus.CANCELLED
         and refundable > 0 and not any(v.case.state in m.OPEN_STATES for v in views),
         "has_open": any(v.case.state in m.OPEN_STATES for v in views),
@@ -250,12 +130,13 @@ def hall_orders(request: Request) -> Response:
     with anxin.uow_factory() as uow:  # the consumer's own orders: a read, by subject
         mine = orders.orders_of_consumer(uow, who.subject)
         shops = {sid: merchants.get_shop(uow, sid) for sid in {o.shop_id for o in mine}}
-    latest: dict[str, str] = {}
+    latest: dict[str, tuple[str, str]] = {}
     for v in anxin.aftersales.list_cases(who, limit=500):
         if v.case.order_id not in latest or v.case.state in m.OPEN_STATES:
-            latest[v.case.order_id] = v.case.state.value
+            latest[v.case.order_id] = (v.case.state.value, pv.state_family(v))
     names = {sid: shop.name for sid, shop in shops.items() if shop}
-    rows = [{"order": o, "shop": names.get(o.shop_id, o.shop_id), "case_state": latest.get(o.order_id)} for o in mine]
+    rows = [{"order": o, "shop": names.get(o.shop_id, o.shop_id), "case_state": latest.get(o.order_id, (None,))[0],
+             "case_family": latest.get(o.order_id, (None, "state"))[1]} for o in mine]
     return render(request, "hall_orders.html", {"who": who, "orders": rows})
 
 
@@ -329,8 +210,11 @@ def _case_list(request: Request, who: Principal, section: str, states: list[str]
                state: str = "") -> Response:
     t, now = translator(lang_of(request)), app_of(request).clock.now()
     views = app_of(request).aftersales.list_cases(who, states=states, limit=200)
+    hours = _review_hours(request)
     return render(request, "case_list.html", {
-        "who": who, "section": section, "cases": [_case(v, who, t, now) for v in views], "state": state,
+        "who": who, "section": section, "cases": [pv.case_view(shown, who, t, now, notice)
+                                                  for shown, notice in (pv.shown(v, who, hours) for v in views)],
+        "state": state,
         "states": [s.value for s in m.CaseState],
         "shops": merchant_shops(request, who) if section == "merchant" else []})
 
@@ -351,10 +235,11 @@ def _detail(request: Request, who: Principal, case_id: str, section: str, *,
             error: AnxinError | None = None) -> Response:
     svc = app_of(request).aftersales
     t, now = translator(lang_of(request)), app_of(request).clock.now()
-    view = svc.get_case(who, case_id)
+    view, notice = pv.shown(svc.get_case(who, case_id), who, _review_hours(request))
     tl, _ = svc.order_timeline(who, view.case.order_id)
     return render(request, "case_detail.html", {
-        "who": who, "section": section, "case": _case(view, who, t, now), "timeline": _timeline(tl, [view], t),
+        "who": who, "section": section, "case": pv.case_view(view, who, t, now, notice),
+        "timeline": pv.timeline_view(tl, [view], t),
         "error": error_view(error, t) if error else None}, status=error_status(error) if error else 200,
         here=f"/{section}/cases/{_q(case_id)}")
 

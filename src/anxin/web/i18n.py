@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from anxin.web import i18n_fulfilment, i18n_merchants, i18n_risk, i18n_scoring
+from anxin.web import i18n_disclosure, i18n_fulfilment, i18n_merchants, i18n_risk, i18n_scoring
 
 LANGS = ("zh-CN", "en")
 DEFAULT_LANG = "zh-CN"
@@ -78,7 +78,7 @@ ZH: dict[str, str] = {
     "error.title": "出错了", "error.code": "错误代码", "error.back": "返回首页",
     "left.minutes": "{m} 分钟", "left.hours": "{h} 小时", "left.days": "{d} 天 {h} 小时",
     "state.pending_merchant": "待商家处理", "state.under_review": "平台审核中", "state.awaiting_return": "待买家退货",
-    "state.return_shipped": "退货已寄出", "state.rejected": "商家已拒绝", "state.arbitration": "平台介入中",
+    "state.return_shipped": "退货已寄出", "state.rejected": "已拒绝", "state.arbitration": "平台介入中",
     "state.refunded": "已退款", "state.completed": "已完成", "state.closed": "已关闭", "state.cancelled": "已撤销",
     "action.file": "提交售后申请", "action.auto_approve": "规则自动同意", "action.approve": "商家同意",
     "action.reject": "商家拒绝", "action.merchant_timeout": "商家超时未处理，自动同意",
@@ -147,6 +147,7 @@ ZH: dict[str, str] = {
     **i18n_scoring.ZH,
     **i18n_risk.ZH,
     **i18n_merchants.ZH,
+    **i18n_disclosure.ZH,
 }
 
 EN: dict[str, str] = {
@@ -220,7 +221,7 @@ EN: dict[str, str] = {
     "left.minutes": "{m} min", "left.hours": "{h} h", "left.days": "{d} d {h} h",
     "state.pending_merchant": "Waiting for the merchant", "state.under_review": "Under platform review",
     "state.awaiting_return": "Waiting for the return", "state.return_shipped": "Return shipped",
-    "state.rejected": "Rejected by the merchant", "state.arbitration": "Platform stepping in",
+    "state.rejected": "Refused", "state.arbitration": "Platform stepping in",
     "state.refunded": "Refunded", "state.completed": "Completed", "state.closed": "Closed",
     "state.cancelled": "Withdrawn",
     "action.file": "Request filed", "action.auto_approve": "Approved by the rulebook",
@@ -303,6 +304,7 @@ EN: dict[str, str] = {
     **i18n_scoring.EN,
     **i18n_risk.EN,
     **i18n_merchants.EN,
+    **i18n_disclosure.EN,
 }
 
 CATALOG: dict[str, dict[str, str]] = {"zh-CN": ZH, "en": EN}
