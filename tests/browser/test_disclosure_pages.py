@@ -135,7 +135,9 @@ def test_the_merchant_reads_the_same_neutral_words_and_no_consumer_credit(sign_i
         assert internals(page.content(), keys, lang) == []
 
         page.goto(page.url.split("/merchant/")[0] + "/merchant/shops/s2")
-        expect(page.get_by_test_id("open-cases").locator(f'tr[data-case="{keys.case_id}"]')).to_be_visible()
+        row = page.get_by_test_id("open-cases").locator(f'tr[data-case="{keys.case_id}"]')
+        expect(row.get_by_test_id("platform-review")).to_have_text(
+            {"zh-CN": "平台审核中", "en": "Under platform review"}[lang])
         # Financing names the shop's own standing (its own verdict, its own open reviews): the merchant's, not c2's.
         own = {"risk_outcome", "risk_outcomes", "risk_reviews"}
         assert [w for w in internals(page.content(), keys, lang) if w not in own] == []

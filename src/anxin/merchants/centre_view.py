@@ -348,7 +348,9 @@ def cases_view(cases: Iterable[Mapping[str, Any]], section: str, t: Translator,
         out.append({**c, "opened": opened, "deadline": deadline, "url": f"/{section}/cases/{q(c['case_id'])}",
                     "type_text": label(t, "type", c.get("case_type")),
                     "reason_text": label(t, "reason", c.get("reason")),
-                    "state_text": label(t, "state", c.get("state"))})
+                    "state_text": label(t, "state", c.get("state")),
+                    # held for a platform review (by risk or the guarantee rules alike): no deadline of the merchant's
+                    "review_text": t("pr.request") if c.get("state") == "under_review" else ""})
     return out
 
 
