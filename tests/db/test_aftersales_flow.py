@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 from tests.db.builders import T0, D, H, png_bytes, seed_order
@@ -144,7 +145,7 @@ def test_merchant_confirms_receipt_in_time(anxin, who, clock):
     clock.advance(days=3)
     view = anxin.aftersales.act(who.merchant, case.case_id, "confirm_receipt")
     assert (view.case.state.value, view.case.refunded_fen, view.case.deadline_at) == ("refunded", 4321, None)
-    assert _messages(anxin, case.case_id) == [("refund.issue", 4321, f"{case.case_id}:refund")]
+    assert _messages(anxin, case.case_id) == [("refund.issue", 4321, f"{case.order_id}:refund@0")]
 
 
 def test_self_shipped_return_needs_tracking(anxin, who, clock):
@@ -278,8 +279,8 @@ def test_counterfeit_goes_to_review_and_pays_three_times_on_refund(anxin, who, c
     assert view.case.state.value == "refunded"
     assert (view.case.refunded_fen, view.case.compensated_fen) == (amount, 3 * amount)
     assert sorted(_messages(anxin, case.case_id)) == [
-        ("compensation.issue", 3 * amount, f"{case.case_id}:compensation"),
-        ("refund.issue", amount, f"{case.case_id}:refund")]
+        ("compensation.issue", 3 * amount, f"{case.order_id}:compensation@0"),
+        ("refund.issue", amount, f"{case.order_id}:refund@0")]
 
 
 def test_counterfeit_rejected_in_review_pays_nothing(anxin, who, clock):
@@ -305,7 +306,7 @@ def test_freight_insurance_pays_declared_freight_up_to_2400(anxin, who, clock, s
     anxin.aftersales.act(who.consumer, case.case_id, "ship_return",
                          data={"carrier": "yto", "tracking_no": "R1", "freight_fen": declared})
     view = anxin.aftersales.act(who.merchant, case.case_id, "confirm_receipt")
-    expected = [("refund.issue", 9900, f"{case.case_id}:refund")]
+    expected = [("refund.issue", 9900, f"{case.order_id}:refund@0")]
     if freight is not None:
         expected.append(("freight.compensate", freight, f"{case.case_id}:freight"))
     assert sorted(_messages(anxin, case.case_id)) == sorted(expected)
@@ -353,7 +354,7 @@ def test_instant_refund_is_approved_at_filing(anxin, who, clock):
         ("guarantee.approved", "G.INSTANT_REFUND", VERSION)]
     assert [(e.action, e.actor_role, e.to_state) for e in view.events] == [
         ("file", "consumer", "pending_merchant"), ("auto_approve", "system", "refunded")]
-    assert _messages(anxin, case.case_id) == [("refund.issue", 29999, f"{case.case_id}:refund")]
+    assert _messages(anxin, case.case_id) == [("refund.issue", 29999, f"{case.order_id}:refund@0")]
 
 
 @pytest.mark.parametrize(("price", "filed_after", "shipped", "services", "outcome"), [
@@ -385,7 +386,7 @@ def test_each_money_effect_is_enqueued_once_even_if_tick_runs_twice(anxin, who, 
     assert (first.actions, second.actions) == ({"receipt_timeout": 1}, {})
     msgs = _messages(anxin, case.case_id)
     assert sorted(msgs) == [("freight.compensate", 1234, f"{case.case_id}:freight"),
-                            ("refund.issue", 9900, f"{case.case_id}:refund")]
+                            ("refund.issue", 9900, f"{case.order_id}:refund@0")]
     view = anxin.aftersales.get_case(who.consumer, case.case_id)
     assert [e.action for e in view.events].count("receipt_timeout") == 1
 
@@ -399,11 +400,12 @@ def test_outbox_delivery_through_tick_sends_each_message_once(anxin, who, clock,
     assert len(transport.calls) == 1
     call = transport.calls[0]
     body = json.loads(call.body)
-    assert (body["kind"], body["idempotency_key"]) == ("refund.issue", f"{case.case_id}:refund")
+    assert (body["kind"], body["idempotency_key"]) == ("refund.issue", f"{case.order_id}:refund@0")
     assert body["payload"]["amount_fen"] == 12345 and body["payload"]["currency"] == "CNY"
     assert body["payload"]["rulebook_version"] == VERSION and body["payload"]["guarantee"] == "G.INSTANT_REFUND"
-    assert call.headers[IDEMPOTENCY_HEADER] == f"{case.case_id}:refund"
-    assert verify("test-secret", call.headers[SIGNATURE_HEADER], call.body, now_ts=int(clock.now().timestamp()))
+    assert call.headers[IDEMPOTENCY_HEADER] == f"{case.order_id}:refund@0"
+    # Signed with the wall clock of sending (the business clock is fixed in the past): verified against real time.
+    assert verify("test-secret", call.headers[SIGNATURE_HEADER], call.body, now_ts=int(time.time()))
     second = anxin.tick()
     assert (second["delivered"], second["case_actions"]) == (0, {})
     assert len(transport.calls) == 1

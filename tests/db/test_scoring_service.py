@@ -221,8 +221,9 @@ def test_bad_deductions_are_refused(anxin: Any, who: Principal, kwargs: dict[str
 def test_trusted_consumers_get_larger_instant_refunds(anxin: Any, clock: Any) -> None:
     world(anxin)
     anxin.scoring.run(AS_OF)
-    assert anxin.scoring.consumer_band("loyal") == "trusted"
-    assert anxin.scoring.consumer_band("nobody") == "unscored"
+    with anxin.uow_factory() as uow:
+        assert anxin.scoring.consumer_band(uow, "loyal") == "trusted"
+        assert anxin.scoring.consumer_band(uow, "nobody") == "unscored"
     ingest_ok(anxin, [listing("l-big", "s2", "tops", price_fen=50000),
                       order_paid("big-loyal", "loyal", "s2", items=[item("l-big", 1, 50000)], paid_at=T0),
                       order_paid("big-new", "c3", "s2", items=[item("l-big", 1, 50000)], paid_at=T0)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -16,9 +16,15 @@ from anxin.aftersales import disclosure
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
+from anxin.idempotency.model import Replay
 from anxin.web.auth import app_of, principal, role_guard
+from anxin.web.guard import MAX_ID, MAX_OFFSET
+from anxin.web.idempotency import idempotent_request, replayed
 
 router = APIRouter(prefix="/v1", tags=["after-sales"])
+IDEMPOTENCY_HELP = ("Optional. Name this money-moving request: a retry with the same key and body answers the first "
+                    "response (header Idempotent-Replayed: true) without acting again; the same key with another "
+                    "body is 409 idempotency.key_reused. Keys are kept at least 24 h.")
 
 
 class FileCaseBody(BaseModel):
@@ -61,12 +67,15 @@ def order_guarantees(order_id: str, request: Request, who: Principal = Depends(p
 
 
 @router.post("/aftersales/cases", status_code=201, summary="File an after-sale request; decided at once",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": FileCaseBody.model_json_schema()}}}})
-async def file_case(request: Request) -> dict[str, Any]:
+             response_model=None, openapi_extra={
+                 "requestBody": {"required": True, "content": {
+                     "application/json": {"schema": FileCaseBody.model_json_schema()}}},
+                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "description": IDEMPOTENCY_HELP, "schema": {"type": "string", "maxLength": 255}}]})
+async def file_case(request: Request) -> Any:
     raw = await request.body()
 
-    def authenticate_and_file() -> dict[str, Any]:
+    def authenticate_and_file() -> Any:
         # One thread-pool hop for key lookup, validation and the use case (the hottest endpoint); the key is
         # checked before the body, so a caller without one learns nothing about the schema.
         who = require_role(principal(request), Role.CONSUMER)
@@ -77,14 +86,19 @@ async def file_case(request: Request) -> dict[str, Any]:
         cmd = FileCase(order_id=body.order_id, case_type=body.type, reason=body.reason, amount_fen=body.amount_fen,
                        evidence=tuple(body.evidence), description=body.description, listing_id=body.listing_id,
                        unsealed=body.unsealed)
-        return app_of(request).aftersales.file_case(who, cmd).as_dict()
+        result = app_of(request).aftersales.file_case(
+            who, cmd, request=idempotent_request(request, who, body.model_dump()))
+        if isinstance(result, Replay):
+            return replayed(result, disclosed(request, who, result.body))
+        return disclosed(request, who, result.as_dict())
 
     return await run_in_threadpool(authenticate_and_file)
 
 
 @router.get("/aftersales/cases", summary="Cases you may see, nearest deadline first")
-def list_cases(request: Request, state: list[str] | None = Query(None), shop_id: str | None = None,
-               limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0),
+def list_cases(request: Request, state: list[str] | None = Query(None, max_length=20),
+               shop_id: str | None = Query(None, max_length=MAX_ID),
+               limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                who: Principal = Depends(principal)) -> dict[str, Any]:
     views = app_of(request).aftersales.list_cases(who, states=state, shop_id=shop_id, limit=limit, offset=offset)
     return {"cases": [disclosed(request, who, v.as_dict()) for v in views]}
@@ -95,15 +109,21 @@ def get_case(case_id: str, request: Request, who: Principal = Depends(principal)
     return disclosed(request, who, app_of(request).aftersales.get_case(who, case_id).as_dict())
 
 
-@router.post("/aftersales/cases/{case_id}/actions", summary="Approve, reject, escalate, ship a return, arbitrate …")
-async def act(case_id: str, body: ActBody, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+@router.post("/aftersales/cases/{case_id}/actions", summary="Approve, reject, escalate, ship a return, arbitrate …",
+             response_model=None)
+async def act(case_id: str, body: ActBody, request: Request, who: Principal = Depends(principal),
+              _key: str | None = Header(None, alias="Idempotency-Key", max_length=255,
+                                        description=IDEMPOTENCY_HELP)) -> Any:
     data = {k: v for k, v in {"method": body.method, "carrier": body.carrier, "tracking_no": body.tracking_no,
                               "freight_fen": body.freight_fen, "weight_g": body.weight_g}.items() if v is not None}
     if body.action == "ship_return":
         data.setdefault("method", "self")
-    view = await run_in_threadpool(app_of(request).aftersales.act, who, case_id, body.action, note=body.note,
-                                   data=data, evidence=tuple(body.evidence))
-    return view.as_dict()
+    result = await run_in_threadpool(app_of(request).aftersales.act, who, case_id, body.action, note=body.note,
+                                     data=data, evidence=tuple(body.evidence),
+                                     request=idempotent_request(request, who, body.model_dump()))
+    if isinstance(result, Replay):
+        return replayed(result, disclosed(request, who, result.body))
+    return disclosed(request, who, result.as_dict())
 
 
 @router.post("/evidence", status_code=201, summary="Upload an evidence image (JPEG, PNG or WebP)")

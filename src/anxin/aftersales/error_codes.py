@@ -28,3 +28,4 @@ class AfterSalesErrorCode(StrEnum):
     INVALID_RETURN_METHOD = "aftersales.invalid_return_method"
     FORBIDDEN_ROLE = "aftersales.forbidden_role"
     RULEBOOK_INVALID = "aftersales.rulebook_invalid"
+    CONCURRENT_CHANGE = "aftersales.concurrent_change"  # the case changed under this request; read it and retry

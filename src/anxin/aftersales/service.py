@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
 from anxin.access.model import Principal, Role
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
@@ -27,6 +30,8 @@ from anxin.core.ids import new_id
 from anxin.core.money import MAX_FEN, is_fen
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import service as fulfilment
+from anxin.idempotency import service as idempotency
+from anxin.idempotency.model import IdempotentRequest, Replay
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.model import Order, OrderStatus, OrderTimeline
@@ -100,7 +105,7 @@ class TickReport:
 
 class AfterSalesService(RiskSettlement):
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebooks: RulebookSet,
-                 evidence_store: EvidenceStore, credit_band: Callable[[str], str] | None = None,
+                 evidence_store: EvidenceStore, credit_band: Callable[[UnitOfWork, str], str] | None = None,
                  risk: RiskService | None = None) -> None:
         self.uow_factory = uow_factory
         # Risk verdicts in the decision path: an instant refund only on pass; review and block go to the
@@ -108,16 +113,17 @@ class AfterSalesService(RiskSettlement):
         self.risk = risk
         if risk is not None:
             risk.case_settler = self.settle_risk_review
-        # The consumer's credit band from the scoring context (its service, injected by bootstrap).
-        self.credit_band = credit_band or (lambda consumer_id: "unscored")
+        # The consumer's credit band from the scoring context (its service, injected by bootstrap), read in the
+        # filing's own transaction: one request, one connection.
+        self.credit_band = credit_band or (lambda uow, consumer_id: "unscored")
         self.clock = clock
         self.rulebooks = rulebooks
         self.evidence_store = evidence_store
 
     # --- reading -----------------------------------------------------------------------------------
 
-    def _order_for(self, uow: UnitOfWork, principal: Principal, order_id: str) -> Order:
-        order = orders.get_order(uow, order_id) if isinstance(order_id, str) else None
+    def _order_for(self, uow: UnitOfWork, principal: Principal, order_id: str, *, lock: bool = False) -> Order:
+        order = orders.get_order(uow, order_id, lock=lock) if isinstance(order_id, str) else None
         if order is None or not self._may_see(uow, principal, order.consumer_id, order.shop_id):
             raise AnxinError(E.ORDER_NOT_FOUND, f"order {order_id!r} not found")
         return order
@@ -187,7 +193,8 @@ class AfterSalesService(RiskSettlement):
             if principal.role is Role.CONSUMER:
                 kwargs["consumer_id"] = principal.subject
             elif principal.role is Role.MERCHANT:
-                kwargs["merchant_id"] = principal.subject
+                # Cases follow the shop: after a transfer the new owner sees all of them, the previous none.
+                kwargs["shop_ids"] = merchants.shop_ids_of_merchant(uow, principal.subject)
             return [self._view(repo, row) for row in repo.search(**kwargs)]
 
     # --- evidence ----------------------------------------------------------------------------------
@@ -223,14 +230,23 @@ class AfterSalesService(RiskSettlement):
 
     # --- filing ------------------------------------------------------------------------------------
 
-    def file_case(self, principal: Principal, cmd: FileCase) -> CaseView:
+    def file_case(self, principal: Principal, cmd: FileCase, *,
+                  request: IdempotentRequest | None = None) -> CaseView | Replay:
+        """Open a case and decide it. The order's refundable balance is read and spent under the order's lock
+        (``FOR UPDATE`` on PostgreSQL, the write transaction begun up front on SQLite), so concurrent filings of
+        one order queue; the one-open-case-per-order index is the backstop. With an idempotency key, a retry
+        answers the first response."""
         if principal.role is not Role.CONSUMER:
             raise AnxinError(E.FORBIDDEN_ROLE, "only the consumer who placed the order may file an after-sale")
         now = self.clock.now()
         rb = self.rulebooks.in_force(now)
         self._validate(cmd, rb)
         with self.uow_factory() as uow:
-            order = self._order_for(uow, principal, cmd.order_id)
+            uow.begin_write()
+            replay = idempotency.claim(uow, request, at=now)
+            if replay is not None:
+                return replay
+            order = self._order_for(uow, principal, cmd.order_id, lock=True)
             if order.status is OrderStatus.CANCELLED:
                 raise AnxinError(E.ORDER_CANCELLED, "the order was cancelled; its payment is already returned")
             if cmd.listing_id is not None and cmd.listing_id not in {i.listing_id for i in order.items}:
@@ -257,13 +273,23 @@ class AfterSalesService(RiskSettlement):
             recent = repo.count_consumer_since(order.consumer_id, now - dt.timedelta(days=30))
             claim = Claim(cmd.case_type, cmd.reason, cmd.amount_fen, len(set(cmd.evidence)), cmd.unsealed)
             decision = decide(facts, claim, rb, now, refundable_fen=refundable, consumer_cases_30d=recent,
-                              consumer_credit=self.credit_band(order.consumer_id))
+                              consumer_credit=self.credit_band(uow, order.consumer_id))
             for old in rejected:
                 self._transition(uow, repo, old.to_model(), m.Action.SUPERSEDE, "consumer", principal.subject, now,
                                  self._terms(old.rulebook_version), note="", data={})
+            if rejected:
+                uow.session.flush()  # closed before the new case exists: one open case per order, also in the index
             case_id = new_id("as")
             decision = self._with_risk(uow, case_id, order, facts, cmd, decision, now)
-            view = self._open(uow, repo, facts, cmd, decision, rb, now, case_id=case_id)
+            view = self._open(uow, repo, facts, cmd, decision, rb, now, case_id=case_id,
+                              order_money=(order.paid_fen - refundable, _compensated(existing)))
+            try:
+                uow.session.flush()
+            except IntegrityError as exc:  # the one-open-case index: a concurrent filing won the order
+                if "aftersale_cases" not in str(exc.orig):
+                    raise
+                raise AnxinError(E.CASE_ALREADY_OPEN, "this order already has an open after-sale case") from None
+            idempotency.record(uow, request, 201, view.as_dict())
             uow.commit()
             return view
 
@@ -282,7 +308,7 @@ class AfterSalesService(RiskSettlement):
             raise AnxinError(E.INVALID_FIELD, f"description is longer than {MAX_DESCRIPTION}", field="description")
 
     def _open(self, uow: UnitOfWork, repo: CaseRepository, facts: OrderFacts, cmd: FileCase, decision: Decision,
-              rb: Rulebook, now: dt.datetime, *, case_id: str) -> CaseView:
+              rb: Rulebook, now: dt.datetime, *, case_id: str, order_money: tuple[int, int]) -> CaseView:
         covered = {c.guarantee.benefit for c in coverage(facts, rb, now) if c.guarantee.benefit
                    and c.state in ("active", "pending")}
         case = m.Case(
@@ -308,7 +334,7 @@ class AfterSalesService(RiskSettlement):
         if decision.outcome is Outcome.APPROVED:  # instant refund: approved by the rulebook itself
             case, event = self._transition(uow, repo, case, m.Action.MERCHANT_TIMEOUT, "system", "rulebook", now,
                                            terms, note="", data={"rule": decision.guarantee_id, "version": rb.version},
-                                           event_action="auto_approve")
+                                           event_action="auto_approve", order_money=order_money)
             events.append(event)
         # Built from what was just written rather than read back: the filing path is the hot one.
         return CaseView(case, stored, tuple(events), evidence, cmd.listing_id, cmd.description)
@@ -316,7 +342,8 @@ class AfterSalesService(RiskSettlement):
     # --- acting on a case --------------------------------------------------------------------------
 
     def act(self, principal: Principal, case_id: str, action: str, *, note: str = "",
-            data: dict[str, Any] | None = None, evidence: tuple[str, ...] = ()) -> CaseView:
+            data: dict[str, Any] | None = None, evidence: tuple[str, ...] = (),
+            request: IdempotentRequest | None = None) -> CaseView | Replay:
         try:
             act = m.Action(action)
         except ValueError:
@@ -325,6 +352,10 @@ class AfterSalesService(RiskSettlement):
             raise AnxinError(E.ACTION_NOT_ALLOWED, f"{action} is taken by the system, not by people")
         now = self.clock.now()
         with self.uow_factory() as uow:
+            uow.begin_write()
+            replay = idempotency.claim(uow, request, at=now)
+            if replay is not None:
+                return replay
             repo = CaseRepository(uow.session)
             row = self._case_for(uow, repo, principal, case_id, lock=True)
             missing = set(evidence) - self.evidence_store.known(uow.session, list(evidence))
@@ -343,8 +374,14 @@ class AfterSalesService(RiskSettlement):
                     self._assess_return(uow, repo, case, data, now)
                 if before == m.CaseState.UNDER_REVIEW.value and case.state is not m.CaseState.UNDER_REVIEW:
                     self.risk.withdraw_for_case(uow, case.case_id, now)
+            try:
+                uow.session.flush()
+            except StaleDataError:  # changed since it was read; the row lock makes this a backstop only
+                raise AnxinError(E.CONCURRENT_CHANGE, "the case changed meanwhile; read it again") from None
+            view = self._view(repo, repo.get(row.case_id))  # type: ignore[arg-type]
+            idempotency.record(uow, request, 200, view.as_dict())
             uow.commit()
-            return self._view(repo, repo.get(row.case_id))  # type: ignore[arg-type]
+            return view
 
     def _terms(self, version: str) -> m.CaseTerms:
         rb = self.rulebooks.version(version)
@@ -352,7 +389,10 @@ class AfterSalesService(RiskSettlement):
 
     def _transition(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, action: m.Action, role: str,
                     actor: str, now: dt.datetime, terms: m.CaseTerms, *, note: str, data: dict[str, Any],
-                    event_action: str | None = None) -> tuple[m.Case, m.CaseEvent]:
+                    event_action: str | None = None,
+                    order_money: tuple[int, int] | None = None) -> tuple[m.Case, m.CaseEvent]:
+        """Apply one action and enqueue its money. ``order_money`` is what the order's other cases have refunded
+        and compensated (read here when the caller does not know it)."""
         try:
             t = m.apply(case, action, actor_role=role, actor_id=actor, at=now, terms=terms, note=note, data=data)
         except m.TransitionError as exc:
@@ -364,9 +404,11 @@ class AfterSalesService(RiskSettlement):
             event_action, t.event.actor_role, t.event.actor_id, t.event.at, t.event.from_state, t.event.to_state,
             t.event.note, t.event.deadline_at, t.event.deadline_kind, t.event.data)
         repo.add_event(case.case_id, event)
+        if order_money is None and any(e.kind in ("refund", "compensation") for e in t.effects):
+            order_money = repo.order_money(case.order_id, excluding=case.case_id)
         for effect in t.effects:
             outbox.enqueue(uow, clock=self.clock, kind=MONEY_KINDS[effect.kind],
-                           idempotency_key=f"{case.case_id}:{effect.kind}", amount_fen=effect.amount_fen,
+                           idempotency_key=money_key(case, effect.kind, order_money), amount_fen=effect.amount_fen,
                            subject_ref=case.case_id, payload={
                                "case_id": case.case_id, "order_id": case.order_id, "consumer_id": case.consumer_id,
                                "shop_id": case.shop_id, "amount_fen": effect.amount_fen, "currency": "CNY",
@@ -410,6 +452,22 @@ class AfterSalesService(RiskSettlement):
     def stats(self) -> dict[str, int]:
         with self.uow_factory() as uow:
             return CaseRepository(uow.session).state_counts()
+
+
+def money_key(case: m.Case, kind: str, order_money: tuple[int, int] | None) -> str:
+    """The idempotency key of a money movement, named after what it moves rather than who asked: a refund or
+    compensation is the step of the order's balance it starts from, so two cases paying the same step (a duplicate
+    that got past every lock) share a key, and the outbox and any receiver deduping on it pay once. Freight, pickup
+    and reship happen at most once per case."""
+    if kind in ("refund", "compensation"):
+        assert order_money is not None
+        before = order_money[0] if kind == "refund" else order_money[1]
+        return f"{case.order_id}:{kind}@{before}"
+    return f"{case.case_id}:{kind}"
+
+
+def _compensated(cases: list[CaseRow]) -> int:
+    return sum(c.compensated_fen for c in cases)
 
 
 def _parcel_problem(uow: UnitOfWork, order_id: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -11,8 +11,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from anxin.aftersales.evidence import EvidenceRow  # noqa: F401  (registers the evidence table)
 from anxin.aftersales.model import OPEN_STATES, Case, CaseEvent, CaseState
 from anxin.db.base import Base
+from anxin.db.engine import begin_write
 
 _CASE_FIELDS = [f for f in Case.__dataclass_fields__ if f != "state"]
+OPEN_CASE_SQL = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)))
 
 
 class CaseRow(Base):
@@ -46,6 +48,15 @@ class CaseRow(Base):
     listing_id: Mapped[str | None] = mapped_column(sa.String(64))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     decision: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # Optimistic check under the row locks: an UPDATE that finds another version changed nothing and fails.
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default=sa.text("1"))
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __table_args__ = (
+        # One open case per order: a second concurrent filing that got past the order lock still cannot exist.
+        sa.Index("uq_aftersale_cases_one_open_per_order", "order_id", unique=True,
+                 sqlite_where=sa.text(OPEN_CASE_SQL), postgresql_where=sa.text(OPEN_CASE_SQL)),
+    )
 
     def to_model(self) -> Case:
         values = {f: getattr(self, f) for f in _CASE_FIELDS}
@@ -97,9 +108,12 @@ class CaseRepository:
         return row
 
     def get(self, case_id: str, *, lock: bool = False) -> CaseRow | None:
+        """``lock``: read the case for changing it, held until the transaction ends (FOR UPDATE; on SQLite the
+        write transaction begins first, so the state read is the state written over)."""
         if lock:
+            begin_write(self.session.connection())
             return self.session.scalars(sa.select(CaseRow).where(CaseRow.case_id == case_id)
-                                        .with_for_update()).first()
+                                        .with_for_update().execution_options(populate_existing=True)).first()
         return self.session.get(CaseRow, case_id)
 
     def add_event(self, case_id: str, event: CaseEvent) -> None:
@@ -136,14 +150,14 @@ class CaseRepository:
         return int(self.session.scalar(sa.select(sa.func.count()).select_from(CaseRow).where(
             CaseRow.consumer_id == consumer_id, CaseRow.opened_at >= since)) or 0)
 
-    def search(self, *, consumer_id: str | None = None, merchant_id: str | None = None,
+    def search(self, *, consumer_id: str | None = None, shop_ids: list[str] | None = None,
                states: list[str] | None = None, shop_id: str | None = None, limit: int = 100,
                offset: int = 0) -> list[CaseRow]:
         q = sa.select(CaseRow)
         if consumer_id is not None:
             q = q.where(CaseRow.consumer_id == consumer_id)
-        if merchant_id is not None:
-            q = q.where(CaseRow.merchant_id == merchant_id)
+        if shop_ids is not None:
+            q = q.where(CaseRow.shop_id.in_(shop_ids))
         if shop_id is not None:
             q = q.where(CaseRow.shop_id == shop_id)
         if states:
@@ -152,6 +166,14 @@ class CaseRepository:
         q = q.order_by(sa.case((CaseRow.deadline_at.is_(None), 1), else_=0), CaseRow.deadline_at,
                        CaseRow.opened_at.desc())
         return list(self.session.scalars(q.limit(limit).offset(offset)))
+
+    def order_money(self, order_id: str, *, excluding: str) -> tuple[int, int]:
+        """(refunded, compensated) by the order's other cases: where this case's money steps start."""
+        refunded, compensated = self.session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(CaseRow.refunded_fen), 0),
+                      sa.func.coalesce(sa.func.sum(CaseRow.compensated_fen), 0))
+            .where(CaseRow.order_id == order_id, CaseRow.case_id != excluding)).one()
+        return int(refunded), int(compensated)
 
     def due(self, now: dt.datetime, limit: int = 500) -> list[str]:
         """Ids of open cases whose deadline has passed (arbitration SLAs only flag, they do not act)."""

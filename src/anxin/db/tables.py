@@ -10,7 +10,9 @@ from anxin.care import store as _care  # noqa: F401
 from anxin.catalog import store as _catalog  # noqa: F401
 from anxin.db.base import Base
 from anxin.fulfilment import store as _fulfilment  # noqa: F401
+from anxin.idempotency import store as _idempotency  # noqa: F401
 from anxin.ingest import store as _ingest  # noqa: F401
+from anxin.jobs import store as _jobs  # noqa: F401
 from anxin.merchants import money_store as _merchant_money  # noqa: F401
 from anxin.merchants import store as _merchants  # noqa: F401
 from anxin.orders import store as _orders  # noqa: F401

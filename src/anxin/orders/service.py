@@ -12,8 +12,10 @@ from anxin.orders.stats_store import ShopStatsRepository
 from anxin.orders.store import OrderRepository, OrderRow, WatchRepository
 
 
-def get_order(uow: UnitOfWork, order_id: str) -> Order | None:
-    row = OrderRepository(uow.session).get_row(order_id)
+def get_order(uow: UnitOfWork, order_id: str, *, lock: bool = False) -> Order | None:
+    """``lock``: hold the order's row until the transaction ends (PostgreSQL ``FOR UPDATE``; on SQLite the caller
+    has begun its write transaction), so what is spent against the order is read and written by one at a time."""
+    row = OrderRepository(uow.session).get_row(order_id, lock=lock)
     return row.to_model() if row else None
 
 

@@ -141,7 +141,9 @@ class OrderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get_row(self, order_id: str) -> OrderRow | None:
+    def get_row(self, order_id: str, *, lock: bool = False) -> OrderRow | None:
+        if lock:
+            return self.session.get(OrderRow, order_id, with_for_update=True, populate_existing=True)
         return self.session.get(OrderRow, order_id)
 
     def add(self, order: Order) -> None:

@@ -19,7 +19,8 @@ from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
-from anxin.db.uow import UowFactory
+from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.jobs.service import JobFailures
 from anxin.merchants import service as merchants
 from anxin.scoring.deductions import DeductionCases
 from anxin.scoring.definition import (
@@ -39,6 +40,7 @@ from anxin.scoring.rulebook import ScoreRulebook, SubjectRules, load_score_ruleb
 from anxin.scoring.store import ScoreRepository
 
 SOURCES = ("db", "parquet")
+NIGHTLY_JOB = "scoring.nightly"  # a failing night in job_failures, by day
 MARGIN_DAYS = 30  # orders paid this long before a window opens can still be signed or collected inside it
 
 
@@ -169,12 +171,21 @@ class ScoringService(DeductionCases):
         return RunSummary(day, engine, label, self.rules.version, counts, facts)
 
     def run_due(self) -> RunSummary | None:
-        """The nightly job: score today if no run has (the server calls this from its periodic tick)."""
+        """The nightly job: score today if no run has (the server calls this from its periodic tick). A run that
+        raises is recorded in job_failures and tried again with backoff, not on every tick."""
         today = self.today()
         latest = self._latest_day()
         if latest is not None and latest >= today:
             return None
-        return self.run(today)
+        run = JobFailures(uow_factory=self.uow_factory, clock=self.clock).start(NIGHTLY_JOB)
+        day = today.isoformat()
+        if run.waiting(day):
+            return None
+        summary = None
+        with run.item(day):
+            summary = self.run(today)
+            run.succeeded([d for d in run.known if d != day])  # earlier nights that failed: superseded by this one
+        return summary
 
     def _snapshots(self, day: dt.date, results: dict[str, list[dict[str, Any]]]) -> Any:
         version = self.rules.version
@@ -281,10 +292,13 @@ class ScoringService(DeductionCases):
             row = ScoreRepository(uow.session).snapshot("merchant", shop_id)
             return row.score_x100 if row is not None and row.eligible else None
 
-    def consumer_band(self, consumer_id: str) -> str:
-        """trusted / normal / doubtful from the latest run, or unscored: what the after-sales engine decides on."""
-        credit = self.consumer_credit(consumer_id)
-        return credit.band if credit else "unscored"
+    def consumer_band(self, uow: UnitOfWork, consumer_id: str) -> str:
+        """trusted / normal / doubtful from the latest run, or unscored: what the after-sales engine decides on,
+        read in the caller's transaction (one request, one connection)."""
+        row = ScoreRepository(uow.session).snapshot("consumer", consumer_id, None)
+        if row is None or row.score_x100 is None:
+            return "unscored"
+        return row.band or "normal"
 
     def consumer_credit_for(self, who: Principal, consumer_id: str) -> CreditReport:
         if not (who.role in (Role.OPERATOR, Role.PLATFORM) or (who.role is Role.CONSUMER

@@ -6,18 +6,20 @@ silently become a 500.
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anxin.access.error_codes import AccessErrorCode as A
 from anxin.aftersales.error_codes import AfterSalesErrorCode as S
 from anxin.core.errors import AnxinError
 from anxin.fulfilment.error_codes import FulfilmentErrorCode as F
+from anxin.idempotency.error_codes import IdempotencyErrorCode as D
 from anxin.ingest.error_codes import IngestErrorCode as I
 from anxin.merchants.error_codes import MerchantErrorCode as M
 from anxin.outbox.error_codes import OutboxErrorCode as O
@@ -27,7 +29,7 @@ from anxin.web.error_codes import WebErrorCode as W
 
 HTTP_STATUS: dict[StrEnum, int] = {
     A.UNAUTHENTICATED: 401, A.INVALID_ROLE: 422, A.INVALID_SUBJECT: 422, A.FORBIDDEN_ROLE: 403,
-    A.KEY_NOT_FOUND: 404,
+    A.KEY_NOT_FOUND: 404, A.TOO_MANY_ATTEMPTS: 429, A.LOGIN_LINK_INVALID: 401,
     I.MALFORMED_BATCH: 400, I.MALFORMED_EVENT: 422, I.UNKNOWN_TYPE: 422, I.INVALID_FIELD: 422,
     I.INVALID_MONEY: 422, I.INVALID_TIMESTAMP: 422, I.TIME_OUT_OF_RANGE: 422, I.ID_CONFLICT: 409, I.LIFECYCLE: 409,
     I.BATCH_TOO_LARGE: 413, I.FILE_UNREADABLE: 400,
@@ -40,6 +42,7 @@ HTTP_STATUS: dict[StrEnum, int] = {
     S.INVALID_RETURN_METHOD: 422, S.FORBIDDEN_ROLE: 403, S.RULEBOOK_INVALID: 422,
     O.INVALID_AMOUNT: 422, O.INVALID_KIND: 422, O.INVALID_MESSAGE: 422, O.IDEMPOTENCY_CONFLICT: 409,
     O.MESSAGE_NOT_FOUND: 404, O.NOT_REDELIVERABLE: 409,
+    D.KEY_REUSED: 409, D.IN_PROGRESS: 409, D.INVALID_KEY: 422, S.CONCURRENT_CHANGE: 409,
     F.SHOP_NOT_FOUND: 404, F.ORDER_NOT_FOUND: 404, F.INVALID_WINDOW: 422,
     K.SHOP_NOT_FOUND: 404, K.SUBJECT_NOT_FOUND: 404, K.NO_SNAPSHOT: 404, K.UNKNOWN_INDICATOR: 404, K.INVALID_SIDE: 422,
     K.INVALID_DATE: 422, K.FUTURE_DATE: 422, K.UNKNOWN_ENGINE: 422, K.SOURCE_NOT_FOUND: 422, K.SOURCE_INVALID: 422,
@@ -56,9 +59,11 @@ HTTP_STATUS: dict[StrEnum, int] = {
     M.INVALID_PERIOD: 422, M.LISTING_CAP: 409, M.CATEGORY_NOT_ALLOWED: 422, M.ENTITY_CHANGE_INVALID: 422,
     M.LICENCE_AT_LIMIT: 409, M.LICENCE_REQUIRED: 422, M.SHOP_NOT_OPEN: 409,
     W.MALFORMED_JSON: 400, W.INVALID_REQUEST: 422, W.NOT_FOUND: 404, W.METHOD_NOT_ALLOWED: 405,
-    W.TOO_LARGE: 413, W.UNSUPPORTED_MEDIA: 415, W.FORM_TOKEN_INVALID: 403,
+    W.TOO_LARGE: 413, W.UNSUPPORTED_MEDIA: 415, W.FORM_TOKEN_INVALID: 403, W.NUL_CHARACTER: 422,
+    W.INVALID_UNICODE: 422, W.OUT_OF_RANGE: 422,
 }
-ALL_CODE_ENUMS = (A, S, I, O, F, K, R, M, W)
+ALL_CODE_ENUMS = (A, S, I, O, F, K, R, M, W, D)
+log = logging.getLogger("anxin.web")
 
 
 def error_body(code: StrEnum, message: str, **details: object) -> dict[str, object]:
@@ -68,28 +73,27 @@ def error_body(code: StrEnum, message: str, **details: object) -> dict[str, obje
     return {"error": body}
 
 
-class RefuseNul:
-    """Ids never contain NUL and PostgreSQL text cannot hold it: a path or query carrying one is not found,
-    answered before any handler, rather than a driver error (a 500) deep inside a lookup."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and ("\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")):
-            response = JSONResponse(error_body(W.NOT_FOUND, "not found: the request holds a NUL character"),
-                                    status_code=404)
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+def error_headers(exc: AnxinError) -> dict[str, str] | None:
+    if exc.code is A.UNAUTHENTICATED:
+        return {"WWW-Authenticate": "Bearer"}
+    if exc.code is A.TOO_MANY_ATTEMPTS:
+        return {"Retry-After": str(exc.details.get("retry_after", 60))}
+    return None
 
 
 def install(app: FastAPI) -> None:
-    app.add_middleware(RefuseNul)
     @app.exception_handler(AnxinError)
     async def _anxin(request: Request, exc: AnxinError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.code is A.UNAUTHENTICATED else None
-        return JSONResponse({"error": exc.as_dict()}, status_code=HTTP_STATUS.get(exc.code, 400), headers=headers)
+        return JSONResponse({"error": exc.as_dict()}, status_code=HTTP_STATUS.get(exc.code, 400),
+                            headers=error_headers(exc))
+
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: DataError) -> JSONResponse:
+        # The last line of defence: a value the database refuses (a string longer than its column, a number
+        # beyond its type) is the caller's input, not a server fault. Inputs are bounded before this; log it.
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(error_body(W.OUT_OF_RANGE, "a value is out of the range the database can store"),
+                            status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
