@@ -55,12 +55,21 @@ def test_bad_applications_get_stable_codes(client, keys, shopfront, body, status
 def test_deposit_money_moves_once_and_limits_hold(client, keys, shopfront):
     body = {"amount_fen": 100_000, "idempotency_key": "k1"}
     first = client.post("/v1/merchants/shops/n1/deposit/top-ups", json=body, headers=keys["m1"]).json()
-    again = client.post("/v1/merchants/shops/n1/deposit/top-ups", json=body, headers=keys["m1"]).json()
-    assert (first["held_fen"], again["held_fen"], again["applied"]) == (100_000, 100_000, False)
+    retry = client.post("/v1/merchants/shops/n1/deposit/top-ups", json=body, headers=keys["m1"])
+    # a retry answers the first response (payment-API semantics) and moves nothing
+    assert (retry.json(), retry.headers["Idempotent-Replayed"]) == (first, "true")
+    assert (first["held_fen"], first["applied"]) == (100_000, True)
+    by_header = client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 100},
+                            headers={**keys["m1"], "Idempotency-Key": "h1"})
+    assert by_header.json()["held_fen"] == 100_100
+    assert client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 100},
+                       headers={**keys["m1"], "Idempotency-Key": "h1"}).json() == by_header.json()
+    r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 100}, headers=keys["m1"])
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "merchants.invalid_field")
     for bad, code in (({"amount_fen": 0, "idempotency_key": "k2"}, "merchants.invalid_amount"),
                       ({"amount_fen": -5, "idempotency_key": "k2"}, "merchants.invalid_amount"),
                       ({"amount_fen": 10**30, "idempotency_key": "k2"}, "merchants.invalid_amount"),
-                      ({"amount_fen": 5, "idempotency_key": "k1"}, "merchants.idempotency_conflict")):
+                      ({"amount_fen": 5, "idempotency_key": "k1"}, "idempotency.key_reused")):
         r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json=bad, headers=keys["m1"])
         assert r.json()["error"]["code"] == code
     r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 1.5, "idempotency_key": "k3"},
@@ -69,13 +78,13 @@ def test_deposit_money_moves_once_and_limits_hold(client, keys, shopfront):
     r = client.post("/v1/merchants/shops/n1/deposit/withdrawals", json={"amount_fen": 100_000,
                                                                        "idempotency_key": "w"}, headers=keys["m1"])
     assert (r.status_code, r.json()["error"]["code"]) == (422, "merchants.withdrawal_over_limit")
-    assert r.json()["error"]["details"]["limit_fen"] == 100_000 - first["required"]["fen"]
+    assert r.json()["error"]["details"]["limit_fen"] == 100_100 - first["required"]["fen"]
     r = client.post("/v1/merchants/shops/n1/deposit/deductions", json={
         "amount_fen": 500, "idempotency_key": "d", "reason": "penalty"}, headers=keys["m1"])
     assert r.status_code == 403
     r = client.post("/v1/merchants/shops/n1/deposit/deductions", json={
         "amount_fen": 500, "idempotency_key": "d", "reason": "penalty"}, headers=keys["operator"])
-    assert r.status_code == 200 and r.json()["held_fen"] == 99_500
+    assert r.status_code == 200 and r.json()["held_fen"] == 99_600
 
 
 def test_settlement_statements_and_campaigns(anxin, client, keys):

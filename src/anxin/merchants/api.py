@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from anxin.access.model import Principal
 from anxin.core.clock import beijing_day
 from anxin.core.errors import AnxinError
+from anxin.idempotency.model import HEADER, IdempotentRequest, Replay, request_for
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.web.auth import app_of, principal
+from anxin.web.idempotency import idempotent_request, replayed
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
@@ -61,7 +63,8 @@ class Transfer(BaseModel):
 class Money(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount_fen: StrictInt = Field(description="positive, in fen")
-    idempotency_key: StrictStr = Field(description="the same key again does nothing twice")
+    idempotency_key: StrictStr | None = Field(None, max_length=120, description=(
+        "names the movement: the same key again does nothing twice (or send the Idempotency-Key header)"))
 
 
 class Deduction(Money):
@@ -119,26 +122,59 @@ def deposit(shop_id: str, request: Request, who: Principal = Depends(principal))
     return app_of(request).merchants.deposit(who, shop_id)
 
 
-@router.post("/shops/{shop_id}/deposit/top-ups", summary="Pay into the deposit")
-def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.top_up(who, shop_id, amount_fen=body.amount_fen, key=body.idempotency_key)
+def _money_call(request: Request, who: Principal, body: Money) -> tuple[str | None, IdempotentRequest | None]:
+    """The movement's key (body field or Idempotency-Key header, one is needed) and the request it names: a retry
+    with the same key and body answers the first response, another body is 409 idempotency.key_reused."""
+    header = request.headers.get(HEADER)
+    key = body.idempotency_key if body.idempotency_key is not None else header
+    named = idempotent_request(request, who, body.model_dump()) if header is not None else None
+    if named is None and key is not None:
+        named = request_for(f"{who.role.value}:{who.subject}", key, request.method, request.url.path,
+                            body.model_dump())
+    return key, named
 
 
-@router.post("/shops/{shop_id}/deposit/withdrawals", summary="Withdraw what exceeds the required deposit")
-def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.withdraw_deposit(who, shop_id, amount_fen=body.amount_fen,
-                                                       key=body.idempotency_key)
+def _answer(result: dict[str, Any] | Replay) -> Any:
+    return replayed(result, result.body) if isinstance(result, Replay) else result
 
 
-@router.post("/shops/{shop_id}/deposit/deductions", summary="Deduct a penalty or compensation (operators)")
-def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.deduct(who, shop_id, amount_fen=body.amount_fen, reason=body.reason,
-                                            key=body.idempotency_key, allow_debt=body.allow_debt, memo=body.memo)
+_KEY_HEADER = Header(None, alias=HEADER, max_length=255, description="alternative to the body's idempotency_key")
 
 
-@router.post("/shops/{shop_id}/payouts", summary="Pay the goods payment out (trial shops: the trial's limits)")
-def payout(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.payout_goods(who, shop_id, amount_fen=body.amount_fen, key=body.idempotency_key)
+@router.post("/shops/{shop_id}/deposit/top-ups", summary="Pay into the deposit", response_model=None)
+def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
+           _key: str | None = _KEY_HEADER) -> Any:
+    key, named = _money_call(request, who, body)
+    return _answer(app_of(request).merchants.top_up(who, shop_id, amount_fen=body.amount_fen, key=key,
+                                                    request=named))
+
+
+@router.post("/shops/{shop_id}/deposit/withdrawals", summary="Withdraw what exceeds the required deposit",
+             response_model=None)
+def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
+             _key: str | None = _KEY_HEADER) -> Any:
+    key, named = _money_call(request, who, body)
+    return _answer(app_of(request).merchants.withdraw_deposit(who, shop_id, amount_fen=body.amount_fen, key=key,
+                                                              request=named))
+
+
+@router.post("/shops/{shop_id}/deposit/deductions", summary="Deduct a penalty or compensation (operators)",
+             response_model=None)
+def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Depends(principal),
+           _key: str | None = _KEY_HEADER) -> Any:
+    key, named = _money_call(request, who, body)
+    return _answer(app_of(request).merchants.deduct(who, shop_id, amount_fen=body.amount_fen, reason=body.reason,
+                                                    key=key, allow_debt=body.allow_debt, memo=body.memo,
+                                                    request=named))
+
+
+@router.post("/shops/{shop_id}/payouts", summary="Pay the goods payment out (trial shops: the trial's limits)",
+             response_model=None)
+def payout(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
+           _key: str | None = _KEY_HEADER) -> Any:
+    key, named = _money_call(request, who, body)
+    return _answer(app_of(request).merchants.payout_goods(who, shop_id, amount_fen=body.amount_fen, key=key,
+                                                          request=named))
 
 
 @router.get("/shops/{shop_id}/statement", summary="Fee statement for a period (Beijing days): every line explained")

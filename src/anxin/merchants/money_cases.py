@@ -4,7 +4,7 @@ compensation, payouts, and operators' fee campaigns. Mixed into ``MerchantServic
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +13,8 @@ from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
 from anxin.core.money import MAX_FEN, is_fen
 from anxin.db.uow import UnitOfWork
+from anxin.idempotency import service as idempotency
+from anxin.idempotency.model import IdempotentRequest, Replay
 from anxin.merchants import deposits as dep
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.fee_rules import Waiver, waiver_from_dict, waiver_problems
@@ -41,6 +43,10 @@ def _amount(value: object) -> int:
         raise AnxinError(E.INVALID_AMOUNT, f"amount_fen: a positive whole number of fen, at most {MAX_FEN}",
                          field="amount_fen")
     return int(value)  # type: ignore[call-overload]
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
 def _key(value: object) -> str:
@@ -84,49 +90,70 @@ class MoneyCases(MerchantServiceBase):
         """Balances, what the rulebook requires and why, the state (ok / top-up due / in debt), the postings."""
         with self.uow_factory() as uow:
             row = self._lifecycle(uow, principal, shop_id)
-            ledger = self._ledger(uow, shop_id)
-            held, debt = ledger.balance(deposit_account(shop_id)), ledger.balance(debt_account(shop_id))
-            requirement, misfits = self._requirement_and_misfits(uow, row)
-            status = dep.deposit_status(held_fen=held, required_fen=requirement.fen, debt_fen=-debt)
-            money = MoneyRepository(uow.session)
-            cap = dep.listing_cap(row.store_type, trial=row.trial, rules=self.rulebook.deposits)
-            listings = catalog.listing_count(uow, shop_id)
+            view = self._deposit_view(uow, row)
             uow.commit()  # the lifecycle row of an adopted shop
-            return {
-                "shop_id": shop_id, "held_fen": held, "debt_fen": -debt,
-                "goods_fen": ledger.balance(goods_account(shop_id)), "trial": row.trial,
-                "required": {"fen": requirement.fen, "base_fen": requirement.base_fen, "tier_fen": requirement.tier_fen,
-                             "rule_ids": list(requirement.rule_ids),
-                             "reasons": [r.as_dict() for r in requirement.reasons]},
-                "status": {"state": status.state, "shortfall_fen": status.shortfall_fen,
-                           "reasons": [r.as_dict() for r in status.reasons]},
-                "listing_cap": cap, "listings": listings, "over_listing_cap": cap is not None and listings > cap,
-                "version": self.rulebook.version,
-                "categories_not_allowed": misfits,
-                "postings": [{"key": p.key, "kind": p.kind, "at": p.at, "memo": p.memo, "actor": p.actor,
-                              "legs": {leg.account.split(":", 1)[0]: leg.fen for leg in legs
-                                       if leg.account.endswith(f":{shop_id}")}}
-                             for p, legs in money.postings_of(shop_id)],
-            }
+            return view
 
-    def top_up(self, principal: Principal, shop_id: str, *, amount_fen: object, key: object) -> dict[str, Any]:
-        fen, k = _amount(amount_fen), _key(key)
+    def _deposit_view(self, uow: UnitOfWork, row: ShopLifecycleRow) -> dict[str, Any]:
+        shop_id = row.shop_id
+        ledger = self._ledger(uow, shop_id)
+        held, debt = ledger.balance(deposit_account(shop_id)), ledger.balance(debt_account(shop_id))
+        requirement, misfits = self._requirement_and_misfits(uow, row)
+        status = dep.deposit_status(held_fen=held, required_fen=requirement.fen, debt_fen=-debt)
+        money = MoneyRepository(uow.session)
+        cap = dep.listing_cap(row.store_type, trial=row.trial, rules=self.rulebook.deposits)
+        listings = catalog.listing_count(uow, shop_id)
+        return {
+            "shop_id": shop_id, "held_fen": held, "debt_fen": -debt,
+            "goods_fen": ledger.balance(goods_account(shop_id)), "trial": row.trial,
+            "required": {"fen": requirement.fen, "base_fen": requirement.base_fen, "tier_fen": requirement.tier_fen,
+                         "rule_ids": list(requirement.rule_ids),
+                         "reasons": [r.as_dict() for r in requirement.reasons]},
+            "status": {"state": status.state, "shortfall_fen": status.shortfall_fen,
+                       "reasons": [r.as_dict() for r in status.reasons]},
+            "listing_cap": cap, "listings": listings, "over_listing_cap": cap is not None and listings > cap,
+            "version": self.rulebook.version,
+            "categories_not_allowed": misfits,
+            "postings": [{"key": p.key, "kind": p.kind, "at": _iso(p.at), "memo": p.memo, "actor": p.actor,
+                          "legs": {leg.account.split(":", 1)[0]: leg.fen for leg in legs
+                                   if leg.account.endswith(f":{shop_id}")}}
+                         for p, legs in money.postings_of(shop_id)],
+        }
+
+    def _move_money(self, principal: Principal, shop_id: str, request: IdempotentRequest | None,
+                    move: Callable[[UnitOfWork, ShopLifecycleRow], bool]) -> dict[str, Any] | Replay:
+        """One money movement: the shop's row locked, the posting, and the answer (with the deposit as it now
+        stands) recorded under the request's idempotency key, all in one transaction."""
         with self.uow_factory() as uow:
+            uow.begin_write()
+            replay = idempotency.claim(uow, request, at=self.clock.now())
+            if replay is not None:
+                return replay
             row = self._lifecycle(uow, principal, shop_id, for_update=True)
+            applied = move(uow, row)
+            answer = {"applied": applied, **self._deposit_view(uow, row)}
+            idempotency.record(uow, request, 200, answer)
+            uow.commit()
+            return answer
+
+    def top_up(self, principal: Principal, shop_id: str, *, amount_fen: object, key: object,
+               request: IdempotentRequest | None = None) -> dict[str, Any] | Replay:
+        fen, k = _amount(amount_fen), _key(key)
+
+        def move(uow: UnitOfWork, row: ShopLifecycleRow) -> bool:
             self._open_shop(row)
             ledger = self._ledger(uow, shop_id, f"topup:{shop_id}:{k}")
-            applied = self._post(uow, ledger, top_up(shop_id, fen, key=f"topup:{shop_id}:{k}", at=self.clock.now()),
-                                 shop_id=shop_id, actor=principal.subject)
-            uow.commit()
-        return {"applied": applied, **self.deposit(principal, shop_id)}
+            return self._post(uow, ledger, top_up(shop_id, fen, key=f"topup:{shop_id}:{k}", at=self.clock.now()),
+                              shop_id=shop_id, actor=principal.subject)
+        return self._move_money(principal, shop_id, request, move)
 
     def withdraw_deposit(self, principal: Principal, shop_id: str, *, amount_fen: object,
-                         key: object) -> dict[str, Any]:
+                         key: object, request: IdempotentRequest | None = None) -> dict[str, Any] | Replay:
         """Down to the required deposit while the shop trades; all of it once the shop is closed."""
         fen, k = _amount(amount_fen), _key(key)
         posting_key = f"withdraw:{shop_id}:{k}"
-        with self.uow_factory() as uow:
-            row = self._lifecycle(uow, principal, shop_id, for_update=True)
+
+        def move(uow: UnitOfWork, row: ShopLifecycleRow) -> bool:
             ledger = self._ledger(uow, shop_id, posting_key)
             if posting_key not in ledger.postings:
                 held = ledger.balance(deposit_account(shop_id))
@@ -137,18 +164,18 @@ class MoneyCases(MerchantServiceBase):
                     raise AnxinError(E.WITHDRAWAL_OVER_LIMIT, f"at most {limit} fen may be withdrawn: the deposit "
                                      f"holds {held}, the shop must keep {keep} and owes {debt}", limit_fen=limit,
                                      held_fen=held, required_fen=keep, debt_fen=debt)
-            applied = self._post(uow, ledger, withdraw(shop_id, fen, key=posting_key, at=self.clock.now()),
-                                 shop_id=shop_id, actor=principal.subject)
-            uow.commit()
-        return {"applied": applied, **self.deposit(principal, shop_id)}
+            return self._post(uow, ledger, withdraw(shop_id, fen, key=posting_key, at=self.clock.now()),
+                              shop_id=shop_id, actor=principal.subject)
+        return self._move_money(principal, shop_id, request, move)
 
-    def payout_goods(self, principal: Principal, shop_id: str, *, amount_fen: object, key: object) -> dict[str, Any]:
+    def payout_goods(self, principal: Principal, shop_id: str, *, amount_fen: object, key: object,
+                     request: IdempotentRequest | None = None) -> dict[str, Any] | Replay:
         """Pay the settled goods payment out. A zero-deposit trial shop is held to the trial's limits (once a
         month, at least 100 yuan, at most half the balance) while its deposit fills from sales."""
         fen, k = _amount(amount_fen), _key(key)
         posting_key = f"payout:{shop_id}:{k}"
-        with self.uow_factory() as uow:
-            row = self._lifecycle(uow, principal, shop_id, for_update=True)
+
+        def move(uow: UnitOfWork, row: ShopLifecycleRow) -> bool:
             ledger = self._ledger(uow, shop_id, posting_key)
             if posting_key not in ledger.postings and row.trial:
                 money = MoneyRepository(uow.session)
@@ -162,12 +189,12 @@ class MoneyCases(MerchantServiceBase):
                 posting = payout(ledger, shop_id, fen, key=posting_key, at=self.clock.now())
             except LedgerError as exc:
                 raise AnxinError(E.INSUFFICIENT_GOODS, str(exc), ledger_code=exc.code) from None
-            applied = self._post(uow, ledger, posting, shop_id=shop_id, actor=principal.subject)
-            uow.commit()
-        return {"applied": applied, **self.deposit(principal, shop_id)}
+            return self._post(uow, ledger, posting, shop_id=shop_id, actor=principal.subject)
+        return self._move_money(principal, shop_id, request, move)
 
     def deduct(self, principal: Principal, shop_id: str, *, amount_fen: object, reason: object, key: object,
-               allow_debt: object = False, memo: str = "") -> dict[str, Any]:
+               allow_debt: object = False, memo: str = "",
+               request: IdempotentRequest | None = None) -> dict[str, Any] | Replay:
         """A penalty or a consumer's compensation out of the deposit; what it cannot cover is refused, or with
         ``allow_debt`` booked to the shop's debt."""
         self._operator(principal)
@@ -176,12 +203,9 @@ class MoneyCases(MerchantServiceBase):
             raise AnxinError(E.INVALID_FIELD, "reason: penalty or compensation", field="reason")
         if not isinstance(allow_debt, bool):
             raise AnxinError(E.INVALID_FIELD, "allow_debt: true or false", field="allow_debt")
-        with self.uow_factory() as uow:
-            self._lifecycle(uow, principal, shop_id, for_update=True)
-            applied = self._deduct(uow, shop_id, fen, str(reason), f"deduct:{shop_id}:{k}", allow_debt,
-                                   actor=principal.subject, memo=memo[:400])
-            uow.commit()
-        return {"applied": applied, **self.deposit(principal, shop_id)}
+        return self._move_money(principal, shop_id, request, lambda uow, row: self._deduct(
+            uow, shop_id, fen, str(reason), f"deduct:{shop_id}:{k}", allow_debt, actor=principal.subject,
+            memo=memo[:400]))
 
     def _deduct(self, uow: UnitOfWork, shop_id: str, fen: int, reason: str, key: str, allow_debt: bool, *,
                 actor: str, memo: str = "") -> bool:
