@@ -22,6 +22,7 @@ from anxin.db.engine import make_engine
 from anxin.db.uow import UowFactory, uow_factory_for
 from anxin.fulfilment.service import FulfilmentService
 from anxin.ingest.service import IngestionService
+from anxin.jobs.service import JobFailures, Outcome
 from anxin.merchants.rulebook import load_merchant_rulebook
 from anxin.merchants.service import MerchantService
 from anxin.merchants.service_base import MerchantDeps
@@ -50,21 +51,47 @@ class Anxin:
     scoring: ScoringService
     risk: RiskService
     merchants: MerchantService
+    jobs: JobFailures
 
     def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
-        """Fire due deadlines, judge due orders, then deliver what the outbox holds. The server runs this
-        periodically."""
-        report = self.aftersales.tick(at)
-        checked = self.fulfilment.check_due(report.at)
-        merchants = self.merchants.tick()
-        delivery = self.outbox.deliver_due()
-        return {"at": report.at.isoformat(), "case_actions": report.actions, "fulfilment": checked.as_dict(),
-                "merchants": merchants, "delivered": delivery.delivered, "failed": delivery.failed,
-                "dead": delivery.dead}
+        """Run every periodic job once, then deliver what the outbox holds (``anxin tick``, the simulator). The
+        server runs the same two halves in two loops of their own (web.app.Ticker)."""
+        report = self.run_jobs(at)
+        delivery = self.deliver()
+        return {**report, **delivery, "failed_jobs": {**report["failed_jobs"], **delivery["failed_jobs"]}}
+
+    def run_jobs(self, at: dt.datetime | None = None) -> dict[str, Any]:
+        """Fire due deadlines, judge due orders, graduate novices, settle. Each job runs isolated: one that raises
+        is recorded in job_failures (item ``*``), skipped while it backs off, and the others still run."""
+        run = self.jobs.run_job
+        cases = run("aftersales.deadlines", lambda: self.aftersales.tick(at))
+        now = cases.value.at if cases.value is not None else at or self.clock.now()
+        checked = run("fulfilment.check", lambda: self.fulfilment.check_due(now))
+        graduated = run("merchants.graduate", self.merchants.graduate_due)
+        settled = run("merchants.settle", self.merchants.settle_pending)
+        return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
+                "fulfilment": checked.value.as_dict() if checked.value is not None else None,
+                "merchants": {"graduated": graduated.value or 0,
+                              "settled": settled.value.as_dict() if settled.value is not None else None},
+                "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
+                                        "merchants.graduate": graduated, "merchants.settle": settled})}
+
+    def deliver(self) -> dict[str, Any]:
+        """Deliver the outbox. Never waits on, nor is skipped because of, another job."""
+        outcome = self.jobs.run_job("outbox.deliver", self.outbox.deliver_due, skip_waiting=False)
+        d = outcome.value
+        return {"delivered": d.delivered if d else 0, "failed": d.failed if d else 0, "dead": d.dead if d else 0,
+                "failed_jobs": _failed({"outbox.deliver": outcome})}
+
+
+def _failed(outcomes: dict[str, Outcome[Any]]) -> dict[str, str]:
+    """Jobs that raised this time or are still backing off from it: their error."""
+    return {job: o.failure.error for job, o in outcomes.items() if o.failure is not None}
 
 
 def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, engine: sa.Engine | None = None,
-              transport: WebhookTransport | None = None, run_migrations: bool = True) -> Anxin:
+              transport: WebhookTransport | None = None, run_migrations: bool = True,
+              wall_clock: Clock | None = None) -> Anxin:
     settings = settings or Settings()
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
@@ -75,6 +102,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     fulfilment_rules = load_fulfilment_rulebook()
     if transport is None:
         transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
+    jobs = JobFailures(uow_factory=uow_factory, clock=clock)
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
                        mode=settings.risk_mode)
@@ -94,10 +122,12 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         aftersales=AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                      evidence_store=EvidenceStore(settings.evidence_dir),
                                      credit_band=scoring.consumer_band, risk=risk),
+        # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
         outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
-                             secret=settings.webhook_secret),
-        fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules),
+                             secret=settings.webhook_secret, wall_clock=wall_clock or SystemClock()),
+        fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules, jobs=jobs),
         scoring=scoring,
         risk=risk,
         merchants=merchants,
+        jobs=jobs,
     )

@@ -33,7 +33,9 @@ def uow_factory(engine):
 
 
 def service(uow_factory, clock, transport, **kw):
-    return OutboxService(uow_factory=uow_factory, clock=clock, transport=transport, secret=SECRET, **kw)
+    # Signed at the test's time too (the receivers below check against it); bootstrap signs with the wall clock.
+    return OutboxService(uow_factory=uow_factory, clock=clock, transport=transport, secret=SECRET,
+                         wall_clock=kw.pop("wall_clock", clock), **kw)
 
 
 def put(uow_factory, clock, key="case_1:refund", kind=REFUND, amount=1999, subject="case_1", payload=None):
@@ -315,7 +317,8 @@ def test_end_to_end_exactly_once_effect_over_http(uow_factory, clock, http_sink)
 def test_wrong_secret_is_rejected_by_receiver(uow_factory, clock, http_sink):
     sink, transport = http_sink
     put(uow_factory, clock)
-    bad = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport, secret="not-the-secret")
+    bad = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport, secret="not-the-secret",
+                        wall_clock=clock)
     assert bad.deliver_due() == DeliveryReport(failed=1)
     assert sink.applied == [] and sink.deliveries == 0
     assert bad.list_messages()[0].last_error == "HTTP 401"

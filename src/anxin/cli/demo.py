@@ -92,7 +92,7 @@ def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str 
         return
     settings = Settings()
     clock = FixedClock(begin)
-    sink = WebhookSink(settings.webhook_secret, clock=clock)
+    sink = WebhookSink(settings.webhook_secret)  # webhooks are signed with the wall clock, whatever the simulated time
     anxin = bootstrap(settings=settings, clock=clock, transport=SinkTransport(sink))
     if anxin.ingestion.stats():
         _fail("the database already holds events; point ANXIN_DATABASE_URL at an empty one",
@@ -168,7 +168,6 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     from anxin.outbox.receiver import WebhookSink, serve_sink
     from anxin.settings import Settings
     from anxin.sim import report as sim_report
-    from anxin.sim.platform import FollowClock
 
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
@@ -178,16 +177,14 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     # The simulated month ends at the current hour, so windows and deadlines on the pages are live.
     start = (wall.now() - dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     sim_clock = FixedClock(start)
-    follow = FollowClock(sim_clock)
     secret = Settings().webhook_secret
-    sink = WebhookSink(secret, clock=follow)
+    sink = WebhookSink(secret)  # webhooks are signed with the wall clock, whatever the simulated time
     hook_server, hook_url = serve_sink(sink)
     settings = Settings(database_url=url, evidence_dir=evidence_dir, webhook_url=hook_url, webhook_secret=secret)
     console = Console()
     try:
         simulated = bootstrap(settings=settings, clock=sim_clock)
         sim = _simulate(simulated, _config(days, merchants, seed, None, start), console, None)
-        follow.follow(wall)  # from here on, webhooks are signed with the wall clock
         summary = sim_report.summary(sim)
         sim_report.write_json(sim_report.ground_truth(sim), truth_path)
         sim_report.render(summary, console, seconds=sim.seconds)

@@ -9,6 +9,7 @@ deterministic, so re-running a pass changes nothing.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
@@ -24,6 +25,7 @@ from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import reporting
 from anxin.fulfilment.error_codes import FulfilmentErrorCode
 from anxin.fulfilment.store import EtaRow, FulfilmentRepository, LateConsequenceRow, NoticeRow
+from anxin.jobs.service import JobFailures, JobRun
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.consequences import (
@@ -41,6 +43,7 @@ from anxin.outbox import model as outbox_model
 from anxin.outbox import service as outbox
 
 BATCH = 2000
+JOB = "fulfilment.check"  # its failing orders in job_failures
 HISTORY_DAYS = 90  # the ETA learns from parcels signed in the last 90 days
 HISTORY_REFRESH = dt.timedelta(hours=6)
 # Findings that make a parcel count as not received: the after-sales engine reads these.
@@ -58,11 +61,13 @@ class CheckReport:
     points: int = 0  # hundredths
     notices: Counter[str] = field(default_factory=Counter)
     still_due: int = 0  # changed while being checked: the next pass takes them
+    failed: list[str] = field(default_factory=list)  # orders that raised: recorded, retried with backoff
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "orders_checked": self.orders_checked, "peers_read": self.peers_read,
                 "findings": dict(self.findings), "coupons": self.coupons, "coupon_fen": self.coupon_fen,
-                "points": self.points, "notices": dict(self.notices), "still_due": self.still_due}
+                "points": self.points, "notices": dict(self.notices), "still_due": self.still_due,
+                "failed": list(self.failed)}
 
 
 def _notice_id(order_id: str, kind: str, reason: str, since: dt.datetime) -> str:
@@ -92,10 +97,12 @@ def order_view(w: orders.WatchedOrder, rb: FulfilmentRulebook) -> OrderView:
 class _ListingPeers:
     """The listing detectors' view of other orders, loaded once per listing for a whole pass: within one pass the
     clock stands still and scans do not change, so a batch reuses what an earlier batch read. The window spans
-    every due order's ship-by, widened by the listing windows (two before, one after)."""
+    every due order's ship-by, widened by the listing windows (two before, one after). Orders in ``exclude`` (they
+    raise on their own: job_failures) are nobody's peer, so they cannot make the orders beside them fail too."""
 
-    def __init__(self, rb: FulfilmentRulebook, now: dt.datetime) -> None:
+    def __init__(self, rb: FulfilmentRulebook, now: dt.datetime, exclude: set[str] | None = None) -> None:
         self.rb, self.now = rb, now
+        self.exclude = exclude if exclude is not None else set()
         self.by_listing: dict[str, list[ListingPeer]] = {}
         self.span: tuple[dt.datetime, dt.datetime] | None = None
         self.loaded = 0
@@ -105,54 +112,129 @@ class _ListingPeers:
         if self.span is None:
             window = dt.timedelta(days=rb.detectors.listing_late_window_days + 1)
             found = orders.due_ship_by_range(uow, self.now) or (self.now, self.now)
-            self.span = (found[0] - 2 * window, found[1] + window)
+            self.span = (_shift(found[0], -2 * window), _shift(found[1], window))
         wanted = sorted({i.listing_id for w in due for i in w.order.items} - set(self.by_listing))
         if wanted:
             st = rb.statuses
             loaded = orders.listing_peers(uow, wanted, start=self.span[0], end=self.span[1],
                                           moved_statuses=st.collection | st.in_transit | st.delivered, now=self.now)
             for lid, rows in loaded.items():
-                self.by_listing[lid] = [ListingPeer(order_view(orders.WatchedOrder(o, 0), rb), c) for o, c in rows]
+                self.by_listing[lid] = [ListingPeer(order_view(orders.WatchedOrder(o, 0), rb), c) for o, c in rows
+                                        if o.order_id not in self.exclude]
                 self.loaded += len(rows)
         out: dict[str, ListingPeer] = {}
         for lid in {i.listing_id for w in due for i in w.order.items}:
-            out.update((p.view.order_id, p) for p in self.by_listing.get(lid, ()))
+            out.update((p.view.order_id, p) for p in self.by_listing.get(lid, ())
+                       if p.view.order_id not in self.exclude)
         return list(out.values())
+
+
+def _shift(at: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``at + delta``, held at the first or last instant: one order's absurd date must not overflow the pass."""
+    try:
+        return at + delta
+    except OverflowError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC) if delta < dt.timedelta(0) else dt.datetime.max.replace(
+            tzinfo=dt.UTC)
 
 
 class FulfilmentService:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rules: FulfilmentRulebook,
-                 batch_size: int = BATCH) -> None:
+                 batch_size: int = BATCH, jobs: JobFailures | None = None) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.rules = rules
         self.batch_size = batch_size
+        self.jobs = jobs or JobFailures(uow_factory=uow_factory, clock=clock)
         self._history: tuple[dt.datetime, TransitHistory] | None = None
 
     # --- the pass ---------------------------------------------------------------------------------------------
 
     def check_due(self, at: dt.datetime | None = None, *,
                   progress: Callable[[int], None] | None = None) -> CheckReport:
-        """Judge every due order as of ``at`` (default: the clock), in batches of one transaction each."""
+        """Judge every due order as of ``at`` (default: the clock), in batches of one transaction each.
+
+        A batch that raises is judged again order by order: an order that raises alone is recorded in job_failures
+        and put off (its next check at the retry time, doubling), the others are judged; it is cleared once it
+        passes."""
         now = at or self.clock.now()
         report = CheckReport(at=now)
         history = self.transit_history(now)
         seen_stuck: set[str] = set()
-        peers = _ListingPeers(self.rules, now)
+        set_aside: set[str] = set()  # raised in this pass: not taken again in it, whatever happens to their record
+        run = self.jobs.start(JOB, now)
+        peers = _ListingPeers(self.rules, now, exclude=set(run.known))
         while True:
             with self.uow_factory() as uow:
                 due = [w for w in orders.due_for_check(uow, now, self.batch_size)
-                       if w.order.order_id not in seen_stuck]
+                       if w.order.order_id not in seen_stuck and w.order.order_id not in set_aside]
                 if not due:
                     break
-                stuck = self._check(uow, due, now, history, report, peers)
-                uow.commit()
+                part = copy.deepcopy(report)  # the batch's counts land only if it commits
+                try:
+                    stuck = self._check(uow, due, now, history, part, peers)
+                    run.clear(uow, [w.order.order_id for w in due])
+                    uow.commit()
+                    report = part
+                except Exception:
+                    failed_batch = True
+                else:
+                    failed_batch = False
+            if failed_batch:  # outside the batch's unit of work: one at a time, each in its own
+                stuck, failed = self._check_one_by_one(due, now, history, report, peers, run)
+                set_aside |= failed
             seen_stuck |= stuck  # changed under us: left due for the next pass rather than looping on them
             if progress is not None:
                 progress(len(due))
         report.still_due = len(seen_stuck)
         report.peers_read += peers.loaded
         return report
+
+    def _check_one_by_one(self, due: list[orders.WatchedOrder], now: dt.datetime, history: TransitHistory,
+                          report: CheckReport, peers: _ListingPeers, run: JobRun) -> tuple[set[str], set[str]]:
+        """(changed under us, raised) among ``due``. First the orders that raise judged on their own, without any
+        other order: they are the poison, recorded and taken out of every other order's peers; then the rest."""
+        stuck: set[str] = set()
+        failed: set[str] = set()
+        for w in due:
+            if (exc := self._judged_alone(w, now)) is not None:
+                run.fail(w.order.order_id, exc)
+                peers.exclude.add(w.order.order_id)
+        for w in due:
+            oid = w.order.order_id
+            if oid in peers.exclude:
+                self._set_aside(w, run, report, failed)
+                continue
+            part = copy.deepcopy(report)
+            passed = False
+            with run.item(oid):
+                with self.uow_factory() as uow:
+                    stuck |= self._check(uow, [w], now, history, part, peers)
+                    uow.commit()
+                report.__dict__.update(part.__dict__)
+                passed = True
+            if not passed:
+                self._set_aside(w, run, report, failed)
+        return stuck, failed
+
+    def _judged_alone(self, w: orders.WatchedOrder, now: dt.datetime) -> Exception | None:
+        """What judging the order without any other order raises, if anything (pure: nothing is written)."""
+        try:
+            judge_batch([order_view(w, self.rules)], self.rules, now, grace=self.rules.detectors.feed_grace,
+                        listing_peers=[], listings={i.listing_id for i in w.order.items})
+        except Exception as exc:
+            return exc
+        return None
+
+    def _set_aside(self, w: orders.WatchedOrder, run: JobRun, report: CheckReport, failed: set[str]) -> None:
+        """An order that raised: put off until its retry (unless it changes first: then it is due again at once)."""
+        oid = w.order.order_id
+        failed.add(oid)
+        report.failed.append(oid)
+        if oid in run.known:
+            with self.uow_factory() as uow:
+                orders.set_checked(uow, [(oid, w.change_seq, run.known[oid].next_retry_at, w.collected_at)])
+                uow.commit()
 
     def check_all(self, at: dt.datetime | None = None, *, since: dt.datetime | None = None,
                   progress: Callable[[int], None] | None = None) -> CheckReport:
@@ -176,7 +258,7 @@ class FulfilmentService:
     def _check(self, uow: UnitOfWork, due: list[orders.WatchedOrder], now: dt.datetime, history: TransitHistory,
                report: CheckReport, listing_peers: _ListingPeers) -> set[str]:
         rb = self.rules
-        sharing = orders.tracking_peers(uow, due)
+        sharing = [w for w in orders.tracking_peers(uow, due) if w.order.order_id not in listing_peers.exclude]
         peers = listing_peers.for_orders(uow, due)
         report.orders_checked += len(due)
         report.peers_read += len(sharing)

@@ -9,6 +9,7 @@ from typing import Any
 
 from anxin.access.model import Principal, Role
 from anxin.core.errors import AnxinError
+from anxin.jobs.service import JobFailures
 from anxin.merchants import deposits as dep
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.ledger import deposit_account, withdraw
@@ -161,16 +162,25 @@ class LifecycleCases(MerchantServiceBase):
             return self._status(uow, row)
 
     def graduate_due(self, at: dt.datetime | None = None, *, limit: int = 500) -> int:
-        """Novice shops whose novice period is over become active (the tick runs this)."""
+        """Novice shops whose novice period is over become active (the tick runs this). Each shop in its own
+        transaction: one that raises is recorded in job_failures and retried with backoff, the others graduate."""
         at = at or self.clock.now()
-        moved = 0
+        days = self.rulebook.onboarding.lifecycle.novice_days
         with self.uow_factory() as uow:
-            days = self.rulebook.onboarding.lifecycle.novice_days
-            for row in LifecycleRepository(uow.session).due_graduation(at - dt.timedelta(days=days - 1), limit):
-                if row.opened_at is not None and graduation_due(row.opened_at, at, self.rulebook.onboarding):
+            due = [row.shop_id for row in LifecycleRepository(uow.session).due_graduation(
+                at - dt.timedelta(days=days - 1), limit)
+                if row.opened_at is not None and graduation_due(row.opened_at, at, self.rulebook.onboarding)]
+        run = JobFailures(uow_factory=self.uow_factory, clock=self.clock).start("merchants.graduate", at)
+        moved = 0
+        for shop_id in due:
+            if run.waiting(shop_id):
+                continue
+            with run.item(shop_id), self.uow_factory() as uow:
+                row = LifecycleRepository(uow.session).get(shop_id, for_update=True)
+                if row is not None and row.state == ShopState.NOVICE.value:  # as read, unless it moved since
                     self._move(uow, row, ShopState.ACTIVE, "lifecycle.graduated", actor="clock")
+                    uow.commit()
                     moved += 1
-            uow.commit()
         return moved
 
     def transfer(self, principal: Principal, shop_id: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,11 @@ period. Mixed into ``MerchantService``.
 Paid and cancelled orders are found by the order's settlement flag (so an order that arrives late is still
 settled), refunds by case-event id; everything is written under idempotency keys, so a rerun, or two runs at once,
 books nothing twice.
+
+One item that raises never stops the job: a batch that raises is settled again item by item, and an item that raises
+alone (a sale, a refund, a cancellation) is set aside: its order flagged (settle state 9, so no run takes it again by
+itself), recorded in job_failures (``sale:<order>``, ``refund:<case event>``, ``cancel:<order>``) and retried with
+backoff at the start of later runs until it passes.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from anxin.catalog import service as catalog
 from anxin.core.clock import beijing_midnight
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork
+from anxin.jobs.service import JobFailures, JobRun
 from anxin.merchants import deposits as dep
 from anxin.merchants import statement
 from anxin.merchants.categories import CategoryRef
@@ -51,6 +57,7 @@ from anxin.orders.model import Order
 log = logging.getLogger("anxin.settlement")
 BATCH = 500
 REFUND_LOOKBACK = 1_000  # case-event ids read again on every run
+SETTLE_JOB = "merchants.settle"
 
 
 @dataclass
@@ -60,7 +67,7 @@ class SettleReport:
     cancellations: int = 0
     compensations: int = 0
     trial_top_ups: int = 0
-    failed: list[str] = field(default_factory=list)  # orders the fee engine refused (logged, flagged, skipped)
+    failed: list[str] = field(default_factory=list)  # items set aside this run: sale:<order>, refund:<event> …
 
     def as_dict(self) -> dict[str, Any]:
         return {**{k: v for k, v in vars(self).items() if k != "failed"}, "failed": list(self.failed)}
@@ -68,19 +75,52 @@ class SettleReport:
 
 class SettlementCases(MoneyCases):
     def settle_pending(self, *, limit: int = 5_000) -> SettleReport:
-        """Settle what happened since the last run (the tick and `anxin merchants settle` call this): sales whose
-        fee is not frozen yet (however late they arrived), refunds, then cancellations. Each batch is one
-        transaction; a crash loses nothing and a rerun books nothing twice."""
+        """Settle what happened since the last run (the tick and `anxin merchants settle` call this): items set
+        aside earlier whose wait is over, sales whose fee is not frozen yet (however late they arrived), refunds, then
+        cancellations. Each batch is one transaction; a crash loses nothing and a rerun books nothing twice."""
         report = SettleReport()
+        run = JobFailures(uow_factory=self.uow_factory, clock=self.clock).start(SETTLE_JOB)
+        self._retry_set_aside(run, report)
         while report.sales < limit:
+            refused: dict[str, Exception] = {}
             with self.uow_factory() as uow:
                 batch = orders.orders_to_settle(uow, min(BATCH, limit - report.sales))
-                report.sales += self._settle_sales(uow, batch, report)
-                orders.mark_settled(uow, [o.order_id for o in batch if o.order_id not in report.failed])
-                orders.mark_unsettleable(uow, [o.order_id for o in batch if o.order_id in report.failed])
-                uow.commit()
+                part = _copy(report)
+                try:
+                    part.sales += self._settle_sales(uow, batch, part, refused)
+                    orders.mark_settled(uow, [o.order_id for o in batch if o.order_id not in refused])
+                    orders.mark_unsettleable(uow, list(refused))
+                    uow.commit()
+                    report, whole = part, True
+                except Exception:
+                    whole = False
+            if whole:
+                for order_id, exc in refused.items():
+                    run.fail(f"sale:{order_id}", exc)
+            else:  # each alone, outside the batch's unit of work
+                for order in batch:
+                    self._settle_sale_alone(run, order, report)
             if len(batch) < BATCH:
                 break
+        self._settle_refunds(run, report, limit)
+        while True:
+            with self.uow_factory() as uow:
+                batch = orders.cancellations_to_settle(uow, BATCH)
+                part = _copy(report)
+                try:
+                    for order in batch:
+                        part.cancellations += self._settle_cancellation(uow, order, part)
+                    orders.mark_settled(uow, [o.order_id for o in batch], cancelled=True)
+                    uow.commit()
+                    report, whole = part, True
+                except Exception:
+                    whole = False
+            for order in [] if whole else batch:
+                self._settle_cancellation_alone(run, order, report)
+            if len(batch) < BATCH:
+                return report
+
+    def _settle_refunds(self, run: JobRun, report: SettleReport, limit: int) -> None:
         with self.uow_factory() as uow:
             cursors = CursorRepository(uow.session)
             seen = int((cursors.get("refunds") or {}).get("event_id", 0))
@@ -90,23 +130,94 @@ class SettlementCases(MoneyCases):
             money = MoneyRepository(uow.session)
             booked = money.fee_keys([f"refund:{r.case_id}" for r in refunds])
             booked |= set(money.postings([f"comp:{r.case_id}" for r in refunds if r.compensated_fen]))
-            for refund in refunds:
-                seen = max(seen, refund.event_id)
-                if ((not refund.refunded_fen or f"refund:{refund.case_id}" in booked)
-                        and (not refund.compensated_fen or f"comp:{refund.case_id}" in booked)):
-                    continue  # read again by the look-back, booked before
-                self._settle_refund(uow, refund, report)
-            cursors.set("refunds", {"event_id": seen})
-            uow.commit()
-        while True:
-            with self.uow_factory() as uow:
-                batch = orders.cancellations_to_settle(uow, BATCH)
-                for order in batch:
-                    report.cancellations += self._settle_cancellation(uow, order, report)
-                orders.mark_settled(uow, [o.order_id for o in batch], cancelled=True)
+            seen = max([seen, *(r.event_id for r in refunds)])
+            todo = [r for r in refunds if not run.waiting(f"refund:{r.event_id}") and not (
+                (not r.refunded_fen or f"refund:{r.case_id}" in booked)
+                and (not r.compensated_fen or f"comp:{r.case_id}" in booked))]  # else read again by the look-back
+            part = _copy(report)
+            try:
+                for refund in todo:
+                    self._settle_refund(uow, refund, part)
+                run.clear(uow, [f"refund:{r.event_id}" for r in todo])
+                cursors.set("refunds", {"event_id": seen})
                 uow.commit()
-            if len(batch) < BATCH:
-                return report
+                report.__dict__.update(vars(part))
+                return
+            except Exception:
+                pass
+        for refund in todo:
+            self._settle_refund_alone(run, refund, report)
+        with self.uow_factory() as uow:  # past the ones set aside too: they are retried from job_failures
+            CursorRepository(uow.session).set("refunds", {"event_id": seen})
+            uow.commit()
+
+    def _retry_set_aside(self, run: JobRun, report: SettleReport) -> None:
+        """Items set aside by earlier runs whose wait is over: each alone again (cleared when it passes)."""
+        for key in run.due_retries():
+            kind, _, ref = key.partition(":")
+            refund, order = None, None
+            with self.uow_factory() as uow:
+                if kind == "refund" and ref.isdigit():
+                    found = aftersales_refunds.refunds_after(uow, int(ref) - 1, 1)
+                    refund = found[0] if found and found[0].event_id == int(ref) else None
+                else:
+                    order = orders.get_order(uow, ref)
+            if kind == "refund" and refund is not None:
+                self._settle_refund_alone(run, refund, report)
+            elif kind == "sale" and order is not None:
+                self._settle_sale_alone(run, order, report)
+            elif kind == "cancel" and order is not None:
+                self._settle_cancellation_alone(run, order, report)
+            else:  # its subject is gone: nothing left to settle
+                run.succeeded([key])
+
+    def _settle_sale_alone(self, run: JobRun, order: Order, report: SettleReport) -> None:
+        key, committed = f"sale:{order.order_id}", False
+        refused: dict[str, Exception] = {}
+        with run.item(key):
+            with self.uow_factory() as uow:
+                part = _copy(report)
+                part.sales += self._settle_sales(uow, [order], part, refused)
+                (orders.mark_unsettleable if refused else orders.mark_settled)(uow, [order.order_id])
+                uow.commit()
+            committed = True
+            report.__dict__.update(vars(part))
+            if refused:  # the fee engine refused it: recorded like any other failure
+                raise refused[order.order_id]
+        if not committed:
+            self._set_aside(order.order_id, key, report)
+
+    def _settle_cancellation_alone(self, run: JobRun, order: Order, report: SettleReport) -> None:
+        key, committed = f"cancel:{order.order_id}", False
+        with run.item(key):
+            with self.uow_factory() as uow:
+                part = _copy(report)
+                part.cancellations += self._settle_cancellation(uow, order, part)
+                orders.mark_settled(uow, [order.order_id], cancelled=True)
+                uow.commit()
+            committed = True
+            report.__dict__.update(vars(part))
+        if not committed:
+            self._set_aside(order.order_id, key, report)
+
+    def _settle_refund_alone(self, run: JobRun, refund: aftersales_refunds.RefundPaid, report: SettleReport) -> None:
+        key, committed = f"refund:{refund.event_id}", False
+        with run.item(key):
+            with self.uow_factory() as uow:
+                part = _copy(report)
+                self._settle_refund(uow, refund, part)
+                uow.commit()
+            committed = True
+            report.__dict__.update(vars(part))
+        if not committed:
+            report.failed.append(key)
+
+    def _set_aside(self, order_id: str, key: str, report: SettleReport) -> None:
+        """Flag an order that raised, so no run takes it again by itself before its retry (from job_failures)."""
+        with self.uow_factory() as uow:
+            orders.mark_unsettleable(uow, [order_id])
+            uow.commit()
+        report.failed.append(key)
 
     def run_settlement(self, principal: Principal) -> dict[str, Any]:
         self._operator(principal)
@@ -114,7 +225,8 @@ class SettlementCases(MoneyCases):
 
     # --- one order, one refund, one cancellation -------------------------------------------------------------------
 
-    def _settle_sales(self, uow: UnitOfWork, batch: list[Order], report: SettleReport) -> int:
+    def _settle_sales(self, uow: UnitOfWork, batch: list[Order], report: SettleReport,
+                      refused: dict[str, Exception] | None = None) -> int:
         """Freeze the fee of each sale not settled yet, book its goods payment, fill trial deposits: one read of
         each kind per batch, one write of each kind."""
         money = MoneyRepository(uow.session)
@@ -139,7 +251,9 @@ class SettlementCases(MoneyCases):
                                     campaigns)
             except FeeError as exc:  # one unsettleable order must not stop the job for every other one
                 log.error("order %s cannot be settled: %s", order.order_id, exc)
-                report.failed.append(order.order_id)
+                report.failed.append(f"sale:{order.order_id}")
+                if refused is not None:
+                    refused[order.order_id] = exc
                 continue
             entries.append(_row(statement.sale_entry(quote, key=f"sale:{order.order_id}"), "sale"))
             shop = order.shop_id
@@ -278,6 +392,11 @@ class SettlementCases(MoneyCases):
                 "versions": sorted(st.versions), "lines": [_line(line) for line in st.lines],
                 "entries": [_entry(statement.FeeEntry.from_dict(r.entry)) for r in rows[:1000]],
                 "truncated": len(rows) > 1000}
+
+
+def _copy(report: SettleReport) -> SettleReport:
+    """A batch's report: its counts land only if the batch commits."""
+    return replace(report, failed=list(report.failed))
 
 
 def _row(entry: statement.FeeEntry, kind: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from anxin.core.clock import Clock
+from anxin.core.clock import Clock, SystemClock
 from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
 from anxin.core.money import is_fen
@@ -122,12 +122,17 @@ class DeliveryReport:
 
 
 class OutboxService:
+    """``clock`` is the business clock: it schedules attempts and retries (and jumps with ``anxin tick --at``).
+    ``wall_clock`` only stamps the signature: a receiver checks that stamp against its own clock (5 minutes
+    tolerance), so it must be the time of sending, whatever time the business clock says."""
+
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, transport: WebhookTransport, secret: str,
-                 retry: RetryPolicy | None = None) -> None:
+                 retry: RetryPolicy | None = None, wall_clock: Clock | None = None) -> None:
         if not secret:
             raise ValueError("a webhook signing secret is required")
         self._uow_factory = uow_factory
         self._clock = clock
+        self._wall_clock = wall_clock or SystemClock()
         self._transport = transport
         self._secret = secret
         self._retry = retry or RetryPolicy()
@@ -151,7 +156,7 @@ class OutboxService:
         body = message_body(message)
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._secret, int(self._clock.now().timestamp()), body),
+            SIGNATURE_HEADER: sign(self._secret, int(self._wall_clock.now().timestamp()), body),
             IDEMPOTENCY_HEADER: message.idempotency_key,
             MESSAGE_ID_HEADER: message.message_id,
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -20,31 +20,46 @@ STATIC = __import__("pathlib").Path(__file__).parent / "static"
 
 
 class Ticker:
-    """Runs ``anxin.tick()`` every few seconds in a thread, so deadlines fire while the server runs."""
+    """Runs the periodic work in two threads while the server runs, so deadlines fire and webhooks go out.
+
+    Outbox delivery has a loop of its own: a slow or failing deadline, fulfilment, settlement or scoring job cannot
+    delay a refund webhook. The other loop runs the jobs (``Anxin.run_jobs``, each isolated) and, once a local day,
+    the nightly scores (``ScoringService.run_due``, isolated too)."""
 
     def __init__(self, anxin: Anxin, every: float) -> None:
         self.anxin, self.every = anxin, every
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="anxin-tick", daemon=True)
+        self._threads = [threading.Thread(target=self._loop, args=(self._deliver,), name="anxin-deliver", daemon=True),
+                         threading.Thread(target=self._loop, args=(self._jobs,), name="anxin-jobs", daemon=True)]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
 
-    def _run(self) -> None:
+    def _loop(self, step: Callable[[], None]) -> None:
         while not self._stop.wait(self.every):
             try:
-                report = self.anxin.tick()
-                if report["case_actions"] or report["delivered"]:
-                    log.info("tick %s", report)
-                scored = self.anxin.scoring.run_due()  # once a local day, after midnight
-                if scored is not None:
-                    log.info("scores %s", scored.as_dict())
-            except Exception:  # a failed tick must not kill the loop; the next one retries
-                log.exception("tick failed")
+                step()
+            except Exception:  # a failed round must not kill the loop; the next one retries
+                log.exception("%s failed", threading.current_thread().name)
+
+    def _deliver(self) -> None:
+        report = self.anxin.deliver()
+        if report["delivered"] or report["failed"] or report["dead"] or report["failed_jobs"]:
+            log.info("deliver %s", report)
+
+    def _jobs(self) -> None:
+        report = self.anxin.run_jobs()
+        if report["case_actions"] or report["failed_jobs"]:
+            log.info("tick %s", report)
+        scored = self.anxin.scoring.run_due()  # once a local day, after midnight
+        if scored is not None:
+            log.info("scores %s", scored.as_dict())
 
 
 def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
@@ -69,6 +84,8 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     from anxin.fulfilment import api as fulfilment_api
     from anxin.fulfilment import pages as fulfilment_pages
     from anxin.ingest import api as ingest_api
+    from anxin.jobs import api as jobs_api
+    from anxin.jobs import pages as jobs_pages
     from anxin.merchants import api as merchants_api
     from anxin.merchants import pages as merchants_pages
     from anxin.risk import api as risk_api
@@ -78,6 +95,7 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     from anxin.web import pages as shell_pages
 
     app.include_router(ingest_api.router)
+    app.include_router(jobs_api.router)
     app.include_router(aftersales_api.router)
     app.include_router(fulfilment_api.router)
     app.include_router(scoring_api.router)
@@ -89,6 +107,7 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     app.include_router(scoring_pages.router)
     app.include_router(risk_pages.router)
     app.include_router(merchants_pages.router)
+    app.include_router(jobs_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")

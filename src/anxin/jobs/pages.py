@@ -1,0 +1,25 @@
+"""The operator console's page of failing job items (/ops/jobs), zh-CN and en. Read-only: an item leaves the list
+once its job handles it (after its data is fixed, or by itself on a retry)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from anxin.access.model import Role
+from anxin.web.auth import app_of
+from anxin.web.render import PageRoute, render, require
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+PAGE_SIZE = 500
+
+
+@router.get("/ops/jobs")
+def failures(request: Request, job: str = "") -> Response:
+    require(request, Role.OPERATOR)
+    jobs = app_of(request).jobs
+    counts = jobs.counts()
+    picked = job if job in counts else None
+    return render(request, "jobs/failures.html", {
+        "failures": jobs.list(picked, PAGE_SIZE), "counts": sorted(counts.items()), "job": picked,
+        "total": sum(counts.values()), "limit": PAGE_SIZE})
