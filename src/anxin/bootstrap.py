@@ -115,7 +115,10 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                               uow, shop, actor=actor)))
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
-        fulfilment_rules=fulfilment_rules, access=AccessService(uow_factory=uow_factory, clock=clock),
+        fulfilment_rules=fulfilment_rules, access=AccessService(
+            uow_factory=uow_factory, clock=clock, failure_limit=settings.auth_failure_limit,
+            failure_window=dt.timedelta(seconds=settings.auth_failure_window_seconds),
+            link_lifetime=dt.timedelta(minutes=settings.login_link_minutes)),
         ingestion=IngestionService(uow_factory=uow_factory, clock=clock, fulfilment_rules=fulfilment_rules,
                                    shop_credentials=risk.assess_shop, time_min=settings.time_min,
                                    future_horizon=dt.timedelta(days=settings.future_horizon_days)),

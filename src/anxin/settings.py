@@ -54,8 +54,19 @@ class Settings:
     # An event with a time outside is refused (event.time_out_of_range) instead of crashing every later job on it.
     time_min: dt.datetime = field(default_factory=lambda: _instant_env("ANXIN_TIME_MIN", "2000-01-01"))
     future_horizon_days: int = field(default_factory=lambda: _int_env("ANXIN_FUTURE_HORIZON_DAYS", "730"))
+    # Security and input limits (issue 13): request bodies (POST /v1/events has its own, larger limit), failed key
+    # attempts per client address per window (counted in each server process), one-time login link lifetime.
+    max_body_bytes: int = field(default_factory=lambda: _int_env("ANXIN_MAX_BODY_BYTES", str(1024 * 1024)))
+    events_max_bytes: int = field(default_factory=lambda: _int_env("ANXIN_EVENTS_MAX_BYTES", str(8 * 1024 * 1024)))
+    auth_failure_limit: int = field(default_factory=lambda: _int_env("ANXIN_AUTH_FAILURE_LIMIT", "20"))
+    auth_failure_window_seconds: int = field(default_factory=lambda: _int_env("ANXIN_AUTH_FAILURE_WINDOW", "60"))
+    login_link_minutes: int = field(default_factory=lambda: _int_env("ANXIN_LOGIN_LINK_MINUTES", "15"))
 
     def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "events_max_bytes", "auth_failure_limit", "auth_failure_window_seconds",
+                     "login_link_minutes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not 1 <= self.future_horizon_days <= 36_500:
             raise ValueError(f"ANXIN_FUTURE_HORIZON_DAYS must be in [1, 36500], got {self.future_horizon_days}")
         if self.risk_mode not in (None, "off", "shadow", "enforce"):

@@ -31,7 +31,7 @@ def world(anxin):
 
 def signed_in(app, key: str, lang: str = "zh-CN") -> TestClient:
     client = TestClient(app, headers={"Accept-Language": lang}, raise_server_exceptions=False)
-    assert client.get("/login", params={"key": key}, follow_redirects=False).status_code == 303
+    assert client.post("/login", data={"key": key}, follow_redirects=False).status_code == 303
     return client
 
 

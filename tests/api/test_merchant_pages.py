@@ -35,6 +35,7 @@ from anxin.merchants.ledger import PostingKind
 from anxin.merchants.lifecycle import ShopState
 from anxin.merchants.model import STORE_TYPES
 from anxin.web import i18n
+from anxin.web.auth import COOKIE
 from anxin.web.render import csrf_token
 
 pytestmark = pytest.mark.db
@@ -87,7 +88,7 @@ def world(anxin, clock) -> World:
 
 def signed_in(app, key: str, lang: str = "zh-CN") -> TestClient:
     client = TestClient(app, headers={"Accept-Language": lang}, raise_server_exceptions=False)
-    assert client.get("/login", params={"key": key}, follow_redirects=False).status_code == 303
+    assert client.post("/login", data={"key": key}, follow_redirects=False).status_code == 303
     return client
 
 
@@ -218,7 +219,7 @@ def test_operators_see_any_shop_but_do_not_pay_in(app, world) -> None:
     assert "Recent shops" in listing_page and 'data-shop="s1"' in listing_page
     page = ops.get("/merchant/shops/s1").text
     assert f'href="/ops/cases/{world.case_id}"' in page and 'data-testid="top-up"' not in page
-    token = csrf_token(world.operator_key)
+    token = csrf_token(ops.cookies.get(COOKIE))
     r = ops.post("/merchant/shops/s1/deposit/top-ups", data={"csrf": token, "amount": "1", "key": "k"})
     assert r.status_code == 403 and code_of(r.text) == "access.forbidden_role"
 

@@ -18,6 +18,7 @@ from anxin.aftersales.rulebook import CASE_TYPES, REASONS
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
 from anxin.web import i18n
+from anxin.web.auth import COOKIE
 from anxin.web.error_codes import WebErrorCode
 from anxin.web.render import csrf_token
 
@@ -32,8 +33,13 @@ def world(anxin):
 
 def signed_in(app, key: str) -> TestClient:
     client = TestClient(app)
-    assert client.get("/login", params={"key": key}, follow_redirects=False).status_code == 303
+    assert client.post("/login", data={"key": key}, follow_redirects=False).status_code == 303
     return client
+
+
+def csrf(client: TestClient) -> str:
+    """The form token of a signed-in client's session (pages embed the same value in their forms)."""
+    return csrf_token(client.cookies.get(COOKIE))
 
 
 def code_of(html: str) -> str | None:
@@ -47,19 +53,29 @@ def cases_of(anxin, key: str):
 
 # --- session -------------------------------------------------------------------------------------
 
-def test_login_sets_an_httponly_lax_cookie_and_goes_to_next(app, world) -> None:
+def test_login_sets_an_httponly_lax_session_cookie_and_goes_to_next(app, world) -> None:
     client = TestClient(app)
-    r = client.get("/login", params={"key": world.consumer, "next": "/hall/orders/o_cup"}, follow_redirects=False)
+    r = client.post("/login", data={"key": world.consumer, "next": "/hall/orders/o_cup"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/hall/orders/o_cup"
     cookie = r.headers["set-cookie"].lower()
-    assert "anxin_key=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert f"{COOKIE}=axs_" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert world.consumer.lower() not in cookie  # the cookie is a session, never the key
     page = client.get("/hall/orders/o_cup")
     assert page.status_code == 200 and "陶瓷马克杯" in page.text
 
 
-def test_a_login_link_can_carry_the_language(app, world) -> None:
+def test_a_key_in_the_address_signs_nobody_in(app, world) -> None:
+    client = TestClient(app)
+    r = client.get("/login", params={"key": world.consumer, "next": "/hall"}, follow_redirects=False)
+    assert r.status_code == 200 and "set-cookie" not in r.headers and 'name="key"' in r.text
+    assert client.get("/hall", follow_redirects=False).status_code == 303
+
+
+def test_a_login_link_can_carry_the_language(anxin, app, world) -> None:
+    key_id = anxin.access.authenticate(world.consumer).key_id
+    token = anxin.access.create_login_link(key_id=key_id).token
     client = TestClient(app, headers={"Accept-Language": "zh-CN"})
-    r = client.get("/login", params={"key": world.consumer, "next": "/hall/orders/o_cup", "lang": "en"},
+    r = client.get("/login/link", params={"token": token, "next": "/hall/orders/o_cup", "lang": "en"},
                    follow_redirects=False)
     assert r.status_code == 303
     page = client.get("/hall/orders/o_cup")
@@ -68,7 +84,7 @@ def test_a_login_link_can_carry_the_language(app, world) -> None:
 
 @pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:x"])
 def test_login_only_redirects_to_local_paths(app, world, target: str) -> None:
-    r = TestClient(app).get("/login", params={"key": world.consumer, "next": target}, follow_redirects=False)
+    r = TestClient(app).post("/login", data={"key": world.consumer, "next": target}, follow_redirects=False)
     assert r.headers["location"] == "/hall"  # the consumer's landing page
 
 
@@ -161,7 +177,7 @@ def test_a_consumer_cannot_see_another_consumers_hall(app, world) -> None:
     client = signed_in(app, world.consumer)
     r = client.get("/hall/orders/o_towel")
     assert r.status_code == 404 and code_of(r.text) == "aftersales.order_not_found" and "Towel" not in r.text
-    r = client.post("/hall/orders/o_towel/cases", data={"csrf": csrf_token(world.consumer), "type": "refund_only",
+    r = client.post("/hall/orders/o_towel/cases", data={"csrf": csrf(client), "type": "refund_only",
                                                       "reason": "other", "amount": "1.00"})
     assert r.status_code == 404
     assert client.get("/hall/orders/no-such-order").status_code == 404
@@ -175,7 +191,7 @@ def test_a_merchant_cannot_see_another_merchants_case(anxin, app, world) -> None
     r = other.get(f"/merchant/cases/{view.case.case_id}")
     assert r.status_code == 404 and code_of(r.text) == "aftersales.case_not_found"
     r = other.post(f"/merchant/cases/{view.case.case_id}/act",
-                   data={"csrf": csrf_token(world.other_merchant), "action": "approve"})
+                   data={"csrf": csrf(other), "action": "approve"})
     assert r.status_code == 404
     assert view.case.case_id not in other.get("/merchant/cases").text
     assert cases_of(anxin, world.consumer)[0].case.state is m.CaseState.PENDING_MERCHANT
@@ -202,7 +218,7 @@ def test_yuan_refuses_what_is_not_whole_fen(text: str) -> None:
 
 def test_filing_redirects_and_shows_the_decision(anxin, app, world) -> None:
     client = signed_in(app, world.consumer)
-    r = client.post("/hall/orders/o_cup/cases", data={"csrf": csrf_token(world.consumer), "type": "refund_only",
+    r = client.post("/hall/orders/o_cup/cases", data={"csrf": csrf(client), "type": "refund_only",
                                                     "reason": "other", "amount": "99.00"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/hall/orders/o_cup?filed=as_")
     page = client.get(r.headers["location"])
@@ -213,7 +229,7 @@ def test_filing_redirects_and_shows_the_decision(anxin, app, world) -> None:
 def test_amount_in_yuan_becomes_exact_fen(anxin, app, world) -> None:
     client = signed_in(app, world.consumer)
     r = client.post("/hall/orders/o_mango/cases",
-                    data={"csrf": csrf_token(world.consumer), "type": "refund_only", "reason": "quality",
+                    data={"csrf": csrf(client), "type": "refund_only", "reason": "quality",
                           "amount": "12.30", "description": "两个坏了"},
                     files={"evidence": ("mango.png", png_bytes(), "image/png")}, follow_redirects=False)
     assert r.status_code == 303
@@ -234,7 +250,7 @@ def test_amount_in_yuan_becomes_exact_fen(anxin, app, world) -> None:
 ])
 def test_form_errors_show_their_code_with_4xx_and_write_nothing(anxin, app, world, fields, status, code) -> None:
     client = signed_in(app, world.consumer)
-    data = {"csrf": csrf_token(world.consumer), "type": "refund_only", "reason": "other", "amount": "50.00",
+    data = {"csrf": csrf(client), "type": "refund_only", "reason": "other", "amount": "50.00",
             "description": "keep me", **fields}
     r = client.post("/hall/orders/o_cup/cases", data=data, files={"evidence": ("x.png", png_bytes(), "image/png")})
     assert r.status_code == status and code_of(r.text) == code
@@ -247,7 +263,7 @@ def test_form_errors_show_their_code_with_4xx_and_write_nothing(anxin, app, worl
 
 def test_bad_evidence_and_odd_requests_are_4xx_not_500(anxin, app, world) -> None:
     client = signed_in(app, world.consumer)
-    token = csrf_token(world.consumer)
+    token = csrf(client)
     data = {"csrf": token, "type": "refund_only", "reason": "quality", "amount": "1"}
     r = client.post("/hall/orders/o_mango/cases", data=data, files={"evidence": ("a.png", b"GIF89a", "image/png")})
     assert r.status_code == 415 and code_of(r.text) == "aftersales.evidence_not_image"
@@ -260,7 +276,7 @@ def test_bad_evidence_and_odd_requests_are_4xx_not_500(anxin, app, world) -> Non
 
 def test_return_journey_through_the_forms(anxin, app, world) -> None:
     consumer, merchant = signed_in(app, world.consumer), signed_in(app, world.merchant)
-    c_token, m_token = csrf_token(world.consumer), csrf_token(world.merchant)
+    c_token, m_token = csrf(consumer), csrf(merchant)
     consumer.post("/hall/orders/o_vase/cases", data={"csrf": c_token, "type": "return_refund", "reason": "no_reason",
                                                      "amount": "128"})
     [view] = cases_of(anxin, world.consumer)
@@ -294,7 +310,7 @@ def test_operator_views_any_hall_and_works_the_review_queue(anxin, app, world) -
                                          ).case.case_id
     queue = operator.get("/ops/cases")
     assert f'data-case="{case_id}" data-state="under_review"' in queue.text
-    token = csrf_token(world.operator)
+    token = csrf(operator)
     r = operator.post(f"/ops/cases/{case_id}/act", data={"csrf": token, "action": "review_approve"})
     assert r.status_code == 422 and code_of(r.text) == "aftersales.note_required"
     r = operator.post(f"/ops/cases/{case_id}/act", data={"csrf": token, "action": "approve", "note": "x"})

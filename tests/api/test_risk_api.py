@@ -258,7 +258,7 @@ def test_banning_a_shop(anxin, client, keys, world) -> None:
 
 def signed_in(app, key: str, lang: str = "zh-CN") -> TestClient:
     client = TestClient(app, headers={"Accept-Language": lang}, raise_server_exceptions=False)
-    assert client.get("/login", params={"key": key}, follow_redirects=False).status_code == 303
+    assert client.post("/login", data={"key": key}, follow_redirects=False).status_code == 303
     return client
 
 
@@ -304,7 +304,7 @@ def test_the_review_page_in_both_languages(app, world, lang, words) -> None:
     assert r.status_code == 200 and f'<html lang="{lang}">' in r.text
     assert all(w in r.text for w in words), [w for w in words if w not in r.text]
     page = r.text
-    assert f'src="/v1/evidence/{world.claim_sha}"' in page and f'src="/v1/evidence/{world.first_sha}"' in page
+    assert f'src="/evidence/{world.claim_sha}"' in page and f'src="/evidence/{world.first_sha}"' in page
     assert f'data-case="{world.first_case_id}"' in page  # the matched image's case, beside it
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="link-graph"' in page and 'role="img"' in page
     assert 'data-account="consumer:c1"' in page and 'data-hub="true"' in page  # the table fallback too
@@ -314,8 +314,9 @@ def test_the_review_page_in_both_languages(app, world, lang, words) -> None:
 def test_thumbnails_are_served_to_the_operators_session(app, world) -> None:
     client = signed_in(app, world.operator_key)
     for sha in (world.claim_sha, world.first_sha):
-        r = client.get(f"/v1/evidence/{sha}")
+        r = client.get(f"/evidence/{sha}")
         assert r.status_code == 200 and r.headers["content-type"].startswith("image/")
+        assert client.get(f"/v1/evidence/{sha}").status_code == 401  # the API takes bearer keys only
 
 
 def test_deciding_through_the_form(app, anxin, world) -> None:

@@ -17,6 +17,7 @@ from tests.db import builders as b
 from anxin.db.tables import metadata
 from anxin.scoring.error_codes import ScoringErrorCode
 from anxin.web import i18n
+from anxin.web.auth import COOKIE
 from anxin.web.render import csrf_token
 
 pytestmark = pytest.mark.db
@@ -407,7 +408,7 @@ def test_deductions_are_added_by_staff_and_validated(client, keys, world) -> Non
 
 def signed_in(app, key: str, lang: str = "zh-CN") -> TestClient:
     client = TestClient(app, headers={"Accept-Language": lang}, raise_server_exceptions=False)
-    assert client.get("/login", params={"key": key}, follow_redirects=False).status_code == 303
+    assert client.post("/login", data={"key": key}, follow_redirects=False).status_code == 303
     return client
 
 
@@ -526,7 +527,8 @@ def test_the_operator_deducts_and_revokes_from_the_page(app, anxin, world) -> No
     key = raw_key(anxin, "operator", "ops1")
     client = signed_in(app, key)
     url = "/ops/shops/s1/score/deductions"
-    form = {"csrf": csrf_token(key), "kind": "fake_reviews", "points": "2.5", "reason": "刷评 <i>5</i> 条", "days": ""}
+    token = csrf_token(client.cookies.get(COOKIE))
+    form = {"csrf": token, "kind": "fake_reviews", "points": "2.5", "reason": "刷评 <i>5</i> 条", "days": ""}
     assert client.post(url, data={**form, "csrf": "nope"}).status_code == 403
     bad = client.post(url, data={**form, "points": "2.555"})
     assert bad.status_code == 422 and code_of(bad.text) == "scoring.invalid_deduction"
@@ -538,7 +540,7 @@ def test_the_operator_deducts_and_revokes_from_the_page(app, anxin, world) -> No
     assert "虚假评价" in page and "−2.50" in page and "刷评 &lt;i&gt;5&lt;/i&gt; 条" in page and "生效中" in page
     merchant = signed_in(app, raw_key(anxin, "merchant", "m1")).get("/merchant/shops/s1/score").text
     assert "刷评 &lt;i&gt;5&lt;/i&gt; 条" in merchant and "/revoke" not in merchant
-    r = client.post(f"/ops/score-deductions/{ledger[0]['deduction_id']}/revoke", data={"csrf": csrf_token(key)},
+    r = client.post(f"/ops/score-deductions/{ledger[0]['deduction_id']}/revoke", data={"csrf": token},
                     follow_redirects=False)
     assert r.status_code == 303
     assert 'data-state="revoked"' in client.get("/ops/shops/s1/score").text

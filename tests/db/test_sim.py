@@ -200,10 +200,10 @@ def test_demo_no_serve_prints_the_links(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == 0, result.output
     out = result.output
     assert "http://127.0.0.1:8123/docs" in out
-    assert "/login?key=ax_" in out
+    assert "/login/link?token=axl_" in out and "key=" not in out  # one-time links; keys never in URLs
     for target in ("&next=/hall/orders/o-", "&next=/merchant/cases", "&next=/ops/cases"):
         assert target in out, target
-    assert "Platform key       ax_" in out
+    assert "Platform key       ax_" in out and "anxin keys login-link --key-id key_" in out
     assert (tmp_path / "truth.json").exists()
 
 

@@ -11,3 +11,5 @@ class AccessErrorCode(StrEnum):
     INVALID_SUBJECT = "access.invalid_subject"
     FORBIDDEN_ROLE = "access.forbidden_role"
     KEY_NOT_FOUND = "access.key_not_found"
+    TOO_MANY_ATTEMPTS = "access.too_many_attempts"
+    LOGIN_LINK_INVALID = "access.login_link_invalid"

@@ -141,8 +141,28 @@ def _pick_merchant(sim: Simulation) -> str:
     return min(counts, key=lambda m: (-counts[m], m)) if counts else sim.world.merchants[0].merchant_id
 
 
-def _login(base: str, key: str, next_path: str) -> str:
-    return f"{base}/login?key={quote(key, safe='')}&next={quote(next_path, safe='/')}"
+# Demo links are one-time login links (keys never travel in URLs); they last longer than the default 15 minutes
+# so a demo started now can still be opened later today. Each printed link signs one browser in once.
+DEMO_LINK_LIFETIME = dt.timedelta(hours=12)
+
+
+class _Links:
+    """Mints one-time login links on the demo database for the keys it creates."""
+
+    def __init__(self, live: Anxin, base: str) -> None:
+        self.live, self.base = live, base
+        self.keys: list[tuple[str, str]] = []  # (role, key_id) to mint more links later
+
+    def key(self, role: str, subject: str) -> str:
+        who, _ = self.live.access.create_key(role, subject)
+        self.keys.append((role, who.key_id))
+        return who.key_id
+
+    def link(self, key_id: str, next_path: str) -> str:
+        from anxin.cli.main import login_url
+
+        token = self.live.access.create_login_link(key_id=key_id, lifetime=DEMO_LINK_LIFETIME).token
+        return login_url(self.base, token, next_path)
 
 
 @click.command("demo")
@@ -191,7 +211,7 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
         live = bootstrap(settings=settings, run_migrations=False)
         _score_history(live, console)
         _seed_deposits(sim, live)
-        links = _keys_and_links(sim, live, f"http://{host}:{port}")
+        links = _keys_and_links(sim, live, f"http://{host}:{port}", url)
         simulated.engine.dispose()
         for line in links:
             click.echo(line)
@@ -233,37 +253,43 @@ def _seed_deposits(sim: Simulation, live: Anxin) -> None:
             live.merchants.top_up(platform, shop.shop_id, amount_fen=required, key="demo-deposit")
 
 
-def _keys_and_links(sim: Simulation, live: Anxin, base: str) -> list[str]:
+def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> list[str]:
+    links = _Links(live, base)
     lines: list[Any] = ["", f"anxin demo: {sim.config.days} simulated days × {sim.config.merchants} merchants, "
                             f"ending now ({sim.describe_period()['end']})"]
     lines.append(f"  API docs           {base}/docs")
     consumer = _pick_consumer(sim, live)
     if consumer is not None:
         consumer_id, order_id = consumer
-        _, key = live.access.create_key("consumer", consumer_id)
-        lines.append(f"  Consumer Hall      {_login(base, key, f'/hall/orders/{order_id}')}"
+        key = links.key("consumer", consumer_id)
+        lines.append(f"  Consumer Hall      {links.link(key, f'/hall/orders/{order_id}')}"
                      f"   (consumer {consumer_id}, order {order_id})")
     merchant_id = _pick_merchant(sim)
-    _, key = live.access.create_key("merchant", merchant_id)
-    lines.append(f"  Merchant cases     {_login(base, key, '/merchant/cases')}   (merchant {merchant_id})")
+    key = links.key("merchant", merchant_id)
+    lines.append(f"  Merchant cases     {links.link(key, '/merchant/cases')}   (merchant {merchant_id})")
     shop_id = next((s.shop_id for s in sim.world.shops if s.merchant.merchant_id == merchant_id), None)
     if shop_id is not None:
-        lines.append(f"  Shop fulfilment    {_login(base, key, f'/merchant/shops/{quote(shop_id)}/fulfilment')}"
+        lines.append(f"  Shop fulfilment    {links.link(key, f'/merchant/shops/{quote(shop_id)}/fulfilment')}"
                      f"   (shop {shop_id}: collection rates, trends, findings, late-shipment points)")
-        lines.append(f"  Shop score         {_login(base, key, f'/merchant/shops/{quote(shop_id)}/score')}"
+        lines.append(f"  Shop score         {links.link(key, f'/merchant/shops/{quote(shop_id)}/score')}"
                      f"   (experience score, diagnosis of every indicator)")
-        lines.append(f"  Merchant centre    {_login(base, key, f'/merchant/shops/{quote(shop_id)}')}"
+        lines.append(f"  Merchant centre    {links.link(key, f'/merchant/shops/{quote(shop_id)}')}"
                      f"   (status, novice tasks, deposit ledger, fee statement with waivers, offers, open cases)")
-    _, key = live.access.create_key("operator", "demo-operator")
-    lines.append(f"  Operator console   {_login(base, key, '/ops/cases')}")
-    lines.append(f"  Score ranking      {_login(base, key, '/ops/scores')}   (merchants, creators, consumer credit)")
+    key = links.key("operator", "demo-operator")
+    lines.append(f"  Operator console   {links.link(key, '/ops/cases')}")
+    lines.append(f"  Score ranking      {links.link(key, '/ops/scores')}   (merchants, creators, consumer credit)")
     from anxin.access.model import Principal, Role
 
     queue = live.risk.queue(Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator"))
-    lines.append(f"  Risk review queue  {_login(base, key, '/ops/risk')}   ({queue['counts'].get('open', 0)} open: "
+    lines.append(f"  Risk review queue  {links.link(key, '/ops/risk')}   ({queue['counts'].get('open', 0)} open: "
                  f"reused evidence, rings, freight arbitrage, extortion, risky shops)")
-    _, key = live.access.create_key("platform", "demo-platform")
-    lines.append(f"  Platform key       {key}")
-    lines.append(f"    curl -H 'Authorization: Bearer {key}' {base}/v1/aftersales/cases?limit=5")
+    _, raw = live.access.create_key("platform", "demo-platform")
+    lines.append(f"  Platform key       {raw}")
+    lines.append(f"    curl -H 'Authorization: Bearer {raw}' {base}/v1/aftersales/cases?limit=5")
+    hours = int(DEMO_LINK_LIFETIME.total_seconds() // 3600)
+    lines.append(f"  Each link signs one browser in once, within {hours} h. More links, e.g.:")
+    role, key_id = links.keys[0]
+    lines.append(f"    ANXIN_DATABASE_URL={db_url} anxin keys login-link --key-id {key_id} --base-url {base}"
+                 f"   ({role}; keys: {', '.join(f'{r} {k}' for r, k in links.keys)})")
     lines.append("")
     return lines

@@ -179,6 +179,40 @@ def keys_create(role: str, subject: str) -> None:
     click.echo(f"# key {principal.key_id}: role={principal.role.value} subject={principal.subject}", err=True)
 
 
+@keys.command("login-link")
+@click.option("--key-id", default=None, help="Sign in as this existing key.")
+@click.option("--role", default=None, type=click.Choice(["platform", "consumer", "merchant", "operator"]),
+              help="Or mint a new key of this role (with --subject) and sign in as it.")
+@click.option("--subject", default=None, help="consumer_id / merchant_id, or a label (with --role).")
+@click.option("--next", "next_path", default="/", show_default=True, help="The page to open after signing in.")
+@click.option("--minutes", default=None, type=click.IntRange(1, 7 * 24 * 60),
+              help="Lifetime  [default: ANXIN_LOGIN_LINK_MINUTES, 15]")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True)
+def keys_login_link(key_id: str | None, role: str | None, subject: str | None, next_path: str, minutes: int | None,
+                    base_url: str) -> None:
+    """Print a one-time login link: it signs a browser in once, then it is invalid; it expires unused."""
+    import datetime as dt
+
+    from anxin.bootstrap import bootstrap
+
+    if (key_id is None) == (role is None) or (role is not None and not subject):
+        _fail("give --key-id, or --role with --subject", "cli.usage")
+    lifetime = dt.timedelta(minutes=minutes) if minutes else None
+    try:
+        link = bootstrap().access.create_login_link(key_id=key_id, role=role, subject=subject, lifetime=lifetime)
+    except AnxinError as exc:
+        _fail(exc.message, exc.code.value)
+    click.echo(login_url(base_url, link.token, next_path))
+    click.echo(f"# key {link.principal.key_id}: role={link.principal.role.value} subject={link.principal.subject}, "
+               f"valid once until {link.expires_at.isoformat()}", err=True)
+
+
+def login_url(base: str, token: str, next_path: str) -> str:
+    from urllib.parse import quote
+
+    return f"{base.rstrip('/')}/login/link?token={quote(token, safe='')}&next={quote(next_path, safe='/')}"
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""

@@ -14,6 +14,8 @@ from fastapi_offline import FastAPIOffline
 from anxin import __version__
 from anxin.bootstrap import Anxin
 from anxin.web import errors
+from anxin.web.guard import InputGuard
+from anxin.web.headers import SecurityHeaders
 
 log = logging.getLogger("anxin.tick")
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
@@ -74,11 +76,15 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
             if ticker:
                 ticker.stop()
 
-    app = FastAPIOffline(title="anxin", version=__version__, lifespan=lifespan,
+    app = FastAPIOffline(title="anxin", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                          description="Trust and service engine for multi-merchant marketplaces: 安心购 guarantees, "
                                      "after-sales with deadlines, explained decisions. Money is integer fen.")
     app.state.anxin = anxin
     errors.install(app)
+    # Outermost last: every response, the guard's refusals included, carries the security headers.
+    app.add_middleware(InputGuard, max_body=anxin.settings.max_body_bytes,
+                       max_events_body=anxin.settings.events_max_bytes)
+    app.add_middleware(SecurityHeaders)
     from anxin.aftersales import api as aftersales_api
     from anxin.aftersales import pages as aftersales_pages
     from anxin.fulfilment import api as fulfilment_api
@@ -92,6 +98,7 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     from anxin.risk import pages as risk_pages
     from anxin.scoring import api as scoring_api
     from anxin.scoring import pages as scoring_pages
+    from anxin.web import docs
     from anxin.web import pages as shell_pages
 
     app.include_router(ingest_api.router)
@@ -101,6 +108,7 @@ def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     app.include_router(scoring_api.router)
     app.include_router(risk_api.router)
     app.include_router(merchants_api.router)
+    app.include_router(docs.router)
     app.include_router(shell_pages.router)
     app.include_router(aftersales_pages.router)
     app.include_router(fulfilment_pages.router)

@@ -11,3 +11,6 @@ class WebErrorCode(StrEnum):
     TOO_LARGE = "request.too_large"
     UNSUPPORTED_MEDIA = "request.unsupported_media_type"
     FORM_TOKEN_INVALID = "request.form_token_invalid"
+    NUL_CHARACTER = "request.nul_character"
+    INVALID_UNICODE = "request.invalid_unicode"
+    OUT_OF_RANGE = "request.out_of_range"

@@ -30,7 +30,7 @@ from anxin.access.service import require_role
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.web import i18n
-from anxin.web.auth import COOKIE, app_of, principal, raw_key
+from anxin.web.auth import COOKIE, app_of, page_principal, session_token
 from anxin.web.error_codes import WebErrorCode as W
 from anxin.web.errors import HTTP_STATUS
 
@@ -93,18 +93,18 @@ def lang_of(request: Request) -> str:
 
 def current(request: Request) -> Principal | None:
     try:
-        return principal(request)
+        return page_principal(request)
     except AnxinError:
         return None
 
 
 def require(request: Request, *roles: Role) -> Principal:
     """The signed-in principal with one of ``roles``; raises (login redirect or 403 page) otherwise."""
-    return require_role(principal(request), *roles)
+    return require_role(page_principal(request), *roles)
 
 
 def csrf_token(raw: str | None) -> str:
-    """HMAC of the session key: a page from this session can post, a foreign site cannot know it."""
+    """HMAC of the session token: a page from this session can post, a foreign site cannot know it."""
     if not raw:
         return ""
     return hmac.new(raw.encode(), b"anxin-page-form", hashlib.sha256).hexdigest()[:32]
@@ -115,7 +115,7 @@ def check_csrf(request: Request, form: FormData) -> None:
     if request.headers.get("authorization"):
         return
     sent = form.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(raw_key(request))):
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(session_token(request))):
         raise AnxinError(W.FORM_TOKEN_INVALID, i18n.translator(lang_of(request))("form.csrf"), field=CSRF_FIELD)
 
 
@@ -128,6 +128,8 @@ async def read_form(request: Request, *, max_files: int = 10) -> FormData:
 
 def form_str(form: FormData, name: str, *, max_len: int = 2000) -> str:
     value = form.get(name)
+    if isinstance(value, str) and "\x00" in value:  # a multipart field; url-encoded bodies are checked before
+        raise AnxinError(W.NUL_CHARACTER, "a form field holds a NUL character", field=name)
     return value.strip()[:max_len] if isinstance(value, str) else ""
 
 
@@ -158,7 +160,7 @@ def render(request: Request, name: str, context: Mapping[str, Any], *, status: i
     switch = (here or request.url.path) + "?" + urlencode({**params, "lang": i18n.other_lang(lang)})
     anxin = app_of(request)
     ctx = {"request": request, "lang": lang, "t": i18n.translator(lang), "who": who, "switch_url": switch,
-           "csrf": csrf_token(raw_key(request)), "now": anxin.clock.now(), **context}
+           "csrf": csrf_token(session_token(request)), "now": anxin.clock.now(), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     picked = i18n.pick(request.query_params.get("lang"))
     if picked:
@@ -199,6 +201,7 @@ class PageRoute(APIRoute):
         return page
 
 
-def set_session(response: Response, raw: str) -> None:
-    # httpOnly: scripts never see the key; Lax: other sites' forms do not carry it.
-    response.set_cookie(COOKIE, raw, httponly=True, samesite="lax", path="/", max_age=7 * 24 * 3600)
+def set_session(response: Response, token: str) -> None:
+    # httpOnly: scripts never see the token; Lax: other sites' forms do not carry it. The token is a session
+    # (ended by signing out), never the API key itself.
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/", max_age=7 * 24 * 3600)
