@@ -32,6 +32,7 @@ from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import service as fulfilment
 from anxin.idempotency import service as idempotency
 from anxin.idempotency.model import IdempotentRequest, Replay
+from anxin.jobs.service import JobFailures
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.model import Order, OrderStatus, OrderTimeline
@@ -41,6 +42,7 @@ from anxin.risk.service import RiskService
 MONEY_KINDS = {"refund": "refund.issue", "compensation": "compensation.issue", "freight": "freight.compensate",
                "pickup": "pickup.request", "reship": "exchange.reship"}
 MAX_DESCRIPTION = 2000
+DEADLINE_JOB = "aftersales.deadlines"
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,10 @@ class TickReport:
 class AfterSalesService(RiskSettlement):
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebooks: RulebookSet,
                  evidence_store: EvidenceStore, credit_band: Callable[[UnitOfWork, str], str] | None = None,
-                 risk: RiskService | None = None) -> None:
+                 risk: RiskService | None = None, jobs: JobFailures | None = None) -> None:
         self.uow_factory = uow_factory
+        # Where a deadline that fails is recorded and retried (None: tests of after-sales alone; errors raise).
+        self.jobs = jobs
         # Risk verdicts in the decision path: an instant refund only on pass; review and block go to the
         # operators' risk queue. None (tests of after-sales alone) means no risk control.
         self.risk = risk
@@ -419,35 +423,50 @@ class AfterSalesService(RiskSettlement):
     # --- the clock ---------------------------------------------------------------------------------
 
     def tick(self, now: dt.datetime | None = None, *, batch: int = 500) -> TickReport:
-        """Apply every deadline that has passed at ``now``. Each case in its own transaction; safe to rerun."""
+        """Apply every deadline that has passed at ``now``. Each case in its own transaction; safe to rerun, also
+        beside another tick (the case is locked and its state read again under the lock). A case that fails is
+        recorded for operators and retried with backoff on later ticks; the others go on."""
         now = now or self.clock.now()
         report = TickReport(now)
+        run = self.jobs.start(DEADLINE_JOB, now) if self.jobs is not None else None
         while True:
             with self.uow_factory() as uow:
-                due = CaseRepository(uow.session).due(now, batch)
+                due = CaseRepository(uow.session).due(now, batch, excluding=run.waiting_items() if run else set())
             if not due:
                 return report
             progressed = 0
             for case_id in due:
-                with self.uow_factory() as uow:
-                    repo = CaseRepository(uow.session)
-                    row = repo.get(case_id, lock=True)
-                    if row is None:
-                        continue
-                    case = row.to_model()
-                    action = m.timeout_action(case, now)
-                    if action is None:
-                        continue
-                    terms = self._terms(case.rulebook_version)
-                    self._transition(uow, repo, case, action, "system", "clock", now, terms, note="",
-                                     data={"rule": f"deadlines.{case.deadline_kind}",
-                                           "version": case.rulebook_version,
-                                           "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None})
-                    uow.commit()
+                if run is None:
+                    action = self._fire_deadline(case_id, now)
+                else:
+                    action = None
+                    with run.item(case_id):
+                        action = self._fire_deadline(case_id, now)
+                    if run.waiting(case_id):
+                        report.errors += 1
+                        progressed += 1  # set aside until its retry: the next batch is new work
+                if action is not None:
                     report.actions[action.value] = report.actions.get(action.value, 0) + 1
                     progressed += 1
             if progressed == 0:
                 return report
+
+    def _fire_deadline(self, case_id: str, now: dt.datetime) -> m.Action | None:
+        with self.uow_factory() as uow:
+            repo = CaseRepository(uow.session)
+            row = repo.get(case_id, lock=True)
+            if row is None:
+                return None
+            case = row.to_model()
+            action = m.timeout_action(case, now)  # read again under the lock: a merchant may have answered
+            if action is None:
+                return None
+            terms = self._terms(case.rulebook_version)
+            self._transition(uow, repo, case, action, "system", "clock", now, terms, note="",
+                             data={"rule": f"deadlines.{case.deadline_kind}", "version": case.rulebook_version,
+                                   "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None})
+            uow.commit()
+            return action
 
     def stats(self) -> dict[str, int]:
         with self.uow_factory() as uow:

@@ -175,11 +175,15 @@ class CaseRepository:
             .where(CaseRow.order_id == order_id, CaseRow.case_id != excluding)).one()
         return int(refunded), int(compensated)
 
-    def due(self, now: dt.datetime, limit: int = 500) -> list[str]:
-        """Ids of open cases whose deadline has passed (arbitration SLAs only flag, they do not act)."""
-        return list(self.session.scalars(sa.select(CaseRow.case_id).where(
+    def due(self, now: dt.datetime, limit: int = 500, *, excluding: set[str] | None = None) -> list[str]:
+        """Ids of open cases whose deadline has passed (arbitration SLAs only flag, they do not act), but for
+        ``excluding`` (cases that failed and wait for their retry)."""
+        q = sa.select(CaseRow.case_id).where(
             CaseRow.deadline_at <= now, CaseRow.state.in_([s.value for s in OPEN_STATES]),
-            CaseRow.deadline_kind != "arbitration_sla").order_by(CaseRow.deadline_at).limit(limit)))
+            CaseRow.deadline_kind != "arbitration_sla")
+        if excluding:
+            q = q.where(CaseRow.case_id.not_in(sorted(excluding)))
+        return list(self.session.scalars(q.order_by(CaseRow.deadline_at).limit(limit)))
 
     def state_counts(self) -> dict[str, int]:
         rows = self.session.execute(sa.select(CaseRow.state, sa.func.count()).group_by(CaseRow.state))
