@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import threading
 import time
 
 import pytest
@@ -26,6 +27,7 @@ from anxin.orders.store import OrderRow
 from anxin.outbox.model import SIGNATURE_HEADER, verify
 from anxin.outbox.transport import RecordingTransport
 from anxin.settings import Settings
+from anxin.web.app import Ticker
 
 pytestmark = pytest.mark.db
 
@@ -227,3 +229,35 @@ def test_job_failures_table_round_trips(anxin, clock):
     assert [(f.item, f.error, f.attempts) for f in stored] == [("x" * 200, "ValueError: bad\\x00value", 1)]
     with anxin.uow_factory() as uow:
         assert uow.session.scalar(sa.select(sa.func.count()).select_from(JobFailureRow)) == 1
+
+
+class StuckFulfilment:
+    """A fulfilment pass that hangs until released, like a slow one over a huge backlog."""
+
+    def __init__(self) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def check_due(self, at=None, **_):
+        self.entered.set()
+        self.release.wait(30)
+        raise TimeoutError("gave up")
+
+
+def test_the_server_delivers_refunds_while_another_job_hangs(anxin, clock, transport):
+    seed_order(anxin, order_id="o1", services=["anxin_gou"], price_fen=300)
+    consumer = anxin.access.create_key("consumer", "c1")[0]
+    clock.set(T0 + H)
+    case = anxin.aftersales.file_case(consumer, FileCase("o1", "refund_only", "other", 300, ())).case
+    stuck = StuckFulfilment()
+    ticker = Ticker(dataclasses.replace(anxin, fulfilment=stuck), every=0.05)
+    ticker.start()
+    try:
+        assert stuck.entered.wait(10)
+        deadline = time.monotonic() + 10
+        while not transport.calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not stuck.release.is_set()  # the jobs' loop is still stuck in the fulfilment pass
+        assert _refunds(transport) == [(case.case_id, 300)]
+    finally:
+        stuck.release.set()
+        ticker.stop()
