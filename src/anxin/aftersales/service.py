@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ class AfterSalesService(RiskSettlement):
             shop_services=shop.services if shop else frozenset(), item_tags=tags, paid_fen=order.paid_fen,
             paid_at=order.paid_at, shipped_at=order.shipped_at, signed_at=order.signed_at, shipped=order.shipped,
             exemption_confirmed=any(i.exemption_confirmed for i in items),
-            parcel_problem=_parcel_problem(uow, order.order_id))
+            parcel_problem=_parcel_problem(uow, order.order_id) if order.shipped else "")
 
     def guarantees(self, principal: Principal, order_id: str) -> OrderGuarantees:
         now = self.clock.now()
@@ -257,7 +257,8 @@ class AfterSalesService(RiskSettlement):
                 raise AnxinError(E.INVALID_FIELD, f"listing {cmd.listing_id!r} is not in this order",
                                  field="listing_id")
             repo = CaseRepository(uow.session)
-            existing = repo.for_order(order.order_id)
+            existing, recent = repo.for_order_and_consumer_since(order.order_id, order.consumer_id,
+                                                                 now - dt.timedelta(days=30))
             # A rejected case only waits for an escalation; filing anew (with the right reason or a photo)
             # is the consumer's other answer to it, so it closes as superseded instead of blocking.
             rejected = [c for c in existing if c.state == m.CaseState.REJECTED.value]
@@ -274,7 +275,6 @@ class AfterSalesService(RiskSettlement):
             if cmd.case_type == "compensation" and cmd.amount_fen > order.paid_fen:
                 raise AnxinError(E.INVALID_AMOUNT, "compensation cannot exceed the amount paid")
             facts = self._facts(uow, order, cmd.listing_id)
-            recent = repo.count_consumer_since(order.consumer_id, now - dt.timedelta(days=30))
             claim = Claim(cmd.case_type, cmd.reason, cmd.amount_fen, len(set(cmd.evidence)), cmd.unsealed)
             decision = decide(facts, claim, rb, now, refundable_fen=refundable, consumer_cases_30d=recent,
                               consumer_credit=self.credit_band(uow, order.consumer_id))
@@ -328,19 +328,23 @@ class AfterSalesService(RiskSettlement):
                    Outcome.REJECTED: m.CaseState.REJECTED, Outcome.APPROVED: m.CaseState.PENDING_MERCHANT}
         case = m.enter(case, initial[decision.outcome], now, terms)
         stored = decision.as_dict()
-        repo.add(case, listing_id=cmd.listing_id, description=cmd.description, decision=stored)
-        evidence = tuple(dict.fromkeys(cmd.evidence))
-        repo.attach_evidence(case.case_id, list(evidence), "consumer", now, new_case=True)
         events = [m.CaseEvent("file", "consumer", facts.consumer_id, now, None, case.state.value, cmd.description,
                               case.deadline_at, case.deadline_kind,
                               {"outcome": decision.outcome.value, "reasons": [r.as_dict() for r in decision.reasons]})]
-        repo.add_event(case.case_id, events[0])
+        effects: tuple[m.Effect, ...] = ()
         if decision.outcome is Outcome.APPROVED:  # instant refund: approved by the rulebook itself
-            case, event = self._transition(uow, repo, case, m.Action.MERCHANT_TIMEOUT, "system", "rulebook", now,
-                                           terms, note="", data={"rule": decision.guarantee_id, "version": rb.version},
-                                           event_action="auto_approve", order_money=order_money)
-            events.append(event)
-        # Built from what was just written rather than read back: the filing path is the hot one.
+            t = self._apply(case, m.Action.MERCHANT_TIMEOUT, "system", "rulebook", now, terms, note="",
+                            data={"rule": decision.guarantee_id, "version": rb.version}, event_action="auto_approve")
+            case, effects = t.case, t.effects
+            events.append(t.event)
+        # The case is written once, in its final state, with its timeline in one batch: the filing path is the hot
+        # one, and a view built from what was written needs no read back.
+        repo.add(case, listing_id=cmd.listing_id, description=cmd.description, decision=stored)
+        evidence = tuple(dict.fromkeys(cmd.evidence))
+        repo.attach_evidence(case.case_id, list(evidence), "consumer", now, new_case=True)
+        for event in events:
+            repo.add_event(case.case_id, event)
+        self._enqueue(uow, case, effects, order_money)
         return CaseView(case, stored, tuple(events), evidence, cmd.listing_id, cmd.description)
 
     # --- acting on a case --------------------------------------------------------------------------
@@ -393,24 +397,34 @@ class AfterSalesService(RiskSettlement):
 
     def _transition(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, action: m.Action, role: str,
                     actor: str, now: dt.datetime, terms: m.CaseTerms, *, note: str, data: dict[str, Any],
-                    event_action: str | None = None,
-                    order_money: tuple[int, int] | None = None) -> tuple[m.Case, m.CaseEvent]:
-        """Apply one action and enqueue its money. ``order_money`` is what the order's other cases have refunded
-        and compensated (read here when the caller does not know it)."""
+                    event_action: str | None = None) -> tuple[m.Case, m.CaseEvent]:
+        """Apply one action to a stored case, record it and enqueue its money in the caller's transaction."""
+        t = self._apply(case, action, role, actor, now, terms, note=note, data=data, event_action=event_action)
+        row = repo.get(case.case_id)
+        assert row is not None
+        row.update_from(t.case)
+        repo.add_event(case.case_id, t.event)
+        order_money = repo.order_money(case.order_id, excluding=case.case_id) if any(
+            e.kind in ("refund", "compensation") for e in t.effects) else None
+        self._enqueue(uow, t.case, t.effects, order_money)
+        return t.case, t.event
+
+    @staticmethod
+    def _apply(case: m.Case, action: m.Action, role: str, actor: str, now: dt.datetime, terms: m.CaseTerms, *,
+               note: str, data: dict[str, Any], event_action: str | None = None) -> m.Transition:
         try:
             t = m.apply(case, action, actor_role=role, actor_id=actor, at=now, terms=terms, note=note, data=data)
         except m.TransitionError as exc:
             raise AnxinError(E(exc.code), str(exc)) from None
-        row = repo.get(case.case_id)
-        assert row is not None
-        row.update_from(t.case)
-        event = t.event if event_action is None else m.CaseEvent(
-            event_action, t.event.actor_role, t.event.actor_id, t.event.at, t.event.from_state, t.event.to_state,
-            t.event.note, t.event.deadline_at, t.event.deadline_kind, t.event.data)
-        repo.add_event(case.case_id, event)
-        if order_money is None and any(e.kind in ("refund", "compensation") for e in t.effects):
-            order_money = repo.order_money(case.order_id, excluding=case.case_id)
-        for effect in t.effects:
+        if event_action is None:
+            return t
+        return replace(t, event=replace(t.event, action=event_action))
+
+    def _enqueue(self, uow: UnitOfWork, case: m.Case, effects: tuple[m.Effect, ...],
+                 order_money: tuple[int, int] | None) -> None:
+        """The money of a transition, to the outbox in the same transaction. ``order_money``: what the order's
+        other cases have refunded and compensated, where a refund's or compensation's step starts."""
+        for effect in effects:
             outbox.enqueue(uow, clock=self.clock, kind=MONEY_KINDS[effect.kind],
                            idempotency_key=money_key(case, effect.kind, order_money), amount_fen=effect.amount_fen,
                            subject_ref=case.case_id, payload={
@@ -418,7 +432,6 @@ class AfterSalesService(RiskSettlement):
                                "shop_id": case.shop_id, "amount_fen": effect.amount_fen, "currency": "CNY",
                                "reason": case.reason, "guarantee": case.guarantee_id,
                                "rulebook_version": case.rulebook_version, **effect.detail})
-        return t.case, event
 
     # --- the clock ---------------------------------------------------------------------------------
 

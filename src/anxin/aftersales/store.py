@@ -146,6 +146,15 @@ class CaseRepository:
         return list(self.session.scalars(sa.select(CaseRow).where(CaseRow.order_id == order_id)
                                          .order_by(CaseRow.opened_at)))
 
+    def for_order_and_consumer_since(self, order_id: str, consumer_id: str,
+                                     since: dt.datetime) -> tuple[list[CaseRow], int]:
+        """The order's cases, and how many cases the consumer opened since ``since``: one read for filing."""
+        rows = list(self.session.scalars(sa.select(CaseRow).where(sa.or_(
+            CaseRow.order_id == order_id, sa.and_(CaseRow.consumer_id == consumer_id, CaseRow.opened_at >= since)))
+            .order_by(CaseRow.opened_at)))
+        recent = sum(1 for r in rows if r.consumer_id == consumer_id and r.opened_at >= since)
+        return [r for r in rows if r.order_id == order_id], recent
+
     def count_consumer_since(self, consumer_id: str, since: dt.datetime) -> int:
         return int(self.session.scalar(sa.select(sa.func.count()).select_from(CaseRow).where(
             CaseRow.consumer_id == consumer_id, CaseRow.opened_at >= since)) or 0)

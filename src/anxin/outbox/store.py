@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.db.base import Base
@@ -70,14 +71,18 @@ class OutboxRepository:
             self.session.execute(sa.insert(OutboxRow.__table__), rows)
 
     def add(self, row: OutboxRow) -> OutboxRow:
-        """Insert, or hand back the row already holding this idempotency key (the unique index is the
-        backstop for two transactions racing past this check)."""
+        """Insert, or hand back the row already holding this idempotency key: one statement when the key is new
+        (``ON CONFLICT DO NOTHING`` on the unique key; a concurrent holder of the key makes this wait for it)."""
+        t = OutboxRow.__table__
+        insert = sqlite.insert if self.session.get_bind().dialect.name == "sqlite" else postgresql.insert
+        values = {c.name: getattr(row, c.key) for c in t.columns}
+        result = self.session.execute(insert(t).values(**values).on_conflict_do_nothing(
+            index_elements=[t.c.idempotency_key]))
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return row
         existing = self.get_by_key(row.idempotency_key)
-        if existing is not None:
-            return existing
-        self.session.add(row)
-        self.session.flush()
-        return row
+        assert existing is not None
+        return existing
 
     def due(self, now: dt.datetime, limit: int = 100) -> list[OutboxRow]:
         stmt = (sa.select(OutboxRow).where(_claimable(now))

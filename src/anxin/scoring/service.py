@@ -19,6 +19,7 @@ from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
+from anxin.db import refcache
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.jobs.service import JobFailures
 from anxin.merchants import service as merchants
@@ -37,7 +38,7 @@ from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.extract import FactExtractor
 from anxin.scoring.model import ScoreReport, Suggestion, drill_side, report_from_snapshot, snapshot_detail, suggest
 from anxin.scoring.rulebook import ScoreRulebook, SubjectRules, load_score_rulebook
-from anxin.scoring.store import ScoreRepository
+from anxin.scoring.store import SNAPSHOT_TABLES, ScoreRepository
 
 SOURCES = ("db", "parquet")
 NIGHTLY_JOB = "scoring.nightly"  # a failing night in job_failures, by day
@@ -295,10 +296,11 @@ class ScoringService(DeductionCases):
     def consumer_band(self, uow: UnitOfWork, consumer_id: str) -> str:
         """trusted / normal / doubtful from the latest run, or unscored: what the after-sales engine decides on,
         read in the caller's transaction (one request, one connection)."""
-        row = ScoreRepository(uow.session).snapshot("consumer", consumer_id, None)
-        if row is None or row.score_x100 is None:
-            return "unscored"
-        return row.band or "normal"
+        def load() -> str:
+            row = ScoreRepository(uow.session).snapshot("consumer", consumer_id, None)
+            return "unscored" if row is None or row.score_x100 is None else (row.band or "normal")
+        # Snapshots change with the nightly run: served from the reference cache while the table is unchanged.
+        return refcache.cached(uow.session, ("consumer_band", consumer_id), SNAPSHOT_TABLES, load) or "unscored"
 
     def consumer_credit_for(self, who: Principal, consumer_id: str) -> CreditReport:
         if not (who.role in (Role.OPERATOR, Role.PLATFORM) or (who.role is Role.CONSUMER

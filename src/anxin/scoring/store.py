@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from anxin.db import refcache
 from anxin.db.base import Base
 
 SUBJECT_KINDS = ("merchant", "creator", "consumer")
@@ -37,6 +38,10 @@ class ScoreSnapshotRow(Base):
     band: Mapped[str | None] = mapped_column(sa.String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # indicators, dimensions, peers, components
     __table_args__ = (sa.Index("ix_score_snapshots_subject", "subject_kind", "subject_id", "as_of"),)
+
+
+refcache.track(ScoreSnapshotRow.__table__)  # type: ignore[arg-type]  # the credit band filing reads
+SNAPSHOT_TABLES = ("score_snapshots",)
 
 
 class DeductionRow(Base):
