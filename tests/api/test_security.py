@@ -234,3 +234,21 @@ def test_body_limit_settings_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("ANXIN_MAX_BODY_BYTES", "0")
     with pytest.raises(ValueError, match="max_body_bytes"):
         Settings()
+
+
+def test_a_risk_rule_id_longer_than_its_column_is_refused(client, keys) -> None:
+    rule = {"id": "K." + "X" * 59, "stage": "claim", "code": "risk.x", "action": "review", "points": 1,
+            "message": {"zh-CN": "x", "en": "x"}, "when": {"fact": "shops_claimed_30d", "op": "gte", "value": 5}}
+    r = client.post("/v1/risk/rules", json=rule, headers=keys["operator"])
+    assert r.status_code == 422 and code(r) == "risk.invalid_rule" and r.json()["error"]["details"]["field"] == "id"
+
+
+def test_a_value_the_database_refuses_is_422_not_500(app, client) -> None:
+    import sqlalchemy as sa
+
+    @app.get("/v1/test-data-error")
+    def refuse() -> None:  # what PostgreSQL raises for a string longer than its column
+        raise sa.exc.DataError("INSERT …", {}, Exception("value too long for type character varying(64)"))
+
+    r = client.get("/v1/test-data-error")
+    assert r.status_code == 422 and code(r) == "request.out_of_range"

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from anxin.access.model import Principal
+from anxin.core.errors import AnxinError
+from anxin.risk.error_codes import RiskErrorCode as R
 from anxin.risk.rule_admin import BACKTEST_DAYS
 from anxin.risk.service import CLEAR_REASONS, CONFIRM_REASONS
 from anxin.web.auth import app_of, principal
@@ -53,6 +55,7 @@ class BanBody(BaseModel):
     reason: StrictStr = Field(description="why; shops sharing its credentials are flagged at onboarding")
 
 
+MAX_RULE_ID = 60
 RULE_EXAMPLE = {"id": "K.MANY_SHOPS", "stage": "claim", "code": "risk.claims_against_many_shops",
                 "action": "review", "points": 200,
                 "message": {"zh-CN": "近30天向多家店铺索赔", "en": "Claims against many shops in 30 days"},
@@ -84,6 +87,9 @@ def rules(request: Request, who: Principal = Depends(principal)) -> dict[str, An
 @router.post("/rules", status_code=201, summary="Propose a draft rule: validated, backtested, run in shadow")
 def propose(request: Request, definition: dict[str, Any] = Body(..., examples=[RULE_EXAMPLE]),
             who: Principal = Depends(principal)) -> dict[str, Any]:
+    rule_id = definition.get("id")
+    if isinstance(rule_id, str) and len(rule_id) > MAX_RULE_ID:  # the rule state's key column holds 60
+        raise AnxinError(R.INVALID_RULE, f"a rule id has at most {MAX_RULE_ID} characters", field="id")
     return app_of(request).risk.propose_rule(who, definition)
 
 
