@@ -389,4 +389,5 @@ def test_score_deductions_count_as_open_violations_and_a_reset_transfer_clears_t
     anxin.merchants.rulebook = resetting
     view = anxin.merchants.transfer(OPS, "n1", {"kind": "transfer", "to_merchant_id": "m2", "licence_no": "L-2"})
     assert view["history"][-1]["detail"]["violation_points_cleared"] == 1
-    assert anxin.scoring.active_deductions("n1") == 0
+    with anxin.uow_factory() as uow:
+        assert anxin.scoring.active_deductions(uow, "n1") == 0

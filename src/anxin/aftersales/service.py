@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -234,6 +234,13 @@ class AfterSalesService(RiskSettlement):
 
     # --- filing ------------------------------------------------------------------------------------
 
+    @overload
+    def file_case(self, principal: Principal, cmd: FileCase) -> CaseView: ...
+
+    @overload
+    def file_case(self, principal: Principal, cmd: FileCase, *,
+                  request: IdempotentRequest | None) -> CaseView | Replay: ...
+
     def file_case(self, principal: Principal, cmd: FileCase, *,
                   request: IdempotentRequest | None = None) -> CaseView | Replay:
         """Open a case and decide it. The order's refundable balance is read and spent under the order's lock
@@ -348,6 +355,15 @@ class AfterSalesService(RiskSettlement):
         return CaseView(case, stored, tuple(events), evidence, cmd.listing_id, cmd.description)
 
     # --- acting on a case --------------------------------------------------------------------------
+
+    @overload
+    def act(self, principal: Principal, case_id: str, action: str, *, note: str = "",
+            data: dict[str, Any] | None = None, evidence: tuple[str, ...] = ()) -> CaseView: ...
+
+    @overload
+    def act(self, principal: Principal, case_id: str, action: str, *, note: str = "",
+            data: dict[str, Any] | None = None, evidence: tuple[str, ...] = (),
+            request: IdempotentRequest | None) -> CaseView | Replay: ...
 
     def act(self, principal: Principal, case_id: str, action: str, *, note: str = "",
             data: dict[str, Any] | None = None, evidence: tuple[str, ...] = (),

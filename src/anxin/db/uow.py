@@ -7,6 +7,7 @@ work is never opened inside another (one request, one connection, one transactio
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from types import TracebackType
 
@@ -14,6 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from anxin.db.engine import begin_write
+
+
+class NestedUnitOfWork(RuntimeError):
+    """A unit of work opened while this thread already holds one: a second connection and transaction that the
+    first waits on (pool starvation under load, a SQLite writer waiting on itself). Pass the open one instead."""
+
+
+_open = threading.local()
 
 
 class UnitOfWork:
@@ -28,15 +37,22 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> UnitOfWork:
+        if getattr(_open, "uow", None) is not None:
+            raise NestedUnitOfWork("a unit of work is already open in this thread: pass it on instead of "
+                                   "opening another")
         self._session = self._session_factory()
+        _open.uow = self
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         assert self._session is not None
-        self._session.rollback()
-        self._session.close()
-        self._session = None
+        try:
+            self._session.rollback()
+            self._session.close()
+        finally:
+            self._session = None
+            _open.uow = None
 
     def commit(self) -> None:
         self.session.commit()

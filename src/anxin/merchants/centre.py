@@ -52,9 +52,9 @@ class CentreCases(SettlementCases):
         completed = {k: dt.datetime.fromisoformat(v) for k, v in (row.novice_tasks or {}).items()}
         return programmes.ShopFacts(
             row.shop_id, row.opened_at or row.applied_at, row.state, row.store_type, row.trial, metrics,
-            self.deps.shop_score(row.shop_id) if self.deps.shop_score else None,
-            self.deps.open_violations(row.shop_id) if self.deps.open_violations else 0, counts["gmv_fen"], listings,
-            completed)
+            self.deps.shop_score(uow, row.shop_id) if self.deps.shop_score else None,
+            self.deps.open_violations(uow, row.shop_id) if self.deps.open_violations else 0, counts["gmv_fen"],
+            listings, completed)
 
     def novice(self, principal: Principal, shop_id: str) -> dict[str, Any]:
         """Novice tasks with progress, XP, level and unlocks; the creator-matching and traffic-support decisions."""
@@ -120,7 +120,7 @@ class CentreCases(SettlementCases):
         return financing.FinancingFacts(
             shop_id=shop, store_type=row.store_type, licensed=bool(row.licence_no),
             opened_at=row.opened_at or row.applied_at, state=row.state,
-            score_hundredths=self.deps.shop_score(shop) if self.deps.shop_score else None,
+            score_hundredths=self.deps.shop_score(uow, shop) if self.deps.shop_score else None,
             monthly_gmv_fen=self._monthly_gmv(uow, row),
             deposit_debt_fen=max(0, -ledger.balance(debt_account(shop))), risk_outcome=outcome,
             refund_rate_bp=refunded * 10_000 // counts["orders_paid"] if counts["orders_paid"] else 0,

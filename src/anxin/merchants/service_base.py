@@ -22,9 +22,9 @@ from anxin.merchants.store import LifecycleRepository, ShopHistoryRow, ShopLifec
 
 # Facts other contexts own, injected by bootstrap (tests pass plain functions):
 BannedLinks = Callable[[UnitOfWork, Mapping[str, str], str | None], list[dict[str, str]]]  # risk: shared credentials
-ShopScore = Callable[[str], int | None]  # scoring: the latest experience score in hundredths, None if unscored
+ShopScore = Callable[[UnitOfWork, str], int | None]  # scoring: latest experience score (hundredths), None if unscored
 RiskStanding = Callable[[UnitOfWork, str], tuple[str | None, int]]  # risk: (latest shop verdict, open reviews)
-OpenViolations = Callable[[str], int]  # scoring: deductions in force, read as open serious violations
+OpenViolations = Callable[[UnitOfWork, str], int]  # scoring: deductions in force, read as open serious violations
 ResetViolations = Callable[[UnitOfWork, str, str], int]  # scoring: clear them (uow, shop, actor) on a reset
 
 LEDGER_ERRORS = {"ledger.insufficient_deposit": E.INSUFFICIENT_DEPOSIT, "ledger.key_conflict": E.IDEMPOTENCY_CONFLICT,

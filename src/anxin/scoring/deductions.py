@@ -71,13 +71,12 @@ class DeductionCases:
             uow.commit()
         return out
 
-    def active_deductions(self, shop_id: str) -> int:
+    def active_deductions(self, uow: UnitOfWork, shop_id: str) -> int:
         """Deductions in force now (not revoked, not expired): the merchants context reads them as open serious
-        violations."""
+        violations, in its own transaction."""
         now = self.clock.now()
-        with self.uow_factory() as uow:
-            return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
-                       and r.effective_at <= now and (r.expires_at is None or r.expires_at > now))
+        return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
+                   and r.effective_at <= now and (r.expires_at is None or r.expires_at > now))
 
     def revoke_active_deductions(self, uow: UnitOfWork, shop_id: str, *, actor: str) -> int:
         """Inside the caller's transaction: a shop transfer whose rulebook resets violation points clears them."""

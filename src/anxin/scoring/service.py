@@ -287,11 +287,12 @@ class ScoringService(DeductionCases):
                                 dict(row.detail.get("components") or {}), dict(row.detail.get("facts") or {}),
                                 row.rulebook_version)
 
-    def latest_shop_score(self, shop_id: str) -> int | None:
-        """The shop's latest experience score in hundredths, None while it is not scored (too few orders)."""
-        with self.uow_factory() as uow:
-            row = ScoreRepository(uow.session).snapshot("merchant", shop_id)
-            return row.score_x100 if row is not None and row.eligible else None
+    @staticmethod
+    def latest_shop_score(uow: UnitOfWork, shop_id: str) -> int | None:
+        """The shop's latest experience score in hundredths, None while it is not scored (too few orders); read in
+        the caller's transaction."""
+        row = ScoreRepository(uow.session).snapshot("merchant", shop_id)
+        return row.score_x100 if row is not None and row.eligible else None
 
     def consumer_band(self, uow: UnitOfWork, consumer_id: str) -> str:
         """trusted / normal / doubtful from the latest run, or unscored: what the after-sales engine decides on,
