@@ -7,12 +7,14 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from anxin import __version__
 from anxin.bootstrap import Anxin
+from anxin.db.engine import request_workers
 from anxin.web import errors
 from anxin.web.guard import InputGuard
 from anxin.web.headers import SecurityHeaders
@@ -67,6 +69,9 @@ class Ticker:
 def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Request threads and database connections are sized together (ANXIN_WORKERS): a request waits for a
+        # thread, never for a connection while holding a thread.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = request_workers()
         ticker = Ticker(anxin, anxin.settings.tick_seconds) if run_ticker else None
         if ticker:
             ticker.start()
