@@ -21,6 +21,7 @@ from anxin.db import migrate
 from anxin.db.engine import make_engine
 from anxin.db.uow import UowFactory, uow_factory_for
 from anxin.fulfilment.service import FulfilmentService
+from anxin.idempotency import service as idempotency
 from anxin.ingest.service import IngestionService
 from anxin.jobs.service import JobFailures, Outcome
 from anxin.merchants.rulebook import load_merchant_rulebook
@@ -69,12 +70,14 @@ class Anxin:
         checked = run("fulfilment.check", lambda: self.fulfilment.check_due(now))
         graduated = run("merchants.graduate", self.merchants.graduate_due)
         settled = run("merchants.settle", self.merchants.settle_pending)
+        purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
                 "merchants": {"graduated": graduated.value or 0,
                               "settled": settled.value.as_dict() if settled.value is not None else None},
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
-                                        "merchants.graduate": graduated, "merchants.settle": settled})}
+                                        "merchants.graduate": graduated, "merchants.settle": settled,
+                                        "idempotency.purge": purged})}
 
     def deliver(self) -> dict[str, Any]:
         """Deliver the outbox. Never waits on, nor is skipped because of, another job."""

@@ -180,3 +180,22 @@ def test_cases_follow_the_shop_to_its_new_owner(anxin: Any, clock: Any) -> None:
     with pytest.raises(AnxinError):
         anxin.aftersales.act(old_owner, opened[0], "approve")
     assert anxin.aftersales.act(new_owner, opened[0], "approve").case.state.value == "refunded"
+
+
+def test_keys_are_kept_at_least_a_day_then_purged_by_the_tick(anxin: Any, clock: Any) -> None:
+    consumer = anxin.access.create_key("consumer", "c1")[0]
+    seed_order(anxin, order_id="o1", services=["anxin_gou"], price_fen=PRICE)
+    clock.set(T0 + H)
+    body = {"order_id": "o1", "type": "refund_only", "reason": "other", "amount_fen": 100}
+    key = request_for("consumer:c1", "old-1", "POST", "/v1/aftersales/cases", body)
+    first = anxin.aftersales.file_case(consumer, FileCase("o1", "refund_only", "other", 100), request=key)
+    clock.advance(hours=24)
+    anxin.tick()
+    again = anxin.aftersales.file_case(consumer, FileCase("o1", "refund_only", "other", 100), request=key)
+    assert isinstance(again, Replay) and again.body == first.as_dict()
+    clock.advance(hours=25)
+    anxin.tick()  # 49 h: forgotten; the same key is now a new request (refused on its merits, nothing paid twice)
+    with pytest.raises(AnxinError) as excinfo:
+        anxin.aftersales.file_case(consumer, FileCase("o1", "refund_only", "other", 20000), request=request_for(
+            "consumer:c1", "old-1", "POST", "/v1/aftersales/cases", {**body, "amount_fen": 20000}))
+    assert excinfo.value.code.value == "aftersales.amount_exceeds_refundable"
