@@ -349,8 +349,7 @@ class AfterSalesService(RiskSettlement):
         repo.add(case, listing_id=cmd.listing_id, description=cmd.description, decision=stored)
         evidence = tuple(dict.fromkeys(cmd.evidence))
         repo.attach_evidence(case.case_id, list(evidence), "consumer", now, new_case=True)
-        for event in events:
-            repo.add_event(case.case_id, event)
+        repo.add_events(case.case_id, events)
         self._enqueue(uow, case, effects, order_money)
         return CaseView(case, stored, tuple(events), evidence, cmd.listing_id, cmd.description)
 

@@ -122,6 +122,13 @@ class CaseRepository:
                                       to_state=event.to_state, note=event.note, deadline_at=event.deadline_at,
                                       deadline_kind=event.deadline_kind, data=event.data))
 
+    def add_events(self, case_id: str, events: list[CaseEvent]) -> None:
+        """Several events of one case in one statement (the filing path)."""
+        self.session.execute(sa.insert(CaseEventRow.__table__), [{
+            "case_id": case_id, "action": e.action, "actor_role": e.actor_role, "actor_id": e.actor_id, "at": e.at,
+            "from_state": e.from_state, "to_state": e.to_state, "note": e.note, "deadline_at": e.deadline_at,
+            "deadline_kind": e.deadline_kind, "data": e.data} for e in events])
+
     def events(self, case_ids: list[str]) -> list[CaseEventRow]:
         if not case_ids:
             return []

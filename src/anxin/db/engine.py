@@ -9,6 +9,7 @@ processes on the same file still meet SQLite's own lock and busy timeout.
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 import threading
@@ -124,6 +125,8 @@ class WriterLockedConnection(sqlite3.Connection):
 def _on_connect(dbapi_conn: Any, lock: threading.RLock) -> None:
     if isinstance(dbapi_conn, WriterLockedConnection):
         dbapi_conn.writer_lock = lock
+    # SQLite's math functions are a compile-time option; decaying counters need power() everywhere.
+    dbapi_conn.create_function("power", 2, math.pow, deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")

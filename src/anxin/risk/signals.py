@@ -17,7 +17,7 @@ from typing import Any
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.orders import service as orders
 from anxin.risk.hash_index import HammingIndex
-from anxin.risk.model import Signal, decay, tariff_fen, threat_terms
+from anxin.risk.model import Signal, tariff_fen, threat_terms
 from anxin.risk.rings import KINDS as RING_KINDS
 from anxin.risk.rings import Ring, RingGraph, RingParams
 from anxin.risk.rulebook import RiskRulebook
@@ -201,8 +201,7 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
     if terms:
         signals.append(Signal("threat_terms", len(terms), {"terms": terms}))
     # Velocity: a decayed count, updated in this transaction.
-    velocity = repo.bump_counter(f"claims:{c.consumer_id}", c.at, lambda value, at: 1 + decay(
-        value, (c.at - at).total_seconds() / 3600, rb.velocity_half_life_hours))
+    velocity = repo.bump_decaying(f"claims:{c.consumer_id}", c.at, rb.velocity_half_life_hours)
     facts: dict[str, Any] = {
         "amount_fen": c.amount_fen, "case_type": c.case_type, "reason": c.reason, "evidence_count": len(c.evidence),
         "evidence_near_dups": dup_images, "evidence_other_accounts": len(other_accounts),

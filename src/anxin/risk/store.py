@@ -350,6 +350,14 @@ class RiskRepository:
         conn.execute(_upsert_counter(pg), {"key": key, "value": value, "at": stamp})
         return value
 
+    def bump_decaying(self, key: str, at: dt.datetime, half_life_hours: float) -> float:
+        """``bump_counter`` with ``step = 1 + decay(value, hours since, half_life)`` (``model.decay``) done by the
+        database in the upsert itself: one statement, and the row is changed atomically (no read, no lock)."""
+        pg = self.session.get_bind().dialect.name == "postgresql"
+        value = self.session.connection().execute(_decaying_upsert(pg), {
+            "key": key, "at": at, "half": float(half_life_hours)}).scalar_one()
+        return float(value)
+
     def count_counters(self, prefix: str, since: dt.datetime) -> int:
         """Counters under a key prefix touched since ``since`` (a range on the primary key, not LIKE)."""
         return self.session.scalar(sa.select(sa.func.count()).select_from(CounterRow).where(
@@ -424,6 +432,31 @@ _CONFIRMED = (sa.select(ReviewRow.consumer_id, sa.func.count())
 _COUNTER = sa.select(CounterRow.value, CounterRow.at).where(CounterRow.key == sa.bindparam("key"))
 _COUNTER_LOCK = _COUNTER.with_for_update()
 _UPSERTS: dict[bool, sa.Executable] = {}
+
+
+_DECAYING: dict[bool, sa.Executable] = {}
+
+
+def _decaying_upsert(pg: bool) -> sa.Executable:
+    """1 for a new key; else the stored value decayed by half per ``half`` hours since its time (not if ``at`` is
+    not later: events arrive out of order), plus 1, stamped with the later time. Returns the new value."""
+    if pg not in _DECAYING:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        t = CounterRow.__table__
+        at = sa.bindparam("at", type_=CounterRow.at.type)
+        half = sa.bindparam("half", type_=sa.Float)
+        if pg:
+            hours = sa.extract("epoch", at - t.c.at) / 3600.0
+        else:
+            hours = (sa.func.julianday(at) - sa.func.julianday(t.c.at)) * 24.0
+        later = at > t.c.at
+        stmt = (pg_insert if pg else sqlite_insert)(t).values(key=sa.bindparam("key"), value=1.0, at=at)
+        _DECAYING[pg] = stmt.on_conflict_do_update(index_elements=["key"], set_={
+            "value": 1.0 + sa.case((later, t.c.value * sa.func.power(0.5, hours / half)), else_=t.c.value),
+            "at": sa.case((later, at), else_=t.c.at)}).returning(t.c.value)
+    return _DECAYING[pg]
 
 
 def _upsert_counter(pg: bool) -> sa.Executable:
