@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import resource
 import tempfile
@@ -85,6 +86,7 @@ def run(size: int, args: argparse.Namespace, *, index: bool) -> dict[str, object
     from anxin.merchants.settlement_cases import BATCH
     from anxin.orders.store import OrderRow
 
+    load_start = os.getloadavg()[0]
     url = _fresh_url(args.url, size)
     anxin = bootstrap(settings=Settings(database_url=url, evidence_dir=Path(tempfile.mkdtemp())),
                       clock=FixedClock(T0 + dt.timedelta(hours=1)))
@@ -129,7 +131,8 @@ def run(size: int, args: argparse.Namespace, *, index: bool) -> dict[str, object
             # is all the work; on PostgreSQL the server's share is missing from it.
             "cpu_s": round(cpu_s, 2), "cpu_us_per_order": round(cpu_s / report.sales * 1e6),
             "fee_fen": fee, "shops_aggregated": len(totals),
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+            "loadavg_1min": [load_start, os.getloadavg()[0]]}  # the machine is shared: wall time follows this
 
 
 def main() -> None:
@@ -150,11 +153,12 @@ def main() -> None:
             out = run(size, args, index=index)
             runs.append(out)
             print(json.dumps(out, indent=2), flush=True)
-    print("orders  index  orders/s  us/order  cpu us/order  batch read ms (sql)  settle s  baseline s")
+    print("orders  index  orders/s  us/order  cpu us/order  batch read ms (sql)  settle s  baseline s  load")
     for r in runs:
         read = f"{r['batch_query_ms']} ({r['batch_query_sql_ms']})"
         print(f"{r['orders']:>6}  {'yes' if r['index'] else 'no':>5}  {r['orders_per_s']:>8}  {r['us_per_order']:>8}  "
-              f"{r['cpu_us_per_order']:>12}  {read:>19}  {r['settle_s']:>8}  {r['baseline_s']:>10}")
+              f"{r['cpu_us_per_order']:>12}  {read:>19}  {r['settle_s']:>8}  {r['baseline_s']:>10}  "
+              f"{r['loadavg_1min'][0]:.1f}–{r['loadavg_1min'][1]:.1f}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"settlement-db-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.json").write_text(
         json.dumps({"machine": machine_info(), "runs": runs}, indent=2))
