@@ -33,6 +33,8 @@ def serve(target: str, url: str, port: int, evidence_dir: str) -> None:
     if target == "anxin":
         from anxin.web.app import create_app
         app = create_app(bootstrap_bench(url, Path(evidence_dir)), run_ticker=False)
+    elif target == "write":
+        app = write_app(url)
     else:
         from fastapi import FastAPI
 
@@ -52,6 +54,45 @@ def serve(target: str, url: str, port: int, evidence_dir: str) -> None:
         app.post("/v1/aftersales/cases", status_code=201)(file_case)
         app.get("/healthz")(healthz)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", workers=1)
+
+
+def write_app(url: str) -> Any:
+    """The fair baseline: the endpoint anxin's filing would be if it did nothing but validate the same body model
+    and durably commit one row, with the same driver and engine settings (anxin's ``make_engine``: WAL, pool, the
+    SQLite writer lock) on the same database, in one thread-pool hop like anxin's filing endpoint."""
+    import sqlalchemy as sa
+    from fastapi import FastAPI, Request
+    from fastapi.concurrency import run_in_threadpool
+
+    from anxin.aftersales.api import FileCaseBody
+    from anxin.db.engine import make_engine
+
+    engine = make_engine(url)
+    table = sa.Table("bench_filing", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("order_id", sa.String(64), nullable=False), sa.Column("body", sa.Text, nullable=False))
+    table.metadata.create_all(engine)
+    app = FastAPI(title="bare-write")
+
+    async def file_case(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+
+        def validate_and_commit() -> dict[str, Any]:
+            body = FileCaseBody.model_validate_json(raw)
+            with engine.begin() as conn:
+                row_id = conn.execute(table.insert().values(order_id=body.order_id, body=raw.decode())
+                                      ).inserted_primary_key[0]
+            return {"case_id": f"as_write_{row_id}", "order_id": body.order_id, "state": "received"}
+
+        return await run_in_threadpool(validate_and_commit)
+
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    file_case.__annotations__ = {"request": Request, "return": dict[str, Any]}
+    healthz.__annotations__ = {"return": dict[str, str]}
+    app.post("/v1/aftersales/cases", status_code=201)(file_case)
+    app.get("/healthz")(healthz)
+    return app
 
 
 @contextmanager
@@ -316,16 +357,19 @@ class SqliteBackend(Backend):
 
 class PostgresBackend(Backend):
     name = "postgresql"
-    TEMPLATE = "anxin_bench_tpl"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, prefix: str = "anxin_bench") -> None:
+        """Databases ``<prefix>_tpl`` and ``<prefix>_*`` are created (and dropped) next to the one in ``url``,
+        which is only used to connect; give concurrent users different prefixes."""
         import sqlalchemy as sa
         self.sa = sa
+        self.prefix = prefix
+        self.template_name = f"{prefix}_tpl"
         self.base = sa.make_url(url)
         self.admin = sa.create_engine(self.base, isolation_level="AUTOCOMMIT")
         self.copies: list[str] = []
-        self._drop(self.TEMPLATE)
-        self._exec(f'CREATE DATABASE "{self.TEMPLATE}"')
+        self._drop(self.template_name)
+        self._exec(f'CREATE DATABASE "{self.template_name}"')
         with self.admin.connect() as conn:
             self.server_version = conn.execute(sa.text("SHOW server_version")).scalar()
 
@@ -340,22 +384,22 @@ class PostgresBackend(Backend):
         return self.base.set(database=name).render_as_string(hide_password=False)
 
     def template_url(self) -> str:
-        return self._url(self.TEMPLATE)
+        return self._url(self.template_name)
 
     def fresh_copy(self, label: str) -> str:
-        name = f"anxin_bench_{label}"
+        name = f"{self.prefix}_{label}"
         self._drop(name)
-        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.TEMPLATE}"')
+        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.template_name}"')
         self.copies.append(name)
         return self._url(name)
 
     def drop_copy(self, url: str) -> None:
         name = self.sa.make_url(url).database
-        assert name and name.startswith("anxin_bench_")
+        assert name and name.startswith(f"{self.prefix}_")
         self._drop(name)
 
     def close(self) -> None:
-        for name in [*self.copies, self.TEMPLATE]:
+        for name in [*self.copies, self.template_name]:
             self._drop(name)
         self.admin.dispose()
 
