@@ -162,10 +162,6 @@ class CaseRepository:
         recent = sum(1 for r in rows if r.consumer_id == consumer_id and r.opened_at >= since)
         return [r for r in rows if r.order_id == order_id], recent
 
-    def count_consumer_since(self, consumer_id: str, since: dt.datetime) -> int:
-        return int(self.session.scalar(sa.select(sa.func.count()).select_from(CaseRow).where(
-            CaseRow.consumer_id == consumer_id, CaseRow.opened_at >= since)) or 0)
-
     def search(self, *, consumer_id: str | None = None, shop_ids: list[str] | None = None,
                states: list[str] | None = None, shop_id: str | None = None, limit: int = 100,
                offset: int = 0) -> list[CaseRow]:
