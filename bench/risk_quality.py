@@ -38,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from anxin.access.model import Principal, Role
+from anxin.core.principal import Principal, Role
 
 OPERATOR = Principal(key_id="bench", role=Role.OPERATOR, subject="bench")
 MIXES: dict[str, dict[str, float] | None] = {

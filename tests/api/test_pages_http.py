@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from tests.browser.world import png_bytes, seed
 
 from anxin.access.error_codes import AccessErrorCode
-from anxin.access.model import Role
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode
 from anxin.aftersales.pages import parse_yuan
 from anxin.aftersales.rulebook import CASE_TYPES, REASONS
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Role
 from anxin.web import i18n
 from anxin.web.auth import COOKIE
 from anxin.web.error_codes import WebErrorCode

@@ -25,8 +25,8 @@ from tests.db.builders import (
     shop,
 )
 
-from anxin.access.model import Principal, Role
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 
 pytestmark = pytest.mark.db
 M = dt.timedelta(minutes=1)

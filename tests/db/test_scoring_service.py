@@ -30,9 +30,9 @@ from tests.db.builders import (
     shop,
 )
 
-from anxin.access.model import Principal, Role
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 
 pytestmark = pytest.mark.db
 

@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from anxin.access.model import Principal, Role
 from anxin.bootstrap import Anxin, bootstrap
 from anxin.cli.main import main
 from anxin.core.clock import FixedClock
+from anxin.core.principal import Principal, Role
 from anxin.db.tables import metadata
 from anxin.outbox.transport import RecordingTransport
 from anxin.risk.phash import dhash, hamming

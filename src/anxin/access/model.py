@@ -7,28 +7,13 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict, deque
-from dataclasses import dataclass
-from enum import StrEnum
 
 from anxin.core.ids import new_secret
+from anxin.core.principal import Principal, Role
+
+__all__ = ["Principal", "Role"]  # the shared kernel, re-exported for access's own callers
 
 KEY_PREFIX = "ax_"
-
-
-class Role(StrEnum):
-    PLATFORM = "platform"
-    CONSUMER = "consumer"
-    MERCHANT = "merchant"
-    OPERATOR = "operator"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling. ``subject`` is the consumer_id / merchant_id for those roles, a label otherwise."""
-
-    key_id: str
-    role: Role
-    subject: str
 
 
 def new_raw_key() -> str:

@@ -10,12 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.aftersales import disclosure
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.idempotency.model import Replay
 from anxin.web.auth import app_of, principal, role_guard
 from anxin.web.guard import MAX_ID, MAX_OFFSET

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from anxin.access.model import Principal
 from anxin.aftersales import disclosure
 from anxin.aftersales import model as m
 from anxin.aftersales.policy import Coverage
 from anxin.aftersales.service import CaseView
 from anxin.core.clock import parse_instant
 from anxin.core.money import format_fen
+from anxin.core.principal import Principal
 from anxin.orders.model import OrderTimeline
 from anxin.web.i18n import Translator
 from anxin.web.render import fmt_left, fmt_time, progress

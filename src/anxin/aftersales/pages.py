@@ -18,7 +18,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from anxin.access.model import Principal, Role
 from anxin.aftersales import disclosure
 from anxin.aftersales import model as m
 from anxin.aftersales import page_views as pv
@@ -28,6 +27,7 @@ from anxin.aftersales.service import FileCase
 from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
+from anxin.core.principal import Principal, Role
 from anxin.fulfilment.pages import merchant_shops, order_panel
 from anxin.merchants import service as merchants
 from anxin.orders import service as orders

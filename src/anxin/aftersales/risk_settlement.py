@@ -7,13 +7,13 @@ import datetime as dt
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from anxin.access.model import Principal
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.policy import Decision, OrderFacts, Outcome, Reason
 from anxin.aftersales.store import CaseRepository
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork
 from anxin.orders import service as orders
 from anxin.orders.model import Order

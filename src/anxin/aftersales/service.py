@@ -15,7 +15,6 @@ from typing import Any, overload
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from anxin.access.model import Principal, Role
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.evidence import EvidenceInfo, EvidenceRejected, EvidenceStore, inspect_image
@@ -28,6 +27,7 @@ from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
 from anxin.core.money import MAX_FEN, is_fen
+from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import service as fulfilment
 from anxin.idempotency import service as idempotency

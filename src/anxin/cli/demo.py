@@ -109,8 +109,8 @@ def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str 
 
 def _pick_consumer(sim: Simulation, live: Anxin) -> tuple[str, str] | None:
     """A consumer with cases and an order whose guarantees are running now (checked on the live clock)."""
-    from anxin.access.model import Principal, Role
     from anxin.core.errors import AnxinError
+    from anxin.core.principal import Principal, Role
     from anxin.sim import report as sim_report
 
     candidates = sim_report.demo_candidates(sim)
@@ -244,7 +244,7 @@ def _score_history(live: Anxin, console: Console, days: int = 7) -> None:
 
 def _seed_deposits(sim: Simulation, live: Anxin) -> None:
     """Most merchants have paid their deposit in full; one in five has not yet, so the centre shows both."""
-    from anxin.access.model import Principal, Role
+    from anxin.core.principal import Principal, Role
 
     platform = Principal(key_id="demo", role=Role.PLATFORM, subject="demo-platform")
     for n, shop in enumerate(sim.world.shops):
@@ -278,7 +278,7 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
     key = links.key("operator", "demo-operator")
     lines.append(f"  Operator console   {links.link(key, '/ops/cases')}")
     lines.append(f"  Score ranking      {links.link(key, '/ops/scores')}   (merchants, creators, consumer credit)")
-    from anxin.access.model import Principal, Role
+    from anxin.core.principal import Principal, Role
 
     queue = live.risk.queue(Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator"))
     lines.append(f"  Risk review queue  {links.link(key, '/ops/risk')}   ({queue['counts'].get('open', 0)} open: "

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from anxin.access.model import Principal, Role
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 
 PLATFORM = Principal("cli", Role.PLATFORM, "cli")
 

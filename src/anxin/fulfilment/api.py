@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from anxin.access.model import Principal
+from anxin.core.principal import Principal
 from anxin.web.auth import app_of, principal
 
 router = APIRouter(prefix="/v1", tags=["fulfilment"])

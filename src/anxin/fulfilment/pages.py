@@ -15,8 +15,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from anxin.access.model import Principal, Role
 from anxin.core.money import format_fen
+from anxin.core.principal import Principal, Role
 from anxin.fulfilment.reporting import WINDOWS
 from anxin.merchants import service as merchants
 from anxin.orders.detectors import KINDS

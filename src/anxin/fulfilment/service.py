@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import reporting
 from anxin.fulfilment.error_codes import FulfilmentErrorCode

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from anxin.access.model import Principal, Role
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.ingest.error_codes import IngestErrorCode
 from anxin.web.auth import app_of, role_guard
 from anxin.web.error_codes import WebErrorCode

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from anxin.access.model import Principal, Role
+from anxin.core.principal import Principal, Role
 from anxin.jobs.model import MAX_JOB
 from anxin.web.auth import app_of, role_guard
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from anxin.access.model import Role
+from anxin.core.principal import Role
 from anxin.web.auth import app_of
 from anxin.web.render import PageRoute, render, require
 

@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from anxin.access.model import Principal
 from anxin.core.clock import beijing_day
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal
 from anxin.idempotency.model import HEADER, IdempotentRequest, Replay, request_for
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.web.auth import app_of, principal

@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from anxin.access.model import Principal, Role
 from anxin.aftersales import refunds as aftersales_refunds
 from anxin.care import service as care
 from anxin.catalog import service as catalog
 from anxin.core.clock import beijing_day
+from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork
 from anxin.merchants import financing, programmes
 from anxin.merchants.ledger import debt_account, deposit_account

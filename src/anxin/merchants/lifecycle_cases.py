@@ -7,8 +7,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from anxin.access.model import Principal, Role
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.jobs.service import JobFailures
 from anxin.merchants import deposits as dep
 from anxin.merchants.error_codes import MerchantErrorCode as E

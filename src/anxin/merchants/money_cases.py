@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from anxin.access.model import Principal
 from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
 from anxin.core.money import MAX_FEN, is_fen
+from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork
 from anxin.idempotency import service as idempotency
 from anxin.idempotency.model import IdempotentRequest, Replay

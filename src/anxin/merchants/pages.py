@@ -18,9 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from anxin.access.model import Principal, Role
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
+from anxin.core.principal import Principal, Role
 from anxin.merchants import centre_view as cv
 from anxin.merchants import service as merchants
 from anxin.merchants.error_codes import MerchantErrorCode as E

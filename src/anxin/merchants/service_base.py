@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from anxin.access.model import Principal, Role
 from anxin.catalog import service as catalog
 from anxin.core.clock import Clock, beijing_day, beijing_midnight
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.error_codes import MerchantErrorCode as E

@@ -19,11 +19,11 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from anxin.access.model import Principal
 from anxin.aftersales import refunds as aftersales_refunds
 from anxin.catalog import service as catalog
 from anxin.core.clock import beijing_midnight
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork
 from anxin.jobs.service import JobFailures, JobRun
 from anxin.merchants import deposits as dep

@@ -13,8 +13,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
-from anxin.access.model import Principal
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal
 from anxin.risk.error_codes import RiskErrorCode as R
 from anxin.risk.rule_admin import BACKTEST_DAYS
 from anxin.risk.service import CLEAR_REASONS, CONFIRM_REASONS

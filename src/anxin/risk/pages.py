@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from anxin.access.model import Principal, Role
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.risk import console as cv
 from anxin.risk.error_codes import RiskErrorCode as E
 from anxin.risk.rule_admin import BACKTEST_DAYS

@@ -9,9 +9,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from anxin.access.model import Principal
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.backtest import PastVerdict, refusal, replay
 from anxin.risk.error_codes import RiskErrorCode as E

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from anxin.access.model import Principal, Role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
+from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.error_codes import RiskErrorCode as E
 from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes, decay

@@ -17,8 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from anxin.access.model import Principal
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.model import ScoreReport, Suggestion
 from anxin.scoring.service import CreditReport, Drilldown, parse_day

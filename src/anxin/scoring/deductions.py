@@ -8,9 +8,9 @@ import datetime as dt
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork
 from anxin.merchants import service as merchants
 from anxin.scoring.error_codes import ScoringErrorCode as E

@@ -18,8 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from anxin.access.model import Principal, Role
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.merchants import service as merchants
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.model import IndicatorReport, ScoreReport, top_quartile_x100

@@ -15,10 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.db import refcache
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.jobs.service import JobFailures

@@ -13,10 +13,10 @@ import random
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from anxin.access.model import Principal, Role
 from anxin.aftersales.service import CaseView, FileCase
 from anxin.core.errors import AnxinError
 from anxin.core.money import fraction_of
+from anxin.core.principal import Principal, Role
 from anxin.sim.claims import FINAL, Claim
 from anxin.sim.geo import CARRIERS
 from anxin.sim.orders import H, SimOrder

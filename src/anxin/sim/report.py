@@ -16,8 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from anxin.access.model import Principal, Role
 from anxin.core.money import format_fen
+from anxin.core.principal import Principal, Role
 from anxin.sim.contact import expected_im_reply_rate
 from anxin.sim.engine import Simulation
 from anxin.sim.fulfilment import fulfilment_truth

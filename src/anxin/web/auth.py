@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.bootstrap import Anxin
+from anxin.core.principal import Principal, Role
 
 COOKIE = "anxin_session"
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from anxin.access.model import Principal
+from anxin.core.principal import Principal
 from anxin.idempotency.model import HEADER, IdempotentRequest, Replay, request_for
 
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -14,9 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from anxin.access.error_codes import AccessErrorCode as A
-from anxin.access.model import Principal
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal
 from anxin.web import i18n
 from anxin.web import render as r
 from anxin.web.auth import COOKIE, app_of, client_of, page_principal, session_token

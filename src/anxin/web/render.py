@@ -25,10 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
 from anxin.access.error_codes import AccessErrorCode as A
-from anxin.access.model import Principal, Role
 from anxin.access.service import require_role
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
+from anxin.core.principal import Principal, Role
 from anxin.web import i18n
 from anxin.web.auth import COOKIE, app_of, page_principal, session_token
 from anxin.web.error_codes import WebErrorCode as W
