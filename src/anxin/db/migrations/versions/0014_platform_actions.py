@@ -1,0 +1,21 @@
+"""actions sent to the platform and their acknowledgements (issue 14)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-06 22:30:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # slot reserved; filled by the change that owns it
+
+
+def downgrade() -> None:
+    pass
