@@ -17,9 +17,11 @@ from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
 from anxin.core.clock import Clock, SystemClock
+from anxin.core.messagebus import HandlerTable, MessageBus, ProcessReport, Subscription
 from anxin.db import migrate
+from anxin.db.domain_events import DomainEventLog
 from anxin.db.engine import make_engine
-from anxin.db.uow import UowFactory, uow_factory_for
+from anxin.db.uow import UnitOfWork, UowFactory, uow_factory_for
 from anxin.fulfilment.service import FulfilmentService
 from anxin.idempotency import service as idempotency
 from anxin.ingest.service import IngestionService
@@ -30,6 +32,7 @@ from anxin.merchants.service_base import MerchantDeps
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
+from anxin.risk.events import ReviewDecided
 from anxin.risk.rulebook import load_risk_rulebook
 from anxin.risk.service import RiskService
 from anxin.scoring.service import ScoringService
@@ -53,6 +56,7 @@ class Anxin:
     risk: RiskService
     merchants: MerchantService
     jobs: JobFailures
+    bus: MessageBus[UnitOfWork]
 
     def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
         """Run every periodic job once, then deliver what the outbox holds (``anxin tick``, the simulator). The
@@ -71,13 +75,24 @@ class Anxin:
         graduated = run("merchants.graduate", self.merchants.graduate_due)
         settled = run("merchants.settle", self.merchants.settle_pending)
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
+        handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
                 "merchants": {"graduated": graduated.value or 0,
                               "settled": settled.value.as_dict() if settled.value is not None else None},
+                "events": handled.value.as_dict() if handled.value is not None else None,
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
-                                        "idempotency.purge": purged})}
+                                        "idempotency.purge": purged, "events.handle": handled})}
+
+    def process_events(self, limit: int = 500) -> ProcessReport:
+        """Handle due domain events: those inline handling missed (a crash, a failing handler) and retries."""
+        report = ProcessReport()
+        while True:
+            batch = self.bus.process_due(limit)
+            report.add(batch)
+            if batch.handled + batch.failed + batch.dead < limit:
+                return report
 
     def deliver(self) -> dict[str, Any]:
         """Deliver the outbox. Never waits on, nor is skipped because of, another job."""
@@ -116,6 +131,13 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                           open_violations=scoring.active_deductions,
                           reset_violations=lambda uow, shop, actor: scoring.revoke_active_deductions(
                               uow, shop, actor=actor)))
+    aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
+                                   evidence_store=EvidenceStore(settings.evidence_dir),
+                                   credit_band=scoring.consumer_band, risk=risk, jobs=jobs)
+    bus: MessageBus[UnitOfWork] = MessageBus(
+        table=handler_table(aftersales=aftersales), uow_factory=uow_factory, event_log=DomainEventLog(),
+        clock=clock, inline=settings.inline_events)
+    uow_factory.publisher = bus
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(
@@ -125,9 +147,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         ingestion=IngestionService(uow_factory=uow_factory, clock=clock, fulfilment_rules=fulfilment_rules,
                                    shop_credentials=risk.assess_shop, time_min=settings.time_min,
                                    future_horizon=dt.timedelta(days=settings.future_horizon_days)),
-        aftersales=AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
-                                     evidence_store=EvidenceStore(settings.evidence_dir),
-                                     credit_band=scoring.consumer_band, risk=risk, jobs=jobs),
+        aftersales=aftersales,
         # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
         outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
                              secret=settings.webhook_secret, wall_clock=wall_clock or SystemClock()),
@@ -136,4 +156,13 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         risk=risk,
         merchants=merchants,
         jobs=jobs,
+        bus=bus,
     )
+
+
+def handler_table(*, aftersales: AfterSalesService) -> HandlerTable:
+    """Who reacts to which domain event: the one table of the message bus (docs/architecture.md is generated
+    from it). Handlers run in this order, each in its own transaction, at least once and idempotently."""
+    return HandlerTable([
+        Subscription(ReviewDecided, aftersales.settle_risk_review, "aftersales.settle_risk_review", "aftersales"),
+    ])

@@ -39,6 +39,9 @@ class Settings:
     webhook_url: str | None = field(default_factory=lambda: os.environ.get("ANXIN_WEBHOOK_URL") or None)
     webhook_secret: str = field(default_factory=lambda: _env("ANXIN_WEBHOOK_SECRET", "anxin-dev-secret-change-me"))
     tick_seconds: float = field(default_factory=lambda: float(_env("ANXIN_TICK_SECONDS", "5")))
+    # Domain events are handled right after the transaction that recorded them, in the thread that committed it;
+    # off (0), only the worker handles them. Either way, the worker retries what failed.
+    inline_events: bool = field(default_factory=lambda: _env("ANXIN_INLINE_EVENTS", "1") not in ("0", "false", "no"))
     rulebook_paths: tuple[Path, ...] = field(default_factory=lambda: tuple(
         Path(p) for p in _env("ANXIN_RULEBOOKS", "").split(os.pathsep) if p))
     # Risk control: the rulebook file (default: the packaged one) and its mode. "off" skips verdicts,

@@ -13,10 +13,10 @@ from anxin.aftersales.policy import Decision, OrderFacts, Outcome, Reason
 from anxin.aftersales.store import CaseRepository
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
-from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork
 from anxin.orders import service as orders
 from anxin.orders.model import Order
+from anxin.risk.events import ReviewDecided
 from anxin.risk.service import RiskService
 from anxin.risk.signals import ClaimInput, ReturnInput
 
@@ -80,40 +80,40 @@ class RiskSettlement:
             "risk_hold_freight", "system", "risk", now, case.state.value, case.state.value, "", case.deadline_at,
             case.deadline_kind, {"risk": assessment.summary()}))
 
-    def settle_risk_review(self, uow: UnitOfWork, review: Any, cleared: bool, principal: Principal,
-                           note: str) -> None:
-        """Called by risk inside its transaction when an operator decides a review of one of our cases."""
+    def settle_risk_review(self, event: ReviewDecided, uow: UnitOfWork) -> None:
+        """Handles ``risk.review_decided``: the operator's decision on a review of one of our cases settles it."""
         repo = CaseRepository(uow.session)
-        row = repo.get(review.case_id, lock=True)
+        row = repo.get(event.case_id, lock=True)
         if row is None:
             return
         case, now = row.to_model(), self.clock.now()
         terms = self._terms(case.rulebook_version)
-        data = {"risk_review": review.review_id, "reason": review.decision_reason}
-        if review.stage == "return":
+        data = {"risk_review": event.review_id, "reason": event.reason}
+        cleared, note, operator = event.cleared, event.note, event.operator
+        if event.stage == "return":
             if cleared and case.freight_held:
-                self._transition(uow, repo, case, m.Action.RELEASE_FREIGHT, "operator", principal.subject, now, terms,
+                self._transition(uow, repo, case, m.Action.RELEASE_FREIGHT, "operator", operator, now, terms,
                                  note=note, data=data)
             elif not cleared:
                 repo.add_event(case.case_id, m.CaseEvent(
-                    "risk_refuse_freight", "operator", principal.subject, now, case.state.value, case.state.value,
+                    "risk_refuse_freight", "operator", operator, now, case.state.value, case.state.value,
                     note, case.deadline_at, case.deadline_kind, data))
             return
         if case.state is not m.CaseState.UNDER_REVIEW:
             return  # decided in the after-sales console meanwhile: nothing left to settle
         route = (row.decision.get("risk") or {}).get("route_without_risk")
         if not cleared:
-            self._transition(uow, repo, case, m.Action.REVIEW_REJECT, "operator", principal.subject, now, terms,
+            self._transition(uow, repo, case, m.Action.REVIEW_REJECT, "operator", operator, now, terms,
                              note=note, data=data)
         elif route == Outcome.APPROVED.value:
-            self._transition(uow, repo, case, m.Action.REVIEW_APPROVE, "operator", principal.subject, now, terms,
+            self._transition(uow, repo, case, m.Action.REVIEW_APPROVE, "operator", operator, now, terms,
                              note=note, data=data)
         elif route == Outcome.PENDING_MERCHANT.value:
-            self._transition(uow, repo, case, m.Action.RISK_RELEASE, "operator", principal.subject, now, terms,
+            self._transition(uow, repo, case, m.Action.RISK_RELEASE, "operator", operator, now, terms,
                              note=note, data=data)
         else:  # the guarantee rules themselves wanted a review: it stays with the after-sales operators
             repo.add_event(case.case_id, m.CaseEvent(
-                "risk_cleared", "operator", principal.subject, now, case.state.value, case.state.value, note,
+                "risk_cleared", "operator", operator, now, case.state.value, case.state.value, note,
                 case.deadline_at, case.deadline_kind, data))
 
 

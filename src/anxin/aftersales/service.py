@@ -115,8 +115,6 @@ class AfterSalesService(RiskSettlement):
         # Risk verdicts in the decision path: an instant refund only on pass; review and block go to the
         # operators' risk queue. None (tests of after-sales alone) means no risk control.
         self.risk = risk
-        if risk is not None:
-            risk.case_settler = self.settle_risk_review
         # The consumer's credit band from the scoring context (its service, injected by bootstrap), read in the
         # filing's own transaction: one request, one connection.
         self.credit_band = credit_band or (lambda uow, consumer_id: "unscored")

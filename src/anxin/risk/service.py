@@ -19,6 +19,7 @@ from anxin.core.ids import new_id
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.error_codes import RiskErrorCode as E
+from anxin.risk.events import ReviewDecided
 from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes, decay
 from anxin.risk.phash import NotAnImage, dhash
 from anxin.risk.rings import KINDS as RING_KINDS
@@ -55,10 +56,6 @@ class Assessment:
         return {**self.verdict.summary(), "verdict_id": self.verdict_id, "review_id": self.review_id}
 
 
-# A review decided by an operator settles its case inside the same transaction: after-sales registers this.
-CaseSettler = Callable[[UnitOfWork, ReviewRow, bool, Principal, str], None]
-
-
 def consumer_attributes(raw: Mapping[str, object] | None) -> dict[str, str]:
     """Validate a consumer's attributes as sent by the platform (raises ``model.AttributeError_``)."""
     return clean_attributes(raw, CONSUMER_KINDS)
@@ -90,7 +87,6 @@ class RiskService(RuleAdministration):
         self.rulebook = rulebook
         self.mode = mode or rulebook.mode  # ANXIN_RISK_MODE overrides the rulebook: off | shadow | enforce
         self.indexes = OnlineIndexes(uow_factory=uow_factory, rulebook=rulebook)
-        self.case_settler: CaseSettler | None = None
         self._drafts: tuple[tuple[tuple[str, str], ...], tuple[Rule, ...]] = ((), ())  # compiled, by signature
         self._rules_cache: tuple[int, RiskRulebook, dict[str, str]] | None = None
 
@@ -305,8 +301,10 @@ class RiskService(RuleAdministration):
             row.state = "cleared" if decision == "clear" else "confirmed"
             row.decided_at, row.decided_by = now, f"{principal.role.value}:{principal.subject}"
             row.decision_reason, row.note = reason, note.strip()
-            if row.case_id is not None and self.case_settler is not None:
-                self.case_settler(uow, row, decision == "clear", principal, note.strip() or reason)
+            if row.case_id is not None:  # after-sales settles its case (aftersales.settle_risk_review)
+                uow.record(ReviewDecided(review_id=row.review_id, case_id=row.case_id, stage=row.stage,
+                                         cleared=decision == "clear", reason=reason, note=note.strip() or reason,
+                                         operator=principal.subject, decided_at=now))
             repo.audit(now, row.decided_by, f"review.{row.state}", f"review:{review_id}",
                        {"reason": reason, "note": note.strip(), "case_id": row.case_id})
             uow.commit()
