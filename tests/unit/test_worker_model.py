@@ -64,7 +64,8 @@ def test_next_due(took, period, due):
 
 @pytest.mark.parametrize(("summary", "did"), [
     (None, False), (0, False), ({"delivered": 0, "failed": 0}, False), ({"at": "2026-11-02", "actions": {}}, False),
-    ({"failed": []}, False), (3, True), ({"delivered": 1}, True), ({"actions": {"approve": 2}}, True),
+    ({"failed": []}, False), ({"delivered": 0, "deferred": 4}, False), ({"still_due": 2}, False),
+    (3, True), ({"delivered": 1}, True), ({"actions": {"approve": 2}}, True),
     ({"failed": ["sale:o1"]}, True), (True, True),
 ])
 def test_busy_runs_are_the_ones_that_did_something(summary, did):
