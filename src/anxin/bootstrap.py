@@ -37,6 +37,7 @@ from anxin.risk.rulebook import load_risk_rulebook
 from anxin.risk.service import RiskService
 from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
+from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
 
 
 @dataclass
@@ -58,9 +59,24 @@ class Anxin:
     jobs: JobFailures
     bus: MessageBus[UnitOfWork]
 
+    def schedule(self) -> list[Job]:
+        """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
+        the others in every worker at once, their rows carrying per-row leases. A job of the ``deliver`` lane is
+        never held up by one of the others (each lane is a thread). The domain-event handler is one line here:
+        ``Job("events.process", self.process_events, leased=False, lane=DELIVERY_LANE)``."""
+        return [
+            Job("outbox.deliver", self.outbox.deliver_due, leased=False, lane=DELIVERY_LANE, skip_waiting=False),
+            Job("aftersales.deadlines", self.aftersales.tick),
+            Job("fulfilment.check", self.fulfilment.check_due),
+            Job("merchants.graduate", self.merchants.graduate_due),
+            Job("merchants.settle", self.merchants.settle_pending),
+            Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
+            Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
+        ]
+
     def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
-        """Run every periodic job once, then deliver what the outbox holds (``anxin tick``, the simulator). The
-        server runs the same two halves in two loops of their own (web.app.Ticker)."""
+        """Run every periodic job once, then deliver what the outbox holds (``anxin tick``, the simulator): one
+        synchronous round, without leases. ``anxin worker`` runs the same jobs from ``schedule``."""
         report = self.run_jobs(at)
         delivery = self.deliver()
         return {**report, **delivery, "failed_jobs": {**report["failed_jobs"], **delivery["failed_jobs"]}}
