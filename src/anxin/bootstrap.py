@@ -62,10 +62,11 @@ class Anxin:
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
         the others in every worker at once, their rows carrying per-row leases. A job of the ``deliver`` lane is
-        never held up by one of the others (each lane is a thread). The domain-event handler is one line here:
-        ``Job("events.process", self.process_events, leased=False, lane=DELIVERY_LANE)``."""
+        never held up by one of the others (each lane is a thread). Domain events are handled in the delivery lane
+        too, by every worker at once: each event carries a lease of its own, like an outbox row."""
         return [
             Job("outbox.deliver", self.outbox.deliver_due, leased=False, lane=DELIVERY_LANE, skip_waiting=False),
+            Job("events.handle", self.process_events, leased=False, lane=DELIVERY_LANE, skip_waiting=False),
             Job("aftersales.deadlines", self.aftersales.tick),
             Job("fulfilment.check", self.fulfilment.check_due),
             Job("merchants.graduate", self.merchants.graduate_due),
