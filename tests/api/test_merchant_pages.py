@@ -33,7 +33,7 @@ from anxin.merchants.error_codes import MerchantErrorCode
 from anxin.merchants.fee_rules import CHANNELS
 from anxin.merchants.ledger import PostingKind
 from anxin.merchants.lifecycle import ShopState
-from anxin.merchants.model import STORE_TYPES
+from anxin.shops.model import STORE_TYPES
 from anxin.web import i18n
 from anxin.web.auth import COOKIE
 from anxin.web.render import csrf_token

@@ -33,11 +33,11 @@ from anxin.fulfilment import service as fulfilment
 from anxin.idempotency import service as idempotency
 from anxin.idempotency.model import IdempotentRequest, Replay
 from anxin.jobs.service import JobFailures
-from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.model import Order, OrderStatus, OrderTimeline
 from anxin.outbox import service as outbox
 from anxin.risk.service import RiskService
+from anxin.shops import service as shops
 
 MONEY_KINDS = {"refund": "refund.issue", "compensation": "compensation.issue", "freight": "freight.compensate",
                "pickup": "pickup.request", "reship": "exchange.reship"}
@@ -136,11 +136,11 @@ class AfterSalesService(RiskSettlement):
             return True
         if principal.role is Role.CONSUMER:
             return consumer_id == principal.subject
-        shop = merchants.get_shop(uow, shop_id)
+        shop = shops.get_shop(uow, shop_id)
         return shop is not None and shop.merchant_id == principal.subject
 
     def _facts(self, uow: UnitOfWork, order: Order, listing_id: str | None) -> OrderFacts:
-        shop = merchants.get_shop(uow, order.shop_id)
+        shop = shops.get_shop(uow, order.shop_id)
         items = [i for i in order.items if listing_id is None or i.listing_id == listing_id]
         tags: frozenset[str] = frozenset()
         for item in items:
@@ -196,7 +196,7 @@ class AfterSalesService(RiskSettlement):
                 kwargs["consumer_id"] = principal.subject
             elif principal.role is Role.MERCHANT:
                 # Cases follow the shop: after a transfer the new owner sees all of them, the previous none.
-                kwargs["shop_ids"] = merchants.shop_ids_of_merchant(uow, principal.subject)
+                kwargs["shop_ids"] = shops.shop_ids_of_merchant(uow, principal.subject)
             return [self._view(repo, row) for row in repo.search(**kwargs)]
 
     # --- evidence ----------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ from anxin.merchants import financing, programmes
 from anxin.merchants.ledger import debt_account, deposit_account
 from anxin.merchants.money_store import MoneyRepository, OfferRow
 from anxin.merchants.settlement_cases import SettlementCases
-from anxin.merchants.store import LifecycleRepository, ShopLifecycleRow, ShopRepository
+from anxin.merchants.store import LifecycleRepository, ShopLifecycleRow
 from anxin.orders import service as orders
+from anxin.shops import service as shops
 
 
 class CentreCases(SettlementCases):
@@ -147,7 +148,7 @@ class CentreCases(SettlementCases):
         with self.uow_factory() as uow:
             if principal.role is Role.MERCHANT:
                 ids = {r.shop_id for r in LifecycleRepository(uow.session).for_merchant(principal.subject)}
-                ids |= {r.shop_id for r in ShopRepository(uow.session).for_merchant(principal.subject)}
+                ids |= set(shops.shop_ids_of_merchant(uow, principal.subject))
                 return sorted(ids)
             if principal.role in (Role.OPERATOR, Role.PLATFORM):
                 return sorted(r.shop_id for r in LifecycleRepository(uow.session).recent(200))
@@ -155,15 +156,15 @@ class CentreCases(SettlementCases):
 
     def overview(self, principal: Principal) -> dict[str, Any]:
         """Every shop of the merchant at a glance: state, deposit state, novice level, open cases."""
-        shops = []
+        rows = []
         for shop_id in self.shops_of(principal):
             deposit = self.deposit(principal, shop_id)
             status = self.status(principal, shop_id)
-            shops.append({"shop_id": shop_id, "state": status["state"], "store_type": status["store_type"],
+            rows.append({"shop_id": shop_id, "state": status["state"], "store_type": status["store_type"],
                           "trial": status["trial"], "deposit_state": deposit["status"]["state"],
                           "held_fen": deposit["held_fen"], "required_fen": deposit["required"]["fen"],
                           "open_cases": len(self.open_cases(principal, shop_id))})
-        return {"subject": principal.subject, "shops": shops}
+        return {"subject": principal.subject, "shops": rows}
 
 
 def _offer(r: OfferRow) -> dict[str, Any]:

@@ -23,11 +23,12 @@ from anxin.merchants.lifecycle import (
     plan_transfer,
     transition,
 )
-from anxin.merchants.model import STORE_TYPES, Shop
 from anxin.merchants.onboarding import BannedLink, ShopApplication, screen
 from anxin.merchants.service_base import MerchantServiceBase
-from anxin.merchants.store import LicenceRow, LifecycleRepository, ShopLifecycleRow, ShopRepository
+from anxin.merchants.store import LicenceRow, LifecycleRepository, ShopLifecycleRow
 from anxin.risk import service as risk
+from anxin.shops import service as shops
+from anxin.shops.model import STORE_TYPES, Shop
 
 CREDENTIAL_KINDS = ("licence", "legal_rep", "bank_account", "phone")
 MAX_ID = 64
@@ -92,7 +93,7 @@ class LifecycleCases(MerchantServiceBase):
         now = self.clock.now()
         with self.uow_factory() as uow:
             repo = LifecycleRepository(uow.session)
-            if repo.get(shop_id) is not None or ShopRepository(uow.session).get(shop_id) is not None:
+            if repo.get(shop_id) is not None or shops.get_shop(uow, shop_id) is not None:
                 raise AnxinError(E.SHOP_EXISTS, f"shop {shop_id!r} already exists", shop_id=shop_id)
             refs, unknown = self._category_refs(uow, category_ids)
             if unknown:
@@ -229,9 +230,7 @@ class LifecycleCases(MerchantServiceBase):
             row.revision += 1
             if licence_no:
                 self._register_licence(uow, licence_no, plan.to_merchant_id, None)
-            shop_row = ShopRepository(uow.session).get(shop_id)
-            if shop_row is not None:
-                shop_row.merchant_id, shop_row.store_type = plan.to_merchant_id, plan.to_store_type
+            shops.reassign_shop(uow, shop_id, merchant_id=plan.to_merchant_id, store_type=plan.to_store_type)
             if credentials:
                 risk.record_links(uow, [risk.LinkInput(f"shop:{shop_id}", credentials, self.clock.now(),
                                                        f"{kind}:{shop_id}:{row.revision}")])
@@ -268,8 +267,7 @@ class LifecycleCases(MerchantServiceBase):
         """An approved shop exists for the rest of anxin: the shop row, its licence, its credentials for risk."""
         now = self.clock.now()
         services = frozenset({"anxin_gou"})
-        ShopRepository(uow.session).upsert(Shop(row.shop_id, row.merchant_id, name, row.store_type, services, now),
-                                           now)
+        shops.upsert_shop(uow, Shop(row.shop_id, row.merchant_id, name, row.store_type, services, now), as_of=now)
         if row.licence_no:
             self._register_licence(uow, row.licence_no, row.merchant_id, row.legal_rep)
         if credentials:

@@ -22,8 +22,8 @@ from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
 from anxin.merchants import centre_view as cv
-from anxin.merchants import service as merchants
 from anxin.merchants.error_codes import MerchantErrorCode as E
+from anxin.shops import service as registry
 from anxin.web.auth import app_of
 from anxin.web.i18n import translator
 from anxin.web.render import (
@@ -45,8 +45,8 @@ MAX_KEY = 64
 
 def _names(request: Request, shop_ids: list[str]) -> dict[str, str]:
     with app_of(request).uow_factory() as uow:  # the shops' names for headings, nothing else
-        shops = {sid: merchants.get_shop(uow, sid) for sid in shop_ids}
-    return {sid: shop.name for sid, shop in shops.items() if shop is not None}
+        found = {sid: registry.get_shop(uow, sid) for sid in shop_ids}
+    return {sid: shop.name for sid, shop in found.items() if shop is not None}
 
 
 def _day(value: str, field: str, default: dt.date) -> dt.date:

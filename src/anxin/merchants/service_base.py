@@ -18,7 +18,8 @@ from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.ledger import Ledger, LedgerError, Posting, debt_account, deposit_account, goods_account
 from anxin.merchants.money_store import MoneyRepository
 from anxin.merchants.rulebook import MerchantRulebook
-from anxin.merchants.store import LifecycleRepository, ShopHistoryRow, ShopLifecycleRow, ShopRepository
+from anxin.merchants.store import LifecycleRepository, ShopHistoryRow, ShopLifecycleRow
+from anxin.shops import service as shops
 
 # Facts other contexts own, injected by bootstrap (tests pass plain functions):
 BannedLinks = Callable[[UnitOfWork, Mapping[str, str], str | None], list[dict[str, str]]]  # risk: shared credentials
@@ -68,10 +69,11 @@ class MerchantServiceBase:
 
     def _adopt(self, uow: UnitOfWork, shop_id: str) -> ShopLifecycleRow | None:
         """A shop the platform onboarded gets its lifecycle row on first use: novice while its novice period runs."""
-        shop = ShopRepository(uow.session).get(shop_id)
-        if shop is None:
+        found = shops.shops_as_of(uow, [shop_id]).get(shop_id)
+        if found is None:
             return None
-        opened = shop.opened_at or shop.as_of
+        shop, as_of = found
+        opened = shop.opened_at or as_of
         now = self.clock.now()
         novice = now - opened < dt.timedelta(days=self.rulebook.onboarding.lifecycle.novice_days)
         row = ShopLifecycleRow(shop_id=shop_id, merchant_id=shop.merchant_id, state="novice" if novice else "active",

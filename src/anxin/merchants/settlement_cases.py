@@ -53,6 +53,7 @@ from anxin.merchants.money_store import CursorRepository, MoneyRepository
 from anxin.merchants.store import LifecycleRepository
 from anxin.orders import service as orders
 from anxin.orders.model import Order
+from anxin.shops import service as shops
 
 log = logging.getLogger("anxin.settlement")
 BATCH = 500
@@ -234,14 +235,14 @@ class SettlementCases(MoneyCases):
         todo = [o for o in batch if f"sale:{o.order_id}" not in done]
         if not todo:
             return 0
-        shops = sorted({o.shop_id for o in todo})
-        lives = LifecycleRepository(uow.session).many(shops, for_update=True)
-        opened = LifecycleRepository(uow.session).opened(shops) | {
+        shop_ids = sorted({o.shop_id for o in todo})
+        lives = LifecycleRepository(uow.session).many(shop_ids, for_update=True)
+        opened = shops.opened_at(uow, shop_ids) | {
             sid: life.opened_at for sid, life in lives.items() if life.opened_at is not None}
         listing_categories = catalog.listing_categories(uow, [i.listing_id for o in todo for i in o.items])
         lineage = catalog.category_lineage(uow, list(dict.fromkeys(listing_categories.values())))
         campaigns = tuple(self._campaigns(uow))
-        ledger = Ledger(balances=money.balances([a(s) for s in shops for a in (deposit_account, goods_account)]))
+        ledger = Ledger(balances=money.balances([a(s) for s in shop_ids for a in (deposit_account, goods_account)]))
         required: dict[str, int] = {}
         entries: list[dict[str, Any]] = []
         postings: list[tuple[Posting, str, str]] = []

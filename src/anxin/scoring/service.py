@@ -22,7 +22,6 @@ from anxin.core.principal import Principal, Role
 from anxin.db import refcache
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.jobs.service import JobFailures
-from anxin.merchants import service as merchants
 from anxin.scoring.deductions import DeductionCases
 from anxin.scoring.definition import (
     DRILL_SIDES,
@@ -39,6 +38,7 @@ from anxin.scoring.extract import FactExtractor
 from anxin.scoring.model import ScoreReport, Suggestion, drill_side, report_from_snapshot, snapshot_detail, suggest
 from anxin.scoring.rulebook import ScoreRulebook, SubjectRules, load_score_rulebook
 from anxin.scoring.store import SNAPSHOT_TABLES, ScoreRepository
+from anxin.shops import service as shops
 
 SOURCES = ("db", "parquet")
 NIGHTLY_JOB = "scoring.nightly"  # a failing night in job_failures, by day
@@ -216,7 +216,7 @@ class ScoringService(DeductionCases):
 
     def _visible_shop(self, who: Principal, shop_id: str) -> None:
         with self.uow_factory() as uow:
-            shop = merchants.get_shop(uow, shop_id)
+            shop = shops.get_shop(uow, shop_id)
         if shop is None or not (who.role in (Role.OPERATOR, Role.PLATFORM) or (
                 who.role is Role.MERCHANT and shop.merchant_id == who.subject)):
             raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r} visible to this key", shop_id=shop_id)
