@@ -28,7 +28,6 @@ from anxin.ingest.service import IngestionService
 from anxin.jobs.service import JobFailures, Outcome
 from anxin.merchants.rulebook import load_merchant_rulebook
 from anxin.merchants.service import MerchantService
-from anxin.merchants.service_base import MerchantDeps
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
@@ -125,12 +124,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
                        mode=settings.risk_mode)
     merchants = MerchantService(
-        uow_factory=uow_factory, clock=clock, rulebook=load_merchant_rulebook(settings.merchant_rulebook),
-        deps=MerchantDeps(banned_links=lambda uow, creds, shop: risk.banned_links(uow, creds, exclude_shop=shop),
-                          shop_score=scoring.latest_shop_score, risk_standing=risk.shop_standing,
-                          open_violations=scoring.active_deductions,
-                          reset_violations=lambda uow, shop, actor: scoring.revoke_active_deductions(
-                              uow, shop, actor=actor)))
+        uow_factory=uow_factory, clock=clock, rulebook=load_merchant_rulebook(settings.merchant_rulebook))
     aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                    evidence_store=EvidenceStore(settings.evidence_dir),
                                    credit_band=scoring.consumer_band, risk=risk, jobs=jobs)

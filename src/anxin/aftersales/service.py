@@ -16,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from anxin.aftersales import model as m
+from anxin.aftersales import refunds
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.evidence import EvidenceInfo, EvidenceRejected, EvidenceStore, inspect_image
 from anxin.aftersales.policy import Claim, Coverage, Decision, OrderFacts, Outcome, coverage, decide
+from anxin.aftersales.refunds import RefundPaid
 from anxin.aftersales.risk_settlement import RiskSettlement, check_return_data
 from anxin.aftersales.rulebook import CASE_TYPES, REASONS, Rulebook, RulebookSet
 from anxin.aftersales.store import CaseRepository, CaseRow
@@ -43,6 +45,23 @@ MONEY_KINDS = {"refund": "refund.issue", "compensation": "compensation.issue", "
                "pickup": "pickup.request", "reship": "exchange.reship"}
 MAX_DESCRIPTION = 2000
 DEADLINE_JOB = "aftersales.deadlines"
+
+
+# --- what the merchants context reads for settlement and its centre, in the caller's unit of work ------------------
+
+def refunds_after(uow: UnitOfWork, after_event_id: int, limit: int) -> list[RefundPaid]:
+    """Refunds paid (with any compensation), in case-event id order after ``after_event_id``."""
+    return refunds.refunds_after(uow, after_event_id, limit)
+
+
+def open_cases_of_shop(uow: UnitOfWork, shop_id: str, limit: int = 100) -> list[dict[str, object]]:
+    """The shop's open cases, the nearest deadline first."""
+    return refunds.open_cases_of_shop(uow, shop_id, limit)
+
+
+def refunded_cases(uow: UnitOfWork, shop_id: str) -> int:
+    """How many of the shop's cases paid a refund."""
+    return refunds.refunded_cases(uow, shop_id)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from anxin.aftersales import refunds as aftersales_refunds
+from anxin.aftersales import service as aftersales
 from anxin.care import service as care
 from anxin.catalog import service as catalog
 from anxin.core.clock import beijing_day
@@ -19,6 +19,8 @@ from anxin.merchants.money_store import MoneyRepository, OfferRow
 from anxin.merchants.settlement_cases import SettlementCases
 from anxin.merchants.store import LifecycleRepository, ShopLifecycleRow
 from anxin.orders import service as orders
+from anxin.risk import service as risk
+from anxin.scoring import service as scoring
 from anxin.shops import service as shops
 
 
@@ -53,8 +55,8 @@ class CentreCases(SettlementCases):
         completed = {k: dt.datetime.fromisoformat(v) for k, v in (row.novice_tasks or {}).items()}
         return programmes.ShopFacts(
             row.shop_id, row.opened_at or row.applied_at, row.state, row.store_type, row.trial, metrics,
-            self.deps.shop_score(uow, row.shop_id) if self.deps.shop_score else None,
-            self.deps.open_violations(uow, row.shop_id) if self.deps.open_violations else 0, counts["gmv_fen"],
+            scoring.latest_shop_score(uow, row.shop_id),
+            scoring.active_deductions(uow, row.shop_id, at=self.clock.now()), counts["gmv_fen"],
             listings, completed)
 
     def novice(self, principal: Principal, shop_id: str) -> dict[str, Any]:
@@ -115,13 +117,13 @@ class CentreCases(SettlementCases):
         shop = row.shop_id
         ledger = self._ledger(uow, shop)
         counts = orders.shop_order_counts(uow, shop)
-        refunded = aftersales_refunds.refunded_cases(uow, shop)
-        outcome, open_reviews = (self.deps.risk_standing(uow, shop) if self.deps.risk_standing else (None, 0))
+        refunded = aftersales.refunded_cases(uow, shop)
+        outcome, open_reviews = risk.shop_standing(uow, shop)
         refs, _ = self._category_refs(uow, list(row.categories) or catalog.shop_category_ids(uow, shop))
         return financing.FinancingFacts(
             shop_id=shop, store_type=row.store_type, licensed=bool(row.licence_no),
             opened_at=row.opened_at or row.applied_at, state=row.state,
-            score_hundredths=self.deps.shop_score(uow, shop) if self.deps.shop_score else None,
+            score_hundredths=scoring.latest_shop_score(uow, shop),
             monthly_gmv_fen=self._monthly_gmv(uow, row),
             deposit_debt_fen=max(0, -ledger.balance(debt_account(shop))), risk_outcome=outcome,
             refund_rate_bp=refunded * 10_000 // counts["orders_paid"] if counts["orders_paid"] else 0,
@@ -140,7 +142,7 @@ class CentreCases(SettlementCases):
     def open_cases(self, principal: Principal, shop_id: str) -> list[dict[str, Any]]:
         with self.uow_factory() as uow:
             self._lifecycle(uow, principal, shop_id)
-            cases = aftersales_refunds.open_cases_of_shop(uow, shop_id)
+            cases = aftersales.open_cases_of_shop(uow, shop_id)
             uow.commit()
             return cases
 

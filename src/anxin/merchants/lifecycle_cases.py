@@ -27,6 +27,7 @@ from anxin.merchants.onboarding import BannedLink, ShopApplication, screen
 from anxin.merchants.service_base import MerchantServiceBase
 from anxin.merchants.store import LicenceRow, LifecycleRepository, ShopLifecycleRow
 from anxin.risk import service as risk
+from anxin.scoring import service as scoring
 from anxin.shops import service as shops
 from anxin.shops.model import STORE_TYPES, Shop
 
@@ -222,8 +223,9 @@ class LifecycleCases(MerchantServiceBase):
                                actor=principal.subject)
                     refund = {"fen": held, "to": plan.deposit_refund_to, "posting": key}
             cleared = 0
-            if plan.carryover.violation_points == "reset" and self.deps.reset_violations is not None:
-                cleared = self.deps.reset_violations(uow, shop_id, f"{principal.role.value}:{principal.subject}")
+            if plan.carryover.violation_points == "reset":
+                cleared = scoring.revoke_active_deductions(
+                    uow, shop_id, actor=f"{principal.role.value}:{principal.subject}", at=self.clock.now())
             before = {"merchant_id": row.merchant_id, "store_type": row.store_type, "licence_no": row.licence_no}
             row.merchant_id, row.store_type, row.licence_no = plan.to_merchant_id, plan.to_store_type, plan.licence_no
             row.carried = {"kind": kind, "carryover": plan.carryover.as_dict(), "at": self.clock.now().isoformat()}
@@ -246,10 +248,9 @@ class LifecycleCases(MerchantServiceBase):
     # --- helpers ----------------------------------------------------------------------------------------------
 
     def _banned(self, uow: Any, credentials: Mapping[str, str], shop_id: str) -> list[BannedLink]:
-        if self.deps.banned_links is None:
-            return []
         return [BannedLink(link["kind"], link["kind"], link["shop_id"])
-                for link in self.deps.banned_links(uow, credentials, shop_id) if link["kind"] in CREDENTIAL_KINDS]
+                for link in risk.banned_links(uow, credentials, exclude_shop=shop_id)
+                if link["kind"] in CREDENTIAL_KINDS]
 
     def _move(self, uow: Any, row: ShopLifecycleRow, target: ShopState, reason: str, *, actor: str,
               note: str = "") -> None:

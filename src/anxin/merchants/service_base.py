@@ -4,8 +4,6 @@ the platform onboarded), the persistent deposit ledger and the facts other conte
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from anxin.catalog import service as catalog
@@ -21,33 +19,15 @@ from anxin.merchants.rulebook import MerchantRulebook
 from anxin.merchants.store import LifecycleRepository, ShopHistoryRow, ShopLifecycleRow
 from anxin.shops import service as shops
 
-# Facts other contexts own, injected by bootstrap (tests pass plain functions):
-BannedLinks = Callable[[UnitOfWork, Mapping[str, str], str | None], list[dict[str, str]]]  # risk: shared credentials
-ShopScore = Callable[[UnitOfWork, str], int | None]  # scoring: latest experience score (hundredths), None if unscored
-RiskStanding = Callable[[UnitOfWork, str], tuple[str | None, int]]  # risk: (latest shop verdict, open reviews)
-OpenViolations = Callable[[UnitOfWork, str], int]  # scoring: deductions in force, read as open serious violations
-ResetViolations = Callable[[UnitOfWork, str, str], int]  # scoring: clear them (uow, shop, actor) on a reset
-
 LEDGER_ERRORS = {"ledger.insufficient_deposit": E.INSUFFICIENT_DEPOSIT, "ledger.key_conflict": E.IDEMPOTENCY_CONFLICT,
                  "ledger.invalid_amount": E.INVALID_AMOUNT, "ledger.insufficient_goods": E.INSUFFICIENT_GOODS}
 
 
-@dataclass(frozen=True)
-class MerchantDeps:
-    banned_links: BannedLinks | None = None
-    shop_score: ShopScore | None = None
-    risk_standing: RiskStanding | None = None
-    open_violations: OpenViolations | None = None
-    reset_violations: ResetViolations | None = None
-
-
 class MerchantServiceBase:
-    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook,
-                 deps: MerchantDeps | None = None) -> None:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.rulebook = rulebook
-        self.deps = deps or MerchantDeps()
 
     # --- visibility ---------------------------------------------------------------------------------------------
 

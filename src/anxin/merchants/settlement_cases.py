@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from anxin.aftersales import refunds as aftersales_refunds
+from anxin.aftersales import service as aftersales
 from anxin.catalog import service as catalog
 from anxin.core.clock import beijing_midnight
 from anxin.core.errors import AnxinError
@@ -127,7 +127,7 @@ class SettlementCases(MoneyCases):
             seen = int((cursors.get("refunds") or {}).get("event_id", 0))
             # Event ids are handed out at insert, not at commit: look back a little so a refund committed late
             # behind a higher id is still read (its keys make the second look free of effect).
-            refunds = aftersales_refunds.refunds_after(uow, max(0, seen - REFUND_LOOKBACK), limit)
+            refunds = aftersales.refunds_after(uow, max(0, seen - REFUND_LOOKBACK), limit)
             money = MoneyRepository(uow.session)
             booked = money.fee_keys([f"refund:{r.case_id}" for r in refunds])
             booked |= set(money.postings([f"comp:{r.case_id}" for r in refunds if r.compensated_fen]))
@@ -159,7 +159,7 @@ class SettlementCases(MoneyCases):
             refund, order = None, None
             with self.uow_factory() as uow:
                 if kind == "refund" and ref.isdigit():
-                    found = aftersales_refunds.refunds_after(uow, int(ref) - 1, 1)
+                    found = aftersales.refunds_after(uow, int(ref) - 1, 1)
                     refund = found[0] if found and found[0].event_id == int(ref) else None
                 else:
                     order = orders.get_order(uow, ref)
@@ -201,7 +201,7 @@ class SettlementCases(MoneyCases):
         if not committed:
             self._set_aside(order.order_id, key, report)
 
-    def _settle_refund_alone(self, run: JobRun, refund: aftersales_refunds.RefundPaid, report: SettleReport) -> None:
+    def _settle_refund_alone(self, run: JobRun, refund: aftersales.RefundPaid, report: SettleReport) -> None:
         key, committed = f"refund:{refund.event_id}", False
         with run.item(key):
             with self.uow_factory() as uow:
@@ -325,7 +325,7 @@ class SettlementCases(MoneyCases):
                        shop_id=quote.shop_id, actor="settlement")
         return True
 
-    def _settle_refund(self, uow: UnitOfWork, refund: aftersales_refunds.RefundPaid, report: SettleReport) -> None:
+    def _settle_refund(self, uow: UnitOfWork, refund: aftersales.RefundPaid, report: SettleReport) -> None:
         if self._sale(uow, refund.order_id) is None:
             order = orders.get_order(uow, refund.order_id)
             if order is not None:

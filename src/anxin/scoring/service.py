@@ -93,6 +93,30 @@ def parse_day(value: object) -> dt.date:
         raise AnxinError(E.INVALID_DATE, f"not a date (YYYY-MM-DD): {value!r}", value=str(value)) from None
 
 
+# --- what the merchants context reads and clears, in the caller's unit of work ----------------------------------
+
+def latest_shop_score(uow: UnitOfWork, shop_id: str) -> int | None:
+    """The shop's latest experience score in hundredths, None while it is not scored (too few orders)."""
+    row = ScoreRepository(uow.session).snapshot("merchant", shop_id)
+    return row.score_x100 if row is not None and row.eligible else None
+
+
+def active_deductions(uow: UnitOfWork, shop_id: str, *, at: dt.datetime) -> int:
+    """Deductions in force at ``at`` (not revoked, not expired): merchants reads them as open serious violations."""
+    return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
+               and r.effective_at <= at and (r.expires_at is None or r.expires_at > at))
+
+
+def revoke_active_deductions(uow: UnitOfWork, shop_id: str, *, actor: str, at: dt.datetime) -> int:
+    """A shop transfer whose rulebook resets violation points clears them; how many were revoked."""
+    revoked = 0
+    for r in ScoreRepository(uow.session).deductions_for(shop_id):
+        if r.revoked_at is None and (r.expires_at is None or r.expires_at > at):
+            r.revoked_at, r.revoked_by = at, actor
+            revoked += 1
+    return revoked
+
+
 class ScoringService(DeductionCases):
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, engine: sa.Engine,
                  rules: ScoreRulebook | None = None) -> None:
