@@ -20,7 +20,7 @@ from anxin.aftersales import refunds
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.evidence import EvidenceInfo, EvidenceRejected, EvidenceStore, inspect_image
 from anxin.aftersales.policy import Claim, Coverage, Decision, OrderFacts, Outcome, coverage, decide
-from anxin.aftersales.refunds import RefundPaid
+from anxin.aftersales.refunds import RefundPaid as RefundPaid  # re-exported: what merchants settles
 from anxin.aftersales.risk_settlement import RiskSettlement, check_return_data
 from anxin.aftersales.rulebook import CASE_TYPES, REASONS, Rulebook, RulebookSet
 from anxin.aftersales.store import CaseRepository, CaseRow

@@ -1,19 +1,47 @@
-"""Merchant use cases: ``MerchantService`` for everything anxin owns about a merchant (lifecycle, deposits, fees,
-programmes, offers, the merchant centre). The shop registry itself is ``anxin.shops``."""
+"""The merchants context's use cases, composed: one object per use case (``anxin.merchants.usecases``), each built
+with the same unit-of-work factory, clock and rulebook. ``Anxin.merchants`` is this bundle, e.g.
+``anxin.merchants.money.top_up(...)``, ``anxin.merchants.settlement.settle_pending()``. The shop registry itself is
+``anxin.shops``."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TypedDict
 
-from anxin.merchants.centre import CentreCases
-from anxin.merchants.lifecycle_cases import LifecycleCases
+from anxin.core.clock import Clock
+from anxin.db.uow import UowFactory
+from anxin.merchants.rulebook import MerchantRulebook
+from anxin.merchants.usecases.campaigns import FeeCampaigns
+from anxin.merchants.usecases.centre import Centre
+from anxin.merchants.usecases.financing import Financing
+from anxin.merchants.usecases.lifecycle import Lifecycle
+from anxin.merchants.usecases.money import Money
+from anxin.merchants.usecases.programmes import Programmes
+from anxin.merchants.usecases.settlement import Settlement
+from anxin.merchants.usecases.statements import Statements
 
 
-class MerchantService(LifecycleCases, CentreCases):
-    """The merchants context's use cases: lifecycle (``lifecycle_cases``), deposits and payouts
-    (``money_cases``), settlement and statements (``settlement_cases``), the merchant centre (``centre``)."""
+class UseCaseDeps(TypedDict):
+    uow_factory: UowFactory
+    clock: Clock
+    rulebook: MerchantRulebook
 
-    def tick(self) -> dict[str, Any]:
-        """Graduate novices whose period is over, then settle what happened since the last run."""
-        graduated = self.graduate_due()
-        return {"graduated": graduated, "settled": self.settle_pending().as_dict()}
+
+@dataclass(frozen=True)
+class Merchants:
+    rulebook: MerchantRulebook  # the one every use case below was built with
+    lifecycle: Lifecycle  # apply, decide_application, change_state, graduate_due, transfer
+    money: Money  # deposit, top_up, withdraw_deposit, payout_goods, deduct
+    campaigns: FeeCampaigns  # add_campaign, fee_rules_view
+    settlement: Settlement  # settle_pending, run_settlement
+    statements: Statements  # order_statement, period_statement
+    programmes: Programmes  # novice
+    financing: Financing  # offers
+    centre: Centre  # status, open_cases, shops_of, overview
+
+
+def merchants_for(*, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> Merchants:
+    deps = UseCaseDeps(uow_factory=uow_factory, clock=clock, rulebook=rulebook)
+    return Merchants(rulebook=rulebook, lifecycle=Lifecycle(**deps), money=Money(**deps),
+                     campaigns=FeeCampaigns(**deps), settlement=Settlement(**deps), statements=Statements(**deps),
+                     programmes=Programmes(**deps), financing=Financing(**deps), centre=Centre(**deps))
