@@ -70,6 +70,16 @@ def check_withdrawal(ledger: Ledger, shop_id: str, fen: int, *, closed: bool, re
                          required_fen=keep, debt_fen=debt)
 
 
+def check_trial_payout(ledger: Ledger, shop_id: str, fen: int, *, last_payout_at: dt.datetime | None,
+                       at: dt.datetime, rulebook: MerchantRulebook) -> None:
+    """A zero-deposit trial shop's payout: once a month, at least the minimum, at most its share of the balance."""
+    problems = trial_withdrawal_problems(fen, goods_balance_fen=ledger.balance(goods_account(shop_id)),
+                                         last_withdrawal_at=last_payout_at, at=at,
+                                         rules=rulebook.deposits.trial_withdrawal)
+    if problems:
+        raise AnxinError(E.WITHDRAWAL_OVER_LIMIT, "; ".join(problems), problems=problems)
+
+
 def ensure_open(row: ShopLifecycleRow) -> None:
     if row.state == "closed":
         raise AnxinError(E.SHOP_CLOSED, f"shop {row.shop_id!r} is closed")
@@ -200,12 +210,9 @@ class Money:
         def move(uow: UnitOfWork, row: ShopLifecycleRow) -> bool:
             ledger = ledger_of(uow, shop_id, posting_key)
             if posting_key not in ledger.postings and row.trial:
-                problems = trial_withdrawal_problems(
-                    fen, goods_balance_fen=ledger.balance(goods_account(shop_id)),
-                    last_withdrawal_at=MoneyRepository(uow.session).last_posting_at(shop_id, PostingKind.PAYOUT),
-                    at=self.clock.now(), rules=self.rulebook.deposits.trial_withdrawal)
-                if problems:
-                    raise AnxinError(E.WITHDRAWAL_OVER_LIMIT, "; ".join(problems), problems=problems)
+                check_trial_payout(ledger, shop_id, fen, at=self.clock.now(), rulebook=self.rulebook,
+                                   last_payout_at=MoneyRepository(uow.session).last_posting_at(
+                                       shop_id, PostingKind.PAYOUT))
             try:
                 posting = payout(ledger, shop_id, fen, key=posting_key, at=self.clock.now())
             except LedgerError as exc:
