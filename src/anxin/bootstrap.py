@@ -27,8 +27,7 @@ from anxin.idempotency import service as idempotency
 from anxin.ingest.service import IngestionService
 from anxin.jobs.service import JobFailures, Outcome
 from anxin.merchants.rulebook import load_merchant_rulebook
-from anxin.merchants.service import MerchantService
-from anxin.merchants.service_base import MerchantDeps
+from anxin.merchants.service import Merchants, merchants_for
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
@@ -55,7 +54,7 @@ class Anxin:
     fulfilment: FulfilmentService
     scoring: ScoringService
     risk: RiskService
-    merchants: MerchantService
+    merchants: Merchants
     jobs: JobFailures
     bus: MessageBus[UnitOfWork]
 
@@ -69,8 +68,8 @@ class Anxin:
             Job("events.handle", self.process_events, leased=False, lane=DELIVERY_LANE, skip_waiting=False),
             Job("aftersales.deadlines", self.aftersales.tick),
             Job("fulfilment.check", self.fulfilment.check_due),
-            Job("merchants.graduate", self.merchants.graduate_due),
-            Job("merchants.settle", self.merchants.settle_pending),
+            Job("merchants.graduate", self.merchants.lifecycle.graduate_due),
+            Job("merchants.settle", self.merchants.settlement.settle_pending),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -89,8 +88,8 @@ class Anxin:
         cases = run("aftersales.deadlines", lambda: self.aftersales.tick(at))
         now = cases.value.at if cases.value is not None else at or self.clock.now()
         checked = run("fulfilment.check", lambda: self.fulfilment.check_due(now))
-        graduated = run("merchants.graduate", self.merchants.graduate_due)
-        settled = run("merchants.settle", self.merchants.settle_pending)
+        graduated = run("merchants.graduate", self.merchants.lifecycle.graduate_due)
+        settled = run("merchants.settle", self.merchants.settlement.settle_pending)
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
@@ -141,13 +140,8 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
                        mode=settings.risk_mode)
-    merchants = MerchantService(
-        uow_factory=uow_factory, clock=clock, rulebook=load_merchant_rulebook(settings.merchant_rulebook),
-        deps=MerchantDeps(banned_links=lambda uow, creds, shop: risk.banned_links(uow, creds, exclude_shop=shop),
-                          shop_score=scoring.latest_shop_score, risk_standing=risk.shop_standing,
-                          open_violations=scoring.active_deductions,
-                          reset_violations=lambda uow, shop, actor: scoring.revoke_active_deductions(
-                              uow, shop, actor=actor)))
+    merchants = merchants_for(uow_factory=uow_factory, clock=clock,
+                              rulebook=load_merchant_rulebook(settings.merchant_rulebook))
     aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                    evidence_store=EvidenceStore(settings.evidence_dir),
                                    credit_band=scoring.consumer_band, risk=risk, jobs=jobs)

@@ -33,6 +33,7 @@ class Context:
 
 
 CONTEXTS: tuple[Context, ...] = (
+    Context("shops", "the shop registry: the shops the platform describes and who owns them; every context reads it"),
     Context("access", "API keys, login links and page sessions: who is calling",
             pure=("model", "error_codes")),
     Context("jobs", "periodic jobs' failing items, recorded, retried with backoff, shown to operators",
@@ -44,14 +45,6 @@ CONTEXTS: tuple[Context, ...] = (
     Context("catalog", "category tree with per-category tags, and listings"),
     Context("audience", "consumers' accounts and viewers' feedback on creators' content"),
     Context("care", "complaints about shops and customer-service chat sessions"),
-    Context("merchants", "shops, onboarding, deposits, fees, settlement, support programmes, financing",
-            interface=("api", "pages"),
-            use_cases=("service", "centre", "settlement_cases", "money_cases", "lifecycle_cases", "service_base",
-                       "centre_view"),
-            adapters=("store", "money_store"),
-            pure=("model", "ledger", "categories", "reasons", "fees", "fee_batch", "statement", "onboarding",
-                  "deposits", "programmes", "financing", "rulebook", "fee_rules", "lifecycle", "programme_rules",
-                  "financing_rules", "error_codes")),
     Context("orders", "orders, shipments, tracking scans, sign-off and reviews",
             adapters=("store", "stats_store"),
             pure=("model", "promise", "detectors", "consequences", "fulfilment_rules", "eta", "metrics")),
@@ -70,6 +63,15 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "policy", "rulebook", "disclosure", "error_codes")),
     Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
             interface=("api",), use_cases=("service", "bulk"), pure=("model", "error_codes")),
+    Context("merchants", "onboarding and lifecycle, deposits, fees, settlement, support programmes, financing",
+            interface=("api", "pages"),
+            use_cases=("service", "usecases.centre", "usecases.lifecycle", "usecases.settlement", "usecases.programmes",
+                       "usecases.financing", "usecases.money", "usecases.campaigns", "usecases.statements",
+                       "usecases.shared", "centre_view"),
+            adapters=("store", "money_store"),
+            pure=("ledger", "categories", "reasons", "fees", "fee_batch", "statement", "onboarding",
+                  "deposits", "programmes", "financing", "rulebook", "fee_rules", "lifecycle", "programme_rules",
+                  "financing_rules", "error_codes")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

@@ -285,9 +285,9 @@ def _seed_deposits(sim: Simulation, live: Anxin) -> None:
 
     platform = Principal(key_id="demo", role=Role.PLATFORM, subject="demo-platform")
     for n, shop in enumerate(sim.world.shops):
-        required = live.merchants.deposit(platform, shop.shop_id)["required"]["fen"]
+        required = live.merchants.money.deposit(platform, shop.shop_id)["required"]["fen"]
         if n % 5 and required:
-            live.merchants.top_up(platform, shop.shop_id, amount_fen=required, key="demo-deposit")
+            live.merchants.money.top_up(platform, shop.shop_id, amount_fen=required, key="demo-deposit")
 
 
 def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> list[str]:
