@@ -33,8 +33,10 @@ from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_ru
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
 from anxin.risk.events import ReviewDecided
+from anxin.risk.rule_admin import RuleAdministration
 from anxin.risk.rulebook import load_risk_rulebook
 from anxin.risk.service import RiskService
+from anxin.scoring.deductions import DeductionService
 from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
 
@@ -53,7 +55,9 @@ class Anxin:
     outbox: OutboxService
     fulfilment: FulfilmentService
     scoring: ScoringService
+    deductions: DeductionService
     risk: RiskService
+    risk_rules: RuleAdministration
     merchants: MerchantService
     jobs: JobFailures
     bus: MessageBus[UnitOfWork]
@@ -122,14 +126,18 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
     jobs = JobFailures(uow_factory=uow_factory, clock=clock)
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
+    deductions = DeductionService(uow_factory=uow_factory, clock=clock, rules=scoring.rules,
+                                  visible_shop=scoring.visible_shop)
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
                        mode=settings.risk_mode)
+    risk_rules = RuleAdministration(uow_factory=uow_factory, clock=clock, rulebook=risk.rulebook, mode=risk.mode,
+                                    effective=risk.effective_rules)
     merchants = MerchantService(
         uow_factory=uow_factory, clock=clock, rulebook=load_merchant_rulebook(settings.merchant_rulebook),
         deps=MerchantDeps(banned_links=lambda uow, creds, shop: risk.banned_links(uow, creds, exclude_shop=shop),
                           shop_score=scoring.latest_shop_score, risk_standing=risk.shop_standing,
-                          open_violations=scoring.active_deductions,
-                          reset_violations=lambda uow, shop, actor: scoring.revoke_active_deductions(
+                          open_violations=deductions.active_deductions,
+                          reset_violations=lambda uow, shop, actor: deductions.revoke_active_deductions(
                               uow, shop, actor=actor)))
     aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                    evidence_store=EvidenceStore(settings.evidence_dir),
@@ -153,7 +161,9 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                              secret=settings.webhook_secret, wall_clock=wall_clock or SystemClock()),
         fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules, jobs=jobs),
         scoring=scoring,
+        deductions=deductions,
         risk=risk,
+        risk_rules=risk_rules,
         merchants=merchants,
         jobs=jobs,
         bus=bus,

@@ -1,34 +1,33 @@
 """Deductions from the merchant experience score (fake orders, fake reviews …): operators add and revoke them,
 merchants read theirs, the merchants context counts the ones in force and clears them on a resetting transfer.
-Mixed into ``ScoringService``."""
+A service of its own (``Anxin.deductions``), beside ``ScoringService``, whose runs read the deductions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from anxin.access.service import require_role
+from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
-from anxin.db.uow import UnitOfWork
+from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.merchants import service as merchants
 from anxin.scoring.error_codes import ScoringErrorCode as E
+from anxin.scoring.rulebook import ScoreRulebook
 from anxin.scoring.store import DeductionRow, ScoreRepository
 
-if TYPE_CHECKING:
-    from anxin.core.clock import Clock
-    from anxin.db.uow import UowFactory
-    from anxin.scoring.rulebook import ScoreRulebook
 
-
-class DeductionCases:
-    if TYPE_CHECKING:  # provided by ScoringService
-        uow_factory: UowFactory
-        clock: Clock
-        rules: ScoreRulebook
-
-        def _visible_shop(self, who: Principal, shop_id: str) -> None: ...
+class DeductionService:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rules: ScoreRulebook,
+                 visible_shop: Callable[[Principal, str], None]) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.rules = rules  # the scoring rulebook: which deduction kinds exist
+        # Raises shop_not_found unless the principal may see the shop (``ScoringService.visible_shop``).
+        self._visible_shop = visible_shop
 
     def add_deduction(self, who: Principal, *, shop_id: str, kind: str, points: object, reason: str,
                       effective_at: dt.datetime | None = None, days: object = None) -> dict[str, Any]:

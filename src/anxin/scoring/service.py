@@ -23,7 +23,6 @@ from anxin.db import refcache
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.jobs.service import JobFailures
 from anxin.merchants import service as merchants
-from anxin.scoring.deductions import DeductionCases
 from anxin.scoring.definition import (
     DRILL_SIDES,
     OUTPUTS,
@@ -93,7 +92,7 @@ def parse_day(value: object) -> dt.date:
         raise AnxinError(E.INVALID_DATE, f"not a date (YYYY-MM-DD): {value!r}", value=str(value)) from None
 
 
-class ScoringService(DeductionCases):
+class ScoringService:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, engine: sa.Engine,
                  rules: ScoreRulebook | None = None) -> None:
         self.uow_factory, self.clock, self.db = uow_factory, clock, engine
@@ -214,7 +213,8 @@ class ScoringService(DeductionCases):
 
     # --- reading -----------------------------------------------------------------------------------------------
 
-    def _visible_shop(self, who: Principal, shop_id: str) -> None:
+    def visible_shop(self, who: Principal, shop_id: str) -> None:
+        """Operators and the platform see every shop, a merchant their own; anyone else gets shop_not_found."""
         with self.uow_factory() as uow:
             shop = merchants.get_shop(uow, shop_id)
         if shop is None or not (who.role in (Role.OPERATOR, Role.PLATFORM) or (
@@ -237,7 +237,7 @@ class ScoringService(DeductionCases):
                                         row.eligible, row.score_x100, row.detail)
 
     def shop_report(self, who: Principal, shop_id: str, as_of: object = None) -> ScoreReport:
-        self._visible_shop(who, shop_id)
+        self.visible_shop(who, shop_id)
         report = self.report("merchant", shop_id, as_of)
         if report is None:
             raise AnxinError(E.NO_SNAPSHOT, f"shop {shop_id!r} has no score yet: run `anxin score`", shop_id=shop_id)
@@ -252,7 +252,7 @@ class ScoringService(DeductionCases):
 
     def history(self, who: Principal, kind: str, subject_id: str, *, days: int = 90) -> list[dict[str, Any]]:
         if kind == "merchant":
-            self._visible_shop(who, subject_id)
+            self.visible_shop(who, subject_id)
         else:
             require_role(who, Role.OPERATOR, Role.PLATFORM)
         since = self.today() - dt.timedelta(days=days)
@@ -317,7 +317,7 @@ class ScoringService(DeductionCases):
 
     def live_shop_report(self, who: Principal, shop_id: str) -> ScoreReport:
         """Score now, not from the nightly snapshot: the definition runs on DuckDB over today's facts."""
-        self._visible_shop(who, shop_id)
+        self.visible_shop(who, shop_id)
         day = self.today()
         end = self.rules.day_end(day)
         eng = make_engine("duckdb")
@@ -337,7 +337,7 @@ class ScoringService(DeductionCases):
 
     def drilldown(self, who: Principal, shop_id: str, indicator_id: str, *, as_of: object = None,
                   side: str | None = None, limit: int = 50) -> Drilldown:
-        self._visible_shop(who, shop_id)
+        self.visible_shop(who, shop_id)
         return self._drill(self.rules.merchant, shop_id, indicator_id, as_of, side, limit)
 
     def creator_drilldown(self, who: Principal, creator_id: str, indicator_id: str, *, as_of: object = None,
