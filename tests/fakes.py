@@ -1,14 +1,18 @@
-"""Fakes, not mocks: in-memory stand-ins for the unit of work and the event log, for use cases and the message bus
-tested without a database. They keep the real contracts (nothing is visible until commit; rollback by default)."""
+"""Fakes, not mocks: in-memory stand-ins for the unit of work, the event log, after-sales cases and the outbox, for
+use cases and the message bus tested without a database. They keep the real contracts (nothing is visible until
+commit; rollback by default; an outbox key moves money once)."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
+from anxin.aftersales.model import OPEN_STATES, Case, CaseEvent
+from anxin.core.clock import Clock
 from anxin.core.events import Event
 from anxin.core.messagebus import DONE, PENDING, LoggedEvent, MessageBus, NewEvent
 
@@ -45,7 +49,7 @@ class FakeUnitOfWork:
     def __enter__(self) -> FakeUnitOfWork:
         self.rows = {k: replace(v) for k, v in self.store.rows.items()}
         self.handled = set(self.store.handled)
-        self.data = dict(self.store.data)
+        self.data = copy.deepcopy(self.store.data)  # what the block writes is its own until commit
         self._events, self._committed_ids = [], []
         return self
 
@@ -104,4 +108,95 @@ def statuses(store: FakeStore) -> dict[str, str]:
     return {k: r.status for k, r in store.rows.items()}
 
 
-__all__ = ["DONE", "FakeEventLog", "FakeStore", "FakeUnitOfWork", "statuses"]
+# --- after-sales ---------------------------------------------------------------------------------------------
+
+CASES, CASE_EVENTS, OUTBOX = "aftersales.cases", "aftersales.case_events", "outbox.messages"
+
+
+@dataclass
+class FakeCaseRow:
+    """A stored case (``aftersales.transitions.StoredCase``), as ``CaseRow`` is to the real repository."""
+
+    case: Case
+    decision: dict[str, Any] = field(default_factory=dict)
+
+    def to_model(self) -> Case:
+        return self.case
+
+    def update_from(self, case: Case) -> None:
+        self.case = case
+
+    @property
+    def freight_held(self) -> bool:
+        return self.case.freight_held
+
+    @freight_held.setter
+    def freight_held(self, held: bool) -> None:
+        self.case = replace(self.case, freight_held=held)
+
+
+class FakeCases:
+    """``aftersales.transitions.CaseRecords`` over a fake unit of work's data: cases by id, the timeline in order.
+    ``locked`` lists the cases read for changing (``get(..., lock=True)``), in order."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.rows: dict[str, FakeCaseRow] = uow.data.setdefault(CASES, {})
+        self.timeline: list[tuple[str, CaseEvent]] = uow.data.setdefault(CASE_EVENTS, [])
+        self.locked: list[str] = []
+
+    def add(self, case: Case, *, decision: dict[str, Any] | None = None) -> None:
+        self.rows[case.case_id] = FakeCaseRow(case, dict(decision or {}))
+
+    def get(self, case_id: str, *, lock: bool = False) -> FakeCaseRow | None:
+        if lock:
+            self.locked.append(case_id)
+        return self.rows.get(case_id)
+
+    def add_event(self, case_id: str, event: CaseEvent) -> None:
+        self.timeline.append((case_id, event))
+
+    def order_money(self, order_id: str, *, excluding: str) -> tuple[int, int]:
+        others = [r.case for r in self.rows.values() if r.case.order_id == order_id and r.case.case_id != excluding]
+        return sum(c.refunded_fen for c in others), sum(c.compensated_fen for c in others)
+
+    def due(self, now: dt.datetime, limit: int = 500, *, excluding: set[str] | None = None) -> list[str]:
+        due = [c for c in (r.case for r in self.rows.values())
+               if c.deadline_at is not None and c.deadline_at <= now and c.state in OPEN_STATES
+               and c.deadline_kind != "arbitration_sla" and c.case_id not in (excluding or set())]
+        return [c.case_id for c in sorted(due, key=lambda c: (c.deadline_at, c.case_id))][:limit]
+
+
+@dataclass(frozen=True)
+class SentMoney:
+    kind: str
+    amount_fen: int | None
+    subject_ref: str
+    payload: dict[str, Any]
+
+
+class FakeOutbox:
+    """``outbox.enqueue`` into a fake unit of work: idempotent on the key, a key reused for other money refused.
+    ``unavailable`` names subjects (case ids) whose money cannot be written: the failure a use case must isolate."""
+
+    def __init__(self) -> None:
+        self.unavailable: set[str] = set()
+
+    def __call__(self, uow: FakeUnitOfWork, *, clock: Clock, kind: str, idempotency_key: str,
+                 payload: dict[str, Any], amount_fen: int | None, subject_ref: str) -> SentMoney:
+        if subject_ref in self.unavailable:
+            raise RuntimeError(f"outbox unavailable for {subject_ref}")
+        sent: dict[str, SentMoney] = uow.data.setdefault(OUTBOX, {})
+        message = SentMoney(kind, amount_fen, subject_ref, payload)
+        known = sent.setdefault(idempotency_key, message)
+        if (known.kind, known.amount_fen) != (kind, amount_fen):
+            raise ValueError(f"idempotency key {idempotency_key!r} reused for other money")
+        return known
+
+    @staticmethod
+    def messages(store: FakeStore) -> dict[str, tuple[str, int | None, str]]:
+        """What was committed: by key, (kind, amount, subject)."""
+        return {k: (m.kind, m.amount_fen, m.subject_ref) for k, m in store.data.get(OUTBOX, {}).items()}
+
+
+__all__ = ["DONE", "FakeCaseRow", "FakeCases", "FakeEventLog", "FakeOutbox", "FakeStore", "FakeUnitOfWork",
+           "SentMoney", "statuses"]

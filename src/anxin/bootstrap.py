@@ -32,8 +32,10 @@ from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_ru
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
 from anxin.risk.events import ReviewDecided
+from anxin.risk.rule_admin import RuleAdministration
 from anxin.risk.rulebook import load_risk_rulebook
 from anxin.risk.service import RiskService
+from anxin.scoring.deductions import DeductionService
 from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
@@ -53,7 +55,9 @@ class Anxin:
     outbox: OutboxService
     fulfilment: FulfilmentService
     scoring: ScoringService
+    deductions: DeductionService
     risk: RiskService
+    risk_rules: RuleAdministration
     merchants: Merchants
     jobs: JobFailures
     bus: MessageBus[UnitOfWork]
@@ -138,8 +142,12 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
     jobs = JobFailures(uow_factory=uow_factory, clock=clock)
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
+    deductions = DeductionService(uow_factory=uow_factory, clock=clock, rules=scoring.rules,
+                                  visible_shop=scoring.visible_shop)
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
                        mode=settings.risk_mode)
+    risk_rules = RuleAdministration(uow_factory=uow_factory, clock=clock, rulebook=risk.rulebook, mode=risk.mode,
+                                    effective=risk.effective_rules)
     merchants = merchants_for(uow_factory=uow_factory, clock=clock,
                               rulebook=load_merchant_rulebook(settings.merchant_rulebook))
     aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
@@ -164,7 +172,9 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                              secret=settings.webhook_secret, wall_clock=wall_clock or SystemClock()),
         fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules, jobs=jobs),
         scoring=scoring,
+        deductions=deductions,
         risk=risk,
+        risk_rules=risk_rules,
         merchants=merchants,
         jobs=jobs,
         bus=bus,

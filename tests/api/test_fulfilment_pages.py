@@ -11,10 +11,11 @@ from tests.browser.world import seed_fulfilment
 
 from anxin.core.money import format_fen
 from anxin.fulfilment.error_codes import FulfilmentErrorCode
-from anxin.fulfilment.pages import evidence_text, order_panel, points_text
+from anxin.fulfilment.pages import points_text
 from anxin.orders import eta, promise
 from anxin.orders.detectors import KINDS
 from anxin.web import i18n
+from anxin.web.delivery_panel import evidence_text, order_panel
 
 pytestmark = pytest.mark.db
 

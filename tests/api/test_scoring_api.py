@@ -534,7 +534,7 @@ def test_the_operator_deducts_and_revokes_from_the_page(app, anxin, world) -> No
     assert bad.status_code == 422 and code_of(bad.text) == "scoring.invalid_deduction"
     r = client.post(url, data=form, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/ops/shops/s1/score#ledger"
-    ledger = anxin.scoring.deductions(anxin.access.authenticate(key), "s1")
+    ledger = anxin.deductions.deductions(anxin.access.authenticate(key), "s1")
     assert [(d["kind"], d["points_x100"], d["expires_at"]) for d in ledger] == [("fake_reviews", 250, None)]
     page = client.get("/ops/shops/s1/score").text
     assert "虚假评价" in page and "−2.50" in page and "刷评 &lt;i&gt;5&lt;/i&gt; 条" in page and "生效中" in page

@@ -29,6 +29,7 @@ from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.merchants.service import merchants_for
+from anxin.scoring import service as scoring
 
 pytestmark = pytest.mark.db
 
@@ -381,7 +382,7 @@ def test_a_platform_shop_selling_what_its_store_type_may_not_is_told_not_refused
 def test_score_deductions_count_as_open_violations_and_a_reset_transfer_clears_them(anxin):
     _catalogue(anxin)
     _apply(anxin)
-    anxin.scoring.add_deduction(OPS, shop_id="n1", kind="fake_orders", points=200, reason="brushing")
+    anxin.deductions.add_deduction(OPS, shop_id="n1", kind="fake_orders", points=200, reason="brushing")
     view = anxin.merchants.programmes.novice(M1, "n1")
     violations = [r for r in view["creator_matching"]["reasons"] if r["code"] == "creator.serious_violations"]
     assert violations and violations[0]["params"]["count"] == 1
@@ -396,4 +397,4 @@ def test_score_deductions_count_as_open_violations_and_a_reset_transfer_clears_t
                                                           "licence_no": "L-2"})
     assert view["history"][-1]["detail"]["violation_points_cleared"] == 1
     with anxin.uow_factory() as uow:
-        assert anxin.scoring.active_deductions(uow, "n1") == 0
+        assert scoring.active_deductions(uow, "n1", at=anxin.clock.now()) == 0

@@ -14,6 +14,7 @@ from tests.db.builders import T0, D, H, delivered, ingest_ok, order_paid, seed_o
 
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
+from anxin.risk.ring_batch import batch_rings
 from anxin.risk.service import LinkInput, record_links
 
 pytestmark = pytest.mark.db
@@ -248,24 +249,24 @@ def test_a_draft_rule_runs_in_shadow_and_going_live_is_refused_when_it_would_blo
              "message": {"zh-CN": "任意金额", "en": "Any amount"}, "when": {"fact": "amount_fen", "op": "gte",
                                                                       "value": 5000}}
     with pytest.raises(AnxinError) as exc:
-        anxin.risk.propose_rule(keys.operator, {**draft, "when": {"fact": "amount_fen", "op": "gte", "value": 0}})
+        anxin.risk_rules.propose_rule(keys.operator, {**draft, "when": {"fact": "amount_fen", "op": "gte", "value": 0}})
     assert exc.value.code.value == "risk.invalid_rule" and "would block everyone" in exc.value.details["problems"][0]
-    proposed = anxin.risk.propose_rule(keys.operator, draft)
+    proposed = anxin.risk_rules.propose_rule(keys.operator, draft)
     assert proposed["status"] == "shadow" and proposed["backtest"]["fired"] == 3
     # In shadow it watches: the next claim is refunded at once, and what the rule would have done is kept.
     view = _file(anxin, keys.consumer("c3"), "o3", reason="other")
     assert view.case.state.value == "refunded"
     assert [h["rule"] for h in view.decision["risk"]["shadow"]] == ["D.ANY_AMOUNT"]
     with pytest.raises(AnxinError) as exc:
-        anxin.risk.set_rule_status(keys.operator, "D.ANY_AMOUNT", "live")
+        anxin.risk_rules.set_rule_status(keys.operator, "D.ANY_AMOUNT", "live")
     assert exc.value.code.value == "risk.rule_blocks_too_many"
     assert exc.value.details["backtest"]["fired"] == 4 and exc.value.details["backtest"]["requests"] == 4
-    rules = {r["id"]: r for r in anxin.risk.rules(keys.operator)["rules"]}
+    rules = {r["id"]: r for r in anxin.risk_rules.rules(keys.operator)["rules"]}
     assert rules["D.ANY_AMOUNT"]["status"] == "shadow" and rules["D.ANY_AMOUNT"]["draft"]
     # Switching a rule off is always allowed, and audited.
-    assert anxin.risk.set_rule_status(keys.operator, "K.VELOCITY", "off")["status"] == "off"
-    assert anxin.risk.rules(keys.operator)["rules"][[r["id"] for r in anxin.risk.rules(keys.operator)["rules"]]
-                                                    .index("K.VELOCITY")]["status"] == "off"
+    assert anxin.risk_rules.set_rule_status(keys.operator, "K.VELOCITY", "off")["status"] == "off"
+    listed = anxin.risk_rules.rules(keys.operator)["rules"]
+    assert listed[[r["id"] for r in listed].index("K.VELOCITY")]["status"] == "off"
 
 
 def test_rings_in_batch_equal_the_rings_built_link_by_link(anxin):
@@ -276,7 +277,7 @@ def test_rings_in_batch_equal_the_rings_built_link_by_link(anxin):
         record_links(uow, links)
         uow.commit()
     anxin.risk.indexes.catch_up()
-    summary = anxin.risk.batch_rings()
+    summary = batch_rings(anxin.risk)
     assert summary["same_as_incremental"] and summary["rings"] == 1 and summary["sizes"] == [12]
     assert summary["top"][0]["strong_kinds"] == ["device", "payment"]
 

@@ -195,12 +195,12 @@ def test_deductions_apply_on_the_next_run_and_can_be_revoked(anxin: Any) -> None
     world(anxin)
     anxin.scoring.run(AS_OF)
     before = anxin.scoring.report("merchant", "s2").score_x100
-    ded = anxin.scoring.add_deduction(OPS, shop_id="s2", kind="fake_reviews", points=450, reason="bought reviews",
+    ded = anxin.deductions.add_deduction(OPS, shop_id="s2", kind="fake_reviews", points=450, reason="bought reviews",
                                       effective_at=T0 - 2 * D)
     anxin.scoring.run(AS_OF)
     after = anxin.scoring.report("merchant", "s2")
     assert (after.score_x100, after.deductions_x100) == (before - 450, 450)
-    anxin.scoring.revoke_deduction(OPS, ded["deduction_id"])
+    anxin.deductions.revoke_deduction(OPS, ded["deduction_id"])
     anxin.scoring.run(AS_OF)
     assert anxin.scoring.report("merchant", "s2").score_x100 == before
 
@@ -214,7 +214,7 @@ def test_deductions_apply_on_the_next_run_and_can_be_revoked(anxin: Any) -> None
 def test_bad_deductions_are_refused(anxin: Any, who: Principal, kwargs: dict[str, Any], code: str) -> None:
     world(anxin)
     with pytest.raises(AnxinError) as err:
-        anxin.scoring.add_deduction(who, shop_id="s1", reason="x", **kwargs)
+        anxin.deductions.add_deduction(who, shop_id="s1", reason="x", **kwargs)
     assert err.value.code.value == code
 
 

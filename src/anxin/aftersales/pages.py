@@ -28,12 +28,13 @@ from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
-from anxin.fulfilment.pages import merchant_shops, order_panel
 from anxin.orders import service as orders
 from anxin.orders.model import OrderStatus
 from anxin.shops import service as shops
 from anxin.web.auth import app_of
+from anxin.web.delivery_panel import order_panel
 from anxin.web.i18n import translator
+from anxin.web.merchant_nav import merchant_shops
 from anxin.web.render import (
     PageRoute,
     check_csrf,

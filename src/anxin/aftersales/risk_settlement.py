@@ -1,16 +1,17 @@
 """Where after-sales meets risk control: a verdict on every request and every insured return, and the
-settlement of a case when an operator decides its risk review. Mixed into ``AfterSalesService``."""
+settlement of a case when an operator decides its risk review (the ``risk.review_decided`` handler)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
-from anxin.aftersales.policy import Decision, OrderFacts, Outcome, Reason
-from anxin.aftersales.store import CaseRepository
+from anxin.aftersales.policy import Decision, Outcome, Reason
+from anxin.aftersales.transitions import CaseRecords, CaseTransitions, case_records
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork
@@ -21,79 +22,85 @@ from anxin.risk.service import RiskService
 from anxin.risk.signals import ClaimInput, ReturnInput
 
 if TYPE_CHECKING:
-    from anxin.aftersales.service import FileCase
+    from anxin.aftersales.filing import FileCase
 
 
-class RiskSettlement:
-    risk: RiskService | None
-    clock: Clock
+def with_risk(risk: RiskService | None, uow: UnitOfWork, case_id: str, order: Order, cmd: FileCase,
+              decision: Decision, now: dt.datetime) -> Decision:
+    """Ask risk for its verdict; anything but pass sends a request the rulebook would pay or hand to the
+    merchant to the operators' review instead, with risk's reasons next to the guarantee's."""
+    if risk is None:
+        return decision
+    assessment = risk.assess_claim(uow, ClaimInput(
+        case_id=case_id, order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
+        case_type=cmd.case_type, reason=cmd.reason, amount_fen=cmd.amount_fen,
+        evidence=tuple(dict.fromkeys(cmd.evidence)), description=cmd.description, signed_at=order.signed_at,
+        at=now), open_review=decision.outcome is not Outcome.REJECTED)
+    summary = assessment.summary()
+    stored_facts = {**decision.facts, "risk_verdict": assessment.verdict.outcome.value}
+    if assessment.review_id is None:
+        return replace(decision, facts=stored_facts, risk=summary)
+    reasons = tuple(Reason(h.code, h.rule, assessment.verdict.rulebook_version,
+                           {"action": h.action.value, "message": dict(h.message), "compared": list(h.compared)})
+                    for h in assessment.verdict.hits)
+    return replace(decision, outcome=Outcome.REVIEW, reasons=decision.reasons + reasons, facts=stored_facts,
+                   risk={**summary, "route_without_risk": decision.outcome.value})
 
-    if TYPE_CHECKING:  # provided by AfterSalesService, which this is mixed into
-        def _terms(self, version: str) -> m.CaseTerms: ...
 
-        def _transition(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, action: m.Action, role: str,
-                        actor: str, now: dt.datetime, terms: m.CaseTerms, *, note: str, data: dict[str, Any],
-                        event_action: str | None = None) -> tuple[m.Case, m.CaseEvent]: ...
+def assess_return(risk: RiskService | None, uow: UnitOfWork, repo: CaseRecords, case: m.Case, data: dict[str, Any],
+                  now: dt.datetime) -> None:
+    """A self-shipped return whose freight the platform insures: risk judges the freight claim. Anything
+    but pass holds the freight (the refund goes on) until an operator clears or confirms it."""
+    if risk is None or case.return_method != "self" or not case.freight_covered \
+            or case.return_freight_fen <= 0:
+        return
+    order = orders.get_order(uow, case.order_id)
+    assert order is not None
+    assessment = risk.assess_return(uow, ReturnInput(
+        case_id=case.case_id, order_id=case.order_id, consumer_id=case.consumer_id, shop_id=case.shop_id,
+        freight_fen=case.return_freight_fen, weight_g=data.get("weight_g"),
+        goods_weight_g=_claimed_weight(order, case),
+        from_address=data.get("from_address"), ship_from_region=order.ship_from_region,
+        ship_to_region=order.ship_to_region, at=now))
+    if assessment.review_id is None:
+        return
+    row = repo.get(case.case_id)
+    assert row is not None
+    row.freight_held = True
+    repo.add_event(case.case_id, m.CaseEvent(
+        "risk_hold_freight", "system", "risk", now, case.state.value, case.state.value, "", case.deadline_at,
+        case.deadline_kind, {"risk": assessment.summary()}))
 
-    def _with_risk(self, uow: UnitOfWork, case_id: str, order: Order, facts: OrderFacts, cmd: FileCase,
-                   decision: Decision, now: dt.datetime) -> Decision:
-        """Ask risk for its verdict; anything but pass sends a request the rulebook would pay or hand to the
-        merchant to the operators' review instead, with risk's reasons next to the guarantee's."""
-        if self.risk is None:
-            return decision
-        assessment = self.risk.assess_claim(uow, ClaimInput(
-            case_id=case_id, order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
-            case_type=cmd.case_type, reason=cmd.reason, amount_fen=cmd.amount_fen,
-            evidence=tuple(dict.fromkeys(cmd.evidence)), description=cmd.description, signed_at=order.signed_at,
-            at=now), open_review=decision.outcome is not Outcome.REJECTED)
-        risk = assessment.summary()
-        stored_facts = {**decision.facts, "risk_verdict": assessment.verdict.outcome.value}
-        if assessment.review_id is None:
-            return replace(decision, facts=stored_facts, risk=risk)
-        reasons = tuple(Reason(h.code, h.rule, assessment.verdict.rulebook_version,
-                               {"action": h.action.value, "message": dict(h.message), "compared": list(h.compared)})
-                        for h in assessment.verdict.hits)
-        return replace(decision, outcome=Outcome.REVIEW, reasons=decision.reasons + reasons, facts=stored_facts,
-                       risk={**risk, "route_without_risk": decision.outcome.value})
 
-    def _assess_return(self, uow: UnitOfWork, repo: CaseRepository, case: m.Case, data: dict[str, Any],
-                       now: dt.datetime) -> None:
-        """A self-shipped return whose freight the platform insures: risk judges the freight claim. Anything
-        but pass holds the freight (the refund goes on) until an operator clears or confirms it."""
-        if self.risk is None or case.return_method != "self" or not case.freight_covered \
-                or case.return_freight_fen <= 0:
-            return
-        order = orders.get_order(uow, case.order_id)
-        assert order is not None
-        assessment = self.risk.assess_return(uow, ReturnInput(
-            case_id=case.case_id, order_id=case.order_id, consumer_id=case.consumer_id, shop_id=case.shop_id,
-            freight_fen=case.return_freight_fen, weight_g=data.get("weight_g"),
-            goods_weight_g=_claimed_weight(order, case),
-            from_address=data.get("from_address"), ship_from_region=order.ship_from_region,
-            ship_to_region=order.ship_to_region, at=now))
-        if assessment.review_id is None:
-            return
-        row = repo.get(case.case_id)
-        assert row is not None
-        row.freight_held = True
-        repo.add_event(case.case_id, m.CaseEvent(
-            "risk_hold_freight", "system", "risk", now, case.state.value, case.state.value, "", case.deadline_at,
-            case.deadline_kind, {"risk": assessment.summary()}))
+class RiskReviewSettlement:
+    """Handles ``risk.review_decided``: the operator's decision on a review of one of our cases settles it, in the
+    bus's unit of work (never committed here). Cleared or confirmed, at the filing or the return stage:
 
-    def settle_risk_review(self, event: ReviewDecided, uow: UnitOfWork) -> None:
-        """Handles ``risk.review_decided``: the operator's decision on a review of one of our cases settles it."""
-        repo = CaseRepository(uow.session)
+    - filing, confirmed: the request is rejected;
+    - filing, cleared: it goes where the rulebook alone sent it (approved: paid; pending_merchant: to the
+      merchant; review: it stays with the after-sales operators, with the clearance on its timeline);
+    - return, cleared: held freight is released; confirmed: the refusal is recorded, the freight stays unpaid.
+    """
+
+    def __init__(self, *, clock: Clock, transitions: CaseTransitions,
+                 cases: Callable[[UnitOfWork], CaseRecords] = case_records) -> None:
+        self.clock = clock
+        self.transitions = transitions
+        self.cases = cases
+
+    def __call__(self, event: ReviewDecided, uow: UnitOfWork) -> None:
+        repo = self.cases(uow)
         row = repo.get(event.case_id, lock=True)
         if row is None:
             return
         case, now = row.to_model(), self.clock.now()
-        terms = self._terms(case.rulebook_version)
+        terms = self.transitions.terms(case.rulebook_version)
         data = {"risk_review": event.review_id, "reason": event.reason}
         cleared, note, operator = event.cleared, event.note, event.operator
         if event.stage == "return":
             if cleared and case.freight_held:
-                self._transition(uow, repo, case, m.Action.RELEASE_FREIGHT, "operator", operator, now, terms,
-                                 note=note, data=data)
+                self.transitions.transition(uow, repo, case, m.Action.RELEASE_FREIGHT, "operator", operator, now,
+                                            terms, note=note, data=data)
             elif not cleared:
                 repo.add_event(case.case_id, m.CaseEvent(
                     "risk_refuse_freight", "operator", operator, now, case.state.value, case.state.value,
@@ -103,19 +110,18 @@ class RiskSettlement:
             return  # decided in the after-sales console meanwhile: nothing left to settle
         route = (row.decision.get("risk") or {}).get("route_without_risk")
         if not cleared:
-            self._transition(uow, repo, case, m.Action.REVIEW_REJECT, "operator", operator, now, terms,
-                             note=note, data=data)
+            self.transitions.transition(uow, repo, case, m.Action.REVIEW_REJECT, "operator", operator, now, terms,
+                                        note=note, data=data)
         elif route == Outcome.APPROVED.value:
-            self._transition(uow, repo, case, m.Action.REVIEW_APPROVE, "operator", operator, now, terms,
-                             note=note, data=data)
+            self.transitions.transition(uow, repo, case, m.Action.REVIEW_APPROVE, "operator", operator, now, terms,
+                                        note=note, data=data)
         elif route == Outcome.PENDING_MERCHANT.value:
-            self._transition(uow, repo, case, m.Action.RISK_RELEASE, "operator", operator, now, terms,
-                             note=note, data=data)
+            self.transitions.transition(uow, repo, case, m.Action.RISK_RELEASE, "operator", operator, now, terms,
+                                        note=note, data=data)
         else:  # the guarantee rules themselves wanted a review: it stays with the after-sales operators
             repo.add_event(case.case_id, m.CaseEvent(
                 "risk_cleared", "operator", operator, now, case.state.value, case.state.value, note,
                 case.deadline_at, case.deadline_kind, data))
-
 
 
 def check_return_data(data: dict[str, Any]) -> None:

@@ -114,11 +114,12 @@ def rings(top: int, json_out: Path | None) -> None:
     from rich.table import Table
 
     from anxin.bootstrap import bootstrap
+    from anxin.risk.ring_batch import batch_rings
 
     app = bootstrap()
     with Progress(transient=True) as bar:
         task = bar.add_task("reading links", total=None)
-        summary = app.risk.batch_rings(progress=lambda n: bar.advance(task, n), top=top)
+        summary = batch_rings(app.risk, progress=lambda n: bar.advance(task, n), top=top)
     console = Console()
     console.print(f"{summary['links']:,} links, {summary['accounts']:,} accounts, {summary['hubs']:,} hub values; "
                   f"[bold]{summary['rings']}[/bold] rings holding {summary['ring_accounts']:,} accounts; "

@@ -7,8 +7,6 @@ display, money is fen formatted exactly, points are hundredths written as decima
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -25,8 +23,11 @@ from anxin.shops import service as shops
 from anxin.web.auth import app_of
 from anxin.web.chart_widgets import data_table
 from anxin.web.charts import Series, bar_chart, fixed, line_chart, percent
+from anxin.web.delivery_panel import evidence_text
+from anxin.web.delivery_panel import label as _label
+from anxin.web.delivery_panel import parse_at as _at
 from anxin.web.i18n import Translator, translator
-from anxin.web.render import SHANGHAI, PageRoute, fmt_time, lang_of, render, require
+from anxin.web.render import PageRoute, lang_of, render, require
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -34,8 +35,6 @@ BUCKETS = ("under_24h", "from_24h_to_36h", "from_36h_to_48h", "from_48h")
 HEADLINE = (("collected_within_24h", "rate"), ("collected_within_36h", "rate"), ("collected_within_48h", "rate"),
             ("shipped_within_48h", "rate"), ("avg_payment_to_collection_seconds", "hours"),
             ("avg_collection_to_signoff_seconds", "hours"), ("exception_rate", "rate"))
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-_STALLED = re.compile(r"no_scan_(\d{1,4})h")
 
 
 # --- formatting ------------------------------------------------------------------------------------------------
@@ -45,40 +44,6 @@ def points_text(hundredths: int) -> str:
     sign = "-" if hundredths < 0 else ""
     whole, frac = divmod(abs(hundredths), 100)
     return f"{sign}{whole}" + (f".{frac:02d}".rstrip("0") if frac else "")
-
-
-def _at(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not _ISO.match(value):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.utcoffset() is not None else None
-
-
-def _day(value: object) -> str:
-    at = _at(value)
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d") if at else "—"
-
-
-def evidence_text(value: object) -> str:
-    """One evidence value as text: instants in Beijing time, objects as "key: value" pairs, None as a dash."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {evidence_text(v)}" for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return ", ".join(evidence_text(v) for v in value) or "—"
-    at = _at(value)
-    return fmt_time(at) if at else str(value)
-
-
-def _label(t: Translator, family: str, value: object) -> str:
-    text = t(f"{family}.{value}")
-    return str(value or "—") if text == f"{family}.{value}" else text
 
 
 def _ratio(raw: object) -> float | None:
@@ -200,76 +165,3 @@ def merchant_shop(shop_id: str, request: Request, days: str = "30") -> Response:
 @router.get("/ops/shops/{shop_id}/fulfilment")
 def ops_shop(shop_id: str, request: Request, days: str = "30") -> Response:
     return _shop_page(request, require(request, Role.OPERATOR), shop_id, days, "ops")
-
-
-def merchant_shops(request: Request, who: Principal) -> list[dict[str, str]]:
-    """The merchant's shops with the address of their fulfilment page (for links from other merchant pages)."""
-    with app_of(request).uow_factory() as uow:
-        own = [s for sid in shops.shop_ids_of_merchant(uow, who.subject) if (s := shops.get_shop(uow, sid))]
-    return [{"id": s.shop_id, "name": s.name, "url": f"/merchant/shops/{_q(s.shop_id)}/fulfilment"} for s in own]
-
-
-# --- the Hall's delivery panel ---------------------------------------------------------------------------------
-
-def _notice(n: dict[str, Any], coupon_fen: int, ship_by: str, t: Translator) -> dict[str, Any]:
-    kind, reason = str(n.get("kind")), str(n.get("reason"))
-    eta = n.get("eta")
-    eta = eta if isinstance(eta, dict) else {}
-    lines = []
-    if kind == "late_shipment":
-        title = t("notice.late_shipment.title", ship_by=ship_by)
-        if coupon_fen > 0:
-            lines.append(t("notice.late_shipment.coupon", amount=format_fen(coupon_fen)))
-        lines.append(t("notice.late_shipment.next"))
-    elif kind == "late_vs_eta":
-        title = t("notice.late_vs_eta.title", likely=evidence_text(n.get("since")))
-        lines.append(t("notice.late_vs_eta.next", likely=evidence_text(eta.get("likely"))))
-    elif kind == "stalled" and (found := _STALLED.fullmatch(reason)):
-        title = t("notice.stalled.title", h=found.group(1))
-        lines.append(t("notice.stalled.next"))
-    elif kind == "exception":
-        title = t("notice.exception.title", status=_label(t, "notice.scan", reason.removeprefix("scan_")))
-        lines.append(t("notice.exception.next"))
-    else:
-        title = t("notice.other.title")
-        lines.append(t("notice.other.next"))
-    return {"kind": kind, "reason": reason, "title": title, "lines": lines, "since": _at(n.get("since")),
-            "at": _at(n.get("created_at")), "rule_id": n.get("rule_id") or "", "version": n.get("rulebook_version")}
-
-
-def _eta(raw: object, t: Translator) -> dict[str, Any] | None:
-    if not isinstance(raw, dict) or _at(raw.get("likely")) is None:
-        return None
-    samples = int(raw.get("samples") or 0)
-    basis = str(raw.get("basis"))
-    return {"likely": _at(raw["likely"]), "earliest": _day(raw.get("earliest")), "latest": _day(raw.get("latest")),
-            "stage": str(raw.get("stage")), "stage_text": _label(t, "estage", raw.get("stage")),
-            "basis": t("ebasis.default") if basis == "prior" and samples == 0 else t(f"ebasis.{basis}", n=samples),
-            "rule_id": raw.get("rule_id") or "", "revised_at": _at(raw.get("revised_at"))}
-
-
-def order_panel(report: dict[str, Any], t: Translator) -> dict[str, Any]:
-    """One order's promise, ETA and notices for the Hall, each notice saying what happens next; ``timeline`` holds
-    the notices as timeline entries ({at, kind, title, lines})."""
-    p = report["promise"]
-    late = report.get("late_shipment") or []
-    coupon = sum(int(c.get("coupon_fen") or 0) for c in late)
-    ship_by = _at(p.get("ship_by"))
-    notices = [_notice(n, coupon, fmt_time(ship_by), t) for n in report.get("notices") or []]
-    status = report.get("status")
-    eta = report.get("eta") if isinstance(report.get("eta"), dict) else None
-    missed = bool(late) or any(f.get("kind") == "late_shipment" for f in report.get("findings") or [])
-    return {
-        "shop_id": report["shop_id"],
-        "promise": {"ship_by": ship_by, "basis": _label(t, "pbasis", p.get("basis")), "rule_id": p.get("rule_id"),
-                    "version": p.get("rulebook_version"), "missed": missed,
-                    "coupon": format_fen(coupon) if coupon else "",
-                    "exemption": _label(t, "pexempt", p["exemption"]) if p.get("exemption") else "",
-                    "exemption_rule_id": p.get("exemption_rule_id") or "",
-                    "exemption_detail": p.get("exemption_detail") or ""},
-        # once signed for or cancelled, an estimate says nothing more
-        "eta": _eta(eta.get("current"), t) if eta and status not in ("delivered", "cancelled") else None,
-        "notices": notices,
-        "timeline": [{"at": n["at"], "kind": "notice", "title": n["title"], "lines": n["lines"]}
-                     for n in notices if n["at"] is not None],
-    }

@@ -81,7 +81,7 @@ def decide(review_id: str, body: DecisionBody, request: Request,
 
 @router.get("/rules", summary="The risk rules in force, drafts included, with status and last backtest")
 def rules(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).risk.rules(who)
+    return app_of(request).risk_rules.rules(who)
 
 
 @router.post("/rules", status_code=201, summary="Propose a draft rule: validated, backtested, run in shadow")
@@ -90,18 +90,18 @@ def propose(request: Request, definition: dict[str, Any] = Body(..., examples=[R
     rule_id = definition.get("id")
     if isinstance(rule_id, str) and len(rule_id) > MAX_RULE_ID:  # the rule state's key column holds 60
         raise AnxinError(R.INVALID_RULE, f"a rule id has at most {MAX_RULE_ID} characters", field="id")
-    return app_of(request).risk.propose_rule(who, definition)
+    return app_of(request).risk_rules.propose_rule(who, definition)
 
 
 @router.post("/rules/{rule_id}/status", summary="Set a rule live, shadow or off (live is refused beyond limits)")
 def set_status(rule_id: str, body: StatusBody, request: Request,
                who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).risk.set_rule_status(who, rule_id, body.status)
+    return app_of(request).risk_rules.set_rule_status(who, rule_id, body.status)
 
 
 @router.post("/backtest", summary="What a rule (by id, or a definition) would have done over the last days")
 def backtest(body: BacktestBody, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).risk.backtest(who, rule_id=body.rule_id, definition=body.definition, days=body.days)
+    return app_of(request).risk_rules.backtest(who, rule_id=body.rule_id, definition=body.definition, days=body.days)
 
 
 @router.post("/bans", status_code=201, summary="Ban a shop: new shops sharing its credentials are flagged")

@@ -67,7 +67,7 @@ def queue(request: Request, state: str = "open", offset: str = "0") -> Response:
     state = state if state in cv.QUEUE_STATES else "open"
     start = int(offset) if offset.isascii() and offset.isdigit() and len(offset) <= 9 else 0
     out = svc.queue(who, state=state, limit=PAGE_SIZE, offset=start)
-    messages = cv.code_messages(svc.rules(who), lang)
+    messages = cv.code_messages(app_of(request).risk_rules.rules(who), lang)
 
     def page(to: int) -> str:
         return "/ops/risk?" + urlencode({"state": state, "offset": to})
@@ -132,7 +132,7 @@ def _rules_page(request: Request, who: Principal, *, error: AnxinError | None = 
     anxin = app_of(request)
     lang = lang_of(request)
     t = translator(lang)
-    rules = anxin.risk.rules(who)
+    rules = anxin.risk_rules.rules(who)
     known = {str(r["id"]) for r in rules["rules"]}  # a notice names a rule that exists, nothing else
 
     def named(param: str) -> str:
@@ -176,7 +176,7 @@ async def propose(request: Request) -> Response:
     check_csrf(request, form)
     values = {"definition": form_str(form, "definition", max_len=MAX_DEFINITION), "days": form_str(form, "days")}
     try:
-        out = await run_in_threadpool(app_of(request).risk.propose_rule, who, _definition(values["definition"]))
+        out = await run_in_threadpool(app_of(request).risk_rules.propose_rule, who, _definition(values["definition"]))
     except AnxinError as exc:
         return await run_in_threadpool(_rules_page, request, who, error=exc, form=values)
     rule_id = str(out["rule_id"])
@@ -195,7 +195,7 @@ async def backtest(request: Request) -> Response:
     try:
         days = _days(values["days"])
         definition = None if values["rule_id"] else _definition(values["definition"])
-        result = await run_in_threadpool(app_of(request).risk.backtest, who, rule_id=values["rule_id"] or None,
+        result = await run_in_threadpool(app_of(request).risk_rules.backtest, who, rule_id=values["rule_id"] or None,
                                          definition=definition, days=days)
     except AnxinError as exc:
         return await run_in_threadpool(_rules_page, request, who, error=exc, form=values)
@@ -209,7 +209,7 @@ async def set_status(rule_id: str, request: Request) -> Response:
     check_csrf(request, form)
     status = form_str(form, "status", max_len=16)
     try:
-        await run_in_threadpool(app_of(request).risk.set_rule_status, who, rule_id, status)
+        await run_in_threadpool(app_of(request).risk_rules.set_rule_status, who, rule_id, status)
     except AnxinError as exc:
         return await run_in_threadpool(_rules_page, request, who, error=exc)
     query = urlencode({"changed": rule_id, "status": status})

@@ -1,13 +1,14 @@
 """Rule administration for operators: list the rules in force, propose a draft (it runs in shadow), backtest a
 rule over the facts stored with past verdicts, and move rules between live, shadow and off. Going live is
 refused, with the figures, when the replay shows the rule would block or review more than the rulebook allows.
-Mixed into ``RiskService``; every change is audited."""
+A service of its own (``Anxin.risk_rules``) beside ``RiskService``, whose verdicts use the rules it sets; every
+change is audited."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
@@ -16,22 +17,23 @@ from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.backtest import PastVerdict, refusal, replay
 from anxin.risk.error_codes import RiskErrorCode as E
 from anxin.risk.rulebook import STATUSES, RiskRulebook, RiskRulebookError, Rule, parse_rule
+from anxin.risk.service import require_operator
 from anxin.risk.store import RiskRepository, RuleStateRow
 
 BACKTEST_DAYS = 30
 
 
 class RuleAdministration:
-    uow_factory: UowFactory
-    clock: Clock
-    rulebook: RiskRulebook
-    mode: str
-
-    if TYPE_CHECKING:  # provided by RiskService, which this is mixed into
-        def _operator(self, principal: Principal) -> None: ...
-
-        def _effective(self, uow: UnitOfWork, rules_seq: int | None = None) -> tuple[RiskRulebook, dict[str, str]]:
-            ...
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: RiskRulebook, mode: str,
+                 effective: Callable[[UnitOfWork], tuple[RiskRulebook, dict[str, str]]]) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.rulebook = rulebook  # the file: its limits on what a live rule may block or review
+        self.mode = mode
+        # The rules in force (the file, operators' drafts, their statuses): ``RiskService.effective_rules``, which
+        # also caches the compiled drafts its verdicts use.
+        self._effective = effective
+        self._operator = require_operator
 
     # --- rules: list, propose a draft, backtest, activate ----------------------------------------------------
 

@@ -9,7 +9,7 @@ own use cases (the review queue, bans, rule activation) and commit their own uni
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,11 +22,8 @@ from anxin.risk.error_codes import RiskErrorCode as E
 from anxin.risk.events import ReviewDecided
 from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes, decay
 from anxin.risk.phash import NotAnImage, dhash
-from anxin.risk.rings import KINDS as RING_KINDS
-from anxin.risk.rings import detect_rings
-from anxin.risk.rule_admin import RuleAdministration
 from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
-from anxin.risk.signals import ClaimInput, OnlineIndexes, ReturnInput, claim_facts, return_facts, ring_params
+from anxin.risk.signals import ClaimInput, OnlineIndexes, ReturnInput, claim_facts, return_facts
 from anxin.risk.store import BanRow, ReviewRow, RiskRepository, VerdictRow
 from anxin.risk.verdicts import judge
 
@@ -103,7 +100,12 @@ def shop_standing(uow: UnitOfWork, shop_id: str) -> tuple[str | None, int]:
     return ("block" if repo.is_banned(shop_id) else outcome), open_reviews
 
 
-class RiskService(RuleAdministration):
+def require_operator(principal: Principal) -> None:
+    if principal.role not in (Role.OPERATOR, Role.PLATFORM):
+        raise AnxinError(E.FORBIDDEN_ROLE, "only operators work the risk review queue")
+
+
+class RiskService:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: RiskRulebook,
                  mode: str | None = None) -> None:
         self.uow_factory = uow_factory
@@ -126,6 +128,10 @@ class RiskService(RuleAdministration):
             return None
         RiskRepository(uow.session).add_hash(sha256, h, uploaded_by, at)
         return h
+
+    def effective_rules(self, uow: UnitOfWork) -> tuple[RiskRulebook, dict[str, str]]:
+        """The rules in force now, for rule administration (``rule_admin.RuleAdministration``)."""
+        return self._effective(uow)
 
     def _effective(self, uow: UnitOfWork, rules_seq: int | None = None) -> tuple[RiskRulebook, dict[str, str]]:
         """The rulebook file plus operators' draft rules, and every rule's status as operators left it. Read
@@ -221,32 +227,11 @@ class RiskService(RuleAdministration):
         return self._record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
                             shop_id=shop_id, amount_fen=0, at=at)
 
-    def banned_links(self, uow: UnitOfWork, credentials: Mapping[str, str], *,
-                     exclude_shop: str | None = None) -> list[dict[str, str]]:
-        """The banned shops these credentials (licence, legal rep, bank account, phone …) are shared with: what the
-        merchants context screens applications and transfers against. Reads only; records no verdict."""
-        if not credentials:
-            return []
-        repo = RiskRepository(uow.session)
-        banned = {b.shop_id for b in repo.active_bans()}
-        if not banned:
-            return []
-        return [{"shop_id": s.split(":", 1)[1], "kind": k}
-                for s, k, _ in repo.sharing(sorted(credentials.items()), max_degree=10_000)
-                if s.startswith("shop:") and s != f"shop:{exclude_shop}" and s.split(":", 1)[1] in banned]
-
-    def shop_standing(self, uow: UnitOfWork, shop_id: str) -> tuple[str | None, int]:
-        """(latest verdict on the shop: pass | review | block, or block if banned; open reviews of the shop)."""
-        repo = RiskRepository(uow.session)
-        outcome, open_reviews = repo.shop_standing(shop_id)
-        return ("block" if repo.is_banned(shop_id) else outcome), open_reviews
-
     # --- the review queue (operators) ---------------------------------------------------------------------
 
     @staticmethod
     def _operator(principal: Principal) -> None:
-        if principal.role not in (Role.OPERATOR, Role.PLATFORM):
-            raise AnxinError(E.FORBIDDEN_ROLE, "only operators work the risk review queue")
+        require_operator(principal)
 
     def queue(self, principal: Principal, *, state: str = "open", limit: int = 100,
               offset: int = 0) -> dict[str, Any]:
@@ -343,40 +328,6 @@ class RiskService(RuleAdministration):
             row.state, row.decided_at, row.decided_by, row.decision_reason = "withdrawn", at, "system:aftersales", None
             repo.audit(at, "system:aftersales", "review.withdrawn", f"review:{row.review_id}", {"case_id": case_id})
         return len(rows)
-
-    # --- rings in batch ----------------------------------------------------------------------------------
-
-    def batch_rings(self, *, progress: Callable[[int], None] | None = None, top: int = 20) -> dict[str, Any]:
-        """Every ring in the link graph at once (numpy components over all links), next to what the incremental
-        graph of this process holds: the two must name the same rings."""
-        accounts: dict[str, int] = {}
-        values: dict[tuple[str, str], int] = {}
-        acc: list[int] = []
-        val: list[int] = []
-        seq = 0
-        with self.uow_factory() as uow:
-            repo = RiskRepository(uow.session)
-            while batch := repo.links_after(seq):
-                for _, subject, kind, value in batch:
-                    if subject.startswith("consumer:") and kind in RING_KINDS:
-                        acc.append(accounts.setdefault(subject, len(accounts)))
-                        val.append(values.setdefault((kind, value), len(values)))
-                seq = batch[-1][0]
-                if progress:
-                    progress(len(batch))
-        kinds = [RING_KINDS.index(k) for k, _ in values]
-        found = detect_rings(acc, val, kinds, list(accounts), [f"{k}:{v}" for k, v in values],
-                             ring_params(self.rulebook))
-        self.indexes.catch_up()
-        incremental = {r.members for r in self.indexes.graph.rings() if r.is_ring}
-        batch_rings = [r for r in found.rings if r.is_ring]
-        return {"links": found.links, "accounts": len(accounts), "values": len(values),
-                "hubs": int(found.hub.sum()), "rings": len(batch_rings),
-                "ring_accounts": sum(r.size for r in batch_rings),
-                "sizes": sorted((r.size for r in batch_rings), reverse=True),
-                "same_as_incremental": incremental == {r.members for r in batch_rings},
-                "top": [{"members": list(r.members), "size": r.size, "density": round(r.density, 3),
-                         "score": round(r.score, 3), "strong_kinds": list(r.strong_kinds)} for r in batch_rings[:top]]}
 
     # --- merchant credentials and scraping (防爬取) ----------------------------------------------------------
 

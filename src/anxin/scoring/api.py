@@ -167,7 +167,8 @@ def _shop_json(request: Request, who: Principal, report: ScoreReport, *, live: b
     out = report_json(report, names, name, live=live)
     svc = app_of(request).scoring
     end = dt.datetime.fromtimestamp(svc.rules.day_end(report.as_of), dt.UTC)
-    out["deductions_applied"] = [deduction_json(d) for d in _in_force(svc.deductions(who, report.subject_id), end)]
+    ledger = app_of(request).deductions.deductions(who, report.subject_id)
+    out["deductions_applied"] = [deduction_json(d) for d in _in_force(ledger, end)]
     return out
 
 
@@ -213,7 +214,7 @@ def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str
 @router.get("/shops/{shop_id}/score/deductions", summary="A shop's score deductions (revoked ones too)")
 def list_deductions(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return {"shop_id": shop_id,
-            "deductions": [deduction_json(d) for d in app_of(request).scoring.deductions(who, shop_id)]}
+            "deductions": [deduction_json(d) for d in app_of(request).deductions.deductions(who, shop_id)]}
 
 
 @router.post("/shops/{shop_id}/score/deductions", status_code=201,
@@ -229,7 +230,7 @@ async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
             body = DeductionBody.model_validate_json(raw)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
-        svc = app_of(request).scoring
+        svc = app_of(request).deductions
         return deduction_json(svc.add_deduction(who, shop_id=shop_id, kind=body.kind, points=body.points_x100,
                                                 reason=body.reason, effective_at=body.effective_at, days=body.days))
 
@@ -238,7 +239,7 @@ async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
 
 @router.post("/score-deductions/{deduction_id}/revoke", summary="Revoke a deduction (operators and the platform)")
 def revoke_deduction(deduction_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return deduction_json(app_of(request).scoring.revoke_deduction(who, deduction_id))
+    return deduction_json(app_of(request).deductions.revoke_deduction(who, deduction_id))
 
 
 # --- creators, consumers, rankings -------------------------------------------------------------------------

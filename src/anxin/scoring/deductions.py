@@ -1,34 +1,33 @@
 """Deductions from the merchant experience score (fake orders, fake reviews …): operators add and revoke them,
 merchants read theirs, the merchants context counts the ones in force and clears them on a resetting transfer.
-Mixed into ``ScoringService``."""
+A service of its own (``Anxin.deductions``), beside ``ScoringService``, whose runs read the deductions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from anxin.access.service import require_role
+from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
-from anxin.db.uow import UnitOfWork
+from anxin.db.uow import UowFactory
 from anxin.scoring.error_codes import ScoringErrorCode as E
+from anxin.scoring.rulebook import ScoreRulebook
 from anxin.scoring.store import DeductionRow, ScoreRepository
 from anxin.shops import service as shops
 
-if TYPE_CHECKING:
-    from anxin.core.clock import Clock
-    from anxin.db.uow import UowFactory
-    from anxin.scoring.rulebook import ScoreRulebook
 
-
-class DeductionCases:
-    if TYPE_CHECKING:  # provided by ScoringService
-        uow_factory: UowFactory
-        clock: Clock
-        rules: ScoreRulebook
-
-        def _visible_shop(self, who: Principal, shop_id: str) -> None: ...
+class DeductionService:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rules: ScoreRulebook,
+                 visible_shop: Callable[[Principal, str], None]) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.rules = rules  # the scoring rulebook: which deduction kinds exist
+        # Raises shop_not_found unless the principal may see the shop (``ScoringService.visible_shop``).
+        self._visible_shop = visible_shop
 
     def add_deduction(self, who: Principal, *, shop_id: str, kind: str, points: object, reason: str,
                       effective_at: dt.datetime | None = None, days: object = None) -> dict[str, Any]:
@@ -70,23 +69,6 @@ class DeductionCases:
             out = _deduction(row)
             uow.commit()
         return out
-
-    def active_deductions(self, uow: UnitOfWork, shop_id: str) -> int:
-        """Deductions in force now (not revoked, not expired): the merchants context reads them as open serious
-        violations, in its own transaction."""
-        now = self.clock.now()
-        return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
-                   and r.effective_at <= now and (r.expires_at is None or r.expires_at > now))
-
-    def revoke_active_deductions(self, uow: UnitOfWork, shop_id: str, *, actor: str) -> int:
-        """Inside the caller's transaction: a shop transfer whose rulebook resets violation points clears them."""
-        now = self.clock.now()
-        revoked = 0
-        for r in ScoreRepository(uow.session).deductions_for(shop_id):
-            if r.revoked_at is None and (r.expires_at is None or r.expires_at > now):
-                r.revoked_at, r.revoked_by = now, actor
-                revoked += 1
-        return revoked
 
     def deductions(self, who: Principal, shop_id: str) -> list[dict[str, Any]]:
         self._visible_shop(who, shop_id)

@@ -253,7 +253,7 @@ def _shop_page(request: Request, who: Principal, shop_id: str, section: str, as_
         "base": base, "fulfilment_url": f"/{section}/shops/{_q(shop_id)}/fulfilment",
         "trend": trend_view(svc.history(who, "merchant", shop_id, days=TREND_DAYS), svc.rules.merchant, t, lang,
                             t("sc.trend")),
-        "ledger": [deduction_view(d, t, now) for d in svc.deductions(who, shop_id)],
+        "ledger": [deduction_view(d, t, now) for d in anxin.deductions.deductions(who, shop_id)],
         "kinds": [{"id": k, "text": _label(t, "sc.ded", k)} for k in sorted(svc.rules.merchant.deduction_kinds)],
         "rulebook_version": report.rulebook_version, "v": view})
 
@@ -333,7 +333,7 @@ async def ops_add_deduction(shop_id: str, request: Request) -> Response:
     days: object = None
     if raw_days:
         days = int(raw_days) if raw_days.isascii() and raw_days.isdigit() else raw_days
-    await run_in_threadpool(lambda: app_of(request).scoring.add_deduction(
+    await run_in_threadpool(lambda: app_of(request).deductions.add_deduction(
         who, shop_id=shop_id, kind=form_str(form, "kind", max_len=40),
         points=points if points is not None else raw_points, reason=form_str(form, "reason"), days=days))
     return RedirectResponse(f"/ops/shops/{_q(shop_id)}/score#ledger", status_code=303)
@@ -344,7 +344,7 @@ async def ops_revoke_deduction(deduction_id: str, request: Request) -> Response:
     who = require(request, Role.OPERATOR)
     form = await read_form(request, max_files=0)
     check_csrf(request, form)
-    d = await run_in_threadpool(app_of(request).scoring.revoke_deduction, who, deduction_id)
+    d = await run_in_threadpool(app_of(request).deductions.revoke_deduction, who, deduction_id)
     return RedirectResponse(f"/ops/shops/{_q(d['shop_id'])}/score#ledger", status_code=303)
 
 

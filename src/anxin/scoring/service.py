@@ -22,7 +22,6 @@ from anxin.core.principal import Principal, Role
 from anxin.db import refcache
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.jobs.service import JobFailures
-from anxin.scoring.deductions import DeductionCases
 from anxin.scoring.definition import (
     DRILL_SIDES,
     OUTPUTS,
@@ -117,7 +116,7 @@ def revoke_active_deductions(uow: UnitOfWork, shop_id: str, *, actor: str, at: d
     return revoked
 
 
-class ScoringService(DeductionCases):
+class ScoringService:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, engine: sa.Engine,
                  rules: ScoreRulebook | None = None) -> None:
         self.uow_factory, self.clock, self.db = uow_factory, clock, engine
@@ -238,7 +237,8 @@ class ScoringService(DeductionCases):
 
     # --- reading -----------------------------------------------------------------------------------------------
 
-    def _visible_shop(self, who: Principal, shop_id: str) -> None:
+    def visible_shop(self, who: Principal, shop_id: str) -> None:
+        """Operators and the platform see every shop, a merchant their own; anyone else gets shop_not_found."""
         with self.uow_factory() as uow:
             shop = shops.get_shop(uow, shop_id)
         if shop is None or not (who.role in (Role.OPERATOR, Role.PLATFORM) or (
@@ -261,7 +261,7 @@ class ScoringService(DeductionCases):
                                         row.eligible, row.score_x100, row.detail)
 
     def shop_report(self, who: Principal, shop_id: str, as_of: object = None) -> ScoreReport:
-        self._visible_shop(who, shop_id)
+        self.visible_shop(who, shop_id)
         report = self.report("merchant", shop_id, as_of)
         if report is None:
             raise AnxinError(E.NO_SNAPSHOT, f"shop {shop_id!r} has no score yet: run `anxin score`", shop_id=shop_id)
@@ -276,7 +276,7 @@ class ScoringService(DeductionCases):
 
     def history(self, who: Principal, kind: str, subject_id: str, *, days: int = 90) -> list[dict[str, Any]]:
         if kind == "merchant":
-            self._visible_shop(who, subject_id)
+            self.visible_shop(who, subject_id)
         else:
             require_role(who, Role.OPERATOR, Role.PLATFORM)
         since = self.today() - dt.timedelta(days=days)
@@ -311,13 +311,6 @@ class ScoringService(DeductionCases):
                                 dict(row.detail.get("components") or {}), dict(row.detail.get("facts") or {}),
                                 row.rulebook_version)
 
-    @staticmethod
-    def latest_shop_score(uow: UnitOfWork, shop_id: str) -> int | None:
-        """The shop's latest experience score in hundredths, None while it is not scored (too few orders); read in
-        the caller's transaction."""
-        row = ScoreRepository(uow.session).snapshot("merchant", shop_id)
-        return row.score_x100 if row is not None and row.eligible else None
-
     def consumer_band(self, uow: UnitOfWork, consumer_id: str) -> str:
         """trusted / normal / doubtful from the latest run, or unscored: what the after-sales engine decides on,
         read in the caller's transaction (one request, one connection)."""
@@ -341,7 +334,7 @@ class ScoringService(DeductionCases):
 
     def live_shop_report(self, who: Principal, shop_id: str) -> ScoreReport:
         """Score now, not from the nightly snapshot: the definition runs on DuckDB over today's facts."""
-        self._visible_shop(who, shop_id)
+        self.visible_shop(who, shop_id)
         day = self.today()
         end = self.rules.day_end(day)
         eng = make_engine("duckdb")
@@ -361,7 +354,7 @@ class ScoringService(DeductionCases):
 
     def drilldown(self, who: Principal, shop_id: str, indicator_id: str, *, as_of: object = None,
                   side: str | None = None, limit: int = 50) -> Drilldown:
-        self._visible_shop(who, shop_id)
+        self.visible_shop(who, shop_id)
         return self._drill(self.rules.merchant, shop_id, indicator_id, as_of, side, limit)
 
     def creator_drilldown(self, who: Principal, creator_id: str, indicator_id: str, *, as_of: object = None,
