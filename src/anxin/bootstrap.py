@@ -29,7 +29,7 @@ from anxin.merchants.service import MerchantService
 from anxin.merchants.service_base import MerchantDeps
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
-from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
+from anxin.outbox.transport import HttpxTransport, WebhookTransport
 from anxin.risk.rulebook import load_risk_rulebook
 from anxin.risk.service import RiskService
 from anxin.scoring.service import ScoringService
@@ -103,9 +103,16 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     uow_factory = uow_factory_for(engine)
     rulebooks = load_rulebooks(list(settings.rulebook_paths) or None)
     fulfilment_rules = load_fulfilment_rulebook()
+    # An injected in-process receiver (the simulator's platform) may name itself as the default endpoint.
+    webhook_url = settings.webhook_url or getattr(transport, "default_url", None)
     if transport is None:
-        transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
+        transport = HttpxTransport()
     jobs = JobFailures(uow_factory=uow_factory, clock=clock)
+    # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
+    outbox = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
+                           wall_clock=wall_clock or SystemClock())
+    if webhook_url:  # the configured receiver is the default endpoint, kept in step on every start
+        outbox.endpoints.ensure_configured(webhook_url, settings.webhook_secret)
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
                        mode=settings.risk_mode)
@@ -128,9 +135,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         aftersales=AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                      evidence_store=EvidenceStore(settings.evidence_dir),
                                      credit_band=scoring.consumer_band, risk=risk, jobs=jobs),
-        # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
-        outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
-                             secret=settings.webhook_secret, wall_clock=wall_clock or SystemClock()),
+        outbox=outbox,
         fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules, jobs=jobs),
         scoring=scoring,
         risk=risk,

@@ -2,7 +2,7 @@
 copied from a migrated template, and concurrent HTTP clients.
 
 Nothing here is faked: the server is ``anxin serve`` (uvicorn, the periodic tick, the outbox sending real signed
-webhooks), the receiver is the reference ``WebhookSink`` (it verifies ``X-Anxin-Signature`` and applies each
+webhooks), the receiver is the reference ``WebhookSink`` (it verifies the Standard Webhooks signature and applies each
 ``Idempotency-Key`` once), and orders arrive through ``POST /v1/events``.
 """
 
