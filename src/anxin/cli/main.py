@@ -255,3 +255,7 @@ main.add_command(risk)
 from anxin.cli.merchants import merchants  # noqa: E402  (merchant lifecycle and money)
 
 main.add_command(merchants)
+
+from anxin.cli.outbox import outbox  # noqa: E402  (webhooks: messages, deliveries, endpoints)
+
+main.add_command(outbox)
