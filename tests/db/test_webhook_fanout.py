@@ -248,3 +248,22 @@ def test_two_concurrent_deliverers_never_send_one_delivery_twice(uow_factory, cl
     assert sent == sorted([(u, k) for u in (A, B) for k in keys])
     assert sum(r.delivered for r in reports) == 2 * len(keys)
     assert setup.stats() == {"pending": 0, "delivered": len(keys), "dead": 0}
+
+
+def test_a_message_dead_before_deliveries_existed_can_be_redelivered(uow_factory, clock):
+    """Upgraded databases hold messages that died under the one-URL outbox, without deliveries."""
+    import sqlalchemy as sa
+
+    from anxin.outbox.store import OutboxRow
+
+    transport = RecordingTransport()
+    svc = make(uow_factory, clock, transport)
+    msg = put(uow_factory, clock)
+    with uow_factory() as uow:
+        uow.session.execute(sa.update(OutboxRow).values(status="dead", attempts=12))
+        uow.commit()
+    svc.endpoints.create(url=A, event_types=["*"])
+    assert svc.deliver_due() == DeliveryReport() and transport.calls == []
+    assert svc.redeliver(msg.message_id).status == "pending"
+    assert svc.deliver_due() == DeliveryReport(delivered=1)
+    assert svc.get_message(msg.message_id).status == "delivered"

@@ -25,6 +25,7 @@ from anxin.outbox.delivery_store import (
 from anxin.outbox.endpoints import WebhookEndpoints
 from anxin.outbox.error_codes import OutboxErrorCode
 from anxin.outbox.model import (
+    DEAD,
     KINDS,
     PENDING,
     STATUSES,
@@ -224,10 +225,18 @@ class OutboxService:
         """Operator action: every dead or failing delivery of the message gets a fresh set of attempts, starting
         now, under the same ``webhook-id`` and Idempotency-Key (receivers that already applied it dedup)."""
         with self._uow_factory() as uow:
-            if OutboxRepository(uow.session).get_for_update(message_id) is None:
+            message = OutboxRepository(uow.session).get_for_update(message_id)
+            if message is None:
                 raise _message_not_found(message_id)
             rows = DeliveryRepository(uow.session).for_message(message_id, lock=True)
             now = self._clock.now()
+            if not rows and message.status == DEAD:
+                # Dead before deliveries existed (0013): fan it out again, to today's endpoints.
+                message.status, message.attempts, message.next_attempt_at = PENDING, 0, now
+                message.fanned_out_at = None
+                refreshed = to_message(message)
+                uow.commit()
+                return refreshed
             restartable = [d for d in rows if self._restartable(d, now)]
             if not restartable:
                 status = OutboxRepository(uow.session).get(message_id)
