@@ -50,7 +50,7 @@ class DeliveryRow(Base):
 class AttemptRow(Base):
     __tablename__ = "webhook_attempts"
 
-    attempt_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     delivery_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("webhook_deliveries.delivery_id"),
                                              index=True)
     endpoint_id: Mapped[str] = mapped_column(sa.String(64))
@@ -203,16 +203,16 @@ class DeliveryRepository:
                                     attempted_at=attempt.attempted_at, status_code=attempt.status_code,
                                     error=attempt.error, duration_ms=attempt.duration_ms))
         self.session.flush()
-        older = (sa.select(AttemptRow.attempt_id).where(AttemptRow.delivery_id == attempt.delivery_id)
-                 .order_by(AttemptRow.attempt_id.desc()).offset(ATTEMPT_LOG_SIZE))
+        older = (sa.select(AttemptRow.id).where(AttemptRow.delivery_id == attempt.delivery_id)
+                 .order_by(AttemptRow.id.desc()).offset(ATTEMPT_LOG_SIZE))
         self.session.execute(sa.delete(AttemptRow).where(AttemptRow.delivery_id == attempt.delivery_id,
-                                                         AttemptRow.attempt_id.in_(older)))
+                                                         AttemptRow.id.in_(older)))
 
     def attempts(self, delivery_ids: list[str]) -> list[Attempt]:
         if not delivery_ids:
             return []
         stmt = (sa.select(AttemptRow).where(AttemptRow.delivery_id.in_(delivery_ids))
-                .order_by(AttemptRow.attempt_id))
+                .order_by(AttemptRow.id))
         return [Attempt(delivery_id=r.delivery_id, endpoint_id=r.endpoint_id, attempted_at=r.attempted_at,
                         status_code=r.status_code, error=r.error, duration_ms=r.duration_ms)
                 for r in self.session.scalars(stmt)]

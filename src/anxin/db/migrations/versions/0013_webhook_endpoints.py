@@ -57,7 +57,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_message_id'), ['message_id'], unique=False)
 
     op.create_table('webhook_attempts',
-    sa.Column('attempt_id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('delivery_id', sa.String(length=64), nullable=False),
     sa.Column('endpoint_id', sa.String(length=64), nullable=False),
     sa.Column('attempted_at', anxin.db.base.UTCDateTime(), nullable=False),
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['delivery_id'], ['webhook_deliveries.delivery_id'],
                             name=op.f('fk_webhook_attempts_delivery_id_webhook_deliveries')),
-    sa.PrimaryKeyConstraint('attempt_id', name=op.f('pk_webhook_attempts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_attempts'))
     )
     with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_webhook_attempts_delivery_id'), ['delivery_id'], unique=False)
