@@ -165,10 +165,10 @@ class Seeded:
 def bootstrap_bench(url: str, evidence_dir: Path, *, migrate: bool = True) -> Any:
     from anxin.bootstrap import bootstrap
     from anxin.core.clock import FixedClock
-    from anxin.outbox.transport import NullTransport
+    from anxin.outbox.transport import RecordingTransport
     from anxin.settings import Settings
     settings = Settings(database_url=url, evidence_dir=evidence_dir, webhook_url=None, rulebook_paths=())
-    return bootstrap(settings=settings, clock=FixedClock(T0), transport=NullTransport(), run_migrations=migrate)
+    return bootstrap(settings=settings, clock=FixedClock(T0), transport=RecordingTransport(), run_migrations=migrate)
 
 
 def seed(anxin: Any, n_orders: int, progress: Any) -> Seeded:

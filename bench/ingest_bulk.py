@@ -172,12 +172,12 @@ class PostgresTarget(Target):
 def _anxin(url: str) -> Any:
     from anxin.bootstrap import bootstrap
     from anxin.core.clock import FixedClock
-    from anxin.outbox.transport import NullTransport
+    from anxin.outbox.transport import RecordingTransport
     from anxin.settings import Settings
 
     settings = Settings(database_url=url, evidence_dir=Path(tempfile.gettempdir()) / "anxin-bulk-unused",
                         webhook_url=None, rulebook_paths=())  # ingestion never writes evidence
-    return bootstrap(settings=settings, clock=FixedClock(T_NOW), transport=NullTransport(), run_migrations=False)
+    return bootstrap(settings=settings, clock=FixedClock(T_NOW), transport=RecordingTransport(), run_migrations=False)
 
 
 def bulk_run(url: str, shape: Shape, chunk: int, seed: int, advance: Callable[[int], None],

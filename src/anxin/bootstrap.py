@@ -30,7 +30,7 @@ from anxin.merchants.rulebook import load_merchant_rulebook
 from anxin.merchants.service import Merchants, merchants_for
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
-from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
+from anxin.outbox.transport import HttpxTransport, WebhookTransport
 from anxin.risk.events import ReviewDecided
 from anxin.risk.rule_admin import RuleAdministration
 from anxin.risk.rulebook import load_risk_rulebook
@@ -138,9 +138,16 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     uow_factory = uow_factory_for(engine)
     rulebooks = load_rulebooks(list(settings.rulebook_paths) or None)
     fulfilment_rules = load_fulfilment_rulebook()
+    # An injected in-process receiver (the simulator's platform) may name itself as the default endpoint.
+    webhook_url = settings.webhook_url or getattr(transport, "default_url", None)
     if transport is None:
-        transport = HttpxTransport(settings.webhook_url) if settings.webhook_url else NullTransport()
+        transport = HttpxTransport()
     jobs = JobFailures(uow_factory=uow_factory, clock=clock)
+    # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
+    outbox = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
+                           wall_clock=wall_clock or SystemClock())
+    if webhook_url:  # the configured receiver is the default endpoint, kept in step on every start
+        outbox.endpoints.ensure_configured(webhook_url, settings.webhook_secret)
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
     deductions = DeductionService(uow_factory=uow_factory, clock=clock, rules=scoring.rules,
                                   visible_shop=scoring.visible_shop)
@@ -167,9 +174,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                                    shop_credentials=risk.assess_shop, time_min=settings.time_min,
                                    future_horizon=dt.timedelta(days=settings.future_horizon_days)),
         aftersales=aftersales,
-        # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
-        outbox=OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
-                             secret=settings.webhook_secret, wall_clock=wall_clock or SystemClock()),
+        outbox=outbox,
         fulfilment=FulfilmentService(uow_factory=uow_factory, clock=clock, rules=fulfilment_rules, jobs=jobs),
         scoring=scoring,
         deductions=deductions,

@@ -12,7 +12,8 @@ from tests.db.builders import T0, D, H, png_bytes, seed_order
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
-from anxin.outbox.model import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
+from anxin.outbox.model import IDEMPOTENCY_HEADER
+from anxin.outbox.signing import verify
 
 pytestmark = pytest.mark.db
 
@@ -405,7 +406,7 @@ def test_outbox_delivery_through_tick_sends_each_message_once(anxin, who, clock,
     assert body["payload"]["rulebook_version"] == VERSION and body["payload"]["guarantee"] == "G.INSTANT_REFUND"
     assert call.headers[IDEMPOTENCY_HEADER] == f"{case.order_id}:refund@0"
     # Signed with the wall clock of sending (the business clock is fixed in the past): verified against real time.
-    assert verify("test-secret", call.headers[SIGNATURE_HEADER], call.body, now_ts=int(time.time()))
+    assert verify(["test-secret"], call.headers, call.body, now_ts=int(time.time()))
     second = anxin.tick()
     assert (second["delivered"], second["case_actions"]) == (0, {})
     assert len(transport.calls) == 1

@@ -11,15 +11,17 @@ from anxin.core.clock import FixedClock
 from anxin.core.errors import AnxinError
 from anxin.db.uow import uow_factory_for
 from anxin.outbox.error_codes import OutboxErrorCode
-from anxin.outbox.model import COMPENSATION, PICKUP, REFUND, RetryPolicy, verify
+from anxin.outbox.model import COMPENSATION, NOTICE, PICKUP, REFUND, RetryPolicy
 from anxin.outbox.receiver import WebhookSink, serve_sink
 from anxin.outbox.service import DeliveryReport, OutboxService, enqueue
-from anxin.outbox.transport import HttpxTransport, NullTransport, RecordingTransport
+from anxin.outbox.signing import verify
+from anxin.outbox.transport import HttpxTransport, RecordingTransport
 
 pytestmark = pytest.mark.db
 
 T0 = dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC)
-SECRET = "whsec_test"
+SECRET = "whsec_dGVzdC1zZWNyZXQ="
+URL = "http://platform.test/webhooks/anxin"
 
 
 @pytest.fixture
@@ -32,10 +34,14 @@ def uow_factory(engine):
     return uow_factory_for(engine)
 
 
-def service(uow_factory, clock, transport, **kw):
+def service(uow_factory, clock, transport, *, url=URL, secret=SECRET, **kw):
+    """A service with the default endpoint (what ANXIN_WEBHOOK_URL configures) at ``url``; ``url=None``: none."""
     # Signed at the test's time too (the receivers below check against it); bootstrap signs with the wall clock.
-    return OutboxService(uow_factory=uow_factory, clock=clock, transport=transport, secret=SECRET,
-                         wall_clock=kw.pop("wall_clock", clock), **kw)
+    svc = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
+                        wall_clock=kw.pop("wall_clock", clock), **kw)
+    if url:
+        svc.endpoints.ensure_configured(url, secret)
+    return svc
 
 
 def put(uow_factory, clock, key="case_1:refund", kind=REFUND, amount=1999, subject="case_1", payload=None):
@@ -130,11 +136,13 @@ def test_delivers_once_with_signed_headers(uow_factory, clock):
     assert svc.deliver_due() == DeliveryReport()
     assert len(transport.calls) == 1
     call = transport.calls[0]
+    assert call.url == URL
     assert call.headers["Content-Type"] == "application/json"
     assert call.headers["Idempotency-Key"] == "case_1:refund"
-    assert call.headers["X-Anxin-Message-Id"] == msg.message_id
-    assert call.headers["X-Anxin-Signature"].startswith(f"t={int(T0.timestamp())},v1=")
-    assert verify(SECRET, call.headers["X-Anxin-Signature"], call.body, now_ts=int(T0.timestamp()))
+    assert call.headers["webhook-id"] == msg.message_id
+    assert call.headers["webhook-timestamp"] == str(int(T0.timestamp()))
+    assert call.headers["webhook-signature"].startswith("v1,")
+    assert verify([SECRET], call.headers, call.body, now_ts=int(T0.timestamp()))
     body = json.loads(call.body)
     assert body == {"message_id": msg.message_id, "idempotency_key": "case_1:refund", "kind": REFUND,
                     "created_at": "2025-06-01T08:00:00+00:00",
@@ -197,14 +205,22 @@ def test_dead_after_max_attempts_then_redeliver(uow_factory, clock):
     assert len(transport.calls) == 4
 
 
-def test_null_transport_never_marks_delivered(uow_factory, clock):
+def test_without_a_subscribed_endpoint_messages_stay_pending_without_spending_attempts(uow_factory, clock):
     msg = put(uow_factory, clock)
-    svc = service(uow_factory, clock, NullTransport())
-    for _ in range(20):
-        assert svc.deliver_due() == DeliveryReport(deferred=1)
+    transport = RecordingTransport()
+    svc = service(uow_factory, clock, transport, url=None)
+    for _ in range(5):
+        assert svc.deliver_due() == DeliveryReport()
+    notices_only = svc.endpoints.create(url="http://notices.test/hook", event_types=[NOTICE])
+    assert svc.deliver_due() == DeliveryReport()
     m = svc.get_message(msg.message_id)
-    assert (m.status, m.attempts) == ("pending", 0)
-    assert "webhook URL" in m.last_error
+    assert (m.status, m.attempts) == ("pending", 0) and transport.calls == []
+    assert svc.message_detail(msg.message_id).deliveries == []
+    # An endpoint that wants it arrives: the waiting message goes out to it (and only to it).
+    svc.endpoints.update(notices_only.endpoint.endpoint_id, event_types=[NOTICE, REFUND])
+    assert svc.deliver_due() == DeliveryReport(delivered=1)
+    assert [c.url for c in transport.calls] == ["http://notices.test/hook"]
+    assert svc.get_message(msg.message_id).status == "delivered"
 
 
 # -- leases -------------------------------------------------------------------------------------------
@@ -215,7 +231,7 @@ def test_lease_prevents_double_sending(uow_factory, clock):
     b = service(uow_factory, clock, b_transport)
     b_reports = []
 
-    def a_post(body, headers):
+    def a_post(url, body, headers):
         # While A is mid-send (its lease committed), worker B runs: it must not claim the same row.
         b_reports.append(b.deliver_due())
         return 200
@@ -230,11 +246,11 @@ def test_lease_prevents_double_sending(uow_factory, clock):
 def test_expired_lease_is_taken_over_and_stale_worker_cannot_overwrite(uow_factory, clock):
     msg = put(uow_factory, clock, key="k1")
     sink = WebhookSink(SECRET, clock=clock)
-    b_transport = RecordingTransport(handler=lambda body, headers: sink.receive(body, headers)[0])
+    b_transport = RecordingTransport(handler=lambda url, body, headers: sink.receive(body, headers)[0])
     b = service(uow_factory, clock, b_transport)
     b_reports = []
 
-    def a_post(body, headers):
+    def a_post(url, body, headers):
         # A hangs past its lease; B takes over and delivers; then A's (slow) request lands too.
         clock.advance(seconds=61)
         b_reports.append(b.deliver_due())
@@ -283,16 +299,16 @@ def test_concurrent_workers_send_each_message_once(uow_factory, clock):
 def http_sink(clock):
     sink = WebhookSink(SECRET, clock=clock)
     server, url = serve_sink(sink)
-    transport = HttpxTransport(url, timeout=5.0)
-    yield sink, transport
+    transport = HttpxTransport(timeout=5.0)
+    yield sink, transport, url
     transport.close()
     server.shutdown()
     server.server_close()
 
 
 def test_end_to_end_exactly_once_effect_over_http(uow_factory, clock, http_sink):
-    sink, transport = http_sink
-    svc = service(uow_factory, clock, transport)
+    sink, transport, url = http_sink
+    svc = service(uow_factory, clock, transport, url=url)
     put(uow_factory, clock, key="case_1:refund", amount=1999)
     clock.advance(seconds=1)  # delivery is in creation order
     put(uow_factory, clock, key="case_2:freight", amount=800, subject="case_2")
@@ -315,10 +331,9 @@ def test_end_to_end_exactly_once_effect_over_http(uow_factory, clock, http_sink)
 
 
 def test_wrong_secret_is_rejected_by_receiver(uow_factory, clock, http_sink):
-    sink, transport = http_sink
+    sink, transport, url = http_sink
     put(uow_factory, clock)
-    bad = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport, secret="not-the-secret",
-                        wall_clock=clock)
+    bad = service(uow_factory, clock, transport, url=url, secret="not-the-secret")
     assert bad.deliver_due() == DeliveryReport(failed=1)
     assert sink.applied == [] and sink.deliveries == 0
     assert bad.list_messages()[0].last_error == "HTTP 401"
@@ -326,9 +341,9 @@ def test_wrong_secret_is_rejected_by_receiver(uow_factory, clock, http_sink):
 
 def test_unreachable_receiver_is_a_failed_attempt(uow_factory, clock):
     put(uow_factory, clock)
-    transport = HttpxTransport("http://127.0.0.1:9/unreachable", timeout=1.0)
+    transport = HttpxTransport(timeout=1.0)
     try:
-        svc = service(uow_factory, clock, transport)
+        svc = service(uow_factory, clock, transport, url="http://127.0.0.1:9/unreachable")
         assert svc.deliver_due() == DeliveryReport(failed=1)
         assert svc.list_messages()[0].status == "pending"
     finally:

@@ -24,7 +24,7 @@ from anxin.jobs.model import WHOLE_JOB
 from anxin.jobs.store import JobFailureRow
 from anxin.orders import service as orders
 from anxin.orders.store import OrderRow
-from anxin.outbox.model import SIGNATURE_HEADER, verify
+from anxin.outbox.signing import verify
 from anxin.outbox.transport import RecordingTransport
 from anxin.settings import Settings
 from anxin.worker.runner import Worker
@@ -218,8 +218,8 @@ def test_webhooks_are_signed_with_the_wall_clock_not_the_business_clock(engine, 
     anxin.aftersales.file_case(consumer, FileCase("o1", "refund_only", "other", 100, ()))
     assert anxin.tick()["delivered"] == 1
     call = transport.calls[0]
-    assert verify("s3cret", call.headers[SIGNATURE_HEADER], call.body, now_ts=int(time.time()))
-    assert not verify("s3cret", call.headers[SIGNATURE_HEADER], call.body, now_ts=int(future.now().timestamp()))
+    assert verify(["s3cret"], call.headers, call.body, now_ts=int(time.time()))
+    assert not verify(["s3cret"], call.headers, call.body, now_ts=int(future.now().timestamp()))
 
 
 def test_job_failures_table_round_trips(anxin, clock):

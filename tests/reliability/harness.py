@@ -2,8 +2,8 @@
 copied from a migrated template, and concurrent HTTP clients.
 
 Nothing here is faked: the server is ``anxin serve`` (uvicorn), the periodic jobs run in ``anxin worker`` processes
-(deadlines, the outbox sending real signed webhooks), the receiver is the reference ``WebhookSink`` (it verifies
-``X-Anxin-Signature`` and applies each ``Idempotency-Key`` once), and orders arrive through ``POST /v1/events``.
+(deadlines, the outbox sending real signed webhooks), the receiver is the reference ``WebhookSink`` (it verifies the
+Standard Webhooks signature and applies each ``Idempotency-Key`` once), and orders arrive through ``POST /v1/events``.
 """
 
 from __future__ import annotations

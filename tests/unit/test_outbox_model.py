@@ -5,48 +5,28 @@ import json
 
 import pytest
 
-from anxin.outbox.model import KINDS, OutboxMessage, RetryPolicy, message_body, sign, verify
+from anxin.outbox.model import (
+    ALL_KINDS,
+    DEAD,
+    DELIVERED,
+    KINDS,
+    NOTICE,
+    PENDING,
+    REFUND,
+    Delivery,
+    Endpoint,
+    OutboxMessage,
+    RetryPolicy,
+    after_attempt,
+    event_type_problems,
+    message_body,
+    message_status,
+    normalise_event_types,
+    subscribers,
+    url_problem,
+)
 
-SECRET = "whsec_test"
-BODY = b'{"kind":"refund.issue","payload":{"amount_fen":1999}}'
-TS = 1_750_000_000
-
-
-def test_sign_format_and_round_trip():
-    header = sign(SECRET, TS, BODY)
-    assert header.startswith(f"t={TS},v1=")
-    assert len(header.split("v1=")[1]) == 64
-    assert verify(SECRET, header, BODY, now_ts=TS)
-
-
-@pytest.mark.parametrize("mutate", [
-    lambda h, b: (h, b.replace(b"1999", b"9999")),             # body tampered
-    lambda h, b: (h.replace(f"t={TS}", f"t={TS + 1}"), b),       # timestamp tampered
-    lambda h, b: (h[:-1] + ("0" if h[-1] != "0" else "1"), b),   # signature tampered
-    lambda h, b: ("", b),
-    lambda h, b: ("v1=" + h.split("v1=")[1], b),                 # no timestamp
-    lambda h, b: (f"t={TS}", b),                                 # no signature
-    lambda h, b: ("t=abc,v1=00", b),
-])
-def test_tampering_is_detected(mutate):
-    header, body = mutate(sign(SECRET, TS, BODY), BODY)
-    assert not verify(SECRET, header, body, now_ts=TS)
-
-
-def test_wrong_secret_rejected():
-    assert not verify("other", sign(SECRET, TS, BODY), BODY, now_ts=TS)
-
-
-@pytest.mark.parametrize("skew, ok", [(0, True), (300, True), (-300, True), (301, False), (-301, False),
-                                      (86_400, False)])
-def test_timestamp_tolerance(skew, ok):
-    assert verify(SECRET, sign(SECRET, TS, BODY), BODY, now_ts=TS + skew) is ok
-
-
-def test_any_v1_may_match_for_secret_rotation():
-    new = sign(SECRET, TS, BODY).split(",")[1]
-    old = sign("old-secret", TS, BODY).split(",")[1]
-    assert verify(SECRET, f"t={TS},{old},{new}", BODY, now_ts=TS)
+T0 = dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize("attempts, seconds", [
@@ -96,3 +76,59 @@ def test_kinds_are_stable():
     assert sorted(KINDS) == ["compensation.issue", "consumer.notice", "coupon.issue", "exchange.reship",
                              "freight.compensate",
                              "pickup.request", "refund.issue"]
+
+
+# -- fan-out and the per-delivery retry policy ------------------------------------------------------------------
+
+def endpoint(endpoint_id, event_types, enabled=True):
+    return Endpoint(endpoint_id, f"https://{endpoint_id}.example/hook", "", tuple(event_types), enabled, T0, T0)
+
+
+def test_fan_out_to_enabled_subscribers_only():
+    eps = [endpoint("all", [ALL_KINDS]), endpoint("refunds", [REFUND]), endpoint("off", [ALL_KINDS], enabled=False),
+           endpoint("notices", [NOTICE])]
+    assert subscribers(REFUND, eps) == ["all", "refunds"]
+    assert subscribers(NOTICE, eps) == ["all", "notices"]
+    assert subscribers("coupon.issue", eps) == ["all"]
+    assert subscribers(REFUND, [endpoint("notices", [NOTICE])]) == []  # stays pending: nobody wants it
+
+
+@pytest.mark.parametrize("statuses, derived", [
+    ([], PENDING),  # no delivery yet: nobody subscribed, nobody received it
+    ([PENDING], PENDING), ([DELIVERED, PENDING], PENDING), ([DELIVERED], DELIVERED),
+    ([DELIVERED, DELIVERED], DELIVERED), ([DELIVERED, DEAD], DEAD), ([PENDING, DEAD], DEAD),
+])
+def test_message_status_is_derived_from_its_deliveries(statuses, derived):
+    assert message_status(statuses) == derived
+
+
+def test_each_delivery_retries_with_backoff_then_dies():
+    policy = RetryPolicy(base_seconds=10, max_attempts=3)
+    first = after_attempt(attempts=0, next_attempt_at=T0, succeeded=False, now=T0, retry=policy)
+    assert (first.status, first.attempts, first.next_attempt_at) == (PENDING, 1, T0 + dt.timedelta(seconds=10))
+    later = T0 + dt.timedelta(seconds=10)
+    second = after_attempt(attempts=1, next_attempt_at=first.next_attempt_at, succeeded=False, now=later,
+                           retry=policy)
+    assert (second.status, second.next_attempt_at) == (PENDING, later + dt.timedelta(seconds=20))
+    third = after_attempt(attempts=2, next_attempt_at=second.next_attempt_at, succeeded=False, now=later,
+                          retry=policy)
+    assert (third.status, third.attempts, third.delivered_at) == (DEAD, 3, None)
+    ok = after_attempt(attempts=2, next_attempt_at=second.next_attempt_at, succeeded=True, now=later, retry=policy)
+    assert (ok.status, ok.attempts, ok.delivered_at) == (DELIVERED, 3, later)
+
+
+def test_redeliverable_deliveries():
+    def d(status, attempts):
+        return Delivery("dlv_1", "msg_1", "ep_1", status, attempts, T0, T0)
+    assert d(DEAD, 12).redeliverable and d(PENDING, 2).redeliverable
+    assert not d(PENDING, 0).redeliverable and not d(DELIVERED, 1).redeliverable
+
+
+def test_event_types_and_urls():
+    assert normalise_event_types([REFUND, NOTICE, REFUND]) == (NOTICE, REFUND)
+    assert normalise_event_types([REFUND, ALL_KINDS]) == (ALL_KINDS,)
+    assert event_type_problems([]) and event_type_problems(["refund.maybe"]) == ["unknown kind 'refund.maybe'"]
+    assert event_type_problems([ALL_KINDS, REFUND]) == []
+    assert url_problem("https://platform.example/hooks") is None and url_problem("http://127.0.0.1:9/x") is None
+    for bad in ["ftp://x", "https://", "https://a b", "javascript:alert(1)", "https://x/" + "a" * 2000]:
+        assert url_problem(bad), bad

@@ -262,3 +262,6 @@ main.add_command(merchants)
 from anxin.cli.worker import worker  # noqa: E402  (the periodic jobs' process)
 
 main.add_command(worker)
+from anxin.cli.outbox import outbox  # noqa: E402  (webhooks: messages, deliveries, endpoints)
+
+main.add_command(outbox)

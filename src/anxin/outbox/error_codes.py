@@ -12,3 +12,8 @@ class OutboxErrorCode(StrEnum):
     IDEMPOTENCY_CONFLICT = "outbox.idempotency_conflict"
     MESSAGE_NOT_FOUND = "outbox.message_not_found"
     NOT_REDELIVERABLE = "outbox.not_redeliverable"
+    DELIVERY_NOT_FOUND = "outbox.delivery_not_found"
+    ENDPOINT_NOT_FOUND = "outbox.endpoint_not_found"
+    INVALID_ENDPOINT = "outbox.invalid_endpoint"
+    ENDPOINT_CONFIGURED = "outbox.endpoint_configured"
+    INVALID_FILTER = "outbox.invalid_filter"

@@ -1,10 +1,10 @@
-"""Outbox messages, webhook signatures and the retry schedule. Pure: no database, no clock, no I/O."""
+"""Outbox messages, webhook endpoints and deliveries, the retry schedule. Pure: no database, no clock, no I/O.
+
+Signatures are in ``signing``."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -25,9 +25,7 @@ DELIVERED: Final = "delivered"
 DEAD: Final = "dead"
 STATUSES: Final = (PENDING, DELIVERED, DEAD)
 
-SIGNATURE_HEADER: Final = "X-Anxin-Signature"
-IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
-MESSAGE_ID_HEADER: Final = "X-Anxin-Message-Id"
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"  # the money contract: receivers apply each key once
 
 
 @dataclass(frozen=True)
@@ -62,40 +60,6 @@ def message_body(message: OutboxMessage) -> bytes:
     })
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """Stripe-style ``t=<ts>,v1=<hex>``; the timestamp is signed too, so old requests cannot be replayed."""
-    return f"t={timestamp},v1={_digest(secret, timestamp, body)}"
-
-
-def verify(secret: str, header: str | None, body: bytes, *, now_ts: int, tolerance_s: int = 300) -> bool:
-    if not header:
-        return False
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
-                return False
-        elif name == "v1":
-            candidates.append(value)
-    if timestamp is None or not candidates or abs(now_ts - timestamp) > tolerance_s:
-        return False
-    expected = _digest(secret, timestamp, body)
-    # Check every candidate (no early exit) so timing reveals nothing; several v1 allow secret rotation.
-    matched = False
-    for candidate in candidates:
-        matched |= hmac.compare_digest(expected.encode("ascii"), candidate.encode("ascii", "replace"))
-    return matched
-
-
-def _digest(secret: str, timestamp: int, body: bytes) -> str:
-    signed = f"{timestamp}.".encode("ascii") + body
-    return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff: delay after the (attempts+1)-th failure is base × factor^attempts, capped."""
@@ -126,3 +90,145 @@ class RetryPolicy:
     def is_exhausted(self, attempts: int) -> bool:
         """True once ``attempts`` sends have failed and no more are allowed."""
         return attempts >= self.max_attempts
+
+
+# --- endpoints, deliveries and their attempts ----------------------------------------------------------
+
+ALL_KINDS: Final = "*"
+DEFAULT_ENDPOINT_ID: Final = "ep_default"  # the endpoint ANXIN_WEBHOOK_URL and ANXIN_WEBHOOK_SECRET configure
+ATTEMPT_LOG_SIZE: Final = 20  # attempts kept per delivery, the newest
+ROTATION_GRACE: Final = dt.timedelta(hours=24)  # the old secret still signs this long after a rotation
+MAX_URL: Final = 2000
+MAX_DESCRIPTION: Final = 500
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A receiver. The secret never leaves the service except once, when created or rotated."""
+
+    endpoint_id: str
+    url: str
+    description: str
+    event_types: tuple[str, ...]
+    enabled: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    previous_secret_until: dt.datetime | None = None  # while set and ahead, requests carry two signatures
+
+    def subscribes(self, kind: str) -> bool:
+        return self.enabled and (ALL_KINDS in self.event_types or kind in self.event_types)
+
+    @property
+    def configured(self) -> bool:
+        """Owned by the configuration (ANXIN_WEBHOOK_URL): its URL and secret are set on every start."""
+        return self.endpoint_id == DEFAULT_ENDPOINT_ID
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"endpoint_id": self.endpoint_id, "url": self.url, "description": self.description,
+                "event_types": list(self.event_types), "enabled": self.enabled, "configured": self.configured,
+                "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat(),
+                "previous_secret_until": _iso(self.previous_secret_until)}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to one endpoint, with its own attempts, schedule, lease and outcome."""
+
+    delivery_id: str
+    message_id: str
+    endpoint_id: str
+    status: Status
+    attempts: int
+    next_attempt_at: dt.datetime
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    lease_until: dt.datetime | None = None
+
+    @property
+    def redeliverable(self) -> bool:
+        """Dead, or failing (pending after a failed attempt): an operator may restart its attempts now."""
+        return self.status == DEAD or (self.status == PENDING and self.attempts > 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"delivery_id": self.delivery_id, "message_id": self.message_id, "endpoint_id": self.endpoint_id,
+                "status": self.status, "attempts": self.attempts, "next_attempt_at": self.next_attempt_at.isoformat(),
+                "created_at": self.created_at.isoformat(), "delivered_at": _iso(self.delivered_at),
+                "last_status_code": self.last_status_code, "last_error": self.last_error}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivery_id: str
+    endpoint_id: str
+    attempted_at: dt.datetime
+    status_code: int | None  # None: no HTTP answer (the error says why)
+    error: str | None
+    duration_ms: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"delivery_id": self.delivery_id, "endpoint_id": self.endpoint_id,
+                "attempted_at": self.attempted_at.isoformat(), "status_code": self.status_code,
+                "error": self.error, "duration_ms": self.duration_ms}
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def subscribers(kind: str, endpoints: list[Endpoint]) -> list[str]:
+    """The endpoints a message of ``kind`` fans out to: enabled ones subscribed to it or to ``*``."""
+    return [e.endpoint_id for e in endpoints if e.subscribes(kind)]
+
+
+def message_status(delivery_statuses: list[str]) -> Status:
+    """A message is dead if any delivery is, delivered once every delivery is, pending otherwise (no delivery
+    yet included: nobody subscribed, so nobody received it)."""
+    if DEAD in delivery_statuses:
+        return DEAD
+    if delivery_statuses and all(s == DELIVERED for s in delivery_statuses):
+        return DELIVERED
+    return PENDING
+
+
+@dataclass(frozen=True)
+class Step:
+    """A delivery's state after one attempt."""
+
+    status: Status
+    attempts: int
+    next_attempt_at: dt.datetime
+    delivered_at: dt.datetime | None
+
+
+def after_attempt(*, attempts: int, next_attempt_at: dt.datetime, succeeded: bool, now: dt.datetime,
+                  retry: RetryPolicy) -> Step:
+    """``attempts`` failed or not before this one. Only a 2xx (``succeeded``) delivers; a failure is retried
+    after the policy's backoff until the budget is spent, then the delivery is dead."""
+    done = attempts + 1
+    if succeeded:
+        return Step(DELIVERED, done, next_attempt_at, now)
+    if retry.is_exhausted(done):
+        return Step(DEAD, done, next_attempt_at, None)
+    return Step(PENDING, done, now + retry.next_delay(done - 1), None)
+
+
+def normalise_event_types(event_types: list[str]) -> tuple[str, ...]:
+    """Sorted, each once; ``*`` stands alone (it already means every kind)."""
+    unique = set(event_types)
+    return (ALL_KINDS,) if ALL_KINDS in unique else tuple(sorted(unique))
+
+
+def event_type_problems(event_types: list[str]) -> list[str]:
+    if not event_types:
+        return ["subscribe to at least one kind, or * for all"]
+    return [f"unknown kind {k!r}" for k in event_types if k != ALL_KINDS and k not in KINDS]
+
+
+def url_problem(url: str) -> str | None:
+    if not (url.startswith("https://") or url.startswith("http://")) or len(url) <= len("https://"):
+        return "the URL must start with http:// or https://"
+    if len(url) > MAX_URL or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return f"the URL must be at most {MAX_URL} characters without spaces"
+    return None

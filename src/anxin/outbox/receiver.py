@@ -1,8 +1,8 @@
-"""A reference webhook receiver: verifies signatures and applies each Idempotency-Key once.
+"""A reference webhook receiver: verifies Standard Webhooks signatures and applies each Idempotency-Key once.
 
-It shows platform integrators the contract, and lets the demo and tests prove the exactly-once effect:
-the outbox may send a message more than once (a lost response is indistinguishable from a lost
-request), so the receiver must dedup on the key.
+It shows platform integrators the contract (docs/webhooks.md), and lets the demo and tests prove the exactly-once
+effect: the outbox may send a message more than once (a lost response is indistinguishable from a lost request,
+and operators may redeliver), so the receiver must dedup on the key (``webhook-id``, the message id, is as stable).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from anxin.core.clock import Clock, SystemClock
-from anxin.outbox.model import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
+from anxin.outbox.model import IDEMPOTENCY_HEADER
+from anxin.outbox.signing import ID_HEADER, TOLERANCE_SECONDS, verify
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class WebhookSink:
     """Keeps applied messages in memory. ``lose_next_responses(n)`` applies the next n new messages but
     answers 500, as if the response were lost on the way back, to exercise the sender's retry."""
 
-    def __init__(self, secret: str, *, clock: Clock | None = None, tolerance_s: int = 300) -> None:
-        self._secret = secret
+    def __init__(self, secret: str | list[str], *, clock: Clock | None = None,
+                 tolerance_s: int = TOLERANCE_SECONDS) -> None:
+        # Several secrets: the receiver's side of a rotation (accept the old and the new one for a while).
+        self._secrets = [secret] if isinstance(secret, str) else list(secret)
         self._clock = clock or SystemClock()
         self._tolerance_s = tolerance_s
         self._lock = threading.Lock()
@@ -47,15 +50,15 @@ class WebhookSink:
         """Returns (HTTP status, duplicate)."""
         lowered = {k.lower(): v for k, v in headers.items()}
         now_ts = int(self._clock.now().timestamp())
-        if not verify(self._secret, lowered.get(SIGNATURE_HEADER.lower()), body, now_ts=now_ts,
-                      tolerance_s=self._tolerance_s):
+        if not verify(self._secrets, lowered, body, now_ts=now_ts, tolerance_s=self._tolerance_s):
             return 401, False
         key = lowered.get(IDEMPOTENCY_HEADER.lower())
         try:
             message = json.loads(body)
         except ValueError:
             return 400, False
-        if not key or not isinstance(message, dict) or message.get("idempotency_key") != key:
+        if (not key or not isinstance(message, dict) or message.get("idempotency_key") != key
+                or message.get("message_id") != lowered.get(ID_HEADER)):
             return 400, False
         with self._lock:
             self.deliveries += 1

@@ -1,9 +1,11 @@
-"""Enqueue money-moving messages inside the caller's transaction; deliver them as signed webhooks."""
+"""Enqueue money-moving messages inside the caller's transaction; deliver them as signed webhooks to every
+subscribed endpoint; show operators messages, deliveries and attempts, and redeliver."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,29 +14,32 @@ from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
 from anxin.core.money import is_fen
 from anxin.db.uow import UnitOfWork, UowFactory
+from anxin.outbox.delivery import Deliverer, DeliveryReport, refresh_message
+from anxin.outbox.delivery_store import (
+    DeliveryRepository,
+    DeliveryRow,
+    EndpointRepository,
+    to_delivery,
+    to_endpoint,
+)
+from anxin.outbox.endpoints import WebhookEndpoints
 from anxin.outbox.error_codes import OutboxErrorCode
 from anxin.outbox.model import (
     DEAD,
-    DELIVERED,
-    IDEMPOTENCY_HEADER,
     KINDS,
-    MESSAGE_ID_HEADER,
     PENDING,
-    SIGNATURE_HEADER,
     STATUSES,
+    Attempt,
+    Delivery,
+    Endpoint,
     OutboxMessage,
     RetryPolicy,
     canonical_json,
-    message_body,
-    sign,
 )
 from anxin.outbox.store import OutboxRepository, OutboxRow, to_message
-from anxin.outbox.transport import TransportUnavailable, WebhookTransport
+from anxin.outbox.transport import WebhookTransport
 
-log = logging.getLogger(__name__)
-
-LEASE = dt.timedelta(seconds=60)
-_MAX_ERROR_CHARS = 500
+__all__ = ["DeliveryReport", "NewMessage", "OutboxService", "enqueue", "enqueue_many"]
 
 
 def _check_message(kind: str, idempotency_key: str, payload: dict[str, Any], amount_fen: int | None,
@@ -74,7 +79,7 @@ def enqueue(uow: UnitOfWork, *, clock: Clock, kind: str, idempotency_key: str, p
     row = repo.add(OutboxRow(
         message_id=new_id("msg"), idempotency_key=idempotency_key, kind=kind, payload=payload,
         amount_fen=amount_fen, subject_ref=subject_ref, created_at=now, status=PENDING, attempts=0,
-        next_attempt_at=now, lease_until=None, delivered_at=None, last_error=None))
+        next_attempt_at=now, lease_until=None, delivered_at=None, last_error=None, fanned_out_at=None))
     if row.kind != kind or row.amount_fen != amount_fen:
         raise _conflict(idempotency_key, row.message_id)
     return to_message(row)
@@ -109,132 +114,167 @@ def enqueue_many(uow: UnitOfWork, *, clock: Clock, messages: list[NewMessage]) -
     repo.insert_many([{"message_id": new_id("msg"), "idempotency_key": m.idempotency_key, "kind": m.kind,
                        "payload": m.payload, "amount_fen": m.amount_fen, "subject_ref": m.subject_ref,
                        "created_at": now, "status": PENDING, "attempts": 0, "next_attempt_at": now,
-                       "lease_until": None, "delivered_at": None, "last_error": None} for m in fresh.values()])
+                       "lease_until": None, "delivered_at": None, "last_error": None, "fanned_out_at": None}
+                      for m in fresh.values()])
     return len(fresh)
 
 
 @dataclass(frozen=True)
-class DeliveryReport:
-    delivered: int = 0
-    failed: int = 0
-    dead: int = 0
-    deferred: int = 0  # left pending without spending an attempt (no receiver configured, lease lost)
+class MessageDetail:
+    message: OutboxMessage
+    deliveries: list[Delivery]
+    attempts: list[Attempt]  # the newest ATTEMPT_LOG_SIZE of each delivery, oldest first
+    endpoints: dict[str, Endpoint]
+
+    def as_dict(self) -> dict[str, Any]:
+        by_delivery: dict[str, list[dict[str, Any]]] = {}
+        for a in self.attempts:
+            by_delivery.setdefault(a.delivery_id, []).append(a.as_dict())
+        return {"message": message_dict(self.message),
+                "deliveries": [{**d.as_dict(), "url": self.endpoints[d.endpoint_id].url
+                                if d.endpoint_id in self.endpoints else None,
+                                "attempt_log": by_delivery.get(d.delivery_id, [])} for d in self.deliveries]}
+
+
+def message_dict(m: OutboxMessage) -> dict[str, Any]:
+    return {"message_id": m.message_id, "idempotency_key": m.idempotency_key, "kind": m.kind,
+            "subject_ref": m.subject_ref, "amount_fen": m.amount_fen, "status": m.status, "attempts": m.attempts,
+            "created_at": m.created_at.isoformat(), "next_attempt_at": m.next_attempt_at.isoformat(),
+            "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None, "last_error": m.last_error,
+            "payload": m.payload}
+
+
+def _message_not_found(message_id: str) -> AnxinError:
+    return AnxinError(OutboxErrorCode.MESSAGE_NOT_FOUND, f"no outbox message {message_id!r}", message_id=message_id)
 
 
 class OutboxService:
     """``clock`` is the business clock: it schedules attempts and retries (and jumps with ``anxin tick --at``).
-    ``wall_clock`` only stamps the signature: a receiver checks that stamp against its own clock (5 minutes
-    tolerance), so it must be the time of sending, whatever time the business clock says."""
+    ``wall_clock`` only stamps ``webhook-timestamp``: a receiver checks that stamp against its own clock (5 minutes
+    tolerance), so it must be the time of sending, whatever time the business clock says. Receivers are the
+    endpoints in ``endpoints``; the transport carries each request to its endpoint's URL."""
 
-    def __init__(self, *, uow_factory: UowFactory, clock: Clock, transport: WebhookTransport, secret: str,
-                 retry: RetryPolicy | None = None, wall_clock: Clock | None = None) -> None:
-        if not secret:
-            raise ValueError("a webhook signing secret is required")
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, transport: WebhookTransport,
+                 retry: RetryPolicy | None = None, wall_clock: Clock | None = None,
+                 timer: Callable[[], float] = time.perf_counter) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
-        self._wall_clock = wall_clock or SystemClock()
-        self._transport = transport
-        self._secret = secret
-        self._retry = retry or RetryPolicy()
+        self.endpoints = WebhookEndpoints(uow_factory=uow_factory, clock=clock)
+        self._deliverer = Deliverer(uow_factory=uow_factory, clock=clock, wall_clock=wall_clock or SystemClock(),
+                                    transport=transport, retry=retry or RetryPolicy(), timer=timer)
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
-        """Claim due messages under a committed lease, send each, record each outcome in its own commit
-        (so a crash halfway loses at most the outcome of one send, which the retry then repeats)."""
-        now = self._clock.now()
-        lease_until = now + LEASE
-        with self._uow_factory() as uow:
-            claimed = [to_message(row) for row in
-                       OutboxRepository(uow.session).claim_due(now, lease_until, limit)]
-            uow.commit()
+        """Fan new messages out to their endpoints, then send up to ``limit`` due deliveries (each under a
+        committed lease, each outcome in its own commit)."""
+        return self._deliverer.deliver_due(limit)
 
-        counts = {"delivered": 0, "failed": 0, "dead": 0, "deferred": 0}
-        for message in claimed:
-            counts[self._send_one(message, lease_until)] += 1
-        return DeliveryReport(**counts)
-
-    def _send_one(self, message: OutboxMessage, lease_until: dt.datetime) -> str:
-        body = message_body(message)
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._secret, int(self._wall_clock.now().timestamp()), body),
-            IDEMPOTENCY_HEADER: message.idempotency_key,
-            MESSAGE_ID_HEADER: message.message_id,
-        }
-        error: str | None
-        try:
-            status = self._transport.post(body, headers)
-            error = None if 200 <= status < 300 else f"HTTP {status}"
-        except TransportUnavailable as exc:
-            return self._release(message, lease_until, str(exc))
-        except Exception as exc:  # any transport failure is just a failed attempt, retried later
-            error = f"{type(exc).__name__}: {exc}"
-
-        now = self._clock.now()
-        if error is None:
-            outcome, values = "delivered", {"status": DELIVERED, "delivered_at": now, "last_error": None,
-                                            "attempts": message.attempts + 1}
-        else:
-            attempts = message.attempts + 1
-            values = {"attempts": attempts, "last_error": error[:_MAX_ERROR_CHARS]}
-            if self._retry.is_exhausted(attempts):
-                outcome = "dead"
-                values["status"] = DEAD
-                log.error("outbox message %s is dead after %d attempts: %s", message.message_id,
-                          attempts, error)
-            else:
-                outcome = "failed"
-                values["next_attempt_at"] = now + self._retry.next_delay(attempts - 1)
-        with self._uow_factory() as uow:
-            recorded = OutboxRepository(uow.session).finish(message.message_id, lease_until, **values)
-            uow.commit()
-        if not recorded:
-            # Our lease ran out and another worker took over; its outcome stands, the receiver dedups.
-            log.warning("outbox message %s: lease lost before recording %s", message.message_id, outcome)
-            return "deferred"
-        return outcome
-
-    def _release(self, message: OutboxMessage, lease_until: dt.datetime, reason: str) -> str:
-        with self._uow_factory() as uow:
-            OutboxRepository(uow.session).finish(message.message_id, lease_until, last_error=reason)
-            uow.commit()
-        return "deferred"
+    # --- reading ---------------------------------------------------------------------------------------------
 
     def get_message(self, message_id: str) -> OutboxMessage:
         with self._uow_factory() as uow:
             row = OutboxRepository(uow.session).get(message_id)
             if row is None:
-                raise AnxinError(OutboxErrorCode.MESSAGE_NOT_FOUND, f"no outbox message {message_id!r}",
-                                 message_id=message_id)
+                raise _message_not_found(message_id)
             return to_message(row)
 
-    def list_messages(self, subject_ref: str | None = None, status: str | None = None,
-                      limit: int = 500) -> list[OutboxMessage]:
+    def message_detail(self, message_id: str) -> MessageDetail:
+        with self._uow_factory() as uow:
+            row = OutboxRepository(uow.session).get(message_id)
+            if row is None:
+                raise _message_not_found(message_id)
+            repo = DeliveryRepository(uow.session)
+            deliveries = [to_delivery(d) for d in repo.for_message(message_id)]
+            return MessageDetail(to_message(row), deliveries, repo.attempts([d.delivery_id for d in deliveries]),
+                                 {e.endpoint_id: to_endpoint(e) for e in EndpointRepository(uow.session).all()})
+
+    def list_messages(self, subject_ref: str | None = None, status: str | None = None, limit: int = 500, *,
+                      kind: str | None = None, offset: int = 0, newest_first: bool = False) -> list[OutboxMessage]:
         if status is not None and status not in STATUSES:
             raise AnxinError(OutboxErrorCode.INVALID_MESSAGE, f"unknown status {status!r}",
                              allowed=list(STATUSES))
+        if kind is not None and kind not in KINDS:
+            raise AnxinError(OutboxErrorCode.INVALID_FILTER, f"unknown kind {kind!r}", allowed=sorted(KINDS))
+        if limit < 1 or offset < 0:
+            raise AnxinError(OutboxErrorCode.INVALID_FILTER, "limit must be positive and offset non-negative")
         with self._uow_factory() as uow:
-            rows = OutboxRepository(uow.session).find(subject_ref=subject_ref, status=status, limit=limit)
+            rows = OutboxRepository(uow.session).find(subject_ref=subject_ref, status=status, kind=kind,
+                                                      limit=limit, offset=offset, newest_first=newest_first)
             return [to_message(row) for row in rows]
+
+    def recent_deliveries(self, *, status: str | None = None, endpoint_id: str | None = None,
+                          limit: int = 100) -> list[Delivery]:
+        """Dead first, then the newest."""
+        if status is not None and status not in STATUSES:
+            raise AnxinError(OutboxErrorCode.INVALID_FILTER, f"unknown status {status!r}", allowed=list(STATUSES))
+        with self._uow_factory() as uow:
+            return [to_delivery(d) for d in DeliveryRepository(uow.session).recent(
+                status=status, endpoint_id=endpoint_id, limit=limit)]
+
+    def delivery_counts(self) -> dict[str, dict[str, int]]:
+        """endpoint id -> delivery status -> how many."""
+        with self._uow_factory() as uow:
+            return DeliveryRepository(uow.session).counts_by_endpoint()
 
     def stats(self) -> dict[str, int]:
         with self._uow_factory() as uow:
             return OutboxRepository(uow.session).counts_by_status()
 
+    # --- redelivery ------------------------------------------------------------------------------------------
+
     def redeliver(self, message_id: str) -> OutboxMessage:
-        """Operator action: give a dead message a fresh set of attempts, starting now."""
+        """Operator action: every dead or failing delivery of the message gets a fresh set of attempts, starting
+        now, under the same ``webhook-id`` and Idempotency-Key (receivers that already applied it dedup)."""
         with self._uow_factory() as uow:
-            row = OutboxRepository(uow.session).get(message_id)
-            if row is None:
-                raise AnxinError(OutboxErrorCode.MESSAGE_NOT_FOUND, f"no outbox message {message_id!r}",
-                                 message_id=message_id)
-            if row.status != DEAD:
+            message = OutboxRepository(uow.session).get_for_update(message_id)
+            if message is None:
+                raise _message_not_found(message_id)
+            rows = DeliveryRepository(uow.session).for_message(message_id, lock=True)
+            now = self._clock.now()
+            if not rows and message.status == DEAD:
+                # Dead before deliveries existed (0013): fan it out again, to today's endpoints.
+                message.status, message.attempts, message.next_attempt_at = PENDING, 0, now
+                message.fanned_out_at = None
+                refreshed = to_message(message)
+                uow.commit()
+                return refreshed
+            restartable = [d for d in rows if self._restartable(d, now)]
+            if not restartable:
+                status = OutboxRepository(uow.session).get(message_id)
                 raise AnxinError(OutboxErrorCode.NOT_REDELIVERABLE,
-                                 f"message {message_id!r} is {row.status}; only dead ones can be redelivered",
-                                 message_id=message_id, status=row.status)
-            row.status = PENDING
-            row.attempts = 0
-            row.next_attempt_at = self._clock.now()
-            row.lease_until = None
-            message = to_message(row)
+                                 f"message {message_id!r} has no dead or failing delivery to redeliver",
+                                 message_id=message_id, status=status.status if status else None)
+            for d in restartable:
+                self._restart(d, now)
+            refresh_message(uow, message_id)
             uow.commit()
-            return message
+        return self.get_message(message_id)
+
+    def redeliver_delivery(self, delivery_id: str) -> Delivery:
+        """Operator action: one dead or failing delivery (one endpoint) starts over now."""
+        with self._uow_factory() as uow:
+            found = DeliveryRepository(uow.session).get(delivery_id)
+            if found is None:
+                raise AnxinError(OutboxErrorCode.DELIVERY_NOT_FOUND, f"no webhook delivery {delivery_id!r}",
+                                 delivery_id=delivery_id)
+            OutboxRepository(uow.session).get_for_update(found.message_id)  # message first, as the senders do
+            row = DeliveryRepository(uow.session).get_for_update(delivery_id)
+            now = self._clock.now()
+            if row is None or not self._restartable(row, now):
+                raise AnxinError(OutboxErrorCode.NOT_REDELIVERABLE,
+                                 f"delivery {delivery_id!r} is {found.status}: only a dead or failing delivery that "
+                                 "is not being sent right now can be redelivered",
+                                 delivery_id=delivery_id, status=found.status)
+            self._restart(row, now)
+            refresh_message(uow, row.message_id)
+            delivery = to_delivery(row)
+            uow.commit()
+        return delivery
+
+    @staticmethod
+    def _restartable(row: DeliveryRow, now: dt.datetime) -> bool:
+        leased = row.lease_until is not None and row.lease_until >= now
+        return to_delivery(row).redeliverable and not leased
+
+    @staticmethod
+    def _restart(row: DeliveryRow, now: dt.datetime) -> None:
+        row.status, row.attempts, row.next_attempt_at, row.lease_until = PENDING, 0, now, None

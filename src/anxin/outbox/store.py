@@ -1,4 +1,4 @@
-"""Outbox rows, the repository, and the lease that lets only one worker send a row at a time."""
+"""Outbox message rows and their repository. Deliveries, endpoints and leases are in ``delivery_store``."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ class OutboxRow(Base):
     status: Mapped[str] = mapped_column(sa.String(16), index=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(index=True)
-    lease_until: Mapped[dt.datetime | None]
+    lease_until: Mapped[dt.datetime | None]  # unused since each delivery has its own lease (0013)
     delivered_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # Set once the message has its deliveries (one per subscribed endpoint); until then nobody subscribed.
+    fanned_out_at: Mapped[dt.datetime | None]
 
 
 def to_message(row: OutboxRow) -> OutboxMessage:
@@ -40,17 +42,16 @@ def to_message(row: OutboxRow) -> OutboxMessage:
         subject_ref=row.subject_ref)
 
 
-def _claimable(now: dt.datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now,
-                   sa.or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
-
-
 class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def get(self, message_id: str) -> OutboxRow | None:
         return self.session.get(OutboxRow, message_id)
+
+    def get_for_update(self, message_id: str) -> OutboxRow | None:
+        stmt = sa.select(OutboxRow).where(OutboxRow.message_id == message_id).with_for_update()
+        return self.session.scalars(stmt).one_or_none()
 
     def get_by_key(self, idempotency_key: str) -> OutboxRow | None:
         stmt = sa.select(OutboxRow).where(OutboxRow.idempotency_key == idempotency_key)
@@ -84,56 +85,40 @@ class OutboxRepository:
         assert existing is not None
         return existing
 
-    def due(self, now: dt.datetime, limit: int = 100) -> list[OutboxRow]:
-        stmt = (sa.select(OutboxRow).where(_claimable(now))
-                .order_by(OutboxRow.next_attempt_at, OutboxRow.created_at, OutboxRow.message_id).limit(limit))
-        return list(self.session.scalars(stmt))
+    def unfanned(self, kinds: frozenset[str] | None, limit: int) -> list[tuple[str, str, dt.datetime]]:
+        """(message_id, kind, created_at) of pending messages not fanned out yet, oldest first; only ``kinds``
+        (None: any), so messages nobody subscribes to never crowd out the ones somebody does."""
+        t = OutboxRow.__table__
+        stmt = sa.select(t.c.message_id, t.c.kind, t.c.created_at).where(
+            t.c.status == PENDING, t.c.fanned_out_at.is_(None))
+        if kinds is not None:
+            stmt = stmt.where(t.c.kind.in_(sorted(kinds)))
+        stmt = stmt.order_by(t.c.created_at, t.c.message_id).limit(limit)
+        return [(r.message_id, r.kind, r.created_at) for r in self.session.execute(stmt)]
 
-    def claim_due(self, now: dt.datetime, lease_until: dt.datetime, limit: int) -> list[OutboxRow]:
-        """Lease up to ``limit`` due rows for this worker; the caller commits to publish the lease."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            # Row locks make concurrent workers skip each other's rows instead of waiting on them.
-            stmt = (sa.select(OutboxRow.message_id).where(_claimable(now))
-                    .order_by(OutboxRow.next_attempt_at, OutboxRow.message_id).limit(limit)
-                    .with_for_update(skip_locked=True))
-            ids = list(self.session.scalars(stmt))
-            if ids:
-                self.session.execute(
-                    sa.update(OutboxRow).where(OutboxRow.message_id.in_(ids)).values(lease_until=lease_until)
-                    .execution_options(synchronize_session=False))
-        else:
-            # SQLite has no row locks; a conditional UPDATE per row is atomic, so rowcount tells who won.
-            ids = []
-            for message_id in [row.message_id for row in self.due(now, limit)]:
-                result = self.session.execute(
-                    sa.update(OutboxRow).where(OutboxRow.message_id == message_id, _claimable(now))
-                    .values(lease_until=lease_until).execution_options(synchronize_session=False))
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    ids.append(message_id)
-        self.session.expire_all()
-        rows = {row.message_id: row for row in
-                self.session.scalars(sa.select(OutboxRow).where(OutboxRow.message_id.in_(ids)))}
-        return [rows[i] for i in ids]
+    def mark_fanned(self, message_ids: list[str], now: dt.datetime) -> None:
+        if message_ids:
+            self.session.execute(sa.update(OutboxRow).where(OutboxRow.message_id.in_(message_ids),
+                                                            OutboxRow.fanned_out_at.is_(None))
+                                 .values(fanned_out_at=now).execution_options(synchronize_session=False))
 
-    def finish(self, message_id: str, lease_until: dt.datetime, **values: Any) -> bool:
-        """Record an attempt's outcome only if our lease still stands; lease_until is the fencing token
-        (a later claim always sets a later one), so a worker that overran its lease cannot overwrite."""
-        result = self.session.execute(
-            sa.update(OutboxRow)
-            .where(OutboxRow.message_id == message_id, OutboxRow.status == PENDING,
-                   OutboxRow.lease_until == lease_until)
-            .values(lease_until=None, **values).execution_options(synchronize_session=False))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    def set_summary(self, message_id: str, **values: Any) -> None:
+        """The message's status and figures, derived from its deliveries."""
+        self.session.execute(sa.update(OutboxRow).where(OutboxRow.message_id == message_id).values(**values)
+                             .execution_options(synchronize_session=False))
 
-    def find(self, *, subject_ref: str | None = None, status: str | None = None,
-             limit: int = 500) -> list[OutboxRow]:
+    def find(self, *, subject_ref: str | None = None, status: str | None = None, kind: str | None = None,
+             limit: int = 500, offset: int = 0, newest_first: bool = False) -> list[OutboxRow]:
         stmt = sa.select(OutboxRow)
         if subject_ref is not None:
             stmt = stmt.where(OutboxRow.subject_ref == subject_ref)
         if status is not None:
             stmt = stmt.where(OutboxRow.status == status)
-        stmt = stmt.order_by(OutboxRow.created_at, OutboxRow.message_id).limit(limit)
-        return list(self.session.scalars(stmt))
+        if kind is not None:
+            stmt = stmt.where(OutboxRow.kind == kind)
+        order = (OutboxRow.created_at.desc(), OutboxRow.message_id.desc()) if newest_first else (
+            OutboxRow.created_at, OutboxRow.message_id)
+        return list(self.session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
 
     def list_for_subject(self, subject_ref: str) -> list[OutboxRow]:
         return self.find(subject_ref=subject_ref)

@@ -12,11 +12,14 @@ from anxin.outbox.receiver import WebhookSink
 
 
 class SinkTransport:
-    """A webhook transport that hands the request straight to a sink, without a socket."""
+    """A webhook transport that hands the request straight to a sink, without a socket. ``default_url`` names the
+    sink as an endpoint: with no ANXIN_WEBHOOK_URL, bootstrap points the default endpoint at it."""
+
+    default_url = "http://simulated-platform.invalid/webhooks/anxin"
 
     def __init__(self, sink: WebhookSink) -> None:
         self.sink = sink
 
-    def post(self, body: bytes, headers: dict[str, str]) -> int:
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         status, _duplicate = self.sink.receive(body, headers)
         return status

@@ -48,6 +48,8 @@ def create_app(anxin: Anxin) -> FastAPI:
     from anxin.jobs import pages as jobs_pages
     from anxin.merchants import api as merchants_api
     from anxin.merchants import pages as merchants_pages
+    from anxin.outbox import api as outbox_api
+    from anxin.outbox import pages as outbox_pages
     from anxin.risk import api as risk_api
     from anxin.risk import pages as risk_pages
     from anxin.scoring import api as scoring_api
@@ -62,6 +64,7 @@ def create_app(anxin: Anxin) -> FastAPI:
     app.include_router(scoring_api.router)
     app.include_router(risk_api.router)
     app.include_router(merchants_api.router)
+    app.include_router(outbox_api.router)
     app.include_router(docs.router)
     app.include_router(shell_pages.router)
     app.include_router(aftersales_pages.router)
@@ -70,6 +73,7 @@ def create_app(anxin: Anxin) -> FastAPI:
     app.include_router(risk_pages.router)
     app.include_router(merchants_pages.router)
     app.include_router(jobs_pages.router)
+    app.include_router(outbox_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")
