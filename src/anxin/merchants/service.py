@@ -11,6 +11,7 @@ from anxin.db.uow import UnitOfWork
 from anxin.merchants.centre import CentreCases
 from anxin.merchants.lifecycle_cases import LifecycleCases
 from anxin.merchants.model import Shop
+from anxin.merchants.payloads import parse_shop as parse_shop
 from anxin.merchants.store import ShopRepository
 
 SHOP_TABLES = ("shops",)

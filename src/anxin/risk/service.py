@@ -19,7 +19,16 @@ from anxin.core.ids import new_id
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.error_codes import RiskErrorCode as E
-from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes, decay
+from anxin.risk.model import (
+    CONSUMER_KINDS,
+    MERCHANT_KINDS,
+    Outcome,
+    Signal,
+    Verdict,
+    attributes_in,
+    clean_attributes,
+    decay,
+)
 from anxin.risk.phash import NotAnImage, dhash
 from anxin.risk.rings import KINDS as RING_KINDS
 from anxin.risk.rings import detect_rings
@@ -66,6 +75,16 @@ def consumer_attributes(raw: Mapping[str, object] | None) -> dict[str, str]:
 
 def merchant_credentials(raw: Mapping[str, object] | None) -> dict[str, str]:
     return clean_attributes(raw, MERCHANT_KINDS)
+
+
+def consumer_attributes_in(data: Mapping[str, Any], name: str) -> dict[str, str]:
+    """A consumer's attributes in an event's ``data[name]`` (raises ``core.fields.FieldInvalid``)."""
+    return attributes_in(data, name, CONSUMER_KINDS)
+
+
+def merchant_credentials_in(data: Mapping[str, Any], name: str) -> dict[str, str]:
+    """A shop's credentials in an event's ``data[name]`` (raises ``core.fields.FieldInvalid``)."""
+    return attributes_in(data, name, MERCHANT_KINDS)
 
 
 def record_links(uow: UnitOfWork, links: Iterable[LinkInput]) -> None:
