@@ -203,10 +203,6 @@ def attributes_of(env: m.Envelope, cmd: Any) -> tuple[str, dict[str, str]] | Non
     return (subject, attributes) if attributes else None
 
 
-def produced_keys(env: m.Envelope, cmd: Any) -> list[str]:
-    return [ref.key for ref in HANDLERS[env.type].produces(cmd)]
-
-
 def first_missing(uow: UnitOfWork, refs: Sequence[Ref]) -> Ref | None:
     """The first of ``refs`` not stored yet (the per-event path's reads; the listings of an order in one query)."""
     missing_listings: set[str] | None = None
