@@ -37,6 +37,7 @@ from anxin.care import service as care
 from anxin.cli.main import main
 from anxin.core.clock import FixedClock
 from anxin.db.tables import metadata
+from anxin.ingest.handlers import HANDLERS
 from anxin.ingest.service import MAX_BATCH, IngestionService, IngestResult
 from anxin.orders import service as orders
 from anxin.orders.model import OrderStatus
@@ -224,6 +225,58 @@ def test_bulk_ends_in_the_same_state_as_per_event(anxin, engine, seed, chunk):
     pending = {row[0] for row in want["ingested_events"] if row[5] == "pending"}
     assert not {row[5] for row in links} & pending
     assert "data.risk.imei" in {r.field for r in expected.rejected}
+
+
+def mixed_batches() -> tuple[list[dict], list[dict]]:
+    """Two batches with every event type. The first parks on every kind of key (a category's parent, a shop, a
+    listing, an order, a tracking number); the second releases all of it, in chains, with a replay, an id conflict
+    and a lifecycle violation (a cancellation after delivery) among them."""
+    risk = {"device": "dev_1", "phone": "tel_1"}
+    waiting = [
+        category("c_child", parent_id="c_root", id="w_cat"),  # category:c_root
+        listing("l1", "s1", "c_child", id="w_l1"),  # shop:s1
+        chat_session("cs1", "s1", order_id="o1", id="w_chat"),  # shop:s1 (never on its order)
+        order_paid("o1", "c1", "s1", items=[item("l1", 2, 500)], paid_fen=900, risk=risk, id="w_o1"),  # shop:s1
+        shop("s2", credentials={"licence": "lic_2"}, id="w_s2"),  # applied now
+        listing("l2", "s2", "c_root", id="w_l2"),  # category:c_root
+        order_paid("o2", "c2", "s2", items=[item("l2")], id="w_o2"),  # listing:l2
+        shipped("o1", tracking_no="SF1", id="w_ship"),  # order:o1
+        scanned("SF1", id="w_scan"),  # tracking:sf:SF1
+        delivered("o1", id="w_sign"), review("o1", rating=2, id="w_review"), complaint("cp1", "o1", id="w_cp"),
+        cancelled("o2", id="w_cancel"),  # order:o2, applied once o2 is
+    ]
+    conflict = copy.deepcopy(waiting[1])
+    conflict["data"]["title"] = "another listing"
+    releasing = [
+        consumer_registered("c1", risk=risk, id="r_c1"), content_feedback("fb1", id="r_fb"),
+        category("c_root", tags=["fresh"], id="r_root"),  # releases c_child and l2, then o2, then its cancellation
+        copy.deepcopy(waiting[4]), conflict,  # a replay and an id conflict
+        shop("s1", credentials={"licence": "lic_1", "phone": "tel_1"}, id="r_s1"),  # l1, cs1, o1, then o1's events
+        cancelled("o1", id="r_cancel", at=T0 + 3 * D),  # o1 was signed for: a lifecycle violation
+    ]
+    return waiting, releasing
+
+
+@pytest.mark.parametrize("chunk", [10_000, 3])
+def test_every_event_type_parked_then_released_ends_the_same_on_both_paths(anxin, engine, chunk):
+    waiting, releasing = mixed_batches()
+    assert {e["type"] for e in waiting + releasing} == set(HANDLERS)
+    expected = [anxin.ingestion.ingest(copy.deepcopy(batch)).as_dict() for batch in (waiting, releasing)]
+    want = table_state(engine)
+    wipe(engine)
+    got = [anxin.ingestion.ingest_bulk(copy.deepcopy(waiting), chunk_size=chunk).as_dict()]
+    parked = {waiting_on.split(":")[0] for status, waiting_on in _statuses(engine).values() if status == "pending"}
+    assert parked == {"category", "shop", "listing", "order", "tracking"}
+    got.append(anxin.ingestion.ingest_bulk(copy.deepcopy(releasing), chunk_size=chunk).as_dict())
+    assert got == expected
+    assert table_state(engine) == want
+    assert (expected[0]["pending"], expected[1]["released"], expected[1]["duplicates"]) == (12, 12, 1)
+    assert [r["code"] for r in expected[1]["rejected"]] == ["event.id_conflict", "event.lifecycle_violation"]
+    assert set(_statuses(engine).values()) == {("applied", None)}
+    order = _order(anxin, "o1")
+    assert (order.status, order.tracking_no, order.review_rating) == (OrderStatus.DELIVERED, "SF1", 2)
+    assert _order(anxin, "o2").status is OrderStatus.CANCELLED
+    assert all(want[name] for name in TABLES)  # every table the table's entries write got its row
 
 
 def test_replaying_a_whole_chunk_changes_nothing(anxin, engine, clock):

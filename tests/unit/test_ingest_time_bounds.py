@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from anxin.ingest.error_codes import IngestErrorCode
-from anxin.ingest.model import PARSERS, EventInvalid, TimeBounds, parse_event
+from anxin.ingest.handlers import HANDLERS, parse_event
+from anxin.ingest.model import EventInvalid, TimeBounds
 
 NOW = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -48,7 +49,7 @@ def _event(etype: str, data: dict[str, Any], occurred_at: str = T) -> dict[str, 
 
 
 def test_the_table_covers_every_event_type() -> None:
-    assert set(VALID) == set(PARSERS)
+    assert set(VALID) == set(HANDLERS)
 
 
 @pytest.mark.parametrize("etype", sorted(VALID))

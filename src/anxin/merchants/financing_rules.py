@@ -18,7 +18,7 @@ from anxin.merchants.categories import CategoryMatch
 from anxin.merchants.programme_rules import entries, flag, names, subsection, translated, unique
 
 DEFAULT_FINANCING_PATH = Path(__file__).resolve().parent.parent / "rulebooks" / "merchants" / "financing.yaml"
-STORE_TYPES = ("enterprise", "individual", "personal")  # as anxin.merchants.model.STORE_TYPES
+STORE_TYPES = ("enterprise", "individual", "personal")  # as anxin.shops.model.STORE_TYPES
 RISK_OUTCOMES = ("pass", "review", "block")
 
 

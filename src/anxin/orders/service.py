@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 from anxin.db.uow import UnitOfWork
 from anxin.orders import model
+from anxin.orders.fulfilment_rules import FulfilmentRulebook as FulfilmentRulebook
+from anxin.orders.model import LifecycleError as LifecycleError
 from anxin.orders.model import Order, OrderTimeline, Scan
+from anxin.orders.payloads import parse_cancelled as parse_cancelled
+from anxin.orders.payloads import parse_delivered as parse_delivered
+from anxin.orders.payloads import parse_order_paid as parse_order_paid
+from anxin.orders.payloads import parse_review as parse_review
+from anxin.orders.payloads import parse_scan as parse_scan
+from anxin.orders.payloads import parse_shipped as parse_shipped
+from anxin.orders.payloads import promise_of as promise_of
 from anxin.orders.stats_store import ShopStatsRepository
 from anxin.orders.store import OrderRepository, OrderRow, WatchRepository
 
@@ -103,6 +112,10 @@ def order_states(uow: UnitOfWork, order_ids: list[str]) -> dict[str, Order]:
 def holders_of_tracking(uow: UnitOfWork, carrier: str, tracking_nos: list[str]) -> list[tuple[str, str]]:
     """(tracking_no, order_id) of every order holding one of these tracking numbers with this (normalised) carrier."""
     return OrderRepository(uow.session).holding_tracking(carrier, tracking_nos)
+
+
+# The lifecycle rules, for the bulk path that runs them on orders held in memory.
+ship_order, deliver_order, cancel_order = model.ship, model.deliver, model.cancel
 
 
 def bulk_record_paid(uow: UnitOfWork, orders: list[Order]) -> None:

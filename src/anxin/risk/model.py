@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from anxin.core.fields import FieldInvalid, Problem
+
 # Attributes the platform sends with consumers' events (opaque values: hashes or ids, never raw data).
 CONSUMER_KINDS = ("device", "phone", "address", "payment", "return_address", "ip")
 # A shop's credentials, sent with shop.upserted; a new shop sharing one with a banned shop is flagged.
@@ -45,6 +47,20 @@ def clean_attributes(raw: Mapping[str, Any] | None, kinds: tuple[str, ...]) -> d
         if value and "\x00" not in value:
             out[kind] = value
     return out
+
+
+def attributes_in(data: Mapping[str, Any], name: str, kinds: tuple[str, ...], *, path: str = "data.") -> dict[str, str]:
+    """The attributes an event carries in ``data[name]`` (``clean_attributes``), or FieldInvalid naming the one
+    that is wrong: an unknown kind, a non-string or an over-long value."""
+    raw = data.get(name)
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise FieldInvalid(Problem.FIELD, f"{path + name} must be an object of attributes", path + name)
+    try:
+        return clean_attributes(raw, kinds)
+    except AttributeError_ as exc:
+        raise FieldInvalid(Problem.FIELD, f"{path + name}.{exc.kind}: {exc}", f"{path + name}.{exc.kind}") from None
 
 
 class Outcome(StrEnum):

@@ -20,7 +20,16 @@ from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.error_codes import RiskErrorCode as E
 from anxin.risk.events import ReviewDecided
-from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, Outcome, Signal, Verdict, clean_attributes, decay
+from anxin.risk.model import (
+    CONSUMER_KINDS,
+    MERCHANT_KINDS,
+    Outcome,
+    Signal,
+    Verdict,
+    attributes_in,
+    clean_attributes,
+    decay,
+)
 from anxin.risk.phash import NotAnImage, dhash
 from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
 from anxin.risk.signals import ClaimInput, OnlineIndexes, ReturnInput, claim_facts, return_facts
@@ -60,6 +69,16 @@ def consumer_attributes(raw: Mapping[str, object] | None) -> dict[str, str]:
 
 def merchant_credentials(raw: Mapping[str, object] | None) -> dict[str, str]:
     return clean_attributes(raw, MERCHANT_KINDS)
+
+
+def consumer_attributes_in(data: Mapping[str, Any], name: str) -> dict[str, str]:
+    """A consumer's attributes in an event's ``data[name]`` (raises ``core.fields.FieldInvalid``)."""
+    return attributes_in(data, name, CONSUMER_KINDS)
+
+
+def merchant_credentials_in(data: Mapping[str, Any], name: str) -> dict[str, str]:
+    """A shop's credentials in an event's ``data[name]`` (raises ``core.fields.FieldInvalid``)."""
+    return attributes_in(data, name, MERCHANT_KINDS)
 
 
 def record_links(uow: UnitOfWork, links: Iterable[LinkInput]) -> None:

@@ -1,0 +1,234 @@
+"""One entry per event type: the one table both ingestion paths go through.
+
+An entry says how the event's ``data`` is parsed (by the context that owns it, through its ``service``), what must
+exist before it applies (``needs``, in order: a missing one parks the event on its key, see ``ingest.service``),
+what it makes available once applied (``produces``: the key that releases events parked on it), how it applies in
+the caller's unit of work (``apply``, the per-event path) and how it applies to the rows a bulk chunk holds in
+memory (``bulk``, with ``owns``: the rows it writes, read up front). Adding an event type is adding an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from anxin.audience import service as audience
+from anxin.care import service as care
+from anxin.catalog import service as catalog
+from anxin.core.fields import FieldInvalid
+from anxin.db.uow import UnitOfWork
+from anxin.ingest import model as m
+from anxin.ingest.bulk_state import Subjects
+from anxin.ingest.error_codes import IngestErrorCode
+from anxin.ingest.model import Ref
+from anxin.orders import service as orders
+from anxin.risk import service as risk
+from anxin.shops import service as shops
+
+Rulebook = orders.FulfilmentRulebook
+LifecycleError = orders.LifecycleError  # what ``apply`` and ``bulk`` raise when an event breaks an order's lifecycle
+
+
+def _none(_: Any) -> Sequence[Ref]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Handler:
+    parse: Callable[[Mapping[str, Any]], Any]  # data -> command; raises core.fields.FieldInvalid
+    apply: Callable[[UnitOfWork, m.Envelope, Any, Rulebook], object]  # once ``needs`` all exist
+    bulk: Callable[[Subjects, m.Envelope, Any, Rulebook], object]  # the same, on the chunk's rows in memory
+    needs: Callable[[Any], Sequence[Ref]] = _none
+    owns: Callable[[Any], Sequence[Ref]] = _none
+    produces: Callable[[Any], Sequence[Ref]] = _none
+    # The account attributes it carries for risk: (data, command) -> (subject, attributes); applied events only.
+    attributes: Callable[[Mapping[str, Any], Any], tuple[str, dict[str, str]]] | None = None
+
+
+# --- bulk entries shared by several types, and the ones with rules of their own --------------------------------
+
+def _upsert(kind: str, id_attr: str) -> Callable[[Subjects, m.Envelope, Any, Rulebook], None]:
+    return lambda s, env, c, _: s.upsert(kind, getattr(c, id_attr), c, env.occurred_at)
+
+
+def _bulk_shop(s: Subjects, env: m.Envelope, shop: Any, _: Rulebook) -> None:
+    """Newer wins, except the opening time: the earliest any version gave (order-independent, as per event)."""
+    at, current = env.occurred_at, s.get("shop", shop.shop_id)
+    opened = min(d for d in (shop.opened_at or at, current[0].opened_at if current else None) if d is not None)
+    if current is not None and at < current[1]:
+        if opened != current[0].opened_at:
+            s.put("shop", shop.shop_id, (replace(current[0], opened_at=opened), current[1]))
+        return
+    s.upsert("shop", shop.shop_id, replace(shop, opened_at=opened), at)
+
+
+def _bulk_paid(s: Subjects, env: m.Envelope, order: Any, rb: Rulebook) -> None:
+    if s.get("order", order.order_id) is None:  # a second order.paid for a known order is a no-op
+        listings = {i.listing_id: s.get("listing", i.listing_id)[0] for i in order.items}
+        s.put_order(replace(order, promise=orders.promise_of(order, listings, rb)))
+
+
+def _bulk_review(s: Subjects, env: m.Envelope, c: Any, _: Rulebook) -> None:
+    current = s.get("review", c.order_id)
+    if current is None or c.posted_at >= current[2]:  # an older review arriving late changes nothing
+        s.put("review", c.order_id, (c.rating, c.text, c.posted_at))
+        s.put_order(replace(s.get("order", c.order_id), review_rating=c.rating))
+
+
+def _complaint(c: Any, order: Any) -> Any:
+    return c.complaint(shop_id=order.shop_id, consumer_id=order.consumer_id)  # the order's, not the sender's
+
+
+# --- per-event entries that read before they write -------------------------------------------------------------
+
+def _paid(uow: UnitOfWork, env: m.Envelope, order: Any, rb: Rulebook) -> None:
+    listings = catalog.get_listings(uow, [i.listing_id for i in order.items])
+    orders.record_paid(uow, replace(order, promise=orders.promise_of(order, listings, rb)))
+
+
+def _file_complaint(uow: UnitOfWork, env: m.Envelope, c: Any, _: Rulebook) -> None:
+    care.file_complaint(uow, _complaint(c, orders.get_order(uow, c.order_id)))
+
+
+def _consumer(d: Mapping[str, Any], c: Any) -> tuple[str, dict[str, str]]:
+    return f"consumer:{c.consumer_id}", risk.consumer_attributes_in(d, "risk")
+
+
+def _order(c: Any) -> Sequence[Ref]:
+    return (Ref("order", c.order_id),)
+
+
+HANDLERS: dict[str, Handler] = {
+    "category.upserted": Handler(
+        catalog.parse_category,
+        apply=lambda uow, env, c, _: catalog.upsert_category(uow, c, as_of=env.occurred_at),
+        bulk=_upsert("category", "category_id"),
+        needs=lambda c: (Ref("category", c.parent_id),) if c.parent_id else (),
+        owns=lambda c: (Ref("category", c.category_id),), produces=lambda c: (Ref("category", c.category_id),)),
+    "shop.upserted": Handler(
+        lambda d: shops.parse_shop(d, check_credentials=risk.merchant_credentials_in),
+        apply=lambda uow, env, c, _: shops.upsert_shop(uow, c, as_of=env.occurred_at), bulk=_bulk_shop,
+        owns=lambda c: (Ref("shop", c.shop_id),), produces=lambda c: (Ref("shop", c.shop_id),),
+        attributes=lambda d, c: (f"shop:{c.shop_id}", risk.merchant_credentials_in(d, "credentials"))),
+    "listing.upserted": Handler(
+        catalog.parse_listing,
+        apply=lambda uow, env, c, _: catalog.upsert_listing(uow, c, as_of=env.occurred_at),
+        bulk=_upsert("listing", "listing_id"),
+        needs=lambda c: (Ref("shop", c.shop_id), Ref("category", c.category_id)),
+        owns=lambda c: (Ref("listing", c.listing_id),), produces=lambda c: (Ref("listing", c.listing_id),)),
+    "order.paid": Handler(
+        lambda d: orders.parse_order_paid(d, check_risk=risk.consumer_attributes_in),
+        apply=_paid, bulk=_bulk_paid,
+        needs=lambda c: (Ref("shop", c.shop_id), *(Ref("listing", i.listing_id) for i in c.items)),
+        owns=_order, produces=_order, attributes=_consumer),
+    "order.shipped": Handler(
+        orders.parse_shipped,
+        apply=lambda uow, env, c, _: orders.record_shipped(
+            uow, c.order_id, carrier=c.carrier, tracking_no=c.tracking_no, shipped_at=c.shipped_at,
+            weight_g=c.weight_g),
+        bulk=lambda s, env, c, _: s.put_order(orders.ship_order(
+            s.get("order", c.order_id), carrier=c.carrier, tracking_no=c.tracking_no, shipped_at=c.shipped_at,
+            weight_g=c.weight_g)),
+        needs=_order, produces=lambda c: (Ref("tracking", c.tracking_no, c.carrier),)),
+    "shipment.scanned": Handler(
+        orders.parse_scan,
+        apply=lambda uow, env, c, _: orders.record_scan(uow, env.event_id, c),
+        bulk=lambda s, env, c, _: s.put("scan", env.event_id, c),
+        needs=lambda c: (Ref("tracking", c.tracking_no, c.carrier),)),
+    "order.delivered": Handler(
+        orders.parse_delivered,
+        apply=lambda uow, env, c, _: orders.record_delivered(uow, c.order_id, signed_at=c.signed_at),
+        bulk=lambda s, env, c, _: s.put_order(orders.deliver_order(s.get("order", c.order_id),
+                                                                   signed_at=c.signed_at)),
+        needs=_order),
+    "order.cancelled": Handler(
+        orders.parse_cancelled,
+        apply=lambda uow, env, c, _: orders.record_cancelled(uow, c.order_id, reason=c.reason, at=env.occurred_at),
+        bulk=lambda s, env, c, _: s.put_order(orders.cancel_order(s.get("order", c.order_id), reason=c.reason,
+                                                                  at=env.occurred_at)),
+        needs=_order),
+    "review.posted": Handler(
+        orders.parse_review,
+        apply=lambda uow, env, c, _: orders.record_review(uow, c.order_id, rating=c.rating, text=c.text,
+                                                          posted_at=c.posted_at),
+        bulk=_bulk_review, needs=_order, owns=lambda c: (Ref("review", c.order_id),)),
+    "complaint.filed": Handler(
+        care.parse_complaint, apply=_file_complaint,
+        bulk=lambda s, env, c, _: s.insert_once("complaint", c.complaint_id,
+                                                _complaint(c, s.get("order", c.order_id))),
+        needs=_order, owns=lambda c: (Ref("complaint", c.complaint_id),)),
+    "chat.session": Handler(
+        care.parse_chat_session,
+        apply=lambda uow, env, c, _: care.upsert_chat_session(uow, c, as_of=env.occurred_at),
+        bulk=_upsert("chat_session", "session_id"),
+        needs=lambda c: (Ref("shop", c.shop_id),), owns=lambda c: (Ref("chat_session", c.session_id),)),
+    "consumer.registered": Handler(
+        lambda d: audience.parse_consumer(d, check_risk=risk.consumer_attributes_in),
+        apply=lambda uow, env, c, _: audience.upsert_consumer(uow, c, as_of=env.occurred_at),
+        bulk=_upsert("consumer", "consumer_id"),
+        owns=lambda c: (Ref("consumer", c.consumer_id),), attributes=_consumer),
+    "content.feedback": Handler(
+        audience.parse_content_feedback, apply=lambda uow, env, c, _: audience.record_feedback(uow, c),
+        bulk=lambda s, env, c, _: s.insert_once("content_feedback", c.feedback_id, c),
+        owns=lambda c: (Ref("content_feedback", c.feedback_id),)),
+}
+
+
+# --- what both paths share -------------------------------------------------------------------------------------
+
+def parse_command(env: m.Envelope, bounds: m.TimeBounds) -> Any:
+    """The typed command of an event whose envelope parsed, with every time in range."""
+    try:
+        cmd = HANDLERS[env.type].parse(env.data)
+    except FieldInvalid as exc:
+        raise m.event_invalid(exc) from None
+    m.check_times(env, cmd, bounds)
+    return cmd
+
+
+def parse_event(raw: object, bounds: m.TimeBounds) -> tuple[m.Envelope, Any]:
+    """The envelope, its typed command, and every time in range: what both ingestion paths accept."""
+    env = m.parse_envelope(raw, HANDLERS)
+    return env, parse_command(env, bounds)
+
+
+def attributes_of(env: m.Envelope, cmd: Any) -> tuple[str, dict[str, str]] | None:
+    """The subject (``consumer:c1``, ``shop:s1``) and the attributes an event, already parsed into ``cmd``, carries;
+    None when it carries none. The order's are the buyer's at checkout (delivery address, device, ip, payment)."""
+    read = HANDLERS[env.type].attributes
+    if read is None:
+        return None
+    subject, attributes = read(env.data, cmd)
+    return (subject, attributes) if attributes else None
+
+
+def first_missing(uow: UnitOfWork, refs: Sequence[Ref]) -> Ref | None:
+    """The first of ``refs`` not stored yet (the per-event path's reads; the listings of an order in one query)."""
+    missing_listings: set[str] | None = None
+    for ref in refs:
+        match ref.kind:
+            case "category":
+                found = catalog.category_exists(uow, ref.id)
+            case "shop":
+                found = shops.get_shop(uow, ref.id) is not None
+            case "listing":
+                if missing_listings is None:
+                    missing_listings = set(catalog.missing_listings(uow, [r.id for r in refs if r.kind == "listing"]))
+                found = ref.id not in missing_listings
+            case "order":
+                found = orders.order_exists(uow, ref.id)
+            case "tracking":
+                found = orders.tracking_known(uow, ref.carrier, ref.id)
+            case _:
+                raise AssertionError(f"nothing can wait for a {ref.kind}")
+        if not found:
+            return ref
+    return None
+
+
+def failed_code(exc: Exception) -> str:
+    """The code a parked event that cannot be applied when released is stored with."""
+    if isinstance(exc, m.EventInvalid) and exc.code == IngestErrorCode.TIME_OUT_OF_RANGE:
+        return exc.code
+    return IngestErrorCode.LIFECYCLE.value
