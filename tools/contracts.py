@@ -70,7 +70,7 @@ def render() -> str:
     for ctx in CONTEXTS:
         layers = []
         if ctx.interface:
-            layers.append(" | ".join(ctx.interface))
+            layers.append(" : ".join(ctx.interface))
         layers += [" : ".join(group) for group in (ctx.use_cases, ctx.adapters, ctx.pure) if group]
         out += [_section(f"{ctx.name}-layers", f"{ctx.name}: interface -> use cases -> adapters -> pure", "layers",
                          containers=[f"anxin.{ctx.name}"], layers=layers), ""]
