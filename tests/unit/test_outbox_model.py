@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from anxin.outbox.model import KINDS, OutboxMessage, RetryPolicy, message_body, sign, verify
+from anxin.outbox.model import ACTION_KINDS, KINDS, OutboxMessage, RetryPolicy, message_body, sign, verify
 
 SECRET = "whsec_test"
 BODY = b'{"kind":"refund.issue","payload":{"amount_fen":1999}}'
@@ -93,6 +93,6 @@ def test_message_body_is_canonical():
 
 
 def test_kinds_are_stable():
-    assert sorted(KINDS) == ["compensation.issue", "consumer.notice", "coupon.issue", "exchange.reship",
+    assert sorted(KINDS - ACTION_KINDS) == ["compensation.issue", "consumer.notice", "coupon.issue", "exchange.reship",
                              "freight.compensate",
                              "pickup.request", "refund.issue"]

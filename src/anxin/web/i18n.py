@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from anxin.web import i18n_disclosure, i18n_fulfilment, i18n_jobs, i18n_merchants, i18n_risk, i18n_scoring
+from anxin.web import i18n_actions, i18n_disclosure, i18n_fulfilment, i18n_jobs, i18n_merchants, i18n_risk, i18n_scoring
 
 LANGS = ("zh-CN", "en")
 DEFAULT_LANG = "zh-CN"
@@ -154,6 +154,7 @@ ZH: dict[str, str] = {
     **i18n_risk.ZH,
     **i18n_merchants.ZH,
     **i18n_jobs.ZH,
+    **i18n_actions.ZH,
     **i18n_disclosure.ZH,
 }
 
@@ -318,6 +319,7 @@ EN: dict[str, str] = {
     **i18n_risk.EN,
     **i18n_merchants.EN,
     **i18n_jobs.EN,
+    **i18n_actions.EN,
     **i18n_disclosure.EN,
 }
 
