@@ -13,7 +13,7 @@ ZH: dict[str, str] = {
     "act.state": "状态", "act.kind": "指令", "act.parameters": "参数", "act.cause": "起因", "act.reasons": "理由",
     "act.issued": "发出", "act.answer": "平台回执", "act.rule": "规则", "act.sent_at": "已送达",
     "act.not_sent": "待送达",
-    "act.prev": "上一页", "act.next": "下一页",
+    "act.prev": "上一页", "act.next": "下一页", "act.sep": "、", "act.funds_all": "全部资金",
     "act.state.issued": "待送达", "act.state.sent": "已送达", "act.state.unconfirmed": "超时未回执",
     "act.state.done": "已执行", "act.state.failed": "执行失败",
     "act.kind.listing.takedown": "下架商品", "act.kind.listing.restore": "恢复商品",
@@ -27,6 +27,12 @@ ZH: dict[str, str] = {
     "err.actions.ack_conflict": "该指令已有不同的回执。",
     "err.actions.cause_conflict": "同一起因已发出参数不同的指令。",
     "err.actions.invalid_filter": "筛选条件无效。",
+    "act.restrict.new_listings": "禁止上新", "act.restrict.traffic": "限制流量", "act.restrict.withdrawals": "禁止提现",
+    "act.restrict.campaigns": "禁止报名活动", "act.restrict.live": "禁止直播",
+    "act.restrict.short_video": "禁止短视频带货",
+    "act.restrict.product_links": "禁止挂商品链接",
+    "act.rule.A.SHOP_BLOCKED.RESTRICT": "风控审核期间限制店铺：禁止上新、禁止提现。",
+    "act.rule.A.SHOP_UNBLOCKED.LIFT": "风控已解除拦截：恢复上新和提现。",
 }
 
 EN: dict[str, str] = {
@@ -38,6 +44,7 @@ EN: dict[str, str] = {
     "act.state": "State", "act.kind": "Action", "act.parameters": "Parameters", "act.cause": "Cause",
     "act.reasons": "Reasons", "act.issued": "Issued", "act.answer": "Platform's answer", "act.rule": "Rule",
     "act.sent_at": "Delivered", "act.not_sent": "Not delivered yet", "act.prev": "Previous", "act.next": "Next",
+    "act.sep": ", ", "act.funds_all": "all funds",
     "act.state.issued": "Issued", "act.state.sent": "Delivered", "act.state.unconfirmed": "Unconfirmed",
     "act.state.done": "Done", "act.state.failed": "Failed",
     "act.kind.listing.takedown": "Take listing down", "act.kind.listing.restore": "Restore listing",
@@ -50,4 +57,11 @@ EN: dict[str, str] = {
     "err.actions.ack_conflict": "The action was already acked differently.",
     "err.actions.cause_conflict": "This cause already issued the action with other parameters.",
     "err.actions.invalid_filter": "Invalid filter.",
+    "act.restrict.new_listings": "no new listings", "act.restrict.traffic": "less traffic",
+    "act.restrict.withdrawals": "no withdrawals", "act.restrict.campaigns": "no campaigns",
+    "act.restrict.live": "no live streams", "act.restrict.short_video": "no selling in short videos",
+    "act.restrict.product_links": "no product links",
+    "act.rule.A.SHOP_BLOCKED.RESTRICT": "Restricted while risk control reviews the shop: no new listings, "
+                                        "no withdrawals.",
+    "act.rule.A.SHOP_UNBLOCKED.LIFT": "The risk control block was lifted: listings and withdrawals are open again.",
 }
