@@ -27,7 +27,7 @@ def ack(action_id: str, request: Request, body: Any = Body(...),
                         "done, failed) and `target` (`shop:s1`). Page with `limit` and `offset` (`next_offset`).")
 def list_actions(request: Request, state: str | None = Query(None, max_length=16),
                  target: str | None = Query(None, max_length=80), limit: int = Query(100, ge=1, le=500),
-                 offset: int = Query(0, ge=0, le=10_000_000),
+                 offset: int = Query(0, ge=0, le=1_000_000),
                  who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).actions.list(who, state=state, target=target, limit=limit, offset=offset)
 
