@@ -21,7 +21,6 @@ from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
-from anxin.outbox import model as outbox_model
 from anxin.outbox import service as outbox
 from anxin.outbox.service import OutboxService
 from anxin.risk.events import ShopBlocked, ShopUnblocked
@@ -187,7 +186,7 @@ class ActionService:
         sent: dict[str, dt.datetime] = {}
         for action_id, message_id in pending:
             message = self.outbox.get_message(message_id)
-            if message.status == outbox_model.DELIVERED and message.delivered_at is not None:
+            if message.delivered_at is not None:  # set exactly when the outbox records the delivery
                 sent[action_id] = message.delivered_at
         if not sent:
             return 0
