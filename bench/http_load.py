@@ -32,7 +32,7 @@ def serve(target: str, url: str, port: int, evidence_dir: str) -> None:
 
     if target == "anxin":
         from anxin.web.app import create_app
-        app = create_app(bootstrap_bench(url, Path(evidence_dir)), run_ticker=False)
+        app = create_app(bootstrap_bench(url, Path(evidence_dir)))
     elif target == "write":
         app = write_app(url)
     else:

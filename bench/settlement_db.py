@@ -1,5 +1,5 @@
-"""The settlement job through the product (issue 6, issue 13): `MerchantService.settle_pending` on a real database at
-several sizes, next to a bare SQL aggregation of the same orders in the same run. A benchmark, not a test.
+"""The settlement job through the product (issue 6, issue 13): `merchants.settlement.settle_pending` on a real
+database at several sizes, next to a bare SQL aggregation of the same orders in the same run. A benchmark, not a test.
 
     PYTHONPATH=src python -m bench.settlement_db --sizes 5000,20000,80000 --shops 200 [--url postgresql+psycopg://…]
     PYTHONPATH=src python -m bench.settlement_db --sizes 5000,20000,80000 --index both   # with and without, alternated
@@ -83,7 +83,7 @@ def _plan(conn: sa.Connection, stmt: sa.Select) -> list[str]:
 
 
 def run(size: int, args: argparse.Namespace, *, index: bool) -> dict[str, object]:
-    from anxin.merchants.settlement_cases import BATCH
+    from anxin.merchants.usecases.settlement import BATCH
     from anxin.orders.store import OrderRow
 
     load_start = os.getloadavg()[0]
@@ -116,7 +116,7 @@ def run(size: int, args: argparse.Namespace, *, index: bool) -> dict[str, object
             conn.exec_driver_sql(raw).fetchall()  # the database's share: plain driver rows
             sql_ms.append((time.perf_counter() - t) * 1000)
     t, cpu = time.perf_counter(), time.process_time()
-    report = anxin.merchants.settle_pending(limit=10**12)
+    report = anxin.merchants.settlement.settle_pending(limit=10**12)
     settle_s, cpu_s = time.perf_counter() - t, time.process_time() - cpu
     with anxin.engine.connect() as conn:
         fee = int(conn.scalar(sa.text("SELECT sum(fee_fen) FROM fee_entries")) or 0)

@@ -28,8 +28,7 @@ from anxin.idempotency import service as idempotency
 from anxin.ingest.service import IngestionService
 from anxin.jobs.service import JobFailures, Outcome
 from anxin.merchants.rulebook import load_merchant_rulebook
-from anxin.merchants.service import MerchantService
-from anxin.merchants.service_base import MerchantDeps
+from anxin.merchants.service import Merchants, merchants_for
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, NullTransport, WebhookTransport
@@ -38,6 +37,7 @@ from anxin.risk.rulebook import load_risk_rulebook
 from anxin.risk.service import RiskService
 from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
+from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
 
 
 @dataclass
@@ -55,14 +55,31 @@ class Anxin:
     fulfilment: FulfilmentService
     scoring: ScoringService
     risk: RiskService
-    merchants: MerchantService
+    merchants: Merchants
     jobs: JobFailures
     bus: MessageBus[UnitOfWork]
     actions: ActionService
 
+    def schedule(self) -> list[Job]:
+        """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
+        the others in every worker at once, their rows carrying per-row leases. A job of the ``deliver`` lane is
+        never held up by one of the others (each lane is a thread). Domain events are handled in the delivery lane
+        too, by every worker at once: each event carries a lease of its own, like an outbox row."""
+        return [
+            Job("outbox.deliver", self.outbox.deliver_due, leased=False, lane=DELIVERY_LANE, skip_waiting=False),
+            Job("events.handle", self.process_events, leased=False, lane=DELIVERY_LANE, skip_waiting=False),
+            Job("aftersales.deadlines", self.aftersales.tick),
+            Job("fulfilment.check", self.fulfilment.check_due),
+            Job("merchants.graduate", self.merchants.lifecycle.graduate_due),
+            Job("merchants.settle", self.merchants.settlement.settle_pending),
+            Job("actions.deliveries", self.actions.record_deliveries, skip_waiting=False),
+            Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
+            Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
+        ]
+
     def tick(self, at: dt.datetime | None = None) -> dict[str, Any]:
-        """Run every periodic job once, then deliver what the outbox holds (``anxin tick``, the simulator). The
-        server runs the same two halves in two loops of their own (web.app.Ticker)."""
+        """Run every periodic job once, then deliver what the outbox holds (``anxin tick``, the simulator): one
+        synchronous round, without leases. ``anxin worker`` runs the same jobs from ``schedule``."""
         report = self.run_jobs(at)
         delivery = self.deliver()
         return {**report, **delivery, "failed_jobs": {**report["failed_jobs"], **delivery["failed_jobs"]}}
@@ -74,8 +91,8 @@ class Anxin:
         cases = run("aftersales.deadlines", lambda: self.aftersales.tick(at))
         now = cases.value.at if cases.value is not None else at or self.clock.now()
         checked = run("fulfilment.check", lambda: self.fulfilment.check_due(now))
-        graduated = run("merchants.graduate", self.merchants.graduate_due)
-        settled = run("merchants.settle", self.merchants.settle_pending)
+        graduated = run("merchants.graduate", self.merchants.lifecycle.graduate_due)
+        settled = run("merchants.settle", self.merchants.settlement.settle_pending)
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
         sent = run("actions.deliveries", self.actions.record_deliveries, skip_waiting=False)
@@ -128,13 +145,8 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),
                        mode=settings.risk_mode)
-    merchants = MerchantService(
-        uow_factory=uow_factory, clock=clock, rulebook=load_merchant_rulebook(settings.merchant_rulebook),
-        deps=MerchantDeps(banned_links=lambda uow, creds, shop: risk.banned_links(uow, creds, exclude_shop=shop),
-                          shop_score=scoring.latest_shop_score, risk_standing=risk.shop_standing,
-                          open_violations=scoring.active_deductions,
-                          reset_violations=lambda uow, shop, actor: scoring.revoke_active_deductions(
-                              uow, shop, actor=actor)))
+    merchants = merchants_for(uow_factory=uow_factory, clock=clock,
+                              rulebook=load_merchant_rulebook(settings.merchant_rulebook))
     aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                    evidence_store=EvidenceStore(settings.evidence_dir),
                                    credit_band=scoring.consumer_band, risk=risk, jobs=jobs)

@@ -33,7 +33,7 @@ from anxin.merchants.error_codes import MerchantErrorCode
 from anxin.merchants.fee_rules import CHANNELS
 from anxin.merchants.ledger import PostingKind
 from anxin.merchants.lifecycle import ShopState
-from anxin.merchants.model import STORE_TYPES
+from anxin.shops.model import STORE_TYPES
 from anxin.web import i18n
 from anxin.web.auth import COOKIE
 from anxin.web.render import csrf_token
@@ -70,12 +70,12 @@ def build_world(anxin, clock) -> World:
         cancelled("o5", at=T0 + 3 * H),
     ])
     clock.set(T0 + D)
-    anxin.merchants.settle_pending()
+    anxin.merchants.settlement.settle_pending()
     consumer = anxin.access.create_key("consumer", "c2")[0]
     case = anxin.aftersales.file_case(consumer, FileCase("o3", "return_refund", "no_reason", 9900))
     assert case.case.state.value == "pending_merchant"
     merchant, raw = anxin.access.create_key("merchant", "m1")
-    anxin.merchants.status(merchant, "s1")  # the shop's lifecycle row exists, so operators list it
+    anxin.merchants.centre.status(merchant, "s1")  # the shop's lifecycle row exists, so operators list it
     return World(merchant_key=raw, other_key=anxin.access.create_key("merchant", "m2")[1],
                  operator_key=anxin.access.create_key("operator", "ops1")[1], case_id=case.case.case_id,
                  version=anxin.merchants.rulebook.version)
@@ -203,11 +203,11 @@ def test_topping_up_through_the_form(app, anxin, world) -> None:
     assert 'data-testid="held" data-fen="50050"' in after and 'data-kind="top_up"' in after
     assert 'data-state="ok"' in after and "Fully paid" in after
     merchant = anxin.access.authenticate(world.merchant_key)
-    assert anxin.merchants.deposit(merchant, "s1")["held_fen"] == 50050
+    assert anxin.merchants.money.deposit(merchant, "s1")["held_fen"] == 50050
     again = client.post(url, data={"csrf": token, "amount": "500.50", "key": key}, follow_redirects=False)
     assert again.status_code == 303 and "replayed=1" in again.headers["location"]
     assert "nothing was charged twice" in client.get(again.headers["location"]).text
-    assert anxin.merchants.deposit(merchant, "s1")["held_fen"] == 50050
+    assert anxin.merchants.money.deposit(merchant, "s1")["held_fen"] == 50050
     conflict = client.post(url, data={"csrf": token, "amount": "7", "key": key})
     assert conflict.status_code == 409 and code_of(conflict.text) == "merchants.idempotency_conflict"
     assert 'value="7"' in conflict.text  # the form keeps what was typed

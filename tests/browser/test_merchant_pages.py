@@ -60,7 +60,7 @@ def test_a_merchant_reads_the_centre_pays_in_and_switches_language(open_as, worl
     expect(page.get_by_test_id("deposit")).to_have_attribute("data-state", "ok")
     expect(page.get_by_test_id("postings").locator('tr[data-kind="top_up"]')).to_have_count(1)
     merchant = anxin.access.authenticate(world.merchant_key)
-    assert anxin.merchants.deposit(merchant, "s1")["held_fen"] == 50000
+    assert anxin.merchants.money.deposit(merchant, "s1")["held_fen"] == 50000
 
     page.get_by_test_id("lang-switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -45,11 +45,11 @@ from anxin.core.errors import AnxinError
 from anxin.ingest.error_codes import IngestErrorCode
 from anxin.ingest.service import MAX_BATCH
 from anxin.ingest.store import EventLog, IngestedEventRow
-from anxin.merchants.store import ShopRow
 from anxin.orders import service as orders
 from anxin.orders.model import OrderStatus
 from anxin.orders.store import OrderRow, ReviewRow
 from anxin.risk.store import LinkRow
+from anxin.shops.store import ShopRow
 
 pytestmark = pytest.mark.db
 

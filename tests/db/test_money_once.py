@@ -172,7 +172,8 @@ def test_cases_follow_the_shop_to_its_new_owner(anxin: Any, clock: Any) -> None:
     opened = [anxin.aftersales.file_case(consumer, FileCase(f"o{i}", "refund_only", "other", 100)).case.case_id
               for i in range(3)]
     assert {v.case.case_id for v in anxin.aftersales.list_cases(old_owner)} == set(opened)
-    anxin.merchants.transfer(operator, "s1", {"kind": "transfer", "to_merchant_id": "m2", "licence_no": "L-NEW-2"})
+    anxin.merchants.lifecycle.transfer(operator, "s1", {"kind": "transfer", "to_merchant_id": "m2",
+                                                        "licence_no": "L-NEW-2"})
     assert anxin.aftersales.list_cases(old_owner) == []
     assert {v.case.case_id for v in anxin.aftersales.list_cases(new_owner)} == set(opened)
     with pytest.raises(AnxinError):

@@ -16,7 +16,7 @@ from tests.db.builders import T0, H, ingest_ok, item, order_paid, row_counts, se
 
 from anxin.aftersales.service import FileCase
 from anxin.bootstrap import bootstrap
-from anxin.core.clock import FixedClock
+from anxin.core.clock import FixedClock, SystemClock
 from anxin.ingest.error_codes import IngestErrorCode
 from anxin.ingest.service import IngestionService
 from anxin.ingest.store import EventLog
@@ -27,7 +27,8 @@ from anxin.orders.store import OrderRow
 from anxin.outbox.model import SIGNATURE_HEADER, verify
 from anxin.outbox.transport import RecordingTransport
 from anxin.settings import Settings
-from anxin.web.app import Ticker
+from anxin.worker.runner import Worker
+from anxin.worker.service import Leases
 
 pytestmark = pytest.mark.db
 
@@ -243,14 +244,18 @@ class StuckFulfilment:
         raise TimeoutError("gave up")
 
 
-def test_the_server_delivers_refunds_while_another_job_hangs(anxin, clock, transport):
+def test_a_worker_delivers_refunds_while_another_job_hangs(anxin, clock, transport):
     seed_order(anxin, order_id="o1", services=["anxin_gou"], price_fen=300)
     consumer = anxin.access.create_key("consumer", "c1")[0]
     clock.set(T0 + H)
     case = anxin.aftersales.file_case(consumer, FileCase("o1", "refund_only", "other", 300, ())).case
     stuck = StuckFulfilment()
-    ticker = Ticker(dataclasses.replace(anxin, fulfilment=stuck), every=0.05)
-    ticker.start()
+    leases = Leases(uow_factory=anxin.uow_factory, clock=SystemClock(), holder="w1", ttl=dt.timedelta(seconds=30))
+    worker = Worker(schedule=dataclasses.replace(anxin, fulfilment=stuck).schedule(), leases=leases, jobs=anxin.jobs,
+                    clock=SystemClock(), every=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
     try:
         assert stuck.entered.wait(10)
         deadline = time.monotonic() + 10
@@ -260,4 +265,5 @@ def test_the_server_delivers_refunds_while_another_job_hangs(anxin, clock, trans
         assert _refunds(transport) == [(case.case_id, 300)]
     finally:
         stuck.release.set()
-        ticker.stop()
+        stop.set()
+        thread.join(timeout=30)

@@ -18,11 +18,11 @@ from anxin.bootstrap import Anxin, bootstrap
 from anxin.catalog import service as catalog
 from anxin.core.clock import FixedClock
 from anxin.db import refcache
-from anxin.merchants import service as merchants
-from anxin.merchants.model import Shop
-from anxin.merchants.store import ShopRepository
 from anxin.outbox.transport import RecordingTransport
 from anxin.settings import Settings
+from anxin.shops import service as shops
+from anxin.shops.model import Shop
+from anxin.shops.store import ShopRepository
 
 pytestmark = pytest.mark.db
 
@@ -34,7 +34,7 @@ def _ingest(anxin: Anxin, *events: dict[str, Any]) -> None:
 
 def _shop(anxin: Anxin, shop_id: str = "s1") -> Shop | None:
     with anxin.uow_factory() as uow:
-        return merchants.get_shop(uow, shop_id)
+        return shops.get_shop(uow, shop_id)
 
 
 def _tags(anxin: Anxin, listing_id: str = "l1") -> frozenset[str]:
@@ -132,12 +132,12 @@ def test_the_changing_transaction_reads_its_own_change_and_a_rollback_leaves_the
     _seed(anxin)
     assert _shop(anxin).merchant_id == "m1"  # type: ignore[union-attr]
     with anxin.uow_factory() as uow:
-        merchants.upsert_shop(uow, Shop("s1", "m9", "Shop s1", "enterprise", frozenset()), as_of=T0 + MIN)
-        assert merchants.get_shop(uow, "s1").merchant_id == "m9"  # type: ignore[union-attr]  # not yet flushed
+        shops.upsert_shop(uow, Shop("s1", "m9", "Shop s1", "enterprise", frozenset()), as_of=T0 + MIN)
+        assert shops.get_shop(uow, "s1").merchant_id == "m9"  # type: ignore[union-attr]  # not yet flushed
         uow.session.flush()
-        assert merchants.get_shop(uow, "s1").merchant_id == "m9"  # type: ignore[union-attr]
-        merchants.upsert_shop(uow, Shop("s2", "m9", "Shop s2", "enterprise", frozenset()), as_of=T0 + MIN)
-        assert merchants.get_shop(uow, "s2") is not None
+        assert shops.get_shop(uow, "s1").merchant_id == "m9"  # type: ignore[union-attr]
+        shops.upsert_shop(uow, Shop("s2", "m9", "Shop s2", "enterprise", frozenset()), as_of=T0 + MIN)
+        assert shops.get_shop(uow, "s2") is not None
         # no commit: rolled back
     assert _shop(anxin).merchant_id == "m1"  # type: ignore[union-attr]
     assert _shop(anxin, "s2") is None
@@ -148,7 +148,7 @@ def test_a_change_made_in_a_savepoint_bumps_at_the_outer_commit(anxin: Anxin, se
     assert _shop(second).services == frozenset({"anxin_gou"})  # type: ignore[union-attr]
     with anxin.uow_factory() as uow:
         with uow.savepoint():
-            merchants.upsert_shop(uow, Shop("s1", "m1", "Shop s1", "enterprise", frozenset({"pickup"})),
+            shops.upsert_shop(uow, Shop("s1", "m1", "Shop s1", "enterprise", frozenset({"pickup"})),
                                   as_of=T0 + MIN)
         uow.commit()
     assert _shop(second).services == frozenset({"pickup"})  # type: ignore[union-attr]
@@ -188,7 +188,7 @@ def test_threads_never_read_a_shop_older_than_the_last_commit(anxin: Anxin, seco
     try:
         for v in range(1, 31):
             with anxin.uow_factory() as uow:
-                merchants.upsert_shop(uow, Shop("s1", "m1", f"Shop v{v}", "enterprise", frozenset()),
+                shops.upsert_shop(uow, Shop("s1", "m1", f"Shop v{v}", "enterprise", frozenset()),
                                       as_of=T0 + v * MIN)
                 uow.commit()
             committed[0] = v

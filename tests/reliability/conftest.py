@@ -1,5 +1,5 @@
 """Fixtures of the reliability suite: one migrated template per session, and per test a fresh copy of it served by
-a real ``anxin serve`` process that sends its webhooks to a real receiver."""
+a real ``anxin serve`` process, with a real ``anxin worker`` process sending the webhooks to a real receiver."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.reliability.harness import Receiver, Server, Template, World, make_template, new_workdir
+from tests.reliability.harness import Receiver, Server, Template, Worker, World, make_template, new_workdir
 
 
 @pytest.fixture(scope="session")
@@ -24,15 +24,19 @@ def world(template: Template, request: pytest.FixtureRequest) -> Iterator[World]
     workdir = new_workdir()
     receiver = Receiver()
     server = Server(url, webhook_url=receiver.url, workdir=workdir)
-    w = World(template, url, receiver, server, workdir)
+    w = World(template, url, receiver, server, workdir, [Worker(url, webhook_url=receiver.url, workdir=workdir)])
     try:
         server.start()
+        for worker in w.workers:
+            worker.start()
         yield w
     finally:
-        server.stop()
+        for proc in [*w.servers, *w.workers]:
+            proc.stop()
         receiver.close()
         if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-            print(f"server log ({server.log}):\n{server.log_tail()}")
+            for proc in [*w.servers, *w.workers]:
+                print(f"log ({proc.log}):\n{proc.log_tail()}")
         template.backend.drop_copy(url)
         shutil.rmtree(workdir, ignore_errors=True)
 

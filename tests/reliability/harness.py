@@ -1,9 +1,9 @@
 """The reliability suite's real parts: anxin server processes, a signature-checking webhook receiver, databases
 copied from a migrated template, and concurrent HTTP clients.
 
-Nothing here is faked: the server is ``anxin serve`` (uvicorn, the periodic tick, the outbox sending real signed
-webhooks), the receiver is the reference ``WebhookSink`` (it verifies ``X-Anxin-Signature`` and applies each
-``Idempotency-Key`` once), and orders arrive through ``POST /v1/events``.
+Nothing here is faked: the server is ``anxin serve`` (uvicorn), the periodic jobs run in ``anxin worker`` processes
+(deadlines, the outbox sending real signed webhooks), the receiver is the reference ``WebhookSink`` (it verifies
+``X-Anxin-Signature`` and applies each ``Idempotency-Key`` once), and orders arrive through ``POST /v1/events``.
 """
 
 from __future__ import annotations
@@ -141,29 +141,61 @@ class Receiver:
 SERVE = "import sys; from anxin.cli.main import main; sys.argv[0] = 'anxin'; main()"
 
 
-class Server:
-    """``anxin serve`` in its own process on a fixed port, so it can be killed and restarted in place."""
+class Process:
+    """An anxin command in its own process, with its log in ``workdir``; it can be killed and restarted in place."""
 
-    def __init__(self, url: str, *, webhook_url: str | None, workdir: Path, tick_seconds: float = 0.5,
-                 ticker: bool = True) -> None:
-        self.url, self.workdir, self.port = url, workdir, free_port()
-        self.log = workdir / "server.log"
+    def __init__(self, url: str, args: list[str], *, webhook_url: str | None, workdir: Path, log: str,
+                 tick_seconds: float = 0.5) -> None:
+        self.url, self.workdir, self.args = url, workdir, args
+        self.log = workdir / log
         self.env = {**os.environ, "ANXIN_DATABASE_URL": url, "ANXIN_WEBHOOK_SECRET": SECRET,
                     "ANXIN_TICK_SECONDS": str(tick_seconds), "ANXIN_EVIDENCE_DIR": str(workdir / "evidence")}
         self.env.pop("ANXIN_WEBHOOK_URL", None)
         if webhook_url:
             self.env["ANXIN_WEBHOOK_URL"] = webhook_url
-        self.args = ["serve", "--port", str(self.port)] + ([] if ticker else ["--no-tick"])
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def spawn(self) -> None:
+        with self.log.open("ab") as fh:
+            self.proc = subprocess.Popen([sys.executable, "-c", SERVE, *self.args], stdout=fh, stderr=fh,
+                                         env=self.env, cwd=self.workdir)
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self, timeout: float = 15) -> int | None:
+        """SIGTERM, then SIGKILL if it does not exit in ``timeout``; its exit code (None: it had to be killed)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+class Server(Process):
+    """``anxin serve`` on a fixed port (the API and pages; no periodic jobs)."""
+
+    def __init__(self, url: str, *, webhook_url: str | None, workdir: Path, name: str = "server") -> None:
+        self.port = free_port()
+        super().__init__(url, ["serve", "--port", str(self.port)], webhook_url=webhook_url, workdir=workdir,
+                         log=f"{name}.log")
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> Server:
-        with self.log.open("ab") as fh:
-            self.proc = subprocess.Popen([sys.executable, "-c", SERVE, *self.args], stdout=fh, stderr=fh,
-                                         env=self.env, cwd=self.workdir)
+        self.spawn()
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -177,23 +209,19 @@ class Server:
                 raise RuntimeError(f"anxin did not come up:\n{self.log_tail()}")
             time.sleep(0.1)
 
-    def kill9(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
 
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+class Worker(Process):
+    """``anxin worker`` (every 0.5 s, short leases), tracing each leased job run's start and finish to ``trace``."""
 
-    def log_tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+    def __init__(self, url: str, *, webhook_url: str | None, workdir: Path, name: str = "worker",
+                 lease_seconds: float = 3) -> None:
+        self.trace = workdir / f"{name}.trace.jsonl"
+        super().__init__(url, ["worker", "--every", "0.5", "--lease", str(lease_seconds), "--trace", str(self.trace)],
+                         webhook_url=webhook_url, workdir=workdir, log=f"{name}.log")
+
+    def start(self) -> Worker:
+        self.spawn()
+        return self
 
 
 # --- HTTP clients -----------------------------------------------------------------------------------------
@@ -324,6 +352,12 @@ class World:
     receiver: Receiver
     server: Server
     workdir: Path
+    workers: list[Worker] = field(default_factory=list)
+    replicas: list[Server] = field(default_factory=list)  # more API servers on the same database
+
+    @property
+    def servers(self) -> list[Server]:
+        return [self.server, *self.replicas]
 
     @property
     def keys(self) -> dict[str, str]:

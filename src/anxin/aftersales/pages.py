@@ -29,9 +29,9 @@ from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
 from anxin.fulfilment.pages import merchant_shops, order_panel
-from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.model import OrderStatus
+from anxin.shops import service as shops
 from anxin.web.auth import app_of
 from anxin.web.i18n import translator
 from anxin.web.render import (
@@ -96,7 +96,7 @@ def _hall(request: Request, who: Principal, order_id: str, *, error: AnxinError 
     delivery = order_panel(anxin.fulfilment.order_report_for(who, order_id), t)
     order = g.order
     with anxin.uow_factory() as uow:  # a read of names for the header, nothing else
-        shop = merchants.get_shop(uow, order.shop_id)
+        shop = shops.get_shop(uow, order.shop_id)
         listings = catalog.get_listings(uow, [i.listing_id for i in order.items])
     refundable = order.paid_fen - sum(v.case.refunded_fen for v in views)
     # Active first, then what could still help, then what has run out; the rulebook's order within each.
@@ -129,12 +129,12 @@ def hall_orders(request: Request) -> Response:
     anxin = app_of(request)
     with anxin.uow_factory() as uow:  # the consumer's own orders: a read, by subject
         mine = orders.orders_of_consumer(uow, who.subject)
-        shops = {sid: merchants.get_shop(uow, sid) for sid in {o.shop_id for o in mine}}
+        shop_of = {sid: shops.get_shop(uow, sid) for sid in {o.shop_id for o in mine}}
     latest: dict[str, tuple[str, str]] = {}
     for v in anxin.aftersales.list_cases(who, limit=500):
         if v.case.order_id not in latest or v.case.state in m.OPEN_STATES:
             latest[v.case.order_id] = (v.case.state.value, pv.state_family(v))
-    names = {sid: shop.name for sid, shop in shops.items() if shop}
+    names = {sid: shop.name for sid, shop in shop_of.items() if shop}
     rows = [{"order": o, "shop": names.get(o.shop_id, o.shop_id), "case_state": latest.get(o.order_id, (None,))[0],
              "case_family": latest.get(o.order_id, (None, "state"))[1]} for o in mine]
     return render(request, "hall_orders.html", {"who": who, "orders": rows})

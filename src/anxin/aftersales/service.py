@@ -16,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from anxin.aftersales import model as m
+from anxin.aftersales import refunds
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.evidence import EvidenceInfo, EvidenceRejected, EvidenceStore, inspect_image
 from anxin.aftersales.policy import Claim, Coverage, Decision, OrderFacts, Outcome, coverage, decide
+from anxin.aftersales.refunds import RefundPaid as RefundPaid  # re-exported: what merchants settles
 from anxin.aftersales.risk_settlement import RiskSettlement, check_return_data
 from anxin.aftersales.rulebook import CASE_TYPES, REASONS, Rulebook, RulebookSet
 from anxin.aftersales.store import CaseRepository, CaseRow
@@ -33,16 +35,33 @@ from anxin.fulfilment import service as fulfilment
 from anxin.idempotency import service as idempotency
 from anxin.idempotency.model import IdempotentRequest, Replay
 from anxin.jobs.service import JobFailures
-from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.model import Order, OrderStatus, OrderTimeline
 from anxin.outbox import service as outbox
 from anxin.risk.service import RiskService
+from anxin.shops import service as shops
 
 MONEY_KINDS = {"refund": "refund.issue", "compensation": "compensation.issue", "freight": "freight.compensate",
                "pickup": "pickup.request", "reship": "exchange.reship"}
 MAX_DESCRIPTION = 2000
 DEADLINE_JOB = "aftersales.deadlines"
+
+
+# --- what the merchants context reads for settlement and its centre, in the caller's unit of work ------------------
+
+def refunds_after(uow: UnitOfWork, after_event_id: int, limit: int) -> list[RefundPaid]:
+    """Refunds paid (with any compensation), in case-event id order after ``after_event_id``."""
+    return refunds.refunds_after(uow, after_event_id, limit)
+
+
+def open_cases_of_shop(uow: UnitOfWork, shop_id: str, limit: int = 100) -> list[dict[str, object]]:
+    """The shop's open cases, the nearest deadline first."""
+    return refunds.open_cases_of_shop(uow, shop_id, limit)
+
+
+def refunded_cases(uow: UnitOfWork, shop_id: str) -> int:
+    """How many of the shop's cases paid a refund."""
+    return refunds.refunded_cases(uow, shop_id)
 
 
 @dataclass(frozen=True)
@@ -136,11 +155,11 @@ class AfterSalesService(RiskSettlement):
             return True
         if principal.role is Role.CONSUMER:
             return consumer_id == principal.subject
-        shop = merchants.get_shop(uow, shop_id)
+        shop = shops.get_shop(uow, shop_id)
         return shop is not None and shop.merchant_id == principal.subject
 
     def _facts(self, uow: UnitOfWork, order: Order, listing_id: str | None) -> OrderFacts:
-        shop = merchants.get_shop(uow, order.shop_id)
+        shop = shops.get_shop(uow, order.shop_id)
         items = [i for i in order.items if listing_id is None or i.listing_id == listing_id]
         tags: frozenset[str] = frozenset()
         for item in items:
@@ -196,7 +215,7 @@ class AfterSalesService(RiskSettlement):
                 kwargs["consumer_id"] = principal.subject
             elif principal.role is Role.MERCHANT:
                 # Cases follow the shop: after a transfer the new owner sees all of them, the previous none.
-                kwargs["shop_ids"] = merchants.shop_ids_of_merchant(uow, principal.subject)
+                kwargs["shop_ids"] = shops.shop_ids_of_merchant(uow, principal.subject)
             return [self._view(repo, row) for row in repo.search(**kwargs)]
 
     # --- evidence ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """``anxin sim`` (a simulated marketplace into the configured database) and ``anxin demo`` (a fresh one,
-served live). The demo is the only place here that reads the wall clock: to end its simulated month now.
+served live, with an ``anxin worker`` process running its deadlines and webhooks). The demo is the only place here
+that reads the wall clock: to end its simulated month now.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from anxin.bootstrap import Anxin
+    from anxin.settings import Settings
     from anxin.sim import SimConfig, Simulation
 
 # Heavy imports (SQLAlchemy, Pillow, rich) happen inside the commands: `anxin --help` stays fast.
@@ -180,7 +183,8 @@ class _Links:
 @click.option("--no-serve", is_flag=True, help="Build the data, create the keys, print the links, exit.")
 def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Path, evidence_dir: Path,
          truth_path: Path, no_serve: bool) -> None:
-    """Simulate a month that ends now into a fresh SQLite file, then serve it with a live webhook receiver."""
+    """Simulate a month that ends now into a fresh SQLite file, then serve it with a live webhook receiver and a
+    worker process (`anxin worker`) running deadlines, settlement and webhook delivery; Ctrl-C stops both."""
     from rich.console import Console
 
     from anxin.bootstrap import bootstrap
@@ -222,11 +226,44 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
 
         from anxin.web.app import create_app
 
+        worker_log = db_path.parent / "demo-worker.log"
+        worker = _start_worker(settings, worker_log)
+        click.echo(f"worker pid {worker.pid} runs deadlines, settlement and webhook delivery (log: {worker_log})")
         click.echo(f"serving http://{host}:{port}/ — Ctrl-C to stop")
-        uvicorn.run(create_app(live, run_ticker=True), host=host, port=port, log_level="warning")
+        try:
+            uvicorn.run(create_app(live), host=host, port=port, log_level="warning")
+        finally:
+            _stop_worker(worker)
     finally:
         hook_server.shutdown()
         hook_server.server_close()
+
+
+WORKER = "import sys; from anxin.cli.main import main; sys.argv[0] = 'anxin'; main()"
+
+
+def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """`anxin worker` in a process of its own on the demo's database file, next to the server (SQLite serializes
+    the two processes' writes with its own lock and busy timeout). In a session of its own: Ctrl-C reaches the demo
+    only, which then stops the worker with one SIGTERM (a second signal would make it leave without waiting)."""
+    env = {**os.environ, "ANXIN_DATABASE_URL": settings.database_url, "ANXIN_EVIDENCE_DIR": str(settings.evidence_dir),
+           "ANXIN_WEBHOOK_SECRET": settings.webhook_secret, "ANXIN_WEBHOOK_URL": settings.webhook_url or ""}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as fh:
+        return subprocess.Popen([sys.executable, "-c", WORKER, "worker"], stdout=fh, stderr=fh, env=env,
+                                start_new_session=True)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the worker finishes the job runs it is in and releases its leases; killed if it takes too long."""
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def _score_history(live: Anxin, console: Console, days: int = 7) -> None:
@@ -248,9 +285,9 @@ def _seed_deposits(sim: Simulation, live: Anxin) -> None:
 
     platform = Principal(key_id="demo", role=Role.PLATFORM, subject="demo-platform")
     for n, shop in enumerate(sim.world.shops):
-        required = live.merchants.deposit(platform, shop.shop_id)["required"]["fen"]
+        required = live.merchants.money.deposit(platform, shop.shop_id)["required"]["fen"]
         if n % 5 and required:
-            live.merchants.top_up(platform, shop.shop_id, amount_fen=required, key="demo-deposit")
+            live.merchants.money.top_up(platform, shop.shop_id, amount_fen=required, key="demo-deposit")
 
 
 def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> list[str]:

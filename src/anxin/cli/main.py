@@ -1,4 +1,4 @@
-"""anxin command line: serve, ingest, tick, rules, keys, sim, demo, db."""
+"""anxin command line: serve, worker, ingest, tick, rules, keys, sim, demo, db."""
 
 from __future__ import annotations
 
@@ -31,9 +31,12 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--no-tick", is_flag=True, help="Do not run the periodic deadline tick in the server.")
-def serve(host: str, port: int, no_tick: bool) -> None:
-    """Migrate the database, then serve the API, the pages and the periodic tick."""
+def serve(host: str, port: int) -> None:
+    """Migrate the database, then serve the API and the pages.
+
+    The periodic jobs (deadlines, delivery of webhooks, settlement …) run in `anxin worker`: start at least one
+    next to the servers, on the same ANXIN_DATABASE_URL.
+    """
     import uvicorn
 
     from anxin.bootstrap import bootstrap
@@ -41,7 +44,7 @@ def serve(host: str, port: int, no_tick: bool) -> None:
 
     anxin = bootstrap()
     click.echo(f"anxin serving http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(anxin, run_ticker=not no_tick), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(anxin), host=host, port=port, log_level="warning")
 
 
 @main.command()
@@ -106,7 +109,7 @@ def _clock_at(at: str | None) -> FixedClock | None:
 @main.command()
 @click.option("--at", "at", default=None, help="ISO 8601 instant with offset (default: now).")
 def tick(at: str | None) -> None:
-    """Fire every deadline due at --at (jump ahead in time), then deliver the outbox."""
+    """Run every periodic job once as of --at (jump ahead in time), then deliver the outbox; no leases."""
     from anxin.bootstrap import bootstrap
 
     anxin = bootstrap(clock=_clock_at(at))
@@ -255,3 +258,7 @@ main.add_command(risk)
 from anxin.cli.merchants import merchants  # noqa: E402  (merchant lifecycle and money)
 
 main.add_command(merchants)
+
+from anxin.cli.worker import worker  # noqa: E402  (the periodic jobs' process)
+
+main.add_command(worker)

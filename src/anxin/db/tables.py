@@ -21,5 +21,7 @@ from anxin.orders import store as _orders  # noqa: F401
 from anxin.outbox import store as _outbox  # noqa: F401
 from anxin.risk import store as _risk  # noqa: F401
 from anxin.scoring import store as _scoring  # noqa: F401
+from anxin.shops import store as _shops  # noqa: F401
+from anxin.worker import store as _worker  # noqa: F401
 
 metadata = Base.metadata

@@ -18,10 +18,10 @@ from fastapi.responses import Response
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
 from anxin.fulfilment.reporting import WINDOWS
-from anxin.merchants import service as merchants
 from anxin.orders.detectors import KINDS
 from anxin.orders.detectors import RULE_IDS as FINDING_RULES
 from anxin.orders.metrics import hours_display
+from anxin.shops import service as shops
 from anxin.web.auth import app_of
 from anxin.web.chart_widgets import data_table
 from anxin.web.charts import Series, bar_chart, fixed, line_chart, percent
@@ -184,7 +184,7 @@ def _shop_page(request: Request, who: Principal, shop_id: str, days: str, sectio
     t = translator(lang)
     report = anxin.fulfilment.shop_report(who, shop_id, days=_days(days))  # not theirs or bad window: raises
     with anxin.uow_factory() as uow:  # the shop's name for the heading, nothing else
-        shop = merchants.get_shop(uow, shop_id)
+        shop = shops.get_shop(uow, shop_id)
     base = f"/{section}/shops/{_q(shop_id)}/fulfilment"
     return render(request, "shop_fulfilment.html", {
         "who": who, "section": section, "shop_id": shop_id, "shop": shop.name if shop else shop_id,
@@ -205,8 +205,8 @@ def ops_shop(shop_id: str, request: Request, days: str = "30") -> Response:
 def merchant_shops(request: Request, who: Principal) -> list[dict[str, str]]:
     """The merchant's shops with the address of their fulfilment page (for links from other merchant pages)."""
     with app_of(request).uow_factory() as uow:
-        shops = [s for sid in merchants.shop_ids_of_merchant(uow, who.subject) if (s := merchants.get_shop(uow, sid))]
-    return [{"id": s.shop_id, "name": s.name, "url": f"/merchant/shops/{_q(s.shop_id)}/fulfilment"} for s in shops]
+        own = [s for sid in shops.shop_ids_of_merchant(uow, who.subject) if (s := shops.get_shop(uow, sid))]
+    return [{"id": s.shop_id, "name": s.name, "url": f"/merchant/shops/{_q(s.shop_id)}/fulfilment"} for s in own]
 
 
 # --- the Hall's delivery panel ---------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from anxin.fulfilment.error_codes import FulfilmentErrorCode
 from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
 from anxin.fulfilment.store import EtaRow, FulfilmentRepository, LateConsequenceRow, NoticeRow
 from anxin.jobs.service import JobFailures, JobRun
-from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.consequences import (
     COMPENSATION_RULE_ID,
@@ -42,6 +41,7 @@ from anxin.orders.model import Order, OrderStatus
 from anxin.orders.promise import Promise, PromiseInput, PromiseItem, promise_for
 from anxin.outbox import model as outbox_model
 from anxin.outbox import service as outbox
+from anxin.shops import service as shops
 
 BATCH = 2000
 JOB = "fulfilment.check"  # its failing orders in job_failures
@@ -410,7 +410,7 @@ class FulfilmentService:
         """A shop's fulfilment figures; a merchant sees only their own shops (others answer as not found)."""
         window = reporting.window_days(days)
         with self.uow_factory() as uow:
-            shop = merchants.get_shop(uow, shop_id)
+            shop = shops.get_shop(uow, shop_id)
         visible = shop is not None and (who.role in (Role.OPERATOR, Role.PLATFORM) or (
             who.role is Role.MERCHANT and shop.merchant_id == who.subject))
         if not visible:
@@ -432,7 +432,7 @@ class FulfilmentService:
                 visible = report["consumer_id"] == who.subject
             else:
                 with self.uow_factory() as uow:
-                    shop = merchants.get_shop(uow, report["shop_id"])
+                    shop = shops.get_shop(uow, report["shop_id"])
                 visible = shop is not None and shop.merchant_id == who.subject
             report = report if visible else None
         if report is None:

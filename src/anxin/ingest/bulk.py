@@ -34,11 +34,11 @@ from anxin.ingest import model as m
 from anxin.ingest.error_codes import IngestErrorCode
 from anxin.ingest.service import IngestResult, Rejection, ShopCredentialsHook, failed_code
 from anxin.ingest.store import IngestedEventRow
-from anxin.merchants import service as merchants
 from anxin.orders import model as om
 from anxin.orders import service as orders
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.risk import service as risk
+from anxin.shops import service as shops
 
 IN_PART = 2_000  # values per IN list: well under SQLite's (32 766) and PostgreSQL's (65 535) parameter limits
 EVENTS = IngestedEventRow.__table__
@@ -376,7 +376,7 @@ class _Chunk:
             elif row.type == "shipment.scanned":
                 tracking.setdefault(cmd.carrier, set()).add(cmd.tracking_no)
         uow = self.uow
-        for table, read in (("categories", catalog.categories_as_of), ("shops", merchants.shops_as_of),
+        for table, read in (("categories", catalog.categories_as_of), ("shops", shops.shops_as_of),
                             ("listings", catalog.listings_as_of), ("reviews", orders.reviews_by_order),
                             ("orders", orders.order_states), ("complaints", care.complaints_by_id),
                             ("chat_sessions", care.chat_sessions_as_of), ("consumers", audience.consumers_as_of),
@@ -404,7 +404,7 @@ class _Chunk:
                 "_id": r.event_id, "status": r.status, "waiting_on": r.waiting_on, "applied_at": r.applied_at,
                 "error_code": r.error_code, "error_message": r.error_message} for r in changed])
         catalog.bulk_write_categories(uow, *self._split("categories", self.categories))
-        merchants.bulk_write_shops(uow, *self._split("shops", self.shops))
+        shops.bulk_write_shops(uow, *self._split("shops", self.shops))
         catalog.bulk_write_listings(uow, *self._split("listings", self.listings))
         new_orders, changed_orders = self._split("orders", self.orders)
         orders.bulk_record_paid(uow, new_orders)

@@ -20,11 +20,11 @@ from anxin.care.model import COMPLAINT_REASONS, ChatSession, Complaint
 from anxin.catalog.model import Category, Listing, ListingTiers, valid_tag
 from anxin.core.clock import parse_instant
 from anxin.core.money import MAX_FEN, is_fen
-from anxin.merchants.model import STORE_TYPES, Shop
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import Order, OrderItem, Scan, normalise_carrier
 from anxin.orders.promise import ListingPromise, Promise, PromiseInput, PromiseItem, Tiers, promise_for
 from anxin.risk.model import CONSUMER_KINDS, MERCHANT_KINDS, AttributeError_, clean_attributes
+from anxin.shops.model import STORE_TYPES, Shop
 
 MAX_ID = 64  # shop, listing, order, consumer ids: the width of their columns
 MAX_EVENT_ID = 128

@@ -25,11 +25,11 @@ from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.ingest import model as m
 from anxin.ingest.error_codes import IngestErrorCode
 from anxin.ingest.store import EventLog, IngestedEventRow
-from anxin.merchants import service as merchants
 from anxin.orders import service as orders
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import LifecycleError
 from anxin.risk import service as risk
+from anxin.shops import service as shops
 
 MAX_BATCH = 5000
 TIME_MIN = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the defaults of Settings.time_min / future_horizon_days
@@ -212,17 +212,17 @@ class IngestionService:
                 catalog.upsert_category(uow, cmd, as_of=at)
                 return [m.category_key(cmd.category_id)]
             case "shop.upserted":
-                merchants.upsert_shop(uow, cmd, as_of=at)
+                shops.upsert_shop(uow, cmd, as_of=at)
                 return [m.shop_key(cmd.shop_id)]
             case "listing.upserted":
-                if merchants.get_shop(uow, cmd.shop_id) is None:
+                if shops.get_shop(uow, cmd.shop_id) is None:
                     raise _Park(m.shop_key(cmd.shop_id))
                 if not catalog.category_exists(uow, cmd.category_id):
                     raise _Park(m.category_key(cmd.category_id))
                 catalog.upsert_listing(uow, cmd, as_of=at)
                 return [m.listing_key(cmd.listing_id)]
             case "order.paid":
-                if merchants.get_shop(uow, cmd.shop_id) is None:
+                if shops.get_shop(uow, cmd.shop_id) is None:
                     raise _Park(m.shop_key(cmd.shop_id))
                 listings = catalog.get_listings(uow, [i.listing_id for i in cmd.items])
                 missing = [i.listing_id for i in cmd.items if i.listing_id not in listings]
@@ -259,7 +259,7 @@ class IngestionService:
                 care.file_complaint(uow, m.complaint_of(cmd, order))
                 return []
             case "chat.session":
-                if merchants.get_shop(uow, cmd.shop_id) is None:
+                if shops.get_shop(uow, cmd.shop_id) is None:
                     raise _Park(m.shop_key(cmd.shop_id))
                 care.upsert_chat_session(uow, cmd, as_of=at)
                 return []

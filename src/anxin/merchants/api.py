@@ -1,7 +1,7 @@
 """Merchants HTTP API: applications and the shop lifecycle, deposits and payouts, fee statements and campaigns,
 novice tasks and programmes, financing offers, open cases, the settlement job.
 
-Thin: parse, call MerchantService with the caller, return what it returns. A merchant key sees only its own shops
+Thin: parse, call the merchant use case with the caller, return what it returns. A merchant key sees only its own shops
 (another merchant's shop is ``merchants.shop_not_found``); operators and the platform see every shop. Money is
 integer fen; amounts that move money take an ``idempotency_key``: the same key again does nothing twice.
 """
@@ -84,42 +84,42 @@ def _day(value: str | None, name: str, default: dt.date) -> dt.date:
 
 @router.get("/shops", summary="The caller's shops at a glance (a merchant: their own)")
 def shops(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.overview(who)
+    return app_of(request).merchants.centre.overview(who)
 
 
 @router.post("/applications", status_code=201, summary="Apply for a shop: screened at once, with reasons")
 def apply(body: Application, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.apply(who, body.model_dump(exclude_none=True))
+    return app_of(request).merchants.lifecycle.apply(who, body.model_dump(exclude_none=True))
 
 
 @router.get("/shops/{shop_id}", summary="A shop's state, screening, what carried over, and its full history")
 def status(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.status(who, shop_id)
+    return app_of(request).merchants.centre.status(who, shop_id)
 
 
 @router.post("/shops/{shop_id}/decision", summary="Approve or reject an application waiting for review (operators)")
 def decide(shop_id: str, body: Decision, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.decide_application(who, shop_id, approve=body.approve, note=body.note)
+    return app_of(request).merchants.lifecycle.decide_application(who, shop_id, approve=body.approve, note=body.note)
 
 
 @router.post("/shops/{shop_id}/state", summary="Restrict, suspend, reinstate or close (a merchant may only close)")
 def move(shop_id: str, body: StateMove, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.change_state(who, shop_id, action=body.action, reason=body.reason)
+    return app_of(request).merchants.lifecycle.change_state(who, shop_id, action=body.action, reason=body.reason)
 
 
 @router.post("/shops/{shop_id}/transfer", summary="Transfer, change entity or upgrade; the history stays (operators)")
 def transfer(shop_id: str, body: Transfer, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.transfer(who, shop_id, body.model_dump(exclude_none=True))
+    return app_of(request).merchants.lifecycle.transfer(who, shop_id, body.model_dump(exclude_none=True))
 
 
 @router.get("/shops/{shop_id}/novice", summary="Novice tasks, XP, level, unlocks; creator matching; traffic support")
 def novice(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.novice(who, shop_id)
+    return app_of(request).merchants.programmes.novice(who, shop_id)
 
 
 @router.get("/shops/{shop_id}/deposit", summary="Deposit held and required (and why), debt, goods payment, postings")
 def deposit(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.deposit(who, shop_id)
+    return app_of(request).merchants.money.deposit(who, shop_id)
 
 
 def _money_call(request: Request, who: Principal, body: Money) -> tuple[str | None, IdempotentRequest | None]:
@@ -145,7 +145,7 @@ _KEY_HEADER = Header(None, alias=HEADER, max_length=255, description="alternativ
 def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
-    return _answer(app_of(request).merchants.top_up(who, shop_id, amount_fen=body.amount_fen, key=key,
+    return _answer(app_of(request).merchants.money.top_up(who, shop_id, amount_fen=body.amount_fen, key=key,
                                                     request=named))
 
 
@@ -154,7 +154,7 @@ def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends
 def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
              _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
-    return _answer(app_of(request).merchants.withdraw_deposit(who, shop_id, amount_fen=body.amount_fen, key=key,
+    return _answer(app_of(request).merchants.money.withdraw_deposit(who, shop_id, amount_fen=body.amount_fen, key=key,
                                                               request=named))
 
 
@@ -163,7 +163,7 @@ def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depen
 def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
-    return _answer(app_of(request).merchants.deduct(who, shop_id, amount_fen=body.amount_fen, reason=body.reason,
+    return _answer(app_of(request).merchants.money.deduct(who, shop_id, amount_fen=body.amount_fen, reason=body.reason,
                                                     key=key, allow_debt=body.allow_debt, memo=body.memo,
                                                     request=named))
 
@@ -173,7 +173,7 @@ def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Dep
 def payout(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
-    return _answer(app_of(request).merchants.payout_goods(who, shop_id, amount_fen=body.amount_fen, key=key,
+    return _answer(app_of(request).merchants.money.payout_goods(who, shop_id, amount_fen=body.amount_fen, key=key,
                                                           request=named))
 
 
@@ -182,36 +182,36 @@ def statement(shop_id: str, request: Request, start: str | None = Query(None, ma
               end: str | None = Query(None, max_length=10), who: Principal = Depends(principal)) -> dict[str, Any]:
     app = app_of(request)
     today = beijing_day(app.clock.now())
-    return app.merchants.period_statement(who, shop_id, _day(start, "start", today.replace(day=1)),
+    return app.merchants.statements.period_statement(who, shop_id, _day(start, "start", today.replace(day=1)),
                                           _day(end, "end", today))
 
 
 @router.get("/orders/{order_id}/statement", summary="One order's settlement: fee, waivers, refunds, net")
 def order_statement(order_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.order_statement(who, order_id)
+    return app_of(request).merchants.statements.order_statement(who, order_id)
 
 
 @router.get("/shops/{shop_id}/offers", summary="Loan, early payout and instalment offers with reasons (recorded)")
 def offers(shop_id: str, request: Request, refresh: bool = False,
            who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.offers(who, shop_id, refresh=refresh)
+    return app_of(request).merchants.financing.offers(who, shop_id, refresh=refresh)
 
 
 @router.get("/shops/{shop_id}/cases", summary="Open after-sale cases, nearest deadline first")
 def cases(shop_id: str, request: Request, who: Principal = Depends(principal)) -> list[dict[str, Any]]:
-    return app_of(request).merchants.open_cases(who, shop_id)
+    return app_of(request).merchants.centre.open_cases(who, shop_id)
 
 
 @router.get("/fees", summary="The fee rules in force: channel floor, waivers and campaigns")
 def fees(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.fee_rules_view()
+    return app_of(request).merchants.campaigns.fee_rules_view()
 
 
 @router.post("/fees/campaigns", status_code=201, summary="Add a time-boxed waiver or rebate (operators)")
 def campaign(request: Request, spec: dict[str, Any] = Body(...), who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.add_campaign(who, spec)
+    return app_of(request).merchants.campaigns.add_campaign(who, spec)
 
 
 @router.post("/settlement", summary="Run the settlement job now (operators; the tick runs it too)")
 def settle(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.run_settlement(who)
+    return app_of(request).merchants.settlement.run_settlement(who)

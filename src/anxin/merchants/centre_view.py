@@ -1,4 +1,4 @@
-"""View models of the merchant centre pages: what MerchantService returned, worded and formatted.
+"""View models of the merchant centre pages: what the merchant use cases returned, worded and formatted.
 
 Nothing here decides or recomputes a fee, a deposit or an offer: reasons are worded from the merchants modules'
 ``REASON_TEXT`` in the page's language, names (waivers, levels, tasks, activities, milestones) come from the

@@ -2,8 +2,9 @@
 novice tasks and programmes, the deposit with its ledger and a top-up form, the fee statement of a period, financing
 offers, open after-sale cases) and one order's settlement, line by line with the rulebook version.
 
-Thin: every read and write goes through MerchantService with the signed-in principal, so isolation is the service's
-own (another merchant's shop or order is simply not found, the same 404 page as everywhere). ``centre_view`` words
+Thin: every read and write goes through the merchant use cases (``anxin.merchants.service``) with the signed-in
+principal, so isolation is theirs (another merchant's shop or order is simply not found, the same 404 page as
+everywhere). ``centre_view`` words
 and formats what the service returns. Operators see the same pages for any shop; only merchants pay in.
 """
 
@@ -22,8 +23,8 @@ from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
 from anxin.merchants import centre_view as cv
-from anxin.merchants import service as merchants
 from anxin.merchants.error_codes import MerchantErrorCode as E
+from anxin.shops import service as registry
 from anxin.web.auth import app_of
 from anxin.web.i18n import translator
 from anxin.web.render import (
@@ -45,8 +46,8 @@ MAX_KEY = 64
 
 def _names(request: Request, shop_ids: list[str]) -> dict[str, str]:
     with app_of(request).uow_factory() as uow:  # the shops' names for headings, nothing else
-        shops = {sid: merchants.get_shop(uow, sid) for sid in shop_ids}
-    return {sid: shop.name for sid, shop in shops.items() if shop is not None}
+        found = {sid: registry.get_shop(uow, sid) for sid in shop_ids}
+    return {sid: shop.name for sid, shop in found.items() if shop is not None}
 
 
 def _day(value: str, field: str, default: dt.date) -> dt.date:
@@ -68,7 +69,7 @@ def _day(value: str, field: str, default: dt.date) -> dt.date:
 def shops(request: Request) -> Response:
     who = require(request, *ROLES)
     t = translator(lang_of(request))
-    overview = app_of(request).merchants.overview(who)
+    overview = app_of(request).merchants.centre.overview(who)
     names = _names(request, [s["shop_id"] for s in overview["shops"]])
     return render(request, "merchants/shops.html", {
         "who": who, "shops": cv.shop_rows(overview, names, t), "section": cv.section_of(who.role.value)},
@@ -84,7 +85,8 @@ def _statement(request: Request, who: Principal, shop_id: str, start: str, end: 
     first, last = cv.month_of(cv.local_date(anxin.clock.now()))
     form = {"start": start or first.isoformat(), "end": end or last.isoformat()}
     try:
-        st = anxin.merchants.period_statement(who, shop_id, _day(start, "start", first), _day(end, "end", last))
+        st = anxin.merchants.statements.period_statement(who, shop_id, _day(start, "start", first),
+                                                         _day(end, "end", last))
     except AnxinError as exc:
         if exc.code is not E.INVALID_PERIOD:
             raise
@@ -98,9 +100,9 @@ def _shop_page(request: Request, who: Principal, shop_id: str, *, start: str = "
     svc = anxin.merchants
     lang = lang_of(request)
     t, now = translator(lang), anxin.clock.now()
-    status = svc.status(who, shop_id)  # someone else's shop: not found, before anything else
+    status = svc.centre.status(who, shop_id)  # someone else's shop: not found, before anything else
     section = cv.section_of(who.role.value)
-    waivers = cv.waiver_names(svc.fee_rules_view())
+    waivers = cv.waiver_names(svc.campaigns.fee_rules_view())
     statement, period_error = _statement(request, who, shop_id, start, end, waivers)
     fin = svc.rulebook.financing
     offer_names = {"loan": fin.loan.name, "early_payout": fin.early_payout.name, "instalment": fin.instalments.name}
@@ -109,11 +111,11 @@ def _shop_page(request: Request, who: Principal, shop_id: str, *, start: str = "
     return render(request, "merchants/shop.html", {
         "who": who, "section": section, "shop_id": shop_id, "shop": _names(request, [shop_id]).get(shop_id, shop_id),
         "status": cv.status_view(status, t, lang),
-        "novice": cv.novice_view(svc.novice(who, shop_id), svc.rulebook.programmes, t, lang),
-        "deposit": cv.deposit_view(svc.deposit(who, shop_id), t, lang),
+        "novice": cv.novice_view(svc.programmes.novice(who, shop_id), svc.rulebook.programmes, t, lang),
+        "deposit": cv.deposit_view(svc.money.deposit(who, shop_id), t, lang),
         "statement": statement, "period_error": error_view(period_error, t) if period_error else None,
-        "offers": cv.offers_view(svc.offers(who, shop_id), offer_names, t, lang),
-        "cases": cv.cases_view(svc.open_cases(who, shop_id), section, t, now),
+        "offers": cv.offers_view(svc.financing.offers(who, shop_id), offer_names, t, lang),
+        "cases": cv.cases_view(svc.centre.open_cases(who, shop_id), section, t, now),
         "can_pay": who.role is Role.MERCHANT and status["state"] != "closed",
         "error": error_view(error, t) if error else None, "form": form or {}, "pay_key": secrets.token_hex(12),
         "topped": format_fen(int(topped)) if topped.isdigit() and len(topped) <= 12 else "",
@@ -134,11 +136,11 @@ async def top_up(shop_id: str, request: Request) -> Response:
     form = await read_form(request, max_files=0)
     check_csrf(request, form)
     svc = app_of(request).merchants
-    await run_in_threadpool(svc.status, who, shop_id)  # someone else's shop: not found
+    await run_in_threadpool(svc.centre.status, who, shop_id)  # someone else's shop: not found
     values = {"amount": form_str(form, "amount", max_len=32), "key": form_str(form, "key", max_len=MAX_KEY)}
     try:
         fen = cv.parse_yuan(values["amount"])
-        out = await run_in_threadpool(svc.top_up, who, shop_id, amount_fen=fen,
+        out = await run_in_threadpool(svc.money.top_up, who, shop_id, amount_fen=fen,
                                       key=f"page:{values['key'] or secrets.token_hex(12)}")
     except AnxinError as exc:
         return await run_in_threadpool(_shop_page, request, who, shop_id, error=exc, form=values)
@@ -154,8 +156,8 @@ def order_statement(order_id: str, request: Request) -> Response:
     svc = app_of(request).merchants
     lang = lang_of(request)
     t = translator(lang)
-    out = svc.order_statement(who, order_id)  # someone else's order, or one not settled: not found
-    view = cv.order_view(out, cv.waiver_names(svc.fee_rules_view()), t, lang)
+    out = svc.statements.order_statement(who, order_id)  # someone else's order, or one not settled: not found
+    view = cv.order_view(out, cv.waiver_names(svc.campaigns.fee_rules_view()), t, lang)
     return render(request, "merchants/order_statement.html", {
         "who": who, "o": view, "shop": _names(request, [out["shop_id"]]).get(out["shop_id"], out["shop_id"]),
         "shop_url": f"/merchant/shops/{cv.q(out['shop_id'])}", "rulebook_version": view["version"]},

@@ -1,55 +1,47 @@
-"""Merchant use cases: the shop rows ingestion writes, and ``MerchantService`` for everything anxin owns about a
-merchant (lifecycle, deposits, fees, programmes, offers, the merchant centre)."""
+"""The merchants context's use cases, composed: one object per use case (``anxin.merchants.usecases``), each built
+with the same unit-of-work factory, clock and rulebook. ``Anxin.merchants`` is this bundle, e.g.
+``anxin.merchants.money.top_up(...)``, ``anxin.merchants.settlement.settle_pending()``. The shop registry itself is
+``anxin.shops``."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import TypedDict
 
-from anxin.db import refcache
-from anxin.db.uow import UnitOfWork
-from anxin.merchants.centre import CentreCases
-from anxin.merchants.lifecycle_cases import LifecycleCases
-from anxin.merchants.model import Shop
-from anxin.merchants.store import ShopRepository
-
-SHOP_TABLES = ("shops",)
-
-
-def upsert_shop(uow: UnitOfWork, shop: Shop, *, as_of: dt.datetime) -> bool:
-    return ShopRepository(uow.session).upsert(shop, as_of)
-
-
-def get_shop(uow: UnitOfWork, shop_id: str) -> Shop | None:
-    """The shop as the platform last described it; served from the in-process reference cache (anxin.db.refcache)
-    while the shops table is unchanged."""
-    def load() -> Shop | None:
-        row = ShopRepository(uow.session).get(shop_id)
-        return row.to_model() if row else None
-    return refcache.cached(uow.session, ("shop", shop_id), SHOP_TABLES, load)
+from anxin.core.clock import Clock
+from anxin.db.uow import UowFactory
+from anxin.merchants.rulebook import MerchantRulebook
+from anxin.merchants.usecases.campaigns import FeeCampaigns
+from anxin.merchants.usecases.centre import Centre
+from anxin.merchants.usecases.financing import Financing
+from anxin.merchants.usecases.lifecycle import Lifecycle
+from anxin.merchants.usecases.money import Money
+from anxin.merchants.usecases.programmes import Programmes
+from anxin.merchants.usecases.settlement import Settlement
+from anxin.merchants.usecases.statements import Statements
 
 
-def shop_ids_of_merchant(uow: UnitOfWork, merchant_id: str) -> list[str]:
-    return [row.shop_id for row in ShopRepository(uow.session).for_merchant(merchant_id)]
+class UseCaseDeps(TypedDict):
+    uow_factory: UowFactory
+    clock: Clock
+    rulebook: MerchantRulebook
 
 
-# --- bulk ingestion (anxin.ingest.bulk): a few thousand ids per call; rows with the `as_of` they reflect -----------
+@dataclass(frozen=True)
+class Merchants:
+    rulebook: MerchantRulebook  # the one every use case below was built with
+    lifecycle: Lifecycle  # apply, decide_application, change_state, graduate_due, transfer
+    money: Money  # deposit, top_up, withdraw_deposit, payout_goods, deduct
+    campaigns: FeeCampaigns  # add_campaign, fee_rules_view
+    settlement: Settlement  # settle_pending, run_settlement
+    statements: Statements  # order_statement, period_statement
+    programmes: Programmes  # novice
+    financing: Financing  # offers
+    centre: Centre  # status, open_cases, shops_of, overview
 
-def shops_as_of(uow: UnitOfWork, shop_ids: list[str]) -> dict[str, tuple[Shop, dt.datetime]]:
-    return ShopRepository(uow.session).shops_as_of(shop_ids)
 
-
-def bulk_write_shops(uow: UnitOfWork, new: list[tuple[Shop, dt.datetime]],
-                     changed: list[tuple[Shop, dt.datetime]]) -> None:
-    """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
-    ShopRepository(uow.session).write(new, changed)
-
-
-class MerchantService(LifecycleCases, CentreCases):
-    """The merchants context's use cases: lifecycle (``lifecycle_cases``), deposits and payouts
-    (``money_cases``), settlement and statements (``settlement_cases``), the merchant centre (``centre``)."""
-
-    def tick(self) -> dict[str, Any]:
-        """Graduate novices whose period is over, then settle what happened since the last run."""
-        graduated = self.graduate_due()
-        return {"graduated": graduated, "settled": self.settle_pending().as_dict()}
+def merchants_for(*, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> Merchants:
+    deps = UseCaseDeps(uow_factory=uow_factory, clock=clock, rulebook=rulebook)
+    return Merchants(rulebook=rulebook, lifecycle=Lifecycle(**deps), money=Money(**deps),
+                     campaigns=FeeCampaigns(**deps), settlement=Settlement(**deps), statements=Statements(**deps),
+                     programmes=Programmes(**deps), financing=Financing(**deps), centre=Centre(**deps))

@@ -79,6 +79,30 @@ def confirmed_abuse(uow: UnitOfWork) -> list[tuple[str, dt.datetime]]:
     return RiskRepository(uow.session).confirmed_abuse()
 
 
+# --- what the merchants context reads, in the caller's unit of work ---------------------------------------------
+
+def banned_links(uow: UnitOfWork, credentials: Mapping[str, str], *,
+                 exclude_shop: str | None = None) -> list[dict[str, str]]:
+    """The banned shops these credentials (licence, legal rep, bank account, phone …) are shared with: what the
+    merchants context screens applications and transfers against. Reads only; records no verdict."""
+    if not credentials:
+        return []
+    repo = RiskRepository(uow.session)
+    banned = {b.shop_id for b in repo.active_bans()}
+    if not banned:
+        return []
+    return [{"shop_id": s.split(":", 1)[1], "kind": k}
+            for s, k, _ in repo.sharing(sorted(credentials.items()), max_degree=10_000)
+            if s.startswith("shop:") and s != f"shop:{exclude_shop}" and s.split(":", 1)[1] in banned]
+
+
+def shop_standing(uow: UnitOfWork, shop_id: str) -> tuple[str | None, int]:
+    """(latest verdict on the shop: pass | review | block, or block if banned; open reviews of the shop)."""
+    repo = RiskRepository(uow.session)
+    outcome, open_reviews = repo.shop_standing(shop_id)
+    return ("block" if repo.is_banned(shop_id) else outcome), open_reviews
+
+
 class RiskService(RuleAdministration):
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: RiskRulebook,
                  mode: str | None = None) -> None:

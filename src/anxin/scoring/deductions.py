@@ -12,9 +12,9 @@ from anxin.access.service import require_role
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork
-from anxin.merchants import service as merchants
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.store import DeductionRow, ScoreRepository
+from anxin.shops import service as shops
 
 if TYPE_CHECKING:
     from anxin.core.clock import Clock
@@ -45,7 +45,7 @@ class DeductionCases:
         if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
             raise AnxinError(E.INVALID_DEDUCTION, "days must be a whole number of days 1..3650", days=str(days))
         with self.uow_factory() as uow:
-            if merchants.get_shop(uow, shop_id) is None:
+            if shops.get_shop(uow, shop_id) is None:
                 raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r}", shop_id=shop_id)
             now = self.clock.now()
             start = effective_at or now

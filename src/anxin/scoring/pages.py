@@ -20,11 +20,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
-from anxin.merchants import service as merchants
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.model import IndicatorReport, ScoreReport, top_quartile_x100
 from anxin.scoring.rulebook import SubjectRules
 from anxin.scoring.service import parse_day
+from anxin.shops import service as shops
 from anxin.web.auth import app_of
 from anxin.web.chart_widgets import data_table, gauge
 from anxin.web.charts import Series, fixed, line_chart
@@ -233,7 +233,7 @@ def row_view(row: Mapping[str, Any], columns: Sequence[str], measure: str, t: Tr
 
 def _shop_name(request: Request, shop_id: str) -> str:
     with app_of(request).uow_factory() as uow:  # the shop's name for the heading, nothing else
-        shop = merchants.get_shop(uow, shop_id)
+        shop = shops.get_shop(uow, shop_id)
     return shop.name if shop else shop_id
 
 

@@ -22,7 +22,6 @@ from anxin.core.principal import Principal, Role
 from anxin.db import refcache
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.jobs.service import JobFailures
-from anxin.merchants import service as merchants
 from anxin.scoring.deductions import DeductionCases
 from anxin.scoring.definition import (
     DRILL_SIDES,
@@ -39,6 +38,7 @@ from anxin.scoring.extract import FactExtractor
 from anxin.scoring.model import ScoreReport, Suggestion, drill_side, report_from_snapshot, snapshot_detail, suggest
 from anxin.scoring.rulebook import ScoreRulebook, SubjectRules, load_score_rulebook
 from anxin.scoring.store import SNAPSHOT_TABLES, ScoreRepository
+from anxin.shops import service as shops
 
 SOURCES = ("db", "parquet")
 NIGHTLY_JOB = "scoring.nightly"  # a failing night in job_failures, by day
@@ -91,6 +91,30 @@ def parse_day(value: object) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise AnxinError(E.INVALID_DATE, f"not a date (YYYY-MM-DD): {value!r}", value=str(value)) from None
+
+
+# --- what the merchants context reads and clears, in the caller's unit of work ----------------------------------
+
+def latest_shop_score(uow: UnitOfWork, shop_id: str) -> int | None:
+    """The shop's latest experience score in hundredths, None while it is not scored (too few orders)."""
+    row = ScoreRepository(uow.session).snapshot("merchant", shop_id)
+    return row.score_x100 if row is not None and row.eligible else None
+
+
+def active_deductions(uow: UnitOfWork, shop_id: str, *, at: dt.datetime) -> int:
+    """Deductions in force at ``at`` (not revoked, not expired): merchants reads them as open serious violations."""
+    return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
+               and r.effective_at <= at and (r.expires_at is None or r.expires_at > at))
+
+
+def revoke_active_deductions(uow: UnitOfWork, shop_id: str, *, actor: str, at: dt.datetime) -> int:
+    """A shop transfer whose rulebook resets violation points clears them; how many were revoked."""
+    revoked = 0
+    for r in ScoreRepository(uow.session).deductions_for(shop_id):
+        if r.revoked_at is None and (r.expires_at is None or r.expires_at > at):
+            r.revoked_at, r.revoked_by = at, actor
+            revoked += 1
+    return revoked
 
 
 class ScoringService(DeductionCases):
@@ -216,7 +240,7 @@ class ScoringService(DeductionCases):
 
     def _visible_shop(self, who: Principal, shop_id: str) -> None:
         with self.uow_factory() as uow:
-            shop = merchants.get_shop(uow, shop_id)
+            shop = shops.get_shop(uow, shop_id)
         if shop is None or not (who.role in (Role.OPERATOR, Role.PLATFORM) or (
                 who.role is Role.MERCHANT and shop.merchant_id == who.subject)):
             raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r} visible to this key", shop_id=shop_id)

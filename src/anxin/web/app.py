@@ -1,11 +1,9 @@
-"""The app factory: API routers, pages, the error table and the periodic tick."""
+"""The app factory: API routers, pages and the error table."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -19,67 +17,18 @@ from anxin.web import errors
 from anxin.web.guard import InputGuard
 from anxin.web.headers import SecurityHeaders
 
-log = logging.getLogger("anxin.tick")
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
 
 
-class Ticker:
-    """Runs the periodic work in two threads while the server runs, so deadlines fire and webhooks go out.
+def create_app(anxin: Anxin) -> FastAPI:
+    """The API and the pages. The periodic jobs run in `anxin worker`, a process of its own (anxin.worker)."""
 
-    Outbox delivery has a loop of its own: a slow or failing deadline, fulfilment, settlement or scoring job cannot
-    delay a refund webhook. The other loop runs the jobs (``Anxin.run_jobs``, each isolated) and, once a local day,
-    the nightly scores (``ScoringService.run_due``, isolated too)."""
-
-    def __init__(self, anxin: Anxin, every: float) -> None:
-        self.anxin, self.every = anxin, every
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._loop, args=(self._deliver,), name="anxin-deliver", daemon=True),
-                         threading.Thread(target=self._loop, args=(self._jobs,), name="anxin-jobs", daemon=True)]
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=10)
-
-    def _loop(self, step: Callable[[], None]) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                step()
-            except Exception:  # a failed round must not kill the loop; the next one retries
-                log.exception("%s failed", threading.current_thread().name)
-
-    def _deliver(self) -> None:
-        report = self.anxin.deliver()
-        if report["delivered"] or report["failed"] or report["dead"] or report["failed_jobs"]:
-            log.info("deliver %s", report)
-
-    def _jobs(self) -> None:
-        report = self.anxin.run_jobs()
-        if report["case_actions"] or report["failed_jobs"]:
-            log.info("tick %s", report)
-        scored = self.anxin.scoring.run_due()  # once a local day, after midnight
-        if scored is not None:
-            log.info("scores %s", scored.as_dict())
-
-
-def create_app(anxin: Anxin, *, run_ticker: bool = False) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Request threads and database connections are sized together (ANXIN_WORKERS): a request waits for a
         # thread, never for a connection while holding a thread.
         anyio.to_thread.current_default_thread_limiter().total_tokens = request_workers()
-        ticker = Ticker(anxin, anxin.settings.tick_seconds) if run_ticker else None
-        if ticker:
-            ticker.start()
-        try:
-            yield
-        finally:
-            if ticker:
-                ticker.stop()
+        yield
 
     app = FastAPIOffline(title="anxin", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                          description="Trust and service engine for multi-merchant marketplaces: 安心购 guarantees, "

@@ -1,5 +1,5 @@
 """Lifecycle use cases: applications and their screening, state changes with history, graduation from the novice
-period, transfers, entity changes and upgrades. Mixed into ``MerchantService``."""
+period, transfers, entity changes and upgrades."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
+from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.jobs.service import JobFailures
 from anxin.merchants import deposits as dep
 from anxin.merchants.error_codes import MerchantErrorCode as E
@@ -23,11 +25,22 @@ from anxin.merchants.lifecycle import (
     plan_transfer,
     transition,
 )
-from anxin.merchants.model import STORE_TYPES, Shop
 from anxin.merchants.onboarding import BannedLink, ShopApplication, screen
-from anxin.merchants.service_base import MerchantServiceBase
-from anxin.merchants.store import LicenceRow, LifecycleRepository, ShopLifecycleRow, ShopRepository
+from anxin.merchants.rulebook import MerchantRulebook
+from anxin.merchants.store import LicenceRow, LifecycleRepository, ShopLifecycleRow
+from anxin.merchants.usecases.shared import (
+    category_refs,
+    ledger_of,
+    post,
+    record_history,
+    require_operator,
+    status_of,
+    visible_shop,
+)
 from anxin.risk import service as risk
+from anxin.scoring import service as scoring
+from anxin.shops import service as shops
+from anxin.shops.model import STORE_TYPES, Shop
 
 CREDENTIAL_KINDS = ("licence", "legal_rep", "bank_account", "phone")
 MAX_ID = 64
@@ -65,7 +78,12 @@ def _credentials(data: Mapping[str, Any]) -> dict[str, str]:
     return dict(raw)
 
 
-class LifecycleCases(MerchantServiceBase):
+class Lifecycle:
+    """A shop's life in anxin: applied, screened, opened, restricted or suspended, graduated, transferred, closed."""
+
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> None:
+        self.uow_factory, self.clock, self.rulebook = uow_factory, clock, rulebook
+
     def apply(self, principal: Principal, data: Mapping[str, Any]) -> dict[str, Any]:
         """A merchant applies for a shop (or the platform on their behalf): screened at once, with reasons."""
         if principal.role is Role.MERCHANT:
@@ -92,9 +110,9 @@ class LifecycleCases(MerchantServiceBase):
         now = self.clock.now()
         with self.uow_factory() as uow:
             repo = LifecycleRepository(uow.session)
-            if repo.get(shop_id) is not None or ShopRepository(uow.session).get(shop_id) is not None:
+            if repo.get(shop_id) is not None or shops.get_shop(uow, shop_id) is not None:
                 raise AnxinError(E.SHOP_EXISTS, f"shop {shop_id!r} already exists", shop_id=shop_id)
-            refs, unknown = self._category_refs(uow, category_ids)
+            refs, unknown = category_refs(uow, category_ids)
             if unknown:
                 raise AnxinError(E.INVALID_FIELD, f"unknown categories: {unknown}", field="categories")
             links = self._banned(uow, credentials, shop_id)
@@ -116,8 +134,8 @@ class LifecycleCases(MerchantServiceBase):
                 trial=bool(trial and trial_ok), applied_at=now, opened_at=now if state is ShopState.NOVICE else None,
                 state_since=now, screening=screening, carried={}, novice_tasks={}, revision=0)
             repo.add(row)
-            self._history(uow, shop_id, kind="state", from_state=None, to_state="applied", reason="lifecycle.applied",
-                          actor=principal.subject, detail={"screening": screening})
+            record_history(uow, shop_id, at=now, kind="state", from_state=None, to_state="applied",
+                           reason="lifecycle.applied", actor=principal.subject, detail={"screening": screening})
             if state is not ShopState.APPLIED:
                 self._move(uow, row, state, "lifecycle.approved" if state is ShopState.NOVICE
                            else "lifecycle.rejected", actor="screening")
@@ -126,13 +144,13 @@ class LifecycleCases(MerchantServiceBase):
             else:
                 row.carried = {"pending": {"name": name, "credentials": credentials}}
             uow.commit()
-            return self._status(uow, row)
+            return status_of(uow, row)
 
     def decide_application(self, principal: Principal, shop_id: str, *, approve: bool,
                            note: str = "") -> dict[str, Any]:
-        self._operator(principal)
+        require_operator(principal)
         with self.uow_factory() as uow:
-            row = self._lifecycle(uow, principal, shop_id, for_update=True)
+            row = self._visible(uow, principal, shop_id)
             if row.state != ShopState.APPLIED.value:
                 raise AnxinError(E.ILLEGAL_TRANSITION, f"shop {shop_id!r} is {row.state}, not waiting for a decision")
             target = ShopState.NOVICE if approve else ShopState.CLOSED
@@ -144,7 +162,7 @@ class LifecycleCases(MerchantServiceBase):
                 self._open(uow, row, name=pending.get("name", shop_id), credentials=pending.get("credentials", {}))
                 row.carried = {}
             uow.commit()
-            return self._status(uow, row)
+            return status_of(uow, row)
 
     def change_state(self, principal: Principal, shop_id: str, *, action: str, reason: str = "") -> dict[str, Any]:
         """Operators restrict, suspend, reinstate or close; a merchant may only close their own shop."""
@@ -156,10 +174,10 @@ class LifecycleCases(MerchantServiceBase):
             raise AnxinError(E.FORBIDDEN_ROLE, "not allowed for this key")
         code = "lifecycle.closed_by_merchant" if principal.role is Role.MERCHANT else MOVE_REASONS[action]
         with self.uow_factory() as uow:
-            row = self._lifecycle(uow, principal, shop_id, for_update=True)
+            row = self._visible(uow, principal, shop_id)
             self._move(uow, row, OPERATOR_MOVES[action], code, actor=principal.subject, note=reason[:500])
             uow.commit()
-            return self._status(uow, row)
+            return status_of(uow, row)
 
     def graduate_due(self, at: dt.datetime | None = None, *, limit: int = 500) -> int:
         """Novice shops whose novice period is over become active (the tick runs this). Each shop in its own
@@ -186,10 +204,10 @@ class LifecycleCases(MerchantServiceBase):
     def transfer(self, principal: Principal, shop_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Transfer to another merchant entity, change the entity, or upgrade personal → individual; the shop keeps
         its history and the rulebook says what else carries over. Refused whole, or done whole."""
-        self._operator(principal)
+        require_operator(principal)
         kind = str(_text(data, "kind", max_len=16))
         with self.uow_factory() as uow:
-            row = self._lifecycle(uow, principal, shop_id, for_update=True)
+            row = self._visible(uow, principal, shop_id)
             target_merchant = _text(data, "to_merchant_id", required=False) or row.merchant_id
             target_type = _text(data, "store_type", required=False, max_len=16) or row.store_type
             licence_no = _text(data, "licence_no", required=False)
@@ -198,7 +216,7 @@ class LifecycleCases(MerchantServiceBase):
             credentials = _credentials(data)
             if licence_no:
                 credentials.setdefault("licence", licence_no)
-            refs, _ = self._category_refs(uow, list(row.categories))
+            refs, _ = category_refs(uow, list(row.categories))
             shop = ShopFacts(shop_id, row.merchant_id, row.store_type, ShopState(row.state), row.licence_no,
                              tuple(refs))
             target = TransferTarget(target_merchant, target_type, licence_no)
@@ -213,44 +231,46 @@ class LifecycleCases(MerchantServiceBase):
                                  **exc.details) from None
             refund = None
             if plan.deposit_refund_to is not None:
-                ledger = self._ledger(uow, shop_id)
+                ledger = ledger_of(uow, shop_id)
                 held = ledger.balance(deposit_account(shop_id))
                 if held > 0:
                     key = f"transfer-refund:{shop_id}:{len(repo.history(shop_id))}"
-                    self._post(uow, ledger, withdraw(shop_id, held, key=key, at=self.clock.now()), shop_id=shop_id,
+                    post(uow, ledger, withdraw(shop_id, held, key=key, at=self.clock.now()), shop_id=shop_id,
                                actor=principal.subject)
                     refund = {"fen": held, "to": plan.deposit_refund_to, "posting": key}
             cleared = 0
-            if plan.carryover.violation_points == "reset" and self.deps.reset_violations is not None:
-                cleared = self.deps.reset_violations(uow, shop_id, f"{principal.role.value}:{principal.subject}")
+            if plan.carryover.violation_points == "reset":
+                cleared = scoring.revoke_active_deductions(
+                    uow, shop_id, actor=f"{principal.role.value}:{principal.subject}", at=self.clock.now())
             before = {"merchant_id": row.merchant_id, "store_type": row.store_type, "licence_no": row.licence_no}
             row.merchant_id, row.store_type, row.licence_no = plan.to_merchant_id, plan.to_store_type, plan.licence_no
             row.carried = {"kind": kind, "carryover": plan.carryover.as_dict(), "at": self.clock.now().isoformat()}
             row.revision += 1
             if licence_no:
                 self._register_licence(uow, licence_no, plan.to_merchant_id, None)
-            shop_row = ShopRepository(uow.session).get(shop_id)
-            if shop_row is not None:
-                shop_row.merchant_id, shop_row.store_type = plan.to_merchant_id, plan.to_store_type
+            shops.reassign_shop(uow, shop_id, merchant_id=plan.to_merchant_id, store_type=plan.to_store_type)
             if credentials:
                 risk.record_links(uow, [risk.LinkInput(f"shop:{shop_id}", credentials, self.clock.now(),
                                                        f"{kind}:{shop_id}:{row.revision}")])
-            self._history(uow, shop_id, kind=kind, from_state=row.state, to_state=row.state, reason=f"transfer.{kind}",
-                          actor=principal.subject, detail={"before": before, "after": {
-                              "merchant_id": row.merchant_id, "store_type": row.store_type,
-                              "licence_no": row.licence_no}, "reasons": [r.as_dict() for r in plan.reasons],
-                              "deposit_refund": refund, "violation_points_cleared": cleared,
-                              "version": self.rulebook.version})
+            record_history(uow, shop_id, at=self.clock.now(), kind=kind, from_state=row.state, to_state=row.state,
+                           reason=f"transfer.{kind}", actor=principal.subject, detail={"before": before, "after": {
+                               "merchant_id": row.merchant_id, "store_type": row.store_type,
+                               "licence_no": row.licence_no}, "reasons": [r.as_dict() for r in plan.reasons],
+                               "deposit_refund": refund, "violation_points_cleared": cleared,
+                               "version": self.rulebook.version})
             uow.commit()
-            return self._status(uow, row)
+            return status_of(uow, row)
 
     # --- helpers ----------------------------------------------------------------------------------------------
 
+    def _visible(self, uow: UnitOfWork, principal: Principal, shop_id: str) -> ShopLifecycleRow:
+        """The shop's row, locked, if this principal may see it."""
+        return visible_shop(uow, principal, shop_id, now=self.clock.now(), rulebook=self.rulebook, for_update=True)
+
     def _banned(self, uow: Any, credentials: Mapping[str, str], shop_id: str) -> list[BannedLink]:
-        if self.deps.banned_links is None:
-            return []
         return [BannedLink(link["kind"], link["kind"], link["shop_id"])
-                for link in self.deps.banned_links(uow, credentials, shop_id) if link["kind"] in CREDENTIAL_KINDS]
+                for link in risk.banned_links(uow, credentials, exclude_shop=shop_id)
+                if link["kind"] in CREDENTIAL_KINDS]
 
     def _move(self, uow: Any, row: ShopLifecycleRow, target: ShopState, reason: str, *, actor: str,
               note: str = "") -> None:
@@ -259,17 +279,16 @@ class LifecycleCases(MerchantServiceBase):
         except LifecycleError as exc:
             raise AnxinError(E.ILLEGAL_TRANSITION, str(exc), shop_id=row.shop_id, state=row.state,
                              target=target.value) from None
-        self._history(uow, row.shop_id, kind="state", from_state=change.from_state.value,
-                      to_state=change.to_state.value, reason=reason, actor=actor,
-                      detail={"note": note, "reasons": [r.as_dict() for r in change.reasons]})
+        record_history(uow, row.shop_id, at=self.clock.now(), kind="state", from_state=change.from_state.value,
+                       to_state=change.to_state.value, reason=reason, actor=actor,
+                       detail={"note": note, "reasons": [r.as_dict() for r in change.reasons]})
         row.state, row.state_since, row.revision = target.value, change.at, row.revision + 1
 
     def _open(self, uow: Any, row: ShopLifecycleRow, *, name: str, credentials: Mapping[str, str]) -> None:
         """An approved shop exists for the rest of anxin: the shop row, its licence, its credentials for risk."""
         now = self.clock.now()
         services = frozenset({"anxin_gou"})
-        ShopRepository(uow.session).upsert(Shop(row.shop_id, row.merchant_id, name, row.store_type, services, now),
-                                           now)
+        shops.upsert_shop(uow, Shop(row.shop_id, row.merchant_id, name, row.store_type, services, now), as_of=now)
         if row.licence_no:
             self._register_licence(uow, row.licence_no, row.merchant_id, row.legal_rep)
         if credentials:

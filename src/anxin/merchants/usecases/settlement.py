@@ -1,6 +1,6 @@
 """Settlement: fees frozen at sale, reversed on refund and cancellation, the goods payment booked to the shop's
-ledger, the zero-deposit trial filled from sales, compensation taken from deposits; statements per order and per
-period. Mixed into ``MerchantService``.
+ledger, the zero-deposit trial filled from sales, compensation taken from deposits: the entries each order's
+statement shows (``statements``).
 
 Paid and cancelled orders are found by the order's settlement flag (so an order that arrives late is still
 settled), refunds by case-event id; everything is written under idempotency keys, so a rerun, or two runs at once,
@@ -19,17 +19,15 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from anxin.aftersales import refunds as aftersales_refunds
+from anxin.aftersales import service as aftersales
 from anxin.catalog import service as catalog
-from anxin.core.clock import beijing_midnight
-from anxin.core.errors import AnxinError
+from anxin.core.clock import Clock
 from anxin.core.principal import Principal
-from anxin.db.uow import UnitOfWork
+from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.jobs.service import JobFailures, JobRun
 from anxin.merchants import deposits as dep
 from anxin.merchants import statement
 from anxin.merchants.categories import CategoryRef
-from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.fees import (
     FeeError,
     FeeLine,
@@ -48,11 +46,16 @@ from anxin.merchants.ledger import (
     sale_proceeds,
     top_up_from_goods,
 )
-from anxin.merchants.money_cases import MoneyCases
 from anxin.merchants.money_store import CursorRepository, MoneyRepository
+from anxin.merchants.rulebook import MerchantRulebook
 from anxin.merchants.store import LifecycleRepository
+from anxin.merchants.usecases.campaigns import fee_campaigns
+from anxin.merchants.usecases.money import deduct_from_deposit, requirement
+from anxin.merchants.usecases.shared import ledger_of, post, require_operator, visible_shop
+from anxin.merchants.usecases.statements import frozen_sale
 from anxin.orders import service as orders
 from anxin.orders.model import Order
+from anxin.shops import service as shops
 
 log = logging.getLogger("anxin.settlement")
 BATCH = 500
@@ -73,7 +76,12 @@ class SettleReport:
         return {**{k: v for k, v in vars(self).items() if k != "failed"}, "failed": list(self.failed)}
 
 
-class SettlementCases(MoneyCases):
+class Settlement:
+    """The settlement job (the tick, ``anxin merchants settle`` and operators run it)."""
+
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> None:
+        self.uow_factory, self.clock, self.rulebook = uow_factory, clock, rulebook
+
     def settle_pending(self, *, limit: int = 5_000) -> SettleReport:
         """Settle what happened since the last run (the tick and `anxin merchants settle` call this): items set
         aside earlier whose wait is over, sales whose fee is not frozen yet (however late they arrived), refunds, then
@@ -126,7 +134,7 @@ class SettlementCases(MoneyCases):
             seen = int((cursors.get("refunds") or {}).get("event_id", 0))
             # Event ids are handed out at insert, not at commit: look back a little so a refund committed late
             # behind a higher id is still read (its keys make the second look free of effect).
-            refunds = aftersales_refunds.refunds_after(uow, max(0, seen - REFUND_LOOKBACK), limit)
+            refunds = aftersales.refunds_after(uow, max(0, seen - REFUND_LOOKBACK), limit)
             money = MoneyRepository(uow.session)
             booked = money.fee_keys([f"refund:{r.case_id}" for r in refunds])
             booked |= set(money.postings([f"comp:{r.case_id}" for r in refunds if r.compensated_fen]))
@@ -158,7 +166,7 @@ class SettlementCases(MoneyCases):
             refund, order = None, None
             with self.uow_factory() as uow:
                 if kind == "refund" and ref.isdigit():
-                    found = aftersales_refunds.refunds_after(uow, int(ref) - 1, 1)
+                    found = aftersales.refunds_after(uow, int(ref) - 1, 1)
                     refund = found[0] if found and found[0].event_id == int(ref) else None
                 else:
                     order = orders.get_order(uow, ref)
@@ -200,7 +208,7 @@ class SettlementCases(MoneyCases):
         if not committed:
             self._set_aside(order.order_id, key, report)
 
-    def _settle_refund_alone(self, run: JobRun, refund: aftersales_refunds.RefundPaid, report: SettleReport) -> None:
+    def _settle_refund_alone(self, run: JobRun, refund: aftersales.RefundPaid, report: SettleReport) -> None:
         key, committed = f"refund:{refund.event_id}", False
         with run.item(key):
             with self.uow_factory() as uow:
@@ -220,7 +228,7 @@ class SettlementCases(MoneyCases):
         report.failed.append(key)
 
     def run_settlement(self, principal: Principal) -> dict[str, Any]:
-        self._operator(principal)
+        require_operator(principal)
         return self.settle_pending().as_dict()
 
     # --- one order, one refund, one cancellation -------------------------------------------------------------------
@@ -234,14 +242,14 @@ class SettlementCases(MoneyCases):
         todo = [o for o in batch if f"sale:{o.order_id}" not in done]
         if not todo:
             return 0
-        shops = sorted({o.shop_id for o in todo})
-        lives = LifecycleRepository(uow.session).many(shops, for_update=True)
-        opened = LifecycleRepository(uow.session).opened(shops) | {
+        shop_ids = sorted({o.shop_id for o in todo})
+        lives = LifecycleRepository(uow.session).many(shop_ids, for_update=True)
+        opened = shops.opened_at(uow, shop_ids) | {
             sid: life.opened_at for sid, life in lives.items() if life.opened_at is not None}
         listing_categories = catalog.listing_categories(uow, [i.listing_id for o in todo for i in o.items])
         lineage = catalog.category_lineage(uow, list(dict.fromkeys(listing_categories.values())))
-        campaigns = tuple(self._campaigns(uow))
-        ledger = Ledger(balances=money.balances([a(s) for s in shops for a in (deposit_account, goods_account)]))
+        campaigns = tuple(fee_campaigns(uow))
+        ledger = Ledger(balances=money.balances([a(s) for s in shop_ids for a in (deposit_account, goods_account)]))
         required: dict[str, int] = {}
         entries: list[dict[str, Any]] = []
         postings: list[tuple[Posting, str, str]] = []
@@ -265,7 +273,7 @@ class SettlementCases(MoneyCases):
             life = lives.get(shop)
             if life is not None and life.trial:
                 if shop not in required:
-                    required[shop] = self._requirement(uow, life).fen
+                    required[shop] = requirement(uow, life, now=self.clock.now(), rulebook=self.rulebook).fen
                 fill = min(dep.top_up_from_sales(quote.receivable_fen, held_fen=ledger.balance(deposit_account(shop)),
                                                  required_fen=required[shop], rules=self.rulebook.deposits),
                            ledger.balance(goods_account(shop)))
@@ -292,12 +300,6 @@ class SettlementCases(MoneyCases):
                              tuple(lines), order.platform_coupon_fen)
         return quote_order(fee_order, self.rulebook.fees, version=self.rulebook.version, extra_waivers=campaigns)
 
-    def _sale(self, uow: UnitOfWork, order_id: str) -> tuple[FeeQuote, list[statement.FeeEntry]] | None:
-        entries = [statement.FeeEntry.from_dict(r.entry)
-                   for r in MoneyRepository(uow.session).fee_entries_of_order(order_id)]
-        sale = next((e for e in entries if e.kind == statement.SALE), None)
-        return (FeeQuote.from_dict(sale.detail["quote"]), entries) if sale else None
-
     def _reverse(self, uow: UnitOfWork, order_id: str, key: str, refund_fen: int, at: dt.datetime,
                  detail: dict[str, Any]) -> bool:
         """Reverse the frozen fee for a refund of ``refund_fen``; the goods payment gives back the refund less the
@@ -305,7 +307,7 @@ class SettlementCases(MoneyCases):
         money = MoneyRepository(uow.session)
         if money.fee_keys([key]):
             return False
-        found = self._sale(uow, order_id)
+        found = frozen_sale(uow, order_id)
         if found is None:
             return False
         quote, entries = found
@@ -318,14 +320,14 @@ class SettlementCases(MoneyCases):
         entry = replace(entry, detail={**entry.detail, **detail, "reasons": [r.as_dict() for r in reversal.reasons]})
         money.add_fee_entries([_row(entry, key.split(":", 1)[0])])
         if reversal.receivable_reversed_fen > 0:
-            ledger = self._ledger(uow, quote.shop_id)
-            self._post(uow, ledger, refund_clawback(quote.shop_id, reversal.receivable_reversed_fen,
+            ledger = ledger_of(uow, quote.shop_id)
+            post(uow, ledger, refund_clawback(quote.shop_id, reversal.receivable_reversed_fen,
                                                     key=f"clawback:{key}", at=at),
                        shop_id=quote.shop_id, actor="settlement")
         return True
 
-    def _settle_refund(self, uow: UnitOfWork, refund: aftersales_refunds.RefundPaid, report: SettleReport) -> None:
-        if self._sale(uow, refund.order_id) is None:
+    def _settle_refund(self, uow: UnitOfWork, refund: aftersales.RefundPaid, report: SettleReport) -> None:
+        if frozen_sale(uow, refund.order_id) is None:
             order = orders.get_order(uow, refund.order_id)
             if order is not None:
                 report.sales += self._settle_sales(uow, [order], report)
@@ -333,65 +335,18 @@ class SettlementCases(MoneyCases):
                                                      refund.refunded_fen, refund.at, {"case_id": refund.case_id}):
             report.refunds += 1
         if refund.compensated_fen > 0:
-            self._lifecycle(uow, None, refund.shop_id)
-            if self._deduct(uow, refund.shop_id, refund.compensated_fen, "compensation", f"comp:{refund.case_id}",
-                            True, actor="settlement", memo=f"case {refund.case_id}"):
+            visible_shop(uow, None, refund.shop_id, now=self.clock.now(), rulebook=self.rulebook)
+            if deduct_from_deposit(uow, refund.shop_id, refund.compensated_fen, "compensation",
+                                   f"comp:{refund.case_id}", True, at=self.clock.now(), actor="settlement",
+                                   memo=f"case {refund.case_id}"):
                 report.compensations += 1
 
     def _settle_cancellation(self, uow: UnitOfWork, order: Order, report: SettleReport) -> int:
-        if self._sale(uow, order.order_id) is None:
+        if frozen_sale(uow, order.order_id) is None:
             report.sales += self._settle_sales(uow, [order], report)
         return int(self._reverse(uow, order.order_id, f"cancel:{order.order_id}", order.paid_fen,
                                  order.cancelled_at or order.paid_at, {"reason": order.cancel_reason or ""}))
 
-    # --- statements ------------------------------------------------------------------------------------------------
-
-    def order_statement(self, principal: Principal, order_id: str) -> dict[str, Any]:
-        """The order's settlement line by line (statement.order_statement), with the frozen quote behind it."""
-        with self.uow_factory() as uow:
-            order = orders.get_order(uow, order_id)
-            if order is None:
-                raise AnxinError(E.SHOP_NOT_FOUND, f"no settled order {order_id!r} visible to this key")
-            self._lifecycle(uow, principal, order.shop_id)
-            found = self._sale(uow, order_id)
-            uow.commit()
-        if found is None:
-            raise AnxinError(E.SHOP_NOT_FOUND, f"order {order_id!r} is not settled yet", order_id=order_id)
-        quote, entries = found
-        st = statement.order_statement(entries)
-        return {"order_id": order_id, "shop_id": order.shop_id, "quote": quote.as_dict(),
-                "gross_fen": quote.gross_fen, "shop_coupon_fen": quote.shop_coupon_fen,
-                "platform_coupon_fen": quote.platform_coupon_fen, "base_fen": quote.base_fen,
-                "commission_fen": quote.commission_fen, "fee_fen": quote.fee_fen,
-                "receivable_fen": quote.receivable_fen, "waived": quote.waived_by_waiver,
-                "lines": [_line(line) for line in st.lines],
-                "entries": [_entry(e) for e in entries],
-                "net_receivable_fen": st.net_receivable_fen, "net_fee_fen": st.fee_fen}
-
-    def period_statement(self, principal: Principal, shop_id: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-        """Every fee entry of the shop in [start, end] (Beijing days), summed by kind and by waiver."""
-        if end < start or (end - start).days > 366:
-            raise AnxinError(E.INVALID_PERIOD, "the period ends before it starts or is longer than a year")
-        lo, hi = beijing_midnight(start), beijing_midnight(end + dt.timedelta(days=1))
-        with self.uow_factory() as uow:
-            self._lifecycle(uow, principal, shop_id)
-            rows = MoneyRepository(uow.session).fee_entries(shop_id, lo, hi)
-            uow.commit()
-        st = statement.period_statement([statement.FeeEntry.from_dict(r.entry) for r in rows], lo, hi)
-        by_kind: dict[str, dict[str, int]] = {}
-        for r in rows:  # sale | refund | cancel, as booked
-            k = by_kind.setdefault(r.kind, {"count": 0, "base_fen": 0, "fee_fen": 0, "receivable_fen": 0})
-            k["count"] += 1
-            k["base_fen"] += r.base_fen
-            k["fee_fen"] += r.fee_fen
-            k["receivable_fen"] += r.receivable_fen
-        net = st.net
-        return {"shop_id": shop_id, "start": start.isoformat(), "end": end.isoformat(), "by_kind": by_kind,
-                "orders": st.orders, "fee_fen": net.fee_fen, "receivable_fen": net.receivable_fen,
-                "base_fen": net.base_fen, "waived_by_waiver": dict(st.waived_by_waiver),
-                "versions": sorted(st.versions), "lines": [_line(line) for line in st.lines],
-                "entries": [_entry(statement.FeeEntry.from_dict(r.entry)) for r in rows[:1000]],
-                "truncated": len(rows) > 1000}
 
 
 def _copy(report: SettleReport) -> SettleReport:
@@ -404,16 +359,3 @@ def _row(entry: statement.FeeEntry, kind: str) -> dict[str, Any]:
     return {"key": entry.key, "order_id": entry.order_id, "shop_id": entry.shop_id, "kind": kind, "at": entry.at,
             "base_fen": entry.base_fen, "fee_fen": entry.fee_fen, "receivable_fen": entry.receivable_fen,
             "version": entry.version, "entry": entry.as_dict()}
-
-
-def _line(line: statement.StatementLine) -> dict[str, Any]:
-    return {"code": line.code, "amount_fen": line.amount_fen, "counts": line.counts, "version": line.version,
-            "rule_id": line.rule_id, "params": dict(line.params),
-            "label": {lang: line.label(lang) for lang in ("zh-CN", "en")}}
-
-
-def _entry(e: statement.FeeEntry) -> dict[str, Any]:
-    kind = "cancel" if e.key.startswith("cancel:") else e.kind
-    return {"key": e.key, "order_id": e.order_id, "kind": kind, "at": e.at, "base_fen": e.base_fen,
-            "fee_fen": e.fee_fen, "receivable_fen": e.receivable_fen, "version": e.version,
-            "waivers": sorted(e.waived)}

@@ -1,4 +1,4 @@
-"""Pure merchant objects."""
+"""The shop as the platform describes it: pure."""
 
 from __future__ import annotations
 

@@ -1,0 +1,88 @@
+"""The one list of anxin's bounded contexts, bottom to top, and the layer of every module in each.
+
+``.importlinter`` is generated from it (``python -m tools.contracts``; a test fails when the file is stale), and so
+is the context map in ``docs/architecture.md``. Three rules follow from the list:
+
+- a context uses only the contexts listed before it (the graph between contexts is acyclic by construction);
+  a published event module (``events``) is the one thing any context may import from any other;
+- another context is reached only through its published modules (``service`` and ``events``), never its store,
+  model or pages;
+- every module of a context sits in one of its layers — interface → use cases → adapters → pure — and the pure
+  layer touches no database, web or network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PUBLISHED = ("service", "events")  # module names other contexts may import (the last part of the dotted name)
+
+
+@dataclass(frozen=True)
+class Context:
+    name: str
+    summary: str
+    interface: tuple[str, ...] = ()  # api, pages: HTTP and HTML, thin
+    use_cases: tuple[str, ...] = ("service",)  # the only modules that commit
+    adapters: tuple[str, ...] = ("store",)  # SQLAlchemy rows and repositories, transports
+    pure: tuple[str, ...] = ("model",)  # dataclasses, policies, rulebooks, events, error codes
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return self.interface + self.use_cases + self.adapters + self.pure
+
+
+CONTEXTS: tuple[Context, ...] = (
+    Context("shops", "the shop registry: the shops the platform describes and who owns them; every context reads it"),
+    Context("access", "API keys, login links and page sessions: who is calling",
+            pure=("model", "error_codes")),
+    Context("jobs", "periodic jobs' failing items, recorded, retried with backoff, shown to operators",
+            interface=("api", "pages")),
+    Context("idempotency", "Idempotency-Key on money-moving calls: the same key and body answer the first response",
+            pure=("model", "error_codes")),
+    Context("outbox", "money and actions to the platform, written with the state change, sent as signed webhooks",
+            interface=("receiver",), adapters=("store", "transport"), pure=("model", "error_codes")),
+    Context("catalog", "category tree with per-category tags, and listings"),
+    Context("audience", "consumers' accounts and viewers' feedback on creators' content"),
+    Context("care", "complaints about shops and customer-service chat sessions"),
+    Context("orders", "orders, shipments, tracking scans, sign-off and reviews",
+            adapters=("store", "stats_store"),
+            pure=("model", "promise", "detectors", "consequences", "fulfilment_rules", "eta", "metrics")),
+    Context("risk", "signals, verdicts, reviews and rings against after-sales abuse and fraud",
+            interface=("api", "pages", "console"), use_cases=("service", "rule_admin", "signals", "backtest"),
+            pure=("model", "events", "rulebook", "verdicts", "phash", "hash_index", "gad", "rings", "error_codes")),
+    Context("scoring", "merchant experience, creator reputation and consumer credit scores, deductions",
+            interface=("api", "pages"), use_cases=("service", "deductions"),
+            adapters=("store", "extract", "engines", "synthetic"),
+            pure=("model", "rulebook", "definition", "facts", "error_codes")),
+    Context("fulfilment", "promises judged, findings stored, consequences applied, consumers told first",
+            interface=("api", "pages"), use_cases=("service", "reporting"), pure=("events", "error_codes")),
+    Context("actions", "instructions to the platform (take down, restrict, hold funds …) through the outbox, acked",
+            interface=("api", "pages"), pure=("model", "error_codes")),
+    Context("aftersales", "安心购 guarantees, decisions that explain themselves, cases with deadlines",
+            interface=("api", "pages", "page_views"), use_cases=("service", "risk_settlement", "refunds"),
+            adapters=("store", "evidence"),
+            pure=("model", "policy", "rulebook", "disclosure", "error_codes")),
+    Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
+            interface=("api",), use_cases=("service", "bulk"), pure=("model", "error_codes")),
+    Context("merchants", "onboarding and lifecycle, deposits, fees, settlement, support programmes, financing",
+            interface=("api", "pages"),
+            use_cases=("service", "usecases.centre", "usecases.lifecycle", "usecases.settlement", "usecases.programmes",
+                       "usecases.financing", "usecases.money", "usecases.campaigns", "usecases.statements",
+                       "usecases.shared", "centre_view"),
+            adapters=("store", "money_store"),
+            pure=("ledger", "categories", "reasons", "fees", "fee_batch", "statement", "onboarding",
+                  "deposits", "programmes", "financing", "rulebook", "fee_rules", "lifecycle", "programme_rules",
+                  "financing_rules", "error_codes")),
+)
+
+# Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,
+# composition root, CLI, simulator, worker) sit around the contexts and may use any of them.
+PLUMBING = ("core", "db", "web", "worker", "cli", "sim", "rulebooks", "bootstrap", "settings", "contexts")
+
+
+def context(name: str) -> Context:
+    for ctx in CONTEXTS:
+        if ctx.name == name:
+            return ctx
+    raise KeyError(name)

@@ -1,0 +1,62 @@
+"""The merchant centre: a shop's status and history, its open after-sale cases, and one overview of a merchant's
+shops (state, deposit state, open cases)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anxin.aftersales import service as aftersales
+from anxin.core.clock import Clock
+from anxin.core.principal import Principal, Role
+from anxin.db.uow import UowFactory
+from anxin.merchants.rulebook import MerchantRulebook
+from anxin.merchants.store import LifecycleRepository
+from anxin.merchants.usecases.money import deposit_view
+from anxin.merchants.usecases.shared import status_of, visible_shop
+from anxin.shops import service as shops
+
+OPERATOR_LIST = 200  # an operator's overview: the shops whose state changed last
+
+
+class Centre:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> None:
+        self.uow_factory, self.clock, self.rulebook = uow_factory, clock, rulebook
+
+    def status(self, principal: Principal, shop_id: str) -> dict[str, Any]:
+        with self.uow_factory() as uow:
+            row = visible_shop(uow, principal, shop_id, now=self.clock.now(), rulebook=self.rulebook)
+            out = status_of(uow, row)
+            uow.commit()
+            return out
+
+    def open_cases(self, principal: Principal, shop_id: str) -> list[dict[str, Any]]:
+        with self.uow_factory() as uow:
+            visible_shop(uow, principal, shop_id, now=self.clock.now(), rulebook=self.rulebook)
+            cases = aftersales.open_cases_of_shop(uow, shop_id)
+            uow.commit()
+            return cases
+
+    def shops_of(self, principal: Principal) -> list[str]:
+        with self.uow_factory() as uow:
+            if principal.role is Role.MERCHANT:
+                ids = {r.shop_id for r in LifecycleRepository(uow.session).for_merchant(principal.subject)}
+                ids |= set(shops.shop_ids_of_merchant(uow, principal.subject))
+                return sorted(ids)
+            if principal.role in (Role.OPERATOR, Role.PLATFORM):
+                return sorted(r.shop_id for r in LifecycleRepository(uow.session).recent(OPERATOR_LIST))
+            return []
+
+    def overview(self, principal: Principal) -> dict[str, Any]:
+        """Every shop of the merchant at a glance: state, deposit state, open cases (one transaction per shop)."""
+        rows = []
+        for shop_id in self.shops_of(principal):
+            with self.uow_factory() as uow:
+                now = self.clock.now()
+                row = visible_shop(uow, principal, shop_id, now=now, rulebook=self.rulebook)
+                deposit = deposit_view(uow, row, now=now, rulebook=self.rulebook)
+                rows.append({"shop_id": shop_id, "state": row.state, "store_type": row.store_type,
+                             "trial": row.trial, "deposit_state": deposit["status"]["state"],
+                             "held_fen": deposit["held_fen"], "required_fen": deposit["required"]["fen"],
+                             "open_cases": len(aftersales.open_cases_of_shop(uow, shop_id))})
+                uow.commit()  # the lifecycle row of an adopted shop
+        return {"subject": principal.subject, "shops": rows}
