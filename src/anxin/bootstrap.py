@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from anxin.access.service import AccessService
+from anxin.actions.service import ActionService
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
@@ -31,7 +32,7 @@ from anxin.merchants.service import Merchants, merchants_for
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, WebhookTransport
-from anxin.risk.events import ReviewDecided
+from anxin.risk.events import ReviewDecided, ShopBlocked, ShopUnblocked
 from anxin.risk.rule_admin import RuleAdministration
 from anxin.risk.rulebook import load_risk_rulebook
 from anxin.risk.service import RiskService
@@ -61,6 +62,7 @@ class Anxin:
     merchants: Merchants
     jobs: JobFailures
     bus: MessageBus[UnitOfWork]
+    actions: ActionService
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -74,6 +76,7 @@ class Anxin:
             Job("fulfilment.check", self.fulfilment.check_due),
             Job("merchants.graduate", self.merchants.lifecycle.graduate_due),
             Job("merchants.settle", self.merchants.settlement.settle_pending),
+            Job("actions.deliveries", self.actions.record_deliveries, skip_waiting=False),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -96,6 +99,7 @@ class Anxin:
         settled = run("merchants.settle", self.merchants.settlement.settle_pending)
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
+        sent = run("actions.deliveries", self.actions.record_deliveries, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
                 "merchants": {"graduated": graduated.value or 0,
@@ -103,7 +107,8 @@ class Anxin:
                 "events": handled.value.as_dict() if handled.value is not None else None,
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
-                                        "idempotency.purge": purged, "events.handle": handled})}
+                                        "idempotency.purge": purged, "events.handle": handled,
+                                        "actions.deliveries": sent})}
 
     def process_events(self, limit: int = 500) -> ProcessReport:
         """Handle due domain events: those inline handling missed (a crash, a failing handler) and retries."""
@@ -160,9 +165,14 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                    evidence_store=EvidenceStore(settings.evidence_dir),
                                    credit_band=scoring.consumer_band, risk=risk, jobs=jobs)
+    # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
+    outbox = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport, secret=settings.webhook_secret,
+                           wall_clock=wall_clock or SystemClock())
+    actions = ActionService(uow_factory=uow_factory, clock=clock, outbox=outbox,
+                            ack_timeout=dt.timedelta(minutes=settings.action_ack_minutes))
     bus: MessageBus[UnitOfWork] = MessageBus(
-        table=handler_table(aftersales=aftersales), uow_factory=uow_factory, event_log=DomainEventLog(),
-        clock=clock, inline=settings.inline_events)
+        table=handler_table(aftersales=aftersales, actions=actions), uow_factory=uow_factory,
+        event_log=DomainEventLog(), clock=clock, inline=settings.inline_events)
     uow_factory.publisher = bus
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
@@ -183,12 +193,15 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         merchants=merchants,
         jobs=jobs,
         bus=bus,
+        actions=actions,
     )
 
 
-def handler_table(*, aftersales: AfterSalesService) -> HandlerTable:
+def handler_table(*, aftersales: AfterSalesService, actions: ActionService) -> HandlerTable:
     """Who reacts to which domain event: the one table of the message bus (docs/architecture.md is generated
     from it). Handlers run in this order, each in its own transaction, at least once and idempotently."""
     return HandlerTable([
         Subscription(ReviewDecided, aftersales.settle_risk_review, "aftersales.settle_risk_review", "aftersales"),
+        Subscription(ShopBlocked, actions.restrict_blocked_shop, "actions.restrict_blocked_shop", "actions"),
+        Subscription(ShopUnblocked, actions.lift_unblocked_shop, "actions.lift_unblocked_shop", "actions"),
     ])

@@ -42,6 +42,8 @@ class Settings:
     # Domain events are handled right after the transaction that recorded them, in the thread that committed it;
     # off (0), only the worker handles them. Either way, the worker retries what failed.
     inline_events: bool = field(default_factory=lambda: _env("ANXIN_INLINE_EVENTS", "1") not in ("0", "false", "no"))
+    # An action sent to the platform and not acknowledged within this many minutes shows as unconfirmed.
+    action_ack_minutes: int = field(default_factory=lambda: _int_env("ANXIN_ACTION_ACK_MINUTES", "60"))
     rulebook_paths: tuple[Path, ...] = field(default_factory=lambda: tuple(
         Path(p) for p in _env("ANXIN_RULEBOOKS", "").split(os.pathsep) if p))
     # Risk control: the rulebook file (default: the packaged one) and its mode. "off" skips verdicts,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Each import registers that context's tables on Base.metadata.
 from anxin.access import store as _access  # noqa: F401
+from anxin.actions import store as _actions  # noqa: F401
 from anxin.aftersales import store as _aftersales  # noqa: F401
 from anxin.audience import store as _audience  # noqa: F401
 from anxin.care import store as _care  # noqa: F401

@@ -24,6 +24,7 @@ from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import reporting
 from anxin.fulfilment.error_codes import FulfilmentErrorCode
+from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
 from anxin.fulfilment.store import EtaRow, FulfilmentRepository, LateConsequenceRow, NoticeRow
 from anxin.jobs.service import JobFailures, JobRun
 from anxin.orders import service as orders
@@ -272,8 +273,11 @@ class FulfilmentService:
         new = [f for f in findings if f.finding_id not in existing]
         repo.add_findings(new, now)
         report.findings.update(f.kind for f in new)
+        uow.record(*finding_events(new))
         messages: list[outbox.NewMessage] = []
-        self._late_consequences(repo, [f for f in new if f.kind == "late_shipment"], by_id, now, report, messages)
+        late = self._late_consequences(repo, [f for f in new if f.kind == "late_shipment"], by_id, now, report,
+                                       messages)
+        uow.record(*late)
         updates = []
         notices: list[NoticeRow] = []
         etas = repo.etas([w.order.order_id for w in due])
@@ -302,9 +306,10 @@ class FulfilmentService:
 
     def _late_consequences(self, repo: FulfilmentRepository, late: list[Finding],
                            by_id: dict[str, orders.WatchedOrder], now: dt.datetime, report: CheckReport,
-                           messages: list[outbox.NewMessage]) -> None:
+                           messages: list[outbox.NewMessage]) -> list[LateShipmentRecorded]:
+        recorded: list[LateShipmentRecorded] = []
         if not late:
-            return
+            return recorded
         rb = self.rules
         done = repo.consequences_for([f.subject_id for f in late])
         by_shop: dict[str, list[Finding]] = defaultdict(list)
@@ -322,6 +327,10 @@ class FulfilmentService:
                 repo.add_consequence(award, shop_id=shop_id, consumer_id=order.consumer_id,
                                      finding_id=finding.finding_id, paid_fen=order.paid_fen, coupon_fen=coupon,
                                      compensation_rule_id=COMPENSATION_RULE_ID, now=now)
+                recorded.append(LateShipmentRecorded(
+                    order_id=order.order_id, shop_id=shop_id, finding_id=finding.finding_id,
+                    points_hundredths=award.points, capped_by=award.capped_by, points_rule_id=award.rule_id,
+                    coupon_fen=coupon, late_at=award.at))
                 if coupon > 0:
                     messages.append(outbox.NewMessage(
                         outbox_model.COUPON, f"late-shipment-coupon:{order.order_id}", {
@@ -333,6 +342,7 @@ class FulfilmentService:
                 report.coupons += coupon > 0
                 report.coupon_fen += coupon
                 report.points += award.points
+        return recorded
 
     def _eta_and_notices(self, repo: FulfilmentRepository, order: Order, view: OrderView, state: OrderState,
                          eta_row: EtaRow | None, new_findings: list[Finding], history: TransitHistory, now: dt.datetime,
@@ -465,6 +475,20 @@ def _notice(n: NoticeRow) -> dict[str, Any]:
     return {"notice_id": n.notice_id, "kind": n.kind, "reason": n.reason, "since": n.since.isoformat(),
             "created_at": n.created_at.isoformat(), "rule_id": n.rule_id, "rulebook_version": n.rulebook_version,
             "eta": n.eta}
+
+
+def finding_events(found: list[Finding]) -> list[FakeShipmentFound | OversellingFound]:
+    """The events new findings publish: fake shipments and overselling (governance turns them into penalties)."""
+    events: list[FakeShipmentFound | OversellingFound] = []
+    for f in found:
+        if f.kind.startswith("fake_shipment."):
+            events.append(FakeShipmentFound(finding_id=f.finding_id, kind=f.kind, order_id=f.subject_id,
+                                            shop_id=f.shop_id, rule_id=f.rule_id,
+                                            rulebook_version=f.rulebook_version, found_at=f.at))
+        elif f.kind == "listing.oversold":
+            events.append(OversellingFound(finding_id=f.finding_id, listing_id=f.subject_id, shop_id=f.shop_id,
+                                           rule_id=f.rule_id, rulebook_version=f.rulebook_version, found_at=f.at))
+    return events
 
 
 def parcel_problem(uow: UnitOfWork, order_id: str) -> Finding | None:

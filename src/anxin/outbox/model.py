@@ -17,7 +17,10 @@ PICKUP: Final = "pickup.request"
 COUPON: Final = "coupon.issue"
 RESHIP: Final = "exchange.reship"
 NOTICE: Final = "consumer.notice"  # a proactive fulfilment notice (late, stalled, exception) for the consumer
-KINDS: Final = frozenset({REFUND, COMPENSATION, FREIGHT, PICKUP, COUPON, RESHIP, NOTICE})
+# Actions to the platform (anxin.actions.model; docs/actions.md): they move no money, the platform acks each.
+ACTION_KINDS: Final = frozenset({"listing.takedown", "listing.restore", "shop.restrict", "shop.lift", "shop.close",
+                                 "funds.hold", "funds.release", "creator.restrict", "live_room.penalise"})
+KINDS: Final = frozenset({REFUND, COMPENSATION, FREIGHT, PICKUP, COUPON, RESHIP, NOTICE}) | ACTION_KINDS
 
 Status = Literal["pending", "delivered", "dead"]
 PENDING: Final = "pending"

@@ -22,3 +22,30 @@ class ReviewDecided(Event):
     note: str
     operator: str
     decided_at: dt.datetime
+
+
+@event("risk.shop_blocked")
+@dataclass(frozen=True)
+class ShopBlocked(Event):
+    """Risk control blocked a shop: its onboarding screening blocked it (``cause``: risk.verdict), an operator
+    banned it (risk.ban) or confirmed a review of it (risk.review). ``reason_codes`` are risk codes: operators only."""
+
+    shop_id: str
+    cause: str
+    cause_id: str
+    reason_codes: tuple[str, ...]
+    blocked_by: str
+    blocked_at: dt.datetime
+
+
+@event("risk.shop_unblocked")
+@dataclass(frozen=True)
+class ShopUnblocked(Event):
+    """An operator cleared the review of a shop that screening had blocked (``cause_id``: the review)."""
+
+    shop_id: str
+    cause: str
+    cause_id: str
+    reason: str
+    unblocked_by: str
+    unblocked_at: dt.datetime

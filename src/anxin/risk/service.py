@@ -19,7 +19,7 @@ from anxin.core.ids import new_id
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.error_codes import RiskErrorCode as E
-from anxin.risk.events import ReviewDecided
+from anxin.risk.events import ReviewDecided, ShopBlocked, ShopUnblocked
 from anxin.risk.model import (
     CONSUMER_KINDS,
     MERCHANT_KINDS,
@@ -243,8 +243,12 @@ class RiskService:
             return None  # every shop update would otherwise leave a verdict row behind
         if repo.open_review_for(f"shop:{shop_id}"):
             return None  # already waiting for an operator: the same links again add nothing
-        return self._record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
-                            shop_id=shop_id, amount_fen=0, at=at)
+        assessment = self._record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
+                                  shop_id=shop_id, amount_fen=0, at=at)
+        if verdict.outcome is Outcome.BLOCK:  # the platform restricts the shop (actions.restrict_blocked_shop)
+            uow.record(ShopBlocked(shop_id=shop_id, cause="risk.verdict", cause_id=assessment.verdict_id,
+                                   reason_codes=tuple(verdict.reason_codes), blocked_by="system:risk", blocked_at=at))
+        return assessment
 
     # --- the review queue (operators) ---------------------------------------------------------------------
 
@@ -329,6 +333,7 @@ class RiskService:
             row.state = "cleared" if decision == "clear" else "confirmed"
             row.decided_at, row.decided_by = now, f"{principal.role.value}:{principal.subject}"
             row.decision_reason, row.note = reason, note.strip()
+            uow.record(*_shop_review_events(row, repo.verdict(row.verdict_id), decision, reason, now))
             if row.case_id is not None:  # after-sales settles its case (aftersales.settle_risk_review)
                 uow.record(ReviewDecided(review_id=row.review_id, case_id=row.case_id, stage=row.stage,
                                          cleared=decision == "clear", reason=reason, note=note.strip() or reason,
@@ -410,10 +415,29 @@ class RiskService:
                 raise AnxinError(E.SHOP_NOT_FOUND, f"no credentials are known for shop {shop_id!r}")
             actor = f"{principal.role.value}:{principal.subject}"
             repo.ban(BanRow(shop_id=shop_id, reason=reason.strip(), banned_at=now, banned_by=actor, lifted_at=None))
+            uow.record(ShopBlocked(shop_id=shop_id, cause="risk.ban", cause_id=f"ban:{shop_id}:{now:%Y%m%dT%H%M%S}",
+                                   reason_codes=("risk.shop_banned",), blocked_by=actor, blocked_at=now))
             repo.audit(now, actor, "shop.banned", f"shop:{shop_id}", {"reason": reason.strip(),
                                                                        "credentials": [k for k, _ in credentials]})
             uow.commit()
             return {"shop_id": shop_id, "banned_at": now.isoformat(), "credentials": [k for k, _ in credentials]}
+
+
+def _shop_review_events(row: ReviewRow, verdict: VerdictRow | None, decision: str, reason: str,
+                        now: dt.datetime) -> list[ShopBlocked | ShopUnblocked]:
+    """A shop's own review (onboarding screening) decided: confirming a "review" verdict blocks the shop, clearing a
+    "block" verdict lifts the block. Reviews of requests and of readers change no shop."""
+    if row.shop_id is None or row.case_id is not None or row.consumer_id is not None:
+        return []
+    if decision == "confirm" and row.outcome == "review":
+        codes = tuple(h["code"] for h in verdict.reasons) if verdict else ()
+        return [ShopBlocked(shop_id=row.shop_id, cause="risk.review", cause_id=row.review_id,
+                            reason_codes=(*codes, f"review.{reason}"), blocked_by=row.decided_by or "",
+                            blocked_at=now)]
+    if decision == "clear" and row.outcome == "block":
+        return [ShopUnblocked(shop_id=row.shop_id, cause="risk.review", cause_id=row.review_id, reason=reason,
+                              unblocked_by=row.decided_by or "", unblocked_at=now)]
+    return []
 
 
 def _jsonable(facts: Mapping[str, Any]) -> dict[str, Any]:

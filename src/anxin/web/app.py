@@ -39,6 +39,8 @@ def create_app(anxin: Anxin) -> FastAPI:
     app.add_middleware(InputGuard, max_body=anxin.settings.max_body_bytes,
                        max_events_body=anxin.settings.events_max_bytes)
     app.add_middleware(SecurityHeaders)
+    from anxin.actions import api as actions_api
+    from anxin.actions import pages as actions_pages
     from anxin.aftersales import api as aftersales_api
     from anxin.aftersales import pages as aftersales_pages
     from anxin.fulfilment import api as fulfilment_api
@@ -59,6 +61,7 @@ def create_app(anxin: Anxin) -> FastAPI:
 
     app.include_router(ingest_api.router)
     app.include_router(jobs_api.router)
+    app.include_router(actions_api.router)
     app.include_router(aftersales_api.router)
     app.include_router(fulfilment_api.router)
     app.include_router(scoring_api.router)
@@ -74,6 +77,7 @@ def create_app(anxin: Anxin) -> FastAPI:
     app.include_router(merchants_pages.router)
     app.include_router(jobs_pages.router)
     app.include_router(outbox_pages.router)
+    app.include_router(actions_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")

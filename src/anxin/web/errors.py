@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from anxin.access.error_codes import AccessErrorCode as A
+from anxin.actions.error_codes import ActionErrorCode as X
 from anxin.aftersales.error_codes import AfterSalesErrorCode as S
 from anxin.core.errors import AnxinError
 from anxin.fulfilment.error_codes import FulfilmentErrorCode as F
@@ -62,8 +63,10 @@ HTTP_STATUS: dict[StrEnum, int] = {
     W.MALFORMED_JSON: 400, W.INVALID_REQUEST: 422, W.NOT_FOUND: 404, W.METHOD_NOT_ALLOWED: 405,
     W.TOO_LARGE: 413, W.UNSUPPORTED_MEDIA: 415, W.FORM_TOKEN_INVALID: 403, W.NUL_CHARACTER: 422,
     W.INVALID_UNICODE: 422, W.OUT_OF_RANGE: 422,
+    X.UNKNOWN_KIND: 422, X.INVALID_PARAMETERS: 422, X.INVALID_TARGET: 422, X.INVALID_CAUSE: 422,
+    X.ACTION_NOT_FOUND: 404, X.INVALID_ACK: 422, X.ACK_CONFLICT: 409, X.CAUSE_CONFLICT: 409, X.INVALID_FILTER: 422,
 }
-ALL_CODE_ENUMS = (A, S, I, O, F, K, R, M, W, D)
+ALL_CODE_ENUMS = (A, S, I, O, F, K, R, M, W, D, X)
 log = logging.getLogger("anxin.web")
 
 

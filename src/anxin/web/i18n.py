@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from anxin.web import (
+    i18n_actions,
     i18n_disclosure,
     i18n_fulfilment,
     i18n_jobs,
@@ -163,6 +164,7 @@ ZH: dict[str, str] = {
     **i18n_merchants.ZH,
     **i18n_jobs.ZH,
     **i18n_webhooks.ZH,
+    **i18n_actions.ZH,
     **i18n_disclosure.ZH,
 }
 
@@ -328,6 +330,7 @@ EN: dict[str, str] = {
     **i18n_merchants.EN,
     **i18n_jobs.EN,
     **i18n_webhooks.EN,
+    **i18n_actions.EN,
     **i18n_disclosure.EN,
 }
 
