@@ -165,9 +165,6 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                    evidence_store=EvidenceStore(settings.evidence_dir),
                                    credit_band=scoring.consumer_band, risk=risk, jobs=jobs)
-    # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
-    outbox = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport, secret=settings.webhook_secret,
-                           wall_clock=wall_clock or SystemClock())
     actions = ActionService(uow_factory=uow_factory, clock=clock, outbox=outbox,
                             ack_timeout=dt.timedelta(minutes=settings.action_ack_minutes))
     bus: MessageBus[UnitOfWork] = MessageBus(
