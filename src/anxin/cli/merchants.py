@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from anxin.core.errors import AnxinError
+from anxin.cli.output import emit
 from anxin.core.principal import Principal, Role
 
 PLATFORM = Principal("cli", Role.PLATFORM, "cli")
@@ -25,15 +24,6 @@ def _service() -> Any:
     from anxin.bootstrap import bootstrap
 
     return bootstrap().merchants
-
-
-def _emit(call: Callable[[], Any]) -> None:
-    try:
-        result = call()
-    except AnxinError as exc:
-        click.echo(f"error [{exc.code.value}]: {exc.message}", err=True)
-        sys.exit(2)
-    click.echo(json.dumps(result, default=str, ensure_ascii=False, indent=2))
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -84,7 +74,7 @@ def apply(file: Path) -> None:
     """Apply for a shop from a JSON FILE (shop_id, merchant_id, name, store_type, categories, licence_no …)."""
     data = _json_object(file)
     service = _service()
-    _emit(lambda: service.lifecycle.apply(PLATFORM, data))
+    emit(lambda: service.lifecycle.apply(PLATFORM, data))
 
 
 @merchants.command("decide")
@@ -94,7 +84,7 @@ def apply(file: Path) -> None:
 def decide(shop_id: str, approve: bool, note: str) -> None:
     """Decide an application that screening sent to review."""
     service = _service()
-    _emit(lambda: service.lifecycle.decide_application(PLATFORM, shop_id, approve=approve, note=note))
+    emit(lambda: service.lifecycle.decide_application(PLATFORM, shop_id, approve=approve, note=note))
 
 
 @merchants.command("status")
@@ -102,7 +92,7 @@ def decide(shop_id: str, approve: bool, note: str) -> None:
 def status(shop_id: str) -> None:
     """A shop's state, screening and full history."""
     service = _service()
-    _emit(lambda: service.centre.status(PLATFORM, shop_id))
+    emit(lambda: service.centre.status(PLATFORM, shop_id))
 
 
 @merchants.command("state")
@@ -112,7 +102,7 @@ def status(shop_id: str) -> None:
 def state(shop_id: str, action: str, reason: str) -> None:
     """Restrict, suspend, reinstate or close a shop."""
     service = _service()
-    _emit(lambda: service.lifecycle.change_state(PLATFORM, shop_id, action=action, reason=reason))
+    emit(lambda: service.lifecycle.change_state(PLATFORM, shop_id, action=action, reason=reason))
 
 
 @merchants.command("transfer")
@@ -126,7 +116,7 @@ def transfer(shop_id: str, kind: str, to_merchant: str | None, store_type: str |
     data = {k: v for k, v in (("kind", kind), ("to_merchant_id", to_merchant), ("store_type", store_type),
                               ("licence_no", licence)) if v is not None}
     service = _service()
-    _emit(lambda: service.lifecycle.transfer(PLATFORM, shop_id, data))
+    emit(lambda: service.lifecycle.transfer(PLATFORM, shop_id, data))
 
 
 @merchants.command("deposit")
@@ -147,14 +137,14 @@ def deposit(shop_id: str, top_up: int | None, withdraw: int | None, deduct: int 
         raise click.UsageError("--key is required to move money (the same key again does nothing twice)")
     service = _service()
     if top_up is not None:
-        _emit(lambda: service.money.top_up(PLATFORM, shop_id, amount_fen=top_up, key=key))
+        emit(lambda: service.money.top_up(PLATFORM, shop_id, amount_fen=top_up, key=key))
     elif withdraw is not None:
-        _emit(lambda: service.money.withdraw_deposit(PLATFORM, shop_id, amount_fen=withdraw, key=key))
+        emit(lambda: service.money.withdraw_deposit(PLATFORM, shop_id, amount_fen=withdraw, key=key))
     elif deduct is not None:
-        _emit(lambda: service.money.deduct(PLATFORM, shop_id, amount_fen=deduct, reason=reason, key=key,
+        emit(lambda: service.money.deduct(PLATFORM, shop_id, amount_fen=deduct, reason=reason, key=key,
                                      allow_debt=allow_debt))
     else:
-        _emit(lambda: service.money.deposit(PLATFORM, shop_id))
+        emit(lambda: service.money.deposit(PLATFORM, shop_id))
 
 
 @merchants.command("payout")
@@ -164,7 +154,7 @@ def deposit(shop_id: str, top_up: int | None, withdraw: int | None, deduct: int 
 def payout(shop_id: str, amount_fen: int, key: str) -> None:
     """Pay the settled goods payment out (a zero-deposit trial shop: the trial's limits)."""
     service = _service()
-    _emit(lambda: service.money.payout_goods(PLATFORM, shop_id, amount_fen=amount_fen, key=key))
+    emit(lambda: service.money.payout_goods(PLATFORM, shop_id, amount_fen=amount_fen, key=key))
 
 
 @merchants.command("campaign")
@@ -173,7 +163,7 @@ def campaign(file: Path) -> None:
     """Add a time-boxed waiver or rebate from a JSON FILE (the shape of a fees.yaml waiver)."""
     spec = _json_object(file)
     service = _service()
-    _emit(lambda: service.campaigns.add_campaign(PLATFORM, spec))
+    emit(lambda: service.campaigns.add_campaign(PLATFORM, spec))
 
 
 @merchants.command("statement")
@@ -184,7 +174,7 @@ def statement(shop_id: str, start: str, end: str) -> None:
     """The fee statement of a period: every entry, totals by kind and by waiver, rulebook versions."""
     service = _service()
     first, last = _day(start), _day(end)
-    _emit(lambda: service.statements.period_statement(PLATFORM, shop_id, first, last))
+    emit(lambda: service.statements.period_statement(PLATFORM, shop_id, first, last))
 
 
 @merchants.command("order")
@@ -192,7 +182,7 @@ def statement(shop_id: str, start: str, end: str) -> None:
 def order(order_id: str) -> None:
     """One order's settlement: fee at sale, waivers, refunds and reversals, net."""
     service = _service()
-    _emit(lambda: service.statements.order_statement(PLATFORM, order_id))
+    emit(lambda: service.statements.order_statement(PLATFORM, order_id))
 
 
 @merchants.command("offers")
@@ -201,7 +191,7 @@ def order(order_id: str) -> None:
 def offers(shop_id: str, refresh: bool) -> None:
     """Loan, early payout and instalment offers with their reasons (recorded)."""
     service = _service()
-    _emit(lambda: service.financing.offers(PLATFORM, shop_id, refresh=refresh))
+    emit(lambda: service.financing.offers(PLATFORM, shop_id, refresh=refresh))
 
 
 @merchants.command("novice")
@@ -209,7 +199,7 @@ def offers(shop_id: str, refresh: bool) -> None:
 def novice(shop_id: str) -> None:
     """Novice tasks, XP, level and unlocks; creator matching; traffic support."""
     service = _service()
-    _emit(lambda: service.programmes.novice(PLATFORM, shop_id))
+    emit(lambda: service.programmes.novice(PLATFORM, shop_id))
 
 
 @merchants.command("settle")

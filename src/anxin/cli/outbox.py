@@ -5,14 +5,11 @@ Every command prints JSON; bad input prints ``error [code]: message`` and exits 
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
-from anxin.core.errors import AnxinError
+from anxin.cli.output import emit
 
 KIND_HELP = "Message kind to subscribe to (repeat the option); * for every kind."
 
@@ -21,15 +18,6 @@ def _outbox() -> Any:
     from anxin.bootstrap import bootstrap
 
     return bootstrap().outbox
-
-
-def _emit(call: Callable[[], Any]) -> None:
-    try:
-        result = call()
-    except AnxinError as exc:
-        click.echo(f"error [{exc.code.value}]: {exc.message}", err=True)
-        sys.exit(2)
-    click.echo(json.dumps(result, default=str, ensure_ascii=False, indent=2))
 
 
 @click.group()
@@ -53,14 +41,14 @@ def list_messages(status: str | None, kind: str | None, subject: str | None, lim
         return {"messages": [message_dict(m) for m in svc.list_messages(
             subject_ref=subject, status=status, kind=kind, limit=limit, offset=offset, newest_first=True)],
             "counts": svc.stats()}
-    _emit(run)
+    emit(run)
 
 
 @outbox.command("show")
 @click.argument("message_id")
 def show(message_id: str) -> None:
     """One message with its deliveries (one per endpoint) and their recent attempts."""
-    _emit(lambda: _outbox().message_detail(message_id).as_dict())
+    emit(lambda: _outbox().message_detail(message_id).as_dict())
 
 
 @outbox.command("redeliver")
@@ -74,7 +62,7 @@ def redeliver(item_id: str) -> None:
             return {"delivery": svc.redeliver_delivery(item_id).as_dict()}
         svc.redeliver(item_id)
         return svc.message_detail(item_id).as_dict()
-    _emit(run)
+    emit(run)
 
 
 @outbox.group()
@@ -89,7 +77,7 @@ def endpoints_list() -> None:
         svc = _outbox()
         counts = svc.delivery_counts()
         return [{**e.as_dict(), "deliveries": counts.get(e.endpoint_id, {})} for e in svc.endpoints.list()]
-    _emit(run)
+    emit(run)
 
 
 def _with_secret(created: Any) -> dict[str, Any]:
@@ -104,7 +92,7 @@ def _with_secret(created: Any) -> dict[str, Any]:
 @click.option("--disabled", is_flag=True, help="Create it disabled (nothing is sent until enabled).")
 def endpoints_add(url: str, kinds: tuple[str, ...], description: str, disabled: bool) -> None:
     """Add an endpoint at URL; prints its signing secret once. Messages waiting for a subscriber go to it."""
-    _emit(lambda: _with_secret(_outbox().endpoints.create(url=url, event_types=list(kinds),
+    emit(lambda: _with_secret(_outbox().endpoints.create(url=url, event_types=list(kinds),
                                                           description=description, enabled=not disabled)))
 
 
@@ -112,7 +100,7 @@ def endpoints_add(url: str, kinds: tuple[str, ...], description: str, disabled: 
 @click.argument("endpoint_id")
 def endpoints_disable(endpoint_id: str) -> None:
     """Stop sending to an endpoint; its deliveries wait (no attempt spent) until it is enabled again."""
-    _emit(lambda: _outbox().endpoints.update(endpoint_id, enabled=False).as_dict())
+    emit(lambda: _outbox().endpoints.update(endpoint_id, enabled=False).as_dict())
 
 
 @endpoints.command("enable")
@@ -120,7 +108,7 @@ def endpoints_disable(endpoint_id: str) -> None:
 @click.option("--kind", "kinds", multiple=True, help="Also replace the kinds subscribed to. " + KIND_HELP)
 def endpoints_enable(endpoint_id: str, kinds: tuple[str, ...]) -> None:
     """Send to an endpoint again (what waited goes out on the next delivery run)."""
-    _emit(lambda: _outbox().endpoints.update(endpoint_id, enabled=True,
+    emit(lambda: _outbox().endpoints.update(endpoint_id, enabled=True,
                                              event_types=list(kinds) if kinds else None).as_dict())
 
 
@@ -128,4 +116,4 @@ def endpoints_enable(endpoint_id: str, kinds: tuple[str, ...]) -> None:
 @click.argument("endpoint_id")
 def endpoints_rotate(endpoint_id: str) -> None:
     """New signing secret, printed once; the old one keeps signing too for 24 hours, so the receiver can switch."""
-    _emit(lambda: _with_secret(_outbox().endpoints.rotate_secret(endpoint_id)))
+    emit(lambda: _with_secret(_outbox().endpoints.rotate_secret(endpoint_id)))
