@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from anxin.orders.detectors import Finding
+from anxin.fulfilment.detectors import Finding
 from anxin.sim.fulfilment import LISTING_KINDS, ORDER_KINDS
 
 SCORED = (*ORDER_KINDS, *LISTING_KINDS)

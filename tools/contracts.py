@@ -74,6 +74,9 @@ def render() -> str:
         layers += [" : ".join(group) for group in (ctx.use_cases, ctx.adapters, ctx.pure) if group]
         out += [_section(f"{ctx.name}-layers", f"{ctx.name}: interface -> use cases -> adapters -> pure", "layers",
                          containers=[f"anxin.{ctx.name}"], layers=layers), ""]
+        for package, inner in ctx.inner:
+            out += [_section(f"{ctx.name}-{package}-layers", f"{ctx.name}.{package}: {' -> '.join(inner)}", "layers",
+                             containers=[f"anxin.{ctx.name}.{package}"], layers=list(inner)), ""]
     out += [_section("pure", "Pure modules touch no database, web or network", "forbidden",
                      source_modules=["anxin.core"] + [f"anxin.{c.name}.{m}" for c in CONTEXTS for m in c.pure],
                      forbidden_modules=[m for m in IMPURE if not m.startswith("anxin.") or _exists(m)]), ""]

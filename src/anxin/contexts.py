@@ -5,8 +5,10 @@ is the context map in ``docs/architecture.md``. Three rules follow from the list
 
 - a context uses only the contexts listed before it (the graph between contexts is acyclic by construction);
   a published event module (``events``) is the one thing any context may import from any other;
-- another context is reached only through its published modules (``service`` and ``events``), never its store,
-  model or pages;
+- another context is reached only through its published modules, never its store, model or pages: ``service``
+  (the calls, in the caller's unit of work, and the types they take and return), ``events`` (the facts it
+  publishes) and, where another context's pure code must compute with its rules, ``published`` (pure value types
+  and functions only: the orders context's promise, fulfilment rulebook and scans, used by fulfilment's detectors);
 - every module of a context sits in one of its layers — interface → use cases → adapters → pure — and the pure
   layer touches no database, web or network.
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PUBLISHED = ("service", "events")  # module names other contexts may import (the last part of the dotted name)
+# The module names other contexts may import (the last part of the dotted name).
+PUBLISHED = ("service", "events", "published")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class Context:
     use_cases: tuple[str, ...] = ("service",)  # the only modules that commit
     adapters: tuple[str, ...] = ("store",)  # SQLAlchemy rows and repositories, transports
     pure: tuple[str, ...] = ("model",)  # dataclasses, policies, rulebooks, events, error codes
+    # Finer order inside a sub-package: (package, layers top to bottom; "a | b" are independent siblings).
+    inner: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -49,7 +54,7 @@ CONTEXTS: tuple[Context, ...] = (
     Context("care", "complaints about shops and customer-service chat sessions", pure=("model", "payloads")),
     Context("orders", "orders, shipments, tracking scans, sign-off and reviews",
             adapters=("store", "stats_store"),
-            pure=("model", "payloads", "promise", "detectors", "consequences", "fulfilment_rules", "eta", "metrics")),
+            pure=("model", "payloads", "promise", "fulfilment_rules", "published")),
     Context("risk", "signals, verdicts, reviews and rings against after-sales abuse and fraud",
             interface=("api", "pages", "console"),
             use_cases=("service", "rule_admin", "ring_batch", "signals", "backtest"),
@@ -59,7 +64,8 @@ CONTEXTS: tuple[Context, ...] = (
             adapters=("store", "extract", "engines", "synthetic"),
             pure=("model", "rulebook", "definition", "facts", "error_codes")),
     Context("fulfilment", "promises judged, findings stored, consequences applied, consumers told first",
-            interface=("api", "pages"), use_cases=("service", "reporting"), pure=("events", "error_codes")),
+            interface=("api", "pages"), use_cases=("service", "reporting"),
+            pure=("events", "error_codes", "detectors", "consequences", "eta", "metrics")),
     Context("actions", "instructions to the platform (take down, restrict, hold funds …) through the outbox, acked",
             interface=("api", "pages"), pure=("model", "error_codes")),
     Context("aftersales", "安心购 guarantees, decisions that explain themselves, cases with deadlines",
@@ -78,7 +84,9 @@ CONTEXTS: tuple[Context, ...] = (
             adapters=("store", "money_store"),
             pure=("ledger", "categories", "reasons", "fees", "fee_batch", "statement", "onboarding",
                   "deposits", "programmes", "financing", "rulebook", "fee_rules", "lifecycle", "programme_rules",
-                  "financing_rules", "error_codes")),
+                  "financing_rules", "error_codes"),
+            inner=(("usecases", ("centre", "lifecycle | settlement | programmes | financing",
+                                 "money | campaigns | statements", "shared")),)),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.db.builders import T0, H, ingest_ok, scanned, seed_order
 
-from anxin.orders.detectors import KINDS
+from anxin.fulfilment.detectors import KINDS
 
 pytestmark = pytest.mark.db
 

@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 from tests.browser.world import seed_fulfilment
 
 from anxin.core.money import format_fen
+from anxin.fulfilment import eta
+from anxin.fulfilment.detectors import KINDS
 from anxin.fulfilment.error_codes import FulfilmentErrorCode
 from anxin.fulfilment.pages import points_text
-from anxin.orders import eta, promise
-from anxin.orders.detectors import KINDS
+from anxin.orders import promise
 from anxin.web import i18n
 from anxin.web.delivery_panel import evidence_text, order_panel
 

@@ -261,9 +261,9 @@ def test_a_lost_or_stalled_parcel_is_grounds_for_a_not_received_refund(anxin, cl
 def test_the_pass_in_any_batch_size_finds_what_one_detection_over_everything_finds(anxin, clock, batch_size):
     """Orders of three listings (some buying two), a third of them late, some reusing tracking numbers: judged in
     small batches with peers read per listing, they give exactly the findings of the pure detectors run once."""
+    from anxin.fulfilment.detectors import detect_batch
     from anxin.fulfilment.service import FulfilmentService, order_view
     from anxin.orders import service as orders
-    from anxin.orders.detectors import detect_batch
 
     rng = random.Random(batch_size)
     events = [category(), shop("s1", "m1"), shop("s2", "m2"),

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anxin.orders.consequences import (
+from anxin.fulfilment.consequences import (
     LateOrder,
     PointsEntry,
     apply_points,

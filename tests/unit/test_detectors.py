@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anxin.orders.detectors import (
+from anxin.fulfilment.detectors import (
     KINDS,
     Finding,
     ListingPeer,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anxin.orders.eta import (
+from anxin.fulfilment.eta import (
     DEFAULT_PRIOR,
     MIN_TAIL_SECONDS,
     Eta,

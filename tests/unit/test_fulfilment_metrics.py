@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anxin.orders.detectors import KINDS, Finding
-from anxin.orders.metrics import (
+from anxin.fulfilment.detectors import KINDS, Finding
+from anxin.fulfilment.metrics import (
     CollectionBuckets,
     FulfilmentMetrics,
     MetricOrder,

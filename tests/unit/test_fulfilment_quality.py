@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from bench.fulfilment_quality import SCORED, explain, score
 
-from anxin.orders.detectors import KINDS, Finding
+from anxin.fulfilment.detectors import KINDS, Finding
 from anxin.sim.fulfilment import LISTING_KINDS, ORDER_KINDS
 
 AT = dt.datetime(2026, 11, 3, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -30,7 +30,7 @@ TRUTH: dict[str, dict[str, dict[str, list[str]]]] = {
 
 def test_scored_kinds_are_the_detectors_kinds() -> None:
     assert set(SCORED) == {*ORDER_KINDS, *LISTING_KINDS}
-    assert set(SCORED) <= set(KINDS)  # the names are exactly anxin.orders.detectors.KINDS
+    assert set(SCORED) <= set(KINDS)  # the names are exactly anxin.fulfilment.detectors.KINDS
 
 
 def test_true_and_false_positives_and_negatives_per_kind() -> None:

@@ -16,7 +16,7 @@ from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
-from anxin.idempotency.model import Replay
+from anxin.idempotency.service import Replay
 from anxin.web.auth import app_of, principal, role_guard
 from anxin.web.guard import MAX_ID, MAX_OFFSET
 from anxin.web.idempotency import idempotent_request, replayed

@@ -19,7 +19,7 @@ from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal
 from anxin.db.uow import UowFactory
 from anxin.idempotency import service as idempotency
-from anxin.idempotency.model import IdempotentRequest, Replay
+from anxin.idempotency.service import IdempotentRequest, Replay
 from anxin.risk.service import RiskService
 
 

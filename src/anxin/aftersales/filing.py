@@ -25,8 +25,8 @@ from anxin.core.money import MAX_FEN, is_fen
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.idempotency import service as idempotency
-from anxin.idempotency.model import IdempotentRequest, Replay
-from anxin.orders.model import OrderStatus
+from anxin.idempotency.service import IdempotentRequest, Replay
+from anxin.orders.service import OrderStatus
 from anxin.risk.service import RiskService
 
 MAX_DESCRIPTION = 2000

@@ -17,7 +17,7 @@ from anxin.aftersales.service import CaseView
 from anxin.core.clock import parse_instant
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal
-from anxin.orders.model import OrderTimeline
+from anxin.orders.service import OrderTimeline
 from anxin.web.i18n import Translator
 from anxin.web.render import fmt_left, fmt_time, progress
 

@@ -29,7 +29,7 @@ from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
 from anxin.orders import service as orders
-from anxin.orders.model import OrderStatus
+from anxin.orders.service import OrderStatus
 from anxin.shops import service as shops
 from anxin.web.auth import app_of
 from anxin.web.delivery_panel import order_panel

@@ -13,7 +13,7 @@ from anxin.core.clock import Clock
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UowFactory
 from anxin.orders import service as orders
-from anxin.orders.model import Order, OrderTimeline
+from anxin.orders.service import Order, OrderTimeline
 from anxin.shops import service as shops
 
 

@@ -20,7 +20,7 @@ from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork
 from anxin.fulfilment import service as fulfilment
 from anxin.orders import service as orders
-from anxin.orders.model import Order
+from anxin.orders.service import Order
 from anxin.shops import service as shops
 
 

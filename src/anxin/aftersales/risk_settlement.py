@@ -16,10 +16,9 @@ from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork
 from anxin.orders import service as orders
-from anxin.orders.model import Order
+from anxin.orders.service import Order
 from anxin.risk.events import ReviewDecided
-from anxin.risk.service import RiskService
-from anxin.risk.signals import ClaimInput, ReturnInput
+from anxin.risk.service import ClaimInput, ReturnInput, RiskService
 
 if TYPE_CHECKING:
     from anxin.aftersales.filing import FileCase

@@ -28,8 +28,8 @@ from anxin.aftersales.transitions import MONEY_KINDS, CaseTransitions, money_key
 from anxin.core.clock import Clock
 from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork, UowFactory
-from anxin.idempotency.model import IdempotentRequest, Replay
-from anxin.orders.model import OrderTimeline
+from anxin.idempotency.service import IdempotentRequest, Replay
+from anxin.orders.service import OrderTimeline
 from anxin.risk.events import ReviewDecided
 from anxin.risk.service import RiskService
 

@@ -15,10 +15,10 @@ from fastapi.responses import Response
 
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
+from anxin.fulfilment.detectors import KINDS
+from anxin.fulfilment.detectors import RULE_IDS as FINDING_RULES
+from anxin.fulfilment.metrics import hours_display
 from anxin.fulfilment.reporting import WINDOWS
-from anxin.orders.detectors import KINDS
-from anxin.orders.detectors import RULE_IDS as FINDING_RULES
-from anxin.orders.metrics import hours_display
 from anxin.shops import service as shops
 from anxin.web.auth import app_of
 from anxin.web.chart_widgets import data_table

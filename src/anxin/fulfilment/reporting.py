@@ -7,14 +7,14 @@ from typing import Any
 
 from anxin.core.errors import AnxinError
 from anxin.db.uow import UowFactory
+from anxin.fulfilment.consequences import local_day, week_start
+from anxin.fulfilment.detectors import KINDS
 from anxin.fulfilment.error_codes import FulfilmentErrorCode
+from anxin.fulfilment.metrics import MetricOrder, daily_series, fulfilment_metrics, local_midnight
 from anxin.fulfilment.store import FulfilmentRepository
 from anxin.orders import service as orders
-from anxin.orders.consequences import local_day, week_start
-from anxin.orders.detectors import KINDS
-from anxin.orders.fulfilment_rules import FulfilmentRulebook
-from anxin.orders.metrics import MetricOrder, daily_series, fulfilment_metrics, local_midnight
-from anxin.orders.model import OrderStatus
+from anxin.orders.published import FulfilmentRulebook
+from anxin.orders.service import OrderStatus
 
 WINDOWS = (7, 30, 90)
 PRESALE_BASES = ("presale_date", "tiered_presale")

@@ -23,23 +23,21 @@ from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import reporting
-from anxin.fulfilment.error_codes import FulfilmentErrorCode
-from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
-from anxin.fulfilment.store import EtaRow, FulfilmentRepository, LateConsequenceRow, NoticeRow
-from anxin.jobs.service import JobFailures, JobRun
-from anxin.orders import service as orders
-from anxin.orders.consequences import (
+from anxin.fulfilment.consequences import (
     COMPENSATION_RULE_ID,
     LateOrder,
     apply_points,
     late_shipment_compensation,
 )
-from anxin.orders.detectors import Finding, ListingPeer, OrderState, OrderView, ScanView, judge_batch
-from anxin.orders.eta import Eta, EtaInput, LastScan, TransitHistory, TransitObservation, estimate, notice_needs
-from anxin.orders.fulfilment_rules import FulfilmentRulebook
-from anxin.orders.model import Order, OrderStatus
-from anxin.orders.promise import Promise, PromiseInput, PromiseItem, promise_for
-from anxin.outbox import model as outbox_model
+from anxin.fulfilment.detectors import Finding, ListingPeer, OrderState, OrderView, ScanView, judge_batch
+from anxin.fulfilment.error_codes import FulfilmentErrorCode
+from anxin.fulfilment.eta import Eta, EtaInput, LastScan, TransitHistory, TransitObservation, estimate, notice_needs
+from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
+from anxin.fulfilment.store import EtaRow, FulfilmentRepository, LateConsequenceRow, NoticeRow
+from anxin.jobs.service import JobFailures, JobRun
+from anxin.orders import service as orders
+from anxin.orders.published import FulfilmentRulebook, Promise, PromiseInput, PromiseItem, promise_for
+from anxin.orders.service import Order, OrderStatus
 from anxin.outbox import service as outbox
 from anxin.shops import service as shops
 
@@ -333,7 +331,7 @@ class FulfilmentService:
                     coupon_fen=coupon, late_at=award.at))
                 if coupon > 0:
                     messages.append(outbox.NewMessage(
-                        outbox_model.COUPON, f"late-shipment-coupon:{order.order_id}", {
+                        outbox.COUPON, f"late-shipment-coupon:{order.order_id}", {
                             "reason": "late_shipment", "order_id": order.order_id, "consumer_id": order.consumer_id,
                             "shop_id": shop_id, "amount_fen": coupon, "paid_fen": order.paid_fen,
                             "finding_id": finding.finding_id, "ship_by": finding.evidence["ship_by"],
@@ -388,7 +386,7 @@ class FulfilmentService:
                 continue
             sent.add(n.notice_id)
             repo.add_notice(n)
-            messages.append(outbox.NewMessage(outbox_model.NOTICE, n.notice_id, {
+            messages.append(outbox.NewMessage(outbox.NOTICE, n.notice_id, {
                 "notice_id": n.notice_id, "order_id": n.order_id, "consumer_id": n.consumer_id, "kind": n.kind,
                 "reason": n.reason, "since": n.since.isoformat(), "eta": n.eta, "rule_id": n.rule_id,
                 "rulebook_version": n.rulebook_version}, None, f"order:{n.order_id}"))

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.db.base import Base
-from anxin.orders.consequences import PointsAward, PointsEntry
-from anxin.orders.detectors import Finding
+from anxin.fulfilment.consequences import PointsAward, PointsEntry
+from anxin.fulfilment.detectors import Finding
 
 
 class FindingRow(Base):

@@ -14,7 +14,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from anxin.db.uow import UnitOfWork, UowFactory
-from anxin.idempotency.model import RETENTION, IdempotentRequest, Replay, answer
+from anxin.idempotency.model import HEADER as HEADER  # what callers build requests and replays with
+from anxin.idempotency.model import RETENTION, answer
+from anxin.idempotency.model import IdempotentRequest as IdempotentRequest
+from anxin.idempotency.model import Replay as Replay
+from anxin.idempotency.model import request_for as request_for
 from anxin.idempotency.store import IdempotencyRepository
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from anxin.core.clock import beijing_day
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal
-from anxin.idempotency.model import HEADER, IdempotentRequest, Replay, request_for
+from anxin.idempotency.service import HEADER, IdempotentRequest, Replay, request_for
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.web.auth import app_of, principal
 from anxin.web.idempotency import idempotent_request, replayed

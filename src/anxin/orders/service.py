@@ -9,7 +9,10 @@ from anxin.db.uow import UnitOfWork
 from anxin.orders import model
 from anxin.orders.fulfilment_rules import FulfilmentRulebook as FulfilmentRulebook
 from anxin.orders.model import LifecycleError as LifecycleError
-from anxin.orders.model import Order, OrderTimeline, Scan
+from anxin.orders.model import Order as Order  # the types these calls take and return
+from anxin.orders.model import OrderStatus as OrderStatus
+from anxin.orders.model import OrderTimeline as OrderTimeline
+from anxin.orders.model import Scan
 from anxin.orders.payloads import parse_cancelled as parse_cancelled
 from anxin.orders.payloads import parse_delivered as parse_delivered
 from anxin.orders.payloads import parse_order_paid as parse_order_paid

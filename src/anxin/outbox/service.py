@@ -25,8 +25,10 @@ from anxin.outbox.delivery_store import (
 from anxin.outbox.endpoints import WebhookEndpoints
 from anxin.outbox.error_codes import OutboxErrorCode
 from anxin.outbox.model import (
+    COUPON,
     DEAD,
     KINDS,
+    NOTICE,
     PENDING,
     STATUSES,
     Attempt,
@@ -39,7 +41,7 @@ from anxin.outbox.model import (
 from anxin.outbox.store import OutboxRepository, OutboxRow, to_message
 from anxin.outbox.transport import WebhookTransport
 
-__all__ = ["DeliveryReport", "NewMessage", "OutboxService", "enqueue", "enqueue_many"]
+__all__ = ["COUPON", "NOTICE", "DeliveryReport", "NewMessage", "OutboxService", "enqueue", "enqueue_many"]
 
 
 def _check_message(kind: str, idempotency_key: str, payload: dict[str, Any], amount_fen: int | None,

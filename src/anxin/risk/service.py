@@ -32,7 +32,9 @@ from anxin.risk.model import (
 )
 from anxin.risk.phash import NotAnImage, dhash
 from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
-from anxin.risk.signals import ClaimInput, OnlineIndexes, ReturnInput, claim_facts, return_facts
+from anxin.risk.signals import ClaimInput as ClaimInput  # what after-sales hands risk to judge
+from anxin.risk.signals import OnlineIndexes, claim_facts, return_facts
+from anxin.risk.signals import ReturnInput as ReturnInput
 from anxin.risk.store import BanRow, ReviewRow, RiskRepository, VerdictRow
 from anxin.risk.verdicts import judge
 

@@ -40,7 +40,7 @@ from anxin.merchants.usecases.shared import (
 from anxin.risk import service as risk
 from anxin.scoring import service as scoring
 from anxin.shops import service as shops
-from anxin.shops.model import STORE_TYPES, Shop
+from anxin.shops.service import STORE_TYPES, Shop
 
 CREDENTIAL_KINDS = ("licence", "legal_rep", "bank_account", "phone")
 MAX_ID = 64

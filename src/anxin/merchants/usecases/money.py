@@ -16,7 +16,7 @@ from anxin.core.money import MAX_FEN, is_fen
 from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.idempotency import service as idempotency
-from anxin.idempotency.model import IdempotentRequest, Replay
+from anxin.idempotency.service import IdempotentRequest, Replay
 from anxin.merchants import deposits as dep
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.ledger import (

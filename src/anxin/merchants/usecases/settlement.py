@@ -54,7 +54,7 @@ from anxin.merchants.usecases.money import deduct_from_deposit, requirement
 from anxin.merchants.usecases.shared import ledger_of, post, require_operator, visible_shop
 from anxin.merchants.usecases.statements import frozen_sale
 from anxin.orders import service as orders
-from anxin.orders.model import Order
+from anxin.orders.service import Order
 from anxin.shops import service as shops
 
 log = logging.getLogger("anxin.settlement")

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from anxin.orders.detectors import KINDS, Finding
+from anxin.fulfilment.detectors import KINDS, Finding
 
 METRICS_RULE_ID = "F.METRICS.FULFILMENT"
 H24, H36, H48 = (dt.timedelta(hours=h) for h in (24, 36, 48))

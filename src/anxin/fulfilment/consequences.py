@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from anxin.core.money import fraction_of, is_fen
-from anxin.orders.fulfilment_rules import FulfilmentRulebook
+from anxin.orders.published import FulfilmentRulebook
 
 COMPENSATION_RULE_ID = "F.CONSEQ.LATE_COMPENSATION"
 POINTS_RULE_ID = "F.CONSEQ.LATE_POINTS"

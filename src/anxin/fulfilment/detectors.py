@@ -22,9 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from anxin.orders.fulfilment_rules import FulfilmentRulebook, region_within
-from anxin.orders.model import Scan, normalise_carrier
-from anxin.orders.promise import Promise
+from anxin.orders.published import FulfilmentRulebook, Promise, Scan, normalise_carrier, region_within
 
 RULE_IDS = {
     "late_shipment": "F.LATE_SHIPMENT",

@@ -42,8 +42,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from anxin.orders.fulfilment_rules import FulfilmentRulebook
-from anxin.orders.model import normalise_carrier
+from anxin.orders.published import FulfilmentRulebook, normalise_carrier
 
 BASES = ("lane", "province", "carrier", "prior")
 STAGES = ("awaiting_collection", "in_transit", "overdue", "out_for_delivery", "delivered", "exception")
