@@ -39,6 +39,7 @@ from anxin.risk.service import RiskService
 from anxin.scoring.deductions import DeductionService
 from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
+from anxin.warehouse import OperationalFacts
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
 
 
@@ -153,7 +154,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                            wall_clock=wall_clock or SystemClock())
     if webhook_url:  # the configured receiver is the default endpoint, kept in step on every start
         outbox.endpoints.ensure_configured(webhook_url, settings.webhook_secret)
-    scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
+    scoring = ScoringService(uow_factory=uow_factory, clock=clock, facts=OperationalFacts(engine))
     deductions = DeductionService(uow_factory=uow_factory, clock=clock, rules=scoring.rules,
                                   visible_shop=scoring.visible_shop)
     risk = RiskService(uow_factory=uow_factory, clock=clock, rulebook=load_risk_rulebook(settings.risk_rulebook),

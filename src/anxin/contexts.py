@@ -61,7 +61,7 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "events", "rulebook", "verdicts", "phash", "hash_index", "gad", "rings", "error_codes")),
     Context("scoring", "merchant experience, creator reputation and consumer credit scores, deductions",
             interface=("api", "pages"), use_cases=("service", "deductions"),
-            adapters=("store", "extract", "engines", "synthetic"),
+            adapters=("store", "engines", "synthetic"),
             pure=("model", "rulebook", "definition", "facts", "error_codes")),
     Context("fulfilment", "promises judged, findings stored, consequences applied, consumers told first",
             interface=("api", "pages"), use_cases=("service", "reporting"),
@@ -90,8 +90,8 @@ CONTEXTS: tuple[Context, ...] = (
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,
-# composition root, CLI, simulator, worker) sit around the contexts and may use any of them.
-PLUMBING = ("core", "db", "web", "worker", "cli", "sim", "rulebooks", "bootstrap", "settings", "contexts")
+# composition root, CLI, simulator, worker, the warehouse export) sit around the contexts and may use any of them.
+PLUMBING = ("core", "db", "web", "worker", "cli", "sim", "rulebooks", "bootstrap", "settings", "contexts", "warehouse")
 
 
 def context(name: str) -> Context:

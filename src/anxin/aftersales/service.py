@@ -24,6 +24,8 @@ from anxin.aftersales.reading import CaseView
 from anxin.aftersales.refunds import RefundPaid as RefundPaid  # re-exported: what merchants settles
 from anxin.aftersales.risk_settlement import RiskReviewSettlement
 from anxin.aftersales.rulebook import RulebookSet
+from anxin.aftersales.store import FINAL_STATES as FINAL_STATES  # analytics exports
+from anxin.aftersales.store import export_cases_query as export_cases_query
 from anxin.aftersales.transitions import MONEY_KINDS, CaseTransitions, money_key
 from anxin.core.clock import Clock
 from anxin.core.principal import Principal
@@ -33,8 +35,8 @@ from anxin.orders.service import OrderTimeline
 from anxin.risk.events import ReviewDecided
 from anxin.risk.service import RiskService
 
-__all__ = ["DEADLINE_JOB", "MONEY_KINDS", "AfterSalesService", "CaseView", "FileCase", "OrderGuarantees",
-           "RefundPaid", "TickReport", "money_key"]
+__all__ = ["DEADLINE_JOB", "FINAL_STATES", "MONEY_KINDS", "AfterSalesService", "CaseView", "FileCase",
+           "OrderGuarantees", "RefundPaid", "TickReport", "export_cases_query", "money_key"]
 
 
 # --- what the merchants context reads for settlement and its centre, in the caller's unit of work ------------------

@@ -200,3 +200,25 @@ class CaseRepository:
     def state_counts(self) -> dict[str, int]:
         rows = self.session.execute(sa.select(CaseRow.state, sa.func.count()).group_by(CaseRow.state))
         return {state: int(n) for state, n in rows}
+
+
+# What the platform counts as a case's end, for analytics exports (the scoring facts).
+FINAL_STATES = ("refunded", "completed", "closed", "cancelled")
+
+
+def export_cases_query(*, opened_until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[Any]:
+    """Cases opened before ``opened_until``, with what their history says as of then: when they reached a final
+    state (``closed_at``) and whether the platform ruled for the consumer (``for_consumer``) or the merchant
+    (``for_merchant``). Read-only, streamed by the scoring facts' export."""
+    e, k = CaseEventRow, CaseRow
+    final = sa.case((e.to_state.in_(FINAL_STATES), e.at))
+    history = (sa.select(e.case_id, sa.func.max(final).label("closed_at"),
+                         sa.func.max(sa.case((e.action == "arbitrate_for_consumer", 1), else_=0)).label("for_consumer"),
+                         sa.func.max(sa.case((e.action == "arbitrate_for_merchant", 1), else_=0)).label("for_merchant"))
+               .where(e.at < opened_until).group_by(e.case_id).subquery())
+    return (sa.select(k.case_id, k.order_id, k.shop_id, k.consumer_id, k.case_type, k.reason, k.opened_at, k.state,
+                      k.refunded_fen, history.c.closed_at, history.c.for_consumer, history.c.for_merchant)
+            .join_from(k, history, history.c.case_id == k.case_id, isouter=True)
+            .where(k.opened_at < opened_until,
+                   k.shop_id.in_(shop_ids) if shop_ids is not None else sa.true())
+            .order_by(k.case_id))

@@ -8,6 +8,8 @@ from anxin.audience.model import Consumer, ContentFeedback
 from anxin.audience.payloads import parse_consumer as parse_consumer
 from anxin.audience.payloads import parse_content_feedback as parse_content_feedback
 from anxin.audience.store import AudienceRepository
+from anxin.audience.store import export_consumers_query as export_consumers_query  # analytics exports
+from anxin.audience.store import export_feedback_query as export_feedback_query
 from anxin.db.uow import UnitOfWork
 
 

@@ -95,3 +95,14 @@ class AudienceRepository:
     def insert_feedback(self, feedback: list[ContentFeedback]) -> None:
         if feedback:
             self.session.execute(sa.insert(ContentFeedbackRow.__table__), [_feedback_values(f) for f in feedback])
+
+
+def export_feedback_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[Any]:
+    """Viewers' feedback posted in ``[since, until)``, for analytics exports (the scoring facts)."""
+    f = ContentFeedbackRow
+    return (sa.select(f.feedback_id, f.creator_id, f.at, f.sentiment)
+            .where(f.at >= since, f.at < until).order_by(f.feedback_id))
+
+
+def export_consumers_query() -> sa.Select[Any]:
+    return sa.select(ConsumerRow.consumer_id, ConsumerRow.registered_at).order_by(ConsumerRow.consumer_id)

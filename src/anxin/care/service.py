@@ -9,6 +9,8 @@ from anxin.care.payloads import FileComplaint as FileComplaint
 from anxin.care.payloads import parse_chat_session as parse_chat_session
 from anxin.care.payloads import parse_complaint as parse_complaint
 from anxin.care.store import CareRepository
+from anxin.care.store import export_chats_query as export_chats_query  # analytics exports
+from anxin.care.store import export_complaints_query as export_complaints_query
 from anxin.db.uow import UnitOfWork
 
 

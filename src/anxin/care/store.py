@@ -119,3 +119,23 @@ class CareRepository:
             handed += 1
             answered += reply is not None and reply - to_human <= within
         return handed, answered
+
+
+def _in_shops(col: Any, shop_ids: list[str] | None) -> sa.ColumnElement[bool]:
+    return col.in_(shop_ids) if shop_ids is not None else sa.true()
+
+
+def export_complaints_query(*, since: dt.datetime, until: dt.datetime,
+                            shop_ids: list[str] | None) -> sa.Select[Any]:
+    """Complaints filed in ``[since, until)``, for analytics exports (the scoring facts)."""
+    c = ComplaintRow
+    return (sa.select(c.complaint_id, c.order_id, c.shop_id, c.consumer_id, c.reason, c.filed_at)
+            .where(c.filed_at >= since, c.filed_at < until, _in_shops(c.shop_id, shop_ids))
+            .order_by(c.complaint_id))
+
+
+def export_chats_query(*, since: dt.datetime, until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[Any]:
+    c = ChatSessionRow
+    return (sa.select(c.session_id, c.shop_id, c.opened_at, c.to_human_at, c.first_human_reply_at)
+            .where(c.opened_at >= since, c.opened_at < until, _in_shops(c.shop_id, shop_ids))
+            .order_by(c.session_id))

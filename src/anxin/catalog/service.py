@@ -8,6 +8,8 @@ from anxin.catalog.model import Category, Listing, inherited_tags
 from anxin.catalog.payloads import parse_category as parse_category
 from anxin.catalog.payloads import parse_listing as parse_listing
 from anxin.catalog.store import CatalogRepository
+from anxin.catalog.store import export_categories_query as export_categories_query  # analytics exports
+from anxin.catalog.store import export_listings_query as export_listings_query
 from anxin.db import refcache
 from anxin.db.uow import UnitOfWork
 

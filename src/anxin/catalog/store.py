@@ -151,3 +151,12 @@ class CatalogRepository:
         if changed:
             self.session.execute(sa.update(t).where(t.c.listing_id == sa.bindparam("_id")),
                                  [{"_id": v.pop("listing_id"), **v} for v in values[len(new):]])
+
+
+def export_categories_query() -> sa.Select[Any]:
+    """Every category and its parent, for analytics exports (the scoring facts' top-level category)."""
+    return sa.select(CategoryRow.category_id, CategoryRow.parent_id)
+
+
+def export_listings_query() -> sa.Select[Any]:
+    return sa.select(ListingRow.listing_id, ListingRow.category_id)

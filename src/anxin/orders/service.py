@@ -22,6 +22,8 @@ from anxin.orders.payloads import parse_shipped as parse_shipped
 from anxin.orders.payloads import promise_of as promise_of
 from anxin.orders.stats_store import ShopStatsRepository
 from anxin.orders.store import OrderRepository, OrderRow, WatchRepository
+from anxin.orders.store import export_orders_query as export_orders_query  # analytics exports
+from anxin.orders.store import export_reviews_query as export_reviews_query
 
 
 def get_order(uow: UnitOfWork, order_id: str, *, lock: bool = False) -> Order | None:

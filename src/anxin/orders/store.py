@@ -356,3 +356,31 @@ class WatchRepository:
 _CONSUMER_PAID = sa.select(sa.func.count()).select_from(OrderRow).where(
     OrderRow.consumer_id == sa.bindparam("consumer"), OrderRow.paid_at >= sa.bindparam("since"),
     OrderRow.paid_at < sa.bindparam("until"))
+
+
+def _in_shops(col: Any, shop_ids: list[str] | None) -> sa.ColumnElement[bool]:
+    return col.in_(shop_ids) if shop_ids is not None else sa.true()
+
+
+# Analytics exports (the scoring facts): read-only selects another process streams, so that the orders tables are
+# named only here. Column labels are the contract.
+
+def export_orders_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
+                        shop_ids: list[str] | None) -> sa.Select[Any]:
+    o = OrderRow
+    return (sa.select(o.order_id, o.shop_id, o.items, o.creator_id, o.consumer_id, o.paid_at, o.paid_fen, o.promise,
+                      o.cancelled_at, o.collected_at, o.signed_at)
+            .where(o.paid_at >= paid_since, o.paid_at < paid_until, _in_shops(o.shop_id, shop_ids))
+            .order_by(o.order_id))
+
+
+def export_reviews_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
+                         shop_ids: list[str] | None) -> sa.Select[Any]:
+    """The reviews of orders paid in the window, posted before its end, with the order's shop, creator and
+    sign-off."""
+    o, r = OrderRow, ReviewRow
+    return (sa.select(r.order_id, r.rating, r.posted_at, o.shop_id, o.creator_id, o.signed_at)
+            .join_from(r, o, r.order_id == o.order_id)
+            .where(o.paid_at >= paid_since, o.paid_at < paid_until, r.posted_at < paid_until,
+                   _in_shops(o.shop_id, shop_ids))
+            .order_by(r.order_id))

@@ -36,6 +36,7 @@ from anxin.risk.signals import ClaimInput as ClaimInput  # what after-sales hand
 from anxin.risk.signals import OnlineIndexes, claim_facts, return_facts
 from anxin.risk.signals import ReturnInput as ReturnInput
 from anxin.risk.store import BanRow, ReviewRow, RiskRepository, VerdictRow
+from anxin.risk.store import export_confirmed_abuse_query as export_confirmed_abuse_query  # analytics exports
 from anxin.risk.verdicts import judge
 
 CLEAR_REASONS = ("not_abuse", "coincidence", "false_match", "insufficient_evidence")

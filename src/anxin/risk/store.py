@@ -486,3 +486,12 @@ def to_signed(h: int) -> int:
 
 def to_unsigned(h: int) -> int:
     return h + (1 << 64) if h < 0 else h
+
+
+def export_confirmed_abuse_query(*, until: dt.datetime) -> sa.Select[Any]:
+    """Abuse an operator confirmed in the review queue before ``until``, for analytics exports (the consumer
+    score): a review still open or cleared is not held against anyone."""
+    r = ReviewRow
+    return (sa.select(r.review_id, r.consumer_id, r.outcome, r.decided_at)
+            .where(r.state == "confirmed", r.consumer_id.is_not(None), r.decided_at < until)
+            .order_by(r.review_id))

@@ -8,7 +8,10 @@ needs no dialect's date functions; money is integer fen; flags are booleans.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
@@ -71,3 +74,11 @@ FACTS = {t.name: t for t in FACT_TABLES}
 
 def empty_tables() -> dict[str, pa.Table]:
     return {t.name: t.schema.empty_table() for t in FACT_TABLES}
+
+
+class FactSource(Protocol):
+    """Where a score run reads its facts from the operational data: ``anxin.warehouse.OperationalFacts``, wired
+    in ``bootstrap`` (scoring sits below after-sales, whose cases it reads, so it cannot import them itself)."""
+
+    def read(self, *, since: dt.datetime, until: dt.datetime, shop_ids: list[str] | None = None,
+             progress: Callable[[str], None] | None = None) -> dict[str, pa.Table]: ...

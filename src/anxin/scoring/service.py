@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from anxin.access.service import require_role
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
@@ -33,10 +31,11 @@ from anxin.scoring.definition import (
 )
 from anxin.scoring.engines import ENGINES, ScoringEngine, make_engine, parquet_paths
 from anxin.scoring.error_codes import ScoringErrorCode as E
-from anxin.scoring.extract import FactExtractor
+from anxin.scoring.facts import FactSource
 from anxin.scoring.model import ScoreReport, Suggestion, drill_side, report_from_snapshot, snapshot_detail, suggest
 from anxin.scoring.rulebook import ScoreRulebook, SubjectRules, load_score_rulebook
 from anxin.scoring.store import SNAPSHOT_TABLES, ScoreRepository
+from anxin.scoring.store import export_deductions_query as export_deductions_query  # analytics exports
 from anxin.shops import service as shops
 
 SOURCES = ("db", "parquet")
@@ -117,9 +116,9 @@ def revoke_active_deductions(uow: UnitOfWork, shop_id: str, *, actor: str, at: d
 
 
 class ScoringService:
-    def __init__(self, *, uow_factory: UowFactory, clock: Clock, engine: sa.Engine,
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, facts: FactSource,
                  rules: ScoreRulebook | None = None) -> None:
-        self.uow_factory, self.clock, self.db = uow_factory, clock, engine
+        self.uow_factory, self.clock, self.facts = uow_factory, clock, facts
         self.rules = rules or load_score_rulebook()
 
     # --- the run ---------------------------------------------------------------------------------------------
@@ -141,7 +140,7 @@ class ScoringService:
                       progress: Callable[[str], None] | None = None) -> dict[str, Any]:
         until = dt.datetime.fromtimestamp(end, dt.UTC)
         since = until - dt.timedelta(days=self.reach_days())
-        return FactExtractor(self.db, since=since, until=until, shop_ids=shop_ids).read_all(progress)
+        return self.facts.read(since=since, until=until, shop_ids=shop_ids, progress=progress)
 
     def _load(self, engine: ScoringEngine, source: str, path: Path | None, end: int,
               progress: Callable[[str], None] | None) -> dict[str, int]:

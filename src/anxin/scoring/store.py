@@ -125,3 +125,12 @@ class ScoreRepository:
     def deductions_for(self, shop_id: str) -> list[DeductionRow]:
         return list(self.session.scalars(sa.select(DeductionRow).where(DeductionRow.shop_id == shop_id)
                                          .order_by(DeductionRow.effective_at.desc())))
+
+
+def export_deductions_query(*, until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[Any]:
+    """The deduction ledger in force before ``until`` (not revoked), for the score run's facts."""
+    d = DeductionRow
+    return (sa.select(d.deduction_id, d.shop_id, d.points_x100, d.effective_at, d.expires_at, d.kind)
+            .where(d.revoked_at.is_(None), d.effective_at < until,
+                   d.shop_id.in_(shop_ids) if shop_ids is not None else sa.true())
+            .order_by(d.deduction_id))
