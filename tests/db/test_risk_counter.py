@@ -9,7 +9,7 @@ import pytest
 from tests.db.builders import T0
 
 from anxin.risk.model import decay
-from anxin.risk.store import RiskRepository
+from anxin.risk.store import SignalRepository
 
 pytestmark = pytest.mark.db
 
@@ -18,7 +18,7 @@ def test_the_counter_decays_by_half_per_half_life_and_ignores_late_events(anxin:
     at = [T0, T0 + dt.timedelta(hours=24), T0 + dt.timedelta(hours=30), T0 + dt.timedelta(hours=27)]
     expected, stamp = 1.0, at[0]
     with anxin.uow_factory() as uow:
-        repo = RiskRepository(uow.session)
+        repo = SignalRepository(uow.session)
         assert repo.bump_decaying("claims:x", at[0], 24) == 1.0
         for when in at[1:]:
             expected = 1 + decay(expected, (when - stamp).total_seconds() / 3600, 24)

@@ -11,7 +11,7 @@ from anxin.risk.rings import KINDS as RING_KINDS
 from anxin.risk.rings import detect_rings
 from anxin.risk.service import RiskService
 from anxin.risk.signals import ring_params
-from anxin.risk.store import RiskRepository
+from anxin.risk.store import SignalRepository
 
 
 def batch_rings(risk: RiskService, *, progress: Callable[[int], None] | None = None, top: int = 20) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def batch_rings(risk: RiskService, *, progress: Callable[[int], None] | None = N
     val: list[int] = []
     seq = 0
     with risk.uow_factory() as uow:
-        repo = RiskRepository(uow.session)
+        repo = SignalRepository(uow.session)
         while batch := repo.links_after(seq):
             for _, subject, kind, value in batch:
                 if subject.startswith("consumer:") and kind in RING_KINDS:

@@ -16,9 +16,10 @@ from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.backtest import PastVerdict, refusal, replay
 from anxin.risk.error_codes import RiskErrorCode as E
+from anxin.risk.review_store import RuleStateRepository, VerdictRepository
 from anxin.risk.rulebook import STATUSES, RiskRulebook, RiskRulebookError, Rule, parse_rule
 from anxin.risk.service import require_operator
-from anxin.risk.store import RiskRepository, RuleStateRow
+from anxin.risk.store import RuleStateRow
 
 BACKTEST_DAYS = 30
 
@@ -41,7 +42,7 @@ class RuleAdministration:
         self._operator(principal)
         with self.uow_factory() as uow:
             rb, overrides = self._effective(uow)
-            states = {r.rule_id: r for r in RiskRepository(uow.session).rule_states()}
+            states = {r.rule_id: r for r in RuleStateRepository(uow.session).rule_states()}
             return {"version": rb.version, "mode": self.mode, "rules": [
                 {"id": r.id, "stage": r.stage, "code": r.code, "action": r.action.value, "points": r.points,
                  "status": overrides.get(r.id, r.status), "file_status": r.status if r.id in
@@ -52,7 +53,7 @@ class RuleAdministration:
     def _replay(self, uow: UnitOfWork, rule: Rule, days: int) -> dict[str, Any]:
         now = self.clock.now()
         history = (PastVerdict(v, f, o, st) for v, f, o, st in
-                   RiskRepository(uow.session).history(rule.stage, now - dt.timedelta(days=days), now))
+                   VerdictRepository(uow.session).history(rule.stage, now - dt.timedelta(days=days), now))
         result = replay(rule, history)
         return {**result.as_dict(), "days": days, "at": now.isoformat(), "refusal": refusal(
             result, max_block_share_pct=self.rulebook.max_block_share_pct,
@@ -94,10 +95,11 @@ class RuleAdministration:
             except RiskRulebookError as exc:
                 raise AnxinError(E.INVALID_RULE, "the rule is not valid", problems=exc.problems) from None
             test = self._replay(uow, rule, BACKTEST_DAYS)
-            repo = RiskRepository(uow.session)
-            repo.set_rule_state(RuleStateRow(rule_id=rule.id, status="shadow", changed_at=now, changed_by=actor,
+            rule_repo = RuleStateRepository(uow.session)
+            verdict_repo = VerdictRepository(uow.session)
+            rule_repo.set_rule_state(RuleStateRow(rule_id=rule.id, status="shadow", changed_at=now, changed_by=actor,
                                              backtest=test, definition={**definition, "status": "shadow"}))
-            repo.audit(now, actor, "rule.proposed", f"rule:{rule.id}", {"definition": dict(definition),
+            verdict_repo.audit(now, actor, "rule.proposed", f"rule:{rule.id}", {"definition": dict(definition),
                                                                          "backtest": test})
             uow.commit()
             return {"rule_id": rule.id, "status": "shadow", "backtest": test}
@@ -112,16 +114,17 @@ class RuleAdministration:
         with self.uow_factory() as uow:
             rb, _ = self._effective(uow)
             rule = self._rule_from(rb, rule_id, None)
-            repo = RiskRepository(uow.session)
+            rule_repo = RuleStateRepository(uow.session)
+            verdict_repo = VerdictRepository(uow.session)
             test = self._replay(uow, rule, BACKTEST_DAYS)
             if status == "live" and test["refusal"]:
-                repo.audit(now, actor, "rule.activation_refused", f"rule:{rule.id}", {"backtest": test})
+                verdict_repo.audit(now, actor, "rule.activation_refused", f"rule:{rule.id}", {"backtest": test})
                 uow.commit()
                 code = E.RULE_BLOCKS_TOO_MANY if rule.action.value == "block" else E.RULE_REVIEWS_TOO_MANY
                 raise AnxinError(code, f"rule {rule.id} was not made live: {test['refusal']}", backtest=test)
-            old = repo.rule_state(rule.id)
-            repo.set_rule_state(RuleStateRow(rule_id=rule.id, status=status, changed_at=now, changed_by=actor,
+            old = rule_repo.rule_state(rule.id)
+            rule_repo.set_rule_state(RuleStateRow(rule_id=rule.id, status=status, changed_at=now, changed_by=actor,
                                              backtest=test, definition=old.definition if old else None))
-            repo.audit(now, actor, f"rule.{status}", f"rule:{rule.id}", {"backtest": test})
+            verdict_repo.audit(now, actor, f"rule.{status}", f"rule:{rule.id}", {"backtest": test})
             uow.commit()
             return {"rule_id": rule.id, "status": status, "backtest": test}

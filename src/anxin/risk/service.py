@@ -31,11 +31,12 @@ from anxin.risk.model import (
     decay,
 )
 from anxin.risk.phash import NotAnImage, dhash
+from anxin.risk.review_store import RuleStateRepository, VerdictRepository
 from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
 from anxin.risk.signals import ClaimInput as ClaimInput  # what after-sales hands risk to judge
 from anxin.risk.signals import OnlineIndexes, claim_facts, return_facts
 from anxin.risk.signals import ReturnInput as ReturnInput
-from anxin.risk.store import BanRow, ReviewRow, RiskRepository, VerdictRow
+from anxin.risk.store import BanRow, ReviewRow, SignalRepository, VerdictRow
 from anxin.risk.store import export_confirmed_abuse_query as export_confirmed_abuse_query  # analytics exports
 from anxin.risk.verdicts import judge
 
@@ -90,12 +91,12 @@ def record_links(uow: UnitOfWork, links: Iterable[LinkInput]) -> None:
     rows = [{"subject": link.subject, "kind": kind, "value": value, "first_seen_at": link.at,
              "last_seen_at": link.at, "source": link.source[:80]}
             for link in links for kind, value in link.attributes.items()]
-    RiskRepository(uow.session).add_links(rows)
+    SignalRepository(uow.session).add_links(rows)
 
 
 def confirmed_abuse(uow: UnitOfWork) -> list[tuple[str, dt.datetime]]:
     """(consumer_id, decided_at) of every abuse an operator confirmed: consumer credit reads these."""
-    return RiskRepository(uow.session).confirmed_abuse()
+    return VerdictRepository(uow.session).confirmed_abuse()
 
 
 # --- what the merchants context reads, in the caller's unit of work ---------------------------------------------
@@ -106,18 +107,19 @@ def banned_links(uow: UnitOfWork, credentials: Mapping[str, str], *,
     merchants context screens applications and transfers against. Reads only; records no verdict."""
     if not credentials:
         return []
-    repo = RiskRepository(uow.session)
-    banned = {b.shop_id for b in repo.active_bans()}
+    signal_repo = SignalRepository(uow.session)
+    verdict_repo = VerdictRepository(uow.session)
+    banned = {b.shop_id for b in verdict_repo.active_bans()}
     if not banned:
         return []
     return [{"shop_id": s.split(":", 1)[1], "kind": k}
-            for s, k, _ in repo.sharing(sorted(credentials.items()), max_degree=10_000)
+            for s, k, _ in signal_repo.sharing(sorted(credentials.items()), max_degree=10_000)
             if s.startswith("shop:") and s != f"shop:{exclude_shop}" and s.split(":", 1)[1] in banned]
 
 
 def shop_standing(uow: UnitOfWork, shop_id: str) -> tuple[str | None, int]:
     """(latest verdict on the shop: pass | review | block, or block if banned; open reviews of the shop)."""
-    repo = RiskRepository(uow.session)
+    repo = VerdictRepository(uow.session)
     outcome, open_reviews = repo.shop_standing(shop_id)
     return ("block" if repo.is_banned(shop_id) else outcome), open_reviews
 
@@ -148,7 +150,7 @@ class RiskService:
             h = dhash(data)
         except NotAnImage:
             return None
-        RiskRepository(uow.session).add_hash(sha256, h, uploaded_by, at)
+        SignalRepository(uow.session).add_hash(sha256, h, uploaded_by, at)
         return h
 
     def effective_rules(self, uow: UnitOfWork) -> tuple[RiskRulebook, dict[str, str]]:
@@ -160,7 +162,7 @@ class RiskService:
         again only when a rule changed since (``rules_seq``, from the catch-up's watermarks; None: read now)."""
         if rules_seq is not None and self._rules_cache is not None and self._rules_cache[0] == rules_seq:
             return self._rules_cache[1], self._rules_cache[2]
-        repo = RiskRepository(uow.session)
+        repo = RuleStateRepository(uow.session)
         statuses = repo.rule_statuses()
         overrides = {rule_id: status for rule_id, status, _, _ in statuses}
         signature = tuple((rule_id, at.isoformat()) for rule_id, _, at, draft in statuses if draft)
@@ -176,7 +178,7 @@ class RiskService:
     def _record(self, uow: UnitOfWork, verdict: Verdict, *, subject: str, case_id: str | None,
                 consumer_id: str | None, shop_id: str | None, amount_fen: int, at: dt.datetime,
                 open_review: bool = True) -> Assessment:
-        repo = RiskRepository(uow.session)
+        repo = VerdictRepository(uow.session)
         verdict_id = new_id("rv")
         repo.add_verdict(VerdictRow(
             verdict_id=verdict_id, stage=verdict.stage, subject=subject, case_id=case_id, consumer_id=consumer_id,
@@ -207,7 +209,7 @@ class RiskService:
             facts, signals = claim_facts(self.indexes, uow, claim, self.rulebook)
             rb, overrides = self._effective(uow, rules_seq)
             verdict = judge("claim", facts, tuple(signals), rb, overrides=overrides, mode=self.mode)
-        RiskRepository(uow.session).add_uses(claim.case_id, claim.order_id, claim.consumer_id, claim.shop_id,
+        SignalRepository(uow.session).add_uses(claim.case_id, claim.order_id, claim.consumer_id, claim.shop_id,
                                              claim.evidence, claim.at)
         return self._record(uow, verdict, subject=f"case:{claim.case_id}", case_id=claim.case_id,
                             consumer_id=claim.consumer_id, shop_id=claim.shop_id, amount_fen=claim.amount_fen,
@@ -230,10 +232,11 @@ class RiskService:
         """At onboarding: a shop sharing credentials with a banned shop is flagged, with the links."""
         if not credentials or self.mode == "off":
             return None
-        repo = RiskRepository(uow.session)
-        banned = {b.shop_id for b in repo.active_bans()}
+        signal_repo = SignalRepository(uow.session)
+        verdict_repo = VerdictRepository(uow.session)
+        banned = {b.shop_id for b in verdict_repo.active_bans()}
         pairs = sorted(credentials.items())
-        shared = [(s.split(":", 1)[1], k, v) for s, k, v in repo.sharing(pairs, max_degree=10_000)
+        shared = [(s.split(":", 1)[1], k, v) for s, k, v in signal_repo.sharing(pairs, max_degree=10_000)
                   if s.startswith("shop:") and s != f"shop:{shop_id}"]
         hits = [(s, k) for s, k, _ in shared if s in banned]
         facts = {"banned_links": len(hits), "banned_link_kinds": frozenset(k for _, k in hits),
@@ -244,7 +247,7 @@ class RiskService:
         verdict = judge("onboarding", facts, signals, rb, overrides=overrides, mode=self.mode)
         if verdict.outcome is Outcome.PASS and not verdict.shadow:
             return None  # every shop update would otherwise leave a verdict row behind
-        if repo.open_review_for(f"shop:{shop_id}"):
+        if verdict_repo.open_review_for(f"shop:{shop_id}"):
             return None  # already waiting for an operator: the same links again add nothing
         assessment = self._record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
                                   shop_id=shop_id, amount_fen=0, at=at)
@@ -265,7 +268,7 @@ class RiskService:
         states = ("cleared", "confirmed", "withdrawn") if state == "decided" else (state,)
         now = self.clock.now()
         with self.uow_factory() as uow:
-            repo = RiskRepository(uow.session)
+            repo = VerdictRepository(uow.session)
             rows = repo.reviews(states=states, limit=max(1, min(limit, 500)), offset=max(0, offset))
             verdicts = {r.verdict_id: repo.verdict(r.verdict_id) for r in rows}
             items = [_review_item(r, verdicts[r.verdict_id], now) for r in rows]
@@ -277,7 +280,7 @@ class RiskService:
         self._operator(principal)
         now = self.clock.now()
         with self.uow_factory() as uow:
-            repo = RiskRepository(uow.session)
+            repo = VerdictRepository(uow.session)
             row = repo.review(review_id) if isinstance(review_id, str) else None
             if row is None:
                 raise AnxinError(E.REVIEW_NOT_FOUND, f"review {review_id!r} not found")
@@ -286,14 +289,14 @@ class RiskService:
                 else f"shop:{row.shop_id}"
             detail = _review_item(row, verdict, now)
             detail["verdict"] = _verdict_dict(verdict) if verdict else None
-            detail["links"] = self._link_graph(repo, subject)
+            detail["links"] = self._link_graph(SignalRepository(uow.session), subject)
             detail["history"] = [_verdict_dict(v) for v in repo.verdicts_for(consumer_id=row.consumer_id, limit=20)
                                  if v.verdict_id != row.verdict_id] if row.consumer_id else []
             detail["audit"] = [{"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
                                for a in repo.audit_for(f"review:{review_id}")]
             return detail
 
-    def _link_graph(self, repo: RiskRepository, subject: str) -> dict[str, Any]:
+    def _link_graph(self, repo: SignalRepository, subject: str) -> dict[str, Any]:
         """The subject's attributes and the accounts sharing them (hub values marked, not expanded)."""
         mine = repo.links_of(subject)
         shared = repo.sharing(mine, max_degree=self.rulebook.rings.max_value_degree)
@@ -327,7 +330,7 @@ class RiskService:
             raise AnxinError(E.NOTE_REQUIRED, "confirming abuse needs a note the consumer can be shown")
         now = self.clock.now()
         with self.uow_factory() as uow:
-            repo = RiskRepository(uow.session)
+            repo = VerdictRepository(uow.session)
             row = repo.review(review_id, lock=True) if isinstance(review_id, str) else None
             if row is None:
                 raise AnxinError(E.REVIEW_NOT_FOUND, f"review {review_id!r} not found")
@@ -349,7 +352,7 @@ class RiskService:
     def withdraw_for_case(self, uow: UnitOfWork, case_id: str, at: dt.datetime, *, stage: str = "claim") -> int:
         """The request left review another way (the consumer cancelled it, an operator decided it in the
         after-sales console): its open reviews of ``stage`` leave the queue, in the caller's transaction."""
-        repo = RiskRepository(uow.session)
+        repo = VerdictRepository(uow.session)
         rows = [r for r in repo.open_reviews_for_case(case_id) if r.stage == stage]
         for row in rows:
             row.state, row.decided_at, row.decided_by, row.decision_reason = "withdrawn", at, "system:aftersales", None
@@ -366,24 +369,25 @@ class RiskService:
         now = self.clock.now()
         reader = f"{principal.role.value}:{principal.subject}"
         with self.uow_factory() as uow:
-            repo = RiskRepository(uow.session)
-            verdict = self._access(uow, repo, reader, shop_id, now)
+            signal_repo = SignalRepository(uow.session)
+            verdict_repo = VerdictRepository(uow.session)
+            verdict = self._access(uow, signal_repo, verdict_repo, reader, shop_id, now)
             if verdict.outcome is not Outcome.PASS:
                 uow.commit()  # the counters and the verdict stand even though the read is refused
                 raise AnxinError(E.ACCESS_BLOCKED, "too many merchants' credentials read in a short time; "
                                  "an operator will review this key", reasons=verdict.reason_codes)
-            credentials = repo.links_of(f"shop:{shop_id}")
+            credentials = signal_repo.links_of(f"shop:{shop_id}")
             if not credentials:
                 uow.commit()
                 raise AnxinError(E.SHOP_NOT_FOUND, f"no credentials are known for shop {shop_id!r}")
-            verdicts = [_verdict_dict(v) for v in repo.verdicts_for(shop_id=shop_id, limit=20)
+            verdicts = [_verdict_dict(v) for v in verdict_repo.verdicts_for(shop_id=shop_id, limit=20)
                         if v.stage == "onboarding"]
             uow.commit()
-            return {"shop_id": shop_id, "banned": repo.is_banned(shop_id),
+            return {"shop_id": shop_id, "banned": verdict_repo.is_banned(shop_id),
                     "credentials": [{"kind": k, "value": v} for k, v in credentials], "onboarding": verdicts}
 
-    def _access(self, uow: UnitOfWork, repo: RiskRepository, reader: str, shop_id: str,
-                now: dt.datetime) -> Verdict:
+    def _access(self, uow: UnitOfWork, repo: SignalRepository, verdicts: VerdictRepository, reader: str,
+                shop_id: str, now: dt.datetime) -> Verdict:
         hour = dt.timedelta(hours=1)
         reads = repo.bump_counter(f"reads:{reader}", now, lambda value, at: 1 + decay(
             value, (now - at).total_seconds() / 3600, 1))
@@ -394,7 +398,7 @@ class RiskService:
         verdict = judge("access", facts, (Signal("access_rate", shops, {"reader": reader, "reads": round(reads, 1),
                                                                         "window_hours": 1}),),
                         rb, overrides=overrides, mode=self.mode)
-        if verdict.outcome is not Outcome.PASS and not repo.open_review_for(f"principal:{reader}"):
+        if verdict.outcome is not Outcome.PASS and not verdicts.open_review_for(f"principal:{reader}"):
             self._record(uow, verdict, subject=f"principal:{reader}", case_id=None, consumer_id=None,
                          shop_id=None, amount_fen=0, at=now)
         return verdict
@@ -410,18 +414,20 @@ class RiskService:
             raise AnxinError(E.NOTE_REQUIRED, "a ban needs a reason")
         now = self.clock.now()
         with self.uow_factory() as uow:
-            repo = RiskRepository(uow.session)
-            if repo.is_banned(shop_id):
+            signal_repo = SignalRepository(uow.session)
+            verdict_repo = VerdictRepository(uow.session)
+            if verdict_repo.is_banned(shop_id):
                 raise AnxinError(E.ALREADY_BANNED, f"shop {shop_id} is already banned")
-            credentials = repo.links_of(f"shop:{shop_id}")
+            credentials = signal_repo.links_of(f"shop:{shop_id}")
             if not credentials:
                 raise AnxinError(E.SHOP_NOT_FOUND, f"no credentials are known for shop {shop_id!r}")
             actor = f"{principal.role.value}:{principal.subject}"
-            repo.ban(BanRow(shop_id=shop_id, reason=reason.strip(), banned_at=now, banned_by=actor, lifted_at=None))
+            verdict_repo.ban(BanRow(shop_id=shop_id, reason=reason.strip(), banned_at=now, banned_by=actor,
+                                    lifted_at=None))
             uow.record(ShopBlocked(shop_id=shop_id, cause="risk.ban", cause_id=f"ban:{shop_id}:{now:%Y%m%dT%H%M%S}",
                                    reason_codes=("risk.shop_banned",), blocked_by=actor, blocked_at=now))
-            repo.audit(now, actor, "shop.banned", f"shop:{shop_id}", {"reason": reason.strip(),
-                                                                       "credentials": [k for k, _ in credentials]})
+            verdict_repo.audit(now, actor, "shop.banned", f"shop:{shop_id}",
+                               {"reason": reason.strip(), "credentials": [k for k, _ in credentials]})
             uow.commit()
             return {"shop_id": shop_id, "banned_at": now.isoformat(), "credentials": [k for k, _ in credentials]}
 

@@ -18,10 +18,11 @@ from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.orders import service as orders
 from anxin.risk.hash_index import HammingIndex
 from anxin.risk.model import Signal, tariff_fen, threat_terms
+from anxin.risk.review_store import VerdictRepository
 from anxin.risk.rings import KINDS as RING_KINDS
 from anxin.risk.rings import Ring, RingGraph, RingParams
 from anxin.risk.rulebook import RiskRulebook
-from anxin.risk.store import RiskRepository
+from anxin.risk.store import SignalRepository
 
 LINK_KINDS = ("device", "phone", "payment")  # what ties two accounts to one person or one operation
 DAY = dt.timedelta(days=1)
@@ -82,11 +83,11 @@ class OnlineIndexes:
         in): one connection fewer on the hot path, and a single query when nothing changed."""
         with self._lock:
             if uow is not None:
-                return self._catch_up(RiskRepository(uow.session), progress)
+                return self._catch_up(SignalRepository(uow.session), progress)
             with self.uow_factory() as own:
-                return self._catch_up(RiskRepository(own.session), progress)
+                return self._catch_up(SignalRepository(own.session), progress)
 
-    def _catch_up(self, repo: RiskRepository, progress: Callable[[int], None] | None) -> int:
+    def _catch_up(self, repo: SignalRepository, progress: Callable[[int], None] | None) -> int:
         newest_hash, newest_link, rules_seq = repo.watermarks()
         while newest_hash > self._hash_seq and (batch := repo.hashes_after(self._hash_seq)):
             self.hashes.add_many((sha, h) for _, sha, h, _ in batch)
@@ -120,12 +121,13 @@ class OnlineIndexes:
         if self._peer_rate is None or self._peer_rate[0] != day:
             since = at - 90 * DAY
             n_orders = orders.count_paid(uow, since=since, until=at)
-            n_claims = RiskRepository(uow.session).count_claims(since, at)
+            n_claims = SignalRepository(uow.session).count_claims(since, at)
             self._peer_rate = (day, n_claims * 10_000 // n_orders if n_orders else 0)
         return self._peer_rate[1]
 
 
-def _ring_facts(indexes: OnlineIndexes, repo: RiskRepository, consumer_id: str) -> tuple[dict[str, Any], list[Signal]]:
+def _ring_facts(indexes: OnlineIndexes, repo: SignalRepository,
+                consumer_id: str) -> tuple[dict[str, Any], list[Signal]]:
     """The account's component in the link graph (hub values link nobody): is it a ring, and does it hold
     accounts whose abuse an operator confirmed."""
     subject = f"consumer:{consumer_id}"
@@ -159,7 +161,7 @@ def _ring_facts(indexes: OnlineIndexes, repo: RiskRepository, consumer_id: str) 
 
 def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
                 rb: RiskRulebook) -> tuple[dict[str, Any], list[Signal]]:
-    repo = RiskRepository(uow.session)
+    repo = SignalRepository(uow.session)
     signals: list[Signal] = []
     # Evidence: near-duplicates of each attached image, and who filed them where.
     near: dict[str, list[tuple[str, int]]] = {}
@@ -222,7 +224,8 @@ def _same_province(a: str | None, b: str | None) -> bool:
 
 def return_facts(indexes: OnlineIndexes, uow: UnitOfWork, r: ReturnInput,
                  rb: RiskRulebook) -> tuple[dict[str, Any], list[Signal]]:
-    repo = RiskRepository(uow.session)
+    signal_repo = SignalRepository(uow.session)
+    verdict_repo = VerdictRepository(uow.session)
     signals: list[Signal] = []
     weight = r.weight_g if r.weight_g is not None else (r.goods_weight_g or 1000)
     tariff = tariff_fen(weight, same_province=_same_province(r.ship_from_region, r.ship_to_region),
@@ -230,9 +233,9 @@ def return_facts(indexes: OnlineIndexes, uow: UnitOfWork, r: ReturnInput,
                         cross_province_extra_fen=rb.tariff.cross_province_extra_fen)
     excess = max(0, (r.freight_fen - tariff) * 100 // tariff) if tariff else 0
     weight_pct = (r.weight_g * 100 // r.goods_weight_g) if r.weight_g is not None and r.goods_weight_g else -1
-    addresses = {v for k, v in repo.links_of(f"consumer:{r.consumer_id}") if k == "address"}
+    addresses = {v for k, v in signal_repo.links_of(f"consumer:{r.consumer_id}") if k == "address"}
     other_address = bool(r.from_address) and bool(addresses) and r.from_address not in addresses
-    flags = sum(1 for v in repo.verdicts_for(consumer_id=r.consumer_id, limit=200)
+    flags = sum(1 for v in verdict_repo.verdicts_for(consumer_id=r.consumer_id, limit=200)
                 if v.stage == "return" and v.would_be != "pass" and v.decided_at >= r.at - 90 * DAY)
     if excess:
         signals.append(Signal("freight_excess", excess, {"declared_fen": r.freight_fen, "tariff_fen": tariff,
@@ -246,5 +249,5 @@ def return_facts(indexes: OnlineIndexes, uow: UnitOfWork, r: ReturnInput,
     facts: dict[str, Any] = {"freight_declared_fen": r.freight_fen, "freight_tariff_fen": tariff,
                              "freight_excess_pct": excess, "return_weight_pct": weight_pct,
                              "return_from_other_address": other_address, "freight_flags_90d": flags}
-    ring_facts, ring_signals = _ring_facts(indexes, repo, r.consumer_id)
+    ring_facts, ring_signals = _ring_facts(indexes, signal_repo, r.consumer_id)
     return {**facts, **ring_facts}, signals + ring_signals

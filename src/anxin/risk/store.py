@@ -173,11 +173,12 @@ def _upsert_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     session.execute(stmt, list(unique.values()))
 
 
-class RiskRepository:
+class SignalRepository:
+    """What the verdict path reads and writes on every request: identity links, evidence hashes and their uses,
+    past claims and the decaying counters."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    # --- links ---------------------------------------------------------------------------------------
 
     def add_links(self, rows: Sequence[dict[str, Any]]) -> None:
         _upsert_links(self.session, rows)
@@ -216,8 +217,6 @@ class RiskRepository:
     def links_after(self, seq: int, *, limit: int = 200_000) -> list[tuple[int, str, str, str]]:
         return [(s, subject, kind, value) for s, subject, kind, value in self._run(_LINKS_AFTER, seq=seq, n=limit)]
 
-    # --- evidence ------------------------------------------------------------------------------------
-
     def add_hash(self, sha256: str, phash: int, uploaded_by: str, at: dt.datetime) -> bool:
         if self.session.scalar(sa.select(EvidenceHashRow.seq).where(EvidenceHashRow.sha256 == sha256)) is not None:
             return False
@@ -250,71 +249,10 @@ class RiskRepository:
             return []
         return [EvidenceUse(*row) for row in self._run(_USES, shas=hashes)]
 
-    # --- verdicts and reviews ------------------------------------------------------------------------
-
-    def add_verdict(self, row: VerdictRow) -> None:
-        self.session.add(row)
-
-    def verdict(self, verdict_id: str) -> VerdictRow | None:
-        return self.session.get(VerdictRow, verdict_id)
-
-    def verdicts_for(self, *, case_id: str | None = None, consumer_id: str | None = None,
-                     shop_id: str | None = None, limit: int = 50) -> list[VerdictRow]:
-        stmt = sa.select(VerdictRow).order_by(VerdictRow.decided_at.desc()).limit(limit)
-        if shop_id is not None:
-            stmt = stmt.where(VerdictRow.shop_id == shop_id)
-        if case_id is not None:
-            stmt = stmt.where(VerdictRow.case_id == case_id)
-        if consumer_id is not None:
-            stmt = stmt.where(VerdictRow.consumer_id == consumer_id)
-        return list(self.session.scalars(stmt))
-
-    def verdicts_between(self, start: dt.datetime, end: dt.datetime, *, stage: str | None = None,
-                         batch: int = 5_000) -> Iterable[VerdictRow]:
-        stmt = sa.select(VerdictRow).where(VerdictRow.decided_at >= start, VerdictRow.decided_at < end)
-        if stage is not None:
-            stmt = stmt.where(VerdictRow.stage == stage)
-        yield from self.session.scalars(stmt.order_by(VerdictRow.decided_at).execution_options(yield_per=batch))
-
-    def history(self, stage: str, since: dt.datetime, until: dt.datetime, *,
-                batch: int = 5_000) -> Iterable[tuple[str, dict[str, Any], str, str | None]]:
-        """(verdict_id, facts, outcome, review state) of a stage's verdicts in [since, until], oldest first."""
-        stmt = (sa.select(VerdictRow.verdict_id, VerdictRow.facts, VerdictRow.outcome, ReviewRow.state)
-                .outerjoin(ReviewRow, ReviewRow.verdict_id == VerdictRow.verdict_id)
-                .where(VerdictRow.stage == stage, VerdictRow.decided_at >= since, VerdictRow.decided_at <= until)
-                .order_by(VerdictRow.decided_at).execution_options(yield_per=batch))
-        for row in self.session.execute(stmt):
-            yield row[0], row[1], row[2], row[3]
-
     def claims_since(self, consumer_id: str, since: dt.datetime) -> list[PastClaim]:
         rows = self._run(_CLAIMS_SINCE, consumer=consumer_id, since=since)
         return [PastClaim(at, shop or "", facts.get("case_type") == "refund_only"
                           and facts.get("hours_since_delivery", -1) >= 0) for at, shop, facts in rows]
-
-    def add_review(self, row: ReviewRow) -> None:
-        self.session.add(row)
-
-    def review(self, review_id: str, *, lock: bool = False) -> ReviewRow | None:
-        stmt = sa.select(ReviewRow).where(ReviewRow.review_id == review_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).first()
-
-    def reviews(self, *, states: Sequence[str] = ("open",), limit: int = 100, offset: int = 0) -> list[ReviewRow]:
-        stmt = (sa.select(ReviewRow).where(ReviewRow.state.in_(list(states)))
-                .order_by(ReviewRow.priority, ReviewRow.due_at, ReviewRow.review_id).limit(limit).offset(offset))
-        return list(self.session.scalars(stmt))
-
-    def open_reviews_for_case(self, case_id: str) -> list[ReviewRow]:
-        return list(self.session.scalars(sa.select(ReviewRow).where(ReviewRow.case_id == case_id,
-                                                                    ReviewRow.state == "open")))
-
-    def review_counts(self, now: dt.datetime) -> dict[str, int]:
-        rows = self.session.execute(sa.select(ReviewRow.state, sa.func.count()).group_by(ReviewRow.state))
-        counts = {state: n for state, n in rows}
-        counts["overdue"] = self.session.scalar(sa.select(sa.func.count()).select_from(ReviewRow).where(
-            ReviewRow.state == "open", ReviewRow.due_at < now)) or 0
-        return counts
 
     def confirmed_count(self, consumer_ids: Sequence[str]) -> dict[str, int]:
         if not consumer_ids:
@@ -324,20 +262,6 @@ class RiskRepository:
     def count_claims(self, since: dt.datetime, until: dt.datetime) -> int:
         return self.session.scalar(sa.select(sa.func.count()).select_from(VerdictRow).where(
             VerdictRow.stage == "claim", VerdictRow.decided_at >= since, VerdictRow.decided_at < until)) or 0
-
-    def confirmed_abuse(self) -> list[tuple[str, dt.datetime]]:
-        """Consumers an operator confirmed as abusive, with when: the scoring context's abuse verdicts."""
-        return [(c, at) for c, at in self.session.execute(sa.select(ReviewRow.consumer_id, ReviewRow.decided_at).where(
-            ReviewRow.state == "confirmed", ReviewRow.consumer_id.is_not(None)))]
-
-    # --- audit, counters, bans, rule states ---------------------------------------------------------
-
-    def audit(self, at: dt.datetime, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
-        self.session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail))
-
-    def audit_for(self, subject: str) -> list[AuditRow]:
-        return list(self.session.scalars(sa.select(AuditRow).where(AuditRow.subject == subject)
-                                         .order_by(AuditRow.seq)))
 
     def bump_counter(self, key: str, at: dt.datetime, step: Callable[[float, dt.datetime], float]) -> float:
         """Read the counter (locked on PostgreSQL), let ``step`` decay it to ``at`` and add the new event, write
@@ -362,45 +286,6 @@ class RiskRepository:
         """Counters under a key prefix touched since ``since`` (a range on the primary key, not LIKE)."""
         return self.session.scalar(sa.select(sa.func.count()).select_from(CounterRow).where(
             CounterRow.key >= prefix, CounterRow.key < prefix + "\uffff", CounterRow.at >= since)) or 0
-
-    def shop_standing(self, shop_id: str) -> tuple[str | None, int]:
-        """(the latest verdict on the shop itself, its open reviews): what merchant financing reads."""
-        subject = f"shop:{shop_id}"
-        latest = self.session.scalar(sa.select(VerdictRow.outcome).where(VerdictRow.subject == subject)
-                                     .order_by(VerdictRow.decided_at.desc()).limit(1))
-        open_reviews = self.session.scalar(sa.select(sa.func.count()).select_from(ReviewRow).join(
-            VerdictRow, VerdictRow.verdict_id == ReviewRow.verdict_id).where(
-            ReviewRow.state == "open", VerdictRow.subject == subject)) or 0
-        return latest, open_reviews
-
-    def open_review_for(self, subject_prefix: str) -> bool:
-        """An open review of a verdict whose subject is this one (so a running block is not logged again)."""
-        return self.session.scalar(sa.select(sa.func.count()).select_from(ReviewRow).join(
-            VerdictRow, VerdictRow.verdict_id == ReviewRow.verdict_id).where(
-            ReviewRow.state == "open", VerdictRow.subject == subject_prefix)) != 0
-
-    def ban(self, row: BanRow) -> None:
-        self.session.merge(row)
-
-    def active_bans(self) -> list[BanRow]:
-        return list(self.session.scalars(sa.select(BanRow).where(BanRow.lifted_at.is_(None))))
-
-    def is_banned(self, shop_id: str) -> bool:
-        row = self.session.get(BanRow, shop_id)
-        return row is not None and row.lifted_at is None
-
-    def rule_states(self) -> list[RuleStateRow]:
-        return list(self.session.scalars(sa.select(RuleStateRow).order_by(RuleStateRow.rule_id)))
-
-    def rule_statuses(self) -> list[tuple[str, str, dt.datetime, bool]]:
-        """(rule_id, status, changed_at, is a draft): what every verdict reads, without loading definitions."""
-        return [(r, st, at, d) for r, st, at, d in self._run(_RULE_STATUSES)]
-
-    def rule_state(self, rule_id: str) -> RuleStateRow | None:
-        return self.session.get(RuleStateRow, rule_id)
-
-    def set_rule_state(self, row: RuleStateRow) -> None:
-        self.session.merge(row)
 
 
 @dataclass(frozen=True)
@@ -476,8 +361,6 @@ _WATERMARKS = sa.select(
     sa.select(sa.func.max(LinkRow.seq)).scalar_subquery(),
     sa.select(sa.func.max(AuditRow.seq)).where(AuditRow.subject >= "rule:", AuditRow.subject < "rule;")
     .scalar_subquery())
-_RULE_STATUSES = sa.select(RuleStateRow.rule_id, RuleStateRow.status, RuleStateRow.changed_at,
-                           RuleStateRow.definition.is_not(None))
 
 
 def to_signed(h: int) -> int:
