@@ -238,10 +238,6 @@ main.add_command(sim)
 main.add_command(demo)
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _register_scoring() -> None:
     from anxin.cli.score import export_facts, score
 
@@ -265,3 +261,7 @@ main.add_command(worker)
 from anxin.cli.outbox import outbox  # noqa: E402  (webhooks: messages, deliveries, endpoints)
 
 main.add_command(outbox)
+
+
+if __name__ == "__main__":  # last: `python -m anxin.cli.main worker` needs every command registered first
+    main()
