@@ -75,6 +75,21 @@ def test_events_commit_with_their_cause_and_are_handled_inline(engine: sa.Engine
     assert _statuses(engine) == {"done": 2}
 
 
+def test_events_recorded_in_a_rolled_back_savepoint_are_not_published(engine: sa.Engine, clock: FixedClock) -> None:
+    counting = Counting()
+    _, factory = _bus(engine, clock, counting, inline=True)
+    with factory() as uow:
+        uow.record(StockCounted("kept", clock.now()))
+        with pytest.raises(RuntimeError), uow.savepoint():
+            uow.record(StockCounted("undone", clock.now()))
+            raise RuntimeError("this item fails: its savepoint rolls back")
+        with uow.savepoint():
+            uow.record(StockCounted("also kept", clock.now()))
+        uow.commit()
+    assert sorted(counting.calls) == ["also kept", "kept"]
+    assert _statuses(engine) == {"done": 2}
+
+
 def test_concurrent_processes_never_run_a_handler_twice(engine: sa.Engine, clock: FixedClock) -> None:
     counting = Counting()
     bus, factory = _bus(engine, clock, counting, inline=False)

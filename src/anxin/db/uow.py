@@ -12,7 +12,8 @@ transaction, and an event exists exactly when the change that caused it does.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
@@ -94,9 +95,16 @@ class UnitOfWork:
         the write; on PostgreSQL the caller locks the rows with ``FOR UPDATE``."""
         begin_write(self.session.connection())
 
-    def savepoint(self) -> SessionTransaction:
-        """A nested transaction, so one bad event in a batch rolls back alone."""
-        return self.session.begin_nested()
+    @contextmanager
+    def savepoint(self) -> Iterator[SessionTransaction]:
+        """A nested transaction, so one bad item in a batch rolls back alone; the events it recorded go with it."""
+        mark = len(self._events)
+        try:
+            with self.session.begin_nested() as nested:
+                yield nested
+        except BaseException:
+            del self._events[mark:]
+            raise
 
     @property
     def dialect(self) -> str:
