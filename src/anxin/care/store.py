@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.care.model import ChatSession, Complaint
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 
 class ComplaintRow(Base):
@@ -87,22 +87,22 @@ class CareRepository:
     # --- bulk ingestion: Core statements on the same tables, the same column values as above -----------------
 
     def complaints_by_id(self, complaint_ids: list[str]) -> dict[str, Complaint]:
-        t = ComplaintRow.__table__
+        t = table(ComplaintRow)
         rows = self.session.execute(sa.select(t).where(t.c.complaint_id.in_(complaint_ids)))
         return {r.complaint_id: ComplaintRow.to_model(r) for r in rows}  # type: ignore[arg-type]
 
     def insert_complaints(self, complaints: list[Complaint]) -> None:
         if complaints:
-            self.session.execute(sa.insert(ComplaintRow.__table__), [_complaint_values(c) for c in complaints])
+            self.session.execute(sa.insert(table(ComplaintRow)), [_complaint_values(c) for c in complaints])
 
     def chat_sessions_as_of(self, session_ids: list[str]) -> dict[str, tuple[ChatSession, dt.datetime]]:
-        t = ChatSessionRow.__table__
+        t = table(ChatSessionRow)
         rows = self.session.execute(sa.select(t).where(t.c.session_id.in_(session_ids)))
         return {r.session_id: (ChatSessionRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
 
     def write_chat_sessions(self, new: list[tuple[ChatSession, dt.datetime]],
                             changed: list[tuple[ChatSession, dt.datetime]]) -> None:
-        t = ChatSessionRow.__table__
+        t = table(ChatSessionRow)
         if new:
             self.session.execute(sa.insert(t), [_session_values(s, at) for s, at in new])
         if changed:
@@ -117,5 +117,7 @@ class CareRepository:
         handed = answered = 0
         for to_human, reply in rows:
             handed += 1
-            answered += reply is not None and reply - to_human <= within
+            # to_human is never None here (the WHERE), but the column is nullable
+            if reply is not None and to_human is not None and reply - to_human <= within:
+                answered += 1
         return handed, answered

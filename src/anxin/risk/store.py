@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; elsewhere a BIGINT identity.
 SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -152,12 +153,8 @@ def _upsert_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        stmt = pg_insert(LinkRow)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        stmt = sqlite_insert(LinkRow)  # type: ignore[assignment]
+    stmt: postgresql.Insert | sqlite.Insert = (postgresql.insert(LinkRow) if dialect == "postgresql"
+                                               else sqlite.insert(LinkRow))
     stmt = stmt.on_conflict_do_update(
         index_elements=["subject", "kind", "value"],
         set_={"last_seen_at": sa.func.max(LinkRow.last_seen_at, stmt.excluded.last_seen_at)
@@ -202,7 +199,7 @@ class RiskRepository:
         return [(s, k, v) for s, k, v in self.session.execute(
             sa.select(LinkRow.subject, LinkRow.kind, LinkRow.value).where(cond))]
 
-    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[Any]:
+    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[*tuple[Any, ...]]:
         """A prepared statement on the session's connection: the verdict path's reads, without the ORM's
         per-call statement building (its pending objects are not needed there)."""
         return self.session.connection().execute(stmt, params)
@@ -327,8 +324,9 @@ class RiskRepository:
 
     def confirmed_abuse(self) -> list[tuple[str, dt.datetime]]:
         """Consumers an operator confirmed as abusive, with when: the scoring context's abuse verdicts."""
+        # Both are set on a confirmed review (the WHERE; confirming stamps decided_at), though the columns are nullable.
         return [(c, at) for c, at in self.session.execute(sa.select(ReviewRow.consumer_id, ReviewRow.decided_at).where(
-            ReviewRow.state == "confirmed", ReviewRow.consumer_id.is_not(None)))]
+            ReviewRow.state == "confirmed", ReviewRow.consumer_id.is_not(None))) if c is not None and at is not None]
 
     # --- audit, counters, bans, rule states ---------------------------------------------------------
 
@@ -444,7 +442,7 @@ def _decaying_upsert(pg: bool) -> sa.Executable:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        t = CounterRow.__table__
+        t = table(CounterRow)
         at = sa.bindparam("at", type_=CounterRow.at.type)
         half = sa.bindparam("half", type_=sa.Float)
         if pg:
