@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 import sqlalchemy as sa
 
 from anxin.aftersales import service as aftersales
@@ -33,7 +33,7 @@ def epoch(at: dt.datetime | None) -> int | None:
     return None if at is None else int(at.timestamp())
 
 
-def _stream(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
+def _stream(conn: sa.Connection, query: sa.Select[*tuple[Any, ...]]) -> Iterator[sa.Row[*tuple[Any, ...]]]:
     yield from conn.execution_options(stream_results=True, yield_per=CHUNK).execute(query)
 
 

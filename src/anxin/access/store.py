@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, rowcount
 
 
 class ApiKeyRow(Base):
@@ -84,7 +84,7 @@ class TokenRepository:
         used = self.session.execute(sa.update(link).where(
             link.token_hash == token_hash, link.used_at.is_(None), link.expires_at > now,
         ).values(used_at=now).execution_options(synchronize_session=False))
-        if used.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(used) != 1:
             return None
         key_id = self.session.scalar(sa.select(link.key_id).where(link.token_hash == token_hash))
         return self.session.get(ApiKeyRow, key_id)

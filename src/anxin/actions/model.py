@@ -136,10 +136,13 @@ def check_parameters(kind: str, parameters: object) -> dict[str, Any]:
 
 
 def check_cause(cause_type: object, cause_id: object) -> tuple[str, str]:
-    for name, value in (("cause_type", cause_type), ("cause_id", cause_id)):
-        if not isinstance(value, str) or not _CAUSE.match(value):
-            raise AnxinError(E.INVALID_CAUSE, f"{name} must be 1-90 letters, digits or _.:-+", field=name)
-    return cause_type, cause_id  # type: ignore[return-value]
+    return _cause_part("cause_type", cause_type), _cause_part("cause_id", cause_id)
+
+
+def _cause_part(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _CAUSE.match(value):
+        raise AnxinError(E.INVALID_CAUSE, f"{name} must be 1-90 letters, digits or _.:-+", field=name)
+    return value
 
 
 def idempotency_key(kind: str, target: str, cause_id: str) -> str:

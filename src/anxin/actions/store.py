@@ -4,14 +4,14 @@ issuer of the same action wait for the first and then find its row."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.actions.model import DONE, FAILED, ISSUED, SENT, STATES, UNCONFIRMED, Action
-from anxin.db.base import Base
+from anxin.db.base import Base, rowcount, table
 
 
 class ActionRow(Base):
@@ -72,7 +72,7 @@ class ActionRepository:
     def add(self, action: Action) -> Action | None:
         """Insert; None if an action with this idempotency key exists (a concurrent inserter of the key makes this
         wait for its transaction, so the caller then reads the committed row)."""
-        t = cast(sa.Table, ActionRow.__table__)
+        t = table(ActionRow)
         insert = sqlite.insert if self.session.get_bind().dialect.name == "sqlite" else postgresql.insert
         # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
         inserted = self.session.execute(insert(t).values(**_values(action)).on_conflict_do_nothing(
@@ -104,7 +104,7 @@ class ActionRepository:
                                           .where(ActionRow.action_id == action_id, ActionRow.state == ISSUED)
                                           .values(state=SENT, sent_at=at)
                                           .execution_options(synchronize_session=False))
-            n += result.rowcount  # type: ignore[attr-defined]
+            n += rowcount(result)
         return n
 
     def issued(self, limit: int) -> list[tuple[str, str]]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.aftersales.evidence import EvidenceRow  # noqa: F401  (registers the evidence table)
 from anxin.aftersales.model import OPEN_STATES, Case, CaseEvent, CaseState
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 from anxin.db.engine import begin_write
 
 _CASE_FIELDS = [f for f in Case.__dataclass_fields__ if f != "state"]
@@ -51,7 +51,9 @@ class CaseRow(Base):
     # Optimistic check under the row locks: an UPDATE that finds another version changed nothing and fails.
     version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default=sa.text("1"))
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    # Not a ClassVar: SQLAlchemy's DeclarativeBase declares it as an instance attribute, which mypy will not let a
+    # ClassVar override; it is read once, when the class is mapped.
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (
         # One open case per order: a second concurrent filing that got past the order lock still cannot exist.
         sa.Index("uq_aftersale_cases_one_open_per_order", "order_id", unique=True,
@@ -124,7 +126,7 @@ class CaseRepository:
 
     def add_events(self, case_id: str, events: list[CaseEvent]) -> None:
         """Several events of one case in one statement (the filing path)."""
-        self.session.execute(sa.insert(CaseEventRow.__table__), [{
+        self.session.execute(sa.insert(table(CaseEventRow)), [{
             "case_id": case_id, "action": e.action, "actor_role": e.actor_role, "actor_id": e.actor_id, "at": e.at,
             "from_state": e.from_state, "to_state": e.to_state, "note": e.note, "deadline_at": e.deadline_at,
             "deadline_kind": e.deadline_kind, "data": e.data} for e in events])
@@ -206,7 +208,7 @@ class CaseRepository:
 FINAL_STATES = ("refunded", "completed", "closed", "cancelled")
 
 
-def export_cases_query(*, opened_until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[Any]:
+def export_cases_query(*, opened_until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     """Cases opened before ``opened_until``, with what their history says as of then: when they reached a final
     state (``closed_at``) and whether the platform ruled for the consumer (``for_consumer``) or the merchant
     (``for_merchant``). Read-only, streamed by the scoring facts' export."""

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.audience.model import Consumer, ContentFeedback
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 
 class ConsumerRow(Base):
@@ -74,13 +74,13 @@ class AudienceRepository:
     # --- bulk ingestion: Core statements on the same tables, the same column values as above -----------------
 
     def consumers_as_of(self, consumer_ids: list[str]) -> dict[str, tuple[Consumer, dt.datetime]]:
-        t = ConsumerRow.__table__
+        t = table(ConsumerRow)
         rows = self.session.execute(sa.select(t).where(t.c.consumer_id.in_(consumer_ids)))
         return {r.consumer_id: (ConsumerRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
 
     def write_consumers(self, new: list[tuple[Consumer, dt.datetime]],
                         changed: list[tuple[Consumer, dt.datetime]]) -> None:
-        t = ConsumerRow.__table__
+        t = table(ConsumerRow)
         if new:
             self.session.execute(sa.insert(t), [_consumer_values(c, at) for c, at in new])
         if changed:
@@ -88,21 +88,21 @@ class AudienceRepository:
                 {"_id": c.consumer_id, "registered_at": c.registered_at, "as_of": at} for c, at in changed])
 
     def feedback_by_id(self, feedback_ids: list[str]) -> dict[str, ContentFeedback]:
-        t = ContentFeedbackRow.__table__
+        t = table(ContentFeedbackRow)
         rows = self.session.execute(sa.select(t).where(t.c.feedback_id.in_(feedback_ids)))
         return {r.feedback_id: ContentFeedbackRow.to_model(r) for r in rows}  # type: ignore[arg-type]
 
     def insert_feedback(self, feedback: list[ContentFeedback]) -> None:
         if feedback:
-            self.session.execute(sa.insert(ContentFeedbackRow.__table__), [_feedback_values(f) for f in feedback])
+            self.session.execute(sa.insert(table(ContentFeedbackRow)), [_feedback_values(f) for f in feedback])
 
 
-def export_feedback_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[Any]:
+def export_feedback_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
     """Viewers' feedback posted in ``[since, until)``, for analytics exports (the scoring facts)."""
     f = ContentFeedbackRow
     return (sa.select(f.feedback_id, f.creator_id, f.at, f.sentiment)
             .where(f.at >= since, f.at < until).order_by(f.feedback_id))
 
 
-def export_consumers_query() -> sa.Select[Any]:
+def export_consumers_query() -> sa.Select[*tuple[Any, ...]]:
     return sa.select(ConsumerRow.consumer_id, ConsumerRow.registered_at).order_by(ConsumerRow.consumer_id)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.care.model import ChatSession, Complaint
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 
 class ComplaintRow(Base):
@@ -87,22 +87,22 @@ class CareRepository:
     # --- bulk ingestion: Core statements on the same tables, the same column values as above -----------------
 
     def complaints_by_id(self, complaint_ids: list[str]) -> dict[str, Complaint]:
-        t = ComplaintRow.__table__
+        t = table(ComplaintRow)
         rows = self.session.execute(sa.select(t).where(t.c.complaint_id.in_(complaint_ids)))
         return {r.complaint_id: ComplaintRow.to_model(r) for r in rows}  # type: ignore[arg-type]
 
     def insert_complaints(self, complaints: list[Complaint]) -> None:
         if complaints:
-            self.session.execute(sa.insert(ComplaintRow.__table__), [_complaint_values(c) for c in complaints])
+            self.session.execute(sa.insert(table(ComplaintRow)), [_complaint_values(c) for c in complaints])
 
     def chat_sessions_as_of(self, session_ids: list[str]) -> dict[str, tuple[ChatSession, dt.datetime]]:
-        t = ChatSessionRow.__table__
+        t = table(ChatSessionRow)
         rows = self.session.execute(sa.select(t).where(t.c.session_id.in_(session_ids)))
         return {r.session_id: (ChatSessionRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
 
     def write_chat_sessions(self, new: list[tuple[ChatSession, dt.datetime]],
                             changed: list[tuple[ChatSession, dt.datetime]]) -> None:
-        t = ChatSessionRow.__table__
+        t = table(ChatSessionRow)
         if new:
             self.session.execute(sa.insert(t), [_session_values(s, at) for s, at in new])
         if changed:
@@ -117,7 +117,9 @@ class CareRepository:
         handed = answered = 0
         for to_human, reply in rows:
             handed += 1
-            answered += reply is not None and reply - to_human <= within
+            # to_human is never None here (the WHERE), but the column is nullable
+            if reply is not None and to_human is not None and reply - to_human <= within:
+                answered += 1
         return handed, answered
 
 
@@ -126,7 +128,7 @@ def _in_shops(col: Any, shop_ids: list[str] | None) -> sa.ColumnElement[bool]:
 
 
 def export_complaints_query(*, since: dt.datetime, until: dt.datetime,
-                            shop_ids: list[str] | None) -> sa.Select[Any]:
+                            shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     """Complaints filed in ``[since, until)``, for analytics exports (the scoring facts)."""
     c = ComplaintRow
     return (sa.select(c.complaint_id, c.order_id, c.shop_id, c.consumer_id, c.reason, c.filed_at)
@@ -134,7 +136,8 @@ def export_complaints_query(*, since: dt.datetime, until: dt.datetime,
             .order_by(c.complaint_id))
 
 
-def export_chats_query(*, since: dt.datetime, until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[Any]:
+def export_chats_query(*, since: dt.datetime, until: dt.datetime,
+                       shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     c = ChatSessionRow
     return (sa.select(c.session_id, c.shop_id, c.opened_at, c.to_human_at, c.first_human_reply_at)
             .where(c.opened_at >= since, c.opened_at < until, _in_shops(c.shop_id, shop_ids))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from anxin.catalog.model import Category, Listing, ListingTiers
 from anxin.core.clock import parse_instant
 from anxin.db import refcache
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 
 class CategoryRow(Base):
@@ -50,7 +50,7 @@ class ListingRow(Base):
 
 # Listings and categories are reference data read on every filing: cached (catalog.service), invalidated by any
 # change to these tables.
-refcache.track(CategoryRow.__table__, ListingRow.__table__)  # type: ignore[arg-type]
+refcache.track(table(CategoryRow), table(ListingRow))
 
 
 def _listing_values(li: Listing) -> dict[str, Any]:
@@ -121,19 +121,19 @@ class CatalogRepository:
     # --- bulk ingestion: Core statements on the same tables, the same column values as the upserts above ---------
 
     def categories_as_of(self, category_ids: list[str]) -> dict[str, tuple[Category, dt.datetime]]:
-        t = CategoryRow.__table__
+        t = table(CategoryRow)
         rows = self.session.execute(sa.select(t).where(t.c.category_id.in_(category_ids)))
         # A Core row has the mapped row's attribute names, so to_model reads it as-is (no ORM hydration).
         return {r.category_id: (CategoryRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
 
     def listings_as_of(self, listing_ids: list[str]) -> dict[str, tuple[Listing, dt.datetime]]:
-        t = ListingRow.__table__
+        t = table(ListingRow)
         rows = self.session.execute(sa.select(t).where(t.c.listing_id.in_(listing_ids)))
         return {r.listing_id: (ListingRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
 
     def write_categories(self, new: list[tuple[Category, dt.datetime]],
                          changed: list[tuple[Category, dt.datetime]]) -> None:
-        t = CategoryRow.__table__
+        t = table(CategoryRow)
         values = [{"category_id": c.category_id, "name": c.name, "parent_id": c.parent_id, "tags": sorted(c.tags),
                    "as_of": at} for c, at in new + changed]
         if new:
@@ -144,7 +144,7 @@ class CatalogRepository:
 
     def write_listings(self, new: list[tuple[Listing, dt.datetime]],
                        changed: list[tuple[Listing, dt.datetime]]) -> None:
-        t = ListingRow.__table__
+        t = table(ListingRow)
         values = [{"listing_id": li.listing_id, **_listing_values(li), "as_of": at} for li, at in new + changed]
         if new:
             self.session.execute(sa.insert(t), values[:len(new)])
@@ -153,10 +153,10 @@ class CatalogRepository:
                                  [{"_id": v.pop("listing_id"), **v} for v in values[len(new):]])
 
 
-def export_categories_query() -> sa.Select[Any]:
+def export_categories_query() -> sa.Select[*tuple[Any, ...]]:
     """Every category and its parent, for analytics exports (the scoring facts' top-level category)."""
     return sa.select(CategoryRow.category_id, CategoryRow.parent_id)
 
 
-def export_listings_query() -> sa.Select[Any]:
+def export_listings_query() -> sa.Select[*tuple[Any, ...]]:
     return sa.select(ListingRow.listing_id, ListingRow.category_id)

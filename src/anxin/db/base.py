@@ -30,7 +30,7 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC)
@@ -39,3 +39,26 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
+
+
+def table(row: type[Base]) -> sa.Table:
+    """A mapped class's Table, typed as one.
+
+    SQLAlchemy types ``__table__`` as the wider FromClause, which ``insert()``/``update()`` refuse; every row class
+    here is declared over a plain Table, so the check below never fails.
+    """
+    t = row.__table__
+    if not isinstance(t, sa.Table):
+        raise TypeError(f"{row.__name__} is not mapped to a Table")
+    return t
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE/DELETE/INSERT matched.
+
+    ``Session.execute`` is typed to return the generic Result, but for DML it is always a CursorResult, the only
+    kind that has ``rowcount``.
+    """
+    if not isinstance(result, sa.CursorResult):
+        raise TypeError("rowcount asked of a result that is not a cursor result")
+    return result.rowcount

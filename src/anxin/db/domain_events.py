@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.core.messagebus import DEAD, PENDING, LoggedEvent, NewEvent
-from anxin.db.base import Base
+from anxin.db.base import Base, rowcount, table
 
 if TYPE_CHECKING:
     from anxin.db.uow import UnitOfWork
@@ -54,7 +54,7 @@ class DomainEventLog:
     """``EventLogPort`` on the database. Stateless: every call works in the unit of work it is given."""
 
     def append(self, uow: UnitOfWork, events: Sequence[NewEvent]) -> None:
-        uow.session.execute(sa.insert(DomainEventRow.__table__), [
+        uow.session.execute(sa.insert(table(DomainEventRow)), [
             {"event_id": e.event_id, "name": e.name, "payload": e.payload, "occurred_at": e.occurred_at,
              "status": PENDING, "attempts": 0, "next_attempt_at": e.occurred_at, "lease_until": None,
              "last_error": None} for e in events])
@@ -62,7 +62,7 @@ class DomainEventLog:
     def claim(self, uow: UnitOfWork, *, now: dt.datetime, lease_until: dt.datetime, limit: int,
               ids: Sequence[str] | None = None) -> list[LoggedEvent]:
         session = uow.session
-        t = DomainEventRow.__table__
+        t = table(DomainEventRow)
         stmt = sa.select(t.c.event_id).where(_claimable(now))
         if ids is not None:
             stmt = stmt.where(t.c.event_id.in_(list(ids)))
@@ -75,15 +75,15 @@ class DomainEventLog:
         else:
             # SQLite has one writer at a time; a conditional UPDATE per row is atomic, so rowcount tells who won.
             won = [event_id for event_id in list(session.scalars(stmt))
-                   if session.execute(sa.update(t).where(t.c.event_id == event_id, _claimable(now))
-                                      .values(lease_until=lease_until)).rowcount == 1]  # type: ignore[attr-defined]
+                   if rowcount(session.execute(sa.update(t).where(t.c.event_id == event_id, _claimable(now))
+                                               .values(lease_until=lease_until))) == 1]
         if not won:
             return []
         rows = {r.event_id: r for r in session.execute(sa.select(t).where(t.c.event_id.in_(won)))}
         return [_logged(rows[i]) for i in won]
 
     def mark_handled(self, uow: UnitOfWork, event_id: str, handler: str, at: dt.datetime) -> bool:
-        t = HandledRow.__table__
+        t = table(HandledRow)
         insert = sqlite.insert if uow.dialect == "sqlite" else postgresql.insert
         # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
         inserted = uow.session.execute(insert(t).values(event_id=event_id, handler=handler, handled_at=at)
@@ -93,12 +93,12 @@ class DomainEventLog:
 
     def finish(self, uow: UnitOfWork, event_id: str, lease_until: dt.datetime, *, status: str, attempts: int,
                next_attempt_at: dt.datetime, error: str | None) -> bool:
-        t = DomainEventRow.__table__
+        t = table(DomainEventRow)
         result = uow.session.execute(
             sa.update(t).where(t.c.event_id == event_id, t.c.status == PENDING, t.c.lease_until == lease_until)
             .values(status=status, attempts=attempts, next_attempt_at=next_attempt_at, last_error=error,
                     lease_until=None))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
 
 class DomainEventQueries:
@@ -108,7 +108,7 @@ class DomainEventQueries:
         self.session = session
 
     def counts(self) -> dict[str, int]:
-        t = DomainEventRow.__table__
+        t = table(DomainEventRow)
         return {status: n for status, n in self.session.execute(
             sa.select(t.c.status, sa.func.count()).group_by(t.c.status))}
 
@@ -123,7 +123,7 @@ class DomainEventQueries:
 
     def retry(self, event_id: str, now: dt.datetime) -> bool:
         """Operator action: give a dead event a fresh set of attempts (handlers that already ran stay done)."""
-        t = DomainEventRow.__table__
+        t = table(DomainEventRow)
         result = self.session.execute(sa.update(t).where(t.c.event_id == event_id, t.c.status == DEAD)
                                       .values(status=PENDING, attempts=0, next_attempt_at=now, lease_until=None))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return rowcount(result) == 1

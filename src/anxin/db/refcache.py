@@ -31,7 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 T = TypeVar("T")
 MAX_ENTRIES = 50_000  # per database; the oldest entry goes first when full
@@ -59,7 +59,7 @@ def generations(session: Session) -> Mapping[str, int]:
     """Every counter, read once per transaction (before the rows it guards, so a row is never older than them)."""
     gens = session.info.get(_GENS)
     if gens is None:
-        t = GenerationRow.__table__
+        t = table(GenerationRow)
         gens = session.info[_GENS] = {name: gen for name, gen in session.execute(sa.select(t.c.name, t.c.gen))}
     return gens
 
@@ -155,7 +155,7 @@ def _on_end(session: Session, transaction: SessionTransaction) -> None:
 
 
 def _bump(session: Session, names: list[str]) -> None:
-    t = GenerationRow.__table__
+    t = table(GenerationRow)
     insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
     for name in names:  # in name order: two writers never wait on each other's counters crosswise
         session.execute(insert(t).values(name=name, gen=secrets.randbits(48))

@@ -24,7 +24,7 @@ LOOKBACK = dt.timedelta(days=3)  # orders paid before the window can be collecte
 def window_days(value: object) -> int:
     if value not in WINDOWS:
         raise AnxinError(FulfilmentErrorCode.INVALID_WINDOW, f"days must be one of {list(WINDOWS)}", days=value)
-    return int(value)  # type: ignore[call-overload]
+    return int(value)
 
 
 def fulfilment_report(uow_factory: UowFactory, rb: FulfilmentRulebook, *, shop_id: str | None, days: int,

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 from anxin.fulfilment.consequences import PointsAward, PointsEntry
 from anxin.fulfilment.detectors import Finding
 
@@ -82,7 +82,7 @@ class FulfilmentRepository:
         self.session = session
 
     def existing_findings(self, ids: list[str]) -> set[str]:
-        t = FindingRow.__table__
+        t = table(FindingRow)
         found: set[str] = set()
         for lo in range(0, len(ids), 1000):
             found.update(self.session.scalars(sa.select(t.c.finding_id).where(t.c.finding_id.in_(ids[lo:lo + 1000]))))
@@ -90,7 +90,7 @@ class FulfilmentRepository:
 
     def add_findings(self, findings: list[Finding], now: dt.datetime) -> None:
         if findings:
-            self.session.execute(sa.insert(FindingRow.__table__), [{
+            self.session.execute(sa.insert(table(FindingRow)), [{
                 "finding_id": f.finding_id, "kind": f.kind, "subject_type": f.subject_type,
                 "subject_id": f.subject_id, "shop_id": f.shop_id, "at": f.at, "evidence": dict(f.evidence),
                 "rule_id": f.rule_id, "rulebook_version": f.rulebook_version, "detected_at": now}
@@ -115,20 +115,20 @@ class FulfilmentRepository:
         return [r.to_model() for r in self.session.scalars(stmt)]
 
     def count_by_kind(self, shop_id: str | None, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-        t = FindingRow.__table__
+        t = table(FindingRow)
         stmt = sa.select(t.c.kind, sa.func.count()).where(t.c.at >= start, t.c.at < end).group_by(t.c.kind)
         if shop_id is not None:
             stmt = stmt.where(t.c.shop_id == shop_id)
         return {k: int(n) for k, n in self.session.execute(stmt)}
 
     def points_entries(self, shop_id: str, since: dt.datetime) -> list[PointsEntry]:
-        t = LateConsequenceRow.__table__
+        t = table(LateConsequenceRow)
         rows = self.session.execute(sa.select(t.c.order_id, t.c.at, t.c.points).where(
             t.c.shop_id == shop_id, t.c.at >= since))
         return [PointsEntry(r.order_id, r.at, r.points) for r in rows]
 
     def consequences_for(self, order_ids: list[str]) -> set[str]:
-        t = LateConsequenceRow.__table__
+        t = table(LateConsequenceRow)
         return set(self.session.scalars(sa.select(t.c.order_id).where(t.c.order_id.in_(order_ids))))
 
     def add_consequence(self, award: PointsAward, *, shop_id: str, consumer_id: str, finding_id: str,
@@ -167,7 +167,7 @@ class FulfilmentRepository:
     def existing_notices(self, ids: list[str]) -> set[str]:
         if not ids:
             return set()
-        t = NoticeRow.__table__
+        t = table(NoticeRow)
         return set(self.session.scalars(sa.select(t.c.notice_id).where(t.c.notice_id.in_(ids))))
 
     def add_notice(self, row: NoticeRow) -> None:

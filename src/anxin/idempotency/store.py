@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, rowcount
 
 
 class IdempotencyRow(Base):
@@ -38,4 +38,4 @@ class IdempotencyRepository:
 
     def purge_before(self, before: dt.datetime) -> int:
         result = self.session.execute(sa.delete(IdempotencyRow).where(IdempotencyRow.created_at < before))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)

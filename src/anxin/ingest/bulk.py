@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from anxin.db.base import table
 from anxin.db.uow import UnitOfWork
 from anxin.ingest import model as m
 from anxin.ingest.bulk_state import ShopCredentialsHook, Subjects, parts
@@ -40,7 +42,7 @@ from anxin.ingest.handlers import (
 from anxin.ingest.model import IngestResult, Rejection
 from anxin.ingest.store import IngestedEventRow
 
-EVENTS = IngestedEventRow.__table__
+EVENTS = table(IngestedEventRow)
 EVENT_COLUMNS = ("event_id", "type", "occurred_at", "payload", "payload_hash", "status", "error_code", "error_message",
                  "waiting_on", "received_at", "applied_at", "seq")  # the table's order: _insert_events sends tuples
 assert tuple(c.name for c in EVENTS.c) == EVENT_COLUMNS, "ingested_events changed: update EVENT_COLUMNS"
@@ -253,7 +255,8 @@ class _Chunk:
             return
         conn = self.uow.session.connection()
         dialect = conn.dialect
-        convert = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v) for c in EVENTS.c}
+        convert: dict[str, Callable[[Any], Any]] = {
+            c.name: c.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v) for c in EVENTS.c}
         occurred, payload = convert["occurred_at"], convert["payload"]
         now = convert["received_at"](self.now)  # every new row was received, and any applied, at this instant
         rows = [(r.event_id, r.type, occurred(r.occurred_at), payload(r.payload), r.payload_hash, r.status,

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 from anxin.merchants.ledger import Leg, Posting, PostingKind
 
 
@@ -121,10 +121,10 @@ class MoneyRepository:
         if not postings:
             return
         self.session.flush()
-        self.session.execute(sa.insert(PostingRow.__table__), [
+        self.session.execute(sa.insert(table(PostingRow)), [
             {"key": p.key, "kind": p.kind.value, "shop_id": shop, "at": p.at, "memo": p.memo, "actor": actor}
             for p, shop, actor in postings])
-        self.session.execute(sa.insert(LegRow.__table__), [
+        self.session.execute(sa.insert(table(LegRow)), [
             {"posting_key": p.key, "account": leg.account, "fen": leg.fen} for p, _, _ in postings for leg in p.legs])
         change: dict[str, int] = {}
         for p, _, _ in postings:
@@ -133,7 +133,7 @@ class MoneyRepository:
                     change[leg.account] = change.get(leg.account, 0) + leg.fen
         if not change:
             return
-        t = BalanceRow.__table__
+        t = table(BalanceRow)
         known = set(self.session.scalars(sa.select(t.c.account).where(t.c.account.in_(list(change)))))
         if missing := [a for a in change if a not in known]:
             self.session.execute(sa.insert(t), [{"account": a, "fen": 0} for a in missing])
@@ -162,7 +162,7 @@ class MoneyRepository:
 
     def add_fee_entries(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(sa.insert(FeeEntryRow.__table__), rows)
+            self.session.execute(sa.insert(table(FeeEntryRow)), rows)
 
     def fee_entries_of_order(self, order_id: str) -> list[FeeEntryRow]:
         return list(self.session.scalars(sa.select(FeeEntryRow).where(FeeEntryRow.order_id == order_id)

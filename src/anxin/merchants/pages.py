@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
+from anxin.idempotency.service import Replay
 from anxin.merchants import centre_view as cv
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.shops import service as registry
@@ -144,7 +145,8 @@ async def top_up(shop_id: str, request: Request) -> Response:
                                       key=f"page:{values['key'] or secrets.token_hex(12)}")
     except AnxinError as exc:
         return await run_in_threadpool(_shop_page, request, who, shop_id, error=exc, form=values)
-    query = urlencode({"topped_up": fen, **({} if out["applied"] else {"replayed": "1"})})
+    answer = out.body if isinstance(out, Replay) else out  # a page sends no idempotency key: always the dict
+    query = urlencode({"topped_up": fen, **({} if answer["applied"] else {"replayed": "1"})})
     return RedirectResponse(f"/merchant/shops/{cv.q(shop_id)}?{query}#deposit", status_code=303)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from anxin.db.uow import UnitOfWork
@@ -46,7 +47,7 @@ def record_paid(uow: UnitOfWork, order: Order) -> bool:
     return True
 
 
-def _transition(uow: UnitOfWork, order_id: str, change) -> Order:  # type: ignore[no-untyped-def]
+def _transition(uow: UnitOfWork, order_id: str, change: Callable[[Order], Order]) -> Order:
     row = OrderRepository(uow.session).get_row(order_id)
     if row is None:
         raise KeyError(order_id)

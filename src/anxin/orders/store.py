@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base, UTCDateTime
+from anxin.db.base import Base, UTCDateTime, rowcount, table
 from anxin.orders.model import Order, OrderItem, OrderStatus, Scan
 from anxin.orders.promise import Promise
 
@@ -164,7 +164,7 @@ class OrderRepository:
     def mark_changed_by_tracking(self, numbers: list[tuple[str, str]]) -> None:
         """A scan changes what is known about every order holding its tracking number."""
         if numbers:
-            t = OrderRow.__table__
+            t = table(OrderRow)
             self.session.execute(sa.update(t).where(t.c.carrier == sa.bindparam("_c"),
                                                     t.c.tracking_no == sa.bindparam("_t"))
                                  .values(change_seq=t.c.change_seq + 1, next_check_at=DUE_NOW),
@@ -202,7 +202,7 @@ class OrderRepository:
 
     def states_by_ids(self, order_ids: list[str]) -> list[Order]:
         """Orders without their items (not read: they never change after payment, and decoding them is costly)."""
-        t = OrderRow.__table__
+        t = table(OrderRow)
         rows = self.session.execute(sa.select(*[c for c in t.c if c.name not in ("items", "promise")]).where(
             t.c.order_id.in_(order_ids)))
         return [Order(r.order_id, r.consumer_id, r.shop_id, (), r.paid_fen, r.paid_at, OrderStatus(r.status),
@@ -212,21 +212,21 @@ class OrderRepository:
                 for r in rows]
 
     def holding_tracking(self, carrier: str, tracking_nos: list[str]) -> list[tuple[str, str]]:
-        t = OrderRow.__table__
+        t = table(OrderRow)
         return [(r.tracking_no, r.order_id) for r in self.session.execute(
             sa.select(t.c.tracking_no, t.c.order_id).where(t.c.carrier == carrier, t.c.tracking_no.in_(tracking_nos)))]
 
     def insert_many(self, orders: list[Order]) -> None:
         if orders:
-            self.session.execute(sa.insert(OrderRow.__table__), [_paid_values(o) for o in orders])
-            self.session.execute(sa.insert(OrderListingRow.__table__), [
+            self.session.execute(sa.insert(table(OrderRow)), [_paid_values(o) for o in orders])
+            self.session.execute(sa.insert(table(OrderListingRow)), [
                 {"order_id": o.order_id, "listing_id": lid, "paid_at": o.paid_at}
                 for o in orders for lid in dict.fromkeys(i.listing_id for i in o.items)])
 
     def update_many(self, orders: list[Order]) -> None:
         """The columns update_from() writes, for orders that already have a row."""
         if orders:
-            t = OrderRow.__table__
+            t = table(OrderRow)
             self.session.execute(
                 sa.update(t).where(t.c.order_id == sa.bindparam("_id"))
                 .values(change_seq=t.c.change_seq + 1, next_check_at=DUE_NOW), [{
@@ -237,19 +237,19 @@ class OrderRepository:
 
     def add_scans(self, scans: list[tuple[str, Scan]]) -> None:
         if scans:
-            self.session.execute(sa.insert(ScanRow.__table__), [{
+            self.session.execute(sa.insert(table(ScanRow)), [{
                 "event_id": event_id, "carrier": s.carrier, "tracking_no": s.tracking_no, "status": s.status,
                 "location": s.location, "scanned_at": s.scanned_at, "region": s.region} for event_id, s in scans])
             self.mark_changed_by_tracking([(s.carrier, s.tracking_no) for _, s in scans])
 
     def reviews_by_order(self, order_ids: list[str]) -> dict[str, tuple[int, str, dt.datetime]]:
-        t = ReviewRow.__table__
+        t = table(ReviewRow)
         rows = self.session.execute(sa.select(t).where(t.c.order_id.in_(order_ids)))
         return {r.order_id: (r.rating, r.text, r.posted_at) for r in rows}
 
     def write_reviews(self, new: dict[str, tuple[int, str, dt.datetime]],
                       changed: dict[str, tuple[int, str, dt.datetime]]) -> None:
-        t = ReviewRow.__table__
+        t = table(ReviewRow)
         if new:
             self.session.execute(sa.insert(t), [{"order_id": oid, "rating": rating, "text": text,
                                                  "posted_at": at} for oid, (rating, text, at) in new.items()])
@@ -276,7 +276,7 @@ class WatchRepository:
         by_carrier: dict[str, list[str]] = {}
         for c, n in numbers:
             by_carrier.setdefault(c, []).append(n)
-        t = ScanRow.__table__
+        t = table(ScanRow)
         for carrier, tracking in by_carrier.items():
             for lo in range(0, len(tracking), 1000):
                 rows = self.session.execute(sa.select(t).where(
@@ -303,7 +303,7 @@ class WatchRepository:
         their ship-by — the only ones the listing detectors count — each with its first carrier scan after
         payment (its collection). Judged from the scans, not from the stored collected_at, so the batch pass does
         not drag every not-yet-judged order along, and without loading their scans."""
-        ol, sc = OrderListingRow.__table__, ScanRow.__table__
+        ol, sc = table(OrderListingRow), table(ScanRow)
         ids = sa.select(ol.c.order_id).where(ol.c.listing_id.in_(listing_ids))
         mine = sa.and_(sc.c.carrier == OrderRow.carrier, sc.c.tracking_no == OrderRow.tracking_no,
                        sc.c.scanned_at >= OrderRow.paid_at, sa.func.lower(sc.c.status).in_(sorted(moved)))
@@ -315,7 +315,7 @@ class WatchRepository:
         return [(row, at) for row, at in rows]
 
     def due_ship_by_range(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
-        t = OrderRow.__table__
+        t = table(OrderRow)
         lo, hi = self.session.execute(sa.select(sa.func.min(t.c.ship_by), sa.func.max(t.c.ship_by)).where(
             t.c.next_check_at <= now)).one()
         return (lo, hi) if lo is not None and hi is not None else None
@@ -325,26 +325,26 @@ class WatchRepository:
         Returns how many were written."""
         if not updates:
             return 0
-        t = OrderRow.__table__
+        t = table(OrderRow)
         result = self.session.execute(
             sa.update(t).where(t.c.order_id == sa.bindparam("_id"), t.c.change_seq == sa.bindparam("_seq")),
             [{"_id": oid, "_seq": seq, "next_check_at": nxt, "collected_at": col} for oid, seq, nxt, col in updates])
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
     def mark_all_due(self, since: dt.datetime | None = None) -> int:
-        t = OrderRow.__table__
+        t = table(OrderRow)
         stmt = sa.update(t).values(next_check_at=DUE_NOW)
         if since is not None:
             stmt = stmt.where(t.c.paid_at >= since)
-        return int(self.session.execute(stmt).rowcount or 0)
+        return rowcount(self.session.execute(stmt))
 
     def transit_samples(self, since: dt.datetime) -> list[tuple[str, str, str, dt.datetime, dt.datetime]]:
-        t = OrderRow.__table__
+        t = table(OrderRow)
         rows = self.session.execute(sa.select(t.c.carrier, t.c.ship_from_region, t.c.ship_to_region,
                                               t.c.collected_at, t.c.signed_at).where(
             t.c.signed_at >= since, t.c.collected_at.is_not(None), t.c.carrier.is_not(None),
             t.c.ship_from_region.is_not(None), t.c.ship_to_region.is_not(None)))
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
     def of_shop(self, shop_id: str | None, start: dt.datetime, end: dt.datetime) -> list[OrderRow]:
         stmt = sa.select(OrderRow).where(OrderRow.paid_at >= start, OrderRow.paid_at < end)
@@ -366,7 +366,7 @@ def _in_shops(col: Any, shop_ids: list[str] | None) -> sa.ColumnElement[bool]:
 # named only here. Column labels are the contract.
 
 def export_orders_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
-                        shop_ids: list[str] | None) -> sa.Select[Any]:
+                        shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     o = OrderRow
     return (sa.select(o.order_id, o.shop_id, o.items, o.creator_id, o.consumer_id, o.paid_at, o.paid_fen, o.promise,
                       o.cancelled_at, o.collected_at, o.signed_at)
@@ -375,7 +375,7 @@ def export_orders_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
 
 
 def export_reviews_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
-                         shop_ids: list[str] | None) -> sa.Select[Any]:
+                         shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     """The reviews of orders paid in the window, posted before its end, with the order's shop, creator and
     sign-off."""
     o, r = OrderRow, ReviewRow

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
-from anxin.outbox.model import ATTEMPT_LOG_SIZE, PENDING, Attempt, Delivery, Endpoint
+from anxin.db.base import Base, rowcount, table
+from anxin.outbox.model import ATTEMPT_LOG_SIZE, PENDING, Attempt, Delivery, Endpoint, parse_status
 
 
 class EndpointRow(Base):
@@ -68,7 +68,7 @@ def to_endpoint(row: EndpointRow) -> Endpoint:
 
 def to_delivery(row: DeliveryRow) -> Delivery:
     return Delivery(delivery_id=row.delivery_id, message_id=row.message_id, endpoint_id=row.endpoint_id,
-                    status=row.status, attempts=row.attempts,  # type: ignore[arg-type]
+                    status=parse_status(row.status), attempts=row.attempts,
                     next_attempt_at=row.next_attempt_at, created_at=row.created_at, delivered_at=row.delivered_at,
                     last_status_code=row.last_status_code, last_error=row.last_error, lease_until=row.lease_until)
 
@@ -105,10 +105,10 @@ class EndpointRepository:
 
     def insert_if_absent(self, values: dict[str, Any]) -> bool:
         """One statement, safe when several processes start at once; True when this call inserted it."""
-        t = EndpointRow.__table__
+        t = table(EndpointRow)
         result = self.session.execute(_insert(self.session)(t).values(**values).on_conflict_do_nothing(
             index_elements=[t.c.endpoint_id]))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
 
 def _claimable(now: dt.datetime) -> sa.ColumnElement[bool]:
@@ -135,7 +135,7 @@ class DeliveryRepository:
     def insert_many(self, rows: list[dict[str, Any]]) -> None:
         """Concurrent fan-outs of one message insert its deliveries once (unique message and endpoint)."""
         if rows:
-            t = DeliveryRow.__table__
+            t = table(DeliveryRow)
             self.session.execute(_insert(self.session)(t).on_conflict_do_nothing(
                 index_elements=[t.c.message_id, t.c.endpoint_id]), rows)
 
@@ -158,7 +158,7 @@ class DeliveryRepository:
                 result = self.session.execute(
                     sa.update(DeliveryRow).where(DeliveryRow.delivery_id == delivery_id, _claimable(now))
                     .values(lease_until=lease_until).execution_options(synchronize_session=False))
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                if rowcount(result) == 1:
                     ids.append(delivery_id)
         self.session.expire_all()
         rows = {row.delivery_id: row for row in
@@ -173,7 +173,7 @@ class DeliveryRepository:
             .where(DeliveryRow.delivery_id == delivery_id, DeliveryRow.status == PENDING,
                    DeliveryRow.lease_until == lease_until)
             .values(lease_until=None, **values).execution_options(synchronize_session=False))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     def recent(self, *, status: str | None = None, endpoint_id: str | None = None,
                limit: int = 100) -> list[DeliveryRow]:

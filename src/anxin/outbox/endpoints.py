@@ -6,6 +6,7 @@ A secret is shown once, in the answer that creates or rotates it. After a rotati
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from anxin.core.clock import Clock
@@ -67,7 +68,8 @@ class WebhookEndpoints:
                 raise _not_found(endpoint_id)
             return to_endpoint(row)
 
-    def create(self, *, url: str, event_types: list[str], description: str = "",
+    # builtins.list below: inside this class ``list`` is the method above.
+    def create(self, *, url: str, event_types: builtins.list[str], description: str = "",
                enabled: bool = True) -> EndpointSecret:
         _check(url, event_types, description)
         now, secret = self._clock.now(), signing.new_secret()
@@ -81,7 +83,7 @@ class WebhookEndpoints:
             uow.commit()
         return EndpointSecret(endpoint, secret)
 
-    def update(self, endpoint_id: str, *, url: str | None = None, event_types: list[str] | None = None,
+    def update(self, endpoint_id: str, *, url: str | None = None, event_types: builtins.list[str] | None = None,
                description: str | None = None, enabled: bool | None = None) -> Endpoint:
         _check(url, event_types, description)
         with self._uow_factory() as uow:

@@ -185,6 +185,14 @@ def subscribers(kind: str, endpoints: list[Endpoint]) -> list[str]:
     return [e.endpoint_id for e in endpoints if e.subscribes(kind)]
 
 
+def parse_status(value: str) -> Status:
+    """A stored status as the type it is: the status columns hold only these."""
+    for status in STATUSES:
+        if value == status:
+            return status
+    raise ValueError(f"unknown outbox status {value!r}")
+
+
 def message_status(delivery_statuses: list[str]) -> Status:
     """A message is dead if any delivery is, delivered once every delivery is, pending otherwise (no delivery
     yet included: nobody subscribed, so nobody received it)."""

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
-from anxin.outbox.model import PENDING, STATUSES, OutboxMessage
+from anxin.db.base import Base, rowcount, table
+from anxin.outbox.model import PENDING, STATUSES, OutboxMessage, parse_status
 
 
 class OutboxRow(Base):
@@ -37,7 +37,7 @@ def to_message(row: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
         message_id=row.message_id, idempotency_key=row.idempotency_key, kind=row.kind,
         payload=dict(row.payload), created_at=row.created_at, attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at, status=row.status,  # type: ignore[arg-type]
+        next_attempt_at=row.next_attempt_at, status=parse_status(row.status),
         delivered_at=row.delivered_at, last_error=row.last_error, amount_fen=row.amount_fen,
         subject_ref=row.subject_ref)
 
@@ -59,7 +59,7 @@ class OutboxRepository:
 
     def by_keys(self, keys: list[str]) -> dict[str, tuple[str, str, int | None]]:
         """idempotency key → (message_id, kind, amount_fen) of the rows already holding one of ``keys``."""
-        t = OutboxRow.__table__
+        t = table(OutboxRow)
         found: dict[str, tuple[str, str, int | None]] = {}
         for lo in range(0, len(keys), 1000):
             for r in self.session.execute(sa.select(t.c.idempotency_key, t.c.message_id, t.c.kind, t.c.amount_fen)
@@ -69,17 +69,17 @@ class OutboxRepository:
 
     def insert_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(sa.insert(OutboxRow.__table__), rows)
+            self.session.execute(sa.insert(table(OutboxRow)), rows)
 
     def add(self, row: OutboxRow) -> OutboxRow:
         """Insert, or hand back the row already holding this idempotency key: one statement when the key is new
         (``ON CONFLICT DO NOTHING`` on the unique key; a concurrent holder of the key makes this wait for it)."""
-        t = OutboxRow.__table__
+        t = table(OutboxRow)
         insert = sqlite.insert if self.session.get_bind().dialect.name == "sqlite" else postgresql.insert
         values = {c.name: getattr(row, c.key) for c in t.columns}
         result = self.session.execute(insert(t).values(**values).on_conflict_do_nothing(
             index_elements=[t.c.idempotency_key]))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if rowcount(result) == 1:
             return row
         existing = self.get_by_key(row.idempotency_key)
         assert existing is not None
@@ -88,7 +88,7 @@ class OutboxRepository:
     def unfanned(self, kinds: frozenset[str] | None, limit: int) -> list[tuple[str, str, dt.datetime]]:
         """(message_id, kind, created_at) of pending messages not fanned out yet, oldest first; only ``kinds``
         (None: any), so messages nobody subscribes to never crowd out the ones somebody does."""
-        t = OutboxRow.__table__
+        t = table(OutboxRow)
         stmt = sa.select(t.c.message_id, t.c.kind, t.c.created_at).where(
             t.c.status == PENDING, t.c.fanned_out_at.is_(None))
         if kinds is not None:

@@ -81,8 +81,9 @@ class VerdictRepository:
 
     def confirmed_abuse(self) -> list[tuple[str, dt.datetime]]:
         """Consumers an operator confirmed as abusive, with when: the scoring context's abuse verdicts."""
+        # Both are set on a confirmed review (the WHERE; confirming stamps decided_at), though the columns are nullable.
         return [(c, at) for c, at in self.session.execute(sa.select(ReviewRow.consumer_id, ReviewRow.decided_at).where(
-            ReviewRow.state == "confirmed", ReviewRow.consumer_id.is_not(None)))]
+            ReviewRow.state == "confirmed", ReviewRow.consumer_id.is_not(None))) if c is not None and at is not None]
 
     def audit(self, at: dt.datetime, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
         self.session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail))
@@ -124,7 +125,7 @@ class RuleStateRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[Any]:
+    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[*tuple[Any, ...]]:
         """A prepared statement on the session's connection: the verdict path's reads, without the ORM's
         per-call statement building (its pending objects are not needed there)."""
         return self.session.connection().execute(stmt, params)

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from anxin.core.rulebook_loading import ProblemCollector
-from anxin.core.rules import Condition, FactSpec, RuleError, compile_condition, evaluate
+from anxin.core.rules import Condition, FactSpec, FactType, RuleError, compile_condition, evaluate
 from anxin.risk.model import Outcome
 
 STAGES = ("claim", "return", "onboarding", "access")
@@ -28,16 +28,17 @@ STATUSES = ("live", "shadow", "off")
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "rulebooks" / "risk.yaml"
 
 
-def _facts(*specs: tuple[str, str, str]) -> dict[str, FactSpec]:
-    return {name: FactSpec(name, kind, text) for name, kind, text in specs}  # type: ignore[arg-type]
+def _facts(*specs: tuple[str, FactType, str]) -> dict[str, FactSpec]:
+    return {name: FactSpec(name, kind, text) for name, kind, text in specs}
 
 
-_RING = (("ring_member", "bool", "the account is in a component the ring score calls a ring"),
-         ("ring_size", "int", "accounts in that ring (0 if none)"),
-         ("ring_score", "int", "the ring's score, 0–100"),
-         ("linked_abusers", "int", "accounts sharing a device, phone, payment or address with this one whose abuse "
-                                   "an operator confirmed"),
-         ("confirmed_abuse", "int", "this account's own confirmed abuse verdicts"))
+_RING: tuple[tuple[str, FactType, str], ...] = (
+    ("ring_member", "bool", "the account is in a component the ring score calls a ring"),
+    ("ring_size", "int", "accounts in that ring (0 if none)"),
+    ("ring_score", "int", "the ring's score, 0–100"),
+    ("linked_abusers", "int", "accounts sharing a device, phone, payment or address with this one whose abuse "
+                              "an operator confirmed"),
+    ("confirmed_abuse", "int", "this account's own confirmed abuse verdicts"))
 
 # What each stage's signals are, and their neutral values: a request that shows no risk at all.
 FACTS: dict[str, dict[str, FactSpec]] = {

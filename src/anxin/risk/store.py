@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; elsewhere a BIGINT identity.
 SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -152,12 +153,8 @@ def _upsert_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        stmt = pg_insert(LinkRow)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        stmt = sqlite_insert(LinkRow)  # type: ignore[assignment]
+    stmt: postgresql.Insert | sqlite.Insert = (postgresql.insert(LinkRow) if dialect == "postgresql"
+                                               else sqlite.insert(LinkRow))
     stmt = stmt.on_conflict_do_update(
         index_elements=["subject", "kind", "value"],
         set_={"last_seen_at": sa.func.max(LinkRow.last_seen_at, stmt.excluded.last_seen_at)
@@ -203,7 +200,7 @@ class SignalRepository:
         return [(s, k, v) for s, k, v in self.session.execute(
             sa.select(LinkRow.subject, LinkRow.kind, LinkRow.value).where(cond))]
 
-    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[Any]:
+    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[*tuple[Any, ...]]:
         """A prepared statement on the session's connection: the verdict path's reads, without the ORM's
         per-call statement building (its pending objects are not needed there)."""
         return self.session.connection().execute(stmt, params)
@@ -329,7 +326,7 @@ def _decaying_upsert(pg: bool) -> sa.Executable:
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        t = CounterRow.__table__
+        t = table(CounterRow)
         at = sa.bindparam("at", type_=CounterRow.at.type)
         half = sa.bindparam("half", type_=sa.Float)
         if pg:
@@ -371,7 +368,7 @@ def to_unsigned(h: int) -> int:
     return h + (1 << 64) if h < 0 else h
 
 
-def export_confirmed_abuse_query(*, until: dt.datetime) -> sa.Select[Any]:
+def export_confirmed_abuse_query(*, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
     """Abuse an operator confirmed in the review queue before ``until``, for analytics exports (the consumer
     score): a review still open or cleared is not held against anyone."""
     r = ReviewRow

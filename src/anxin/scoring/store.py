@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.db import refcache
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 SUBJECT_KINDS = ("merchant", "creator", "consumer")
 
@@ -40,7 +40,7 @@ class ScoreSnapshotRow(Base):
     __table_args__ = (sa.Index("ix_score_snapshots_subject", "subject_kind", "subject_id", "as_of"),)
 
 
-refcache.track(ScoreSnapshotRow.__table__)  # type: ignore[arg-type]  # the credit band filing reads
+refcache.track(table(ScoreSnapshotRow))  # the credit band filing reads
 SNAPSHOT_TABLES = ("score_snapshots",)
 
 
@@ -71,14 +71,14 @@ class ScoreRepository:
         self.session.add(ScoreRunRow(**run))
         self.session.flush()
         n, batch = 0, []
-        table = ScoreSnapshotRow.__table__
+        t = table(ScoreSnapshotRow)
         for snap in snapshots:
             batch.append(snap)
             if len(batch) >= 2000:
-                self.session.execute(sa.insert(table), batch)
+                self.session.execute(sa.insert(t), batch)
                 n, batch = n + len(batch), []
         if batch:
-            self.session.execute(sa.insert(table), batch)
+            self.session.execute(sa.insert(t), batch)
             n += len(batch)
         return n
 
@@ -127,7 +127,7 @@ class ScoreRepository:
                                          .order_by(DeductionRow.effective_at.desc())))
 
 
-def export_deductions_query(*, until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[Any]:
+def export_deductions_query(*, until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     """The deduction ledger in force before ``until`` (not revoked), for the score run's facts."""
     d = DeductionRow
     return (sa.select(d.deduction_id, d.shop_id, d.points_x100, d.effective_at, d.expires_at, d.kind)

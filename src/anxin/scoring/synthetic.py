@@ -128,15 +128,15 @@ def synthetic_facts(n_orders: int, *, n_shops: int | None = None, seed: int = 1,
     closed = opened + (rng.gamma(2.0, 6 + 40 * (1 - q[ci])) * H).astype(np.int64)
     still_open = closed >= end
     refunded = (~still_open) & ((rng.random(k) < 0.7) | merchant_fault)
-    final = np.where(still_open, None, np.where(refunded, "refunded", np.where(rng.random(k) < 0.1, "cancelled",
-                                                                                  "closed")))
+    states = np.where(refunded, "refunded", np.where(rng.random(k) < 0.1, "cancelled", "closed")).tolist()
+    final = [None if o else s for o, s in zip(still_open.tolist(), states, strict=True)]  # still open: no state
     cases = pa.table({
         "case_id": _ids("k", offset + np.arange(k), 9), "order_id": order_ids.take(pa.array(ci)),
         "shop_id": shop_ids.take(pa.array(ci)), "creator_id": creator_ids.take(pa.array(ci)),
         "consumer_id": consumer_ids.take(pa.array(ci)),
         "case_type": pa.array(np.where(rng.random(k) < 0.5, "refund_only", "return_refund")),
         "reason": pa.array(np.array(REASONS)[rng.integers(0, len(REASONS), k)]), "order_paid_at": paid[ci],
-        "opened_at": opened, "closed_at": _nullable(closed, still_open), "final_state": pa.array(final.tolist()),
+        "opened_at": opened, "closed_at": _nullable(closed, still_open), "final_state": pa.array(final),
         "refunded": refunded, "arbitrated": arbitrated, "merchant_at_fault": merchant_fault,
         "consumer_at_fault": arbitrated & ~merchant_fault}, schema=FACTS["cases"].schema)
     comp = (~cancelled) & (rng.random(n_orders) < 0.004 + 0.03 * (1 - q) ** 2)

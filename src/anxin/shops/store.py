@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.db import refcache
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 from anxin.shops.model import Shop
 
 
@@ -30,7 +30,7 @@ class ShopRow(Base):
 
 # Shops are reference data read on every filing: cached (shops.service.get_shop), invalidated by any change to
 # the table (ingestion, approval, transfer).
-refcache.track(ShopRow.__table__)  # type: ignore[arg-type]
+refcache.track(table(ShopRow))
 
 
 class ShopRepository:
@@ -76,13 +76,13 @@ class ShopRepository:
     # --- bulk ingestion: Core statements on the same table, the same column values as upsert() ---------------
 
     def shops_as_of(self, shop_ids: list[str]) -> dict[str, tuple[Shop, dt.datetime]]:
-        t = ShopRow.__table__
+        t = table(ShopRow)
         rows = self.session.execute(sa.select(t).where(t.c.shop_id.in_(shop_ids)))
         # A Core row has the mapped row's attribute names, so to_model reads it as-is (no ORM hydration).
         return {r.shop_id: (ShopRow.to_model(r), r.as_of) for r in rows}  # type: ignore[arg-type]
 
     def write(self, new: list[tuple[Shop, dt.datetime]], changed: list[tuple[Shop, dt.datetime]]) -> None:
-        t = ShopRow.__table__
+        t = table(ShopRow)
         values = [{"shop_id": s.shop_id, "merchant_id": s.merchant_id, "name": s.name, "store_type": s.store_type,
                    "services": sorted(s.services), "as_of": at, "opened_at": s.opened_at or at}
                   for s, at in new + changed]

@@ -114,8 +114,10 @@ def _repeated_late(late: list[SimOrder], rb: FulfilmentRulebook) -> dict[str, in
     window = dt.timedelta(days=rb.detectors.listing_late_window_days)
     by_listing: dict[str, list[dt.datetime]] = {}
     for o in late:
+        if o.ship_by is None:  # never so: an order is late only against its ship-by
+            continue
         for listing_id in dict.fromkeys(li.listing_id for li, _, _ in o.items):
-            by_listing.setdefault(listing_id, []).append(o.ship_by)  # type: ignore[arg-type]
+            by_listing.setdefault(listing_id, []).append(o.ship_by)
     most: dict[str, int] = {}
     for listing_id, times in by_listing.items():
         times.sort()

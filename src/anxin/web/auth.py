@@ -5,6 +5,8 @@ a CSRF token. A cookie never authenticates an API call, so a foreign site cannot
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request
 
 from anxin.access.service import require_role
@@ -46,7 +48,7 @@ def page_principal(request: Request) -> Principal:
     return app_of(request).access.session(session_token(request))
 
 
-def role_guard(*roles: Role):  # type: ignore[no-untyped-def]
+def role_guard(*roles: Role) -> Callable[[Request], Principal]:
     def dependency(request: Request) -> Principal:
         return require_role(principal(request), *roles)
     return dependency
