@@ -71,6 +71,30 @@ def test_enqueue_is_idempotent_on_key(uow_factory, clock):
     assert svc.stats() == {"pending": 1, "delivered": 0, "dead": 0}
 
 
+def test_the_store_tells_a_new_row_from_a_taken_key_on_every_database(uow_factory, clock):
+    # psycopg reports rowcount -1 for INSERT … ON CONFLICT DO NOTHING: the store must not rely on it.
+    from anxin.outbox.delivery_store import EndpointRepository
+    from anxin.outbox.store import OutboxRepository, OutboxRow
+
+    def row(message_id):
+        return OutboxRow(message_id=message_id, idempotency_key="same-key", kind=REFUND, payload={}, amount_fen=1,
+                         subject_ref="case_1", created_at=T0, status="pending", attempts=0, next_attempt_at=T0,
+                         lease_until=None, delivered_at=None, last_error=None, fanned_out_at=None)
+
+    endpoint = {"endpoint_id": "ep_x", "url": URL, "secret": SECRET, "description": "", "previous_secret": None,
+                "previous_secret_until": None, "event_types": ["*"], "enabled": True, "created_at": T0,
+                "updated_at": T0}
+    with uow_factory() as uow:
+        first = row("m_first")
+        assert OutboxRepository(uow.session).add(first) is first
+        again = OutboxRepository(uow.session).add(row("m_second"))
+        assert again is not first and again.message_id == "m_first"
+        repo = EndpointRepository(uow.session)
+        assert repo.insert_if_absent(endpoint) is True
+        assert repo.insert_if_absent(endpoint) is False
+        uow.commit()
+
+
 def test_enqueue_key_reuse_for_other_amount_is_a_conflict(uow_factory, clock):
     put(uow_factory, clock, key="k1", amount=100)
     with pytest.raises(AnxinError) as exc:

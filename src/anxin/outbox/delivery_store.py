@@ -106,9 +106,9 @@ class EndpointRepository:
     def insert_if_absent(self, values: dict[str, Any]) -> bool:
         """One statement, safe when several processes start at once; True when this call inserted it."""
         t = table(EndpointRow)
-        result = self.session.execute(_insert(self.session)(t).values(**values).on_conflict_do_nothing(
-            index_elements=[t.c.endpoint_id]))
-        return rowcount(result) == 1
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
+        return self.session.execute(_insert(self.session)(t).values(**values).on_conflict_do_nothing(
+            index_elements=[t.c.endpoint_id]).returning(t.c.endpoint_id)).first() is not None
 
 
 def _claimable(now: dt.datetime) -> sa.ColumnElement[bool]:

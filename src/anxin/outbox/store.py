@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base, rowcount, table
+from anxin.db.base import Base, table
 from anxin.outbox.model import PENDING, STATUSES, OutboxMessage, parse_status
 
 
@@ -77,9 +77,10 @@ class OutboxRepository:
         t = table(OutboxRow)
         insert = sqlite.insert if self.session.get_bind().dialect.name == "sqlite" else postgresql.insert
         values = {c.name: getattr(row, c.key) for c in t.columns}
-        result = self.session.execute(insert(t).values(**values).on_conflict_do_nothing(
-            index_elements=[t.c.idempotency_key]))
-        if rowcount(result) == 1:
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
+        inserted = self.session.execute(insert(t).values(**values).on_conflict_do_nothing(
+            index_elements=[t.c.idempotency_key]).returning(t.c.message_id)).first()
+        if inserted is not None:
             return row
         existing = self.get_by_key(row.idempotency_key)
         assert existing is not None
