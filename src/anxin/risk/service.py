@@ -29,12 +29,12 @@ from anxin.risk.model import (
     attributes_in,
     clean_attributes,
     decay,
+    judge,
 )
 from anxin.risk.phash import NotAnImage, dhash
 from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
 from anxin.risk.signals import ClaimInput, OnlineIndexes, ReturnInput, claim_facts, return_facts
 from anxin.risk.store import BanRow, ReviewRow, RiskRepository, VerdictRow
-from anxin.risk.verdicts import judge
 
 CLEAR_REASONS = ("not_abuse", "coincidence", "false_match", "insufficient_evidence")
 CONFIRM_REASONS = ("evidence_reuse", "freight_arbitrage", "fraud_ring", "extortion", "refund_without_return",
