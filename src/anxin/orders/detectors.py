@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, region_within
-from anxin.orders.model import Scan, normalise_carrier
-from anxin.orders.promise import Promise
+from anxin.orders.model import Promise, Scan, normalise_carrier
 
 RULE_IDS = {
     "late_shipment": "F.LATE_SHIPMENT",
