@@ -81,7 +81,8 @@ class CaseFiling:
         _validate(cmd, rb)
         with self.uow_factory() as uow:
             uow.begin_write()
-            replay = idempotency.claim(uow, request, at=now)
+            # Without a key there is nothing to claim or record (and no response to serialise for it).
+            replay = idempotency.claim(uow, request, at=now) if request is not None else None
             if replay is not None:
                 return replay
             order = order_for(uow, principal, cmd.order_id, lock=True)
@@ -128,7 +129,8 @@ class CaseFiling:
                 if "aftersale_cases" not in str(exc.orig):
                     raise
                 raise AnxinError(E.CASE_ALREADY_OPEN, "this order already has an open after-sale case") from None
-            idempotency.record(uow, request, 201, view.as_dict())
+            if request is not None:
+                idempotency.record(uow, request, 201, view.as_dict())
             uow.commit()
             return view
 
