@@ -99,9 +99,11 @@ class CaseFiling:
             rejected = [c for c in existing if c.state == m.CaseState.REJECTED.value]
             if any(m.CaseState(c.state) in m.OPEN_STATES and c not in rejected for c in existing):
                 raise AnxinError(E.CASE_ALREADY_OPEN, "this order already has an open after-sale case")
-            missing = set(cmd.evidence) - self.evidence_store.known(uow.session, list(cmd.evidence))
-            if missing:
-                raise AnxinError(E.EVIDENCE_NOT_FOUND, "upload evidence before citing it", missing=sorted(missing))
+            if cmd.evidence:  # cited images must have been uploaded; a filing citing none has nothing to look up
+                missing = set(cmd.evidence) - self.evidence_store.known(uow.session, list(cmd.evidence))
+                if missing:
+                    raise AnxinError(E.EVIDENCE_NOT_FOUND, "upload evidence before citing it",
+                                     missing=sorted(missing))
             refundable = order.paid_fen - sum(c.refunded_fen for c in existing)
             if cmd.case_type != "compensation" and cmd.amount_fen > refundable:
                 raise AnxinError(E.AMOUNT_EXCEEDS_REFUNDABLE,
