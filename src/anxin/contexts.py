@@ -59,7 +59,7 @@ CONTEXTS: tuple[Context, ...] = (
             interface=("api", "pages", "console"),
             use_cases=("service", "rule_admin", "ring_batch", "signals", "backtest"),
             adapters=("store", "review_store"),
-            pure=("model", "events", "rulebook", "verdicts", "phash", "hash_index", "gad", "rings", "error_codes")),
+            pure=("model", "events", "rulebook", "phash", "hash_index", "gad", "rings", "error_codes")),
     Context("scoring", "merchant experience, creator reputation and consumer credit scores, deductions",
             interface=("api", "pages"), use_cases=("service", "deductions"),
             adapters=("store", "engines", "synthetic"),

@@ -181,6 +181,19 @@ def test_second_open_case_and_cancelled_order_are_409(client, keys, anxin, two_o
     assert (resp.status_code, _error(resp)) == (409, "aftersales.order_cancelled")
 
 
+def test_a_filing_retried_with_its_idempotency_key_answers_the_first_response(client, keys, two_orders):
+    keyed = {**keys["c1"], "Idempotency-Key": "file-o1"}
+    first = client.post("/v1/aftersales/cases", json=_case_body(amount_fen=100), headers=keyed)
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    retry = client.post("/v1/aftersales/cases", json=_case_body(amount_fen=100), headers=keyed)
+    assert (retry.status_code, retry.json(), retry.headers["Idempotent-Replayed"]) == (201, first.json(), "true")
+    other = client.post("/v1/aftersales/cases", json=_case_body(amount_fen=200), headers=keyed)
+    assert (other.status_code, _error(other)) == (409, "idempotency.key_reused")
+    # Without the key the same body is a second filing of the order, refused as such.
+    again = client.post("/v1/aftersales/cases", json=_case_body(amount_fen=100), headers=keys["c1"])
+    assert (again.status_code, _error(again)) == (409, "aftersales.case_already_open")
+
+
 # --- isolation ------------------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import pytest
 import yaml
 
 from anxin.risk.backtest import PastVerdict, refusal, replay
-from anxin.risk.model import AttributeError_, Outcome, clean_attributes, decay, tariff_fen, threat_terms
+from anxin.risk.model import AttributeError_, Outcome, clean_attributes, decay, judge, tariff_fen, threat_terms
 from anxin.risk.rulebook import DEFAULT_PATH, NEUTRAL, RiskRulebookError, load_risk_rulebook, parse_rule, parse_rulebook
-from anxin.risk.verdicts import judge
 
 RB = load_risk_rulebook()
 RAW = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))

@@ -17,9 +17,8 @@ from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.idempotency.service import Replay
-from anxin.web.auth import app_of, principal, role_guard
+from anxin.web.auth import app_of, idempotent_request, principal, replayed, role_guard
 from anxin.web.guard import MAX_ID, MAX_OFFSET
-from anxin.web.idempotency import idempotent_request, replayed
 
 router = APIRouter(prefix="/v1", tags=["after-sales"])
 IDEMPOTENCY_HELP = ("Optional. Name this money-moving request: a retry with the same key and body answers the first "
@@ -87,7 +86,7 @@ async def file_case(request: Request) -> Any:
                        evidence=tuple(body.evidence), description=body.description, listing_id=body.listing_id,
                        unsealed=body.unsealed)
         result = app_of(request).aftersales.file_case(
-            who, cmd, request=idempotent_request(request, who, body.model_dump()))
+            who, cmd, request=idempotent_request(request, who, body))
         if isinstance(result, Replay):
             return replayed(result, disclosed(request, who, result.body))
         return disclosed(request, who, result.as_dict())
@@ -120,7 +119,7 @@ async def act(case_id: str, body: ActBody, request: Request, who: Principal = De
         data.setdefault("method", "self")
     result = await run_in_threadpool(app_of(request).aftersales.act, who, case_id, body.action, note=body.note,
                                      data=data, evidence=tuple(body.evidence),
-                                     request=idempotent_request(request, who, body.model_dump()))
+                                     request=idempotent_request(request, who, body))
     if isinstance(result, Replay):
         return replayed(result, disclosed(request, who, result.body))
     return disclosed(request, who, result.as_dict())

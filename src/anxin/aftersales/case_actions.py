@@ -55,7 +55,8 @@ class CaseActions:
         now = self.clock.now()
         with self.uow_factory() as uow:
             uow.begin_write()
-            replay = idempotency.claim(uow, request, at=now)
+            # Without a key there is nothing to claim or record (and no response to serialise for it).
+            replay = idempotency.claim(uow, request, at=now) if request is not None else None
             if replay is not None:
                 return replay
             repo = CaseRepository(uow.session)
@@ -81,6 +82,7 @@ class CaseActions:
             except StaleDataError:  # changed since it was read; the row lock makes this a backstop only
                 raise AnxinError(E.CONCURRENT_CHANGE, "the case changed meanwhile; read it again") from None
             view = view_of(repo, repo.get(row.case_id))  # type: ignore[arg-type]
-            idempotency.record(uow, request, 200, view.as_dict())
+            if request is not None:
+                idempotency.record(uow, request, 200, view.as_dict())
             uow.commit()
             return view

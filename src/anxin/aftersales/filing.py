@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import overload
 
 from sqlalchemy.exc import IntegrityError
@@ -12,9 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.evidence import EvidenceStore
-from anxin.aftersales.policy import Claim, Decision, OrderFacts, Outcome, coverage, decide
+from anxin.aftersales.policy import Claim, Decision, OrderFacts, Outcome, Reason, coverage, decide
 from anxin.aftersales.reading import CaseView, order_facts, order_for
-from anxin.aftersales.risk_settlement import with_risk
 from anxin.aftersales.rulebook import CASE_TYPES, REASONS, Rulebook, RulebookSet
 from anxin.aftersales.store import CaseRepository, CaseRow
 from anxin.aftersales.transitions import CaseTransitions, apply_action
@@ -26,8 +25,8 @@ from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.idempotency import service as idempotency
 from anxin.idempotency.service import IdempotentRequest, Replay
-from anxin.orders.service import OrderStatus
-from anxin.risk.service import RiskService
+from anxin.orders.service import Order, OrderStatus
+from anxin.risk.service import ClaimInput, RiskService
 
 MAX_DESCRIPTION = 2000
 
@@ -81,7 +80,8 @@ class CaseFiling:
         _validate(cmd, rb)
         with self.uow_factory() as uow:
             uow.begin_write()
-            replay = idempotency.claim(uow, request, at=now)
+            # Without a key there is nothing to claim or record (and no response to serialise for it).
+            replay = idempotency.claim(uow, request, at=now) if request is not None else None
             if replay is not None:
                 return replay
             order = order_for(uow, principal, cmd.order_id, lock=True)
@@ -98,9 +98,11 @@ class CaseFiling:
             rejected = [c for c in existing if c.state == m.CaseState.REJECTED.value]
             if any(m.CaseState(c.state) in m.OPEN_STATES and c not in rejected for c in existing):
                 raise AnxinError(E.CASE_ALREADY_OPEN, "this order already has an open after-sale case")
-            missing = set(cmd.evidence) - self.evidence_store.known(uow.session, list(cmd.evidence))
-            if missing:
-                raise AnxinError(E.EVIDENCE_NOT_FOUND, "upload evidence before citing it", missing=sorted(missing))
+            if cmd.evidence:  # cited images must have been uploaded; a filing citing none has nothing to look up
+                missing = set(cmd.evidence) - self.evidence_store.known(uow.session, list(cmd.evidence))
+                if missing:
+                    raise AnxinError(E.EVIDENCE_NOT_FOUND, "upload evidence before citing it",
+                                     missing=sorted(missing))
             refundable = order.paid_fen - sum(c.refunded_fen for c in existing)
             if cmd.case_type != "compensation" and cmd.amount_fen > refundable:
                 raise AnxinError(E.AMOUNT_EXCEEDS_REFUNDABLE,
@@ -119,7 +121,7 @@ class CaseFiling:
             if rejected:
                 uow.session.flush()  # closed before the new case exists: one open case per order, also in the index
             case_id = new_id("as")
-            decision = with_risk(self.risk, uow, case_id, order, cmd, decision, now)
+            decision = _with_risk(self.risk, uow, case_id, order, cmd, decision, now)
             view = self._open(uow, repo, facts, cmd, decision, rb, now, case_id=case_id,
                               order_money=(order.paid_fen - refundable, _compensated(existing)))
             try:
@@ -128,7 +130,8 @@ class CaseFiling:
                 if "aftersale_cases" not in str(exc.orig):
                     raise
                 raise AnxinError(E.CASE_ALREADY_OPEN, "this order already has an open after-sale case") from None
-            idempotency.record(uow, request, 201, view.as_dict())
+            if request is not None:
+                idempotency.record(uow, request, 201, view.as_dict())
             uow.commit()
             return view
 
@@ -180,6 +183,28 @@ def _validate(cmd: FileCase, rb: Rulebook) -> None:
         raise AnxinError(E.TOO_MANY_EVIDENCE, f"at most {rb.max_evidence_images} evidence images")
     if len(cmd.description) > MAX_DESCRIPTION:
         raise AnxinError(E.INVALID_FIELD, f"description is longer than {MAX_DESCRIPTION}", field="description")
+
+
+def _with_risk(risk: RiskService | None, uow: UnitOfWork, case_id: str, order: Order, cmd: FileCase,
+              decision: Decision, now: dt.datetime) -> Decision:
+    """Ask risk for its verdict; anything but pass sends a request the rulebook would pay or hand to the
+    merchant to the operators' review instead, with risk's reasons next to the guarantee's."""
+    if risk is None:
+        return decision
+    assessment = risk.assess_claim(uow, ClaimInput(
+        case_id=case_id, order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
+        case_type=cmd.case_type, reason=cmd.reason, amount_fen=cmd.amount_fen,
+        evidence=tuple(dict.fromkeys(cmd.evidence)), description=cmd.description, signed_at=order.signed_at,
+        at=now), open_review=decision.outcome is not Outcome.REJECTED)
+    summary = assessment.summary()
+    stored_facts = {**decision.facts, "risk_verdict": assessment.verdict.outcome.value}
+    if assessment.review_id is None:
+        return replace(decision, facts=stored_facts, risk=summary)
+    reasons = tuple(Reason(h.code, h.rule, assessment.verdict.rulebook_version,
+                           {"action": h.action.value, "message": dict(h.message), "compared": list(h.compared)})
+                    for h in assessment.verdict.hits)
+    return replace(decision, outcome=Outcome.REVIEW, reasons=decision.reasons + reasons, facts=stored_facts,
+                   risk={**summary, "route_without_risk": decision.outcome.value})
 
 
 def _compensated(cases: list[CaseRow]) -> int:

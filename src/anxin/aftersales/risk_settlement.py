@@ -1,16 +1,16 @@
-"""Where after-sales meets risk control: a verdict on every request and every insured return, and the
-settlement of a case when an operator decides its risk review (the ``risk.review_decided`` handler)."""
+"""Where after-sales meets risk control after filing: a verdict on every insured return, and the settlement of a case
+when an operator decides its risk review (the ``risk.review_decided`` handler). The verdict on the request itself is
+asked for by ``filing``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
-from anxin.aftersales.policy import Decision, Outcome, Reason
+from anxin.aftersales.policy import Outcome
 from anxin.aftersales.transitions import CaseRecords, CaseTransitions, case_records
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
@@ -18,32 +18,7 @@ from anxin.db.uow import UnitOfWork
 from anxin.orders import service as orders
 from anxin.orders.service import Order
 from anxin.risk.events import ReviewDecided
-from anxin.risk.service import ClaimInput, ReturnInput, RiskService
-
-if TYPE_CHECKING:
-    from anxin.aftersales.filing import FileCase
-
-
-def with_risk(risk: RiskService | None, uow: UnitOfWork, case_id: str, order: Order, cmd: FileCase,
-              decision: Decision, now: dt.datetime) -> Decision:
-    """Ask risk for its verdict; anything but pass sends a request the rulebook would pay or hand to the
-    merchant to the operators' review instead, with risk's reasons next to the guarantee's."""
-    if risk is None:
-        return decision
-    assessment = risk.assess_claim(uow, ClaimInput(
-        case_id=case_id, order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
-        case_type=cmd.case_type, reason=cmd.reason, amount_fen=cmd.amount_fen,
-        evidence=tuple(dict.fromkeys(cmd.evidence)), description=cmd.description, signed_at=order.signed_at,
-        at=now), open_review=decision.outcome is not Outcome.REJECTED)
-    summary = assessment.summary()
-    stored_facts = {**decision.facts, "risk_verdict": assessment.verdict.outcome.value}
-    if assessment.review_id is None:
-        return replace(decision, facts=stored_facts, risk=summary)
-    reasons = tuple(Reason(h.code, h.rule, assessment.verdict.rulebook_version,
-                           {"action": h.action.value, "message": dict(h.message), "compared": list(h.compared)})
-                    for h in assessment.verdict.hits)
-    return replace(decision, outcome=Outcome.REVIEW, reasons=decision.reasons + reasons, facts=stored_facts,
-                   risk={**summary, "route_without_risk": decision.outcome.value})
+from anxin.risk.service import ReturnInput, RiskService
 
 
 def assess_return(risk: RiskService | None, uow: UnitOfWork, repo: CaseRecords, case: m.Case, data: dict[str, Any],

@@ -3,20 +3,17 @@
 The use cases live in their own modules, each with its dependencies passed by keyword: ``filing`` (open and decide a
 case), ``case_actions`` (people acting on a case), ``deadlines`` (the clock's tick), ``queries`` (reads),
 ``evidence_uploads`` and ``risk_settlement`` (the ``risk.review_decided`` handler). They share ``transitions`` (how a
-case changes and pays) and ``reading`` (who may see what). This class only delegates.
+case changes and pays) and ``reading`` (who may see what). The class binds each public name to its use case.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, overload
 
 from anxin.aftersales import refunds
 from anxin.aftersales.case_actions import CaseActions
 from anxin.aftersales.deadlines import DEADLINE_JOB, DeadlineTick, JobRuns, TickReport
-from anxin.aftersales.evidence import EvidenceInfo, EvidenceStore
+from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.evidence_uploads import EvidenceUploads
 from anxin.aftersales.filing import CaseFiling, FileCase
 from anxin.aftersales.queries import CaseQueries, OrderGuarantees
@@ -28,11 +25,7 @@ from anxin.aftersales.store import FINAL_STATES as FINAL_STATES  # analytics exp
 from anxin.aftersales.store import export_cases_query as export_cases_query
 from anxin.aftersales.transitions import MONEY_KINDS, CaseTransitions, money_key
 from anxin.core.clock import Clock
-from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork, UowFactory
-from anxin.idempotency.service import IdempotentRequest, Replay
-from anxin.orders.service import OrderTimeline
-from anxin.risk.events import ReviewDecided
 from anxin.risk.service import RiskService
 
 __all__ = ["DEADLINE_JOB", "FINAL_STATES", "MONEY_KINDS", "AfterSalesService", "CaseView", "FileCase",
@@ -57,80 +50,32 @@ def refunded_cases(uow: UnitOfWork, shop_id: str) -> int:
 
 
 class AfterSalesService:
+    """The use cases under the names callers use. Each name is bound to its use case object (or one of its
+    methods), so a call runs the use case itself: no forwarding method here to keep in step with it."""
+
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebooks: RulebookSet,
                  evidence_store: EvidenceStore, credit_band: Callable[[UnitOfWork, str], str] | None = None,
                  risk: RiskService | None = None, jobs: JobRuns | None = None) -> None:
         transitions = CaseTransitions(clock=clock, rulebooks=rulebooks)
-        self.filing = CaseFiling(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
-                                 evidence_store=evidence_store, transitions=transitions, credit_band=credit_band,
-                                 risk=risk)
-        self.actions = CaseActions(uow_factory=uow_factory, clock=clock, evidence_store=evidence_store,
-                                   transitions=transitions, risk=risk)
-        self.deadlines = DeadlineTick(uow_factory=uow_factory, clock=clock, transitions=transitions, jobs=jobs)
-        self.queries = CaseQueries(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks)
-        self.evidence = EvidenceUploads(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
-                                        evidence_store=evidence_store, risk=risk)
-        self.risk_settlement = RiskReviewSettlement(clock=clock, transitions=transitions)
-
-    # --- reading -----------------------------------------------------------------------------------
-
-    def guarantees(self, principal: Principal, order_id: str) -> OrderGuarantees:
-        return self.queries.guarantees(principal, order_id)
-
-    def order_timeline(self, principal: Principal, order_id: str) -> tuple[OrderTimeline, list[CaseView]]:
-        return self.queries.order_timeline(principal, order_id)
-
-    def get_case(self, principal: Principal, case_id: str) -> CaseView:
-        return self.queries.get_case(principal, case_id)
-
-    def list_cases(self, principal: Principal, *, states: list[str] | None = None, shop_id: str | None = None,
-                   limit: int = 100, offset: int = 0) -> list[CaseView]:
-        return self.queries.list_cases(principal, states=states, shop_id=shop_id, limit=limit, offset=offset)
-
-    def stats(self) -> dict[str, int]:
-        return self.queries.stats()
-
-    # --- evidence ----------------------------------------------------------------------------------
-
-    def upload_evidence(self, principal: Principal, data: bytes) -> EvidenceInfo:
-        return self.evidence.upload(principal, data)
-
-    def evidence_file(self, principal: Principal, sha256: str) -> tuple[bytes, str] | None:
-        return self.evidence.file(principal, sha256)
-
-    def evidence_path(self, sha256: str, content_type: str) -> Path:
-        return self.evidence.path(sha256, content_type)
-
-    # --- writing -----------------------------------------------------------------------------------
-
-    @overload
-    def file_case(self, principal: Principal, cmd: FileCase) -> CaseView: ...
-
-    @overload
-    def file_case(self, principal: Principal, cmd: FileCase, *,
-                  request: IdempotentRequest | None) -> CaseView | Replay: ...
-
-    def file_case(self, principal: Principal, cmd: FileCase, *,
-                  request: IdempotentRequest | None = None) -> CaseView | Replay:
-        return self.filing(principal, cmd, request=request)
-
-    @overload
-    def act(self, principal: Principal, case_id: str, action: str, *, note: str = "",
-            data: dict[str, Any] | None = None, evidence: tuple[str, ...] = ()) -> CaseView: ...
-
-    @overload
-    def act(self, principal: Principal, case_id: str, action: str, *, note: str = "",
-            data: dict[str, Any] | None = None, evidence: tuple[str, ...] = (),
-            request: IdempotentRequest | None) -> CaseView | Replay: ...
-
-    def act(self, principal: Principal, case_id: str, action: str, *, note: str = "",
-            data: dict[str, Any] | None = None, evidence: tuple[str, ...] = (),
-            request: IdempotentRequest | None = None) -> CaseView | Replay:
-        return self.actions(principal, case_id, action, note=note, data=data, evidence=evidence, request=request)
-
-    def tick(self, now: dt.datetime | None = None, *, batch: int = 500) -> TickReport:
-        return self.deadlines(now, batch=batch)
-
-    def settle_risk_review(self, event: ReviewDecided, uow: UnitOfWork) -> None:
-        """Handles ``risk.review_decided`` (registered in ``bootstrap.handler_table``)."""
-        self.risk_settlement(event, uow)
+        queries = CaseQueries(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks)
+        evidence = EvidenceUploads(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
+                                   evidence_store=evidence_store, risk=risk)
+        # reading
+        self.guarantees = queries.guarantees
+        self.order_timeline = queries.order_timeline
+        self.get_case = queries.get_case
+        self.list_cases = queries.list_cases
+        self.stats = queries.stats
+        # evidence
+        self.upload_evidence = evidence.upload
+        self.evidence_file = evidence.file
+        self.evidence_path = evidence.path
+        # writing: ``file_case(principal, cmd, request=None)``, ``act(principal, case_id, action, …)``, ``tick(now)``
+        self.file_case = CaseFiling(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
+                                    evidence_store=evidence_store, transitions=transitions, credit_band=credit_band,
+                                    risk=risk)
+        self.act = CaseActions(uow_factory=uow_factory, clock=clock, evidence_store=evidence_store,
+                               transitions=transitions, risk=risk)
+        self.tick = DeadlineTick(uow_factory=uow_factory, clock=clock, transitions=transitions, jobs=jobs)
+        # handles ``risk.review_decided`` (registered in ``bootstrap.handler_table``)
+        self.settle_risk_review = RiskReviewSettlement(clock=clock, transitions=transitions)

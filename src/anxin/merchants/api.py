@@ -19,8 +19,7 @@ from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal
 from anxin.idempotency.service import HEADER, IdempotentRequest, Replay, request_for
 from anxin.merchants.error_codes import MerchantErrorCode as E
-from anxin.web.auth import app_of, principal
-from anxin.web.idempotency import idempotent_request, replayed
+from anxin.web.auth import app_of, idempotent_request, principal, replayed
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
@@ -127,7 +126,7 @@ def _money_call(request: Request, who: Principal, body: Money) -> tuple[str | No
     with the same key and body answers the first response, another body is 409 idempotency.key_reused."""
     header = request.headers.get(HEADER)
     key = body.idempotency_key if body.idempotency_key is not None else header
-    named = idempotent_request(request, who, body.model_dump()) if header is not None else None
+    named = idempotent_request(request, who, body)
     if named is None and key is not None:
         named = request_for(f"{who.role.value}:{who.subject}", key, request.method, request.url.path,
                             body.model_dump())

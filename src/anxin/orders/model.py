@@ -1,12 +1,11 @@
-"""Pure order objects and the lifecycle rules ingestion enforces."""
+"""Pure order objects (with the ship-by promise an order keeps, which ``promise`` computes at payment) and the
+lifecycle rules ingestion enforces."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-
-from anxin.orders.promise import Promise
 
 
 class OrderStatus(StrEnum):
@@ -24,6 +23,66 @@ class OrderItem:
     # The consumer ticked the conspicuous "no 7-day return for this item" box at checkout.
     exemption_confirmed: bool = False
     stock_tier: str | None = None  # spot | presale, for listings with tiered promises (checkout allocates stock)
+
+
+# Exemptions that suspend judging lateness altogether (``promise.promise_for`` sets them); presale only moves the
+# deadline to its date.
+SUSPENDING = frozenset({"consumer_hold", "force_majeure"})
+
+
+@dataclass(frozen=True)
+class ItemPromise:
+    listing_id: str
+    ship_by: dt.datetime
+    basis: str
+    rule_id: str
+
+
+@dataclass(frozen=True)
+class Promise:
+    order_id: str
+    ship_by: dt.datetime  # always set: an exemption suspends judging, it does not erase the promise
+    basis: str
+    rule_id: str
+    rulebook_version: str
+    exemption: str | None = None
+    exemption_rule_id: str | None = None
+    exemption_detail: str | None = None
+    items: tuple[ItemPromise, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def judged_ship_by(self) -> dt.datetime | None:
+        """The deadline lateness is judged against, or None while an exemption suspends it."""
+        return None if self.exemption in SUSPENDING else self.ship_by
+
+    def as_dict(self) -> dict[str, object]:
+        return {"order_id": self.order_id, "ship_by": self.ship_by.isoformat(), "basis": self.basis,
+                "rule_id": self.rule_id, "rulebook_version": self.rulebook_version, "exemption": self.exemption,
+                "exemption_rule_id": self.exemption_rule_id, "exemption_detail": self.exemption_detail,
+                "items": [{"listing_id": i.listing_id, "ship_by": i.ship_by.isoformat(), "basis": i.basis,
+                           "rule_id": i.rule_id} for i in self.items],
+                "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, object]) -> Promise:
+        """The inverse of ``as_dict``: promises are stored as JSON with their order."""
+        def at(value: object) -> dt.datetime:
+            return dt.datetime.fromisoformat(str(value))
+
+        items = raw.get("items") or []
+        assert isinstance(items, list)
+        notes = raw.get("notes") or []
+        assert isinstance(notes, list)
+        opt = {k: (None if raw.get(k) is None else str(raw[k]))
+               for k in ("exemption", "exemption_rule_id", "exemption_detail")}
+        return cls(order_id=str(raw["order_id"]), ship_by=at(raw["ship_by"]), basis=str(raw["basis"]),
+                   rule_id=str(raw["rule_id"]), rulebook_version=str(raw["rulebook_version"]),
+                   exemption=opt["exemption"], exemption_rule_id=opt["exemption_rule_id"],
+                   exemption_detail=opt["exemption_detail"],
+                   items=tuple(ItemPromise(str(i["listing_id"]), at(i["ship_by"]), str(i["basis"]), str(i["rule_id"]))
+                               for i in items),
+                   notes=tuple(str(n) for n in notes))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
+from anxin.orders.model import ItemPromise
+from anxin.orders.model import Promise as Promise  # re-exported: the value this rule computes
 
 BASES = ("in_stock_default", "listing_shorter", "presale_date", "tiered_spot", "tiered_presale")
 EXEMPTIONS = ("consumer_hold", "force_majeure", "presale_before_date")
@@ -34,8 +36,6 @@ RULE_IDS = {
     "force_majeure": "F.EXEMPT.FORCE_MAJEURE",
     "presale_before_date": "F.EXEMPT.PRESALE",
 }
-# These suspend judging lateness altogether; presale only moves the deadline to its date.
-SUSPENDING = frozenset({"consumer_hold", "force_majeure"})
 
 
 class PromiseInputError(ValueError):
@@ -81,61 +81,6 @@ class ListingPromise:
     setting_hours: int | None = None  # in the listing's settings
     presale_ship_by: dt.datetime | None = None
     tiers: Tiers | None = None
-
-
-@dataclass(frozen=True)
-class ItemPromise:
-    listing_id: str
-    ship_by: dt.datetime
-    basis: str
-    rule_id: str
-
-
-@dataclass(frozen=True)
-class Promise:
-    order_id: str
-    ship_by: dt.datetime  # always set: an exemption suspends judging, it does not erase the promise
-    basis: str
-    rule_id: str
-    rulebook_version: str
-    exemption: str | None = None
-    exemption_rule_id: str | None = None
-    exemption_detail: str | None = None
-    items: tuple[ItemPromise, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def judged_ship_by(self) -> dt.datetime | None:
-        """The deadline lateness is judged against, or None while an exemption suspends it."""
-        return None if self.exemption in SUSPENDING else self.ship_by
-
-    def as_dict(self) -> dict[str, object]:
-        return {"order_id": self.order_id, "ship_by": self.ship_by.isoformat(), "basis": self.basis,
-                "rule_id": self.rule_id, "rulebook_version": self.rulebook_version, "exemption": self.exemption,
-                "exemption_rule_id": self.exemption_rule_id, "exemption_detail": self.exemption_detail,
-                "items": [{"listing_id": i.listing_id, "ship_by": i.ship_by.isoformat(), "basis": i.basis,
-                           "rule_id": i.rule_id} for i in self.items],
-                "notes": list(self.notes)}
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, object]) -> Promise:
-        """The inverse of ``as_dict``: promises are stored as JSON with their order."""
-        def at(value: object) -> dt.datetime:
-            return dt.datetime.fromisoformat(str(value))
-
-        items = raw.get("items") or []
-        assert isinstance(items, list)
-        notes = raw.get("notes") or []
-        assert isinstance(notes, list)
-        opt = {k: (None if raw.get(k) is None else str(raw[k]))
-               for k in ("exemption", "exemption_rule_id", "exemption_detail")}
-        return cls(order_id=str(raw["order_id"]), ship_by=at(raw["ship_by"]), basis=str(raw["basis"]),
-                   rule_id=str(raw["rule_id"]), rulebook_version=str(raw["rulebook_version"]),
-                   exemption=opt["exemption"], exemption_rule_id=opt["exemption_rule_id"],
-                   exemption_detail=opt["exemption_detail"],
-                   items=tuple(ItemPromise(str(i["listing_id"]), at(i["ship_by"]), str(i["basis"]), str(i["rule_id"]))
-                               for i in items),
-                   notes=tuple(str(n) for n in notes))
 
 
 def promise_for(order: PromiseInput, listings: Iterable[ListingPromise], rb: FulfilmentRulebook) -> Promise:

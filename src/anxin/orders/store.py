@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.db.base import Base, UTCDateTime, rowcount, table
-from anxin.orders.model import Order, OrderItem, OrderStatus, Scan
-from anxin.orders.promise import Promise
+from anxin.orders.model import Order, OrderItem, OrderStatus, Promise, Scan
 
 
 class OrderRow(Base):

@@ -1,21 +1,21 @@
 """Risk use cases.
 
 Two kinds of entry point. Functions that take the caller's ``uow`` run inside another context's transaction
-(ingestion records links; after-sales asks for a verdict while it files a case), so a verdict and what it
-decided are written together or not at all. ``RiskService`` methods that take a ``principal`` are risk's
-own use cases (the review queue, bans, rule activation) and commit their own unit of work.
+(ingestion records links; after-sales asks for a verdict while it files a case: ``RiskService.assess_claim`` and the
+other verdicts are ``signals.Assessor``'s), so a verdict and what it decided are written together or not at all.
+``RiskService`` methods that take a ``principal`` are risk's own use cases (the review queue, bans, rule activation)
+and commit their own unit of work.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
-from anxin.core.ids import new_id
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.error_codes import RiskErrorCode as E
@@ -29,16 +29,16 @@ from anxin.risk.model import (
     attributes_in,
     clean_attributes,
     decay,
+    judge,
 )
 from anxin.risk.phash import NotAnImage, dhash
-from anxin.risk.review_store import RuleStateRepository, VerdictRepository
-from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
+from anxin.risk.review_store import VerdictRepository
+from anxin.risk.rulebook import RiskRulebook
+from anxin.risk.signals import Assessor
 from anxin.risk.signals import ClaimInput as ClaimInput  # what after-sales hands risk to judge
-from anxin.risk.signals import OnlineIndexes, claim_facts, return_facts
 from anxin.risk.signals import ReturnInput as ReturnInput
 from anxin.risk.store import BanRow, ReviewRow, SignalRepository, VerdictRow
 from anxin.risk.store import export_confirmed_abuse_query as export_confirmed_abuse_query  # analytics exports
-from anxin.risk.verdicts import judge
 
 CLEAR_REASONS = ("not_abuse", "coincidence", "false_match", "insufficient_evidence")
 CONFIRM_REASONS = ("evidence_reuse", "freight_arbitrage", "fraud_ring", "extortion", "refund_without_return",
@@ -54,16 +54,6 @@ class LinkInput:
     attributes: Mapping[str, str]
     at: dt.datetime
     source: str
-
-
-@dataclass(frozen=True)
-class Assessment:
-    verdict: Verdict
-    verdict_id: str
-    review_id: str | None
-
-    def summary(self) -> dict[str, Any]:
-        return {**self.verdict.summary(), "verdict_id": self.verdict_id, "review_id": self.review_id}
 
 
 def consumer_attributes(raw: Mapping[str, object] | None) -> dict[str, str]:
@@ -136,9 +126,14 @@ class RiskService:
         self.clock = clock
         self.rulebook = rulebook
         self.mode = mode or rulebook.mode  # ANXIN_RISK_MODE overrides the rulebook: off | shadow | enforce
-        self.indexes = OnlineIndexes(uow_factory=uow_factory, rulebook=rulebook)
-        self._drafts: tuple[tuple[tuple[str, str], ...], tuple[Rule, ...]] = ((), ())  # compiled, by signature
-        self._rules_cache: tuple[int, RiskRulebook, dict[str, str]] | None = None
+        self.assessor = Assessor(uow_factory=uow_factory, rulebook=rulebook, mode=self.mode)
+        self.indexes = self.assessor.indexes
+        # Verdicts inside other contexts' transactions (a filing, a return, a shop's onboarding) are the assessor's
+        # own methods, not forwarded through this class; ``effective_rules`` serves rule administration too.
+        self.assess_claim = self.assessor.assess_claim
+        self.assess_return = self.assessor.assess_return
+        self.assess_shop = self.assessor.assess_shop
+        self.effective_rules = self.assessor.effective_rules
 
     # --- inside other contexts' transactions ----------------------------------------------------------
 
@@ -152,109 +147,6 @@ class RiskService:
             return None
         SignalRepository(uow.session).add_hash(sha256, h, uploaded_by, at)
         return h
-
-    def effective_rules(self, uow: UnitOfWork) -> tuple[RiskRulebook, dict[str, str]]:
-        """The rules in force now, for rule administration (``rule_admin.RuleAdministration``)."""
-        return self._effective(uow)
-
-    def _effective(self, uow: UnitOfWork, rules_seq: int | None = None) -> tuple[RiskRulebook, dict[str, str]]:
-        """The rulebook file plus operators' draft rules, and every rule's status as operators left it. Read
-        again only when a rule changed since (``rules_seq``, from the catch-up's watermarks; None: read now)."""
-        if rules_seq is not None and self._rules_cache is not None and self._rules_cache[0] == rules_seq:
-            return self._rules_cache[1], self._rules_cache[2]
-        repo = RuleStateRepository(uow.session)
-        statuses = repo.rule_statuses()
-        overrides = {rule_id: status for rule_id, status, _, _ in statuses}
-        signature = tuple((rule_id, at.isoformat()) for rule_id, _, at, draft in statuses if draft)
-        if signature != self._drafts[0]:
-            drafts = tuple(parse_rule(r.definition) for r in repo.rule_states() if r.definition is not None)
-            self._drafts = (signature, drafts)
-        drafts = self._drafts[1]
-        rb = replace(self.rulebook, rules=self.rulebook.rules + drafts) if drafts else self.rulebook
-        if rules_seq is not None:
-            self._rules_cache = (rules_seq, rb, overrides)
-        return rb, overrides
-
-    def _record(self, uow: UnitOfWork, verdict: Verdict, *, subject: str, case_id: str | None,
-                consumer_id: str | None, shop_id: str | None, amount_fen: int, at: dt.datetime,
-                open_review: bool = True) -> Assessment:
-        repo = VerdictRepository(uow.session)
-        verdict_id = new_id("rv")
-        repo.add_verdict(VerdictRow(
-            verdict_id=verdict_id, stage=verdict.stage, subject=subject, case_id=case_id, consumer_id=consumer_id,
-            shop_id=shop_id, amount_fen=amount_fen, outcome=verdict.outcome.value, would_be=verdict.would_be.value,
-            score=verdict.score, mode=verdict.mode, rulebook_version=verdict.rulebook_version,
-            reasons=[h.as_dict() for h in verdict.hits], shadow=[h.as_dict() for h in verdict.shadow],
-            signals=[s.as_dict() for s in verdict.signals], facts=_jsonable(verdict.facts), decided_at=at))
-        review_id = None
-        if verdict.outcome is not Outcome.PASS and open_review:
-            review_id = new_id("rr")
-            sla = self.rulebook.review_sla_hours[verdict.outcome.value]
-            repo.add_review(ReviewRow(
-                review_id=review_id, verdict_id=verdict_id, stage=verdict.stage, case_id=case_id,
-                consumer_id=consumer_id, shop_id=shop_id, outcome=verdict.outcome.value,
-                priority=0 if verdict.outcome is Outcome.BLOCK else 1, state="open", opened_at=at,
-                due_at=at + dt.timedelta(hours=sla), note=""))
-            repo.audit(at, "system:risk", "review.opened", f"review:{review_id}",
-                       {"verdict_id": verdict_id, "outcome": verdict.outcome.value, "codes": verdict.reason_codes})
-        return Assessment(verdict, verdict_id, review_id)
-
-    def assess_claim(self, uow: UnitOfWork, claim: ClaimInput, *, open_review: bool = True) -> Assessment:
-        """The verdict on an after-sale request, stored with its facts; a review is opened unless it passes
-        (or the guarantee rules refused the request anyway: it is still recorded, it counts in history)."""
-        rules_seq = self.indexes.catch_up(uow)
-        if self.mode == "off":
-            verdict = judge("claim", {}, (), self.rulebook, mode="off")
-        else:
-            facts, signals = claim_facts(self.indexes, uow, claim, self.rulebook)
-            rb, overrides = self._effective(uow, rules_seq)
-            verdict = judge("claim", facts, tuple(signals), rb, overrides=overrides, mode=self.mode)
-        SignalRepository(uow.session).add_uses(claim.case_id, claim.order_id, claim.consumer_id, claim.shop_id,
-                                             claim.evidence, claim.at)
-        return self._record(uow, verdict, subject=f"case:{claim.case_id}", case_id=claim.case_id,
-                            consumer_id=claim.consumer_id, shop_id=claim.shop_id, amount_fen=claim.amount_fen,
-                            at=claim.at, open_review=open_review)
-
-    def assess_return(self, uow: UnitOfWork, ret: ReturnInput) -> Assessment:
-        """The verdict on a self-shipped return's freight claim (shipping-insurance arbitrage)."""
-        rules_seq = self.indexes.catch_up(uow)
-        if self.mode == "off":
-            verdict = judge("return", {}, (), self.rulebook, mode="off")
-        else:
-            facts, signals = return_facts(self.indexes, uow, ret, self.rulebook)
-            rb, overrides = self._effective(uow, rules_seq)
-            verdict = judge("return", facts, tuple(signals), rb, overrides=overrides, mode=self.mode)
-        return self._record(uow, verdict, subject=f"case:{ret.case_id}", case_id=ret.case_id,
-                            consumer_id=ret.consumer_id, shop_id=ret.shop_id, amount_fen=ret.freight_fen, at=ret.at)
-
-    def assess_shop(self, uow: UnitOfWork, shop_id: str, credentials: Mapping[str, str],
-                    at: dt.datetime) -> Assessment | None:
-        """At onboarding: a shop sharing credentials with a banned shop is flagged, with the links."""
-        if not credentials or self.mode == "off":
-            return None
-        signal_repo = SignalRepository(uow.session)
-        verdict_repo = VerdictRepository(uow.session)
-        banned = {b.shop_id for b in verdict_repo.active_bans()}
-        pairs = sorted(credentials.items())
-        shared = [(s.split(":", 1)[1], k, v) for s, k, v in signal_repo.sharing(pairs, max_degree=10_000)
-                  if s.startswith("shop:") and s != f"shop:{shop_id}"]
-        hits = [(s, k) for s, k, _ in shared if s in banned]
-        facts = {"banned_links": len(hits), "banned_link_kinds": frozenset(k for _, k in hits),
-                 "linked_shops": len({s for s, _, _ in shared})}
-        signals = (Signal("banned_links", len(hits), {"links": [{"shop_id": s, "kind": k} for s, k in hits]}),) \
-            if hits else ()
-        rb, overrides = self._effective(uow)
-        verdict = judge("onboarding", facts, signals, rb, overrides=overrides, mode=self.mode)
-        if verdict.outcome is Outcome.PASS and not verdict.shadow:
-            return None  # every shop update would otherwise leave a verdict row behind
-        if verdict_repo.open_review_for(f"shop:{shop_id}"):
-            return None  # already waiting for an operator: the same links again add nothing
-        assessment = self._record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
-                                  shop_id=shop_id, amount_fen=0, at=at)
-        if verdict.outcome is Outcome.BLOCK:  # the platform restricts the shop (actions.restrict_blocked_shop)
-            uow.record(ShopBlocked(shop_id=shop_id, cause="risk.verdict", cause_id=assessment.verdict_id,
-                                   reason_codes=tuple(verdict.reason_codes), blocked_by="system:risk", blocked_at=at))
-        return assessment
 
     # --- the review queue (operators) ---------------------------------------------------------------------
 
@@ -394,13 +286,13 @@ class RiskService:
         repo.bump_counter(f"shopread:{reader}:{shop_id}", now, lambda value, at: 1)
         shops = repo.count_counters(f"shopread:{reader}:", now - hour)
         facts = {"reads_per_hour": round(reads), "shops_read_per_hour": shops}
-        rb, overrides = self._effective(uow)
+        rb, overrides = self.effective_rules(uow)
         verdict = judge("access", facts, (Signal("access_rate", shops, {"reader": reader, "reads": round(reads, 1),
                                                                         "window_hours": 1}),),
                         rb, overrides=overrides, mode=self.mode)
         if verdict.outcome is not Outcome.PASS and not verdicts.open_review_for(f"principal:{reader}"):
-            self._record(uow, verdict, subject=f"principal:{reader}", case_id=None, consumer_id=None,
-                         shop_id=None, amount_fen=0, at=now)
+            self.assessor.record(uow, verdict, subject=f"principal:{reader}", case_id=None, consumer_id=None,
+                                 shop_id=None, amount_fen=0, at=now)
         return verdict
 
     # --- bans (risky merchants) ----------------------------------------------------------------------------
@@ -447,10 +339,6 @@ def _shop_review_events(row: ReviewRow, verdict: VerdictRow | None, decision: st
         return [ShopUnblocked(shop_id=row.shop_id, cause="risk.review", cause_id=row.review_id, reason=reason,
                               unblocked_by=row.decided_by or "", unblocked_at=now)]
     return []
-
-
-def _jsonable(facts: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: sorted(v) if isinstance(v, frozenset | set) else v for k, v in facts.items()}
 
 
 def _verdict_dict(v: VerdictRow) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The online signals: what anxin knows about a request at decision time, as rulebook facts.
+"""The online path: what anxin knows about a request at decision time, as rulebook facts, and the verdict on it.
 
 ``OnlineIndexes`` keeps two in-process indexes caught up from the database by sequence number (so every
 process sees what any process wrote, and a rolled-back write never enters them): the perceptual hashes of
@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from anxin.core.ids import new_id
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.orders import service as orders
+from anxin.risk.events import ShopBlocked
 from anxin.risk.hash_index import HammingIndex
-from anxin.risk.model import Signal, tariff_fen, threat_terms
-from anxin.risk.review_store import VerdictRepository
+from anxin.risk.model import Outcome, Signal, Verdict, judge, tariff_fen, threat_terms
+from anxin.risk.review_store import RuleStateRepository, VerdictRepository
 from anxin.risk.rings import KINDS as RING_KINDS
 from anxin.risk.rings import Ring, RingGraph, RingParams
-from anxin.risk.rulebook import RiskRulebook
-from anxin.risk.store import SignalRepository
+from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
+from anxin.risk.store import ReviewRow, SignalRepository, VerdictRow
 
 LINK_KINDS = ("device", "phone", "payment")  # what ties two accounts to one person or one operation
 DAY = dt.timedelta(days=1)
@@ -56,6 +58,16 @@ class ReturnInput:
     ship_from_region: str | None  # the shop's: where the return goes
     ship_to_region: str | None  # the consumer's: where it leaves from
     at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Assessment:
+    verdict: Verdict
+    verdict_id: str
+    review_id: str | None
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.verdict.summary(), "verdict_id": self.verdict_id, "review_id": self.review_id}
 
 
 def ring_params(rb: RiskRulebook) -> RingParams:
@@ -251,3 +263,121 @@ def return_facts(indexes: OnlineIndexes, uow: UnitOfWork, r: ReturnInput,
                              "return_from_other_address": other_address, "freight_flags_90d": flags}
     ring_facts, ring_signals = _ring_facts(indexes, signal_repo, r.consumer_id)
     return {**facts, **ring_facts}, signals + ring_signals
+
+
+class Assessor:
+    """Verdicts on requests, in the caller's transaction: the signals above, judged by the rules in force (the
+    rulebook file, operators' drafts and statuses), stored with their facts, and a review opened unless they pass.
+    ``RiskService`` hands other contexts these methods themselves (``risk.assess_claim`` …)."""
+
+    def __init__(self, *, uow_factory: UowFactory, rulebook: RiskRulebook, mode: str) -> None:
+        self.rulebook = rulebook
+        self.mode = mode
+        self.indexes = OnlineIndexes(uow_factory=uow_factory, rulebook=rulebook)
+        self._drafts: tuple[tuple[tuple[str, str], ...], tuple[Rule, ...]] = ((), ())  # compiled, by signature
+        self._rules_cache: tuple[int, RiskRulebook, dict[str, str]] | None = None
+
+    def effective_rules(self, uow: UnitOfWork,
+                        rules_seq: int | None = None) -> tuple[RiskRulebook, dict[str, str]]:
+        """The rulebook file plus operators' draft rules, and every rule's status as operators left it (rule
+        administration reads these too). Read again only when a rule changed since (``rules_seq``, from the
+        catch-up's watermarks; None: read now)."""
+        if rules_seq is not None and self._rules_cache is not None and self._rules_cache[0] == rules_seq:
+            return self._rules_cache[1], self._rules_cache[2]
+        repo = RuleStateRepository(uow.session)
+        statuses = repo.rule_statuses()
+        overrides = {rule_id: status for rule_id, status, _, _ in statuses}
+        signature = tuple((rule_id, at.isoformat()) for rule_id, _, at, draft in statuses if draft)
+        if signature != self._drafts[0]:
+            drafts = tuple(parse_rule(r.definition) for r in repo.rule_states() if r.definition is not None)
+            self._drafts = (signature, drafts)
+        drafts = self._drafts[1]
+        rb = replace(self.rulebook, rules=self.rulebook.rules + drafts) if drafts else self.rulebook
+        if rules_seq is not None:
+            self._rules_cache = (rules_seq, rb, overrides)
+        return rb, overrides
+
+    def record(self, uow: UnitOfWork, verdict: Verdict, *, subject: str, case_id: str | None,
+               consumer_id: str | None, shop_id: str | None, amount_fen: int, at: dt.datetime,
+               open_review: bool = True) -> Assessment:
+        repo = VerdictRepository(uow.session)
+        verdict_id = new_id("rv")
+        repo.add_verdict(VerdictRow(
+            verdict_id=verdict_id, stage=verdict.stage, subject=subject, case_id=case_id, consumer_id=consumer_id,
+            shop_id=shop_id, amount_fen=amount_fen, outcome=verdict.outcome.value, would_be=verdict.would_be.value,
+            score=verdict.score, mode=verdict.mode, rulebook_version=verdict.rulebook_version,
+            reasons=[h.as_dict() for h in verdict.hits], shadow=[h.as_dict() for h in verdict.shadow],
+            signals=[s.as_dict() for s in verdict.signals], facts=_jsonable(verdict.facts), decided_at=at))
+        review_id = None
+        if verdict.outcome is not Outcome.PASS and open_review:
+            review_id = new_id("rr")
+            sla = self.rulebook.review_sla_hours[verdict.outcome.value]
+            repo.add_review(ReviewRow(
+                review_id=review_id, verdict_id=verdict_id, stage=verdict.stage, case_id=case_id,
+                consumer_id=consumer_id, shop_id=shop_id, outcome=verdict.outcome.value,
+                priority=0 if verdict.outcome is Outcome.BLOCK else 1, state="open", opened_at=at,
+                due_at=at + dt.timedelta(hours=sla), note=""))
+            repo.audit(at, "system:risk", "review.opened", f"review:{review_id}",
+                       {"verdict_id": verdict_id, "outcome": verdict.outcome.value, "codes": verdict.reason_codes})
+        return Assessment(verdict, verdict_id, review_id)
+
+    def assess_claim(self, uow: UnitOfWork, claim: ClaimInput, *, open_review: bool = True) -> Assessment:
+        """The verdict on an after-sale request, stored with its facts; a review is opened unless it passes
+        (or the guarantee rules refused the request anyway: it is still recorded, it counts in history)."""
+        rules_seq = self.indexes.catch_up(uow)
+        if self.mode == "off":
+            verdict = judge("claim", {}, (), self.rulebook, mode="off")
+        else:
+            facts, signals = claim_facts(self.indexes, uow, claim, self.rulebook)
+            rb, overrides = self.effective_rules(uow, rules_seq)
+            verdict = judge("claim", facts, tuple(signals), rb, overrides=overrides, mode=self.mode)
+        SignalRepository(uow.session).add_uses(claim.case_id, claim.order_id, claim.consumer_id, claim.shop_id,
+                                             claim.evidence, claim.at)
+        return self.record(uow, verdict, subject=f"case:{claim.case_id}", case_id=claim.case_id,
+                           consumer_id=claim.consumer_id, shop_id=claim.shop_id, amount_fen=claim.amount_fen,
+                           at=claim.at, open_review=open_review)
+
+    def assess_return(self, uow: UnitOfWork, ret: ReturnInput) -> Assessment:
+        """The verdict on a self-shipped return's freight claim (shipping-insurance arbitrage)."""
+        rules_seq = self.indexes.catch_up(uow)
+        if self.mode == "off":
+            verdict = judge("return", {}, (), self.rulebook, mode="off")
+        else:
+            facts, signals = return_facts(self.indexes, uow, ret, self.rulebook)
+            rb, overrides = self.effective_rules(uow, rules_seq)
+            verdict = judge("return", facts, tuple(signals), rb, overrides=overrides, mode=self.mode)
+        return self.record(uow, verdict, subject=f"case:{ret.case_id}", case_id=ret.case_id,
+                           consumer_id=ret.consumer_id, shop_id=ret.shop_id, amount_fen=ret.freight_fen, at=ret.at)
+
+    def assess_shop(self, uow: UnitOfWork, shop_id: str, credentials: Mapping[str, str],
+                    at: dt.datetime) -> Assessment | None:
+        """At onboarding: a shop sharing credentials with a banned shop is flagged, with the links."""
+        if not credentials or self.mode == "off":
+            return None
+        signal_repo = SignalRepository(uow.session)
+        verdict_repo = VerdictRepository(uow.session)
+        banned = {b.shop_id for b in verdict_repo.active_bans()}
+        pairs = sorted(credentials.items())
+        shared = [(s.split(":", 1)[1], k, v) for s, k, v in signal_repo.sharing(pairs, max_degree=10_000)
+                  if s.startswith("shop:") and s != f"shop:{shop_id}"]
+        hits = [(s, k) for s, k, _ in shared if s in banned]
+        facts = {"banned_links": len(hits), "banned_link_kinds": frozenset(k for _, k in hits),
+                 "linked_shops": len({s for s, _, _ in shared})}
+        signals = (Signal("banned_links", len(hits), {"links": [{"shop_id": s, "kind": k} for s, k in hits]}),) \
+            if hits else ()
+        rb, overrides = self.effective_rules(uow)
+        verdict = judge("onboarding", facts, signals, rb, overrides=overrides, mode=self.mode)
+        if verdict.outcome is Outcome.PASS and not verdict.shadow:
+            return None  # every shop update would otherwise leave a verdict row behind
+        if verdict_repo.open_review_for(f"shop:{shop_id}"):
+            return None  # already waiting for an operator: the same links again add nothing
+        assessment = self.record(uow, verdict, subject=f"shop:{shop_id}", case_id=None, consumer_id=None,
+                                 shop_id=shop_id, amount_fen=0, at=at)
+        if verdict.outcome is Outcome.BLOCK:  # the platform restricts the shop (actions.restrict_blocked_shop)
+            uow.record(ShopBlocked(shop_id=shop_id, cause="risk.verdict", cause_id=assessment.verdict_id,
+                                   reason_codes=tuple(verdict.reason_codes), blocked_by="system:risk", blocked_at=at))
+        return assessment
+
+
+def _jsonable(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, frozenset | set) else v for k, v in facts.items()}

@@ -15,7 +15,6 @@ from anxin.bootstrap import Anxin
 from anxin.db.engine import request_workers
 from anxin.web import errors
 from anxin.web.guard import InputGuard
-from anxin.web.headers import SecurityHeaders
 
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
 
@@ -35,10 +34,9 @@ def create_app(anxin: Anxin) -> FastAPI:
                                      "after-sales with deadlines, explained decisions. Money is integer fen.")
     app.state.anxin = anxin
     errors.install(app)
-    # Outermost last: every response, the guard's refusals included, carries the security headers.
+    # Outermost: bounded, storable input in; security headers on every response, the guard's refusals included.
     app.add_middleware(InputGuard, max_body=anxin.settings.max_body_bytes,
                        max_events_body=anxin.settings.events_max_bytes)
-    app.add_middleware(SecurityHeaders)
     from anxin.actions import api as actions_api
     from anxin.actions import pages as actions_pages
     from anxin.aftersales import api as aftersales_api

@@ -1,19 +1,26 @@
-"""Who is calling. The JSON API (``/v1``) takes a bearer key in the Authorization header and nothing else;
-pages also take the session cookie set by signing in (a form or a one-time login link), and their forms carry
-a CSRF token. A cookie never authenticates an API call, so a foreign site cannot make a browser call the API.
+"""Who is calling, and the key they name a money-moving call with. The JSON API (``/v1``) takes a bearer key in the
+Authorization header and nothing else; pages also take the session cookie set by signing in (a form or a one-time
+login link), and their forms carry a CSRF token. A cookie never authenticates an API call, so a foreign site cannot
+make a browser call the API. The Idempotency-Key header is read here the same way for every router: a key is private
+to its caller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from anxin.access.service import require_role
 from anxin.bootstrap import Anxin
 from anxin.core.principal import Principal, Role
+from anxin.idempotency.model import HEADER, IdempotentRequest, Replay, request_for
 
 COOKIE = "anxin_session"
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def app_of(request: Request) -> Anxin:
@@ -52,3 +59,16 @@ def role_guard(*roles: Role) -> Callable[[Request], Principal]:
     def dependency(request: Request) -> Principal:
         return require_role(principal(request), *roles)
     return dependency
+
+
+def idempotent_request(request: Request, who: Principal, body: BaseModel) -> IdempotentRequest | None:
+    """The key is private to its caller (role and subject), and remembers the method, path and body it named. No
+    header, no request: the body is not serialised and the use case neither claims nor records a key."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    return request_for(f"{who.role.value}:{who.subject}", key, request.method, request.url.path, body.model_dump())
+
+
+def replayed(replay: Replay, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=replay.status, headers={REPLAYED_HEADER: "true"})

@@ -1,5 +1,9 @@
-"""What every request passes before any handler: bounded bodies, and no text a database cannot store.
+"""What every request passes before any handler, and what every response carries: one middleware, outermost.
 
+* Security headers on every response, the guard's own refusals included. Pages are rendered on the server with no
+  script at all and only same-origin stylesheets, so their policy allows nothing inline. The API documentation
+  (Swagger UI, ReDoc; served offline from this server) runs same-origin scripts and sets inline styles, so it gets a
+  policy of its own. API responses are never framed, sniffed or interpreted as documents.
 * A body longer than its limit is refused with ``413 request.too_large`` — from Content-Length when sent,
   otherwise while it streams in, so an oversize body is never read whole. ``POST /v1/events`` has its own
   limit (``ANXIN_EVENTS_MAX_BYTES``); other bodies ``ANXIN_MAX_BODY_BYTES``; multipart uploads are bounded by
@@ -16,6 +20,7 @@ import json
 import re
 from typing import Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +33,33 @@ EVENTS_PATH = "/v1/events"
 # Bounds for list and id parameters, so no number or string a client sends overflows a column or a driver.
 MAX_OFFSET = 1_000_000
 MAX_ID = 64
+
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; worker-src 'self' blob:; font-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS = ("/docs", "/redoc", "/static-offline-docs/")
+COMMON = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer"}
+
+
+def policy_for(path: str) -> str:
+    if path.startswith(DOCS):
+        return DOCS_CSP
+    if path.startswith("/v1/") or path in ("/openapi.json", "/healthz"):
+        return API_CSP
+    return PAGE_CSP
+
+
+def _with_headers(send: Send, csp: str) -> Send:
+    async def with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in COMMON.items():
+                headers.setdefault(name, value)
+            headers.setdefault("content-security-policy", csp)
+        await send(message)
+    return with_headers
 
 
 def _respond(code: W, message: str, status: int, **details: object) -> JSONResponse:
@@ -88,6 +120,8 @@ def _body_problem(body: bytes, content_type: str) -> tuple[W, str] | None:
 
 
 class InputGuard:
+    """The input checks and the security headers in one middleware: one wrapper around every request, not two."""
+
     def __init__(self, app: ASGIApp, *, max_body: int, max_events_body: int) -> None:
         self.app, self.max_body, self.max_events_body = app, max_body, max_events_body
 
@@ -96,6 +130,7 @@ class InputGuard:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        send = _with_headers(send, policy_for(path))
         if "\x00" in path or b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
             await _respond(W.NOT_FOUND, "not found: the request holds a NUL character", 404)(scope, receive, send)
             return
