@@ -9,19 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from anxin.risk.store import AuditRow, BanRow, ReviewRow, RuleStateRow, VerdictRow
-
-# Built once: every verdict reads it.
-_RULE_STATUSES = sa.select(RuleStateRow.rule_id, RuleStateRow.status, RuleStateRow.changed_at,
-                           RuleStateRow.definition.is_not(None))
+from anxin.risk.store import AuditRow, BanRow, ReviewRow, VerdictRow
 
 
 class VerdictRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def add_verdict(self, row: VerdictRow) -> None:
-        self.session.add(row)
 
     def verdict(self, verdict_id: str) -> VerdictRow | None:
         return self.session.get(VerdictRow, verdict_id)
@@ -54,9 +47,6 @@ class VerdictRepository:
         for row in self.session.execute(stmt):
             yield row[0], row[1], row[2], row[3]
 
-    def add_review(self, row: ReviewRow) -> None:
-        self.session.add(row)
-
     def review(self, review_id: str, *, lock: bool = False) -> ReviewRow | None:
         stmt = sa.select(ReviewRow).where(ReviewRow.review_id == review_id)
         if lock:
@@ -84,9 +74,6 @@ class VerdictRepository:
         # Both are set on a confirmed review (the WHERE; confirming stamps decided_at), though the columns are nullable.
         return [(c, at) for c, at in self.session.execute(sa.select(ReviewRow.consumer_id, ReviewRow.decided_at).where(
             ReviewRow.state == "confirmed", ReviewRow.consumer_id.is_not(None))) if c is not None and at is not None]
-
-    def audit(self, at: dt.datetime, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
-        self.session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail))
 
     def audit_for(self, subject: str) -> list[AuditRow]:
         return list(self.session.scalars(sa.select(AuditRow).where(AuditRow.subject == subject)
@@ -119,26 +106,13 @@ class VerdictRepository:
         return row is not None and row.lifted_at is None
 
 
-class RuleStateRepository:
-    """Operators' rule changes (status, drafts) over the rulebook's defaults."""
+def export_confirmed_abuse_query(*, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Abuse an operator confirmed in the review queue before ``until``, for analytics exports (the consumer
+    score): a review still open or cleared is not held against anyone."""
+    r = ReviewRow
+    return (sa.select(r.review_id, r.consumer_id, r.outcome, r.decided_at)
+            .where(r.state == "confirmed", r.consumer_id.is_not(None), r.decided_at < until)
+            .order_by(r.review_id))
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
-    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[*tuple[Any, ...]]:
-        """A prepared statement on the session's connection: the verdict path's reads, without the ORM's
-        per-call statement building (its pending objects are not needed there)."""
-        return self.session.connection().execute(stmt, params)
-
-    def rule_states(self) -> list[RuleStateRow]:
-        return list(self.session.scalars(sa.select(RuleStateRow).order_by(RuleStateRow.rule_id)))
-
-    def rule_statuses(self) -> list[tuple[str, str, dt.datetime, bool]]:
-        """(rule_id, status, changed_at, is a draft): what every verdict reads, without loading definitions."""
-        return [(r, st, at, d) for r, st, at, d in self._run(_RULE_STATUSES)]
-
-    def rule_state(self, rule_id: str) -> RuleStateRow | None:
-        return self.session.get(RuleStateRow, rule_id)
-
-    def set_rule_state(self, row: RuleStateRow) -> None:
-        self.session.merge(row)
+# Built once: every verdict reads it.

@@ -16,10 +16,10 @@ from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.backtest import PastVerdict, refusal, replay
 from anxin.risk.error_codes import RiskErrorCode as E
-from anxin.risk.review_store import RuleStateRepository, VerdictRepository
+from anxin.risk.review_store import VerdictRepository
 from anxin.risk.rulebook import STATUSES, RiskRulebook, RiskRulebookError, Rule, parse_rule
 from anxin.risk.service import require_operator
-from anxin.risk.store import RuleStateRow
+from anxin.risk.store import RuleStateRepository, RuleStateRow, VerdictLog
 
 BACKTEST_DAYS = 30
 
@@ -96,10 +96,10 @@ class RuleAdministration:
                 raise AnxinError(E.INVALID_RULE, "the rule is not valid", problems=exc.problems) from None
             test = self._replay(uow, rule, BACKTEST_DAYS)
             rule_repo = RuleStateRepository(uow.session)
-            verdict_repo = VerdictRepository(uow.session)
+            log = VerdictLog(uow.session)
             rule_repo.set_rule_state(RuleStateRow(rule_id=rule.id, status="shadow", changed_at=now, changed_by=actor,
                                              backtest=test, definition={**definition, "status": "shadow"}))
-            verdict_repo.audit(now, actor, "rule.proposed", f"rule:{rule.id}", {"definition": dict(definition),
+            log.audit(now, actor, "rule.proposed", f"rule:{rule.id}", {"definition": dict(definition),
                                                                          "backtest": test})
             uow.commit()
             return {"rule_id": rule.id, "status": "shadow", "backtest": test}
@@ -115,16 +115,16 @@ class RuleAdministration:
             rb, _ = self._effective(uow)
             rule = self._rule_from(rb, rule_id, None)
             rule_repo = RuleStateRepository(uow.session)
-            verdict_repo = VerdictRepository(uow.session)
+            log = VerdictLog(uow.session)
             test = self._replay(uow, rule, BACKTEST_DAYS)
             if status == "live" and test["refusal"]:
-                verdict_repo.audit(now, actor, "rule.activation_refused", f"rule:{rule.id}", {"backtest": test})
+                log.audit(now, actor, "rule.activation_refused", f"rule:{rule.id}", {"backtest": test})
                 uow.commit()
                 code = E.RULE_BLOCKS_TOO_MANY if rule.action.value == "block" else E.RULE_REVIEWS_TOO_MANY
                 raise AnxinError(code, f"rule {rule.id} was not made live: {test['refusal']}", backtest=test)
             old = rule_repo.rule_state(rule.id)
             rule_repo.set_rule_state(RuleStateRow(rule_id=rule.id, status=status, changed_at=now, changed_by=actor,
                                              backtest=test, definition=old.definition if old else None))
-            verdict_repo.audit(now, actor, f"rule.{status}", f"rule:{rule.id}", {"backtest": test})
+            log.audit(now, actor, f"rule.{status}", f"rule:{rule.id}", {"backtest": test})
             uow.commit()
             return {"rule_id": rule.id, "status": status, "backtest": test}

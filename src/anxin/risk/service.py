@@ -33,12 +33,12 @@ from anxin.risk.model import (
 )
 from anxin.risk.phash import NotAnImage, dhash
 from anxin.risk.review_store import VerdictRepository
+from anxin.risk.review_store import export_confirmed_abuse_query as export_confirmed_abuse_query  # analytics exports
 from anxin.risk.rulebook import RiskRulebook
 from anxin.risk.signals import Assessor
 from anxin.risk.signals import ClaimInput as ClaimInput  # what after-sales hands risk to judge
 from anxin.risk.signals import ReturnInput as ReturnInput
-from anxin.risk.store import BanRow, ReviewRow, SignalRepository, VerdictRow
-from anxin.risk.store import export_confirmed_abuse_query as export_confirmed_abuse_query  # analytics exports
+from anxin.risk.store import BanRow, ReviewRow, SignalRepository, VerdictLog, VerdictRow
 
 CLEAR_REASONS = ("not_abuse", "coincidence", "false_match", "insufficient_evidence")
 CONFIRM_REASONS = ("evidence_reuse", "freight_arbitrage", "fraud_ring", "extortion", "refund_without_return",
@@ -236,7 +236,7 @@ class RiskService:
                 uow.record(ReviewDecided(review_id=row.review_id, case_id=row.case_id, stage=row.stage,
                                          cleared=decision == "clear", reason=reason, note=note.strip() or reason,
                                          operator=principal.subject, decided_at=now))
-            repo.audit(now, row.decided_by, f"review.{row.state}", f"review:{review_id}",
+            VerdictLog(uow.session).audit(now, row.decided_by, f"review.{row.state}", f"review:{review_id}",
                        {"reason": reason, "note": note.strip(), "case_id": row.case_id})
             uow.commit()
             return _review_item(row, repo.verdict(row.verdict_id), now)
@@ -244,11 +244,11 @@ class RiskService:
     def withdraw_for_case(self, uow: UnitOfWork, case_id: str, at: dt.datetime, *, stage: str = "claim") -> int:
         """The request left review another way (the consumer cancelled it, an operator decided it in the
         after-sales console): its open reviews of ``stage`` leave the queue, in the caller's transaction."""
-        repo = VerdictRepository(uow.session)
+        repo, log = VerdictRepository(uow.session), VerdictLog(uow.session)
         rows = [r for r in repo.open_reviews_for_case(case_id) if r.stage == stage]
         for row in rows:
             row.state, row.decided_at, row.decided_by, row.decision_reason = "withdrawn", at, "system:aftersales", None
-            repo.audit(at, "system:aftersales", "review.withdrawn", f"review:{row.review_id}", {"case_id": case_id})
+            log.audit(at, "system:aftersales", "review.withdrawn", f"review:{row.review_id}", {"case_id": case_id})
         return len(rows)
 
     # --- merchant credentials and scraping (防爬取) ----------------------------------------------------------
@@ -318,7 +318,7 @@ class RiskService:
                                     lifted_at=None))
             uow.record(ShopBlocked(shop_id=shop_id, cause="risk.ban", cause_id=f"ban:{shop_id}:{now:%Y%m%dT%H%M%S}",
                                    reason_codes=("risk.shop_banned",), blocked_by=actor, blocked_at=now))
-            verdict_repo.audit(now, actor, "shop.banned", f"shop:{shop_id}",
+            VerdictLog(uow.session).audit(now, actor, "shop.banned", f"shop:{shop_id}",
                                {"reason": reason.strip(), "credentials": [k for k, _ in credentials]})
             uow.commit()
             return {"shop_id": shop_id, "banned_at": now.isoformat(), "credentials": [k for k, _ in credentials]}

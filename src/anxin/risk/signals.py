@@ -20,11 +20,11 @@ from anxin.orders import service as orders
 from anxin.risk.events import ShopBlocked
 from anxin.risk.hash_index import HammingIndex
 from anxin.risk.model import Outcome, Signal, Verdict, judge, tariff_fen, threat_terms
-from anxin.risk.review_store import RuleStateRepository, VerdictRepository
+from anxin.risk.review_store import VerdictRepository
 from anxin.risk.rings import KINDS as RING_KINDS
 from anxin.risk.rings import Ring, RingGraph, RingParams
 from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
-from anxin.risk.store import ReviewRow, SignalRepository, VerdictRow
+from anxin.risk.store import ReviewRow, RuleStateRepository, SignalRepository, VerdictLog, VerdictRow
 
 LINK_KINDS = ("device", "phone", "payment")  # what ties two accounts to one person or one operation
 DAY = dt.timedelta(days=1)
@@ -300,7 +300,7 @@ class Assessor:
     def record(self, uow: UnitOfWork, verdict: Verdict, *, subject: str, case_id: str | None,
                consumer_id: str | None, shop_id: str | None, amount_fen: int, at: dt.datetime,
                open_review: bool = True) -> Assessment:
-        repo = VerdictRepository(uow.session)
+        repo = VerdictLog(uow.session)
         verdict_id = new_id("rv")
         repo.add_verdict(VerdictRow(
             verdict_id=verdict_id, stage=verdict.stage, subject=subject, case_id=case_id, consumer_id=consumer_id,

@@ -285,6 +285,48 @@ class SignalRepository:
             CounterRow.key >= prefix, CounterRow.key < prefix + "\uffff", CounterRow.at >= since)) or 0
 
 
+class VerdictLog:
+    """What a verdict writes in the caller's transaction: the verdict, the review it opens, the audit line (the
+    operators' side reads them through ``review_store.VerdictRepository``)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_verdict(self, row: VerdictRow) -> None:
+        self.session.add(row)
+
+    def add_review(self, row: ReviewRow) -> None:
+        self.session.add(row)
+
+    def audit(self, at: dt.datetime, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
+        self.session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail))
+
+
+class RuleStateRepository:
+    """Operators' rule changes (status, drafts) over the rulebook's defaults."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _run(self, stmt: sa.Executable, **params: Any) -> sa.CursorResult[*tuple[Any, ...]]:
+        """A prepared statement on the session's connection: the verdict path's reads, without the ORM's
+        per-call statement building (its pending objects are not needed there)."""
+        return self.session.connection().execute(stmt, params)
+
+    def rule_states(self) -> list[RuleStateRow]:
+        return list(self.session.scalars(sa.select(RuleStateRow).order_by(RuleStateRow.rule_id)))
+
+    def rule_statuses(self) -> list[tuple[str, str, dt.datetime, bool]]:
+        """(rule_id, status, changed_at, is a draft): what every verdict reads, without loading definitions."""
+        return [(r, st, at, d) for r, st, at, d in self._run(_RULE_STATUSES)]
+
+    def rule_state(self, rule_id: str) -> RuleStateRow | None:
+        return self.session.get(RuleStateRow, rule_id)
+
+    def set_rule_state(self, row: RuleStateRow) -> None:
+        self.session.merge(row)
+
+
 @dataclass(frozen=True)
 class EvidenceUse:
     sha256: str
@@ -368,10 +410,5 @@ def to_unsigned(h: int) -> int:
     return h + (1 << 64) if h < 0 else h
 
 
-def export_confirmed_abuse_query(*, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
-    """Abuse an operator confirmed in the review queue before ``until``, for analytics exports (the consumer
-    score): a review still open or cleared is not held against anyone."""
-    r = ReviewRow
-    return (sa.select(r.review_id, r.consumer_id, r.outcome, r.decided_at)
-            .where(r.state == "confirmed", r.consumer_id.is_not(None), r.decided_at < until)
-            .order_by(r.review_id))
+_RULE_STATUSES = sa.select(RuleStateRow.rule_id, RuleStateRow.status, RuleStateRow.changed_at,
+                           RuleStateRow.definition.is_not(None))
