@@ -147,8 +147,9 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         transport = HttpxTransport()
     jobs = JobFailures(uow_factory=uow_factory, clock=clock)
     # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
+    lease = dt.timedelta(seconds=settings.delivery_lease_seconds)
     outbox = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
-                           wall_clock=wall_clock or SystemClock())
+                           wall_clock=wall_clock or SystemClock(), lease=lease)
     if webhook_url:  # the configured receiver is the default endpoint, kept in step on every start
         outbox.endpoints.ensure_configured(webhook_url, settings.webhook_secret)
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, engine=engine)
@@ -167,7 +168,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                             ack_timeout=dt.timedelta(minutes=settings.action_ack_minutes))
     bus: MessageBus[UnitOfWork] = MessageBus(
         table=handler_table(aftersales=aftersales, actions=actions), uow_factory=uow_factory,
-        event_log=DomainEventLog(), clock=clock, inline=settings.inline_events)
+        event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,

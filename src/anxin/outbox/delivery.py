@@ -39,7 +39,7 @@ from anxin.outbox.transport import WebhookTransport
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(seconds=60)
+LEASE = dt.timedelta(seconds=60)  # the default; longer than a send (5 s timeout) and its recording
 FAN_OUT_BATCH = 500
 MAX_ERROR_CHARS = 500
 
@@ -84,10 +84,13 @@ def refresh_message(uow: UnitOfWork, message_id: str) -> tuple[str, dt.datetime 
 
 class Deliverer:
     """``clock`` schedules attempts and leases; ``wall_clock`` stamps ``webhook-timestamp``; ``timer`` measures
-    how long each request took (milliseconds in the attempt log)."""
+    how long each request took (milliseconds in the attempt log). ``lease``: how long a claimed delivery stays with
+    this worker; one that died holding it is sent again by another once it ran out."""
 
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, wall_clock: Clock, transport: WebhookTransport,
-                 retry: RetryPolicy, timer: Callable[[], float] = time.perf_counter) -> None:
+                 retry: RetryPolicy, timer: Callable[[], float] = time.perf_counter,
+                 lease: dt.timedelta = LEASE) -> None:
+        self._lease = lease
         self._uow_factory = uow_factory
         self._clock = clock
         self._wall_clock = wall_clock
@@ -98,7 +101,7 @@ class Deliverer:
     def deliver_due(self, limit: int) -> DeliveryReport:
         now = self._clock.now()
         self.fan_out(now)
-        lease_until = now + LEASE
+        lease_until = now + self._lease
         with self._uow_factory() as uow:
             claimed = self._claim(uow, now, lease_until, limit)
             uow.commit()
