@@ -103,19 +103,29 @@ class PlatformSink(WebhookSink):
         super().__init__(secret)
         self.action_seconds = action_seconds
         self.lose_actions = lose_actions
-        self._losing = threading.Lock()
+        self._guard = threading.Lock()
+        self._in_flight: set[str] = set()
+        self.overlapping: list[str] = []  # keys that arrived while a request with the same key was still open
 
     def receive(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, bool]:
-        status, duplicate = super().receive(body, headers)
         key = {k.lower(): v for k, v in headers.items()}.get(IDEMPOTENCY_HEADER.lower(), "")
-        if status != 200 or not key.startswith("action:"):
-            return status, duplicate
-        time.sleep(self.action_seconds)
-        with self._losing:
-            lose = not duplicate and self.lose_actions > 0
-            if lose:
-                self.lose_actions -= 1
-        return (500, False) if lose else (status, duplicate)
+        with self._guard:  # one delivery sent by two workers at once would show here (its lease failed)
+            if key in self._in_flight:
+                self.overlapping.append(key)
+            self._in_flight.add(key)
+        try:
+            status, duplicate = super().receive(body, headers)
+            if status != 200 or not key.startswith("action:"):
+                return status, duplicate
+            time.sleep(self.action_seconds)
+            with self._guard:
+                lose = not duplicate and self.lose_actions > 0
+                if lose:
+                    self.lose_actions -= 1
+            return (500, False) if lose else (status, duplicate)
+        finally:
+            with self._guard:
+                self._in_flight.discard(key)
 
 
 class Receiver:

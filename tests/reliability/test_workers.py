@@ -294,6 +294,7 @@ def test_replicas_and_workers_killed_in_a_loop_lose_no_refund_nor_action_and_nev
     record("workers_actions_acked", f"{len(platform.acked)}, settled {settled_in:.1f} s after the load")
     record("workers_events", {f"{n} {s}": c for (n, s), c in sorted(events.items())})
     record("workers_leased_runs", f"{len(runs)} runs, {takeovers} changes of holder, {len(overlaps)} overlaps")
+    record("workers_deliveries_sent_twice_at_once", len(sink.overlapping))
     record("workers_test_seconds", round(time.monotonic() - started, 1))
     assert kills >= 3, "the load ended before the workers were killed a few times"
     # Refunds: every refunded case paid, once.
@@ -319,3 +320,4 @@ def test_replicas_and_workers_killed_in_a_loop_lose_no_refund_nor_action_and_nev
     # Leases: no leased job ever run by two workers at once.
     assert len(runs) > 20 and takeovers > 0, (len(runs), takeovers)
     assert overlaps == [], f"runs of one job by two workers at once: {overlaps[:5]}"
+    assert sink.overlapping == [], f"deliveries sent by two workers at once: {sink.overlapping[:5]}"
