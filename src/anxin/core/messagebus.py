@@ -236,9 +236,9 @@ class MessageBus(Generic[U]):
             return [f"unreadable event: {type(exc).__name__}: {exc}"]
         errors: list[str] = []
         for sub in self.table.for_event(logged.name):
-            if not sub.accepts(event):  # logged for another subscriber
-                continue
             try:
+                if not sub.accepts(event):  # logged for another subscriber
+                    continue
                 with self._uow_factory() as uow:
                     if not self._log.mark_handled(uow, logged.event_id, sub.name, self._clock.now()):
                         continue
