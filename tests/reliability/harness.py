@@ -46,7 +46,7 @@ def setting(name: str, default: float) -> float:
 
 
 # A webhook delivery or domain event held by a killed worker is another's after this (production default: 60 s).
-DELIVERY_LEASE_SECONDS = int(float(os.environ.get("ANXIN_RELIABILITY_DELIVERY_LEASE", 15)))
+DELIVERY_LEASE_SECONDS = int(setting("DELIVERY_LEASE", 15))
 
 
 def consumer(i: int) -> str:
@@ -95,9 +95,10 @@ def make_template(root: Path) -> Template:
 # --- the receiver --------------------------------------------------------------------------------------
 
 class PlatformSink(WebhookSink):
-    """The reference receiver, with a platform that takes a while to answer an action (it acts first), so a worker
-    killed meanwhile leaves an applied message unrecorded, and that loses its answer to the next ``lose_actions``
-    new actions, so the outbox sends them again under the same key."""
+    """The reference receiver as a platform that acts on an action before answering (``action_seconds``: a worker
+    killed meanwhile leaves the message applied but unrecorded) and loses its answer to the next ``lose_actions``
+    new actions (the outbox sends them again, under the same key). ``overlapping`` lists keys that arrived while a
+    request for the same key was still open: one delivery sent by two workers at once."""
 
     def __init__(self, secret: str, *, action_seconds: float = 0.0, lose_actions: int = 0) -> None:
         super().__init__(secret)
