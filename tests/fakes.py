@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 
+from anxin.actions.model import ISSUED, Action
 from anxin.aftersales.model import OPEN_STATES, Case, CaseEvent
 from anxin.core.clock import Clock
 from anxin.core.events import Event
@@ -198,5 +199,34 @@ class FakeOutbox:
         return {k: (m.kind, m.amount_fen, m.subject_ref) for k, m in store.data.get(OUTBOX, {}).items()}
 
 
-__all__ = ["DONE", "FakeCaseRow", "FakeCases", "FakeEventLog", "FakeOutbox", "FakeStore", "FakeUnitOfWork",
-           "SentMoney", "statuses"]
+# --- actions --------------------------------------------------------------------------------------------------
+
+ACTIONS = "actions.actions"
+
+
+class FakeActions:
+    """``actions.service.DeliveryRecords`` over a fake unit of work's data: actions by idempotency key. ``locked``
+    lists the keys read for changing; ``save_sent`` moves only an issued action, like the real conditional UPDATE."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.rows: dict[str, Action] = uow.data.setdefault(ACTIONS, {})
+        self.locked: list[str] = []
+
+    def add(self, action: Action) -> None:
+        self.rows[action.idempotency_key] = action
+
+    def by_key(self, idempotency_key: str, *, lock: bool = False) -> Action | None:
+        if lock:
+            self.locked.append(idempotency_key)
+        return self.rows.get(idempotency_key)
+
+    def save_sent(self, action: Action) -> bool:
+        current = self.rows.get(action.idempotency_key)
+        if current is None or current.state != ISSUED:
+            return False
+        self.rows[action.idempotency_key] = action
+        return True
+
+
+__all__ = ["ACTIONS", "DONE", "FakeActions", "FakeCaseRow", "FakeCases", "FakeEventLog", "FakeOutbox", "FakeStore",
+           "FakeUnitOfWork", "SentMoney", "statuses"]

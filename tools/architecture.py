@@ -16,12 +16,13 @@ import sys
 import tempfile
 import typing
 from pathlib import Path
+from typing import Any
 
 import grimp
 
 from anxin.contexts import CONTEXTS, PLUMBING
 from anxin.core.events import registered
-from anxin.core.messagebus import HandlerTable
+from anxin.core.messagebus import HandlerTable, Subscription
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "architecture.md"
@@ -65,12 +66,20 @@ def _type(tp: object) -> str:
     return text or str(tp).replace("typing.", "").replace("datetime.", "")
 
 
+def _narrowed(sub: Subscription[Any]) -> str:
+    """A subscription's ``when``, in the words of its predicate's docstring (the other events are not logged)."""
+    if sub.when is None:
+        return ""
+    doc = (sub.when.__doc__ or getattr(sub.when, "__name__", "filtered")).strip().splitlines()[0]
+    return f" ({doc})"
+
+
 def render(table: HandlerTable) -> str:
     events = registered()
     published = sorted(n for n in events if n.split(".")[0] in {c.name for c in CONTEXTS})
     handled_by: dict[str, list[str]] = {}
     for sub in table.subscriptions:
-        handled_by.setdefault(sub.event_name, []).append(f"`{sub.name}`")
+        handled_by.setdefault(sub.event_name, []).append(f"`{sub.name}`" + _narrowed(sub))
     used = uses()
     lines = [
         "# Architecture: the context map",

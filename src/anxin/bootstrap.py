@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from anxin.access.service import AccessService
-from anxin.actions.service import ActionService
+from anxin.actions.service import ActionService, delivered_action
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
@@ -30,6 +30,7 @@ from anxin.jobs.service import JobFailures, Outcome
 from anxin.merchants.rulebook import load_merchant_rulebook
 from anxin.merchants.service import Merchants, merchants_for
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
+from anxin.outbox.events import MessageDelivered
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, WebhookTransport
 from anxin.risk.events import ReviewDecided, ShopBlocked, ShopUnblocked
@@ -77,7 +78,6 @@ class Anxin:
             Job("fulfilment.check", self.fulfilment.check_due),
             Job("merchants.graduate", self.merchants.lifecycle.graduate_due),
             Job("merchants.settle", self.merchants.settlement.settle_pending),
-            Job("actions.deliveries", self.actions.record_deliveries, skip_waiting=False),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -100,7 +100,6 @@ class Anxin:
         settled = run("merchants.settle", self.merchants.settlement.settle_pending)
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
-        sent = run("actions.deliveries", self.actions.record_deliveries, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
                 "merchants": {"graduated": graduated.value or 0,
@@ -108,8 +107,7 @@ class Anxin:
                 "events": handled.value.as_dict() if handled.value is not None else None,
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
-                                        "idempotency.purge": purged, "events.handle": handled,
-                                        "actions.deliveries": sent})}
+                                        "idempotency.purge": purged, "events.handle": handled})}
 
     def process_events(self, limit: int = 500) -> ProcessReport:
         """Handle due domain events: those inline handling missed (a crash, a failing handler) and retries."""
@@ -150,8 +148,9 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         transport = HttpxTransport()
     jobs = JobFailures(uow_factory=uow_factory, clock=clock)
     # Webhooks are signed with the time of sending, whatever the business clock says (`anxin tick --at`).
+    lease = dt.timedelta(seconds=settings.delivery_lease_seconds)
     outbox = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
-                           wall_clock=wall_clock or SystemClock())
+                           wall_clock=wall_clock or SystemClock(), lease=lease)
     if webhook_url:  # the configured receiver is the default endpoint, kept in step on every start
         outbox.endpoints.ensure_configured(webhook_url, settings.webhook_secret)
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, facts=OperationalFacts(engine))
@@ -166,11 +165,11 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     aftersales = AfterSalesService(uow_factory=uow_factory, clock=clock, rulebooks=rulebooks,
                                    evidence_store=EvidenceStore(settings.evidence_dir),
                                    credit_band=scoring.consumer_band, risk=risk, jobs=jobs)
-    actions = ActionService(uow_factory=uow_factory, clock=clock, outbox=outbox,
+    actions = ActionService(uow_factory=uow_factory, clock=clock,
                             ack_timeout=dt.timedelta(minutes=settings.action_ack_minutes))
     bus: MessageBus[UnitOfWork] = MessageBus(
         table=handler_table(aftersales=aftersales, actions=actions), uow_factory=uow_factory,
-        event_log=DomainEventLog(), clock=clock, inline=settings.inline_events)
+        event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
@@ -202,4 +201,6 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService) -> H
         Subscription(ReviewDecided, aftersales.settle_risk_review, "aftersales.settle_risk_review", "aftersales"),
         Subscription(ShopBlocked, actions.restrict_blocked_shop, "actions.restrict_blocked_shop", "actions"),
         Subscription(ShopUnblocked, actions.lift_unblocked_shop, "actions.lift_unblocked_shop", "actions"),
+        Subscription(MessageDelivered, actions.record_delivery, "actions.record_delivery", "actions",
+                     when=delivered_action),
     ])

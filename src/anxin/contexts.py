@@ -48,7 +48,7 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "error_codes")),
     Context("outbox", "money and actions to the platform, written with the state change, sent as signed webhooks",
             interface=("api", "pages", "receiver"), use_cases=("service", "delivery", "endpoints"),
-            adapters=("store", "delivery_store", "transport"), pure=("model", "signing", "error_codes")),
+            adapters=("store", "delivery_store", "transport"), pure=("model", "events", "signing", "error_codes")),
     Context("catalog", "category tree with per-category tags, and listings", pure=("model", "payloads")),
     Context("audience", "consumers' accounts and viewers' feedback on creators' content", pure=("model", "payloads")),
     Context("care", "complaints about shops and customer-service chat sessions", pure=("model", "payloads")),

@@ -42,6 +42,9 @@ class Settings:
     # Domain events are handled right after the transaction that recorded them, in the thread that committed it;
     # off (0), only the worker handles them. Either way, the worker retries what failed.
     inline_events: bool = field(default_factory=lambda: _env("ANXIN_INLINE_EVENTS", "1") not in ("0", "false", "no"))
+    # How long a webhook delivery or a domain event claimed by a worker stays with it: one that a dead worker held
+    # is taken by another once this ran out. Keep it well above a send (5 s timeout) and its recording.
+    delivery_lease_seconds: int = field(default_factory=lambda: _int_env("ANXIN_DELIVERY_LEASE_SECONDS", "60"))
     # An action sent to the platform and not acknowledged within this many minutes shows as unconfirmed.
     action_ack_minutes: int = field(default_factory=lambda: _int_env("ANXIN_ACTION_ACK_MINUTES", "60"))
     rulebook_paths: tuple[Path, ...] = field(default_factory=lambda: tuple(
@@ -69,7 +72,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         for name in ("max_body_bytes", "events_max_bytes", "auth_failure_limit", "auth_failure_window_seconds",
-                     "login_link_minutes"):
+                     "login_link_minutes", "delivery_lease_seconds"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not 1 <= self.future_horizon_days <= 36_500:

@@ -131,12 +131,15 @@ def test_delivery_then_silence_shows_unconfirmed_first(anxin: Any, clock: Any, t
         second, _ = issue(uow, IssueAction(kind="listing.takedown", target="listing:L1", parameters={},
                                            cause_type="operator", cause_id="T-2"), clock=clock)
         uow.commit()
-    assert anxin.actions.record_deliveries() == 0  # nothing delivered yet
+    # The platform acted on the second and acked before anxin recorded its delivery: the ack keeps its answer.
+    anxin.actions.ack(PLATFORM, second.action_id, {"status": "done"})
+    assert anxin.actions.get(OPERATOR, first)["state"] == "issued"  # nothing delivered yet
     assert anxin.deliver()["delivered"] == 2
     assert sorted(json.loads(c.body)["kind"] for c in transport.calls) == ["listing.takedown", "shop.restrict"]
-    anxin.actions.ack(PLATFORM, second.action_id, {"status": "done"})
-    assert anxin.actions.record_deliveries() == 1  # the acked one keeps its answer
-    assert anxin.actions.get(OPERATOR, first)["state"] == "sent"
+    sent = anxin.actions.get(OPERATOR, first)
+    assert sent["state"] == "sent" and sent["sent_at"] == clock.now().isoformat()
+    assert (anxin.actions.get(OPERATOR, second.action_id)["state"], anxin.actions.get(
+        OPERATOR, second.action_id)["sent_at"]) == ("done", None)
     clock.advance(minutes=anxin.settings.action_ack_minutes, seconds=1)
     listing_ = anxin.actions.list(OPERATOR)
     assert [(i["action_id"], i["state"]) for i in listing_["items"]] == [(first, "unconfirmed"),

@@ -267,6 +267,31 @@ def test_lease_prevents_double_sending(uow_factory, clock):
     assert len(a_transport.calls) == 1 and b_transport.calls == []
 
 
+@pytest.mark.parametrize(("lease_seconds", "taken_over"), [(5, True), (60, False)])
+def test_the_delivery_lease_is_configurable(uow_factory, clock, lease_seconds, taken_over):
+    """ANXIN_DELIVERY_LEASE_SECONDS: a delivery held 6 s by a stalled worker is another's after a 5 s lease, not
+    after the default 60 s."""
+    put(uow_factory, clock, key="k1")
+    sink = WebhookSink(SECRET, clock=clock)
+    lease = dt.timedelta(seconds=lease_seconds)
+    b = service(uow_factory, clock, RecordingTransport(handler=lambda url, body, headers: sink.receive(
+        body, headers)[0]), lease=lease)
+    b_reports = []
+
+    def a_post(url, body, headers):
+        clock.advance(seconds=6)
+        b_reports.append(b.deliver_due())
+        return sink.receive(body, headers)[0]
+
+    a = service(uow_factory, clock, RecordingTransport(handler=a_post), lease=lease)
+    report = a.deliver_due()
+    if taken_over:
+        assert (report, b_reports) == (DeliveryReport(deferred=1), [DeliveryReport(delivered=1)])
+    else:
+        assert (report, b_reports) == (DeliveryReport(delivered=1), [DeliveryReport()])
+    assert len(sink.applied) == 1 and sink.redelivered == ({"k1": 1} if taken_over else {})
+
+
 def test_expired_lease_is_taken_over_and_stale_worker_cannot_overwrite(uow_factory, clock):
     msg = put(uow_factory, clock, key="k1")
     sink = WebhookSink(SECRET, clock=clock)
@@ -283,7 +308,7 @@ def test_expired_lease_is_taken_over_and_stale_worker_cannot_overwrite(uow_facto
     a = service(uow_factory, clock, RecordingTransport(handler=a_post))
     assert a.deliver_due() == DeliveryReport(deferred=1)
     assert b_reports == [DeliveryReport(delivered=1)]
-    assert len(sink.applied) == 1 and sink.duplicates == 1
+    assert len(sink.applied) == 1 and sink.duplicates == 1 and sink.redelivered == {"k1": 1}
     m = a.get_message(msg.message_id)
     assert m.status == "delivered" and m.attempts == 1
 

@@ -8,7 +8,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.reliability.harness import Receiver, Server, Template, Worker, World, make_template, new_workdir
+from tests.reliability.harness import (
+    SECRET,
+    PlatformSink,
+    Receiver,
+    Server,
+    Template,
+    Worker,
+    World,
+    make_template,
+    new_workdir,
+)
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +32,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
 def world(template: Template, request: pytest.FixtureRequest) -> Iterator[World]:
     url = template.fresh(request.node.name)
     workdir = new_workdir()
-    receiver = Receiver()
+    receiver = Receiver(PlatformSink(SECRET))  # the reference receiver; a test may make it slow or lossy
     server = Server(url, webhook_url=receiver.url, workdir=workdir)
     w = World(template, url, receiver, server, workdir, [Worker(url, webhook_url=receiver.url, workdir=workdir)])
     try:

@@ -17,8 +17,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import httpx
 from bench.http_load import PostgresBackend, SqliteBackend, free_port
 
-from anxin.outbox.model import REFUND
+from anxin.outbox.model import ACTION_KINDS, IDEMPOTENCY_HEADER, REFUND
 from anxin.outbox.receiver import WebhookSink, serve_sink
 from tests.db import builders as b
 
@@ -42,6 +43,10 @@ CONSUMER_KEYS = 400  # consumers c0000.. with keys in the template database
 def setting(name: str, default: float) -> float:
     """Knobs of the suite (durations, counts), so the bench can run the same scenario longer."""
     return float(os.environ.get(f"ANXIN_RELIABILITY_{name}", default))
+
+
+# A webhook delivery or domain event held by a killed worker is another's after this (production default: 60 s).
+DELIVERY_LEASE_SECONDS = int(setting("DELIVERY_LEASE", 15))
 
 
 def consumer(i: int) -> str:
@@ -89,11 +94,46 @@ def make_template(root: Path) -> Template:
 
 # --- the receiver --------------------------------------------------------------------------------------
 
+class PlatformSink(WebhookSink):
+    """The reference receiver as a platform that acts on an action before answering (``action_seconds``: a worker
+    killed meanwhile leaves the message applied but unrecorded) and loses its answer to the next ``lose_actions``
+    new actions (the outbox sends them again, under the same key). ``overlapping`` lists keys that arrived while a
+    request for the same key was still open: one delivery sent by two workers at once."""
+
+    def __init__(self, secret: str, *, action_seconds: float = 0.0, lose_actions: int = 0) -> None:
+        super().__init__(secret)
+        self.action_seconds = action_seconds
+        self.lose_actions = lose_actions
+        self._guard = threading.Lock()
+        self._in_flight: set[str] = set()
+        self.overlapping: list[str] = []  # keys that arrived while a request with the same key was still open
+
+    def receive(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, bool]:
+        key = {k.lower(): v for k, v in headers.items()}.get(IDEMPOTENCY_HEADER.lower(), "")
+        with self._guard:  # one delivery sent by two workers at once would show here (its lease failed)
+            if key in self._in_flight:
+                self.overlapping.append(key)
+            self._in_flight.add(key)
+        try:
+            status, duplicate = super().receive(body, headers)
+            if status != 200 or not key.startswith("action:"):
+                return status, duplicate
+            time.sleep(self.action_seconds)
+            with self._guard:
+                lose = not duplicate and self.lose_actions > 0
+                if lose:
+                    self.lose_actions -= 1
+            return (500, False) if lose else (status, duplicate)
+        finally:
+            with self._guard:
+                self._in_flight.discard(key)
+
+
 class Receiver:
     """The platform's side: a real HTTP server verifying signatures and applying each idempotency key once."""
 
-    def __init__(self) -> None:
-        self.sink = WebhookSink(SECRET)
+    def __init__(self, sink: WebhookSink | None = None) -> None:
+        self.sink = sink or WebhookSink(SECRET)
         self.server, self.url = serve_sink(self.sink)
 
     def close(self) -> None:
@@ -103,6 +143,17 @@ class Receiver:
     def refunds(self) -> list[dict[str, Any]]:
         """Refund messages applied (once per idempotency key)."""
         return [r.message for r in list(self.sink.applied) if r.message.get("kind") == REFUND]
+
+    def actions(self) -> list[dict[str, Any]]:
+        """Action messages applied (once per idempotency key)."""
+        return [r.message for r in list(self.sink.applied) if r.message.get("kind") in ACTION_KINDS]
+
+    def action_keys(self) -> dict[str, set[str]]:
+        """action id -> the idempotency keys it arrived under (one, unless an action were sent under two keys)."""
+        out: dict[str, set[str]] = {}
+        for m in self.actions():
+            out.setdefault(m["payload"]["action_id"], set()).add(m["idempotency_key"])
+        return out
 
     def refunded_cases(self) -> set[str]:
         return {m["payload"]["case_id"] for m in self.refunds()}
@@ -149,7 +200,8 @@ class Process:
         self.url, self.workdir, self.args = url, workdir, args
         self.log = workdir / log
         self.env = {**os.environ, "ANXIN_DATABASE_URL": url, "ANXIN_WEBHOOK_SECRET": SECRET,
-                    "ANXIN_TICK_SECONDS": str(tick_seconds), "ANXIN_EVIDENCE_DIR": str(workdir / "evidence")}
+                    "ANXIN_TICK_SECONDS": str(tick_seconds), "ANXIN_EVIDENCE_DIR": str(workdir / "evidence"),
+                    "ANXIN_DELIVERY_LEASE_SECONDS": str(DELIVERY_LEASE_SECONDS)}
         self.env.pop("ANXIN_WEBHOOK_URL", None)
         if webhook_url:
             self.env["ANXIN_WEBHOOK_URL"] = webhook_url
@@ -396,6 +448,24 @@ class World:
                                        paid_at=paid_at, id=f"paid-{oid}"))
         self.ingest(events)
         return orders
+
+    def seed_shops(self, n: int, *, prefix: str = "sb") -> list[str]:
+        """``n`` shops with credentials of their own (a ban needs them), through the API."""
+        shops = [f"{prefix}{i:03d}" for i in range(n)]
+        self.ingest([b.shop(s, f"m_{s}", credentials={"licence": f"LIC-{s}"}, id=f"shop-{s}") for s in shops])
+        return shops
+
+    def actions(self) -> list[dict[str, Any]]:
+        """Every action the operator sees (paged through the API)."""
+        out: list[dict[str, Any]] = []
+        while True:
+            r = httpx.get(f"{self.base}/v1/actions", params={"limit": 500, "offset": len(out)}, timeout=60,
+                          headers={"Authorization": f"Bearer {self.keys['operator']}"})
+            assert r.status_code == 200, r.text
+            page = r.json()
+            out += page["items"]
+            if page["next_offset"] is None:
+                return out
 
     def filing(self, order_id: str, consumer_id: str, amount_fen: int = PRICE_FEN,
                headers: dict[str, str] | None = None, reason: str = "other") -> Call:

@@ -194,3 +194,25 @@ def test_handler_names_are_unique() -> None:
 
     with pytest.raises(EventDefinitionError, match="unique"):
         HandlerTable([Subscription(RefundOwed, handle, "x.y", "x"), Subscription(ParcelLost, handle, "x.y", "x")])
+
+
+def test_a_subscription_narrowed_by_when_logs_and_runs_only_the_events_it_accepts() -> None:
+    w = World()
+    calls: list[tuple[str, str]] = []
+
+    def handler(name: str) -> Any:
+        return lambda event, uow: calls.append((name, event.order_id))
+
+    w.table = HandlerTable([
+        Subscription(RefundOwed, handler("big"), "merchants.big", "merchants",
+                     when=lambda e: e.order_id.startswith("B")),
+        Subscription(RefundOwed, handler("odd"), "merchants.odd", "merchants",
+                     when=lambda e: e.order_id.endswith("1")),
+    ])
+    w.bus.table = w.table
+    w.publish(RefundOwed("S2"))  # neither takes it: not logged at all
+    assert w.store.rows == {} and calls == []
+    w.publish(RefundOwed("S1"), RefundOwed("B2"))
+    assert sorted(calls) == [("big", "B2"), ("odd", "S1")]  # each only what it accepts
+    assert len(w.store.rows) == 2 and set(statuses(w.store).values()) == {"done"}
+    assert len(w.store.handled) == 2  # the other subscriber left no mark: it never handled them

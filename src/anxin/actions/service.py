@@ -1,5 +1,6 @@
 """Action use cases: issue an action with its outbox message in the caller's transaction, react to what other
-contexts publish (a blocked shop is restricted), record the platform's acks, and show operators where things stand.
+contexts publish (a blocked shop is restricted, the outbox delivered an action), record the platform's acks, and
+show operators where things stand.
 
 ``issue`` takes the caller's open unit of work, like ``outbox.enqueue``: the action, its message and the change
 that caused it commit together or not at all. The other methods commit their own unit of work.
@@ -8,9 +9,9 @@ that caused it commit together or not at all. The other methods commit their own
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from anxin.access.service import require_role
 from anxin.actions import model as m
@@ -22,7 +23,7 @@ from anxin.core.ids import new_id
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.outbox import service as outbox
-from anxin.outbox.service import OutboxService
+from anxin.outbox.events import MessageDelivered
 from anxin.risk.events import ShopBlocked, ShopUnblocked
 
 MAX_PAGE = 500
@@ -75,6 +76,23 @@ def issue(uow: UnitOfWork, cmd: IssueAction, *, clock: Clock) -> tuple[m.Action,
     return action, True
 
 
+def delivered_action(event: MessageDelivered) -> bool:
+    """only messages whose kind is an action's"""
+    return event.kind in m.KINDS
+
+
+class DeliveryRecords(Protocol):
+    """What recording a delivery needs of the stored actions (``ActionRepository``; a fake in the unit tests)."""
+
+    def by_key(self, idempotency_key: str, *, lock: bool = False) -> m.Action | None: ...
+
+    def save_sent(self, action: m.Action) -> bool: ...
+
+
+def action_records(uow: UnitOfWork) -> DeliveryRecords:
+    return ActionRepository(uow.session)
+
+
 def action_dict(a: m.Action, now: dt.datetime, ack_timeout: dt.timedelta, *, iso: bool = True) -> dict[str, Any]:
     """The operator's and the platform's view: everything, risk codes included (times as ISO text, or as
     datetimes for the pages)."""
@@ -89,12 +107,12 @@ def action_dict(a: m.Action, now: dt.datetime, ack_timeout: dt.timedelta, *, iso
 
 
 class ActionService:
-    def __init__(self, *, uow_factory: UowFactory, clock: Clock, outbox: OutboxService,
-                 ack_timeout: dt.timedelta) -> None:
+    def __init__(self, *, uow_factory: UowFactory, clock: Clock, ack_timeout: dt.timedelta,
+                 records: Callable[[UnitOfWork], DeliveryRecords] = action_records) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
-        self.outbox = outbox
         self.ack_timeout = ack_timeout
+        self.records = records
 
     # --- event handlers (each runs in the bus's unit of work for it; never commits) ----------------------------
 
@@ -110,6 +128,18 @@ class ActionService:
                                    cause_type=event.cause, cause_id=event.cause_id,
                                    reason_codes=(f"review.{event.reason}",), rule_id=rule.rule_id, note=rule.note),
                   clock=self.clock)
+
+    def record_delivery(self, event: MessageDelivered, uow: UnitOfWork) -> None:
+        """issued → sent when the outbox delivered the action's message (subscribed for action kinds only). An
+        action already sent, or acked before the delivery was recorded, keeps its state; a message that is no
+        action's (another key, another message under the key) changes nothing."""
+        records = self.records(uow)
+        action = records.by_key(event.idempotency_key, lock=True)
+        if action is None or action.message_id != event.message_id:
+            return
+        action, changed = m.mark_sent(action, event.delivered_at)
+        if changed:
+            records.save_sent(action)
 
     # --- operators ---------------------------------------------------------------------------------------------
 
@@ -175,22 +205,3 @@ class ActionService:
                 repo.save_ack(action)
                 uow.commit()
         return action_dict(action, now, self.ack_timeout)
-
-    # --- the periodic job --------------------------------------------------------------------------------------
-
-    def record_deliveries(self, limit: int = 500) -> int:
-        """issued → sent for actions whose outbox message has been delivered. The outbox is asked outside this
-        context's units of work (its reads commit on their own); an ack that came first wins."""
-        with self.uow_factory() as uow:
-            pending = ActionRepository(uow.session).issued(limit)
-        sent: dict[str, dt.datetime] = {}
-        for action_id, message_id in pending:
-            message = self.outbox.get_message(message_id)
-            if message.delivered_at is not None:  # set exactly when the outbox records the delivery
-                sent[action_id] = message.delivered_at
-        if not sent:
-            return 0
-        with self.uow_factory() as uow:
-            n = ActionRepository(uow.session).mark_sent(sent)
-            uow.commit()
-        return n

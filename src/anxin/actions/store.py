@@ -79,8 +79,11 @@ class ActionRepository:
             index_elements=[t.c.idempotency_key]).returning(t.c.action_id)).first()
         return action if inserted is not None else None
 
-    def by_key(self, idempotency_key: str) -> Action | None:
-        row = self.session.scalars(sa.select(ActionRow).where(ActionRow.idempotency_key == idempotency_key)).first()
+    def by_key(self, idempotency_key: str, *, lock: bool = False) -> Action | None:
+        stmt = sa.select(ActionRow).where(ActionRow.idempotency_key == idempotency_key)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = self.session.scalars(stmt).first()
         return to_action(row) if row is not None else None
 
     def get(self, action_id: str, *, lock: bool = False) -> Action | None:
@@ -96,22 +99,13 @@ class ActionRepository:
                                      failure_reason=action.failure_reason)
                              .execution_options(synchronize_session=False))
 
-    def mark_sent(self, sent: dict[str, dt.datetime]) -> int:
-        """issued → sent for the given actions (action id → delivery time); acked ones keep their state."""
-        n = 0
-        for action_id, at in sent.items():
-            result = self.session.execute(sa.update(ActionRow)
-                                          .where(ActionRow.action_id == action_id, ActionRow.state == ISSUED)
-                                          .values(state=SENT, sent_at=at)
-                                          .execution_options(synchronize_session=False))
-            n += rowcount(result)
-        return n
-
-    def issued(self, limit: int) -> list[tuple[str, str]]:
-        """(action_id, message_id) of actions whose delivery is not yet recorded, oldest first."""
-        stmt = (sa.select(ActionRow.action_id, ActionRow.message_id).where(ActionRow.state == ISSUED)
-                .order_by(ActionRow.issued_at, ActionRow.action_id).limit(limit))
-        return [(a, m) for a, m in self.session.execute(stmt)]
+    def save_sent(self, action: Action) -> bool:
+        """issued → sent, only from issued: an ack that committed first keeps its answer whatever the caller read."""
+        result = self.session.execute(sa.update(ActionRow)
+                                      .where(ActionRow.action_id == action.action_id, ActionRow.state == ISSUED)
+                                      .values(state=action.state, sent_at=action.sent_at)
+                                      .execution_options(synchronize_session=False))
+        return rowcount(result) == 1
 
     def find(self, *, cutoff: dt.datetime, state: str | None, target: str | None, limit: int,
              offset: int) -> list[Action]:

@@ -45,16 +45,22 @@ U_contra = TypeVar("U_contra", bound=UnitOfWorkPort, contravariant=True)
 @dataclass(frozen=True)
 class Subscription(Generic[EV]):
     """``handler`` reacts to ``event`` inside the unit of work it is given and never commits it. ``name`` is
-    stable (the log remembers which handlers have run by it); ``context`` is the context that owns the handler."""
+    stable (the log remembers which handlers have run by it); ``context`` is the context that owns the handler.
+    ``when``, a pure predicate, narrows it to some events of the type (an outbox delivery of an action, not of a
+    refund): an event no subscription's predicate accepts is not logged at all."""
 
     event: type[EV]
     handler: Callable[[EV, Any], None]
     name: str
     context: str
+    when: Callable[[EV], bool] | None = None
 
     @property
     def event_name(self) -> str:
         return event_name(self.event)
+
+    def accepts(self, event: EV) -> bool:
+        return self.when is None or self.when(event)
 
 
 class HandlerTable:
@@ -73,8 +79,9 @@ class HandlerTable:
     def for_event(self, name: str) -> list[Subscription[Any]]:
         return list(self._by_event.get(name, ()))
 
-    def handles(self, name: str) -> bool:
-        return name in self._by_event
+    def wants(self, event: Event) -> bool:
+        """Some subscription takes this very event (its type, and its ``when`` if it has one)."""
+        return any(s.accepts(event) for s in self._by_event.get(event_name(event), ()))
 
 
 @dataclass(frozen=True)
@@ -167,7 +174,7 @@ class MessageBus(Generic[U]):
         dropped. Returns the ids logged, which ``after_commit`` then handles."""
         now = self._clock.now()
         fresh = [NewEvent(new_id("evt"), event_name(e), to_payload(e), now) for e in events
-                 if self.table.handles(event_name(e))]
+                 if self.table.wants(e)]
         if fresh:
             self._log.append(uow, fresh)
         return [e.event_id for e in fresh]
@@ -230,6 +237,8 @@ class MessageBus(Generic[U]):
         errors: list[str] = []
         for sub in self.table.for_event(logged.name):
             try:
+                if not sub.accepts(event):  # logged for another subscriber
+                    continue
                 with self._uow_factory() as uow:
                     if not self._log.mark_handled(uow, logged.event_id, sub.name, self._clock.now()):
                         continue

@@ -2,7 +2,8 @@
 
 Each step commits on its own: the fan-out, the claim (a lease, so concurrent workers never send one delivery at
 once), and each outcome (so a crash loses at most the outcome of one send, which the retry then repeats; the
-receiver dedups on ``webhook-id`` and ``Idempotency-Key``).
+receiver dedups on ``webhook-id`` and ``Idempotency-Key``). The outcome that completes a message records
+``outbox.message_delivered`` in that same commit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from anxin.core.ids import new_id
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.outbox import signing
 from anxin.outbox.delivery_store import DeliveryRepository, EndpointRepository, signing_secrets, to_endpoint
+from anxin.outbox.events import MessageDelivered
 from anxin.outbox.model import (
     ALL_KINDS,
     DEAD,
@@ -37,7 +39,7 @@ from anxin.outbox.transport import WebhookTransport
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(seconds=60)
+LEASE = dt.timedelta(seconds=60)  # the default; longer than a send (5 s timeout) and its recording
 FAN_OUT_BATCH = 500
 MAX_ERROR_CHARS = 500
 
@@ -61,29 +63,34 @@ class _Claimed:
     message: OutboxMessage
 
 
-def refresh_message(uow: UnitOfWork, message_id: str) -> None:
-    """Derive the message's status and figures from its deliveries. The caller holds the message row's lock
-    (``OutboxRepository.get_for_update``), so two deliveries finishing at once cannot each miss the other's outcome."""
+def refresh_message(uow: UnitOfWork, message_id: str) -> tuple[str, dt.datetime | None]:
+    """Derive the message's status and figures from its deliveries; returns the status and delivery time. The
+    caller holds the message row's lock (``OutboxRepository.get_for_update``), so two deliveries finishing at once
+    cannot each miss the other's outcome."""
     deliveries = DeliveryRepository(uow.session).for_message(message_id)
     statuses = [d.status for d in deliveries]
     status = message_status(statuses)
     waiting = [d.next_attempt_at for d in deliveries if d.status == PENDING]
     errors = [d.last_error for d in deliveries if d.status != DELIVERED and d.last_error]
+    delivered_at = max(d.delivered_at for d in deliveries if d.delivered_at) if status == DELIVERED else None
     values: dict[str, object] = {
-        "status": status, "attempts": sum(d.attempts for d in deliveries),
-        "delivered_at": max(d.delivered_at for d in deliveries if d.delivered_at) if status == DELIVERED else None,
+        "status": status, "attempts": sum(d.attempts for d in deliveries), "delivered_at": delivered_at,
         "last_error": errors[0] if errors else None}
     if waiting:
         values["next_attempt_at"] = min(waiting)
     OutboxRepository(uow.session).set_summary(message_id, **values)
+    return status, delivered_at
 
 
 class Deliverer:
     """``clock`` schedules attempts and leases; ``wall_clock`` stamps ``webhook-timestamp``; ``timer`` measures
-    how long each request took (milliseconds in the attempt log)."""
+    how long each request took (milliseconds in the attempt log). ``lease``: how long a claimed delivery stays with
+    this worker; one that died holding it is sent again by another once it ran out."""
 
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, wall_clock: Clock, transport: WebhookTransport,
-                 retry: RetryPolicy, timer: Callable[[], float] = time.perf_counter) -> None:
+                 retry: RetryPolicy, timer: Callable[[], float] = time.perf_counter,
+                 lease: dt.timedelta = LEASE) -> None:
+        self._lease = lease
         self._uow_factory = uow_factory
         self._clock = clock
         self._wall_clock = wall_clock
@@ -94,7 +101,7 @@ class Deliverer:
     def deliver_due(self, limit: int) -> DeliveryReport:
         now = self._clock.now()
         self.fan_out(now)
-        lease_until = now + LEASE
+        lease_until = now + self._lease
         with self._uow_factory() as uow:
             claimed = self._claim(uow, now, lease_until, limit)
             uow.commit()
@@ -154,7 +161,8 @@ class Deliverer:
         step = after_attempt(attempts=c.attempts, next_attempt_at=c.next_attempt_at, succeeded=error is None,
                              now=now, retry=self._retry)
         with self._uow_factory() as uow:
-            OutboxRepository(uow.session).get_for_update(message.message_id)
+            locked = OutboxRepository(uow.session).get_for_update(message.message_id)
+            was = locked.status if locked is not None else None
             deliveries = DeliveryRepository(uow.session)
             recorded = deliveries.finish(
                 c.delivery_id, lease_until, status=step.status, attempts=step.attempts,
@@ -162,7 +170,13 @@ class Deliverer:
                 last_error=error)
             deliveries.log_attempt(Attempt(c.delivery_id, c.endpoint_id, now, status, error, duration_ms))
             if recorded:
-                refresh_message(uow, message.message_id)
+                became, delivered_at = refresh_message(uow, message.message_id)
+                if became == DELIVERED and was != DELIVERED and delivered_at is not None:
+                    # With the mark itself: the event exists exactly when the delivery is recorded. The bus logs
+                    # it only for kinds a subscriber asks for (actions), so a refund's delivery costs nothing.
+                    uow.record(MessageDelivered(message_id=message.message_id, kind=message.kind,
+                                                idempotency_key=message.idempotency_key,
+                                                subject_ref=message.subject_ref, delivered_at=delivered_at))
             uow.commit()
         if not recorded:
             # Our lease ran out and another worker took over; its outcome stands, the receiver dedups.

@@ -41,6 +41,7 @@ class WebhookSink:
         self.applied: list[Received] = []  # one entry per effect, in order
         self.deliveries = 0  # every authentic request, duplicates included
         self.duplicates = 0
+        self.redelivered: dict[str, int] = {}  # idempotency key -> requests after the first (acknowledged, not applied)
 
     def lose_next_responses(self, n: int = 1) -> None:
         with self._lock:
@@ -64,6 +65,7 @@ class WebhookSink:
             self.deliveries += 1
             if key in self._by_key:
                 self.duplicates += 1
+                self.redelivered[key] = self.redelivered.get(key, 0) + 1
                 return 200, True
             received = Received(key, message)
             self._by_key[key] = received

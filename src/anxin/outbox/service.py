@@ -14,7 +14,7 @@ from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
 from anxin.core.money import is_fen
 from anxin.db.uow import UnitOfWork, UowFactory
-from anxin.outbox.delivery import Deliverer, DeliveryReport, refresh_message
+from anxin.outbox.delivery import LEASE, Deliverer, DeliveryReport, refresh_message
 from anxin.outbox.delivery_store import (
     DeliveryRepository,
     DeliveryRow,
@@ -158,12 +158,12 @@ class OutboxService:
 
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, transport: WebhookTransport,
                  retry: RetryPolicy | None = None, wall_clock: Clock | None = None,
-                 timer: Callable[[], float] = time.perf_counter) -> None:
+                 timer: Callable[[], float] = time.perf_counter, lease: dt.timedelta = LEASE) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self.endpoints = WebhookEndpoints(uow_factory=uow_factory, clock=clock)
         self._deliverer = Deliverer(uow_factory=uow_factory, clock=clock, wall_clock=wall_clock or SystemClock(),
-                                    transport=transport, retry=retry or RetryPolicy(), timer=timer)
+                                    transport=transport, retry=retry or RetryPolicy(), timer=timer, lease=lease)
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
         """Fan new messages out to their endpoints, then send up to ``limit`` due deliveries (each under a

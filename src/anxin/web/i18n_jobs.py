@@ -26,7 +26,6 @@ ZH: dict[str, str] = {
     "jobs.name.aftersales.deadlines": "售后时限", "jobs.name.fulfilment.check": "履约检测",
     "jobs.name.merchants.graduate": "新手期毕业", "jobs.name.merchants.settle": "结算",
     "jobs.name.scoring.nightly": "每日评分", "jobs.name.outbox.deliver": "回调投递",
-    "jobs.name.actions.deliveries": "平台指令送达",
     "jobs.name.idempotency.purge": "幂等键清理",
 }
 
@@ -54,6 +53,5 @@ EN: dict[str, str] = {
     "jobs.name.aftersales.deadlines": "After-sales deadlines", "jobs.name.fulfilment.check": "Fulfilment check",
     "jobs.name.merchants.graduate": "Novice graduation", "jobs.name.merchants.settle": "Settlement",
     "jobs.name.scoring.nightly": "Nightly scores", "jobs.name.outbox.deliver": "Webhook delivery",
-    "jobs.name.actions.deliveries": "Platform action delivery",
     "jobs.name.idempotency.purge": "Idempotency key purge",
 }
