@@ -25,6 +25,10 @@ from anxin.settings import Settings
 
 T0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
 
+# The tests run anxin in test mode (the development webhook secret is allowed), and so do the servers and workers
+# they start, which inherit the environment; tests of production mode set ANXIN_MODE themselves.
+os.environ.setdefault("ANXIN_MODE", "test")
+
 
 @pytest.fixture(scope="session")
 def _migrated_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:

@@ -136,7 +136,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
               wall_clock: Clock | None = None) -> Anxin:
     settings = settings or Settings()
     clock = clock or SystemClock()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, workers=settings.workers)
     if run_migrations:
         migrate.upgrade(engine)
     uow_factory = uow_factory_for(engine)
@@ -152,7 +152,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     outbox = OutboxService(uow_factory=uow_factory, clock=clock, transport=transport,
                            wall_clock=wall_clock or SystemClock(), lease=lease)
     if webhook_url:  # the configured receiver is the default endpoint, kept in step on every start
-        outbox.endpoints.ensure_configured(webhook_url, settings.webhook_secret)
+        outbox.endpoints.ensure_configured(webhook_url, settings.signing_secret())
     scoring = ScoringService(uow_factory=uow_factory, clock=clock, facts=OperationalFacts(engine))
     deductions = DeductionService(uow_factory=uow_factory, clock=clock, rules=scoring.rules,
                                   visible_shop=scoring.visible_shop)

@@ -93,9 +93,10 @@ def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str 
     except ValueError as exc:
         _fail(str(exc), "cli.invalid_time")
         return
-    settings = Settings()
+    # A simulated marketplace is a demo: without ANXIN_WEBHOOK_SECRET its platform checks the development secret.
+    settings = Settings(mode="demo")
     clock = FixedClock(begin)
-    sink = WebhookSink(settings.webhook_secret)  # webhooks are signed with the wall clock, whatever the simulated time
+    sink = WebhookSink(settings.signing_secret())  # signed with the wall clock, whatever the sim time
     anxin = bootstrap(settings=settings, clock=clock, transport=SinkTransport(sink))
     if anxin.ingestion.stats():
         _fail("the database already holds events; point ANXIN_DATABASE_URL at an empty one",
@@ -201,10 +202,11 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     # The simulated month ends at the current hour, so windows and deadlines on the pages are live.
     start = (wall.now() - dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     sim_clock = FixedClock(start)
-    secret = Settings().webhook_secret
+    secret = Settings(mode="demo").signing_secret()  # ANXIN_WEBHOOK_SECRET, else the development one
     sink = WebhookSink(secret)  # webhooks are signed with the wall clock, whatever the simulated time
     hook_server, hook_url = serve_sink(sink)
-    settings = Settings(database_url=url, evidence_dir=evidence_dir, webhook_url=hook_url, webhook_secret=secret)
+    settings = Settings(mode="demo", database_url=url, evidence_dir=evidence_dir, webhook_url=hook_url,
+                        webhook_secret=secret)
     console = Console()
     try:
         simulated = bootstrap(settings=settings, clock=sim_clock)
@@ -247,7 +249,8 @@ def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     the two processes' writes with its own lock and busy timeout). In a session of its own: Ctrl-C reaches the demo
     only, which then stops the worker with one SIGTERM (a second signal would make it leave without waiting)."""
     env = {**os.environ, "ANXIN_DATABASE_URL": settings.database_url, "ANXIN_EVIDENCE_DIR": str(settings.evidence_dir),
-           "ANXIN_WEBHOOK_SECRET": settings.webhook_secret, "ANXIN_WEBHOOK_URL": settings.webhook_url or ""}
+           "ANXIN_WEBHOOK_SECRET": settings.signing_secret(), "ANXIN_WEBHOOK_URL": settings.webhook_url or "",
+           "ANXIN_MODE": settings.mode}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as fh:
         return subprocess.Popen([sys.executable, "-c", WORKER, "worker"], stdout=fh, stderr=fh, env=env,

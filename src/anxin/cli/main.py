@@ -1,4 +1,4 @@
-"""anxin command line: serve, worker, ingest, tick, rules, keys, sim, demo, db."""
+"""anxin command line: serve, worker, ingest, tick, rules, keys, sim, demo, db, config."""
 
 from __future__ import annotations
 
@@ -17,7 +17,26 @@ def _fail(message: str, code: str = "cli.error") -> None:
     sys.exit(2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Settings that cannot run (a bad ANXIN_* value, production without a webhook secret) end any command with
+    their code and one line per problem, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from anxin.settings import SettingsError
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            if exc.problems:
+                click.echo(f"error [{exc.code.value}]: invalid settings", err=True)
+                for problem in exc.problems:
+                    click.echo(f"  - {problem}", err=True)
+                sys.exit(2)
+            _fail(exc.message, exc.code.value)
+            raise  # _fail exits
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="anxin")
 def main() -> None:
     """anxin — trust and service engine for multi-merchant marketplaces.
@@ -35,14 +54,18 @@ def serve(host: str, port: int) -> None:
     """Migrate the database, then serve the API and the pages.
 
     The periodic jobs (deadlines, delivery of webhooks, settlement …) run in `anxin worker`: start at least one
-    next to the servers, on the same ANXIN_DATABASE_URL.
+    next to the servers, on the same ANXIN_DATABASE_URL. In production (ANXIN_MODE unset) it refuses to start
+    without ANXIN_WEBHOOK_SECRET; `anxin config` shows the effective settings.
     """
     import uvicorn
 
     from anxin.bootstrap import bootstrap
+    from anxin.settings import Settings
     from anxin.web.app import create_app
 
-    anxin = bootstrap()
+    settings = Settings()
+    settings.check_startup()  # production without a webhook secret stops here, before migrating
+    anxin = bootstrap(settings=settings)
     click.echo(f"anxin serving http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(anxin), host=host, port=port, log_level="warning")
 
@@ -261,6 +284,9 @@ main.add_command(worker)
 from anxin.cli.outbox import outbox  # noqa: E402  (webhooks: messages, deliveries, endpoints)
 
 main.add_command(outbox)
+from anxin.cli.config import config  # noqa: E402  (the effective settings)
+
+main.add_command(config)
 
 
 if __name__ == "__main__":  # last: `python -m anxin.cli.main worker` needs every command registered first

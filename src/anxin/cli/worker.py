@@ -47,7 +47,11 @@ def worker(once: bool, every: float | None, only: tuple[str, ...], lease_seconds
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    anxin = bootstrap()
+    from anxin.settings import Settings
+
+    settings = Settings()
+    settings.check_startup()  # production without a webhook secret stops here: the worker signs what it sends
+    anxin = bootstrap(settings=settings)
     schedule = anxin.schedule()
     if list_jobs:
         for job in schedule:

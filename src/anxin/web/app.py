@@ -12,7 +12,6 @@ from fastapi_offline import FastAPIOffline
 
 from anxin import __version__
 from anxin.bootstrap import Anxin
-from anxin.db.engine import request_workers
 from anxin.web import errors
 from anxin.web.guard import InputGuard
 
@@ -26,7 +25,7 @@ def create_app(anxin: Anxin) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Request threads and database connections are sized together (ANXIN_WORKERS): a request waits for a
         # thread, never for a connection while holding a thread.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = request_workers()
+        anyio.to_thread.current_default_thread_limiter().total_tokens = anxin.settings.workers
         yield
 
     app = FastAPIOffline(title="anxin", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
