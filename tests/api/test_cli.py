@@ -73,7 +73,7 @@ def _g(book, gid):
 
 
 BROKEN = [
-    pytest.param("rulebook: guarantees\nversion: [unclosed\n", ["not valid YAML"], id="bad YAML"),
+    pytest.param("kind: guarantees\nversion: [unclosed\n", ["not valid YAML"], id="bad YAML"),
     pytest.param("- just\n- a list\n", ["<root>: the rulebook must be a mapping"], id="not a mapping"),
     pytest.param(_edit(lambda b: b["guarantees"][0].update(covers={"fact": "colour", "op": "eq", "value": "red"})),
                  ["guarantees[0].covers: unknown fact 'colour'"], id="unknown fact"),
@@ -108,7 +108,7 @@ BROKEN = [
                  ["guarantees[2].merchant_response_hours: must be a positive integer"],
                  id="negative guarantee deadline"),
     pytest.param(_edit(lambda b: _g(b, "G.AUTHENTIC").update(compensation_multiplier=11)),
-                 ["compensation_multiplier: an integer 0–10"], id="multiplier out of range"),
+                 ["compensation_multiplier: must be an integer 0–10, got 11"], id="multiplier out of range"),
     pytest.param(_edit(lambda b: b["guarantees"][0].update(route="teleport")),
                  ["guarantees[0].route: must be one of"], id="unknown route"),
     pytest.param(_edit(lambda b: b["guarantees"][0].update(claims={"case_types": ["refund_only"],
@@ -116,7 +116,7 @@ BROKEN = [
                  ["guarantees[0].claims.reasons"], id="unknown reason"),
     pytest.param(_edit(lambda b: b["guarantees"][0].update(colour="red")), ["guarantees[0].colour: unknown key"],
                  id="unknown key"),
-    pytest.param(_edit(lambda b: b.update(rulebook="scores")), ["rulebook: must be 'guarantees'"],
+    pytest.param(_edit(lambda b: b.update(kind="nonsense")), ["kind: 'nonsense' is not a rulebook kind"],
                  id="wrong kind"),
     pytest.param(_edit(lambda b: b.update(effective_from="2026-01-01T00:00:00")), ["effective_from:"],
                  id="effective_from without offset"),
@@ -145,6 +145,41 @@ def test_rules_check_reports_every_problem_with_its_path(tmp_path, book, problem
 def test_rules_check_on_a_missing_file(tmp_path):
     result = run("rules", "check", tmp_path / "nope.yaml")
     assert result.exit_code == 1 and "cannot read" in result.stderr
+
+
+SHIPPED = sorted((DEFAULT_RULEBOOK.parent).rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_rules_check_accepts_every_shipped_rulebook_by_its_header(path):
+    # risk.yaml used to be read as a guarantee rulebook: 15 problems, 14 of them bogus
+    result = run("rules", "check", path)
+    assert result.exit_code == 0, result.output
+    kind = yaml.safe_load(path.read_text(encoding="utf-8"))["kind"]
+    assert result.stdout.startswith(f"{path}: OK — {kind}, ")
+
+
+def test_rules_check_as_another_kind_and_as_json(tmp_path):
+    risk = DEFAULT_RULEBOOK.parent / "risk.yaml"
+    forced = run("rules", "check", "--kind", "guarantees", risk)
+    assert forced.exit_code == 1 and "INVALID as guarantees" in forced.stderr
+    assert "- kind: must be one of 'guarantees', got 'risk'" in forced.stderr
+    book = yaml.safe_load(risk.read_text(encoding="utf-8"))
+    book["rules"][3]["when"] = {"all": [{"fact": "claims_30d", "op": "gte", "value": 2},
+                                        {"fact": "x", "op": "is_true"}]}
+    book["rules"][5]["points"] = 1.5
+    book["rings"]["max_size"] = 2
+    out = run("rules", "check", "--json", _write(tmp_path, book))
+    assert out.exit_code == 1
+    report = json.loads(out.stdout)
+    assert report["kind"] == "risk" and report["ok"] is False
+    assert [p.split(":")[0] for p in report["problems"]] == [
+        "rings.max_size", "rules[3].when.all[1]", "rules[5].points"]
+    assert run("rules", "check", "--kind", "nope", risk).exit_code == 2
+    unmarked = _write(tmp_path, {k: v for k, v in DEFAULT.items() if k != "kind"})
+    missing = run("rules", "check", unmarked)
+    assert missing.exit_code == 1 and "kind: required" in missing.stderr
+    assert run("rules", "check", "--kind", "guarantees", unmarked).exit_code == 1  # the header is required too
 
 
 @pytest.mark.parametrize("edit", [

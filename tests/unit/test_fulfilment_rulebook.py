@@ -47,7 +47,7 @@ def fm(**kw: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("mutate", "path"), [
-    (lambda r: r.update(rulebook="guarantees"), "rulebook: must be 'fulfilment'"),
+    (lambda r: r.update(kind="guarantees"), "kind: must be 'fulfilment'"),
     (lambda r: r.pop("version"), "<root>.version: required"),
     (lambda r: r.update(effective_from="2026-01-01T00:00:00"), "<root>.effective_from: timestamp"),
     (lambda r: r.update(local_utc_offset_hours=15), "<root>.local_utc_offset_hours: must be an integer -12–14"),

@@ -59,7 +59,7 @@ def test_a_block_rule_that_would_catch_a_clean_request_or_reads_nothing_real_is_
 
 @pytest.mark.parametrize(("mutate", "problem"), [
     (lambda raw: raw["rules"].append(rule(id="K.RING")), "duplicate rule id 'K.RING'"),
-    (lambda raw: raw["rules"].append(rule(message={"zh-CN": "只有中文"})), "needs non-empty zh-CN and en"),
+    (lambda raw: raw["rules"].append(rule(message={"zh-CN": "只有中文"})), "message.en: required"),
     (lambda raw: raw["rules"].append(rule(action="ban")), "action: must be one of"),
     (lambda raw: raw["rules"].append(rule(points=1001)), "points: must be an integer 0–1000"),
     (lambda raw: raw["rules"].append(rule(stage="payout")), "stage: must be one of"),

@@ -81,7 +81,7 @@ def test_default_rulebook_loads() -> None:
 
 
 @pytest.mark.parametrize(("mutate", "path"), [
-    (lambda r: r.pop("version"), "<root>.version: required"),
+    (lambda r: r.pop("version"), "version: required"),
     (lambda r: r.update(effective_from="2026-01-01"), "effective_from"),
     (lambda r: r["deadlines"].update(merchant_response_hours=-1), "deadlines.merchant_response_hours"),
     (lambda r: r["guarantees"][0]["window"].update(hours=0), "guarantees[0].window"),

@@ -64,7 +64,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     (_set("merchant.window_days", 2.5), "merchant.window_days: must be an integer"),
     (_set("consumer.bands", {"trusted": 400, "doubtful": 500}), "consumer.bands: doubtful must not be above"),
     (_set("consumer.components.0.fact", "shoe_size"), "consumer.components[0].fact: must be one of"),
-    (_set("rulebook", "guarantees"), "rulebook: must be 'scores'"),
+    (_set("kind", "guarantees"), "kind: must be 'scores'"),
     (_set("effective_from", "yesterday"), "effective_from"),
 ])
 def test_bad_rulebooks_are_refused_with_the_path(change: Callable[[dict[str, Any]], None], problem: str) -> None:

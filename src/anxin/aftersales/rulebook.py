@@ -8,21 +8,40 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-import yaml
+from pydantic import Field, field_validator, model_validator
 
-from anxin.core.clock import parse_instant
-from anxin.core.rules import Condition, FactSpec, RuleError, compile_condition
+from anxin.core.rulebook_models import (
+    Between,
+    ConditionSpec,
+    Instant,
+    NonEmpty,
+    PositiveInt,
+    RulebookModel,
+    RulebookProblems,
+    Text,
+    check_condition,
+    compiled,
+    load_file,
+    problem,
+    validate,
+)
+from anxin.core.rules import Condition, FactSpec
 
-CASE_TYPES = ("refund_only", "return_refund", "exchange", "compensation")
-REASONS = ("no_reason", "quality", "damaged", "spoiled", "allergy", "counterfeit", "not_received",
-           "wrong_item", "not_as_described", "missing_parts", "changed_mind_unshipped", "other")
-ROUTES = ("auto_approve", "merchant", "review")
-ANCHORS = ("paid", "shipped", "signed")
-BENEFITS = ("freight", "pickup")
+CaseType = Literal["refund_only", "return_refund", "exchange", "compensation"]
+Reason = Literal["no_reason", "quality", "damaged", "spoiled", "allergy", "counterfeit", "not_received",
+                 "wrong_item", "not_as_described", "missing_parts", "changed_mind_unshipped", "other"]
+Route = Literal["auto_approve", "merchant", "review"]
+Anchor = Literal["paid", "shipped", "signed"]
+Benefit = Literal["freight", "pickup"]
+CASE_TYPES: tuple[str, ...] = get_args(CaseType)
+REASONS: tuple[str, ...] = get_args(Reason)
+ROUTES: tuple[str, ...] = get_args(Route)
+ANCHORS: tuple[str, ...] = get_args(Anchor)
+BENEFITS: tuple[str, ...] = get_args(Benefit)
 LANGS = ("zh-CN", "en")
 
 # Facts about the order alone: usable where the Hall shows coverage before anyone files anything.
@@ -50,10 +69,8 @@ CLAIM_FACTS: dict[str, FactSpec] = {**ORDER_FACTS, **{f.name: f for f in [
 ]}}
 
 
-class RulebookError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid rulebook:\n  " + "\n  ".join(problems))
-        self.problems = problems
+class RulebookError(RulebookProblems):
+    title = "invalid rulebook"
 
 
 @dataclass(frozen=True)
@@ -132,174 +149,150 @@ class Rulebook:
         return next((g for g in self.guarantees if g.id == guarantee_id), None)
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.problems: list[str] = []
+class CheckSpec(RulebookModel):
+    id: str
+    code: str
+    when: ConditionSpec
+    message: Text | None = None
+    facts: ClassVar[Mapping[str, FactSpec]] = CLAIM_FACTS
 
-    def need(self, raw: Mapping[str, Any], key: str, path: str, kind: type | tuple[type, ...]) -> Any:
-        if key not in raw:
-            self.problems.append(f"{path}.{key}: required")
-            return None
-        value = raw[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            self.problems.append(f"{path}.{key}: must be {names}, got {value!r}")
-            return None
-        return value
+    @field_validator("when")
+    @classmethod
+    def _compiles(cls, when: dict[str, Any]) -> dict[str, Any]:
+        return dict(check_condition(when, cls.facts))
 
-    def positive_int(self, raw: Mapping[str, Any], key: str, path: str, *, default: int | None = None) -> int:
-        if key not in raw and default is not None:
-            return default
-        value = self.need(raw, key, path, int)
-        if value is not None and value <= 0:
-            self.problems.append(f"{path}.{key}: must be a positive integer")
-        return value or 0
+    def check(self, path: str) -> Check:
+        message = {"zh-CN": self.message.zh_cn, "en": self.message.en} if self.message else {}
+        return Check(self.id, self.code, compiled(self.when, self.facts, f"{path}.when"), message)
 
-    def condition(self, raw: object, path: str, facts: Mapping[str, FactSpec]) -> Condition | None:
-        try:
-            return compile_condition(raw, facts, path)
-        except RuleError as exc:
-            self.problems.append(str(exc))
-            return None
 
-    def text(self, raw: object, path: str, *, required: bool = True) -> dict[str, str]:
-        if raw is None and not required:
-            return {}
-        if not isinstance(raw, Mapping) or not all(isinstance(raw.get(lang), str) for lang in LANGS):
-            self.problems.append(f"{path}: needs text in {', '.join(LANGS)}")
-            return {}
-        return {lang: raw[lang] for lang in LANGS}
+class OrderCheckSpec(CheckSpec):
+    """An exemption: it reads the order alone (coverage is shown before anyone files a claim)."""
+
+    facts: ClassVar[Mapping[str, FactSpec]] = ORDER_FACTS
+
+
+class WindowSpec(RulebookModel):
+    anchor: Anchor
+    hours: Annotated[int, Between(0)] = 0
+    days: Annotated[int, Between(0)] = 0
+    count_from: Literal["anchor", "next_local_day"] = "anchor"
+
+    @model_validator(mode="after")
+    def _positive(self) -> WindowSpec:
+        if self.hours + self.days <= 0:
+            raise problem("needs a positive whole number of hours or days")
+        if self.count_from == "next_local_day" and self.hours:
+            raise problem("'anchor', or 'next_local_day' with days only", ".count_from")
+        return self
+
+
+class ClaimsSpec(RulebookModel):
+    case_types: Annotated[list[CaseType], Field(min_length=1)]
+    reasons: Annotated[list[Literal[Reason, "*"]], Field(min_length=1)]
+
+
+class GuaranteeSpec(RulebookModel):
+    id: str
+    service: str
+    name: Text
+    summary: Text
+    window: WindowSpec
+    covers: ConditionSpec | None = None
+    exemptions: list[OrderCheckSpec] = Field(default_factory=list)
+    requires: list[CheckSpec] = Field(default_factory=list)
+    claims: ClaimsSpec | None = None
+    route: Route | None = None
+    merchant_response_hours: PositiveInt | None = None
+    compensation_multiplier: Annotated[int, Between(0, 10)] = 0
+    benefit: Benefit | None = None
+
+    @field_validator("covers")
+    @classmethod
+    def _covers_order_facts(cls, covers: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if covers is None else dict(check_condition(covers, ORDER_FACTS))
+
+    @model_validator(mode="after")
+    def _benefit_or_claims(self) -> GuaranteeSpec:
+        if self.benefit is not None and (self.claims is not None or self.route is not None):
+            raise problem("a benefit takes no claims or route")
+        if self.benefit is None and self.route is None:
+            raise problem(f"required unless a benefit: one of {list(ROUTES)}", ".route")
+        if self.benefit is None and self.claims is None:
+            raise problem("required (case_types and reasons)", ".claims")
+        return self
+
+    def guarantee(self, path: str) -> Guarantee:
+        w = self.window
+        return Guarantee(
+            id=self.id, service=self.service, name={"zh-CN": self.name.zh_cn, "en": self.name.en},
+            summary={"zh-CN": self.summary.zh_cn, "en": self.summary.en},
+            window=Window(w.anchor, w.hours, w.days, w.count_from == "next_local_day"),
+            covers=compiled(self.covers, ORDER_FACTS, f"{path}.covers") if self.covers is not None else None,
+            exemptions=tuple(e.check(f"{path}.exemptions[{i}]") for i, e in enumerate(self.exemptions)),
+            requires=tuple(r.check(f"{path}.requires[{i}]") for i, r in enumerate(self.requires)),
+            case_types=frozenset(self.claims.case_types if self.claims else ()),
+            reasons=frozenset(self.claims.reasons if self.claims else ()), route=self.route,
+            merchant_response_hours=self.merchant_response_hours,
+            compensation_multiplier=self.compensation_multiplier, benefit=self.benefit)
+
+
+class DeadlinesSpec(RulebookModel):
+    merchant_response_hours: PositiveInt
+    buyer_ship_return_days: PositiveInt
+    merchant_confirm_receipt_days: PositiveInt
+    escalation_window_hours: PositiveInt
+    arbitration_sla_hours: PositiveInt
+
+
+class LimitsSpec(RulebookModel):
+    max_evidence_images: PositiveInt
+    max_evidence_bytes: PositiveInt
+
+
+class FreightSpec(RulebookModel):
+    cap_fen: PositiveInt
+    pickup_free_weight_g: PositiveInt
+
+
+class GuaranteesRulebookSpec(RulebookModel):
+    """The guarantee rulebook file (``kind: guarantees``)."""
+
+    kind: Literal["guarantees"]
+    version: NonEmpty
+    effective_from: Instant
+    local_utc_offset_hours: Annotated[int, Between(-12, 14)]
+    deadlines: DeadlinesSpec
+    limits: LimitsSpec
+    freight: FreightSpec
+    review_rules: list[CheckSpec] = Field(default_factory=list)
+    guarantees: list[GuaranteeSpec]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> GuaranteesRulebookSpec:
+        ids = [g.id for g in self.guarantees] + [r.id for r in self.review_rules]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise problem(f"duplicate ids {dupes}", "guarantees")
+        return self
 
 
 def load_rulebook(path: str | Path) -> Rulebook:
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RulebookError([f"{path}: cannot read ({exc.strerror})"]) from None
-    except yaml.YAMLError as exc:
-        raise RulebookError([f"{path}: not valid YAML ({exc})"]) from None
-    return parse_rulebook(raw, source=str(path))
+    return replace(load_file(path, parse_rulebook, RulebookError), source=str(path))
 
 
 def parse_rulebook(raw: object, *, source: str = "<memory>") -> Rulebook:
-    c = _Collector()
-    if not isinstance(raw, Mapping):
-        raise RulebookError(["<root>: the rulebook must be a mapping"])
-    if raw.get("rulebook") != "guarantees":
-        c.problems.append("rulebook: must be 'guarantees'")
-    version = c.need(raw, "version", "<root>", str)
-    effective_from = dt.datetime.min.replace(tzinfo=dt.UTC)
-    eff = c.need(raw, "effective_from", "<root>", str)
-    if eff is not None:
-        try:
-            effective_from = parse_instant(eff)
-        except ValueError as exc:
-            c.problems.append(f"effective_from: {exc}")
-    offset = c.need(raw, "local_utc_offset_hours", "<root>", int)
-    dl = c.need(raw, "deadlines", "<root>", dict) or {}
-    deadlines = Deadlines(*(c.positive_int(dl, k, "deadlines") for k in (
-        "merchant_response_hours", "buyer_ship_return_days", "merchant_confirm_receipt_days",
-        "escalation_window_hours", "arbitration_sla_hours")))
-    limits = c.need(raw, "limits", "<root>", dict) or {}
-    freight = c.need(raw, "freight", "<root>", dict) or {}
-    review_rules = tuple(_check(c, r, f"review_rules[{i}]", CLAIM_FACTS)
-                         for i, r in enumerate(raw.get("review_rules") or []))
-    raw_guarantees = c.need(raw, "guarantees", "<root>", list) or []
-    guarantees = tuple(_guarantee(c, g, f"guarantees[{i}]") for i, g in enumerate(raw_guarantees))
-    ids = [g.id for g in guarantees] + [r.id for r in review_rules]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        c.problems.append(f"guarantees: duplicate ids {dupes}")
-    max_images = c.positive_int(limits, "max_evidence_images", "limits")
-    max_bytes = c.positive_int(limits, "max_evidence_bytes", "limits")
-    freight_cap = c.positive_int(freight, "cap_fen", "freight")
-    pickup_free = c.positive_int(freight, "pickup_free_weight_g", "freight")
-    if c.problems:
-        raise RulebookError(c.problems)
-    return Rulebook(version=version, effective_from=effective_from, local_offset=dt.timedelta(hours=offset),
-                    deadlines=deadlines, guarantees=guarantees, review_rules=review_rules,
-                    max_evidence_images=max_images, max_evidence_bytes=max_bytes, freight_cap_fen=freight_cap,
-                    pickup_free_weight_g=pickup_free, source=source)
-
-
-def _strings(value: object) -> list[str]:
-    """A YAML list of plain strings, or nothing (which the caller reports): lists of mappings are not names."""
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        return []
-    return value
-
-
-def _check(c: _Collector, raw: object, path: str, facts: Mapping[str, FactSpec]) -> Check:
-    if not isinstance(raw, Mapping):
-        c.problems.append(f"{path}: must be a mapping with id, code and when")
-        return Check("?", "?", compile_condition({"fact": "paid_fen", "op": "gte", "value": 0}, ORDER_FACTS))
-    cond = c.condition(raw.get("when"), f"{path}.when", facts)
-    return Check(c.need(raw, "id", path, str) or "?", c.need(raw, "code", path, str) or "?",
-                 cond or compile_condition({"fact": "paid_fen", "op": "gte", "value": 0}, ORDER_FACTS),
-                 c.text(raw.get("message"), f"{path}.message", required=False))
-
-
-def _guarantee(c: _Collector, raw: object, path: str) -> Guarantee:
-    if not isinstance(raw, Mapping):
-        c.problems.append(f"{path}: must be a mapping")
-        return Guarantee("?", "?", {}, {}, Window("paid", hours=1))
-    gid = c.need(raw, "id", path, str) or "?"
-    known = {"id", "service", "name", "summary", "covers", "exemptions", "window", "claims", "requires", "route",
-             "merchant_response_hours", "compensation_multiplier", "benefit"}
-    for key in sorted(set(raw) - known):
-        c.problems.append(f"{path}.{key}: unknown key")
-    win_raw = c.need(raw, "window", path, dict) or {}
-    anchor = win_raw.get("anchor")
-    if anchor not in ANCHORS:
-        c.problems.append(f"{path}.window.anchor: must be one of {list(ANCHORS)}")
-    hours, days = win_raw.get("hours", 0), win_raw.get("days", 0)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (hours, days)) or hours + days <= 0:
-        c.problems.append(f"{path}.window: needs a positive whole number of hours or days")
-        hours, days = 1, 0
-    count_from = win_raw.get("count_from", "anchor")
-    if count_from not in ("anchor", "next_local_day") or (count_from == "next_local_day" and hours):
-        c.problems.append(f"{path}.window.count_from: 'anchor', or 'next_local_day' with days only")
-    window = Window(str(anchor), hours, days, count_from == "next_local_day")
-    claims = raw.get("claims")
-    route, benefit = raw.get("route"), raw.get("benefit")
-    case_types: frozenset[str] = frozenset()
-    reasons: frozenset[str] = frozenset()
-    if benefit is not None:
-        if benefit not in BENEFITS:
-            c.problems.append(f"{path}.benefit: must be one of {list(BENEFITS)}")
-        if claims is not None or route is not None:
-            c.problems.append(f"{path}: a benefit takes no claims or route")
-    else:
-        if route not in ROUTES:
-            c.problems.append(f"{path}.route: must be one of {list(ROUTES)}")
-        if not isinstance(claims, Mapping):
-            c.problems.append(f"{path}.claims: required (case_types and reasons)")
-            claims = {}
-        case_types = frozenset(_strings(claims.get("case_types")))
-        reasons = frozenset(_strings(claims.get("reasons")))
-        if not case_types or not case_types <= set(CASE_TYPES):
-            c.problems.append(f"{path}.claims.case_types: a non-empty subset of {list(CASE_TYPES)}")
-        if not reasons or not reasons <= {*REASONS, "*"}:
-            c.problems.append(f"{path}.claims.reasons: a non-empty subset of {list(REASONS)} or ['*']")
-    covers = c.condition(raw["covers"], f"{path}.covers", ORDER_FACTS) if "covers" in raw else None
-    mrh = raw.get("merchant_response_hours")
-    if mrh is not None and (not isinstance(mrh, int) or isinstance(mrh, bool) or mrh <= 0):
-        c.problems.append(f"{path}.merchant_response_hours: must be a positive integer")
-    mult = raw.get("compensation_multiplier", 0)
-    if not isinstance(mult, int) or isinstance(mult, bool) or not 0 <= mult <= 10:
-        c.problems.append(f"{path}.compensation_multiplier: an integer 0–10")
-        mult = 0
-    return Guarantee(
-        id=gid, service=c.need(raw, "service", path, str) or "?",
-        name=c.text(raw.get("name"), f"{path}.name"), summary=c.text(raw.get("summary"), f"{path}.summary"),
-        window=window, covers=covers,
-        exemptions=tuple(_check(c, e, f"{path}.exemptions[{i}]", ORDER_FACTS)
-                         for i, e in enumerate(raw.get("exemptions") or [])),
-        requires=tuple(_check(c, r, f"{path}.requires[{i}]", CLAIM_FACTS)
-                       for i, r in enumerate(raw.get("requires") or [])),
-        case_types=case_types, reasons=reasons, route=route, merchant_response_hours=mrh,
-        compensation_multiplier=mult, benefit=benefit)
+    spec, problems = validate(GuaranteesRulebookSpec, raw)
+    if spec is None:
+        raise RulebookError(problems)
+    return Rulebook(version=spec.version, effective_from=spec.effective_from,
+                    local_offset=dt.timedelta(hours=spec.local_utc_offset_hours),
+                    deadlines=Deadlines(**spec.deadlines.model_dump()),
+                    guarantees=tuple(g.guarantee(f"guarantees[{i}]") for i, g in enumerate(spec.guarantees)),
+                    review_rules=tuple(r.check(f"review_rules[{i}]") for i, r in enumerate(spec.review_rules)),
+                    max_evidence_images=spec.limits.max_evidence_images,
+                    max_evidence_bytes=spec.limits.max_evidence_bytes, freight_cap_fen=spec.freight.cap_fen,
+                    pickup_free_weight_g=spec.freight.pickup_free_weight_g, source=source)
 
 
 DEFAULT_RULEBOOK = Path(__file__).resolve().parent.parent / "rulebooks" / "guarantees.yaml"

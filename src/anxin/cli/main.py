@@ -164,25 +164,37 @@ def fulfilment_check(at: str | None, everything: bool) -> None:
 
 @main.group()
 def rules() -> None:
-    """Guarantee rulebooks."""
+    """Rulebooks: guarantees, risk, fulfilment, scores and the merchants bundle."""
 
 
 @rules.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def rules_check(file: Path) -> None:
-    """Validate a rulebook FILE; print every problem with its path."""
-    from anxin.aftersales.rulebook import RulebookError, load_rulebook
+@click.option("--kind", default=None, metavar="KIND",
+              help="Check as this kind instead of the file's `kind:` header: guarantees, risk, fulfilment, scores, "
+                   "merchants (a bundle's rulebook.yaml: the whole bundle), merchants.onboarding|deposits|fees|"
+                   "programmes|financing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (file, kind, ok, summary, problems).")
+def rules_check(file: Path, kind: str | None, as_json: bool) -> None:
+    """Validate a rulebook FILE exactly as anxin loads it; print every problem with its path.
 
-    try:
-        book = load_rulebook(file)
-    except RulebookError as exc:
-        click.echo(f"{file}: INVALID ({len(exc.problems)} problem(s))", err=True)
-        for problem in exc.problems:
+    The kind comes from the file's `kind:` header (or --kind). Exit 0 when the file is valid, 1 when it is not.
+    JSON Schemas for editors: docs/schemas/<kind>.schema.json (docs/rulebooks.md).
+    """
+    from anxin.cli.rulebooks import check, kinds
+
+    if kind is not None and kind not in kinds():
+        _fail(f"--kind must be one of {sorted(kinds())}, got {kind!r}", "cli.unknown_kind")
+    report = check(file, kind)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        sys.exit(1 if report.problems else 0)
+    if report.problems:
+        label = f" as {report.kind}" if report.kind else ""
+        click.echo(f"{file}: INVALID{label} ({len(report.problems)} problem(s))", err=True)
+        for problem in report.problems:
             click.echo(f"  - {problem}", err=True)
         sys.exit(1)
-    claims = sum(1 for g in book.guarantees if g.route)
-    click.echo(f"{file}: OK — version {book.version}, effective from {book.effective_from.isoformat()}, "
-               f"{len(book.guarantees)} guarantees ({claims} claim routes), {len(book.review_rules)} review rules")
+    click.echo(f"{file}: OK — {report.kind}, {report.summary}")
 
 
 @main.group()

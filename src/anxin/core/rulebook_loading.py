@@ -109,6 +109,10 @@ def load_section_file(path: str | Path, section: str, loader: Callable[[Mapping[
     """One section of a rulebook bundle from its own YAML file (tests, tools); ``ValueError`` lists every problem."""
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     problems = ProblemCollector()
+    if isinstance(raw, Mapping) and "kind" in raw:  # the header, when the file has one, must name this section
+        if raw["kind"] != f"merchants.{section}":
+            problems.add(f"{section}.kind: must be 'merchants.{section}', got {raw['kind']!r}")
+        raw = {k: v for k, v in raw.items() if k != "kind"}
     rules = loader(raw if isinstance(raw, Mapping) else {}, problems)
     if not isinstance(raw, Mapping):
         problems.problems.insert(0, f"{section}: the file must hold a mapping")

@@ -257,7 +257,7 @@ def load_deposits(raw: Mapping[str, Any], problems: ProblemCollector) -> Deposit
     if not isinstance(raw, Mapping):
         c.add(f"{p}: must be a mapping")
         raw = {}
-    c.unknown(raw, p, ("base", "gmv_tiering", "gmv_tiers", "trial"))
+    c.unknown(raw, p, ("kind", "base", "gmv_tiering", "gmv_tiers", "trial"))
     tiering = c.mapping(raw, "gmv_tiering", p, ("applies_from", "combination"))
     applies_from = (c.instant(tiering, "applies_from", f"{p}.gmv_tiering") if tiering is not None else None) \
         or dt.datetime(2025, 6, 11, 16, tzinfo=dt.UTC)

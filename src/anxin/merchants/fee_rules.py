@@ -132,7 +132,7 @@ def shop_day(opened_at: dt.datetime, at: dt.datetime) -> int:
 
 def load_fees(raw: Mapping[str, Any], problems: ProblemCollector) -> FeeRules:
     """Validate the parsed ``fees.yaml``; every problem goes to ``problems`` with its path (``fees.…``)."""
-    problems.unknown(raw, "fees", ("commission", "channel_fee_bp", "waivers", "refund_reversal"))
+    problems.unknown(raw, "fees", ("kind", "commission", "channel_fee_bp", "waivers", "refund_reversal"))
     default, rates = _commission(raw.get("commission"), problems)
     floor = problems.integer(raw, "channel_fee_bp", "fees", low=0, high=10_000)
     reversal = problems.choice(raw, "refund_reversal", "fees", REFUND_REVERSALS)

@@ -102,7 +102,7 @@ def load_financing_file(path: str | Path = DEFAULT_FINANCING_PATH) -> FinancingR
 
 def load_financing(raw: Mapping[str, Any], problems: ProblemCollector) -> FinancingRules:
     c, p = problems, "financing"
-    c.unknown(raw, p, ("loan", "early_payout", "instalments"))
+    c.unknown(raw, p, ("kind", "loan", "early_payout", "instalments"))
     return FinancingRules(_loan(c, raw, p), _early_payout(c, raw, p), _instalments(c, raw, p))
 
 

@@ -214,7 +214,7 @@ def load_onboarding(raw: Mapping[str, Any], problems: ProblemCollector) -> Onboa
     if not isinstance(raw, Mapping):
         c.add(f"{p}: must be a mapping")
         raw = {}
-    c.unknown(raw, p, ("store_types", "qualifications", "licences", "screening", "lifecycle"))
+    c.unknown(raw, p, ("kind", "store_types", "qualifications", "licences", "screening", "lifecycle"))
     store_types = _store_types(c, raw)
     qualifications = _qualifications(c, raw.get("qualifications"))
     lic = c.mapping(raw, "licences", p, ("max_shops_per_licence",))

@@ -114,7 +114,7 @@ def load_programmes_file(path: str | Path = DEFAULT_PROGRAMMES_PATH) -> Programm
 
 def load_programmes(raw: Mapping[str, Any], problems: ProblemCollector) -> ProgrammesRules:
     c, p = problems, "programmes"
-    c.unknown(raw, p, ("novice", "creator_matching", "traffic_support"))
+    c.unknown(raw, p, ("kind", "novice", "creator_matching", "traffic_support"))
     novice = _novice(c, subsection(c, raw, "novice", p, ("period_days", "activities", "tasks", "levels",
                                                            "trial_withheld")))
     return ProgrammesRules(novice, _creator(c, raw, p), _traffic(c, raw, p))

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from anxin.core.rulebook_loading import ProblemCollector
+from anxin.core.rulebook_models import RulebookProblems
 from anxin.merchants.deposits import DepositRules, load_deposits
 from anxin.merchants.fee_rules import FeeRules, load_fees
 from anxin.merchants.financing_rules import FinancingRules, load_financing
@@ -27,10 +28,8 @@ DEFAULT_DIR = Path(__file__).resolve().parents[1] / "rulebooks" / "merchants"
 SECTIONS = ("onboarding", "deposits", "fees", "programmes", "financing")
 
 
-class MerchantRulebookError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("merchants rulebook invalid:\n" + "\n".join(f"  - {p}" for p in problems))
-        self.problems = problems
+class MerchantRulebookError(RulebookProblems):
+    title = "merchants rulebook invalid"
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class MerchantRulebook:
     financing: FinancingRules
 
 
-_LOADERS: dict[str, Callable[[Mapping[str, Any], ProblemCollector], Any]] = {
+LOADERS: dict[str, Callable[[Mapping[str, Any], ProblemCollector], Any]] = {
     "onboarding": load_onboarding, "deposits": load_deposits, "fees": load_fees, "programmes": load_programmes,
     "financing": load_financing,
 }
@@ -61,14 +60,14 @@ def load_merchant_rulebook(directory: Path | None = None) -> MerchantRulebook:
 @functools.lru_cache(maxsize=8)
 def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> MerchantRulebook:
     problems = ProblemCollector()
-    index = _read(directory / "rulebook.yaml", "rulebook", problems)
+    index = _read(directory / "rulebook.yaml", "rulebook", problems, "merchants")
     problems.unknown(index, "rulebook", ("version", "effective_from"))
     version = problems.text(index, "version", "rulebook")
     effective = problems.instant(index, "effective_from", "rulebook")
     sections = {}
     for name in SECTIONS:
-        raw = _read(directory / f"{name}.yaml", name, problems)
-        sections[name] = _LOADERS[name](raw, problems)
+        raw = _read(directory / f"{name}.yaml", name, problems, f"merchants.{name}")
+        sections[name] = LOADERS[name](raw, problems)
     if not problems.problems:
         _cross_check(sections, problems)
     if problems.problems:
@@ -77,7 +76,7 @@ def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> MerchantR
     return MerchantRulebook(version=version, effective_from=effective, **sections)
 
 
-def _read(path: Path, name: str, problems: ProblemCollector) -> Mapping[str, Any]:
+def _read(path: Path, name: str, problems: ProblemCollector, kind: str) -> Mapping[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -89,7 +88,9 @@ def _read(path: Path, name: str, problems: ProblemCollector) -> Mapping[str, Any
     if not isinstance(raw, Mapping):
         problems.add(f"{name}: {path.name} must hold a mapping")
         return {}
-    return raw
+    if raw.get("kind") != kind:  # the header says what the file is (and which JSON Schema an editor applies)
+        problems.add(f"{name}.kind: must be {kind!r}, got {raw.get('kind')!r}")
+    return {k: v for k, v in raw.items() if k != "kind"}
 
 
 def _cross_check(sections: Mapping[str, Any], problems: ProblemCollector) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from anxin.core.rulebook_loading import ProblemCollector
+from anxin.core.rulebook_models import RulebookProblems
 
 DEFAULT_FULFILMENT_RULEBOOK = Path(__file__).resolve().parent.parent / "rulebooks" / "fulfilment.yaml"
 ROUNDINGS = ("half_even", "half_up")
@@ -23,10 +24,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 STATUS_CLASSES = ("collection", "in_transit", "delivered", "exception")
 
 
-class FulfilmentRulebookError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid fulfilment rulebook:\n  " + "\n  ".join(problems))
-        self.problems = problems
+class FulfilmentRulebookError(RulebookProblems):
+    title = "invalid fulfilment rulebook"
 
 
 @dataclass(frozen=True)
@@ -138,10 +137,10 @@ def parse_fulfilment_rulebook(raw: object, *, source: str = "<memory>") -> Fulfi
     if not isinstance(raw, Mapping):
         raise FulfilmentRulebookError(["<root>: the rulebook must be a mapping"])
     c = _Collector()
-    c.unknown(raw, "<root>", ("rulebook", "version", "effective_from", "local_utc_offset_hours", "promise",
+    c.unknown(raw, "<root>", ("kind", "version", "effective_from", "local_utc_offset_hours", "promise",
                               "detectors", "scan_statuses", "consequences", "force_majeure"))
-    if raw.get("rulebook") != "fulfilment":
-        c.problems.append("rulebook: must be 'fulfilment'")
+    if raw.get("kind") != "fulfilment":
+        c.problems.append("kind: must be 'fulfilment'")
     version = raw.get("version")
     if not isinstance(version, str) or not version:
         c.problems.append("<root>.version: required, a non-empty string")

@@ -15,16 +15,32 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
-import yaml
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from anxin.core.rulebook_loading import ProblemCollector
-from anxin.core.rules import Condition, FactSpec, FactType, RuleError, compile_condition, evaluate
+from anxin.core.rulebook_models import (
+    Between,
+    ConditionSpec,
+    Instant,
+    NonEmpty,
+    Pct,
+    RulebookModel,
+    RulebookProblems,
+    Text,
+    check_condition,
+    compiled,
+    load_file,
+    problem,
+    validate,
+)
+from anxin.core.rules import Condition, FactSpec, FactType, evaluate
 from anxin.risk.model import Outcome
 
-STAGES = ("claim", "return", "onboarding", "access")
-STATUSES = ("live", "shadow", "off")
+Stage = Literal["claim", "return", "onboarding", "access"]
+Status = Literal["live", "shadow", "off"]
+STAGES: tuple[str, ...] = get_args(Stage)
+STATUSES: tuple[str, ...] = get_args(Status)
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "rulebooks" / "risk.yaml"
 
 
@@ -142,106 +158,122 @@ class RiskRulebook:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-class RiskRulebookError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("risk rulebook refused:\n  " + "\n  ".join(problems))
-        self.problems = problems
+class RiskRulebookError(RulebookProblems):
+    title = "risk rulebook refused"
 
 
-def _rule(raw: Any, path: str, p: ProblemCollector, seen: set[str]) -> Rule | None:
-    if not isinstance(raw, Mapping):
-        p.add(f"{path}: must be a mapping")
-        return None
-    p.unknown(raw, path, ("id", "stage", "code", "action", "points", "status", "message", "when"))
-    rule_id = p.text(raw, "id", path)
-    if rule_id in seen:
-        p.add(f"{path}.id: duplicate rule id {rule_id!r}")
-    seen.add(rule_id)
-    stage = p.choice(raw, "stage", path, STAGES)
-    code = p.text(raw, "code", path)
-    action = Outcome(p.choice(raw, "action", path, ("review", "block")))
-    points = p.integer(raw, "points", path, low=0, high=1000)
-    status = p.choice(raw, "status", path, STATUSES) if "status" in raw else "live"
-    message = raw.get("message")
-    if not isinstance(message, Mapping) or not {"zh-CN", "en"} <= set(message) or \
-            not all(isinstance(v, str) and v for v in message.values()):
-        p.add(f"{path}.message: needs non-empty zh-CN and en texts")
-        message = {}
-    try:
-        when = compile_condition(raw.get("when"), FACTS[stage], f"{path}.when")
-    except RuleError as exc:
-        p.add(str(exc))
-        return None
-    rule = Rule(rule_id, stage, code, action, points, status, dict(message), when, dict(raw["when"]))
-    fires, _ = evaluate(when, NEUTRAL[stage])
-    if fires:
-        p.add(f"{path}.when: fires on a request with no risk signal at all (a first claim from a new account); "
-              f"as a {action.value} rule it would {action.value} everyone")
-    return rule
+class RuleSpec(RulebookModel):
+    id: NonEmpty
+    stage: Stage
+    code: NonEmpty
+    action: Literal["review", "block"]
+    points: Annotated[int, Between(0, 1000)]
+    status: Status = "live"
+    message: Text
+    when: ConditionSpec
+
+    @field_validator("when")
+    @classmethod
+    def _reads_the_stage_facts(cls, when: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        stage = info.data.get("stage")
+        return dict(check_condition(when, FACTS[stage])) if stage in FACTS else when
+
+    @model_validator(mode="after")
+    def _not_on_a_clean_request(self) -> RuleSpec:
+        fires, _ = evaluate(compiled(self.when, FACTS[self.stage], "when"), NEUTRAL[self.stage])
+        if fires:
+            raise problem(f"fires on a request with no risk signal at all (a first claim from a new account); "
+                          f"as a {self.action} rule it would {self.action} everyone", ".when")
+        return self
+
+    def rule(self, path: str) -> Rule:
+        return Rule(self.id, self.stage, self.code, Outcome(self.action), self.points, self.status,
+                    {"zh-CN": self.message.zh_cn, "en": self.message.en},
+                    compiled(self.when, FACTS[self.stage], f"{path}.when"), dict(self.when))
 
 
-def parse_rulebook(raw: Any) -> RiskRulebook:
-    p = ProblemCollector()
-    if not isinstance(raw, Mapping):
-        raise RiskRulebookError(["the rulebook must be a mapping"])
-    p.unknown(raw, "", ("version", "effective_from", "mode", "parameters", "review_sla_hours", "activation",
-                        "freight_tariff", "threat_terms", "rings", "rules"))
-    version = p.text(raw, "version", "")
-    effective_from = p.instant(raw, "effective_from", "")
-    mode = p.choice(raw, "mode", "", ("enforce", "shadow"))
-    params = p.section(raw, "parameters", ("near_dup_radius", "velocity_half_life_hours"))
-    radius = p.integer(params, "near_dup_radius", "parameters", low=0, high=16)
-    half_life = p.integer(params, "velocity_half_life_hours", "parameters", low=1, high=24 * 365)
-    sla_raw = p.section(raw, "review_sla_hours", ("block", "review"))
-    sla = {k: p.integer(sla_raw, k, "review_sla_hours", low=1, high=24 * 30) for k in ("block", "review")}
-    act = p.section(raw, "activation", ("max_block_share_pct", "max_review_share_pct"))
-    max_block = p.integer(act, "max_block_share_pct", "activation", low=0, high=100)
-    max_review = p.integer(act, "max_review_share_pct", "activation", low=0, high=100)
-    t = p.section(raw, "freight_tariff", ("first_kg_fen", "extra_kg_fen", "cross_province_extra_fen"))
-    tariff = Tariff(*(p.integer(t, k, "freight_tariff", low=0, high=100_000)
-                      for k in ("first_kg_fen", "extra_kg_fen", "cross_province_extra_fen")))
-    terms = raw.get("threat_terms")
-    if not isinstance(terms, list) or not all(isinstance(x, str) and x.strip() for x in terms):
-        p.add("threat_terms: must be a list of non-empty strings")
-        terms = []
-    r = p.section(raw, "rings", ("min_size", "max_size", "min_density_pct", "min_strong_kinds",
-                                 "max_value_degree"))
-    rings = RingRules(p.integer(r, "min_size", "rings", low=2), p.integer(r, "max_size", "rings", low=2),
-                      p.integer(r, "min_density_pct", "rings", low=0, high=100),
-                      p.integer(r, "min_strong_kinds", "rings", low=0, high=6),
-                      p.integer(r, "max_value_degree", "rings", low=2))
-    if rings.max_size < rings.min_size:
-        p.add(f"rings.max_size: {rings.max_size} is below min_size {rings.min_size}")
-    raw_rules = raw.get("rules")
-    rules: list[Rule] = []
-    if not isinstance(raw_rules, list):
-        p.add("rules: required, a list")
-    else:
+class ParametersSpec(RulebookModel):
+    near_dup_radius: Annotated[int, Between(0, 16)]  # bits of a 64-bit perceptual hash
+    velocity_half_life_hours: Annotated[int, Between(1, 24 * 365)]
+
+
+class ReviewSlaSpec(RulebookModel):
+    block: Annotated[int, Between(1, 24 * 30)]
+    review: Annotated[int, Between(1, 24 * 30)]
+
+
+class ActivationSpec(RulebookModel):
+    max_block_share_pct: Pct
+    max_review_share_pct: Pct
+
+
+class TariffSpec(RulebookModel):
+    first_kg_fen: Annotated[int, Between(0, 100_000)]
+    extra_kg_fen: Annotated[int, Between(0, 100_000)]
+    cross_province_extra_fen: Annotated[int, Between(0, 100_000)]
+
+
+class RingsSpec(RulebookModel):
+    min_size: Annotated[int, Between(2)]
+    max_size: Annotated[int, Between(2)]
+    min_density_pct: Pct
+    min_strong_kinds: Annotated[int, Between(0, 6)]
+    max_value_degree: Annotated[int, Between(2)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RingsSpec:
+        if self.max_size < self.min_size:
+            raise problem(f"{self.max_size} is below min_size {self.min_size}", ".max_size")
+        return self
+
+
+class RiskRulebookSpec(RulebookModel):
+    """The risk rulebook file (``kind: risk``)."""
+
+    kind: Literal["risk"]
+    version: NonEmpty
+    effective_from: Instant
+    mode: Literal["enforce", "shadow"]
+    parameters: ParametersSpec
+    review_sla_hours: ReviewSlaSpec
+    activation: ActivationSpec
+    freight_tariff: TariffSpec
+    threat_terms: list[Annotated[str, Field(min_length=1, pattern=r"\S")]]
+    rings: RingsSpec
+    rules: list[RuleSpec]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RiskRulebookSpec:
         seen: set[str] = set()
-        for i, item in enumerate(raw_rules):
-            rule = _rule(item, f"rules[{i}]", p, seen)
-            if rule is not None:
-                rules.append(rule)
-    if p.problems:
-        raise RiskRulebookError(p.problems)
-    assert effective_from is not None
-    return RiskRulebook(version, effective_from, mode, radius, half_life, sla, max_block, max_review, tariff,
-                        tuple(t.strip() for t in terms), rings, tuple(rules))
+        for i, rule in enumerate(self.rules):
+            if rule.id in seen:
+                raise problem(f"duplicate rule id {rule.id!r}", f"rules[{i}].id")
+            seen.add(rule.id)
+        return self
+
+
+def parse_rulebook(raw: object) -> RiskRulebook:
+    spec, problems = validate(RiskRulebookSpec, raw)
+    if spec is None:
+        raise RiskRulebookError(problems)
+    p, a, t, r = spec.parameters, spec.activation, spec.freight_tariff, spec.rings
+    return RiskRulebook(spec.version, spec.effective_from, spec.mode, p.near_dup_radius, p.velocity_half_life_hours,
+                        spec.review_sla_hours.model_dump(), a.max_block_share_pct, a.max_review_share_pct,
+                        Tariff(t.first_kg_fen, t.extra_kg_fen, t.cross_province_extra_fen),
+                        tuple(x.strip() for x in spec.threat_terms),
+                        RingRules(r.min_size, r.max_size, r.min_density_pct, r.min_strong_kinds, r.max_value_degree),
+                        tuple(rule.rule(f"rules[{i}]") for i, rule in enumerate(spec.rules)))
 
 
 def parse_rule(raw: Any, *, taken: set[str] | None = None) -> Rule:
     """One rule on its own (an operator's draft), validated exactly as the rulebook's rules are."""
-    p = ProblemCollector()
-    rule = _rule(raw, "rule", p, set(taken or ()))
-    if p.problems or rule is None:
-        raise RiskRulebookError(p.problems or ["rule: could not be read"])
-    return rule
+    spec, problems = validate(RuleSpec, raw, "rule")
+    if spec is None:
+        raise RiskRulebookError(problems)
+    if spec.id in (taken or ()):
+        raise RiskRulebookError([f"rule.id: duplicate rule id {spec.id!r}"])
+    return spec.rule("rule")
 
 
 def load_risk_rulebook(path: str | Path | None = None) -> RiskRulebook:
-    target = Path(path) if path else DEFAULT_PATH
-    try:
-        raw = yaml.safe_load(target.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RiskRulebookError([f"{target}: {exc}"]) from None
-    return parse_rulebook(raw)
+    return load_file(Path(path) if path else DEFAULT_PATH, parse_rulebook, RiskRulebookError)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from anxin.core.rulebook_loading import ProblemCollector
+from anxin.core.rulebook_models import RulebookProblems
 
 RULEBOOKS = Path(__file__).resolve().parent.parent / "rulebooks"
 DEFAULT_SCORE_RULEBOOK = RULEBOOKS / "scores.yaml"
@@ -54,10 +55,8 @@ CONSUMER_FACTS = ("signed_orders", "account_age_30d", "refund_pct_over_25", "dis
 OPS = ("gte", "lte")
 
 
-class ScoreRulebookError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid score rulebook:\n  " + "\n  ".join(problems))
-        self.problems = problems
+class ScoreRulebookError(RulebookProblems):
+    title = "invalid score rulebook"
 
 
 @dataclass(frozen=True)
@@ -191,10 +190,10 @@ def parse_score_rulebook(raw: object, *, source: str = "<memory>") -> ScoreRuleb
     c = ProblemCollector()
     if not isinstance(raw, Mapping):
         raise ScoreRulebookError(["the rulebook must be a mapping"])
-    c.unknown(raw, "<top>", ("rulebook", "version", "effective_from", "local_utc_offset_hours", "merchant",
+    c.unknown(raw, "<top>", ("kind", "version", "effective_from", "local_utc_offset_hours", "merchant",
                              "creator", "consumer"))
-    if raw.get("rulebook") != "scores":
-        c.add(f"rulebook: must be 'scores', got {raw.get('rulebook')!r}")
+    if raw.get("kind") != "scores":
+        c.add(f"kind: must be 'scores', got {raw.get('kind')!r}")
     version = raw.get("version")
     if not isinstance(version, str) or not version:
         c.add("version: required, a string such as \"2026.11.1\"")

@@ -1,0 +1,120 @@
+"""Every rulebook kind anxin reads: how to check a file of that kind, and (where one exists) its Pydantic model.
+
+A file names its kind in its ``kind:`` header; ``anxin rules check`` and ``python -m tools.schemas`` both go
+through this one table, so a new kind is added here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from anxin.core.rulebook_models import RulebookProblems, read_yaml
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    check: Callable[[Path], str]  # loads the file as the service would; a one-line summary, or raises
+    model: type[BaseModel] | None = None  # published as docs/schemas/<name>.schema.json
+
+
+def _guarantees(path: Path) -> str:
+    from anxin.aftersales.rulebook import load_rulebook
+
+    book = load_rulebook(path)
+    claims = sum(1 for g in book.guarantees if g.route)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {len(book.guarantees)} "
+            f"guarantees ({claims} claim routes), {len(book.review_rules)} review rules")
+
+
+def _risk(path: Path) -> str:
+    from anxin.risk.rulebook import load_risk_rulebook
+
+    book = load_risk_rulebook(path)
+    live = sum(1 for r in book.rules if r.status == "live")
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, mode {book.mode}, "
+            f"{len(book.rules)} rules ({live} live)")
+
+
+def _fulfilment(path: Path) -> str:
+    from anxin.orders.fulfilment_rules import load_fulfilment_rulebook
+
+    book = load_fulfilment_rulebook(path)
+    return f"version {book.version}, effective from {book.effective_from.isoformat()}"
+
+
+def _scores(path: Path) -> str:
+    from anxin.scoring.rulebook import load_score_rulebook
+
+    book = load_score_rulebook(path)
+    return f"version {book.version}, effective from {book.effective_from.isoformat()}"
+
+
+def _merchants(path: Path) -> str:
+    """The index file of a merchants bundle: the whole bundle in its directory, cross-checks included."""
+    from anxin.merchants.rulebook import load_merchant_rulebook
+
+    book = load_merchant_rulebook(path.parent)
+    return f"version {book.version}, effective from {book.effective_from.isoformat()}, the whole bundle in " \
+           f"{path.parent}"
+
+
+def _section(name: str) -> Callable[[Path], str]:
+    def check(path: Path) -> str:
+        from anxin.core.rulebook_loading import load_section_file
+        from anxin.merchants.rulebook import LOADERS
+
+        try:
+            load_section_file(path, name, LOADERS[name])
+        except ValueError as exc:
+            raise RulebookProblems(str(exc).splitlines()) from None
+        return f"section {name} of a merchants bundle (cross-checks: check its rulebook.yaml)"
+    return check
+
+
+def kinds() -> dict[str, Kind]:
+    from anxin.aftersales.rulebook import GuaranteesRulebookSpec
+    from anxin.risk.rulebook import RiskRulebookSpec
+
+    table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
+             Kind("fulfilment", _fulfilment), Kind("scores", _scores), Kind("merchants", _merchants)]
+    table += [Kind(f"merchants.{s}", _section(s)) for s in
+              ("onboarding", "deposits", "fees", "programmes", "financing")]
+    return {k.name: k for k in table}
+
+
+@dataclass(frozen=True)
+class Report:
+    path: Path
+    kind: str | None
+    summary: str | None
+    problems: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": str(self.path), "kind": self.kind, "ok": not self.problems, "summary": self.summary,
+                "problems": self.problems}
+
+
+def check(path: Path, kind: str | None = None) -> Report:
+    """Check ``path`` as ``kind`` (default: what its ``kind:`` header says)."""
+    table = kinds()
+    if kind is None:
+        raw, unreadable = read_yaml(path)
+        if unreadable:
+            return Report(path, None, None, unreadable)
+        if not isinstance(raw, dict):
+            return Report(path, None, None, ["<root>: the rulebook must be a mapping"])
+        declared = raw.get("kind")
+        if declared not in table:
+            what = "required, the header naming the rulebook's kind" if declared is None else \
+                f"{declared!r} is not a rulebook kind"
+            return Report(path, None, None, [f"kind: {what}; one of {sorted(table)} (or pass --kind)"])
+        kind = str(declared)
+    try:
+        return Report(path, kind, table[kind].check(path), [])
+    except RulebookProblems as exc:
+        return Report(path, kind, None, exc.problems)
