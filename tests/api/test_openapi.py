@@ -106,3 +106,13 @@ def test_the_documented_event_body_is_accepted(client, keys, spec):
     """The body the schema shows is the one the endpoint takes (an empty batch: nothing to refer to)."""
     resp = client.post("/v1/events", json={"events": []}, headers=keys["platform"])
     assert resp.status_code == 200, resp.text
+
+
+def test_a_problems_type_resolves_to_its_description(client, keys):
+    resp = client.get("/v1/aftersales/cases/as_missing", headers=keys["operator"])
+    described = client.get(problem(resp)["type"])
+    assert described.status_code == 200
+    assert described.json() == {"type": "/problems/aftersales.case_not_found", "code": "aftersales.case_not_found",
+                                "title": "Case not found", "status": 404, "documentation": "/docs"}
+    unknown = client.get("/problems/nope.nothing")
+    assert unknown.status_code == 404 and problem(unknown)["code"] == "request.not_found"
