@@ -26,6 +26,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/pytest -q -p no:cacheprovider tests/api/test_openapi.py::test_the_schema_passes_the_openapi_linter
 
 test: setup browser lint
 	$(BIN)/pytest -m "not slow"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.api.problems import code as problem_code
 
 pytestmark = pytest.mark.db
 
@@ -22,7 +23,7 @@ def action_id(client, keys) -> str:
 
 
 def _code(resp) -> str:
-    return str(resp.json()["error"]["code"])
+    return str(problem_code(resp))
 
 
 def test_the_platform_acks_once_and_the_same_ack_again_answers_the_same(client, keys, action_id):

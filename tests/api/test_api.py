@@ -12,6 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 
 import pytest
+from tests.api.problems import code as problem_code
+from tests.api.problems import problem
 from tests.db.builders import T0, D, H, category, listing, order_paid, png_bytes, seed_order, shipped, shop
 
 import anxin as anxin_pkg
@@ -26,10 +28,8 @@ MIB = 1024 * 1024
 
 
 
-def _error(resp):
-    body = resp.json()
-    assert set(body) == {"error"}, body
-    return body["error"]["code"]
+def _error(resp) -> str:
+    return problem_code(resp)
 
 
 def _case_body(**over):
@@ -155,7 +155,7 @@ def test_bad_case_bodies_are_422_with_a_stable_code(client, keys, two_orders, ov
 def test_missing_fields_are_listed(client, keys, two_orders):
     resp = client.post("/v1/aftersales/cases", json={"order_id": "o1"}, headers=keys["c1"])
     assert (resp.status_code, _error(resp)) == (422, "request.invalid")
-    fields = {p["field"] for p in resp.json()["error"]["details"]["problems"]}
+    fields = {p["field"] for p in problem(resp)["problems"]}
     assert {"type", "reason", "amount_fen"} <= fields
 
 
@@ -163,7 +163,7 @@ def test_missing_fields_are_listed(client, keys, two_orders):
 def test_unknown_and_foreign_orders_look_the_same(client, keys, two_orders, order_id):
     resp = _file(client, keys, order_id=order_id)
     assert (resp.status_code, _error(resp)) == (404, "aftersales.order_not_found")
-    assert resp.json()["error"]["message"] == f"order {order_id!r} not found"
+    assert problem(resp)["detail"] == f"order {order_id!r} not found"
 
 
 @pytest.mark.parametrize("who", ["m1", "operator", "platform"])
@@ -216,9 +216,12 @@ def test_isolation_of_orders_and_cases(client, keys, case_o1, who, visible):
     if not visible:
         assert (resp.status_code, _error(resp)) == (404, "aftersales.case_not_found")
         unknown = client.get("/v1/aftersales/cases/as_doesnotexist", headers=h)
-        assert unknown.json() == {"error": {"code": "aftersales.case_not_found",
-                                            "message": "case 'as_doesnotexist' not found"}}
-        assert resp.json()["error"]["message"] == f"case {case_o1!r} not found"
+        assert unknown.json() == {"type": "/problems/aftersales.case_not_found", "title": "Case not found",
+                                  "status": 404, "detail": "case 'as_doesnotexist' not found",
+                                  "instance": "/v1/aftersales/cases/as_doesnotexist",
+                                  "code": "aftersales.case_not_found"}
+        assert unknown.headers["content-type"] == "application/problem+json"
+        assert problem(resp)["detail"] == f"case {case_o1!r} not found"
     listed = [c["case_id"] for c in client.get("/v1/aftersales/cases", headers=h).json()["cases"]]
     assert listed == ([case_o1] if visible else [])
     if not visible:
@@ -382,7 +385,8 @@ def test_evidence_cited_by_a_case_is_visible_to_its_parties_only(client, keys, a
         if visible:
             assert (got.status_code, got.content[:8]) == (200, b"\x89PNG\r\n\x1a\n"), who
         else:  # indistinguishable from evidence that does not exist
-            assert (got.status_code, got.json()) == (unknown.status_code, unknown.json()), who
+            same = {**unknown.json(), "instance": f"/v1/evidence/{sha}"}  # only the path asked differs
+            assert (got.status_code, got.json()) == (unknown.status_code, same), who
 
 
 def test_missing_evidence_is_404_not_422(client, keys):
@@ -428,7 +432,7 @@ def test_no_500_for_garbage_case_bodies(client, keys, two_orders, raw):
                        headers={**keys["c1"], "Content-Type": "application/json"})
     assert resp.status_code < 500, (resp.status_code, resp.text[:300])
     if resp.status_code >= 400:
-        assert resp.json()["error"]["code"] in {c.value for c in HTTP_STATUS}
+        assert problem_code(resp) in {c.value for c in HTTP_STATUS}
 
 
 @pytest.mark.parametrize("raw", GARBAGE[:-2])
@@ -489,7 +493,7 @@ def test_nan_inside_an_event_payload_is_not_a_500(client, keys):
            b'"data": {"shop_id": "s1", "merchant_id": "m1", "name": "n", "store_type": "individual", '
            b'"rating": NaN}}]}')
     resp = client.post("/v1/events", content=raw, headers={**keys["platform"], "Content-Type": "application/json"})
-    assert resp.status_code == 400 and resp.json()["error"]["code"] == "request.malformed_json"
+    assert resp.status_code == 400 and problem_code(resp) == "request.malformed_json"
 
 
 # --- the error table -----------------------------------------------------------------------------------------------
@@ -527,4 +531,4 @@ def test_error_code_strings_in_the_source_are_enum_members():
                                   "/v1/shops/s1/fulfilment?x=%00"])
 def test_a_nul_in_the_path_or_query_is_not_found_never_a_500(client, keys, path):
     r = client.get(path, headers=keys["operator"])
-    assert r.status_code == 404 and r.json()["error"]["code"] == "request.not_found"
+    assert r.status_code == 404 and problem_code(r) == "request.not_found"

@@ -4,6 +4,8 @@ sees only their own shops."""
 from __future__ import annotations
 
 import pytest
+from tests.api.problems import code as problem_code
+from tests.api.problems import problem
 from tests.db.builders import category, ingest_ok, item, listing, order_paid, shop
 
 pytestmark = pytest.mark.db
@@ -30,7 +32,7 @@ def test_apply_status_and_history(client, keys, shopfront):
 def test_another_merchant_gets_not_found_everywhere(client, keys, shopfront):
     for path in ("", "/novice", "/deposit", "/offers", "/cases", "/statement"):
         r = client.get(f"/v1/merchants/shops/n1{path}", headers=keys["m2"])
-        assert (r.status_code, r.json()["error"]["code"]) == (404, "merchants.shop_not_found"), path
+        assert (r.status_code, problem_code(r)) == (404, "merchants.shop_not_found"), path
     r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 100, "idempotency_key": "x"},
                     headers=keys["m2"])
     assert r.status_code == 404
@@ -49,7 +51,7 @@ def test_another_merchant_gets_not_found_everywhere(client, keys, shopfront):
 ])
 def test_bad_applications_get_stable_codes(client, keys, shopfront, body, status, code):
     r = client.post("/v1/merchants/applications", json=body, headers=keys["m1"])
-    assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    assert (r.status_code, problem_code(r)) == (status, code), r.text
 
 
 def test_deposit_money_moves_once_and_limits_hold(client, keys, shopfront):
@@ -65,20 +67,20 @@ def test_deposit_money_moves_once_and_limits_hold(client, keys, shopfront):
     assert client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 100},
                        headers={**keys["m1"], "Idempotency-Key": "h1"}).json() == by_header.json()
     r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 100}, headers=keys["m1"])
-    assert (r.status_code, r.json()["error"]["code"]) == (422, "merchants.invalid_field")
+    assert (r.status_code, problem_code(r)) == (422, "merchants.invalid_field")
     for bad, code in (({"amount_fen": 0, "idempotency_key": "k2"}, "merchants.invalid_amount"),
                       ({"amount_fen": -5, "idempotency_key": "k2"}, "merchants.invalid_amount"),
                       ({"amount_fen": 10**30, "idempotency_key": "k2"}, "merchants.invalid_amount"),
                       ({"amount_fen": 5, "idempotency_key": "k1"}, "idempotency.key_reused")):
         r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json=bad, headers=keys["m1"])
-        assert r.json()["error"]["code"] == code
+        assert problem_code(r) == code
     r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 1.5, "idempotency_key": "k3"},
                     headers=keys["m1"])
     assert r.status_code == 422
     r = client.post("/v1/merchants/shops/n1/deposit/withdrawals", json={"amount_fen": 100_000,
                                                                        "idempotency_key": "w"}, headers=keys["m1"])
-    assert (r.status_code, r.json()["error"]["code"]) == (422, "merchants.withdrawal_over_limit")
-    assert r.json()["error"]["details"]["limit_fen"] == 100_100 - first["required"]["fen"]
+    assert (r.status_code, problem_code(r)) == (422, "merchants.withdrawal_over_limit")
+    assert problem(r)["limit_fen"] == 100_100 - first["required"]["fen"]
     r = client.post("/v1/merchants/shops/n1/deposit/deductions", json={
         "amount_fen": 500, "idempotency_key": "d", "reason": "penalty"}, headers=keys["m1"])
     assert r.status_code == 403
@@ -101,11 +103,11 @@ def test_settlement_statements_and_campaigns(anxin, client, keys):
     assert period.status_code == 200 and period.json()["by_kind"]["sale"]["count"] == 1
     for q in ("start=2026-11-30&end=2026-11-01", "start=nonsense"):
         r = client.get(f"/v1/merchants/shops/s1/statement?{q}", headers=keys["m1"])
-        assert (r.status_code, r.json()["error"]["code"]) == (422, "merchants.invalid_period")
+        assert (r.status_code, problem_code(r)) == (422, "merchants.invalid_period")
     spec = {"id": "c1", "name": {"zh-CN": "活动", "en": "Campaign"}, "from": "2026-12-01T00:00:00+08:00",
             "until": "2026-11-01T00:00:00+08:00", "kind": "waive", "scope": {}}
     r = client.post("/v1/merchants/fees/campaigns", json=spec, headers=keys["operator"])
-    assert r.status_code == 422 and r.json()["error"]["code"] in ("fees.invalid_window", "fees.invalid_waiver")
+    assert r.status_code == 422 and problem_code(r) in ("fees.invalid_window", "fees.invalid_waiver")
     assert client.post("/v1/merchants/fees/campaigns", json=[1], headers=keys["operator"]).status_code == 422
     assert "waivers" in client.get("/v1/merchants/fees", headers=keys["m1"]).json()
 
@@ -121,6 +123,6 @@ def test_novice_offers_cases_and_transfer(client, keys, shopfront):
     r = client.post("/v1/merchants/shops/n1/transfer", json={"kind": "sideways"}, headers=keys["operator"])
     assert r.status_code == 422
     r = client.post("/v1/merchants/shops/n1/state", json={"action": "explode"}, headers=keys["operator"])
-    assert (r.status_code, r.json()["error"]["code"]) == (422, "merchants.invalid_field")
+    assert (r.status_code, problem_code(r)) == (422, "merchants.invalid_field")
     r = client.post("/v1/merchants/shops/n1/decision", json={"approve": True}, headers=keys["operator"])
-    assert (r.status_code, r.json()["error"]["code"]) == (409, "merchants.illegal_transition")
+    assert (r.status_code, problem_code(r)) == (409, "merchants.illegal_transition")

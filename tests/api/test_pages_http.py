@@ -7,6 +7,7 @@ import string
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.api.problems import code as problem_code
 from tests.browser.world import png_bytes, seed
 
 from anxin.access.error_codes import AccessErrorCode
@@ -105,7 +106,7 @@ def test_pages_redirect_to_login_while_the_api_answers_401(app, world) -> None:
     r = client.post("/hall/orders/o_cup/cases", data={"amount": "1"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     api = client.get("/v1/aftersales/cases")
-    assert api.status_code == 401 and api.json()["error"]["code"] == "access.unauthenticated"
+    assert api.status_code == 401 and problem_code(api) == "access.unauthenticated"
 
 
 def test_logout_forgets_the_key(app, world) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.api.problems import code as problem_code
+from tests.api.problems import problem
 from tests.db.builders import T0, D, H, ingest_ok, seed_order, shop
 from tests.db.test_risk_flow import photo
 
@@ -68,7 +70,7 @@ def build_world(anxin, clock) -> World:
 
 
 def err(resp) -> str:
-    return resp.json()["error"]["code"]
+    return problem_code(resp)
 
 
 # --- the queue and one review ----------------------------------------------------------------------------------
@@ -200,7 +202,7 @@ def test_rules_list_propose_and_refused_activation_with_the_figures(client, keys
 
     live = client.post(f"/v1/risk/rules/{DRAFT['id']}/status", json={"status": "live"}, headers=keys["operator"])
     assert (live.status_code, err(live)) == (409, "risk.rule_blocks_too_many")
-    figures = live.json()["error"]["details"]["backtest"]
+    figures = problem(live)["backtest"]
     assert (figures["fired"], figures["fired_per_10k"], figures["days"]) == (2, 10_000, 30) and figures["refusal"]
     for status in ("off", "shadow"):
         ok = client.post(f"/v1/risk/rules/{DRAFT['id']}/status", json={"status": status}, headers=keys["operator"])
@@ -233,7 +235,7 @@ def test_bad_rule_backtest_and_ban_bodies(client, keys, world, path, body, statu
     r = client.post(path, json=body, headers=keys["operator"])
     assert (r.status_code, err(r)) == (status, code), r.json()
     if code == "risk.invalid_rule":
-        assert r.json()["error"]["details"]["problems"]
+        assert problem(r)["problems"]
 
 
 def test_backtests_by_rule_and_by_definition(client, keys, world) -> None:
@@ -424,6 +426,6 @@ def test_credential_reads_are_rate_watched_and_a_blocked_reader_gets_429(anxin, 
         response = client.get(f"/v1/risk/shops/cs{i}/credentials", headers=keys["operator"])
         if response.status_code == 429:
             break
-    assert response.status_code == 429 and response.json()["error"]["code"] == "risk.access_blocked"
+    assert response.status_code == 429 and problem_code(response) == "risk.access_blocked"
     assert i == 59
     assert client.get("/v1/risk/shops/cs0/credentials", headers=keys["m1"]).status_code == 403

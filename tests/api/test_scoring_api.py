@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from tests.api.problems import code as problem_code
 from tests.db import builders as b
 
 from anxin.db.tables import metadata
@@ -99,9 +100,7 @@ def world(anxin) -> None:
 
 
 def _code(resp) -> str:
-    body = resp.json()
-    assert set(body) == {"error"}, body
-    return body["error"]["code"]
+    return problem_code(resp)
 
 
 def _points(x100: int) -> str:

@@ -8,6 +8,8 @@ import re
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from tests.api.problems import code as problem_code
+from tests.api.problems import problem
 from tests.browser.world import seed
 
 from anxin.bootstrap import bootstrap
@@ -29,7 +31,7 @@ def bearer(key: str) -> dict[str, str]:
 
 
 def code(r) -> str:
-    return r.json()["error"]["code"]
+    return problem_code(r)
 
 
 def signed_in(app, key: str) -> TestClient:
@@ -189,14 +191,14 @@ def test_a_nul_in_any_json_text_is_refused_with_its_path(client, keys) -> None:
     r = client.post("/v1/events", json={"events": [{"id": "e1"}, {"id": "e2", "data": {"text": ["ok", "a\x00"]}}]},
                     headers=keys["platform"])
     assert r.status_code == 422 and code(r) == "request.nul_character"
-    assert r.json()["error"]["details"]["path"] == "events[1].data.text[1]"
+    assert problem(r)["path"] == "events[1].data.text[1]"
 
 
 def test_a_lone_surrogate_is_refused(client, keys) -> None:
     raw = b'{"events": [{"id": "\\ud800", "type": "shop.opened"}]}'
     r = client.post("/v1/events", content=raw, headers={**keys["platform"], "Content-Type": "application/json"})
     assert r.status_code == 422 and code(r) == "request.invalid_unicode"
-    assert r.json()["error"]["details"]["path"] == "events[0].id"
+    assert problem(r)["path"] == "events[0].id"
     paired = b'{"events": [{"id": "\\ud83d\\ude00"}]}'  # a surrogate pair is an emoji, fine
     r = client.post("/v1/events", content=paired, headers={**keys["platform"], "Content-Type": "application/json"})
     assert r.status_code == 200
@@ -216,14 +218,14 @@ def test_an_oversize_events_body_is_413_whether_declared_or_streamed(small, keys
     headers = {**keys["platform"], "Content-Type": "application/json"}
     declared = small.post("/v1/events", content=big, headers=headers)
     assert declared.status_code == 413 and code(declared) == "request.too_large"
-    assert declared.json()["error"]["details"]["limit"] == 2048
+    assert problem(declared)["limit"] == 2048
     streamed = small.post("/v1/events", content=iter([big[i:i + 500] for i in range(0, len(big), 500)]),
                           headers=headers)  # chunked: no Content-Length, counted as it arrives
     assert streamed.status_code == 413 and code(streamed) == "request.too_large"
     fits = small.post("/v1/events", content=b'{"events": []}', headers=headers)
     assert fits.status_code == 200
     other = small.post("/v1/merchants/applications", json={"name": "x" * 1500}, headers=keys["m1"])
-    assert other.status_code == 413 and other.json()["error"]["details"]["limit"] == 1024
+    assert other.status_code == 413 and problem(other)["limit"] == 1024
 
 
 def test_body_limit_settings_come_from_the_environment(monkeypatch) -> None:
@@ -240,7 +242,7 @@ def test_a_risk_rule_id_longer_than_its_column_is_refused(client, keys) -> None:
     rule = {"id": "K." + "X" * 59, "stage": "claim", "code": "risk.x", "action": "review", "points": 1,
             "message": {"zh-CN": "x", "en": "x"}, "when": {"fact": "shops_claimed_30d", "op": "gte", "value": 5}}
     r = client.post("/v1/risk/rules", json=rule, headers=keys["operator"])
-    assert r.status_code == 422 and code(r) == "risk.invalid_rule" and r.json()["error"]["details"]["field"] == "id"
+    assert r.status_code == 422 and code(r) == "risk.invalid_rule" and problem(r)["field"] == "id"
 
 
 def test_a_value_the_database_refuses_is_422_not_500(app, client) -> None:

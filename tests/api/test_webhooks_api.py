@@ -7,6 +7,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.api.problems import code as problem_code
 
 from anxin.outbox.model import DEFAULT_ENDPOINT_ID, NOTICE, REFUND, RetryPolicy
 from anxin.outbox.service import enqueue
@@ -65,7 +66,7 @@ def test_endpoints_create_list_update_rotate(client, keys, anxin, transport):
          "outbox.endpoint_configured"),
     ]
     for resp, status, code in errors:
-        assert (resp.status_code, resp.json()["error"]["code"]) == (status, code)
+        assert (resp.status_code, problem_code(resp)) == (status, code)
     for who in ("platform", "m1", "c1"):
         assert client.get(f"{BASE}/endpoints", headers=keys[who]).status_code == 403
         assert client.post(f"{BASE}/endpoints", json={"url": "https://x.example"}, headers=keys[who]).status_code == 403
@@ -115,7 +116,7 @@ def test_messages_paging_detail_and_redelivery(client, keys, anxin, transport, c
         (client.get(f"{BASE}/messages", params={"kind": "refund.maybe"}, headers=op), 422, "outbox.invalid_filter"),
     ]
     for resp, status, code in errors:
-        assert (resp.status_code, resp.json()["error"]["code"]) == (status, code)
+        assert (resp.status_code, problem_code(resp)) == (status, code)
     assert client.post(f"{BASE}/messages/{msgs[2].message_id}/redeliver", headers=keys["platform"]).status_code == 403
 
 

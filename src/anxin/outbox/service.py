@@ -244,7 +244,7 @@ class OutboxService:
                 status = OutboxRepository(uow.session).get(message_id)
                 raise AnxinError(OutboxErrorCode.NOT_REDELIVERABLE,
                                  f"message {message_id!r} has no dead or failing delivery to redeliver",
-                                 message_id=message_id, status=status.status if status else None)
+                                 message_id=message_id, message_status=status.status if status else None)
             for d in restartable:
                 self._restart(d, now)
             refresh_message(uow, message_id)
@@ -265,7 +265,7 @@ class OutboxService:
                 raise AnxinError(OutboxErrorCode.NOT_REDELIVERABLE,
                                  f"delivery {delivery_id!r} is {found.status}: only a dead or failing delivery that "
                                  "is not being sent right now can be redelivered",
-                                 delivery_id=delivery_id, status=found.status)
+                                 delivery_id=delivery_id, delivery_status=found.status)
             self._restart(row, now)
             refresh_message(uow, row.message_id)
             delivery = to_delivery(row)

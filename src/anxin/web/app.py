@@ -12,7 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 from anxin import __version__
 from anxin.bootstrap import Anxin
-from anxin.web import errors
+from anxin.web import errors, openapi
 from anxin.web.guard import InputGuard
 
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
@@ -76,6 +76,7 @@ def create_app(anxin: Anxin) -> FastAPI:
     app.include_router(outbox_pages.router)
     app.include_router(actions_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi.install(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")
     def healthz() -> dict[str, str]:

@@ -27,6 +27,7 @@ from anxin.outbox.error_codes import OutboxErrorCode as O
 from anxin.risk.error_codes import RiskErrorCode as R
 from anxin.scoring.error_codes import ScoringErrorCode as K
 from anxin.web.error_codes import WebErrorCode as W
+from anxin.web.problem import instance_of, problem_response
 
 HTTP_STATUS: dict[StrEnum, int] = {
     A.UNAUTHENTICATED: 401, A.INVALID_ROLE: 422, A.INVALID_SUBJECT: 422, A.FORBIDDEN_ROLE: 403,
@@ -70,13 +71,6 @@ ALL_CODE_ENUMS = (A, S, I, O, F, K, R, M, W, D, X)
 log = logging.getLogger("anxin.web")
 
 
-def error_body(code: StrEnum, message: str, **details: object) -> dict[str, object]:
-    body: dict[str, object] = {"code": code.value, "message": message}
-    if details:
-        body["details"] = details
-    return {"error": body}
-
-
 def error_headers(exc: AnxinError) -> dict[str, str] | None:
     if exc.code is A.UNAUTHENTICATED:
         return {"WWW-Authenticate": "Bearer"}
@@ -86,33 +80,38 @@ def error_headers(exc: AnxinError) -> dict[str, str] | None:
 
 
 def install(app: FastAPI) -> None:
+    """Every error the API answers is a problem (``anxin.web.problem``); pages render their own (``PageRoute``)."""
+
     @app.exception_handler(AnxinError)
     async def _anxin(request: Request, exc: AnxinError) -> JSONResponse:
-        return JSONResponse({"error": exc.as_dict()}, status_code=HTTP_STATUS.get(exc.code, 400),
-                            headers=error_headers(exc))
+        return problem_response(exc.code, exc.message, HTTP_STATUS.get(exc.code, 400),
+                                instance_of(request.scope), exc.details, headers=error_headers(exc))
 
     @app.exception_handler(DataError)
     async def _out_of_range(request: Request, exc: DataError) -> JSONResponse:
         # The last line of defence: a value the database refuses (a string longer than its column, a number
         # beyond its type) is the caller's input, not a server fault. Inputs are bounded before this; log it.
         log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
-        return JSONResponse(error_body(W.OUT_OF_RANGE, "a value is out of the range the database can store"),
-                            status_code=422)
+        return problem_response(W.OUT_OF_RANGE, "a value is out of the range the database can store", 422,
+                                instance_of(request.scope))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg")}
                     for e in exc.errors()]
+        where = instance_of(request.scope)
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
-            return JSONResponse(error_body(W.MALFORMED_JSON, "the request body is not valid JSON"), status_code=400)
-        return JSONResponse(error_body(W.INVALID_REQUEST, "the request does not match the schema",
-                                       problems=problems), status_code=422)
+            return problem_response(W.MALFORMED_JSON, "the request body is not valid JSON", 400, where)
+        return problem_response(W.INVALID_REQUEST, "the request does not match the schema", 422, where,
+                                {"problems": problems})
 
     @app.exception_handler(RecursionError)
     async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
-        return JSONResponse(error_body(W.MALFORMED_JSON, "the request body is nested too deeply"), status_code=400)
+        return problem_response(W.MALFORMED_JSON, "the request body is nested too deeply", 400,
+                                instance_of(request.scope))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: W.NOT_FOUND, 405: W.METHOD_NOT_ALLOWED, 413: W.TOO_LARGE}.get(exc.status_code, W.INVALID_REQUEST)
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        return problem_response(code, str(exc.detail), exc.status_code, instance_of(request.scope),
+                                headers=exc.headers)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anxin.web.error_codes import WebErrorCode as W
+from anxin.web.problem import instance_of, problem_response
 
 # Cheap pre-scan: only bodies holding a NUL or a surrogate escape are parsed here (a surrogate pair is how
 # json.dumps writes an emoji, so a match is a suspicion, decided by the exact check below).
@@ -62,11 +62,8 @@ def _with_headers(send: Send, csp: str) -> Send:
     return with_headers
 
 
-def _respond(code: W, message: str, status: int, **details: object) -> JSONResponse:
-    body: dict[str, Any] = {"code": code.value, "message": message}
-    if details:
-        body["details"] = details
-    return JSONResponse({"error": body}, status_code=status)
+def _respond(code: W, message: str, status: int, instance: str, **details: object) -> JSONResponse:
+    return problem_response(code, message, status, instance, details)
 
 
 def bad_text(value: str) -> W | None:
@@ -132,7 +129,9 @@ class InputGuard:
         path: str = scope.get("path", "")
         send = _with_headers(send, policy_for(path))
         if "\x00" in path or b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
-            await _respond(W.NOT_FOUND, "not found: the request holds a NUL character", 404)(scope, receive, send)
+            refused = _respond(W.NOT_FOUND, "not found: the request holds a NUL character", 404,
+                               instance_of(scope))
+            await refused(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
@@ -140,7 +139,8 @@ class InputGuard:
             await self.app(scope, receive, send)
             return
         limit = self.max_events_body if path.rstrip("/") == EVENTS_PATH else self.max_body
-        too_large = _respond(W.TOO_LARGE, f"the request body is larger than {limit} bytes", 413, limit=limit)
+        too_large = _respond(W.TOO_LARGE, f"the request body is larger than {limit} bytes", 413, instance_of(scope),
+                             limit=limit)
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await too_large(scope, receive, send)
@@ -163,7 +163,7 @@ class InputGuard:
             code, where = problem
             text = "a NUL character" if code is W.NUL_CHARACTER else "a lone UTF-16 surrogate"
             await _respond(code, f"the request holds {text} at {where}; it cannot be stored", 422,
-                           path=where)(scope, receive, send)
+                           instance_of(scope), path=where)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
