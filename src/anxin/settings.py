@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_URL
     # Request threads per server process; the database pool holds this many connections plus 4.
     workers: int = Field(DEFAULT_WORKERS, ge=1, le=512)
+    # How long the server keeps an idle client connection open. Above the idle timeout of whatever sits in front
+    # (load balancers use 60 s): a server that closes first races the client's next request on that connection,
+    # which then fails with a reset instead of an answer. uvicorn's own default is 5 s.
+    keep_alive_seconds: int = Field(75, ge=1, le=3600)
     evidence_dir: Path = Path("var/evidence")
     webhook_url: str | None = None
     # The default endpoint's signing secret (whsec_<base64>, or any text used as its UTF-8 bytes).

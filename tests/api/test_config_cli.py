@@ -54,7 +54,7 @@ def test_config_json(monkeypatch) -> None:
     assert rows["ANXIN_RULEBOOKS"]["value"] == ["a.yaml", "b.yaml"]
     assert rows["ANXIN_WORKERS"] == {"name": "workers", "env": "ANXIN_WORKERS", "value": 16, "source": "default"}
     assert rows["ANXIN_AUTH_FAILURE_WINDOW"]["name"] == "auth_failure_window_seconds"
-    assert len(rows) == 21
+    assert len(rows) == 22
 
 
 def test_config_in_production_without_a_secret_says_serve_will_refuse() -> None:

@@ -36,6 +36,7 @@ def test_defaults_are_the_laptop_ones() -> None:
 
 def test_every_variable_overrides_its_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     env = {"ANXIN_MODE": "demo", "ANXIN_DATABASE_URL": "postgresql+psycopg://u@h/db", "ANXIN_WORKERS": "3",
+           "ANXIN_KEEP_ALIVE_SECONDS": "30",
            "ANXIN_EVIDENCE_DIR": str(tmp_path), "ANXIN_WEBHOOK_URL": "http://hook", "ANXIN_WEBHOOK_SECRET": "whsec_x",
            "ANXIN_TICK_SECONDS": "0.5", "ANXIN_INLINE_EVENTS": "0", "ANXIN_DELIVERY_LEASE_SECONDS": "7",
            "ANXIN_ACTION_ACK_MINUTES": "9", "ANXIN_RULEBOOKS": os.pathsep.join(["a.yaml", "", "b.yaml"]),
@@ -49,6 +50,7 @@ def test_every_variable_overrides_its_default(monkeypatch: pytest.MonkeyPatch, t
     assert (s.mode, s.database_url, s.workers, s.evidence_dir, s.webhook_url) == (
         "demo", "postgresql+psycopg://u@h/db", 3, tmp_path, "http://hook")
     assert s.webhook_secret is not None and s.webhook_secret.get_secret_value() == "whsec_x"
+    assert s.keep_alive_seconds == 30
     assert (s.tick_seconds, s.inline_events, s.delivery_lease_seconds, s.action_ack_minutes) == (0.5, False, 7, 9)
     assert s.rulebook_paths == (Path("a.yaml"), Path("b.yaml"))
     assert (s.risk_rulebook, s.risk_mode, s.merchant_rulebook) == (Path("r.yaml"), "shadow", Path("m"))

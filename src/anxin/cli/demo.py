@@ -233,7 +233,8 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
         click.echo(f"worker pid {worker.pid} runs deadlines, settlement and webhook delivery (log: {worker_log})")
         click.echo(f"serving http://{host}:{port}/ — Ctrl-C to stop")
         try:
-            uvicorn.run(create_app(live), host=host, port=port, log_level="warning")
+            uvicorn.run(create_app(live), host=host, port=port, log_level="warning",
+                        timeout_keep_alive=settings.keep_alive_seconds)
         finally:
             _stop_worker(worker)
     finally:

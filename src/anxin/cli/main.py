@@ -67,7 +67,8 @@ def serve(host: str, port: int) -> None:
     settings.check_startup()  # production without a webhook secret stops here, before migrating
     anxin = bootstrap(settings=settings)
     click.echo(f"anxin serving http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(anxin), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(anxin), host=host, port=port, log_level="warning",
+                timeout_keep_alive=settings.keep_alive_seconds)
 
 
 @main.command()
