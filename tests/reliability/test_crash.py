@@ -57,7 +57,8 @@ def test_kill_9_during_refund_load_loses_no_refund_and_pays_none_twice(world: Wo
     finally:
         thread.join()
     refunded = {c["case_id"] for c in world.cases(state="refunded")}
-    # A message claimed by the killed server waits out its 60 s lease before it is sent again.
+    # The killed server only records refunds; the worker (not killed here) delivers them, so this waits for the
+    # worker to catch up with what every committed filing owed.
     missing = world.receiver.wait_for_cases(refunded, timeout=100)
     record("kill9_filings", f"{answered} answered, {unanswered} unanswered")
     record("kill9_refunds_lost", f"{len(missing)} of {len(refunded)}")
