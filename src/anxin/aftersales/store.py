@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.aftersales.evidence import EvidenceRow  # noqa: F401  (registers the evidence table)
 from anxin.aftersales.model import OPEN_STATES, Case, CaseEvent, CaseState
-from anxin.db.base import Base, table
+from anxin.db.base import Base, table, within
 from anxin.db.engine import begin_write
 
 _CASE_FIELDS = [f for f in Case.__dataclass_fields__ if f != "state"]
@@ -222,5 +222,5 @@ def export_cases_query(*, opened_until: dt.datetime, shop_ids: list[str] | None)
                       k.refunded_fen, history.c.closed_at, history.c.for_consumer, history.c.for_merchant)
             .join_from(k, history, history.c.case_id == k.case_id, isouter=True)
             .where(k.opened_at < opened_until,
-                   k.shop_id.in_(shop_ids) if shop_ids is not None else sa.true())
+                   within(k.shop_id, shop_ids))
             .order_by(k.case_id))

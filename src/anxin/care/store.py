@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.care.model import ChatSession, Complaint
-from anxin.db.base import Base, table
+from anxin.db.base import Base, table, within
 
 
 class ComplaintRow(Base):
@@ -123,16 +123,13 @@ class CareRepository:
         return handed, answered
 
 
-def _in_shops(col: Any, shop_ids: list[str] | None) -> sa.ColumnElement[bool]:
-    return col.in_(shop_ids) if shop_ids is not None else sa.true()
-
 
 def export_complaints_query(*, since: dt.datetime, until: dt.datetime,
                             shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     """Complaints filed in ``[since, until)``, for analytics exports (the scoring facts)."""
     c = ComplaintRow
     return (sa.select(c.complaint_id, c.order_id, c.shop_id, c.consumer_id, c.reason, c.filed_at)
-            .where(c.filed_at >= since, c.filed_at < until, _in_shops(c.shop_id, shop_ids))
+            .where(c.filed_at >= since, c.filed_at < until, within(c.shop_id, shop_ids))
             .order_by(c.complaint_id))
 
 
@@ -140,5 +137,5 @@ def export_chats_query(*, since: dt.datetime, until: dt.datetime,
                        shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     c = ChatSessionRow
     return (sa.select(c.session_id, c.shop_id, c.opened_at, c.to_human_at, c.first_human_reply_at)
-            .where(c.opened_at >= since, c.opened_at < until, _in_shops(c.shop_id, shop_ids))
+            .where(c.opened_at >= since, c.opened_at < until, within(c.shop_id, shop_ids))
             .order_by(c.session_id))

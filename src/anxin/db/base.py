@@ -62,3 +62,8 @@ def rowcount(result: sa.Result[Any]) -> int:
     if not isinstance(result, sa.CursorResult):
         raise TypeError("rowcount asked of a result that is not a cursor result")
     return result.rowcount
+
+
+def within(column: Any, values: list[str] | None) -> sa.ColumnElement[bool]:
+    """``column IN values``; no restriction when ``values`` is None (the analytics exports' optional shop list)."""
+    return column.in_(values) if values is not None else sa.true()

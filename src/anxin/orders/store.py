@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base, UTCDateTime, rowcount, table
+from anxin.db.base import Base, UTCDateTime, rowcount, table, within
 from anxin.orders.model import Order, OrderItem, OrderStatus, Promise, Scan
 
 
@@ -357,9 +357,6 @@ _CONSUMER_PAID = sa.select(sa.func.count()).select_from(OrderRow).where(
     OrderRow.paid_at < sa.bindparam("until"))
 
 
-def _in_shops(col: Any, shop_ids: list[str] | None) -> sa.ColumnElement[bool]:
-    return col.in_(shop_ids) if shop_ids is not None else sa.true()
-
 
 # Analytics exports (the scoring facts): read-only selects another process streams, so that the orders tables are
 # named only here. Column labels are the contract.
@@ -369,7 +366,7 @@ def export_orders_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
     o = OrderRow
     return (sa.select(o.order_id, o.shop_id, o.items, o.creator_id, o.consumer_id, o.paid_at, o.paid_fen, o.promise,
                       o.cancelled_at, o.collected_at, o.signed_at)
-            .where(o.paid_at >= paid_since, o.paid_at < paid_until, _in_shops(o.shop_id, shop_ids))
+            .where(o.paid_at >= paid_since, o.paid_at < paid_until, within(o.shop_id, shop_ids))
             .order_by(o.order_id))
 
 
@@ -381,5 +378,5 @@ def export_reviews_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
     return (sa.select(r.order_id, r.rating, r.posted_at, o.shop_id, o.creator_id, o.signed_at)
             .join_from(r, o, r.order_id == o.order_id)
             .where(o.paid_at >= paid_since, o.paid_at < paid_until, r.posted_at < paid_until,
-                   _in_shops(o.shop_id, shop_ids))
+                   within(o.shop_id, shop_ids))
             .order_by(r.order_id))

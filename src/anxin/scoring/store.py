@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.db import refcache
-from anxin.db.base import Base, table
+from anxin.db.base import Base, table, within
 
 SUBJECT_KINDS = ("merchant", "creator", "consumer")
 
@@ -132,5 +132,5 @@ def export_deductions_query(*, until: dt.datetime, shop_ids: list[str] | None) -
     d = DeductionRow
     return (sa.select(d.deduction_id, d.shop_id, d.points_x100, d.effective_at, d.expires_at, d.kind)
             .where(d.revoked_at.is_(None), d.effective_at < until,
-                   d.shop_id.in_(shop_ids) if shop_ids is not None else sa.true())
+                   within(d.shop_id, shop_ids))
             .order_by(d.deduction_id))
