@@ -14,3 +14,4 @@ class WebErrorCode(StrEnum):
     NUL_CHARACTER = "request.nul_character"
     INVALID_UNICODE = "request.invalid_unicode"
     OUT_OF_RANGE = "request.out_of_range"
+    INVALID_CURSOR = "request.invalid_cursor"
