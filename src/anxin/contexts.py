@@ -85,7 +85,8 @@ CONTEXTS: tuple[Context, ...] = (
             adapters=("store", "money_store"),
             pure=("ledger", "categories", "reasons", "fees", "fee_batch", "statement", "onboarding",
                   "deposits", "programmes", "financing", "rulebook", "fee_rules", "lifecycle", "programme_rules",
-                  "financing_rules", "error_codes"),
+                  "financing_rules", "rulebook_models", "onboarding_models", "deposit_models", "fee_models",
+                  "programme_models", "financing_models", "error_codes"),
             inner=(("usecases", ("centre", "lifecycle | settlement | programmes | financing",
                                  "money | campaigns | statements", "shared")),)),
 )

@@ -65,25 +65,23 @@ def _merchants(path: Path) -> str:
 
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
-        from anxin.core.rulebook_loading import load_section_file
-        from anxin.merchants.rulebook import LOADERS
+        from anxin.merchants.rulebook import load_section_file
 
-        try:
-            load_section_file(path, name, LOADERS[name])
-        except ValueError as exc:
-            raise RulebookProblems(str(exc).splitlines()) from None
+        load_section_file(path, name)
         return f"section {name} of a merchants bundle (cross-checks: check its rulebook.yaml)"
     return check
 
 
 def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
+    from anxin.merchants.rulebook import MODELS as MERCHANT_SECTIONS
+    from anxin.merchants.rulebook_models import MerchantsIndexSpec
     from anxin.risk.rulebook import RiskRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
-             Kind("fulfilment", _fulfilment), Kind("scores", _scores), Kind("merchants", _merchants)]
-    table += [Kind(f"merchants.{s}", _section(s)) for s in
-              ("onboarding", "deposits", "fees", "programmes", "financing")]
+             Kind("fulfilment", _fulfilment), Kind("scores", _scores),
+             Kind("merchants", _merchants, MerchantsIndexSpec)]
+    table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
     return {k.name: k for k in table}
 
 

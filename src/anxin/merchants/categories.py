@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from anxin.merchants.rulebook_models import MatchSpec
+
 
 @dataclass(frozen=True)
 class CategoryRef:
@@ -46,3 +48,8 @@ class CategoryMatch:
             if cid in self.categories:
                 return i
         return len(ref.path) if self.everything else None
+
+
+def category_match(spec: MatchSpec) -> CategoryMatch:
+    """A rulebook's validated ``{categories, tags}``."""
+    return CategoryMatch(frozenset(spec.categories), frozenset(spec.tags))

@@ -21,7 +21,8 @@ from anxin.core.money import format_fen
 from anxin.merchants import deposits, fees, financing, lifecycle, onboarding, programmes
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.fees import FeeQuote, percent
-from anxin.merchants.programme_rules import METRICS, ProgrammesRules
+from anxin.merchants.programme_models import METRICS
+from anxin.merchants.programme_rules import ProgrammesRules
 from anxin.merchants.reasons import Reason, render
 from anxin.web.charts import Series, fixed, line_chart
 from anxin.web.i18n import Translator

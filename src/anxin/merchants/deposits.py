@@ -12,17 +12,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from anxin.core.money import format_fen
-from anxin.core.rulebook_loading import ProblemCollector, load_section_file
-from anxin.merchants.categories import CategoryMatch, CategoryRef
+from anxin.merchants.categories import CategoryMatch, CategoryRef, category_match
+from anxin.merchants.deposit_models import DepositsSpec
 from anxin.merchants.ledger import TrialWithdrawalRules
 from anxin.merchants.reasons import Reason
+from anxin.merchants.rulebook_models import STORE_TYPES, names, parse, parse_file
 
 DEFAULT_DEPOSITS_PATH = Path(__file__).resolve().parent.parent / "rulebooks" / "merchants" / "deposits.yaml"
 SECTION = "deposits"
-STORE_TYPES = ("enterprise", "individual", "personal")
 COMBINATIONS = ("cap_base", "replace_base")
 BP = 10_000
 
@@ -250,133 +249,23 @@ def deposit_status(*, held_fen: int, required_fen: int, debt_fen: int) -> Deposi
 
 # --- loading ---------------------------------------------------------------------------------------------------------
 
-def load_deposits(raw: Mapping[str, Any], problems: ProblemCollector) -> DepositRules:
-    """Validate the parsed ``deposits.yaml``; every problem goes to ``problems`` with its path, and harmless
-    defaults stand in for what is broken so the walk goes on."""
-    c, p = problems, SECTION
-    if not isinstance(raw, Mapping):
-        c.add(f"{p}: must be a mapping")
-        raw = {}
-    c.unknown(raw, p, ("kind", "base", "gmv_tiering", "gmv_tiers", "trial"))
-    tiering = c.mapping(raw, "gmv_tiering", p, ("applies_from", "combination"))
-    applies_from = (c.instant(tiering, "applies_from", f"{p}.gmv_tiering") if tiering is not None else None) \
-        or dt.datetime(2025, 6, 11, 16, tzinfo=dt.UTC)
-    combination = c.choice(tiering, "combination", f"{p}.gmv_tiering", COMBINATIONS) if tiering is not None \
-        else COMBINATIONS[0]
-    return DepositRules(_base(c, raw.get("base")), _tiers(c, raw.get("gmv_tiers")), applies_from, combination,
-                        _trial(c, raw))
+def deposit_rules(spec: DepositsSpec) -> DepositRules:
+    """The validated section as ``required_deposit`` and the trial checks apply it."""
+    t = spec.trial
+    return DepositRules(
+        tuple(BaseDeposit(r.id, names(r.name), category_match(r.match), r.fen.given()) for r in spec.base),
+        tuple(GmvTier(g.id, g.below_fen, g.fen) for g in spec.gmv_tiers), spec.gmv_tiering.applies_from,
+        spec.gmv_tiering.combination,
+        TrialRules(tuple(TrialExclusion(x.id, category_match(x.match), x.from_, x.until) for x in t.excluded),
+                   t.listing_caps.given(), t.platform_marketing, t.top_up_share_bp, t.affiliated_violations_at_most,
+                   t.withdrawal.min_fen, t.withdrawal.max_share_bp))
+
+
+def load_deposits(raw: object) -> DepositRules:
+    """The parsed ``deposits.yaml``; ``MerchantRulebookError`` names every problem with its path."""
+    return deposit_rules(parse(DepositsSpec, raw, SECTION))
 
 
 def load_deposits_file(path: str | Path = DEFAULT_DEPOSITS_PATH) -> DepositRules:
-    """This section from its own YAML file; ``ValueError`` lists every problem."""
-    return load_section_file(path, "deposits", load_deposits)
-
-
-def _entries(c: ProblemCollector, raw: Any, path: str, known: tuple[str, ...]) -> list[tuple[str, Mapping[str, Any]]]:
-    """The mappings of a required non-empty list, each with its path, and unique ``id`` checked."""
-    if not isinstance(raw, list) or not raw:
-        c.add(f"{path}: required, a non-empty list")
-        return []
-    out: list[tuple[str, Mapping[str, Any]]] = []
-    seen: set[str] = set()
-    for i, entry in enumerate(raw):
-        where = f"{path}[{i}]"
-        if not isinstance(entry, Mapping):
-            c.add(f"{where}: must be a mapping")
-            continue
-        c.unknown(entry, where, known)
-        if entry.get("id") in seen:
-            c.add(f"{where}.id: duplicate id {entry.get('id')!r}")
-        seen.add(c.text(entry, "id", where))
-        out.append((where, entry))
-    return out
-
-
-def _match(c: ProblemCollector, raw: Mapping[str, Any], path: str) -> CategoryMatch:
-    value = c.mapping(raw, "match", path, ("categories", "tags"))
-    if value is None:
-        return CategoryMatch()
-    words: dict[str, frozenset[str]] = {}
-    for key in ("categories", "tags"):
-        items = value.get(key, [])
-        if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
-            c.add(f"{path}.match.{key}: must be a list of non-empty strings")
-            items = []
-        words[key] = frozenset(items)
-    return CategoryMatch(words["categories"], words["tags"])
-
-
-def _base(c: ProblemCollector, raw: Any) -> tuple[BaseDeposit, ...]:
-    path = f"{SECTION}.base"
-    rows: list[BaseDeposit] = []
-    defaults: list[BaseDeposit] = []  # rows written with `match: {}` (a broken match must not make another)
-    for where, entry in _entries(c, raw, path, ("id", "name", "match", "fen")):
-        name = c.mapping(entry, "name", where, ("zh-CN", "en"))
-        names = {lang: c.text(name, lang, f"{where}.name") for lang in ("zh-CN", "en")} if name is not None else {}
-        amounts = c.mapping(entry, "fen", where, STORE_TYPES)
-        fen = {st: c.integer(amounts, st, f"{where}.fen") for st in STORE_TYPES if st in amounts} \
-            if amounts is not None else {}
-        if amounts is not None and not amounts:
-            c.add(f"{where}.fen: must give an amount for at least one store type")
-        rows.append(BaseDeposit(str(entry.get("id", "")), names, _match(c, entry, where), fen))
-        if entry.get("match") == {}:
-            defaults.append(rows[-1])
-    if rows and len(defaults) != 1:
-        c.add(f"{path}: needs exactly one default row (an empty match), found {len(defaults)}")
-    elif defaults and set(defaults[0].fen) != set(STORE_TYPES):
-        c.add(f"{path}: the default row must give an amount for every store type")
-    if len(defaults) != 1 or set(defaults[0].fen) != set(STORE_TYPES):  # keep the walk going with a harmless row
-        rows.append(BaseDeposit("deposits.base.fallback", {}, CategoryMatch(), dict.fromkeys(STORE_TYPES, 0)))
-    return tuple(rows)
-
-
-def _tiers(c: ProblemCollector, raw: Any) -> tuple[GmvTier, ...]:
-    path = f"{SECTION}.gmv_tiers"
-    tiers: list[GmvTier] = []
-    entries = _entries(c, raw, path, ("id", "below_fen", "fen"))
-    for i, (where, entry) in enumerate(entries):
-        last = i == len(entries) - 1
-        below: int | None = None
-        if last and "below_fen" in entry:
-            c.add(f"{where}.below_fen: the last tier takes every GMV, so it has no below_fen")
-        elif not last:
-            before = len(c.problems)
-            below = c.integer(entry, "below_fen", where)
-            parsed = len(c.problems) == before  # only compare figures that parsed
-            if parsed and tiers and tiers[-1].below_fen is not None and below <= tiers[-1].below_fen:
-                c.add(f"{where}.below_fen: must be above the previous tier's ({tiers[-1].below_fen})")
-        tiers.append(GmvTier(str(entry.get("id", "")), below, c.integer(entry, "fen", where)))
-    if not tiers or tiers[-1].below_fen is not None:
-        tiers.append(GmvTier("deposits.gmv_tiers.fallback", None, 0))
-    return tuple(tiers)
-
-
-def _trial(c: ProblemCollector, raw: Mapping[str, Any]) -> TrialRules:
-    path = f"{SECTION}.trial"
-    known = ("excluded", "listing_caps", "platform_marketing", "top_up_share_bp", "affiliated_violations_at_most",
-             "withdrawal")
-    section = c.mapping(raw, "trial", SECTION, known)
-    if section is None:
-        return TrialRules()
-    exclusions: list[TrialExclusion] = []
-    if section.get("excluded", []) != []:
-        for where, entry in _entries(c, section["excluded"], f"{path}.excluded", ("id", "match", "from", "until")):
-            starts = c.instant(entry, "from", where)
-            ends = c.instant(entry, "until", where) if "until" in entry else None
-            exclusions.append(TrialExclusion(str(entry.get("id", "")), _match(c, entry, where),
-                                             starts or dt.datetime.min.replace(tzinfo=dt.UTC), ends))
-    caps_raw = c.mapping(section, "listing_caps", path, STORE_TYPES)
-    caps = {st: c.integer(caps_raw, st, f"{path}.listing_caps") for st in STORE_TYPES if st in caps_raw} \
-        if caps_raw is not None else {}
-    marketing = section.get("platform_marketing")
-    if not isinstance(marketing, bool):
-        c.add(f"{path}.platform_marketing: required, true or false")
-        marketing = False
-    w = c.mapping(section, "withdrawal", path, ("min_fen", "max_share_bp"))
-    share = c.integer(w, "max_share_bp", f"{path}.withdrawal", high=BP) if w is not None else 5000
-    if share % 100:
-        c.add(f"{path}.withdrawal.max_share_bp: must be whole percent (a multiple of 100), got {share}")
-    return TrialRules(
-        tuple(exclusions), caps, marketing, c.integer(section, "top_up_share_bp", path, low=0, high=BP),
-        c.integer(section, "affiliated_violations_at_most", path, low=0),
-        c.integer(w, "min_fen", f"{path}.withdrawal") if w is not None else 10_000, share)
+    """This section from its own YAML file; ``MerchantRulebookError`` lists every problem."""
+    return deposit_rules(parse_file(DepositsSpec, path, SECTION))

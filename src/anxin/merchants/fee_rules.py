@@ -19,20 +19,15 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from anxin.core.clock import BEIJING
-from anxin.core.rulebook_loading import ProblemCollector, load_section_file
-from anxin.merchants.categories import CategoryMatch, CategoryRef
+from anxin.merchants.categories import CategoryMatch, CategoryRef, category_match
+from anxin.merchants.fee_models import OPEN_END, FeesSpec, WaiverKind, WaiverSpec, waiver_issues
+from anxin.merchants.rulebook_models import MerchantRulebookError, names, parse, parse_file
 
 CHANNELS = ("live", "short_video", "product_card", "other")
-KINDS = ("waive", "rebate")
-LANGS = ("zh-CN", "en")
-REFUND_REVERSALS = ("proportional",)
 DEFAULT_FEES_PATH = Path(__file__).resolve().parents[1] / "rulebooks" / "merchants" / "fees.yaml"
-OPEN_END = dt.datetime.max.replace(tzinfo=dt.UTC)  # a waiver without ``until`` runs until the rulebook changes
-
-WaiverKind = Literal["waive", "rebate"]
 
 
 class FeeError(ValueError):
@@ -76,6 +71,10 @@ class Waiver:
     kind: WaiverKind
     scope: WaiverScope
     rebate_bp: int = 0  # percentage points × 100 taken off the commission rate (rebates only)
+
+    @property
+    def span(self) -> tuple[dt.datetime, dt.datetime]:
+        return self.start, self.until
 
     def in_force(self, at: dt.datetime) -> bool:
         return self.start <= at < self.until
@@ -130,198 +129,48 @@ def shop_day(opened_at: dt.datetime, at: dt.datetime) -> int:
 
 # --- loading -------------------------------------------------------------------------------------------------
 
-def load_fees(raw: Mapping[str, Any], problems: ProblemCollector) -> FeeRules:
-    """Validate the parsed ``fees.yaml``; every problem goes to ``problems`` with its path (``fees.…``)."""
-    problems.unknown(raw, "fees", ("kind", "commission", "channel_fee_bp", "waivers", "refund_reversal"))
-    default, rates = _commission(raw.get("commission"), problems)
-    floor = problems.integer(raw, "channel_fee_bp", "fees", low=0, high=10_000)
-    reversal = problems.choice(raw, "refund_reversal", "fees", REFUND_REVERSALS)
-    waivers: list[Waiver] = []
-    raw_waivers = raw.get("waivers", [])
-    if not isinstance(raw_waivers, list):
-        problems.add("fees.waivers: must be a list")
-        raw_waivers = []
-    for i, item in enumerate(raw_waivers):
-        path = f"fees.waivers[{i}]"
-        waiver = parse_waiver(item, problems, path)
-        if waiver is None:
-            continue
-        issues = _waiver_issues(waiver, waivers)
-        for _code, key, message in issues:
-            problems.add(f"{path}.{key}: {message}" if key else f"{path}: {message}")
-        if not any(code == "fees.invalid_window" for code, _, _ in issues):
-            waivers.append(waiver)
-    return FeeRules(default, rates, floor, tuple(waivers), reversal)
+def fee_rules(spec: FeesSpec) -> FeeRules:
+    """The validated section as the fee engine applies it."""
+    c = spec.commission
+    return FeeRules(CommissionRate(c.default.id, names(c.default.name), c.default.rate_bp),
+                    tuple(CommissionRate(r.id, names(r.name), r.rate_bp, category_match(r.match)) for r in c.rates),
+                    spec.channel_fee_bp, tuple(_waiver(w) for w in spec.waivers), spec.refund_reversal)
+
+
+def load_fees(raw: object) -> FeeRules:
+    """The parsed ``fees.yaml``; ``MerchantRulebookError`` names every problem with its path (``fees.…``)."""
+    return fee_rules(parse(FeesSpec, raw, "fees"))
 
 
 def load_fees_file(path: str | Path = DEFAULT_FEES_PATH) -> FeeRules:
-    """This section from its own YAML file; ``ValueError`` lists every problem."""
-    return load_section_file(path, "fees", load_fees)
+    """This section from its own YAML file; ``MerchantRulebookError`` lists every problem."""
+    return fee_rules(parse_file(FeesSpec, path, "fees"))
+
+
+def parse_waiver(raw: object) -> Waiver:
+    """One waiver's shape (not its window or overlaps: ``waiver_problems``); ``MerchantRulebookError`` lists every
+    problem under ``waiver``."""
+    return _waiver(parse(WaiverSpec, raw, "waiver"))
 
 
 def waiver_from_dict(raw: Any) -> tuple[Waiver | None, list[tuple[str, str]]]:
     """A waiver from the API's JSON (the YAML's shape, instants as ISO strings). Problems of shape come back as
     ``("fees.invalid_waiver", "waiver.<field>: …")``; check the window and overlaps with ``waiver_problems``."""
-    problems = ProblemCollector()
-    waiver = parse_waiver(raw, problems, "waiver")
-    return (None if problems.problems else waiver), [("fees.invalid_waiver", p) for p in problems.problems]
+    try:
+        return parse_waiver(raw), []
+    except MerchantRulebookError as exc:
+        return None, [("fees.invalid_waiver", p) for p in exc.problems]
 
 
 def waiver_problems(candidate: Waiver, existing: tuple[Waiver, ...] | list[Waiver]) -> list[tuple[str, str]]:
     """(stable code, message) for a waiver about to join ``existing``: ``fees.invalid_window`` (until not after
     from), ``fees.duplicate_waiver_id``, ``fees.waiver_overlap`` (see the module docstring for "overlap")."""
     return [(code, f"{key}: {message}" if key else message)
-            for code, key, message in _waiver_issues(candidate, existing)]
+            for code, key, message in waiver_issues(candidate, existing)]
 
 
-def _waiver_issues(w: Waiver, existing: tuple[Waiver, ...] | list[Waiver]) -> list[tuple[str, str, str]]:
-    issues: list[tuple[str, str, str]] = []
-    if w.until <= w.start:
-        issues.append(("fees.invalid_window", "until", f"must be after from ({_iso(w.start)}), got {_iso(w.until)}"))
-        return issues  # an empty window overlaps nothing
-    for other in existing:
-        if other.id == w.id:
-            issues.append(("fees.duplicate_waiver_id", "id", f"duplicate waiver id {w.id!r}"))
-        elif other.kind == w.kind and other.start < w.until and w.start < other.until and \
-                (shared := scope_overlap(w.scope, other.scope)) is not None:
-            start, end = max(w.start, other.start), min(w.until, other.until)
-            issues.append(("fees.waiver_overlap", "", f"overlaps {w.kind} {other.id!r} from {_iso(start)} to "
-                                                      f"{_iso(end)} on the same orders ({shared})"))
-    return issues
-
-
-def scope_overlap(a: WaiverScope, b: WaiverScope) -> str | None:
-    """What two scopes of the same type share (for the message), or None if they cannot cover the same order."""
-    if a.dimensions != b.dimensions:
-        return None
-    shared: list[str] = []
-    if a.new_shop_days is not None and b.new_shop_days is not None:
-        shared.append(f"new shops, {min(a.new_shop_days, b.new_shop_days)} days")
-    if a.channels is not None and b.channels is not None:
-        if not a.channels & b.channels:
-            return None
-        shared.append("channels " + ", ".join(sorted(a.channels & b.channels)))
-    if a.match is not None and b.match is not None:
-        if a.match.everything or b.match.everything:
-            shared.append("every category")
-        elif common := sorted(a.match.categories & b.match.categories) + \
-                [f"tag {t}" for t in sorted(a.match.tags & b.match.tags)]:
-            shared.append("categories " + ", ".join(common))
-        else:
-            return None
-    return "; ".join(shared) or "every order"
-
-
-def parse_waiver(raw: Any, problems: ProblemCollector, path: str) -> Waiver | None:
-    """One waiver's shape (not its window or overlaps); None when it cannot be built."""
-    if not isinstance(raw, Mapping):
-        problems.add(f"{path}: must be a mapping")
-        return None
-    before = len(problems.problems)
-    problems.unknown(raw, path, ("id", "name", "from", "until", "kind", "rebate_bp", "scope"))
-    waiver_id = problems.text(raw, "id", path)
-    name = _name(raw, path, problems)
-    start = problems.instant(raw, "from", path)
-    until = problems.instant(raw, "until", path) if raw.get("until") is not None else OPEN_END
-    kind = problems.choice(raw, "kind", path, KINDS)
-    rebate_bp = 0
-    if kind == "rebate":
-        rebate_bp = problems.integer(raw, "rebate_bp", path, low=1, high=10_000)
-    elif "rebate_bp" in raw:
-        problems.add(f"{path}.rebate_bp: only a rebate takes rebate_bp")
-    scope = _scope(raw.get("scope"), f"{path}.scope", problems)
-    if len(problems.problems) > before or start is None or until is None:
-        return None
-    return Waiver(waiver_id, name, start, until, "rebate" if kind == "rebate" else "waive", scope, rebate_bp)
-
-
-def _scope(raw: Any, path: str, problems: ProblemCollector) -> WaiverScope:
-    if not isinstance(raw, Mapping):
-        problems.add(f"{path}: required, a mapping ({{}} for every order)")
-        return WaiverScope()
-    problems.unknown(raw, path, ("new_shop_days", "match", "channels"))
-    days = problems.integer(raw, "new_shop_days", path, low=1, high=3650) if "new_shop_days" in raw else None
-    match = _match(raw["match"], f"{path}.match", problems, allow_everything=False) if "match" in raw else None
-    channels = None
-    if "channels" in raw:
-        value = raw["channels"]
-        if not isinstance(value, list) or not value or any(c not in CHANNELS for c in value):
-            problems.add(f"{path}.channels: must be a non-empty list of {list(CHANNELS)}, got {value!r}")
-        else:
-            channels = frozenset(value)
-    return WaiverScope(days, match, channels)
-
-
-def _match(raw: Any, path: str, problems: ProblemCollector, *, allow_everything: bool) -> CategoryMatch:
-    if not isinstance(raw, Mapping):
-        problems.add(f"{path}: must be a mapping with categories and/or tags")
-        return CategoryMatch()
-    problems.unknown(raw, path, ("categories", "tags"))
-    found: dict[str, frozenset[str]] = {}
-    for key in ("categories", "tags"):
-        value = raw.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            problems.add(f"{path}.{key}: must be a list of non-empty strings")
-            value = []
-        found[key] = frozenset(value)
-    match = CategoryMatch(found["categories"], found["tags"])
-    if match.everything and not allow_everything:
-        problems.add(f"{path}: needs categories or tags (leave match out to cover every category)")
-    return match
-
-
-def _name(raw: Mapping[str, Any], path: str, problems: ProblemCollector) -> Mapping[str, str]:
-    value = raw.get("name")
-    if not isinstance(value, Mapping) or set(value) != set(LANGS) or \
-            not all(isinstance(v, str) and v for v in value.values()):
-        problems.add(f"{path}.name: needs non-empty zh-CN and en texts (and nothing else), got {value!r}")
-        return {lang: "" for lang in LANGS}
-    return dict(value)
-
-
-def _commission(raw: Any, problems: ProblemCollector) -> tuple[CommissionRate, tuple[CommissionRate, ...]]:
-    fallback = CommissionRate("commission.default", {lang: "" for lang in LANGS}, 0)
-    if not isinstance(raw, Mapping):
-        problems.add("fees.commission: required, a mapping with default and rates")
-        return fallback, ()
-    problems.unknown(raw, "fees.commission", ("default", "rates"))
-    default = _rate(raw.get("default"), "fees.commission.default", problems, default=True) or fallback
-    rates: list[CommissionRate] = []
-    raw_rates = raw.get("rates", [])
-    if not isinstance(raw_rates, list):
-        problems.add("fees.commission.rates: must be a list")
-        raw_rates = []
-    ids = {default.id}
-    for i, item in enumerate(raw_rates):
-        path = f"fees.commission.rates[{i}]"
-        rate = _rate(item, path, problems, default=False)
-        if rate is None:
-            continue
-        if rate.id in ids:
-            problems.add(f"{path}.id: duplicate commission id {rate.id!r}")
-        ids.add(rate.id)
-        for other in rates:  # both would match at the same depth: the rulebook cannot say which wins
-            shared = sorted(rate.match.categories & other.match.categories) + \
-                [f"tag {t}" for t in sorted(rate.match.tags & other.match.tags)]
-            if shared:
-                problems.add(f"{path}.match: ties with {other.id!r} on {', '.join(shared)}")
-        rates.append(rate)
-    return default, tuple(rates)
-
-
-def _rate(raw: Any, path: str, problems: ProblemCollector, *, default: bool) -> CommissionRate | None:
-    if not isinstance(raw, Mapping):
-        problems.add(f"{path}: required, a mapping")
-        return None
-    problems.unknown(raw, path, ("id", "name", "rate_bp") if default else ("id", "name", "rate_bp", "match"))
-    rate_id = problems.text(raw, "id", path)
-    name = _name(raw, path, problems)
-    rate_bp = problems.integer(raw, "rate_bp", path, low=0, high=10_000)
-    if default:
-        return CommissionRate(rate_id, name, rate_bp)
-    match = _match(raw.get("match"), f"{path}.match", problems, allow_everything=False)
-    return CommissionRate(rate_id, name, rate_bp, match)
-
-
-def _iso(at: dt.datetime) -> str:
-    return "open end" if at == OPEN_END else at.astimezone(BEIJING).isoformat()
+def _waiver(w: WaiverSpec) -> Waiver:
+    s = w.scope
+    scope = WaiverScope(s.new_shop_days, category_match(s.match) if s.match is not None else None,
+                        frozenset(s.channels) if s.channels is not None else None)
+    return Waiver(w.id, names(w.name), w.from_, w.until or OPEN_END, w.kind, scope, w.rebate_bp or 0)

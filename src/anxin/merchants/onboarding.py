@@ -2,8 +2,9 @@
 shop application into approve / review / reject with every failing check as a reason. Pure.
 
 The rules come from the ``onboarding`` section of the merchants rulebook (``rulebooks/merchants/onboarding.yaml``);
-``load_onboarding`` validates it and names every problem with its path. The lifecycle part of the section (novice
-period, what a transfer carries over) is read here too and used by ``anxin.merchants.lifecycle``.
+``load_onboarding`` validates it against ``OnboardingSpec`` and names every problem with its path. The lifecycle
+part of the section (novice period, what a transfer carries over) is read here too and used by
+``anxin.merchants.lifecycle``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from anxin.core.rulebook_loading import ProblemCollector, load_section_file
-from anxin.merchants.categories import CategoryMatch, CategoryRef
+from anxin.merchants.categories import CategoryMatch, CategoryRef, category_match
+from anxin.merchants.onboarding_models import OnboardingSpec
 from anxin.merchants.reasons import Reason
+from anxin.merchants.rulebook_models import parse, parse_file
 
 DEFAULT_ONBOARDING_PATH = Path(__file__).resolve().parent.parent / "rulebooks" / "merchants" / "onboarding.yaml"
 SECTION = "onboarding"
@@ -207,133 +208,32 @@ def screen(application: ShopApplication, *, rules: OnboardingRules, shops_on_lic
 
 # --- loading ---------------------------------------------------------------------------------------------------------
 
-def load_onboarding(raw: Mapping[str, Any], problems: ProblemCollector) -> OnboardingRules:
-    """Validate the parsed ``onboarding.yaml``; every problem goes to ``problems`` with its path, and harmless
-    defaults stand in for what is broken so the walk goes on."""
-    c, p = problems, SECTION
-    if not isinstance(raw, Mapping):
-        c.add(f"{p}: must be a mapping")
-        raw = {}
-    c.unknown(raw, p, ("kind", "store_types", "qualifications", "licences", "screening", "lifecycle"))
-    store_types = _store_types(c, raw)
-    qualifications = _qualifications(c, raw.get("qualifications"))
-    lic = c.mapping(raw, "licences", p, ("max_shops_per_licence",))
-    max_shops = 1 if lic is None else c.integer(lic, "max_shops_per_licence", f"{p}.licences", high=1000)
-    return OnboardingRules(store_types, qualifications, max_shops, _screening(c, raw), _lifecycle(c, raw))
+def onboarding_rules(spec: OnboardingSpec) -> OnboardingRules:
+    """The validated section as the rules ``screen`` and the lifecycle apply."""
+    store_types = {
+        st: StoreTypeRules(st, Names(t.name.zh_cn, t.name.en), t.needs_licence,
+                           category_match(t.allowed) if t.allowed is not None else CategoryMatch(),
+                           category_match(t.denied) if t.denied is not None else None)
+        for st in STORE_TYPES for t in (getattr(spec.store_types, st),)}
+    s = spec.screening
+    carryover = {kind: Carryover(kind, **getattr(spec.lifecycle.carryover, kind).model_dump())
+                 for kind in TRANSFER_KINDS}
+    return OnboardingRules(
+        store_types, tuple(QualificationRule(q.id, category_match(q.match), q.requires) for q in spec.qualifications),
+        spec.licences.max_shops_per_licence,
+        ScreeningRules(banned_link=s.banned_link.model_dump(), missing_licence=s.missing_licence,
+                       licence_at_limit=s.licence_at_limit, category_not_allowed=s.category_not_allowed,
+                       missing_qualification=s.missing_qualification,
+                       affiliated_violations_at_least=s.affiliated_violations.at_least,
+                       affiliated_violations=s.affiliated_violations.outcome),
+        LifecycleRules(spec.lifecycle.novice_days, carryover))
+
+
+def load_onboarding(raw: object) -> OnboardingRules:
+    """The parsed ``onboarding.yaml``; ``MerchantRulebookError`` names every problem with its path."""
+    return onboarding_rules(parse(OnboardingSpec, raw, SECTION))
 
 
 def load_onboarding_file(path: str | Path = DEFAULT_ONBOARDING_PATH) -> OnboardingRules:
-    """This section from its own YAML file; ``ValueError`` lists every problem."""
-    return load_section_file(path, "onboarding", load_onboarding)
-
-
-def _names(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str) -> Names:
-    value = c.mapping(raw, key, path, ("zh-CN", "en"))
-    if value is None:
-        return Names("", "")
-    return Names(c.text(value, "zh-CN", f"{path}.{key}"), c.text(value, "en", f"{path}.{key}"))
-
-
-def _category_match(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str, *,
-                   required: bool = True) -> CategoryMatch | None:
-    value = c.mapping(raw, key, path, ("categories", "tags"), required=required)
-    if value is None:
-        return None
-    return CategoryMatch(_words(c, value, "categories", f"{path}.{key}"), _words(c, value, "tags", f"{path}.{key}"))
-
-
-def _words(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str) -> frozenset[str]:
-    value = raw.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        c.add(f"{path}.{key}: must be a list of non-empty strings")
-        return frozenset()
-    return frozenset(value)
-
-
-def _flag(c: ProblemCollector, raw: Mapping[str, Any], key: str, path: str) -> bool:
-    value = raw.get(key)
-    if not isinstance(value, bool):
-        c.add(f"{path}.{key}: required, true or false")
-        return True
-    return value
-
-
-def _store_types(c: ProblemCollector, raw: Mapping[str, Any]) -> dict[str, StoreTypeRules]:
-    path = f"{SECTION}.store_types"
-    section = c.mapping(raw, "store_types", SECTION, STORE_TYPES)
-    result: dict[str, StoreTypeRules] = {}
-    for store_type in STORE_TYPES:
-        entry = None if section is None else c.mapping(section, store_type, path,
-                                                      ("name", "needs_licence", "allowed", "denied"))
-        if entry is None:
-            result[store_type] = StoreTypeRules(store_type, Names("", ""), needs_licence=True)
-            continue
-        where = f"{path}.{store_type}"
-        result[store_type] = StoreTypeRules(
-            store_type, _names(c, entry, "name", where), _flag(c, entry, "needs_licence", where),
-            _category_match(c, entry, "allowed", where, required=False) or CategoryMatch(),
-            _category_match(c, entry, "denied", where, required=False))
-    return result
-
-
-def _qualifications(c: ProblemCollector, raw: Any) -> tuple[QualificationRule, ...]:
-    path = f"{SECTION}.qualifications"
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        c.add(f"{path}: must be a list")
-        return ()
-    rules: list[QualificationRule] = []
-    seen: set[str] = set()
-    for i, entry in enumerate(raw):
-        where = f"{path}[{i}]"
-        if not isinstance(entry, Mapping):
-            c.add(f"{where}: must be a mapping")
-            continue
-        c.unknown(entry, where, ("id", "match", "requires"))
-        rule_id = c.text(entry, "id", where)
-        if rule_id and rule_id in seen:
-            c.add(f"{where}.id: duplicate id {rule_id!r}")
-        seen.add(rule_id)
-        match = _category_match(c, entry, "match", where)
-        if match is not None and match.everything:
-            c.add(f"{where}.match: must name categories or tags")  # a qualification for everything is a typo
-        rules.append(QualificationRule(rule_id, match or CategoryMatch(), c.text(entry, "requires", where)))
-    return tuple(rules)
-
-
-def _screening(c: ProblemCollector, raw: Mapping[str, Any]) -> ScreeningRules:
-    path = f"{SECTION}.screening"
-    checks = ("missing_licence", "licence_at_limit", "category_not_allowed", "missing_qualification")
-    section = c.mapping(raw, "screening", SECTION, ("banned_link", *checks, "affiliated_violations"))
-    if section is None:
-        return ScreeningRules()
-    failing = ("reject", "review")
-    links = c.mapping(section, "banned_link", path, LINK_KINDS)
-    banned = {kind: "reject" if links is None else c.choice(links, kind, f"{path}.banned_link", failing)
-              for kind in LINK_KINDS}
-    outcomes = {check: c.choice(section, check, path, failing) for check in checks}
-    affiliated = c.mapping(section, "affiliated_violations", path, ("at_least", "outcome"))
-    where = f"{path}.affiliated_violations"
-    return ScreeningRules(
-        banned_link=banned, missing_licence=outcomes["missing_licence"], licence_at_limit=outcomes["licence_at_limit"],
-        category_not_allowed=outcomes["category_not_allowed"], missing_qualification=outcomes["missing_qualification"],
-        affiliated_violations_at_least=1 if affiliated is None else c.integer(affiliated, "at_least", where),
-        affiliated_violations="review" if affiliated is None else c.choice(affiliated, "outcome", where, failing))
-
-
-def _lifecycle(c: ProblemCollector, raw: Mapping[str, Any]) -> LifecycleRules:
-    path = f"{SECTION}.lifecycle"
-    section = c.mapping(raw, "lifecycle", SECTION, ("novice_days", "carryover"))
-    if section is None:
-        return LifecycleRules()
-    novice_days = c.integer(section, "novice_days", path, high=3650)
-    kinds = c.mapping(section, "carryover", path, TRANSFER_KINDS)
-    carryover: dict[str, Carryover] = {}
-    for kind in TRANSFER_KINDS:
-        entry = None if kinds is None else c.mapping(kinds, kind, f"{path}.carryover", tuple(CARRY_OPTIONS))
-        where = f"{path}.carryover.{kind}"
-        chosen = {item: c.choice(entry, item, where, options) if entry is not None else options[0]
-                  for item, options in CARRY_OPTIONS.items()}
-        carryover[kind] = Carryover(kind, **chosen)
-    return LifecycleRules(novice_days, carryover)
+    """This section from its own YAML file; ``MerchantRulebookError`` lists every problem."""
+    return onboarding_rules(parse_file(OnboardingSpec, path, SECTION))

@@ -20,9 +20,9 @@ from typing import Any
 
 from anxin.core.clock import beijing_day, beijing_midnight
 from anxin.core.money import format_fen
+from anxin.merchants.programme_models import METRICS
 from anxin.merchants.programme_rules import (
     DEFAULT_PROGRAMMES_PATH,
-    METRICS,
     Milestone,
     NoviceTask,
     ProgrammesRules,

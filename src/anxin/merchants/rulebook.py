@@ -1,8 +1,9 @@
 """The merchants rulebook: one versioned bundle of sections (onboarding, deposits, fees, programmes, financing).
 
-``rulebooks/merchants/rulebook.yaml`` names the version and when it takes effect; each section lives in its own file
-beside it and has its own loader. Every problem in every section is collected with its path and reported at once,
-so a broken bundle never half-loads.
+``rulebooks/merchants/rulebook.yaml`` (``kind: merchants``) names the version and when it takes effect; each section
+lives in its own file beside it (``kind: merchants.<section>``) and has its own Pydantic model. Every problem in every
+file is reported at once with its path (``fees.waivers[2].scope.channels[0]: must be one of …``), then the figures
+two sections both state are cross-checked, so a broken bundle never half-loads.
 """
 
 from __future__ import annotations
@@ -15,21 +16,26 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
-from anxin.core.rulebook_loading import ProblemCollector
-from anxin.core.rulebook_models import RulebookProblems
-from anxin.merchants.deposits import DepositRules, load_deposits
-from anxin.merchants.fee_rules import FeeRules, load_fees
-from anxin.merchants.financing_rules import FinancingRules, load_financing
-from anxin.merchants.onboarding import OnboardingRules, load_onboarding
-from anxin.merchants.programme_rules import ProgrammesRules, load_programmes
+from anxin.core.rulebook_models import validate
+from anxin.merchants.deposit_models import DepositsSpec
+from anxin.merchants.deposits import DepositRules, deposit_rules
+from anxin.merchants.fee_models import FeesSpec
+from anxin.merchants.fee_rules import FeeRules, fee_rules
+from anxin.merchants.financing_models import FinancingSpec
+from anxin.merchants.financing_rules import FinancingRules, financing_rules
+from anxin.merchants.onboarding import OnboardingRules, onboarding_rules
+from anxin.merchants.onboarding_models import OnboardingSpec
+from anxin.merchants.programme_models import ProgrammesSpec
+from anxin.merchants.programme_rules import ProgrammesRules, programmes_rules
+from anxin.merchants.rulebook_models import MerchantRulebookError, MerchantsIndexSpec, parse_file
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "rulebooks" / "merchants"
 SECTIONS = ("onboarding", "deposits", "fees", "programmes", "financing")
 
-
-class MerchantRulebookError(RulebookProblems):
-    title = "merchants rulebook invalid"
+__all__ = ["DEFAULT_DIR", "MODELS", "SECTIONS", "MerchantRulebook", "MerchantRulebookError", "load_merchant_rulebook",
+           "load_section_file"]
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,14 @@ class MerchantRulebook:
     financing: FinancingRules
 
 
-LOADERS: dict[str, Callable[[Mapping[str, Any], ProblemCollector], Any]] = {
-    "onboarding": load_onboarding, "deposits": load_deposits, "fees": load_fees, "programmes": load_programmes,
-    "financing": load_financing,
+# Each section's model (``kind: merchants.<section>``, docs/schemas) and how a validated one becomes domain rules.
+MODELS: dict[str, type[BaseModel]] = {
+    "onboarding": OnboardingSpec, "deposits": DepositsSpec, "fees": FeesSpec, "programmes": ProgrammesSpec,
+    "financing": FinancingSpec,
+}
+_RULES: dict[str, Callable[[Any], Any]] = {
+    "onboarding": onboarding_rules, "deposits": deposit_rules, "fees": fee_rules, "programmes": programmes_rules,
+    "financing": financing_rules,
 }
 
 
@@ -57,46 +68,47 @@ def load_merchant_rulebook(directory: Path | None = None) -> MerchantRulebook:
     return _load(directory, stamp)
 
 
+def load_section_file(path: str | Path, section: str) -> Any:
+    """One section from its own YAML file (``anxin rules check``, tests); ``MerchantRulebookError`` lists every
+    problem. Cross-checks need the whole bundle: ``load_merchant_rulebook``."""
+    return _RULES[section](parse_file(MODELS[section], path, section))
+
+
 @functools.lru_cache(maxsize=8)
 def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> MerchantRulebook:
-    problems = ProblemCollector()
-    index = _read(directory / "rulebook.yaml", "rulebook", problems, "merchants")
-    problems.unknown(index, "rulebook", ("version", "effective_from"))
-    version = problems.text(index, "version", "rulebook")
-    effective = problems.instant(index, "effective_from", "rulebook")
-    sections = {}
-    for name in SECTIONS:
-        raw = _read(directory / f"{name}.yaml", name, problems, f"merchants.{name}")
-        sections[name] = LOADERS[name](raw, problems)
-    if not problems.problems:
-        _cross_check(sections, problems)
-    if problems.problems:
-        raise MerchantRulebookError(problems.problems)
-    assert effective is not None
-    return MerchantRulebook(version=version, effective_from=effective, **sections)
+    problems: list[str] = []
+    index = _validated(directory / "rulebook.yaml", "rulebook", MerchantsIndexSpec, problems)
+    specs = {name: _validated(directory / f"{name}.yaml", name, MODELS[name], problems) for name in SECTIONS}
+    if problems:
+        raise MerchantRulebookError(problems)
+    assert isinstance(index, MerchantsIndexSpec)
+    sections = {name: _RULES[name](spec) for name, spec in specs.items()}
+    _cross_check(sections)
+    return MerchantRulebook(version=index.version, effective_from=index.effective_from, **sections)
 
 
-def _read(path: Path, name: str, problems: ProblemCollector, kind: str) -> Mapping[str, Any]:
+def _validated(path: Path, name: str, model: type[BaseModel], problems: list[str]) -> BaseModel | None:
+    """The file as ``model``, or None with its problems (paths under ``name``) added to ``problems``."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        problems.add(f"{name}: cannot read {path.name} ({exc.strerror})")
-        return {}
+        problems.append(f"{name}: cannot read {path.name} ({exc.strerror})")
+        return None
     except yaml.YAMLError as exc:
-        problems.add(f"{name}: {path.name} is not valid YAML ({exc})")
-        return {}
+        problems.append(f"{name}: {path.name} is not valid YAML ({exc})")
+        return None
     if not isinstance(raw, Mapping):
-        problems.add(f"{name}: {path.name} must hold a mapping")
-        return {}
-    if raw.get("kind") != kind:  # the header says what the file is (and which JSON Schema an editor applies)
-        problems.add(f"{name}.kind: must be {kind!r}, got {raw.get('kind')!r}")
-    return {k: v for k, v in raw.items() if k != "kind"}
+        problems.append(f"{name}: {path.name} must hold a mapping")
+        return None
+    spec, found = validate(model, raw, name)
+    problems.extend(found)
+    return spec
 
 
-def _cross_check(sections: Mapping[str, Any], problems: ProblemCollector) -> None:
+def _cross_check(sections: dict[str, Any]) -> None:
     """Figures two sections both state must agree."""
     lifecycle = sections["onboarding"].lifecycle.novice_days
     programme = sections["programmes"].novice.period_days
     if lifecycle != programme:
-        problems.add(f"programmes.novice.period_days: {programme} disagrees with onboarding.lifecycle.novice_days "
-                     f"{lifecycle}")
+        raise MerchantRulebookError([f"programmes.novice.period_days: {programme} disagrees with "
+                                     f"onboarding.lifecycle.novice_days {lifecycle}"])
