@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import yaml
 
-from anxin.core.rulebook_loading import ProblemCollector
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.deposits import (
     DEFAULT_DEPOSITS_PATH,
@@ -29,6 +28,7 @@ from anxin.merchants.deposits import (
 )
 from anxin.merchants.ledger import trial_withdrawal_problems
 from anxin.merchants.reasons import Reason, render
+from anxin.merchants.rulebook_models import MerchantRulebookError
 
 RULES = load_deposits_file()
 RAW = yaml.safe_load(DEFAULT_DEPOSITS_PATH.read_text(encoding="utf-8"))
@@ -228,14 +228,18 @@ def test_debt_is_what_the_shop_owes_never_a_ledger_balance() -> None:
 def problems_after(mutate: Callable[[dict[str, Any]], None]) -> list[str]:
     raw = copy.deepcopy(RAW)
     mutate(raw)
-    c = ProblemCollector()
-    load_deposits(raw, c)
-    return c.problems
+    try:
+        load_deposits(raw)
+    except MerchantRulebookError as exc:
+        return exc.problems
+    return []
 
 
 @pytest.mark.parametrize(("mutate", "problem"), [
     (lambda r: r.update(colour="red"), "deposits.colour: unknown key"),
-    (lambda r: r.pop("base"), "deposits.base: required, a non-empty list"),
+    (lambda r: r.pop("base"), "deposits.base: required"),
+    (lambda r: r.update(base=[]), "deposits.base: must not be empty"),
+    (lambda r: r.update(kind="merchants.fees"), "deposits.kind: must be one of 'merchants.deposits'"),
     (lambda r: r["base"][1]["fen"].update(individual=2000.0), "deposits.base[1].fen.individual: must be an integer"),
     (lambda r: r["base"][1]["fen"].update(martian=1), "deposits.base[1].fen.martian: unknown key"),
     (lambda r: r["base"][1].update(fen={}), "deposits.base[1].fen: must give an amount"),
@@ -250,13 +254,17 @@ def problems_after(mutate: Callable[[dict[str, Any]], None]) -> list[str]:
      "deposits.gmv_tiers[1].below_fen: must be above the previous tier's (5000000)"),
     (lambda r: r["gmv_tiers"][2].update(below_fen=20_000_000),
      "deposits.gmv_tiers[2].below_fen: the last tier takes every GMV"),
+    (lambda r: r["gmv_tiers"][0].pop("below_fen"), "deposits.gmv_tiers[0].below_fen: required (every tier but"),
+    (lambda r: r["trial"]["excluded"][0].update(until="2024-07-01T00:00:00+08:00"),
+     "deposits.trial.excluded[0].until: must be after from"),
     (lambda r: r["gmv_tiers"][0].pop("fen"), "deposits.gmv_tiers[0].fen: required"),
     (lambda r: r["gmv_tiering"].update(applies_from="2025-06-12"), "deposits.gmv_tiering.applies_from:"),
     (lambda r: r["gmv_tiering"].update(combination="sum"), "deposits.gmv_tiering.combination: must be one of"),
     (lambda r: r["trial"]["excluded"][0].pop("from"), "deposits.trial.excluded[0].from: required"),
     (lambda r: r["trial"]["listing_caps"].update(enterprise=0),
      "deposits.trial.listing_caps.enterprise: must be a positive integer"),
-    (lambda r: r["trial"].update(platform_marketing="no"), "deposits.trial.platform_marketing: required, true"),
+    (lambda r: r["trial"].update(platform_marketing="no"),
+     "deposits.trial.platform_marketing: must be true or false, got 'no'"),
     (lambda r: r["trial"].update(top_up_share_bp=10_001), "deposits.trial.top_up_share_bp: must be an integer 0–"),
     (lambda r: r["trial"]["withdrawal"].update(max_share_bp=5050),
      "deposits.trial.withdrawal.max_share_bp: must be whole percent"),
@@ -281,10 +289,13 @@ def test_every_problem_is_reported_at_once_and_the_file_loader_refuses(tmp_path:
     break_three(raw)
     path = tmp_path / "deposits.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ValueError, match="gmv_tiers") as err:
+    with pytest.raises(MerchantRulebookError, match="gmv_tiers") as err:
         load_deposits_file(path)
-    assert str(err.value).count("\n") == 2
+    assert [p.split(":")[0] for p in err.value.problems] == [p.split(":")[0] for p in found]
     assert problems_after(lambda r: r.clear())
+    with pytest.raises(MerchantRulebookError) as err:
+        load_deposits([])
+    assert err.value.problems == ["deposits: must be a mapping"]
 
 
 # --- reason texts --------------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anxin.core.rulebook_loading import ProblemCollector
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.fees import (
     REASON_TEXT,
@@ -30,6 +29,7 @@ from anxin.merchants.fees import (
     waiver_problems,
 )
 from anxin.merchants.reasons import render
+from anxin.merchants.rulebook_models import MerchantRulebookError
 
 BJ = dt.timezone(dt.timedelta(hours=8))
 RULES = load_fees_file()
@@ -61,13 +61,21 @@ def line(category: CategoryRef = WOMEN, gross: int = 10_000, coupon: int = 0, no
 
 
 def rules_from(**overrides: Any) -> FeeRules:
-    raw: dict[str, Any] = {
-        "commission": {"default": {"id": "c.default", "name": {"zh-CN": "默认", "en": "Default"}, "rate_bp": 500}},
-        "channel_fee_bp": 60, "refund_reversal": "proportional", "waivers": [], **overrides}
-    problems = ProblemCollector()
-    rules = load_fees(raw, problems)
-    assert problems.problems == []
-    return rules
+    return load_fees(fees_raw(**overrides))
+
+
+def fees_raw(**overrides: Any) -> dict[str, Any]:
+    return {"kind": "merchants.fees",
+            "commission": {"default": {"id": "c.default", "name": {"zh-CN": "默认", "en": "Default"}, "rate_bp": 500}},
+            "channel_fee_bp": 60, "refund_reversal": "proportional", "waivers": [], **overrides}
+
+
+def fee_problems(raw: Any) -> list[str]:
+    try:
+        load_fees(raw)
+    except MerchantRulebookError as exc:
+        return exc.problems
+    return []
 
 
 def waiver(wid: str = "w", *, kind: str = "waive", start: str = "2025-01-01T00:00:00+08:00",
@@ -108,54 +116,86 @@ def test_broken_yaml_reports_every_problem_with_its_path() -> None:
         "commission": {"default": {"id": "d", "name": {"zh-CN": "默认"}, "rate_bp": 5.5},
                        "rates": [{"id": "a", "name": {"zh-CN": "甲", "en": "A"}, "match": {"tags": ["fresh"]},
                                   "rate_bp": 200},
-                                 {"id": "b", "name": {"zh-CN": "乙", "en": "B"}, "match": {"tags": ["fresh"]},
-                                  "rate_bp": 300},
                                  {"id": "a", "name": {"zh-CN": "丙", "en": "C"}, "match": {}, "rate_bp": 20_000}]},
         "channel_fee_bp": -1, "refund_reversal": "pro_rata", "surprise": 1,
         "waivers": [
             waiver("ok"),
-            waiver("backwards", start="2025-06-01T00:00:00+08:00", until="2025-05-01T00:00:00+08:00"),
-            waiver("twin", scope={}),
             {**waiver("bad", kind="discount", scope={"channels": ["tv"], "colour": 1}), "until": "2025-13-01"},
             waiver("rebate_without_bp", kind="rebate"),
             {**waiver("waive_with_bp"), "rebate_bp": 10, "from": "2025-01-01T00:00:00"},
         ]}
-    problems = ProblemCollector()
-    load_fees(raw, problems)
     expected = [
-        "fees.surprise: unknown key",
-        "fees.commission.default.name: needs non-empty zh-CN and en texts",
+        "fees.commission.default.name.en: required",
         "fees.commission.default.rate_bp: must be an integer, got 5.5",
-        "fees.commission.rates[1].match: ties with 'a' on tag fresh",
-        "fees.commission.rates[2].id: duplicate commission id 'a'",
-        "fees.commission.rates[2].match: needs categories or tags",
-        "fees.commission.rates[2].rate_bp: must be an integer 0–10000, got 20000",
+        "fees.commission.rates[1].rate_bp: must be an integer 0–10000, got 20000",
+        "fees.commission.rates[1].match: needs categories or tags",
         "fees.channel_fee_bp: must be an integer 0–10000, got -1",
-        "fees.refund_reversal: must be one of ['proportional'], got 'pro_rata'",
-        "fees.waivers[1].until: must be after from",
-        "fees.waivers[2]: overlaps waive 'ok' from",
-        "fees.waivers[3].scope.colour: unknown key",
-        "fees.waivers[3].until: ",
-        "fees.waivers[3].kind: must be one of ['waive', 'rebate'], got 'discount'",
-        "fees.waivers[3].scope.channels: must be a non-empty list",
-        "fees.waivers[4].rebate_bp: required",
-        "fees.waivers[5].rebate_bp: only a rebate takes rebate_bp",
-        "fees.waivers[5].from: timestamp '2025-01-01T00:00:00' has no UTC offset",
+        "fees.refund_reversal: must be one of 'proportional', got 'pro_rata'",
+        "fees.waivers[1].until: month must be in 1..12",
+        "fees.waivers[1].kind: must be one of 'waive' or 'rebate', got 'discount'",
+        "fees.waivers[1].scope.channels[0]: must be one of 'live', 'short_video', 'product_card' or 'other', got 'tv'",
+        "fees.waivers[1].scope.colour: unknown key",
+        "fees.waivers[2].rebate_bp: required for a rebate",
+        "fees.waivers[3].from: timestamp '2025-01-01T00:00:00' has no UTC offset",
+        "fees.surprise: unknown key",
     ]
-    for text in expected:
-        assert any(p.startswith(text) for p in problems.problems), (text, problems.problems)
-    assert len(problems.problems) == len(expected), problems.problems
+    found = fee_problems(fees_raw(**raw))
+    assert len(found) == len(expected) and all(f.startswith(e) for f, e in zip(found, expected, strict=True)), found
+
+
+DEFAULT = {"id": "d", "name": {"zh-CN": "默", "en": "D"}, "rate_bp": 1}
+RATE_A = {"id": "a", "name": {"zh-CN": "甲", "en": "A"}, "match": {"tags": ["fresh"]}, "rate_bp": 200}
+
+
+@pytest.mark.parametrize(("raw", "problem"), [
+    (fees_raw(kind="merchants.deposits"), "fees.kind: must be one of 'merchants.fees', got 'merchants.deposits'"),
+    (fees_raw(commission={"default": RATE_A | {"match": {}}}), "fees.commission.default.match: unknown key"),
+    (fees_raw(commission={"default": DEFAULT, "rates": [RATE_A | {"match": {"categories": []}}]}),
+     "fees.commission.rates[0].match: needs categories or tags"),  # the default has no match, a rate needs one
+    (fees_raw(commission={"default": DEFAULT, "rates": [RATE_A | {"match": {"tags": "fresh"}}]}),
+     "fees.commission.rates[0].match.tags: must be a list, got 'fresh'"),
+    (fees_raw(commission={"default": {"id": "a", "name": {"zh-CN": "默", "en": "D"}, "rate_bp": 1},
+                          "rates": [RATE_A | {"id": "b"}, RATE_A | {"id": "c", "match": {"categories": ["x"]}},
+                                    RATE_A | {"id": "b", "match": {"tags": ["y"]}}]}),
+     "fees.commission.rates[2].id: duplicate commission id 'b'"),
+    (fees_raw(commission={"default": {"id": "a", "name": {"zh-CN": "默", "en": "D"}, "rate_bp": 1},
+                          "rates": [RATE_A]}), "fees.commission.rates[0].id: duplicate commission id 'a'"),
+    (fees_raw(waivers=[waiver("w", start="2025-06-01T00:00:00+08:00", until="2025-05-01T00:00:00+08:00")]),
+     "fees.waivers[0].until: must be after from (2025-06-01T00:00:00+08:00), got 2025-05-01T00:00:00+08:00"),
+    (fees_raw(waivers=[waiver("ok"), waiver("twin")]), "fees.waivers[1]: overlaps waive 'ok' from"),
+    (fees_raw(waivers=[waiver("ok"), waiver("ok", kind="rebate", rebate_bp=5)]),
+     "fees.waivers[1].id: duplicate waiver id 'ok'"),
+    (fees_raw(waivers=[waiver("w", scope={"channels": []})]), "fees.waivers[0].scope.channels: must not be empty"),
+    (fees_raw(waivers=[waiver("w", scope={"new_shop_days": 0})]),
+     "fees.waivers[0].scope.new_shop_days: must be an integer 1–3650, got 0"),
+    (fees_raw(waivers=[waiver("w", kind="rebate", rebate_bp=0)]),
+     "fees.waivers[0].rebate_bp: must be an integer 1–10000, got 0"),
+    (fees_raw(waivers=[waiver("w") | {"rebate_bp": 10}]), "fees.waivers[0].rebate_bp: only a rebate takes rebate_bp"),
+    (fees_raw(waivers=[waiver("w") | {"scope": None}]), "fees.waivers[0].scope: must be a mapping, got None"),
+])
+def test_each_refusal_names_its_path(raw: dict[str, Any], problem: str) -> None:
+    found = fee_problems(raw)
+    assert len(found) == 1 and found[0].startswith(problem), found
+
+
+def test_two_rates_on_one_tag_tie_and_are_all_reported() -> None:
+    rates = [RATE_A, RATE_A | {"id": "b", "match": {"tags": ["fresh"], "categories": ["x"]}},
+             RATE_A | {"id": "c", "match": {"categories": ["x"]}}]
+    assert fee_problems(fees_raw(commission={"default": DEFAULT, "rates": rates})) == [
+        "fees.commission.rates[1].match: ties with 'a' on tag fresh",
+        "fees.commission.rates[2].match: ties with 'b' on x"]
 
 
 def test_load_fees_file_raises_with_every_problem(tmp_path) -> None:
     path = tmp_path / "fees.yaml"
-    path.write_text("commission: {}\nchannel_fee_bp: 60.5\n", encoding="utf-8")
-    with pytest.raises(ValueError) as exc:
+    path.write_text("kind: merchants.fees\ncommission: {}\nchannel_fee_bp: 60.5\n", encoding="utf-8")
+    with pytest.raises(MerchantRulebookError) as exc:
         load_fees_file(path)
-    assert str(exc.value).splitlines() == [
-        "fees.commission.default: required, a mapping",
-        "fees.channel_fee_bp: must be an integer, got 60.5 (whole hundredths of a point, no floats)",
-        "fees.refund_reversal: must be one of ['proportional'], got None"]
+    assert exc.value.problems == [
+        "fees.commission.default: required",
+        "fees.channel_fee_bp: must be an integer, got 60.5 (whole fen or hundredths, no floats)",
+        "fees.refund_reversal: required"]
+    assert isinstance(exc.value, ValueError)
 
 
 # --- waivers: windows and overlaps ---------------------------------------------------------------------------
@@ -170,10 +210,12 @@ def test_a_waiver_from_the_api_is_validated_like_the_yaml() -> None:
     w, problems = waiver_from_dict({"id": "x", "kind": "rebate", "from": "2025-01-01", "scope": {"match": {}}})
     assert w is None
     assert problems == [("fees.invalid_waiver", p) for p in (
-        "waiver.name: needs non-empty zh-CN and en texts (and nothing else), got None",
+        "waiver.name: required",
         "waiver.from: timestamp '2025-01-01' has no UTC offset",
-        "waiver.rebate_bp: required",
         "waiver.scope.match: needs categories or tags (leave match out to cover every category)")]
+    _, problems = waiver_from_dict({"id": "x", "name": {"zh-CN": "x", "en": "x"}, "kind": "rebate",
+                                    "from": "2025-01-01T00:00:00+08:00", "scope": {}})
+    assert problems == [("fees.invalid_waiver", "waiver.rebate_bp: required for a rebate")]
     assert waiver_from_dict("nope") == (None, [("fees.invalid_waiver", "waiver: must be a mapping")])
 
 

@@ -3,14 +3,17 @@ shipped financing YAML loads and a broken one names every problem with its path.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from anxin.core.rulebook_loading import ProblemCollector
 from anxin.merchants.categories import CategoryMatch, CategoryRef
 from anxin.merchants.financing import (
     DEFAULT_FINANCING_PATH,
@@ -35,6 +38,7 @@ from anxin.merchants.financing_rules import (
     Promotion,
 )
 from anxin.merchants.reasons import Reason, render
+from anxin.merchants.rulebook_models import MerchantRulebookError
 
 BJ = dt.timezone(dt.timedelta(hours=8))
 OPENED = dt.datetime(2026, 1, 1, 10, 0, tzinfo=BJ).astimezone(dt.UTC)
@@ -324,30 +328,62 @@ BROKEN = {
 }
 
 
+def problems_of(raw: dict[str, Any]) -> list[str]:
+    try:
+        load_financing({"kind": "merchants.financing", **raw})
+    except MerchantRulebookError as exc:
+        return exc.problems
+    return []
+
+
 def test_broken_yaml_reports_every_problem_with_its_path(tmp_path: Path) -> None:
-    collector = ProblemCollector()
-    load_financing(BROKEN, collector)
-    expected = [
-        "financing.loan.name.en: required, a non-empty string",
-        "financing.loan.conditions.typo: unknown key",
-        "financing.loan.conditions.licensed_store_types: unknown 'corporate'",
+    expected = [  # cross-entry checks wait until their entries are valid: see the table below
+        "financing.loan.name.en: required",
+        "financing.loan.conditions.licensed_store_types[1]: must be one of 'enterprise', 'individual' or 'personal', "
+        "got 'corporate'",
         "financing.loan.conditions.min_score_hundredths: must be an integer, got 80.5",
+        "financing.loan.conditions.typo: unknown key",
         "financing.loan.amount.min_fen: must not be above max_fen (100), got 500",
-        "financing.early_payout.conditions.blocked_risk_outcomes: unknown 'fail'",
+        "financing.early_payout.conditions.blocked_risk_outcomes[0]: must be one of 'pass', 'review' or 'block'",
         "financing.early_payout.promotions[2].from: timestamp '2026-07-01T00:00:00' has no UTC offset",
-        "financing.early_payout.promotions[3].until: must be after from",
-        "financing.early_payout.promotions: 'a' and 'b' overlap",
-        "financing.instalments.conditions: required, a mapping",
-        "financing.instalments.plans[0].terms: must be a non-empty ascending list",
-        "financing.instalments.plans[0].merchant_fee_bp: must give a fee for each of the terms []",
+        "financing.early_payout.promotions[3].until: must be after from (2026-08-02T00:00:00+08:00), got "
+        "2026-08-01T00:00:00+08:00",
+        "financing.instalments.conditions: required",
         "financing.instalments.plans[0].min_price_fen: must be a positive integer, got 0",
+        "financing.instalments.plans[0].terms: must be a non-empty ascending list",
         "financing.instalments.plans[1].merchant_fee_bp: must give a fee for each of the terms [3, 6]",
     ]
-    for problem in expected:
-        assert any(p.startswith(problem) for p in collector.problems), (problem, collector.problems)
-    assert len(collector.problems) == len(expected), collector.problems
+    found = problems_of(BROKEN)
+    assert len(found) == len(expected) and all(f.startswith(e) for f, e in zip(found, expected, strict=True)), found
     path = tmp_path / "financing.yaml"
-    path.write_text("loan: {}\nextra: 1\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"financing\.extra: unknown key") as raised:
+    path.write_text("kind: merchants.financing\nloan: {}\nextra: 1\n", encoding="utf-8")
+    with pytest.raises(MerchantRulebookError, match=r"financing\.extra: unknown key") as raised:
         load_financing_file(path)
-    assert "financing.early_payout: required, a mapping" in str(raised.value)
+    assert "financing.early_payout: required" in raised.value.problems
+
+
+SHIPPED = yaml.safe_load(DEFAULT_FINANCING_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("mutate", "problem"), [
+    (lambda r: r["early_payout"]["promotions"][1].update(**{"from": "2026-06-01T00:00:00+08:00"}),
+     "financing.early_payout.promotions: '618-2026' and 'double11-2026' overlap"),
+    (lambda r: r["early_payout"]["promotions"][1].update(id="618-2026"),
+     "financing.early_payout.promotions[1].id: duplicate id '618-2026'"),
+    (lambda r: r["instalments"]["plans"][0].update(terms=[3, 6]),
+     "financing.instalments.plans[0].merchant_fee_bp: must give a fee for each of the terms [3, 6]"),
+    (lambda r: r["instalments"]["plans"][0].update(terms=[3, 3, 6]),
+     "financing.instalments.plans[0].terms: must be a non-empty ascending list"),
+    (lambda r: r["instalments"]["plans"][0].update(terms=[1, 3]), "financing.instalments.plans[0].terms[0]: must be"),
+    (lambda r: r["instalments"]["plans"][1].update(id="electronics"),
+     "financing.instalments.plans[1].id: duplicate id 'electronics'"),
+    (lambda r: r["loan"]["conditions"].update(blocked_states=["closed", "closed"]),
+     "financing.loan.conditions.blocked_states: 'closed' appears more than once"),
+    (lambda r: r["loan"]["amount"].update(max_fen=10**13), "financing.loan.amount.max_fen: must be an integer 1–"),
+    (lambda r: r.update(kind="merchants"), "financing.kind: must be one of 'merchants.financing'"),
+])
+def test_each_refusal_names_its_path(mutate: Callable[[dict[str, Any]], None], problem: str) -> None:
+    raw = copy.deepcopy(SHIPPED)
+    mutate(raw)
+    found = problems_of(raw)
+    assert len(found) == 1 and found[0].startswith(problem), found

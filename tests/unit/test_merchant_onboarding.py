@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import yaml
 
-from anxin.core.rulebook_loading import ProblemCollector
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.lifecycle import REASON_TEXT as LIFECYCLE_TEXT
 from anxin.merchants.lifecycle import (
@@ -38,6 +37,7 @@ from anxin.merchants.onboarding import (
     screen,
 )
 from anxin.merchants.reasons import Reason, render
+from anxin.merchants.rulebook_models import MerchantRulebookError
 
 RULES = load_onboarding_file()
 RAW = yaml.safe_load(DEFAULT_ONBOARDING_PATH.read_text(encoding="utf-8"))
@@ -311,21 +311,26 @@ def test_a_target_licence_just_below_its_limit_or_unchanged_is_fine() -> None:
 def problems_after(mutate: Callable[[dict[str, Any]], None]) -> list[str]:
     raw = copy.deepcopy(RAW)
     mutate(raw)
-    c = ProblemCollector()
-    load_onboarding(raw, c)
-    return c.problems
+    try:
+        load_onboarding(raw)
+    except MerchantRulebookError as exc:
+        return exc.problems
+    return []
 
 
 @pytest.mark.parametrize(("mutate", "problem"), [
     (lambda r: r.update(colour="red"), "onboarding.colour: unknown key"),
-    (lambda r: r.pop("store_types"), "onboarding.store_types: required, a mapping"),
-    (lambda r: r["store_types"].pop("personal"), "onboarding.store_types.personal: required, a mapping"),
+    (lambda r: r.pop("store_types"), "onboarding.store_types: required"),
+    (lambda r: r["store_types"].pop("personal"), "onboarding.store_types.personal: required"),
     (lambda r: r["store_types"].update(martian={}), "onboarding.store_types.martian: unknown key"),
     (lambda r: r["store_types"]["personal"]["name"].pop("en"), "onboarding.store_types.personal.name.en: required"),
     (lambda r: r["store_types"]["personal"].update(needs_licence="no"),
-     "onboarding.store_types.personal.needs_licence: required, true or false"),
+     "onboarding.store_types.personal.needs_licence: must be true or false, got 'no'"),
+    (lambda r: r["store_types"]["personal"]["denied"].update(tags=[""]),
+     "onboarding.store_types.personal.denied.tags[0]: required, a non-empty string"),
+    (lambda r: r.update(kind="merchants"), "onboarding.kind: must be one of 'merchants.onboarding'"),
     (lambda r: r["store_types"]["personal"]["denied"].update(tags="alcohol"),
-     "onboarding.store_types.personal.denied.tags: must be a list of non-empty strings"),
+     "onboarding.store_types.personal.denied.tags: must be a list"),
     (lambda r: r["qualifications"][1].pop("requires"), "onboarding.qualifications[1].requires: required"),
     (lambda r: r["qualifications"][1].update(match={}), "onboarding.qualifications[1].match: must name categories"),
     (lambda r: r["qualifications"][2].update(id="qualification.food"),
@@ -335,18 +340,18 @@ def problems_after(mutate: Callable[[dict[str, Any]], None]) -> list[str]:
     (lambda r: r["licences"].update(max_shops_per_licence=0),
      "onboarding.licences.max_shops_per_licence: must be an integer 1–1000, got 0"),
     (lambda r: r["screening"]["banned_link"].update(phone="ignore"),
-     "onboarding.screening.banned_link.phone: must be one of ['reject', 'review']"),
+     "onboarding.screening.banned_link.phone: must be one of 'reject' or 'review', got 'ignore'"),
     (lambda r: r["screening"].update(missing_licence="approve"),
      "onboarding.screening.missing_licence: must be one of"),
     (lambda r: r["screening"]["affiliated_violations"].pop("at_least"),
      "onboarding.screening.affiliated_violations.at_least: required"),
     (lambda r: r["lifecycle"].update(novice_days="90"), "onboarding.lifecycle.novice_days: must be an integer"),
     (lambda r: r["lifecycle"]["carryover"]["transfer"].update(deposit="reset"),
-     "onboarding.lifecycle.carryover.transfer.deposit: must be one of ['carry', 'refund']"),
+     "onboarding.lifecycle.carryover.transfer.deposit: must be one of 'carry' or 'refund', got 'reset'"),
     (lambda r: r["lifecycle"]["carryover"]["upgrade"].update(history="carry"),
      "onboarding.lifecycle.carryover.upgrade.history: unknown key"),
     (lambda r: r["lifecycle"]["carryover"].pop("entity_change"),
-     "onboarding.lifecycle.carryover.entity_change: required, a mapping"),
+     "onboarding.lifecycle.carryover.entity_change: required"),
 ])
 def test_a_broken_section_names_the_problem_with_its_path(mutate: Callable[[dict[str, Any]], None],
                                                           problem: str) -> None:
@@ -368,13 +373,13 @@ def test_every_problem_is_reported_at_once_and_the_file_loader_refuses(tmp_path:
     break_three(raw)
     path = tmp_path / "onboarding.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ValueError, match="max_shops_per_licence") as err:
+    with pytest.raises(MerchantRulebookError, match="max_shops_per_licence") as err:
         load_onboarding_file(path)
-    assert str(err.value).count("\n") == 2
+    assert [p.split(":")[0] for p in err.value.problems] == [p.split(":")[0] for p in found]
     assert problems_after(lambda r: r.clear())
-    not_a_mapping = ProblemCollector()
-    assert load_onboarding(yaml.safe_load("[]"), not_a_mapping).qualifications == ()
-    assert not_a_mapping.problems[0] == "onboarding: must be a mapping"
+    with pytest.raises(MerchantRulebookError) as err:
+        load_onboarding(yaml.safe_load("[]"))
+    assert err.value.problems == ["onboarding: must be a mapping"]
 
 
 # --- reason texts ------------------------------------------------------------------------------------------------

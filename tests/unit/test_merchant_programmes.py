@@ -3,13 +3,16 @@ the shipped programmes YAML loads and a broken one names every problem with its 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from anxin.core.rulebook_loading import ProblemCollector
 from anxin.merchants.programme_rules import (
     Activity,
     CreatorMatchingRules,
@@ -34,6 +37,7 @@ from anxin.merchants.programmes import (
     traffic_support,
 )
 from anxin.merchants.reasons import Reason, render
+from anxin.merchants.rulebook_models import MerchantRulebookError
 
 BJ = dt.timezone(dt.timedelta(hours=8))
 OPENED = dt.datetime(2026, 1, 1, 10, 0, tzinfo=BJ).astimezone(dt.UTC)  # day 0 is 1 January (Beijing)
@@ -300,37 +304,64 @@ BROKEN = {
 }
 
 
+def problems_of(raw: dict[str, Any]) -> list[str]:
+    try:
+        load_programmes({"kind": "merchants.programmes", **raw})
+    except MerchantRulebookError as exc:
+        return exc.problems
+    return []
+
+
 def test_broken_yaml_reports_every_problem_with_its_path(tmp_path: Path) -> None:
-    collector = ProblemCollector()
-    load_programmes(BROKEN, collector)
-    expected = [
-        "programmes.extra: unknown key",
-        "programmes.novice.colour: unknown key",
-        "programmes.novice.activities[0].name.en: required, a non-empty string",
-        "programmes.novice.activities: 'coupon_tools' appears more than once",
-        "programmes.novice.tasks[0].unlocks: unknown 'nope', must be one of ['coupon_tools']",
-        "programmes.novice.tasks[1].metric: must be one of",
+    expected = [  # cross-entry checks wait until their entries are valid: see the table below
+        "programmes.novice.activities[0].name.en: required",
+        "programmes.novice.tasks[1].metric: must be one of 'listings_published',",
         "programmes.novice.tasks[2].target: must be an integer 1–10000, got 12000",
-        "programmes.novice.tasks[2].xp: must be an integer, got 1.5",  # counted as 1 so the walk goes on
-        "programmes.novice.tasks[2].within_days: must be an integer 1–90, got 120",
+        "programmes.novice.tasks[2].xp: must be an integer, got 1.5",
         "programmes.novice.tasks[2].sample.at_least: required",
         "programmes.novice.tasks[3]: must be a mapping",
         "programmes.novice.levels[0].min_xp: the first level starts at 0 XP, got 10",
         "programmes.novice.levels[1].min_xp: must be above the previous level's 10",
-        "programmes.novice.levels[2].min_xp: unreachable, the tasks give 26 XP in all",
+        "programmes.novice.colour: unknown key",
         "programmes.creator_matching.within_days: must be an integer 1–3650, got 0",
         "programmes.creator_matching.min_listings: must be an integer 0–100000, got -1",
         "programmes.creator_matching.exclude_trial: must be true or false, got 'yes'",
-        "programmes.creator_matching.blocked_states: must be a list of names, got 'closed'",
         "programmes.creator_matching.max_open_serious_violations: required",
-        "programmes.traffic_support.min_score_hundredths: must be an integer, got 85.0 (whole hundredths",
+        "programmes.creator_matching.blocked_states: must be a list, got 'closed'",
+        "programmes.traffic_support.min_score_hundredths: must be an integer, got 85.0 (whole fen or hundredths",
         "programmes.traffic_support.milestones[0].impressions_boost_bp: must be an integer 1–100000, got 0",
-        "programmes.traffic_support.milestones[1].gmv_fen: must be above the previous milestone's 500",
+        "programmes.extra: unknown key",
     ]
-    for problem in expected:
-        assert any(p.startswith(problem) for p in collector.problems), (problem, collector.problems)
-    assert len(collector.problems) == len(expected)
+    found = problems_of(BROKEN)
+    assert len(found) == len(expected) and all(f.startswith(e) for f, e in zip(found, expected, strict=True)), found
     path = tmp_path / "programmes.yaml"
-    path.write_text("novice: {}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"programmes\.creator_matching: required, a mapping"):
+    path.write_text("kind: merchants.programmes\nnovice: {}\n", encoding="utf-8")
+    with pytest.raises(MerchantRulebookError, match=r"programmes\.creator_matching: required"):
         load_programmes_file(path)
+
+
+SHIPPED = yaml.safe_load(DEFAULT_PROGRAMMES_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("mutate", "problem"), [
+    (lambda r: r["novice"]["activities"].append(dict(r["novice"]["activities"][0])),
+     "programmes.novice.activities[4].id: duplicate id 'coupon_tools'"),
+    (lambda r: r["novice"]["tasks"][0].update(unlocks=["nope"]),
+     "programmes.novice.tasks[0].unlocks: unknown 'nope', must be one of ['coupon_tools', 'flash_sale',"),
+    (lambda r: r["novice"]["tasks"][0].update(unlocks=["flash_sale", "flash_sale"]),
+     "programmes.novice.tasks[0].unlocks: 'flash_sale' appears more than once"),
+    (lambda r: r["novice"]["tasks"][0].update(within_days=120),
+     "programmes.novice.tasks[0].within_days: must be an integer 1–90, got 120"),
+    (lambda r: r["novice"]["tasks"][5].update(target=2), "programmes.novice.tasks[5].target: must be an integer 1–1,"),
+    (lambda r: r["novice"]["levels"][-1].update(min_xp=500),
+     "programmes.novice.levels[3].min_xp: unreachable, the tasks give 100 XP in all"),
+    (lambda r: r["novice"].update(trial_withheld=["tv"]), "programmes.novice.trial_withheld: unknown 'tv'"),
+    (lambda r: r["traffic_support"]["milestones"][1].update(gmv_fen=1_000_000),
+     "programmes.traffic_support.milestones[1].gmv_fen: must be above the previous milestone's 1000000"),
+    (lambda r: r.update(kind="merchants.fees"), "programmes.kind: must be one of 'merchants.programmes'"),
+])
+def test_each_refusal_names_its_path(mutate: Callable[[dict[str, Any]], None], problem: str) -> None:
+    raw = copy.deepcopy(SHIPPED)
+    mutate(raw)
+    found = problems_of(raw)
+    assert len(found) == 1 and found[0].startswith(problem), found

@@ -4,10 +4,12 @@ Pure."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from anxin.core.clock import BEIJING
 from anxin.core.rulebook_models import Between, Instant, NonEmpty, PositiveInt, RulebookModel, Text, problem
 from anxin.merchants.rulebook_models import STORE_TYPES, Loc, MatchSpec, duplicates, refuse
 
@@ -86,7 +88,7 @@ class TrialExclusionSpec(RulebookModel):
     @model_validator(mode="after")
     def _window(self) -> TrialExclusionSpec:
         if self.until is not None and self.until <= self.from_:
-            raise problem(f"must be after from ({self.from_.isoformat()}), got {self.until.isoformat()}", ".until")
+            raise problem(f"must be after from ({_bj(self.from_)}), got {_bj(self.until)}", ".until")
         return self
 
 
@@ -135,3 +137,7 @@ class DepositsSpec(RulebookModel):
     @classmethod
     def _ascending(cls, tiers: list[GmvTierSpec]) -> list[GmvTierSpec]:
         return _ascending_tiers(tiers)
+
+
+def _bj(at: dt.datetime) -> str:
+    return at.astimezone(BEIJING).isoformat()

@@ -4,11 +4,13 @@ fen, rates in basis points, scores in hundredths of a point. Pure."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from anxin.core.clock import BEIJING
 from anxin.core.money import MAX_FEN
 from anxin.core.rulebook_models import Between, Instant, NonEmpty, PositiveInt, RulebookModel, Text, problem
 from anxin.merchants.rulebook_models import StoreType, duplicates, refuse, repeated
@@ -71,7 +73,7 @@ class PromotionSpec(RulebookModel):
     @model_validator(mode="after")
     def _window(self) -> PromotionSpec:
         if self.until <= self.from_:
-            raise problem(f"must be after from ({self.from_.isoformat()}), got {self.until.isoformat()}", ".until")
+            raise problem(f"must be after from ({_bj(self.from_)}), got {_bj(self.until)}", ".until")
         return self
 
 
@@ -136,3 +138,7 @@ class FinancingSpec(RulebookModel):
     loan: LoanSpec
     early_payout: EarlyPayoutSpec
     instalments: InstalmentsSpec
+
+
+def _bj(at: dt.datetime) -> str:
+    return at.astimezone(BEIJING).isoformat()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from anxin.core.rulebook_models import Between, NonEmpty, PositiveInt, RulebookModel, Text, problem
 from anxin.merchants.rulebook_models import Loc, duplicates, refuse, repeated
@@ -64,12 +64,14 @@ class TaskSpec(RulebookModel):
     unlocks: Names = Field(default_factory=list)
     sample: SampleSpec | None = None
 
-    @model_validator(mode="after")
-    def _target_fits_the_unit(self) -> TaskSpec:
-        high = TARGET_MAX[METRICS[self.metric].unit]
-        if high is not None and self.target > high:
-            raise problem(f"must be an integer 1–{high}, got {self.target}", ".target")
-        return self
+    @field_validator("target")
+    @classmethod
+    def _target_fits_the_unit(cls, target: int, info: ValidationInfo) -> int:
+        metric = info.data.get("metric")  # absent when the metric itself is wrong
+        high = TARGET_MAX[METRICS[metric].unit] if metric in METRICS else None
+        if high is not None and target > high:
+            raise problem(f"must be an integer 1–{high}, got {target}")
+        return target
 
     _unlocks = field_validator("unlocks")(_once)
 
