@@ -74,6 +74,29 @@ def _narrowed(sub: Subscription[Any]) -> str:
     return f" ({doc})"
 
 
+ADDING_A_CONTEXT = [
+    "## Adding a context",
+    "",
+    "Each context owns its edges, and nothing in `web/` names a context: the shell finds them through the list in",
+    "`anxin/contexts.py`.",
+    "",
+    "1. Add a `Context(...)` to `CONTEXTS` in `src/anxin/contexts.py`, after every context it uses, each module in its",
+    "   layer; run `python -m tools.contracts` (`.importlinter`) and `python -m tools.architecture` (this page).",
+    "2. Error codes: `<context>/error_codes.py` (pure layer), an `anxin.core.errors.ErrorCode` enum whose members",
+    "   declare their HTTP status (`NOT_FOUND = \"<context>.not_found\", 404`; a member without one fails at",
+    "   import). `anxin.web.errors` collects every context's: the problem's status, the error page's, the OpenAPI",
+    "   `Problem` codes, `/problems/<code>`. Codes are unique across contexts (a test checks).",
+    "3. API and pages: `api.py` and `pages.py` (interface layer), each with a `router`; pages use `PageRoute`.",
+    "   `anxin.web.app` includes every context's API router, then the shell's docs and pages, then every context's",
+    "   pages, in the list's order. No route may answer a path of another router (`tests/api/test_app_routes.py`),",
+    "   so that order decides nothing.",
+    "4. Templates: `<context>/templates/x.html`, rendered as `\"<context>/x.html\"`; they extend the shell's",
+    "   `base.html` and import its `macros.html` (the shell keeps only base, macros, error, login and home).",
+    "   `anxin.web.render` loads them by the context's name; `pyproject.toml` ships `*/templates/*.html`.",
+    "",
+]
+
+
 def render(table: HandlerTable) -> str:
     events = registered()
     published = sorted(n for n in events if n.split(".")[0] in {c.name for c in CONTEXTS})
@@ -117,7 +140,7 @@ def render(table: HandlerTable) -> str:
             lines.append(f"  {ctx.name} --> {other}")
     for sub in table.subscriptions:
         lines.append(f"  {sub.event_name.split('.')[0]} -. {sub.event_name.split('.')[1]} .-> {sub.context}")
-    lines += ["```", ""]
+    lines += ["```", "", *ADDING_A_CONTEXT]
     return "\n".join(lines)
 
 

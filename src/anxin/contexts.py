@@ -15,7 +15,10 @@ is the context map in ``docs/architecture.md``. Three rules follow from the list
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 # The module names other contexts may import (the last part of the dotted name).
 PUBLISHED = ("service", "events", "published")
@@ -94,6 +97,18 @@ CONTEXTS: tuple[Context, ...] = (
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,
 # composition root, CLI, simulator, worker, the warehouse export) sit around the contexts and may use any of them.
 PLUMBING = ("core", "db", "web", "worker", "cli", "sim", "rulebooks", "bootstrap", "settings", "contexts", "warehouse")
+
+
+def modules_named(name: str) -> tuple[ModuleType, ...]:
+    """Each context's module ``name`` (``api``, ``pages``, ``error_codes``), imported, in the list's order: how the
+    web shell finds the contexts' routers and codes without naming a context."""
+    return tuple(importlib.import_module(f"anxin.{ctx.name}.{name}") for ctx in CONTEXTS if name in ctx.modules)
+
+
+def template_dirs() -> dict[str, Path]:
+    """Each context's page templates by context name: ``anxin/<context>/templates/x.html`` is ``<context>/x.html``."""
+    root = Path(__file__).parent
+    return {ctx.name: root / ctx.name / "templates" for ctx in CONTEXTS if (root / ctx.name / "templates").is_dir()}
 
 
 def context(name: str) -> Context:

@@ -1,15 +1,15 @@
-"""Stable error codes of the access context; the web layer maps them to HTTP statuses."""
+"""Stable error codes of the access context, each with the HTTP status it answers."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from anxin.core.errors import ErrorCode
 
 
-class AccessErrorCode(StrEnum):
-    UNAUTHENTICATED = "access.unauthenticated"
-    INVALID_ROLE = "access.invalid_role"
-    INVALID_SUBJECT = "access.invalid_subject"
-    FORBIDDEN_ROLE = "access.forbidden_role"
-    KEY_NOT_FOUND = "access.key_not_found"
-    TOO_MANY_ATTEMPTS = "access.too_many_attempts"
-    LOGIN_LINK_INVALID = "access.login_link_invalid"
+class AccessErrorCode(ErrorCode):
+    UNAUTHENTICATED = "access.unauthenticated", 401
+    INVALID_ROLE = "access.invalid_role", 422
+    INVALID_SUBJECT = "access.invalid_subject", 422
+    FORBIDDEN_ROLE = "access.forbidden_role", 403
+    KEY_NOT_FOUND = "access.key_not_found", 404
+    TOO_MANY_ATTEMPTS = "access.too_many_attempts", 429
+    LOGIN_LINK_INVALID = "access.login_link_invalid", 401

@@ -120,7 +120,7 @@ def _hall(request: Request, who: Principal, order_id: str, *, error: AnxinError 
         "error": error_view(error, t) if error else None, "error_case": error_case,
         "filed": request.query_params.get("filed", ""),
     }
-    return render(request, "hall.html", ctx, status=error_status(error) if error else 200,
+    return render(request, "aftersales/hall.html", ctx, status=error_status(error) if error else 200,
                   here=f"/hall/orders/{_q(order_id)}")
 
 
@@ -138,7 +138,7 @@ def hall_orders(request: Request) -> Response:
     names = {sid: shop.name for sid, shop in shop_of.items() if shop}
     rows = [{"order": o, "shop": names.get(o.shop_id, o.shop_id), "case_state": latest.get(o.order_id, (None,))[0],
              "case_family": latest.get(o.order_id, (None, "state"))[1]} for o in mine]
-    return render(request, "hall_orders.html", {"who": who, "orders": rows})
+    return render(request, "aftersales/hall_orders.html", {"who": who, "orders": rows})
 
 
 @router.get("/hall/orders/{order_id}")
@@ -212,7 +212,7 @@ def _case_list(request: Request, who: Principal, section: str, states: list[str]
     t, now = translator(lang_of(request)), app_of(request).clock.now()
     views = app_of(request).aftersales.list_cases(who, states=states, limit=200)
     hours = _review_hours(request)
-    return render(request, "case_list.html", {
+    return render(request, "aftersales/case_list.html", {
         "who": who, "section": section, "cases": [pv.case_view(shown, who, t, now, notice)
                                                   for shown, notice in (pv.shown(v, who, hours) for v in views)],
         "state": state,
@@ -238,7 +238,7 @@ def _detail(request: Request, who: Principal, case_id: str, section: str, *,
     t, now = translator(lang_of(request)), app_of(request).clock.now()
     view, notice = pv.shown(svc.get_case(who, case_id), who, _review_hours(request))
     tl, _ = svc.order_timeline(who, view.case.order_id)
-    return render(request, "case_detail.html", {
+    return render(request, "aftersales/case_detail.html", {
         "who": who, "section": section, "case": pv.case_view(view, who, t, now, notice),
         "timeline": pv.timeline_view(tl, [view], t),
         "error": error_view(error, t) if error else None}, status=error_status(error) if error else 200,

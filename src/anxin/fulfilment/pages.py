@@ -151,7 +151,7 @@ def _shop_page(request: Request, who: Principal, shop_id: str, days: str, sectio
     with anxin.uow_factory() as uow:  # the shop's name for the heading, nothing else
         shop = shops.get_shop(uow, shop_id)
     base = f"/{section}/shops/{_q(shop_id)}/fulfilment"
-    return render(request, "shop_fulfilment.html", {
+    return render(request, "fulfilment/shop.html", {
         "who": who, "section": section, "shop_id": shop_id, "shop": shop.name if shop else shop_id,
         "windows": [{"days": d, "url": f"{base}?days={d}", "current": d == report["days"]} for d in WINDOWS],
         "rulebook_version": report["rulebook_version"], **shop_view(report, t, lang)})

@@ -1,9 +1,11 @@
+"""Stable error codes of the idempotency context, each with the HTTP status it answers."""
+
 from __future__ import annotations
 
-from enum import StrEnum
+from anxin.core.errors import ErrorCode
 
 
-class IdempotencyErrorCode(StrEnum):
-    KEY_REUSED = "idempotency.key_reused"  # the same key with another request
-    IN_PROGRESS = "idempotency.in_progress"  # the first request with this key has not finished yet
-    INVALID_KEY = "idempotency.invalid_key"
+class IdempotencyErrorCode(ErrorCode):
+    KEY_REUSED = "idempotency.key_reused", 409  # the same key with another request
+    IN_PROGRESS = "idempotency.in_progress", 409  # the first request with this key has not finished yet
+    INVALID_KEY = "idempotency.invalid_key", 422

@@ -23,7 +23,7 @@ def console(request: Request, redelivered: str = "") -> Response:
     require(request, Role.OPERATOR)
     outbox = app_of(request).outbox
     endpoints = outbox.endpoints.list()
-    return render(request, "webhooks/console.html", {
+    return render(request, "outbox/console.html", {
         "endpoints": endpoints, "counts": outbox.delivery_counts(), "stats": outbox.stats(),
         "urls": {e.endpoint_id: e.url for e in endpoints},
         "dead": outbox.list_messages(status=DEAD, limit=PAGE_SIZE, newest_first=True),

@@ -1,4 +1,4 @@
-"""The app factory: API routers, pages and the error table."""
+"""The app factory: the contexts' API routers and pages, the shell's docs and pages, and the error table."""
 
 from __future__ import annotations
 
@@ -6,16 +6,23 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from anxin import __version__
 from anxin.bootstrap import Anxin
+from anxin.contexts import modules_named
 from anxin.web import errors, openapi
 from anxin.web.guard import InputGuard
 
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
+
+
+def context_routers(module: str) -> list[APIRouter]:
+    """The ``router`` of each context's ``module`` (``api`` or ``pages``): a context registers its own edges by
+    listing the module in ``anxin.contexts``; nothing here names a context."""
+    return [m.router for m in modules_named(module)]
 
 
 def create_app(anxin: Anxin) -> FastAPI:
@@ -36,45 +43,13 @@ def create_app(anxin: Anxin) -> FastAPI:
     # Outermost: bounded, storable input in; security headers on every response, the guard's refusals included.
     app.add_middleware(InputGuard, max_body=anxin.settings.max_body_bytes,
                        max_events_body=anxin.settings.events_max_bytes)
-    from anxin.actions import api as actions_api
-    from anxin.actions import pages as actions_pages
-    from anxin.aftersales import api as aftersales_api
-    from anxin.aftersales import pages as aftersales_pages
-    from anxin.fulfilment import api as fulfilment_api
-    from anxin.fulfilment import pages as fulfilment_pages
-    from anxin.ingest import api as ingest_api
-    from anxin.jobs import api as jobs_api
-    from anxin.jobs import pages as jobs_pages
-    from anxin.merchants import api as merchants_api
-    from anxin.merchants import pages as merchants_pages
-    from anxin.outbox import api as outbox_api
-    from anxin.outbox import pages as outbox_pages
-    from anxin.risk import api as risk_api
-    from anxin.risk import pages as risk_pages
-    from anxin.scoring import api as scoring_api
-    from anxin.scoring import pages as scoring_pages
     from anxin.web import docs
     from anxin.web import pages as shell_pages
 
-    app.include_router(ingest_api.router)
-    app.include_router(jobs_api.router)
-    app.include_router(actions_api.router)
-    app.include_router(aftersales_api.router)
-    app.include_router(fulfilment_api.router)
-    app.include_router(scoring_api.router)
-    app.include_router(risk_api.router)
-    app.include_router(merchants_api.router)
-    app.include_router(outbox_api.router)
-    app.include_router(docs.router)
-    app.include_router(shell_pages.router)
-    app.include_router(aftersales_pages.router)
-    app.include_router(fulfilment_pages.router)
-    app.include_router(scoring_pages.router)
-    app.include_router(risk_pages.router)
-    app.include_router(merchants_pages.router)
-    app.include_router(jobs_pages.router)
-    app.include_router(outbox_pages.router)
-    app.include_router(actions_pages.router)
+    # Every context's API, the shell's docs and pages, then every context's pages, in the list of contexts' order.
+    # No route answers another router's path (tests/api/test_app_routes.py), so that order decides nothing.
+    for router in (*context_routers("api"), docs.router, shell_pages.router, *context_routers("pages")):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
 

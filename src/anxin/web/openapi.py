@@ -4,7 +4,7 @@ problem details (``anxin.web.problem``) with the codes it can answer.
 Which codes an operation can answer is worked out from what it is, in one place: the access codes for a keyed
 call, the request codes for parameters and bodies, the idempotency codes where an ``Idempotency-Key`` is taken,
 and its own context's codes (the ``error_codes`` module of the package its endpoint lives in). The statuses come
-from the one table, ``anxin.web.errors.HTTP_STATUS``.
+from the one table, ``anxin.web.errors.HTTP_STATUS`` (collected from the contexts' codes).
 """
 
 from __future__ import annotations

@@ -19,13 +19,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
 from anxin.access.error_codes import AccessErrorCode as A
 from anxin.access.service import require_role
+from anxin.contexts import template_dirs
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
@@ -39,7 +40,11 @@ CSRF_FIELD = "csrf"
 # Asia/Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+# The shell's own templates (base, macros, error, login, home) by name; each context's from its own package under
+# its name (``anxin/risk/templates/queue.html`` is ``risk/queue.html``), found through the list of contexts.
+_loader = ChoiceLoader([FileSystemLoader(Path(__file__).parent / "templates"),
+                        PrefixLoader({name: FileSystemLoader(path) for name, path in template_dirs().items()})])
+_env = Environment(loader=_loader,
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 templates = Jinja2Templates(env=_env)
 
