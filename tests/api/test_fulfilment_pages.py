@@ -142,7 +142,7 @@ def test_the_hall_tells_the_consumer_about_a_late_shipment_and_the_coupon(app, w
     assert 'class="tl tl-notice"' in zh.text  # the notice is on the timeline too
     en = signed_in(app, world.consumer, "en").get("/hall/orders/o_late").text
     assert "Your parcel was not collected by the promised time (2026-11-02 06:00 +08:00)" in en
-    assert "A coupon of ¥6.17 has been issued to you." in en and "you can ask for a refund" in en
+    assert "A coupon of CN¥6.17 has been issued to you." in en and "you can ask for a refund" in en
     assert "Awaiting collection" in en and "Expected" in en
 
 
