@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint unit bench serve clean browser
+.PHONY: demo test setup lint unit bench serve clean browser catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The compiled message catalogs (.mo, not in git) are remade whenever their .po source changes.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard src/anxin/*/locale/*/LC_MESSAGES/*.po))
+
+%.mo: %.po $(STAMP)
+	$(BIN)/python -m tools.catalogs compile
+	touch $@
+
+setup: $(STAMP) $(CATALOGS)
 
 # Debian's Chromium for the page tests (a browser download is not possible here).
 browser:
@@ -22,8 +29,11 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "chromium not found: page tests will be skipped (set ANXIN_REQUIRE_BROWSER=1 to fail instead)"; fi; }
 
+catalogs: $(CATALOGS)
+
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/python -m tools.catalogs --check
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider tests/api/test_openapi.py::test_the_schema_passes_the_openapi_linter

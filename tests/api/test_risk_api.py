@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from tests import catalogs
 from tests.api.problems import code as problem_code
 from tests.api.problems import problem
 from tests.db.builders import T0, D, H, ingest_ok, seed_order, shop
@@ -18,7 +19,6 @@ from tests.db.test_risk_flow import photo
 from anxin.aftersales.service import FileCase
 from anxin.risk.error_codes import RiskErrorCode
 from anxin.risk.service import CLEAR_REASONS, CONFIRM_REASONS, LinkInput, record_links
-from anxin.web import i18n
 from anxin.web.link_graph import Attribute, Edge, Words, link_graph
 
 pytestmark = pytest.mark.db
@@ -401,7 +401,7 @@ def test_the_catalog_covers_every_risk_code_and_reason() -> None:
                                                            ("status", ("live", "shadow", "off")),
                                                            ("stage", ("claim", "return", "onboarding")))
                  for v in values])
-    assert sorted(k for k in wanted if k not in i18n.ZH or k not in i18n.EN) == []
+    assert sorted(k for k in wanted if k not in catalogs.ZH or k not in catalogs.EN) == []
 
 
 def test_the_graph_is_deterministic_escaped_and_leaves_hubs_unexpanded() -> None:

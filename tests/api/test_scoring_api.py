@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from tests import catalogs
 from tests.api.problems import code as problem_code
 from tests.db import builders as b
 
 from anxin.db.tables import metadata
 from anxin.scoring.error_codes import ScoringErrorCode
-from anxin.web import i18n
 from anxin.web.auth import COOKIE
 from anxin.web.render import csrf_token
 
@@ -560,4 +560,4 @@ def test_the_catalogs_cover_every_scoring_code() -> None:
     rb = load_score_rulebook()
     wanted += [f"sc.m.{m}" for m in MEASURES] + [f"sc.ded.{k}" for k in rb.merchant.deduction_kinds]
     wanted += [f"sc.dim.{d.id}" for rules in (rb.merchant, rb.creator) if rules for d in rules.dimensions]
-    assert sorted(k for k in wanted if k not in i18n.ZH or k not in i18n.EN) == []
+    assert sorted(k for k in wanted if k not in catalogs.ZH or k not in catalogs.EN) == []

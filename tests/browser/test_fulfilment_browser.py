@@ -97,7 +97,7 @@ def test_the_hall_shows_the_late_shipment_notice(open_as, world, artifacts) -> N
 
     page.get_by_test_id("lang-switch").click()
     expect(page.get_by_test_id("fulfilment").locator('[data-notice="late_shipment"]')).to_contain_text(
-        "A coupon of ¥6.17 has been issued to you.")
+        "A coupon of CN¥6.17 has been issued to you.")
 
 
 def test_the_hall_shows_the_stalled_parcel_notice_in_english(open_as, world) -> None:

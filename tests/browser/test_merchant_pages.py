@@ -73,6 +73,6 @@ def test_a_merchant_reads_the_centre_pays_in_and_switches_language(open_as, worl
     expect(page.locator("h1")).to_have_text("Settlement of order o1")
     expect(page.get_by_test_id("version")).to_have_text(world.version)
     expect(page.locator('tr[data-line="waiver"]')).to_contain_text("Fresh produce commission-free")
-    expect(page.get_by_test_id("net")).to_have_text("¥99.40")
+    expect(page.get_by_test_id("net")).to_have_text("CN¥99.40")  # Babel: the yuan spelled out for English readers
     page.screenshot(path=str(artifacts / "merchant-order-statement.png"), full_page=True)
     assert failed == [] and foreign == [], (failed, foreign)

@@ -12,7 +12,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from anxin.web.chart_widgets import data_table, gauge, sparkline
-from anxin.web.charts import EMPTY_MESSAGE, Series, bar_chart, fixed, line_chart, nice_ticks, percent
+from anxin.web.charts import Series, bar_chart, empty_message, fixed, line_chart, nice_ticks, percent
 
 NS = "{http://www.w3.org/2000/svg}"
 DAYS = ["11-01", "11-02", "11-03", "11-04", "11-05"]
@@ -134,7 +134,7 @@ def test_empty_state_in_both_languages(lang, message, expected, series) -> None:
         assert desc(root) == expected
         assert not find_all(root, "path", "chart-line") and not find_all(root, "rect")
     if message is None:
-        assert expected == EMPTY_MESSAGE[lang]
+        assert expected == empty_message(lang)
 
 
 def test_single_point_draws_a_dot_and_labels_it() -> None:

@@ -15,7 +15,6 @@ from anxin.aftersales import model as m
 from anxin.aftersales.policy import Coverage
 from anxin.aftersales.service import CaseView
 from anxin.core.clock import parse_instant
-from anxin.core.money import format_fen
 from anxin.core.principal import Principal
 from anxin.orders.service import OrderTimeline
 from anxin.web.i18n import Translator
@@ -108,7 +107,7 @@ def event_view(case_id: str, e: m.CaseEvent, t: Translator, words: tuple[str, st
     if e.action == "ship_return":
         lines.append(t("tl.pickup") if data.get("method") == "pickup" else t(
             "tl.return", carrier=data.get("carrier", ""), tracking=data.get("tracking_no", ""),
-            freight=format_fen(data.get("freight_fen") or 0)))
+            freight=t.money(data.get("freight_fen") or 0)))
     reasons = [reason_view(x, t) for x in data.get("reasons") or [] if isinstance(x, dict)]
     role = label(t, "role", e.actor_role)
     return {"kind": "case", "case_id": case_id, "title": label(t, "action", e.action),
@@ -122,7 +121,7 @@ def timeline_view(tl: OrderTimeline, views: list[CaseView], t: Translator,
     first when times tie)."""
     o = tl.order
     rows: list[tuple[dt.datetime, int, dict[str, Any]]] = [
-        (o.paid_at, 0, {"kind": "paid", "title": t("tl.paid", amount=format_fen(o.paid_fen))})]
+        (o.paid_at, 0, {"kind": "paid", "title": t("tl.paid", amount=t.money(o.paid_fen))})]
     if o.shipped_at:
         rows.append((o.shipped_at, 1, {"kind": "shipped", "title": t(
             "tl.shipped", carrier=o.carrier or "", tracking=o.tracking_no or "")}))

@@ -26,7 +26,6 @@ from anxin.aftersales.rulebook import CASE_TYPES, REASONS
 from anxin.aftersales.service import FileCase
 from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
-from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
 from anxin.orders import service as orders
 from anxin.orders.service import OrderStatus
@@ -115,7 +114,7 @@ def _hall(request: Request, who: Principal, order_id: str, *, error: AnxinError 
         "can_file": who.role is Role.CONSUMER and order.status is not OrderStatus.CANCELLED
         and refundable > 0 and not any(v.case.state in m.OPEN_STATES for v in views),
         "has_open": any(v.case.state in m.OPEN_STATES for v in views),
-        "case_types": CASE_TYPES, "reasons": REASONS, "max_amount": format_fen(max(refundable, 0)),
+        "case_types": CASE_TYPES, "reasons": REASONS, "max_amount": t.money(max(refundable, 0)),
         "form": form or {"amount": yuan(max(refundable, 0)), "type": "refund_only", "reason": "quality"},
         "error": error_view(error, t) if error else None, "error_case": error_case,
         "filed": request.query_params.get("filed", ""),

@@ -13,7 +13,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
 from anxin.fulfilment.detectors import KINDS
 from anxin.fulfilment.detectors import RULE_IDS as FINDING_RULES
@@ -135,7 +134,7 @@ def shop_view(report: dict[str, Any], t: Translator, lang: str) -> dict[str, Any
         "kinds": [{"kind": k, "name": _label(t, "fkind", k), "count": by_kind.get(k, 0),
                    "rule_id": FINDING_RULES.get(k, "")} for k in [*KINDS, *(k for k in by_kind if k not in KINDS)]],
         "findings": [_finding(f, t) for f in report["recent_findings"]],
-        "late": {"orders": late["orders"], "coupon": format_fen(late["coupon_fen"]),
+        "late": {"orders": late["orders"], "coupon": t.money(late["coupon_fen"]),
                  "points": points_text(late["points"]), "capped": late["capped_orders"],
                  "today": _cap(late["points_today"], late["day_cap"]),
                  "week": _cap(late["points_this_week"], late["week_cap"])},

@@ -231,7 +231,7 @@ def deposit_view(d: Mapping[str, Any], t: Translator, lang: str) -> dict[str, An
     required = int(d["required"]["fen"])
     chart: Markup = line_chart(series, x_labels=labels, title=t("mc.dp.chart"), y_format=fixed(2), y_min=0,
                                target=required / 100,
-                               target_label=t("mc.dp.required_line", amount=format_fen(required)),
+                               target_label=t("mc.dp.required_line", amount=t.money(required)),
                                lang=lang, width=640, height=240, empty_message=t("mc.dp.chart_empty"))
     status = d.get("status") or {}
     return {

@@ -20,7 +20,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from anxin.core.errors import AnxinError
-from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
 from anxin.idempotency.service import Replay
 from anxin.merchants import centre_view as cv
@@ -119,7 +118,7 @@ def _shop_page(request: Request, who: Principal, shop_id: str, *, start: str = "
         "cases": cv.cases_view(svc.centre.open_cases(who, shop_id), section, t, now),
         "can_pay": who.role is Role.MERCHANT and status["state"] != "closed",
         "error": error_view(error, t) if error else None, "form": form or {}, "pay_key": secrets.token_hex(12),
-        "topped": format_fen(int(topped)) if topped.isdigit() and len(topped) <= 12 else "",
+        "topped": t.money(int(topped)) if topped.isdigit() and len(topped) <= 12 else "",
         "replayed": request.query_params.get("replayed") == "1", "rulebook_version": svc.rulebook.version,
         "base": f"/merchant/shops/{cv.q(shop_id)}", "score_url": f"/{section}/shops/{cv.q(shop_id)}/score",
         "fulfilment_url": f"/{section}/shops/{cv.q(shop_id)}/fulfilment"},

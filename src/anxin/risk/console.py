@@ -98,7 +98,7 @@ def code_messages(rules: Mapping[str, Any], lang: str) -> dict[str, str]:
 def queue_item(item: Mapping[str, Any], t: Translator, lang: str, now: dt.datetime,
                messages: Mapping[str, str]) -> dict[str, Any]:
     return {**item, "opened": at(item.get("opened_at")), "decided": at(item.get("decided_at")),
-            "sla": sla(item, t, now), "amount": format_fen(item["amount_fen"]) if item.get("amount_fen") else "—",
+            "sla": sla(item, t, now), "amount": t.money(item["amount_fen"]) if item.get("amount_fen") else "—",
             "reasons": [{"code": c, "text": messages.get(c, c)} for c in item.get("codes") or []],
             "decision_reason": label(t, "rk.reason", item.get("decision_reason")) if item.get("decision_reason")
             else ""}
@@ -195,7 +195,7 @@ def review_view(d: Mapping[str, Any], case: Any, t: Translator, lang: str, now: 
     images = list(case.evidence) if case is not None else []
     return {
         **d, "opened": at(d.get("opened_at")), "decided": at(d.get("decided_at")), "sla": sla(d, t, now),
-        "amount": format_fen(d["amount_fen"]) if d.get("amount_fen") else "—",
+        "amount": t.money(d["amount_fen"]) if d.get("amount_fen") else "—",
         "decision_reason_text": label(t, "rk.reason", d.get("decision_reason")) if d.get("decision_reason") else "",
         "mode": v.get("mode"), "would_be": v.get("would_be"), "rulebook_version": v.get("rulebook_version"),
         "reasons": [reason_view(r, t, lang) for r in v.get("reasons") or [] if isinstance(r, Mapping)],

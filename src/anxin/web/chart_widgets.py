@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from markupsafe import Markup
 
 from anxin.web.charts import (
-    _WORDS,
-    EMPTY_MESSAGE,
     N_COLOURS,
     Band,
     Fmt,
@@ -26,7 +24,9 @@ from anxin.web.charts import (
     _summary,
     _svg,
     _text,
+    words,
 )
+from anxin.web.charts import empty_message as no_data_message
 
 
 def sparkline(values: Sequence[float | None], *, title: str = "", y_format: Fmt | None = None,
@@ -34,14 +34,14 @@ def sparkline(values: Sequence[float | None], *, title: str = "", y_format: Fmt 
               colour: int = 1, lang: str = "zh-CN", empty_message: str | None = None,
               chart_id: str | None = None) -> Markup:
     """A word-sized line for a table cell: no axes, the last point dotted; ``colour`` picks chart-series-N."""
-    w = _WORDS.get(lang, _WORDS["en"])
+    w = words(lang)
     vs = _grid([Series(title, values)], [])[1][0]
     name = title or w["trend"]
     cid = chart_id or _chart_id("spark", name, vs, y_min, y_max, width, height, colour, lang)
     finite = [v for v in vs if v is not None]
     if not finite:
         body = [_text(width / 2, height / 2 + 4, "—", "chart-empty", anchor="middle")]
-        return _svg(cid, "spark", width, height, name, empty_message or EMPTY_MESSAGE.get(lang, EMPTY_MESSAGE["en"]),
+        return _svg(cid, "spark", width, height, name, empty_message or no_data_message(lang),
                     body)
     bounds = finite + [v for v in (y_min, y_max) if v is not None]
     lo, hi = min(bounds), max(bounds)
@@ -61,7 +61,7 @@ def gauge(value: float | None, lo: float = 50.0, hi: float = 100.0, bands: Seque
           value_format: Fmt | None = None, width: int = 240, height: int = 150, lang: str = "zh-CN",
           empty_message: str | None = None, show_title: bool = True, chart_id: str | None = None) -> Markup:
     """A half-dial from lo to hi: coloured bands (lo, hi, css class) or a filled track, and a needle."""
-    w = _WORDS.get(lang, _WORDS["en"])
+    w = words(lang)
     hi = hi if hi > lo else lo + 1
     cid = chart_id or _chart_id("gauge", title, value, lo, hi, list(bands), width, height, lang, show_title)
     if value is None or not math.isfinite(value):
@@ -107,7 +107,7 @@ def data_table(series: Sequence[Series], *, x_labels: Sequence[str], caption: st
     _, rows, labels = _grid(series, x_labels)
     head = "".join(f'<th scope="col">{_e(s.name)}</th>' for s in series)
     out = [f'<table class="chart-data"><caption>{_e(caption)}</caption><thead><tr>'
-           f'<th scope="col">{_e(x_header or _WORDS.get(lang, _WORDS["en"])["date"])}</th>{head}</tr></thead><tbody>']
+           f'<th scope="col">{_e(x_header or words(lang)["date"])}</th>{head}</tr></thead><tbody>']
     for j, label in enumerate(labels):
         cells = "".join(f"<td>{'—' if (v := r[j]) is None else _e(fmt(v))}</td>" for r in rows)
         out.append(f'<tr><th scope="row">{_e(label)}</th>{cells}</tr>')

@@ -18,18 +18,26 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from anxin.web.i18n import translator
+
 Fmt = Callable[[float], str]
 Band = tuple[float, float, str]
 
-EMPTY_MESSAGE = {"zh-CN": "暂无数据", "en": "No data yet"}
-_WORDS = {
-    "zh-CN": {"last": "最新", "min": "最低", "max": "最高", "total": "合计", "target": "目标", "range": "范围",
-              "trend": "趋势", "date": "日期", "sep": "；", "colon": "：", "comma": "，", "to": "至",
-              "(": "（", ")": "）"},
-    "en": {"last": "last", "min": "min", "max": "max", "total": "total", "target": "target", "range": "range",
-           "trend": "Trend", "date": "Date", "sep": "; ", "colon": ": ", "comma": ", ", "to": "to",
-           "(": " (", ")": ")"},
-}
+# The words a chart writes, from the web shell's catalog (``chart.<word>``); "(" and ")" are the language's brackets.
+_WORD_KEYS = {"last": "last", "min": "min", "max": "max", "total": "total", "target": "target", "range": "range",
+              "trend": "trend", "date": "date", "sep": "sep", "colon": "colon", "comma": "comma", "to": "to",
+              "(": "open", ")": "close"}
+
+
+def words(lang: str) -> dict[str, str]:
+    t = translator(lang)
+    return {word: t(f"chart.{key}") for word, key in _WORD_KEYS.items()}
+
+
+def empty_message(lang: str) -> str:
+    return translator(lang)("chart.empty")
+
+
 N_COLOURS = 6
 CHAR_PX = 6.4  # rough advance of a half-width glyph at the 11px chart font; a CJK glyph counts double
 
@@ -148,7 +156,7 @@ def _path(xs: Sequence[float], ys: Sequence[float | None]) -> str:
 
 def _empty(cid: str, kind: str, width: int, height: int, title: str, show_title: bool, message: str | None,
            lang: str) -> Markup:
-    message = message or EMPTY_MESSAGE.get(lang, EMPTY_MESSAGE["en"])
+    message = message or empty_message(lang)
     body = _heading(title, width, show_title)
     body.append(_text(width / 2, height / 2 + 4, message, "chart-empty", anchor="middle"))
     return _svg(cid, kind, width, height, title, message, body)
@@ -249,7 +257,7 @@ def line_chart(series: Sequence[Series], *, x_labels: Sequence[str], title: str,
 
     The y axis covers all data, the target and at least ``y_min``..``y_max``, widened to nice ticks.
     """
-    w = _WORDS.get(lang, _WORDS["en"])
+    w = words(lang)
     n, rows, labels = _grid(series, x_labels)
     cid = chart_id or _chart_id("line", title, [(s.name, r) for s, r in zip(series, rows, strict=True)], labels,
                                 y_min, y_max, target, target_label, width, height, lang, show_title)
@@ -300,7 +308,7 @@ def bar_chart(series: Sequence[Series], *, x_labels: Sequence[str], title: str, 
               lang: str = "zh-CN", empty_message: str | None = None, show_title: bool = True,
               chart_id: str | None = None) -> Markup:
     """Bars per x label, one per series side by side (grouped) or piled up (stacked; negatives pile down)."""
-    w = _WORDS.get(lang, _WORDS["en"])
+    w = words(lang)
     n, rows, labels = _grid(series, x_labels)
     cid = chart_id or _chart_id("bar", title, [(s.name, r) for s, r in zip(series, rows, strict=True)], labels,
                                 stacked, width, height, lang, show_title)

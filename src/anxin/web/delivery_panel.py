@@ -8,7 +8,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from anxin.core.money import format_fen
 from anxin.web.i18n import Translator
 from anxin.web.render import SHANGHAI, fmt_time
 
@@ -62,7 +61,7 @@ def _notice(n: dict[str, Any], coupon_fen: int, ship_by: str, t: Translator) -> 
     if kind == "late_shipment":
         title = t("notice.late_shipment.title", ship_by=ship_by)
         if coupon_fen > 0:
-            lines.append(t("notice.late_shipment.coupon", amount=format_fen(coupon_fen)))
+            lines.append(t("notice.late_shipment.coupon", amount=t.money(coupon_fen)))
         lines.append(t("notice.late_shipment.next"))
     elif kind == "late_vs_eta":
         title = t("notice.late_vs_eta.title", likely=evidence_text(n.get("since")))
@@ -89,7 +88,7 @@ def _eta(raw: object, t: Translator) -> dict[str, Any] | None:
     return {"likely": parse_at(raw["likely"]), "earliest": day_text(raw.get("earliest")),
             "latest": day_text(raw.get("latest")),
             "stage": str(raw.get("stage")), "stage_text": label(t, "estage", raw.get("stage")),
-            "basis": t("ebasis.default") if basis == "prior" and samples == 0 else t(f"ebasis.{basis}", n=samples),
+            "basis": t("ebasis.default") if basis == "prior" and samples == 0 else t.tn(f"ebasis.{basis}", samples),
             "rule_id": raw.get("rule_id") or "", "revised_at": parse_at(raw.get("revised_at"))}
 
 
@@ -108,7 +107,7 @@ def order_panel(report: dict[str, Any], t: Translator) -> dict[str, Any]:
         "shop_id": report["shop_id"],
         "promise": {"ship_by": ship_by, "basis": label(t, "pbasis", p.get("basis")), "rule_id": p.get("rule_id"),
                     "version": p.get("rulebook_version"), "missed": missed,
-                    "coupon": format_fen(coupon) if coupon else "",
+                    "coupon": t.money(coupon) if coupon else "",
                     "exemption": label(t, "pexempt", p["exemption"]) if p.get("exemption") else "",
                     "exemption_rule_id": p.get("exemption_rule_id") or "",
                     "exemption_detail": p.get("exemption_detail") or ""},

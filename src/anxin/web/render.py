@@ -19,7 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -28,33 +29,30 @@ from anxin.access.error_codes import AccessErrorCode as A
 from anxin.access.service import require_role
 from anxin.contexts import template_dirs
 from anxin.core.errors import AnxinError
-from anxin.core.money import format_fen
 from anxin.core.principal import Principal, Role
-from anxin.web import i18n
+from anxin.web import formatting, i18n
 from anxin.web.auth import COOKIE, app_of, page_principal, session_token
 from anxin.web.error_codes import WebErrorCode as W
 from anxin.web.errors import HTTP_STATUS
 
 LANG_COOKIE = "anxin_lang"
 CSRF_FIELD = "csrf"
-# Asia/Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+SHANGHAI = formatting.SHANGHAI
 
 # The shell's own templates (base, macros, error, login, home) by name; each context's from its own package under
 # its name (``anxin/risk/templates/queue.html`` is ``risk/queue.html``), found through the list of contexts.
 _loader = ChoiceLoader([FileSystemLoader(Path(__file__).parent / "templates"),
                         PrefixLoader({name: FileSystemLoader(path) for name, path in template_dirs().items()})])
 _env = Environment(loader=_loader,
-                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                   extensions=["jinja2.ext.i18n"])
 templates = Jinja2Templates(env=_env)
 
 
 # --- formatting ------------------------------------------------------------------------------------
 
-def fmt_time(at: dt.datetime | None) -> str:
-    if at is None:
-        return "—"
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + " +08:00"
+def fmt_time(at: dt.datetime | None, lang: str = i18n.DEFAULT_LANG) -> str:
+    return formatting.time(at, lang)
 
 
 def fmt_left(delta: dt.timedelta, t: i18n.Translator) -> str:
@@ -86,7 +84,53 @@ def fmt_value(value: object) -> str:
     return str(value)
 
 
-_env.filters.update(money=format_fen, time=fmt_time, value=fmt_value)
+# --- per-request language in the shared environment ------------------------------------------------
+# The environment serves every request, so nothing language-specific is installed in it: the filters and the
+# gettext callables read the ``lang`` render() puts in each template's context.
+
+def _lang(context: Context) -> str:
+    lang = context.get("lang")
+    return lang if isinstance(lang, str) else i18n.DEFAULT_LANG
+
+
+@pass_context
+def _money(context: Context, amount: int) -> str:
+    return formatting.money(amount, _lang(context))
+
+
+@pass_context
+def _time(context: Context, at: dt.datetime | None) -> str:
+    return formatting.time(at, _lang(context))
+
+
+@pass_context
+def _date(context: Context, day: dt.date | None) -> str:
+    return formatting.date(day, _lang(context))
+
+
+@pass_context
+def _number(context: Context, value: float, digits: int | None = None) -> str:
+    return formatting.number(value, _lang(context), digits=digits)
+
+
+@pass_context
+def _percent(context: Context, fraction: float, digits: int = 1) -> str:
+    return formatting.percent(fraction, _lang(context), digits=digits)
+
+
+@pass_context
+def _gettext(context: Context, key: str, **values: object) -> str:
+    return i18n.translator(_lang(context))(key, **values)
+
+
+@pass_context
+def _ngettext(context: Context, key: str, _plural: str, n: int, **values: object) -> str:
+    return i18n.translator(_lang(context)).tn(key, n, **values)
+
+
+_env.filters.update(money=_money, time=_time, date=_date, number=_number, percent=_percent, value=fmt_value)
+# `{% trans %}` blocks, `_(key, **values)` and `ngettext(key, key, n, **values)`: brace placeholders, as t().
+_env.install_gettext_callables(_gettext, _ngettext, newstyle=False)  # type: ignore[attr-defined]
 
 
 # --- language, session, form token -----------------------------------------------------------------
@@ -164,7 +208,8 @@ def render(request: Request, name: str, context: Mapping[str, Any], *, status: i
     params = {k: v for k, v in request.query_params.items() if k != "lang"} if here is None else {}
     switch = (here or request.url.path) + "?" + urlencode({**params, "lang": i18n.other_lang(lang)})
     anxin = app_of(request)
-    ctx = {"request": request, "lang": lang, "t": i18n.translator(lang), "who": who, "switch_url": switch,
+    t = i18n.translator(lang)
+    ctx = {"request": request, "lang": lang, "t": t, "tn": t.tn, "who": who, "switch_url": switch,
            "csrf": csrf_token(session_token(request)), "now": anxin.clock.now(), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     picked = i18n.pick(request.query_params.get("lang"))
