@@ -80,8 +80,11 @@ def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
     from anxin.risk.rulebook import RiskRulebookSpec
 
+    from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
+
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
-             Kind("fulfilment", _fulfilment), Kind("scores", _scores), Kind("merchants", _merchants)]
+             Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores),
+             Kind("merchants", _merchants)]
     table += [Kind(f"merchants.{s}", _section(s)) for s in
               ("onboarding", "deposits", "fees", "programmes", "financing")]
     return {k.name: k for k in table}
