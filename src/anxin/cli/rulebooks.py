@@ -78,12 +78,12 @@ def _section(name: str) -> Callable[[Path], str]:
 
 def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
-    from anxin.risk.rulebook import RiskRulebookSpec
-
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
+    from anxin.risk.rulebook import RiskRulebookSpec
+    from anxin.scoring.rulebook_models import ScoresRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
-             Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores),
+             Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
              Kind("merchants", _merchants)]
     table += [Kind(f"merchants.{s}", _section(s)) for s in
               ("onboarding", "deposits", "fees", "programmes", "financing")]
