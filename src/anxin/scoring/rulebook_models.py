@@ -124,10 +124,10 @@ class IndicatorSpec(RulebookModel):
     lag_days: Annotated[int, Between(0, 365)] = 0
     params: ParamsSpec = ParamsSpec()
 
-    @model_validator(mode="after")
-    def _takes_its_measures_params(self) -> IndicatorSpec:
+    def param_problems(self) -> list[tuple[str, str]]:
+        """Exactly the parameters of its measure (checked with the subject's other indicator checks)."""
         if self.measure not in MEASURES:  # only the subjects' indicators are validated, with a Literal measure
-            return self
+            return []
         takes, given = MEASURES[self.measure].params, self.params.model_fields_set
         found = [(f".params.{k}", f"not a parameter of {self.measure} (it takes {sorted(takes) or 'none'})")
                  for k in sorted(given - takes)]
@@ -135,8 +135,7 @@ class IndicatorSpec(RulebookModel):
         p = self.params
         if p.open_from_minute is not None and p.open_to_minute is not None and p.open_to_minute < p.open_from_minute:
             found.append((".params.open_to_minute", f"must not be before open_from_minute {p.open_from_minute}"))
-        refuse(found, self)
-        return self
+        return found
 
 
 class MerchantIndicatorSpec(IndicatorSpec):
@@ -196,11 +195,12 @@ class SubjectSpec(RulebookModel):
 
     @field_validator("indicators")
     @classmethod
-    def _indicator_weights(cls, indicators: Sequence[IndicatorSpec],
+    def _indicators_fit(cls, indicators: Sequence[IndicatorSpec],
                            info: ValidationInfo) -> Sequence[IndicatorSpec]:
         dims = _dimension_ids(info)
         ids = [i.id for i in indicators]
-        found = [(f"[{n}].id", f"duplicate indicator id {i!r}") for n, i in enumerate(ids) if i in ids[:n]]
+        found = [(f"[{n}]{at}", message) for n, ind in enumerate(indicators) for at, message in ind.param_problems()]
+        found += [(f"[{n}].id", f"duplicate indicator id {i!r}") for n, i in enumerate(ids) if i in ids[:n]]
         if dims is not None:
             found += [(f"[{n}].dimension", f"must be one of {dims}, got {ind.dimension!r}")
                       for n, ind in enumerate(indicators) if ind.dimension not in dims]
