@@ -66,7 +66,7 @@ CONTEXTS: tuple[Context, ...] = (
     Context("scoring", "merchant experience, creator reputation and consumer credit scores, deductions",
             interface=("api", "pages"), use_cases=("service", "deductions"),
             adapters=("store", "engines", "synthetic"),
-            pure=("model", "rulebook", "definition", "facts", "error_codes")),
+            pure=("model", "rulebook", "rulebook_models", "definition", "facts", "error_codes")),
     Context("fulfilment", "promises judged, findings stored, consequences applied, consumers told first",
             interface=("api", "pages"), use_cases=("service", "reporting"),
             pure=("events", "error_codes", "detectors", "consequences", "eta", "metrics")),

@@ -182,6 +182,60 @@ def test_rules_check_as_another_kind_and_as_json(tmp_path):
     assert run("rules", "check", "--kind", "guarantees", unmarked).exit_code == 1  # the header is required too
 
 
+def _shipped(name, fn):
+    book = yaml.safe_load((DEFAULT_RULEBOOK.parent / name).read_text(encoding="utf-8"))
+    fn(book)
+    return book
+
+
+@pytest.mark.parametrize(("book", "kind", "problems"), [
+    pytest.param(_shipped("fulfilment.yaml", lambda b: (b["promise"].update(in_stock_hours=-48),
+                                                        b["scan_statuses"].update(last_mile=["lost"]),
+                                                        b["consequences"]["compensation"].update(rounding="up"))),
+                 "fulfilment", ["promise.in_stock_hours: must be a positive integer, got -48",
+                                "scan_statuses.last_mile: ['lost'] must be in_transit or delivered statuses",
+                                "consequences.compensation.rounding: must be one of 'half_even' or 'half_up', "
+                                "got 'up'"], id="fulfilment"),
+    pytest.param(_shipped("scores.yaml", lambda b: (b["merchant"]["dimensions"][2].update(weight=40),
+                                                    b["merchant"]["excellence"][0]["when"][0].update(
+                                                        indicator="M.DISPUTE_RATE"),
+                                                    b["consumer"].update(base="600"))),
+                 "scores", ["merchant.dimensions: weights must add up to 100, got 105",
+                            "merchant.excellence[0].when[0].indicator: M.DISPUTE_RATE belongs to dimension "
+                            "'service', not 'logistics'", "consumer.base: must be an integer, got '600'"],
+                 id="scores"),
+    pytest.param(_shipped("scores-legacy.yaml", lambda b: b["merchant"].update(window_days=0, deductions=[])),
+                 "scores", ["merchant.window_days: must be an integer 1–400, got 0",
+                            "merchant.deductions: must be a mapping, got []"], id="legacy scores"),
+])
+def test_rules_check_reports_fulfilment_and_score_problems_with_their_paths(tmp_path, book, kind, problems):
+    path = _write(tmp_path, book)
+    text = run("rules", "check", path)
+    assert text.exit_code == 1 and f"{path}: INVALID" in text.stderr, text.output
+    assert [ln.strip()[2:] for ln in text.stderr.splitlines() if ln.strip().startswith("- ")] == problems
+    as_json = run("rules", "check", "--json", path)
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout) == {"file": str(path), "kind": kind, "ok": False, "summary": None,
+                                          "problems": problems}
+
+
+@pytest.mark.parametrize(("name", "summary"), [
+    ("fulfilment.yaml", "version 2026.11.1, effective from 2025-12-31T16:00:00+00:00"),
+    ("scores.yaml", "version 2026.11.1, effective from 2025-12-31T16:00:00+00:00"),
+    ("scores-legacy.yaml", "version legacy-5pt.1, effective from 2019-12-31T16:00:00+00:00"),
+])
+def test_rules_check_json_on_shipped_fulfilment_and_score_rulebooks(name, summary):
+    path = DEFAULT_RULEBOOK.parent / name
+    result = run("rules", "check", "--json", path)
+    assert result.exit_code == 0, result.output
+    kind = "fulfilment" if name.startswith("fulfilment") else "scores"
+    assert json.loads(result.stdout) == {"file": str(path), "kind": kind, "ok": True, "summary": summary,
+                                         "problems": []}
+    other = "scores" if kind == "fulfilment" else "fulfilment"
+    forced = run("rules", "check", "--kind", other, path)
+    assert forced.exit_code == 1 and f"- kind: must be one of '{other}', got '{kind}'" in forced.stderr
+
+
 @pytest.mark.parametrize("edit", [
     pytest.param(lambda b: b["freight"].update(cap_fen=-2400), id="negative freight cap"),
     pytest.param(lambda b: b["limits"].pop("max_evidence_bytes"), id="missing max_evidence_bytes"),

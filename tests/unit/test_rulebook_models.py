@@ -42,6 +42,9 @@ def test_every_shipped_rulebook_declares_its_kind_and_validates(path: Path) -> N
 
 GUARANTEES = _raw(RULEBOOKS / "guarantees.yaml")
 RISK = _raw(RULEBOOKS / "risk.yaml")
+FULFILMENT = _raw(RULEBOOKS / "fulfilment.yaml")
+SCORES = _raw(RULEBOOKS / "scores.yaml")
+LEGACY_SCORES = _raw(RULEBOOKS / "scores-legacy.yaml")
 
 
 def _broken(kind: str, raw: dict[str, Any], mutate: Any) -> list[str]:
@@ -74,6 +77,32 @@ def _broken(kind: str, raw: dict[str, Any], mutate: Any) -> list[str]:
     ("guarantees", GUARANTEES, lambda r: r["guarantees"][0]["requires"][0].update(
         when={"not": {"fact": "signed", "op": "is_true", "value": True}}),
      ["guarantees[0].requires[0].when.not: operator 'is_true' takes no value"]),
+    ("fulfilment", FULFILMENT, lambda r: (r["detectors"].update(stalled_hours=0),
+                                          r["scan_statuses"].update(delivered=["signed", "collected"]),
+                                          r["consequences"]["points"].update(day_cap=601),
+                                          r.update(force_majeure=[{"region": "CN-HB", "from": "2026-12-02T00:00:00Z",
+                                                                   "to": "2026-12-01T00:00:00Z", "reason": "snow"}])),
+     ["detectors.stalled_hours: must be a positive integer, got 0",
+      "scan_statuses.delivered: ['collected'] already listed under collection",
+      "consequences.points.day_cap: must not exceed week_cap (601 > 600)", "force_majeure[0].to: must be after from"]),
+    ("fulfilment", FULFILMENT, lambda r: (r.pop("promise"), r["consequences"]["compensation"].update(cap_fen=99.5)),
+     ["promise: required",
+      "consequences.compensation.cap_fen: must be an integer, got 99.5 (whole fen or hundredths, no floats)"]),
+    ("scores", SCORES, lambda r: (r["merchant"]["indicators"][4].update(weight=35),
+                                  r["merchant"]["indicators"][7]["params"].pop("reply_seconds"),
+                                  r["creator"]["dimensions"][0].update(weight=45),
+                                  r["consumer"]["components"][1].update(fact="shoe_size")),
+     ["merchant.indicators[7].params.reply_seconds: required",
+      "merchant.indicators: weights of dimension 'service' must add up to 100, got 110",
+      "creator.dimensions: weights must add up to 100, got 105",
+      "consumer.components[1].fact: must be one of 'signed_orders', 'account_age_30d', 'refund_pct_over_25', "
+      "'disputes_lost', 'abuse_verdicts' or 'rejected_claims', got 'shoe_size'"]),
+    ("scores", LEGACY_SCORES, lambda r: (r["merchant"]["scale"].update(max=2), r["merchant"]["indicators"][0].update(
+        measure="shop_experience")),
+     ["merchant.scale: max must be above min, got 3..2",
+      "merchant.indicators[0].measure: must be one of 'negative_review_rate', 'quality_return_rate', "
+      "'collection_timeliness', 'delivery_hours', 'complaint_rate', 'dispute_rate', 'aftersales_hours' or "
+      "'im_reply_rate', got 'shop_experience'"]),
 ])
 def test_broken_variants_report_every_problem_with_its_path(kind: str, raw: dict[str, Any], mutate: Any,
                                                              expected: list[str]) -> None:

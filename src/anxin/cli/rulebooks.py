@@ -76,10 +76,12 @@ def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
     from anxin.merchants.rulebook import MODELS as MERCHANT_SECTIONS
     from anxin.merchants.rulebook_models import MerchantsIndexSpec
+    from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
     from anxin.risk.rulebook import RiskRulebookSpec
+    from anxin.scoring.rulebook_models import ScoresRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
-             Kind("fulfilment", _fulfilment), Kind("scores", _scores),
+             Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
              Kind("merchants", _merchants, MerchantsIndexSpec)]
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
     return {k.name: k for k in table}

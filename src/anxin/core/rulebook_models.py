@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
 from anxin.core.clock import parse_instant
 from anxin.core.rules import _OPS, Condition, FactSpec, RuleError, compile_condition
@@ -35,6 +35,13 @@ class RulebookModel(BaseModel):
 def problem(message: str, at: str = "") -> PydanticCustomError:
     """A semantic problem raised from a validator; ``at`` extends the error's location (``.max_size``, ``[2].id``)."""
     return PydanticCustomError("rulebook", message, {"at": at})
+
+
+def refuse(found: list[tuple[str, str]], value: object) -> None:
+    """For a validator with several checks: raise every ``(at, message)`` problem found at once (none: return)."""
+    if found:
+        raise ValidationError.from_exception_data("rulebook", [
+            InitErrorDetails(type=problem(message, at), loc=(), input=value) for at, message in found])
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,8 @@ def _message(error: Mapping[str, Any]) -> str:
         return f"must be a mapping, got {value!r}"
     if kind in ("list_type", "tuple_type", "set_type", "frozen_set_type"):
         return f"must be a list, got {value!r}"
+    if kind in ("float_type", "float_parsing"):
+        return f"must be a number, got {value!r}"
     if kind == "string_type":
         return f"must be a string, got {value!r}"
     if kind == "bool_type":

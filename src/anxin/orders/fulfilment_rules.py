@@ -1,26 +1,38 @@
 """The fulfilment rulebook: ship-by promises, detector thresholds, scan classes and consequences.
 
-Like the guarantee rulebook it is validated completely when it loads: ``parse_fulfilment_rulebook`` raises
-``FulfilmentRulebookError`` listing every problem with its path (``detectors.stalled_hours: must be a positive
-integer``). Pure: yaml and ``anxin.core`` only.
+Like the guarantee rulebook it is validated completely when it loads, against the strict Pydantic model
+``FulfilmentRulebookSpec``: ``parse_fulfilment_rulebook`` raises ``FulfilmentRulebookError`` listing every problem
+with its path (``detectors.stalled_hours: must be a positive integer, got 0``). Pure: pydantic, yaml and
+``anxin.core`` only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal, get_args
 
-import yaml
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from anxin.core.rulebook_loading import ProblemCollector
-from anxin.core.rulebook_models import RulebookProblems
+from anxin.core.rulebook_models import (
+    Between,
+    Instant,
+    NonEmpty,
+    PositiveInt,
+    RulebookModel,
+    RulebookProblems,
+    load_file,
+    problem,
+    validate,
+)
 
 DEFAULT_FULFILMENT_RULEBOOK = Path(__file__).resolve().parent.parent / "rulebooks" / "fulfilment.yaml"
-ROUNDINGS = ("half_even", "half_up")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Rounding = Literal["half_even", "half_up"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+ROUNDINGS: tuple[str, ...] = get_args(Rounding)
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 STATUS_CLASSES = ("collection", "in_transit", "delivered", "exception")
 
 
@@ -119,114 +131,128 @@ class FulfilmentRulebook:
         return None
 
 
-_Collector = ProblemCollector
+# --- the file's shape: strict models, semantic checks as validators ------------------------------------------
+
+Hours = PositiveInt
+StatusNames = Annotated[list[NonEmpty], Field(min_length=1, description="scan status names, as the feed sends them")]
+
+
+class PromiseSpec(RulebookModel):
+    in_stock_hours: Hours
+
+
+class DetectorsSpec(RulebookModel):
+    fake_no_scan_hours: Hours
+    origin_stuck_hours: Hours
+    stalled_hours: Hours
+    listing_late_flag_count: PositiveInt
+    listing_late_window_days: PositiveInt
+    oversold_window_hours: Hours
+    oversold_backlog_orders: PositiveInt
+    feed_grace_minutes: Annotated[int, Between(0, 24 * 60)] = 0
+
+
+class ScanStatusesSpec(RulebookModel):
+    collection: StatusNames
+    in_transit: StatusNames
+    delivered: StatusNames
+    exception: StatusNames
+    last_mile: StatusNames  # must happen inside the destination region
+
+    @field_validator("in_transit", "delivered", "exception")
+    @classmethod
+    def _in_one_class_only(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        # A status in two classes would make one scan both a collection and a delivery: ambiguous verdicts.
+        earlier = STATUS_CLASSES[:STATUS_CLASSES.index(str(info.field_name))]
+        clashes = [f"{both} already listed under {a}" for a in earlier
+                   if (both := sorted(set(names) & set(info.data.get(a, ()))))]
+        if clashes:
+            raise problem("; ".join(clashes))
+        return names
+
+    @model_validator(mode="after")
+    def _last_mile_travels(self) -> ScanStatusesSpec:
+        stray = sorted(set(self.last_mile) - set(self.in_transit) - set(self.delivered))
+        if stray:
+            raise problem(f"{stray} must be in_transit or delivered statuses", ".last_mile")
+        return self
+
+
+class CompensationSpec(RulebookModel):
+    percent_bp: Annotated[int, Between(0, 10_000)] = Field(description="basis points of the amount paid: 500 = 5 %")
+    cap_fen: PositiveInt
+    rounding: Rounding
+
+
+class PointsSpec(RulebookModel):
+    per_late_order: PositiveInt = Field(description="hundredths of a point: 10 = 0.1")
+    day_cap: PositiveInt
+    week_cap: PositiveInt
+    week_starts: Weekday
+
+    @model_validator(mode="after")
+    def _day_within_week(self) -> PointsSpec:
+        if self.day_cap > self.week_cap:
+            raise problem(f"must not exceed week_cap ({self.day_cap} > {self.week_cap})", ".day_cap")
+        return self
+
+
+class ConsequencesSpec(RulebookModel):
+    compensation: CompensationSpec
+    points: PointsSpec
+
+
+class ForceMajeureSpec(RulebookModel):
+    region: NonEmpty = Field(description="hierarchical region code: CN-HB covers CN-HB-WH")
+    starts: Instant = Field(alias="from")
+    ends: Instant = Field(alias="to", description="exclusive: [from, to)")
+    reason: NonEmpty
+
+    @field_validator("region", "reason")
+    @classmethod
+    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise problem("required, a region code" if info.field_name == "region" else "required, a short text")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ForceMajeureSpec:
+        if self.ends <= self.starts:
+            raise problem("must be after from", ".to")
+        return self
+
+
+class FulfilmentRulebookSpec(RulebookModel):
+    """The fulfilment rulebook file (``kind: fulfilment``)."""
+
+    kind: Literal["fulfilment"]
+    version: NonEmpty
+    effective_from: Instant
+    local_utc_offset_hours: Annotated[int, Between(-12, 14)]
+    promise: PromiseSpec
+    detectors: DetectorsSpec
+    scan_statuses: ScanStatusesSpec
+    consequences: ConsequencesSpec
+    force_majeure: list[ForceMajeureSpec] = Field(default=[], description="empty when nothing is declared")
 
 
 def load_fulfilment_rulebook(path: str | Path = DEFAULT_FULFILMENT_RULEBOOK) -> FulfilmentRulebook:
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FulfilmentRulebookError([f"{path}: cannot read ({exc.strerror})"]) from None
-    except yaml.YAMLError as exc:
-        raise FulfilmentRulebookError([f"{path}: not valid YAML ({exc})"]) from None
-    return parse_fulfilment_rulebook(raw, source=str(path))
+    return load_file(path, lambda raw: parse_fulfilment_rulebook(raw, source=str(path)), FulfilmentRulebookError)
 
 
 def parse_fulfilment_rulebook(raw: object, *, source: str = "<memory>") -> FulfilmentRulebook:
-    if not isinstance(raw, Mapping):
-        raise FulfilmentRulebookError(["<root>: the rulebook must be a mapping"])
-    c = _Collector()
-    c.unknown(raw, "<root>", ("kind", "version", "effective_from", "local_utc_offset_hours", "promise",
-                              "detectors", "scan_statuses", "consequences", "force_majeure"))
-    if raw.get("kind") != "fulfilment":
-        c.problems.append("kind: must be 'fulfilment'")
-    version = raw.get("version")
-    if not isinstance(version, str) or not version:
-        c.problems.append("<root>.version: required, a non-empty string")
-        version = "?"
-    effective_from = c.instant(raw, "effective_from", "<root>")
-    offset = c.integer(raw, "local_utc_offset_hours", "<root>", low=-12, high=14)
-
-    pr = c.section(raw, "promise", ("in_stock_hours",))
-    promise = PromiseRules(c.integer(pr, "in_stock_hours", "promise"))
-
-    det_keys = ("fake_no_scan_hours", "origin_stuck_hours", "stalled_hours", "listing_late_flag_count",
-                "listing_late_window_days", "oversold_window_hours", "oversold_backlog_orders")
-    dr = c.section(raw, "detectors", (*det_keys, "feed_grace_minutes"))
-    grace = c.integer(dr, "feed_grace_minutes", "detectors", low=0, high=24 * 60) if "feed_grace_minutes" in dr else 0
-    detectors = DetectorRules(**{k: c.integer(dr, k, "detectors") for k in det_keys}, feed_grace_minutes=grace)
-
-    statuses = _statuses(c, c.section(raw, "scan_statuses", (*STATUS_CLASSES, "last_mile")))
-
-    cons = c.section(raw, "consequences", ("compensation", "points"))
-    comp_raw = _sub(c, cons, "compensation", ("percent_bp", "cap_fen", "rounding"))
-    compensation = CompensationRules(
-        c.integer(comp_raw, "percent_bp", "consequences.compensation", low=0, high=10000),
-        c.integer(comp_raw, "cap_fen", "consequences.compensation"),
-        c.choice(comp_raw, "rounding", "consequences.compensation", ROUNDINGS))
-    pts_raw = _sub(c, cons, "points", ("per_late_order", "day_cap", "week_cap", "week_starts"))
-    before = len(c.problems)
-    points = PointsRules(
-        c.integer(pts_raw, "per_late_order", "consequences.points"),
-        c.integer(pts_raw, "day_cap", "consequences.points"),
-        c.integer(pts_raw, "week_cap", "consequences.points"),
-        WEEKDAYS.index(c.choice(pts_raw, "week_starts", "consequences.points", WEEKDAYS)))
-    if len(c.problems) == before and points.day_cap > points.week_cap:  # only compare figures that parsed
-        c.problems.append("consequences.points.day_cap: must not exceed week_cap")
-
-    force_majeure = _force_majeure(c, raw.get("force_majeure", []))
-    if c.problems or effective_from is None:
-        raise FulfilmentRulebookError(c.problems or ["effective_from: required"])
-    return FulfilmentRulebook(version=version, effective_from=effective_from, local_offset=dt.timedelta(hours=offset),
-                              promise=promise, detectors=detectors, statuses=statuses, compensation=compensation,
-                              points=points, force_majeure=force_majeure, source=source)
-
-
-def _sub(c: _Collector, raw: Mapping[str, Any], key: str, known: tuple[str, ...]) -> Mapping[str, Any]:
-    value = raw.get(key)
-    if not isinstance(value, Mapping):
-        c.problems.append(f"consequences.{key}: required, a mapping")
-        return {}
-    c.unknown(value, f"consequences.{key}", known)
-    return value
-
-
-def _statuses(c: _Collector, raw: Mapping[str, Any]) -> ScanStatuses:
-    classes = {k: c.statuses(raw, k, "scan_statuses") for k in STATUS_CLASSES}
-    # A status in two classes would make one scan both a collection and a delivery: ambiguous verdicts.
-    for i, a in enumerate(STATUS_CLASSES):
-        for b in STATUS_CLASSES[i + 1:]:
-            both = sorted(classes[a] & classes[b])
-            if both:
-                c.problems.append(f"scan_statuses.{b}: {both} already listed under {a}")
-    last_mile = c.statuses(raw, "last_mile", "scan_statuses")
-    stray = sorted(last_mile - classes["in_transit"] - classes["delivered"])
-    if stray:
-        c.problems.append(f"scan_statuses.last_mile: {stray} must be in_transit or delivered statuses")
-    return ScanStatuses(classes["collection"], classes["in_transit"], classes["delivered"], classes["exception"],
-                        last_mile)
-
-
-def _force_majeure(c: _Collector, raw: object) -> tuple[ForceMajeure, ...]:
-    if not isinstance(raw, list):
-        c.problems.append("force_majeure: must be a list (empty when nothing is declared)")
-        return ()
-    out: list[ForceMajeure] = []
-    for i, item in enumerate(raw):
-        path = f"force_majeure[{i}]"
-        if not isinstance(item, Mapping):
-            c.problems.append(f"{path}: must be a mapping with region, from, to and reason")
-            continue
-        c.unknown(item, path, ("region", "from", "to", "reason"))
-        region, reason = item.get("region"), item.get("reason")
-        if not isinstance(region, str) or not region.strip():
-            c.problems.append(f"{path}.region: required, a region code")
-        if not isinstance(reason, str) or not reason.strip():
-            c.problems.append(f"{path}.reason: required, a short text")
-        starts, ends = c.instant(item, "from", path), c.instant(item, "to", path)
-        if starts is not None and ends is not None and ends <= starts:
-            c.problems.append(f"{path}.to: must be after from")
-        if isinstance(region, str) and isinstance(reason, str) and starts and ends:
-            out.append(ForceMajeure(region.strip(), starts, ends, reason))
-    return tuple(out)
+    spec, problems = validate(FulfilmentRulebookSpec, raw)
+    if spec is None:
+        raise FulfilmentRulebookError(problems)
+    st, comp, pts = spec.scan_statuses, spec.consequences.compensation, spec.consequences.points
+    return FulfilmentRulebook(
+        version=spec.version, effective_from=spec.effective_from,
+        local_offset=dt.timedelta(hours=spec.local_utc_offset_hours),
+        promise=PromiseRules(spec.promise.in_stock_hours),
+        detectors=DetectorRules(**spec.detectors.model_dump()),
+        statuses=ScanStatuses(frozenset(st.collection), frozenset(st.in_transit), frozenset(st.delivered),
+                              frozenset(st.exception), frozenset(st.last_mile)),
+        compensation=CompensationRules(comp.percent_bp, comp.cap_fen, comp.rounding),
+        points=PointsRules(pts.per_late_order, pts.day_cap, pts.week_cap, WEEKDAYS.index(pts.week_starts)),
+        force_majeure=tuple(ForceMajeure(f.region.strip(), f.starts, f.ends, f.reason) for f in spec.force_majeure),
+        source=source)
