@@ -224,7 +224,7 @@ def test_the_drill_down_lists_the_late_collections_and_a_suggestion(client, keys
     body = r.json()
     assert body["side"] == "miss" and body["total"] == 12 and len(body["rows"]) == 12
     assert body["measure"] == "collection_timeliness" and body["unit"] == "rate" and body["limit"] == 50
-    assert body["window"] == {"from": "2026-10-02T16:00:00+00:00", "to": "2026-11-01T16:00:00+00:00"}
+    assert body["window"] == {"from": "2026-10-02T16:00:00Z", "to": "2026-11-01T16:00:00Z"}
     row = body["rows"][0]
     assert row["order_id"].startswith("s1_o") and int(row["order_id"][4:]) % 3 == 0
     paid, collected = dt.datetime.fromisoformat(row["paid_at"]), dt.datetime.fromisoformat(row["collected_at"])
@@ -273,23 +273,47 @@ def test_a_shop_never_scored_has_no_snapshot(client, keys, anxin) -> None:
 # --- rankings, creators, consumers ---------------------------------------------------------------------------
 
 def test_the_operator_ranks_merchants_creators_and_consumers(client, keys, world) -> None:
+    run = client.get("/v1/scores/merchant/run", headers=keys["operator"]).json()
+    assert run["kind"] == "merchant" and run["as_of"] == "2026-11-02" and run["total"] == 3
     merchants = client.get("/v1/scores/merchant", headers=keys["operator"]).json()
-    assert merchants["kind"] == "merchant" and merchants["as_of"] == "2026-11-02" and merchants["total"] == 3
-    assert [(r["subject_id"], r["rank"]) for r in merchants["rows"]] == [("s2", 1), ("s1", 2), ("s3", None)]
-    assert merchants["rows"][0]["score"] == _points(merchants["rows"][0]["score_x100"])
-    assert merchants["rows"][2]["score"] is None and merchants["rows"][2]["valid_orders"] == 12
-    page = client.get("/v1/scores/merchant", params={"limit": 1, "offset": 1}, headers=keys["platform"]).json()
-    assert [(r["subject_id"], r["rank"]) for r in page["rows"]] == [("s1", 2)] and page["total"] == 3
+    assert merchants["next"] is None and merchants["limit"] == 50
+    assert [(r["subject_id"], r["rank"]) for r in merchants["items"]] == [("s2", 1), ("s1", 2), ("s3", None)]
+    assert {r["as_of"] for r in merchants["items"]} == {"2026-11-02"}
+    assert merchants["items"][0]["score"] == _points(merchants["items"][0]["score_x100"])
+    assert merchants["items"][2]["score"] is None and merchants["items"][2]["valid_orders"] == 12
     creators = client.get("/v1/scores/creator", headers=keys["operator"]).json()
-    assert [r["subject_id"] for r in creators["rows"]] == ["cr1"]
+    assert [r["subject_id"] for r in creators["items"]] == ["cr1"]
     consumers = client.get("/v1/scores/consumer", params={"as_of": "2026-11-01"}, headers=keys["operator"]).json()
-    assert consumers["as_of"] == "2026-11-01" and {r["subject_id"] for r in consumers["rows"]} == {
-        f"c{n}" for n in range(1, 6)}
+    assert {r["as_of"] for r in consumers["items"]} == {"2026-11-01"} and {
+        r["subject_id"] for r in consumers["items"]} == {f"c{n}" for n in range(1, 6)}
     assert all(r["credit"] == r["score_x100"] and r["band"] in ("trusted", "normal", "doubtful")
-               for r in consumers["rows"])
+               for r in consumers["items"])
     assert client.get("/v1/scores/merchant", params={"as_of": "2026-10-01"},
-                      headers=keys["operator"]).json() == {"as_of": None, "total": 0, "rows": [], "kind": "merchant",
-                                                           "limit": 200, "offset": 0}
+                      headers=keys["operator"]).json() == {"items": [], "next": None, "limit": 50}
+    assert client.get("/v1/scores/merchant/run", params={"as_of": "2026-10-01"}, headers=keys["operator"]).json() \
+        == {"kind": "merchant", "as_of": None, "rulebook_version": None, "engine": None, "total": 0, "counts": {}}
+
+
+def test_a_ranking_pages_by_cursor_and_ranks_keep_counting(client, keys, world) -> None:
+    """Page after page gives the whole day once, the ranks count on across pages, and unscored subjects come
+    last; a later run does not move the pages of a ranking already being read."""
+    whole = client.get("/v1/scores/merchant", headers=keys["operator"]).json()["items"]
+    seen, cursor = [], None
+    while True:
+        page = client.get("/v1/scores/merchant", params={"limit": 1, **({"cursor": cursor} if cursor else {})},
+                          headers=keys["platform"]).json()
+        assert len(page["items"]) <= 1
+        seen += page["items"]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == whole and [r["rank"] for r in seen] == [1, 2, None]
+    first = client.get("/v1/scores/consumer", params={"limit": 2}, headers=keys["operator"]).json()
+    rest = client.get("/v1/scores/consumer", params={"limit": 10, "cursor": first["next"]},
+                      headers=keys["operator"]).json()
+    assert [r["rank"] for r in first["items"] + rest["items"]] == [1, 2, 3, 4, 5]
+    other = client.get("/v1/scores/creator", params={"cursor": first["next"]}, headers=keys["operator"])
+    assert other.status_code == 400 and _code(other) == "request.invalid_cursor"
 
 
 @pytest.mark.parametrize("who", ["c1", "m1"])
@@ -301,7 +325,7 @@ def test_rankings_are_for_staff(client, keys, world, who) -> None:
 def test_rankings_refuse_bad_input(client, keys, world) -> None:
     r = client.get("/v1/scores/shops", headers=keys["operator"])
     assert r.status_code == 404 and _code(r) == "request.not_found"
-    for params in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"offset": 10**10}):
+    for params in ({"limit": 0}, {"limit": 501}, {"cursor": "x" * 513}):
         r = client.get("/v1/scores/merchant", params=params, headers=keys["operator"])
         assert r.status_code == 422 and _code(r) == "request.invalid", params
     assert client.get("/v1/scores/merchant").status_code == 401
@@ -356,8 +380,8 @@ def test_a_deduction_lowers_the_total_from_the_next_run_and_revoking_restores_it
     assert r.status_code == 201, r.text
     added = r.json()
     assert added["shop_id"] == "s2" and added["points"] == "3.00" and added["revoked_at"] is None
-    assert added["effective_at"] == T0.isoformat() and added["created_by"] == "operator:ops"
-    ledger = client.get("/v1/shops/s2/score/deductions", headers=keys["m2"]).json()["deductions"]
+    assert dt.datetime.fromisoformat(added["effective_at"]) == T0 and added["created_by"] == "operator:ops"
+    ledger = client.get("/v1/shops/s2/score/deductions", headers=keys["m2"]).json()["items"]
     assert [d["deduction_id"] for d in ledger] == [added["deduction_id"]]
     assert client.get("/v1/shops/s2/score", headers=keys["m2"]).json()["score_x100"] == before["score_x100"]
 
@@ -370,7 +394,7 @@ def test_a_deduction_lowers_the_total_from_the_next_run_and_revoking_restores_it
                       headers=keys["m2"]).json()["deductions_applied"] == []  # it started after that day
 
     revoked = client.post(f"/v1/score-deductions/{added['deduction_id']}/revoke", headers=keys["platform"])
-    assert revoked.status_code == 200 and revoked.json()["revoked_at"] == T0.isoformat()
+    assert revoked.status_code == 200 and dt.datetime.fromisoformat(revoked.json()["revoked_at"]) == T0
     anxin.scoring.run("2026-11-03")
     again = client.get("/v1/shops/s2/score", headers=keys["m2"]).json()
     assert again["score_x100"] == before["score_x100"] and again["deductions_applied"] == []

@@ -19,11 +19,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal
+from anxin.scoring import api_models as out
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.model import ScoreReport, Suggestion
 from anxin.scoring.service import CreditReport, Drilldown, parse_day
 from anxin.web.auth import app_of, principal
 from anxin.web.error_codes import WebErrorCode as W
+from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 KINDS = ("merchant", "creator", "consumer")
@@ -174,20 +176,23 @@ def _shop_json(request: Request, who: Principal, report: ScoreReport, *, live: b
 
 # --- shops -------------------------------------------------------------------------------------------------
 
-@router.get("/shops/{shop_id}/score", summary="A shop's experience score from the nightly snapshot")
+@router.get("/shops/{shop_id}/score", summary="A shop's experience score from the nightly snapshot",
+            response_model=out.ShopScore)
 def shop_score(shop_id: str, request: Request, as_of: str | None = AS_OF,
                who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.shop_report(who, shop_id, day_of(as_of))
     return _shop_json(request, who, report, live=False)
 
 
-@router.get("/shops/{shop_id}/score/live", summary="A shop's experience score computed now (same definition)")
+@router.get("/shops/{shop_id}/score/live", summary="A shop's experience score computed now (same definition)",
+            response_model=out.ShopScore)
 def shop_score_live(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.live_shop_report(who, shop_id)
     return _shop_json(request, who, report, live=True)
 
 
-@router.get("/shops/{shop_id}/score/history", summary="A shop's daily scores over the last days")
+@router.get("/shops/{shop_id}/score/history", summary="A shop's daily scores over the last days",
+            response_model=out.ShopHistory)
 def shop_score_history(shop_id: str, request: Request, days: int = Query(90, ge=1, le=400),
                        who: Principal = Depends(principal)) -> dict[str, Any]:
     rows = app_of(request).scoring.history(who, "merchant", shop_id, days=days)
@@ -198,7 +203,8 @@ def shop_score_history(shop_id: str, request: Request, days: int = Query(90, ge=
 
 
 @router.get("/shops/{shop_id}/score/indicators/{indicator_id}",
-            summary="The rows behind one indicator of a shop and a suggestion (zh-CN and en)")
+            summary="The rows behind one indicator of a shop and a suggestion (zh-CN and en)",
+            response_model=out.Drilldown)
 def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
                    side: str | None = Query(None, description="num | den | miss (default: what explains a shortfall)"),
                    limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -211,14 +217,28 @@ def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str
 
 # --- the ledger --------------------------------------------------------------------------------------------
 
-@router.get("/shops/{shop_id}/score/deductions", summary="A shop's score deductions (revoked ones too)")
-def list_deductions(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return {"shop_id": shop_id,
-            "deductions": [deduction_json(d) for d in app_of(request).deductions.deductions(who, shop_id)]}
+@router.get("/shops/{shop_id}/score/deductions", summary="A shop's score deductions (revoked ones too), latest first",
+            response_model=Page[out.Deduction])
+def list_deductions(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
+                    who: Principal = Depends(principal)) -> Page[Any]:
+    scope = scope_of("score-deductions", shop_id)
+    after = decode_cursor(cursor, scope=scope, shape=(str, str))
+    key = None if after is None else (_instant(after[0]), str(after[1]))
+    rows = app_of(request).deductions.deductions(who, shop_id, after=key, limit=limit + 1)
+    return page_of(rows, limit=limit, scope=scope, key=lambda d: (d["effective_at"], d["deduction_id"]),
+                   item=deduction_json)
+
+
+def _instant(value: object) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise AnxinError(W.INVALID_CURSOR, "the cursor is not one this API gave out", field="cursor") from None
 
 
 @router.post("/shops/{shop_id}/score/deductions", status_code=201,
              summary="Deduct points from a shop's score from the next run on (operators and the platform)",
+             response_model=out.Deduction,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": DeductionBody.model_json_schema()}}}})
 async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
@@ -237,14 +257,16 @@ async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
     return await run_in_threadpool(add)
 
 
-@router.post("/score-deductions/{deduction_id}/revoke", summary="Revoke a deduction (operators and the platform)")
+@router.post("/score-deductions/{deduction_id}/revoke", summary="Revoke a deduction (operators and the platform)",
+             response_model=out.Deduction)
 def revoke_deduction(deduction_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return deduction_json(app_of(request).deductions.revoke_deduction(who, deduction_id))
 
 
 # --- creators, consumers, rankings -------------------------------------------------------------------------
 
-@router.get("/creators/{creator_id}/score", summary="A creator's reputation score (operators and the platform)")
+@router.get("/creators/{creator_id}/score", summary="A creator's reputation score (operators and the platform)",
+            response_model=out.ScoreReport)
 def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
                   who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.creator_report(who, creator_id, day_of(as_of))
@@ -253,7 +275,8 @@ def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
 
 
 @router.get("/creators/{creator_id}/score/indicators/{indicator_id}",
-            summary="The rows behind one indicator of a creator and a suggestion (operators and the platform)")
+            summary="The rows behind one indicator of a creator and a suggestion (operators and the platform)",
+            response_model=out.Drilldown)
 def creator_indicator(creator_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
                       side: str | None = Query(None, description="num | den | miss"),
                       limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -266,23 +289,53 @@ def creator_indicator(creator_id: str, indicator_id: str, request: Request, as_o
     return drilldown_json(creator_id, d, ind.measure.name, ind.measure.unit, day, limit)
 
 
-@router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)")
+@router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)",
+            response_model=out.Credit)
 def consumer_credit(consumer_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return credit_json(app_of(request).scoring.consumer_credit_for(who, consumer_id))
 
 
-@router.get("/scores/{kind}", summary="Everyone's scores of one day, best first (operators and the platform)")
-def ranking(kind: str, request: Request, as_of: str | None = AS_OF, limit: int = Query(200, ge=1, le=1000),
-            offset: int = Query(0, ge=0, le=10**9), who: Principal = Depends(principal)) -> dict[str, Any]:
+def _kind(kind: str) -> str:
     if kind not in KINDS:
         raise AnxinError(W.NOT_FOUND, f"no ranking of {kind!r}: one of {list(KINDS)}", kind=kind)
-    out = app_of(request).scoring.ranking(who, kind, day_of(as_of), limit=limit, offset=offset)
+    return kind
+
+
+@router.get("/scores/{kind}", response_model=Page[out.Ranked],
+            summary="Everyone's scores of one day, best first, unscored last (operators and the platform)")
+def ranking(kind: str, request: Request, as_of: str | None = AS_OF, limit: int = LIMIT, cursor: str | None = CURSOR,
+            who: Principal = Depends(principal)) -> Page[Any]:
+    _kind(kind)
+    day = day_of(as_of)
+    scope = scope_of("scores", kind, day)
+    # The key: the run's day (later pages stay on the first page's run), the last row's score and subject, and
+    # how many rows came before it, so ranks keep counting across pages.
+    after = decode_cursor(cursor, scope=scope, shape=(str, int, int, str, int))
+    if after is not None:
+        run_day, scored, score, subject, seen = after
+        got = app_of(request).scoring.ranking(who, kind, run_day, limit=limit + 1,
+                                              after=(int(score) if scored else None, str(subject)))
+    else:
+        seen = 0
+        got = app_of(request).scoring.ranking(who, kind, day, limit=limit + 1)
     rows = []
-    for n, r in enumerate(out["rows"]):
-        row = {**r, "rank": offset + n + 1 if r["score_x100"] is not None else None}
+    for n, r in enumerate(got["rows"]):
+        scored_row = r["score_x100"] is not None
+        row = {**r, "as_of": got["as_of"], "rank": int(seen) + n + 1 if scored_row else None}
         if kind == "consumer":
             row["credit"] = r["score_x100"]
         else:
             row["score"] = points_text(r["score_x100"])
-        rows.append(row)
-    return {**out, "kind": kind, "limit": limit, "offset": offset, "rows": rows}
+        rows.append((int(seen) + n + 1, row))
+    return page_of(rows, limit=limit, scope=scope, item=lambda pr: pr[1],
+                   key=lambda pr: (pr[1]["as_of"], int(pr[1]["score_x100"] is not None), pr[1]["score_x100"] or 0,
+                                   pr[1]["subject_id"], pr[0]))
+
+
+@router.get("/scores/{kind}/run", response_model=out.RankingRun,
+            summary="The run a day's ranking is of: day, rulebook, engine, how many were scored (operators)")
+def ranking_run(kind: str, request: Request, as_of: str | None = AS_OF,
+                who: Principal = Depends(principal)) -> dict[str, Any]:
+    got = app_of(request).scoring.ranking(who, _kind(kind), day_of(as_of), limit=0)
+    return {"kind": kind, "as_of": got["as_of"], "rulebook_version": got.get("rulebook_version"),
+            "engine": got.get("engine"), "total": got["total"], "counts": got.get("counts") or {}}

@@ -285,15 +285,16 @@ class ScoringService:
                      "band": r.band, "dimensions": {k: v.get("points_x100") for k, v in
                                                     (r.detail.get("dimensions") or {}).items()}} for r in rows]
 
-    def ranking(self, who: Principal, kind: str, as_of: object = None, *, limit: int = 200,
-                offset: int = 0) -> dict[str, Any]:
+    def ranking(self, who: Principal, kind: str, as_of: object = None, *, limit: int = 200, offset: int = 0,
+                after: tuple[int | None, str] | None = None) -> dict[str, Any]:
+        """A day's run and its scores, best first: ``after`` (score, subject id) of the previous page's last row."""
         require_role(who, Role.OPERATOR, Role.PLATFORM)
         with self.uow_factory() as uow:
             repo = ScoreRepository(uow.session)
             run = repo.run(parse_day(as_of)) if as_of else repo.latest_run()
             if run is None:
                 return {"as_of": None, "total": 0, "rows": []}
-            rows = repo.day(kind, run.as_of, limit=limit, offset=offset)
+            rows = repo.day(kind, run.as_of, limit=limit, offset=offset, after=after)
             return {"as_of": run.as_of.isoformat(), "rulebook_version": run.rulebook_version, "engine": run.engine,
                     "total": repo.count_day(kind, run.as_of), "counts": run.counts,
                     "rows": [{"subject_id": r.subject_id, "eligible": r.eligible, "score_x100": r.score_x100,
