@@ -26,17 +26,17 @@ def test_apply_status_and_history(client, keys, shopfront):
     assert (shopfront["state"], shopfront["screening"]["outcome"]) == ("novice", "approve")
     r = client.get("/v1/merchants/shops/n1", headers=keys["m1"])
     assert r.status_code == 200 and [h["to_state"] for h in r.json()["history"]] == ["applied", "novice"]
-    assert client.get("/v1/merchants/shops", headers=keys["m1"]).json()["shops"][0]["shop_id"] == "n1"
+    assert client.get("/v1/merchants/shops", headers=keys["m1"]).json()["items"][0]["shop_id"] == "n1"
 
 
 def test_another_merchant_gets_not_found_everywhere(client, keys, shopfront):
-    for path in ("", "/novice", "/deposit", "/offers", "/cases", "/statement"):
+    for path in ("", "/novice", "/deposit", "/postings", "/offers", "/cases", "/statement", "/statement/entries"):
         r = client.get(f"/v1/merchants/shops/n1{path}", headers=keys["m2"])
         assert (r.status_code, problem_code(r)) == (404, "merchants.shop_not_found"), path
     r = client.post("/v1/merchants/shops/n1/deposit/top-ups", json={"amount_fen": 100, "idempotency_key": "x"},
                     headers=keys["m2"])
     assert r.status_code == 404
-    assert client.get("/v1/merchants/shops", headers=keys["m2"]).json()["shops"] == []
+    assert client.get("/v1/merchants/shops", headers=keys["m2"]).json()["items"] == []
 
 
 @pytest.mark.parametrize(("body", "status", "code"), [
@@ -114,9 +114,10 @@ def test_settlement_statements_and_campaigns(anxin, client, keys):
 
 def test_novice_offers_cases_and_transfer(client, keys, shopfront):
     assert client.get("/v1/merchants/shops/n1/novice", headers=keys["m1"]).json()["tasks"]
-    offers = client.get("/v1/merchants/shops/n1/offers", headers=keys["m1"]).json()["offers"]
+    offers = client.get("/v1/merchants/shops/n1/offers", headers=keys["m1"]).json()["items"]
     assert {o["kind"] for o in offers} == {"loan", "early_payout", "instalment"}
-    assert client.get("/v1/merchants/shops/n1/cases", headers=keys["m1"]).json() == []
+    assert client.get("/v1/merchants/shops/n1/cases", headers=keys["m1"]).json() == {"items": [], "next": None,
+                                                                                  "limit": 50}
     r = client.post("/v1/merchants/shops/n1/transfer", json={"kind": "transfer", "to_merchant_id": "m2"},
                     headers=keys["m1"])
     assert r.status_code == 403
