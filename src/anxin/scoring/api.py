@@ -136,20 +136,39 @@ def duration_seconds(measure: str, row: Mapping[str, Any]) -> int | None:
     return b - a if isinstance(a, int) and isinstance(b, int) else None
 
 
-def drilldown_json(shop_id: str, d: Drilldown, measure: str, unit: str, as_of: dt.date | None,
-                   limit: int) -> dict[str, Any]:
-    rows, window = [], None
-    for raw in d.rows:
-        w = raw.get("window")
-        if window is None and isinstance(w, list | tuple) and len(w) == 2:
-            window = {"from": iso_at(w[0]), "to": iso_at(w[1])}
-        row = {k: (iso_at(v) if k.endswith("_at") else v) for k, v in raw.items() if k != "window"}
-        row["duration_seconds"] = duration_seconds(measure, raw)
-        rows.append(row)
-    return {"shop_id": shop_id, "subject_id": shop_id,
+def drill_row(measure: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    row = {k: (iso_at(v) if k.endswith("_at") else v) for k, v in raw.items() if k != "window"}
+    row["duration_seconds"] = duration_seconds(measure, raw)
+    return row
+
+
+def drilldown_json(subject_id: str, d: Drilldown, measure: str, unit: str, as_of: dt.date | None) -> dict[str, Any]:
+    lo, hi = d.window
+    return {"shop_id": subject_id, "subject_id": subject_id,
             "indicator_id": d.indicator_id, "measure": measure, "unit": unit, "side": d.side,
-            "as_of": as_of.isoformat() if as_of else None, "window": window, "total": d.total, "limit": limit,
-            "rows": rows, "suggestion": suggestion_json(d.suggestion)}
+            "as_of": as_of.isoformat() if as_of else None, "window": {"from": iso_at(lo), "to": iso_at(hi)},
+            "total": d.total, "suggestion": suggestion_json(d.suggestion)}
+
+
+SIDE = Query(None, description="num | den | miss (default: what explains a shortfall)")
+
+
+def _drill_page(request: Request, who: Principal, kind: str, subject_id: str, indicator_id: str,
+                as_of: str | None, side: str | None, limit: int, cursor: str | None) -> Page[Any]:
+    """A page of the rows behind an indicator, in the drill-down's order; the key is the last row's
+    (contribution, at, ref) so a page boundary holds while facts arrive."""
+    svc = app_of(request).scoring
+    day = day_of(as_of)
+    scope = scope_of("drill", kind, subject_id, indicator_id, day, side)
+    after = decode_cursor(cursor, scope=scope, shape=(int, int, str))
+    key = None if after is None else (int(after[0]), int(after[1]), str(after[2]))
+    drill = svc.drilldown if kind == "merchant" else svc.creator_drilldown
+    d = drill(who, subject_id, indicator_id, as_of=day, side=side, limit=limit + 1, after=key, summary=False)
+    rules = svc.rules.merchant if kind == "merchant" else svc.rules.creator
+    assert rules is not None  # creator_drilldown refused a rulebook without creators
+    measure = rules.indicator(indicator_id).measure.name
+    return page_of(d.rows, limit=limit, scope=scope, item=lambda r: drill_row(measure, r),
+                   key=lambda r: (int(r["contribution"]), int(r[d.at]), str(r[d.ref])))
 
 
 def credit_json(c: CreditReport) -> dict[str, Any]:
@@ -202,17 +221,23 @@ def shop_score_history(shop_id: str, request: Request, days: int = Query(90, ge=
                                        for k, v in (r.get("dimensions") or {}).items()}} for r in rows]}
 
 
-@router.get("/shops/{shop_id}/score/indicators/{indicator_id}",
-            summary="The rows behind one indicator of a shop and a suggestion (zh-CN and en)",
-            response_model=out.Drilldown)
+@router.get("/shops/{shop_id}/score/indicators/{indicator_id}", response_model=out.DrilldownSummary,
+            summary="One indicator of a shop: its window, how many rows explain it, a suggestion (zh-CN and en)")
 def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
-                   side: str | None = Query(None, description="num | den | miss (default: what explains a shortfall)"),
-                   limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
+                   side: str | None = SIDE, who: Principal = Depends(principal)) -> dict[str, Any]:
     svc = app_of(request).scoring
     day = day_of(as_of)
-    d = svc.drilldown(who, shop_id, indicator_id, as_of=day, side=side, limit=limit)
+    d = svc.drilldown(who, shop_id, indicator_id, as_of=day, side=side, rows=False)
     ind = svc.rules.merchant.indicator(indicator_id)
-    return drilldown_json(shop_id, d, ind.measure.name, ind.measure.unit, day, limit)
+    return drilldown_json(shop_id, d, ind.measure.name, ind.measure.unit, day)
+
+
+@router.get("/shops/{shop_id}/score/indicators/{indicator_id}/rows", response_model=Page[out.DrilldownRow],
+            summary="The rows behind one indicator of a shop (orders, reviews, cases, chats), the weightiest first")
+def shop_indicator_rows(shop_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
+                        side: str | None = SIDE, limit: int = LIMIT, cursor: str | None = CURSOR,
+                        who: Principal = Depends(principal)) -> Page[Any]:
+    return _drill_page(request, who, "merchant", shop_id, indicator_id, as_of, side, limit, cursor)
 
 
 # --- the ledger --------------------------------------------------------------------------------------------
@@ -274,19 +299,25 @@ def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
     return report_json(report, names, name)
 
 
-@router.get("/creators/{creator_id}/score/indicators/{indicator_id}",
-            summary="The rows behind one indicator of a creator and a suggestion (operators and the platform)",
-            response_model=out.Drilldown)
+@router.get("/creators/{creator_id}/score/indicators/{indicator_id}", response_model=out.DrilldownSummary,
+            summary="One indicator of a creator: its window, how many rows explain it, a suggestion (operators)")
 def creator_indicator(creator_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
-                      side: str | None = Query(None, description="num | den | miss"),
-                      limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
+                      side: str | None = SIDE, who: Principal = Depends(principal)) -> dict[str, Any]:
     svc = app_of(request).scoring
     day = day_of(as_of)
-    d = svc.creator_drilldown(who, creator_id, indicator_id, as_of=day, side=side, limit=limit)
+    d = svc.creator_drilldown(who, creator_id, indicator_id, as_of=day, side=side, rows=False)
     rules = svc.rules.creator
     assert rules is not None  # creator_drilldown refused a rulebook without creators
     ind = rules.indicator(indicator_id)
-    return drilldown_json(creator_id, d, ind.measure.name, ind.measure.unit, day, limit)
+    return drilldown_json(creator_id, d, ind.measure.name, ind.measure.unit, day)
+
+
+@router.get("/creators/{creator_id}/score/indicators/{indicator_id}/rows", response_model=Page[out.DrilldownRow],
+            summary="The rows behind one indicator of a creator, the weightiest first (operators and the platform)")
+def creator_indicator_rows(creator_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
+                           side: str | None = SIDE, limit: int = LIMIT, cursor: str | None = CURSOR,
+                           who: Principal = Depends(principal)) -> Page[Any]:
+    return _drill_page(request, who, "creator", creator_id, indicator_id, as_of, side, limit, cursor)
 
 
 @router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)",

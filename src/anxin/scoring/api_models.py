@@ -160,18 +160,19 @@ class DrilldownRow(BaseModel):
     duration_seconds: int | None = Field(description="the wait the row stands for; null where none")
 
 
-class Drilldown(Answer):
+class DrilldownSummary(Answer):
+    """One indicator of a subject drilled into: its window, how many rows explain it, a suggestion; the rows
+    themselves are the list at ``…/indicators/{indicator_id}/rows``."""
+
     shop_id: str = Field(description="the subject (kept for older clients; same as subject_id)")
     subject_id: str
     indicator_id: str
     measure: str
     unit: Unit
     side: Side
-    as_of: dt.date | None
-    window: Window | None
-    total: int = Field(description="rows on this side in the window; at most `limit` are shown")
-    limit: int
-    rows: list[DrilldownRow]
+    as_of: dt.date | None = Field(description="the day asked for; null: the latest run")
+    window: Window
+    total: int = Field(description="rows on this side in the window")
     suggestion: Suggestion | None
 
 
@@ -198,11 +199,6 @@ class Ranked(Answer):
     band: Band | None
     primary_category: str | None
     valid_orders: int | None
-
-
-class RunCounts(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    facts: dict[str, int] = Field({}, description="rows of each fact table the run read")
 
 
 class RankingRun(Answer):
