@@ -204,3 +204,23 @@ def test_statement_entries_are_a_list_of_their_own(anxin, client, keys):
     r = client.post("/v1/merchants/shops/s1/payouts", json={"amount_fen": 100, "idempotency_key": "p1"},
                     headers=keys["m1"])
     assert r.status_code == 200 and r.json()["applied"] is True
+
+
+def test_open_cases_page_by_deadline_with_the_undated_last(anxin, client, keys, shopfront):
+    """Ties on the deadline and cases without one: the keyset (deadline, opened, id) reads each once, in order."""
+    import datetime as dt
+
+    from anxin.aftersales.store import CaseRow
+
+    t0 = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    deadlines = {"c1": t0, "c2": t0, "c3": None, "c4": t0 + dt.timedelta(hours=1), "c5": None, "c6": t0}
+    with anxin.uow_factory() as uow:
+        for n, (case_id, deadline) in enumerate(deadlines.items()):
+            uow.session.add(CaseRow(case_id=case_id, order_id=f"o{n}", consumer_id="c", shop_id="n1", merchant_id="m1",
+                                    case_type="refund_only", reason="other", amount_fen=100, state="pending_merchant",
+                                    opened_at=t0 - dt.timedelta(hours=n % 2), rulebook_version="v",
+                                    merchant_response_hours=48, deadline_at=deadline,
+                                    deadline_kind="merchant_response" if deadline else None, decision={}))
+        uow.commit()
+    cases, pages = _pages(client, "/v1/merchants/shops/n1/cases", keys["m1"], limit=2)
+    assert [c["case_id"] for c in cases] == ["c2", "c6", "c1", "c4", "c3", "c5"] and pages == 3
