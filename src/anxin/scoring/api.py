@@ -243,7 +243,7 @@ def shop_indicator_rows(shop_id: str, indicator_id: str, request: Request, as_of
 # --- the ledger --------------------------------------------------------------------------------------------
 
 @router.get("/shops/{shop_id}/score/deductions", summary="A shop's score deductions (revoked ones too), latest first",
-            response_model=Page[out.Deduction])
+            response_model=Page[out.ScoreDeduction])
 def list_deductions(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
                     who: Principal = Depends(principal)) -> Page[Any]:
     scope = scope_of("score-deductions", shop_id)
@@ -263,7 +263,7 @@ def _instant(value: object) -> dt.datetime:
 
 @router.post("/shops/{shop_id}/score/deductions", status_code=201,
              summary="Deduct points from a shop's score from the next run on (operators and the platform)",
-             response_model=out.Deduction,
+             response_model=out.ScoreDeduction,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": DeductionBody.model_json_schema()}}}})
 async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
@@ -283,7 +283,7 @@ async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.post("/score-deductions/{deduction_id}/revoke", summary="Revoke a deduction (operators and the platform)",
-             response_model=out.Deduction)
+             response_model=out.ScoreDeduction)
 def revoke_deduction(deduction_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return deduction_json(app_of(request).deductions.revoke_deduction(who, deduction_id))
 

@@ -79,7 +79,7 @@ class Indicator(Answer):
     lost: str
 
 
-class Deduction(Answer):
+class ScoreDeduction(Answer):
     deduction_id: str
     shop_id: str
     kind: str = Field(description="fake_orders, fake_reviews, bad_service, abnormal_return_address, …")
@@ -117,7 +117,7 @@ class ScoreReport(Answer):
 
 
 class ShopScore(ScoreReport):
-    deductions_applied: list[Deduction] = Field(description="the ledger entries in force that day")
+    deductions_applied: list[ScoreDeduction] = Field(description="the ledger entries in force that day")
 
 
 class DimensionPoints(Answer):
@@ -140,7 +140,7 @@ class ShopHistory(Answer):
     points: list[HistoryPoint] = Field(description="one per scored day, oldest first (at most `days`)")
 
 
-class Window(Answer):
+class DrillWindow(Answer):
     from_: dt.datetime = Field(alias="from")
     to: dt.datetime
 
@@ -171,7 +171,7 @@ class DrilldownSummary(Answer):
     unit: Unit
     side: Side
     as_of: dt.date | None = Field(description="the day asked for; null: the latest run")
-    window: Window
+    window: DrillWindow
     total: int = Field(description="rows on this side in the window")
     suggestion: Suggestion | None
 
