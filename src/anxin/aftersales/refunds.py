@@ -33,11 +33,23 @@ def refunds_after(uow: UnitOfWork, after_event_id: int, limit: int) -> list[Refu
     return [RefundPaid(*row) for row in rows]
 
 
-def open_cases_of_shop(uow: UnitOfWork, shop_id: str, limit: int = 100) -> list[dict[str, object]]:
-    """The shop's open cases, the nearest deadline first (no deadline last)."""
+# Where a page of open cases ended: (the deadline or None, opened_at, case_id) of its last case.
+OpenCaseKey = tuple[dt.datetime | None, dt.datetime, str]
+
+
+def open_cases_of_shop(uow: UnitOfWork, shop_id: str, limit: int = 100, *,
+                       after: OpenCaseKey | None = None) -> list[dict[str, object]]:
+    """The shop's open cases, the nearest deadline first (no deadline last), the ones after ``after`` (keyset)."""
     c = CaseRow
-    rows = uow.session.scalars(sa.select(c).where(c.shop_id == shop_id, c.state.in_([s.value for s in OPEN_STATES]))
-                               .order_by(c.deadline_at.is_(None), c.deadline_at, c.opened_at).limit(limit))
+    q = sa.select(c).where(c.shop_id == shop_id, c.state.in_([s.value for s in OPEN_STATES]))
+    if after is not None:
+        deadline, opened, case_id = after
+        later = sa.or_(c.opened_at > opened, sa.and_(c.opened_at == opened, c.case_id > case_id))
+        q = q.where(sa.or_(c.deadline_at.is_(None), c.deadline_at > deadline,
+                           sa.and_(c.deadline_at == deadline, later)) if deadline is not None
+                    else sa.and_(c.deadline_at.is_(None), later))
+    rows = uow.session.scalars(q.order_by(c.deadline_at.is_(None), c.deadline_at, c.opened_at, c.case_id)
+                               .limit(limit))
     return [{"case_id": r.case_id, "order_id": r.order_id, "case_type": r.case_type, "reason": r.reason,
              "amount_fen": r.amount_fen, "state": r.state, "opened_at": r.opened_at, "deadline_at": r.deadline_at,
              "deadline_kind": r.deadline_kind} for r in rows]

@@ -39,9 +39,13 @@ def refunds_after(uow: UnitOfWork, after_event_id: int, limit: int) -> list[Refu
     return refunds.refunds_after(uow, after_event_id, limit)
 
 
-def open_cases_of_shop(uow: UnitOfWork, shop_id: str, limit: int = 100) -> list[dict[str, object]]:
-    """The shop's open cases, the nearest deadline first."""
-    return refunds.open_cases_of_shop(uow, shop_id, limit)
+def open_cases_of_shop(uow: UnitOfWork, shop_id: str, limit: int = 100, *,
+                       after: refunds.OpenCaseKey | None = None) -> list[dict[str, object]]:
+    """The shop's open cases, the nearest deadline first (keyset: from ``after``, the last one shown)."""
+    return refunds.open_cases_of_shop(uow, shop_id, limit, after=after)
+
+
+OpenCaseKey = refunds.OpenCaseKey
 
 
 def refunded_cases(uow: UnitOfWork, shop_id: str) -> int:

@@ -18,8 +18,11 @@ from anxin.core.clock import beijing_day
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal
 from anxin.idempotency.service import HEADER, IdempotentRequest, Replay, request_for
+from anxin.merchants import api_models as out
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.web.auth import app_of, idempotent_request, principal, replayed
+from anxin.web.error_codes import WebErrorCode as W
+from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
@@ -81,44 +84,76 @@ def _day(value: str | None, name: str, default: dt.date) -> dt.date:
         raise AnxinError(E.INVALID_PERIOD, f"{name}: a date like 2026-11-01", field=name) from None
 
 
-@router.get("/shops", summary="The caller's shops at a glance (a merchant: their own)")
-def shops(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.centre.overview(who)
+def _instant(value: str | int) -> dt.datetime:
+    """An instant a cursor carries (it was an answer's ISO 8601 text)."""
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise AnxinError(W.INVALID_CURSOR, "the cursor is not one this API gave out", field="cursor") from None
 
 
-@router.post("/applications", status_code=201, summary="Apply for a shop: screened at once, with reasons")
+@router.get("/shops", summary="The caller's shops at a glance, by shop id (a merchant: their own)",
+            response_model=Page[out.ShopGlance])
+def shops(request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
+          who: Principal = Depends(principal)) -> Page[Any]:
+    scope = scope_of("merchant-shops", who.role.value, who.subject)
+    after = decode_cursor(cursor, scope=scope, shape=(str,))
+    got = app_of(request).merchants.centre.overview(who, after=None if after is None else str(after[0]),
+                                                    limit=limit + 1)
+    return page_of(got["shops"], limit=limit, scope=scope, key=lambda s: (s["shop_id"],))
+
+
+@router.post("/applications", status_code=201, summary="Apply for a shop: screened at once, with reasons",
+             response_model=out.ShopStatus)
 def apply(body: Application, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.apply(who, body.model_dump(exclude_none=True))
 
 
-@router.get("/shops/{shop_id}", summary="A shop's state, screening, what carried over, and its full history")
+@router.get("/shops/{shop_id}", summary="A shop's state, screening, what carried over, and its full history",
+            response_model=out.ShopStatus)
 def status(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.centre.status(who, shop_id)
 
 
-@router.post("/shops/{shop_id}/decision", summary="Approve or reject an application waiting for review (operators)")
+@router.post("/shops/{shop_id}/decision", summary="Approve or reject an application waiting for review (operators)",
+             response_model=out.ShopStatus)
 def decide(shop_id: str, body: Decision, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.decide_application(who, shop_id, approve=body.approve, note=body.note)
 
 
-@router.post("/shops/{shop_id}/state", summary="Restrict, suspend, reinstate or close (a merchant may only close)")
+@router.post("/shops/{shop_id}/state", summary="Restrict, suspend, reinstate or close (a merchant may only close)",
+             response_model=out.ShopStatus)
 def move(shop_id: str, body: StateMove, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.change_state(who, shop_id, action=body.action, reason=body.reason)
 
 
-@router.post("/shops/{shop_id}/transfer", summary="Transfer, change entity or upgrade; the history stays (operators)")
+@router.post("/shops/{shop_id}/transfer", summary="Transfer, change entity or upgrade; the history stays (operators)",
+             response_model=out.ShopStatus)
 def transfer(shop_id: str, body: Transfer, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.transfer(who, shop_id, body.model_dump(exclude_none=True))
 
 
-@router.get("/shops/{shop_id}/novice", summary="Novice tasks, XP, level, unlocks; creator matching; traffic support")
+@router.get("/shops/{shop_id}/novice", summary="Novice tasks, XP, level, unlocks; creator matching; traffic support",
+            response_model=out.Novice)
 def novice(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.programmes.novice(who, shop_id)
 
 
-@router.get("/shops/{shop_id}/deposit", summary="Deposit held and required (and why), debt, goods payment, postings")
+@router.get("/shops/{shop_id}/deposit", summary="Deposit held and required (and why), debt, goods payment",
+            response_model=out.Deposit)
 def deposit(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.money.deposit(who, shop_id)
+    return app_of(request).merchants.money.deposit(who, shop_id, postings=False)
+
+
+@router.get("/shops/{shop_id}/postings", summary="The shop's ledger postings (deposit, debt, goods), latest first",
+            response_model=Page[out.Posting])
+def postings(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
+             who: Principal = Depends(principal)) -> Page[Any]:
+    scope = scope_of("postings", shop_id)
+    after = decode_cursor(cursor, scope=scope, shape=(str, str))
+    rows = app_of(request).merchants.money.postings(
+        who, shop_id, after=None if after is None else (_instant(after[0]), str(after[1])), limit=limit + 1)
+    return page_of(rows, limit=limit, scope=scope, key=lambda p: (p["at"], p["key"]))
 
 
 def _money_call(request: Request, who: Principal, body: Money) -> tuple[str | None, IdempotentRequest | None]:
@@ -140,7 +175,7 @@ def _answer(result: dict[str, Any] | Replay) -> Any:
 _KEY_HEADER = Header(None, alias=HEADER, max_length=255, description="alternative to the body's idempotency_key")
 
 
-@router.post("/shops/{shop_id}/deposit/top-ups", summary="Pay into the deposit", response_model=None)
+@router.post("/shops/{shop_id}/deposit/top-ups", summary="Pay into the deposit", response_model=out.Movement)
 def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
@@ -149,7 +184,7 @@ def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends
 
 
 @router.post("/shops/{shop_id}/deposit/withdrawals", summary="Withdraw what exceeds the required deposit",
-             response_model=None)
+             response_model=out.Movement)
 def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
              _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
@@ -158,7 +193,7 @@ def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depen
 
 
 @router.post("/shops/{shop_id}/deposit/deductions", summary="Deduct a penalty or compensation (operators)",
-             response_model=None)
+             response_model=out.Movement)
 def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
@@ -168,7 +203,7 @@ def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Dep
 
 
 @router.post("/shops/{shop_id}/payouts", summary="Pay the goods payment out (trial shops: the trial's limits)",
-             response_model=None)
+             response_model=out.Movement)
 def payout(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
@@ -176,41 +211,82 @@ def payout(shop_id: str, body: Money, request: Request, who: Principal = Depends
                                                           request=named))
 
 
-@router.get("/shops/{shop_id}/statement", summary="Fee statement for a period (Beijing days): every line explained")
-def statement(shop_id: str, request: Request, start: str | None = Query(None, max_length=10),
-              end: str | None = Query(None, max_length=10), who: Principal = Depends(principal)) -> dict[str, Any]:
-    app = app_of(request)
-    today = beijing_day(app.clock.now())
-    return app.merchants.statements.period_statement(who, shop_id, _day(start, "start", today.replace(day=1)),
-                                          _day(end, "end", today))
+def _period(request: Request, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
+    today = beijing_day(app_of(request).clock.now())
+    return _day(start, "start", today.replace(day=1)), _day(end, "end", today)
 
 
-@router.get("/orders/{order_id}/statement", summary="One order's settlement: fee, waivers, refunds, net")
+_START = Query(None, max_length=10, description="first Beijing day, YYYY-MM-DD (default: the month's first)")
+_END = Query(None, max_length=10, description="last Beijing day, YYYY-MM-DD (default: today)")
+
+
+@router.get("/shops/{shop_id}/statement", summary="Fee statement for a period (Beijing days): every line explained",
+            response_model=out.PeriodStatement)
+def statement(shop_id: str, request: Request, start: str | None = _START, end: str | None = _END,
+              who: Principal = Depends(principal)) -> dict[str, Any]:
+    first, last = _period(request, start, end)
+    return app_of(request).merchants.statements.period_statement(who, shop_id, first, last, entries=False)
+
+
+@router.get("/shops/{shop_id}/statement/entries", summary="The fee entries of a period (Beijing days), oldest first",
+            response_model=Page[out.FeeEntry])
+def statement_entries(shop_id: str, request: Request, start: str | None = _START, end: str | None = _END,
+                      limit: int = LIMIT, cursor: str | None = CURSOR,
+                      who: Principal = Depends(principal)) -> Page[Any]:
+    first, last = _period(request, start, end)
+    scope = scope_of("fee-entries", shop_id, first, last)
+    after = decode_cursor(cursor, scope=scope, shape=(str, str))
+    rows = app_of(request).merchants.statements.period_entries(
+        who, shop_id, first, last, after=None if after is None else (_instant(after[0]), str(after[1])),
+        limit=limit + 1)
+    return page_of(rows, limit=limit, scope=scope, key=lambda e: (e["at"].isoformat(), e["key"]))
+
+
+@router.get("/orders/{order_id}/statement", summary="One order's settlement: fee, waivers, refunds, net",
+            response_model=out.OrderStatement)
 def order_statement(order_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.statements.order_statement(who, order_id)
 
 
-@router.get("/shops/{shop_id}/offers", summary="Loan, early payout and instalment offers with reasons (recorded)")
-def offers(shop_id: str, request: Request, refresh: bool = False,
-           who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).merchants.financing.offers(who, shop_id, refresh=refresh)
+@router.get("/shops/{shop_id}/offers", summary="Loan, early payout and instalment offers with reasons (recorded)",
+            response_model=Page[out.Offer])
+def offers(shop_id: str, request: Request, refresh: bool = False, limit: int = LIMIT, cursor: str | None = CURSOR,
+           who: Principal = Depends(principal)) -> Page[Any]:
+    # Today's decisions, one per kind (three at most): paged like every list, in the rulebook's order.
+    scope = scope_of("offers", shop_id)
+    after = decode_cursor(cursor, scope=scope, shape=(int,))
+    got = app_of(request).merchants.financing.offers(who, shop_id, refresh=refresh and after is None)["offers"]
+    start = 0 if after is None else int(after[0]) + 1
+    rows = list(enumerate(got))[start:start + limit + 1]
+    return page_of(rows, limit=limit, scope=scope, key=lambda r: (r[0],), item=lambda r: r[1])
 
 
-@router.get("/shops/{shop_id}/cases", summary="Open after-sale cases, nearest deadline first")
-def cases(shop_id: str, request: Request, who: Principal = Depends(principal)) -> list[dict[str, Any]]:
-    return app_of(request).merchants.centre.open_cases(who, shop_id)
+@router.get("/shops/{shop_id}/cases", summary="Open after-sale cases, nearest deadline first (none: last)",
+            response_model=Page[out.OpenCase])
+def cases(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
+          who: Principal = Depends(principal)) -> Page[Any]:
+    scope = scope_of("open-cases", shop_id)
+    after = decode_cursor(cursor, scope=scope, shape=(str, str, str))
+    key = None if after is None else (_instant(after[0]) if after[0] else None, _instant(after[1]), str(after[2]))
+    rows = app_of(request).merchants.centre.open_cases(who, shop_id, after=key, limit=limit + 1)
+    return page_of(rows, limit=limit, scope=scope,
+                   key=lambda c: (c["deadline_at"].isoformat() if c["deadline_at"] else "", c["opened_at"].isoformat(),
+                                  c["case_id"]))
 
 
-@router.get("/fees", summary="The fee rules in force: channel floor, waivers and campaigns")
+@router.get("/fees", summary="The fee rules in force: channel floor, waivers and campaigns",
+            response_model=out.FeeRules)
 def fees(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.campaigns.fee_rules_view()
 
 
-@router.post("/fees/campaigns", status_code=201, summary="Add a time-boxed waiver or rebate (operators)")
+@router.post("/fees/campaigns", status_code=201, summary="Add a time-boxed waiver or rebate (operators)",
+             response_model=out.CampaignAdded)
 def campaign(request: Request, spec: dict[str, Any] = Body(...), who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.campaigns.add_campaign(who, spec)
 
 
-@router.post("/settlement", summary="Run the settlement job now (operators; the tick runs it too)")
+@router.post("/settlement", summary="Run the settlement job now (operators; the tick runs it too)",
+             response_model=out.SettlementRun)
 def settle(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.settlement.run_settlement(who)

@@ -140,9 +140,14 @@ class MoneyRepository:
         self.session.execute(sa.update(t).where(t.c.account == sa.bindparam("_a")).values(
             fen=t.c.fen + sa.bindparam("_d")), [{"_a": a, "_d": d} for a, d in change.items()])
 
-    def postings_of(self, shop_id: str, limit: int = 500) -> list[tuple[PostingRow, list[LegRow]]]:
-        rows = list(self.session.scalars(sa.select(PostingRow).where(PostingRow.shop_id == shop_id)
-                                         .order_by(PostingRow.at.desc(), PostingRow.key.desc()).limit(limit)))
+    def postings_of(self, shop_id: str, limit: int = 500, *,
+                    after: tuple[dt.datetime, str] | None = None) -> list[tuple[PostingRow, list[LegRow]]]:
+        """The shop's postings with their legs, latest first; ``after`` the (at, key) of the last one shown."""
+        p = PostingRow
+        q = sa.select(p).where(p.shop_id == shop_id)
+        if after is not None:
+            q = q.where(sa.or_(p.at < after[0], sa.and_(p.at == after[0], p.key < after[1])))
+        rows = list(self.session.scalars(q.order_by(p.at.desc(), p.key.desc()).limit(limit)))
         legs: dict[str, list[LegRow]] = {}
         if rows:
             for leg in self.session.scalars(sa.select(LegRow).where(LegRow.posting_key.in_([r.key for r in rows]))):
@@ -168,10 +173,14 @@ class MoneyRepository:
         return list(self.session.scalars(sa.select(FeeEntryRow).where(FeeEntryRow.order_id == order_id)
                                          .order_by(FeeEntryRow.at, FeeEntryRow.key)))
 
-    def fee_entries(self, shop_id: str, start: dt.datetime, end: dt.datetime) -> list[FeeEntryRow]:
-        return list(self.session.scalars(sa.select(FeeEntryRow).where(
-            FeeEntryRow.shop_id == shop_id, FeeEntryRow.at >= start, FeeEntryRow.at < end)
-            .order_by(FeeEntryRow.at, FeeEntryRow.key)))
+    def fee_entries(self, shop_id: str, start: dt.datetime, end: dt.datetime, *,
+                    after: tuple[dt.datetime, str] | None = None, limit: int | None = None) -> list[FeeEntryRow]:
+        """The shop's fee entries in [start, end), oldest first; ``after`` the (at, key) of the last one shown."""
+        f = FeeEntryRow
+        q = sa.select(f).where(f.shop_id == shop_id, f.at >= start, f.at < end)
+        if after is not None:
+            q = q.where(sa.or_(f.at > after[0], sa.and_(f.at == after[0], f.key > after[1])))
+        return list(self.session.scalars(q.order_by(f.at, f.key).limit(limit)))
 
     def campaigns(self) -> list[FeeCampaignRow]:
         return list(self.session.scalars(sa.select(FeeCampaignRow).order_by(FeeCampaignRow.created_at)))

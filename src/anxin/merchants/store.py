@@ -107,6 +107,16 @@ class LifecycleRepository:
     def add_licence(self, row: LicenceRow) -> None:
         self.session.add(row)
 
+    def ids_after(self, after: str | None, limit: int, *, merchant_id: str | None = None) -> list[str]:
+        """Shop ids in order, the ones after ``after`` (keyset), of one merchant or all."""
+        t = ShopLifecycleRow
+        q = sa.select(t.shop_id)
+        if merchant_id is not None:
+            q = q.where(t.merchant_id == merchant_id)
+        if after is not None:
+            q = q.where(t.shop_id > after)
+        return list(self.session.scalars(q.order_by(t.shop_id).limit(limit)))
+
     def recent(self, limit: int) -> list[ShopLifecycleRow]:
         return list(self.session.scalars(sa.select(ShopLifecycleRow).order_by(ShopLifecycleRow.state_since.desc())
                                          .limit(limit)))

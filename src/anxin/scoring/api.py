@@ -19,11 +19,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal
+from anxin.scoring import api_models as out
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.model import ScoreReport, Suggestion
 from anxin.scoring.service import CreditReport, Drilldown, parse_day
 from anxin.web.auth import app_of, principal
 from anxin.web.error_codes import WebErrorCode as W
+from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 KINDS = ("merchant", "creator", "consumer")
@@ -134,20 +136,39 @@ def duration_seconds(measure: str, row: Mapping[str, Any]) -> int | None:
     return b - a if isinstance(a, int) and isinstance(b, int) else None
 
 
-def drilldown_json(shop_id: str, d: Drilldown, measure: str, unit: str, as_of: dt.date | None,
-                   limit: int) -> dict[str, Any]:
-    rows, window = [], None
-    for raw in d.rows:
-        w = raw.get("window")
-        if window is None and isinstance(w, list | tuple) and len(w) == 2:
-            window = {"from": iso_at(w[0]), "to": iso_at(w[1])}
-        row = {k: (iso_at(v) if k.endswith("_at") else v) for k, v in raw.items() if k != "window"}
-        row["duration_seconds"] = duration_seconds(measure, raw)
-        rows.append(row)
-    return {"shop_id": shop_id, "subject_id": shop_id,
+def drill_row(measure: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    row = {k: (iso_at(v) if k.endswith("_at") else v) for k, v in raw.items() if k != "window"}
+    row["duration_seconds"] = duration_seconds(measure, raw)
+    return row
+
+
+def drilldown_json(subject_id: str, d: Drilldown, measure: str, unit: str, as_of: dt.date | None) -> dict[str, Any]:
+    lo, hi = d.window
+    return {"shop_id": subject_id, "subject_id": subject_id,
             "indicator_id": d.indicator_id, "measure": measure, "unit": unit, "side": d.side,
-            "as_of": as_of.isoformat() if as_of else None, "window": window, "total": d.total, "limit": limit,
-            "rows": rows, "suggestion": suggestion_json(d.suggestion)}
+            "as_of": as_of.isoformat() if as_of else None, "window": {"from": iso_at(lo), "to": iso_at(hi)},
+            "total": d.total, "suggestion": suggestion_json(d.suggestion)}
+
+
+SIDE = Query(None, description="num | den | miss (default: what explains a shortfall)")
+
+
+def _drill_page(request: Request, who: Principal, kind: str, subject_id: str, indicator_id: str,
+                as_of: str | None, side: str | None, limit: int, cursor: str | None) -> Page[Any]:
+    """A page of the rows behind an indicator, in the drill-down's order; the key is the last row's
+    (contribution, at, ref) so a page boundary holds while facts arrive."""
+    svc = app_of(request).scoring
+    day = day_of(as_of)
+    scope = scope_of("drill", kind, subject_id, indicator_id, day, side)
+    after = decode_cursor(cursor, scope=scope, shape=(int, int, str))
+    key = None if after is None else (int(after[0]), int(after[1]), str(after[2]))
+    drill = svc.drilldown if kind == "merchant" else svc.creator_drilldown
+    d = drill(who, subject_id, indicator_id, as_of=day, side=side, limit=limit + 1, after=key, summary=False)
+    rules = svc.rules.merchant if kind == "merchant" else svc.rules.creator
+    assert rules is not None  # creator_drilldown refused a rulebook without creators
+    measure = rules.indicator(indicator_id).measure.name
+    return page_of(d.rows, limit=limit, scope=scope, item=lambda r: drill_row(measure, r),
+                   key=lambda r: (int(r["contribution"]), int(r[d.at]), str(r[d.ref])))
 
 
 def credit_json(c: CreditReport) -> dict[str, Any]:
@@ -174,20 +195,23 @@ def _shop_json(request: Request, who: Principal, report: ScoreReport, *, live: b
 
 # --- shops -------------------------------------------------------------------------------------------------
 
-@router.get("/shops/{shop_id}/score", summary="A shop's experience score from the nightly snapshot")
+@router.get("/shops/{shop_id}/score", summary="A shop's experience score from the nightly snapshot",
+            response_model=out.ShopScore)
 def shop_score(shop_id: str, request: Request, as_of: str | None = AS_OF,
                who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.shop_report(who, shop_id, day_of(as_of))
     return _shop_json(request, who, report, live=False)
 
 
-@router.get("/shops/{shop_id}/score/live", summary="A shop's experience score computed now (same definition)")
+@router.get("/shops/{shop_id}/score/live", summary="A shop's experience score computed now (same definition)",
+            response_model=out.ShopScore)
 def shop_score_live(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.live_shop_report(who, shop_id)
     return _shop_json(request, who, report, live=True)
 
 
-@router.get("/shops/{shop_id}/score/history", summary="A shop's daily scores over the last days")
+@router.get("/shops/{shop_id}/score/history", summary="A shop's daily scores over the last days",
+            response_model=out.ShopHistory)
 def shop_score_history(shop_id: str, request: Request, days: int = Query(90, ge=1, le=400),
                        who: Principal = Depends(principal)) -> dict[str, Any]:
     rows = app_of(request).scoring.history(who, "merchant", shop_id, days=days)
@@ -197,28 +221,49 @@ def shop_score_history(shop_id: str, request: Request, days: int = Query(90, ge=
                                        for k, v in (r.get("dimensions") or {}).items()}} for r in rows]}
 
 
-@router.get("/shops/{shop_id}/score/indicators/{indicator_id}",
-            summary="The rows behind one indicator of a shop and a suggestion (zh-CN and en)")
+@router.get("/shops/{shop_id}/score/indicators/{indicator_id}", response_model=out.DrilldownSummary,
+            summary="One indicator of a shop: its window, how many rows explain it, a suggestion (zh-CN and en)")
 def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
-                   side: str | None = Query(None, description="num | den | miss (default: what explains a shortfall)"),
-                   limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
+                   side: str | None = SIDE, who: Principal = Depends(principal)) -> dict[str, Any]:
     svc = app_of(request).scoring
     day = day_of(as_of)
-    d = svc.drilldown(who, shop_id, indicator_id, as_of=day, side=side, limit=limit)
+    d = svc.drilldown(who, shop_id, indicator_id, as_of=day, side=side, rows=False)
     ind = svc.rules.merchant.indicator(indicator_id)
-    return drilldown_json(shop_id, d, ind.measure.name, ind.measure.unit, day, limit)
+    return drilldown_json(shop_id, d, ind.measure.name, ind.measure.unit, day)
+
+
+@router.get("/shops/{shop_id}/score/indicators/{indicator_id}/rows", response_model=Page[out.DrilldownRow],
+            summary="The rows behind one indicator of a shop (orders, reviews, cases, chats), the weightiest first")
+def shop_indicator_rows(shop_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
+                        side: str | None = SIDE, limit: int = LIMIT, cursor: str | None = CURSOR,
+                        who: Principal = Depends(principal)) -> Page[Any]:
+    return _drill_page(request, who, "merchant", shop_id, indicator_id, as_of, side, limit, cursor)
 
 
 # --- the ledger --------------------------------------------------------------------------------------------
 
-@router.get("/shops/{shop_id}/score/deductions", summary="A shop's score deductions (revoked ones too)")
-def list_deductions(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
-    return {"shop_id": shop_id,
-            "deductions": [deduction_json(d) for d in app_of(request).deductions.deductions(who, shop_id)]}
+@router.get("/shops/{shop_id}/score/deductions", summary="A shop's score deductions (revoked ones too), latest first",
+            response_model=Page[out.ScoreDeduction])
+def list_deductions(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
+                    who: Principal = Depends(principal)) -> Page[Any]:
+    scope = scope_of("score-deductions", shop_id)
+    after = decode_cursor(cursor, scope=scope, shape=(str, str))
+    key = None if after is None else (_instant(after[0]), str(after[1]))
+    rows = app_of(request).deductions.deductions(who, shop_id, after=key, limit=limit + 1)
+    return page_of(rows, limit=limit, scope=scope, key=lambda d: (d["effective_at"], d["deduction_id"]),
+                   item=deduction_json)
+
+
+def _instant(value: object) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise AnxinError(W.INVALID_CURSOR, "the cursor is not one this API gave out", field="cursor") from None
 
 
 @router.post("/shops/{shop_id}/score/deductions", status_code=201,
              summary="Deduct points from a shop's score from the next run on (operators and the platform)",
+             response_model=out.ScoreDeduction,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": DeductionBody.model_json_schema()}}}})
 async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
@@ -237,14 +282,16 @@ async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
     return await run_in_threadpool(add)
 
 
-@router.post("/score-deductions/{deduction_id}/revoke", summary="Revoke a deduction (operators and the platform)")
+@router.post("/score-deductions/{deduction_id}/revoke", summary="Revoke a deduction (operators and the platform)",
+             response_model=out.ScoreDeduction)
 def revoke_deduction(deduction_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return deduction_json(app_of(request).deductions.revoke_deduction(who, deduction_id))
 
 
 # --- creators, consumers, rankings -------------------------------------------------------------------------
 
-@router.get("/creators/{creator_id}/score", summary="A creator's reputation score (operators and the platform)")
+@router.get("/creators/{creator_id}/score", summary="A creator's reputation score (operators and the platform)",
+            response_model=out.ScoreReport)
 def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
                   who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.creator_report(who, creator_id, day_of(as_of))
@@ -252,37 +299,74 @@ def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
     return report_json(report, names, name)
 
 
-@router.get("/creators/{creator_id}/score/indicators/{indicator_id}",
-            summary="The rows behind one indicator of a creator and a suggestion (operators and the platform)")
+@router.get("/creators/{creator_id}/score/indicators/{indicator_id}", response_model=out.DrilldownSummary,
+            summary="One indicator of a creator: its window, how many rows explain it, a suggestion (operators)")
 def creator_indicator(creator_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
-                      side: str | None = Query(None, description="num | den | miss"),
-                      limit: int = Query(50, ge=1, le=500), who: Principal = Depends(principal)) -> dict[str, Any]:
+                      side: str | None = SIDE, who: Principal = Depends(principal)) -> dict[str, Any]:
     svc = app_of(request).scoring
     day = day_of(as_of)
-    d = svc.creator_drilldown(who, creator_id, indicator_id, as_of=day, side=side, limit=limit)
+    d = svc.creator_drilldown(who, creator_id, indicator_id, as_of=day, side=side, rows=False)
     rules = svc.rules.creator
     assert rules is not None  # creator_drilldown refused a rulebook without creators
     ind = rules.indicator(indicator_id)
-    return drilldown_json(creator_id, d, ind.measure.name, ind.measure.unit, day, limit)
+    return drilldown_json(creator_id, d, ind.measure.name, ind.measure.unit, day)
 
 
-@router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)")
+@router.get("/creators/{creator_id}/score/indicators/{indicator_id}/rows", response_model=Page[out.DrilldownRow],
+            summary="The rows behind one indicator of a creator, the weightiest first (operators and the platform)")
+def creator_indicator_rows(creator_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
+                           side: str | None = SIDE, limit: int = LIMIT, cursor: str | None = CURSOR,
+                           who: Principal = Depends(principal)) -> Page[Any]:
+    return _drill_page(request, who, "creator", creator_id, indicator_id, as_of, side, limit, cursor)
+
+
+@router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)",
+            response_model=out.Credit)
 def consumer_credit(consumer_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return credit_json(app_of(request).scoring.consumer_credit_for(who, consumer_id))
 
 
-@router.get("/scores/{kind}", summary="Everyone's scores of one day, best first (operators and the platform)")
-def ranking(kind: str, request: Request, as_of: str | None = AS_OF, limit: int = Query(200, ge=1, le=1000),
-            offset: int = Query(0, ge=0, le=10**9), who: Principal = Depends(principal)) -> dict[str, Any]:
+def _kind(kind: str) -> str:
     if kind not in KINDS:
         raise AnxinError(W.NOT_FOUND, f"no ranking of {kind!r}: one of {list(KINDS)}", kind=kind)
-    out = app_of(request).scoring.ranking(who, kind, day_of(as_of), limit=limit, offset=offset)
+    return kind
+
+
+@router.get("/scores/{kind}", response_model=Page[out.Ranked],
+            summary="Everyone's scores of one day, best first, unscored last (operators and the platform)")
+def ranking(kind: str, request: Request, as_of: str | None = AS_OF, limit: int = LIMIT, cursor: str | None = CURSOR,
+            who: Principal = Depends(principal)) -> Page[Any]:
+    _kind(kind)
+    day = day_of(as_of)
+    scope = scope_of("scores", kind, day)
+    # The key: the run's day (later pages stay on the first page's run), the last row's score and subject, and
+    # how many rows came before it, so ranks keep counting across pages.
+    after = decode_cursor(cursor, scope=scope, shape=(str, int, int, str, int))
+    if after is not None:
+        run_day, scored, score, subject, seen = after
+        got = app_of(request).scoring.ranking(who, kind, run_day, limit=limit + 1,
+                                              after=(int(score) if scored else None, str(subject)))
+    else:
+        seen = 0
+        got = app_of(request).scoring.ranking(who, kind, day, limit=limit + 1)
     rows = []
-    for n, r in enumerate(out["rows"]):
-        row = {**r, "rank": offset + n + 1 if r["score_x100"] is not None else None}
+    for n, r in enumerate(got["rows"]):
+        scored_row = r["score_x100"] is not None
+        row = {**r, "as_of": got["as_of"], "rank": int(seen) + n + 1 if scored_row else None}
         if kind == "consumer":
             row["credit"] = r["score_x100"]
         else:
             row["score"] = points_text(r["score_x100"])
-        rows.append(row)
-    return {**out, "kind": kind, "limit": limit, "offset": offset, "rows": rows}
+        rows.append((int(seen) + n + 1, row))
+    return page_of(rows, limit=limit, scope=scope, item=lambda pr: pr[1],
+                   key=lambda pr: (pr[1]["as_of"], int(pr[1]["score_x100"] is not None), pr[1]["score_x100"] or 0,
+                                   pr[1]["subject_id"], pr[0]))
+
+
+@router.get("/scores/{kind}/run", response_model=out.RankingRun,
+            summary="The run a day's ranking is of: day, rulebook, engine, how many were scored (operators)")
+def ranking_run(kind: str, request: Request, as_of: str | None = AS_OF,
+                who: Principal = Depends(principal)) -> dict[str, Any]:
+    got = app_of(request).scoring.ranking(who, _kind(kind), day_of(as_of), limit=0)
+    return {"kind": kind, "as_of": got["as_of"], "rulebook_version": got.get("rulebook_version"),
+            "engine": got.get("engine"), "total": got["total"], "counts": got.get("counts") or {}}

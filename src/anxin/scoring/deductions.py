@@ -70,10 +70,13 @@ class DeductionService:
             uow.commit()
         return out
 
-    def deductions(self, who: Principal, shop_id: str) -> list[dict[str, Any]]:
+    def deductions(self, who: Principal, shop_id: str, *, after: tuple[dt.datetime, str] | None = None,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+        """A shop's deductions, revoked ones too, latest first (from ``after``: the last one shown)."""
         self._visible_shop(who, shop_id)
         with self.uow_factory() as uow:
-            return [_deduction(r) for r in ScoreRepository(uow.session).deductions_for(shop_id)]
+            rows = ScoreRepository(uow.session).deductions_for(shop_id, after=after, limit=limit)
+            return [_deduction(r) for r in rows]
 
 
 def _deduction(r: DeductionRow) -> dict[str, Any]:

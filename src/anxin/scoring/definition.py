@@ -381,7 +381,8 @@ def has_misses(ind: Indicator) -> bool:
 
 
 def drilldown_sql(rb: ScoreRulebook, rules: SubjectRules, indicator_id: str, side: str, subject_id: str,
-                  d: Dialect, end: int, *, limit: int = 200, count: bool = False) -> str:
+                  d: Dialect, end: int, *, limit: int = 200, count: bool = False,
+                  after: tuple[int, int, str] | None = None) -> str:
     """The rows behind one subject's indicator, by the same part expressions the score sums.
 
     ``num``: rows counted in the numerator (a negative review, a quality refund; for hours, the longest
@@ -403,5 +404,10 @@ def drilldown_sql(rb: ScoreRulebook, rules: SubjectRules, indicator_id: str, sid
     base = f"FROM {src} WHERE {subj} = '{sid}' AND {part.where(w, end)} AND {where}"
     if count:
         return f"SELECT COUNT(*) AS n {base}"
-    order = f"({part.expr}) DESC, {part.at} DESC" if mp.divisor == 3600 else f"{part.at} DESC"
+    hours = mp.divisor == 3600
+    order = f"({part.expr}) DESC, {part.at} DESC" if hours else f"{part.at} DESC"
+    if after is not None:  # keyset: the rows after (contribution, at, ref) of the last row shown, in that order
+        c, a, r = int(after[0]), int(after[1]), after[2].replace("'", "''")
+        key = f"({part.at} < {a} OR ({part.at} = {a} AND {part.ref} > '{r}'))"
+        base += f" AND (({part.expr}) < {c} OR (({part.expr}) = {c} AND {key}))" if hours else f" AND {key}"
     return f"SELECT *, ({part.expr}) AS contribution {base} ORDER BY {order}, {part.ref} LIMIT {int(limit)}"

@@ -26,6 +26,7 @@ from anxin.scoring.definition import (
     all_steps,
     drilldown_sql,
     has_misses,
+    parts_of,
     subject_steps,
     window_of,
 )
@@ -80,6 +81,13 @@ class Drilldown:
     total: int
     rows: list[dict[str, Any]]
     suggestion: Suggestion | None
+    window: tuple[int, int] = (0, 0)  # epoch seconds [from, to) of the indicator's window
+    at: str = ""  # the rows' instant and id columns: with ``contribution``, a row's place in the order
+    ref: str = ""
+
+
+# Where a page of drill-down rows ended: the last row's (contribution, at, ref) in epoch seconds and its id.
+DrillKey = tuple[int, int, str]
 
 
 def parse_day(value: object) -> dt.date:
@@ -285,15 +293,16 @@ class ScoringService:
                      "band": r.band, "dimensions": {k: v.get("points_x100") for k, v in
                                                     (r.detail.get("dimensions") or {}).items()}} for r in rows]
 
-    def ranking(self, who: Principal, kind: str, as_of: object = None, *, limit: int = 200,
-                offset: int = 0) -> dict[str, Any]:
+    def ranking(self, who: Principal, kind: str, as_of: object = None, *, limit: int = 200, offset: int = 0,
+                after: tuple[int | None, str] | None = None) -> dict[str, Any]:
+        """A day's run and its scores, best first: ``after`` (score, subject id) of the previous page's last row."""
         require_role(who, Role.OPERATOR, Role.PLATFORM)
         with self.uow_factory() as uow:
             repo = ScoreRepository(uow.session)
             run = repo.run(parse_day(as_of)) if as_of else repo.latest_run()
             if run is None:
                 return {"as_of": None, "total": 0, "rows": []}
-            rows = repo.day(kind, run.as_of, limit=limit, offset=offset)
+            rows = repo.day(kind, run.as_of, limit=limit, offset=offset, after=after)
             return {"as_of": run.as_of.isoformat(), "rulebook_version": run.rulebook_version, "engine": run.engine,
                     "total": repo.count_day(kind, run.as_of), "counts": run.counts,
                     "rows": [{"subject_id": r.subject_id, "eligible": r.eligible, "score_x100": r.score_x100,
@@ -352,18 +361,23 @@ class ScoringService:
                                     bool(s["eligible"]), s["total_x100"], detail)
 
     def drilldown(self, who: Principal, shop_id: str, indicator_id: str, *, as_of: object = None,
-                  side: str | None = None, limit: int = 50) -> Drilldown:
+                  side: str | None = None, limit: int = 50, after: DrillKey | None = None,
+                  rows: bool = True, summary: bool = True) -> Drilldown:
+        """The rows behind one of a shop's indicators (``after``: the key of the last row shown) and, with
+        ``summary``, their count and a suggestion; without ``rows`` only the summary."""
         self.visible_shop(who, shop_id)
-        return self._drill(self.rules.merchant, shop_id, indicator_id, as_of, side, limit)
+        return self._drill(self.rules.merchant, shop_id, indicator_id, as_of, side, limit, after, rows, summary)
 
     def creator_drilldown(self, who: Principal, creator_id: str, indicator_id: str, *, as_of: object = None,
-                          side: str | None = None, limit: int = 50) -> Drilldown:
+                          side: str | None = None, limit: int = 50, after: DrillKey | None = None,
+                          rows: bool = True, summary: bool = True) -> Drilldown:
         """The orders, cases, complaints or feedback behind one of a creator's indicators."""
         require_role(who, Role.OPERATOR, Role.PLATFORM)
-        return self._drill(self._subject_rules("creator"), creator_id, indicator_id, as_of, side, limit)
+        return self._drill(self._subject_rules("creator"), creator_id, indicator_id, as_of, side, limit, after,
+                           rows, summary)
 
     def _drill(self, rules: SubjectRules, subject_id: str, indicator_id: str, as_of: object, side: str | None,
-               limit: int) -> Drilldown:
+               limit: int, after: DrillKey | None, with_rows: bool, summary: bool) -> Drilldown:
         ind = next((i for i in rules.indicators if i.id == indicator_id), None)
         if ind is None:
             raise AnxinError(E.UNKNOWN_INDICATOR, f"no indicator {indicator_id!r}",
@@ -389,16 +403,18 @@ class ScoringService:
                 sql = drilldown_sql(self.rules, rules, indicator_id, side, subject_id, eng.dialect, end, **kw)
                 return list(eng.query(sql).to_pylist())
 
-            total = int(query(count=True)[0]["n"])
-            rows = query(limit=max(1, min(limit, 500)))
-            sample = query(limit=5000) if total > len(rows) else rows
+            rows = query(limit=max(1, min(limit, 501)), after=after) if with_rows else []
+            total = int(query(count=True)[0]["n"]) if summary else 0
+            sample = (rows if after is None and total <= len(rows) else query(limit=5000)) if summary else []
+            mp = parts_of(ind, eng.dialect, self.rules.utc_offset_hours * 3600)
+            part = mp.den if side in ("den", "miss") else mp.num
         finally:
             eng.close()
         w = window_of(rules, ind, end)
         for r in rows:
             r["window"] = [w.lo, w.hi]
-        return Drilldown(indicator_id, side, total, rows,
-                         suggest(ind.measure.name, sample, self.rules.utc_offset_hours, total=total))
+        found = suggest(ind.measure.name, sample, self.rules.utc_offset_hours, total=total) if summary else None
+        return Drilldown(indicator_id, side, total, rows, found, (w.lo, w.hi), part.at, part.ref)
 
     def _latest_day(self) -> dt.date | None:
         with self.uow_factory() as uow:

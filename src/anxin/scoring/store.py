@@ -104,11 +104,19 @@ class ScoreRepository:
                                               ScoreSnapshotRow.subject_id == subject_id,
                                               ScoreSnapshotRow.as_of >= since).order_by(ScoreSnapshotRow.as_of)))
 
-    def day(self, kind: str, as_of: dt.date, *, limit: int = 500, offset: int = 0) -> list[ScoreSnapshotRow]:
-        return list(self.session.scalars(
-            sa.select(ScoreSnapshotRow).where(ScoreSnapshotRow.subject_kind == kind, ScoreSnapshotRow.as_of == as_of)
-            .order_by(ScoreSnapshotRow.score_x100.desc().nulls_last(), ScoreSnapshotRow.subject_id)
-            .limit(limit).offset(offset)))
+    def day(self, kind: str, as_of: dt.date, *, limit: int = 500, offset: int = 0,
+            after: tuple[int | None, str] | None = None) -> list[ScoreSnapshotRow]:
+        """A day's scores, best first and unscored last (subject id breaks ties); ``after`` is the (score, subject)
+        of the last row of the previous page (keyset: the API), ``offset`` a row count (the operator's pages)."""
+        s = ScoreSnapshotRow
+        q = sa.select(s).where(s.subject_kind == kind, s.as_of == as_of)
+        if after is not None:
+            score, subject = after
+            q = q.where(sa.or_(s.score_x100 < score, sa.and_(s.score_x100 == score, s.subject_id > subject),
+                               s.score_x100.is_(None)) if score is not None
+                        else sa.and_(s.score_x100.is_(None), s.subject_id > subject))
+        return list(self.session.scalars(q.order_by(s.score_x100.desc().nulls_last(), s.subject_id)
+                                         .limit(limit).offset(offset)))
 
     def count_day(self, kind: str, as_of: dt.date) -> int:
         return int(self.session.scalar(sa.select(sa.func.count()).select_from(ScoreSnapshotRow).where(
@@ -122,9 +130,15 @@ class ScoreRepository:
     def deduction(self, deduction_id: str) -> DeductionRow | None:
         return self.session.get(DeductionRow, deduction_id)
 
-    def deductions_for(self, shop_id: str) -> list[DeductionRow]:
-        return list(self.session.scalars(sa.select(DeductionRow).where(DeductionRow.shop_id == shop_id)
-                                         .order_by(DeductionRow.effective_at.desc())))
+    def deductions_for(self, shop_id: str, *, after: tuple[dt.datetime, str] | None = None,
+                       limit: int | None = None) -> list[DeductionRow]:
+        """A shop's ledger, latest first; ``after`` the (effective_at, deduction_id) of the last row shown."""
+        d = DeductionRow
+        q = sa.select(d).where(d.shop_id == shop_id)
+        if after is not None:
+            at, key = after
+            q = q.where(sa.or_(d.effective_at < at, sa.and_(d.effective_at == at, d.deduction_id > key)))
+        return list(self.session.scalars(q.order_by(d.effective_at.desc(), d.deduction_id).limit(limit)))
 
 
 def export_deductions_query(*, until: dt.datetime, shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:

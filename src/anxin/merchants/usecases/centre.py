@@ -29,10 +29,12 @@ class Centre:
             uow.commit()
             return out
 
-    def open_cases(self, principal: Principal, shop_id: str) -> list[dict[str, Any]]:
+    def open_cases(self, principal: Principal, shop_id: str, *, after: aftersales.OpenCaseKey | None = None,
+                   limit: int = 100) -> list[dict[str, Any]]:
+        """The shop's open cases, nearest deadline first, from ``after`` (the key of the last one shown)."""
         with self.uow_factory() as uow:
             visible_shop(uow, principal, shop_id, now=self.clock.now(), rulebook=self.rulebook)
-            cases = aftersales.open_cases_of_shop(uow, shop_id)
+            cases = aftersales.open_cases_of_shop(uow, shop_id, limit, after=after)
             uow.commit()
             return cases
 
@@ -46,10 +48,27 @@ class Centre:
                 return sorted(r.shop_id for r in LifecycleRepository(uow.session).recent(OPERATOR_LIST))
             return []
 
-    def overview(self, principal: Principal) -> dict[str, Any]:
-        """Every shop of the merchant at a glance: state, deposit state, open cases (one transaction per shop)."""
+    def shop_ids(self, principal: Principal, *, after: str | None, limit: int) -> list[str]:
+        """The shops the principal sees, by id, after ``after`` (keyset): a merchant's own, or every shop."""
+        with self.uow_factory() as uow:
+            repo = LifecycleRepository(uow.session)
+            if principal.role is Role.MERCHANT:
+                # Shops the platform registered have no lifecycle row until first read: both sources, merged.
+                ids = set(repo.ids_after(after, limit, merchant_id=principal.subject))
+                ids |= {i for i in shops.shop_ids_of_merchant(uow, principal.subject) if after is None or i > after}
+                return sorted(ids)[:limit]
+            if principal.role in (Role.OPERATOR, Role.PLATFORM):
+                return repo.ids_after(after, limit)
+            return []
+
+    def overview(self, principal: Principal, *, after: str | None = None,
+                 limit: int | None = None) -> dict[str, Any]:
+        """Every shop of the merchant at a glance: state, deposit state, open cases (one transaction per shop).
+        Without ``limit``: the merchant's shops or the operator's recent ones (the pages); with it, a keyset page
+        by shop id (the API)."""
         rows = []
-        for shop_id in self.shops_of(principal):
+        ids = self.shops_of(principal) if limit is None else self.shop_ids(principal, after=after, limit=limit)
+        for shop_id in ids:
             with self.uow_factory() as uow:
                 now = self.clock.now()
                 row = visible_shop(uow, principal, shop_id, now=now, rulebook=self.rulebook)

@@ -120,9 +120,10 @@ def requirement(uow: UnitOfWork, row: ShopLifecycleRow, *, now: dt.datetime,
     return requirement_and_misfits(uow, row, now=now, rulebook=rulebook)[0]
 
 
-def deposit_view(uow: UnitOfWork, row: ShopLifecycleRow, *, now: dt.datetime,
-                 rulebook: MerchantRulebook) -> dict[str, Any]:
-    """Balances, what the rulebook requires and why, the state (ok / top-up due / in debt), the postings."""
+def deposit_view(uow: UnitOfWork, row: ShopLifecycleRow, *, now: dt.datetime, rulebook: MerchantRulebook,
+                 postings: bool = True) -> dict[str, Any]:
+    """Balances, what the rulebook requires and why, the state (ok / top-up due / in debt), and (for the pages
+    and the CLI) the latest postings; the API lists those on their own (``MoneyMoves.postings``)."""
     shop_id = row.shop_id
     ledger = ledger_of(uow, shop_id)
     held, debt = ledger.balance(deposit_account(shop_id)), ledger.balance(debt_account(shop_id))
@@ -130,7 +131,7 @@ def deposit_view(uow: UnitOfWork, row: ShopLifecycleRow, *, now: dt.datetime,
     status = dep.deposit_status(held_fen=held, required_fen=required.fen, debt_fen=-debt)
     cap = dep.listing_cap(row.store_type, trial=row.trial, rules=rulebook.deposits)
     listings = catalog.listing_count(uow, shop_id)
-    return {
+    view = {
         "shop_id": shop_id, "held_fen": held, "debt_fen": -debt,
         "goods_fen": ledger.balance(goods_account(shop_id)), "trial": row.trial,
         "required": {"fen": required.fen, "base_fen": required.base_fen, "tier_fen": required.tier_fen,
@@ -140,11 +141,18 @@ def deposit_view(uow: UnitOfWork, row: ShopLifecycleRow, *, now: dt.datetime,
         "listing_cap": cap, "listings": listings, "over_listing_cap": cap is not None and listings > cap,
         "version": rulebook.version,
         "categories_not_allowed": misfits,
-        "postings": [{"key": p.key, "kind": p.kind, "at": _iso(p.at), "memo": p.memo, "actor": p.actor,
-                      "legs": {leg.account.split(":", 1)[0]: leg.fen for leg in legs
-                               if leg.account.endswith(f":{shop_id}")}}
-                     for p, legs in MoneyRepository(uow.session).postings_of(shop_id)],
     }
+    if postings:
+        view["postings"] = postings_view(uow, shop_id)
+    return view
+
+
+def postings_view(uow: UnitOfWork, shop_id: str, *, limit: int = 500,
+                  after: tuple[dt.datetime, str] | None = None) -> list[dict[str, Any]]:
+    """The shop's postings, latest first, each with what moved on the shop's accounts."""
+    return [{"key": p.key, "kind": p.kind, "at": _iso(p.at), "memo": p.memo, "actor": p.actor,
+             "legs": {leg.account.split(":", 1)[0]: leg.fen for leg in legs if leg.account.endswith(f":{shop_id}")}}
+            for p, legs in MoneyRepository(uow.session).postings_of(shop_id, limit, after=after)]
 
 
 def deduct_from_deposit(uow: UnitOfWork, shop_id: str, fen: int, reason: str, key: str, allow_debt: bool, *,
@@ -167,13 +175,22 @@ class Money:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> None:
         self.uow_factory, self.clock, self.rulebook = uow_factory, clock, rulebook
 
-    def deposit(self, principal: Principal, shop_id: str) -> dict[str, Any]:
+    def deposit(self, principal: Principal, shop_id: str, *, postings: bool = True) -> dict[str, Any]:
         with self.uow_factory() as uow:
             now = self.clock.now()
             row = visible_shop(uow, principal, shop_id, now=now, rulebook=self.rulebook)
-            view = deposit_view(uow, row, now=now, rulebook=self.rulebook)
+            view = deposit_view(uow, row, now=now, rulebook=self.rulebook, postings=postings)
             uow.commit()  # the lifecycle row of an adopted shop
             return view
+
+    def postings(self, principal: Principal, shop_id: str, *, after: tuple[dt.datetime, str] | None = None,
+                 limit: int = 50) -> list[dict[str, Any]]:
+        """The shop's ledger postings, latest first, from ``after`` (the (at, key) of the last one shown)."""
+        with self.uow_factory() as uow:
+            visible_shop(uow, principal, shop_id, now=self.clock.now(), rulebook=self.rulebook)
+            out = postings_view(uow, shop_id, limit=limit, after=after)
+            uow.commit()  # the lifecycle row of an adopted shop
+            return out
 
     def top_up(self, principal: Principal, shop_id: str, *, amount_fen: object, key: object,
                request: IdempotentRequest | None = None) -> dict[str, Any] | Replay:
@@ -247,7 +264,8 @@ class Money:
             row = visible_shop(uow, principal, shop_id, now=self.clock.now(), rulebook=self.rulebook,
                                for_update=True)
             applied = move(uow, row)
-            answer = {"applied": applied, **deposit_view(uow, row, now=self.clock.now(), rulebook=self.rulebook)}
+            answer = {"applied": applied, **deposit_view(uow, row, now=self.clock.now(), rulebook=self.rulebook,
+                                                         postings=False)}
             idempotency.record(uow, request, 200, answer)
             uow.commit()
             return answer

@@ -53,11 +53,11 @@ class Statements:
                 "entries": [_entry(e) for e in entries],
                 "net_receivable_fen": st.net_receivable_fen, "net_fee_fen": st.fee_fen}
 
-    def period_statement(self, principal: Principal, shop_id: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-        """Every fee entry of the shop in [start, end] (Beijing days), summed by kind and by waiver."""
-        if end < start or (end - start).days > 366:
-            raise AnxinError(E.INVALID_PERIOD, "the period ends before it starts or is longer than a year")
-        lo, hi = beijing_midnight(start), beijing_midnight(end + dt.timedelta(days=1))
+    def period_statement(self, principal: Principal, shop_id: str, start: dt.date, end: dt.date, *,
+                         entries: bool = True) -> dict[str, Any]:
+        """Every fee entry of the shop in [start, end] (Beijing days), summed by kind and by waiver; with the first
+        1,000 entries for the pages (``entries``), the API lists them on their own (``period_entries``)."""
+        lo, hi = _period(start, end)
         with self.uow_factory() as uow:
             visible_shop(uow, principal, shop_id, now=self.clock.now(), rulebook=self.rulebook)
             rows = MoneyRepository(uow.session).fee_entries(shop_id, lo, hi)
@@ -75,8 +75,24 @@ class Statements:
                 "orders": st.orders, "fee_fen": net.fee_fen, "receivable_fen": net.receivable_fen,
                 "base_fen": net.base_fen, "waived_by_waiver": dict(st.waived_by_waiver),
                 "versions": sorted(st.versions), "lines": [_line(line) for line in st.lines],
-                "entries": [_entry(statement.FeeEntry.from_dict(r.entry)) for r in rows[:1000]],
-                "truncated": len(rows) > 1000}
+                **({"entries": [_entry(statement.FeeEntry.from_dict(r.entry)) for r in rows[:1000]],
+                    "truncated": len(rows) > 1000} if entries else {})}
+
+    def period_entries(self, principal: Principal, shop_id: str, start: dt.date, end: dt.date, *,
+                       after: tuple[dt.datetime, str] | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The fee entries of the period, oldest first, from ``after`` (the (at, key) of the last one shown)."""
+        lo, hi = _period(start, end)
+        with self.uow_factory() as uow:
+            visible_shop(uow, principal, shop_id, now=self.clock.now(), rulebook=self.rulebook)
+            rows = MoneyRepository(uow.session).fee_entries(shop_id, lo, hi, after=after, limit=limit)
+            uow.commit()
+        return [_entry(statement.FeeEntry.from_dict(r.entry)) for r in rows]
+
+
+def _period(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    if end < start or (end - start).days > 366:
+        raise AnxinError(E.INVALID_PERIOD, "the period ends before it starts or is longer than a year")
+    return beijing_midnight(start), beijing_midnight(end + dt.timedelta(days=1))
 
 
 def _line(line: statement.StatementLine) -> dict[str, Any]:
