@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from anxin.scoring.rulebook import Better
+from anxin.scoring.rulebook_models import Better
 
 Kind = Literal["merchant", "creator", "consumer"]
 Band = Literal["trusted", "normal", "doubtful"]
