@@ -1,6 +1,7 @@
-"""Each context's payload parsers (catalog, shops, orders, care, audience, risk's attributes) and the shared field
-readers of ``anxin.core.fields``, at their edges: they raise ``FieldInvalid`` with the kind of problem and the
-field's path, and know nothing of ingestion (whose codes test_ingest_parsers checks)."""
+"""Each context's payload parsers (catalog, shops, orders, care, audience, risk's attributes: Pydantic models through
+``anxin.core.payload``) and the shared field readers of ``anxin.core.fields``, at their edges: they raise
+``FieldInvalid`` with the kind of problem and the field's path, and know nothing of ingestion (whose codes
+test_ingest_parsers checks)."""
 
 from __future__ import annotations
 
@@ -105,7 +106,7 @@ INVALID: list[tuple[Callable[[dict[str, Any]], Any], dict[str, Any], Problem, st
     (parse_category, {**CAT, "category_id": "  "}, FIELD, "data.category_id"),
     (parse_category, {**CAT, "category_id": 7}, FIELD, "data.category_id"),
     (parse_category, {**CAT, "parent_id": "c1"}, FIELD, "data.parent_id"),
-    (parse_category, {**CAT, "tags": ["Fresh"]}, FIELD, "data.tags"),
+    (parse_category, {**CAT, "tags": ["fresh", "Fresh"]}, FIELD, "data.tags[1]"),
     (parse_category, {**CAT, "tags": "fresh"}, FIELD, "data.tags"),
     (parse_category, {**CAT, "name": "n" * 201}, FIELD, "data.name"),
     (parse_listing, {**LISTING, "price_fen": -1}, MONEY, "data.price_fen"),
@@ -121,7 +122,7 @@ INVALID: list[tuple[Callable[[dict[str, Any]], Any], dict[str, Any], Problem, st
     (parse_listing, {**LISTING, "tiers": {"presale_hours": 1}, "presale_ship_by": TS}, FIELD, "data.presale_ship_by"),
     (parse_listing, {**LISTING, "presale_ship_by": "2026-11-02T10:00:00"}, TIME, "data.presale_ship_by"),
     (shop, {**SHOP, "store_type": "flagship"}, FIELD, "data.store_type"),
-    (shop, {**SHOP, "services": [1]}, FIELD, "data.services"),
+    (shop, {**SHOP, "services": [1]}, FIELD, "data.services[0]"),
     (shop, {**SHOP, "opened_at": "yesterday"}, TIME, "data.opened_at"),
     (paid, {**PAID, "items": []}, FIELD, "data.items"),
     (paid, {**PAID, "items": {"listing_id": "l1"}}, FIELD, "data.items"),
@@ -160,6 +161,21 @@ def test_invalid_payloads_name_the_problem_and_the_field(parse: Callable[[dict[s
     with pytest.raises(FieldInvalid) as exc:
         parse(data)
     assert (exc.value.problem, exc.value.field) == (problem, field)
+
+
+def test_every_problem_is_reported_with_its_path() -> None:
+    """The first problem gives the kind and the field; the message names them all, so a sender fixes them at once."""
+    items = [ITEM, ITEM, {**ITEM, "price_fen": "5.00"}]
+    with pytest.raises(FieldInvalid) as exc:
+        paid({**PAID, "items": items, "paid_at": "2026-11-02 10:00", "channel": "tv"})
+    assert (exc.value.problem, exc.value.field) == (MONEY, "data.items[2].price_fen")
+    message = str(exc.value)
+    assert message.startswith("data.items[2].price_fen: must be an integer amount in fen, got '5.00'")
+    assert "; data.paid_at: " in message and "; data.channel: " in message
+
+
+def test_unknown_fields_are_ignored() -> None:
+    assert paid({**PAID, "note": "gift", "items": [{**ITEM, "sku": "x"}]}).paid_fen == 800
 
 
 def test_attributes_are_checked_where_the_payload_carries_them() -> None:
