@@ -1,7 +1,7 @@
-"""The audience as the platform reports it: the models of ``consumer.registered`` and ``content.feedback`` data
+"""The audience as the platform reports it: the models of `consumer.registered` and `content.feedback` data
 and their thin parsers.
 
-They raise ``anxin.core.fields.FieldInvalid`` (``anxin.core.payload.parse``); ingestion turns it into its error code.
+They raise `anxin.core.fields.FieldInvalid` (`anxin.core.payload.parse`); ingestion turns it into its error code.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pydantic import Field
 from anxin.audience.model import Consumer, ContentFeedback, Sentiment
 from anxin.core.payload import Attributes, Id, Instant, Payload, parse
 
-# Validates the consumer's attributes in ``data[name]`` for risk control (injected: risk owns what they may be).
+# Validates the consumer's attributes in `data[name]` for risk control (injected: risk owns what they may be).
 AttributeCheck = Callable[[Mapping[str, Any], str], object]
 
 
 class ConsumerRegistered(Payload):
-    """``consumer.registered``: a consumer account (its age is what scores read) and its attributes."""
+    """`consumer.registered`: a consumer account (its age is what scores read) and its attributes."""
 
     consumer_id: Id
     registered_at: Instant
@@ -27,7 +27,7 @@ class ConsumerRegistered(Payload):
 
 
 class ContentFeedbackPosted(Payload):
-    """``content.feedback``: a viewer's reaction to a creator's promotional content."""
+    """`content.feedback`: a viewer's reaction to a creator's promotional content."""
 
     feedback_id: Id
     creator_id: Id

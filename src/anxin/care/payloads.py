@@ -1,7 +1,7 @@
-"""Customer care as the platform reports it: the models of ``complaint.filed`` and ``chat.session`` data and their
+"""Customer care as the platform reports it: the models of `complaint.filed` and `chat.session` data and their
 thin parsers.
 
-They raise ``anxin.core.fields.FieldInvalid`` (``anxin.core.payload.parse``); ingestion turns it into its error code.
+They raise `anxin.core.fields.FieldInvalid` (`anxin.core.payload.parse`); ingestion turns it into its error code.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from anxin.core.payload import Id, Instant, Payload, Text, parse, rule
 
 @dataclass(frozen=True)
 class FileComplaint:
-    """A complaint as sent: its shop and consumer are the order's (``complaint``), not the sender's say."""
+    """A complaint as sent: its shop and consumer are the order's (`complaint`), not the sender's say."""
 
     complaint_id: str
     order_id: str
@@ -33,7 +33,7 @@ class FileComplaint:
 
 
 class ComplaintFiled(Payload):
-    """``complaint.filed``: a consumer's complaint about an order (its shop and consumer are the order's)."""
+    """`complaint.filed`: a consumer's complaint about an order (its shop and consumer are the order's)."""
 
     complaint_id: Id
     order_id: Id
@@ -43,8 +43,8 @@ class ComplaintFiled(Payload):
 
 
 class ChatSessionReported(Payload):
-    """``chat.session``: a customer-service chat, reported when it ends and possibly again with more fields. A human
-    reply needs a handoff (``to_human_at``) and does not precede it; no time precedes ``opened_at``."""
+    """`chat.session`: a customer-service chat, reported when it ends and possibly again with more fields. A human
+    reply needs a handoff (`to_human_at`) and does not precede it; no time precedes `opened_at`."""
 
     session_id: Id
     shop_id: Id

@@ -1,7 +1,7 @@
-"""The catalogue as the platform sends it: the models of ``category.upserted`` and ``listing.upserted`` data and
+"""The catalogue as the platform sends it: the models of `category.upserted` and `listing.upserted` data and
 their thin parsers.
 
-They raise ``anxin.core.fields.FieldInvalid`` (``anxin.core.payload.parse``); ingestion turns it into its error code.
+They raise `anxin.core.fields.FieldInvalid` (`anxin.core.payload.parse`); ingestion turns it into its error code.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ Tag = Annotated[str, Field(strict=True, pattern=r"^[a-z0-9_]{1,32}$"), BeforeVal
 
 
 class CategoryUpserted(Payload):
-    """``category.upserted``: a category, its parent and the tags rules read (``fresh``, ``hygiene_sealed``, …)."""
+    """`category.upserted`: a category, its parent and the tags rules read (`fresh`, `hygiene_sealed`, …)."""
 
     category_id: Id
     name: Line
@@ -41,8 +41,8 @@ class CategoryUpserted(Payload):
 
 
 class Tiers(Payload):
-    """阶梯发货: spot stock ships within ``spot_hours`` (or the listing's promise), presale stock by exactly one of
-    a date (``presale_ship_by``) or a number of hours after payment (``presale_hours``)."""
+    """阶梯发货: spot stock ships within `spot_hours` (or the listing's promise), presale stock by exactly one of
+    a date (`presale_ship_by`) or a number of hours after payment (`presale_hours`)."""
 
     spot_hours: Hours | None = None
     presale_ship_by: Instant | None = None
@@ -56,7 +56,7 @@ class Tiers(Payload):
 
 
 class ListingUpserted(Payload):
-    """``listing.upserted``: a listing and the shipping promise it makes."""
+    """`listing.upserted`: a listing and the shipping promise it makes."""
 
     listing_id: Id
     shop_id: Id

@@ -1,9 +1,9 @@
-"""Orders as the platform reports them: one Pydantic model per event type (``order.paid``, ``order.shipped``,
-``shipment.scanned``, ``order.delivered``, ``order.cancelled``, ``review.posted``), thin parsers that turn the
-validated data into the commands they give, and the promise an ``order.paid`` gets from its listings.
+"""Orders as the platform reports them: one Pydantic model per event type (`order.paid`, `order.shipped`,
+`shipment.scanned`, `order.delivered`, `order.cancelled`, `review.posted`), thin parsers that turn the
+validated data into the commands they give, and the promise an `order.paid` gets from its listings.
 
-The parsers raise ``anxin.core.fields.FieldInvalid`` (``anxin.core.payload.parse``); ingestion turns it into its
-error code. ``docs/schemas/events`` is generated from these models.
+The parsers raise `anxin.core.fields.FieldInvalid` (`anxin.core.payload.parse`); ingestion turns it into its
+error code. `docs/schemas/events` is generated from these models.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class SaleChannel(StrEnum):
 STOCK_TIERS = tuple(t.value for t in StockTier)
 SALE_CHANNELS = tuple(c.value for c in SaleChannel)
 
-# Validates the buyer's attributes in ``data[name]`` for risk control (injected: risk owns what they may be).
+# Validates the buyer's attributes in `data[name]` for risk control (injected: risk owns what they may be).
 AttributeCheck = Callable[[Mapping[str, Any], str], object]
 
 
@@ -97,7 +97,7 @@ class PaidItem(Payload):
 
 
 class OrderPaid(Payload):
-    """``order.paid``: an order, as paid. ``paid_fen`` is at most the items' total; the discount is split between
+    """`order.paid`: an order, as paid. `paid_fen` is at most the items' total; the discount is split between
     shop and platform coupons (without a split, it is all the shop's)."""
 
     order_id: Id
@@ -149,7 +149,7 @@ class OrderPaid(Payload):
 
 
 class OrderShipped(Payload):
-    """``order.shipped``: the tracking number uploaded; carriers are matched case-insensitively."""
+    """`order.shipped`: the tracking number uploaded; carriers are matched case-insensitively."""
 
     order_id: Id
     carrier: Id
@@ -160,7 +160,7 @@ class OrderShipped(Payload):
 
 
 class ShipmentScanned(Payload):
-    """``shipment.scanned``: a carrier's scan of a parcel, matched to its order by carrier and tracking number."""
+    """`shipment.scanned`: a carrier's scan of a parcel, matched to its order by carrier and tracking number."""
 
     carrier: Id
     tracking_no: Reference
@@ -171,21 +171,21 @@ class ShipmentScanned(Payload):
 
 
 class OrderDelivered(Payload):
-    """``order.delivered``: the consumer signed for the parcel."""
+    """`order.delivered`: the consumer signed for the parcel."""
 
     order_id: Id
     signed_at: Instant
 
 
 class OrderCancelled(Payload):
-    """``order.cancelled``."""
+    """`order.cancelled`."""
 
     order_id: Id
     reason: Line | None = None
 
 
 class ReviewPosted(Payload):
-    """``review.posted``: the consumer's rating of the order; a later review replaces an earlier one."""
+    """`review.posted`: the consumer's rating of the order; a later review replaces an earlier one."""
 
     order_id: Id
     rating: int = Field(strict=True, ge=1, le=5)
@@ -244,7 +244,7 @@ class ListingTiersTerms(Protocol):
 
 
 class ListingTerms(Protocol):
-    """What the promise rules read from a listing (the catalogue's ``Listing`` has it)."""
+    """What the promise rules read from a listing (the catalogue's `Listing` has it)."""
 
     @property
     def listing_id(self) -> str: ...

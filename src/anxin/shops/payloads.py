@@ -1,6 +1,6 @@
-"""Shops as the platform describes them: the model of ``shop.upserted`` data and its thin parser.
+"""Shops as the platform describes them: the model of `shop.upserted` data and its thin parser.
 
-It raises ``anxin.core.fields.FieldInvalid`` (``anxin.core.payload.parse``); ingestion turns it into its error code.
+It raises `anxin.core.fields.FieldInvalid` (`anxin.core.payload.parse`); ingestion turns it into its error code.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pydantic import Field
 from anxin.core.payload import Attributes, Id, Instant, Line, Payload, parse
 from anxin.shops.model import Shop, StoreType
 
-# Validates the shop's credentials in ``data[name]`` for risk control (injected: risk owns what they may be).
+# Validates the shop's credentials in `data[name]` for risk control (injected: risk owns what they may be).
 AttributeCheck = Callable[[Mapping[str, Any], str], object]
 
 
 class ShopUpserted(Payload):
-    """``shop.upserted``: a shop, the services it opted into (``anxin_gou``, ``pickup``, …) and its credentials."""
+    """`shop.upserted`: a shop, the services it opted into (`anxin_gou`, `pickup`, …) and its credentials."""
 
     shop_id: Id
     merchant_id: Id
