@@ -10,6 +10,9 @@ import pytest
 from openapi_spec_validator import validate
 from tests.api.problems import problem
 
+from anxin.core.money import MAX_FEN
+from anxin.ingest.api import BATCH_SCHEMA
+from anxin.ingest.handlers import HANDLERS
 from anxin.web.errors import ALL_CODE_ENUMS, HTTP_STATUS
 from anxin.web.openapi import SCHEME
 
@@ -97,9 +100,20 @@ def test_post_events_shows_its_request_body(spec):
     body = spec["paths"]["/v1/events"]["post"]["requestBody"]
     schema = body["content"]["application/json"]["schema"]
     assert body["required"] and schema["required"] == ["events"]
-    event = spec["components"]["schemas"][schema["properties"]["events"]["items"]["$ref"].rsplit("/", 1)[-1]]
-    assert set(event["required"]) == {"id", "type", "occurred_at", "data"}
-    assert {"order.paid", "shop.upserted"} <= set(event["properties"]["type"]["enum"])
+    components = spec["components"]["schemas"]
+    types = {}
+    for branch in schema["properties"]["events"]["items"]["oneOf"]:
+        event = components[branch["$ref"].rsplit("/", 1)[-1]]
+        assert set(event["required"]) == {"id", "type", "occurred_at", "data"}
+        types[event["properties"]["type"]["const"]] = components[event["properties"]["data"]["$ref"].rsplit("/")[-1]]
+    assert set(types) == set(HANDLERS)  # one schema per event type, the one its parser validates with
+    paid = types["order.paid"]
+    assert paid["properties"]["paid_fen"]["type"] == "integer" and "items" in paid["required"]
+    item = components[paid["properties"]["items"]["items"]["$ref"].rsplit("/")[-1]]
+    assert item["properties"]["price_fen"]["maximum"] == MAX_FEN
+    # Every model of the body is the component of its name (no other schema of the same name took its place).
+    for name, model in BATCH_SCHEMA["$defs"].items():
+        assert components[name].get("title") == model.get("title"), name
 
 
 def test_the_documented_event_body_is_accepted(client, keys, spec):

@@ -1,6 +1,7 @@
-"""Each context's payload parsers (catalog, shops, orders, care, audience, risk's attributes) and the shared field
-readers of ``anxin.core.fields``, at their edges: they raise ``FieldInvalid`` with the kind of problem and the
-field's path, and know nothing of ingestion (whose codes test_ingest_parsers checks)."""
+"""Each context's payload parsers (catalog, shops, orders, care, audience, risk's attributes: Pydantic models through
+``anxin.core.payload``) and the shared field readers of ``anxin.core.fields``, at their edges: they raise
+``FieldInvalid`` with the kind of problem and the field's path, and know nothing of ingestion (whose codes
+test_ingest_parsers checks)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from anxin.audience.payloads import parse_consumer, parse_content_feedback
 from anxin.care.payloads import parse_chat_session, parse_complaint
 from anxin.catalog.payloads import parse_category, parse_listing
-from anxin.core import fields
+from anxin.core import payload
 from anxin.core.fields import MAX_HOURS, FieldInvalid, Problem
 from anxin.core.money import MAX_FEN
 from anxin.orders.payloads import parse_order_paid, parse_review, parse_scan, parse_shipped
@@ -105,7 +106,7 @@ INVALID: list[tuple[Callable[[dict[str, Any]], Any], dict[str, Any], Problem, st
     (parse_category, {**CAT, "category_id": "  "}, FIELD, "data.category_id"),
     (parse_category, {**CAT, "category_id": 7}, FIELD, "data.category_id"),
     (parse_category, {**CAT, "parent_id": "c1"}, FIELD, "data.parent_id"),
-    (parse_category, {**CAT, "tags": ["Fresh"]}, FIELD, "data.tags"),
+    (parse_category, {**CAT, "tags": ["fresh", "Fresh"]}, FIELD, "data.tags[1]"),
     (parse_category, {**CAT, "tags": "fresh"}, FIELD, "data.tags"),
     (parse_category, {**CAT, "name": "n" * 201}, FIELD, "data.name"),
     (parse_listing, {**LISTING, "price_fen": -1}, MONEY, "data.price_fen"),
@@ -121,7 +122,7 @@ INVALID: list[tuple[Callable[[dict[str, Any]], Any], dict[str, Any], Problem, st
     (parse_listing, {**LISTING, "tiers": {"presale_hours": 1}, "presale_ship_by": TS}, FIELD, "data.presale_ship_by"),
     (parse_listing, {**LISTING, "presale_ship_by": "2026-11-02T10:00:00"}, TIME, "data.presale_ship_by"),
     (shop, {**SHOP, "store_type": "flagship"}, FIELD, "data.store_type"),
-    (shop, {**SHOP, "services": [1]}, FIELD, "data.services"),
+    (shop, {**SHOP, "services": [1]}, FIELD, "data.services[0]"),
     (shop, {**SHOP, "opened_at": "yesterday"}, TIME, "data.opened_at"),
     (paid, {**PAID, "items": []}, FIELD, "data.items"),
     (paid, {**PAID, "items": {"listing_id": "l1"}}, FIELD, "data.items"),
@@ -162,6 +163,21 @@ def test_invalid_payloads_name_the_problem_and_the_field(parse: Callable[[dict[s
     assert (exc.value.problem, exc.value.field) == (problem, field)
 
 
+def test_every_problem_is_reported_with_its_path() -> None:
+    """The first problem gives the kind and the field; the message names them all, so a sender fixes them at once."""
+    items = [ITEM, ITEM, {**ITEM, "price_fen": "5.00"}]
+    with pytest.raises(FieldInvalid) as exc:
+        paid({**PAID, "items": items, "paid_at": "2026-11-02 10:00", "channel": "tv"})
+    assert (exc.value.problem, exc.value.field) == (MONEY, "data.items[2].price_fen")
+    message = str(exc.value)
+    assert message.startswith("data.items[2].price_fen: must be an integer amount in fen, got '5.00'")
+    assert "; data.paid_at: " in message and "; data.channel: " in message
+
+
+def test_unknown_fields_are_ignored() -> None:
+    assert paid({**PAID, "note": "gift", "items": [{**ITEM, "sku": "x"}]}).paid_fen == 800
+
+
 def test_attributes_are_checked_where_the_payload_carries_them() -> None:
     """The attribute check is risk's, injected; it runs in the parser's order (before the order's own ids)."""
     seen: list[str] = []
@@ -192,29 +208,46 @@ def test_risk_attributes_in_a_payload(raw: Any, expected: dict[str, str] | None,
         assert (exc.value.problem, exc.value.field) == (FIELD, field)
 
 
-@pytest.mark.parametrize(("read", "value", "ok"), [
-    (lambda d: fields.text(d, "v"), "a\x00", False), (lambda d: fields.text(d, "v", max_len=3), "abc", True),
-    (lambda d: fields.text(d, "v", max_len=3), "abcd", False), (lambda d: fields.opt_text(d, "v"), None, True),
-    (lambda d: fields.integer(d, "v", 1, 5), 5, True), (lambda d: fields.integer(d, "v", 1, 5), False, False),
-    (lambda d: fields.fen(d, "v", positive=True), 0, False), (lambda d: fields.fen(d, "v", positive=True), 1, True),
-    (lambda d: fields.instant(d, "v"), "2026-11-02T02:00:00Z", True),
-    (lambda d: fields.instant(d, "v"), "9999-12-31T23:59:59-01:00", False),  # past the last instant once UTC
-    (lambda d: fields.flag(d, "v"), True, True), (lambda d: fields.str_list(d, "v"), ["a", 1], False),
-    (lambda d: fields.choice(d, "v", ("a", "b")), "b", True),
-    (lambda d: fields.opt_region(d, "v"), "CN-ZJ-HZ-XH", True),
-    (lambda d: fields.opt_region(d, "v"), "CN-ZJ-HZ-XH-1", False), (lambda d: fields.nested(d, "v"), {"a": 1}, True),
+class _Edges(payload.Payload):
+    """One field of each shared type, each optional, so a case sets just the one it tests."""
+
+    id: payload.Id | None = None
+    label: payload.Label | None = None
+    fen: payload.Fen | None = None
+    at: payload.Instant | None = None
+    region: payload.Region | None = None
+    flag: payload.Flag = False
+    hours: payload.Hours | None = None
+
+
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("id", "a" * 64, None), ("id", "a" * 65, FIELD), ("id", "a\x00", FIELD), ("id", " ", FIELD), ("id", 7, FIELD),
+    ("label", "s" * 32, None), ("label", "s" * 33, FIELD),
+    ("fen", 0, None), ("fen", MAX_FEN, None), ("fen", MAX_FEN + 1, MONEY), ("fen", -1, MONEY), ("fen", 1.0, MONEY),
+    ("fen", True, MONEY), ("fen", "100", MONEY),
+    ("at", "2026-11-02T02:00:00Z", None), ("at", "2026-11-02T02:00:00", TIME), ("at", 1767225600, TIME),
+    ("at", "9999-12-31T23:59:59-01:00", TIME),  # past the last instant once UTC
+    ("region", "CN-ZJ-HZ-XH", None), ("region", "CN-ZJ-HZ-XH-1", FIELD), ("region", "CN", FIELD),
+    ("flag", None, None), ("flag", 1, FIELD), ("flag", "true", FIELD),
+    ("hours", MAX_HOURS, None), ("hours", 0, FIELD), ("hours", 1.0, FIELD),
 ])
-def test_field_readers_at_their_edges(read: Callable[[dict[str, Any]], Any], value: Any, ok: bool) -> None:
-    if ok:
-        read({"v": value})
+def test_payload_field_types_at_their_edges(name: str, value: Any, problem: Problem | None) -> None:
+    if problem is None:
+        payload.parse(_Edges, {name: value})
     else:
         with pytest.raises(FieldInvalid) as exc:
-            read({"v": value})
-        assert exc.value.field == "data.v"
+            payload.parse(_Edges, {name: value})
+        assert (exc.value.problem, exc.value.field) == (problem, f"data.{name}")
+        assert str(exc.value).startswith(f"data.{name}: ")
+
+
+def test_times_are_kept_in_utc_and_regions_normalised() -> None:
+    parsed = payload.parse(_Edges, {"at": TS, "region": " cn-zj-hz "})
+    assert (parsed.at, parsed.at.tzinfo, parsed.region) == (T, dt.UTC, "CN-ZJ-HZ")
 
 
 def test_a_missing_field_is_named_with_its_path() -> None:
     with pytest.raises(FieldInvalid) as exc:
-        fields.required({}, "qty", "data.items[3].")
+        paid({**PAID, "items": [ITEM, ITEM, ITEM, _without(ITEM, "qty")]})
     assert (exc.value.problem, exc.value.field, str(exc.value)) == (
-        FIELD, "data.items[3].qty", "missing required field 'data.items[3].qty'")
+        FIELD, "data.items[3].qty", "data.items[3].qty: Field required")

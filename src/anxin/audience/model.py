@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
-SENTIMENTS = ("positive", "neutral", "negative")
+
+class Sentiment(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
+SENTIMENTS = tuple(s.value for s in Sentiment)
 
 
 @dataclass(frozen=True)

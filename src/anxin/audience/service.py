@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from anxin.audience.model import Consumer, ContentFeedback
+from anxin.audience.payloads import PAYLOADS as PAYLOADS  # the model of each event type's data it owns
 from anxin.audience.payloads import parse_consumer as parse_consumer
 from anxin.audience.payloads import parse_content_feedback as parse_content_feedback
 from anxin.audience.store import AudienceRepository

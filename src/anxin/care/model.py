@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
-COMPLAINT_REASONS = ("quality", "service_attitude", "delivery", "false_advertising", "after_sales", "other")
+
+class ComplaintReason(StrEnum):
+    QUALITY = "quality"
+    SERVICE_ATTITUDE = "service_attitude"
+    DELIVERY = "delivery"
+    FALSE_ADVERTISING = "false_advertising"
+    AFTER_SALES = "after_sales"
+    OTHER = "other"
+
+
+COMPLAINT_REASONS = tuple(r.value for r in ComplaintReason)
 
 
 @dataclass(frozen=True)

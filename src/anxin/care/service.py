@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from anxin.care.model import ChatSession, Complaint
+from anxin.care.payloads import PAYLOADS as PAYLOADS  # the model of each event type's data it owns
 from anxin.care.payloads import FileComplaint as FileComplaint
 from anxin.care.payloads import parse_chat_session as parse_chat_session
 from anxin.care.payloads import parse_complaint as parse_complaint

@@ -1,42 +1,92 @@
-"""The catalogue as the platform sends it: pure parsers of ``category.upserted`` and ``listing.upserted`` data.
+"""The catalogue as the platform sends it: the models of `category.upserted` and `listing.upserted` data and
+their thin parsers.
 
-They raise ``anxin.core.fields.FieldInvalid``; ingestion turns it into its error code.
+They raise `anxin.core.fields.FieldInvalid` (`anxin.core.payload.parse`); ingestion turns it into its error code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Self
+
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from anxin.catalog.model import Category, Listing, ListingTiers, valid_tag
-from anxin.core import fields as f
+from anxin.core.payload import Fen, Hours, Id, Instant, Line, Payload, Title, parse, rule
+
+
+def _tag(tag: Any) -> Any:
+    if isinstance(tag, str) and not valid_tag(tag):
+        raise PydanticCustomError("tag", "tags are lowercase identifiers, got {tag}", {"tag": repr(tag)})
+    return tag
+
+
+Tag = Annotated[str, Field(strict=True, pattern=r"^[a-z0-9_]{1,32}$"), BeforeValidator(_tag)]
+
+
+class CategoryUpserted(Payload):
+    """`category.upserted`: a category, its parent and the tags rules read (`fresh`, `hygiene_sealed`, …)."""
+
+    category_id: Id
+    name: Line
+    parent_id: Id | None = None
+    tags: list[Tag] | None = None
+
+    @model_validator(mode="after")
+    def _not_its_own_parent(self) -> Self:
+        if self.parent_id == self.category_id:
+            raise rule("a category cannot be its own parent", field="parent_id")
+        return self
+
+
+class Tiers(Payload):
+    """阶梯发货: spot stock ships within `spot_hours` (or the listing's promise), presale stock by exactly one of
+    a date (`presale_ship_by`) or a number of hours after payment (`presale_hours`)."""
+
+    spot_hours: Hours | None = None
+    presale_ship_by: Instant | None = None
+    presale_hours: Hours | None = None
+
+    @model_validator(mode="after")
+    def _one_presale_promise(self) -> Self:
+        if (self.presale_ship_by is None) == (self.presale_hours is None):
+            raise rule("needs exactly one of presale_ship_by or presale_hours")
+        return self
+
+
+class ListingUpserted(Payload):
+    """`listing.upserted`: a listing and the shipping promise it makes."""
+
+    listing_id: Id
+    shop_id: Id
+    category_id: Id
+    title: Title
+    price_fen: Fen
+    ship_within_hours: Hours | None = Field(None, description="the listing setting's promise")
+    page_ship_within_hours: Hours | None = Field(None, description="the promise shown on the listing page")
+    presale_ship_by: Instant | None = None
+    tiers: Tiers | None = None
+
+    @model_validator(mode="after")
+    def _one_presale_date(self) -> Self:
+        if self.tiers is not None and self.presale_ship_by is not None:
+            raise rule("a tiered listing gives its presale date inside data.tiers", field="presale_ship_by")
+        return self
 
 
 def parse_category(d: Mapping[str, Any]) -> Category:
-    tags = f.str_list(d, "tags")
-    bad = [t for t in tags if not valid_tag(t)]
-    if bad:
-        raise f.invalid("data.tags", f"tags must be lowercase identifiers, got {bad}")
-    parent = f.opt_text(d, "parent_id", max_len=f.MAX_ID)
-    cid = f.text(d, "category_id")
-    if parent == cid:
-        raise f.invalid("data.parent_id", "a category cannot be its own parent")
-    return Category(cid, f.text(d, "name", max_len=200), parent, frozenset(tags))
+    m = parse(CategoryUpserted, d)
+    return Category(m.category_id, m.name, m.parent_id, frozenset(m.tags or ()))
 
 
 def parse_listing(d: Mapping[str, Any]) -> Listing:
-    presale = f.opt_instant(d, "presale_ship_by")
-    tiers = None
-    raw_tiers = f.nested(d, "tiers")
-    if raw_tiers is not None:
-        p = "data.tiers."
-        tiers = ListingTiers(f.opt_hours(raw_tiers, "spot_hours", path=p),
-                             f.opt_instant(raw_tiers, "presale_ship_by", path=p),
-                             f.opt_hours(raw_tiers, "presale_hours", path=p))
-        if (tiers.presale_ship_by is None) == (tiers.presale_hours is None):
-            raise f.invalid("data.tiers", "data.tiers needs exactly one of presale_ship_by or presale_hours")
-        if presale is not None:
-            raise f.invalid("data.presale_ship_by", "a tiered listing gives its presale date inside data.tiers")
-    return Listing(f.text(d, "listing_id"), f.text(d, "shop_id"), f.text(d, "category_id"),
-                   f.text(d, "title", max_len=300), f.fen(d, "price_fen"), f.opt_hours(d, "ship_within_hours"),
-                   f.opt_hours(d, "page_ship_within_hours"), presale, tiers)
+    m = parse(ListingUpserted, d)
+    t = m.tiers
+    tiers = None if t is None else ListingTiers(t.spot_hours, t.presale_ship_by, t.presale_hours)
+    return Listing(m.listing_id, m.shop_id, m.category_id, m.title, m.price_fen, m.ship_within_hours,
+                   m.page_ship_within_hours, m.presale_ship_by, tiers)
+
+
+# The model of each event type's data (published as JSON Schema).
+PAYLOADS: dict[str, type[Payload]] = {"category.upserted": CategoryUpserted, "listing.upserted": ListingUpserted}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from anxin.catalog.model import Category, Listing, inherited_tags
+from anxin.catalog.payloads import PAYLOADS as PAYLOADS  # the model of each event type's data it owns
 from anxin.catalog.payloads import parse_category as parse_category
 from anxin.catalog.payloads import parse_listing as parse_listing
 from anxin.catalog.store import CatalogRepository

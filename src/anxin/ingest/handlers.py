@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import BaseModel
+
 from anxin.audience import service as audience
 from anxin.care import service as care
 from anxin.catalog import service as catalog
@@ -173,6 +175,12 @@ HANDLERS: dict[str, Handler] = {
         bulk=lambda s, env, c, _: s.insert_once("content_feedback", c.feedback_id, c),
         owns=lambda c: (Ref("content_feedback", c.feedback_id),)),
 }
+
+
+# The model of each type's ``data``, from the context that owns it (published: ``anxin.ingest.schemas``).
+PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
+    etype: model for etype, model in sorted({**catalog.PAYLOADS, **shops.PAYLOADS, **orders.PAYLOADS,
+                                              **care.PAYLOADS, **audience.PAYLOADS}.items())}
 
 
 # --- what both paths share -------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Pure ingestion values: the event envelope, the business-time bounds, what events refer to, and batch results.
 
-The ``data`` of each event type is parsed by the context that owns it (``anxin.ingest.handlers`` lists who); their
-parsers raise ``anxin.core.fields.FieldInvalid``, which ``event_invalid`` turns into ingestion's stable codes.
+The envelope is a Pydantic model (``EnvelopeFields``); the ``data`` of each event type is parsed by the context that
+owns it, with its own model (``anxin.ingest.handlers`` lists who). Both raise ``anxin.core.fields.FieldInvalid``
+(``anxin.core.payload.parse``), which ``event_invalid`` turns into ingestion's stable codes.
 Codes are written as strings here (this module may not import ``error_codes``); tests check they are members.
 """
 
@@ -15,10 +16,12 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from anxin.core import fields
+from pydantic import BaseModel, ConfigDict, Field
+
+from anxin.core import payload
 from anxin.core.fields import FieldInvalid, Problem
 
-MAX_EVENT_ID = 128
+MAX_EVENT_ID = payload.MAX_REFERENCE
 _FIELD_CODES = {Problem.FIELD: "event.invalid_field", Problem.MONEY: "event.invalid_money",
                 Problem.TIMESTAMP: "event.invalid_timestamp"}
 
@@ -33,6 +36,15 @@ class EventInvalid(ValueError):
 def event_invalid(exc: FieldInvalid) -> EventInvalid:
     """A field problem found by a context's parser, as ingestion reports it."""
     return EventInvalid(_FIELD_CODES[exc.problem], str(exc), exc.field)
+
+
+class EnvelopeFields(BaseModel):
+    """What every event carries besides its ``data`` (checked as an object, then by its type's model)."""
+
+    model_config = ConfigDict(extra="ignore", title="EventEnvelope")
+    id: payload.Reference = Field(description="the sender's id: a replay changes nothing")
+    type: payload.Id = Field(description="what happened")
+    occurred_at: payload.Instant = Field(description="business time")
 
 
 @dataclass(frozen=True)
@@ -97,13 +109,12 @@ def parse_envelope(raw: object, known_types: Collection[str]) -> Envelope:
     """The envelope of an event whose type is one of ``known_types``; its ``data`` is checked to be an object only."""
     if not isinstance(raw, Mapping):
         raise EventInvalid("event.malformed", "an event must be a JSON object")
+    etype = raw.get("type")
+    if isinstance(etype, str) and etype.strip() and etype not in known_types:
+        raise EventInvalid("event.unknown_type",
+                           f"unknown event type {etype!r}; known: {', '.join(sorted(known_types))}", "type")
     try:
-        event_id = fields.text(raw, "id", path="", max_len=MAX_EVENT_ID)
-        etype = fields.text(raw, "type", path="")
-        if etype not in known_types:
-            raise EventInvalid("event.unknown_type",
-                               f"unknown event type {etype!r}; known: {', '.join(sorted(known_types))}", "type")
-        occurred_at = fields.instant(raw, "occurred_at", path="")
+        fields = payload.parse(EnvelopeFields, raw, path="")
     except FieldInvalid as exc:
         raise event_invalid(exc) from None
     data = raw.get("data")
@@ -113,7 +124,7 @@ def parse_envelope(raw: object, known_types: Collection[str]) -> Envelope:
         digest = payload_hash(raw)
     except (ValueError, TypeError):  # NaN, Infinity or non-JSON values cannot be stored as JSON
         raise EventInvalid("event.malformed", "the event holds values that are not JSON (NaN, Infinity)") from None
-    return Envelope(event_id, etype, occurred_at, data, digest)
+    return Envelope(fields.id, fields.type, fields.occurred_at, data, digest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
-"""Orders as the platform reports them: pure parsers of ``order.*``, ``shipment.scanned`` and ``review.posted``
-data, the commands they give, and the promise an ``order.paid`` gets from its listings.
+"""Orders as the platform reports them: one Pydantic model per event type (`order.paid`, `order.shipped`,
+`shipment.scanned`, `order.delivered`, `order.cancelled`, `review.posted`), thin parsers that turn the
+validated data into the commands they give, and the promise an `order.paid` gets from its listings.
 
-The parsers raise ``anxin.core.fields.FieldInvalid``; ingestion turns it into its error code.
+The parsers raise `anxin.core.fields.FieldInvalid` (`anxin.core.payload.parse`); ingestion turns it into its
+error code. `docs/schemas/events` is generated from these models.
 """
 
 from __future__ import annotations
@@ -9,18 +11,48 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Annotated, Any, Protocol, Self
 
-from anxin.core import fields as f
-from anxin.core.fields import FieldInvalid, Problem
+from pydantic import Field, model_validator
+
+from anxin.core.fields import Problem
+from anxin.core.payload import (
+    Attributes,
+    Fen,
+    Flag,
+    Id,
+    Instant,
+    Label,
+    Line,
+    Payload,
+    Reference,
+    Region,
+    Text,
+    parse,
+    rule,
+)
 from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import Order, OrderItem, Scan, normalise_carrier
 from anxin.orders.promise import ListingPromise, Promise, PromiseInput, PromiseItem, Tiers, promise_for
 
-STOCK_TIERS = ("spot", "presale")
-SALE_CHANNELS = ("live", "short_video", "product_card", "other")
 
-# Validates the buyer's attributes in ``data[name]`` for risk control (injected: risk owns what they may be).
+class StockTier(StrEnum):
+    SPOT = "spot"
+    PRESALE = "presale"
+
+
+class SaleChannel(StrEnum):
+    LIVE = "live"
+    SHORT_VIDEO = "short_video"
+    PRODUCT_CARD = "product_card"
+    OTHER = "other"
+
+
+STOCK_TIERS = tuple(t.value for t in StockTier)
+SALE_CHANNELS = tuple(c.value for c in SaleChannel)
+
+# Validates the buyer's attributes in `data[name]` for risk control (injected: risk owns what they may be).
 AttributeCheck = Callable[[Mapping[str, Any], str], object]
 
 
@@ -53,73 +85,151 @@ class PostReview:
     posted_at: dt.datetime
 
 
+# --- the models ---------------------------------------------------------------------------------------------------
+
+class PaidItem(Payload):
+    listing_id: Id
+    qty: Annotated[int, Field(strict=True, ge=1, le=100_000)]
+    price_fen: Fen
+    exemption_confirmed: Flag = Field(False, description="the consumer ticked the checkout box waiving the 7-day "
+                                                         "no-reason return (goods the law lets them waive)")
+    stock_tier: StockTier | None = Field(None, description="the stock the item came from, on a tiered listing")
+
+
+class OrderPaid(Payload):
+    """`order.paid`: an order, as paid. `paid_fen` is at most the items' total; the discount is split between
+    shop and platform coupons (without a split, it is all the shop's)."""
+
+    order_id: Id
+    consumer_id: Id
+    shop_id: Id
+    items: list[PaidItem] = Field(min_length=1)
+    paid_fen: Fen
+    paid_at: Instant
+    ship_from_region: Region | None = None
+    ship_to_region: Region | None = None
+    consumer_hold: Flag = Field(False, description="the consumer asked the merchant to hold the parcel")
+    creator_id: Id | None = Field(None, description="the creator whose content sold it; absent: the shop's own")
+    shop_coupon_fen: Fen | None = None
+    platform_coupon_fen: Fen | None = None
+    channel: SaleChannel | None = None
+    risk: Attributes | None = Field(None, description="the buyer at checkout: device, phone, address, payment, ip, "
+                                                      "return_address")
+
+    @property
+    def gross_fen(self) -> int:
+        return sum(i.qty * i.price_fen for i in self.items)
+
+    def coupons(self) -> tuple[int, int]:
+        """(shop, platform): who paid for the discount decides the fee base (shop coupons lower it)."""
+        discount = self.gross_fen - self.paid_fen
+        platform = self.platform_coupon_fen or 0
+        shop = self.shop_coupon_fen if self.shop_coupon_fen is not None else discount - min(platform, discount)
+        return shop, platform
+
+    @model_validator(mode="after")
+    def _money_adds_up(self) -> Self:
+        if self.paid_fen > self.gross_fen:
+            raise rule(f"paid_fen {self.paid_fen} exceeds the items' total {self.gross_fen}", field="paid_fen",
+                       problem=Problem.MONEY)
+        (shop, platform), discount = self.coupons(), self.gross_fen - self.paid_fen
+        if shop + platform > discount:
+            raise rule(f"coupons {shop} + {platform} exceed the discount {discount} (items' total minus paid_fen)",
+                       field="shop_coupon_fen", problem=Problem.MONEY)
+        return self
+
+    def order(self) -> Order:
+        items = tuple(OrderItem(i.listing_id, i.qty, i.price_fen, i.exemption_confirmed,
+                                i.stock_tier.value if i.stock_tier else None) for i in self.items)
+        shop, platform = self.coupons()
+        return Order(self.order_id, self.consumer_id, self.shop_id, items, self.paid_fen, self.paid_at,
+                     ship_from_region=self.ship_from_region, ship_to_region=self.ship_to_region,
+                     consumer_hold=self.consumer_hold, creator_id=self.creator_id, shop_coupon_fen=shop,
+                     platform_coupon_fen=platform, channel=self.channel.value if self.channel else None)
+
+
+class OrderShipped(Payload):
+    """`order.shipped`: the tracking number uploaded; carriers are matched case-insensitively."""
+
+    order_id: Id
+    carrier: Id
+    tracking_no: Reference
+    shipped_at: Instant
+    weight_g: int | None = Field(None, strict=True, ge=1, le=1_000_000,
+                                 description="the parcel as weighed at collection, in whole grams")
+
+
+class ShipmentScanned(Payload):
+    """`shipment.scanned`: a carrier's scan of a parcel, matched to its order by carrier and tracking number."""
+
+    carrier: Id
+    tracking_no: Reference
+    status: Label
+    location: Line | None = None
+    scanned_at: Instant
+    region: Region | None = None
+
+
+class OrderDelivered(Payload):
+    """`order.delivered`: the consumer signed for the parcel."""
+
+    order_id: Id
+    signed_at: Instant
+
+
+class OrderCancelled(Payload):
+    """`order.cancelled`."""
+
+    order_id: Id
+    reason: Line | None = None
+
+
+class ReviewPosted(Payload):
+    """`review.posted`: the consumer's rating of the order; a later review replaces an earlier one."""
+
+    order_id: Id
+    rating: int = Field(strict=True, ge=1, le=5)
+    text: Text | None = None
+    posted_at: Instant
+
+
+# --- the parsers --------------------------------------------------------------------------------------------------
+
 def parse_order_paid(d: Mapping[str, Any], *, check_risk: AttributeCheck) -> Order:
-    raw_items = f.required(d, "items")
-    if not isinstance(raw_items, list) or not raw_items:
-        raise f.invalid("data.items", "data.items must be a non-empty list")
-    items = []
-    for i, raw in enumerate(raw_items):
-        path = f"data.items[{i}]."
-        if not isinstance(raw, Mapping):
-            raise f.invalid(path[:-1], f"{path[:-1]} must be an object")
-        confirmed = raw.get("exemption_confirmed", False)
-        if not isinstance(confirmed, bool):
-            raise f.invalid(path + "exemption_confirmed", f"{path}exemption_confirmed must be a boolean")
-        tier = f.opt_text(raw, "stock_tier", path=path, max_len=16)
-        if tier is not None and tier not in STOCK_TIERS:
-            raise f.invalid(path + "stock_tier", f"{path}stock_tier must be one of {list(STOCK_TIERS)}")
-        items.append(OrderItem(f.text(raw, "listing_id", path=path), f.integer(raw, "qty", 1, 100_000, path=path),
-                               f.fen(raw, "price_fen", path=path), confirmed, tier))
-    paid_fen = f.fen(d, "paid_fen")
-    check_risk(d, "risk")
-    gross = sum(i.qty * i.price_fen for i in items)
-    if paid_fen > gross:
-        raise FieldInvalid(Problem.MONEY, f"paid_fen {paid_fen} exceeds the items' total {gross}", "data.paid_fen")
-    coupons = _coupons(d, gross - paid_fen)
-    return Order(f.text(d, "order_id"), f.text(d, "consumer_id"), f.text(d, "shop_id"), tuple(items), paid_fen,
-                 f.instant(d, "paid_at"), ship_from_region=f.opt_region(d, "ship_from_region"),
-                 ship_to_region=f.opt_region(d, "ship_to_region"), consumer_hold=f.flag(d, "consumer_hold"),
-                 creator_id=f.opt_text(d, "creator_id", max_len=f.MAX_ID), shop_coupon_fen=coupons[0],
-                 platform_coupon_fen=coupons[1], channel=coupons[2])
-
-
-def _coupons(d: Mapping[str, Any], discount: int) -> tuple[int, int, str | None]:
-    """Who paid for the discount decides the fee base (shop coupons lower it, platform coupons do not). Without
-    a split, the whole discount is the shop's."""
-    platform = f.fen(d, "platform_coupon_fen") if d.get("platform_coupon_fen") is not None else 0
-    shop = f.fen(d, "shop_coupon_fen") if d.get("shop_coupon_fen") is not None else discount - min(platform, discount)
-    if shop + platform > discount:
-        raise FieldInvalid(Problem.MONEY, f"coupons {shop} + {platform} exceed the discount {discount} "
-                           "(items' total minus paid_fen)", "data.shop_coupon_fen")
-    channel = f.opt_text(d, "channel", max_len=16)
-    if channel is not None and channel not in SALE_CHANNELS:
-        raise f.invalid("data.channel", f"data.channel must be one of {list(SALE_CHANNELS)}")
-    return shop, platform, channel
+    check_risk(d, "risk")  # risk's own check first: it names the attribute that is wrong
+    return parse(OrderPaid, d).order()
 
 
 def parse_shipped(d: Mapping[str, Any]) -> ShipOrder:
-    weight = None if d.get("weight_g") is None else f.integer(d, "weight_g", 1, 1_000_000)
-    return ShipOrder(f.text(d, "order_id"), normalise_carrier(f.text(d, "carrier")),
-                     f.text(d, "tracking_no", max_len=128).strip(), f.instant(d, "shipped_at"), weight)
+    m = parse(OrderShipped, d)
+    return ShipOrder(m.order_id, normalise_carrier(m.carrier), m.tracking_no.strip(), m.shipped_at, m.weight_g)
 
 
 def parse_scan(d: Mapping[str, Any]) -> Scan:
-    return Scan(normalise_carrier(f.text(d, "carrier")), f.text(d, "tracking_no", max_len=128).strip(),
-                f.text(d, "status", max_len=32),
-                f.opt_text(d, "location", max_len=200) or "", f.instant(d, "scanned_at"), f.opt_region(d, "region"))
+    m = parse(ShipmentScanned, d)
+    return Scan(normalise_carrier(m.carrier), m.tracking_no.strip(), m.status, m.location or "", m.scanned_at,
+                m.region)
 
 
 def parse_delivered(d: Mapping[str, Any]) -> DeliverOrder:
-    return DeliverOrder(f.text(d, "order_id"), f.instant(d, "signed_at"))
+    m = parse(OrderDelivered, d)
+    return DeliverOrder(m.order_id, m.signed_at)
 
 
 def parse_cancelled(d: Mapping[str, Any]) -> CancelOrder:
-    return CancelOrder(f.text(d, "order_id"), f.opt_text(d, "reason", max_len=200) or "")
+    m = parse(OrderCancelled, d)
+    return CancelOrder(m.order_id, m.reason or "")
 
 
 def parse_review(d: Mapping[str, Any]) -> PostReview:
-    return PostReview(f.text(d, "order_id"), f.integer(d, "rating", 1, 5), f.opt_text(d, "text") or "",
-                      f.instant(d, "posted_at"))
+    m = parse(ReviewPosted, d)
+    return PostReview(m.order_id, m.rating, m.text or "", m.posted_at)
+
+
+# The model of each event type's data (published as JSON Schema).
+PAYLOADS: dict[str, type[Payload]] = {
+    "order.paid": OrderPaid, "order.shipped": OrderShipped, "shipment.scanned": ShipmentScanned,
+    "order.delivered": OrderDelivered, "order.cancelled": OrderCancelled, "review.posted": ReviewPosted}
 
 
 # --- the promise an order gets at payment ------------------------------------------------------------------------
@@ -134,7 +244,7 @@ class ListingTiersTerms(Protocol):
 
 
 class ListingTerms(Protocol):
-    """What the promise rules read from a listing (the catalogue's ``Listing`` has it)."""
+    """What the promise rules read from a listing (the catalogue's `Listing` has it)."""
 
     @property
     def listing_id(self) -> str: ...

@@ -14,6 +14,7 @@ from anxin.orders.model import Order as Order  # the types these calls take and 
 from anxin.orders.model import OrderStatus as OrderStatus
 from anxin.orders.model import OrderTimeline as OrderTimeline
 from anxin.orders.model import Scan
+from anxin.orders.payloads import PAYLOADS as PAYLOADS  # the model of each event type's data it owns
 from anxin.orders.payloads import parse_cancelled as parse_cancelled
 from anxin.orders.payloads import parse_delivered as parse_delivered
 from anxin.orders.payloads import parse_order_paid as parse_order_paid

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
-STORE_TYPES = frozenset({"enterprise", "individual", "personal"})
+
+class StoreType(StrEnum):
+    ENTERPRISE = "enterprise"
+    INDIVIDUAL = "individual"
+    PERSONAL = "personal"
+
+
+STORE_TYPES = frozenset(t.value for t in StoreType)
 
 # Services a shop can opt into. 'anxin_gou' is the 安心购 bundle; the rulebook decides what it implies.
 KNOWN_SERVICES = frozenset({"anxin_gou", "instant_refund", "pickup", "shipping_insurance",

@@ -1,25 +1,39 @@
-"""Shops as the platform describes them: the pure parser of ``shop.upserted`` data.
+"""Shops as the platform describes them: the model of `shop.upserted` data and its thin parser.
 
-It raises ``anxin.core.fields.FieldInvalid``; ingestion turns it into its error code.
+It raises `anxin.core.fields.FieldInvalid` (`anxin.core.payload.parse`); ingestion turns it into its error code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from anxin.core import fields as f
-from anxin.shops.model import STORE_TYPES, Shop
+from pydantic import Field
 
-# Validates the shop's credentials in ``data[name]`` for risk control (injected: risk owns what they may be).
+from anxin.core.payload import Attributes, Id, Instant, Line, Payload, parse
+from anxin.shops.model import Shop, StoreType
+
+# Validates the shop's credentials in `data[name]` for risk control (injected: risk owns what they may be).
 AttributeCheck = Callable[[Mapping[str, Any], str], object]
 
 
+class ShopUpserted(Payload):
+    """`shop.upserted`: a shop, the services it opted into (`anxin_gou`, `pickup`, …) and its credentials."""
+
+    shop_id: Id
+    merchant_id: Id
+    name: Line
+    store_type: StoreType
+    services: list[Annotated[str, Field(strict=True)]] | None = None
+    opened_at: Instant | None = Field(None, description="when the platform opened it")
+    credentials: Attributes | None = Field(None, description="licence, legal_rep, phone, bank_account, device")
+
+
 def parse_shop(d: Mapping[str, Any], *, check_credentials: AttributeCheck) -> Shop:
-    store_type = f.text(d, "store_type")
-    if store_type not in STORE_TYPES:
-        raise f.invalid("data.store_type", f"store_type must be one of {sorted(STORE_TYPES)}")
-    services = f.str_list(d, "services")
-    check_credentials(d, "credentials")
-    return Shop(f.text(d, "shop_id"), f.text(d, "merchant_id"), f.text(d, "name", max_len=200), store_type,
-                frozenset(services), f.opt_instant(d, "opened_at"))
+    check_credentials(d, "credentials")  # risk's own check first: it names the attribute that is wrong
+    m = parse(ShopUpserted, d)
+    return Shop(m.shop_id, m.merchant_id, m.name, m.store_type.value, frozenset(m.services or ()), m.opened_at)
+
+
+# The model of each event type's data (published as JSON Schema).
+PAYLOADS: dict[str, type[Payload]] = {"shop.upserted": ShopUpserted}

@@ -9,6 +9,7 @@ from anxin.db import refcache
 from anxin.db.uow import UnitOfWork
 from anxin.shops.model import STORE_TYPES as STORE_TYPES
 from anxin.shops.model import Shop as Shop
+from anxin.shops.payloads import PAYLOADS as PAYLOADS  # the model of each event type's data it owns
 from anxin.shops.payloads import parse_shop as parse_shop  # the shop.upserted parser ingestion calls
 from anxin.shops.store import ShopRepository
 
