@@ -116,3 +116,116 @@ def test_a_problems_type_resolves_to_its_description(client, keys):
                                 "title": "Case not found", "status": 404, "documentation": "/docs"}
     unknown = client.get("/problems/nope.nothing")
     assert unknown.status_code == 404 and problem(unknown)["code"] == "request.not_found"
+
+
+# --- every operation answers a described model; every list answers the one Page shape (issue 15 item 3) -------
+
+# Still answering an undescribed dict on this branch, by operationId: merchants and scoring are converted on
+# another branch (empty this part when merging it); actions, risk and fulfilment are still to do here.
+# A listed operation may also still page by offset.
+UNDESCRIBED = {
+    "actions": {
+        "ack_v1_actions__action_id__ack_post",
+        "get_action_v1_actions__action_id__get",
+        "issue_v1_actions_post",
+        "list_actions_v1_actions_get",
+    },
+    "fulfilment": {
+        "order_fulfilment_v1_orders__order_id__fulfilment_get",
+        "platform_fulfilment_v1_fulfilment_get",
+        "shop_fulfilment_v1_shops__shop_id__fulfilment_get",
+    },
+    "merchants": {
+        "apply_v1_merchants_applications_post",
+        "campaign_v1_merchants_fees_campaigns_post",
+        "cases_v1_merchants_shops__shop_id__cases_get",
+        "decide_v1_merchants_shops__shop_id__decision_post",
+        "deduct_v1_merchants_shops__shop_id__deposit_deductions_post",
+        "deposit_v1_merchants_shops__shop_id__deposit_get",
+        "fees_v1_merchants_fees_get",
+        "move_v1_merchants_shops__shop_id__state_post",
+        "novice_v1_merchants_shops__shop_id__novice_get",
+        "offers_v1_merchants_shops__shop_id__offers_get",
+        "order_statement_v1_merchants_orders__order_id__statement_get",
+        "payout_v1_merchants_shops__shop_id__payouts_post",
+        "settle_v1_merchants_settlement_post",
+        "shops_v1_merchants_shops_get",
+        "statement_v1_merchants_shops__shop_id__statement_get",
+        "status_v1_merchants_shops__shop_id__get",
+        "top_up_v1_merchants_shops__shop_id__deposit_top_ups_post",
+        "transfer_v1_merchants_shops__shop_id__transfer_post",
+        "withdraw_v1_merchants_shops__shop_id__deposit_withdrawals_post",
+    },
+    "risk": {
+        "backtest_v1_risk_backtest_post",
+        "ban_v1_risk_bans_post",
+        "decide_v1_risk_reviews__review_id__decision_post",
+        "propose_v1_risk_rules_post",
+        "queue_v1_risk_reviews_get",
+        "review_v1_risk_reviews__review_id__get",
+        "rules_v1_risk_rules_get",
+        "set_status_v1_risk_rules__rule_id__status_post",
+        "shop_credentials_v1_risk_shops__shop_id__credentials_get",
+    },
+    "scoring": {
+        "add_deduction_v1_shops__shop_id__score_deductions_post",
+        "consumer_credit_v1_consumers__consumer_id__credit_get",
+        "creator_indicator_v1_creators__creator_id__score_indicators__indicator_id__get",
+        "creator_score_v1_creators__creator_id__score_get",
+        "list_deductions_v1_shops__shop_id__score_deductions_get",
+        "ranking_v1_scores__kind__get",
+        "revoke_deduction_v1_score_deductions__deduction_id__revoke_post",
+        "shop_indicator_v1_shops__shop_id__score_indicators__indicator_id__get",
+        "shop_score_history_v1_shops__shop_id__score_history_get",
+        "shop_score_live_v1_shops__shop_id__score_live_get",
+        "shop_score_v1_shops__shop_id__score_get",
+    },
+}
+BINARY = {("get", "/v1/evidence/{sha256}")}  # an image, not JSON
+
+
+def _resolve(spec, schema):
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _success(op):
+    ok = [s for s in op["responses"] if s.startswith("2")]
+    assert len(ok) == 1, ok
+    return op["responses"][ok[0]].get("content", {})
+
+
+def test_every_operation_answers_a_described_model(spec):
+    allowed = set().union(*UNDESCRIBED.values())
+    missing = []
+    for path, method, op in operations(spec):
+        content = _success(op)
+        if (method, path) in BINARY:
+            assert content and all(m.startswith("image/") for m in content), path
+            continue
+        schema = content.get("application/json", {}).get("schema", {})
+        if "$ref" not in schema and op["operationId"] not in allowed:
+            missing.append((method, path, op["operationId"]))
+    assert missing == []
+    # The allow-list only names operations that still need it: a converted one must leave it.
+    described = {op["operationId"] for _, _, op in operations(spec)
+                 if "$ref" in _success(op).get("application/json", {}).get("schema", {})}
+    assert allowed & described == set()
+
+
+def test_every_list_answers_a_page_by_cursor(spec):
+    allowed = set().union(*UNDESCRIBED.values())
+    for path, method, op in operations(spec):
+        if op["operationId"] in allowed:
+            continue
+        names = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+        assert "offset" not in names, (method, path)
+        if "limit" not in names and "cursor" not in names:
+            continue
+        assert {"limit", "cursor"} <= names, (method, path)
+        page = _resolve(spec, _success(op)["application/json"]["schema"])
+        assert set(page["properties"]) == {"items", "next", "limit"}, (method, path)
+        assert page["properties"]["items"]["type"] == "array" and "$ref" in page["properties"]["items"]["items"]
+        for member in _success(op)["application/json"]["schema"], page:
+            assert "next_offset" not in member.get("properties", {}), (method, path)

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
+from anxin.ingest.api_models import EventCounts, IngestResult
 from anxin.ingest.error_codes import IngestErrorCode
 from anxin.ingest.handlers import HANDLERS
 from anxin.ingest.model import MAX_EVENT_ID
@@ -48,7 +49,7 @@ def _no_constants(name: str) -> None:
              description="Idempotent by event id; events referring to unknown subjects are parked and applied "
                          "when their subject arrives; each event lands atomically; rejected events come back "
                          "with their index, code and message while the rest land.",
-             openapi_extra={"requestBody": {"required": True, "content": {
+             response_model=IngestResult, openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": EventBatch.model_json_schema()}}}})
 async def post_events(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM))) -> dict[str, Any]:
     try:
@@ -61,6 +62,7 @@ async def post_events(request: Request, _: Principal = Depends(role_guard(Role.P
     return result.as_dict()
 
 
-@router.get("/events/stats", summary="Counts of ingested events by status")
+@router.get("/events/stats", summary="Counts of ingested events by status",
+            response_model=EventCounts)
 def event_stats(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM, Role.OPERATOR))) -> dict[str, int]:
     return app_of(request).ingestion.stats()

@@ -14,6 +14,7 @@ from anxin import __version__
 from anxin.bootstrap import Anxin
 from anxin.web import errors, openapi
 from anxin.web.guard import InputGuard
+from anxin.web.schema import Health
 
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
 
@@ -78,7 +79,7 @@ def create_app(anxin: Anxin) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")
+    @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force", response_model=Health)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__,
                 "rulebook": anxin.rulebooks.in_force(anxin.clock.now()).version}

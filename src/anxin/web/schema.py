@@ -5,7 +5,7 @@ know fails loudly in the tests (a 500) instead of the field being dropped silent
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,3 +18,9 @@ Free = dict[str, Any]  # a value whose members are open (event data, rule defini
 
 class Out(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Health(Out):
+    status: Literal["ok"]
+    version: str = Field(description="anxin's version")
+    rulebook: str = Field(description="the version of the rulebook in force")
