@@ -476,16 +476,20 @@ class World:
     def cases(self, state: str | None = None) -> list[dict[str, Any]]:
         """Every case the operator sees (paged through the API)."""
         out: list[dict[str, Any]] = []
+        cursor: str | None = None
         while True:
-            params: dict[str, Any] = {"limit": 500, "offset": len(out)}
+            params: dict[str, Any] = {"limit": 500}
+            if cursor:
+                params["cursor"] = cursor
             if state:
                 params["state"] = state
             r = httpx.get(f"{self.base}/v1/aftersales/cases", params=params, timeout=60,
                           headers={"Authorization": f"Bearer {self.keys['operator']}"})
             assert r.status_code == 200, r.text
-            page = r.json()["cases"]
-            out += page
-            if len(page) < 500:
+            page = r.json()
+            out += page["items"]
+            cursor = page["next"]
+            if cursor is None:
                 return out
 
 
