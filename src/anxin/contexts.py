@@ -68,7 +68,7 @@ CONTEXTS: tuple[Context, ...] = (
             interface=("api", "pages"), use_cases=("service", "reporting"),
             pure=("events", "error_codes", "detectors", "consequences", "eta", "metrics")),
     Context("actions", "instructions to the platform (take down, restrict, hold funds …) through the outbox, acked",
-            interface=("api", "pages"), pure=("model", "error_codes")),
+            interface=("api", "api_models", "pages"), pure=("model", "error_codes")),
     Context("aftersales", "安心购 guarantees, decisions that explain themselves, cases with deadlines",
             interface=("api", "api_models", "pages", "page_views"),
             use_cases=("service", "filing", "case_actions", "deadlines", "queries", "evidence_uploads",

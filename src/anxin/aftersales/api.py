@@ -16,14 +16,13 @@ from anxin.aftersales.api_models import Case, Evidence, OrderGuarantees
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
 from anxin.aftersales.model import CaseState
 from anxin.aftersales.service import FileCase
-from anxin.core.clock import parse_instant
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.idempotency.service import Replay
 from anxin.web.auth import app_of, idempotent_request, principal, replayed, role_guard
 from anxin.web.guard import MAX_ID
 from anxin.web.openapi import codes
-from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_of
+from anxin.web.paging import CURSOR, LIMIT, Page, cursor_instant, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1", tags=["after-sales"])
 IDEMPOTENCY_HELP = ("Optional. Name this money-moving request: a retry with the same key and body answers the first "
@@ -108,7 +107,7 @@ def list_cases(request: Request, state: list[CaseState] | None = Query(None, max
     states = sorted({s.value for s in state}) if state else None
     scope = scope_of("aftersales.cases", who.role, who.subject, states, shop_id)
     key = decode_cursor(cursor, scope=scope, shape=(str, str, str))  # (deadline or "", opened at, case id)
-    after = None if key is None else (parse_instant(str(key[0])) if key[0] else None, parse_instant(str(key[1])),
+    after = None if key is None else (cursor_instant(key[0]) if key[0] else None, cursor_instant(key[1]),
                                       str(key[2]))
     views = app_of(request).aftersales.list_cases(who, states=states, shop_id=shop_id, limit=limit + 1, after=after)
     return page_of(views, limit=limit, scope=scope, item=lambda v: disclosed(request, who, v.as_dict()),

@@ -6,12 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from anxin.core.clock import parse_instant
 from anxin.core.principal import Principal, Role
 from anxin.jobs.api_models import JobFailure, Jobs
 from anxin.jobs.model import MAX_JOB
 from anxin.web.auth import app_of, role_guard
-from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_of
+from anxin.web.paging import CURSOR, LIMIT, Page, cursor_instant, decode_cursor, page_of, scope_of
 from anxin.worker.service import job_status
 
 router = APIRouter(prefix="/v1/ops", tags=["ops"])
@@ -28,7 +27,7 @@ def job_failures(request: Request, job: str | None = Query(None, max_length=MAX_
                  _: Principal = Depends(role_guard(Role.OPERATOR))) -> Page[dict[str, Any]]:
     scope = scope_of("jobs.failures", job)
     key = decode_cursor(cursor, scope=scope, shape=(str, str, str))  # (last failed at, job, item)
-    after = None if key is None else (parse_instant(str(key[0])), str(key[1]), str(key[2]))
+    after = None if key is None else (cursor_instant(key[0]), str(key[1]), str(key[2]))
     rows = app_of(request).jobs.list(job, limit + 1, after=after)
     return page_of(rows, limit=limit, scope=scope, item=lambda f: f.as_dict(),
                    key=lambda f: (f.last_failed_at.isoformat(), f.job, f.item))

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from anxin.core.clock import parse_instant
 from anxin.core.principal import Principal, Role
 from anxin.outbox import api_models as out
 from anxin.outbox.endpoints import EndpointSecret
@@ -17,7 +16,7 @@ from anxin.outbox.model import Status
 from anxin.outbox.service import message_dict
 from anxin.web.auth import app_of, role_guard
 from anxin.web.openapi import codes
-from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_of
+from anxin.web.paging import CURSOR, LIMIT, Page, cursor_instant, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1/ops/webhooks", tags=["webhooks"])
 OPERATOR = Depends(role_guard(Role.OPERATOR))
@@ -85,7 +84,7 @@ def list_messages(request: Request, status: Status | None = Query(None),
                   limit: int = LIMIT, cursor: str | None = CURSOR, _: Principal = OPERATOR) -> Page[dict[str, Any]]:
     scope = scope_of("outbox.messages", status, kind, subject_ref)
     key = decode_cursor(cursor, scope=scope, shape=(str, str))  # (created at, message id)
-    after = None if key is None else (parse_instant(str(key[0])), str(key[1]))
+    after = None if key is None else (cursor_instant(key[0]), str(key[1]))
     rows = app_of(request).outbox.list_messages(subject_ref=subject_ref, status=status, kind=kind, limit=limit + 1,
                                                 after=after, newest_first=True)
     return page_of(rows, limit=limit, scope=scope, item=message_dict,
