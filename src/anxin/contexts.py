@@ -56,7 +56,7 @@ CONTEXTS: tuple[Context, ...] = (
             adapters=("store", "stats_store"),
             pure=("model", "payloads", "promise", "fulfilment_rules", "published")),
     Context("risk", "signals, verdicts, reviews and rings against after-sales abuse and fraud",
-            interface=("api", "pages", "console"),
+            interface=("api", "api_models", "pages", "console"),
             use_cases=("service", "rule_admin", "ring_batch", "signals", "backtest"),
             adapters=("store", "review_store"),
             pure=("model", "events", "rulebook", "phash", "hash_index", "gad", "rings", "error_codes")),

@@ -150,17 +150,6 @@ UNDESCRIBED = {
         "transfer_v1_merchants_shops__shop_id__transfer_post",
         "withdraw_v1_merchants_shops__shop_id__deposit_withdrawals_post",
     },
-    "risk": {
-        "backtest_v1_risk_backtest_post",
-        "ban_v1_risk_bans_post",
-        "decide_v1_risk_reviews__review_id__decision_post",
-        "propose_v1_risk_rules_post",
-        "queue_v1_risk_reviews_get",
-        "review_v1_risk_reviews__review_id__get",
-        "rules_v1_risk_rules_get",
-        "set_status_v1_risk_rules__rule_id__status_post",
-        "shop_credentials_v1_risk_shops__shop_id__credentials_get",
-    },
     "scoring": {
         "add_deduction_v1_shops__shop_id__score_deductions_post",
         "consumer_credit_v1_consumers__consumer_id__credit_get",

@@ -216,7 +216,7 @@ def test_screening_block_restricts_and_clearing_its_review_lifts(anxin: Any, eng
     ingest_ok(anxin, [shop("reopened", "m-new", credentials={"licence": "91330000MA0001"})])
     restricted = [r for r in _restrictions(engine) if r[1] == "shop:reopened"]
     assert restricted == [("shop.restrict", "shop:reopened", "A.SHOP_BLOCKED.RESTRICT", "risk.verdict", "issued")]
-    [review] = [i for i in anxin.risk.queue(OPERATOR)["items"] if i["shop_id"] == "reopened"]
+    [review] = [i for i in anxin.risk.queue(OPERATOR) if i["shop_id"] == "reopened"]
     anxin.risk.decide(OPERATOR, review["review_id"], decision="clear", reason="false_match")
     lifted = [r for r in _restrictions(engine) if r[1] == "shop:reopened"][1:]
     assert lifted == [("shop.lift", "shop:reopened", "A.SHOP_UNBLOCKED.LIFT", "risk.review", "issued")]
@@ -228,7 +228,7 @@ def test_a_reviewed_shop_confirmed_by_an_operator_is_restricted(anxin: Any, engi
     anxin.risk.ban_shop(OPERATOR, "bad", reason="刷单")
     ingest_ok(anxin, [shop("same-phone", "m-p", credentials={"phone": "138-1"})])
     assert [r for r in _restrictions(engine) if r[1] == "shop:same-phone"] == []  # a review, not a block
-    [review] = [i for i in anxin.risk.queue(OPERATOR)["items"] if i["shop_id"] == "same-phone"]
+    [review] = [i for i in anxin.risk.queue(OPERATOR) if i["shop_id"] == "same-phone"]
     anxin.risk.decide(OPERATOR, review["review_id"], decision="confirm", reason="risky_merchant", note="同一团伙")
     [(kind, _, _, cause, _)] = [r for r in _restrictions(engine) if r[1] == "shop:same-phone"]
     assert (kind, cause) == ("shop.restrict", "risk.review")
