@@ -65,7 +65,7 @@ CONTEXTS: tuple[Context, ...] = (
             adapters=("store", "engines", "synthetic"),
             pure=("model", "rulebook", "definition", "facts", "error_codes")),
     Context("fulfilment", "promises judged, findings stored, consequences applied, consumers told first",
-            interface=("api", "pages"), use_cases=("service", "reporting"),
+            interface=("api", "api_models", "pages"), use_cases=("service", "reporting"),
             pure=("events", "error_codes", "detectors", "consequences", "eta", "metrics")),
     Context("actions", "instructions to the platform (take down, restrict, hold funds …) through the outbox, acked",
             interface=("api", "api_models", "pages"), pure=("model", "error_codes")),

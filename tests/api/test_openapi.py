@@ -121,14 +121,9 @@ def test_a_problems_type_resolves_to_its_description(client, keys):
 # --- every operation answers a described model; every list answers the one Page shape (issue 15 item 3) -------
 
 # Still answering an undescribed dict on this branch, by operationId: merchants and scoring are converted on
-# another branch (empty this part when merging it); actions, risk and fulfilment are still to do here.
+# another branch (empty this part when merging it).
 # A listed operation may also still page by offset.
 UNDESCRIBED = {
-    "fulfilment": {
-        "order_fulfilment_v1_orders__order_id__fulfilment_get",
-        "platform_fulfilment_v1_fulfilment_get",
-        "shop_fulfilment_v1_shops__shop_id__fulfilment_get",
-    },
     "merchants": {
         "apply_v1_merchants_applications_post",
         "campaign_v1_merchants_fees_campaigns_post",
