@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.problems import code as problem_code
@@ -69,19 +72,29 @@ def test_operators_list_with_filters_and_paging(client, keys, action_id):
     client.post(f"/v1/actions/{second['action_id']}/ack", json={"status": "done"}, headers=keys["platform"])
     listing = client.get("/v1/actions", headers=keys["operator"]).json()
     assert [i["action_id"] for i in listing["items"]] == [action_id, second["action_id"]]  # done last
-    assert listing["counts"]["issued"] == 1 and listing["counts"]["done"] == 1
+    assert set(listing) == {"items", "next", "limit"} and listing["next"] is None
+    counts = client.get("/v1/actions/counts", headers=keys["operator"]).json()
+    assert counts == {"issued": 1, "sent": 0, "unconfirmed": 0, "done": 1, "failed": 0}
+    assert client.get("/v1/actions/counts", params={"target": "listing:L1"},
+                      headers=keys["operator"]).json()["done"] == 1
     assert listing["items"][0]["reason_codes"] == [] and listing["items"][0]["cause"] == HOLD["cause"]
     done = client.get("/v1/actions", params={"state": "done"}, headers=keys["operator"]).json()
     assert [i["action_id"] for i in done["items"]] == [second["action_id"]]
     shop = client.get("/v1/actions", params={"target": "shop:s1"}, headers=keys["operator"]).json()
     assert [i["action_id"] for i in shop["items"]] == [action_id]
-    page = client.get("/v1/actions", params={"limit": 1, "offset": 1}, headers=keys["operator"]).json()
-    assert [i["action_id"] for i in page["items"]] == [second["action_id"]] and page["next_offset"] is None
+    first = client.get("/v1/actions", params={"limit": 1}, headers=keys["operator"]).json()
+    assert [i["action_id"] for i in first["items"]] == [action_id] and first["next"]
+    page = client.get("/v1/actions", params={"limit": 1, "cursor": first["next"]}, headers=keys["operator"]).json()
+    assert [i["action_id"] for i in page["items"]] == [second["action_id"]] and page["next"] is None
+    # a cursor belongs to its list and filters
+    other = client.get("/v1/actions", params={"state": "done", "cursor": first["next"]}, headers=keys["operator"])
+    assert other.status_code == 400 and _code(other) == "request.invalid_cursor"
     bad = client.get("/v1/actions", params={"state": "lost"}, headers=keys["operator"])
     assert bad.status_code == 422 and _code(bad) == "actions.invalid_filter"
     assert client.get("/v1/actions", params={"limit": 0}, headers=keys["operator"]).status_code == 422
     for who in ("platform", "m1", "c1"):
         assert client.get("/v1/actions", headers=keys[who]).status_code == 403
+        assert client.get("/v1/actions/counts", headers=keys[who]).status_code == 403
 
 
 @pytest.mark.parametrize(("change", "code"), [
@@ -120,3 +133,29 @@ def test_the_console_page_shows_failed_ones_first(app, anxin, client, keys, acti
     merchant = TestClient(app, raise_server_exceptions=False)
     merchant.post("/login", data={"key": anxin.access.create_key("merchant", "m1")[1]}, follow_redirects=False)
     assert merchant.get("/ops/actions", follow_redirects=False).status_code == 403
+
+
+def test_the_console_pages_by_cursor(app, anxin, client, keys, action_id, monkeypatch):
+    from anxin.actions import pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    other = client.post("/v1/actions", json={**HOLD, "cause": {"type": "ticket", "id": "T-2"}},
+                        headers=keys["operator"]).json()["action_id"]
+    page_client = TestClient(app, raise_server_exceptions=False)
+    page_client.post("/login", data={"key": anxin.access.create_key("operator", "ops")[1]}, follow_redirects=False)
+    first = page_client.get("/ops/actions")
+    shown = {a for a in (action_id, other) if f'data-action="{a}"' in first.text}
+    link = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert len(shown) == 1 and link and 'rel="first"' not in first.text
+    second = page_client.get(html.unescape(link.group(1)))
+    assert second.status_code == 200 and f'data-action="{({action_id, other} - shown).pop()}"' in second.text
+    assert 'rel="next"' not in second.text and 'rel="first"' in second.text
+    assert page_client.get("/ops/actions", params={"cursor": "forged"}).status_code == 200  # the first page
+
+
+def test_a_forged_cursor_is_a_400_not_a_500(client, keys, action_id):
+    from anxin.web.paging import encode_cursor, scope_of
+
+    forged = encode_cursor((0, "not a time", "act_x"), scope=scope_of("actions", None, None))
+    resp = client.get("/v1/actions", params={"cursor": forged}, headers=keys["operator"])
+    assert resp.status_code == 400 and _code(resp) == "request.invalid_cursor"

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.db
 ON_POSTGRES = os.environ.get("ANXIN_TEST_DATABASE_URL", "").startswith("postgresql")
 VERSION = "2026.11.3"
 MIB = 1024 * 1024
+EMPTY = {"items": [], "next": None, "limit": 50}
 
 
 
@@ -150,7 +151,7 @@ def test_file_case_happy_path(client, keys, two_orders):
 def test_bad_case_bodies_are_422_with_a_stable_code(client, keys, two_orders, over, code):
     resp = _file(client, keys, **over)
     assert (resp.status_code, _error(resp)) == (422, code)
-    assert client.get("/v1/aftersales/cases", headers=keys["operator"]).json() == {"cases": []}
+    assert client.get("/v1/aftersales/cases", headers=keys["operator"]).json() == EMPTY
 
 
 def test_missing_fields_are_listed(client, keys, two_orders):
@@ -223,7 +224,7 @@ def test_isolation_of_orders_and_cases(client, keys, case_o1, who, visible):
                                   "code": "aftersales.case_not_found"}
         assert unknown.headers["content-type"] == "application/problem+json"
         assert problem(resp)["detail"] == f"case {case_o1!r} not found"
-    listed = [c["case_id"] for c in client.get("/v1/aftersales/cases", headers=h).json()["cases"]]
+    listed = [c["case_id"] for c in client.get("/v1/aftersales/cases", headers=h).json()["items"]]
     assert listed == ([case_o1] if visible else [])
     if not visible:
         for action, body in [("approve", {}), ("cancel", {}), ("escalate", {}), ("reject", {"note": "no"})]:
@@ -233,9 +234,23 @@ def test_isolation_of_orders_and_cases(client, keys, case_o1, who, visible):
 
 def test_a_merchant_cannot_widen_the_list_with_shop_id(client, keys, case_o1):
     resp = client.get("/v1/aftersales/cases", params={"shop_id": "s1"}, headers=keys["m2"])
-    assert resp.json() == {"cases": []}
+    assert resp.json() == EMPTY
     resp = client.get("/v1/aftersales/cases", params={"shop_id": "s1"}, headers=keys["c2"])
-    assert resp.json() == {"cases": []}
+    assert resp.json() == EMPTY
+
+
+def test_cases_are_listed_in_pages_by_cursor(client, keys, two_orders):
+    filed = [_file(client, keys).json()["case_id"], _file(client, keys, who="c2", order_id="o2").json()["case_id"]]
+    first = client.get("/v1/aftersales/cases", params={"limit": 1}, headers=keys["operator"]).json()
+    assert len(first["items"]) == 1 and first["limit"] == 1 and first["next"]
+    rest = client.get("/v1/aftersales/cases", params={"limit": 1, "cursor": first["next"]},
+                      headers=keys["operator"]).json()
+    assert rest["next"] is None
+    assert sorted(c["case_id"] for c in first["items"] + rest["items"]) == sorted(filed)
+    # A cursor belongs to its list and filters: another filter's page would be a wrong page.
+    other = client.get("/v1/aftersales/cases", params={"limit": 1, "cursor": first["next"], "state": "refunded"},
+                       headers=keys["operator"])
+    assert (other.status_code, _error(other)) == (400, "request.invalid_cursor")
 
 
 def test_requests_without_a_key_are_401_everywhere(client, case_o1):

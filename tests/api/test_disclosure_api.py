@@ -61,7 +61,7 @@ def test_a_held_case_reads_as_platform_review_to_the_consumer_and_the_merchant(c
         assert review["expected_by"] == (T0 + 2 * D + 24 * H).isoformat()
         assert review["message"] == {"zh-CN": "平台审核中，预计 24 小时内完成",
                                      "en": "Under platform review; expected within 24 hours"}
-        listed = client.get("/v1/aftersales/cases", headers=keys[name]).json()["cases"]
+        listed = client.get("/v1/aftersales/cases", headers=keys[name]).json()["items"]
         assert [c["case_id"] for c in listed] == [world.case_id] and leaks(listed) == []
 
 

@@ -64,6 +64,10 @@ def generated(app, tmp_path) -> Iterator[ModuleType]:
                            "--output-path", "out", "--config", "config.yaml", "--meta", "none"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
+    # Nothing of the schema left out of the client, but the evidence image (a binary body it cannot type).
+    skipped = [block for block in (done.stdout + done.stderr).split("WARNING parsing ")[1:]
+               if not block.startswith("GET /v1/evidence/{sha256}")]
+    assert not skipped and "Unable to" not in done.stdout + done.stderr, done.stdout + done.stderr
     (tmp_path / "out").rename(tmp_path / PACKAGE)
     sys.path.insert(0, str(tmp_path))
     try:

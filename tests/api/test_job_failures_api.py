@@ -27,12 +27,19 @@ def test_operators_read_the_failures_and_others_may_not(client, keys, failing):
     resp = client.get("/v1/ops/job-failures", headers=keys["operator"])
     assert resp.status_code == 200
     body = resp.json()
-    assert body["counts"] == {"fulfilment.check": 1, "merchants.settle": 1}
-    assert {(f["job"], f["item"], f["error"], f["attempts"]) for f in body["failures"]} == {
+    assert body["next"] is None
+    assert {(f["job"], f["item"], f["error"], f["attempts"]) for f in body["items"]} == {
         ("fulfilment.check", "o_bad", "OverflowError: date value out of range", 1),
         ("merchants.settle", "*", "ZeroDivisionError: division by zero", 1)}
     only = client.get("/v1/ops/job-failures", params={"job": "merchants.settle"}, headers=keys["operator"]).json()
-    assert [f["item"] for f in only["failures"]] == ["*"]
+    assert [f["item"] for f in only["items"]] == ["*"]
+    first = client.get("/v1/ops/job-failures", params={"limit": 1}, headers=keys["operator"]).json()
+    rest = client.get("/v1/ops/job-failures", params={"limit": 1, "cursor": first["next"]},
+                      headers=keys["operator"]).json()
+    assert rest["next"] is None and {f["job"] for f in first["items"] + rest["items"]} == {"fulfilment.check",
+                                                                                            "merchants.settle"}
+    counts = client.get("/v1/ops/jobs", headers=keys["operator"]).json()["failure_counts"]
+    assert counts == {"fulfilment.check": 1, "merchants.settle": 1}
     for who in ("platform", "m1", "c1"):
         assert client.get("/v1/ops/job-failures", headers=keys[who]).status_code == 403
     assert client.get("/v1/ops/job-failures").status_code == 401

@@ -83,9 +83,11 @@ def test_the_queue_lists_the_block_review_with_counts(client, keys, world) -> No
     assert (item["review_id"], item["case_id"], item["outcome"], item["state"]) == (
         world.review_id, world.case_id, "block", "open")
     assert item["codes"][0] == "risk.evidence_reused_across_accounts" and not item["overdue"]
-    assert body["counts"] == {"open": 1, "overdue": 0}
+    assert set(body) == {"items", "next", "limit"} and body["next"] is None
+    counts = client.get("/v1/risk/review-counts", headers=keys["operator"]).json()
+    assert counts == {"open": 1, "cleared": 0, "confirmed": 0, "withdrawn": 0, "overdue": 0}
     assert client.get("/v1/risk/reviews", params={"state": "decided"}, headers=keys["platform"]).json()["items"] == []
-    for params in ({"state": "bogus"}, {"limit": 0}, {"limit": 501}, {"offset": -1}, {"limit": "x"}):
+    for params in ({"state": "bogus"}, {"limit": 0}, {"limit": 501}, {"limit": "x"}):
         bad = client.get("/v1/risk/reviews", params=params, headers=keys["operator"])
         assert (bad.status_code, err(bad)) == (422, "request.invalid"), params
 
@@ -147,7 +149,7 @@ def test_clearing_sends_the_case_on_to_the_merchant(client, keys, world) -> None
 def test_bad_decisions_are_refused_and_nothing_changes(client, keys, world, body, status, code) -> None:
     r = client.post(f"/v1/risk/reviews/{world.review_id}/decision", json=body, headers=keys["operator"])
     assert (r.status_code, err(r)) == (status, code)
-    assert client.get("/v1/risk/reviews", headers=keys["operator"]).json()["counts"]["open"] == 1
+    assert client.get("/v1/risk/review-counts", headers=keys["operator"]).json()["open"] == 1
 
 
 def test_malformed_json_and_unknown_reviews(client, keys, world) -> None:
@@ -162,7 +164,7 @@ def test_malformed_json_and_unknown_reviews(client, keys, world) -> None:
 # --- roles -----------------------------------------------------------------------------------------------------
 
 ENDPOINTS = [
-    ("get", "/v1/risk/reviews", None), ("get", "/v1/risk/reviews/{rid}", None),
+    ("get", "/v1/risk/reviews", None), ("get", "/v1/risk/review-counts", None), ("get", "/v1/risk/reviews/{rid}", None),
     ("post", "/v1/risk/reviews/{rid}/decision", {"decision": "clear", "reason": "not_abuse"}),
     ("get", "/v1/risk/rules", None), ("post", "/v1/risk/rules", DRAFT),
     ("post", f"/v1/risk/rules/{EVIDENCE_RULE}/status", {"status": "shadow"}),
@@ -180,7 +182,7 @@ def test_merchants_and_consumers_are_refused_and_strangers_must_sign_in(client, 
         assert (r.status_code, err(r)) == (403, "risk.forbidden_role"), name
     r = client.request(method, url, json=body)
     assert (r.status_code, err(r)) == (401, "access.unauthenticated")
-    assert client.get("/v1/risk/reviews", headers=keys["operator"]).json()["counts"]["open"] == 1
+    assert client.get("/v1/risk/review-counts", headers=keys["operator"]).json()["open"] == 1
 
 
 # --- rules -----------------------------------------------------------------------------------------------------

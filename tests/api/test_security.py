@@ -178,10 +178,17 @@ def test_api_and_docs_get_headers_too(app, world) -> None:
 
 # --- input limits -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("offset", ["9223372036854775808", "1000001", "-1"])
-def test_huge_offsets_are_422(client, keys, offset) -> None:
-    r = client.get("/v1/aftersales/cases", params={"offset": offset}, headers=keys["operator"])
+@pytest.mark.parametrize("limit", ["9223372036854775808", "501", "0", "-1"])
+def test_limits_beyond_the_bounds_are_422(client, keys, limit) -> None:
+    r = client.get("/v1/aftersales/cases", params={"limit": limit}, headers=keys["operator"])
     assert r.status_code == 422 and code(r) == "request.invalid"
+
+
+def test_an_oversized_cursor_is_422_and_a_forged_one_400(client, keys) -> None:
+    r = client.get("/v1/aftersales/cases", params={"cursor": "x" * 513}, headers=keys["operator"])
+    assert r.status_code == 422 and code(r) == "request.invalid"
+    r = client.get("/v1/aftersales/cases", params={"cursor": "eyJzIjoxfQ"}, headers=keys["operator"])
+    assert r.status_code == 400 and code(r) == "request.invalid_cursor"
 
 
 def test_a_nul_in_any_json_text_is_refused_with_its_path(client, keys) -> None:

@@ -83,13 +83,14 @@ def test_messages_paging_detail_and_redelivery(client, keys, anxin, transport, c
     assert verify([good["secret"]], ok_call.headers, ok_call.body, now_ts=int(time.time()))  # signed at wall time
 
     first = client.get(f"{BASE}/messages", params={"status": "dead", "kind": REFUND, "limit": 2}, headers=op).json()
-    assert len(first["messages"]) == 2 and first["next_offset"] == 2 and first["counts"]["dead"] == 4
-    rest = client.get(f"{BASE}/messages", params={"status": "dead", "kind": REFUND, "limit": 2, "offset": 2},
-                      headers=op).json()
-    assert len(rest["messages"]) == 1 and rest["next_offset"] is None
-    ids = {m["message_id"] for m in first["messages"] + rest["messages"]}
+    assert len(first["items"]) == 2 and first["next"] is not None
+    assert client.get(f"{BASE}/message-counts", headers=op).json() == {"pending": 0, "delivered": 0, "dead": 4}
+    rest = client.get(f"{BASE}/messages", params={"status": "dead", "kind": REFUND, "limit": 2,
+                                                  "cursor": first["next"]}, headers=op).json()
+    assert len(rest["items"]) == 1 and rest["next"] is None
+    ids = {m["message_id"] for m in first["items"] + rest["items"]}
     assert ids == {m.message_id for m in msgs}
-    only = client.get(f"{BASE}/messages", params={"subject_ref": "case_1"}, headers=op).json()["messages"]
+    only = client.get(f"{BASE}/messages", params={"subject_ref": "case_1"}, headers=op).json()["items"]
     assert [m["idempotency_key"] for m in only] == ["case_1:refund"]
 
     detail = client.get(f"{BASE}/messages/{msgs[0].message_id}", headers=op).json()
@@ -112,7 +113,7 @@ def test_messages_paging_detail_and_redelivery(client, keys, anxin, transport, c
         (client.post(f"{BASE}/messages/msg_missing/redeliver", headers=op), 404, "outbox.message_not_found"),
         (client.post(f"{BASE}/deliveries/dlv_missing/redeliver", headers=op), 404, "outbox.delivery_not_found"),
         (client.get(f"{BASE}/messages/msg_missing", headers=op), 404, "outbox.message_not_found"),
-        (client.get(f"{BASE}/messages", params={"status": "lost"}, headers=op), 422, "outbox.invalid_message"),
+        (client.get(f"{BASE}/messages", params={"status": "lost"}, headers=op), 422, "request.invalid"),  # an enum
         (client.get(f"{BASE}/messages", params={"kind": "refund.maybe"}, headers=op), 422, "outbox.invalid_filter"),
     ]
     for resp, status, code in errors:

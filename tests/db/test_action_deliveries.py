@@ -86,7 +86,7 @@ def test_inline_the_action_is_sent_in_the_round_that_delivered_it(anxin: Any, en
     assert anxin.deliver()["delivered"] == 3
     assert {state(anxin, a)[0] for a in action_ids} == {"sent"}
     assert rows(engine, "SELECT status, count(*) FROM domain_events GROUP BY status") == [("done", 3)]
-    assert anxin.actions.list(OPERATOR)["counts"]["sent"] == 3
+    assert anxin.actions.counts(OPERATOR)["sent"] == 3
 
 
 def test_with_two_endpoints_the_action_is_sent_when_the_last_one_received_it(

@@ -4,6 +4,7 @@ published with the pass that found them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Callable
@@ -142,15 +143,44 @@ def test_delivery_then_silence_shows_unconfirmed_first(anxin: Any, clock: Any, t
         OPERATOR, second.action_id)["sent_at"]) == ("done", None)
     clock.advance(minutes=anxin.settings.action_ack_minutes, seconds=1)
     listing_ = anxin.actions.list(OPERATOR)
-    assert [(i["action_id"], i["state"]) for i in listing_["items"]] == [(first, "unconfirmed"),
-                                                                         (second.action_id, "done")]
-    assert listing_["counts"] == {"issued": 0, "sent": 0, "done": 1, "failed": 0, "unconfirmed": 1}
-    assert [i["action_id"] for i in anxin.actions.list(OPERATOR, state="unconfirmed")["items"]] == [first]
-    assert anxin.actions.list(OPERATOR, state="sent")["items"] == []
-    assert [i["action_id"] for i in anxin.actions.list(OPERATOR, target="listing:L1")["items"]] == [second.action_id]
-    page = anxin.actions.list(OPERATOR, limit=1)
-    assert page["next_offset"] == 1 and len(page["items"]) == 1
-    assert anxin.actions.list(OPERATOR, limit=1, offset=1)["next_offset"] is None
+    assert [(i["action_id"], i["state"]) for i in listing_] == [(first, "unconfirmed"), (second.action_id, "done")]
+    assert anxin.actions.counts(OPERATOR) == {"issued": 0, "sent": 0, "done": 1, "failed": 0, "unconfirmed": 1}
+    assert [i["action_id"] for i in anxin.actions.list(OPERATOR, state="unconfirmed")] == [first]
+    assert anxin.actions.list(OPERATOR, state="sent") == []
+    assert [i["action_id"] for i in anxin.actions.list(OPERATOR, target="listing:L1")] == [second.action_id]
+    [top] = anxin.actions.list(OPERATOR, limit=1)
+    after = (0, dt.datetime.fromisoformat(top["issued_at"]), top["action_id"])  # unconfirmed: urgency 0
+    assert [i["action_id"] for i in anxin.actions.list(OPERATOR, after=after)] == [second.action_id]
+
+
+
+def test_pages_by_keyset_cover_the_list_once_in_order(anxin: Any, clock: Any) -> None:
+    """Urgency, then newest, then id: ties on the time (one clock tick for several actions) and the urgency
+    boundaries are where a keyset condition goes wrong, on either database."""
+    made = []
+    for i in range(7):
+        with anxin.uow_factory() as uow:
+            action, _ = issue(uow, IssueAction(kind="shop.close", target=f"shop:k{i}", parameters={},
+                                               cause_type="operator", cause_id=f"K-{i}"), clock=clock)
+            uow.commit()
+        made.append(action.action_id)
+        if i % 3 == 2:
+            clock.advance(seconds=1)
+    for done in made[:2]:
+        anxin.actions.ack(PLATFORM, done, {"status": "done"})
+    anxin.actions.ack(PLATFORM, made[4], {"status": "failed", "reason": "shop already closed"})
+    whole = [a["action_id"] for a in anxin.actions.list(OPERATOR)]
+    assert sorted(whole) == sorted(made) and whole[0] == made[4] and set(whole[-2:]) == set(made[:2])
+    paged: list[str] = []
+    after = None
+    while True:
+        page = anxin.actions.list(OPERATOR, limit=2, after=after)
+        paged += [a["action_id"] for a in page]
+        if len(page) < 2:
+            break
+        last = page[-1]
+        after = (m.URGENCY[last["state"]], dt.datetime.fromisoformat(last["issued_at"]), last["action_id"])
+    assert paged == whole
 
 
 def _restrictions(engine: sa.Engine) -> list[Any]:
@@ -175,7 +205,7 @@ def test_a_banned_shop_is_restricted_once_even_when_the_event_is_handled_twice(a
         conn.exec_driver_sql("UPDATE domain_events SET status = 'pending'")
     assert anxin.process_events().handled == 1
     assert counts(engine) == (1, 1)
-    [action] = anxin.actions.list(OPERATOR)["items"]
+    [action] = anxin.actions.list(OPERATOR)
     assert action["parameters"] == {"restrict": ["new_listings", "withdrawals"]}
     assert action["reason_codes"] == ["risk.shop_banned"] and action["cause"]["id"].startswith("ban:bad:")
 
@@ -186,7 +216,7 @@ def test_screening_block_restricts_and_clearing_its_review_lifts(anxin: Any, eng
     ingest_ok(anxin, [shop("reopened", "m-new", credentials={"licence": "91330000MA0001"})])
     restricted = [r for r in _restrictions(engine) if r[1] == "shop:reopened"]
     assert restricted == [("shop.restrict", "shop:reopened", "A.SHOP_BLOCKED.RESTRICT", "risk.verdict", "issued")]
-    [review] = [i for i in anxin.risk.queue(OPERATOR)["items"] if i["shop_id"] == "reopened"]
+    [review] = [i for i in anxin.risk.queue(OPERATOR) if i["shop_id"] == "reopened"]
     anxin.risk.decide(OPERATOR, review["review_id"], decision="clear", reason="false_match")
     lifted = [r for r in _restrictions(engine) if r[1] == "shop:reopened"][1:]
     assert lifted == [("shop.lift", "shop:reopened", "A.SHOP_UNBLOCKED.LIFT", "risk.review", "issued")]
@@ -198,11 +228,11 @@ def test_a_reviewed_shop_confirmed_by_an_operator_is_restricted(anxin: Any, engi
     anxin.risk.ban_shop(OPERATOR, "bad", reason="刷单")
     ingest_ok(anxin, [shop("same-phone", "m-p", credentials={"phone": "138-1"})])
     assert [r for r in _restrictions(engine) if r[1] == "shop:same-phone"] == []  # a review, not a block
-    [review] = [i for i in anxin.risk.queue(OPERATOR)["items"] if i["shop_id"] == "same-phone"]
+    [review] = [i for i in anxin.risk.queue(OPERATOR) if i["shop_id"] == "same-phone"]
     anxin.risk.decide(OPERATOR, review["review_id"], decision="confirm", reason="risky_merchant", note="同一团伙")
     [(kind, _, _, cause, _)] = [r for r in _restrictions(engine) if r[1] == "shop:same-phone"]
     assert (kind, cause) == ("shop.restrict", "risk.review")
-    [action] = anxin.actions.list(OPERATOR, target="shop:same-phone")["items"]
+    [action] = anxin.actions.list(OPERATOR, target="shop:same-phone")
     assert action["reason_codes"] == ["risk.shop_linked_to_banned", "review.risky_merchant"]
 
 
@@ -270,4 +300,4 @@ def test_operators_issue_by_hand_and_bad_input_is_a_stable_code(anxin: Any) -> N
     with pytest.raises(AnxinError) as exc:
         anxin.actions.issue_by_hand(PLATFORM, body)
     assert exc.value.code.value == "access.forbidden_role"
-    assert m.FUNDS_HOLD in {i["kind"] for i in anxin.actions.list(OPERATOR)["items"]}
+    assert m.FUNDS_HOLD in {i["kind"] for i in anxin.actions.list(OPERATOR)}

@@ -458,13 +458,16 @@ class World:
     def actions(self) -> list[dict[str, Any]]:
         """Every action the operator sees (paged through the API)."""
         out: list[dict[str, Any]] = []
+        cursor: str | None = None
         while True:
-            r = httpx.get(f"{self.base}/v1/actions", params={"limit": 500, "offset": len(out)}, timeout=60,
+            params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+            r = httpx.get(f"{self.base}/v1/actions", params=params, timeout=60,
                           headers={"Authorization": f"Bearer {self.keys['operator']}"})
             assert r.status_code == 200, r.text
             page = r.json()
             out += page["items"]
-            if page["next_offset"] is None:
+            cursor = page["next"]
+            if cursor is None:
                 return out
 
     def filing(self, order_id: str, consumer_id: str, amount_fen: int = PRICE_FEN,
@@ -476,16 +479,20 @@ class World:
     def cases(self, state: str | None = None) -> list[dict[str, Any]]:
         """Every case the operator sees (paged through the API)."""
         out: list[dict[str, Any]] = []
+        cursor: str | None = None
         while True:
-            params: dict[str, Any] = {"limit": 500, "offset": len(out)}
+            params: dict[str, Any] = {"limit": 500}
+            if cursor:
+                params["cursor"] = cursor
             if state:
                 params["state"] = state
             r = httpx.get(f"{self.base}/v1/aftersales/cases", params=params, timeout=60,
                           headers={"Authorization": f"Bearer {self.keys['operator']}"})
             assert r.status_code == 200, r.text
-            page = r.json()["cases"]
-            out += page
-            if len(page) < 500:
+            page = r.json()
+            out += page["items"]
+            cursor = page["next"]
+            if cursor is None:
                 return out
 
 

@@ -84,7 +84,7 @@ def test_the_inputs_that_answered_500_before_answer_4xx(world: World) -> None:
                                  "items": [b.item("l_rel", 1, PRICE_FEN)], "paid_fen": PRICE_FEN,
                                  "paid_at": "9999-12-31T00:00:00+00:00"}, id="ev-9999")
     probes = {
-        "list offset 2^63": Call("GET", "/v1/aftersales/cases?offset=9223372036854775808", k["operator"]),
+        "list limit 2^63": Call("GET", "/v1/aftersales/cases?limit=9223372036854775808", k["operator"]),
         "event id with a lone surrogate": events(b.category("cat_x", id="ev-\ud800")),
         "NUL in an event's text": events(b.category("cat_nul", name="a\x00b", id="ev-nul")),
         "NUL in a filing's description": Call("POST", "/v1/aftersales/cases", k["c0000"], {

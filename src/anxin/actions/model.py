@@ -161,6 +161,8 @@ UNCONFIRMED: Final = "unconfirmed"  # sent, not acked within the ack timeout: sh
 VIEW_STATES: Final = (*STATES, UNCONFIRMED)
 ACK_STATUSES: Final = (DONE, FAILED)
 MAX_REASON: Final = 500
+# How soon an action needs someone, by its view state (0 first): the operators' list sorts by it, then newest.
+URGENCY: Final[Mapping[str, int]] = {FAILED: 0, UNCONFIRMED: 0, ISSUED: 1, SENT: 1, DONE: 2}
 
 
 @dataclass(frozen=True)

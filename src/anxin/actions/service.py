@@ -162,22 +162,31 @@ class ActionService:
         return {**action_dict(action, self.clock.now(), self.ack_timeout), "created": fresh}
 
     def list(self, principal: Principal, *, state: str | None = None, target: str | None = None,
-             limit: int = 100, offset: int = 0, iso: bool = True) -> dict[str, Any]:
+             limit: int = 100, after: tuple[int, dt.datetime, str] | None = None,
+             iso: bool = True) -> list[dict[str, Any]]:
+        """Up to ``limit`` actions (at most one more than a page, to tell a next page exists), most urgent first
+        (``m.URGENCY``), then newest; ``after``: the (urgency, issued at, id) of the previous page's last."""
         require_role(principal, Role.OPERATOR)
+        self._check_target(target)
         if state is not None and state not in m.VIEW_STATES:
             raise AnxinError(E.INVALID_FILTER, f"state must be one of {list(m.VIEW_STATES)}", field="state")
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            found = ActionRepository(uow.session).find(cutoff=now - self.ack_timeout, state=state, target=target,
+                                                       limit=max(1, min(int(limit), MAX_PAGE + 1)), after=after)
+        return [action_dict(a, now, self.ack_timeout, iso=iso) for a in found]
+
+    def counts(self, principal: Principal, *, target: str | None = None) -> dict[str, int]:
+        """How many actions are in each state (unconfirmed apart from sent), of one target or all."""
+        require_role(principal, Role.OPERATOR)
+        self._check_target(target)
+        with self.uow_factory() as uow:
+            return ActionRepository(uow.session).counts(cutoff=self.clock.now() - self.ack_timeout, target=target)
+
+    @staticmethod
+    def _check_target(target: str | None) -> None:
         if target is not None and (not target or len(target) > 80):
             raise AnxinError(E.INVALID_FILTER, "target must be '<type>:<id>'", field="target")
-        limit, offset = max(1, min(int(limit), MAX_PAGE)), max(0, int(offset))
-        now = self.clock.now()
-        cutoff = now - self.ack_timeout
-        with self.uow_factory() as uow:
-            repo = ActionRepository(uow.session)
-            found = repo.find(cutoff=cutoff, state=state, target=target, limit=limit + 1, offset=offset)
-            counts = repo.counts(cutoff=cutoff, target=target)
-        return {"items": [action_dict(a, now, self.ack_timeout, iso=iso) for a in found[:limit]], "counts": counts,
-                "limit": limit, "offset": offset,
-                "next_offset": offset + limit if len(found) > limit else None, "at": now.isoformat()}
 
     def get(self, principal: Principal, action_id: str) -> dict[str, Any]:
         require_role(principal, Role.OPERATOR, Role.PLATFORM)

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.actions.model import DONE, FAILED, ISSUED, SENT, STATES, UNCONFIRMED, Action
-from anxin.db.base import Base, rowcount, table
+from anxin.actions.model import DONE, FAILED, ISSUED, SENT, STATES, UNCONFIRMED, URGENCY, Action
+from anxin.db.base import Base, after_key, rowcount, table
 
 
 class ActionRow(Base):
@@ -108,17 +108,22 @@ class ActionRepository:
         return rowcount(result) == 1
 
     def find(self, *, cutoff: dt.datetime, state: str | None, target: str | None, limit: int,
-             offset: int) -> list[Action]:
-        """Unconfirmed and failed first (they need someone), then issued and sent, then done; newest first."""
+             after: tuple[int, dt.datetime, str] | None = None) -> list[Action]:
+        """Unconfirmed and failed first (they need someone), then issued and sent, then done; newest first.
+        ``after``: the (urgency, issued at, id) of the previous page's last action (keyset pagination). An action
+        whose urgency changed between two pages (it was acked, or its ack timed out) may show twice or not at all:
+        the list is of where things stand now, not a snapshot."""
         t = ActionRow
         stmt = sa.select(t)
         if state is not None:
             stmt = stmt.where(_view(state, cutoff))
         if target is not None:
             stmt = stmt.where(t.target == target)
-        urgency = sa.case((t.state == FAILED, 0), (sa.and_(t.state == SENT, t.sent_at <= cutoff), 0),
-                          (t.state == DONE, 2), else_=1)
-        stmt = stmt.order_by(urgency, t.issued_at.desc(), t.action_id).limit(limit).offset(offset)
+        urgency = sa.case((t.state == FAILED, URGENCY[FAILED]),
+                          (sa.and_(t.state == SENT, t.sent_at <= cutoff), URGENCY[UNCONFIRMED]),
+                          (t.state == DONE, URGENCY[DONE]), else_=URGENCY[ISSUED])
+        stmt = stmt.where(after_key([(urgency, False), (t.issued_at, True), (t.action_id, False)], after))
+        stmt = stmt.order_by(urgency, t.issued_at.desc(), t.action_id).limit(limit)
         return [to_action(r) for r in self.session.scalars(stmt)]
 
     def counts(self, *, cutoff: dt.datetime, target: str | None) -> dict[str, int]:

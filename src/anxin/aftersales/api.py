@@ -12,13 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from anxin.access.service import require_role
 from anxin.aftersales import disclosure
+from anxin.aftersales.api_models import Case, Evidence, OrderGuarantees
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
+from anxin.aftersales.model import CaseState
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.idempotency.service import Replay
 from anxin.web.auth import app_of, idempotent_request, principal, replayed, role_guard
-from anxin.web.guard import MAX_ID, MAX_OFFSET
+from anxin.web.guard import MAX_ID
+from anxin.web.openapi import codes
+from anxin.web.paging import CURSOR, LIMIT, Page, cursor_instant, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1", tags=["after-sales"])
 IDEMPOTENCY_HELP = ("Optional. Name this money-moving request: a retry with the same key and body answers the first "
@@ -58,7 +62,8 @@ def disclosed(request: Request, who: Principal, view: dict[str, Any]) -> dict[st
     return disclosure.disclose(view, who.role, review_hours=hours)
 
 
-@router.get("/orders/{order_id}/guarantees", summary="Guarantees covering an order now, with windows and state")
+@router.get("/orders/{order_id}/guarantees", summary="Guarantees covering an order now, with windows and state",
+            response_model=OrderGuarantees, openapi_extra=codes(E.ORDER_NOT_FOUND))
 def order_guarantees(order_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     g = app_of(request).aftersales.guarantees(who, order_id)
     return {"order_id": order_id, "rulebook_version": g.rulebook_version,
@@ -66,7 +71,7 @@ def order_guarantees(order_id: str, request: Request, who: Principal = Depends(p
 
 
 @router.post("/aftersales/cases", status_code=201, summary="File an after-sale request; decided at once",
-             response_model=None, openapi_extra={
+             response_model=Case, openapi_extra={
                  "requestBody": {"required": True, "content": {
                      "application/json": {"schema": FileCaseBody.model_json_schema()}}},
                  "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
@@ -94,22 +99,30 @@ async def file_case(request: Request) -> Any:
     return await run_in_threadpool(authenticate_and_file)
 
 
-@router.get("/aftersales/cases", summary="Cases you may see, nearest deadline first")
-def list_cases(request: Request, state: list[str] | None = Query(None, max_length=20),
-               shop_id: str | None = Query(None, max_length=MAX_ID),
-               limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET),
-               who: Principal = Depends(principal)) -> dict[str, Any]:
-    views = app_of(request).aftersales.list_cases(who, states=state, shop_id=shop_id, limit=limit, offset=offset)
-    return {"cases": [disclosed(request, who, v.as_dict()) for v in views]}
+@router.get("/aftersales/cases", summary="Cases you may see, nearest deadline first (none last), then newest",
+            response_model=Page[Case], openapi_extra=codes())
+def list_cases(request: Request, state: list[CaseState] | None = Query(None, max_length=20),
+               shop_id: str | None = Query(None, max_length=MAX_ID), limit: int = LIMIT, cursor: str | None = CURSOR,
+               who: Principal = Depends(principal)) -> Page[dict[str, Any]]:
+    states = sorted({s.value for s in state}) if state else None
+    scope = scope_of("aftersales.cases", who.role, who.subject, states, shop_id)
+    key = decode_cursor(cursor, scope=scope, shape=(str, str, str))  # (deadline or "", opened at, case id)
+    after = None if key is None else (cursor_instant(key[0]) if key[0] else None, cursor_instant(key[1]),
+                                      str(key[2]))
+    views = app_of(request).aftersales.list_cases(who, states=states, shop_id=shop_id, limit=limit + 1, after=after)
+    return page_of(views, limit=limit, scope=scope, item=lambda v: disclosed(request, who, v.as_dict()),
+                   key=lambda v: (v.case.deadline_at.isoformat() if v.case.deadline_at else "",
+                                  v.case.opened_at.isoformat(), v.case.case_id))
 
 
-@router.get("/aftersales/cases/{case_id}", summary="A case with its decision and full timeline")
+@router.get("/aftersales/cases/{case_id}", summary="A case with its decision and full timeline",
+            response_model=Case, openapi_extra=codes(E.CASE_NOT_FOUND))
 def get_case(case_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return disclosed(request, who, app_of(request).aftersales.get_case(who, case_id).as_dict())
 
 
 @router.post("/aftersales/cases/{case_id}/actions", summary="Approve, reject, escalate, ship a return, arbitrate …",
-             response_model=None)
+             response_model=Case)
 async def act(case_id: str, body: ActBody, request: Request, who: Principal = Depends(principal),
               _key: str | None = Header(None, alias="Idempotency-Key", max_length=255,
                                         description=IDEMPOTENCY_HELP)) -> Any:
@@ -125,7 +138,9 @@ async def act(case_id: str, body: ActBody, request: Request, who: Principal = De
     return disclosed(request, who, result.as_dict())
 
 
-@router.post("/evidence", status_code=201, summary="Upload an evidence image (JPEG, PNG or WebP)")
+@router.post("/evidence", status_code=201, summary="Upload an evidence image (JPEG, PNG or WebP)",
+             response_model=Evidence,
+             openapi_extra=codes(E.EVIDENCE_TOO_LARGE, E.EVIDENCE_NOT_IMAGE))
 async def upload_evidence(file: UploadFile, request: Request,
                           who: Principal = Depends(role_guard(Role.CONSUMER, Role.MERCHANT, Role.OPERATOR))
                           ) -> dict[str, Any]:
@@ -139,7 +154,11 @@ async def upload_evidence(file: UploadFile, request: Request,
             "width": info.width, "height": info.height}
 
 
-@router.get("/evidence/{sha256}", summary="An evidence image", response_class=Response)
+@router.get("/evidence/{sha256}", summary="An evidence image", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                                         "image/png": {"schema": {"type": "string", "format": "binary"}},
+                                         "image/webp": {"schema": {"type": "string", "format": "binary"}}}}},
+            openapi_extra=codes(E.NO_SUCH_EVIDENCE))
 def get_evidence(sha256: str, request: Request, who: Principal = Depends(principal)) -> Response:
     found = app_of(request).aftersales.evidence_file(who, sha256)
     if found is None:

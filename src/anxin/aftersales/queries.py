@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +52,13 @@ class CaseQueries:
             return view_of(repo, case_for(uow, repo, principal, case_id))
 
     def list_cases(self, principal: Principal, *, states: list[str] | None = None, shop_id: str | None = None,
-                   limit: int = 100, offset: int = 0) -> list[CaseView]:
-        limit = max(1, min(limit, 500))
+                   limit: int = 100, after: tuple[dt.datetime | None, dt.datetime, str] | None = None
+                   ) -> list[CaseView]:
+        """``after``: the (deadline, opened at, id) of the last case of the previous page (keyset pagination)."""
+        limit = max(1, min(limit, 501))  # a page of 500, and one more to know there is a next
         with self.uow_factory() as uow:
             repo = CaseRepository(uow.session)
-            kwargs: dict[str, Any] = {"states": states, "shop_id": shop_id, "limit": limit, "offset": max(0, offset)}
+            kwargs: dict[str, Any] = {"states": states, "shop_id": shop_id, "limit": limit, "after": after}
             if principal.role is Role.CONSUMER:
                 kwargs["consumer_id"] = principal.subject
             elif principal.role is Role.MERCHANT:

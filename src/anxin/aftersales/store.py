@@ -10,10 +10,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.aftersales.evidence import EvidenceRow  # noqa: F401  (registers the evidence table)
 from anxin.aftersales.model import OPEN_STATES, Case, CaseEvent, CaseState
-from anxin.db.base import Base, table, within
+from anxin.db.base import Base, UTCDateTime, after_key, table, within
 from anxin.db.engine import begin_write
 
 _CASE_FIELDS = [f for f in Case.__dataclass_fields__ if f != "state"]
+# Where a case without a deadline sorts: after every real one (keyset pagination needs a non-null key).
+NO_DEADLINE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 OPEN_CASE_SQL = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)))
 
 
@@ -166,7 +168,9 @@ class CaseRepository:
 
     def search(self, *, consumer_id: str | None = None, shop_ids: list[str] | None = None,
                states: list[str] | None = None, shop_id: str | None = None, limit: int = 100,
-               offset: int = 0) -> list[CaseRow]:
+               after: tuple[dt.datetime | None, dt.datetime, str] | None = None) -> list[CaseRow]:
+        """Open cases by nearest deadline first (what needs attention comes first), those without one last, then
+        newest first; ``after`` is the (deadline, opened at, id) of the last case of the previous page."""
         q = sa.select(CaseRow)
         if consumer_id is not None:
             q = q.where(CaseRow.consumer_id == consumer_id)
@@ -176,10 +180,11 @@ class CaseRepository:
             q = q.where(CaseRow.shop_id == shop_id)
         if states:
             q = q.where(CaseRow.state.in_(states))
-        # Open cases by nearest deadline first: what needs attention comes first.
-        q = q.order_by(sa.case((CaseRow.deadline_at.is_(None), 1), else_=0), CaseRow.deadline_at,
-                       CaseRow.opened_at.desc())
-        return list(self.session.scalars(q.limit(limit).offset(offset)))
+        deadline = sa.func.coalesce(CaseRow.deadline_at, sa.literal(NO_DEADLINE, UTCDateTime()))
+        order = [(deadline, False), (CaseRow.opened_at, True), (CaseRow.case_id, False)]
+        key = None if after is None else (after[0] or NO_DEADLINE, after[1], after[2])
+        q = q.where(after_key(order, key)).order_by(deadline, CaseRow.opened_at.desc(), CaseRow.case_id)
+        return list(self.session.scalars(q.limit(limit)))
 
     def order_money(self, order_id: str, *, excluding: str) -> tuple[int, int]:
         """(refunded, compensated) by the order's other cases: where this case's money steps start."""

@@ -321,8 +321,8 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
     lines.append(f"  Score ranking      {links.link(key, '/ops/scores')}   (merchants, creators, consumer credit)")
     from anxin.core.principal import Principal, Role
 
-    queue = live.risk.queue(Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator"))
-    lines.append(f"  Risk review queue  {links.link(key, '/ops/risk')}   ({queue['counts'].get('open', 0)} open: "
+    counts = live.risk.review_counts(Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator"))
+    lines.append(f"  Risk review queue  {links.link(key, '/ops/risk')}   ({counts['open']} open: "
                  f"reused evidence, rings, freight arbitrage, extortion, risky shops)")
     _, raw = live.access.create_key("platform", "demo-platform")
     lines.append(f"  Platform key       {raw}")

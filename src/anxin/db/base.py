@@ -67,3 +67,18 @@ def rowcount(result: sa.Result[Any]) -> int:
 def within(column: Any, values: list[str] | None) -> sa.ColumnElement[bool]:
     """``column IN values``; no restriction when ``values`` is None (the analytics exports' optional shop list)."""
     return column.in_(values) if values is not None else sa.true()
+
+
+def after_key(order: list[tuple[Any, bool]], key: tuple[Any, ...] | None) -> sa.ColumnElement[bool]:
+    """Rows strictly after ``key`` in ``order`` (pairs of expression and descending?): keyset pagination's
+    condition, ``a > k0 OR (a = k0 AND b > k1) OR …`` with each comparison turned for descending columns. The
+    expressions must be non-null (coalesce a nullable one); no restriction when ``key`` is None (the first page)."""
+    if key is None:
+        return sa.true()
+    if len(key) != len(order):
+        raise ValueError("a keyset key has one value per sort expression")
+    clauses = []
+    for i, (expr, descending) in enumerate(order):
+        equal = [o == k for (o, _), k in zip(order[:i], key[:i], strict=True)]
+        clauses.append(sa.and_(*equal, expr < key[i] if descending else expr > key[i]))
+    return sa.or_(*clauses)

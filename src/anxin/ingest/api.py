@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
+from anxin.ingest.api_models import EventCounts, IngestResult
 from anxin.ingest.error_codes import IngestErrorCode
 from anxin.ingest.schemas import batch_schema
 from anxin.ingest.service import MAX_BATCH
@@ -33,7 +34,7 @@ def _no_constants(name: str) -> None:
              description="Idempotent by event id; events referring to unknown subjects are parked and applied "
                          "when their subject arrives; each event lands atomically; rejected events come back "
                          "with their index, code and message while the rest land.",
-             openapi_extra={"requestBody": {"required": True, "content": {
+             response_model=IngestResult, openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": BATCH_SCHEMA}}}})
 async def post_events(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM))) -> dict[str, Any]:
     try:
@@ -46,6 +47,7 @@ async def post_events(request: Request, _: Principal = Depends(role_guard(Role.P
     return result.as_dict()
 
 
-@router.get("/events/stats", summary="Counts of ingested events by status")
+@router.get("/events/stats", summary="Counts of ingested events by status",
+            response_model=EventCounts)
 def event_stats(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM, Role.OPERATOR))) -> dict[str, int]:
     return app_of(request).ingestion.stats()

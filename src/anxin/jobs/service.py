@@ -165,9 +165,11 @@ class JobFailures:
 
     # --- operators ------------------------------------------------------------------------------------------------
 
-    def list(self, job: str | None = None, limit: int = 200) -> list[JobFailure]:
+    def list(self, job: str | None = None, limit: int = 200, *,
+             after: tuple[dt.datetime, str, str] | None = None) -> list[JobFailure]:
+        """Newest failure first; ``after``: the (last failed at, job, item) of the previous page's last."""
         with self.uow_factory() as uow:
-            return [r.to_model() for r in JobFailureRepository(uow.session).listing(job, limit)]
+            return [r.to_model() for r in JobFailureRepository(uow.session).listing(job, limit, after=after)]
 
     def counts(self) -> dict[str, int]:
         with self.uow_factory() as uow:

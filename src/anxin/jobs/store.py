@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, after_key
 from anxin.jobs.model import MAX_ITEM, MAX_JOB, JobFailure
 
 
@@ -55,8 +55,10 @@ class JobFailureRepository:
             deleted += int(getattr(result, "rowcount", 0) or 0)
         return deleted
 
-    def listing(self, job: str | None, limit: int) -> list[JobFailureRow]:
-        stmt = sa.select(JobFailureRow)
+    def listing(self, job: str | None, limit: int, *,
+                after: tuple[dt.datetime, str, str] | None = None) -> list[JobFailureRow]:
+        t = JobFailureRow
+        stmt = sa.select(t).where(after_key([(t.last_failed_at, True), (t.job, False), (t.item, False)], after))
         if job is not None:
             stmt = stmt.where(JobFailureRow.job == job)
         return list(self.session.scalars(stmt.order_by(JobFailureRow.last_failed_at.desc(), JobFailureRow.job,

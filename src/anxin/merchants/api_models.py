@@ -26,7 +26,7 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Reason(Answer):
+class MerchantReason(Answer):
     code: str = Field(description="stable reason code, e.g. deposit.gmv_tier")
     rule_id: str = Field(description="the rulebook entry that decided; empty when none")
     params: Open = Field(description="the numbers the reason is about (amounts in fen, with display text)")
@@ -35,10 +35,10 @@ class Reason(Answer):
 class Screening(Answer):
     outcome: Literal["approve", "review", "reject", "platform"] = Field(
         description="platform: a shop the platform registered, not screened")
-    reasons: list[Reason]
+    reasons: list[MerchantReason]
     facts: Open | None = None
     trial_requested: bool | None = None
-    trial_reasons: list[Reason] | None = None
+    trial_reasons: list[MerchantReason] | None = None
     version: str | None = None
 
 
@@ -86,13 +86,13 @@ class Requirement(Answer):
     base_fen: int = Field(description=f"by category and store type, {FEN}")
     tier_fen: int = Field(description=f"by sales tier (caps the base), {FEN}")
     rule_ids: list[str]
-    reasons: list[Reason]
+    reasons: list[MerchantReason]
 
 
 class DepositStatus(Answer):
     state: Literal["ok", "top_up_due", "in_debt"]
     shortfall_fen: int = Field(description=f"what is missing to the requirement, {FEN}")
-    reasons: list[Reason]
+    reasons: list[MerchantReason]
 
 
 class Deposit(Answer):
@@ -145,7 +145,7 @@ class Programme(Answer):
     until: dt.datetime | None
     milestone: str | None
     next_milestone: str | None
-    reasons: list[Reason]
+    reasons: list[MerchantReason]
     facts_used: Open
 
 
@@ -158,7 +158,7 @@ class Novice(Answer):
     unlocked: list[str]
     in_period: bool = Field(description="still within the novice period")
     tasks: list[Task]
-    reasons: list[Reason]
+    reasons: list[MerchantReason]
     facts: Open
     creator_matching: Programme
     traffic_support: Programme
@@ -223,7 +223,7 @@ class QuoteLine(Answer):
     waiver_ids: list[str]
     rebate_ids: list[str]
     waived: dict[str, int] = Field(description=f"by waiver id, {FEN}")
-    reasons: list[Reason]
+    reasons: list[MerchantReason]
 
 
 class Quote(Answer):
@@ -265,7 +265,7 @@ class Offer(Answer):
     valid_until: dt.datetime | None
     decided_at: dt.datetime
     version: str
-    reasons: list[Reason]
+    reasons: list[MerchantReason]
     facts: Open
 
 

@@ -190,7 +190,8 @@ class OutboxService:
                                  {e.endpoint_id: to_endpoint(e) for e in EndpointRepository(uow.session).all()})
 
     def list_messages(self, subject_ref: str | None = None, status: str | None = None, limit: int = 500, *,
-                      kind: str | None = None, offset: int = 0, newest_first: bool = False) -> list[OutboxMessage]:
+                      kind: str | None = None, after: tuple[dt.datetime, str] | None = None, offset: int = 0,
+                      newest_first: bool = False) -> list[OutboxMessage]:
         if status is not None and status not in STATUSES:
             raise AnxinError(OutboxErrorCode.INVALID_MESSAGE, f"unknown status {status!r}",
                              allowed=list(STATUSES))
@@ -200,7 +201,8 @@ class OutboxService:
             raise AnxinError(OutboxErrorCode.INVALID_FILTER, "limit must be positive and offset non-negative")
         with self._uow_factory() as uow:
             rows = OutboxRepository(uow.session).find(subject_ref=subject_ref, status=status, kind=kind,
-                                                      limit=limit, offset=offset, newest_first=newest_first)
+                                                      limit=limit, after=after, offset=offset,
+                                                      newest_first=newest_first)
             return [to_message(row) for row in rows]
 
     def recent_deliveries(self, *, status: str | None = None, endpoint_id: str | None = None,

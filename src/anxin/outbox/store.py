@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base, table
+from anxin.db.base import Base, after_key, table
 from anxin.outbox.model import PENDING, STATUSES, OutboxMessage, parse_status
 
 
@@ -109,7 +109,10 @@ class OutboxRepository:
                              .execution_options(synchronize_session=False))
 
     def find(self, *, subject_ref: str | None = None, status: str | None = None, kind: str | None = None,
-             limit: int = 500, offset: int = 0, newest_first: bool = False) -> list[OutboxRow]:
+             limit: int = 500, after: tuple[dt.datetime, str] | None = None, offset: int = 0,
+             newest_first: bool = False) -> list[OutboxRow]:
+        """By creation, oldest (or newest) first; ``after``: the (created at, id) of the previous page's last (the
+        API's keyset pages; ``offset`` is the CLI's)."""
         stmt = sa.select(OutboxRow)
         if subject_ref is not None:
             stmt = stmt.where(OutboxRow.subject_ref == subject_ref)
@@ -117,9 +120,11 @@ class OutboxRepository:
             stmt = stmt.where(OutboxRow.status == status)
         if kind is not None:
             stmt = stmt.where(OutboxRow.kind == kind)
+        keyset = [(OutboxRow.created_at, newest_first), (OutboxRow.message_id, newest_first)]
         order = (OutboxRow.created_at.desc(), OutboxRow.message_id.desc()) if newest_first else (
             OutboxRow.created_at, OutboxRow.message_id)
-        return list(self.session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
+        stmt = stmt.where(after_key(keyset, after)).order_by(*order)
+        return list(self.session.scalars(stmt.limit(limit).offset(offset)))
 
     def list_for_subject(self, subject_ref: str) -> list[OutboxRow]:
         return self.find(subject_ref=subject_ref)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal
+from anxin.risk import api_models as out
 from anxin.risk.error_codes import RiskErrorCode as R
 from anxin.risk.rule_admin import BACKTEST_DAYS
 from anxin.risk.service import CLEAR_REASONS, CONFIRM_REASONS
 from anxin.web.auth import app_of, principal
+from anxin.web.openapi import codes
+from anxin.web.paging import CURSOR, LIMIT, Page, cursor_instant, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1/risk", tags=["risk"])
 QueueState = Literal["open", "cleared", "confirmed", "withdrawn", "decided"]
@@ -62,29 +65,47 @@ RULE_EXAMPLE = {"id": "K.MANY_SHOPS", "stage": "claim", "code": "risk.claims_aga
                 "when": {"fact": "shops_claimed_30d", "op": "gte", "value": 5}}
 
 
-@router.get("/reviews", summary="The review queue: block before review, then by due time (operators)")
-def queue(request: Request, state: QueueState = "open", limit: int = Query(100, ge=1, le=500),
-          offset: int = Query(0, ge=0, le=10**9), who: Principal = Depends(principal)) -> dict[str, Any]:
-    return app_of(request).risk.queue(who, state=state, limit=limit, offset=offset)
+@router.get("/reviews", summary="The review queue: block before review, then by due time (operators)",
+            description="How many reviews there are in each state, and overdue: `GET /v1/risk/review-counts`.",
+            response_model=Page[out.Review], openapi_extra=codes(R.FORBIDDEN_ROLE))
+def queue(request: Request, state: QueueState = "open", limit: int = LIMIT, cursor: str | None = CURSOR,
+          who: Principal = Depends(principal)) -> Page[dict[str, Any]]:
+    scope = scope_of("risk.reviews", state)
+    key = decode_cursor(cursor, scope=scope, shape=(int, str, str))  # (priority, due at, review id)
+    after = None if key is None else (int(key[0]), cursor_instant(key[1]), str(key[2]))
+    rows = app_of(request).risk.queue(who, state=state, limit=limit + 1, after=after)
+    return page_of(rows, limit=limit, scope=scope, key=lambda r: (r["priority"], r["due_at"], r["review_id"]))
 
 
-@router.get("/reviews/{review_id}", summary="A review with its verdict, signals, linked accounts, history, audit")
+@router.get("/review-counts", summary="How many reviews are open, cleared, confirmed, withdrawn; open ones overdue",
+            response_model=out.ReviewCounts, openapi_extra=codes(R.FORBIDDEN_ROLE))
+def review_counts(request: Request, who: Principal = Depends(principal)) -> dict[str, int]:
+    return app_of(request).risk.review_counts(who)
+
+
+@router.get("/reviews/{review_id}", summary="A review with its verdict, signals, linked accounts, history, audit",
+            response_model=out.ReviewDetail, openapi_extra=codes(R.FORBIDDEN_ROLE, R.REVIEW_NOT_FOUND))
 def review(review_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).risk.review(who, review_id)
 
 
-@router.post("/reviews/{review_id}/decision", summary="Clear or confirm a review; settles its after-sale case")
+@router.post("/reviews/{review_id}/decision", summary="Clear or confirm a review; settles its after-sale case",
+             response_model=out.Review,
+             openapi_extra=codes(R.FORBIDDEN_ROLE, R.REVIEW_NOT_FOUND, R.REVIEW_DECIDED, R.INVALID_DECISION,
+                                 R.INVALID_REASON, R.INVALID_FIELD, R.NOTE_REQUIRED))
 def decide(review_id: str, body: DecisionBody, request: Request,
            who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).risk.decide(who, review_id, decision=body.decision, reason=body.reason, note=body.note)
 
 
-@router.get("/rules", summary="The risk rules in force, drafts included, with status and last backtest")
+@router.get("/rules", summary="The risk rules in force, drafts included, with status and last backtest",
+            response_model=out.Rules, openapi_extra=codes(R.FORBIDDEN_ROLE))
 def rules(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).risk_rules.rules(who)
 
 
-@router.post("/rules", status_code=201, summary="Propose a draft rule: validated, backtested, run in shadow")
+@router.post("/rules", status_code=201, summary="Propose a draft rule: validated, backtested, run in shadow",
+             response_model=out.RuleChange, openapi_extra=codes(R.FORBIDDEN_ROLE, R.INVALID_RULE))
 def propose(request: Request, definition: dict[str, Any] = Body(..., examples=[RULE_EXAMPLE]),
             who: Principal = Depends(principal)) -> dict[str, Any]:
     rule_id = definition.get("id")
@@ -93,23 +114,33 @@ def propose(request: Request, definition: dict[str, Any] = Body(..., examples=[R
     return app_of(request).risk_rules.propose_rule(who, definition)
 
 
-@router.post("/rules/{rule_id}/status", summary="Set a rule live, shadow or off (live is refused beyond limits)")
+@router.post("/rules/{rule_id}/status", summary="Set a rule live, shadow or off (live is refused beyond limits)",
+             response_model=out.RuleChange,
+             openapi_extra=codes(R.FORBIDDEN_ROLE, R.INVALID_STATUS, R.RULE_NOT_FOUND, R.RULE_BLOCKS_TOO_MANY,
+                                 R.RULE_REVIEWS_TOO_MANY))
 def set_status(rule_id: str, body: StatusBody, request: Request,
                who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).risk_rules.set_rule_status(who, rule_id, body.status)
 
 
-@router.post("/backtest", summary="What a rule (by id, or a definition) would have done over the last days")
+@router.post("/backtest", summary="What a rule (by id, or a definition) would have done over the last days",
+             response_model=out.Backtest,
+             openapi_extra=codes(R.FORBIDDEN_ROLE, R.INVALID_FIELD, R.INVALID_RULE, R.RULE_NOT_FOUND))
 def backtest(body: BacktestBody, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).risk_rules.backtest(who, rule_id=body.rule_id, definition=body.definition, days=body.days)
 
 
-@router.post("/bans", status_code=201, summary="Ban a shop: new shops sharing its credentials are flagged")
+@router.post("/bans", status_code=201, summary="Ban a shop: new shops sharing its credentials are flagged",
+             response_model=out.Ban,
+             openapi_extra=codes(R.FORBIDDEN_ROLE, R.INVALID_FIELD, R.NOTE_REQUIRED, R.ALREADY_BANNED,
+                                 R.SHOP_NOT_FOUND))
 def ban(body: BanBody, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).risk.ban_shop(who, body.shop_id, reason=body.reason)
 
 
 @router.get("/shops/{shop_id}/credentials",
-            summary="A shop's credentials, ban and onboarding verdicts (operators; reads are rate-watched)")
+            summary="A shop's credentials, ban and onboarding verdicts (operators; reads are rate-watched)",
+            response_model=out.ShopCredentials,
+            openapi_extra=codes(R.FORBIDDEN_ROLE, R.ACCESS_BLOCKED, R.SHOP_NOT_FOUND))
 def shop_credentials(request: Request, shop_id: str, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).risk.shop_credentials(who, shop_id)

@@ -25,6 +25,7 @@ from anxin.risk.rule_admin import BACKTEST_DAYS
 from anxin.risk.service import CLEAR_REASONS, CONFIRM_REASONS, MAX_NOTE
 from anxin.web.auth import app_of
 from anxin.web.i18n import Translator, translator
+from anxin.web.paging import Page, cursor_instant, decode_cursor, page_of, scope_of
 from anxin.web.render import (
     PageRoute,
     check_csrf,
@@ -59,25 +60,28 @@ def _error(exc: AnxinError | None, t: Translator) -> dict[str, Any] | None:
 # --- the queue -------------------------------------------------------------------------------------------------
 
 @router.get("/ops/risk")
-def queue(request: Request, state: str = "open", offset: str = "0") -> Response:
+def queue(request: Request, state: str = "open", cursor: str = "") -> Response:
     who = require(request, Role.OPERATOR)
     svc = app_of(request).risk
     lang = lang_of(request)
     t, now = translator(lang), app_of(request).clock.now()
     state = state if state in cv.QUEUE_STATES else "open"
-    start = int(offset) if offset.isascii() and offset.isdigit() and len(offset) <= 9 else 0
-    out = svc.queue(who, state=state, limit=PAGE_SIZE, offset=start)
+    scope = scope_of("ops.risk", state)
+    try:  # paged like the API, by the last review shown
+        key = decode_cursor(cursor[:512], scope=scope, shape=(int, str, str))
+        after = None if key is None else (int(key[0]), cursor_instant(key[1]), str(key[2]))
+    except AnxinError:  # a stale or edited link: the first page
+        after = None
+    rows = svc.queue(who, state=state, limit=PAGE_SIZE + 1, after=after)
+    page: Page[dict[str, Any]] = page_of(rows, limit=PAGE_SIZE, scope=scope,
+                                         key=lambda r: (r["priority"], r["due_at"], r["review_id"]))
+    counts = svc.review_counts(who)
     messages = cv.code_messages(app_of(request).risk_rules.rules(who), lang)
-
-    def page(to: int) -> str:
-        return "/ops/risk?" + urlencode({"state": state, "offset": to})
-
     return render(request, "risk/queue.html", {
-        "who": who, "state": state, "tabs": cv.state_tabs(out["counts"], state),
-        "overdue": int(out["counts"].get("overdue", 0)),
-        "items": [cv.queue_item(i, t, lang, now, messages) for i in out["items"]],
-        "prev": page(max(0, start - PAGE_SIZE)) if start > 0 else None,
-        "next": page(start + PAGE_SIZE) if len(out["items"]) == PAGE_SIZE else None})
+        "who": who, "state": state, "tabs": cv.state_tabs(counts, state), "overdue": counts["overdue"],
+        "items": [cv.queue_item(i, t, lang, now, messages) for i in page.items],
+        "first": "/ops/risk?" + urlencode({"state": state}) if after is not None else None,
+        "next": "/ops/risk?" + urlencode({"state": state, "cursor": page.next}) if page.next else None})
 
 
 # --- one review ------------------------------------------------------------------------------------------------

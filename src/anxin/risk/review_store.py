@@ -9,7 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from anxin.db.base import after_key
 from anxin.risk.store import AuditRow, BanRow, ReviewRow, VerdictRow
+
+REVIEW_STATES = ("open", "cleared", "confirmed", "withdrawn")
 
 
 class VerdictRepository:
@@ -53,9 +56,14 @@ class VerdictRepository:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
 
-    def reviews(self, *, states: Sequence[str] = ("open",), limit: int = 100, offset: int = 0) -> list[ReviewRow]:
-        stmt = (sa.select(ReviewRow).where(ReviewRow.state.in_(list(states)))
-                .order_by(ReviewRow.priority, ReviewRow.due_at, ReviewRow.review_id).limit(limit).offset(offset))
+    def reviews(self, *, states: Sequence[str] = ("open",), limit: int = 100,
+                after: tuple[int, dt.datetime, str] | None = None) -> list[ReviewRow]:
+        """Most urgent first (priority 0), then the earliest due; ``after``: the (priority, due, id) of the previous
+        page's last review (keyset pagination)."""
+        r = ReviewRow
+        stmt = (sa.select(r).where(r.state.in_(list(states)),
+                                   after_key([(r.priority, False), (r.due_at, False), (r.review_id, False)], after))
+                .order_by(r.priority, r.due_at, r.review_id).limit(limit))
         return list(self.session.scalars(stmt))
 
     def open_reviews_for_case(self, case_id: str) -> list[ReviewRow]:
@@ -63,8 +71,10 @@ class VerdictRepository:
                                                                     ReviewRow.state == "open")))
 
     def review_counts(self, now: dt.datetime) -> dict[str, int]:
+        """Reviews by state (every state, zeros included) and the open ones past due (``overdue``)."""
         rows = self.session.execute(sa.select(ReviewRow.state, sa.func.count()).group_by(ReviewRow.state))
-        counts = {state: n for state, n in rows}
+        counts = dict.fromkeys(REVIEW_STATES, 0)
+        counts.update({state: int(n) for state, n in rows})
         counts["overdue"] = self.session.scalar(sa.select(sa.func.count()).select_from(ReviewRow).where(
             ReviewRow.state == "open", ReviewRow.due_at < now)) or 0
         return counts

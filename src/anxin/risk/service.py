@@ -155,16 +155,23 @@ class RiskService:
         require_operator(principal)
 
     def queue(self, principal: Principal, *, state: str = "open", limit: int = 100,
-              offset: int = 0) -> dict[str, Any]:
+              after: tuple[int, dt.datetime, str] | None = None) -> list[dict[str, Any]]:
+        """Up to ``limit`` reviews (a page and one more, to tell a next page exists): blocks before reviews, then
+        by due time; ``after``: the (priority, due, id) of the previous page's last review."""
         self._operator(principal)
         states = ("cleared", "confirmed", "withdrawn") if state == "decided" else (state,)
         now = self.clock.now()
         with self.uow_factory() as uow:
             repo = VerdictRepository(uow.session)
-            rows = repo.reviews(states=states, limit=max(1, min(limit, 500)), offset=max(0, offset))
+            rows = repo.reviews(states=states, limit=max(1, min(limit, 501)), after=after)
             verdicts = {r.verdict_id: repo.verdict(r.verdict_id) for r in rows}
-            items = [_review_item(r, verdicts[r.verdict_id], now) for r in rows]
-            return {"items": items, "counts": repo.review_counts(now), "at": now.isoformat()}
+            return [_review_item(r, verdicts[r.verdict_id], now) for r in rows]
+
+    def review_counts(self, principal: Principal) -> dict[str, int]:
+        """Reviews by state, and the open ones past due."""
+        self._operator(principal)
+        with self.uow_factory() as uow:
+            return VerdictRepository(uow.session).review_counts(self.clock.now())
 
     def review(self, principal: Principal, review_id: str) -> dict[str, Any]:
         """Everything an operator needs to decide: the verdict with its reasons and signals, the near-duplicate

@@ -15,6 +15,7 @@ from anxin.bootstrap import Anxin
 from anxin.contexts import modules_named
 from anxin.web import errors, openapi
 from anxin.web.guard import InputGuard
+from anxin.web.schema import Health
 
 STATIC = __import__("pathlib").Path(__file__).parent / "static"
 
@@ -36,6 +37,8 @@ def create_app(anxin: Anxin) -> FastAPI:
         yield
 
     app = FastAPIOffline(title="anxin", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                         # One schema per model, not Foo-Input/Foo-Output: generated clients get one type each.
+                         separate_input_output_schemas=False,
                          description="Trust and service engine for multi-merchant marketplaces: 安心购 guarantees, "
                                      "after-sales with deadlines, explained decisions. Money is integer fen.")
     app.state.anxin = anxin
@@ -53,7 +56,7 @@ def create_app(anxin: Anxin) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force")
+    @app.get("/healthz", tags=["ops"], summary="Liveness and the rulebook in force", response_model=Health)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__,
                 "rulebook": anxin.rulebooks.in_force(anxin.clock.now()).version}

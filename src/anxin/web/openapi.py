@@ -3,13 +3,15 @@ problem details (``anxin.web.problem``) with the codes it can answer.
 
 Which codes an operation can answer is worked out from what it is, in one place: the access codes for a keyed
 call, the request codes for parameters and bodies, the idempotency codes where an ``Idempotency-Key`` is taken,
-and its own context's codes (the ``error_codes`` module of the package its endpoint lives in). The statuses come
-from the one table, ``anxin.web.errors.HTTP_STATUS`` (collected from the contexts' codes).
+and its own context's codes: those the endpoint declares (``openapi_extra=codes(...)``), else every code of the
+``error_codes`` module of the package its endpoint lives in. The statuses come from the one table,
+``anxin.web.errors.HTTP_STATUS`` (collected from the contexts' codes).
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from typing import Any
@@ -34,6 +36,13 @@ PARAMETERS = (W.INVALID_REQUEST,)
 BODY = (W.MALFORMED_JSON, W.INVALID_REQUEST, W.TOO_LARGE, W.NUL_CHARACTER, W.INVALID_UNICODE, W.OUT_OF_RANGE)
 BODY_METHODS = {"post", "put", "patch", "delete"}
 FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")  # FastAPI's default 422 shape: not what anxin sends
+DECLARED = "x-anxin-codes"
+
+
+def codes(*declared: StrEnum) -> dict[str, Any]:
+    """``openapi_extra`` of an endpoint that names the codes of its context it can answer (none: ``codes()``);
+    the access, request and idempotency codes are still worked out from what the operation is."""
+    return {DECLARED: [c.value for c in declared]}
 
 
 def problem_schema() -> dict[str, Any]:
@@ -66,18 +75,25 @@ def _context_codes(endpoint: Callable[..., Any]) -> list[StrEnum]:
 
 
 def operation_codes(path: str, method: str, operation: dict[str, Any], endpoint: Callable[..., Any]) -> list[StrEnum]:
-    codes: list[StrEnum] = [*ANY_REQUEST]
+    found: list[StrEnum] = [*ANY_REQUEST]
     if path.startswith("/v1/"):
-        codes += KEYED
+        found += KEYED
     parameters = operation.get("parameters", [])
     if parameters or "requestBody" in operation:
-        codes += PARAMETERS
+        found += PARAMETERS
     if "requestBody" in operation or method in BODY_METHODS:
-        codes += BODY
+        found += BODY
+    if any(p.get("in") == "query" and p.get("name") == "cursor" for p in parameters):
+        found += [W.INVALID_CURSOR]  # a list (anxin.web.paging)
     if any(p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key" for p in parameters):
-        codes += list(D)
-    codes += _context_codes(endpoint)
-    return list(dict.fromkeys(codes))
+        found += list(D)
+    declared = operation.pop(DECLARED, None)
+    if declared is None:
+        found += _context_codes(endpoint)
+    else:
+        by_value = {c.value: c for enum in ALL_CODE_ENUMS for c in enum}
+        found += [by_value[v] for v in declared]
+    return list(dict.fromkeys(found))
 
 
 def problem_responses(codes: Iterable[StrEnum], instance: str) -> dict[str, dict[str, Any]]:
@@ -154,12 +170,46 @@ def complete(schema: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
     return schema
 
 
+_QUALIFIED = re.compile(r"^anxin__(?P<context>[a-z_]+?)__(?:[a-z_]+__)*(?P<name>[A-Za-z0-9_]+)$")
+
+
+def _readable_names(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI names a component after its module path (``anxin__risk__model__Outcome``) when two models share a
+    class name; a generated client flattens that back to ``Outcome`` and drops both. Name each after its context
+    instead (``RiskOutcome``, title included), and point every reference at the new name."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    renames: dict[str, str] = {}
+    for name in list(schemas):
+        match = _QUALIFIED.match(name)
+        if match:
+            readable = match["context"].title().replace("_", "") + match["name"]
+            if readable in schemas or readable in renames.values():
+                readable = name  # leave it qualified rather than merge two schemas
+            renames[name] = readable
+    if not renames:
+        return schema
+    refs = {f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (refs.get(v, v) if k == "$ref" and isinstance(v, str) else walk(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    out: dict[str, Any] = walk(schema)
+    out["components"]["schemas"] = {renames.get(k, k): v for k, v in out["components"]["schemas"].items()}
+    for new in renames.values():
+        out["components"]["schemas"][new]["title"] = new  # generators name a type after its title
+    return out
+
+
 def install(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(generate(), app.routes)
+            app.openapi_schema = _readable_names(complete(generate(), app.routes))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from typing import Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from anxin.core.clock import parse_instant
 from anxin.core.errors import AnxinError
 from anxin.web.error_codes import WebErrorCode as W
 
@@ -73,6 +75,14 @@ def decode_cursor(cursor: str | None, *, scope: str, shape: Sequence[type]) -> K
             or not all(type(v) is t for v, t in zip(key, shape, strict=True))):
         raise _invalid("the cursor is not one this API gave out")
     return tuple(key)
+
+
+def cursor_instant(value: str | int) -> dt.datetime:
+    """An instant a cursor carries (its key's ISO text); a forged one is an invalid cursor, not a 500."""
+    try:
+        return parse_instant(str(value))
+    except ValueError:
+        raise _invalid("the cursor is not one this API gave out") from None
 
 
 def page_of(rows: Sequence[Any], *, limit: int, scope: str, key: Callable[[Any], Key],
