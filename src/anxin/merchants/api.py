@@ -117,7 +117,8 @@ def status(shop_id: str, request: Request, who: Principal = Depends(principal)) 
 
 @router.post("/shops/{shop_id}/decision", summary="Approve or reject an application waiting for review (operators)",
              response_model=out.ShopStatus)
-def decide(shop_id: str, body: ApplicationDecision, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+def decide(shop_id: str, body: ApplicationDecision, request: Request,
+           who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.decide_application(who, shop_id, approve=body.approve, note=body.note)
 
 
