@@ -22,9 +22,18 @@ from anxin.merchants import api_models as out
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.web.auth import app_of, idempotent_request, principal, replayed
 from anxin.web.error_codes import WebErrorCode as W
+from anxin.web.openapi import codes
 from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
+
+# The codes each operation can answer (``anxin.web.openapi.codes``), as its use case raises them. Every movement: a bad
+# amount or key, a shop not visible, a key the ledger already holds for another posting (another caller's).
+MOVEMENT = (E.INVALID_AMOUNT, E.INVALID_FIELD, E.SHOP_NOT_FOUND, E.IDEMPOTENCY_CONFLICT)
+# A transfer is refused whole, for the first reason ``merchants.lifecycle.plan_transfer`` finds.
+TRANSFER = (E.FORBIDDEN_ROLE, E.INVALID_FIELD, E.SHOP_NOT_FOUND, E.SHOP_CLOSED, E.SHOP_NOT_OPEN, E.TRANSFER_TO_BANNED,
+            E.TRANSFER_SAME_OWNER, E.ENTITY_CHANGE_INVALID, E.UPGRADE_INVALID, E.LICENCE_REQUIRED,
+            E.LICENCE_AT_LIMIT, E.CATEGORY_NOT_ALLOWED)
 
 
 class Application(BaseModel):
@@ -93,7 +102,7 @@ def _instant(value: str | int) -> dt.datetime:
 
 
 @router.get("/shops", summary="The caller's shops at a glance, by shop id (a merchant: their own)",
-            response_model=Page[out.ShopGlance])
+            response_model=Page[out.ShopGlance], openapi_extra=codes())
 def shops(request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
           who: Principal = Depends(principal)) -> Page[Any]:
     scope = scope_of("merchant-shops", who.role.value, who.subject)
@@ -104,50 +113,52 @@ def shops(request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
 
 
 @router.post("/applications", status_code=201, summary="Apply for a shop: screened at once, with reasons",
-             response_model=out.ShopStatus)
+             response_model=out.ShopStatus, openapi_extra=codes(E.FORBIDDEN_ROLE, E.INVALID_FIELD, E.SHOP_EXISTS))
 def apply(body: Application, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.apply(who, body.model_dump(exclude_none=True))
 
 
 @router.get("/shops/{shop_id}", summary="A shop's state, screening, what carried over, and its full history",
-            response_model=out.ShopStatus)
+            response_model=out.ShopStatus, openapi_extra=codes(E.SHOP_NOT_FOUND))
 def status(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.centre.status(who, shop_id)
 
 
 @router.post("/shops/{shop_id}/decision", summary="Approve or reject an application waiting for review (operators)",
-             response_model=out.ShopStatus)
+             response_model=out.ShopStatus,
+             openapi_extra=codes(E.FORBIDDEN_ROLE, E.SHOP_NOT_FOUND, E.ILLEGAL_TRANSITION))
 def decide(shop_id: str, body: ApplicationDecision, request: Request,
            who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.decide_application(who, shop_id, approve=body.approve, note=body.note)
 
 
 @router.post("/shops/{shop_id}/state", summary="Restrict, suspend, reinstate or close (a merchant may only close)",
-             response_model=out.ShopStatus)
+             response_model=out.ShopStatus,
+             openapi_extra=codes(E.INVALID_FIELD, E.FORBIDDEN_ROLE, E.SHOP_NOT_FOUND, E.ILLEGAL_TRANSITION))
 def move(shop_id: str, body: StateMove, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.change_state(who, shop_id, action=body.action, reason=body.reason)
 
 
 @router.post("/shops/{shop_id}/transfer", summary="Transfer, change entity or upgrade; the history stays (operators)",
-             response_model=out.ShopStatus)
+             response_model=out.ShopStatus, openapi_extra=codes(*TRANSFER))
 def transfer(shop_id: str, body: Transfer, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.lifecycle.transfer(who, shop_id, body.model_dump(exclude_none=True))
 
 
 @router.get("/shops/{shop_id}/novice", summary="Novice tasks, XP, level, unlocks; creator matching; traffic support",
-            response_model=out.Novice)
+            response_model=out.Novice, openapi_extra=codes(E.SHOP_NOT_FOUND))
 def novice(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.programmes.novice(who, shop_id)
 
 
 @router.get("/shops/{shop_id}/deposit", summary="Deposit held and required (and why), debt, goods payment",
-            response_model=out.Deposit)
+            response_model=out.Deposit, openapi_extra=codes(E.SHOP_NOT_FOUND))
 def deposit(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.money.deposit(who, shop_id, postings=False)
 
 
 @router.get("/shops/{shop_id}/postings", summary="The shop's ledger postings (deposit, debt, goods), latest first",
-            response_model=Page[out.Posting])
+            response_model=Page[out.Posting], openapi_extra=codes(E.SHOP_NOT_FOUND))
 def postings(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
              who: Principal = Depends(principal)) -> Page[Any]:
     scope = scope_of("postings", shop_id)
@@ -176,7 +187,8 @@ def _answer(result: dict[str, Any] | Replay) -> Any:
 _KEY_HEADER = Header(None, alias=HEADER, max_length=255, description="alternative to the body's idempotency_key")
 
 
-@router.post("/shops/{shop_id}/deposit/top-ups", summary="Pay into the deposit", response_model=out.Movement)
+@router.post("/shops/{shop_id}/deposit/top-ups", summary="Pay into the deposit", response_model=out.Movement,
+             openapi_extra=codes(*MOVEMENT, E.SHOP_CLOSED))
 def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
@@ -185,7 +197,7 @@ def top_up(shop_id: str, body: Money, request: Request, who: Principal = Depends
 
 
 @router.post("/shops/{shop_id}/deposit/withdrawals", summary="Withdraw what exceeds the required deposit",
-             response_model=out.Movement)
+             response_model=out.Movement, openapi_extra=codes(*MOVEMENT, E.WITHDRAWAL_OVER_LIMIT))
 def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
              _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
@@ -194,7 +206,7 @@ def withdraw(shop_id: str, body: Money, request: Request, who: Principal = Depen
 
 
 @router.post("/shops/{shop_id}/deposit/deductions", summary="Deduct a penalty or compensation (operators)",
-             response_model=out.Movement)
+             response_model=out.Movement, openapi_extra=codes(*MOVEMENT, E.FORBIDDEN_ROLE, E.INSUFFICIENT_DEPOSIT))
 def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
@@ -204,7 +216,7 @@ def deduct(shop_id: str, body: Deduction, request: Request, who: Principal = Dep
 
 
 @router.post("/shops/{shop_id}/payouts", summary="Pay the goods payment out (trial shops: the trial's limits)",
-             response_model=out.Movement)
+             response_model=out.Movement, openapi_extra=codes(*MOVEMENT, E.WITHDRAWAL_OVER_LIMIT, E.INSUFFICIENT_GOODS))
 def payout(shop_id: str, body: Money, request: Request, who: Principal = Depends(principal),
            _key: str | None = _KEY_HEADER) -> Any:
     key, named = _money_call(request, who, body)
@@ -222,7 +234,7 @@ _END = Query(None, max_length=10, description="last Beijing day, YYYY-MM-DD (def
 
 
 @router.get("/shops/{shop_id}/statement", summary="Fee statement for a period (Beijing days): every line explained",
-            response_model=out.PeriodStatement)
+            response_model=out.PeriodStatement, openapi_extra=codes(E.SHOP_NOT_FOUND, E.INVALID_PERIOD))
 def statement(shop_id: str, request: Request, start: str | None = _START, end: str | None = _END,
               who: Principal = Depends(principal)) -> dict[str, Any]:
     first, last = _period(request, start, end)
@@ -230,7 +242,7 @@ def statement(shop_id: str, request: Request, start: str | None = _START, end: s
 
 
 @router.get("/shops/{shop_id}/statement/entries", summary="The fee entries of a period (Beijing days), oldest first",
-            response_model=Page[out.FeeEntry])
+            response_model=Page[out.FeeEntry], openapi_extra=codes(E.SHOP_NOT_FOUND, E.INVALID_PERIOD))
 def statement_entries(shop_id: str, request: Request, start: str | None = _START, end: str | None = _END,
                       limit: int = LIMIT, cursor: str | None = CURSOR,
                       who: Principal = Depends(principal)) -> Page[Any]:
@@ -244,13 +256,13 @@ def statement_entries(shop_id: str, request: Request, start: str | None = _START
 
 
 @router.get("/orders/{order_id}/statement", summary="One order's settlement: fee, waivers, refunds, net",
-            response_model=out.OrderStatement)
+            response_model=out.OrderStatement, openapi_extra=codes(E.SHOP_NOT_FOUND))
 def order_statement(order_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.statements.order_statement(who, order_id)
 
 
 @router.get("/shops/{shop_id}/offers", summary="Loan, early payout and instalment offers with reasons (recorded)",
-            response_model=Page[out.Offer])
+            response_model=Page[out.Offer], openapi_extra=codes(E.SHOP_NOT_FOUND))
 def offers(shop_id: str, request: Request, refresh: bool = False, limit: int = LIMIT, cursor: str | None = CURSOR,
            who: Principal = Depends(principal)) -> Page[Any]:
     # Today's decisions, one per kind (three at most): paged like every list, in the rulebook's order.
@@ -263,7 +275,7 @@ def offers(shop_id: str, request: Request, refresh: bool = False, limit: int = L
 
 
 @router.get("/shops/{shop_id}/cases", summary="Open after-sale cases, nearest deadline first (none: last)",
-            response_model=Page[out.OpenCase])
+            response_model=Page[out.OpenCase], openapi_extra=codes(E.SHOP_NOT_FOUND))
 def cases(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
           who: Principal = Depends(principal)) -> Page[Any]:
     scope = scope_of("open-cases", shop_id)
@@ -276,18 +288,19 @@ def cases(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None
 
 
 @router.get("/fees", summary="The fee rules in force: channel floor, waivers and campaigns",
-            response_model=out.FeeRules)
+            response_model=out.FeeRules, openapi_extra=codes())
 def fees(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.campaigns.fee_rules_view()
 
 
 @router.post("/fees/campaigns", status_code=201, summary="Add a time-boxed waiver or rebate (operators)",
-             response_model=out.CampaignAdded)
+             response_model=out.CampaignAdded,
+             openapi_extra=codes(E.FORBIDDEN_ROLE, E.INVALID_WAIVER, E.INVALID_WINDOW, E.WAIVER_OVERLAP))
 def campaign(request: Request, spec: dict[str, Any] = Body(...), who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.campaigns.add_campaign(who, spec)
 
 
 @router.post("/settlement", summary="Run the settlement job now (operators; the tick runs it too)",
-             response_model=out.SettlementRun)
+             response_model=out.SettlementRun, openapi_extra=codes(E.FORBIDDEN_ROLE))
 def settle(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.settlement.run_settlement(who)

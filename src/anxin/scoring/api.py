@@ -25,10 +25,15 @@ from anxin.scoring.model import ScoreReport, Suggestion
 from anxin.scoring.service import CreditReport, Drilldown, parse_day
 from anxin.web.auth import app_of, principal
 from anxin.web.error_codes import WebErrorCode as W
+from anxin.web.openapi import codes
 from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_of
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 KINDS = ("merchant", "creator", "consumer")
+# What a drill-down can answer (``ScoringService._drill``): a shop's is refused as not found unless visible, a
+# creator's when the rulebook scores no creators.
+SHOP_DRILL = (E.SHOP_NOT_FOUND, E.UNKNOWN_INDICATOR, E.INVALID_SIDE, E.INVALID_DATE)
+CREATOR_DRILL = (E.SUBJECT_NOT_FOUND, E.UNKNOWN_INDICATOR, E.INVALID_SIDE, E.INVALID_DATE)
 AS_OF = Query(None, description="local date YYYY-MM-DD; the latest snapshot on or before it (default: the latest)")
 
 
@@ -196,7 +201,7 @@ def _shop_json(request: Request, who: Principal, report: ScoreReport, *, live: b
 # --- shops -------------------------------------------------------------------------------------------------
 
 @router.get("/shops/{shop_id}/score", summary="A shop's experience score from the nightly snapshot",
-            response_model=out.ShopScore)
+            response_model=out.ShopScore, openapi_extra=codes(E.SHOP_NOT_FOUND, E.NO_SNAPSHOT, E.INVALID_DATE))
 def shop_score(shop_id: str, request: Request, as_of: str | None = AS_OF,
                who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.shop_report(who, shop_id, day_of(as_of))
@@ -204,14 +209,14 @@ def shop_score(shop_id: str, request: Request, as_of: str | None = AS_OF,
 
 
 @router.get("/shops/{shop_id}/score/live", summary="A shop's experience score computed now (same definition)",
-            response_model=out.ShopScore)
+            response_model=out.ShopScore, openapi_extra=codes(E.SHOP_NOT_FOUND, E.NO_SNAPSHOT))
 def shop_score_live(shop_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.live_shop_report(who, shop_id)
     return _shop_json(request, who, report, live=True)
 
 
 @router.get("/shops/{shop_id}/score/history", summary="A shop's daily scores over the last days",
-            response_model=out.ShopHistory)
+            response_model=out.ShopHistory, openapi_extra=codes(E.SHOP_NOT_FOUND))
 def shop_score_history(shop_id: str, request: Request, days: int = Query(90, ge=1, le=400),
                        who: Principal = Depends(principal)) -> dict[str, Any]:
     rows = app_of(request).scoring.history(who, "merchant", shop_id, days=days)
@@ -222,7 +227,8 @@ def shop_score_history(shop_id: str, request: Request, days: int = Query(90, ge=
 
 
 @router.get("/shops/{shop_id}/score/indicators/{indicator_id}", response_model=out.DrilldownSummary,
-            summary="One indicator of a shop: its window, how many rows explain it, a suggestion (zh-CN and en)")
+            summary="One indicator of a shop: its window, how many rows explain it, a suggestion (zh-CN and en)",
+            openapi_extra=codes(*SHOP_DRILL))
 def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
                    side: str | None = SIDE, who: Principal = Depends(principal)) -> dict[str, Any]:
     svc = app_of(request).scoring
@@ -233,7 +239,8 @@ def shop_indicator(shop_id: str, indicator_id: str, request: Request, as_of: str
 
 
 @router.get("/shops/{shop_id}/score/indicators/{indicator_id}/rows", response_model=Page[out.DrilldownRow],
-            summary="The rows behind one indicator of a shop (orders, reviews, cases, chats), the weightiest first")
+            summary="The rows behind one indicator of a shop (orders, reviews, cases, chats), the weightiest first",
+            openapi_extra=codes(*SHOP_DRILL))
 def shop_indicator_rows(shop_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
                         side: str | None = SIDE, limit: int = LIMIT, cursor: str | None = CURSOR,
                         who: Principal = Depends(principal)) -> Page[Any]:
@@ -243,7 +250,7 @@ def shop_indicator_rows(shop_id: str, indicator_id: str, request: Request, as_of
 # --- the ledger --------------------------------------------------------------------------------------------
 
 @router.get("/shops/{shop_id}/score/deductions", summary="A shop's score deductions (revoked ones too), latest first",
-            response_model=Page[out.ScoreDeduction])
+            response_model=Page[out.ScoreDeduction], openapi_extra=codes(E.SHOP_NOT_FOUND))
 def list_deductions(shop_id: str, request: Request, limit: int = LIMIT, cursor: str | None = CURSOR,
                     who: Principal = Depends(principal)) -> Page[Any]:
     scope = scope_of("score-deductions", shop_id)
@@ -264,8 +271,8 @@ def _instant(value: object) -> dt.datetime:
 @router.post("/shops/{shop_id}/score/deductions", status_code=201,
              summary="Deduct points from a shop's score from the next run on (operators and the platform)",
              response_model=out.ScoreDeduction,
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": DeductionBody.model_json_schema()}}}})
+             openapi_extra={**codes(E.SHOP_NOT_FOUND, E.INVALID_DEDUCTION), "requestBody": {
+                 "required": True, "content": {"application/json": {"schema": DeductionBody.model_json_schema()}}}})
 async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
     raw = await request.body()
 
@@ -283,7 +290,7 @@ async def add_deduction(shop_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.post("/score-deductions/{deduction_id}/revoke", summary="Revoke a deduction (operators and the platform)",
-             response_model=out.ScoreDeduction)
+             response_model=out.ScoreDeduction, openapi_extra=codes(E.DEDUCTION_NOT_FOUND))
 def revoke_deduction(deduction_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return deduction_json(app_of(request).deductions.revoke_deduction(who, deduction_id))
 
@@ -291,7 +298,7 @@ def revoke_deduction(deduction_id: str, request: Request, who: Principal = Depen
 # --- creators, consumers, rankings -------------------------------------------------------------------------
 
 @router.get("/creators/{creator_id}/score", summary="A creator's reputation score (operators and the platform)",
-            response_model=out.ScoreReport)
+            response_model=out.ScoreReport, openapi_extra=codes(E.SUBJECT_NOT_FOUND, E.INVALID_DATE))
 def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
                   who: Principal = Depends(principal)) -> dict[str, Any]:
     report = app_of(request).scoring.creator_report(who, creator_id, day_of(as_of))
@@ -300,7 +307,8 @@ def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
 
 
 @router.get("/creators/{creator_id}/score/indicators/{indicator_id}", response_model=out.DrilldownSummary,
-            summary="One indicator of a creator: its window, how many rows explain it, a suggestion (operators)")
+            summary="One indicator of a creator: its window, how many rows explain it, a suggestion (operators)",
+            openapi_extra=codes(*CREATOR_DRILL))
 def creator_indicator(creator_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
                       side: str | None = SIDE, who: Principal = Depends(principal)) -> dict[str, Any]:
     svc = app_of(request).scoring
@@ -313,7 +321,8 @@ def creator_indicator(creator_id: str, indicator_id: str, request: Request, as_o
 
 
 @router.get("/creators/{creator_id}/score/indicators/{indicator_id}/rows", response_model=Page[out.DrilldownRow],
-            summary="The rows behind one indicator of a creator, the weightiest first (operators and the platform)")
+            summary="The rows behind one indicator of a creator, the weightiest first (operators and the platform)",
+            openapi_extra=codes(*CREATOR_DRILL))
 def creator_indicator_rows(creator_id: str, indicator_id: str, request: Request, as_of: str | None = AS_OF,
                            side: str | None = SIDE, limit: int = LIMIT, cursor: str | None = CURSOR,
                            who: Principal = Depends(principal)) -> Page[Any]:
@@ -321,7 +330,7 @@ def creator_indicator_rows(creator_id: str, indicator_id: str, request: Request,
 
 
 @router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)",
-            response_model=out.Credit)
+            response_model=out.Credit, openapi_extra=codes(E.SUBJECT_NOT_FOUND))
 def consumer_credit(consumer_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return credit_json(app_of(request).scoring.consumer_credit_for(who, consumer_id))
 
@@ -333,7 +342,8 @@ def _kind(kind: str) -> str:
 
 
 @router.get("/scores/{kind}", response_model=Page[out.Ranked],
-            summary="Everyone's scores of one day, best first, unscored last (operators and the platform)")
+            summary="Everyone's scores of one day, best first, unscored last (operators and the platform)",
+            openapi_extra=codes(E.INVALID_DATE))
 def ranking(kind: str, request: Request, as_of: str | None = AS_OF, limit: int = LIMIT, cursor: str | None = CURSOR,
             who: Principal = Depends(principal)) -> Page[Any]:
     _kind(kind)
@@ -364,7 +374,8 @@ def ranking(kind: str, request: Request, as_of: str | None = AS_OF, limit: int =
 
 
 @router.get("/scores/{kind}/run", response_model=out.RankingRun,
-            summary="The run a day's ranking is of: day, rulebook, engine, how many were scored (operators)")
+            summary="The run a day's ranking is of: day, rulebook, engine, how many were scored (operators)",
+            openapi_extra=codes(E.INVALID_DATE))
 def ranking_run(kind: str, request: Request, as_of: str | None = AS_OF,
                 who: Principal = Depends(principal)) -> dict[str, Any]:
     got = app_of(request).scoring.ranking(who, _kind(kind), day_of(as_of), limit=0)
