@@ -16,6 +16,7 @@ from anxin.ingest.schemas import batch_schema
 from anxin.ingest.service import MAX_BATCH
 from anxin.web.auth import app_of, role_guard
 from anxin.web.error_codes import WebErrorCode
+from anxin.web.openapi import codes
 
 router = APIRouter(prefix="/v1", tags=["ingestion"])
 
@@ -34,8 +35,9 @@ def _no_constants(name: str) -> None:
              description="Idempotent by event id; events referring to unknown subjects are parked and applied "
                          "when their subject arrives; each event lands atomically; rejected events come back "
                          "with their index, code and message while the rest land.",
-             response_model=IngestResult, openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": BATCH_SCHEMA}}}})
+             response_model=IngestResult, openapi_extra={
+                 **codes(IngestErrorCode.MALFORMED_BATCH, IngestErrorCode.BATCH_TOO_LARGE),
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": BATCH_SCHEMA}}}})
 async def post_events(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM))) -> dict[str, Any]:
     try:
         body = json.loads(await request.body(), parse_constant=_no_constants)
@@ -48,6 +50,6 @@ async def post_events(request: Request, _: Principal = Depends(role_guard(Role.P
 
 
 @router.get("/events/stats", summary="Counts of ingested events by status",
-            response_model=EventCounts)
+            response_model=EventCounts, openapi_extra=codes())
 def event_stats(request: Request, _: Principal = Depends(role_guard(Role.PLATFORM, Role.OPERATOR))) -> dict[str, int]:
     return app_of(request).ingestion.stats()

@@ -10,6 +10,7 @@ from anxin.core.principal import Principal, Role
 from anxin.jobs.api_models import JobFailure, Jobs
 from anxin.jobs.model import MAX_JOB
 from anxin.web.auth import app_of, role_guard
+from anxin.web.openapi import codes
 from anxin.web.paging import CURSOR, LIMIT, Page, cursor_instant, decode_cursor, page_of, scope_of
 from anxin.worker.service import job_status
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1/ops", tags=["ops"])
                         "could not handle: the error, how many times in a row, since when and the next retry. "
                         "Item `*` is the whole job. Newest failure first; an item disappears once it succeeds. "
                         "How many items fail per job: `failure_counts` of /v1/ops/jobs.",
-            response_model=Page[JobFailure])
+            response_model=Page[JobFailure], openapi_extra=codes())
 def job_failures(request: Request, job: str | None = Query(None, max_length=MAX_JOB), limit: int = LIMIT,
                  cursor: str | None = CURSOR,
                  _: Principal = Depends(role_guard(Role.OPERATOR))) -> Page[dict[str, Any]]:
@@ -39,7 +40,7 @@ def job_failures(request: Request, job: str | None = Query(None, max_length=MAX_
                         "—, idle, never_run, or shared for jobs every worker runs, like webhook delivery), its last "
                         "run (by whom, outcome, what it did), when it is next due, and how many of its items are "
                         "failing (see /v1/ops/job-failures). An empty list: no worker has run on this database yet.",
-            response_model=Jobs)
+            response_model=Jobs, openapi_extra=codes())  # jobs has no codes of its own
 def jobs(request: Request, _: Principal = Depends(role_guard(Role.OPERATOR))) -> dict[str, Any]:
     app = app_of(request)
     counts = app.jobs.counts()

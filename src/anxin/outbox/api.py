@@ -53,14 +53,16 @@ def list_endpoints(request: Request, _: Principal = OPERATOR) -> dict[str, Any]:
 
 
 @router.post("/endpoints", status_code=201, summary="Add an endpoint (its signing secret is returned once)",
-             response_model=out.EndpointWithSecret)
+             response_model=out.EndpointWithSecret,
+             openapi_extra=codes(E.INVALID_ENDPOINT))
 def create_endpoint(request: Request, body: NewEndpoint, _: Principal = OPERATOR) -> dict[str, Any]:
     return _with_secret(app_of(request).outbox.endpoints.create(
         url=body.url, event_types=body.event_types, description=body.description, enabled=body.enabled))
 
 
 @router.patch("/endpoints/{endpoint_id}", summary="Change an endpoint's URL, kinds, description, or enable it",
-              response_model=out.EndpointChanged)
+              response_model=out.EndpointChanged,
+              openapi_extra=codes(E.INVALID_ENDPOINT, E.ENDPOINT_NOT_FOUND, E.ENDPOINT_CONFIGURED))
 def update_endpoint(request: Request, endpoint_id: str, body: EndpointChange,
                     _: Principal = OPERATOR) -> dict[str, Any]:
     endpoint = app_of(request).outbox.endpoints.update(
@@ -71,7 +73,8 @@ def update_endpoint(request: Request, endpoint_id: str, body: EndpointChange,
 
 @router.post("/endpoints/{endpoint_id}/rotate-secret",
              summary="New signing secret (returned once); the old one keeps signing for 24 hours",
-             response_model=out.EndpointWithSecret)
+             response_model=out.EndpointWithSecret,
+             openapi_extra=codes(E.ENDPOINT_NOT_FOUND, E.ENDPOINT_CONFIGURED))
 def rotate_secret(request: Request, endpoint_id: str, _: Principal = OPERATOR) -> dict[str, Any]:
     return _with_secret(app_of(request).outbox.endpoints.rotate_secret(endpoint_id))
 
@@ -105,7 +108,8 @@ def get_message(request: Request, message_id: str, _: Principal = OPERATOR) -> d
 
 @router.post("/messages/{message_id}/redeliver",
              summary="Restart every dead or failing delivery of a message now (same webhook-id)",
-             response_model=out.MessageDetail)
+             response_model=out.MessageDetail,
+             openapi_extra=codes(E.MESSAGE_NOT_FOUND, E.NOT_REDELIVERABLE))
 def redeliver_message(request: Request, message_id: str, _: Principal = OPERATOR) -> dict[str, Any]:
     outbox = app_of(request).outbox
     outbox.redeliver(message_id)
@@ -113,6 +117,7 @@ def redeliver_message(request: Request, message_id: str, _: Principal = OPERATOR
 
 
 @router.post("/deliveries/{delivery_id}/redeliver",
-             summary="Restart one dead or failing delivery now (same webhook-id)", response_model=out.Redelivered)
+             summary="Restart one dead or failing delivery now (same webhook-id)", response_model=out.Redelivered,
+             openapi_extra=codes(E.DELIVERY_NOT_FOUND, E.NOT_REDELIVERABLE))
 def redeliver_delivery(request: Request, delivery_id: str, _: Principal = OPERATOR) -> dict[str, Any]:
     return {"delivery": app_of(request).outbox.redeliver_delivery(delivery_id).as_dict()}
