@@ -70,8 +70,18 @@ def order_guarantees(order_id: str, request: Request, who: Principal = Depends(p
             "guarantees": [c.as_dict() for c in g.coverage]}
 
 
+# What filing can refuse (the checks in ``filing``); acting adds the state machine's refusals (``model``), and a
+# superseding request files anew, so it can answer filing's codes too: everything but the evidence upload's.
+FILING = (E.FORBIDDEN_ROLE, E.ORDER_NOT_FOUND, E.INVALID_FIELD, E.INVALID_CASE_TYPE, E.INVALID_REASON, E.INVALID_AMOUNT,
+          E.AMOUNT_EXCEEDS_REFUNDABLE, E.ORDER_CANCELLED, E.CASE_ALREADY_OPEN, E.EVIDENCE_NOT_FOUND,
+          E.TOO_MANY_EVIDENCE, E.CONCURRENT_CHANGE)
+ACTING = tuple(c for c in E if c not in (E.EVIDENCE_TOO_LARGE, E.EVIDENCE_NOT_IMAGE, E.NO_SUCH_EVIDENCE,
+                                         E.RULEBOOK_INVALID))
+
+
 @router.post("/aftersales/cases", status_code=201, summary="File an after-sale request; decided at once",
              response_model=Case, openapi_extra={
+                 **codes(*FILING),
                  "requestBody": {"required": True, "content": {
                      "application/json": {"schema": FileCaseBody.model_json_schema()}}},
                  "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
@@ -122,7 +132,7 @@ def get_case(case_id: str, request: Request, who: Principal = Depends(principal)
 
 
 @router.post("/aftersales/cases/{case_id}/actions", summary="Approve, reject, escalate, ship a return, arbitrate …",
-             response_model=Case)
+             response_model=Case, openapi_extra=codes(*ACTING))
 async def act(case_id: str, body: ActBody, request: Request, who: Principal = Depends(principal),
               _key: str | None = Header(None, alias="Idempotency-Key", max_length=255,
                                         description=IDEMPOTENCY_HELP)) -> Any:
