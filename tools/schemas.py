@@ -8,54 +8,23 @@ Editors validate a rulebook against its schema (docs/rulebooks.md); the loader v
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from pathlib import Path
 
 from anxin.cli.rulebooks import kinds
+from tools import schema_files
 
-ROOT = Path(__file__).resolve().parents[1]
-TARGET = ROOT / "docs" / "schemas"
+TARGET = schema_files.ROOT / "docs" / "schemas"
 
 
 def schemas() -> dict[Path, str]:
-    out = {}
-    for kind in kinds().values():
-        if kind.model is None:
-            continue
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                  "$id": f"https://anxin.dev/schemas/{kind.name}.schema.json",
-                  **kind.model.model_json_schema(by_alias=True)}
-        out[TARGET / f"{kind.name}.schema.json"] = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
-    return out
+    return {TARGET / f"{kind.name}.schema.json": schema_files.schema_text(
+                f"https://anxin.dev/schemas/{kind.name}.schema.json", kind.model.model_json_schema(by_alias=True))
+            for kind in kinds().values() if kind.model is not None}
 
 
 def stale() -> list[str]:
-    found = [f"{p.relative_to(ROOT)}: stale or missing" for p, text in schemas().items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]
-    known = set(schemas())
-    found += [f"{p.relative_to(ROOT)}: no rulebook kind has this schema" for p in TARGET.glob("*.schema.json")
-              if p not in known]
-    return found
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/schemas is stale")
-    args = parser.parse_args()
-    if args.check:
-        problems = stale()
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        if problems:
-            print("run: python -m tools.schemas", file=sys.stderr)
-        sys.exit(1 if problems else 0)
-    TARGET.mkdir(parents=True, exist_ok=True)
-    for path, text in schemas().items():
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(ROOT)}")
+    return schema_files.stale(schemas(), TARGET, "rulebook kind")
 
 
 if __name__ == "__main__":
-    main()
+    schema_files.main(__doc__, target=TARGET, schemas=schemas, what="rulebook kind", command="python -m tools.schemas")
