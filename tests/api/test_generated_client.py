@@ -11,11 +11,8 @@ from __future__ import annotations
 import importlib
 import json
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Any
 
 import pytest
 from tests.db.builders import T0, H, category, item, listing, order_paid, shop
+from tests.live_server import serving
 
 from anxin.web.app import create_app
 
@@ -36,23 +34,8 @@ CONFIG = f"post_hooks: []\nproject_name_override: {PACKAGE}\npackage_name_overri
 
 @pytest.fixture
 def server(anxin) -> Iterator[str]:
-    """The real app over HTTP on a free port (bound first, so there is no port race)."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(anxin), log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(create_app(anxin)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,10 +6,7 @@ Without /usr/bin/chromium the browser tests skip, unless ANXIN_REQUIRE_BROWSER=1
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -18,6 +15,7 @@ import pytest
 
 from anxin.web.app import create_app
 from tests.browser.world import World, seed
+from tests.live_server import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -48,24 +46,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def server(anxin) -> Iterator[str]:
-    """The real app over HTTP on a free port; the socket is bound first, so there is no port race."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(anxin), log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(create_app(anxin)) as url:
+        yield url
 
 
 @pytest.fixture
