@@ -64,7 +64,7 @@ def _all_modules() -> Iterator[Any]:
             continue
         try:
             yield importlib.import_module(info.name)
-        except Exception:  # noqa: BLE001 - an optional extra (pyspark) missing: its codes are elsewhere too
+        except Exception:  # an optional extra (pyspark) missing: its codes are elsewhere too
             continue
 
 

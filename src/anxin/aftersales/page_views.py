@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from markupsafe import Markup
+
 from anxin.aftersales import disclosure
 from anxin.aftersales import model as m
 from anxin.aftersales.policy import Coverage
@@ -110,9 +112,20 @@ def event_view(case_id: str, e: m.CaseEvent, t: Translator, words: tuple[str, st
             freight=t.money(data.get("freight_fen") or 0)))
     reasons = [reason_view(x, t) for x in data.get("reasons") or [] if isinstance(x, dict)]
     role = label(t, "role", e.actor_role)
-    return {"kind": "case", "case_id": case_id, "title": label(t, "action", e.action),
-            "actor": f"{role} · {e.actor_id}" if e.actor_id else role, "from": e.from_state, "to": e.to_state,
+    actor = Markup('{} · <code class="id">{}</code>').format(role, e.actor_id) if e.actor_id else role
+    return {"kind": "case", "case_id": case_id, "title": label(t, "action", e.action), "actor": actor,
+            "from": e.from_state, "to": e.to_state,
             "from_family": words[0], "to_family": words[1], "note": e.note, "lines": lines, "reasons": reasons}
+
+
+def scan_title(t: Translator, status: str) -> str:
+    """A carrier scan as a person reads it: a status the platform knows by its label (``scan.*``); any other text
+    a carrier sent is free text, shown as it came, as code, under a neutral "parcel update"."""
+    kind = (status or "").strip().lower()
+    known = t(f"scan.{kind}")
+    if known != f"scan.{kind}":
+        return t("tl.scan", status=known)
+    return t("tl.scan_other", status=Markup('<code class="id">{}</code>').format(status))
 
 
 def timeline_view(tl: OrderTimeline, views: list[CaseView], t: Translator,
@@ -125,13 +138,14 @@ def timeline_view(tl: OrderTimeline, views: list[CaseView], t: Translator,
     if o.shipped_at:
         rows.append((o.shipped_at, 1, {"kind": "shipped", "title": t(
             "tl.shipped", carrier=o.carrier or "", tracking=o.tracking_no or "")}))
-    rows += [(s.scanned_at, 2, {"kind": "scan", "title": t("tl.scan", status=label(t, "scan", s.status)),
+    rows += [(s.scanned_at, 2, {"kind": "scan", "title": scan_title(t, s.status),
                                 "lines": [s.location] if s.location else []}) for s in tl.scans]
     if o.signed_at:
         rows.append((o.signed_at, 3, {"kind": "signed", "title": t("tl.signed")}))
     if o.cancelled_at:
-        rows.append((o.cancelled_at, 3, {"kind": "cancelled", "title": t("tl.cancelled",
-                                                                            reason=o.cancel_reason or "")}))
+        why = Markup("<samp>{}</samp>").format(o.cancel_reason) if o.cancel_reason else None
+        title = t("tl.cancelled_why", reason=why) if why else t("tl.cancelled")
+        rows.append((o.cancelled_at, 3, {"kind": "cancelled", "title": title}))
     rows += [(e.at, 4, event_view(v.case.case_id, e, t, words)) for v in views
              for e, words in zip(v.events, state_words(v.events), strict=True)]
     rows += [(x["at"], 5, {k: v for k, v in x.items() if k != "at"}) for x in extra]

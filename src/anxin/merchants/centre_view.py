@@ -24,6 +24,7 @@ from anxin.merchants.fees import FeeQuote, percent
 from anxin.merchants.programme_models import METRICS
 from anxin.merchants.programme_rules import ProgrammesRules
 from anxin.merchants.reasons import Reason, render
+from anxin.web import formatting
 from anxin.web.charts import Series, fixed, line_chart
 from anxin.web.i18n import Translator
 from anxin.web.render import SHANGHAI, fmt_left, progress
@@ -75,12 +76,30 @@ def name(names: Mapping[str, str] | None, lang: str, fallback: str) -> str:
     return str((names or {}).get(lang) or (names or {}).get("zh-CN") or fallback)
 
 
-def reasons(raw: Iterable[Any], lang: str) -> list[dict[str, str]]:
-    """Reasons as the ``ui.reasons`` macro shows them: worded text, code and rule id."""
+_RULE_PARAMS = ("commission_id", "waiver_id", "credited", "others")  # rule ids a reason names: shown by name
+
+
+def shown_params(params: Mapping[str, Any], names: Names, lang: str) -> dict[str, Any]:
+    """A reason's figures as a person reads them: fen as money, a rule id as the rule's name (the id itself is
+    on the page as code beside the text)."""
+    out = dict(params)
+    for key, value in params.items():
+        if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
+            out[key] = formatting.money(value, lang)
+        elif key in _RULE_PARAMS and isinstance(value, str):
+            ids = [v.strip() for v in value.split(",")]
+            out[key] = ("、" if lang == "zh-CN" else ", ").join(name(names.get(i), lang, i) for i in ids)
+    return out
+
+
+def reasons(raw: Iterable[Any], lang: str, names: Names | None = None) -> list[dict[str, str]]:
+    """Reasons as the ``ui.reasons`` macro shows them: worded text (figures formatted, rules named), code and rule
+    id."""
     out = []
     for r in raw or ():
         if isinstance(r, Mapping) and isinstance(r.get("code"), str):
-            reason = Reason(r["code"], str(r.get("rule_id") or ""), dict(r.get("params") or {}))
+            params = shown_params(dict(r.get("params") or {}), names or {}, lang)
+            reason = Reason(r["code"], str(r.get("rule_id") or ""), params)
             out.append({"code": reason.code, "rule": reason.rule_id, "text": render(reason, TEXTS, lang)})
     return out
 
@@ -133,7 +152,7 @@ def status_view(s: Mapping[str, Any], t: Translator, lang: str) -> dict[str, Any
             "from": h.get("from_state"), "to": h.get("to_state"),
             "from_text": label(t, "mc.state", h.get("from_state")) if h.get("from_state") else "",
             "to_text": label(t, "mc.state", h.get("to_state")) if h.get("to_state") else "",
-            "actor": t("mc.hist.by", actor=h.get("actor") or "—"), "note": str(detail.get("note") or ""),
+            "actor": t("mc.hist.by", actor=t.actor(h.get("actor"))), "note": str(detail.get("note") or ""),
             "reasons": reasons(detail.get("reasons") or [], lang)})
     carried: Mapping[str, Any] = s["carried"] if isinstance(s.get("carried"), Mapping) else {}
     return {
@@ -278,7 +297,7 @@ def statement_view(st: Mapping[str, Any], names: Names, t: Translator, lang: str
 
 def _line(t: Translator, key: str, fen: int, counts: bool, version: str, **params: Any) -> dict[str, Any]:
     return {"code": key, "text": t(f"mc.line.{key}", **params), "fen": fen, "counts": counts, "version": version,
-            "rule": str(params.get("rule") or params.get("rule_id") or "")}
+            "rule": str(params.get("rule") or params.get("rule_id") or ""), "category": params.get("category")}
 
 
 def order_lines(os: Mapping[str, Any], names: Names, t: Translator, lang: str) -> list[dict[str, Any]]:
@@ -321,7 +340,7 @@ def order_view(os: Mapping[str, Any], names: Names, t: Translator, lang: str) ->
     return {"order_id": os["order_id"], "shop_id": os["shop_id"], "version": quote_.version,
             "channel": label(t, "mc.channel", quote_.channel), "paid_at": quote_.paid_at,
             "lines": order_lines(os, names, t, lang), "net": os["net_receivable_fen"], "fee": os["net_fee_fen"],
-            "how": [{"line_no": ln.line_no, "reasons": reasons([r.as_dict() for r in ln.reasons], lang)}
+            "how": [{"line_no": ln.line_no, "reasons": reasons([r.as_dict() for r in ln.reasons], lang, names)}
                     for ln in quote_.lines]}
 
 
