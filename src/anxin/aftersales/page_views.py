@@ -105,7 +105,8 @@ def event_view(case_id: str, e: m.CaseEvent, t: Translator, words: tuple[str, st
     if e.deadline_at:
         lines.append(t("tl.deadline", at=fmt_time(e.deadline_at), kind=label(t, "deadline", e.deadline_kind)))
     if data.get("rule"):
-        lines.append(t("tl.rule", rule=data["rule"], version=data.get("version", "")))
+        lines.append(t("tl.rule", rule=Markup('<code class="rule">{}</code>').format(data["rule"]),
+                       version=Markup("<code>{}</code>").format(data.get("version", ""))))
     if e.action == "ship_return":
         lines.append(t("tl.pickup") if data.get("method") == "pickup" else t(
             "tl.return", carrier=data.get("carrier", ""), tracking=data.get("tracking_no", ""),
