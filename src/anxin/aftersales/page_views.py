@@ -42,6 +42,22 @@ def reason_view(raw: dict[str, Any], t: Translator) -> dict[str, str]:
             "version": str(raw.get("version", "")), "extra": extra}
 
 
+# Reasons that say no rule's own why ("not covered", or the neutral word for a hidden one): the refusal names the
+# last guarantee's reason instead (guarantees are tried in order, the broadest last).
+_REFUSED = frozenset({"guarantee.rejected", disclosure.PLATFORM_REVIEW})
+
+
+def refusal(reasons: Sequence[dict[str, str]], t: Translator) -> str:
+    """Why the guarantee rules refused a request, as the person reads it: "Not covered: a photo is required as
+    evidence" — the reason of the rule that refused, never a merchant's rejection."""
+    why = next((r["text"] for r in reversed(reasons) if r["code"] not in _REFUSED), "")
+    if not why:
+        return t("state_by_rules.rejected")
+    if t.lang == "en" and why[:2].istitle():  # "A photo …" inside the sentence: "a photo …" (not "QR", "SF")
+        why = why[0].lower() + why[1:]
+    return t("case.not_covered", reason=why)
+
+
 def coverage_view(c: Coverage, lang: str, t: Translator, now: dt.datetime) -> dict[str, Any]:
     g = c.guarantee
     note = ""
@@ -172,13 +188,16 @@ def case_view(v: CaseView, who: Principal, t: Translator, now: dt.datetime,
                     "text": t("case.left" if left > dt.timedelta(0) else "case.overdue", left=fmt_left(left, t)),
                     "bar": progress(started, c.deadline_at, now)}
     reasons = [reason_view(r, t) for r in d.get("reasons") or [] if isinstance(r, dict)]
+    family = state_family(v)
+    refused = refusal(reasons, t) if family == "state_by_rules" else ""
     facts = d.get("facts")
     facts = facts if isinstance(facts, dict) else {}
     return {
         "id": c.case_id, "order_id": c.order_id, "type": c.case_type, "reason": c.reason, "amount": c.amount_fen,
-        "state": c.state.value, "state_family": state_family(v), "review": notice_view(notice, t, now),
+        "state": c.state.value, "state_family": family, "refusal": refused, "review": notice_view(notice, t, now),
         "opened_at": c.opened_at, "deadline": deadline, "outcome": d.get("outcome", ""),
-        "reasons": reasons, "summary": reasons[-1]["text"] if reasons else "",  # the last one settled it
+        "reasons": reasons,  # the last one settled it; a refusal by the rules says which rule's reason
+        "summary": refused or (reasons[-1]["text"] if reasons else ""),
         "passed_over": [reason_view(r, t) for r in d.get("passed_over") or [] if isinstance(r, dict)],
         "guarantee": d.get("guarantee") or c.guarantee_id or "—", "version": c.rulebook_version,
         "facts": [(k, fact_text(k, val)) for k, val in sorted(facts.items())],

@@ -23,7 +23,7 @@ from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.scoring.error_codes import ScoringErrorCode as E
-from anxin.scoring.model import IndicatorReport, ScoreReport, top_quartile_x100
+from anxin.scoring.model import IndicatorReport, ScoreReport, Suggestion, top_quartile_x100
 from anxin.scoring.rulebook import SubjectRules
 from anxin.scoring.service import parse_day
 from anxin.shops import service as shops
@@ -104,6 +104,15 @@ def _label(t: Translator, family: str, value: object) -> str:
 def _reason(t: Translator, code: object) -> str:
     text = t(f"reason.{code}")
     return _label(t, "sc.reason", code) if text == f"reason.{code}" else text
+
+
+def suggestion_text(s: Suggestion, t: Translator) -> str:
+    """The suggestion in the page's words: from the catalog where it names a code (a reason by its label), else
+    the text the diagnosis wrote in this language."""
+    key = f"sc.sug.{s.code}"
+    if t(key) == key:
+        return s.text.get(t.lang) or s.text.get("en", "")
+    return t(key, **{**s.facts, "reason": _reason(t, s.facts.get("reason"))})
 
 
 def _name(names: Mapping[str, str], lang: str, t: Translator, fallback_key: str) -> str:
@@ -309,7 +318,7 @@ def _diagnosis(request: Request, who: Principal, shop_id: str, indicator_id: str
         "eligible": bool(report and report.eligible), "as_of": report.as_of if report else None,
         "not_eligible": t("sc.not_eligible", n=report.valid_orders, m=report.min_valid_orders)
         if report and not report.eligible else "",
-        "suggestion": {"code": s.code, "text": s.text.get(lang) or s.text.get("en", "")} if s else None,
+        "suggestion": {"code": s.code, "text": suggestion_text(s, t)} if s else None,
         "side": drill.side, "side_text": t(f"sc.side.{drill.side}"), "total": drill.total,
         "shown": len(drill.rows),
         "columns": [{"key": c, "text": t(f"sc.col.{c}")} for c in columns]
