@@ -241,10 +241,12 @@ def test_the_period_statement_follows_its_dates(app, world) -> None:
 
 
 @pytest.mark.parametrize(("order_id", "waiver", "lang", "words"), [
-    ("o1", "waiver.fresh_2024", "zh-CN", ("订单结算单 o1", "第1行 商品金额（类目 fresh）", "佣金：按类目费率 2%",
+    ("o1", "waiver.fresh_2024", "zh-CN", ("订单结算单 o1", '第1行 商品金额 · 类目 <code class="id">fresh</code>',
+                                          "佣金：按类目费率 2%",
                                           "佣金减免：" + FRESH["zh-CN"], "保留支付通道费 0.6%", "商家应收净额",
                                           "¥99.40")),
-    ("o1", "waiver.fresh_2024", "en", ("Settlement of order o1", "Line 1: goods (category fresh)",
+    ("o1", "waiver.fresh_2024", "en", ("Settlement of order o1",
+                                       'Line 1: goods · category <code class="id">fresh</code>',
                                        "commission at the category rate of 2%", "commission waived: " + FRESH["en"],
                                        "payment-channel fee of 0.6% kept", "Net receivable", "¥99.40")),
     ("o2", "waiver.product_card_2025", "en", ("Product card", "commission at the category rate of 5%",

@@ -104,8 +104,8 @@ def test_the_consumer_s_hall_reads_platform_review_in_both_languages(sign_in, ke
 def test_a_request_the_rules_refused_is_not_labelled_as_the_merchant_s(sign_in, keys) -> None:
     from playwright.sync_api import expect
 
-    for lang, words, wrong in (("zh-CN", "不符合保障规则", "商家已拒绝"),
-                               ("en", "Refused under the guarantee rules", "Rejected by the merchant")):
+    for lang, words, wrong in (("zh-CN", "不在保障范围", "商家已拒绝"),
+                               ("en", "Not covered", "Rejected by the merchant")):
         page = sign_in(keys.consumer, "/hall/orders/o4", locale=lang)
         badge = page.locator(f'article[data-case="{keys.refused_id}"] .row-between .badge')
         expect(badge).to_have_text(words)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from markupsafe import Markup
+
 from anxin.aftersales import disclosure
 from anxin.aftersales import model as m
 from anxin.aftersales.policy import Coverage
@@ -38,6 +40,22 @@ def reason_view(raw: dict[str, Any], t: Translator) -> dict[str, str]:
                 extra = detail[key]
     return {"code": code, "text": label(t, "code", code), "rule": str(raw.get("rule", "")),
             "version": str(raw.get("version", "")), "extra": extra}
+
+
+# Reasons that say no rule's own why ("not covered", or the neutral word for a hidden one): the refusal names the
+# last guarantee's reason instead (guarantees are tried in order, the broadest last).
+_REFUSED = frozenset({"guarantee.rejected", disclosure.PLATFORM_REVIEW})
+
+
+def refusal(reasons: Sequence[dict[str, str]], t: Translator) -> str:
+    """Why the guarantee rules refused a request, as the person reads it: "Not covered: a photo is required as
+    evidence" — the reason of the rule that refused, never a merchant's rejection."""
+    why = next((r["text"] for r in reversed(reasons) if r["code"] not in _REFUSED), "")
+    if not why:
+        return t("state_by_rules.rejected")
+    if t.lang == "en" and why[:2].istitle():  # "A photo …" inside the sentence: "a photo …" (not "QR", "SF")
+        why = why[0].lower() + why[1:]
+    return t("case.not_covered", reason=why)
 
 
 def coverage_view(c: Coverage, lang: str, t: Translator, now: dt.datetime) -> dict[str, Any]:
@@ -103,16 +121,28 @@ def event_view(case_id: str, e: m.CaseEvent, t: Translator, words: tuple[str, st
     if e.deadline_at:
         lines.append(t("tl.deadline", at=fmt_time(e.deadline_at), kind=label(t, "deadline", e.deadline_kind)))
     if data.get("rule"):
-        lines.append(t("tl.rule", rule=data["rule"], version=data.get("version", "")))
+        lines.append(t("tl.rule", rule=Markup('<code class="rule">{}</code>').format(data["rule"]),
+                       version=Markup("<code>{}</code>").format(data.get("version", ""))))
     if e.action == "ship_return":
         lines.append(t("tl.pickup") if data.get("method") == "pickup" else t(
             "tl.return", carrier=data.get("carrier", ""), tracking=data.get("tracking_no", ""),
             freight=t.money(data.get("freight_fen") or 0)))
     reasons = [reason_view(x, t) for x in data.get("reasons") or [] if isinstance(x, dict)]
     role = label(t, "role", e.actor_role)
-    return {"kind": "case", "case_id": case_id, "title": label(t, "action", e.action),
-            "actor": f"{role} · {e.actor_id}" if e.actor_id else role, "from": e.from_state, "to": e.to_state,
+    actor = Markup('{} · <code class="id">{}</code>').format(role, e.actor_id) if e.actor_id else role
+    return {"kind": "case", "case_id": case_id, "title": label(t, "action", e.action), "actor": actor,
+            "from": e.from_state, "to": e.to_state,
             "from_family": words[0], "to_family": words[1], "note": e.note, "lines": lines, "reasons": reasons}
+
+
+def scan_title(t: Translator, status: str) -> str:
+    """A carrier scan as a person reads it: a status the platform knows by its label (``scan.*``); any other text
+    a carrier sent is free text, shown as it came, as code, under a neutral "parcel update"."""
+    kind = (status or "").strip().lower()
+    known = t(f"scan.{kind}")
+    if known != f"scan.{kind}":
+        return t("tl.scan", status=known)
+    return t("tl.scan_other", status=Markup('<code class="id">{}</code>').format(status))
 
 
 def timeline_view(tl: OrderTimeline, views: list[CaseView], t: Translator,
@@ -125,13 +155,14 @@ def timeline_view(tl: OrderTimeline, views: list[CaseView], t: Translator,
     if o.shipped_at:
         rows.append((o.shipped_at, 1, {"kind": "shipped", "title": t(
             "tl.shipped", carrier=o.carrier or "", tracking=o.tracking_no or "")}))
-    rows += [(s.scanned_at, 2, {"kind": "scan", "title": t("tl.scan", status=label(t, "scan", s.status)),
+    rows += [(s.scanned_at, 2, {"kind": "scan", "title": scan_title(t, s.status),
                                 "lines": [s.location] if s.location else []}) for s in tl.scans]
     if o.signed_at:
         rows.append((o.signed_at, 3, {"kind": "signed", "title": t("tl.signed")}))
     if o.cancelled_at:
-        rows.append((o.cancelled_at, 3, {"kind": "cancelled", "title": t("tl.cancelled",
-                                                                            reason=o.cancel_reason or "")}))
+        why = Markup("<samp>{}</samp>").format(o.cancel_reason) if o.cancel_reason else None
+        title = t("tl.cancelled_why", reason=why) if why else t("tl.cancelled")
+        rows.append((o.cancelled_at, 3, {"kind": "cancelled", "title": title}))
     rows += [(e.at, 4, event_view(v.case.case_id, e, t, words)) for v in views
              for e, words in zip(v.events, state_words(v.events), strict=True)]
     rows += [(x["at"], 5, {k: v for k, v in x.items() if k != "at"}) for x in extra]
@@ -157,13 +188,16 @@ def case_view(v: CaseView, who: Principal, t: Translator, now: dt.datetime,
                     "text": t("case.left" if left > dt.timedelta(0) else "case.overdue", left=fmt_left(left, t)),
                     "bar": progress(started, c.deadline_at, now)}
     reasons = [reason_view(r, t) for r in d.get("reasons") or [] if isinstance(r, dict)]
+    family = state_family(v)
+    refused = refusal(reasons, t) if family == "state_by_rules" else ""
     facts = d.get("facts")
     facts = facts if isinstance(facts, dict) else {}
     return {
         "id": c.case_id, "order_id": c.order_id, "type": c.case_type, "reason": c.reason, "amount": c.amount_fen,
-        "state": c.state.value, "state_family": state_family(v), "review": notice_view(notice, t, now),
+        "state": c.state.value, "state_family": family, "refusal": refused, "review": notice_view(notice, t, now),
         "opened_at": c.opened_at, "deadline": deadline, "outcome": d.get("outcome", ""),
-        "reasons": reasons, "summary": reasons[-1]["text"] if reasons else "",  # the last one settled it
+        "reasons": reasons,  # the last one settled it; a refusal by the rules says which rule's reason
+        "summary": refused or (reasons[-1]["text"] if reasons else ""),
         "passed_over": [reason_view(r, t) for r in d.get("passed_over") or [] if isinstance(r, dict)],
         "guarantee": d.get("guarantee") or c.guarantee_id or "—", "version": c.rulebook_version,
         "facts": [(k, fact_text(k, val)) for k, val in sorted(facts.items())],

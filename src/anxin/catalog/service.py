@@ -38,6 +38,12 @@ def get_listings(uow: UnitOfWork, listing_ids: list[str]) -> dict[str, Listing]:
     return {row.listing_id: row.to_model() for row in CatalogRepository(uow.session).listings(listing_ids)}
 
 
+def category_names(uow: UnitOfWork, category_ids: list[str]) -> dict[str, str]:
+    """The name the platform gave each known category, by id: what a page shows for a category id."""
+    return {cid: category.name for cid, (category, _) in CatalogRepository(uow.session).categories_as_of(
+        category_ids).items()}
+
+
 def tags_for_listing(uow: UnitOfWork, listing_id: str) -> frozenset[str]:
     """The listing's category tags with every ancestor's; served from the in-process reference cache
     (anxin.db.refcache) while listings and categories are unchanged."""

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
@@ -25,7 +25,7 @@ from anxin.merchants.programme_models import METRICS
 from anxin.merchants.programme_rules import ProgrammesRules
 from anxin.merchants.reasons import Reason, render
 from anxin.web.charts import Series, fixed, line_chart
-from anxin.web.i18n import Translator
+from anxin.web.i18n import Translator, translator
 from anxin.web.render import SHANGHAI, fmt_left, progress
 
 Names = Mapping[str, Mapping[str, str]]  # id -> {zh-CN, en}
@@ -75,13 +75,46 @@ def name(names: Mapping[str, str] | None, lang: str, fallback: str) -> str:
     return str((names or {}).get(lang) or (names or {}).get("zh-CN") or fallback)
 
 
-def reasons(raw: Iterable[Any], lang: str) -> list[dict[str, str]]:
-    """Reasons as the ``ui.reasons`` macro shows them: worded text, code and rule id."""
-    out = []
+# Rulebook ids a reason names (rates, waivers, tasks, levels, activities, milestones): shown by the entry's name.
+_RULE_PARAMS = ("commission_id", "waiver_id", "credited", "others", "task", "level", "next_level", "activity",
+                "milestone")
+
+
+def _code(value: object) -> Markup:
+    return Markup('<code class="id">{}</code>').format(value)
+
+
+def shown_params(params: Mapping[str, Any], names: Names, t: Translator) -> dict[str, Any]:
+    """A reason's figures as a person reads them: fen as money, a rulebook id as the entry's name, a shop state by
+    its label; a metric, or an id with no name, stays an id (as code): the reason's code and rule are beside it."""
+    out = dict(params)
+    for key, value in params.items():
+        if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
+            out[key] = t.money(value)
+        elif key in _RULE_PARAMS and isinstance(value, str):
+            named = [name(names[i], t.lang, i) if i in names else _code(i) for i in (v.strip() for v in
+                                                                                       value.split(","))]
+            out[key] = Markup("、" if t.lang == "zh-CN" else ", ").join(named)
+        elif key == "state" and isinstance(value, str):
+            out[key] = label(t, "mc.state", value) if t(f"mc.state.{value}") != f"mc.state.{value}" else _code(value)
+        elif key == "metric":
+            out[key] = _code(value)
+    return out
+
+
+def reasons(raw: Iterable[Any], lang: str, names: Names | None = None) -> list[dict[str, Any]]:
+    """Reasons as the ``ui.reasons`` macro shows them: worded text (figures formatted, rules named), code and rule
+    id."""
+    t, out = translator(lang), []
     for r in raw or ():
         if isinstance(r, Mapping) and isinstance(r.get("code"), str):
-            reason = Reason(r["code"], str(r.get("rule_id") or ""), dict(r.get("params") or {}))
-            out.append({"code": reason.code, "rule": reason.rule_id, "text": render(reason, TEXTS, lang)})
+            code, params = r["code"], shown_params(dict(r.get("params") or {}), names or {}, t)
+            template = TEXTS.get(code, {}).get(t.lang)
+            try:  # the text escaped, the ids in it as code
+                text: str = Markup(escape(template)).format(**params) if template else code
+            except (KeyError, IndexError, ValueError):
+                text = code
+            out.append({"code": code, "rule": str(r.get("rule_id") or ""), "text": text})
     return out
 
 
@@ -133,7 +166,7 @@ def status_view(s: Mapping[str, Any], t: Translator, lang: str) -> dict[str, Any
             "from": h.get("from_state"), "to": h.get("to_state"),
             "from_text": label(t, "mc.state", h.get("from_state")) if h.get("from_state") else "",
             "to_text": label(t, "mc.state", h.get("to_state")) if h.get("to_state") else "",
-            "actor": t("mc.hist.by", actor=h.get("actor") or "—"), "note": str(detail.get("note") or ""),
+            "actor": t("mc.hist.by", actor=t.actor(h.get("actor"))), "note": str(detail.get("note") or ""),
             "reasons": reasons(detail.get("reasons") or [], lang)})
     carried: Mapping[str, Any] = s["carried"] if isinstance(s.get("carried"), Mapping) else {}
     return {
@@ -161,6 +194,8 @@ def novice_view(n: Mapping[str, Any], rules: ProgrammesRules, t: Translator, lan
     activities = {a.id: a.name for a in rules.novice.activities}
     metrics = {task.id: task.metric for task in rules.novice.tasks}
     milestones = {m.id: m.name for m in rules.traffic_support.milestones}
+    names: Names = {**{lv.id: lv.name for lv in rules.novice.levels}, **activities, **milestones,
+                    **{task.id: task.name for task in rules.novice.tasks}}
     xp = int(n.get("xp") or 0)
     level, upcoming = levels.get(str(n.get("level"))), levels.get(str(n.get("next_level")))
     bar = None
@@ -186,14 +221,14 @@ def novice_view(n: Mapping[str, Any], rules: ProgrammesRules, t: Translator, lan
                 if d.get("milestone") else "",
                 "next_milestone": name(milestones.get(str(d.get("next_milestone"))), lang,
                                        str(d.get("next_milestone"))) if d.get("next_milestone") else "",
-                "reasons": reasons(d.get("reasons") or [], lang)}
+                "reasons": reasons(d.get("reasons") or [], lang, names)}
 
     return {
         "xp": xp, "level": name(level.name if level else None, lang, str(n.get("level"))),
         "next": t("mc.nv.next_level", level=name(upcoming.name, lang, upcoming.id), xp=max(0, upcoming.min_xp - xp))
         if upcoming else t("mc.nv.top"), "bar": bar, "in_period": bool(n.get("in_period")),
         "unlocked": [name(activities.get(a), lang, a) for a in n.get("unlocked") or []], "tasks": tasks,
-        "reasons": reasons(n.get("reasons") or [], lang),
+        "reasons": reasons(n.get("reasons") or [], lang, names),
         "creator": programme(n.get("creator_matching") or {}), "traffic": programme(n.get("traffic_support") or {}),
     }
 
@@ -278,7 +313,7 @@ def statement_view(st: Mapping[str, Any], names: Names, t: Translator, lang: str
 
 def _line(t: Translator, key: str, fen: int, counts: bool, version: str, **params: Any) -> dict[str, Any]:
     return {"code": key, "text": t(f"mc.line.{key}", **params), "fen": fen, "counts": counts, "version": version,
-            "rule": str(params.get("rule") or params.get("rule_id") or "")}
+            "rule": str(params.get("rule") or params.get("rule_id") or ""), "category": params.get("category")}
 
 
 def order_lines(os: Mapping[str, Any], names: Names, t: Translator, lang: str) -> list[dict[str, Any]]:
@@ -321,7 +356,7 @@ def order_view(os: Mapping[str, Any], names: Names, t: Translator, lang: str) ->
     return {"order_id": os["order_id"], "shop_id": os["shop_id"], "version": quote_.version,
             "channel": label(t, "mc.channel", quote_.channel), "paid_at": quote_.paid_at,
             "lines": order_lines(os, names, t, lang), "net": os["net_receivable_fen"], "fee": os["net_fee_fen"],
-            "how": [{"line_no": ln.line_no, "reasons": reasons([r.as_dict() for r in ln.reasons], lang)}
+            "how": [{"line_no": ln.line_no, "reasons": reasons([r.as_dict() for r in ln.reasons], lang, names)}
                     for ln in quote_.lines]}
 
 

@@ -158,7 +158,8 @@ def order_statement(order_id: str, request: Request) -> Response:
     lang = lang_of(request)
     t = translator(lang)
     out = svc.statements.order_statement(who, order_id)  # someone else's order, or one not settled: not found
-    view = cv.order_view(out, cv.waiver_names(svc.campaigns.fee_rules_view()), t, lang)
+    names = {**svc.campaigns.commission_names(), **cv.waiver_names(svc.campaigns.fee_rules_view())}
+    view = cv.order_view(out, names, t, lang)
     return render(request, "merchants/order_statement.html", {
         "who": who, "o": view, "shop": _names(request, [out["shop_id"]]).get(out["shop_id"], out["shop_id"]),
         "shop_url": f"/merchant/shops/{cv.q(out['shop_id'])}", "rulebook_version": view["version"]},

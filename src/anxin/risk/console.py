@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from markupsafe import Markup
+
 from anxin.core.money import format_fen
 from anxin.web.i18n import Translator
 from anxin.web.link_graph import Attribute, Edge, Words, link_graph
@@ -99,7 +101,7 @@ def queue_item(item: Mapping[str, Any], t: Translator, lang: str, now: dt.dateti
                messages: Mapping[str, str]) -> dict[str, Any]:
     return {**item, "opened": at(item.get("opened_at")), "decided": at(item.get("decided_at")),
             "sla": sla(item, t, now), "amount": t.money(item["amount_fen"]) if item.get("amount_fen") else "—",
-            "reasons": [{"code": c, "text": messages.get(c, c)} for c in item.get("codes") or []],
+            "reasons": [{"code": c, "text": messages.get(c) or label(t, "code", c)} for c in item.get("codes") or []],
             "decision_reason": label(t, "rk.reason", item.get("decision_reason")) if item.get("decision_reason")
             else ""}
 
@@ -176,7 +178,8 @@ def timeline(view: Any, t: Translator) -> list[dict[str, Any]]:
         lines = [t("tl.deadline", at=fmt_time(e.deadline_at), kind=label(t, "deadline", e.deadline_kind))] \
             if e.deadline_at else []
         out.append({"kind": "case", "case_id": view.case.case_id, "at": e.at, "title": label(t, "action", e.action),
-                    "actor": f"{label(t, 'role', e.actor_role)} · {e.actor_id}", "from": e.from_state,
+                    "actor": Markup('{} · <code class="id">{}</code>').format(label(t, "role", e.actor_role),
+                                                                                  e.actor_id), "from": e.from_state,
                     "to": e.to_state, "note": e.note, "lines": lines, "reasons": []})
     return out
 

@@ -17,11 +17,13 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 
+from anxin.catalog import service as catalog
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.scoring.error_codes import ScoringErrorCode as E
-from anxin.scoring.model import IndicatorReport, ScoreReport, top_quartile_x100
+from anxin.scoring.model import IndicatorReport, ScoreReport, Suggestion, top_quartile_x100
 from anxin.scoring.rulebook import SubjectRules
 from anxin.scoring.service import parse_day
 from anxin.shops import service as shops
@@ -104,6 +106,15 @@ def _reason(t: Translator, code: object) -> str:
     return _label(t, "sc.reason", code) if text == f"reason.{code}" else text
 
 
+def suggestion_text(s: Suggestion, t: Translator) -> str:
+    """The suggestion in the page's words: from the catalog where it names a code (a reason by its label), else
+    the text the diagnosis wrote in this language."""
+    key = f"sc.sug.{s.code}"
+    if t(key) == key:
+        return s.text.get(t.lang) or s.text.get("en", "")
+    return t(key, **{**s.facts, "reason": _reason(t, s.facts.get("reason"))})
+
+
 def _name(names: Mapping[str, str], lang: str, t: Translator, fallback_key: str) -> str:
     return str(names.get(lang) or t(fallback_key))
 
@@ -139,7 +150,7 @@ def indicator_view(ind: IndicatorReport, t: Translator, dims: Mapping[str, str],
 
 
 def report_view(report: ScoreReport, rules: SubjectRules, t: Translator, lang: str,
-                indicator_url: Any = None) -> dict[str, Any]:
+                indicator_url: Any = None, categories: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The report as the page shows it: gauge, dimensions, indicators sorted by points lost."""
     ok = report.eligible and report.score_x100 is not None
     lo, hi = report.scale
@@ -163,7 +174,7 @@ def report_view(report: ScoreReport, rules: SubjectRules, t: Translator, lang: s
         "kind": report.kind,
         "peer_group": t("sc.peer_group", group=t(f"sc.peer_all.{report.kind}") if report.peer_group in (None, "*")
                         else report.peer_group),
-        "category": report.primary_category or "—",
+        "category": (categories or {}).get(report.primary_category or "", report.primary_category or "—"),
         "dimensions": [{"id": d.id, "name": dims[d.id], "weight": t("sc.weight", w=d.weight),
                         "points": points_text(d.points_x100) if ok else "—",
                         "floored": t("sc.floored", floor=points_text(d.excellence_floor_x100))
@@ -231,6 +242,14 @@ def row_view(row: Mapping[str, Any], columns: Sequence[str], measure: str, t: Tr
 
 # --- the shop page ---------------------------------------------------------------------------------------------
 
+def _categories(request: Request, ids: Sequence[str | None]) -> dict[str, Markup]:
+    """Each category by the platform's name for it, with its id as code beside (the id alone if not known)."""
+    with app_of(request).uow_factory() as uow:
+        names = catalog.category_names(uow, sorted({i for i in ids if i}))
+    return {i: Markup('{} <code class="id">{}</code>').format(names[i], i) if i in names
+            else Markup('<code class="id">{}</code>').format(i) for i in ids if i}
+
+
 def _shop_name(request: Request, shop_id: str) -> str:
     with app_of(request).uow_factory() as uow:  # the shop's name for the heading, nothing else
         shop = shops.get_shop(uow, shop_id)
@@ -246,7 +265,8 @@ def _shop_page(request: Request, who: Principal, shop_id: str, section: str, as_
     report = svc.live_shop_report(who, shop_id) if is_live else svc.shop_report(who, shop_id, _day(as_of))
     base = f"/{section}/shops/{_q(shop_id)}/score"
     keep = f"?{urlencode({'as_of': as_of})}" if as_of and not is_live else ""
-    view = report_view(report, svc.rules.merchant, t, lang, lambda iid: f"{base}/{_q(iid)}{keep}")
+    view = report_view(report, svc.rules.merchant, t, lang, lambda iid: f"{base}/{_q(iid)}{keep}",
+                       _categories(request, [report.primary_category]))
     now = anxin.clock.now()
     return render(request, "scoring/shop_score.html", {
         "who": who, "section": section, "shop_id": shop_id, "shop": _shop_name(request, shop_id), "live": is_live,
@@ -298,7 +318,7 @@ def _diagnosis(request: Request, who: Principal, shop_id: str, indicator_id: str
         "eligible": bool(report and report.eligible), "as_of": report.as_of if report else None,
         "not_eligible": t("sc.not_eligible", n=report.valid_orders, m=report.min_valid_orders)
         if report and not report.eligible else "",
-        "suggestion": {"code": s.code, "text": s.text.get(lang) or s.text.get("en", "")} if s else None,
+        "suggestion": {"code": s.code, "text": suggestion_text(s, t)} if s else None,
         "side": drill.side, "side_text": t(f"sc.side.{drill.side}"), "total": drill.total,
         "shown": len(drill.rows),
         "columns": [{"key": c, "text": t(f"sc.col.{c}")} for c in columns]
@@ -363,7 +383,7 @@ def ops_creator(creator_id: str, request: Request, as_of: str = "") -> Response:
         "who": who, "creator_id": creator_id, "rulebook_version": report.rulebook_version,
         "title": _name(rules.name, lang, t, "sc.creator_title"),
         "trend": trend_view(svc.history(who, "creator", creator_id, days=TREND_DAYS), rules, t, lang, t("sc.trend")),
-        "v": report_view(report, rules, t, lang)})
+        "v": report_view(report, rules, t, lang, categories=_categories(request, [report.primary_category]))})
 
 
 @router.get("/ops/scores")
@@ -377,7 +397,7 @@ def ops_ranking(request: Request, kind: str = "merchant", as_of: str = "", offse
     out = app_of(request).scoring.ranking(who, kind, _day(as_of), limit=RANK_PAGE, offset=start)
     rb = app_of(request).scoring.rules
     min_orders = (rb.creator if kind == "creator" and rb.creator is not None else rb.merchant).min_valid_orders
-    rows = []
+    rows, categories = [], _categories(request, [r["primary_category"] for r in out["rows"]])
     for n, r in enumerate(out["rows"]):
         scored = r["score_x100"] is not None
         url = (f"/ops/shops/{_q(r['subject_id'])}/score" if kind == "merchant"
@@ -386,7 +406,7 @@ def ops_ranking(request: Request, kind: str = "merchant", as_of: str = "", offse
                      "score": (str(r["score_x100"]) if kind == "consumer" else points_text(r["score_x100"]))
                      if scored else t("sc.eligible_no", n=min_orders),
                      "scored": scored, "band": r["band"], "band_text": _label(t, "sc.band", r["band"]),
-                     "category": r["primary_category"] or "—", "orders": r["valid_orders"]})
+                     "category": categories.get(r["primary_category"] or "", "—"), "orders": r["valid_orders"]})
 
     def page(to: int) -> str:
         return "/ops/scores?" + urlencode({k: v for k, v in (("kind", kind), ("as_of", as_of), ("offset", to)) if v})

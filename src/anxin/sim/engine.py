@@ -125,10 +125,11 @@ class Simulation:
         at = self.start - dt.timedelta(days=1)
         rng, emit = self.rng, self.feed.emit
         jumble: list[tuple[str, dict[str, Any]]] = []
-        for top, (zh, en) in TOPS.items():
-            jumble.append(("category.upserted", {"category_id": top, "name": f"{zh} {en}", "tags": [top]}))
+        # The platform names its categories in Chinese, as it sends them; pages show that name in both languages.
+        for top, (zh, _en) in TOPS.items():
+            jumble.append(("category.upserted", {"category_id": top, "name": zh, "tags": [top]}))
         for leaf in LEAVES:
-            jumble.append(("category.upserted", {"category_id": leaf.category_id, "name": f"{leaf.zh} {leaf.en}",
+            jumble.append(("category.upserted", {"category_id": leaf.category_id, "name": leaf.zh,
                                                  "parent_id": leaf.top, "tags": list(leaf.tags)}))
         for shop in self.world.shops:
             jumble.append(("shop.upserted", self._shop_data(shop)))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from babel.core import negotiate_locale, parse_locale
 from babel.support import Translations
+from markupsafe import Markup, escape
 
 from anxin.contexts import CONTEXTS
 from anxin.core.money import Fen
@@ -73,11 +74,24 @@ class Translator:
 
     def __call__(self, key: str, **values: object) -> str:
         text = self._tr.gettext(key)
+        if any(isinstance(v, Markup) for v in values.values()):  # e.g. an id in <code>: the rest is escaped
+            return Markup(escape(text)).format(**values)
         return text.format(**values) if values else text
 
     def tn(self, key: str, n: int, **values: object) -> str:
         """The plural form of ``key`` for ``n`` (the catalog's Plural-Forms; zh has one form); ``{n}`` is ``n``."""
         return self._tr.ngettext(key, key, n).format(**{"n": n, **values})
+
+    def actor(self, ref: str | None) -> Markup:
+        """Who acted, as a person reads it: ``operator:op-7`` is the role's name with the id as code beside it,
+        ``platform`` the role's name alone; a ref with no known role is shown whole as code."""
+        if not ref:
+            return Markup("—")
+        role, _, subject = ref.partition(":")
+        name = self._tr.gettext(f"role.{role}")
+        if name == f"role.{role}":
+            return Markup('<code class="id">{}</code>').format(ref)
+        return Markup("{} <code class=\"id\">{}</code>").format(name, subject) if subject else Markup(escape(name))
 
     # Values written this language's way (Babel; see ``formatting``), for page code that fills placeholders.
     def money(self, amount: Fen) -> str:

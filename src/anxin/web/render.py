@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -128,7 +129,13 @@ def _ngettext(context: Context, key: str, _plural: str, n: int, **values: object
     return i18n.translator(_lang(context)).tn(key, n, **values)
 
 
-_env.filters.update(money=_money, time=_time, date=_date, number=_number, percent=_percent, value=fmt_value)
+@pass_context
+def _actor(context: Context, ref: str | None) -> Markup:
+    return i18n.translator(_lang(context)).actor(ref)
+
+
+_env.filters.update(actor=_actor, money=_money, time=_time, date=_date, number=_number, percent=_percent,
+                    value=fmt_value)
 # `{% trans %}` blocks, `_(key, **values)` and `ngettext(key, key, n, **values)`: brace placeholders, as t().
 _env.install_gettext_callables(_gettext, _ngettext, newstyle=False)  # type: ignore[attr-defined]
 

@@ -48,6 +48,11 @@ class FeeCampaigns:
             uow.commit()
         return {"waiver_id": waiver.id, "spec": dict(spec)}
 
+    def commission_names(self) -> dict[str, dict[str, str]]:
+        """The name of each commission rate in the rulebook, by id: what a statement calls the rate it applied."""
+        fees = self.rulebook.fees
+        return {c.id: dict(c.name) for c in (fees.default_commission, *fees.commission)}
+
     def fee_rules_view(self, at: dt.datetime | None = None) -> dict[str, Any]:
         at = at or self.clock.now()
         with self.uow_factory() as uow:
