@@ -97,9 +97,18 @@ def shown_params(params: Mapping[str, Any], names: Names, t: Translator) -> dict
             out[key] = Markup("、" if t.lang == "zh-CN" else ", ").join(named)
         elif key == "state" and isinstance(value, str):
             out[key] = label(t, "mc.state", value) if t(f"mc.state.{value}") != f"mc.state.{value}" else _code(value)
+        elif key == "store_type" and isinstance(value, str):
+            out[key] = _store_type(value, t)
+        elif key == "allowed" and isinstance(value, str):  # store types, "enterprise/individual"
+            out[key] = Markup("、" if t.lang == "zh-CN" else ", ").join(_store_type(v, t) for v in value.split("/"))
         elif key == "metric":
             out[key] = _code(value)
     return out
+
+
+def _store_type(value: str, t: Translator) -> str | Markup:
+    return label(t, "mc.store_type", value) if t(f"mc.store_type.{value}") != f"mc.store_type.{value}" \
+        else _code(value)
 
 
 def reasons(raw: Iterable[Any], lang: str, names: Names | None = None) -> list[dict[str, Any]]:
