@@ -47,3 +47,15 @@ def fields(text: str) -> set[str]:
 # The first form of every message, for "is this key there" and "is this text on the page" checks.
 ZH = {k: forms[0] for k, forms in entries("zh-CN").items()}
 EN = {k: forms[0] for k, forms in entries("en").items()}
+
+
+def reason_texts(*families: str) -> dict[str, dict[str, str]]:
+    """The merchants' reason templates from the catalogs (``mc.reason.<code>``), of the given code families
+    (``"deposit"``, ``"trial"`` …): ``{code: {"zh-CN": …, "en": …}}``, the shape ``merchants.reasons.render`` reads."""
+    out: dict[str, dict[str, str]] = {}
+    for lang in ("zh-CN", "en"):
+        for key, forms in entries(lang).items():
+            code = key.removeprefix("mc.reason.")
+            if code != key and code.split(".")[0] in families:
+                out.setdefault(code, {})[lang] = forms[0]
+    return out

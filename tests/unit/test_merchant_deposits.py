@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.catalogs import reason_texts
 
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.deposits import (
     DEFAULT_DEPOSITS_PATH,
-    REASON_TEXT,
     DepositError,
     deposit_status,
     listing_cap,
@@ -45,6 +45,8 @@ TOYS = CategoryRef("baby-toys", ("mother_baby",))
 FORMULA = CategoryRef("formula-stage1", ("infant_formula", "mother_baby"))
 PHONES = CategoryRef("3c-phones", ("3c",), frozenset({"3c"}))
 WINE = CategoryRef("red-wine", ("alcohol", "food"), frozenset({"alcohol", "food"}))
+
+REASON_TEXT = reason_texts("deposit", "trial")  # the pages word these reasons with them
 
 
 def test_shipped_deposits_section_loads() -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.catalogs import reason_texts
 
 from anxin.merchants.categories import CategoryRef
 from anxin.merchants.fees import (
-    REASON_TEXT,
     FeeError,
     FeeLine,
     FeeOrder,
@@ -48,6 +48,8 @@ CATEGORIES = (FRUIT, TAGGED_FRESH, PHONES, AUDIO, WOMEN, MEN, MAKEUP, WATCHES, O
 
 OPENED = dt.datetime(2020, 1, 1, tzinfo=BJ)  # an old shop: the new-shop waiver does not apply
 QUIET = dt.datetime(2026, 5, 6, 12, 0, tzinfo=BJ)  # no rebate window; 2025 list over
+
+REASON_TEXT = reason_texts("fee")  # the pages word these reasons with them
 
 
 def order(*lines: FeeLine, paid_at: dt.datetime = QUIET, opened: dt.datetime = OPENED, channel: str = "live",

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.catalogs import reason_texts
 
 from anxin.merchants.categories import CategoryMatch, CategoryRef
 from anxin.merchants.financing import (
     DEFAULT_FINANCING_PATH,
-    REASON_TEXT,
     FinancingFacts,
     Offer,
     early_payout_offer,
@@ -46,6 +46,8 @@ NAME = {"zh-CN": "名", "en": "name"}
 PHONES = CategoryRef("3c-phones", ("3c",))
 AUDIO = CategoryRef("3c-audio", ("3c",))
 APPLES = CategoryRef("fresh-fruit", ("fresh",), frozenset({"fresh"}))
+
+REASON_TEXT = reason_texts("early_payout", "instalment", "loan")  # the pages word these reasons with them
 
 
 def day(n: int, hour: int = 12) -> dt.datetime:

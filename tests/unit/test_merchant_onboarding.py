@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.catalogs import reason_texts
 
 from anxin.merchants.categories import CategoryRef
-from anxin.merchants.lifecycle import REASON_TEXT as LIFECYCLE_TEXT
 from anxin.merchants.lifecycle import (
     TRANSITIONS,
     LifecycleError,
@@ -29,7 +29,6 @@ from anxin.merchants.lifecycle import (
 )
 from anxin.merchants.onboarding import (
     DEFAULT_ONBOARDING_PATH,
-    REASON_TEXT,
     BannedLink,
     ShopApplication,
     load_onboarding,
@@ -385,7 +384,7 @@ def test_every_problem_is_reported_at_once_and_the_file_loader_refuses(tmp_path:
 # --- reason texts ------------------------------------------------------------------------------------------------
 
 def test_every_emitted_code_has_both_texts_and_renders() -> None:
-    texts = {**REASON_TEXT, **LIFECYCLE_TEXT}
+    texts = reason_texts("screening", "lifecycle", "transfer")
     for code, langs in texts.items():
         assert set(langs) == {"zh-CN", "en"} and all(langs.values()), code
     reasons = [
@@ -400,7 +399,7 @@ def test_every_emitted_code_has_both_texts_and_renders() -> None:
         *plan("upgrade", shop(store_type="personal", licence_no=None),
               TransferTarget("m1", "individual", "L7")).reasons,
         *(transition(ShopState.ACTIVE, ShopState.SUSPENDED, reason_code=code, at=T).reasons[0]
-          for code in LIFECYCLE_TEXT if code.startswith("lifecycle.")),
+          for code in texts if code.startswith("lifecycle.")),
     ]
     assert {r.code for r in reasons} == set(texts)  # every code is emitted somewhere and has its texts
     for reason in reasons:

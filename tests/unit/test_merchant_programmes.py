@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.catalogs import reason_texts
 
 from anxin.merchants.programme_rules import (
     Activity,
@@ -26,7 +27,6 @@ from anxin.merchants.programme_rules import (
 from anxin.merchants.programmes import (
     DEFAULT_PROGRAMMES_PATH,
     METRICS,
-    REASON_TEXT,
     ProgrammesRules,
     ShopFacts,
     age_days,
@@ -42,6 +42,8 @@ from anxin.merchants.rulebook_models import MerchantRulebookError
 BJ = dt.timezone(dt.timedelta(hours=8))
 OPENED = dt.datetime(2026, 1, 1, 10, 0, tzinfo=BJ).astimezone(dt.UTC)  # day 0 is 1 January (Beijing)
 NAME = {"zh-CN": "名", "en": "name"}
+
+REASON_TEXT = reason_texts("creator", "novice", "traffic")  # the pages word these reasons with them
 
 
 def day(n: int, hour: int = 12) -> dt.datetime:

@@ -1,9 +1,9 @@
 """View models of the merchant centre pages: what the merchant use cases returned, worded and formatted.
 
-Nothing here decides or recomputes a fee, a deposit or an offer: reasons are worded from the merchants modules'
-``REASON_TEXT`` in the page's language, names (waivers, levels, tasks, activities, milestones) come from the
-rulebook, instants are shown in Beijing time and money stays integer fen until the ``money`` filter writes it as
-exact yuan. The one computation is the deposit chart's running balances, walked back from today's balances.
+Nothing here decides or recomputes a fee, a deposit or an offer: reasons are worded from the merchants catalog's
+``mc.reason.<code>`` templates in the page's language, names (waivers, levels, tasks, activities, milestones) come
+from the rulebook, instants are shown in Beijing time and money stays integer fen until the ``money`` filter writes
+it as exact yuan. The one computation is the deposit chart's running balances, walked back from today's balances.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from markupsafe import Markup, escape
 
 from anxin.core.errors import AnxinError
 from anxin.core.money import format_fen
-from anxin.merchants import deposits, fees, financing, lifecycle, onboarding, programmes
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.merchants.fees import FeeQuote, percent
 from anxin.merchants.programme_models import METRICS
@@ -30,9 +29,14 @@ from anxin.web.render import SHANGHAI, fmt_left, progress
 
 Names = Mapping[str, Mapping[str, str]]  # id -> {zh-CN, en}
 
-TEXTS: dict[str, Mapping[str, str]] = {}
-for _module in (onboarding, lifecycle, deposits, fees, programmes, financing):
-    TEXTS.update(getattr(_module, "REASON_TEXT", {}))
+
+
+def reason_template(code: str, t: Translator) -> str | None:
+    """The words of a reason code in the page's language (``mc.reason.<code>`` in the merchants catalog), over its
+    ``params``; None for a code no catalog words."""
+    key = f"mc.reason.{code}"
+    text = t(key)
+    return None if text == key else text
 
 _YUAN = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")  # ASCII digits, at most two decimals: exact fen
 
@@ -118,7 +122,7 @@ def reasons(raw: Iterable[Any], lang: str, names: Names | None = None) -> list[d
     for r in raw or ():
         if isinstance(r, Mapping) and isinstance(r.get("code"), str):
             code, params = r["code"], shown_params(dict(r.get("params") or {}), names or {}, t)
-            template = TEXTS.get(code, {}).get(t.lang)
+            template = reason_template(code, t)
             try:  # the text escaped, the ids in it as code
                 text: str = Markup(escape(template)).format(**params) if template else code
             except (KeyError, IndexError, ValueError):
@@ -160,8 +164,8 @@ def shop_rows(overview: Mapping[str, Any], shop_names: Mapping[str, str], t: Tra
 def history_title(h: Mapping[str, Any], t: Translator, lang: str) -> str:
     code = str(h.get("reason") or "")
     params = {k: str(h.get(k) or "—") for k in ("from_state", "to_state")}
-    text = render(Reason(code, "", params), TEXTS, lang)
-    return label(t, "mc.hist", code) if text == code else text
+    template = reason_template(code, t)
+    return render(Reason(code, "", params), {code: {lang: template}}, lang) if template else label(t, "mc.hist", code)
 
 
 def status_view(s: Mapping[str, Any], t: Translator, lang: str) -> dict[str, Any]:

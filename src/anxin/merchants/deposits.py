@@ -25,36 +25,6 @@ SECTION = "deposits"
 COMBINATIONS = ("cap_base", "replace_base")
 BP = 10_000
 
-REASON_TEXT: dict[str, dict[str, str]] = {
-    "deposit.base": {"zh-CN": "类目 {category}（{store_type}）基础保证金 {amount}",
-                     "en": "Base deposit for {category} ({store_type}): {amount}"},
-    "deposit.base_default": {"zh-CN": "未指定类目，按默认基础保证金 {amount}（{store_type}）",
-                             "en": "No category given: the default base deposit {amount} ({store_type})"},
-    "deposit.gmv_tier": {"zh-CN": "上月成交额 {gmv} 对应保证金档位 {amount}",
-                         "en": "Last month's GMV {gmv} falls in the {amount} tier"},
-    "deposit.tier_caps_base": {"zh-CN": "档位 {tier} 低于基础保证金 {base}，按档位收取",
-                               "en": "The tier {tier} is below the base {base}: the tier applies"},
-    "deposit.base_below_tier": {"zh-CN": "基础保证金 {base} 不高于档位 {tier}，按基础保证金收取",
-                                "en": "The base {base} does not exceed the tier {tier}: the base applies"},
-    "deposit.tier_replaces_base": {"zh-CN": "按成交额档位 {tier} 收取（基础保证金 {base} 不再适用）",
-                                   "en": "The GMV tier {tier} applies instead of the base {base}"},
-    "deposit.tiers_not_yet": {"zh-CN": "成交额分档自 {applies_from} 起适用，此前按基础保证金",
-                              "en": "GMV tiers apply from {applies_from}; until then the base applies"},
-    "deposit.sufficient": {"zh-CN": "保证金 {held} 已达到应缴 {required}", "en": "The deposit {held} meets {required}"},
-    "deposit.below_requirement": {"zh-CN": "保证金 {held} 低于应缴 {required}，需补缴 {shortfall}",
-                                  "en": "The deposit {held} is below {required}: top up {shortfall}"},
-    "deposit.in_debt": {"zh-CN": "店铺欠款 {debt}，须先补足", "en": "The shop owes {debt}, to be paid first"},
-    "trial.eligible": {"zh-CN": "可参加0元入驻，商品上限 {listing_cap} 个",
-                       "en": "Eligible for the zero-deposit trial, up to {listing_cap} listings"},
-    "trial.store_type_excluded": {"zh-CN": "{store_type} 店铺不可参加0元入驻",
-                                  "en": "A {store_type} shop cannot join the zero-deposit trial"},
-    "trial.category_excluded": {"zh-CN": "类目 {category} 自 {since} 起不适用0元入驻",
-                                "en": "{category} is excluded from the zero-deposit trial since {since}"},
-    "trial.affiliated_violations": {"zh-CN": "关联主体有 {count} 次违规（上限 {limit} 次）",
-                                    "en": "Affiliated entities have {count} violations (at most {limit})"},
-}
-
-
 class DepositError(ValueError):
     """A requirement that cannot be computed; ``code`` is stable."""
 

@@ -41,46 +41,13 @@ from anxin.merchants.fee_rules import (
 from anxin.merchants.reasons import Reason
 
 __all__ = [
-    "CHANNELS", "DEFAULT_FEES_PATH", "REASON_TEXT", "CommissionRate", "FeeError", "FeeLine", "FeeOrder", "FeeQuote",
+    "CHANNELS", "DEFAULT_FEES_PATH", "CommissionRate", "FeeError", "FeeLine", "FeeOrder", "FeeQuote",
     "FeeReversal", "FeeRules", "LineFee", "Waiver", "WaiverScope", "allocate_order_coupon", "load_fees",
     "load_fees_file", "parse_waiver", "percent", "quote_order", "reverse_on_refund", "round_half_even", "shop_day",
     "waiver_from_dict", "waiver_problems",
 ]
 
 BP = 10_000  # basis points in a whole
-
-# Pages word these with display values (``centre_view.reasons``): rule ids become the rule's name, ``*_fen`` money.
-REASON_TEXT: dict[str, dict[str, str]] = {
-    "fee.commission": {
-        "zh-CN": "{commission_id}佣金费率 {rate}，计费基数 {base_fen}，佣金 {commission_fen}",
-        "en": "{commission_id} commission rate {rate} on a fee base of {base_fen} = {commission_fen}"},
-    "fee.commission_tie": {
-        "zh-CN": "该类目同时匹配 {others}，按规则顺序采用 {commission_id}",
-        "en": "The category also matches {others} as specifically; {commission_id}, listed first, applies"},
-    "fee.waived": {
-        "zh-CN": "佣金减免：{waiver_id}，减免 {waived_fen}",
-        "en": "Commission waived under {waiver_id}: {waived_fen} relieved"},
-    "fee.also_waived": {
-        "zh-CN": "同时符合减免 {waiver_id}（减免额计入 {credited}）",
-        "en": "Also covered by waiver {waiver_id} (the relief is credited to {credited})"},
-    "fee.rebate": {
-        "zh-CN": "返还 {rebate} 个百分点：{waiver_id}，减免 {waived_fen}",
-        "en": "Rebate of {rebate} points under {waiver_id}: {waived_fen} relieved"},
-    "fee.rebate_not_needed": {
-        "zh-CN": "返还 {waiver_id} 未使用：佣金已减免",
-        "en": "Rebate {waiver_id} not used: the commission is already waived"},
-    "fee.channel_floor": {
-        "zh-CN": "按支付通道费下限 {floor} 收取（减免后佣金费率 {after}）",
-        "en": "Charged at the payment-channel floor of {floor} (commission after waivers: {after})"},
-    "fee.charged": {
-        "zh-CN": "实收费率 {charged}，计费基数 {base_fen}，服务费 {fee_fen}（四舍六入五成双，精确到分）",
-        "en": "Charged rate {charged} on {base_fen}: fee {fee_fen} (rounded half-even to the fen)"},
-    "fee.refund_reversed": {
-        "zh-CN": "退款 {refund_fen}（累计 {refunded_total_fen} / 实付 {paid_fen}），退回服务费 {fee_reversed_fen}",
-        "en": "Refund of {refund_fen} ({refunded_total_fen} of {paid_fen} paid so far): "
-              "{fee_reversed_fen} of fee reversed"},
-}
-
 
 def round_half_even(numerator: int, denominator: int) -> int:
     """numerator / denominator rounded to the nearest integer, ties to even; exact (integers only)."""

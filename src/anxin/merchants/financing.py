@@ -27,7 +27,7 @@ from anxin.merchants.financing_rules import (
 from anxin.merchants.programmes import age_days, bp_text, score_text
 from anxin.merchants.reasons import Reason
 
-__all__ = ["DEFAULT_FINANCING_PATH", "REASON_TEXT", "FinancingFacts", "Offer", "early_payout_offer",
+__all__ = ["DEFAULT_FINANCING_PATH", "FinancingFacts", "Offer", "early_payout_offer",
            "instalment_offer", "instalment_plan", "instalment_terms", "load_financing", "load_financing_file",
            "loan_offer"]
 
@@ -248,30 +248,3 @@ _CONDITION_TEXT: dict[str, dict[str, str]] = {
                      "en": "No experience score yet (too few orders); new shops need not reach {min_score}"},
 }
 
-REASON_TEXT: dict[str, dict[str, str]] = {
-    **{f"{kind}.{code}": text for kind in ("loan", "early_payout", "instalment")
-       for code, text in _CONDITION_TEXT.items()},
-    "loan.offered": {"zh-CN": "可申请免息贷款 {amount}，期限 {term_days} 天，利率 {interest}，有效期至 {until}",
-                     "en": "An interest-free loan of {amount} for {term_days} days at {interest}, open until {until}"},
-    "loan.amount_basis": {"zh-CN": "近 {months} 个月月均销售额 {average} × {multiple}，按 {step} 向下取整为 {computed}",
-                          "en": "{multiple} of the {months}-month average monthly sales {average}, rounded down "
-                                "to {step}: {computed}"},
-    "loan.amount_capped": {"zh-CN": "测算额度 {computed} 超过上限，按 {cap} 发放",
-                           "en": "{computed} is above the cap; {cap} is offered"},
-    "loan.no_sales": {"zh-CN": "近 {months} 个月无销售额，无法测算额度",
-                      "en": "No sales in the last {months} months to size a loan on"},
-    "loan.amount_below_min": {"zh-CN": "测算额度 {amount} 低于最低 {min}",
-                              "en": "The amount {amount} is below the minimum {min}"},
-    "early_payout.offered": {"zh-CN": "{promotion} 期间货款于签收后 {settle_days} 天结算（零账期），至 {until}",
-                             "en": "During {promotion} goods payments settle {settle_days} days after sign-off "
-                                   "(zero accounting period), until {until}"},
-    "early_payout.next_promotion": {"zh-CN": "当前无大促，下一场 {promotion} 于 {starts} 开始",
-                                    "en": "No promotion now; the next, {promotion}, starts on {starts}"},
-    "early_payout.no_promotion": {"zh-CN": "当前及近期无大促", "en": "No promotion now or scheduled"},
-    "instalment.offered": {"zh-CN": "可为 {plans} 个类目提供分期免息，有效期至 {until}",
-                           "en": "Interest-free instalments in {plans} categories, open until {until}"},
-    "instalment.plan": {"zh-CN": "类目 {category}：满 {min_price} 可分 {terms} 期，商家手续费 {fees}",
-                        "en": "{category}: from {min_price} in {terms} instalments, merchant fee {fees}"},
-    "instalment.no_plan": {"zh-CN": "经营类目 {categories} 暂不支持分期免息",
-                           "en": "No instalment plan covers the shop's categories ({categories})"},
-}

@@ -39,35 +39,6 @@ TRANSITIONS: Mapping[ShopState, frozenset[ShopState]] = {
     S.CLOSED: frozenset(),
 }
 
-REASON_TEXT: dict[str, dict[str, str]] = {
-    # causes of a state change; other contexts may pass their own codes (a penalty node) and render them themselves
-    "lifecycle.approved": {"zh-CN": "入驻审核通过，店铺进入新手期",
-                           "en": "Application approved: the shop starts as a novice"},
-    "lifecycle.rejected": {"zh-CN": "入驻申请被驳回", "en": "Application rejected"},
-    "lifecycle.graduated": {"zh-CN": "新手期结束，店铺转为正常经营", "en": "Novice period over: the shop is active"},
-    "lifecycle.restricted": {"zh-CN": "店铺被限制经营（{from_state} → {to_state}）",
-                             "en": "Shop restricted ({from_state} → {to_state})"},
-    "lifecycle.restriction_lifted": {"zh-CN": "限制解除，店铺恢复正常经营",
-                                     "en": "Restriction lifted: the shop is active"},
-    "lifecycle.suspended": {"zh-CN": "店铺被暂停经营（{from_state} → {to_state}）",
-                            "en": "Shop suspended ({from_state} → {to_state})"},
-    "lifecycle.reinstated": {"zh-CN": "店铺恢复经营", "en": "Shop reinstated"},
-    "lifecycle.closed_by_merchant": {"zh-CN": "商家申请关店", "en": "Closed at the merchant's request"},
-    "lifecycle.closed_by_platform": {"zh-CN": "平台清退店铺", "en": "Closed by the platform"},
-    # transfer plans
-    "transfer.history_kept": {"zh-CN": "店铺历史记录全部保留（{kind}）",
-                              "en": "The shop's whole history is kept ({kind})"},
-    "transfer.carried": {"zh-CN": "{item} 随店铺转移", "en": "{item} carries over"},
-    "transfer.reset": {"zh-CN": "{item} 重新开始计算", "en": "{item} starts afresh"},
-    "transfer.deposit_refunded": {"zh-CN": "保证金退还原主体 {merchant_id}，新主体须重新缴纳",
-                                  "en": "The deposit is refunded to {merchant_id}; the new owner pays its own"},
-    "transfer.store_type_changed": {"zh-CN": "店铺类型由 {from_store_type} 变为 {to_store_type}",
-                                    "en": "Store type changes from {from_store_type} to {to_store_type}"},
-    "transfer.licence_changed": {"zh-CN": "营业执照由 {from_licence} 变为 {to_licence}",
-                                 "en": "Licence changes from {from_licence} to {to_licence}"},
-}
-
-
 class LifecycleError(ValueError):
     """A state change refused; ``code`` is stable."""
 

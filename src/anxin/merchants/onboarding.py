@@ -34,27 +34,6 @@ CARRY_OPTIONS: Mapping[str, tuple[str, str]] = {
     "novice_progress": ("carry", "reset"),
 }
 
-REASON_TEXT: dict[str, dict[str, str]] = {
-    "screening.passed": {"zh-CN": "入驻审核通过：各项检查均无问题", "en": "Application approved: every check passed"},
-    "screening.unknown_store_type": {"zh-CN": "未知的店铺类型 {store_type}",
-                                     "en": "Unknown store type {store_type}"},
-    "screening.no_categories": {"zh-CN": "申请未选择经营类目", "en": "The application names no category"},
-    "screening.banned_link": {"zh-CN": "与被封禁主体关联（{kind}：{value_hint}，店铺 {banned_shop_id}）",
-                              "en": "Linked to a banned entity ({kind}: {value_hint}, shop {banned_shop_id})"},
-    "screening.licence_missing": {"zh-CN": "{store_type} 店铺须提供营业执照",
-                                  "en": "A {store_type} shop needs a business licence"},
-    "screening.licence_at_limit": {"zh-CN": "营业执照 {licence_no} 已开 {shops} 家店，达到上限 {limit} 家",
-                                   "en": "Licence {licence_no} already opens {shops} shops, the limit is {limit}"},
-    "screening.category_not_allowed": {"zh-CN": "{store_type} 店铺不可经营类目 {category}",
-                                       "en": "A {store_type} shop may not sell {category}"},
-    "screening.qualification_missing": {"zh-CN": "类目 {categories} 需要资质 {qualification}",
-                                        "en": "Categories {categories} need the qualification {qualification}"},
-    "screening.affiliated_violations": {
-        "zh-CN": "关联主体有 {count} 次严重违规（达到 {threshold} 次须人工审核）",
-        "en": "An affiliated entity has {count} serious violations ({threshold} or more go to manual review)"},
-}
-
-
 @dataclass(frozen=True)
 class Names:
     zh_cn: str

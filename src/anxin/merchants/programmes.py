@@ -31,7 +31,7 @@ from anxin.merchants.programme_rules import (
 )
 from anxin.merchants.reasons import Reason
 
-__all__ = ["DEFAULT_PROGRAMMES_PATH", "METRICS", "REASON_TEXT", "NoviceProgress", "ProgrammeDecision", "ShopFacts",
+__all__ = ["DEFAULT_PROGRAMMES_PATH", "METRICS", "NoviceProgress", "ProgrammeDecision", "ShopFacts",
            "TaskProgress", "age_days", "creator_offer", "load_programmes", "load_programmes_file", "novice_progress",
            "traffic_support"]
 
@@ -254,58 +254,3 @@ def traffic_support(facts: ShopFacts, at: dt.datetime, rules: ProgrammesRules) -
                              upcoming)
 
 
-REASON_TEXT: dict[str, dict[str, str]] = {
-    "novice.task_done": {"zh-CN": "任务 {task} 已于 {completed_on} 完成，获得 {xp} 经验值",
-                         "en": "Task {task} done on {completed_on}: {xp} XP earned"},
-    "novice.task_open": {"zh-CN": "任务 {task} 进度 {progress}/{target}，还剩 {days_left} 天",
-                         "en": "Task {task}: {progress} of {target}, {days_left} days left"},
-    "novice.task_expired": {"zh-CN": "任务 {task} 已于 {last_day} 截止，未完成（{progress}/{target}）",
-                            "en": "Task {task} closed after {last_day} before it was done ({progress} of {target})"},
-    "novice.sample_too_small": {"zh-CN": "任务 {task} 已达标，但 {metric} 仅 {have}，"
-                                         "需至少 {need}（还剩 {days_left} 天）",
-                                "en": "Task {task} meets its target but counts only with {need} {metric}; "
-                                      "{have} so far ({days_left} days left)"},
-    "novice.metric_unavailable": {"zh-CN": "任务 {task} 的指标 {metric} 暂无数据",
-                                  "en": "Task {task}: no figure for {metric} yet"},
-    "novice.level": {"zh-CN": "当前等级 {level}（{xp} 经验值），再得 {xp_to_next} 经验值升至 {next_level}",
-                     "en": "Level {level} with {xp} XP; {xp_to_next} XP more reaches {next_level}"},
-    "novice.top_level": {"zh-CN": "已达最高等级 {level}（{xp} 经验值）",
-                         "en": "Top level {level} reached with {xp} XP"},
-    "novice.withheld_in_trial": {"zh-CN": "0元入驻试用期店铺不开放平台营销活动 {activity}",
-                                 "en": "{activity} is platform marketing, which shops in the zero-deposit trial "
-                                       "do not get"},
-    "creator.offered": {"zh-CN": "开店第 {age_days} 天（{within_days} 天内）、在售商品 {listings} 个："
-                                 "向达人推荐至 {until}",
-                        "en": "Day {age_days} of {within_days} since opening with {listings} listings: offered to "
-                              "creators until {until}"},
-    "creator.not_open_yet": {"zh-CN": "店铺将于 {opens_on} 开业", "en": "The shop opens on {opens_on}"},
-    "creator.too_old": {"zh-CN": "开店已 {age_days} 天，达人合作机会仅限开店 {within_days} 天内",
-                        "en": "Open {age_days} days; creator matching is for the first {within_days} days"},
-    "creator.too_few_listings": {"zh-CN": "在售商品 {listings} 个，至少需要 {min} 个",
-                                 "en": "{listings} listings online; at least {min} needed"},
-    "creator.in_trial": {"zh-CN": "0元入驻试用期店铺不参与精选联盟",
-                         "en": "Shops in the zero-deposit trial are not offered to creators"},
-    "creator.serious_violations": {"zh-CN": "有 {count} 项未结严重违规（最多 {max} 项）",
-                                   "en": "{count} open serious violations (at most {max})"},
-    "creator.shop_state": {"zh-CN": "店铺状态为 {state}，暂不可参与", "en": "The shop is {state}"},
-    "traffic.eligible": {"zh-CN": "开店第 {age_days} 天，体验分 {score}（门槛 {min_score}）：流量扶持至 {until}",
-                         "en": "Day {age_days} since opening, score {score} (threshold {min_score}): traffic support "
-                               "until {until}"},
-    "traffic.too_young": {"zh-CN": "开店 {age_days} 天，满 {min_days} 天后可参与流量扶持",
-                          "en": "Open {age_days} days; traffic support starts on day {min_days}"},
-    "traffic.window_over": {"zh-CN": "开店 {age_days} 天，流量扶持截至开店第 {last_day} 天",
-                            "en": "Open {age_days} days; traffic support ended on day {last_day}"},
-    "traffic.score_missing": {"zh-CN": "暂无体验分，需达到 {min_score}",
-                              "en": "No experience score yet; {min_score} needed"},
-    "traffic.score_below": {"zh-CN": "体验分 {score} 低于门槛 {min_score}",
-                            "en": "Experience score {score} is below the threshold {min_score}"},
-    "traffic.in_trial": {"zh-CN": "0元入驻试用期店铺不参与平台流量扶持",
-                         "en": "Shops in the zero-deposit trial get no platform traffic support"},
-    "traffic.serious_violations": {"zh-CN": "有 {count} 项未结严重违规（最多 {max} 项）",
-                                   "en": "{count} open serious violations (at most {max})"},
-    "traffic.shop_state": {"zh-CN": "店铺状态为 {state}，暂不可参与", "en": "The shop is {state}"},
-    "traffic.milestone_reached": {"zh-CN": "销售额达到 {gmv}（里程碑 {milestone}）：曝光加权 +{boost}",
-                                  "en": "Sales reached {gmv} (milestone {milestone}): impressions +{boost}"},
-    "traffic.next_milestone": {"zh-CN": "再售 {remaining} 达到里程碑 {milestone}：曝光加权 +{boost}",
-                               "en": "{remaining} more in sales reaches milestone {milestone}: impressions +{boost}"},
-}

@@ -1,8 +1,8 @@
 """Why a merchant decision came out as it did. Pure.
 
 Every merchant decision (screening, lifecycle moves, deposits, fees, novice tasks, offers) carries reasons: a stable
-code, the rulebook entry that produced it and the figures it compared. Pages render them from each module's
-``REASON_TEXT`` (zh-CN and en templates over ``params``).
+code, the rulebook entry that produced it and the figures it compared. Pages word them from the merchants
+catalog's ``mc.reason.<code>`` templates over ``params`` (zh-CN and en; docs/i18n.md).
 """
 
 from __future__ import annotations
