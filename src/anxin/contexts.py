@@ -93,6 +93,9 @@ CONTEXTS: tuple[Context, ...] = (
                   "programme_models", "financing_models", "error_codes"),
             inner=(("usecases", ("centre", "lifecycle | settlement | programmes | financing",
                                  "money | campaigns | statements", "shared")),)),
+    Context("governance", "violations, the points ladder and measures enforced as platform actions, appeals, "
+            "listing compliance, sampling inspections and IP complaints",
+            use_cases=(), adapters=()),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

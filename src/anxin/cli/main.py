@@ -10,6 +10,7 @@ import click
 
 from anxin.core.clock import FixedClock, parse_instant
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Role
 
 
 def _fail(message: str, code: str = "cli.error") -> None:
@@ -204,7 +205,7 @@ def keys() -> None:
 
 
 @keys.command("create")
-@click.option("--role", required=True, type=click.Choice(["platform", "consumer", "merchant", "operator"]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--subject", required=True, help="consumer_id / merchant_id, or a label for platform and operator.")
 def keys_create(role: str, subject: str) -> None:
     """Create a key and print it (it is shown once; only its hash is stored)."""
@@ -220,7 +221,7 @@ def keys_create(role: str, subject: str) -> None:
 
 @keys.command("login-link")
 @click.option("--key-id", default=None, help="Sign in as this existing key.")
-@click.option("--role", default=None, type=click.Choice(["platform", "consumer", "merchant", "operator"]),
+@click.option("--role", default=None, type=click.Choice([r.value for r in Role]),
               help="Or mint a new key of this role (with --subject) and sign in as it.")
 @click.option("--subject", default=None, help="consumer_id / merchant_id, or a label (with --role).")
 @click.option("--next", "next_path", default="/", show_default=True, help="The page to open after signing in.")

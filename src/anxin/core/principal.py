@@ -11,11 +11,14 @@ class Role(StrEnum):
     CONSUMER = "consumer"
     MERCHANT = "merchant"
     OPERATOR = "operator"
+    CREATOR = "creator"  # a creator (达人): their own reputation, violations and appeals
+    RIGHTS_HOLDER = "rights_holder"  # files IP complaints against listings
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling. ``subject`` is the consumer_id / merchant_id for those roles, a label otherwise."""
+    """Who is calling. ``subject`` is the consumer_id / merchant_id / creator_id / rights holder id for those
+    roles, a label otherwise."""
 
     key_id: str
     role: Role
