@@ -390,16 +390,17 @@ def test_a_creators_indicator_drills_down(client, keys, world) -> None:
 
 
 @pytest.mark.parametrize(("who", "consumer_id", "status"), [
-    ("c1", "c1", 200), ("c2", "c1", 404), ("operator", "c1", 200), ("platform", "c3", 200), ("m1", "c1", 404),
+    ("c1", "c1", 403), ("c2", "c1", 403), ("operator", "c1", 200), ("platform", "c3", 200), ("m1", "c1", 403),
     ("operator", "nobody", 404)])
-def test_a_consumers_credit_is_theirs_and_staffs(client, keys, world, who, consumer_id, status) -> None:
+def test_a_consumers_credit_is_for_staff_only(client, keys, world, who, consumer_id, status) -> None:
+    """Credit bands are risk internals: not even the consumer reads their own."""
     r = client.get(f"/v1/consumers/{consumer_id}/credit", headers=keys[who])
     assert r.status_code == status
     if status == 200:
         body = r.json()
         assert body["consumer_id"] == consumer_id and isinstance(body["credit"], int) and body["band"]
         assert set(body["components"]) >= {"signed_orders", "account_age_30d"}
-    else:
+    elif status == 404:
         assert _code(r) == "scoring.subject_not_found"
 
 

@@ -329,7 +329,9 @@ def creator_indicator_rows(creator_id: str, indicator_id: str, request: Request,
     return _drill_page(request, who, "creator", creator_id, indicator_id, as_of, side, limit, cursor)
 
 
-@router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (the consumer, operators, the platform)",
+@router.get("/consumers/{consumer_id}/credit", summary="A consumer's credit (operators and the platform)",
+            description="Credit and its band are risk internals: consumers, their own included, and merchants "
+                        "get 403.",
             response_model=out.Credit, openapi_extra=codes(E.SUBJECT_NOT_FOUND))
 def consumer_credit(consumer_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return credit_json(app_of(request).scoring.consumer_credit_for(who, consumer_id))

@@ -329,9 +329,9 @@ class ScoringService:
         return refcache.cached(uow.session, ("consumer_band", consumer_id), SNAPSHOT_TABLES, load) or "unscored"
 
     def consumer_credit_for(self, who: Principal, consumer_id: str) -> CreditReport:
-        if not (who.role in (Role.OPERATOR, Role.PLATFORM) or (who.role is Role.CONSUMER
-                                                                and who.subject == consumer_id)):
-            raise AnxinError(E.SUBJECT_NOT_FOUND, f"no consumer {consumer_id!r} visible to this key")
+        # Credit and its band are risk internals: the platform and operators read them, consumers never (their own
+        # included), so a band cannot be learned and gamed from outside.
+        require_role(who, Role.OPERATOR, Role.PLATFORM)
         credit = self.consumer_credit(consumer_id)
         if credit is None:
             raise AnxinError(E.SUBJECT_NOT_FOUND, f"consumer {consumer_id!r} has no credit yet",
