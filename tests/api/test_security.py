@@ -96,6 +96,29 @@ def test_signing_out_ends_the_session_on_the_server(app, world) -> None:
     assert replay.get("/hall", follow_redirects=False).status_code == 303
 
 
+@pytest.mark.parametrize("headers", [
+    {"origin": "https://evil.example"}, {"origin": "null", "sec-fetch-site": "cross-site"},
+    {"sec-fetch-site": "cross-site"},
+    {"sec-fetch-site": "same-site", "origin": "https://shop.testserver"}])
+def test_a_foreign_site_cannot_sign_a_browser_in_or_out(app, world, headers) -> None:
+    """Login CSRF: a foreign page posting the attacker's key would sign the victim into the attacker's account."""
+    client = TestClient(app)
+    r = client.post("/login", data={"key": world.consumer}, headers=headers, follow_redirects=False)
+    assert r.status_code == 403 and "request.form_token_invalid" in r.text and COOKIE not in r.cookies
+    ours = signed_in(app, world.consumer)
+    out = ours.post("/logout", headers=headers, follow_redirects=False)
+    assert out.status_code == 403 and ours.get("/hall", follow_redirects=False).status_code == 200
+    assert ours.get("/logout", follow_redirects=False).status_code == 405  # a link or an image signs no one out
+
+
+def test_our_own_pages_sign_in_and_out(app, world) -> None:
+    client = TestClient(app)
+    same = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
+    assert client.post("/login", data={"key": world.consumer}, headers=same, follow_redirects=False).status_code == 303
+    assert client.post("/logout", headers=same, follow_redirects=False).status_code == 303
+    assert client.get("/hall", follow_redirects=False).status_code == 303
+
+
 def test_keys_login_link_cli_mints_a_working_link(tmp_path, monkeypatch) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("ANXIN_DATABASE_URL", url)

@@ -1,11 +1,14 @@
 """The pages under their Content-Security-Policy in headless Chromium: nothing refused, styles applied, a
-one-time login link signs in once."""
+one-time login link signs in once, a foreign page cannot sign the browser in."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import pytest
 
 from anxin.aftersales.service import FileCase
+from anxin.web.auth import COOKIE
 from tests.browser.world import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
@@ -47,3 +50,25 @@ def test_a_one_time_link_signs_in_once_in_a_browser(anxin, browser, server, worl
     assert second.locator('[data-code="access.login_link_invalid"]').count() == 1
     first.context.close()
     second.context.close()
+
+
+def test_a_foreign_pages_form_cannot_sign_the_browser_in(browser, server, world) -> None:
+    """Login CSRF in a real browser: a page of another origin auto-posting the attacker's key to /login gets the
+    refusal, and no session cookie is set."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    form = (f'<form method="post" action="{server}/login"><input name="key" value="{world.consumer}">'
+            '<button type="submit">go</button></form>')
+    page.goto("data:text/html," + quote(form))
+    with page.expect_navigation():
+        page.locator("button").click()
+    assert page.locator('[data-code="request.form_token_invalid"]').count() == 1
+    assert not any(c["name"] == COOKIE for c in context.cookies())
+    ours = context.new_page()
+    ours.goto(f"{server}/login")
+    ours.locator('input[name="key"]').fill(world.consumer)
+    with ours.expect_navigation():
+        ours.locator('form[action="/login"] button[type="submit"]').click()
+    assert any(c["name"] == COOKIE for c in context.cookies())  # our own form still signs in
+    context.close()

@@ -2,12 +2,15 @@
 
 Keys never travel in URLs: the form posts them, and ``anxin keys login-link`` / ``anxin demo`` print links
 carrying a one-time token that expires. Both give the browser a session cookie, never the key itself.
-Language is per request.
+Language is per request. Signing in and out answer only posts from this site: there is no session yet to bind a
+form token to, so the browser's ``Origin`` / ``Sec-Fetch-Site`` headers tell a foreign page's post (login CSRF:
+signing a victim into the attacker's account) from ours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,6 +23,7 @@ from anxin.core.principal import Principal
 from anxin.web import i18n
 from anxin.web import render as r
 from anxin.web.auth import COOKIE, app_of, client_of, page_principal, session_token
+from anxin.web.error_codes import WebErrorCode as W
 
 router = APIRouter(include_in_schema=False, route_class=r.PageRoute)
 # The page each role lands on after signing in without a ``next``.
@@ -62,10 +66,30 @@ async def login(request: Request, next: str = "/") -> Response:
     return _login_form(request, r.safe_next(next))
 
 
+def from_this_site(request: Request) -> bool:
+    """False for a browser's post from another site. ``Sec-Fetch-Site`` decides where the browser sends it (every
+    current one does); otherwise ``Origin``, unless it is ``null`` (our pages' no-referrer policy makes a browser
+    send that for its own posts too). Clients that send neither (curl, tests) are not browsers a foreign page can
+    drive, so they pass."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def _foreign_post(request: Request) -> AnxinError:
+    return AnxinError(W.FORM_TOKEN_INVALID, i18n.translator(r.lang_of(request))("form.csrf"), field="origin")
+
+
 @router.post("/login")
 async def login_post(request: Request) -> Response:
     form = await r.read_form(request, max_files=0)
     next_path = r.safe_next(r.form_str(form, "next"))
+    if not from_this_site(request):
+        return _login_form(request, next_path, error=_foreign_post(request))
     raw = r.form_str(form, "key", max_len=MAX_KEY)
     if not raw:
         return _login_form(request, next_path, error=AnxinError(A.UNAUTHENTICATED, "an API key is required"))
@@ -81,8 +105,11 @@ async def login_link(request: Request, token: str = "", next: str = "/") -> Resp
                           r.safe_next(next))
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.post("/logout")
 def logout(request: Request) -> Response:
+    """A post only: a link or an image on another site cannot sign anyone out."""
+    if not from_this_site(request):
+        raise _foreign_post(request)
     token = session_token(request)
     if token:
         app_of(request).access.end_session(token)
