@@ -52,7 +52,7 @@ CONTEXTS: tuple[Context, ...] = (
     Context("outbox", "money and actions to the platform, written with the state change, sent as signed webhooks",
             interface=("api", "api_models", "pages", "receiver"), use_cases=("service", "delivery", "endpoints"),
             adapters=("store", "delivery_store", "transport"), pure=("model", "events", "signing", "error_codes")),
-    Context("catalog", "category tree with per-category tags, and listings", pure=("model", "payloads")),
+    Context("catalog", "category tree with per-category tags, and listings", pure=("model", "payloads", "events")),
     Context("audience", "consumers' accounts and viewers' feedback on creators' content", pure=("model", "payloads")),
     Context("care", "complaints about shops and customer-service chat sessions", pure=("model", "payloads")),
     Context("orders", "orders, shipments, tracking scans, sign-off and reviews",

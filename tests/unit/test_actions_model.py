@@ -38,6 +38,11 @@ VALID = [
     ("funds.hold", "shop:s1", {"all": True}, {"all": True}),
     ("funds.release", "shop:s1", {"all": True}, {"all": True}),
     ("creator.restrict", "creator:c1", {"restrict": ["live"]}, {"restrict": ["live"]}),
+    ("creator.lift", "creator:c1", {"restrict": ["product_links", "live"]}, {"restrict": ["live", "product_links"]}),
+    ("creator.lift", "creator:c1", {"restrict": list(m.CREATOR_RESTRICTIONS)},
+     {"restrict": list(m.CREATOR_RESTRICTIONS)}),
+    ("live_room.lift", "live_room:r1", {}, {}),
+    ("live_room.lift", "live_room:r1", None, {}),
     ("live_room.penalise", "live_room:r1", {"penalty": "warning"}, {"penalty": "warning"}),
     ("live_room.penalise", "live_room:r1", {"penalty": "suspend", "minutes": 1}, {"penalty": "suspend", "minutes": 1}),
     ("live_room.penalise", "live_room:r1", {"penalty": "traffic_limit", "minutes": m.MAX_MINUTES},
@@ -61,6 +66,12 @@ INVALID_PARAMETERS = [
     ("shop.restrict", {"restrict": ["traffic", "traffic"]}),
     ("shop.restrict", {"restrict": ["traffic"], "until": "2027-01-01"}),
     ("creator.restrict", {"restrict": ["withdrawals"]}),  # a shop restriction, not a creator's
+    ("creator.lift", {}),  # what to lift must be named, as for creator.restrict
+    ("creator.lift", {"restrict": []}),
+    ("creator.lift", {"restrict": ["traffic"]}),
+    ("creator.lift", {"restrict": ["live", "live"]}),
+    ("live_room.lift", {"penalty": "suspend"}),  # ends whatever penalty runs: it names none
+    ("live_room.lift", {"minutes": 5}),
     ("funds.hold", {}),
     ("funds.hold", {"amount_fen": 0}),
     ("funds.hold", {"amount_fen": -5}),
@@ -95,6 +106,7 @@ def test_unknown_kinds_are_refused(kind: Any) -> None:
     ("shop.restrict", "listing:L1"), ("shop.restrict", "s1"), ("shop.restrict", "shop:"),
     ("shop.restrict", "shop: s1"), ("shop.restrict", "shop:" + "x" * 65), ("listing.takedown", "shop:s1"),
     ("creator.restrict", None), ("live_room.penalise", "live_room:r/1"), ("funds.hold", "shop:-s1"),
+    ("creator.lift", "shop:s1"), ("creator.lift", "live_room:r1"), ("live_room.lift", "creator:c1"),
 ])
 def test_the_target_must_be_of_the_kinds_type(kind: str, target: Any) -> None:
     assert _code(m.check_target, kind, target) == E.INVALID_TARGET

@@ -13,7 +13,7 @@ import pytest
 
 from anxin.audience.payloads import parse_consumer, parse_content_feedback
 from anxin.care.payloads import parse_chat_session, parse_complaint
-from anxin.catalog.payloads import parse_category, parse_listing
+from anxin.catalog.payloads import MAX_DESCRIPTION, parse_category, parse_listing
 from anxin.core import payload
 from anxin.core.fields import MAX_HOURS, FieldInvalid, Problem
 from anxin.core.money import MAX_FEN
@@ -68,6 +68,12 @@ VALID: list[tuple[Callable[[dict[str, Any]], Any], dict[str, Any], Callable[[Any
     (parse_listing, {**LISTING, "tiers": {"spot_hours": 24, "presale_hours": 72}},
      lambda li: (li.tiers.spot_hours, li.tiers.presale_hours, li.tiers.presale_ship_by) == (24, 72, None)),
     (parse_listing, {**LISTING, "tiers": {"presale_ship_by": TS}}, lambda li: li.tiers.presale_ship_by == T),
+    (parse_listing, LISTING, lambda li: li.description is None),  # optional
+    (parse_listing, {**LISTING, "description": None}, lambda li: li.description is None),
+    (parse_listing, {**LISTING, "description": ""}, lambda li: li.description == ""),  # a listing with no text
+    (parse_listing, {**LISTING, "description": "产地直发，坏果包赔。\n最近上新"},
+     lambda li: li.description == "产地直发，坏果包赔。\n最近上新"),
+    (parse_listing, {**LISTING, "description": "最" * MAX_DESCRIPTION}, lambda li: len(li.description) == 5000),
     (shop, {**SHOP, "services": ["pickup"], "opened_at": TS},
      lambda s: (s.services, s.opened_at) == (frozenset({"pickup"}), T)),
     (paid, PAID, lambda o: (o.paid_fen, o.shop_coupon_fen, o.platform_coupon_fen) == (800, 200, 0)),
@@ -121,6 +127,10 @@ INVALID: list[tuple[Callable[[dict[str, Any]], Any], dict[str, Any], Problem, st
     (parse_listing, {**LISTING, "tiers": {"presale_hours": 0}}, FIELD, "data.tiers.presale_hours"),
     (parse_listing, {**LISTING, "tiers": {"presale_hours": 1}, "presale_ship_by": TS}, FIELD, "data.presale_ship_by"),
     (parse_listing, {**LISTING, "presale_ship_by": "2026-11-02T10:00:00"}, TIME, "data.presale_ship_by"),
+    (parse_listing, {**LISTING, "description": "x" * (MAX_DESCRIPTION + 1)}, FIELD, "data.description"),
+    (parse_listing, {**LISTING, "description": 42}, FIELD, "data.description"),
+    (parse_listing, {**LISTING, "description": ["最好"]}, FIELD, "data.description"),
+    (parse_listing, {**LISTING, "description": "ok\x00"}, FIELD, "data.description"),
     (shop, {**SHOP, "store_type": "flagship"}, FIELD, "data.store_type"),
     (shop, {**SHOP, "services": [1]}, FIELD, "data.services[0]"),
     (shop, {**SHOP, "opened_at": "yesterday"}, TIME, "data.opened_at"),

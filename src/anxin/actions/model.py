@@ -25,7 +25,9 @@ SHOP_CLOSE: Final = "shop.close"
 FUNDS_HOLD: Final = "funds.hold"
 FUNDS_RELEASE: Final = "funds.release"
 CREATOR_RESTRICT: Final = "creator.restrict"
+CREATOR_LIFT: Final = "creator.lift"  # a creator restriction ends early (an appeal succeeded, a measure expired)
 LIVE_ROOM_PENALISE: Final = "live_room.penalise"
+LIVE_ROOM_LIFT: Final = "live_room.lift"  # a live room's penalty ends early: whatever penalty is running
 
 SHOP_RESTRICTIONS: Final = ("new_listings", "traffic", "withdrawals", "campaigns")
 CREATOR_RESTRICTIONS: Final = ("live", "short_video", "product_links")
@@ -92,7 +94,9 @@ KINDS: Final[Mapping[str, KindSpec]] = {
     FUNDS_HOLD: KindSpec("shop", _funds),
     FUNDS_RELEASE: KindSpec("shop", _funds),
     CREATOR_RESTRICT: KindSpec("creator", _restrictions(CREATOR_RESTRICTIONS)),
+    CREATOR_LIFT: KindSpec("creator", _restrictions(CREATOR_RESTRICTIONS)),
     LIVE_ROOM_PENALISE: KindSpec("live_room", _live_room),
+    LIVE_ROOM_LIFT: KindSpec("live_room", _no_parameters),
 }
 TARGET_TYPES: Final = ("listing", "shop", "creator", "live_room")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")

@@ -63,6 +63,9 @@ class Listing:
     page_ship_within_hours: int | None = None  # the promise shown on the listing page
     presale_ship_by: dt.datetime | None = None
     tiers: ListingTiers | None = None
+    # The listing's text as sent with `listing.upserted`. Carried in the event only (catalog.listing_upserted), not
+    # stored in the listings table: a listing read back from the table has None, which means "not known here".
+    description: str | None = None
 
 
 def inherited_tags(category_id: str, categories: Mapping[str, Category]) -> frozenset[str]:

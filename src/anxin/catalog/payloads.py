@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
 from anxin.catalog.model import Category, Listing, ListingTiers, valid_tag
@@ -23,6 +23,19 @@ def _tag(tag: Any) -> Any:
 
 
 Tag = Annotated[str, Field(strict=True, pattern=r"^[a-z0-9_]{1,32}$"), BeforeValidator(_tag)]
+
+MAX_DESCRIPTION = 5000  # characters: a listing's text as platforms cap it; governance scans all of it
+
+
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:  # PostgreSQL cannot store NUL (the event log keeps the payload)
+        raise PydanticCustomError("nul", "contains a NUL character")
+    return value
+
+
+# Free text that may be empty (a listing without a description sends "" or nothing).
+Description = Annotated[str, Field(max_length=MAX_DESCRIPTION, description=f"the listing's text, at most "
+                                   f"{MAX_DESCRIPTION} characters"), Strict(), BeforeValidator(_no_nul)]
 
 
 class CategoryUpserted(Payload):
@@ -56,12 +69,13 @@ class Tiers(Payload):
 
 
 class ListingUpserted(Payload):
-    """`listing.upserted`: a listing and the shipping promise it makes."""
+    """`listing.upserted`: a listing, its text and the shipping promise it makes."""
 
     listing_id: Id
     shop_id: Id
     category_id: Id
     title: Title
+    description: Description | None = None
     price_fen: Fen
     ship_within_hours: Hours | None = Field(None, description="the listing setting's promise")
     page_ship_within_hours: Hours | None = Field(None, description="the promise shown on the listing page")
@@ -85,7 +99,7 @@ def parse_listing(d: Mapping[str, Any]) -> Listing:
     t = m.tiers
     tiers = None if t is None else ListingTiers(t.spot_hours, t.presale_ship_by, t.presale_hours)
     return Listing(m.listing_id, m.shop_id, m.category_id, m.title, m.price_fen, m.ship_within_hours,
-                   m.page_ship_within_hours, m.presale_ship_by, tiers)
+                   m.page_ship_within_hours, m.presale_ship_by, tiers, description=m.description)
 
 
 # The model of each event type's data (published as JSON Schema).

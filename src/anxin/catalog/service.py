@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from anxin.catalog.events import ListingUpserted
 from anxin.catalog.model import Category, Listing, inherited_tags
 from anxin.catalog.payloads import PAYLOADS as PAYLOADS  # the model of each event type's data it owns
 from anxin.catalog.payloads import parse_category as parse_category
@@ -22,7 +23,17 @@ def upsert_category(uow: UnitOfWork, category: Category, *, as_of: dt.datetime) 
 
 
 def upsert_listing(uow: UnitOfWork, listing: Listing, *, as_of: dt.datetime) -> bool:
-    return CatalogRepository(uow.session).upsert_listing(listing, as_of)
+    """Store the listing unless a newer version is stored; when applied, record catalog.listing_upserted."""
+    applied = CatalogRepository(uow.session).upsert_listing(listing, as_of)
+    if applied:
+        uow.record(ListingUpserted.of(listing, at=as_of))
+    return applied
+
+
+def listing_upserted(listing: Listing, *, as_of: dt.datetime) -> ListingUpserted:
+    """The event of an applied version, for the bulk path (it applies newer-wins in memory, then records these in
+    the chunk's transaction with ``uow.record``)."""
+    return ListingUpserted.of(listing, at=as_of)
 
 
 def category_exists(uow: UnitOfWork, category_id: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 from anxin.audience import service as audience
 from anxin.care import service as care
 from anxin.catalog import service as catalog
+from anxin.core.events import Event
 from anxin.db.uow import UnitOfWork
 from anxin.ingest.model import Ref
 from anxin.orders import service as orders
@@ -83,6 +84,7 @@ class Subjects:
         self.touched: dict[str, dict[str, None]] = {kind: {} for kind in TABLES}  # ids to write, in apply order
         self.holders: dict[tuple[str | None, str], set[str]] = {}  # (carrier, tracking_no) -> orders holding it
         self.links: list[tuple[str, dict[str, str], dt.datetime, str]] = []  # (subject, attributes, at, event id)
+        self.events: list[Event] = []  # domain events of what was applied, in apply order: recorded by ``write``
 
     # --- what the bulk entries use ---------------------------------------------------------------------------
 
@@ -98,11 +100,17 @@ class Subjects:
         self.rows[kind][key] = value
         self.touched[kind][key] = None
 
-    def upsert(self, kind: str, key: str, value: Any, at: dt.datetime) -> None:
+    def upsert(self, kind: str, key: str, value: Any, at: dt.datetime) -> bool:
+        """Newer wins; False when ``value`` is older than the row held, which stays."""
         current = self.rows[kind][key]
         if current is not None and at < current[1]:  # an older version arriving late never overwrites a newer one
-            return
+            return False
         self.put(kind, key, (value, at))
+        return True
+
+    def record(self, event: Event) -> None:
+        """A domain event the per-event path would record for this application (``uow.record`` there)."""
+        self.events.append(event)
 
     def insert_once(self, kind: str, key: str, value: Any) -> None:
         if self.rows[kind][key] is None:  # a second event for a known id changes nothing
@@ -153,6 +161,7 @@ class Subjects:
                 (changed if key in self.existing[kind] else new)[key] = self.rows[kind][key]
             table.write(uow, new, changed)
         self._record_links(uow)
+        uow.record(*self.events)  # published with the chunk's commit, like the per-event path's with each event's
         if shop_credentials is not None:  # risk judges new shops' credentials (an ORM write: before the log rows)
             for subject, attributes, at, _ in self.links:
                 if subject.startswith("shop:"):

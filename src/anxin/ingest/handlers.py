@@ -50,7 +50,7 @@ class Handler:
 
 # --- bulk entries shared by several types, and the ones with rules of their own --------------------------------
 
-def _upsert(kind: str, id_attr: str) -> Callable[[Subjects, m.Envelope, Any, Rulebook], None]:
+def _upsert(kind: str, id_attr: str) -> Callable[[Subjects, m.Envelope, Any, Rulebook], object]:
     return lambda s, env, c, _: s.upsert(kind, getattr(c, id_attr), c, env.occurred_at)
 
 
@@ -69,6 +69,12 @@ def _bulk_paid(s: Subjects, env: m.Envelope, order: Any, rb: Rulebook) -> None:
     if s.get("order", order.order_id) is None:  # a second order.paid for a known order is a no-op
         listings = {i.listing_id: s.get("listing", i.listing_id)[0] for i in order.items}
         s.put_order(replace(order, promise=orders.promise_of(order, listings, rb)))
+
+
+def _bulk_listing(s: Subjects, env: m.Envelope, listing: Any, _: Rulebook) -> None:
+    """catalog.upsert_listing in memory: newer wins, and an applied version records catalog.listing_upserted."""
+    if s.upsert("listing", listing.listing_id, listing, env.occurred_at):
+        s.record(catalog.listing_upserted(listing, as_of=env.occurred_at))
 
 
 def _bulk_review(s: Subjects, env: m.Envelope, c: Any, _: Rulebook) -> None:
@@ -116,7 +122,7 @@ HANDLERS: dict[str, Handler] = {
     "listing.upserted": Handler(
         catalog.parse_listing,
         apply=lambda uow, env, c, _: catalog.upsert_listing(uow, c, as_of=env.occurred_at),
-        bulk=_upsert("listing", "listing_id"),
+        bulk=_bulk_listing,
         needs=lambda c: (Ref("shop", c.shop_id), Ref("category", c.category_id)),
         owns=lambda c: (Ref("listing", c.listing_id),), produces=lambda c: (Ref("listing", c.listing_id),)),
     "order.paid": Handler(

@@ -30,6 +30,7 @@ from anxin.sim.contact import Contact, cast_accounts
 from anxin.sim.creators import Creators, cast_creators
 from anxin.sim.events import Agenda, Arrival, Feed, iso
 from anxin.sim.identity import ReopenedShop, cast_identities
+from anxin.sim.listing_texts import write_listings
 from anxin.sim.logistics import Logistics
 from anxin.sim.orders import H, Orders
 from anxin.sim.world import LEAVES, TOPS, Listing, SimConfig, World, build_world
@@ -52,6 +53,8 @@ class Simulation:
         self.feed = Feed(self.rng, self.agenda, late_share=config.late_share, replay_share=config.replay_share)
         wanted = {name for leaf in LEAVES for name in leaf.olist}
         self.world: World = build_world(self.rng, config, olist.load(config.olist_dir, wanted=wanted))
+        # Listing texts and seller kinds draw from a stream of their own (the main stream's draws stay put).
+        write_listings(random.Random(f"anxin-sim-listings:{config.seed}"), self.world, config)
         # What only the scores read (creators, complaints, chats, content feedback, account ages) draws from
         # a stream of its own, so adding it left the main stream's draws, and the older ground truth, alone.
         self.scoring_rng = random.Random(f"anxin-sim-scoring:{config.seed}")
@@ -137,6 +140,8 @@ class Simulation:
                 data: dict[str, Any] = {"listing_id": li.listing_id, "shop_id": shop.shop_id,
                                         "category_id": li.leaf.category_id, "title": li.title,
                                         "price_fen": li.price_fen}
+                if li.description:
+                    data["description"] = li.description
                 jumble.append(("listing.upserted", {**data, **self._promise_data(li)}))
         for etype, data in jumble:
             emit(etype, at + dt.timedelta(seconds=rng.uniform(0, 600)), data, prompt=True)

@@ -103,13 +103,14 @@ def ground_truth(sim: Simulation) -> dict[str, Any]:
     return {
         "seed": sim.config.seed, "days": sim.config.days, **sim.describe_period(),
         "olist": sim.world.olist_source,
-        "merchants": [{"merchant_id": m.merchant_id, "quality": m.quality, "never_answers": m.ghost,
+        "merchants": [{"merchant_id": m.merchant_id, "quality": m.quality, "seller_kind": m.kind,
+                       "never_answers": m.ghost,
                        "defect_rate": round(m.defect_rate, 4), "counterfeit_rate": round(m.fake_rate, 4),
                        "fake_shipper": bool(m.fake_shipping), "fake_shipping": list(m.fake_shipping),
                        "shops": [{"shop_id": s.shop_id, "name": s.name, "location": s.location,
                                   "warehouse_region": s.warehouse.code, "carriers": list(s.carriers),
                                   "store_type": s.store_type, "category": s.top, "services": list(s.services),
-                                  "livestream_overwhelmed": s.overwhelmed,
+                                  "livestream_overwhelmed": s.overwhelmed, "dishonest_listings": s.dishonest_listings,
                                   "creators": [c.creator_id for c in s.creators]}
                                  for s in m.shops], **_merchant_expectations(m)} for m in sim.world.merchants],
         "creators": [{"creator_id": c.creator_id, "honesty": c.honesty, "feedback_per_day": round(c.activity, 3),
@@ -124,6 +125,11 @@ def ground_truth(sim: Simulation) -> dict[str, Any]:
         "fulfilment": fulfilment_truth(sim),
         "abuse_mix": sim.abuse.truth(),
         "identity": sim.identities.truth(),
+        # What each listing's title and description claim (anxin.sim.listing_texts): the labelled set for listing
+        # compliance's precision and recall.
+        "listing_texts": {li.listing_id: {"category_id": li.leaf.category_id, "title": li.title,
+                                          "description": li.description, **(li.text.as_dict() if li.text else {})}
+                          for s in sim.world.shops for li in s.listings},
     }
 
 

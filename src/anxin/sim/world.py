@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from anxin.sim.geo import Region, home_city, shop_carriers, warehouse_city
+from anxin.sim.listing_texts import TextTruth
 from anxin.sim.olist import OlistSample, Seller
 
 if TYPE_CHECKING:
@@ -53,6 +54,13 @@ class SimConfig:
     ring_sizes: tuple[int, int] = (3, 50)  # the accounts of one ring, drawn over this range
     attributes: bool = True  # send consumers' attributes (data.risk) and shops' credentials (data.credentials)
     reopened_shop_share: float = 0.04  # of merchants: bad shops that come back reusing some credentials
+    # What listings say (anxin.sim.listing_texts): shops writing forbidden claims, the share of their listings
+    # that do, honest listings with harmless look-alikes; merchants cast as counterfeit or low-quality sellers.
+    dishonest_shop_share: float = 0.15
+    violation_rate: float = 0.7
+    lookalike_rate: float = 0.3
+    counterfeit_seller_share: float = 0.04
+    low_quality_seller_share: float = 0.06
 
     @property
     def consumer_count(self) -> int:
@@ -129,6 +137,8 @@ class Listing:
     page_hours: int | None = None  # the promise on the listing page (the shorter of the two applies)
     presale_ship_by: dt.datetime | None = None
     tiers: Tiers | None = None
+    description: str = ""
+    text: TextTruth | None = None  # what the title and description claim (ground truth, never sent)
 
     @property
     def merchant_hours(self) -> int:
@@ -161,6 +171,7 @@ class Merchant:
     chat_answer_rate: float = 0.0
     chat_reply_median_s: float = 0.0
     night_staff: bool = False
+    kind: str = "ordinary"  # latent seller kind (anxin.sim.listing_texts.SELLER_KINDS): counterfeit, low_quality
 
 
 @dataclass
@@ -179,6 +190,7 @@ class Shop:
     overwhelmed: bool = False  # its livestream bursts outrun its packers: part of each burst ships late
     listings: list[Listing] = field(default_factory=list)
     creators: list[Creator] = field(default_factory=list)  # the creators who promote its listings
+    dishonest_listings: bool = False  # writes forbidden claims into its listings (anxin.sim.listing_texts)
 
 
 @dataclass
@@ -301,6 +313,8 @@ def _shop(rng: random.Random, merchant: Merchant, shop_id: str, seller: Seller, 
         weights = olist.weights_for(leaf.olist) or (500,)
         grams = weights[rng.randrange(len(weights))]
         promises: dict[str, Any] = {"ship_within_hours": None, **_promises(rng, config)}
+        # A placeholder title: anxin.sim.listing_texts writes the real one from its own stream; this draw stays so
+        # the main stream (and every figure drawn from it) is unchanged.
         shop.listings.append(Listing(
             listing_id=f"{shop_id}-l{k + 1:02d}", shop_id=shop_id, leaf=leaf,
             title=f"{leaf.zh}·{rng.choice(TITLE_WORDS)} {k + 1}号 ({grams / 1000:.1f}kg)",
