@@ -56,7 +56,10 @@ class TermCheck:
 
 def normalised_with_positions(text: str) -> tuple[str, list[int]]:
     """The text normalised character by character, and for each normalised character the index of the original
-    character it came from (NFKC may turn one character into several: ㎏ → kg)."""
+    character it came from (NFKC may turn one character into several: ㎏ → kg). Most texts are already normal:
+    they are returned as they are, with the identity map."""
+    if unicodedata.is_normalized("NFKC", text) and text == text.casefold():
+        return text, list(range(len(text)))
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
@@ -90,8 +93,7 @@ class TermMatcher:
               tags: frozenset[str] = frozenset()) -> TermCheck:
         """Every finding in the title and the description for a listing of a category with these ids (itself
         and its ancestors) and tags; the outcome is the strictest finding's, ``pass`` when there is none."""
-        lineage = tuple(lineage)
-        groups = {g.rule_id for g in self.terms.groups if g.applies(lineage, tags)}
+        groups = self._groups(tuple(lineage), tags)
         matches = [m for name, text in (("title", title), ("description", description))
                    for m in self._scan(name, text, groups)]
         outcome = max((m.outcome for m in matches), key=SEVERITY.__getitem__, default=PASS)
@@ -100,7 +102,12 @@ class TermMatcher:
                          rule_ids=tuple(g.rule_id for g in self.terms.groups if g.rule_id in matched),
                          version=self.terms.version)
 
-    def _scan(self, name: str, text: str, groups: set[str]) -> list[TermMatch]:
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 (one matcher per version, kept for the process anyway)
+    def _groups(self, lineage: tuple[str, ...], tags: frozenset[str]) -> frozenset[str]:
+        """The groups that judge a category: a few hundred categories, asked for every listing."""
+        return frozenset(g.rule_id for g in self.terms.groups if g.applies(lineage, tags))
+
+    def _scan(self, name: str, text: str, groups: frozenset[str]) -> list[TermMatch]:
         if not text:
             return []
         norm, origin = normalised_with_positions(text)
