@@ -4,6 +4,7 @@ through the ledger once, needs_review ones queued and decided by operators; draf
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -144,3 +145,15 @@ def test_draft_check_stores_nothing(anxin: Anxin, checks: ListingChecks, ledger:
     with pytest.raises(AnxinError) as exc:
         checks.check_draft(OPERATOR, {"title": "面膜"})
     assert exc.value.code.value == "access.forbidden_role"
+
+
+def test_listing_upserted_handler_is_idempotent(anxin: Anxin, checks: ListingChecks, ledger: FakeLedger) -> None:
+    # The shape of anxin.catalog.events.ListingUpserted (the catalog seam slice); delivered twice, at least once.
+    event = SimpleNamespace(listing_id="l7", shop_id="s1", category_id="masks", title="国家级 面膜",
+                            description="", upserted_at=anxin.clock.now())
+    for _ in range(2):
+        with anxin.uow_factory() as uow:
+            checks.on_listing_upserted(event, uow)
+            uow.commit()
+    assert _stored(anxin) == 1 and len(ledger.calls) == 1
+    assert ledger.calls[0].evidence["matches"][0]["term"] == "国家级"
