@@ -1,4 +1,4 @@
-"""anxin command line: serve, worker, ingest, tick, rules, keys, sim, demo, db, config."""
+"""anxin command line: serve, worker, ingest, tick, rules, keys, sim, demo, db, config, governance."""
 
 from __future__ import annotations
 
@@ -305,3 +305,6 @@ main.add_command(config)
 
 if __name__ == "__main__":  # last: `python -m anxin.cli.main worker` needs every command registered first
     main()
+from anxin.cli.governance import governance  # noqa: E402  (violations, listing compliance, inspections …)
+
+main.add_command(governance)
