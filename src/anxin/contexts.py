@@ -95,7 +95,8 @@ CONTEXTS: tuple[Context, ...] = (
                                  "money | campaigns | statements", "shared")),)),
     Context("governance", "violations, the points ladder and measures enforced as platform actions, appeals, "
             "listing compliance, sampling inspections and IP complaints",
-            use_cases=(), adapters=()),
+            interface=("inspection_api",), use_cases=("inspections",), adapters=("inspection_store",),
+            pure=("model", "sampling", "inspection_rules", "error_codes")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,
