@@ -231,8 +231,9 @@ class Inspections:
             states: dict[str, dict[str, int]] = {}
             for stratum, state, n in repo.tally(plan_id):
                 states.setdefault(stratum, {})[state] = n
+            plan = plan_dict(row)
         rows = []
-        for tally in row.strata:
+        for tally in plan["strata"]:
             s = states.get(tally["stratum"], {})
             rows.append(_report_row(tally["stratum"], tally["candidates"], tally["eligible"], tally["min_samples"],
                                     s.get(PASSED, 0), s.get(FAILED, 0), s.get(PENDING, 0)))
@@ -242,8 +243,8 @@ class Inspections:
         names = {s.id: {"zh-CN": s.name.zh_cn, "en": s.name.en} for s in self.rules.spec.strata}
         for r in rows:
             r["name"] = names.get(r["stratum"])
-        return {"plan_id": row.plan_id, "period": row.period_id, "rulebook_version": row.rulebook_version,
-                "budget": row.budget, "seed": row.seed, "strata": rows, "total": total}
+        return {"plan_id": plan["plan_id"], "period": plan["period"], "rulebook_version": plan["rulebook_version"],
+                "budget": plan["budget"], "seed": plan["seed"], "strata": rows, "total": total}
 
 
 def _report_row(stratum: str, candidates: int, eligible: int, min_samples: int, passed: int, failed: int,
