@@ -305,3 +305,6 @@ main.add_command(config)
 
 if __name__ == "__main__":  # last: `python -m anxin.cli.main worker` needs every command registered first
     main()
+from anxin.cli.governance import governance  # noqa: E402  (sampling inspection plans and their reports)
+
+main.add_command(governance)
