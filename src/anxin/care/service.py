@@ -59,3 +59,10 @@ def bulk_write_chat_sessions(uow: UnitOfWork, new: list[tuple[ChatSession, dt.da
 def chat_reply_stats(uow: UnitOfWork, shop_id: str, *, within: dt.timedelta) -> tuple[int, int]:
     """(chats handed to a person, of them answered by a person within ``within``) for one shop, all time."""
     return CareRepository(uow.session).reply_stats(shop_id, within)
+
+
+def complaint_counts(uow: UnitOfWork, shop_ids: list[str], *, since: dt.datetime,
+                     until: dt.datetime) -> dict[str, int]:
+    """Complaints filed in [since, until) per shop, 0 for a shop with none (governance's complaint rate)."""
+    found = CareRepository(uow.session).complaint_counts(shop_ids, since, until)
+    return {sid: found.get(sid, 0) for sid in shop_ids}

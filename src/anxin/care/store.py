@@ -110,6 +110,18 @@ class CareRepository:
             self.session.execute(sa.update(t).where(t.c.session_id == sa.bindparam("_id")),
                                  [{"_id": v.pop("session_id"), **v} for v in values])
 
+    def complaint_counts(self, shop_ids: list[str], since: dt.datetime, until: dt.datetime) -> dict[str, int]:
+        """Complaints filed in [since, until) per shop (shops with none are left out)."""
+        c = ComplaintRow
+        out: dict[str, int] = {}
+        ids = sorted(set(shop_ids))
+        for start in range(0, len(ids), 1000):  # keep IN lists short
+            out.update({sid: int(n) for sid, n in self.session.execute(
+                sa.select(c.shop_id, sa.func.count()).where(c.shop_id.in_(ids[start:start + 1000]),
+                                                           c.filed_at >= since, c.filed_at < until)
+                .group_by(c.shop_id))})
+        return out
+
     def reply_stats(self, shop_id: str, within: dt.timedelta) -> tuple[int, int]:
         t = ChatSessionRow
         rows = self.session.execute(sa.select(t.to_human_at, t.first_human_reply_at).where(

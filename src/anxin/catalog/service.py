@@ -119,3 +119,10 @@ def category_lineage(uow: UnitOfWork, category_ids: list[str]) -> dict[str, tupl
 
 def listing_categories(uow: UnitOfWork, listing_ids: list[str]) -> dict[str, str]:
     return {r.listing_id: r.category_id for r in CatalogRepository(uow.session).listings(listing_ids)}
+
+
+# --- governance: the listings a sampling plan draws from ------------------------------------------------------------
+
+def listing_refs(uow: UnitOfWork, *, after: str | None = None, limit: int = 5000) -> list[tuple[str, str, str]]:
+    """(listing id, shop id, category id) of every listing in listing-id order, ``limit`` after ``after``."""
+    return CatalogRepository(uow.session).listing_refs(after=after, limit=limit)

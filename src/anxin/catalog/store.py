@@ -74,6 +74,14 @@ class CatalogRepository:
             return []
         return list(self.session.scalars(sa.select(ListingRow).where(ListingRow.listing_id.in_(listing_ids))))
 
+    def listing_refs(self, *, after: str | None, limit: int) -> list[tuple[str, str, str]]:
+        """(listing id, shop id, category id) in listing-id order, after ``after`` (keyset pages)."""
+        t = ListingRow
+        stmt = sa.select(t.listing_id, t.shop_id, t.category_id).order_by(t.listing_id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(t.listing_id > after)
+        return [(lid, sid, cid) for lid, sid, cid in self.session.execute(stmt)]
+
     def listing_count(self, shop_id: str) -> int:
         return self.session.scalar(sa.select(sa.func.count()).select_from(ListingRow)
                                    .where(ListingRow.shop_id == shop_id)) or 0

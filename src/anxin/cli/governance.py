@@ -138,3 +138,9 @@ def check_file(file: Path, out: Path | None, misses: bool, terms_file: Path | No
                        f"({blocked_right / blocked:.3f})")
         if misses and wrong:
             click.echo("misses:\n" + "\n".join(wrong))
+
+
+from anxin.cli.governance_inspections import plan, plan_report  # noqa: E402  (sampling inspection, its own module)
+
+governance.add_command(plan)
+governance.add_command(plan_report)

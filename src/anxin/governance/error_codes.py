@@ -1,5 +1,4 @@
-"""Stable error codes of the governance context, each with the HTTP status it answers. Every slice adds its own
-members below (the core slice owns the file's final form)."""
+"""Stable error codes of the governance context, each with the HTTP status it answers."""
 
 from __future__ import annotations
 
@@ -14,3 +13,10 @@ class GovernanceErrorCode(ErrorCode):
     FINDING_NOT_FOUND = "governance.finding_not_found", 404
     INVALID_FINDING_DECISION = "governance.invalid_finding_decision", 422
     FINDING_ALREADY_DECIDED = "governance.finding_already_decided", 409
+    # sampling inspections
+    INVALID_PLAN = "governance.invalid_plan", 422
+    PLAN_NOT_FOUND = "governance.plan_not_found", 404
+    PLAN_CONFLICT = "governance.plan_conflict", 409
+    SAMPLE_NOT_FOUND = "governance.sample_not_found", 404
+    INVALID_RESULT = "governance.invalid_result", 422
+    RESULT_CONFLICT = "governance.result_conflict", 409
