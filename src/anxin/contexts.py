@@ -95,7 +95,9 @@ CONTEXTS: tuple[Context, ...] = (
                                  "money | campaigns | statements", "shared")),)),
     Context("governance", "violations, the points ladder and measures enforced as platform actions, appeals, "
             "listing compliance, sampling inspections and IP complaints",
-            use_cases=(), adapters=()),
+            interface=("api", "api_models"), use_cases=("service", "queries", "findings", "violations", "enforcement"),
+            adapters=("store",),
+            pure=("model", "events", "ladder", "catalogue", "rulebook", "rulebook_models", "error_codes")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

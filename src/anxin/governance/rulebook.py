@@ -1,0 +1,78 @@
+"""The governance rulebook: one versioned bundle of sections in ``rulebooks/governance/``.
+
+``rulebook.yaml`` (``kind: governance``) names the version and when it takes effect; each section is a file beside
+it (``kind: governance.<section>``) with its own strict model. Every problem in every file is reported at once with
+its path, so a broken bundle never half-loads. Sections other slices add (listing_terms, inspections, appeals,
+ip_complaints) are wired in here at merge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+
+from anxin.core.rulebook_models import validate
+from anxin.governance.catalogue import Catalogue, catalogue_rules
+from anxin.governance.rulebook_models import CatalogueSpec, GovernanceIndexSpec, GovernanceRulebookError
+
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "rulebooks" / "governance"
+MODELS: dict[str, type[BaseModel]] = {"catalogue": CatalogueSpec}
+
+
+@dataclass(frozen=True)
+class GovernanceRulebook:
+    version: str
+    effective_from: dt.datetime
+    catalogue: Catalogue
+
+
+def load_governance_rulebook(directory: Path | None = None) -> GovernanceRulebook:
+    """The bundle in ``directory`` (default: the packaged one), loaded once per version of its files."""
+    directory = (directory or DEFAULT_DIR).resolve()
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.yaml")))
+    return _load(directory, stamp)
+
+
+def load_catalogue_file(path: str | Path, version: str = "unversioned") -> Catalogue:
+    """The catalogue section from its own file (``anxin rules check``, tests); every problem at once."""
+    problems: list[str] = []
+    spec = _validated(Path(path), "catalogue", CatalogueSpec, problems)
+    if problems:
+        raise GovernanceRulebookError(problems)
+    assert isinstance(spec, CatalogueSpec)
+    return catalogue_rules(spec, version)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> GovernanceRulebook:
+    problems: list[str] = []
+    index = _validated(directory / "rulebook.yaml", "rulebook", GovernanceIndexSpec, problems)
+    catalogue = _validated(directory / "catalogue.yaml", "catalogue", CatalogueSpec, problems)
+    if problems:
+        raise GovernanceRulebookError(problems)
+    assert isinstance(index, GovernanceIndexSpec) and isinstance(catalogue, CatalogueSpec)
+    return GovernanceRulebook(version=index.version, effective_from=index.effective_from,
+                              catalogue=catalogue_rules(catalogue, index.version))
+
+
+def _validated(path: Path, name: str, model: type[BaseModel], problems: list[str]) -> BaseModel | None:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.append(f"{name}: cannot read {path.name} ({exc.strerror})")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{name}: {path.name} is not valid YAML ({exc})")
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append(f"{name}: {path.name} must hold a mapping")
+        return None
+    spec, found = validate(model, raw, name)
+    problems.extend(found)
+    return spec

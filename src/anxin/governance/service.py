@@ -1,0 +1,35 @@
+"""The governance context's use cases, composed: ``Anxin.governance`` is this facade. ``.violations`` is the
+ViolationLedger other use cases take (record / get / reverse / count in the caller's unit of work) and the expiry
+job; ``.queries`` what the API shows and operators record by hand; ``.findings`` the event handlers. Other slices
+(listings, inspections, appeals, ip) are added here as they merge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from anxin.core.clock import Clock
+from anxin.db.uow import UowFactory
+from anxin.governance.enforcement import DepositDeduction
+from anxin.governance.findings import FindingHandlers
+from anxin.governance.queries import AppealsOfShop, Queries
+from anxin.governance.rulebook import GovernanceRulebook
+from anxin.governance.violations import Violations
+
+
+@dataclass(frozen=True)
+class Governance:
+    rulebook: GovernanceRulebook
+    violations: Violations  # the ViolationLedger; expire_due
+    queries: Queries  # shop_record, violation, list, record_by_hand
+    findings: FindingHandlers  # fake_shipment, overselling, late_shipment, risky_merchant
+
+
+def governance_for(*, uow_factory: UowFactory, clock: Clock, rulebook: GovernanceRulebook,
+                   deduct_deposit: DepositDeduction | None = None,
+                   appeals_of_shop: AppealsOfShop | None = None) -> Governance:
+    violations = Violations(uow_factory=uow_factory, clock=clock, catalogue=rulebook.catalogue,
+                            deduct_deposit=deduct_deposit)
+    return Governance(rulebook=rulebook, violations=violations,
+                      queries=Queries(uow_factory=uow_factory, clock=clock, violations=violations,
+                                      appeals_of_shop=appeals_of_shop),
+                      findings=FindingHandlers(violations=violations))
