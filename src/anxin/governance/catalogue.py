@@ -78,9 +78,10 @@ def catalogue_rules(spec: CatalogueSpec, version: str) -> Catalogue:
             [f"catalogue.kinds: {k!r} is not a violation kind (governance/model.py)" for k in unknown])
     measures = {mid: Measure(id=mid, type=m.type, strictness=m.strictness, days=m.days, amount_fen=m.amount_fen,
                              restrict=tuple(m.restrict or ()), penalty=m.penalty) for mid, m in spec.measures.items()}
-    ladders: dict[str, tuple[Node, ...]] = {cls: tuple(Node(id=n.id, violation_class=cls, points=n.points, measures=tuple(n.measures),
-                               creator_measures=tuple(n.creator_measures)) for n in nodes)
-               for cls, nodes in spec.ladders.items()}
+    ladders: dict[str, tuple[Node, ...]] = {
+        cls: tuple(Node(id=n.id, violation_class=cls, points=n.points, measures=tuple(n.measures),
+                        creator_measures=tuple(n.creator_measures)) for n in nodes)
+        for cls, nodes in spec.ladders.items()}
     kinds = {k.id: KindRule(id=k.id, violation_class=k.class_, points=k.points,
                             by_severity=k.points_by_severity.model_dump() if k.points_by_severity else None,
                             subjects=tuple(k.subjects), evidence=tuple(k.evidence), appealable=k.appealable,
