@@ -74,20 +74,20 @@ class Queries:
             measures = [m for m in repo.measures(owner) if m.ends_at is None or m.ends_at > now]
             recent = repo.violations(owners=[owner], limit=RECENT + 1)
             appeals = self.appeals_of_shop(uow, shop_id) if self.appeals_of_shop is not None else []
-        totals = ladder.points_by_class([ladder.PointEntry(p.violation_class, p.points, p.expires_at)
-                                         for p in entries], now)
-        points = [{"class": cls, "points": totals[cls] / 100, "points_hundredths": totals[cls],
-                   "entries": [{"violation_id": p.violation_id, "points_hundredths": p.points,
-                                "expires_at": _iso(p.expires_at)} for p in entries if p.violation_class == cls]}
-                  for cls in ladder.CLASSES]
-        position = [{"class": s.violation_class, "points_hundredths": s.points, "reached_node": s.reached,
-                     "next_node": s.next_node, "next_node_points_hundredths": s.next_points,
-                     "distance_hundredths": s.distance, "caution": s.caution} for s in ladder.standing(cat, totals)]
-        return {"shop_id": shop_id, "rulebook_version": cat.version, "as_of": now.isoformat(),
-                "points_expiry_days": cat.expiry_days, "points": points, "ladder": position,
-                "measures": [measure_dict(m) for m in measures],
-                "violations": [violation_dict(v) for v in recent[:RECENT]], "more_violations": len(recent) > RECENT,
-                "appeals": appeals}
+            totals = ladder.points_by_class([ladder.PointEntry(p.violation_class, p.points, p.expires_at)
+                                             for p in entries], now)
+            points = [{"class": cls, "points": totals[cls] / 100, "points_hundredths": totals[cls],
+                       "entries": [{"violation_id": p.violation_id, "points_hundredths": p.points,
+                                    "expires_at": _iso(p.expires_at)} for p in entries if p.violation_class == cls]}
+                      for cls in ladder.CLASSES]
+            position = [{"class": s.violation_class, "points_hundredths": s.points, "reached_node": s.reached,
+                         "next_node": s.next_node, "next_node_points_hundredths": s.next_points,
+                         "distance_hundredths": s.distance, "caution": s.caution} for s in ladder.standing(cat, totals)]
+            return {"shop_id": shop_id, "rulebook_version": cat.version, "as_of": now.isoformat(),
+                    "points_expiry_days": cat.expiry_days, "points": points, "ladder": position,
+                    "measures": [measure_dict(m) for m in measures],
+                    "violations": [violation_dict(v) for v in recent[:RECENT]],
+                    "more_violations": len(recent) > RECENT, "appeals": appeals}
 
     def violation(self, principal: Principal, violation_id: str) -> dict[str, Any]:
         require_role(principal, Role.MERCHANT, Role.OPERATOR)
@@ -127,7 +127,7 @@ class Queries:
             rows = GovernanceRepository(uow.session).violations(
                 owners=[f"shop:{shop_id}"] if shop_id is not None else None, kind=kind, state=state,
                 limit=max(1, min(int(limit), MAX_PAGE + 1)), after=after)
-        return [violation_dict(v) for v in rows]
+            return [violation_dict(v) for v in rows]
 
     def record_by_hand(self, principal: Principal, body: object) -> dict[str, Any]:
         """An operator records a violation; ``id`` (the client's) makes the request idempotent: the same id again
