@@ -52,6 +52,7 @@ def test_crossing_a_node_applies_measures_as_platform_actions_with_their_outbox_
     assert created and view.points_hundredths == 10
     assert sorted(actions(engine)) == [("shop.restrict", "shop:s1", "governance.measure")]
     [(params, cause_id)] = rows(engine, "SELECT parameters, cause_id FROM platform_actions")
+    assert "traffic" in str(params)
     measures = rows(engine, "SELECT measure_id, palette_id, state, action_ids FROM governance_measures "
                             "ORDER BY palette_id")
     assert [(p, s) for _, p, s, _ in measures] == [("traffic_limit", "active"), ("warning", "active")]
