@@ -90,7 +90,8 @@ def test_severe_listing_violation_takes_the_listing_down_and_deducts_the_deposit
     [(amount, key)] = rows(engine, "SELECT amount_fen, palette_id FROM governance_measures "
                                    "WHERE palette_id = 'deposit_deduction'")
     assert (amount, key) == (200000, "deposit_deduction")
-    assert rows(engine, "SELECT count(*) FROM ledger_postings WHERE key LIKE 'gov:%' AND kind = 'deduct_penalty'")[0][0] == 1
+    penalties = "SELECT count(*) FROM ledger_postings WHERE key LIKE 'gov:%' AND kind = 'deduct_penalty'"
+    assert rows(engine, penalties)[0][0] == 1
 
 
 def test_expiry_lifts_what_no_other_measure_holds_and_expires_points(anxin: Any, engine: sa.Engine) -> None:
