@@ -17,13 +17,18 @@ from anxin.actions.service import ActionService, delivered_action
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
+from anxin.catalog.events import ListingUpserted
 from anxin.core.clock import Clock, SystemClock
 from anxin.core.messagebus import HandlerTable, MessageBus, ProcessReport, Subscription
 from anxin.db import migrate
 from anxin.db.domain_events import DomainEventLog
 from anxin.db.engine import make_engine
 from anxin.db.uow import UnitOfWork, UowFactory, uow_factory_for
+from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
 from anxin.fulfilment.service import FulfilmentService
+from anxin.governance.findings import late_with_points, risky_cause
+from anxin.governance.rulebook import load_governance_rulebook
+from anxin.governance.service import Governance, governance_for
 from anxin.idempotency import service as idempotency
 from anxin.ingest.service import IngestionService
 from anxin.jobs.service import JobFailures, Outcome
@@ -65,6 +70,7 @@ class Anxin:
     jobs: JobFailures
     bus: MessageBus[UnitOfWork]
     actions: ActionService
+    governance: Governance
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -78,6 +84,7 @@ class Anxin:
             Job("fulfilment.check", self.fulfilment.check_due),
             Job("merchants.graduate", self.merchants.lifecycle.graduate_due),
             Job("merchants.settle", self.merchants.settlement.settle_pending),
+            Job("governance.expire", self.governance.violations.expire_due),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -99,15 +106,18 @@ class Anxin:
         graduated = run("merchants.graduate", self.merchants.lifecycle.graduate_due)
         settled = run("merchants.settle", self.merchants.settlement.settle_pending)
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
+        expired = run("governance.expire", lambda: self.governance.violations.expire_due(now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
                 "merchants": {"graduated": graduated.value or 0,
                               "settled": settled.value.as_dict() if settled.value is not None else None},
                 "events": handled.value.as_dict() if handled.value is not None else None,
+                "governance": expired.value,
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
-                                        "idempotency.purge": purged, "events.handle": handled})}
+                                        "idempotency.purge": purged, "governance.expire": expired,
+                                        "events.handle": handled})}
 
     def process_events(self, limit: int = 500) -> ProcessReport:
         """Handle due domain events: those inline handling missed (a crash, a failing handler) and retries."""
@@ -167,8 +177,10 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                                    credit_band=scoring.consumer_band, risk=risk, jobs=jobs)
     actions = ActionService(uow_factory=uow_factory, clock=clock,
                             ack_timeout=dt.timedelta(minutes=settings.action_ack_minutes))
+    governance = governance_for(uow_factory=uow_factory, clock=clock, rulebook=load_governance_rulebook(),
+                                deduct_deposit=merchants.money.deduct_penalty)
     bus: MessageBus[UnitOfWork] = MessageBus(
-        table=handler_table(aftersales=aftersales, actions=actions), uow_factory=uow_factory,
+        table=handler_table(aftersales=aftersales, actions=actions, governance=governance), uow_factory=uow_factory,
         event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
     return Anxin(
@@ -191,10 +203,11 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         jobs=jobs,
         bus=bus,
         actions=actions,
+        governance=governance,
     )
 
 
-def handler_table(*, aftersales: AfterSalesService, actions: ActionService) -> HandlerTable:
+def handler_table(*, aftersales: AfterSalesService, actions: ActionService, governance: Governance) -> HandlerTable:
     """Who reacts to which domain event: the one table of the message bus (docs/architecture.md is generated
     from it). Handlers run in this order, each in its own transaction, at least once and idempotently."""
     return HandlerTable([
@@ -203,4 +216,13 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService) -> H
         Subscription(ShopUnblocked, actions.lift_unblocked_shop, "actions.lift_unblocked_shop", "actions"),
         Subscription(MessageDelivered, actions.record_delivery, "actions.record_delivery", "actions",
                      when=delivered_action),
+        Subscription(FakeShipmentFound, governance.findings.fake_shipment, "governance.fake_shipment",
+                     "governance"),
+        Subscription(OversellingFound, governance.findings.overselling, "governance.overselling", "governance"),
+        Subscription(LateShipmentRecorded, governance.findings.late_shipment, "governance.late_shipment",
+                     "governance", when=late_with_points),
+        Subscription(ShopBlocked, governance.findings.risky_merchant, "governance.risky_merchant", "governance",
+                     when=risky_cause),
+        Subscription(ListingUpserted, governance.listings.on_listing_upserted, "governance.check_listing",
+                     "governance"),
     ])

@@ -63,6 +63,23 @@ def _merchants(path: Path) -> str:
            f"{path.parent}"
 
 
+def _governance(path: Path) -> str:
+    """The index file of the governance bundle: the whole bundle in its directory."""
+    from anxin.governance.rulebook import load_governance_rulebook
+
+    book = load_governance_rulebook(path.parent)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, "
+            f"{len(book.catalogue.kinds)} violation kinds, the whole bundle in {path.parent}")
+
+
+def _governance_catalogue(path: Path) -> str:
+    from anxin.governance.rulebook import load_catalogue_file
+
+    cat = load_catalogue_file(path)
+    return (f"section catalogue of a governance bundle: {len(cat.kinds)} kinds, {len(cat.measures)} measures, "
+            f"points expire after {cat.expiry_days} days")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -74,6 +91,7 @@ def _section(name: str) -> Callable[[Path], str]:
 
 def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
+    from anxin.governance.rulebook_models import CatalogueSpec, GovernanceIndexSpec
     from anxin.merchants.rulebook import MODELS as MERCHANT_SECTIONS
     from anxin.merchants.rulebook_models import MerchantsIndexSpec
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
@@ -84,6 +102,8 @@ def kinds() -> dict[str, Kind]:
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
              Kind("merchants", _merchants, MerchantsIndexSpec)]
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
+    table += [Kind("governance", _governance, GovernanceIndexSpec),
+              Kind("governance.catalogue", _governance_catalogue, CatalogueSpec)]
     return {k.name: k for k in table}
 
 

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/governance", tags=["governance"])
 
 def inspections_of(request: Request) -> Inspections:
     """The use cases, from the composition root's governance facade (``Anxin.governance.inspections``)."""
-    return app_of(request).governance.inspections  # type: ignore[attr-defined,no-any-return]  # facade: core slice
+    return app_of(request).governance.inspections
 
 
 # --- responses ----------------------------------------------------------------------------------------------------

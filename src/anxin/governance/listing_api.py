@@ -66,8 +66,7 @@ class Finding(Out):
 
 
 def _listings(request: Request) -> ListingChecks:
-    # The lead wires ``Anxin.governance`` (the facade with ``.listings``) at merge.
-    return app_of(request).governance.listings  # type: ignore[attr-defined, no-any-return]
+    return app_of(request).governance.listings
 
 
 @router.post("/listings/check", summary="Check a listing draft against the term lists (merchants, platform)",

@@ -14,10 +14,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from anxin.access.service import require_role
 from anxin.catalog import service as catalog
+from anxin.catalog.events import ListingUpserted
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
@@ -42,17 +43,6 @@ MAX_DESCRIPTION = 20_000
 MAX_NOTE = 500
 MAX_ID = 64
 DECISIONS = {"clear": REVIEW_CLEARED, "confirm": REVIEW_CONFIRMED}
-
-
-class ListingVersion(Protocol):
-    """What ``catalog.listing_upserted`` (anxin.catalog.events.ListingUpserted) carries."""
-
-    listing_id: str
-    shop_id: str
-    category_id: str
-    title: str
-    description: str
-    upserted_at: dt.datetime
 
 
 def text_hash(*, version: str, category_id: str | None, title: str, description: str) -> str:
@@ -119,7 +109,7 @@ class ListingChecks:
 
     # --- published listings: stored, enforced ------------------------------------------------------------------
 
-    def on_listing_upserted(self, event: ListingVersion, uow: UnitOfWork) -> None:
+    def on_listing_upserted(self, event: ListingUpserted, uow: UnitOfWork) -> None:
         """Handler of ``catalog.listing_upserted`` (in the bus's unit of work; at least once: idempotent)."""
         self.check_listing(uow, listing_id=event.listing_id, shop_id=event.shop_id, category_id=event.category_id,
                            title=event.title, description=event.description or "")

@@ -92,3 +92,28 @@ class ViolationLedger(Protocol):
                 by: str) -> ViolationView: ...
 
     def count(self, uow: Any, *, kind: str, shop_id: str, since: dt.datetime) -> int: ...
+
+
+# --- below the seam: the rest of governance's pure vocabulary ---------------------------------------------------
+
+ALL_KINDS: Final = (LATE_SHIPMENT, FAKE_SHIPMENT, OVERSELLING, COUNTERFEIT, PROHIBITED_GOODS, FALSE_ADVERTISING,
+                    FRAUDULENT_MARKETING, LOW_QUALITY_PRODUCT, IP_INFRINGEMENT, AFTERSALES_OBSTRUCTION,
+                    CONSUMER_HARASSMENT, DATA_MISUSE, RISKY_MERCHANT)
+GENERAL: Final = "general"
+SEVERE: Final = "severe"
+# A violation's and a measure's states.
+ACTIVE: Final = "active"
+REVERSED: Final = "reversed"
+EXPIRED: Final = "expired"
+LIFTED: Final = "lifted"
+MEASURE_STATES: Final = (ACTIVE, EXPIRED, LIFTED, REVERSED)
+
+
+def owner_of(cmd: RecordViolation) -> str:
+    """Whose record carries the points: the shop's when there is one, else the creator's (``shop:s1``,
+    ``creator:c1``). A violation with neither is refused by the ledger."""
+    if cmd.shop_id:
+        return f"shop:{cmd.shop_id}"
+    if cmd.creator_id:
+        return f"creator:{cmd.creator_id}"
+    return ""

@@ -175,6 +175,20 @@ class Money:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> None:
         self.uow_factory, self.clock, self.rulebook = uow_factory, clock, rulebook
 
+    def deduct_penalty(self, uow: UnitOfWork, shop_id: str, fen: int, *, key: str, memo: str,
+                       actor: str) -> bool | None:
+        """A penalty another context decided (governance's deposit deduction), out of the deposit in the caller's
+        unit of work: the shop's row locked, what the deposit does not cover becomes debt. True applied, False a
+        replay of ``key``, None a shop the platform never described."""
+        try:
+            visible_shop(uow, None, shop_id, now=self.clock.now(), rulebook=self.rulebook, for_update=True)
+        except AnxinError as exc:
+            if exc.code is E.SHOP_NOT_FOUND:  # raised before anything is written
+                return None
+            raise
+        return deduct_from_deposit(uow, shop_id, parse_amount(fen), "penalty", key, True, at=self.clock.now(),
+                                   actor=actor, memo=memo)
+
     def deposit(self, principal: Principal, shop_id: str, *, postings: bool = True) -> dict[str, Any]:
         with self.uow_factory() as uow:
             now = self.clock.now()

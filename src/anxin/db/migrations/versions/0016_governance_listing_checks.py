@@ -6,7 +6,7 @@ rulebook version and the facts used, and for needs_review the operators' queue s
 hash) so a redelivered listing event stores nothing twice.
 
 Revision ID: 0016
-Revises: 0014 (the lead re-chains it after 0015 at merge)
+Revises: 0015
 Create Date: 2026-12-07 10:00:00
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 import anxin.db.base
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,76 @@
+"""Findings become violations: fulfilment's fake shipments, overselling and late shipments, and risk control's
+blocked shops. Each handler runs in the bus's unit of work for its event (at least once): the ledger's
+(source_type, source_id, kind) key makes a replay record nothing new. Each violation links to its finding.
+
+A late shipment the fulfilment caps left at 0 points (the day's or week's cap reached) records no violation:
+the caps exist so one bad day cannot escalate the ladder, and the finding itself stays in fulfilment's record.
+"""
+
+from __future__ import annotations
+
+from anxin.db.uow import UnitOfWork
+from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
+from anxin.governance.model import (
+    FAKE_SHIPMENT,
+    LATE_SHIPMENT,
+    OVERSELLING,
+    RISKY_MERCHANT,
+    SOURCE_FINDING,
+    SOURCE_LATE_SHIPMENT,
+    SOURCE_RISK,
+    RecordViolation,
+)
+from anxin.governance.violations import Violations
+from anxin.risk.events import ShopBlocked
+
+SYSTEM = "system:governance"
+RISK_CAUSES = ("risk.verdict", "risk.review")  # an operator's ban (risk.ban) is its own sanction
+
+
+def risky_cause(event: ShopBlocked) -> bool:
+    """only blocks from screening verdicts and confirmed reviews"""
+    return event.cause in RISK_CAUSES
+
+
+def late_with_points(event: LateShipmentRecorded) -> bool:
+    """only late shipments that still carry points after the caps"""
+    return event.points_hundredths > 0
+
+
+class FindingHandlers:
+    def __init__(self, *, violations: Violations) -> None:
+        self.violations = violations
+
+    def fake_shipment(self, event: FakeShipmentFound, uow: UnitOfWork) -> None:
+        self.violations.record(uow, RecordViolation(
+            kind=FAKE_SHIPMENT, subject=f"shop:{event.shop_id}", shop_id=event.shop_id, source_type=SOURCE_FINDING,
+            source_id=event.finding_id, at=event.found_at, recorded_by=SYSTEM,
+            evidence={"order_id": event.order_id, "finding_id": event.finding_id, "finding_kind": event.kind,
+                      "rule_id": event.rule_id, "rulebook_version": event.rulebook_version}))
+
+    def overselling(self, event: OversellingFound, uow: UnitOfWork) -> None:
+        self.violations.record(uow, RecordViolation(
+            kind=OVERSELLING, subject=f"listing:{event.listing_id}", shop_id=event.shop_id,
+            source_type=SOURCE_FINDING, source_id=event.finding_id, at=event.found_at, recorded_by=SYSTEM,
+            evidence={"finding_id": event.finding_id, "listing_id": event.listing_id, "rule_id": event.rule_id,
+                      "rulebook_version": event.rulebook_version}))
+
+    def late_shipment(self, event: LateShipmentRecorded, uow: UnitOfWork) -> None:
+        if event.points_hundredths <= 0:  # the bus filters these out too; a replayed old event is still safe
+            return
+        self.violations.record(uow, RecordViolation(
+            kind=LATE_SHIPMENT, subject=f"shop:{event.shop_id}", shop_id=event.shop_id,
+            source_type=SOURCE_LATE_SHIPMENT, source_id=event.finding_id, at=event.late_at, recorded_by=SYSTEM,
+            evidence={"order_id": event.order_id, "finding_id": event.finding_id,
+                      "points_rule_id": event.points_rule_id, "capped_by": event.capped_by}),
+            points_hundredths=event.points_hundredths)
+
+    def risky_merchant(self, event: ShopBlocked, uow: UnitOfWork) -> None:
+        # Risk reason codes never enter the record (merchants see it): operators follow cause_id to risk control.
+        if event.cause not in RISK_CAUSES:
+            return
+        self.violations.record(uow, RecordViolation(
+            kind=RISKY_MERCHANT, subject=f"shop:{event.shop_id}", shop_id=event.shop_id, source_type=SOURCE_RISK,
+            source_id=f"{event.cause}:{event.cause_id}", at=event.blocked_at, recorded_by=SYSTEM,
+            evidence={"cause": event.cause, "cause_id": event.cause_id},
+            note="risk control blocked the shop"))

@@ -1,0 +1,98 @@
+"""The governance rulebook: one versioned bundle of sections in ``rulebooks/governance/``.
+
+``rulebook.yaml`` (``kind: governance``) names the version and when it takes effect; each section is a file beside
+it (``kind: governance.<section>``) with its own strict model. Every problem in every file is reported at once with
+its path, so a broken bundle never half-loads. The listing-term and inspection sections keep loaders
+of their own (each validated by its strict model), called from here with the bundle's version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel
+
+from anxin.core.rulebook_models import RulebookProblems, validate
+from anxin.governance.catalogue import Catalogue, catalogue_rules
+from anxin.governance.inspection_rules import InspectionRules, load_inspection_rules
+from anxin.governance.listing_terms_rules import ListingTerms, load_listing_terms
+from anxin.governance.rulebook_models import CatalogueSpec, GovernanceIndexSpec, GovernanceRulebookError
+
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "rulebooks" / "governance"
+MODELS: dict[str, type[BaseModel]] = {"catalogue": CatalogueSpec}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GovernanceRulebook:
+    version: str
+    effective_from: dt.datetime
+    catalogue: Catalogue
+    listing_terms: ListingTerms
+    inspections: InspectionRules
+
+
+def load_governance_rulebook(directory: Path | None = None) -> GovernanceRulebook:
+    """The bundle in ``directory`` (default: the packaged one), loaded once per version of its files."""
+    directory = (directory or DEFAULT_DIR).resolve()
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.yaml")))
+    return _load(directory, stamp)
+
+
+def load_catalogue_file(path: str | Path, version: str = "unversioned") -> Catalogue:
+    """The catalogue section from its own file (``anxin rules check``, tests); every problem at once."""
+    problems: list[str] = []
+    spec = _validated(Path(path), "catalogue", CatalogueSpec, problems)
+    if problems:
+        raise GovernanceRulebookError(problems)
+    assert isinstance(spec, CatalogueSpec)
+    return catalogue_rules(spec, version)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> GovernanceRulebook:
+    problems: list[str] = []
+    index = _validated(directory / "rulebook.yaml", "rulebook", GovernanceIndexSpec, problems)
+    catalogue = _validated(directory / "catalogue.yaml", "catalogue", CatalogueSpec, problems)
+    version = index.version if isinstance(index, GovernanceIndexSpec) else "unversioned"
+    # The sections with loaders of their own: their problems join the bundle's, so all are reported at once.
+    terms = _section(problems, lambda: load_listing_terms(directory / "listing_terms.yaml", version=version))
+    inspections = _section(problems, lambda: load_inspection_rules(directory))
+    if problems:
+        raise GovernanceRulebookError(problems)
+    assert isinstance(index, GovernanceIndexSpec) and isinstance(catalogue, CatalogueSpec)
+    assert terms is not None and inspections is not None
+    return GovernanceRulebook(version=index.version, effective_from=index.effective_from,
+                              catalogue=catalogue_rules(catalogue, index.version), listing_terms=terms,
+                              inspections=inspections)
+
+
+def _section(problems: list[str], load: Callable[[], T]) -> T | None:
+    try:
+        return load()
+    except RulebookProblems as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _validated(path: Path, name: str, model: type[BaseModel], problems: list[str]) -> BaseModel | None:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.append(f"{name}: cannot read {path.name} ({exc.strerror})")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{name}: {path.name} is not valid YAML ({exc})")
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append(f"{name}: {path.name} must hold a mapping")
+        return None
+    spec, found = validate(model, raw, name)
+    problems.extend(found)
+    return spec

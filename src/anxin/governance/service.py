@@ -1,0 +1,43 @@
+"""The governance context's use cases, composed: ``Anxin.governance`` is this facade. ``.violations`` is the
+ViolationLedger other use cases take (record / get / reverse / count in the caller's unit of work) and the expiry
+job; ``.queries`` what the API shows and operators record by hand; ``.findings`` the event handlers. ``.listings``
+checks listings' texts; ``.inspections`` plans and records sampling inspections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from anxin.core.clock import Clock
+from anxin.db.uow import UowFactory
+from anxin.governance.enforcement import DepositDeduction
+from anxin.governance.findings import FindingHandlers
+from anxin.governance.inspections import Inspections
+from anxin.governance.listing_checks import ListingChecks
+from anxin.governance.queries import AppealsOfShop, Queries
+from anxin.governance.rulebook import GovernanceRulebook
+from anxin.governance.violations import Violations
+
+
+@dataclass(frozen=True)
+class Governance:
+    rulebook: GovernanceRulebook
+    violations: Violations  # the ViolationLedger; expire_due
+    queries: Queries  # shop_record, violation, list, record_by_hand
+    findings: FindingHandlers  # fake_shipment, overselling, late_shipment, risky_merchant
+    listings: ListingChecks  # drafts checked, published listings checked (catalog.listing_upserted), the queue
+    inspections: Inspections  # risk-weighted sampling plans, results, the report by stratum
+
+
+def governance_for(*, uow_factory: UowFactory, clock: Clock, rulebook: GovernanceRulebook,
+                   deduct_deposit: DepositDeduction | None = None,
+                   appeals_of_shop: AppealsOfShop | None = None) -> Governance:
+    violations = Violations(uow_factory=uow_factory, clock=clock, catalogue=rulebook.catalogue,
+                            deduct_deposit=deduct_deposit)
+    return Governance(rulebook=rulebook, violations=violations,
+                      queries=Queries(uow_factory=uow_factory, clock=clock, violations=violations,
+                                      appeals_of_shop=appeals_of_shop),
+                      findings=FindingHandlers(violations=violations),
+                      listings=ListingChecks(uow_factory=uow_factory, clock=clock, terms=rulebook.listing_terms,
+                                             ledger=violations),
+                      inspections=Inspections(uow_factory=uow_factory, clock=clock, rules=rulebook.inspections,
+                                              ledger=violations))
