@@ -95,7 +95,8 @@ CONTEXTS: tuple[Context, ...] = (
                                  "money | campaigns | statements", "shared")),)),
     Context("governance", "violations, the points ladder and measures enforced as platform actions, appeals, "
             "listing compliance, sampling inspections and IP complaints",
-            use_cases=(), adapters=()),
+            interface=("appeal_api",), use_cases=("appeals",), adapters=("appeal_store",),
+            pure=("model", "events", "appeal_rules", "error_codes")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,
