@@ -12,6 +12,7 @@ from anxin.catalog import store as _catalog  # noqa: F401
 from anxin.db import domain_events as _domain_events  # noqa: F401
 from anxin.db.base import Base
 from anxin.fulfilment import store as _fulfilment  # noqa: F401
+from anxin.governance import appeal_store as _governance_appeals  # noqa: F401
 from anxin.governance import inspection_store as _governance_inspections  # noqa: F401
 from anxin.governance import listing_store as _governance_listings  # noqa: F401
 from anxin.governance import store as _governance  # noqa: F401

@@ -6,7 +6,7 @@ from anxin.core.errors import ErrorCode
 
 
 class GovernanceErrorCode(ErrorCode):
-    # listing compliance (slice B)
+    # listing compliance
     INVALID_LISTING_TEXT = "governance.invalid_listing_text", 422
     UNKNOWN_CATEGORY = "governance.unknown_category", 422
     INVALID_FINDING_FILTER = "governance.invalid_finding_filter", 422
@@ -20,6 +20,7 @@ class GovernanceErrorCode(ErrorCode):
     SAMPLE_NOT_FOUND = "governance.sample_not_found", 404
     INVALID_RESULT = "governance.invalid_result", 422
     RESULT_CONFLICT = "governance.result_conflict", 409
+    # violations, the ladder, the shop's record
     UNKNOWN_KIND = "governance.unknown_kind", 422
     INVALID_SUBJECT = "governance.invalid_subject", 422
     SEVERITY_REQUIRED = "governance.severity_required", 422
@@ -31,3 +32,15 @@ class GovernanceErrorCode(ErrorCode):
     SOURCE_CONFLICT = "governance.source_conflict", 409
     VIOLATION_NOT_FOUND = "governance.violation_not_found", 404
     SHOP_NOT_FOUND = "governance.shop_not_found", 404
+    # appeals
+    APPEAL_NOT_FOUND = "governance.appeal_not_found", 404
+    NOT_APPEALABLE = "governance.not_appealable", 409
+    VIOLATION_NOT_ACTIVE = "governance.violation_not_active", 409
+    APPEAL_CHANNEL_CLOSED = "governance.appeal_channel_closed", 409
+    APPEAL_OPEN = "governance.appeal_open", 409
+    APPEAL_LIMIT_REACHED = "governance.appeal_limit_reached", 409
+    APPEAL_WINDOW_CLOSED = "governance.appeal_window_closed", 409
+    INVALID_APPEAL = "governance.invalid_appeal", 422
+    INVALID_DECISION = "governance.invalid_decision", 422
+    APPEAL_ALREADY_DECIDED = "governance.appeal_already_decided", 409
+    INVALID_PERIOD = "governance.invalid_period", 422

@@ -1,4 +1,5 @@
-"""What governance publishes: violations recorded and reversed, measures applied and lifted. Pure."""
+"""What governance publishes: violations recorded and reversed, measures applied and lifted, appeals filed and
+decided, facts other contexts (scoring, merchant notices) and integrators may act on. Pure."""
 
 from __future__ import annotations
 
@@ -65,3 +66,38 @@ class MeasureLifted(Event):
     reason: str
     lifted_at: dt.datetime
     action_ids: tuple[str, ...]
+@event("governance.appeal_filed")
+@dataclass(frozen=True)
+class AppealFiled(Event):
+    """A merchant or creator appealed a violation (``number``: the violation's 1st, 2nd … appeal); the penalty stays
+    in force until an operator upholds it, by ``deadline_at``."""
+
+    appeal_id: str
+    violation_id: str
+    appellant: str  # merchant:<merchant_id> | creator:<creator_id>
+    shop_id: str | None
+    number: int
+    filed_at: dt.datetime
+    deadline_at: dt.datetime
+    rulebook_version: str
+
+
+@event("governance.appeal_decided")
+@dataclass(frozen=True)
+class AppealDecided(Event):
+    """An operator decided an appeal: upheld (the violation, its points and measures are reversed in the same
+    transaction) or rejected (``abusive``: flagged; ``channel_closed_until`` when that closed the channel)."""
+
+    appeal_id: str
+    violation_id: str
+    appellant: str
+    shop_id: str | None
+    outcome: str  # upheld | rejected
+    abusive: bool
+    overdue: bool
+    reason_codes: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    decided_at: dt.datetime
+    decided_by: str
+    channel_closed_until: dt.datetime | None
+    rulebook_version: str

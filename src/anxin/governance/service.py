@@ -1,7 +1,8 @@
 """The governance context's use cases, composed: ``Anxin.governance`` is this facade. ``.violations`` is the
 ViolationLedger other use cases take (record / get / reverse / count in the caller's unit of work) and the expiry
 job; ``.queries`` what the API shows and operators record by hand; ``.findings`` the event handlers. ``.listings``
-checks listings' texts; ``.inspections`` plans and records sampling inspections."""
+checks listings' texts; ``.inspections`` plans and records sampling inspections; ``.appeals`` takes appeals and
+their decisions."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from dataclasses import dataclass
 
 from anxin.core.clock import Clock
 from anxin.db.uow import UowFactory
+from anxin.governance.appeal_rules import AppealBook
+from anxin.governance.appeals import Appeals
 from anxin.governance.enforcement import DepositDeduction
 from anxin.governance.findings import FindingHandlers
 from anxin.governance.inspections import Inspections
 from anxin.governance.listing_checks import ListingChecks
-from anxin.governance.queries import AppealsOfShop, Queries
+from anxin.governance.queries import Queries
 from anxin.governance.rulebook import GovernanceRulebook
 from anxin.governance.violations import Violations
 
@@ -26,18 +29,22 @@ class Governance:
     findings: FindingHandlers  # fake_shipment, overselling, late_shipment, risky_merchant
     listings: ListingChecks  # drafts checked, published listings checked (catalog.listing_upserted), the queue
     inspections: Inspections  # risk-weighted sampling plans, results, the report by stratum
+    appeals: Appeals  # merchants' and creators' appeals, the operators' queue by SLA, the resolution report
 
 
 def governance_for(*, uow_factory: UowFactory, clock: Clock, rulebook: GovernanceRulebook,
-                   deduct_deposit: DepositDeduction | None = None,
-                   appeals_of_shop: AppealsOfShop | None = None) -> Governance:
+                   deduct_deposit: DepositDeduction | None = None) -> Governance:
     violations = Violations(uow_factory=uow_factory, clock=clock, catalogue=rulebook.catalogue,
                             deduct_deposit=deduct_deposit)
+    appeals = Appeals(uow_factory=uow_factory, clock=clock,
+                      book=AppealBook(rulebook.version, rulebook.effective_from, rulebook.appeals),
+                      ledger=violations)
     return Governance(rulebook=rulebook, violations=violations,
                       queries=Queries(uow_factory=uow_factory, clock=clock, violations=violations,
-                                      appeals_of_shop=appeals_of_shop),
+                                      appeals_of_shop=appeals.of_shop),
                       findings=FindingHandlers(violations=violations),
                       listings=ListingChecks(uow_factory=uow_factory, clock=clock, terms=rulebook.listing_terms,
                                              ledger=violations),
                       inspections=Inspections(uow_factory=uow_factory, clock=clock, rules=rulebook.inspections,
-                                              ledger=violations))
+                                              ledger=violations),
+                      appeals=appeals)
