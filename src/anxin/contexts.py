@@ -95,7 +95,8 @@ CONTEXTS: tuple[Context, ...] = (
                                  "money | campaigns | statements", "shared")),)),
     Context("governance", "violations, the points ladder and measures enforced as platform actions, appeals, "
             "listing compliance, sampling inspections and IP complaints",
-            use_cases=(), adapters=()),
+            interface=("ip_api", "ip_api_models"), use_cases=("ip_complaints",), adapters=("ip_store",),
+            pure=("model", "events", "error_codes", "ip_rules")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

@@ -12,6 +12,7 @@ from anxin.catalog import store as _catalog  # noqa: F401
 from anxin.db import domain_events as _domain_events  # noqa: F401
 from anxin.db.base import Base
 from anxin.fulfilment import store as _fulfilment  # noqa: F401
+from anxin.governance import ip_store as _governance_ip  # noqa: F401
 from anxin.idempotency import store as _idempotency  # noqa: F401
 from anxin.ingest import store as _ingest  # noqa: F401
 from anxin.jobs import store as _jobs  # noqa: F401
