@@ -96,7 +96,7 @@ CONTEXTS: tuple[Context, ...] = (
     Context("governance", "violations, the points ladder and measures enforced as platform actions, appeals, "
             "listing compliance, sampling inspections and IP complaints",
             interface=("ip_api", "ip_api_models"), use_cases=("ip_complaints",), adapters=("ip_store",),
-            pure=("model", "events", "error_codes", "ip_rules")),
+            pure=("model", "events", "error_codes", "ip_rules", "ip_rulebook")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,
