@@ -85,6 +85,7 @@ class Anxin:
             Job("merchants.graduate", self.merchants.lifecycle.graduate_due),
             Job("merchants.settle", self.merchants.settlement.settle_pending),
             Job("governance.expire", self.governance.violations.expire_due),
+            Job("governance.ip_lapse", self.governance.ip.lapse_due),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -107,17 +108,18 @@ class Anxin:
         settled = run("merchants.settle", self.merchants.settlement.settle_pending)
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
         expired = run("governance.expire", lambda: self.governance.violations.expire_due(now))
+        lapsed = run("governance.ip_lapse", lambda: self.governance.ip.lapse_due(now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
                 "merchants": {"graduated": graduated.value or 0,
                               "settled": settled.value.as_dict() if settled.value is not None else None},
                 "events": handled.value.as_dict() if handled.value is not None else None,
-                "governance": expired.value,
+                "governance": {**(expired.value or {}), "ip_complaints_lapsed": lapsed.value or 0},
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
                                         "idempotency.purge": purged, "governance.expire": expired,
-                                        "events.handle": handled})}
+                                        "governance.ip_lapse": lapsed, "events.handle": handled})}
 
     def process_events(self, limit: int = 500) -> ProcessReport:
         """Handle due domain events: those inline handling missed (a crash, a failing handler) and retries."""

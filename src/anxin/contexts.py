@@ -95,12 +95,12 @@ CONTEXTS: tuple[Context, ...] = (
                                  "money | campaigns | statements", "shared")),)),
     Context("governance", "violations, the points ladder and measures enforced as platform actions, appeals, "
             "listing compliance, sampling inspections and IP complaints",
-            interface=("api", "api_models", "listing_api", "inspection_api", "appeal_api"),
+            interface=("api", "api_models", "listing_api", "inspection_api", "appeal_api", "ip_api", "ip_api_models"),
             use_cases=("service", "queries", "findings", "violations", "enforcement", "listing_checks", "inspections",
-                       "appeals"),
-            adapters=("store", "listing_store", "inspection_store", "appeal_store"),
+                       "appeals", "ip_complaints"),
+            adapters=("store", "listing_store", "inspection_store", "appeal_store", "ip_store"),
             pure=("model", "events", "ladder", "catalogue", "rulebook", "rulebook_models", "listing_terms_rules",
-                  "terms", "sampling", "inspection_rules", "appeal_rules", "error_codes")),
+                  "terms", "sampling", "inspection_rules", "appeal_rules", "ip_rules", "ip_rulebook", "error_codes")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

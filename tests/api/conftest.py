@@ -21,11 +21,14 @@ def client(app):
 
 @pytest.fixture
 def keys(anxin):
-    """Authorization headers by name: platform, operator, consumers c1/c2, merchants m1/m2."""
+    """Authorization headers by name: platform, operator, consumers c1/c2, merchants m1/m2, rights holders
+    rh1/rh2, creator (cr1)."""
     out = {}
     for name, role, subject in [("platform", "platform", "shop-platform"), ("operator", "operator", "ops"),
                                 ("c1", "consumer", "c1"), ("c2", "consumer", "c2"),
-                                ("m1", "merchant", "m1"), ("m2", "merchant", "m2")]:
+                                ("m1", "merchant", "m1"), ("m2", "merchant", "m2"),
+                                ("rh1", "rights_holder", "rh1"), ("rh2", "rights_holder", "rh2"),
+                                ("creator", "creator", "cr1")]:
         out[name] = {"Authorization": f"Bearer {anxin.access.create_key(role, subject)[1]}"}
     return out
 

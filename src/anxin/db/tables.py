@@ -14,6 +14,7 @@ from anxin.db.base import Base
 from anxin.fulfilment import store as _fulfilment  # noqa: F401
 from anxin.governance import appeal_store as _governance_appeals  # noqa: F401
 from anxin.governance import inspection_store as _governance_inspections  # noqa: F401
+from anxin.governance import ip_store as _governance_ip  # noqa: F401
 from anxin.governance import listing_store as _governance_listings  # noqa: F401
 from anxin.governance import store as _governance  # noqa: F401
 from anxin.idempotency import store as _idempotency  # noqa: F401

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 
 from anxin.core.principal import Principal
 from anxin.governance import api_models as out
-from anxin.governance import appeal_api, inspection_api, listing_api
+from anxin.governance import appeal_api, inspection_api, ip_api, listing_api
 from anxin.governance.error_codes import GovernanceErrorCode as E
 from anxin.web.auth import app_of, principal
 from anxin.web.openapi import codes
@@ -64,7 +64,8 @@ def get_violation(violation_id: str, request: Request, who: Principal = Depends(
     return app_of(request).governance.queries.violation(who, violation_id)
 
 
-# The use cases with routers of their own: listing compliance, sampling inspection and appeals.
+# The use cases with routers of their own: listing compliance, sampling inspection, appeals, IP complaints.
 router.include_router(listing_api.router)
 router.include_router(inspection_api.router)
 router.include_router(appeal_api.router)
+router.include_router(ip_api.router)

@@ -1,5 +1,6 @@
 """What governance publishes: violations recorded and reversed, measures applied and lifted, appeals filed and
-decided, facts other contexts (scoring, merchant notices) and integrators may act on. Pure."""
+decided, IP complaints filed and decided: facts other contexts (scoring, merchant notices) and integrators may act
+on. Pure."""
 
 from __future__ import annotations
 
@@ -101,3 +102,34 @@ class AppealDecided(Event):
     decided_by: str
     channel_closed_until: dt.datetime | None
     rulebook_version: str
+@event("governance.ip_complaint_filed")
+@dataclass(frozen=True)
+class IpComplaintFiled(Event):
+    """A rights holder filed a complaint against listings of a shop; its merchant may answer until the deadline."""
+
+    complaint_id: str
+    rights_holder_id: str
+    shop_id: str
+    listing_ids: tuple[str, ...]
+    rights_kind: str
+    filed_at: dt.datetime
+    counter_notice_deadline: dt.datetime
+
+
+@event("governance.ip_complaint_decided")
+@dataclass(frozen=True)
+class IpComplaintDecided(Event):
+    """Operators decided a complaint. Upheld: one ip_infringement violation per listing (``violation_ids``, in
+    the order of ``listing_ids``) at ``severity``; rejected: none, and it counts against the rights holder."""
+
+    complaint_id: str
+    rights_holder_id: str
+    shop_id: str
+    listing_ids: tuple[str, ...]
+    outcome: str
+    severity: str | None
+    violation_ids: tuple[str, ...]
+    reason_codes: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    rulebook_version: str
+    decided_at: dt.datetime

@@ -2,7 +2,7 @@
 
 ``rulebook.yaml`` (``kind: governance``) names the version and when it takes effect; each section is a file beside
 it (``kind: governance.<section>``) with its own strict model. Every problem in every file is reported at once with
-its path, so a broken bundle never half-loads. The listing-term, inspection and appeal sections keep loaders
+its path, so a broken bundle never half-loads. The listing-term, inspection, appeal and IP sections keep loaders
 of their own (each validated by its strict model), called from here with the bundle's version.
 """
 
@@ -22,6 +22,7 @@ from anxin.core.rulebook_models import RulebookProblems, validate
 from anxin.governance.appeal_rules import AppealRules, load_appeal_book
 from anxin.governance.catalogue import Catalogue, catalogue_rules
 from anxin.governance.inspection_rules import InspectionRules, load_inspection_rules
+from anxin.governance.ip_rulebook import IpRules, load_ip_rules
 from anxin.governance.listing_terms_rules import ListingTerms, load_listing_terms
 from anxin.governance.rulebook_models import CatalogueSpec, GovernanceIndexSpec, GovernanceRulebookError
 
@@ -38,6 +39,7 @@ class GovernanceRulebook:
     listing_terms: ListingTerms
     inspections: InspectionRules
     appeals: AppealRules
+    ip_complaints: IpRules
 
 
 def load_governance_rulebook(directory: Path | None = None) -> GovernanceRulebook:
@@ -67,13 +69,15 @@ def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> Governanc
     terms = _section(problems, lambda: load_listing_terms(directory / "listing_terms.yaml", version=version))
     inspections = _section(problems, lambda: load_inspection_rules(directory))
     appeals = _section(problems, lambda: load_appeal_book(directory))
+    ip = _section(problems, lambda: load_ip_rules(directory))
     if problems:
         raise GovernanceRulebookError(problems)
     assert isinstance(index, GovernanceIndexSpec) and isinstance(catalogue, CatalogueSpec)
-    assert terms is not None and inspections is not None and appeals is not None
+    assert terms is not None and inspections is not None and appeals is not None and ip is not None
     return GovernanceRulebook(version=index.version, effective_from=index.effective_from,
                               catalogue=catalogue_rules(catalogue, index.version), listing_terms=terms,
-                              inspections=inspections, appeals=appeals.rules)
+                              inspections=inspections, appeals=appeals.rules,
+                              ip_complaints=ip)
 
 
 def _section(problems: list[str], load: Callable[[], T]) -> T | None:

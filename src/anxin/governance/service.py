@@ -2,7 +2,7 @@
 ViolationLedger other use cases take (record / get / reverse / count in the caller's unit of work) and the expiry
 job; ``.queries`` what the API shows and operators record by hand; ``.findings`` the event handlers. ``.listings``
 checks listings' texts; ``.inspections`` plans and records sampling inspections; ``.appeals`` takes appeals and
-their decisions."""
+their decisions; ``.ip`` IP complaints."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from anxin.governance.appeals import Appeals
 from anxin.governance.enforcement import DepositDeduction
 from anxin.governance.findings import FindingHandlers
 from anxin.governance.inspections import Inspections
+from anxin.governance.ip_complaints import IpComplaints
 from anxin.governance.listing_checks import ListingChecks
 from anxin.governance.queries import Queries
 from anxin.governance.rulebook import GovernanceRulebook
@@ -30,6 +31,7 @@ class Governance:
     listings: ListingChecks  # drafts checked, published listings checked (catalog.listing_upserted), the queue
     inspections: Inspections  # risk-weighted sampling plans, results, the report by stratum
     appeals: Appeals  # merchants' and creators' appeals, the operators' queue by SLA, the resolution report
+    ip: IpComplaints  # rights holders' complaints, counter-notices, decisions; lapse_due
 
 
 def governance_for(*, uow_factory: UowFactory, clock: Clock, rulebook: GovernanceRulebook,
@@ -47,4 +49,6 @@ def governance_for(*, uow_factory: UowFactory, clock: Clock, rulebook: Governanc
                                              ledger=violations),
                       inspections=Inspections(uow_factory=uow_factory, clock=clock, rules=rulebook.inspections,
                                               ledger=violations),
-                      appeals=appeals)
+                      appeals=appeals,
+                      ip=IpComplaints(uow_factory=uow_factory, clock=clock, rules=rulebook.ip_complaints,
+                                      ledger=violations))
