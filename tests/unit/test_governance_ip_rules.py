@@ -28,7 +28,7 @@ def code_of(call: Any) -> str:
 
 def test_the_packaged_section_loads_with_the_bundle_version() -> None:
     assert RULES.version == "governance-2026.12"
-    assert RULES.effective_from == dt.datetime(2026, 12, 7, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert RULES.effective_from == dt.datetime(2026, 12, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     assert [x.kind for x in RULES.spec.rights] == ["trademark", "copyright", "patent"]
     assert RULES.counter_notice_window == dt.timedelta(days=3)
 

@@ -73,7 +73,7 @@ class Defect(Out):
     detail: str
 
 
-class Finding(Out):
+class InspectionFinding(Out):
     violation: str = Field(description="the violation kind recorded: low_quality_product or counterfeit")
     severity: str
     rule_ids: list[str]
@@ -96,15 +96,10 @@ class Sample(Out):
     rulebook_version: str
     state: str = Field(description="pending, passed or failed")
     defects: list[Defect]
-    finding: Finding | None
+    finding: InspectionFinding | None
     result_by: str | None
     result_at: Instant | None
     violation_id: str | None = Field(description="the violation a failed sample recorded")
-
-
-class PlanWithSamples(Out):
-    plan: Plan
-    samples: Page[Sample]
 
 
 class ReportRow(Out):
@@ -152,15 +147,22 @@ def report(plan_id: str = Query(..., max_length=64), who: Principal = Depends(pr
     return inspections.report(who, plan_id)
 
 
-@router.get("/inspections/plans/{plan_id}", summary="A plan and a page of its samples, in rank order (operators)",
-            response_model=PlanWithSamples, openapi_extra=codes(E.PLAN_NOT_FOUND))
-def get_plan(plan_id: str, limit: int = LIMIT, cursor: str | None = CURSOR, who: Principal = Depends(principal),
+@router.get("/inspections/plans/{plan_id}", summary="A plan (operators)", response_model=Plan,
+            openapi_extra=codes(E.PLAN_NOT_FOUND))
+def get_plan(plan_id: str, who: Principal = Depends(principal),
              inspections: Inspections = Depends(inspections_of)) -> dict[str, Any]:
+    plan, _ = inspections.plan(who, plan_id, limit=0)
+    return plan
+
+
+@router.get("/inspections/plans/{plan_id}/samples", summary="A plan's samples in rank order, a page at a time "
+            "(operators)", response_model=Page[Sample], openapi_extra=codes(E.PLAN_NOT_FOUND))
+def plan_samples(plan_id: str, limit: int = LIMIT, cursor: str | None = CURSOR, who: Principal = Depends(principal),
+                 inspections: Inspections = Depends(inspections_of)) -> Page[dict[str, Any]]:
     scope = scope_of("inspection_samples", plan_id)
     key = decode_cursor(cursor, scope=scope, shape=(int,))  # the last rank shown
-    plan, samples = inspections.plan(who, plan_id, after_rank=None if key is None else int(key[0]),
-                                     limit=limit + 1)
-    return {"plan": plan, "samples": page_of(samples, limit=limit, scope=scope, key=lambda s: (s["rank"],))}
+    _, samples = inspections.plan(who, plan_id, after_rank=None if key is None else int(key[0]), limit=limit + 1)
+    return page_of(samples, limit=limit, scope=scope, key=lambda s: (s["rank"],))
 
 
 @router.post("/inspections/{sample_id}/result", summary="Record a sample's result, once (operators)",

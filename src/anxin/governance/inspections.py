@@ -180,6 +180,8 @@ class Inspections:
                     source_type=SOURCE_INSPECTION, source_id=sample_id, at=now, severity=finding.severity,
                     evidence={"plan_id": row.plan_id, "sample_id": sample_id, "listing_id": row.listing_id,
                               "defects": wanted, "rule_ids": list(finding.rule_ids),
+                              # what the catalogue asks of a counterfeit or prohibited record made by hand
+                              "description": f"inspection sample {sample_id} failed: {_defect_kinds(wanted)}",
                               "rulebook_version": self.rules.version},
                     recorded_by=by, note=f"failed inspection sample {sample_id}"))
                 repo.set_violation(sample_id, violation.violation_id)
@@ -311,3 +313,8 @@ def sample_dict(row: InspectionSampleRow) -> dict[str, Any]:
             "rulebook_version": row.rulebook_version, "state": row.state, "defects": list(row.defects),
             "finding": row.finding, "result_by": row.result_by,
             "result_at": row.result_at.isoformat() if row.result_at else None, "violation_id": row.violation_id}
+
+
+def _defect_kinds(defects: Any) -> str:
+    kinds = [str(d.get("kind")) for d in defects if isinstance(d, dict)] if isinstance(defects, list) else []
+    return ", ".join(dict.fromkeys(kinds)) or "defects recorded"

@@ -45,7 +45,7 @@ class DraftCheck(Out):
     facts: Free = Field(description="the category, its lineage and tags the draft was judged with")
 
 
-class Finding(Out):
+class ListingFinding(Out):
     check_id: str
     listing_id: str
     shop_id: str
@@ -82,7 +82,7 @@ def check_draft(request: Request, body: Any = Body(...), who: Principal = Depend
 @router.get("/listings/findings", summary="Listing checks that found something, newest first (operators)",
             description="Filter by `outcome` (needs_review, blocked), `shop_id` and `state` (open: the review "
                         "queue; cleared, confirmed; none for blocked ones).",
-            response_model=Page[Finding], openapi_extra=codes(E.INVALID_FINDING_FILTER))
+            response_model=Page[ListingFinding], openapi_extra=codes(E.INVALID_FINDING_FILTER))
 def list_findings(request: Request, outcome: str | None = Query(None, max_length=16),
                   shop_id: str | None = Query(None, max_length=64), state: str | None = Query(None, max_length=16),
                   limit: int = LIMIT, cursor: str | None = CURSOR,
@@ -99,7 +99,7 @@ def list_findings(request: Request, outcome: str | None = Query(None, max_length
              description='`{"decision": "clear" | "confirm", "note": "..."}`. Confirm records a false_advertising '
                          "violation of the listing (its measures follow from the catalogue). The same decision "
                          "again answers the same; another one after the first is 409.",
-             response_model=Finding,
+             response_model=ListingFinding,
              openapi_extra=codes(E.INVALID_FINDING_DECISION, E.FINDING_NOT_FOUND, E.FINDING_ALREADY_DECIDED))
 def decide(check_id: str, request: Request, body: Any = Body(...),
            who: Principal = Depends(principal)) -> dict[str, Any]:

@@ -206,7 +206,9 @@ class ListingChecks:
     def _violation(check: StoredCheck, *, at: dt.datetime) -> RecordViolation:
         return RecordViolation(kind=FALSE_ADVERTISING, subject=f"listing:{check.listing_id}", shop_id=check.shop_id,
                                source_type=SOURCE_LISTING_CHECK, source_id=check.check_id, at=at,
-                               evidence={"listing_id": check.listing_id, "matches": list(check.matches),
+                               evidence={"listing_id": check.listing_id,
+                                         "claims": sorted({str(m.get("term")) for m in check.matches}),
+                                         "matches": list(check.matches),
                                          "rule_ids": list(check.rule_ids),
                                          "rulebook_version": check.rulebook_version})
 
