@@ -225,6 +225,8 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService, gove
                      "governance", when=late_with_points),
         Subscription(ShopBlocked, governance.findings.risky_merchant, "governance.risky_merchant", "governance",
                      when=risky_cause),
+        Subscription(ShopUnblocked, governance.findings.risky_merchant_cleared, "governance.risky_merchant_cleared",
+                     "governance"),
         Subscription(ListingUpserted, governance.listings.on_listing_upserted, "governance.check_listing",
                      "governance"),
     ])

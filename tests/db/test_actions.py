@@ -214,13 +214,20 @@ def test_screening_block_restricts_and_clearing_its_review_lifts(anxin: Any, eng
     ingest_ok(anxin, [shop("bad", "m-bad", credentials={"licence": "91330000MA0001"})])
     anxin.risk.ban_shop(OPERATOR, "bad", reason="售假被清退")
     ingest_ok(anxin, [shop("reopened", "m-new", credentials={"licence": "91330000MA0001"})])
-    restricted = [r for r in _restrictions(engine) if r[1] == "shop:reopened"]
+    restricted = [r for r in _restrictions(engine) if r[1] == "shop:reopened" and r[3].startswith("risk.")]
     assert restricted == [("shop.restrict", "shop:reopened", "A.SHOP_BLOCKED.RESTRICT", "risk.verdict", "issued")]
+    # Governance records the block as a risky-merchant violation and enforces its ladder's measures too.
+    governed = {r[0] for r in _restrictions(engine) if r[1] == "shop:reopened" and r[3] == "governance.measure"}
+    assert governed == {"shop.restrict", "funds.hold"}
     [review] = [i for i in anxin.risk.queue(OPERATOR) if i["shop_id"] == "reopened"]
     anxin.risk.decide(OPERATOR, review["review_id"], decision="clear", reason="false_match")
-    lifted = [r for r in _restrictions(engine) if r[1] == "shop:reopened"][1:]
+    lifted = [r for r in _restrictions(engine) if r[1] == "shop:reopened" and r[3].startswith("risk.")][1:]
     assert lifted == [("shop.lift", "shop:reopened", "A.SHOP_UNBLOCKED.LIFT", "risk.review", "issued")]
-    assert counts(engine) == (3, 3)
+    # Clearing the block reverses the violation: governance lifts what it imposed.
+    released = {r[0] for r in _restrictions(engine) if r[1] == "shop:reopened" and r[3] == "governance.lift"}
+    assert released == {"shop.lift", "funds.release"}
+    actions, messages = counts(engine)
+    assert actions == messages  # every action travels in its own outbox message
 
 
 def test_a_reviewed_shop_confirmed_by_an_operator_is_restricted(anxin: Any, engine: sa.Engine) -> None:
@@ -230,9 +237,10 @@ def test_a_reviewed_shop_confirmed_by_an_operator_is_restricted(anxin: Any, engi
     assert [r for r in _restrictions(engine) if r[1] == "shop:same-phone"] == []  # a review, not a block
     [review] = [i for i in anxin.risk.queue(OPERATOR) if i["shop_id"] == "same-phone"]
     anxin.risk.decide(OPERATOR, review["review_id"], decision="confirm", reason="risky_merchant", note="同一团伙")
-    [(kind, _, _, cause, _)] = [r for r in _restrictions(engine) if r[1] == "shop:same-phone"]
+    [(kind, _, _, cause, _)] = [r for r in _restrictions(engine) if r[1] == "shop:same-phone"
+                                and r[3].startswith("risk.")]
     assert (kind, cause) == ("shop.restrict", "risk.review")
-    [action] = anxin.actions.list(OPERATOR, target="shop:same-phone")
+    [action] = [a for a in anxin.actions.list(OPERATOR, target="shop:same-phone") if a["rule_id"].startswith("A.")]
     assert action["reason_codes"] == ["risk.shop_linked_to_banned", "review.risky_merchant"]
 
 

@@ -1,5 +1,6 @@
 """Findings become violations: fulfilment's fake shipments, overselling and late shipments, and risk control's
-blocked shops. Each handler runs in the bus's unit of work for its event (at least once): the ledger's
+blocked shops (and, when risk control clears a block it made, the risky-merchant violation is reversed). Each
+handler runs in the bus's unit of work for its event (at least once): the ledger's
 (source_type, source_id, kind) key makes a replay record nothing new. Each violation links to its finding.
 
 A late shipment the fulfilment caps left at 0 points (the day's or week's cap reached) records no violation:
@@ -11,6 +12,7 @@ from __future__ import annotations
 from anxin.db.uow import UnitOfWork
 from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
 from anxin.governance.model import (
+    ACTIVE,
     FAKE_SHIPMENT,
     LATE_SHIPMENT,
     OVERSELLING,
@@ -20,8 +22,9 @@ from anxin.governance.model import (
     SOURCE_RISK,
     RecordViolation,
 )
+from anxin.governance.store import GovernanceRepository
 from anxin.governance.violations import Violations
-from anxin.risk.events import ShopBlocked
+from anxin.risk.events import ShopBlocked, ShopUnblocked
 
 SYSTEM = "system:governance"
 RISK_CAUSES = ("risk.verdict", "risk.review")  # an operator's ban (risk.ban) is its own sanction
@@ -74,3 +77,13 @@ class FindingHandlers:
             source_id=f"{event.cause}:{event.cause_id}", at=event.blocked_at, recorded_by=SYSTEM,
             evidence={"cause": event.cause, "cause_id": event.cause_id},
             note="risk control blocked the shop"))
+
+    def risky_merchant_cleared(self, event: ShopUnblocked, uow: UnitOfWork) -> None:
+        """Risk control cleared the review of a shop its screening blocked: the block was wrong, so the
+        risky-merchant violations it caused are reversed with their measures (idempotent: reversing twice is a
+        no-op)."""
+        repo = GovernanceRepository(uow.session)
+        for row in repo.violations(owners=[f"shop:{event.shop_id}"], kind=RISKY_MERCHANT, state=ACTIVE, limit=500):
+            if row.source_type == SOURCE_RISK:
+                self.violations.reverse(uow, row.violation_id, cause_type="risk.shop_unblocked",
+                                        cause_id=event.cause_id, at=event.unblocked_at, by=SYSTEM)
