@@ -185,7 +185,7 @@ def test_the_console_tabs_render_and_their_forms_work(app, anxin, gov, lang) -> 
     assert gov.finding_id is not None and gov.finding_id in findings
     r = operator.post(f"/ops/governance/findings/{gov.finding_id}/decision",
                       data={"csrf": csrf_of(findings), "decision": "confirm"}, follow_redirects=False)
-    assert r.status_code == 303
+    assert r.status_code == 303, re.findall(r'data-code="[^"]+"|<div class="muted">.*?</div>', r.text, flags=re.S)
     assert anxin.governance.listings.findings(OPERATOR, state="confirmed")[0]["violation_id"]
 
     # an IP complaint cannot be decided inside the merchant's window: the error in words
