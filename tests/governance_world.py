@@ -28,14 +28,14 @@ class GovWorld:
     finding_id: str | None
 
 
-def _listings(anxin: Any, shop_id: str) -> list[tuple[str, str]]:
+def listings_of(anxin: Any, shop_id: str) -> list[tuple[str, str]]:
     with anxin.uow_factory() as uow:
         return [(lid, cat) for lid, sid, cat in catalog.listing_refs(uow) if sid == shop_id]
 
 
 def seed_governance(anxin: Any, *, shop_id: str, merchant_id: str, appeal: bool = True,
                     period: str = "2026-10") -> GovWorld:
-    owned = _listings(anxin, shop_id)
+    owned = listings_of(anxin, shop_id)
     assert len(owned) >= 2, f"shop {shop_id} needs two listings"
     (first, category), (second, _) = owned[0], owned[1]
     record = anxin.governance.queries.record_by_hand

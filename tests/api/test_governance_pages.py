@@ -237,3 +237,19 @@ def test_every_measure_type_and_listing_reason_of_the_rulebook_has_words(anxin) 
     wanted += [f"gv.ip.reason.{r}" for o in ("upheld", "rejected")
                for r in getattr(rb.ip_complaints.spec.decision.reasons, o)]
     assert sorted(k for k in wanted if k not in catalogs.ZH or k not in catalogs.EN) == []
+
+
+def test_a_blocked_listing_records_its_violation_through_the_real_ledger(app, anxin, gov) -> None:
+    # false_advertising is scored by severity: a listing check's violation carries one (it was refused without)
+    ingest_ok(anxin, [listing("l9", "s1", "home", title="全网最好的马克杯")])
+    found = [x for x in anxin.governance.queries.list(OPERATOR, shop_id="s1") if x["subject"] == "listing:l9"]
+    assert found and found[0]["severity"] == "minor" and found[0]["source"]["type"] == "governance.listing_check"
+    page = signed_in(app, anxin, "merchant", "m1").get("/merchant/governance/s1").text
+    assert "“最好”" in visible(page) or "「最好」" in visible(page) or "全网最好" in visible(page)
+
+
+def test_the_actions_page_words_every_governance_measure_and_its_lift(anxin) -> None:
+    ids = [r for m in anxin.governance.rulebook.catalogue.measures.values()
+           for r in (m.rule_id, f"GOV.LIFT.{m.id}")]
+    assert sorted(f"act.rule.{r}" for r in ids if f"act.rule.{r}" not in catalogs.ZH
+                  or f"act.rule.{r}" not in catalogs.EN) == []
