@@ -95,7 +95,8 @@ CONTEXTS: tuple[Context, ...] = (
                                  "money | campaigns | statements", "shared")),)),
     Context("governance", "violations, the points ladder and measures enforced as platform actions, appeals, "
             "listing compliance, sampling inspections and IP complaints",
-            interface=("api", "api_models", "listing_api", "inspection_api", "appeal_api", "ip_api", "ip_api_models"),
+            interface=("api", "api_models", "listing_api", "inspection_api", "appeal_api", "ip_api", "ip_api_models",
+                       "pages", "console_pages", "page_views"),
             use_cases=("service", "queries", "findings", "violations", "enforcement", "listing_checks", "inspections",
                        "appeals", "ip_complaints"),
             adapters=("store", "listing_store", "inspection_store", "appeal_store", "ip_store"),

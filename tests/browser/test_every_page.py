@@ -24,8 +24,10 @@ import pytest
 import yaml
 
 import anxin
+from anxin.shops.service import shop_ids_of_merchant
 from anxin.sim import SimConfig, simulate
 from anxin.web.render import PageRoute
+from tests.governance_world import listings_of, seed_governance
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -152,6 +154,10 @@ def marketplace(anxin, clock):
     for claim in sim.cases.claims:
         counts[claim.order.shop.merchant.merchant_id] = counts.get(claim.order.shop.merchant.merchant_id, 0) + 1
     merchant = min(counts, key=lambda m: (-counts[m], m))
+    with anxin.uow_factory() as uow:  # governance on one of the merchant's shops, so its pages show real content
+        owned = shop_ids_of_merchant(uow, merchant)
+    shop_id = next(s for s in owned if len(listings_of(anxin, s)) >= 2)
+    seed_governance(anxin, shop_id=shop_id, merchant_id=merchant)
     return {"consumer": key("consumer", consumer), "merchant": key("merchant", merchant),
             "operator": key("operator", "ops-walk")}
 

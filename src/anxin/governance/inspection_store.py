@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base, rowcount, table
+from anxin.db.base import Base, after_key, rowcount, table
 
 PENDING, PASSED, FAILED = "pending", "passed", "failed"
 
@@ -84,6 +84,12 @@ class InspectionRepository:
 
     def plan(self, plan_id: str) -> InspectionPlanRow | None:
         return self.session.get(InspectionPlanRow, plan_id)
+
+    def plans(self, *, limit: int, after: tuple[dt.datetime, str] | None = None) -> list[InspectionPlanRow]:
+        """Newest first; ``after``: the (created at, id) of the previous page's last plan."""
+        t = InspectionPlanRow
+        stmt = sa.select(t).where(after_key([(t.created_at, True), (t.plan_id, True)], after))
+        return list(self.session.scalars(stmt.order_by(t.created_at.desc(), t.plan_id.desc()).limit(limit)))
 
     def plan_for_period(self, period_id: str) -> InspectionPlanRow | None:
         return self.session.scalars(sa.select(InspectionPlanRow)

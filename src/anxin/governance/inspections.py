@@ -137,6 +137,13 @@ class Inspections:
                   "failures_since": failures_since.isoformat(), "shops": len(shop_ids)}
         return out, window
 
+    def plans(self, who: Principal, *, limit: int = 50,
+              after: tuple[dt.datetime, str] | None = None) -> list[dict[str, Any]]:
+        """Plans newest first (the operators' console), ``limit`` of them after the (created at, id) ``after``."""
+        require_role(who, Role.OPERATOR)
+        with self.uow_factory() as uow:
+            return [plan_dict(p) for p in InspectionRepository(uow.session).plans(limit=limit, after=after)]
+
     def plan(self, who: Principal, plan_id: str, *, after_rank: int | None = None,
              limit: int = 50) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The plan and a page of its samples in rank order (``limit + 1`` asked by the API to see a next page)."""

@@ -43,6 +43,9 @@ MAX_DESCRIPTION = 20_000
 MAX_NOTE = 500
 MAX_ID = 64
 DECISIONS = {"clear": REVIEW_CLEARED, "confirm": REVIEW_CONFIRMED}
+# The catalogue scores false_advertising by severity and refuses a record without one; a listing's text is judged
+# by its terms alone, so it is the least severe (an operator records graver cases by hand). Lead: a policy choice.
+LISTING_CHECK_SEVERITY = "minor"
 
 
 def text_hash(*, version: str, category_id: str | None, title: str, description: str) -> str:
@@ -205,7 +208,8 @@ class ListingChecks:
     @staticmethod
     def _violation(check: StoredCheck, *, at: dt.datetime) -> RecordViolation:
         return RecordViolation(kind=FALSE_ADVERTISING, subject=f"listing:{check.listing_id}", shop_id=check.shop_id,
-                               source_type=SOURCE_LISTING_CHECK, source_id=check.check_id, at=at,
+                               severity=LISTING_CHECK_SEVERITY, source_type=SOURCE_LISTING_CHECK,
+                               source_id=check.check_id, at=at,
                                evidence={"listing_id": check.listing_id,
                                          "claims": sorted({str(m.get("term")) for m in check.matches}),
                                          "matches": list(check.matches),
