@@ -46,7 +46,7 @@ def test_a_merchant_appeals_on_the_page_and_an_operator_upholds_it(open_as, anxi
     ladder = page.locator('svg.gv-ladder[data-class="general"]')
     assert ladder.is_visible() and ladder.locator("title").count() == 1
     assert words["caution"] in page.locator('[data-testid="caution-general"]').inner_text()
-    countdown = page.locator('[data-testid="measures"] [data-testid="countdown"]').first
+    countdown = page.locator('[data-testid="measures"] [data-testid="countdown"][data-ends-at]').first  # a timed one
     assert words["left"] in countdown.inner_text() and countdown.get_attribute("data-ends-at")
     assert words["claim"] in page.locator(f'[data-violation="{gov.advertising}"] [data-testid="evidence"]').inner_text()
     assert RAW.findall(page.evaluate(VISIBLE)) == []
