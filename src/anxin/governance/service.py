@@ -45,7 +45,7 @@ def governance_for(*, uow_factory: UowFactory, clock: Clock, rulebook: Governanc
                       ledger=violations)
     return Governance(rulebook=rulebook, violations=violations,
                       queries=Queries(uow_factory=uow_factory, clock=clock, violations=violations,
-                                      appeals_of_shop=appeals.of_shop),
+                                      appeals_of_shop=appeals.of_shop, appeals_of_creator=appeals.of_creator),
                       findings=FindingHandlers(violations=violations),
                       listings=ListingChecks(uow_factory=uow_factory, clock=clock, terms=rulebook.listing_terms,
                                              ledger=violations),

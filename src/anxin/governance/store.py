@@ -52,7 +52,8 @@ class ViolationRow(Base):
     reversal: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # cause type and id, by whom
 
     __table_args__ = (sa.UniqueConstraint("source_type", "source_id", "kind"),
-                      sa.Index("ix_governance_violations_owner_recorded", "owner", "recorded_at"))
+                      sa.Index("ix_governance_violations_owner_recorded", "owner", "recorded_at"),
+                      sa.Index("ix_governance_violations_creator_recorded", "creator_id", "recorded_at"))
 
 
 class PointRow(Base):
@@ -176,13 +177,15 @@ class GovernanceRepository:
             ViolationRow.state != "reversed")) or 0)
 
     def violations(self, *, owners: Sequence[str] | None = None, kind: str | None = None,
-                   state: str | None = None, limit: int = 50,
+                   state: str | None = None, limit: int = 50, creator_id: str | None = None,
                    after: tuple[dt.datetime, str] | None = None) -> list[ViolationRow]:
         """Newest first; ``after``: the (recorded at, id) of the previous page's last."""
         t = ViolationRow
         stmt = sa.select(t)
         if owners is not None:
             stmt = stmt.where(t.owner.in_(list(owners)))
+        if creator_id is not None:
+            stmt = stmt.where(t.creator_id == creator_id)
         if kind is not None:
             stmt = stmt.where(t.kind == kind)
         if state is not None:
@@ -213,6 +216,14 @@ class GovernanceRepository:
             stmt = stmt.where(MeasureRow.state == state)
         return list(self.session.scalars(stmt.order_by(MeasureRow.starts_at, MeasureRow.measure_id)))
 
+    def measures_of_creator(self, creator_id: str) -> list[MeasureRow]:
+        """Active measures on the creator's own record or caused by a violation naming the creator."""
+        m, v = MeasureRow, ViolationRow
+        naming = sa.select(v.violation_id).where(v.creator_id == creator_id)
+        return list(self.session.scalars(sa.select(m).where(
+            m.state == ACTIVE, sa.or_(m.owner == f"creator:{creator_id}", m.violation_id.in_(naming)))
+            .order_by(m.starts_at, m.measure_id)))
+
     def measures_of_violation(self, violation_id: str) -> list[MeasureRow]:
         return list(self.session.scalars(sa.select(MeasureRow).where(MeasureRow.violation_id == violation_id)
                                          .order_by(MeasureRow.measure_id)))
@@ -240,7 +251,7 @@ class GovernanceRepository:
                                          .order_by(DecisionRow.decided_at, DecisionRow.decision_id)))
 
 
-def export_points_query(*, until: dt.datetime) -> sa.Select[Any]:
+def export_points_query(*, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
     """Every point entry recorded before ``until`` with its violation's creator and shop and when it was reversed:
     the scoring facts (``warehouse.py``) decide from the instants which entries count at a score's as-of."""
     p, v = PointRow, ViolationRow

@@ -229,9 +229,9 @@ class Violations:
         # Every active measure the reversal touches: those it caused and those it extended.
         touched = {m.measure_id: m for m in own if m.state == ACTIVE}
         for ext in repo.extensions_by_violation(violation_id):
-            m = repo.measure(ext.measure_id)
-            if m is not None and m.state == ACTIVE:
-                touched[m.measure_id] = m
+            extended = repo.measure(ext.measure_id)
+            if extended is not None and extended.state == ACTIVE:
+                touched[extended.measure_id] = extended
         ending: list[MeasureRow] = []
         ended_as: dict[str, str] = {}
         kept: list[dict[str, Any]] = []

@@ -1,8 +1,9 @@
-"""governance: measure extensions (issue 16, reversal)
+"""governance: measure extensions (issue 16, reversal); violations by creator
 
 governance_measure_extensions keeps each time a violation extended an active measure of the same type to a later
 end instead of applying its own, with the end before and after; reversing that violation (an appeal upheld) puts
-the measure back to the end the standing violations give it.
+the measure back to the end the standing violations give it. An index on governance_violations (creator_id,
+recorded_at) serves the creator's governance record.
 
 Revision ID: 0020
 Revises: 0019
@@ -36,9 +37,14 @@ def upgrade() -> None:
                               unique=False)
         batch_op.create_index(batch_op.f('ix_governance_measure_extensions_violation_id'), ['violation_id'],
                               unique=False)
+    with op.batch_alter_table('governance_violations', schema=None) as batch_op:
+        batch_op.create_index('ix_governance_violations_creator_recorded', ['creator_id', 'recorded_at'],
+                              unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('governance_violations', schema=None) as batch_op:
+        batch_op.drop_index('ix_governance_violations_creator_recorded')
     with op.batch_alter_table('governance_measure_extensions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_governance_measure_extensions_violation_id'))
         batch_op.drop_index(batch_op.f('ix_governance_measure_extensions_measure_id'))
