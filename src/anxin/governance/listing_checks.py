@@ -204,13 +204,19 @@ class ListingChecks:
 
     @staticmethod
     def _violation(check: StoredCheck, *, at: dt.datetime) -> RecordViolation:
+        # false_advertising is scored by severity: a listing's text is the least of it (a live stream's claims
+        # reach more people and operators grade those by hand), so a listing check records it minor.
         return RecordViolation(kind=FALSE_ADVERTISING, subject=f"listing:{check.listing_id}", shop_id=check.shop_id,
                                source_type=SOURCE_LISTING_CHECK, source_id=check.check_id, at=at,
+                               severity=LISTING_SEVERITY,
                                evidence={"listing_id": check.listing_id,
                                          "claims": sorted({str(m.get("term")) for m in check.matches}),
                                          "matches": list(check.matches),
                                          "rule_ids": list(check.rule_ids),
                                          "rulebook_version": check.rulebook_version})
+
+
+LISTING_SEVERITY = "minor"
 
 
 def _reasons(check: TermCheck) -> list[str]:
