@@ -166,6 +166,7 @@ def test_reversing_the_extending_violation_restores_the_earlier_end(anxin: Any, 
     [(m, v, before, to)] = rows(engine, "SELECT measure_id, violation_id, previous_ends_at, extended_to "
                                         "FROM governance_measure_extensions")
     assert (m, v) == (warning_id, later["violation_id"])
+    assert _same(before, first_end) and _same(to, T0 + 40 * D)
     anxin.clock.set(T0 + 12 * D)
     appeal_and_uphold(anxin, M1, later["violation_id"])
     [(state, end)] = rows(engine, "SELECT state, ends_at FROM governance_measures")
