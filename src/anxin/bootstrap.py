@@ -180,7 +180,8 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     actions = ActionService(uow_factory=uow_factory, clock=clock,
                             ack_timeout=dt.timedelta(minutes=settings.action_ack_minutes))
     governance = governance_for(uow_factory=uow_factory, clock=clock, rulebook=load_governance_rulebook(),
-                                deduct_deposit=merchants.money.deduct_penalty)
+                                deduct_deposit=merchants.money.deduct_penalty,
+                                refund_deposit=merchants.money.refund_penalty)
     bus: MessageBus[UnitOfWork] = MessageBus(
         table=handler_table(aftersales=aftersales, actions=actions, governance=governance), uow_factory=uow_factory,
         event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)

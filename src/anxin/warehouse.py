@@ -20,6 +20,7 @@ from anxin.aftersales import service as aftersales
 from anxin.audience import service as audience
 from anxin.care import service as care
 from anxin.catalog import service as catalog
+from anxin.governance import service as governance
 from anxin.orders import service as orders
 from anxin.risk import service as risk
 from anxin.scoring import service as scoring
@@ -182,3 +183,16 @@ class FactExtractor:
         for r in _stream(conn, scoring.export_deductions_query(until=self.until, shop_ids=self.shop_ids)):
             yield {"deduction_id": r.deduction_id, "shop_id": r.shop_id, "points_x100": r.points_x100,
                    "effective_at": epoch(r.effective_at), "expires_at": epoch(r.expires_at), "kind": r.kind}
+
+    def _governance_points(self, conn: sa.Connection, top: dict[str, str], meta: Meta
+                           ) -> Iterator[dict[str, Any]]:
+        """Governance point entries known before the end of the run (a later reversal is kept as its instant, so a
+        score as of a day before it still counts the points)."""
+        shops = set(self.shop_ids) if self.shop_ids is not None else None
+        for r in _stream(conn, governance.export_points_query(until=self.until)):
+            if shops is not None and r.shop_id not in shops:
+                continue
+            yield {"entry_id": r.entry_id, "violation_id": r.violation_id, "kind": r.kind,
+                   "violation_class": r.violation_class, "shop_id": r.shop_id, "creator_id": r.creator_id,
+                   "points_x100": r.points, "happened_at": epoch(r.starts_at), "expires_at": epoch(r.expires_at),
+                   "recorded_at": epoch(r.recorded_at), "reversed_at": epoch(r.reversed_at)}

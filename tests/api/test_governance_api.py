@@ -93,3 +93,22 @@ def test_the_operators_list_is_paged_and_filtered(client, keys, shops):
     assert bad.status_code == 422 and code(bad) == "governance.invalid_filter"
     assert client.get("/v1/governance/violations", headers=keys["m1"]).status_code == 403
     assert len(client.get("/v1/governance/violations?shop_id=s1", headers=keys["m1"]).json()["items"]) == 3
+
+
+def test_a_creator_reads_their_own_governance_record_and_nobody_elses(client, keys):
+    body = {"id": "live-1", "kind": "fraudulent_marketing", "subject": "live_room:r1", "creator_id": "cr1",
+            "severity": "major", "evidence": {"description": "staged buyers"}}
+    recorded = client.post("/v1/governance/violations", json=body, headers=keys["operator"])
+    assert recorded.status_code == 200, recorded.text
+    mine = client.get("/v1/creators/cr1/governance", headers=keys["creator"])
+    assert mine.status_code == 200, mine.text
+    record = mine.json()
+    assert record["creator_id"] == "cr1" and record["points"][1]["points_hundredths"] == 600
+    assert sorted(m["type"] for m in record["measures"]) == ["creator_restrict", "live_room_penalise"]
+    assert [v["violation_id"] for v in record["violations"]] == [recorded.json()["violation_id"]]
+    assert client.get("/v1/creators/cr1/governance", headers=keys["operator"]).status_code == 200
+    other = client.get("/v1/creators/cr2/governance", headers=keys["creator"])
+    assert other.status_code == 404 and code(other) == "governance.creator_not_found"
+    assert client.get("/v1/creators/cr1/governance", headers=keys["m1"]).status_code == 403
+    one = client.get(f"/v1/governance/violations/{recorded.json()['violation_id']}", headers=keys["creator"])
+    assert one.status_code == 200 and one.json().get("decisions") is None  # the trace is for operators

@@ -33,6 +33,8 @@ VALID = [
     ("shop.restrict", "shop:s1", {"restrict": list(m.SHOP_RESTRICTIONS)}, {"restrict": list(m.SHOP_RESTRICTIONS)}),
     ("shop.lift", "shop:s1", {"restrict": ["traffic"]}, {"restrict": ["traffic"]}),
     ("shop.close", "shop:s-1.x", {}, {}),
+    ("shop.reopen", "shop:s1", {}, {}),
+    ("shop.reopen", "shop:s1", None, {}),
     ("funds.hold", "shop:s1", {"amount_fen": 1}, {"amount_fen": 1}),
     ("funds.hold", "shop:s1", {"amount_fen": m.MAX_FEN}, {"amount_fen": m.MAX_FEN}),
     ("funds.hold", "shop:s1", {"all": True}, {"all": True}),
@@ -72,6 +74,7 @@ INVALID_PARAMETERS = [
     ("creator.lift", {"restrict": ["live", "live"]}),
     ("live_room.lift", {"penalty": "suspend"}),  # ends whatever penalty runs: it names none
     ("live_room.lift", {"minutes": 5}),
+    ("shop.reopen", {"restrict": ["traffic"]}),  # reopening names nothing: a closure is all or nothing
     ("funds.hold", {}),
     ("funds.hold", {"amount_fen": 0}),
     ("funds.hold", {"amount_fen": -5}),
@@ -107,6 +110,7 @@ def test_unknown_kinds_are_refused(kind: Any) -> None:
     ("shop.restrict", "shop: s1"), ("shop.restrict", "shop:" + "x" * 65), ("listing.takedown", "shop:s1"),
     ("creator.restrict", None), ("live_room.penalise", "live_room:r/1"), ("funds.hold", "shop:-s1"),
     ("creator.lift", "shop:s1"), ("creator.lift", "live_room:r1"), ("live_room.lift", "creator:c1"),
+    ("shop.reopen", "listing:L1"),
 ])
 def test_the_target_must_be_of_the_kinds_type(kind: str, target: Any) -> None:
     assert _code(m.check_target, kind, target) == E.INVALID_TARGET

@@ -209,3 +209,19 @@ def test_a_broken_catalogue_reports_every_cross_check_at_once(tmp_path: Path) ->
 def test_a_catalogue_missing_a_kind_is_refused(tmp_path: Path) -> None:
     problems = _broken(tmp_path, a=lambda r: r.update(kinds=r["kinds"][:-1]))
     assert problems == ["catalogue.kinds: missing 'risky_merchant'"]
+
+
+def test_a_stronger_creator_restriction_is_applied_beside_a_weaker_one_not_merged_into_it() -> None:
+    """A creator serving the 7-day restriction (live, product links) who crosses the severe node gets the 30-day one
+    (also short videos) as its own measure; the weaker one never extends the stronger."""
+    owner = "creator:cr1"
+    seven = _active("creator_restrict_7d", AT + dt.timedelta(days=5), target=owner)
+    crossing = decide(CAT, kind="fraudulent_marketing", subject=owner, owner=owner, severity="major", entries=[],
+                      active=[seven], at=AT)
+    assert steps(crossing)["creator_restrict_30d"] == "apply"
+    assert steps(crossing)["creator_restrict_7d"] == "extend"  # the kind's own 7 days: the active one, to day 7
+    thirty = _active("creator_restrict_30d", AT + dt.timedelta(days=20), target=owner)
+    again = decide(CAT, kind="fraudulent_marketing", subject=owner, owner=owner, severity="minor",
+                   entries=[PointEntry("severe", 600, FAR)], active=[thirty], at=AT)
+    planned = {p.palette_id: (p.step, p.reason) for p in again.planned}
+    assert planned["creator_restrict_7d"] == ("skip", ladder.WEAKER_THAN_ACTIVE)

@@ -22,6 +22,7 @@ LISTING_RESTORE: Final = "listing.restore"
 SHOP_RESTRICT: Final = "shop.restrict"
 SHOP_LIFT: Final = "shop.lift"
 SHOP_CLOSE: Final = "shop.close"
+SHOP_REOPEN: Final = "shop.reopen"  # a closure is undone (the violation behind it was reversed on appeal)
 FUNDS_HOLD: Final = "funds.hold"
 FUNDS_RELEASE: Final = "funds.release"
 CREATOR_RESTRICT: Final = "creator.restrict"
@@ -91,6 +92,7 @@ KINDS: Final[Mapping[str, KindSpec]] = {
     SHOP_RESTRICT: KindSpec("shop", _restrictions(SHOP_RESTRICTIONS)),
     SHOP_LIFT: KindSpec("shop", _restrictions(SHOP_RESTRICTIONS)),
     SHOP_CLOSE: KindSpec("shop", _no_parameters),
+    SHOP_REOPEN: KindSpec("shop", _no_parameters),
     FUNDS_HOLD: KindSpec("shop", _funds),
     FUNDS_RELEASE: KindSpec("shop", _funds),
     CREATOR_RESTRICT: KindSpec("creator", _restrictions(CREATOR_RESTRICTIONS)),

@@ -72,12 +72,12 @@ def _governance(path: Path) -> str:
             f"{len(book.catalogue.kinds)} violation kinds, the whole bundle in {path.parent}")
 
 
-def _governance_catalogue(path: Path) -> str:
-    from anxin.governance.rulebook import load_catalogue_file
+def _governance_section(name: str) -> Callable[[Path], str]:
+    def check(path: Path) -> str:
+        from anxin.governance.rulebook import check_section_file
 
-    cat = load_catalogue_file(path)
-    return (f"section catalogue of a governance bundle: {len(cat.kinds)} kinds, {len(cat.measures)} measures, "
-            f"points expire after {cat.expiry_days} days")
+        return check_section_file(path, name)
+    return check
 
 
 def _section(name: str) -> Callable[[Path], str]:
@@ -91,7 +91,8 @@ def _section(name: str) -> Callable[[Path], str]:
 
 def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
-    from anxin.governance.rulebook_models import CatalogueSpec, GovernanceIndexSpec
+    from anxin.governance.rulebook import MODELS as GOVERNANCE_SECTIONS
+    from anxin.governance.rulebook_models import GovernanceIndexSpec
     from anxin.merchants.rulebook import MODELS as MERCHANT_SECTIONS
     from anxin.merchants.rulebook_models import MerchantsIndexSpec
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
@@ -102,8 +103,8 @@ def kinds() -> dict[str, Kind]:
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
              Kind("merchants", _merchants, MerchantsIndexSpec)]
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
-    table += [Kind("governance", _governance, GovernanceIndexSpec),
-              Kind("governance.catalogue", _governance_catalogue, CatalogueSpec)]
+    table += [Kind("governance", _governance, GovernanceIndexSpec)]
+    table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     return {k.name: k for k in table}
 
 

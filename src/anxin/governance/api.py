@@ -29,6 +29,17 @@ def shop_governance(shop_id: str, request: Request, who: Principal = Depends(pri
     return app_of(request).governance.queries.shop_record(who, shop_id)
 
 
+@router.get("/v1/creators/{creator_id}/governance", summary="A creator's governance record (the creator, operators)",
+            description="Points on the creator's own record by class with each entry's expiry and where it stands "
+                        "on each ladder; active measures on the creator and on the live rooms of violations naming "
+                        "the creator (creator.restrict, live_room.penalise) with their end; the latest violations "
+                        "naming the creator, whoever's record carries their points; the creator's appeals.",
+            response_model=out.CreatorGovernance, response_model_by_alias=True,
+            openapi_extra=codes(E.CREATOR_NOT_FOUND))
+def creator_governance(creator_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).governance.queries.creator_record(who, creator_id)
+
+
 @router.post("/v1/governance/violations", summary="Record a violation (operators)",
              description='`{"id": "<your id>", "kind": "counterfeit", "subject": "listing:l1", "shop_id": "s1", '
                          '"severity": "major", "evidence": {...}, "note": "..."}`. The ladder decides the points and '
@@ -57,7 +68,8 @@ def list_violations(request: Request, shop_id: str | None = Query(None, max_leng
 
 
 @router.get("/v1/governance/violations/{violation_id}", summary="One violation and its measures",
-            description="Its shop's merchant and operators; operators also see every decision and its facts.",
+            description="Its shop's merchant, the creator it names, and operators; operators also see every "
+                        "decision and its facts.",
             response_model=out.ViolationDetail, response_model_by_alias=True, response_model_exclude_none=False,
             openapi_extra=codes(E.VIOLATION_NOT_FOUND))
 def get_violation(violation_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:

@@ -114,3 +114,17 @@ class ShopGovernance(Out):
     violations: list[Violation] = Field(description="the most recent; the rest: GET /v1/governance/violations")
     more_violations: bool
     appeals: list[Free] = Field(description="appeals of the shop's violations (empty until appeals are enabled)")
+
+
+class CreatorGovernance(Out):
+    creator_id: str
+    rulebook_version: str
+    as_of: Instant
+    points_expiry_days: int
+    points: list[ClassPoints] = Field(description="the creator's own record: violations with no shop involved")
+    ladder: list[LadderPosition]
+    measures: list[Measure] = Field(description="active measures on the creator, or on a live room of a violation "
+                                                "naming the creator, and their end")
+    violations: list[Violation] = Field(description="the most recent violations naming the creator")
+    more_violations: bool
+    appeals: list[Free] = Field(description="the creator's appeals")

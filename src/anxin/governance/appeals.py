@@ -192,6 +192,13 @@ class Appeals:
         caller has already checked who may see the shop)."""
         return [appeal_dict(a, self.clock.now()) for a in AppealRepository(uow.session).of_shop(shop_id)]
 
+    def of_creator(self, uow: UnitOfWork, creator_id: str) -> list[dict[str, Any]]:
+        """A creator's appeals in the caller's unit of work, by deadline: the hook of the creator's governance
+        record (the caller has already checked who may see it)."""
+        now = self.clock.now()
+        return [appeal_dict(a, now) for a in AppealRepository(uow.session).find(
+            state=None, appellant=("creator", creator_id), overdue_at=None, limit=50)]
+
     def queue(self, who: Principal, *, state: str | None = None, overdue: bool = False, limit: int = 50,
               after: tuple[dt.datetime, str] | None = None) -> list[dict[str, Any]]:
         """By SLA deadline, earliest first: operators see every appeal, merchants and creators their own.

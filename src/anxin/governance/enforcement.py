@@ -11,7 +11,6 @@ from typing import Any, Protocol
 from anxin.actions import service as actions
 from anxin.actions.service import IssueAction
 from anxin.core.clock import Clock
-from anxin.core.errors import AnxinError
 from anxin.db.uow import UnitOfWork
 from anxin.governance.catalogue import Catalogue
 from anxin.governance.store import MeasureRow
@@ -21,10 +20,7 @@ CAUSE_LIFT = "governance.lift"
 ISSUER = "system:governance"
 # shop.restrict names each restricting measure type holds.
 RESTRICTS = {"traffic_limit": "traffic", "listing_freeze": "new_listings", "campaign_ban": "campaigns"}
-# Lift kinds for creators and live rooms come from the catalog seam slice (creator.lift, live_room.lift); until
-# the actions context knows them the lift is recorded as unavailable rather than failing the expiry.
-CREATOR_LIFT = "creator.lift"
-LIVE_ROOM_LIFT = "live_room.lift"
+LIFT_KINDS = {"creator_restrict": "creator.lift", "live_room_penalise": "live_room.lift"}
 NOTES = {
     "traffic_limit": "Traffic limited: the shop passed a governance ladder node.",
     "listing_freeze": "New listings frozen: the shop passed a governance ladder node.",
@@ -43,6 +39,29 @@ class DepositDeduction(Protocol):
 
     def __call__(self, uow: UnitOfWork, shop_id: str, fen: int, *, key: str, memo: str,
                  actor: str) -> bool | None: ...
+
+
+class DepositRefund(Protocol):
+    """The merchants context's inverse (``Money.refund_penalty``): pay back the penalty deducted under
+    ``penalty_key``, once per ``key``: True refunded, False a replay, None nothing was ever deducted."""
+
+    def __call__(self, uow: UnitOfWork, shop_id: str, *, penalty_key: str, key: str, memo: str,
+                 actor: str) -> bool | None: ...
+
+
+def deduction_key(measure_id: str) -> str:
+    return f"gov:{measure_id}"
+
+
+def refund(uow: UnitOfWork, measure: MeasureRow, *, refund_deposit: DepositRefund | None) -> dict[str, Any]:
+    """Pay back a deposit deduction whose violation was reversed: once per measure (the posting key)."""
+    if refund_deposit is None:
+        return {"deposit": "no deposit ledger wired"}
+    done = refund_deposit(uow, measure.target.partition(":")[2], penalty_key=deduction_key(measure.measure_id),
+                          key=f"gov-refund:{measure.measure_id}", memo=f"governance reversed {measure.violation_id}",
+                          actor=ISSUER)
+    return {"deposit": {True: "refunded", False: "already refunded", None: "nothing was deducted"}[done],
+            "amount_fen": measure.amount_fen}
 
 
 def _issue(uow: UnitOfWork, clock: Clock, kind: str, target: str, parameters: dict[str, Any], cause_type: str,
@@ -83,7 +102,7 @@ def enforce(uow: UnitOfWork, measure: MeasureRow, cat: Catalogue, *, clock: Cloc
         assert m.amount_fen is not None
         if deduct is None:
             return [], {"deposit": "no deposit ledger wired"}
-        done = deduct(uow, measure.target.partition(":")[2], m.amount_fen, key=f"gov:{measure.measure_id}",
+        done = deduct(uow, measure.target.partition(":")[2], m.amount_fen, key=deduction_key(measure.measure_id),
                       memo=f"governance {measure.violation_id}", actor=ISSUER)
         return [], {"deposit": {True: "deducted", False: "already deducted", None: "unknown shop"}[done],
                     "amount_fen": m.amount_fen}
@@ -113,20 +132,22 @@ def lift(uow: UnitOfWork, measure: MeasureRow, still_active: Iterable[MeasureRow
             return [], {"kept": "another active takedown"}
         return [_issue(uow, clock, "listing.restore", measure.target, {}, *cause, rule_id,
                        "The listing may be shown again.")], {}
-    if t in ("creator_restrict", "live_room_penalise"):
-        kind = CREATOR_LIFT if t == "creator_restrict" else LIVE_ROOM_LIFT
+    if t == "creator_restrict":
+        # Lift only what no other active creator restriction on the creator still names.
+        still = {name for o in others if o.type == t for name in cat.measures[o.palette_id].restrict}
+        names = [n for n in cat.measures[measure.palette_id].restrict if n not in still]
+        if not names:
+            return [], {"kept": "another active creator restriction holds the same restrictions"}
+        return [_issue(uow, clock, LIFT_KINDS[t], measure.target, {"restrict": names}, *cause, rule_id,
+                       "A governance creator restriction ended.")], {}
+    if t == "live_room_penalise":
         if t in held:
-            return [], {"kept": "another active measure of the same type"}
-        params: dict[str, Any] = {}
-        if t == "creator_restrict":
-            params = {"restrict": list(cat.measures[measure.palette_id].restrict)}
-        try:
-            return [_issue(uow, clock, kind, measure.target, params, *cause, rule_id,
-                           "A governance measure ended.")], {}
-        except AnxinError as exc:  # raised before anything is written: the kind is checked first
-            if exc.code.value != "actions.unknown_kind":
-                raise
-            return [], {"lift_unavailable": kind}
+            return [], {"kept": "another active penalty on the live room"}
+        return [_issue(uow, clock, LIFT_KINDS[t], measure.target, {}, *cause, rule_id,
+                       "A governance live room penalty ended.")], {}
     if t == "closure":
-        return [], {"kept": "no platform action reopens a closed shop: an operator does"}
+        if t in held:
+            return [], {"kept": "another active closure"}
+        return [_issue(uow, clock, "shop.reopen", measure.target, {}, *cause, rule_id,
+                       "The closure was reversed: the shop may trade again.")], {}
     return [], {}

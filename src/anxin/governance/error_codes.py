@@ -32,6 +32,7 @@ class GovernanceErrorCode(ErrorCode):
     SOURCE_CONFLICT = "governance.source_conflict", 409
     VIOLATION_NOT_FOUND = "governance.violation_not_found", 404
     SHOP_NOT_FOUND = "governance.shop_not_found", 404
+    CREATOR_NOT_FOUND = "governance.creator_not_found", 404
     # appeals
     APPEAL_NOT_FOUND = "governance.appeal_not_found", 404
     NOT_APPEALABLE = "governance.not_appealable", 409

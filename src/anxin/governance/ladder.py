@@ -184,8 +184,15 @@ def plan(cat: Catalogue, measure_ids: Iterable[tuple[str, str]], *, owner: str, 
             continue
         # Measures of this one decision do not undercut each other (a node's measures all apply); only what was
         # already active does.
-        same = [a for a in (*live, *chosen) if a.target == target and a.type == m.type and not m.one_off]
-        stronger = [a for a in live if a.target == target and a.strictness > m.strictness and a.type != m.type]
+        # "The same measure" is the same type holding the same things: a 30-day creator restriction that also
+        # bars short videos is not the 7-day one extended, it is a stronger one applied beside it.
+        same = [a for a in (*live, *chosen) if a.target == target and a.type == m.type and not m.one_off
+                and cat.measures[a.palette_id].restrict == m.restrict]
+        stronger = [a for a in live if a.target == target and a.strictness > m.strictness
+                    and (a.type != m.type or cat.measures[a.palette_id].restrict != m.restrict)]
+        # Within one decision a measure of the same type that holds everything this one would is enough.
+        stronger += [a for a in chosen if a.target == target and a.type == m.type and a.strictness > m.strictness
+                     and set(m.restrict) <= set(cat.measures[a.palette_id].restrict)]
         if same:
             current = max(same, key=lambda a: (a.ends_at is None, a.ends_at or at))
             if _later(end, current.ends_at):

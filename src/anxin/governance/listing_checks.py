@@ -44,7 +44,7 @@ MAX_NOTE = 500
 MAX_ID = 64
 DECISIONS = {"clear": REVIEW_CLEARED, "confirm": REVIEW_CONFIRMED}
 # The catalogue scores false_advertising by severity and refuses a record without one; a listing's text is judged
-# by its terms alone, so it is the least severe (an operator records graver cases by hand). Lead: a policy choice.
+# by its terms alone, so it is the least severe (an operator records graver cases, such as a live stream's, by hand).
 LISTING_CHECK_SEVERITY = "minor"
 
 

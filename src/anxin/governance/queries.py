@@ -17,7 +17,7 @@ from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.governance import ladder
 from anxin.governance.error_codes import GovernanceErrorCode as E
 from anxin.governance.model import SOURCE_OPERATOR, RecordViolation
-from anxin.governance.store import GovernanceRepository, MeasureRow, ViolationRow
+from anxin.governance.store import GovernanceRepository, MeasureRow, PointRow, ViolationRow
 from anxin.governance.violations import Violations
 from anxin.shops import service as shops
 
@@ -26,6 +26,7 @@ MAX_PAGE = 500
 VIOLATION_STATES = ("active", "expired", "reversed")
 # The appeals slice plugs in here: the appeals of a shop's violations, newest first, as the API shows them.
 AppealsOfShop = Callable[[UnitOfWork, str], list[dict[str, Any]]]
+AppealsOfCreator = AppealsOfShop  # (uow, creator_id): the creator's own appeals
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -49,11 +50,13 @@ def violation_dict(v: ViolationRow) -> dict[str, Any]:
 
 class Queries:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, violations: Violations,
-                 appeals_of_shop: AppealsOfShop | None = None) -> None:
+                 appeals_of_shop: AppealsOfShop | None = None,
+                 appeals_of_creator: AppealsOfCreator | None = None) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.violations = violations
         self.appeals_of_shop = appeals_of_shop  # None until the appeals slice is wired: the list is empty
+        self.appeals_of_creator = appeals_of_creator
 
     def _visible_shop(self, uow: UnitOfWork, principal: Principal, shop_id: str) -> None:
         require_role(principal, Role.MERCHANT, Role.OPERATOR)
@@ -63,9 +66,23 @@ class Queries:
         if shop is None or shop.merchant_id != principal.subject:
             raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r} visible to this key", shop_id=shop_id[:64])
 
+    def _standing(self, entries: list[PointRow], now: dt.datetime) -> dict[str, Any]:
+        """Points by class with each entry's expiry, and where the record stands on each ladder."""
+        cat = self.violations.catalogue
+        totals = ladder.points_by_class([ladder.PointEntry(p.violation_class, p.points, p.expires_at)
+                                         for p in entries], now)
+        points = [{"class": cls, "points": totals[cls] / 100, "points_hundredths": totals[cls],
+                   "entries": [{"violation_id": p.violation_id, "points_hundredths": p.points,
+                                "expires_at": _iso(p.expires_at)} for p in entries if p.violation_class == cls]}
+                  for cls in ladder.CLASSES]
+        position = [{"class": s.violation_class, "points_hundredths": s.points, "reached_node": s.reached,
+                     "next_node": s.next_node, "next_node_points_hundredths": s.next_points,
+                     "distance_hundredths": s.distance, "caution": s.caution} for s in ladder.standing(cat, totals)]
+        return {"rulebook_version": cat.version, "as_of": now.isoformat(), "points_expiry_days": cat.expiry_days,
+                "points": points, "ladder": position}
+
     def shop_record(self, principal: Principal, shop_id: str) -> dict[str, Any]:
         now = self.clock.now()
-        cat = self.violations.catalogue
         owner = f"shop:{shop_id}"
         with self.uow_factory() as uow:
             self._visible_shop(uow, principal, shop_id)
@@ -74,26 +91,40 @@ class Queries:
             measures = [m for m in repo.measures(owner) if m.ends_at is None or m.ends_at > now]
             recent = repo.violations(owners=[owner], limit=RECENT + 1)
             appeals = self.appeals_of_shop(uow, shop_id) if self.appeals_of_shop is not None else []
-            totals = ladder.points_by_class([ladder.PointEntry(p.violation_class, p.points, p.expires_at)
-                                             for p in entries], now)
-            points = [{"class": cls, "points": totals[cls] / 100, "points_hundredths": totals[cls],
-                       "entries": [{"violation_id": p.violation_id, "points_hundredths": p.points,
-                                    "expires_at": _iso(p.expires_at)} for p in entries if p.violation_class == cls]}
-                      for cls in ladder.CLASSES]
-            position = [{"class": s.violation_class, "points_hundredths": s.points, "reached_node": s.reached,
-                         "next_node": s.next_node, "next_node_points_hundredths": s.next_points,
-                         "distance_hundredths": s.distance, "caution": s.caution} for s in ladder.standing(cat, totals)]
-            return {"shop_id": shop_id, "rulebook_version": cat.version, "as_of": now.isoformat(),
-                    "points_expiry_days": cat.expiry_days, "points": points, "ladder": position,
+            return {"shop_id": shop_id, **self._standing(entries, now),
+                    "measures": [measure_dict(m) for m in measures],
+                    "violations": [violation_dict(v) for v in recent[:RECENT]],
+                    "more_violations": len(recent) > RECENT, "appeals": appeals}
+
+    def creator_record(self, principal: Principal, creator_id: str) -> dict[str, Any]:
+        """A creator's record (the creator themself, operators): the points on the creator's own record (their
+        violations with no shop involved) and where it stands; every active measure on the creator or on a live
+        room of a violation naming the creator; the violations naming the creator, whoever's record carries the
+        points; the creator's appeals."""
+        require_role(principal, Role.CREATOR, Role.OPERATOR)
+        if principal.role is Role.CREATOR and principal.subject != creator_id:
+            raise AnxinError(E.CREATOR_NOT_FOUND, f"no creator {creator_id!r} visible to this key",
+                             creator_id=creator_id[:64])
+        now = self.clock.now()
+        owner = f"creator:{creator_id}"
+        with self.uow_factory() as uow:
+            repo = GovernanceRepository(uow.session)
+            entries = [p for p in repo.points(owner) if p.expires_at > now] if len(creator_id) <= 64 else []
+            measures = [m for m in repo.measures_of_creator(creator_id) if m.ends_at is None or m.ends_at > now]
+            recent = repo.violations(creator_id=creator_id, limit=RECENT + 1)
+            appeals = self.appeals_of_creator(uow, creator_id) if self.appeals_of_creator is not None else []
+            return {"creator_id": creator_id, **self._standing(entries, now),
                     "measures": [measure_dict(m) for m in measures],
                     "violations": [violation_dict(v) for v in recent[:RECENT]],
                     "more_violations": len(recent) > RECENT, "appeals": appeals}
 
     def violation(self, principal: Principal, violation_id: str) -> dict[str, Any]:
-        require_role(principal, Role.MERCHANT, Role.OPERATOR)
+        require_role(principal, Role.MERCHANT, Role.CREATOR, Role.OPERATOR)
         with self.uow_factory() as uow:
             repo = GovernanceRepository(uow.session)
             row = repo.violation(violation_id) if len(violation_id) <= 64 else None
+            if row is not None and principal.role is Role.CREATOR and row.creator_id != principal.subject:
+                row = None
             if row is not None and principal.role is Role.MERCHANT:
                 shop = shops.get_shop(uow, row.shop_id) if row.shop_id else None
                 if shop is None or shop.merchant_id != principal.subject:

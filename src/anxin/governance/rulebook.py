@@ -21,13 +21,16 @@ from pydantic import BaseModel
 from anxin.core.rulebook_models import RulebookProblems, validate
 from anxin.governance.appeal_rules import AppealRules, load_appeal_book
 from anxin.governance.catalogue import Catalogue, catalogue_rules
-from anxin.governance.inspection_rules import InspectionRules, load_inspection_rules
-from anxin.governance.ip_rulebook import IpRules, load_ip_rules
-from anxin.governance.listing_terms_rules import ListingTerms, load_listing_terms
+from anxin.governance.inspection_rules import InspectionRules, InspectionsSpec, load_inspection_rules
+from anxin.governance.ip_rulebook import IpComplaintsSpec, IpRules, load_ip_rules
+from anxin.governance.listing_terms_rules import ListingTerms, ListingTermsSpec, listing_terms_of, load_listing_terms
 from anxin.governance.rulebook_models import CatalogueSpec, GovernanceIndexSpec, GovernanceRulebookError
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "rulebooks" / "governance"
-MODELS: dict[str, type[BaseModel]] = {"catalogue": CatalogueSpec}
+# Every section file of the bundle (``kind: governance.<section>``) and its strict model.
+MODELS: dict[str, type[BaseModel]] = {"catalogue": CatalogueSpec, "listing_terms": ListingTermsSpec,
+                                      "inspections": InspectionsSpec, "appeals": AppealRules,
+                                      "ip_complaints": IpComplaintsSpec}
 T = TypeVar("T")
 
 
@@ -57,6 +60,24 @@ def load_catalogue_file(path: str | Path, version: str = "unversioned") -> Catal
         raise GovernanceRulebookError(problems)
     assert isinstance(spec, CatalogueSpec)
     return catalogue_rules(spec, version)
+
+
+def check_section_file(path: str | Path, name: str) -> str:
+    """One section file on its own (``anxin rules check``): its model, then what the section's loader checks on
+    top (the catalogue's kinds, the term lists' matcher); every problem at once. A summary when it is valid."""
+    problems: list[str] = []
+    spec = _validated(Path(path), name, MODELS[name], problems)
+    if problems or spec is None:
+        raise GovernanceRulebookError(problems)
+    if isinstance(spec, CatalogueSpec):
+        cat = catalogue_rules(spec, "unversioned")
+        return (f"section catalogue of a governance bundle: {len(cat.kinds)} kinds, {len(cat.measures)} measures, "
+                f"points expire after {cat.expiry_days} days")
+    if isinstance(spec, ListingTermsSpec):
+        terms = _section(problems, lambda: listing_terms_of(spec, version="unversioned"))
+        if problems or terms is None:
+            raise GovernanceRulebookError(problems)
+    return f"section {name} of a governance bundle (its version: the bundle's rulebook.yaml; check that for all)"
 
 
 @functools.lru_cache(maxsize=8)

@@ -12,13 +12,14 @@ from anxin.core.clock import Clock
 from anxin.db.uow import UowFactory
 from anxin.governance.appeal_rules import AppealBook
 from anxin.governance.appeals import Appeals
-from anxin.governance.enforcement import DepositDeduction
+from anxin.governance.enforcement import DepositDeduction, DepositRefund
 from anxin.governance.findings import FindingHandlers
 from anxin.governance.inspections import Inspections
 from anxin.governance.ip_complaints import IpComplaints
 from anxin.governance.listing_checks import ListingChecks
 from anxin.governance.queries import Queries
 from anxin.governance.rulebook import GovernanceRulebook
+from anxin.governance.store import export_points_query as export_points_query
 from anxin.governance.violations import Violations
 
 
@@ -35,15 +36,16 @@ class Governance:
 
 
 def governance_for(*, uow_factory: UowFactory, clock: Clock, rulebook: GovernanceRulebook,
-                   deduct_deposit: DepositDeduction | None = None) -> Governance:
+                   deduct_deposit: DepositDeduction | None = None,
+                   refund_deposit: DepositRefund | None = None) -> Governance:
     violations = Violations(uow_factory=uow_factory, clock=clock, catalogue=rulebook.catalogue,
-                            deduct_deposit=deduct_deposit)
+                            deduct_deposit=deduct_deposit, refund_deposit=refund_deposit)
     appeals = Appeals(uow_factory=uow_factory, clock=clock,
                       book=AppealBook(rulebook.version, rulebook.effective_from, rulebook.appeals),
                       ledger=violations)
     return Governance(rulebook=rulebook, violations=violations,
                       queries=Queries(uow_factory=uow_factory, clock=clock, violations=violations,
-                                      appeals_of_shop=appeals.of_shop),
+                                      appeals_of_shop=appeals.of_shop, appeals_of_creator=appeals.of_creator),
                       findings=FindingHandlers(violations=violations),
                       listings=ListingChecks(uow_factory=uow_factory, clock=clock, terms=rulebook.listing_terms,
                                              ledger=violations),

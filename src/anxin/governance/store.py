@@ -52,7 +52,8 @@ class ViolationRow(Base):
     reversal: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # cause type and id, by whom
 
     __table_args__ = (sa.UniqueConstraint("source_type", "source_id", "kind"),
-                      sa.Index("ix_governance_violations_owner_recorded", "owner", "recorded_at"))
+                      sa.Index("ix_governance_violations_owner_recorded", "owner", "recorded_at"),
+                      sa.Index("ix_governance_violations_creator_recorded", "creator_id", "recorded_at"))
 
 
 class PointRow(Base):
@@ -92,6 +93,22 @@ class MeasureRow(Base):
     end_reason: Mapped[str | None] = mapped_column(sa.String(60))
 
     __table_args__ = (sa.Index("ix_governance_measures_state_ends", "state", "ends_at"),)
+
+
+class ExtensionRow(Base):
+    """A violation that found a measure of the same type already active extended it to a later end instead of
+    applying its own: kept so that reversing that violation puts the measure back to the end the others give it."""
+
+    __tablename__ = "governance_measure_extensions"
+
+    extension_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    measure_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    violation_id: Mapped[str] = mapped_column(sa.String(64), index=True)  # the violation that extended it
+    decision_id: Mapped[str] = mapped_column(sa.String(64))
+    previous_ends_at: Mapped[dt.datetime | None]  # the end before this extension (None: until lifted)
+    extended_to: Mapped[dt.datetime | None]
+    at: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(sa.String(16))  # active | reversed
 
 
 class DecisionRow(Base):
@@ -160,13 +177,15 @@ class GovernanceRepository:
             ViolationRow.state != "reversed")) or 0)
 
     def violations(self, *, owners: Sequence[str] | None = None, kind: str | None = None,
-                   state: str | None = None, limit: int = 50,
+                   state: str | None = None, limit: int = 50, creator_id: str | None = None,
                    after: tuple[dt.datetime, str] | None = None) -> list[ViolationRow]:
         """Newest first; ``after``: the (recorded at, id) of the previous page's last."""
         t = ViolationRow
         stmt = sa.select(t)
         if owners is not None:
             stmt = stmt.where(t.owner.in_(list(owners)))
+        if creator_id is not None:
+            stmt = stmt.where(t.creator_id == creator_id)
         if kind is not None:
             stmt = stmt.where(t.kind == kind)
         if state is not None:
@@ -197,6 +216,14 @@ class GovernanceRepository:
             stmt = stmt.where(MeasureRow.state == state)
         return list(self.session.scalars(stmt.order_by(MeasureRow.starts_at, MeasureRow.measure_id)))
 
+    def measures_of_creator(self, creator_id: str) -> list[MeasureRow]:
+        """Active measures on the creator's own record or caused by a violation naming the creator."""
+        m, v = MeasureRow, ViolationRow
+        naming = sa.select(v.violation_id).where(v.creator_id == creator_id)
+        return list(self.session.scalars(sa.select(m).where(
+            m.state == ACTIVE, sa.or_(m.owner == f"creator:{creator_id}", m.violation_id.in_(naming)))
+            .order_by(m.starts_at, m.measure_id)))
+
     def measures_of_violation(self, violation_id: str) -> list[MeasureRow]:
         return list(self.session.scalars(sa.select(MeasureRow).where(MeasureRow.violation_id == violation_id)
                                          .order_by(MeasureRow.measure_id)))
@@ -206,8 +233,30 @@ class GovernanceRepository:
             MeasureRow.state == ACTIVE, MeasureRow.ends_at.is_not(None), MeasureRow.ends_at <= now)
             .distinct().order_by(MeasureRow.owner).limit(limit)))
 
+    def extensions_of_measure(self, measure_id: str) -> list[ExtensionRow]:
+        return list(self.session.scalars(sa.select(ExtensionRow).where(ExtensionRow.measure_id == measure_id)
+                                         .order_by(ExtensionRow.at, ExtensionRow.extension_id)))
+
+    def extensions_by_violation(self, violation_id: str) -> list[ExtensionRow]:
+        return list(self.session.scalars(sa.select(ExtensionRow).where(ExtensionRow.violation_id == violation_id)
+                                         .order_by(ExtensionRow.at, ExtensionRow.extension_id)))
+
+    def measure(self, measure_id: str) -> MeasureRow | None:
+        return self.session.get(MeasureRow, measure_id)
+
     # --- decisions ------------------------------------------------------------------------------------------------
 
     def decisions_of(self, violation_id: str) -> list[DecisionRow]:
         return list(self.session.scalars(sa.select(DecisionRow).where(DecisionRow.violation_id == violation_id)
                                          .order_by(DecisionRow.decided_at, DecisionRow.decision_id)))
+
+
+def export_points_query(*, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Every point entry recorded before ``until`` with its violation's creator and shop and when it was reversed:
+    the scoring facts (``warehouse.py``) decide from the instants which entries count at a score's as-of."""
+    p, v = PointRow, ViolationRow
+    return (sa.select(p.entry_id, p.violation_id, v.kind, p.violation_class, v.shop_id, v.creator_id, v.subject,
+                      p.points, p.starts_at, p.expires_at, v.recorded_at, v.reversed_at)
+            .join(v, v.violation_id == p.violation_id)
+            .where(v.recorded_at < until)
+            .order_by(p.entry_id))

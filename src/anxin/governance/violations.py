@@ -19,7 +19,7 @@ from anxin.core.ids import new_id
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.governance import ladder
 from anxin.governance.catalogue import Catalogue
-from anxin.governance.enforcement import DepositDeduction, enforce, lift
+from anxin.governance.enforcement import DepositDeduction, DepositRefund, enforce, lift, refund
 from anxin.governance.error_codes import GovernanceErrorCode as E
 from anxin.governance.events import MeasureApplied, MeasureLifted, ViolationRecorded, ViolationReversed
 from anxin.governance.model import (
@@ -31,11 +31,22 @@ from anxin.governance.model import (
     ViolationView,
     owner_of,
 )
-from anxin.governance.store import DecisionRow, GovernanceRepository, MeasureRow, PointRow, ViolationRow
+from anxin.governance.store import (
+    DecisionRow,
+    ExtensionRow,
+    GovernanceRepository,
+    MeasureRow,
+    PointRow,
+    ViolationRow,
+)
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-+]{0,119}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 MAX_EVIDENCE = 8000
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def view_of(row: ViolationRow) -> ViolationView:
@@ -54,11 +65,13 @@ class Violations:
     """The ``ViolationLedger`` implementation, and the expiry job (``expire_due``)."""
 
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, catalogue: Catalogue,
-                 deduct_deposit: DepositDeduction | None = None) -> None:
+                 deduct_deposit: DepositDeduction | None = None,
+                 refund_deposit: DepositRefund | None = None) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.catalogue = catalogue
         self.deduct_deposit = deduct_deposit
+        self.refund_deposit = refund_deposit
 
     # --- the ledger ---------------------------------------------------------------------------------------------
 
@@ -134,7 +147,12 @@ class Violations:
         events: list[Any] = []
         for planned in decision.to_apply:
             if planned.step == "extend" and planned.extends in by_id:
-                by_id[planned.extends].ends_at = planned.ends_at
+                extended = by_id[planned.extends]
+                repo.add(ExtensionRow(extension_id=new_id("gx"), measure_id=extended.measure_id,
+                                      violation_id=violation_id, decision_id=decision_id,
+                                      previous_ends_at=extended.ends_at, extended_to=planned.ends_at, at=now,
+                                      state=ACTIVE))
+                extended.ends_at = planned.ends_at
                 enforced.append({"measure_id": planned.extends, "extended_to": planned.ends_at.isoformat()
                                  if planned.ends_at else None})
                 continue
@@ -180,9 +198,11 @@ class Violations:
 
     def reverse(self, uow: UnitOfWork, violation_id: str, *, cause_type: str, cause_id: str, at: dt.datetime,
                 by: str) -> ViolationView:
-        """Undo the violation's points and lift the measures it caused (at the platform too). Idempotent. A
-        deposit already deducted is not paid back here (docs/governance.md), and an active measure this violation
-        only extended keeps its extended end."""
+        """Undo the violation fully, in the caller's unit of work, idempotently: its points; the measures it
+        caused, lifted at the platform (a closure reopened) unless another standing violation extended them, which
+        then hold them to their own end; its deposit deductions paid back; and the measures it only extended put
+        back to the end the measure's own and the other extending violations give them (ended and lifted now if
+        that end has passed)."""
         repo = GovernanceRepository(uow.session)
         found = repo.violation(violation_id) if len(violation_id) <= 64 else None
         if found is None:
@@ -198,14 +218,45 @@ class Violations:
         for p in repo.points_of_violation(violation_id):
             p.state = REVERSED
         decision_id = new_id("gd")
-        ending = [m for m in repo.measures_of_violation(violation_id) if m.state == ACTIVE]
-        lifted = self._end(uow, repo, row.owner, ending, REVERSED, at, decision_id)
+        for ext in repo.extensions_by_violation(violation_id):
+            ext.state = REVERSED
+        own = repo.measures_of_violation(violation_id)
+        refunds = [{"measure_id": m.measure_id, **refund(uow, m, refund_deposit=self.refund_deposit)}
+                   for m in own if m.type == "deposit_deduction" and m.state != REVERSED]
+        for m in own:
+            if m.type == "deposit_deduction":
+                m.state, m.end_reason = REVERSED, f"{REVERSED}:{decision_id}"
+        # Every active measure the reversal touches: those it caused and those it extended.
+        touched = {m.measure_id: m for m in own if m.state == ACTIVE}
+        for ext in repo.extensions_by_violation(violation_id):
+            extended = repo.measure(ext.measure_id)
+            if extended is not None and extended.state == ACTIVE:
+                touched[extended.measure_id] = extended
+        ending: list[MeasureRow] = []
+        ended_as: dict[str, str] = {}
+        kept: list[dict[str, Any]] = []
+        for m in touched.values():
+            held, end = self._held_until(repo, m)
+            if not held:
+                ending.append(m)
+                ended_as[m.measure_id] = REVERSED
+            elif end is not None and end <= at:
+                m.ends_at = end
+                ending.append(m)
+                ended_as[m.measure_id] = EXPIRED
+            elif end != m.ends_at:
+                kept.append({"measure_id": m.measure_id, "ends_at_before": _iso(m.ends_at), "ends_at": _iso(end)})
+                m.ends_at = end
+            else:
+                kept.append({"measure_id": m.measure_id, "ends_at": _iso(end), "unchanged": True})
+        lifted = self._end(uow, repo, row.owner, ending, REVERSED, at, decision_id, states=ended_as)
         repo.add(DecisionRow(decision_id=decision_id, owner=row.owner, violation_id=violation_id, step="reverse",
                              outcome="reversed", reason_codes=["governance.violation_reversed"],
                              rule_ids=[f"GOV.KIND.{row.kind}"], rulebook_version=self.catalogue.version,
                              facts={"cause": {"type": cause_type, "id": cause_id}, "by": by,
                                     "points_removed": row.points, "class": row.violation_class,
-                                    "measures_lifted": lifted}, decided_at=at))
+                                    "measures_lifted": lifted, "measures_kept": kept,
+                                    "deposit_refunds": refunds}, decided_at=at))
         repo.touch(record, at)
         uow.record(ViolationReversed(violation_id=violation_id, kind=row.kind, shop_id=row.shop_id,
                                      creator_id=row.creator_id, cause_type=cause_type, cause_id=cause_id,
@@ -213,11 +264,28 @@ class Violations:
         uow.session.flush()
         return view_of(row)
 
+    @staticmethod
+    def _held_until(repo: GovernanceRepository, m: MeasureRow) -> tuple[bool, dt.datetime | None]:
+        """Whether a standing violation still holds ``m``, and to when (None: until lifted): its own violation to
+        the end it was applied with, each standing extension to the end it extended it to; the latest wins."""
+        exts = repo.extensions_of_measure(m.measure_id)
+        ends: list[dt.datetime | None] = [e.extended_to for e in exts if e.state == ACTIVE]
+        owner_violation = repo.violation(m.violation_id)
+        if owner_violation is not None and owner_violation.state != REVERSED:
+            ends.append(exts[0].previous_ends_at if exts else m.ends_at)
+        if not ends:
+            return False, None
+        if any(e is None for e in ends):
+            return True, None
+        return True, max(e for e in ends if e is not None)
+
     def _end(self, uow: UnitOfWork, repo: GovernanceRepository, owner: str, ending: list[MeasureRow], state: str,
-             at: dt.datetime, decision_id: str) -> list[dict[str, Any]]:
-        """End ``ending`` (state expired | reversed) and lift at the platform what no other active measure holds."""
+             at: dt.datetime, decision_id: str, states: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """End ``ending`` (state expired | reversed, or per measure in ``states``) and lift at the platform what no
+        other active measure holds."""
         for m in ending:
-            m.state, m.ended_at, m.end_reason = state, at, f"{state}:{decision_id}"
+            m_state = (states or {}).get(m.measure_id, state)
+            m.state, m.ended_at, m.end_reason = m_state, at, f"{m_state}:{decision_id}"
         remaining = [m for m in repo.measures(owner) if m.state == ACTIVE]
         out = []
         for m in ending:
@@ -225,7 +293,7 @@ class Violations:
             m.lift_action_ids = action_ids
             out.append({"measure_id": m.measure_id, "measure": m.palette_id, "action_ids": action_ids, **facts})
             uow.record(MeasureLifted(measure_id=m.measure_id, violation_id=m.violation_id, measure_type=m.type,
-                                     target=m.target, owner=owner, reason=state, lifted_at=at,
+                                     target=m.target, owner=owner, reason=m.state, lifted_at=at,
                                      action_ids=tuple(action_ids)))
         return out
 

@@ -23,6 +23,7 @@ class PostingKind(StrEnum):
     TOP_UP_FROM_SALES = "top_up_from_sales"  # the zero-deposit trial fills the deposit from goods payments
     DEDUCT_PENALTY = "deduct_penalty"
     DEDUCT_COMPENSATION = "deduct_compensation"
+    REFUND_PENALTY = "refund_penalty"  # a penalty paid back: the decision behind it was reversed (an appeal upheld)
     WITHDRAW = "withdraw"
     TRANSFER = "transfer"  # a shop transferred to a new owner takes its deposit along
     SALE_PROCEEDS = "sale_proceeds"  # settlement: what a sale leaves the shop after the fee (goods payment)
@@ -144,6 +145,27 @@ def deduct(ledger: Ledger, shop_id: str, fen: int, *, reason: str, key: str, at:
     if shortfall:
         legs.append(Leg(debt_account(shop_id), -shortfall))
     return Posting(key, kind, tuple(legs), at)
+
+
+def refund_penalty(ledger: Ledger, shop_id: str, original: Posting, *, key: str, at: dt.datetime) -> Posting:
+    """Pay a penalty deduction back in full: the platform's penalties give back what ``original`` took. What it
+    booked to the shop's debt first cancels the debt still owed (never more than that part), the rest returns to the
+    deposit, so a shop that paid its debt off since gets its money, not a credit on a debt account."""
+    if original.kind is not PostingKind.DEDUCT_PENALTY:
+        raise LedgerError("ledger.not_a_penalty", f"posting {original.key} is not a penalty deduction")
+    seen = ledger.postings.get(key)
+    if seen is not None:  # a replay: the split was decided the first time
+        return seen
+    fen = sum(leg.fen for leg in original.legs if leg.account == PLATFORM_PENALTIES)
+    booked_to_debt = -sum(leg.fen for leg in original.legs if leg.account == debt_account(shop_id))
+    owed = max(0, -ledger.balance(debt_account(shop_id)))
+    to_debt = min(booked_to_debt, owed)
+    legs = [Leg(PLATFORM_PENALTIES, -_amount(fen))]
+    if to_debt:
+        legs.append(Leg(debt_account(shop_id), to_debt))
+    if fen - to_debt:
+        legs.append(Leg(deposit_account(shop_id), fen - to_debt))
+    return Posting(key, PostingKind.REFUND_PENALTY, tuple(legs), at)
 
 
 def withdraw(shop_id: str, fen: int, *, key: str, at: dt.datetime) -> Posting:

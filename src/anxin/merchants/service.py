@@ -31,7 +31,7 @@ class UseCaseDeps(TypedDict):
 class Merchants:
     rulebook: MerchantRulebook  # the one every use case below was built with
     lifecycle: Lifecycle  # apply, decide_application, change_state, graduate_due, transfer
-    money: Money  # deposit, top_up, withdraw_deposit, payout_goods, deduct, deduct_penalty (governance)
+    money: Money  # deposit, top_up, withdraw_deposit, payout_goods, deduct, deduct_penalty, refund_penalty (governance)
     campaigns: FeeCampaigns  # add_campaign, fee_rules_view
     settlement: Settlement  # settle_pending, run_settlement
     statements: Statements  # order_statement, period_statement

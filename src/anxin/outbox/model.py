@@ -19,7 +19,7 @@ RESHIP: Final = "exchange.reship"
 NOTICE: Final = "consumer.notice"  # a proactive fulfilment notice (late, stalled, exception) for the consumer
 # Actions to the platform (anxin.actions.model; docs/actions.md): they move no money, the platform acks each.
 ACTION_KINDS: Final = frozenset({"listing.takedown", "listing.restore", "shop.restrict", "shop.lift", "shop.close",
-                                 "funds.hold", "funds.release", "creator.restrict", "creator.lift",
+                                 "shop.reopen", "funds.hold", "funds.release", "creator.restrict", "creator.lift",
                                  "live_room.penalise", "live_room.lift"})
 KINDS: Final = frozenset({REFUND, COMPENSATION, FREIGHT, PICKUP, COUPON, RESHIP, NOTICE}) | ACTION_KINDS
 

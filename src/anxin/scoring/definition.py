@@ -143,6 +143,10 @@ class Step:
 SUBJECT_COLUMN = {"merchant": "shop_id", "creator": "creator_id"}
 
 
+def subj_col(subject: str) -> str:
+    return SUBJECT_COLUMN[subject]
+
+
 def _part_columns(rules: SubjectRules, d: Dialect, rb: ScoreRulebook, end: int) -> dict[str, list[tuple[str, str]]]:
     """Per fact table, the summed columns (name, SQL) the subject's indicators need."""
     cols: dict[str, list[tuple[str, str]]] = {}
@@ -291,6 +295,19 @@ def _scores_sql(s: str, rules: SubjectRules, d: Dialect, end: int) -> str:
     wsum = " + ".join(f"CASE WHEN dm.dimension = '{x.id}' THEN {weight(x.id)} ELSE 0 END" for x in rules.dimensions)
     ded = "0"
     deductions_join = ""
+    gov_col = ""
+    if rules.governance is not None:
+        # Active governance points naming the subject at the as-of, of violations that happened in the window.
+        g, lo = rules.governance, end - rules.window_days * DAY
+        per = f"CASE WHEN violation_class = 'severe' THEN {g.severe_x100} ELSE {g.general_x100} END"
+        deductions_join = (
+            f"LEFT JOIN (SELECT {subj_col(s)} AS gid, SUM(points_x100) AS gpoints, "
+            f"SUM(points_x100 * ({per})) AS gweighted FROM governance_points WHERE {subj_col(s)} IS NOT NULL "
+            f"AND recorded_at < {end} AND happened_at >= {lo} AND happened_at < {end} AND expires_at > {end} "
+            f"AND (reversed_at IS NULL OR reversed_at >= {end}) GROUP BY {subj_col(s)}) gv "
+            "ON gv.gid = p.subject_id")
+        ded = f"LEAST({g.max_x100}, {d.idiv('COALESCE(gv.gweighted, 0)', '100')})"
+        gov_col = f", {d.bigint('MAX(COALESCE(gv.gpoints, 0))')} AS governance_points_x100"
     if s == "merchant":
         deductions_join = (
             "LEFT JOIN (SELECT shop_id, SUM(points_x100) AS ded FROM deductions WHERE effective_at < "
@@ -301,12 +318,12 @@ def _scores_sql(s: str, rules: SubjectRules, d: Dialect, end: int) -> str:
                     f"SUM(CASE WHEN dm.points_x100 IS NOT NULL THEN {wsum} ELSE 0 END)") + " END")
     return (
         "SELECT subject_id, primary_category, peer_group, valid_orders, eligible, "
-        "CAST(raw_x100 AS BIGINT) AS raw_x100, deductions_x100, "
+        f"CAST(raw_x100 AS BIGINT) AS raw_x100, deductions_x100{', governance_points_x100' if gov_col else ''}, "
         "CAST(CASE WHEN NOT eligible OR raw_x100 IS NULL THEN NULL WHEN deductions_x100 > 0 THEN "
         f"GREATEST({rules.deduction_floor_x100}, raw_x100 - deductions_x100) ELSE raw_x100 END AS BIGINT) "
         "AS total_x100 FROM ("
         f"SELECT p.subject_id, p.primary_category, p.peer_group, p.valid_orders, p.eligible, "
-        f"CASE WHEN p.eligible THEN {raw} END AS raw_x100, {d.bigint(f'MAX({ded})')} AS deductions_x100 "
+        f"CASE WHEN p.eligible THEN {raw} END AS raw_x100, {d.bigint(f'MAX({ded})')} AS deductions_x100{gov_col} "
         f"FROM {s}_peers p LEFT JOIN {s}_dimensions dm ON dm.subject_id = p.subject_id {deductions_join} "
         "GROUP BY p.subject_id, p.primary_category, p.peer_group, p.valid_orders, p.eligible) x")
 

@@ -67,6 +67,16 @@ FACT_TABLES: tuple[FactTable, ...] = (
     FactTable("deductions", _s(("deduction_id", S), ("shop_id", S), ("points_x100", N), ("effective_at", N),
                                ("expires_at", N), ("kind", S)),
               "the score deduction ledger (faked orders or reviews, bad service behaviour)"),
+    FactTable("governance_points", _s(
+        ("entry_id", S), ("violation_id", S), ("kind", S),
+        ("violation_class", S),  # general | severe
+        ("shop_id", S), ("creator_id", S),  # the shop and the creator the violation names (either may be null)
+        ("points_x100", N),      # the entry's points in hundredths
+        ("happened_at", N),      # when the violation happened: its points count from then
+        ("expires_at", N),       # they count while the as-of is before this
+        ("recorded_at", N),      # known from then
+        ("reversed_at", N)),     # reversed on appeal from then (null: standing)
+        "governance violation point entries (issue 16): what counts at an as-of is decided from the instants"),
 )
 
 FACTS = {t.name: t for t in FACT_TABLES}

@@ -110,7 +110,10 @@ def with_points_lost(rules: SubjectRules, primary_category: str | None,
 def snapshot_detail(score: Mapping[str, Any], dims: Sequence[Mapping[str, Any]],
                     inds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """What one subject's snapshot keeps, from the engine's rows (JSON-ready)."""
+    extra = {} if score.get("governance_points_x100") is None else {
+        "governance_points_x100": int(score["governance_points_x100"])}
     return {
+        **extra,
         "valid_orders": int(score["valid_orders"] or 0), "raw_x100": score["raw_x100"],
         "deductions_x100": int(score["deductions_x100"] or 0), "primary_category": score["primary_category"],
         "peer_group": score["peer_group"],

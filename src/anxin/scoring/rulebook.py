@@ -18,6 +18,8 @@ from anxin.scoring.rulebook_models import (
     MEASURES,
     Better,
     ConsumerSpec,
+    CreatorSpec,
+    GovernanceDeductionSpec,
     Measure,
     ScoresRulebookSpec,
     Subject,
@@ -74,6 +76,15 @@ class Excellence:
 
 
 @dataclass(frozen=True)
+class GovernanceDeduction:
+    """Hundredths of a score point off per governance violation point (also in hundredths), by class; capped."""
+
+    general_x100: int
+    severe_x100: int
+    max_x100: int
+
+
+@dataclass(frozen=True)
 class SubjectRules:
     """One percentile-scored subject (merchants or creators)."""
 
@@ -90,6 +101,7 @@ class SubjectRules:
     industry_weights: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     deduction_floor_x100: int = 0
     deduction_kinds: frozenset[str] = frozenset()
+    governance: GovernanceDeduction | None = None  # creators: active violation points take points off
 
     def weights_for(self, category_id: str | None) -> dict[str, int]:
         base = {d.id: d.weight for d in self.dimensions}
@@ -181,7 +193,12 @@ def _subject(spec: SubjectSpec, subject: Subject) -> SubjectRules:
         tuple(Excellence(e.dimension, x100(e.floor), tuple(Condition(w.indicator, w.op, w.value) for w in e.when))
               for e in spec.excellence),
         {category: dict(industry.weights) for category, industry in spec.industries.items()},
-        lo if floor is None else x100(floor), frozenset(spec.deductions.kinds))
+        lo if floor is None else x100(floor), frozenset(spec.deductions.kinds),
+        _governance(spec.governance) if isinstance(spec, CreatorSpec) and spec.governance else None)
+
+
+def _governance(spec: GovernanceDeductionSpec) -> GovernanceDeduction:
+    return GovernanceDeduction(x100(spec.per_point.general), x100(spec.per_point.severe), x100(spec.max))
 
 
 def _consumer(spec: ConsumerSpec) -> ConsumerRules:

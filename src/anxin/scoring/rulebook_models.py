@@ -267,8 +267,37 @@ class MerchantSpec(SubjectSpec):
     suggestions: SuggestionsSpec = SuggestionsSpec()
 
 
+class GovernancePerPointSpec(RulebookModel):
+    general: Annotated[float, Between(0, 1)]
+    severe: Annotated[float, Between(0, 1)]
+
+
+class GovernanceDeductionSpec(RulebookModel):
+    """Score points off per governance violation point naming the creator that counts at the as-of (its own
+    180-day expiry not reached, not reversed) and happened within the score's window; at most ``max`` in all."""
+
+    per_point: GovernancePerPointSpec
+    max: Annotated[float, Between(0, 100)]
+
+    @model_validator(mode="after")
+    def _hundredths(self) -> GovernanceDeductionSpec:
+        for name, value in (("per_point.general", self.per_point.general), ("per_point.severe", self.per_point.severe),
+                            ("max", self.max)):
+            if abs(value * 100 - round(value * 100)) > 1e-9:
+                raise problem(f"{name}: points are kept in hundredths: {value} is finer than 0.01")
+        return self
+
+
 class CreatorSpec(SubjectSpec):
     indicators: Annotated[list[CreatorIndicatorSpec], Field(min_length=1)]
+    governance: GovernanceDeductionSpec | None = None
+
+    @model_validator(mode="after")
+    def _governance_fits_the_scale(self) -> CreatorSpec:
+        if self.governance is not None and x100(self.governance.max) > x100(self.scale.max) - x100(self.scale.min):
+            raise problem(f"governance.max must not exceed the scale's span {self.scale.max - self.scale.min:g}, "
+                          f"got {self.governance.max:g}")
+        return self
 
 
 Signed = Annotated[int, Between(-10_000, 10_000)]

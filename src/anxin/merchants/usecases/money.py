@@ -28,6 +28,7 @@ from anxin.merchants.ledger import (
     deposit_account,
     goods_account,
     payout,
+    refund_penalty,
     top_up,
     trial_withdrawal_problems,
     withdraw,
@@ -188,6 +189,25 @@ class Money:
             raise
         return deduct_from_deposit(uow, shop_id, parse_amount(fen), "penalty", key, True, at=self.clock.now(),
                                    actor=actor, memo=memo)
+
+    def refund_penalty(self, uow: UnitOfWork, shop_id: str, *, penalty_key: str, key: str, memo: str,
+                       actor: str) -> bool | None:
+        """Pay back the penalty deducted under ``penalty_key`` (governance reversed the violation behind it), in
+        the caller's unit of work with the shop's row locked: once per ``key`` (True refunded, False a replay),
+        None when no such penalty was ever deducted (nothing to pay back)."""
+        money = MoneyRepository(uow.session)
+        original = money.posting(penalty_key)
+        if original is None:
+            return None
+        visible_shop(uow, None, shop_id, now=self.clock.now(), rulebook=self.rulebook, for_update=True)
+        ledger = ledger_of(uow, shop_id, key)
+        try:
+            posting = refund_penalty(ledger, shop_id, original, key=key, at=self.clock.now())
+        except LedgerError as exc:
+            raise AnxinError(E.INVALID_AMOUNT, str(exc), ledger_code=exc.code) from None
+        if memo and key not in ledger.postings:
+            posting = replace(posting, memo=memo)
+        return post(uow, ledger, posting, shop_id=shop_id, actor=actor)
 
     def deposit(self, principal: Principal, shop_id: str, *, postings: bool = True) -> dict[str, Any]:
         with self.uow_factory() as uow:
