@@ -20,17 +20,16 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import ahocorasick
 
-from anxin.governance.listing_terms_rules import PASS, SEVERITY, ListingTerms, TermGroup
+from anxin.governance.listing_terms_rules import PASS, SEVERITY, ListingTerms
 
 FIELDS = ("title", "description")
 
 
-class TermMatch(NamedTuple):  # a named tuple, not a dataclass: built for every finding, three times cheaper
+class TermMatch(NamedTuple):  # named tuples, not dataclasses: built for every finding, several times cheaper
     field: str  # title | description
     start: int  # character offsets in the original text: text[start:end] is the matched term as written
     end: int
@@ -46,8 +45,7 @@ class TermMatch(NamedTuple):  # a named tuple, not a dataclass: built for every 
         return self._asdict()
 
 
-@dataclass(frozen=True)
-class TermCheck:
+class TermCheck(NamedTuple):
     outcome: str  # pass | needs_review | blocked: the strictest of the matches
     matches: tuple[TermMatch, ...]
     rule_ids: tuple[str, ...]  # the groups that matched, in rulebook order
@@ -114,11 +112,13 @@ def changed_characters() -> tuple[str, ...]:
 
 
 # A finding's term-side facts, computed once per term (the automaton's values): severity first, for comparisons.
-_Entry = tuple[int, str, str, TermGroup]  # (severity, rule id, term as listed, group)
+# (severity, rule id, term as listed, the TermMatch fields after ``text``: rule_id, group, outcome, kind, reason)
+_Entry = tuple[int, str, str, tuple[str, str, str, str, str]]
 # One automaton hit kept for judging: (start, end) in the scanned text, and the entry.
 _Hit = tuple[int, int, _Entry]
 _SEP = "\x00"  # joins title and description for one pass; no term may contain it (else the fields go one by one)
 _OUTCOME = {severity: outcome for outcome, severity in SEVERITY.items()}
+_new = tuple.__new__  # a named tuple from a tuple without its Python-level __new__ (half the cost)
 
 
 class TermMatcher:
@@ -129,7 +129,8 @@ class TermMatcher:
         self._forbid: dict[str, list[_Entry]] = {}
         for group in terms.groups:
             for term in group.terms:
-                self._forbid.setdefault(_norm(term), []).append((SEVERITY[group.outcome], group.rule_id, term, group))
+                tail = (group.rule_id, group.name_zh, group.outcome, group.violation_kind, group.reason)
+                self._forbid.setdefault(_norm(term), []).append((SEVERITY[group.outcome], group.rule_id, term, tail))
         self._allow = {_norm(phrase) for phrase in terms.exceptions}
         keys = self._forbid.keys() | self._allow
         chars = set().union(*keys)
@@ -174,21 +175,24 @@ class TermMatcher:
             return self._checked([*self._scan(automaton, "title", title),
                                   *self._scan(automaton, "description", description)])
         # One pass: no term contains the separator, so no match spans both fields.
-        hits, origin = self._find(automaton, title + _SEP + description)
+        text = title + _SEP + description
+        if self._matters is None or self._matters.search(text) is None:
+            hits, origin = _hits(automaton, text), None
+        else:
+            norm, origin = _normalised(text)
+            hits = _hits(automaton, norm)
         if not hits:
             return self._pass
         cut = len(title) + 1
         matches = []
-        for start, end, (_, rule_id, term, g) in hits:
+        for start, end, (_, _, term, tail) in hits:
             if origin is not None:
                 start, end = origin[start], origin[end - 1] + 1
             if start < cut:
-                matches.append(TermMatch("title", start, end, term, title[start:end], rule_id, g.name_zh,
-                                         g.outcome, g.violation_kind, g.reason))
+                matches.append(_new(TermMatch, ("title", start, end, term, title[start:end], *tail)))
             else:
                 start, end = start - cut, end - cut
-                matches.append(TermMatch("description", start, end, term, description[start:end], rule_id,
-                                         g.name_zh, g.outcome, g.violation_kind, g.reason))
+                matches.append(_new(TermMatch, ("description", start, end, term, description[start:end], *tail)))
         return self._checked(matches)
 
     def _find(self, automaton: Any, text: str) -> tuple[list[_Hit], list[int] | None]:
@@ -202,8 +206,8 @@ class TermMatcher:
         if not matches:
             return self._pass
         matched = {m.rule_id for m in matches}
-        return TermCheck(_OUTCOME[max(SEVERITY[m.outcome] for m in matches)], tuple(matches),
-                         tuple(r for r in self._order if r in matched), self.terms.version)
+        return _new(TermCheck, (_OUTCOME[max(SEVERITY[m.outcome] for m in matches)], tuple(matches),
+                                tuple(r for r in self._order if r in matched), self.terms.version))
 
     def _applicable(self, key: tuple[tuple[str, ...], frozenset[str]]) -> frozenset[str]:
         """The groups that judge a category: a few hundred categories, asked for every listing."""
@@ -217,11 +221,10 @@ class TermMatcher:
         """One field's findings (when a term contains the separator and the fields cannot be joined)."""
         hits, origin = self._find(automaton, text)
         found = []
-        for start, end, (_, rule_id, term, g) in hits:
+        for start, end, (_, _, term, tail) in hits:
             if origin is not None:
                 start, end = origin[start], origin[end - 1] + 1
-            found.append(TermMatch(name, start, end, term, text[start:end], rule_id, g.name_zh, g.outcome,
-                                   g.violation_kind, g.reason))
+            found.append(_new(TermMatch, (name, start, end, term, text[start:end], *tail)))
         return found
 
 
