@@ -185,7 +185,9 @@ class TermMatcher:
             return self._pass
         cut = len(title) + 1
         matches = []
-        for start, end, (_, _, term, tail) in hits:
+        severity = 0
+        for start, end, (entry_severity, _, term, tail) in hits:
+            severity = max(severity, entry_severity)
             if origin is not None:
                 start, end = origin[start], origin[end - 1] + 1
             if start < cut:
@@ -193,7 +195,11 @@ class TermMatcher:
             else:
                 start, end = start - cut, end - cut
                 matches.append(_new(TermMatch, ("description", start, end, term, description[start:end], *tail)))
-        return self._checked(matches)
+        if len(hits) == 1:
+            return _new(TermCheck, (_OUTCOME[severity], (matches[0],), (hits[0][2][1],), self.terms.version))
+        matched = {hit[2][1] for hit in hits}
+        return _new(TermCheck, (_OUTCOME[severity], tuple(matches), tuple(r for r in self._order if r in matched),
+                                self.terms.version))
 
     def _find(self, automaton: Any, text: str) -> tuple[list[_Hit], list[int] | None]:
         """The findings in a text, and the map from the scanned text's positions to the text's (None: the same)."""
@@ -253,11 +259,12 @@ def _hits(automaton: Any, text: str) -> list[_Hit]:
             allowed.append((end - length, end))
         for entry in entries:
             found.append((end - length, end, entry))
-    if len(found) < 2 and not allowed:
+    if not found or (len(found) == 1 and not allowed):
         return found
     kept = []
     for hit in found:
-        start, end, (severity, *_) = hit
+        start, end, entry = hit
+        severity = entry[0]
         for a, b in allowed:
             if a <= start and end <= b:
                 break
@@ -267,7 +274,8 @@ def _hits(automaton: Any, text: str) -> list[_Hit]:
                     break
             else:
                 kept.append(hit)
-    kept.sort(key=_text_order)
+    if len(kept) > 1:
+        kept.sort(key=_text_order)
     return kept
 
 
