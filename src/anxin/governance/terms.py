@@ -9,9 +9,11 @@ or a stricter outcome (最 inside 最好): each finding is the longest claim, ex
 
 Speed (docs/governance.md, bench/listing_check.py): most listings are scanned as written, never normalised. A
 character whose normal form differs from itself matters only if it or its normal form shares a character with
-some term or phrase (Ａ, ㎏, ｏ do; ，（ ）： and most full-width punctuation do not): a text without such a character
-has the same matches, at the same positions, as its normal form. One regular-expression search (a character set,
-in C) tells the two apart; only a text with a character that matters is normalised before its scan.
+some term or phrase (Ａ, ㎏, ｏ do; ，（ ）： and most full-width punctuation do not): in a text without such a
+character no match can touch a changed character, written or normalised, so the text has the same matches at the
+same positions as its normal form. One regular-expression search (a character set, in C) tells the two apart; only
+a text with a character that matters is normalised before its scan (tests/unit/test_listing_terms_reference.py
+checks both paths against a plain reference).
 """
 
 from __future__ import annotations
@@ -175,12 +177,7 @@ class TermMatcher:
             return self._checked([*self._scan(automaton, "title", title),
                                   *self._scan(automaton, "description", description)])
         # One pass: no term contains the separator, so no match spans both fields.
-        text = title + _SEP + description
-        if self._matters is None or self._matters.search(text) is None:
-            hits, origin = _hits(automaton, text), None
-        else:
-            norm, origin = _normalised(text)
-            hits = _hits(automaton, norm)
+        hits, origin = self._find(automaton, title + _SEP + description)
         if not hits:
             return self._pass
         cut = len(title) + 1
@@ -202,7 +199,8 @@ class TermMatcher:
                                 self.terms.version))
 
     def _find(self, automaton: Any, text: str) -> tuple[list[_Hit], list[int] | None]:
-        """The findings in a text, and the map from the scanned text's positions to the text's (None: the same)."""
+        """The findings in a text, and the map from the scanned text's positions to the text's (None: the same):
+        scanned as written unless a character that matters (the module's doc) needs normalising first."""
         if self._matters is None or self._matters.search(text) is None:
             return _hits(automaton, text), None
         norm, origin = _normalised(text)
