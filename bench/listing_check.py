@@ -4,11 +4,11 @@ the same texts in the same run (docs/governance.md, docs/performance.md).
     .venv/bin/python -m bench.listing_check [--listings 20000] [--rounds 5]
 
 The texts are the labelled set's titles and descriptions (tests/data/listing_labels.jsonl), cycled to --listings.
-Both sides normalise each text the same way (NFKC, casefold). The matcher does the whole check: every group that
-applies to the listing's tags, positions in the original text, exceptions, the strictest outcome. The baseline
-only answers which terms occur (`term in text` for every term of the applicable groups: no positions, no
-exceptions), so it is a floor on the work, not an equivalent. Rounds alternate matcher / baseline; each side's
-median listings/s and their ratio are printed.
+Both sides compare texts the same way (NFKC, casefold; the matcher skips normalising a text when that cannot change
+a match). The matcher does the whole check: every group that applies to the listing's tags, positions in the
+original text, exceptions, the strictest outcome. The baseline only answers which terms occur (`term in text` for
+every term of the applicable groups: no positions, no exceptions), so it is a floor on the work, not an equivalent.
+Rounds alternate matcher / baseline; each side's median listings/s and their ratio are printed.
 """
 
 from __future__ import annotations
