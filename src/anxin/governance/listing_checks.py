@@ -204,8 +204,12 @@ class ListingChecks:
 
     @staticmethod
     def _violation(check: StoredCheck, *, at: dt.datetime) -> RecordViolation:
+        # false_advertising is scored by severity: a medical, health or efficacy claim weighs more than a superlative.
+        graver = {"governance.reason.medical_claim", "governance.reason.food_health_claim",
+                  "governance.reason.exaggerated_efficacy", "governance.reason.cosmetics_claim"}
+        severity = "major" if any(m.get("reason") in graver for m in check.matches) else "minor"
         return RecordViolation(kind=FALSE_ADVERTISING, subject=f"listing:{check.listing_id}", shop_id=check.shop_id,
-                               source_type=SOURCE_LISTING_CHECK, source_id=check.check_id, at=at,
+                               source_type=SOURCE_LISTING_CHECK, source_id=check.check_id, at=at, severity=severity,
                                evidence={"listing_id": check.listing_id,
                                          "claims": sorted({str(m.get("term")) for m in check.matches}),
                                          "matches": list(check.matches),
