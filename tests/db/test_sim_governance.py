@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.governance_figures import measure
 
 from anxin.bootstrap import Anxin
 from anxin.core.clock import FixedClock
 from anxin.core.principal import Principal, Role
 from anxin.sim import SimConfig, ground_truth, simulate, summary
 from anxin.sim.governance_truth import restricted_before
-from bench.governance_figures import measure
 
 pytestmark = pytest.mark.db
 
