@@ -55,10 +55,12 @@ def _simulate(anxin: Anxin, config: SimConfig, console: Console, events_out: Pat
         return sim.run(on_day)
 
 
-def _config(days: int, merchants: int, seed: int, consumers: int | None, start: dt.datetime) -> SimConfig:
+def _config(days: int, merchants: int, seed: int, consumers: int | None, start: dt.datetime, *,
+            governance: bool = False) -> SimConfig:
     from anxin.sim import SimConfig
 
-    return SimConfig(days=days, merchants=merchants, seed=seed, consumers=consumers, start=start)
+    return SimConfig(days=days, merchants=merchants, seed=seed, consumers=consumers, start=start,
+                     governance=governance)
 
 
 @click.command("sim")
@@ -71,8 +73,11 @@ def _config(days: int, merchants: int, seed: int, consumers: int | None, start: 
               type=click.Path(dir_okay=False, path_type=Path), help="Latent facts: quality, abusers, genuine claims.")
 @click.option("--events-out", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every event sent to anxin as JSON Lines (for `anxin ingest`).")
+@click.option("--governance/--no-governance", default=False, show_default=True,
+              help="Operators inspect, rights holders complain, merchants appeal, and the platform carries out "
+                   "anxin's actions (takedowns stop sales): docs/simulator.md.")
 def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str | None, truth_path: Path,
-        events_out: Path | None) -> None:
+        events_out: Path | None, governance: bool) -> None:
     """Simulate a marketplace through anxin's real services on a simulated clock.
 
     Writes into ANXIN_DATABASE_URL, which must hold no events yet. Webhooks go to an in-process
@@ -102,7 +107,8 @@ def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str 
         _fail("the database already holds events; point ANXIN_DATABASE_URL at an empty one",
               "sim.database_not_empty")
     console = Console()
-    result = _simulate(anxin, _config(days, merchants, seed, consumers, begin), console, events_out)
+    config = _config(days, merchants, seed, consumers, begin, governance=governance)
+    result = _simulate(anxin, config, console, events_out)
     summary = sim_report.summary(result)
     sim_report.write_json(sim_report.ground_truth(result), truth_path)
     sim_report.render(summary, console, seconds=result.seconds)
@@ -182,8 +188,10 @@ class _Links:
 @click.option("--ground-truth", "truth_path", default="var/demo-ground-truth.json", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--no-serve", is_flag=True, help="Build the data, create the keys, print the links, exit.")
+@click.option("--governance/--no-governance", default=True, show_default=True,
+              help="Inspections, IP complaints, appeals and the platform carrying out anxin's actions.")
 def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Path, evidence_dir: Path,
-         truth_path: Path, no_serve: bool) -> None:
+         truth_path: Path, no_serve: bool, governance: bool) -> None:
     """Simulate a month that ends now into a fresh SQLite file, then serve it with a live webhook receiver and a
     worker process (`anxin worker`) running deadlines, settlement and webhook delivery; Ctrl-C stops both."""
     from rich.console import Console
@@ -210,7 +218,7 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     console = Console()
     try:
         simulated = bootstrap(settings=settings, clock=sim_clock)
-        sim = _simulate(simulated, _config(days, merchants, seed, None, start), console, None)
+        sim = _simulate(simulated, _config(days, merchants, seed, None, start, governance=governance), console, None)
         summary = sim_report.summary(sim)
         sim_report.write_json(sim_report.ground_truth(sim), truth_path)
         sim_report.render(summary, console, seconds=sim.seconds)

@@ -43,9 +43,10 @@ MAX_DESCRIPTION = 20_000
 MAX_NOTE = 500
 MAX_ID = 64
 DECISIONS = {"clear": REVIEW_CLEARED, "confirm": REVIEW_CONFIRMED}
-# The catalogue scores false_advertising by severity and refuses a record without one; a listing's text is judged
-# by its terms alone, so it is the least severe (an operator records graver cases, such as a live stream's, by hand).
-LISTING_CHECK_SEVERITY = "minor"
+# The catalogue scores false_advertising by severity: a listing's medical, health or efficacy claim is major, a
+# superlative minor (an operator records graver cases, such as a live stream's, by hand).
+GRAVER_REASONS = frozenset({"governance.reason.medical_claim", "governance.reason.food_health_claim",
+                            "governance.reason.exaggerated_efficacy", "governance.reason.cosmetics_claim"})
 
 
 def text_hash(*, version: str, category_id: str | None, title: str, description: str) -> str:
@@ -207,9 +208,9 @@ class ListingChecks:
 
     @staticmethod
     def _violation(check: StoredCheck, *, at: dt.datetime) -> RecordViolation:
+        severity = "major" if any(m.get("reason") in GRAVER_REASONS for m in check.matches) else "minor"
         return RecordViolation(kind=FALSE_ADVERTISING, subject=f"listing:{check.listing_id}", shop_id=check.shop_id,
-                               severity=LISTING_CHECK_SEVERITY, source_type=SOURCE_LISTING_CHECK,
-                               source_id=check.check_id, at=at,
+                               source_type=SOURCE_LISTING_CHECK, source_id=check.check_id, at=at, severity=severity,
                                evidence={"listing_id": check.listing_id,
                                          "claims": sorted({str(m.get("term")) for m in check.matches}),
                                          "matches": list(check.matches),

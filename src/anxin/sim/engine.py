@@ -29,6 +29,7 @@ from anxin.sim.cases import Cases
 from anxin.sim.contact import Contact, cast_accounts
 from anxin.sim.creators import Creators, cast_creators
 from anxin.sim.events import Agenda, Arrival, Feed, iso
+from anxin.sim.governance import GovernanceActors
 from anxin.sim.identity import ReopenedShop, cast_identities
 from anxin.sim.listing_texts import write_listings
 from anxin.sim.logistics import Logistics
@@ -72,6 +73,9 @@ class Simulation:
         self.creators = Creators(self)
         self.contact = Contact(self)
         self.abuse = Abuse(self)
+        # Operators, rights holders and appealing merchants, and the platform carrying out anxin's actions: a stream
+        # of their own; off unless asked for (SimConfig.governance).
+        self.governance = GovernanceActors(self) if config.governance else None
         for reopened in self.identities.reopened:
             self.agenda.call(reopened.at, self._reopen, reopened)
         self.ingested = IngestResult()
@@ -195,6 +199,8 @@ class Simulation:
         started = time.perf_counter()
         self.clock.set(self.start)
         self._setup()
+        if self.governance is not None:
+            self.governance.schedule()
         for hour in range(1, self.config.days * 24 + 1):
             if hour % 24 == 1:
                 self._new_day(self.start + (hour - 1) * H)
@@ -211,6 +217,8 @@ class Simulation:
             report = self.anxin.tick()
             self.clock_actions.update(report["case_actions"])
             self.delivery.update({k: report[k] for k in ("delivered", "failed", "dead")})
+            if self.governance is not None:
+                self.governance.platform.carry_out()
             if hour % 24 == 0 and on_day is not None:
                 on_day(hour // 24, self.progress())
         self.seconds = time.perf_counter() - started

@@ -186,6 +186,10 @@ class Orders:
 
     def place(self, order: SimOrder) -> None:
         sim, rng = self.sim, order.rng or self.sim.rng
+        if sim.governance is not None and not sim.governance.platform.admits(order):
+            self.all.remove(order)  # checkout refused it (listing down, shop closed or limited): it never happened
+            self.stats["refused_by_platform"] += 1
+            return
         self.stats["placed"] += 1
         self.stats["livestream"] += order.livestream
         self.stats["by_creator"] += order.creator is not None

@@ -21,6 +21,7 @@ from anxin.core.principal import Principal, Role
 from anxin.sim.contact import expected_im_reply_rate
 from anxin.sim.engine import Simulation
 from anxin.sim.fulfilment import fulfilment_truth
+from anxin.sim.governance_truth import governance_truth
 from anxin.sim.orders import PROBLEM_RATINGS, problem_rate
 from anxin.sim.world import Merchant
 
@@ -75,6 +76,10 @@ def summary(sim: Simulation) -> dict[str, Any]:
                    "deliveries": dict(sorted(sim.delivery.items()))},
         "scoring_inputs": _scoring_inputs(sim),
         "abuse_mix": sim.abuse.summary(),
+        **({"governance": {**dict(sorted(sim.governance.stats.items())),
+                           "orders_refused_by_platform": dict(sim.governance.platform.refused),
+                           "actions_carried_out": len(sim.governance.platform.log)}}
+           if sim.governance is not None else {}),
     }
 
 
@@ -130,6 +135,8 @@ def ground_truth(sim: Simulation) -> dict[str, Any]:
         "listing_texts": {li.listing_id: {"category_id": li.leaf.category_id, "title": li.title,
                                           "description": li.description, **(li.text.as_dict() if li.text else {})}
                           for s in sim.world.shops for li in s.listings},
+        # Governance people and what the platform did with anxin's actions; present only with SimConfig.governance.
+        **({"governance": governance_truth(sim)} if sim.governance is not None else {}),
     }
 
 

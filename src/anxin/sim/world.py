@@ -61,6 +61,11 @@ class SimConfig:
     lookalike_rate: float = 0.3
     counterfeit_seller_share: float = 0.04
     low_quality_seller_share: float = 0.06
+    # Governance people and the platform honouring anxin's actions (anxin.sim.governance, anxin.sim.platform). Off
+    # by default: a taken-down listing sells nothing, so turning it on moves every later draw of the main stream
+    # (the other figures in docs/ were measured without it); `anxin demo` and bench/governance_figures.py turn it on.
+    governance: bool = False
+    inspection_budget: int = 40  # samples per weekly inspection plan (raised to the strata's minimums if below)
 
     @property
     def consumer_count(self) -> int:
