@@ -221,6 +221,25 @@ def read_yaml(path: str | Path) -> tuple[object, list[str]]:
         return None, [f"{path}: not valid YAML ({exc})"]
 
 
+def validated_file(path: Path, name: str, model: type[M], problems: list[str]) -> M | None:
+    """A bundle's section file as ``model``, or None with its problems (paths under ``name``) added to ``problems``:
+    how a bundle loader reports every problem of every file at once."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.append(f"{name}: cannot read {path.name} ({exc.strerror})")
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(f"{name}: {path.name} is not valid YAML ({exc})")
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append(f"{name}: {path.name} must hold a mapping")
+        return None
+    spec, found = validate(model, raw, name)
+    problems.extend(found)
+    return spec
+
+
 class RulebookProblems(ValueError):
     """A rulebook refused; ``problems`` lists every one with its path. Each kind's error derives from this."""
 

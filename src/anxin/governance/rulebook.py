@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import BaseModel
 
-from anxin.core.rulebook_models import RulebookProblems, validate
+from anxin.core.rulebook_models import RulebookProblems, validated_file
 from anxin.governance.appeal_rules import AppealRules, load_appeal_book
 from anxin.governance.catalogue import Catalogue, catalogue_rules
 from anxin.governance.inspection_rules import InspectionRules, InspectionsSpec, load_inspection_rules
@@ -55,7 +54,7 @@ def load_governance_rulebook(directory: Path | None = None) -> GovernanceRuleboo
 def load_catalogue_file(path: str | Path, version: str = "unversioned") -> Catalogue:
     """The catalogue section from its own file (``anxin rules check``, tests); every problem at once."""
     problems: list[str] = []
-    spec = _validated(Path(path), "catalogue", CatalogueSpec, problems)
+    spec = validated_file(Path(path), "catalogue", CatalogueSpec, problems)
     if problems:
         raise GovernanceRulebookError(problems)
     assert isinstance(spec, CatalogueSpec)
@@ -66,7 +65,7 @@ def check_section_file(path: str | Path, name: str) -> str:
     """One section file on its own (``anxin rules check``): its model, then what the section's loader checks on
     top (the catalogue's kinds, the term lists' matcher); every problem at once. A summary when it is valid."""
     problems: list[str] = []
-    spec = _validated(Path(path), name, MODELS[name], problems)
+    spec = validated_file(Path(path), name, MODELS[name], problems)
     if problems or spec is None:
         raise GovernanceRulebookError(problems)
     if isinstance(spec, CatalogueSpec):
@@ -83,8 +82,8 @@ def check_section_file(path: str | Path, name: str) -> str:
 @functools.lru_cache(maxsize=8)
 def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> GovernanceRulebook:
     problems: list[str] = []
-    index = _validated(directory / "rulebook.yaml", "rulebook", GovernanceIndexSpec, problems)
-    catalogue = _validated(directory / "catalogue.yaml", "catalogue", CatalogueSpec, problems)
+    index = validated_file(directory / "rulebook.yaml", "rulebook", GovernanceIndexSpec, problems)
+    catalogue = validated_file(directory / "catalogue.yaml", "catalogue", CatalogueSpec, problems)
     version = index.version if isinstance(index, GovernanceIndexSpec) else "unversioned"
     # The sections with loaders of their own: their problems join the bundle's, so all are reported at once.
     terms = _section(problems, lambda: load_listing_terms(directory / "listing_terms.yaml", version=version))
@@ -107,20 +106,3 @@ def _section(problems: list[str], load: Callable[[], T]) -> T | None:
     except RulebookProblems as exc:
         problems.extend(exc.problems)
         return None
-
-
-def _validated(path: Path, name: str, model: type[BaseModel], problems: list[str]) -> BaseModel | None:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        problems.append(f"{name}: cannot read {path.name} ({exc.strerror})")
-        return None
-    except yaml.YAMLError as exc:
-        problems.append(f"{name}: {path.name} is not valid YAML ({exc})")
-        return None
-    if not isinstance(raw, Mapping):
-        problems.append(f"{name}: {path.name} must hold a mapping")
-        return None
-    spec, found = validate(model, raw, name)
-    problems.extend(found)
-    return spec

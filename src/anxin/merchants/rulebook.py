@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
-from anxin.core.rulebook_models import validate
+from anxin.core.rulebook_models import validated_file
 from anxin.merchants.deposit_models import DepositsSpec
 from anxin.merchants.deposits import DepositRules, deposit_rules
 from anxin.merchants.fee_models import FeesSpec
@@ -77,32 +76,14 @@ def load_section_file(path: str | Path, section: str) -> Any:
 @functools.lru_cache(maxsize=8)
 def _load(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> MerchantRulebook:
     problems: list[str] = []
-    index = _validated(directory / "rulebook.yaml", "rulebook", MerchantsIndexSpec, problems)
-    specs = {name: _validated(directory / f"{name}.yaml", name, MODELS[name], problems) for name in SECTIONS}
+    index = validated_file(directory / "rulebook.yaml", "rulebook", MerchantsIndexSpec, problems)
+    specs = {name: validated_file(directory / f"{name}.yaml", name, MODELS[name], problems) for name in SECTIONS}
     if problems:
         raise MerchantRulebookError(problems)
     assert isinstance(index, MerchantsIndexSpec)
     sections = {name: _RULES[name](spec) for name, spec in specs.items()}
     _cross_check(sections)
     return MerchantRulebook(version=index.version, effective_from=index.effective_from, **sections)
-
-
-def _validated(path: Path, name: str, model: type[BaseModel], problems: list[str]) -> BaseModel | None:
-    """The file as ``model``, or None with its problems (paths under ``name``) added to ``problems``."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        problems.append(f"{name}: cannot read {path.name} ({exc.strerror})")
-        return None
-    except yaml.YAMLError as exc:
-        problems.append(f"{name}: {path.name} is not valid YAML ({exc})")
-        return None
-    if not isinstance(raw, Mapping):
-        problems.append(f"{name}: {path.name} must hold a mapping")
-        return None
-    spec, found = validate(model, raw, name)
-    problems.extend(found)
-    return spec
 
 
 def _cross_check(sections: dict[str, Any]) -> None:
