@@ -324,6 +324,8 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
                      f"   (experience score, diagnosis of every indicator)")
         lines.append(f"  Merchant centre    {links.link(key, f'/merchant/shops/{quote(shop_id)}')}"
                      f"   (status, novice tasks, deposit ledger, fee statement with waivers, offers, open cases)")
+        lines.append(f"  Shop governance    {links.link(key, f'/merchant/governance/{quote(shop_id)}')}"
+                     f"   (points per class, the ladder, measures in force, violations, appeals)")
     key = links.key("operator", "demo-operator")
     lines.append(f"  Operator console   {links.link(key, '/ops/cases')}")
     lines.append(f"  Score ranking      {links.link(key, '/ops/scores')}   (merchants, creators, consumer credit)")
@@ -332,6 +334,8 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
     counts = live.risk.review_counts(Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator"))
     lines.append(f"  Risk review queue  {links.link(key, '/ops/risk')}   ({counts['open']} open: "
                  f"reused evidence, rings, freight arbitrage, extortion, risky shops)")
+    lines.append(f"  Governance console {links.link(key, '/ops/governance')}   (appeals by SLA, violations, listing "
+                 f"findings, IP complaints, inspection plans)")
     _, raw = live.access.create_key("platform", "demo-platform")
     lines.append(f"  Platform key       {raw}")
     lines.append(f"    curl -H 'Authorization: Bearer {raw}' {base}/v1/aftersales/cases?limit=5")
