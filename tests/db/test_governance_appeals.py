@@ -4,6 +4,7 @@ decisions once (upheld reverses through the ledger), abuse closing the channel, 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork
 from anxin.governance.appeal_rules import load_appeal_book
+from anxin.governance.appeal_store import AppealRepository
 from anxin.governance.appeals import REVERSE_CAUSE, Appeals
 from anxin.governance.error_codes import GovernanceErrorCode as E
 from anxin.shops import service as shops
@@ -265,3 +267,30 @@ def test_racing_submissions_leave_one_open_appeal(appeals: Appeals, ledger: Fake
     assert len(filed) == 1 and len(refused) == len(who) - 1, out
     assert {e.code for e in refused} == {E.APPEAL_OPEN}
     assert [a["appeal_id"] for a in appeals.queue(OPS)] == [filed[0]["appeal_id"]]
+
+
+def test_abusive_rejections_decided_at_once_still_close_the_channel(appeals: Appeals, ledger: FakeLedger,
+                                                                     engine: Any, monkeypatch: Any) -> None:
+    """The third abusive rejection closes the channel even when the second and third are decided at the same moment:
+    each decider counts the appellant's flagged rejections under the appellant's lock. The count waits (up to 2 s)
+    for the other decider to have counted too, so without the lock both would count one earlier rejection."""
+    ids = []
+    for i in range(3):
+        ledger.seed(f"y{i}", recorded_at=appeals.clock.now())
+        ids.append(appeals.file(M1, f"y{i}", statement=SAY)["appeal_id"])
+    appeals.decide(OPS, ids[0], outcome="rejected", abusive=True)
+    gate, counted = threading.Barrier(2), AppealRepository.flagged_rejections
+
+    def count_then_wait(repo: AppealRepository, *args: Any, **kwargs: Any) -> list[dt.datetime]:
+        found = counted(repo, *args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait(timeout=2)  # with the lock the other decider cannot get here first: the wait times out
+        return found
+
+    monkeypatch.setattr(AppealRepository, "flagged_rejections", count_then_wait)
+    out = _race(2, lambda i: appeals.decide((OPS, OPS2)[i], ids[1 + i], outcome="rejected", abusive=True))
+    assert all(isinstance(o, dict) for o in out), out
+    closing = [o for o in out if o["decision"]["facts"].get("channel_closed_until")]
+    assert len(closing) == 1, out
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM governance_appeal_channel_closures").scalar() == 1

@@ -135,6 +135,13 @@ class AppealRepository:
                                       .values(**v).execution_options(synchronize_session=False))
         return rowcount(result) == 1
 
+    def lock_appellant(self, appellant_type: str, appellant_id: str) -> None:
+        """Serialise the abuse count of one appellant: on PostgreSQL a transaction-scoped advisory lock, so two
+        abusive rejections decided at once each see the other (SQLite's write transaction already serialises)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                 {"key": f"governance.appeal_abuse:{appellant_type}:{appellant_id}"})
+
     def flagged_rejections(self, appellant_type: str, appellant_id: str, since: dt.datetime) -> list[dt.datetime]:
         """When the appellant's rejected appeals flagged abusive were decided, from ``since``."""
         t = AppealRow

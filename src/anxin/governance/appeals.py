@@ -149,6 +149,8 @@ class Appeals:
                 raise AnxinError(E.APPEAL_ALREADY_DECIDED, f"the appeal is already {appeal.state}",
                                  state=appeal.state)
             since = now - dt.timedelta(days=self.rules.abuse.window_days)
+            if abusive:  # counted under the appellant's lock: a concurrent abusive rejection is seen, not missed
+                repo.lock_appellant(appeal.appellant_type, appeal.appellant_id)
             decision = r.decide(
                 self.rules, outcome=outcome, reason_codes=reason_codes, abusive=abusive, filed_at=appeal.filed_at,
                 deadline_at=appeal.deadline_at, at=now,
