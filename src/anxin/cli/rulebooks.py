@@ -80,6 +80,14 @@ def _governance_section(name: str) -> Callable[[Path], str]:
     return check
 
 
+def _care(path: Path) -> str:
+    from anxin.care.sla_rules import load_care_rules
+
+    book = load_care_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, "
+            f"{len(book.calendars)} calendars, first reply within {book.first_reply.service_minutes} service minutes")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -91,6 +99,7 @@ def _section(name: str) -> Callable[[Path], str]:
 
 def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
+    from anxin.care.sla_rules import CareRulebookSpec
     from anxin.governance.rulebook import MODELS as GOVERNANCE_SECTIONS
     from anxin.governance.rulebook_models import GovernanceIndexSpec
     from anxin.merchants.rulebook import MODELS as MERCHANT_SECTIONS
@@ -103,7 +112,7 @@ def kinds() -> dict[str, Kind]:
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
              Kind("merchants", _merchants, MerchantsIndexSpec)]
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
-    table += [Kind("governance", _governance, GovernanceIndexSpec)]
+    table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     return {k.name: k for k in table}
 
