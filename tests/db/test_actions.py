@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.concurrency import at_once as _race
 from tests.db.builders import T0, D, H, category, ingest_ok, item, listing, order_paid, scanned, shipped, shop
 
 from anxin.actions import model as m
@@ -71,23 +71,6 @@ def test_the_same_cause_issues_one_action_and_other_parameters_are_refused(anxin
     assert counts(engine) == (1, 1)
 
 
-def _race(n: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    out: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            out[i] = work(i)
-        except Exception as exc:  # collected: the test says which errors are allowed
-            out[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return out
 
 
 def test_concurrent_issuers_of_one_action_make_one_action_and_one_message(anxin: Any, engine: sa.Engine) -> None:

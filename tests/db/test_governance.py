@@ -5,12 +5,11 @@ reversal lifts at the platform, and two violations for one shop at once cross a 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.concurrency import at_once as _race
 from tests.db.builders import T0, D, ingest_ok, shop
 
 from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
@@ -169,23 +168,6 @@ def test_findings_become_violations_once_each_through_events(anxin: Any, engine:
     assert "risk.x" not in str(evidence)
 
 
-def _race(n: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    out: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            out[i] = work(i)
-        except Exception as exc:
-            out[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return out
 
 
 def test_two_violations_for_one_shop_at_once_cross_a_node_once(anxin: Any, engine: sa.Engine) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from tests.appeal_fakes import FakeLedger
+from tests.concurrency import at_once as _race
 from tests.conftest import T0
 
 from anxin.core.errors import AnxinError
@@ -219,23 +220,6 @@ def test_the_report_compares_with_the_previous_period(anxin: Any, appeals: Appea
 
 # --- races -------------------------------------------------------------------------------------------------------
 
-def _race(n: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    out: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            out[i] = work(i)
-        except Exception as exc:  # collected: the test says which errors are allowed
-            out[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return out
 
 
 def test_two_operators_deciding_at_once_one_wins(appeals: Appeals, ledger: FakeLedger) -> None:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.concurrency import all_at_once as _race
 from tests.db.builders import T0, D, category, ingest_ok, listing, shop
 
 from anxin.core.principal import Principal, Role
@@ -298,23 +297,6 @@ def test_a_creator_appeals_a_false_advertising_stream_and_the_lift_follows(anxin
 
 # --- concurrency: an appeal upheld while the expiry job runs for the same shop --------------------------------------
 
-def _race(work: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(work))
-    out: list[Any] = [None] * len(work)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            out[i] = work[i]()
-        except Exception as exc:
-            out[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return out
 
 
 @pytest.mark.parametrize("round_", range(3))

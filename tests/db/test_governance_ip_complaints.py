@@ -6,11 +6,11 @@ core slice's is merged."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.concurrency import at_once as race
 from tests.db.builders import T0, D, H, category, ingest_ok, listing, shop
 from tests.ip_fakes import FakeLedger
 
@@ -265,20 +265,3 @@ def test_unfounded_complaints_count_against_the_rights_holder(ip: IpComplaints, 
     assert [x["rights_holder_id"] for x in ip.rights_holders(RH2)] == ["rh2"]
 
 
-def race(n: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    out: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            out[i] = work(i)
-        except Exception as exc:  # collected: the test says which errors are allowed
-            out[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return out

@@ -3,12 +3,12 @@ each request in its own transaction as in the server."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.concurrency import all_at_once as _race
 from tests.db.builders import T0, H, seed_order
 
 from anxin.aftersales.service import FileCase
@@ -21,24 +21,6 @@ ORDERS = 12
 PRICE = 20000
 
 
-def _race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Start every call at the same moment, each on its own thread; their results or the errors they raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = calls[i]()
-        except Exception as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def _instant_orders(anxin: Any, clock: Any, n: int = ORDERS) -> list[tuple[str, Any]]:
