@@ -54,8 +54,6 @@ CONTEXTS: tuple[Context, ...] = (
             adapters=("store", "delivery_store", "transport"), pure=("model", "events", "signing", "error_codes")),
     Context("catalog", "category tree with per-category tags, and listings", pure=("model", "payloads", "events")),
     Context("audience", "consumers' accounts and viewers' feedback on creators' content", pure=("model", "payloads")),
-    Context("care", "complaints about shops and customer-service chat sessions",
-            pure=("model", "payloads", "sla_rules", "sla")),
     Context("orders", "orders, shipments, tracking scans, sign-off and reviews",
             adapters=("store", "stats_store"),
             pure=("model", "payloads", "promise", "fulfilment_rules", "published")),
@@ -79,6 +77,9 @@ CONTEXTS: tuple[Context, ...] = (
                        "risk_settlement", "refunds", "reading", "transitions"),
             adapters=("store", "evidence"),
             pure=("model", "policy", "rulebook", "disclosure", "error_codes")),
+    Context("care", "consultations and tickets with reply-time SLAs, intent routing, proactive care for orders in "
+            "trouble, satisfaction; complaints and chat sessions as the scores' inputs",
+            pure=("model", "payloads", "sla_rules", "sla")),
     Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
             interface=("api", "api_models"), use_cases=("service", "bulk", "handlers", "bulk_state", "schemas"),
             pure=("model", "error_codes")),
