@@ -153,10 +153,11 @@ def _print_eval(console: Any, figures: dict[str, Any], *, confusion: bool, versi
     console.print(table)
     if confusion:
         labels = figures["router"]["labels"]
-        grid = Table(title="router: true intent (rows) × settled intent (columns, numbered as the rows)")
-        grid.add_column("true intent")
+        grid = Table(title="router: true intent (rows) × settled intent (columns)")
+        grid.add_column("", justify="right")
         for i in range(len(labels)):
             grid.add_column(str(i + 1), justify="right")
-        for i, (label, row) in enumerate(zip(labels, figures["router"]["confusion"], strict=True)):
-            grid.add_row(f"{i + 1} {label}", *(str(v) if v else "·" for v in row))
+        for i, row in enumerate(figures["router"]["confusion"]):
+            grid.add_row(str(i + 1), *(str(v) if v else "·" for v in row))
         console.print(grid)
+        console.print("  ".join(f"{i + 1} {label}" for i, label in enumerate(labels)))
