@@ -119,7 +119,7 @@ class IntentModel:
         return self.top(text, 1)[0][0]
 
     def proba_many(self, texts: Sequence[str]) -> Floats:
-        """Probabilities for a batch, one row per text: the same numbers as ``proba`` one by one."""
+        """Probabilities for a batch, one row per text: ``proba`` one by one, to the last bits of rounding."""
         return _softmax_rows(_matrix(texts, self.index, self.idf, self.config) @ self.weights + self.bias)
 
     # --- the artefact ----------------------------------------------------------------------------------------
