@@ -24,6 +24,7 @@ from anxin.db.tables import metadata
 from anxin.reports.engines import DuckDBEngine
 from anxin.reports.figures import compute
 from anxin.reports.model import parse_period, windows
+from anxin.reports.service import Reports
 from anxin.reports.snapshots import Snapshot, take_snapshot
 from anxin.sim import SimConfig, simulate
 
@@ -162,3 +163,24 @@ def test_reports_are_for_staff_and_refuse_bad_requests_with_stable_codes(anxin: 
     with pytest.raises(AnxinError) as err:
         anxin.reports.latest("2026-10")
     assert _code(err) == "reports.not_found"
+
+
+def test_care_facts_once_published_make_their_figures_computable(anxin: Anxin, clock: FixedClock) -> None:
+    """care publishes consultations (here a stand-in for its export); satisfaction is still missing."""
+    def care_facts(conn: sa.Connection, since: dt.datetime, until: dt.datetime) -> dict[str, list[dict[str, object]]]:
+        rows = [{"consultation_id": f"cn{i}", "opened_at": T0 + i * H, "channel": channel, "topic": "logistics",
+                 "intent": "logistics.where", "route": "parcel", "shop_id": "s1"}
+                for i, channel in enumerate(["consumer", "merchant", "merchant", "consumer"])]
+        return {"consultations": [r for r in rows if since <= r["opened_at"] < until]}  # type: ignore[operator]
+
+    reports = Reports(uow_factory=anxin.uow_factory, clock=clock, snapshot_dir=anxin.reports.snapshot_dir,
+                      rulebook_versions=anxin.reports.rulebook_versions, care_facts=care_facts)
+    seed_order(anxin, order_id="o1")
+    clock.set(T0 + 2 * H + dt.timedelta(minutes=30))  # three consultations so far
+    report = reports.build(STAFF, "2026-11")
+    assert report.figure("consultations_served").value == 3
+    assert report.figure("merchants_served").value == 1
+    assert report.figure("shipping_help_per_1000_orders").value == 3000.0  # 3 logistics consultations, 1 order
+    assert {u.key for u in report.unsupported} & {"csat", "consultations_served"} == {"csat"}
+    without = anxin.reports.build(STAFF, "2026-11")  # the same database without care's facts: another snapshot
+    assert without.fingerprint != report.fingerprint and "consultations_served" in {u.key for u in without.unsupported}
