@@ -89,9 +89,6 @@ class Period:
     start: dt.datetime
     end: dt.datetime
 
-    def __lt__(self, other: Period) -> bool:
-        return self.start < other.start
-
 
 def parse_period(text: object, *, field: str = "period") -> Period:
     """``"2026-11"`` → that month's Beijing bounds; anything else is ``reports.invalid_period``."""
