@@ -7,8 +7,9 @@ not mocks. The CLI and the server call it with the real ones.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -17,6 +18,7 @@ from anxin.actions.service import ActionService, delivered_action
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
+from anxin.care.sla_rules import load_care_rules
 from anxin.catalog.events import ListingUpserted
 from anxin.core.clock import Clock, SystemClock
 from anxin.core.messagebus import HandlerTable, MessageBus, ProcessReport, Subscription
@@ -38,6 +40,7 @@ from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_ru
 from anxin.outbox.events import MessageDelivered
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, WebhookTransport
+from anxin.reports.service import Reports
 from anxin.risk.events import ReviewDecided, ShopBlocked, ShopUnblocked
 from anxin.risk.rule_admin import RuleAdministration
 from anxin.risk.rulebook import load_risk_rulebook
@@ -71,6 +74,7 @@ class Anxin:
     bus: MessageBus[UnitOfWork]
     actions: ActionService
     governance: Governance
+    reports: Reports
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -186,6 +190,13 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         table=handler_table(aftersales=aftersales, actions=actions, governance=governance), uow_factory=uow_factory,
         event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
+    reports = Reports(uow_factory=uow_factory, clock=clock,
+                      snapshot_dir=settings.evidence_dir.parent / "report-snapshots",
+                      rulebook_versions=rulebook_versions({
+                          "guarantees": rulebooks.in_force, "fulfilment": _fixed(fulfilment_rules),
+                          "risk": _fixed(risk.rulebook), "scores": _fixed(scoring.rules),
+                          "merchants": _fixed(merchants.rulebook), "governance": _fixed(governance.rulebook),
+                          "care": _fixed(load_care_rules())}))
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(
@@ -207,7 +218,34 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         bus=bus,
         actions=actions,
         governance=governance,
+        reports=reports,
     )
+
+
+class _Versioned(Protocol):
+    @property
+    def version(self) -> str: ...
+    @property
+    def effective_from(self) -> dt.datetime: ...
+
+
+def _fixed(book: _Versioned) -> Callable[[dt.datetime], _Versioned]:
+    """A context that loads one rulebook version: that version, whatever the instant."""
+    return lambda at: book
+
+
+def rulebook_versions(loaders: Mapping[str, Callable[[dt.datetime], _Versioned]]
+                      ) -> Callable[[dt.datetime], dict[str, str]]:
+    """The rulebook versions in force at an instant, by kind, asked of each context's loaded rulebook(s): what the
+    service report names. A version that takes effect only after the instant is named as such."""
+    def at(instant: dt.datetime) -> dict[str, str]:
+        out = {}
+        for kind, book_at in loaders.items():
+            book = book_at(instant)
+            out[kind] = book.version if book.effective_from <= instant else \
+                f"{book.version} (effective {book.effective_from.isoformat()}, after this instant)"
+        return out
+    return at
 
 
 def handler_table(*, aftersales: AfterSalesService, actions: ActionService, governance: Governance) -> HandlerTable:

@@ -104,6 +104,10 @@ CONTEXTS: tuple[Context, ...] = (
             adapters=("store", "listing_store", "inspection_store", "appeal_store", "ip_store"),
             pure=("model", "events", "ladder", "catalogue", "rulebook", "rulebook_models", "listing_terms_rules",
                   "terms", "sampling", "inspection_rules", "appeal_rules", "ip_rules", "ip_rulebook", "error_codes")),
+    Context("reports", "the service-experience report: period-over-period figures computed on DuckDB or Spark from a "
+            "fingerprinted snapshot of every context's published facts, stored per (period, comparison, facts)",
+            adapters=("store", "snapshots", "figures", "engines"),
+            pure=("model", "definition", "facts", "canonical", "synthetic", "error_codes")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

@@ -9,6 +9,7 @@ case changes and pays) and ``reading`` (who may see what). The class binds each 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from anxin.aftersales import refunds
 from anxin.aftersales.case_actions import CaseActions
@@ -23,13 +24,23 @@ from anxin.aftersales.risk_settlement import RiskReviewSettlement
 from anxin.aftersales.rulebook import RulebookSet
 from anxin.aftersales.store import FINAL_STATES as FINAL_STATES  # analytics exports
 from anxin.aftersales.store import export_cases_query as export_cases_query
+from anxin.aftersales.store import export_report_cases_query as export_report_cases_query  # the service report
 from anxin.aftersales.transitions import MONEY_KINDS, CaseTransitions, money_key
 from anxin.core.clock import Clock
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.risk.service import RiskService
 
 __all__ = ["DEADLINE_JOB", "FINAL_STATES", "MONEY_KINDS", "AfterSalesService", "CaseView", "FileCase",
-           "OrderGuarantees", "RefundPaid", "TickReport", "export_cases_query", "money_key"]
+           "OrderGuarantees", "RefundPaid", "TickReport", "decision_seen", "export_cases_query",
+           "export_report_cases_query", "money_key"]
+
+
+def decision_seen(decision: dict[str, Any] | None) -> tuple[bool, str | None]:
+    """What a stored decision (``export_*_query``'s ``decision``) saw at filing: whether the order had shipped, and
+    risk's verdict on the request (pass | review | block, None when risk was not asked)."""
+    facts = (decision or {}).get("facts") or {}
+    verdict = facts.get("risk_verdict")
+    return bool(facts.get("shipped")), verdict if isinstance(verdict, str) else None
 
 
 # --- what the merchants context reads for settlement and its centre, in the caller's unit of work ------------------

@@ -229,3 +229,36 @@ def export_cases_query(*, opened_until: dt.datetime, shop_ids: list[str] | None)
             .where(k.opened_at < opened_until,
                    within(k.shop_id, shop_ids))
             .order_by(k.case_id))
+
+
+# The first decision on a request: the rulebook's instant refund, the merchant's answer, its timeout, the
+# operators' review.
+DECISION_ACTIONS = ("auto_approve", "approve", "reject", "merchant_timeout", "review_approve", "review_reject")
+
+
+def export_report_cases_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Cases with any timeline event in ``[since, until)``, each with what its timeline says as of ``until``:
+    instant refund, first decision, when money moved (refunded or completed), when it ended, when its return (the
+    freight claim) was shipped and when risk held the freight. For the service-experience report
+    (``anxin.reports``); ``decision`` is read for what the rulebook saw (shipped) and risk's verdict."""
+    e, k = CaseEventRow, CaseRow
+
+    def first(cond: sa.ColumnElement[bool]) -> Any:
+        return sa.func.min(sa.case((cond, e.at)))
+
+    history = (sa.select(
+        e.case_id,
+        sa.func.max(sa.case((e.action == "auto_approve", 1), else_=0)).label("instant"),
+        first(e.action.in_(DECISION_ACTIONS)).label("decided_at"),
+        first(e.to_state.in_(("refunded", "completed"))).label("settled_at"),
+        sa.func.max(sa.case((e.to_state.in_(FINAL_STATES), e.at))).label("closed_at"),
+        first(e.action == "ship_return").label("return_shipped_at"),
+        first(e.action == "risk_hold_freight").label("freight_held_at"))
+        .where(e.at < until).group_by(e.case_id).having(sa.func.max(e.at) >= since).subquery())
+    return (sa.select(k.case_id, k.order_id, k.shop_id, k.consumer_id, k.case_type, k.reason, k.amount_fen,
+                      k.opened_at, k.state, k.decision, k.refunded_fen, k.compensated_fen, k.freight_covered,
+                      k.return_method, k.return_freight_fen, k.freight_paid_fen, history.c.instant,
+                      history.c.decided_at, history.c.settled_at, history.c.closed_at, history.c.return_shipped_at,
+                      history.c.freight_held_at)
+            .join_from(k, history, history.c.case_id == k.case_id)
+            .order_by(k.case_id))

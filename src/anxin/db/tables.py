@@ -25,6 +25,7 @@ from anxin.merchants import store as _merchants  # noqa: F401
 from anxin.orders import store as _orders  # noqa: F401
 from anxin.outbox import delivery_store as _outbox_delivery  # noqa: F401
 from anxin.outbox import store as _outbox  # noqa: F401
+from anxin.reports import store as _reports  # noqa: F401
 from anxin.risk import store as _risk  # noqa: F401
 from anxin.scoring import store as _scoring  # noqa: F401
 from anxin.shops import store as _shops  # noqa: F401

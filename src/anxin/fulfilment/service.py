@@ -34,6 +34,7 @@ from anxin.fulfilment.error_codes import FulfilmentErrorCode
 from anxin.fulfilment.eta import Eta, EtaInput, LastScan, TransitHistory, TransitObservation, estimate, notice_needs
 from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
 from anxin.fulfilment.store import EtaRow, FulfilmentRepository, LateConsequenceRow, NoticeRow
+from anxin.fulfilment.store import export_findings_query as export_findings_query  # the service report
 from anxin.jobs.service import JobFailures, JobRun
 from anxin.orders import service as orders
 from anxin.orders.published import FulfilmentRulebook, Promise, PromiseInput, PromiseItem, promise_for

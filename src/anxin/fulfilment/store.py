@@ -176,3 +176,13 @@ class FulfilmentRepository:
     def notices(self, order_id: str) -> list[NoticeRow]:
         return list(self.session.scalars(sa.select(NoticeRow).where(NoticeRow.order_id == order_id)
                                          .order_by(NoticeRow.since, NoticeRow.notice_id)))
+
+
+def export_findings_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Findings about what happened in ``[since, until)`` and known before ``until``, for the service-experience
+    report (``anxin.reports``): the order a finding is about, when the subject is an order."""
+    f = FindingRow
+    order_id = sa.case((f.subject_type == "order", f.subject_id))
+    return (sa.select(f.finding_id, f.kind, order_id.label("order_id"), f.shop_id, f.at.label("found_at"))
+            .where(f.at >= since, f.at < until, f.detected_at < until)
+            .order_by(f.finding_id))

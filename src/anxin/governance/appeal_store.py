@@ -195,3 +195,14 @@ class AppealRepository:
         t = ChannelClosureRow
         return self.session.scalar(sa.select(sa.func.max(t.until)).where(
             t.appellant_type == appellant_type, t.appellant_id == appellant_id, t.until > at))
+
+
+def export_appeals_query(*, filed_since: dt.datetime, decided_since: dt.datetime,
+                         until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Appeals filed before ``until`` and either filed since ``filed_since`` or decided since ``decided_since``,
+    for the service-experience report (``anxin.reports``); state and decision as they are now."""
+    a = AppealRow
+    return (sa.select(a.appeal_id, a.violation_id, a.appellant_type, a.shop_id, a.filed_at, a.decided_at, a.state,
+                      a.abusive)
+            .where(a.filed_at < until, sa.or_(a.filed_at >= filed_since, a.decided_at >= decided_since))
+            .order_by(a.appeal_id))

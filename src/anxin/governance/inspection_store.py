@@ -145,3 +145,13 @@ class InspectionRepository:
         return [(s, st, int(n)) for s, st, n in self.session.execute(
             sa.select(t.stratum, t.state, sa.func.count()).where(t.plan_id == plan_id)
             .group_by(t.stratum, t.state))]
+
+
+def export_samples_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Samples of the plans drawn in ``[since, until)`` (``drawn_at``: the plan's creation), for the report."""
+    s, p = InspectionSampleRow, InspectionPlanRow
+    return (sa.select(s.sample_id, s.plan_id, s.listing_id, s.shop_id, p.created_at.label("drawn_at"), s.result_at,
+                      s.state)
+            .join_from(s, p, p.plan_id == s.plan_id)
+            .where(p.created_at >= since, p.created_at < until)
+            .order_by(s.sample_id))

@@ -135,3 +135,11 @@ class ListingCheckRepository:
 
     def count(self) -> int:
         return int(self.session.scalar(sa.select(sa.func.count()).select_from(ListingCheckRow)) or 0)
+
+
+def export_checks_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Listing checks made in ``[since, until)`` and their outcome, for the service-experience report."""
+    c = ListingCheckRow
+    return (sa.select(c.check_id, c.listing_id, c.shop_id, c.outcome, c.checked_at)
+            .where(c.checked_at >= since, c.checked_at < until)
+            .order_by(c.check_id))

@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from anxin.core.clock import Clock
 from anxin.db.uow import UowFactory
 from anxin.governance.appeal_rules import AppealBook
+from anxin.governance.appeal_store import export_appeals_query as export_appeals_query  # the service report
 from anxin.governance.appeals import Appeals
 from anxin.governance.enforcement import DepositDeduction, DepositRefund
 from anxin.governance.findings import FindingHandlers
+from anxin.governance.inspection_store import export_samples_query as export_samples_query
 from anxin.governance.inspections import Inspections
 from anxin.governance.ip_complaints import IpComplaints
 from anxin.governance.listing_checks import ListingChecks
+from anxin.governance.listing_store import export_checks_query as export_checks_query
 from anxin.governance.queries import Queries
 from anxin.governance.rulebook import GovernanceRulebook
 from anxin.governance.store import export_points_query as export_points_query
+from anxin.governance.store import export_violations_query as export_violations_query
 from anxin.governance.violations import Violations
 
 

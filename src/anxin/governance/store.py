@@ -260,3 +260,12 @@ def export_points_query(*, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
             .join(v, v.violation_id == p.violation_id)
             .where(v.recorded_at < until)
             .order_by(p.entry_id))
+
+
+def export_violations_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Violations recorded in ``[since, until)`` and when they were reversed, for the service-experience report."""
+    v = ViolationRow
+    return (sa.select(v.violation_id, v.kind, v.violation_class, v.shop_id, v.creator_id, v.recorded_at,
+                      v.reversed_at)
+            .where(v.recorded_at >= since, v.recorded_at < until)
+            .order_by(v.violation_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from anxin.db.uow import UnitOfWork
 from anxin.orders import model
@@ -25,7 +26,18 @@ from anxin.orders.payloads import promise_of as promise_of
 from anxin.orders.stats_store import ShopStatsRepository
 from anxin.orders.store import OrderRepository, OrderRow, WatchRepository
 from anxin.orders.store import export_orders_query as export_orders_query  # analytics exports
+from anxin.orders.store import export_report_orders_query as export_report_orders_query  # the service report
+from anxin.orders.store import export_report_reviews_query as export_report_reviews_query
 from anxin.orders.store import export_reviews_query as export_reviews_query
+
+PRESALE_BASES = ("presale_date", "tiered_presale")
+
+
+def is_presale(promise: dict[str, Any] | None, items: list[dict[str, Any]] | None) -> bool:
+    """An exported order's promise and items (JSON, as ``export_*_query`` return them): a presale order ships on a
+    promised date, not within the usual hours (analytics leave it out of shipping times)."""
+    return (promise or {}).get("basis") in PRESALE_BASES or any(i.get("stock_tier") == "presale"
+                                                                 for i in items or ())
 
 
 def get_order(uow: UnitOfWork, order_id: str, *, lock: bool = False) -> Order | None:

@@ -380,3 +380,24 @@ def export_reviews_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
             .where(o.paid_at >= paid_since, o.paid_at < paid_until, r.posted_at < paid_until,
                    within(o.shop_id, shop_ids))
             .order_by(r.order_id))
+
+
+# The service-experience report's facts (anxin.reports.snapshots): orders paid since ``paid_since`` or shipped
+# since ``shipped_since``, and reviews posted in the window, both before ``until``.
+
+def export_report_orders_query(*, paid_since: dt.datetime, shipped_since: dt.datetime,
+                               until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    o = OrderRow
+    return (sa.select(o.order_id, o.shop_id, o.consumer_id, o.paid_at, o.paid_fen, o.ship_by, o.promise, o.items,
+                      o.shipped_at, o.collected_at, o.signed_at, o.cancelled_at)
+            .where(o.paid_at < until,
+                   sa.or_(o.paid_at >= paid_since, sa.and_(o.shipped_at >= shipped_since, o.shipped_at < until)))
+            .order_by(o.order_id))
+
+
+def export_report_reviews_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    o, r = OrderRow, ReviewRow
+    return (sa.select(r.order_id, o.shop_id, r.rating, r.posted_at)
+            .join_from(r, o, r.order_id == o.order_id)
+            .where(r.posted_at >= since, r.posted_at < until)
+            .order_by(r.order_id))

@@ -125,4 +125,28 @@ def export_confirmed_abuse_query(*, until: dt.datetime) -> sa.Select[*tuple[Any,
             .order_by(r.review_id))
 
 
+
+# The service-experience report's facts (anxin.reports): the consumers' verdicts and the review queue.
+CONSUMER_STAGES = ("claim", "return")
+
+
+def export_consumer_verdicts_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Claim and return verdicts decided in ``[since, until)``, with the facts they saw (``ring_member``)."""
+    v = VerdictRow
+    return (sa.select(v.verdict_id, v.stage, v.case_id, v.consumer_id, v.shop_id, v.amount_fen, v.outcome, v.facts,
+                      v.decided_at)
+            .where(v.stage.in_(CONSUMER_STAGES), v.decided_at >= since, v.decided_at < until)
+            .order_by(v.verdict_id))
+
+
+def export_reviews_query(*, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Every review opened before ``until`` with the amount its verdict held back; its state and decision as
+    they are now (the caller reads them as of ``until`` from ``decided_at``)."""
+    r, v = ReviewRow, VerdictRow
+    return (sa.select(r.review_id, r.stage, r.case_id, r.consumer_id, r.shop_id, v.amount_fen, r.outcome, r.state,
+                      r.opened_at, r.decided_at, r.decision_reason)
+            .join_from(r, v, v.verdict_id == r.verdict_id)
+            .where(r.opened_at < until)
+            .order_by(r.review_id))
+
 # Built once: every verdict reads it.

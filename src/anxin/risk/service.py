@@ -34,6 +34,8 @@ from anxin.risk.model import (
 from anxin.risk.phash import NotAnImage, dhash
 from anxin.risk.review_store import VerdictRepository
 from anxin.risk.review_store import export_confirmed_abuse_query as export_confirmed_abuse_query  # analytics exports
+from anxin.risk.review_store import export_consumer_verdicts_query as export_consumer_verdicts_query  # the report
+from anxin.risk.review_store import export_reviews_query as export_reviews_query
 from anxin.risk.rulebook import RiskRulebook
 from anxin.risk.signals import Assessor
 from anxin.risk.signals import ClaimInput as ClaimInput  # what after-sales hands risk to judge
@@ -82,6 +84,11 @@ def record_links(uow: UnitOfWork, links: Iterable[LinkInput]) -> None:
              "last_seen_at": link.at, "source": link.source[:80]}
             for link in links for kind, value in link.attributes.items()]
     SignalRepository(uow.session).add_links(rows)
+
+
+def in_ring(facts: Mapping[str, Any] | None) -> bool:
+    """Whether a verdict's facts (``export_consumer_verdicts_query``'s ``facts``) placed the account in a fraud ring."""
+    return bool((facts or {}).get("ring_member"))
 
 
 def confirmed_abuse(uow: UnitOfWork) -> list[tuple[str, dt.datetime]]:
