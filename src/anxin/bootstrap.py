@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -48,6 +48,9 @@ from anxin.settings import Settings
 from anxin.warehouse import OperationalFacts
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
 
+if TYPE_CHECKING:  # rendering pulls in the web shell's words: only its type is needed here
+    from anxin.reports.rendering import ReportSource
+
 
 @dataclass
 class Anxin:
@@ -71,6 +74,8 @@ class Anxin:
     bus: MessageBus[UnitOfWork]
     actions: ActionService
     governance: Governance
+    # The reports facade (the service-experience report); None until it is wired here.
+    reports: ReportSource | None = None
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);

@@ -104,6 +104,10 @@ CONTEXTS: tuple[Context, ...] = (
             adapters=("store", "listing_store", "inspection_store", "appeal_store", "ip_store"),
             pure=("model", "events", "ladder", "catalogue", "rulebook", "rulebook_models", "listing_terms_rules",
                   "terms", "sampling", "inspection_rules", "appeal_rules", "ip_rules", "ip_rulebook", "error_codes")),
+    Context("reports", "period reports with period-over-period change (the service-experience report), rendered as "
+            "HTML, PDF and JSON",
+            interface=("api", "api_models", "pages"), use_cases=("rendering",),
+            adapters=("render_html", "render_pdf"), pure=("model", "charts", "periods", "error_codes")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

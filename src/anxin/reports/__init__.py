@@ -1,0 +1,1 @@
+"""The reports context: period reports with period-over-period change (the service-experience report)."""
