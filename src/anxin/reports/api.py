@@ -47,6 +47,5 @@ def service_report(request: Request,
     if fmt == "json":
         return report.as_dict()
     done = rendering.render(report, fmt, i18n.pick(lang) or i18n.negotiate(request.headers.get("accept-language")))
-    disposition = "attachment" if fmt == "pdf" else "inline"
-    return Response(done.body, media_type=done.media_type,
-                    headers={"Content-Disposition": f'{disposition}; filename="{done.filename}"'})
+    return Response(done.body, media_type=done.media_type, headers=done.headers("attachment" if fmt == "pdf" else
+                                                                                "inline"))

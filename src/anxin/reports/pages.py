@@ -44,7 +44,7 @@ def service_report(request: Request, period: str = "", compare: str = "") -> Res
     return render(request, "reports/console.html", {
         "who": who, "form": form, "v": report_view(report, lang), "error": None,
         "downloads": [{"format": f, "url": f"{DOWNLOAD}?{urlencode({**query, 'format': f, 'lang': lang})}"}
-                      for f in DOWNLOADS]}, here=f"{PAGE}?{urlencode(query)}")
+                      for f in DOWNLOADS]})
 
 
 @router.get(DOWNLOAD)
@@ -54,5 +54,4 @@ def download(request: Request, period: str = "", compare: str = "", format: str 
     p, c = periods(period, compare or None)
     report = rendering.wired(app_of(request).reports).build(who, str(p), str(c))
     done = rendering.render(report, fmt, lang_of(request))
-    return Response(done.body, media_type=done.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{done.filename}"'})
+    return Response(done.body, media_type=done.media_type, headers=done.headers())

@@ -11,7 +11,11 @@ shown as code rather than guessed at.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,9 @@ from anxin.web.charts import words
 from anxin.web.i18n import Translator, translator
 
 TEMPLATES = Path(__file__).parent / "templates"
+# One stylesheet: the console page links it (/static/reports.css), the standalone document carries it inline.
+STYLESHEET = Path(formatting.__file__).parent / "static" / "reports.css"
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 BARS = ("count", "fen")  # daily amounts add up: bars; rates and durations: a line
 MINUS = "−"
 
@@ -181,7 +188,22 @@ def report_view(report: ServiceReport, lang: str) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def stylesheet() -> str:
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
 def document(report: ServiceReport, lang: str) -> str:
     """The report as one standalone HTML document (inline styles and charts, nothing linked)."""
     t = translator(lang)
-    return _env.get_template("reports/report.html").render(v=report_view(report, lang), t=t, lang=t.lang)
+    return _env.get_template("reports/report.html").render(v=report_view(report, lang), t=t, lang=t.lang,
+                                                           css=Markup(stylesheet()))
+
+
+def content_policy(html: str) -> str:
+    """The Content-Security-Policy to serve a document with: nothing may load or run, and only its own inline
+    styles (by their hash) apply — the server's pages otherwise allow no inline style at all."""
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
+                      for m in _STYLE.findall(html)) or "'none'"
+    return (f"default-src 'none'; style-src {hashes}; img-src 'none'; form-action 'none'; frame-ancestors 'none'; "
+            "base-uri 'none'")

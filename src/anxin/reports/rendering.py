@@ -43,6 +43,11 @@ class Rendered:
     body: bytes
     media_type: str
     filename: str
+    csp: str | None = None  # the Content-Security-Policy an HTML document needs for its inline styles
+
+    def headers(self, disposition: str = "attachment") -> dict[str, str]:
+        out = {"Content-Disposition": f'{disposition}; filename="{self.filename}"'}
+        return out | ({"Content-Security-Policy": self.csp} if self.csp else {})
 
 
 def check_format(fmt: str | None) -> str:
@@ -60,9 +65,10 @@ def filename(report: ServiceReport, fmt: str) -> str:
 def render(report: ServiceReport, fmt: str, lang: str) -> Rendered:
     """The report as ``fmt`` (html, pdf, json) in ``lang`` (the JSON is the value itself, in no language)."""
     fmt = check_format(fmt)
+    name = filename(report, fmt)
     if fmt == "json":
-        body = json.dumps(report.as_dict(), ensure_ascii=False, indent=2).encode()
-    else:
-        html = render_html.document(report, lang)
-        body = render_pdf.pdf(html) if fmt == "pdf" else html.encode()
-    return Rendered(body=body, media_type=MEDIA_TYPES[fmt], filename=filename(report, fmt))
+        return Rendered(json.dumps(report.as_dict(), ensure_ascii=False, indent=2).encode(), MEDIA_TYPES[fmt], name)
+    html = render_html.document(report, lang)
+    if fmt == "pdf":
+        return Rendered(render_pdf.pdf(html), MEDIA_TYPES[fmt], name)
+    return Rendered(html.encode(), MEDIA_TYPES[fmt], name, csp=render_html.content_policy(html))
