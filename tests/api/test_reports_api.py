@@ -4,6 +4,10 @@ month before. The reports facade is the hand-built sample here (tests/report_sam
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pytest
 from tests.api.problems import code
 from tests.api.test_openapi import documented_codes
@@ -45,6 +49,11 @@ def test_html_is_one_standalone_document_in_the_asked_language(client, keys, rep
     assert resp.status_code == 200 and resp.headers["content-type"] == "text/html; charset=utf-8"
     assert f"<title>{title}</title>" in resp.text and "<link" not in resp.text and "<script" not in resp.text
     assert 'filename="anxin-service-report-2026-11-vs-2026-10.html"' in resp.headers["content-disposition"]
+    # the pages allow no inline style: this document's own, by its hash, and nothing else loads or runs
+    style = re.search(r"<style>(.*?)</style>", resp.text, re.DOTALL)[1]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = resp.headers["content-security-policy"]
+    assert f"style-src 'sha256-{digest}';" in policy and "default-src 'none'" in policy and "unsafe" not in policy
 
 
 def test_pdf_is_an_attachment(client, keys, reports) -> None:
