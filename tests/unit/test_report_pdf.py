@@ -156,3 +156,10 @@ def test_without_the_font_no_pdf_is_made(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setattr(render_pdf, "cjk_font", lambda: None)
     with pytest.raises(FontsMissing, match="fonts-noto-cjk"):
         render_pdf.pdf("<!doctype html><p>服务</p>")
+
+
+def test_printing_leaves_pillow_refusing_truncated_images(printed: bytes) -> None:
+    """WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import; the evidence checks need it off."""
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

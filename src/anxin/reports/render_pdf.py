@@ -62,11 +62,24 @@ def _refuse(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError(f"the report links to nothing; refusing to fetch {url[:80]!r}")
 
 
+def _weasyprint() -> Any:
+    """WeasyPrint, imported so that it leaves Pillow as it was: on import it sets Pillow's process-wide
+    ``ImageFile.LOAD_TRUNCATED_IMAGES``, which would make risk's image hashing accept cut-off evidence pictures.
+    The report holds no image, so WeasyPrint does not need it."""
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        import weasyprint
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return weasyprint
+
+
 def pdf(html: str) -> bytes:
     """Print a standalone report document to PDF bytes, fonts embedded."""
     if cjk_font() is None:
         raise FontsMissing(f"no {FAMILY} font on this machine: {INSTALL_HINT}")
-    from weasyprint import CSS, HTML
-
-    document = HTML(string=html, url_fetcher=_refuse)
-    return document.write_pdf(stylesheets=[CSS(string=PAGE_CSS)])  # type: ignore[no-any-return]
+    weasyprint = _weasyprint()
+    document = weasyprint.HTML(string=html, url_fetcher=_refuse)
+    return document.write_pdf(stylesheets=[weasyprint.CSS(string=PAGE_CSS)])  # type: ignore[no-any-return]
