@@ -21,13 +21,19 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard src/anxin/*/locale/*/LC_MESSAGES/*.p
 
 setup: $(STAMP) $(CATALOGS)
 
-# Debian's Chromium for the page tests (a browser download is not possible here).
+# Debian's Chromium for the page tests (a browser download is not possible here), and the Noto CJK fonts the pages'
+# screenshots and the report's PDF need (checked on their own: a machine may have Chromium without them).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian chromium for the page tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "chromium not found: page tests will be skipped (set ANXIN_REQUIRE_BROWSER=1 to fail instead)"; fi; }
+	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian fonts-noto-cjk for the report's PDF"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	  else echo "Noto Sans CJK not found: the report's PDF cannot be made (apt-get install fonts-noto-cjk)"; fi; }
 
 catalogs: $(CATALOGS)
 

@@ -105,9 +105,11 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "events", "ladder", "catalogue", "rulebook", "rulebook_models", "listing_terms_rules",
                   "terms", "sampling", "inspection_rules", "appeal_rules", "ip_rules", "ip_rulebook", "error_codes")),
     Context("reports", "the service-experience report: period-over-period figures computed on DuckDB or Spark from a "
-            "fingerprinted snapshot of every context's published facts, stored per (period, comparison, facts)",
-            adapters=("store", "snapshots", "figures", "engines"),
-            pure=("model", "definition", "facts", "canonical", "synthetic", "error_codes")),
+            "fingerprinted snapshot of every context's published facts, stored per (period, comparison, facts), "
+            "rendered as HTML, PDF and JSON",
+            interface=("api", "api_models", "pages"), use_cases=("service", "rendering"),
+            adapters=("store", "snapshots", "figures", "engines", "render_html", "render_pdf"),
+            pure=("model", "definition", "facts", "canonical", "synthetic", "charts", "periods", "error_codes")),
 )
 
 # Shared plumbing: not contexts. ``core`` is the shared kernel every context may use; the others (web shell,

@@ -34,9 +34,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.db]
 RULEBOOKS = Path(anxin.__file__).parent / "rulebooks"
 SMALL = {"days": 5, "merchants": 3, "consumers": 40, "seed": 3, "orders_per_shop_day": 12.0, "abuser_share": 0.35,
          "replay_share": 0.03, "olist_dir": Path("/nonexistent/olist")}
-NOT_WALKED = ("/logout", "/login", "/v1/", "/static/", "/evidence/", "/docs", "/redoc", "/openapi.json", "/problems/")
+NOT_WALKED = ("/logout", "/login", "/v1/", "/static/", "/evidence/", "/docs", "/redoc", "/openapi.json", "/problems/",
+              "/ops/reports/service/download")  # files (PDF, HTML, JSON) saved, not pages read
 # Reached by no link on purpose, or not a page a person reads in two languages.
-UNREACHED_OK = {"/login", "/login/link", "/docs", "/redoc", "/evidence/{sha256}", "/problems/{code}", "/"}
+UNREACHED_OK = {"/login", "/login/link", "/docs", "/redoc", "/evidence/{sha256}", "/problems/{code}", "/",
+                "/ops/reports/service/download"}
 PER_KIND = 2
 MAX_PAGES = 90
 

@@ -26,7 +26,6 @@ from anxin.reports.model import (
     Unsupported,
     change,
     parse_period,
-    previous,
     windows,
 )
 from anxin.reports.snapshots import write_snapshot
@@ -90,10 +89,10 @@ def test_a_period_is_a_beijing_month() -> None:
     assert (NOV.start.isoformat(), NOV.end.isoformat()) == ("2026-10-31T16:00:00+00:00", "2026-11-30T16:00:00+00:00")
     dec = parse_period("2026-12")
     assert dec.end == dt.datetime(2026, 12, 31, 16, tzinfo=dt.UTC)  # into the next year
-    assert previous(parse_period("2027-01")).label == "2026-12" and previous(NOV) == OCT
+    assert parse_period("2027-01").previous().label == "2026-12" and NOV.previous() == OCT
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026-1", "26-11", "2026-11-01", "", " 2026-11", "1999-12",
+@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026-1", "26-11", "2026-11-01", "", "1999-12",
                                   None, 202611])
 def test_anything_but_a_month_is_refused_with_a_stable_code(text: object) -> None:
     with pytest.raises(AnxinError) as err:

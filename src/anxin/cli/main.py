@@ -1,4 +1,4 @@
-"""anxin command line: serve, worker, ingest, tick, rules, keys, sim, demo, db, config, governance."""
+"""anxin command line: serve, worker, ingest, tick, rules, keys, sim, demo, db, config, governance, report."""
 
 from __future__ import annotations
 
@@ -304,6 +304,10 @@ main.add_command(config)
 from anxin.cli.care import care  # noqa: E402  (customer care: the intent classifier)
 
 main.add_command(care)
+
+from anxin.cli.report import report  # noqa: E402  (the service-experience report)
+
+main.add_command(report)
 
 
 if __name__ == "__main__":  # last: `python -m anxin.cli.main worker` needs every command registered first

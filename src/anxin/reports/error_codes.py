@@ -13,3 +13,4 @@ class ReportsErrorCode(ErrorCode):
     UNKNOWN_ENGINE = "reports.unknown_engine", 422
     ENGINE_UNAVAILABLE = "reports.engine_unavailable", 422
     NOT_FOUND = "reports.not_found", 404
+    INVALID_FORMAT = "reports.invalid_format", 422  # a format other than html, pdf, json

@@ -8,18 +8,17 @@ JSON, the API) show; ``as_dict``/``from_dict`` are its JSON form, also how a sto
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from anxin.core.clock import BEIJING
 from anxin.core.errors import AnxinError
 from anxin.reports.error_codes import ReportsErrorCode as E
+from anxin.reports.periods import Period as Period
+from anxin.reports.periods import parse_period as parse_period
 
 UNITS = ("count", "share", "hours", "fen", "score", "per_1000_orders")
 BETTER = ("up", "down")
 ENGINES = ("duckdb", "spark")
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 Number = int | float
 
@@ -33,15 +32,19 @@ class Figure:
     unit: str                     # "count" | "share" | "hours" | "fen" | "score" | "per_1000_orders"
     better: str                   # "up" | "down" (which direction is an improvement)
     series: tuple[tuple[str, float], ...] = ()   # daily points (ISO date, value) for a chart, may be empty
+    # The comparison period's daily points, drawn ghosted behind the period's.
+    compare_series: tuple[tuple[str, float], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "value": self.value, "compare": self.compare, "change": self.change,
-                "unit": self.unit, "better": self.better, "series": [[d, v] for d, v in self.series]}
+                "unit": self.unit, "better": self.better, "series": [[d, v] for d, v in self.series],
+                "compare_series": [[d, v] for d, v in self.compare_series]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Figure:
         return cls(d["key"], d["value"], d["compare"], d["change"], d["unit"], d["better"],
-                   tuple((str(p[0]), float(p[1])) for p in d.get("series", ())))
+                   tuple((str(p[0]), float(p[1])) for p in d.get("series", ())),
+                   tuple((str(p[0]), float(p[1])) for p in d.get("compare_series", ())))
 
 
 @dataclass(frozen=True)
@@ -79,35 +82,6 @@ class ServiceReport:
         return cls(d["report_id"], d["period"], d.get("compare"), tuple(Figure.from_dict(f) for f in d["figures"]),
                    tuple(Unsupported(u["key"], u["reason"]) for u in d["unsupported"]), dict(d["rulebooks"]),
                    d["fingerprint"], dt.datetime.fromisoformat(d["computed_at"]), d["engine"])
-
-
-@dataclass(frozen=True)
-class Period:
-    """A calendar month in Beijing time: ``[start, end)`` as aware UTC datetimes."""
-
-    label: str
-    start: dt.datetime
-    end: dt.datetime
-
-
-def parse_period(text: object, *, field: str = "period") -> Period:
-    """``"2026-11"`` → that month's Beijing bounds; anything else is ``reports.invalid_period``."""
-    match = _PERIOD.match(text) if isinstance(text, str) else None
-    if match is None or not 2000 <= int(match.group(1)) <= 2999:
-        code = E.INVALID_PERIOD if field == "period" else E.INVALID_COMPARE
-        raise AnxinError(code, f"{field} must be a month written YYYY-MM (2000-01 to 2999-12), not {text!r}",
-                         field=field)
-    year, month = int(match.group(1)), int(match.group(2))
-    start = dt.datetime(year, month, 1, tzinfo=BEIJING)
-    end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=BEIJING)
-    return Period(f"{year:04d}-{month:02d}", start.astimezone(dt.UTC), end.astimezone(dt.UTC))
-
-
-def previous(period: Period) -> Period:
-    """The month before (the usual comparison)."""
-    start = period.start.astimezone(BEIJING)
-    year, month = (start.year - 1, 12) if start.month == 1 else (start.year, start.month - 1)
-    return parse_period(f"{year:04d}-{month:02d}")
 
 
 @dataclass(frozen=True)
