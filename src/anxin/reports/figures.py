@@ -40,24 +40,28 @@ def compute(engine: ReportEngine, period: Window, compare: Window | None, availa
     unsupported += [Unsupported(u.key, u.en) for u in UNSUPPORTED.values()]
     wins = [w for w in (period, compare) if w is not None]
     totals: dict[tuple[str, str], float | None] = {}
-    series: dict[str, list[tuple[int, float]]] = {}
+    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
     if runnable:
         d = engine.dialect
         parts = [(key, w.name, build(Q(d, w.lo, w.hi))) for key, build in runnable.items() for w in wins]
         for row in engine.query(figure_union(parts)).to_pylist():
             totals[(row["figure"], row["win"])] = row["value"]
-        daily = [(key, period.name, build(Q(d, period.lo, period.hi, per_day=True)))
-                 for key, build in runnable.items() if FIGURES[key].series]
+        daily = [(key, w.name, build(Q(d, w.lo, w.hi, per_day=True)))
+                 for key, build in runnable.items() if FIGURES[key].series for w in wins]
         if daily:
             for row in engine.query(figure_union(daily)).to_pylist():
                 if row["value"] is not None:
-                    series.setdefault(row["figure"], []).append((row["bucket"], row["value"]))
+                    series.setdefault((row["figure"], row["win"]), []).append((row["bucket"], row["value"]))
     figures = []
     for key in runnable:
         fig = FIGURES[key]
         value = _number(fig.unit, totals.get((key, period.name), fig.empty))
         other = None if compare is None else _number(fig.unit, totals.get((key, compare.name), fig.empty))
-        points = tuple(((EPOCH_DAY + dt.timedelta(days=day)).isoformat(), round(float(v), 6))
-                       for day, v in sorted(series.get(key, [])))
-        figures.append(Figure(key, value, other, change(value, other), fig.unit, fig.better, points))
+        figures.append(Figure(key, value, other, change(value, other), fig.unit, fig.better,
+                              _points(series.get((key, period.name), [])),
+                              () if compare is None else _points(series.get((key, compare.name), []))))
     return tuple(figures), tuple(unsupported)
+
+
+def _points(rows: list[tuple[int, float]]) -> tuple[tuple[str, float], ...]:
+    return tuple(((EPOCH_DAY + dt.timedelta(days=day)).isoformat(), round(float(v), 6)) for day, v in sorted(rows))
