@@ -79,7 +79,9 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "policy", "rulebook", "disclosure", "error_codes")),
     Context("care", "consultations and tickets with reply-time SLAs, intent routing, proactive care for orders in "
             "trouble, satisfaction; complaints and chat sessions as the scores' inputs",
-            pure=("model", "payloads", "sla_rules", "sla")),
+            use_cases=("service", "consultations", "ticket_ops", "queries", "sla_jobs", "shared"),
+            adapters=("store", "ticket_store"),
+            pure=("model", "payloads", "sla_rules", "sla", "tickets", "routing_port", "events", "error_codes")),
     Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
             interface=("api", "api_models"), use_cases=("service", "bulk", "handlers", "bulk_state", "schemas"),
             pure=("model", "error_codes")),
