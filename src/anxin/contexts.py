@@ -79,7 +79,8 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "policy", "rulebook", "disclosure", "error_codes")),
     Context("care", "consultations and tickets with reply-time SLAs, intent routing, proactive care for orders in "
             "trouble, satisfaction; complaints and chat sessions as the scores' inputs",
-            use_cases=("service", "consultations", "ticket_ops", "queries", "sla_jobs", "shared"),
+            interface=("api", "api_models", "pages", "inbox_pages", "console_pages", "page_actions", "page_views"),
+            use_cases=("service", "consultations", "ticket_ops", "queries", "sla_jobs", "shared", "page_queries"),
             adapters=("store", "ticket_store"),
             pure=("model", "payloads", "sla_rules", "sla", "tickets", "routing_port", "events", "error_codes")),
     Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
