@@ -98,20 +98,21 @@ def sla_view(ticket: Mapping[str, Any], now: dt.datetime, policy: TicketPolicy, 
     kind, due, sla = found
     total = dt.timedelta(minutes=sla.service_minutes)
     if now >= due:
-        level, left = "breached", dt.timedelta(0)
+        clock, left = "breached", dt.timedelta(0)
         text = t("cw.sla.over", span=service_span(service_time_between(due, now, sla.calendar), t))
     else:
         left = service_time_between(now, due, sla.calendar)
-        level = "at_risk" if left <= total * AT_RISK_SHARE else "ok"
+        clock = "at_risk" if left <= total * AT_RISK_SHARE else "ok"
         text = t("cw.sla.left", span=service_span(left, t))
-    if kind in missed:
-        level = "breached"
     used = 1 - left / total if total else 1.0
     pct = max(0, min(100, round(used * 100)))
-    bar_level = "over" if level == "breached" else "late" if level == "at_risk" else "mid" if used >= 0.5 else "ok"
-    return {"kind": kind, "kind_text": label(t, "cw.sla_kind", kind), "due": due, "text": text, "level": level,
-            "left_seconds": int(left.total_seconds()), "missed": missed,
-            "missed_text": [label(t, "cw.sla_kind", k) for k in missed], "bar": {"pct": pct, "level": bar_level}}
+    bar_level = "over" if clock == "breached" else "late" if clock == "at_risk" else "mid" if used >= 0.5 else "ok"
+    # The row's level: a deadline missed (this one now, or one recorded before: an escalated ticket runs a fresh
+    # first-reply clock after the merchant's breach) outranks the running clock's own level.
+    return {"kind": kind, "kind_text": label(t, "cw.sla_kind", kind), "due": due, "text": text,
+            "level": "breached" if missed else clock, "clock": clock, "left_seconds": int(left.total_seconds()),
+            "missed": missed, "missed_text": [label(t, "cw.sla_kind", k) for k in missed],
+            "bar": {"pct": pct, "level": bar_level}}
 
 
 def breaches_view(items: Sequence[Mapping[str, Any]], t: Translator) -> list[dict[str, Any]]:
