@@ -77,9 +77,11 @@ class SlaJobs:
                 if run is None:
                     self._check(ticket_id, now, report)
                     continue
-                with run.item(ticket_id):
+                done = False
+                with run.item(ticket_id):  # an exception is recorded (and backed off), not raised
                     self._check(ticket_id, now, report)
-                if run.waiting(ticket_id):
+                    done = True
+                if not done:
                     report.failed.append(ticket_id)
 
     def _check(self, ticket_id: str, now: dt.datetime, report: SlaReport) -> None:
