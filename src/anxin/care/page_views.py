@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from anxin.care.model import INTENTS as INTENTS
 from anxin.care.sla import Sla, service_time_between
-from anxin.care.tickets import TicketPolicy
+from anxin.care.tickets import TicketPolicy, breach_point
 from anxin.core.clock import parse_instant
 from anxin.web import formatting
 from anxin.web.i18n import Translator
@@ -97,11 +97,11 @@ def sla_view(ticket: Mapping[str, Any], now: dt.datetime, policy: TicketPolicy, 
                 "bar": None}
     kind, due, sla = found
     total = dt.timedelta(minutes=sla.service_minutes)
-    if now >= due:
+    if now > breach_point(due, sla):  # a reply at the deadline itself is on time (and while the clock is stopped)
         clock, left = "breached", dt.timedelta(0)
         text = t("cw.sla.over", span=service_span(service_time_between(due, now, sla.calendar), t))
     else:
-        left = service_time_between(now, due, sla.calendar)
+        left = service_time_between(now, due, sla.calendar) if now < due else dt.timedelta(0)
         clock = "at_risk" if left <= total * AT_RISK_SHARE else "ok"
         text = t("cw.sla.left", span=service_span(left, t))
     used = 1 - left / total if total else 1.0
