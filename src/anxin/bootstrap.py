@@ -18,6 +18,11 @@ from anxin.actions.service import ActionService, delivered_action
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
+from anxin.care.events import ConsultationReceived, MessageReceived
+from anxin.care.routing import load_router
+from anxin.care.routing_port import Router
+from anxin.care.routing_rules import load_routing_rules
+from anxin.care.service import Care, care_for
 from anxin.care.sla_rules import load_care_rules
 from anxin.catalog.events import ListingUpserted
 from anxin.core.clock import Clock, SystemClock
@@ -74,6 +79,7 @@ class Anxin:
     bus: MessageBus[UnitOfWork]
     actions: ActionService
     governance: Governance
+    care: Care
     reports: Reports
 
     def schedule(self) -> list[Job]:
@@ -90,6 +96,7 @@ class Anxin:
             Job("merchants.settle", self.merchants.settlement.settle_pending),
             Job("governance.expire", self.governance.violations.expire_due),
             Job("governance.ip_lapse", self.governance.ip.lapse_due),
+            Job("care.sla", self.care.sla.check_due),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -113,6 +120,7 @@ class Anxin:
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
         expired = run("governance.expire", lambda: self.governance.violations.expire_due(now))
         lapsed = run("governance.ip_lapse", lambda: self.governance.ip.lapse_due(now))
+        care_sla = run("care.sla", lambda: self.care.sla.check_due(now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
@@ -120,10 +128,12 @@ class Anxin:
                               "settled": settled.value.as_dict() if settled.value is not None else None},
                 "events": handled.value.as_dict() if handled.value is not None else None,
                 "governance": {**(expired.value or {}), "ip_complaints_lapsed": lapsed.value or 0},
+                "care": care_sla.value.as_dict() if care_sla.value is not None else None,
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
                                         "idempotency.purge": purged, "governance.expire": expired,
-                                        "governance.ip_lapse": lapsed, "events.handle": handled})}
+                                        "governance.ip_lapse": lapsed, "care.sla": care_sla,
+                                        "events.handle": handled})}
 
     def process_events(self, limit: int = 500) -> ProcessReport:
         """Handle due domain events: those inline handling missed (a crash, a failing handler) and retries."""
@@ -149,7 +159,7 @@ def _failed(outcomes: dict[str, Outcome[Any]]) -> dict[str, str]:
 
 def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, engine: sa.Engine | None = None,
               transport: WebhookTransport | None = None, run_migrations: bool = True,
-              wall_clock: Clock | None = None) -> Anxin:
+              wall_clock: Clock | None = None, care_router: Router | None = None) -> Anxin:
     settings = settings or Settings()
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url, workers=settings.workers)
@@ -186,8 +196,12 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     governance = governance_for(uow_factory=uow_factory, clock=clock, rulebook=load_governance_rulebook(),
                                 deduct_deposit=merchants.money.deduct_penalty,
                                 refund_deposit=merchants.money.refund_penalty)
+    # The intent router (routing rulebook + the shipped character n-gram model); tests may inject a fake.
+    router = care_router or load_router()
+    care = care_for(uow_factory=uow_factory, clock=clock, router=router, jobs=jobs)
     bus: MessageBus[UnitOfWork] = MessageBus(
-        table=handler_table(aftersales=aftersales, actions=actions, governance=governance), uow_factory=uow_factory,
+        table=handler_table(aftersales=aftersales, actions=actions, governance=governance, care=care),
+        uow_factory=uow_factory,
         event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
     reports = Reports(uow_factory=uow_factory, clock=clock,
@@ -196,7 +210,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                           "guarantees": rulebooks.in_force, "fulfilment": _fixed(fulfilment_rules),
                           "risk": _fixed(risk.rulebook), "scores": _fixed(scoring.rules),
                           "merchants": _fixed(merchants.rulebook), "governance": _fixed(governance.rulebook),
-                          "care": _fixed(load_care_rules())}))
+                          "care": _fixed(load_care_rules()), "care_routing": _fixed(load_routing_rules())}))
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(
@@ -218,6 +232,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         bus=bus,
         actions=actions,
         governance=governance,
+        care=care,
         reports=reports,
     )
 
@@ -248,7 +263,8 @@ def rulebook_versions(loaders: Mapping[str, Callable[[dt.datetime], _Versioned]]
     return at
 
 
-def handler_table(*, aftersales: AfterSalesService, actions: ActionService, governance: Governance) -> HandlerTable:
+def handler_table(*, aftersales: AfterSalesService, actions: ActionService, governance: Governance,
+                  care: Care) -> HandlerTable:
     """Who reacts to which domain event: the one table of the message bus (docs/architecture.md is generated
     from it). Handlers run in this order, each in its own transaction, at least once and idempotently."""
     return HandlerTable([
@@ -268,4 +284,6 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService, gove
                      "governance"),
         Subscription(ListingUpserted, governance.listings.on_listing_upserted, "governance.check_listing",
                      "governance"),
+        Subscription(ConsultationReceived, care.consultations.route_received, "care.route_consultation", "care"),
+        Subscription(MessageReceived, care.tickets.apply_received, "care.apply_message", "care"),
     ])

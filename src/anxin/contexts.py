@@ -79,7 +79,11 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "policy", "rulebook", "disclosure", "error_codes")),
     Context("care", "consultations and tickets with reply-time SLAs, intent routing, proactive care for orders in "
             "trouble, satisfaction; complaints and chat sessions as the scores' inputs",
-            pure=("model", "payloads", "sla_rules", "sla", "routing", "routing_rules", "intents", "intent_metrics")),
+            interface=("api", "api_models", "pages", "inbox_pages", "console_pages", "page_actions", "page_views"),
+            use_cases=("service", "consultations", "ticket_ops", "queries", "sla_jobs", "shared", "page_queries"),
+            adapters=("store", "ticket_store"),
+            pure=("model", "payloads", "sla_rules", "sla", "tickets", "routing", "routing_rules", "intents",
+                  "intent_metrics", "routing_port", "events", "error_codes")),
     Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
             interface=("api", "api_models"), use_cases=("service", "bulk", "handlers", "bulk_state", "schemas"),
             pure=("model", "error_codes")),

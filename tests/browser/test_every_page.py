@@ -160,8 +160,27 @@ def marketplace(anxin, clock):
         owned = shop_ids_of_merchant(uow, merchant)
     shop_id = next(s for s in owned if len(listings_of(anxin, s)) >= 2)
     seed_governance(anxin, shop_id=shop_id, merchant_id=merchant)
+    open_consultations(anxin, sim, consumer, merchant)
     return {"consumer": key("consumer", consumer), "merchant": key("merchant", merchant),
             "operator": key("operator", "ops-walk")}
+
+
+def open_consultations(anxin, sim, consumer: str, merchant: str) -> None:
+    """Customer care: one consultation of the consumer walking and one at the merchant's shop (a deterministic router:
+    the simulator asks nothing), so the conversation, inbox-ticket and console-ticket pages have one each."""
+    from anxin.care.service import OpenConsultation
+    from anxin.core.principal import Principal, Role
+    from anxin.orders import service as orders
+    from tests.care_fakes import FakeRouter
+
+    with anxin.uow_factory() as uow:
+        placed = [o for o in sim.orders.all if orders.get_order(uow, o.order_id) is not None]
+    mine = next(o for o in placed if o.consumer.consumer_id == consumer)
+    theirs = next(o for o in placed if o.shop.merchant.merchant_id == merchant)
+    for n, order in enumerate((mine, theirs)):
+        who = Principal("walk", Role.CONSUMER, order.consumer.consumer_id)
+        anxin.care.consultations.open(who, OpenConsultation(f"walk-{n}", "consumer", "这个什么时候发货？",
+                                                            order_id=order.order_id), router=FakeRouter())
 
 
 def walk(page: Any, server: str, start: str, patterns: dict[str, re.Pattern[str]]) -> list[str]:

@@ -47,7 +47,7 @@ from anxin.settings import Settings
 pytestmark = pytest.mark.db
 
 TABLES = ("categories", "shops", "listings", "orders", "shipment_scans", "reviews", "complaints", "chat_sessions",
-          "consumers", "content_feedback", "risk_links", "ingested_events")
+          "consumers", "content_feedback", "care_consultations", "care_messages", "risk_links", "ingested_events")
 SCORING_INPUTS = ("complaints", "chat_sessions", "consumers", "content_feedback")
 REASONS = ["quality", "service_attitude", "delivery", "false_advertising", "after_sales", "other"]
 TAGS = ["fresh", "apparel", "cosmetics", "3c", "food"]
@@ -244,6 +244,12 @@ def mixed_batches() -> tuple[list[dict], list[dict]]:
         scanned("SF1", id="w_scan"),  # tracking:sf:SF1
         delivered("o1", id="w_sign"), review("o1", rating=2, id="w_review"), complaint("cp1", "o1", id="w_cp"),
         cancelled("o2", id="w_cancel"),  # order:o2, applied once o2 is
+        event("care.consultation_opened", {"consultation_id": "q1", "channel": "consumer", "consumer_id": "c1",
+                                           "order_id": "o1", "text": "到哪了", "opened_at": T0.isoformat()},
+              id="w_q1"),  # order:o1
+        event("care.message_posted", {"message_id": "qm1", "consultation_id": "q1", "author_role": "merchant",
+                                      "author_id": "m1", "text": "已发货", "posted_at": T0.isoformat()},
+              id="w_qm1"),  # care_consultation:q1
     ]
     conflict = copy.deepcopy(waiting[1])
     conflict["data"]["title"] = "another listing"
@@ -266,11 +272,11 @@ def test_every_event_type_parked_then_released_ends_the_same_on_both_paths(anxin
     wipe(engine)
     got = [anxin.ingestion.ingest_bulk(copy.deepcopy(waiting), chunk_size=chunk).as_dict()]
     parked = {waiting_on.split(":")[0] for status, waiting_on in _statuses(engine).values() if status == "pending"}
-    assert parked == {"category", "shop", "listing", "order", "tracking"}
+    assert parked == {"category", "shop", "listing", "order", "tracking", "care_consultation"}
     got.append(anxin.ingestion.ingest_bulk(copy.deepcopy(releasing), chunk_size=chunk).as_dict())
     assert got == expected
     assert table_state(engine) == want
-    assert (expected[0]["pending"], expected[1]["released"], expected[1]["duplicates"]) == (12, 12, 1)
+    assert (expected[0]["pending"], expected[1]["released"], expected[1]["duplicates"]) == (14, 14, 1)
     assert [r["code"] for r in expected[1]["rejected"]] == ["event.id_conflict", "event.lifecycle_violation"]
     assert set(_statuses(engine).values()) == {("applied", None)}
     order = _order(anxin, "o1")

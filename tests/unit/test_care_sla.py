@@ -151,7 +151,7 @@ def test_impossible_clocks_are_refused(call: Any) -> None:
 
 def test_the_packaged_care_rulebook_loads() -> None:
     book = load_care_rules()
-    assert (book.kind, book.version) == ("care", "care-2026.12")
+    assert (book.kind, book.version) == ("care", "care-2026.12.1")
     sla = first_reply_sla(book)
     assert (sla.rule_id, sla.service_minutes) == ("care.first_reply", 3)
     # merchant hours 08:00–23:00: a consultation at 22:59 is due 2 minutes after the next opening

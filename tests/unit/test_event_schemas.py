@@ -35,6 +35,10 @@ DATA: dict[str, dict[str, Any]] = {
     "consumer.registered": {"consumer_id": "c1", "registered_at": TS},
     "content.feedback": {"feedback_id": "f1", "creator_id": "cr1", "content_id": "v1", "sentiment": "positive",
                          "at": TS},
+    "care.consultation_opened": {"consultation_id": "q1", "channel": "consumer", "consumer_id": "c1",
+                                 "topic": "logistics", "order_id": "o1", "text": "到哪了", "opened_at": TS},
+    "care.message_posted": {"message_id": "m1", "consultation_id": "q1", "author_role": "platform",
+                            "author_id": "agent7", "text": "您好", "posted_at": TS},
 }
 
 
@@ -73,6 +77,8 @@ INVALID = [
     ("review.posted", {**DATA["review.posted"], "rating": 6}, "data.rating"),
     ("content.feedback", {k: v for k, v in DATA["content.feedback"].items() if k != "at"}, "data.at"),
     ("complaint.filed", {**DATA["complaint.filed"], "reason": "rude"}, "data.reason"),
+    ("care.consultation_opened", {**DATA["care.consultation_opened"], "topic": "gossip"}, "data.topic"),
+    ("care.message_posted", {**DATA["care.message_posted"], "author_role": "bot"}, "data.author_role"),
 ]
 
 

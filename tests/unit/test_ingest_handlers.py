@@ -24,7 +24,7 @@ def _documented_types() -> set[str]:
 
 
 def test_the_table_has_exactly_the_documented_event_types() -> None:
-    assert len(_documented_types()) == 13
+    assert len(_documented_types()) == 15
     assert set(HANDLERS) == _documented_types()
 
 
@@ -61,6 +61,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "chat.session": (["shop:s1"], []),  # not on its order, which anxin may never see
     "consumer.registered": ([], []),
     "content.feedback": ([], []),
+    "care.consultation_opened": (["order:o1"], ["care_consultation:q1"]),  # its order, whose shop it takes
+    "care.message_posted": (["care_consultation:q1"], []),
 }
 
 
@@ -83,7 +85,7 @@ def test_a_category_waits_on_its_parent_and_an_order_on_each_listing_in_item_ord
 def test_every_key_an_event_can_wait_on_is_produced_by_some_type() -> None:
     needed = {r.kind for etype, h in HANDLERS.items() for r in h.needs(_command(etype))}
     produced = {r.kind for etype, h in HANDLERS.items() for r in h.produces(_command(etype))}
-    assert needed == {"category", "shop", "listing", "order", "tracking"}
+    assert needed == {"category", "shop", "listing", "order", "tracking", "care_consultation"}
     assert needed <= produced
 
 

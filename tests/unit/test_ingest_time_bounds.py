@@ -40,6 +40,10 @@ VALID: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "consumer.registered": ({"consumer_id": "c1", "registered_at": T}, ("registered_at",)),
     "content.feedback": ({"feedback_id": "f1", "creator_id": "cr1", "content_id": "v1", "sentiment": "positive",
                           "at": T}, ("at",)),
+    "care.consultation_opened": ({"consultation_id": "q1", "channel": "consumer", "consumer_id": "c1",
+                                  "order_id": "o1", "text": "到哪了", "opened_at": T}, ("opened_at",)),
+    "care.message_posted": ({"message_id": "mm1", "consultation_id": "q1", "author_role": "consumer",
+                             "author_id": "c1", "text": "还没到", "posted_at": T}, ("posted_at",)),
 }
 TIERED = {**VALID["listing.upserted"][0], "presale_ship_by": None, "tiers": {"presale_ship_by": T}}
 

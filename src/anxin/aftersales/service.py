@@ -23,6 +23,7 @@ from anxin.aftersales.refunds import RefundPaid as RefundPaid  # re-exported: wh
 from anxin.aftersales.risk_settlement import RiskReviewSettlement
 from anxin.aftersales.rulebook import RulebookSet
 from anxin.aftersales.store import FINAL_STATES as FINAL_STATES  # analytics exports
+from anxin.aftersales.store import CaseRepository
 from anxin.aftersales.store import export_cases_query as export_cases_query
 from anxin.aftersales.store import export_report_cases_query as export_report_cases_query  # the service report
 from anxin.aftersales.transitions import MONEY_KINDS, CaseTransitions, money_key
@@ -57,6 +58,14 @@ def open_cases_of_shop(uow: UnitOfWork, shop_id: str, limit: int = 100, *,
 
 
 OpenCaseKey = refunds.OpenCaseKey
+
+
+def open_case_of_order(uow: UnitOfWork, order_id: str) -> tuple[str, str] | None:
+    """(case id, state) of the order's open case (at most one is open), or None: what customer care routes by."""
+    for row in reversed(CaseRepository(uow.session).for_order(order_id)):
+        if row.state not in FINAL_STATES:
+            return row.case_id, row.state
+    return None
 
 
 def refunded_cases(uow: UnitOfWork, shop_id: str) -> int:

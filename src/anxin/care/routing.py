@@ -16,63 +16,17 @@ keyword rule overrode it), ``intent.opener_topic`` (unsure: the opener's topic d
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from anxin.care.intents import MODELS_DIR, TOPICS, IntentModel, fold, load_shipped_model
+from anxin.care.routing_port import NO_ORDER as NO_ORDER
+from anxin.care.routing_port import OrderContext as OrderContext
+from anxin.care.routing_port import Router as Router
+from anxin.care.routing_port import RoutingDecision as RoutingDecision
 from anxin.care.routing_rules import CHANNELS, OWNERS, RoutingRules, load_routing_rules
 from anxin.core.rules import evaluate
-
-
-@dataclass(frozen=True)
-class OrderContext:
-    """What the router knows about the order a consultation is about (all empty: no order)."""
-
-    order_id: str | None = None
-    order_state: str | None = None  # the orders context's state string (paid, shipped, signed, cancelled …)
-    has_shipment: bool = False
-    open_case_id: str | None = None
-    open_case_state: str | None = None  # aftersales CaseState value
-    parcel_problem: str | None = None  # fulfilment finding kind (parcel.stalled, parcel.exception, late_shipment …)
-    contacts_before: int = 0  # this opener's consultations about the same order in the last 7 days
-
-    def facts(self) -> dict[str, Any]:
-        """The context as the rulebook's facts (absent strings are "")."""
-        return {"has_order": self.order_id is not None, "order_state": self.order_state or "",
-                "has_shipment": self.has_shipment, "has_open_case": self.open_case_id is not None,
-                "open_case_state": self.open_case_state or "", "has_parcel_problem": self.parcel_problem is not None,
-                "parcel_problem": self.parcel_problem or "", "contacts_before": self.contacts_before}
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-NO_ORDER = OrderContext()
-
-
-@dataclass(frozen=True)
-class RoutingDecision:
-    intent: str
-    topic: str
-    route: str  # merchant_cs | platform_cs | case | parcel
-    owner: str | None  # the ticket's owner; None when the route is case or parcel
-    confidence: float  # the classifier's probability of ``intent`` (among the channel's intents), 4 places
-    reason_codes: tuple[str, ...]
-    rule_ids: tuple[str, ...]
-    rulebook_version: str
-    model_version: str
-    facts: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"intent": self.intent, "topic": self.topic, "route": self.route, "owner": self.owner,
-                "confidence": self.confidence, "reason_codes": list(self.reason_codes),
-                "rule_ids": list(self.rule_ids), "rulebook_version": self.rulebook_version,
-                "model_version": self.model_version, "facts": self.facts}
-
-
-class Router(Protocol):
-    def route(self, *, text: str, topic: str | None, channel: str, context: OrderContext) -> RoutingDecision: ...
 
 
 @dataclass(frozen=True)

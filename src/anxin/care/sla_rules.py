@@ -1,6 +1,7 @@
 """The care rulebook (``rulebooks/care.yaml``, ``kind: care``) as a strict model: service calendars (hours per
 weekday and holidays, Beijing time), the merchant first-reply SLA, the platform escalation when it is missed and
-the resolution-time targets per consultation intent. Validated completely on load: every problem at once, with its
+the resolution-time targets per consultation topic, and the ticket periods (auto-close after resolution, reopen and
+rating windows). Validated completely on load: every problem at once, with its
 path (``calendars.merchant_cs.hours.monday[1]: overlaps 09:00–23:00``). Imports only ``core``.
 """
 
@@ -145,6 +146,26 @@ class ResolutionTargets(RulebookModel):
         return target
 
 
+class HoursRule(RulebookModel):
+    id: RuleId
+    hours: Annotated[int, Between(1, 24 * 90)]  # wall-clock hours
+
+
+class DaysRule(RulebookModel):
+    id: RuleId
+    days: Annotated[int, Between(1, 365)]  # wall-clock days
+
+
+class TicketRules(RulebookModel):
+    """The ticket state machine's periods, in wall-clock time: a resolved ticket closes by itself after
+    ``close_after``; the customer may reopen it within ``reopen_window`` of its resolution and rate it within
+    ``rating_window`` of its resolution."""
+
+    close_after: HoursRule
+    reopen_window: DaysRule
+    rating_window: DaysRule
+
+
 class CareRulebookSpec(RulebookModel):
     kind: Literal["care"]
     version: NonEmpty
@@ -153,6 +174,7 @@ class CareRulebookSpec(RulebookModel):
     first_reply: FirstReplyRule
     escalation: EscalationRule
     resolution: ResolutionTargets
+    tickets: TicketRules
 
     @model_validator(mode="after")
     def _cross_checks(self) -> CareRulebookSpec:
@@ -163,7 +185,8 @@ class CareRulebookSpec(RulebookModel):
         for at, name in refs:
             if name not in self.calendars:
                 found.append((at, f"unknown calendar {name!r}; one of {known}"))
-        ids = [self.first_reply.id, self.escalation.id, *(self.resolution.of(i).id for i in INTENTS)]
+        ids = [self.first_reply.id, self.escalation.id, *(self.resolution.of(i).id for i in INTENTS),
+               self.tickets.close_after.id, self.tickets.reopen_window.id, self.tickets.rating_window.id]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             found.append(("", f"rule ids must be distinct, repeated: {', '.join(repeated)}"))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from anxin.care.model import ChatSession, Complaint
+from anxin.care.ticket_store import export_ticket_chats_query
 from anxin.db.base import Base, table, within
 
 
@@ -147,7 +148,12 @@ def export_complaints_query(*, since: dt.datetime, until: dt.datetime,
 
 def export_chats_query(*, since: dt.datetime, until: dt.datetime,
                        shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
+    """Chat sessions the platform reported and merchant-CS tickets (as sessions ``ticket:<id>``, handed to a person
+    when opened, answered by the merchant's first message) opened in ``[since, until)``: the scores' IM reply rate
+    reads both (its definition keeps only those opened in service hours)."""
     c = ChatSessionRow
-    return (sa.select(c.session_id, c.shop_id, c.opened_at, c.to_human_at, c.first_human_reply_at)
-            .where(c.opened_at >= since, c.opened_at < until, within(c.shop_id, shop_ids))
-            .order_by(c.session_id))
+    sessions = (sa.select(c.session_id, c.shop_id, c.opened_at, c.to_human_at, c.first_human_reply_at)
+                .where(c.opened_at >= since, c.opened_at < until, within(c.shop_id, shop_ids)))
+    both = sa.union_all(sessions, export_ticket_chats_query(since=since, until=until, shop_ids=shop_ids)).subquery()
+    return (sa.select(both.c.session_id, both.c.shop_id, both.c.opened_at, both.c.to_human_at,
+                      both.c.first_human_reply_at).order_by(both.c.session_id))

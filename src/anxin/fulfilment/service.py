@@ -490,6 +490,16 @@ def finding_events(found: list[Finding]) -> list[FakeShipmentFound | Overselling
     return events
 
 
+def order_trouble(uow: UnitOfWork, order_id: str) -> str | None:
+    """The kind of the order's parcel problem (``parcel_problem``), else ``late_shipment`` when it shipped (or is
+    still) late, else None: the fulfilment context customer care routes consultations by."""
+    problem = parcel_problem(uow, order_id)
+    if problem is not None:
+        return problem.kind
+    late = FulfilmentRepository(uow.session).findings(subject_ids=[order_id], kinds=["late_shipment"], limit=1)
+    return "late_shipment" if late else None
+
+
 def parcel_problem(uow: UnitOfWork, order_id: str) -> Finding | None:
     """The earliest stored finding that makes a parcel count as not received (lost, returned, refused, stalled,
     or never scanned by a carrier), for the after-sales engine's ``not_received`` decision."""

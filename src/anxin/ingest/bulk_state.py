@@ -70,6 +70,10 @@ TABLES: dict[str, Table] = {
     "chat_session": Table(lambda uow, ids: care.chat_sessions_as_of(uow, ids),
                           lambda uow, new, changed: care.bulk_write_chat_sessions(uow, _values(new),
                                                                                   _values(changed))),
+    "care_consultation": Table(lambda uow, ids: care.consultations_by_id(uow, ids),  # received once: never changed
+                               lambda uow, new, _: care.bulk_receive_consultations(uow, _values(new))),
+    "care_message": Table(lambda uow, ids: care.messages_by_id(uow, ids),
+                          lambda uow, new, _: care.bulk_receive_messages(uow, _values(new))),
     "consumer": Table(lambda uow, ids: audience.consumers_as_of(uow, ids),
                       lambda uow, new, changed: audience.bulk_write_consumers(uow, _values(new), _values(changed))),
     "content_feedback": Table(lambda uow, ids: audience.feedback_by_id(uow, ids),  # recorded once: never changed

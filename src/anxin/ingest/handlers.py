@@ -99,6 +99,38 @@ def _file_complaint(uow: UnitOfWork, env: m.Envelope, c: Any, _: Rulebook) -> No
     care.file_complaint(uow, _complaint(c, orders.get_order(uow, c.order_id)))
 
 
+def _platform_consultation(c: Any, order: Any) -> Any:
+    """The consultation as stored: its shop is its order's; a consumer's order must be theirs."""
+    if order is not None and c.customer_role == "consumer" and order.consumer_id != c.customer_id:
+        raise LifecycleError("not_the_consumers", f"order {order.order_id} is not consumer {c.customer_id}'s")
+    return c.consultation(order_shop_id=order.shop_id if order is not None else None)
+
+
+def _receive_consultation(uow: UnitOfWork, env: m.Envelope, c: Any, _: Rulebook) -> None:
+    order = orders.get_order(uow, c.order_id) if c.order_id is not None else None
+    care.receive_consultation(uow, _platform_consultation(c, order))
+
+
+def _bulk_consultation(s: Subjects, env: m.Envelope, c: Any, _: Rulebook) -> None:
+    if s.get("care_consultation", c.consultation_id) is None:  # a second event for a known id changes nothing
+        stored = _platform_consultation(c, s.get("order", c.order_id) if c.order_id is not None else None)
+        s.put("care_consultation", c.consultation_id, stored)
+        s.record(care.consultation_received(stored))
+
+
+def _bulk_message(s: Subjects, env: m.Envelope, msg: Any, _: Rulebook) -> None:
+    if s.get("care_message", msg.message_id) is None:
+        s.put("care_message", msg.message_id, msg)
+        s.record(care.message_received(msg))
+
+
+def _consultation_needs(c: Any) -> Sequence[Ref]:
+    """Its order (whose shop it takes), else its shop; the merchant channel may name neither."""
+    if c.order_id is not None:
+        return (Ref("order", c.order_id),)
+    return (Ref("shop", c.shop_id),) if c.shop_id is not None else ()
+
+
 def _consumer(d: Mapping[str, Any], c: Any) -> tuple[str, dict[str, str]]:
     return f"consumer:{c.consumer_id}", risk.consumer_attributes_in(d, "risk")
 
@@ -171,6 +203,14 @@ HANDLERS: dict[str, Handler] = {
         apply=lambda uow, env, c, _: care.upsert_chat_session(uow, c, as_of=env.occurred_at),
         bulk=_upsert("chat_session", "session_id"),
         needs=lambda c: (Ref("shop", c.shop_id),), owns=lambda c: (Ref("chat_session", c.session_id),)),
+    "care.consultation_opened": Handler(
+        care.parse_consultation_opened, apply=_receive_consultation, bulk=_bulk_consultation,
+        needs=_consultation_needs, owns=lambda c: (Ref("care_consultation", c.consultation_id),),
+        produces=lambda c: (Ref("care_consultation", c.consultation_id),)),
+    "care.message_posted": Handler(
+        care.parse_message_posted, apply=lambda uow, env, msg, _: care.receive_message(uow, msg),
+        bulk=_bulk_message, needs=lambda msg: (Ref("care_consultation", msg.consultation_id),),
+        owns=lambda msg: (Ref("care_message", msg.message_id),)),
     "consumer.registered": Handler(
         lambda d: audience.parse_consumer(d, check_risk=risk.consumer_attributes_in),
         apply=lambda uow, env, c, _: audience.upsert_consumer(uow, c, as_of=env.occurred_at),
@@ -234,6 +274,8 @@ def first_missing(uow: UnitOfWork, refs: Sequence[Ref]) -> Ref | None:
                 found = orders.order_exists(uow, ref.id)
             case "tracking":
                 found = orders.tracking_known(uow, ref.carrier, ref.id)
+            case "care_consultation":
+                found = care.consultation_exists(uow, ref.id)
             case _:
                 raise AssertionError(f"nothing can wait for a {ref.kind}")
         if not found:
