@@ -56,7 +56,7 @@ CONTEXTS: tuple[Context, ...] = (
     Context("audience", "consumers' accounts and viewers' feedback on creators' content", pure=("model", "payloads")),
     Context("orders", "orders, shipments, tracking scans, sign-off and reviews",
             adapters=("store", "stats_store"),
-            pure=("model", "payloads", "promise", "fulfilment_rules", "published")),
+            pure=("model", "events", "payloads", "promise", "fulfilment_rules", "published")),
     Context("risk", "signals, verdicts, reviews and rings against after-sales abuse and fraud",
             interface=("api", "api_models", "pages", "console"),
             use_cases=("service", "rule_admin", "ring_batch", "signals", "backtest"),
@@ -76,7 +76,7 @@ CONTEXTS: tuple[Context, ...] = (
             use_cases=("service", "filing", "case_actions", "deadlines", "queries", "evidence_uploads",
                        "risk_settlement", "refunds", "reading", "transitions"),
             adapters=("store", "evidence"),
-            pure=("model", "policy", "rulebook", "disclosure", "error_codes")),
+            pure=("model", "events", "policy", "rulebook", "disclosure", "error_codes")),
     Context("care", "consultations and tickets with reply-time SLAs, intent routing, proactive care for orders in "
             "trouble, satisfaction; complaints and chat sessions as the scores' inputs",
             pure=("model", "payloads", "sla_rules", "sla")),
