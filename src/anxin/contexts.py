@@ -79,7 +79,7 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "events", "policy", "rulebook", "disclosure", "error_codes")),
     Context("care", "consultations and tickets with reply-time SLAs, intent routing, proactive care for orders in "
             "trouble, satisfaction; complaints and chat sessions as the scores' inputs",
-            pure=("model", "payloads", "sla_rules", "sla")),
+            pure=("model", "payloads", "sla_rules", "sla", "companion_rules", "companion_policy", "companion_effect")),
     Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
             interface=("api", "api_models"), use_cases=("service", "bulk", "handlers", "bulk_state", "schemas"),
             pure=("model", "error_codes")),
