@@ -79,7 +79,10 @@ CONTEXTS: tuple[Context, ...] = (
             pure=("model", "events", "policy", "rulebook", "disclosure", "error_codes")),
     Context("care", "consultations and tickets with reply-time SLAs, intent routing, proactive care for orders in "
             "trouble, satisfaction; complaints and chat sessions as the scores' inputs",
-            pure=("model", "payloads", "sla_rules", "sla", "companion_rules", "companion_policy", "companion_effect")),
+            interface=("api", "companion_api"), use_cases=("service", "companion", "companion_ops"),
+            adapters=("store", "companion_store"),
+            pure=("model", "events", "payloads", "sla_rules", "sla", "companion_rules", "companion_policy",
+                  "companion_effect", "companion_error_codes")),
     Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
             interface=("api", "api_models"), use_cases=("service", "bulk", "handlers", "bulk_state", "schemas"),
             pure=("model", "error_codes")),
@@ -115,6 +118,13 @@ def modules_named(name: str) -> tuple[ModuleType, ...]:
     """Each context's module ``name`` (``api``, ``pages``, ``error_codes``), imported, in the list's order: how the
     web shell finds the contexts' routers and codes without naming a context."""
     return tuple(importlib.import_module(f"anxin.{ctx.name}.{name}") for ctx in CONTEXTS if name in ctx.modules)
+
+
+def error_code_modules() -> tuple[ModuleType, ...]:
+    """Each context's error-code modules (``error_codes`` and any ``<part>_error_codes`` beside it), imported, in
+    the list's order: where the web shell collects every stable code and its status."""
+    return tuple(importlib.import_module(f"anxin.{ctx.name}.{m}") for ctx in CONTEXTS for m in ctx.modules
+                 if m == "error_codes" or m.endswith("_error_codes"))
 
 
 def template_dirs() -> dict[str, Path]:
