@@ -39,10 +39,15 @@ def tasks(anxin, ops, **filters) -> list[dict]:
     return anxin.outreach.queue(ops, limit=500, **filters)
 
 
+def opened(consultation_id: str, order_id: str | None, at: dt.datetime) -> ConsultationOpened:
+    return ConsultationOpened(consultation_id=consultation_id, order_id=order_id, shop_id="s1", consumer_id="c1",
+                              intent="logistics.where", route="merchant_cs", at=at, channel="consumer",
+                              topic="logistics", ticket_id=None, source="api")
+
+
 def consult(anxin, consultation_id: str, order_id: str | None, at: dt.datetime) -> None:
     with anxin.uow_factory() as uow:
-        uow.record(ConsultationOpened(consultation_id=consultation_id, order_id=order_id, shop_id="s1",
-                                      consumer_id="c1", intent="logistics.where", route="merchant_cs", at=at))
+        uow.record(opened(consultation_id, order_id, at))
         uow.commit()
 
 
@@ -283,8 +288,7 @@ def test_the_same_event_handled_twice_at_once_opens_one_task(anxin, ops, engine)
 def test_consultations_handled_at_once_still_see_each_other(anxin, ops, engine):
     order_id = ids(anxin, held=False, n=1)[0]
     seed_order(anxin, order_id=order_id)
-    events = [ConsultationOpened(consultation_id=f"k{i}", order_id=order_id, shop_id="s1", consumer_id="c1",
-                                 intent="logistics.where", route="merchant_cs", at=T0 + i * H) for i in range(3)]
+    events = [opened(f"k{i}", order_id, T0 + i * H) for i in range(3)]
 
     def handle(i: int) -> None:
         with anxin.uow_factory() as uow:
