@@ -15,6 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from anxin.care import api_models as out
+from anxin.care import companion_api
 from anxin.care.error_codes import CareErrorCode as E
 from anxin.care.service import Care, OpenConsultation, PostMessage, RateTicket, TransitionTicket, queue_key
 from anxin.core.clock import parse_instant
@@ -179,3 +180,7 @@ def sla(request: Request, since: str | None = Query(None, max_length=40),
         until: str | None = Query(None, max_length=40), who: Principal = Depends(principal)) -> dict[str, Any]:
     start, end = _period(request, since, until)
     return care_of(request).queries.sla_report(who, since=start, until=end)
+
+
+# The 30-day companion's routes (care/companion_api.py, already under /v1/care) are served with these.
+router.routes.extend(companion_api.router.routes)

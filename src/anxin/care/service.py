@@ -12,6 +12,7 @@ sessions (the scores' inputs) and the platform chats' consultations and messages
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from anxin.care.consultations import Consultations
@@ -171,3 +172,9 @@ def complaint_counts(uow: UnitOfWork, shop_ids: list[str], *, since: dt.datetime
     """Complaints filed in [since, until) per shop, 0 for a shop with none (governance's complaint rate)."""
     found = CareRepository(uow.session).complaint_counts(shop_ids, since, until)
     return {sid: found.get(sid, 0) for sid in shop_ids}
+
+
+def ratings_by_order(uow: UnitOfWork, order_ids: Sequence[str], since: dt.datetime,
+                     until: dt.datetime) -> dict[str, list[tuple[dt.datetime, int]]]:
+    """Ratings (rated at, 1–5) that tickets about each order received in [since, until): the companion's CSAT."""
+    return TicketRepository(uow.session).ratings_by_order(order_ids, since, until)

@@ -443,6 +443,22 @@ class TicketRepository:
 
     # --- reports ---------------------------------------------------------------------------------------------------
 
+    def ratings_by_order(self, order_ids: Sequence[str], since: dt.datetime,
+                         until: dt.datetime) -> dict[str, list[tuple[dt.datetime, int]]]:
+        """(rated at, rating) of the ratings given in [since, until) to tickets about each order."""
+        s, t = SatisfactionRow, TicketRow
+        out: dict[str, list[tuple[dt.datetime, int]]] = {}
+        ids = sorted(set(order_ids))
+        for start in range(0, len(ids), 1000):  # keep IN lists short
+            rows = self.session.execute(
+                sa.select(t.order_id, s.rated_at, s.rating).join(t, t.ticket_id == s.ticket_id)
+                .where(t.order_id.in_(ids[start:start + 1000]), s.rated_at >= since, s.rated_at < until)
+                .order_by(t.order_id, s.rated_at))
+            for order_id, at, rating in rows:
+                out.setdefault(str(order_id), []).append((at, int(rating)))
+        return out
+
+
     def csat(self, by: str, since: dt.datetime, until: dt.datetime) -> list[tuple[str | None, int, int, int]]:
         """(group, ratings, sum of ratings, ratings of 4 or 5) per group of the ratings given in [since, until)."""
         s = SatisfactionRow
