@@ -75,7 +75,7 @@ def test_the_effect_report(client, keys, orders):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["cared_for"]["tasks"] == 3 and body["held_out"]["tasks"] == 0
-    assert body["csat_source"] is None and body["contact_rate_difference"] is None
+    assert body["csat_source"] == "care.tickets" and body["contact_rate_difference"] is None
     bad = client.get("/v1/care/outreach-effect", params={"since": "yesterday", "until": T0.isoformat()},
                      headers=keys["operator"])
     assert (bad.status_code, bad.json()["code"]) == (422, "care.outreach.invalid_period")

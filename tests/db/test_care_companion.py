@@ -260,7 +260,7 @@ def test_the_expiry_job_expires_active_tasks_past_their_expiry_only(anxin, clock
     assert anxin.companion.expire_due(expires - dt.timedelta(seconds=1)) == 0
     clock.set(expires)
     report = anxin.tick()
-    assert report["care"] == {"outreach_expired": 2} and "care.outreach_expire" not in report["failed_jobs"]
+    assert report["care"]["outreach_expired"] == 2 and "care.outreach_expire" not in report["failed_jobs"]
     states = {t["order_id"]: t["state"] for t in tasks(anxin, ops, trouble="bad_review")}
     assert states == {a: "expired", b: "expired", c: "done"}  # (the tick also found their late shipments)
     assert anxin.companion.expire_due(expires + H) == 0
@@ -348,8 +348,12 @@ def test_the_effect_compares_cared_for_and_held_out_tasks(anxin, clock, ops):
     assert (report["cared_for"]["csat_mean"], report["held_out"]["csat_mean"]) == (4.5, 2.0)
     assert report["csat_mean_difference"] == 2.5
     assert set(report["by_trouble"]) == {"bad_review"}
-    unwired = anxin.outreach.effect(ops, since=T0, until=T0 + 2 * D)
-    assert (unwired["csat_source"], unwired["cared_for"]["csat_mean"]) == (None, None)
+    unwired = OutreachDesk(uow_factory=anxin.uow_factory, clock=clock, rules=anxin.companion.rules)
+    plain = unwired.effect(ops, since=T0, until=T0 + 2 * D)
+    assert (plain["csat_source"], plain["cared_for"]["csat_mean"]) == (None, None)
+    # Wired to care's tickets (no ticket was rated here): the source is named, the means are None, not 0.
+    wired = anxin.outreach.effect(ops, since=T0, until=T0 + 2 * D)
+    assert (wired["csat_source"], wired["cared_for"]["csat_mean"]) == ("care.tickets", None)
     with pytest.raises(AnxinError) as exc:
         anxin.outreach.effect(ops, since=T0, until=T0)
     assert exc.value.code is E.INVALID_PERIOD

@@ -163,8 +163,8 @@ class Queries:
 
     def reply_stats(self, who: Principal, shop_id: str, *, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
         """A shop's merchant-CS tickets opened in [since, until) during served hours (08:00:00–22:59:59 Beijing):
-        how many, how many the merchant first answered within the first-reply minutes (wall time, as the scores
-        count), the rate, and the average and median seconds to the merchant's first reply. Staff, or the shop's
+        how many (leaving out those still unanswered inside their first-reply minutes), how many the merchant first
+        answered within those minutes (wall time, as the scores count), the rate, and the average and median seconds to the merchant's first reply. Staff, or the shop's
         merchant."""
         require_role(who, Role.MERCHANT, *STAFF_ROLES)
         self._period(since, until)
@@ -172,8 +172,10 @@ class Queries:
         with self.uow_factory() as uow:
             if not is_staff(who) and shop_id not in shop_ids_of_merchant(uow, who.subject):
                 raise AnxinError(E.NOT_FOUND, "no such shop of yours", shop_id=shop_id)
+            # A ticket still inside its first-reply minutes, unanswered, is pending: neither on time nor late yet.
+            cut = min(until, self.clock.now())
             rows = [r for r in TicketRepository(uow.session).merchant_first_replies(shop_id, since, until)
-                    if served(r[0])]
+                    if served(r[0]) and not (r[1] is None and r[0] + within > cut)]
         waits = [(reply - opened).total_seconds() for opened, reply in rows if reply is not None]
         fast = sum(1 for w in waits if w <= within.total_seconds())
         return {"shop_id": shop_id, "since": since.isoformat(), "until": until.isoformat(), "handed": len(rows),
