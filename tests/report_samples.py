@@ -35,17 +35,17 @@ def sample_report(period: str = "2026-11", compare: str | None = "2026-10") -> S
         figure("malicious_aftersales_users", 31, 150, "count", "down"),
         figure("consultations_served", sum(v for _, v in consultations), sum(v for _, v in consultations_before),
                "count", "up", series=consultations, compare_series=consultations_before),
-        figure("reply_rate_3min", 0.8742, 0.8123, "share", "up", series=reply, compare_series=reply_before),
+        figure("reply_3min_rate", 0.8742, 0.8123, "share", "up", series=reply, compare_series=reply_before),
         figure("avg_ship_hours", 21.5, 31.5, "hours", "down"),
-        figure("instant_refund_share", 0.79, 0.81, "share", "up"),
-        figure("extortion_losses", 1_234_550, 2_000_000, "fen", "down"),
+        figure("instant_refund_coverage", 0.79, 0.81, "share", "up"),
+        figure("extortion_gang_losses_fen", 1_234_550, 2_000_000, "fen", "down"),
         figure("csat", 4.62, 4.62, "score", "up"),
-        figure("negative_feedback", 2.35, 5.1, "per_1000_orders", "down"),
+        figure("shipping_help_per_1000_orders", 2.35, 5.1, "per_1000_orders", "down"),
         figure("appeal_resolution_hours", None, 40.0, "hours", "down"),
         figure("sampling_coverage", 0.12, 0.0, "share", "up"),
     )
-    unsupported = (Unsupported("credential_scraping", "no_traffic_data"),
-                   Unsupported("merchant_resolution_hours", "merchants' tickets are not recorded before 2026-12"))
+    unsupported = (Unsupported("credential_scraping_rate", "no_traffic_data"),
+                   Unsupported("csat", "the care context publishes no satisfaction facts"))
     fingerprint = hashlib.sha256(f"facts {period} {compare}".encode()).hexdigest()
     return ServiceReport(report_id=f"rp_{period}_{fingerprint[:8]}", period=period, compare=compare,
                          figures=figures, unsupported=unsupported,

@@ -14,6 +14,7 @@ from tests.report_samples import figure, sample_report
 
 from anxin.core.errors import AnxinError
 from anxin.reports import rendering
+from anxin.reports.definition import FIGURES, UNSUPPORTED
 from anxin.reports.periods import Period, last_complete, parse_period, periods
 from anxin.reports.render_html import change_view, document, month_name, report_view, value_text
 from anxin.web.i18n import translator
@@ -70,12 +71,15 @@ def test_the_standalone_document_links_to_nothing_and_carries_everything(lang: s
     t = translator(lang)
     for f in report.figures:
         assert f'data-figure="{f.key}"' in html
-        assert escape(t(f"rp.fig.{f.key}")) in html and escape(t(f"rp.def.{f.key}")) in html
+        definition = FIGURES[f.key].zh if lang == "zh-CN" else FIGURES[f.key].en
+        assert escape(t(f"rp.fig.{f.key}")) in html and escape(definition) in html
     assert html.count("<svg") == sum(1 for f in report.figures if f.series or (
         f.value is not None and f.compare is not None))
     assert report.fingerprint in html and "care-2026.12" in html and report.report_id in html
-    assert t("rp.unsupported.no_traffic_data") in html  # a reason given as a code reads as its words
-    assert "merchants&#39; tickets are not recorded before 2026-12" in html  # a reason given as text is shown as is
+    # Why a figure is not computed reads in the page's language: a figure anxin cannot compute, missing care facts.
+    scraping = UNSUPPORTED["credential_scraping_rate"]
+    assert escape(scraping.zh if lang == "zh-CN" else scraping.en) in html
+    assert ("满意度" if lang == "zh-CN" else "publishes no satisfaction facts") in html
     assert t("rp.title.period", period=month_name("2026-11", lang)) in html
 
 
@@ -141,3 +145,9 @@ def test_weeks_and_months_have_beijing_bounds_and_a_period_before(text: str, fir
     # Bounds are Beijing midnights: 16:00 UTC the day before.
     assert p.start == dt.datetime.combine(first - dt.timedelta(days=1), dt.time(16), tzinfo=dt.UTC)
     assert p.end - p.start == dt.timedelta(days=days)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_figure_anxin_computes_or_names_as_not_computable_has_a_name(lang: str) -> None:
+    t = translator(lang)
+    assert [k for k in (*FIGURES, *UNSUPPORTED) if t(f"rp.fig.{k}") == f"rp.fig.{k}"] == []

@@ -5,8 +5,9 @@ a chart; the figures anxin cannot compute and why; the rulebooks in force and th
 ``report_view`` turns a ``ServiceReport`` into the words and numbers of one language (the console page renders it in
 the page shell); ``document`` writes it as one standalone HTML file — styles inline, charts inline SVG, no link to
 anything — that opens offline and is what the PDF is printed from. The words come from the reports catalog
-(``rp.*``): a figure's name is ``rp.fig.<key>``, its definition ``rp.def.<key>``; a key the catalog does not know is
-shown as code rather than guessed at.
+(``rp.*``): a figure's name is ``rp.fig.<key>``; its one-line definition, and why a figure cannot be computed, come in
+both languages from the figures' definitions (``reports.definition``). A key neither knows is shown as code rather
+than guessed at.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from jinja2 import Environment, FileSystemLoader, PrefixLoader, select_autoescap
 from markupsafe import Markup
 
 from anxin.reports import charts
-from anxin.reports.model import Figure, ServiceReport
+from anxin.reports.definition import FIGURES, MISSING_FACTS, UNSUPPORTED
+from anxin.reports.model import Figure, ServiceReport, Unsupported
 from anxin.reports.periods import WEEK, Period, parse_period
 from anxin.web import formatting
 from anxin.web.charts import words
@@ -162,9 +164,28 @@ def figure_chart(f: Figure, report: ServiceReport, t: Translator, name: str) -> 
     return None
 
 
+_CARE_TABLES_ZH = {"consultations": "咨询", "tickets": "工单", "satisfaction": "满意度"}
+
+
+def reason_text(u: Unsupported, lang: str) -> str:
+    """Why a figure is not computed, in ``lang``: a figure the seed reports name that anxin cannot compute, or one
+    whose facts the snapshot lacks; any other reason is shown as it was stored."""
+    zh = lang == "zh-CN"
+    if u.key in UNSUPPORTED:
+        return UNSUPPORTED[u.key].zh if zh else UNSUPPORTED[u.key].en
+    if u.key in FIGURES and FIGURES[u.key].requires:
+        tables = FIGURES[u.key].requires
+        if zh:
+            return MISSING_FACTS.zh.format(tables="、".join(_CARE_TABLES_ZH.get(name, name) for name in tables))
+        return MISSING_FACTS.en.format(tables=", ".join(tables))
+    return u.reason
+
+
 def figure_view(f: Figure, report: ServiceReport, t: Translator) -> dict[str, Any]:
     name = _known(t, f"rp.fig.{f.key}")
-    return {"key": f.key, "name": name, "definition": _known(t, f"rp.def.{f.key}"), "unit": f.unit,
+    known = FIGURES.get(f.key)
+    definition = None if known is None else (known.zh if t.lang == "zh-CN" else known.en)
+    return {"key": f.key, "name": name, "definition": definition, "unit": f.unit,
             "better": f.better, "better_text": t(f"rp.better.{f.better}") if f.better in ("up", "down") else "",
             "value": value_text(f.value, f.unit, t), "compare": value_text(f.compare, f.unit, t),
             "missing": f.value is None, "change": change_view(f, t),
@@ -177,8 +198,7 @@ def report_view(report: ServiceReport, lang: str) -> dict[str, Any]:
     current, compare = month_name(report.period, lang), month_name(report.compare, lang)
     unsupported = []
     for u in report.unsupported:
-        unsupported.append({"key": u.key, "name": _known(t, f"rp.fig.{u.key}"),
-                            "reason": _known(t, f"rp.unsupported.{u.reason}") or u.reason})
+        unsupported.append({"key": u.key, "name": _known(t, f"rp.fig.{u.key}"), "reason": reason_text(u, lang)})
     return {
         "lang": lang, "report_id": report.report_id, "period": report.period, "compare": report.compare,
         "title": t("rp.title.period", period=current), "current_name": current, "compare_name": compare,
