@@ -164,8 +164,8 @@ class Queries:
     def reply_stats(self, who: Principal, shop_id: str, *, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
         """A shop's merchant-CS tickets opened in [since, until) during served hours (08:00:00–22:59:59 Beijing):
         how many (leaving out those still unanswered inside their first-reply minutes), how many the merchant first
-        answered within those minutes (wall time, as the scores count), the rate, and the average and median seconds to the merchant's first reply. Staff, or the shop's
-        merchant."""
+        answered within those minutes (wall time, as the scores count), the rate, and the average and median seconds
+        to the merchant's first reply. Staff, or the shop's merchant."""
         require_role(who, Role.MERCHANT, *STAFF_ROLES)
         self._period(since, until)
         within = dt.timedelta(minutes=self.policy.first_reply_minutes)
