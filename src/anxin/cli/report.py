@@ -35,9 +35,10 @@ def _writable(out: Path) -> str | None:
 
 
 @click.command("report")
-@click.option("--period", required=True, metavar="YYYY-MM", help="The month to report on, e.g. 2026-11.")
-@click.option("--compare", default=None, metavar="YYYY-MM", help="The month to compare it with  [default: the month "
-                                                                  "before]")
+@click.option("--period", required=True, metavar="YYYY-MM|YYYY-Www",
+              help="The month (e.g. 2026-11) or ISO week (e.g. 2026-W48) to report on, Beijing time.")
+@click.option("--compare", default=None, metavar="YYYY-MM|YYYY-Www",
+              help="The period to compare it with  [default: the one before]")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="html (one standalone file), pdf (A4, Chinese fonts embedded) or json (the report's value)  "
                    "[default: OUT's suffix, else html]")
