@@ -34,7 +34,7 @@ GREEN, RED = "rgb(0, 115, 86)", "rgb(180, 35, 24)"
 @pytest.mark.parametrize(("locale", "words"), [
     ("zh-CN", {"nav": "服务报告", "default": "服务体验报告 · 2026年10月", "title": "服务体验报告 · 2026年11月",
                "periods": "统计周期 2026年11月，对比 2026年10月", "better": "改善", "worse": "变差",
-               "scraping": "撞库与爬取", "yuan": "¥12,345.50", "hours": "21.5 小时"}),
+               "scraping": "资质信息爬取", "yuan": "¥12,345.50", "hours": "21.5 小时"}),
     ("en", {"nav": "Service report", "default": "Service-experience report · October 2026",
             "title": "Service-experience report · November 2026",
             "periods": "November 2026, compared with October 2026",
@@ -63,12 +63,12 @@ def test_an_operator_reads_the_report_and_downloads_it(open_as, anxin, artifacts
     fewer_abusers = page.locator('[data-figure="malicious_aftersales_users"] [data-testid="change"]')
     assert "▼" in fewer_abusers.inner_text() and words["better"] in fewer_abusers.inner_text()
     assert fewer_abusers.evaluate("e => getComputedStyle(e).color") == GREEN
-    less_instant = page.locator('[data-figure="instant_refund_share"] [data-testid="change"]')
+    less_instant = page.locator('[data-figure="instant_refund_coverage"] [data-testid="change"]')
     assert words["worse"] in less_instant.inner_text()
     assert less_instant.evaluate("e => getComputedStyle(e).color") == RED
-    assert page.locator('[data-figure="extortion_losses"] [data-testid="value"]').inner_text() == words["yuan"]
+    assert page.locator('[data-figure="extortion_gang_losses_fen"] [data-testid="value"]').inner_text() == words["yuan"]
     assert page.locator('[data-figure="avg_ship_hours"] [data-testid="value"]').inner_text() == words["hours"]
-    chart = page.locator('[data-figure="reply_rate_3min"] svg.rp-chart-daily')
+    chart = page.locator('[data-figure="reply_3min_rate"] svg.rp-chart-daily')
     assert chart.is_visible() and chart.locator(".rp-series-compare circle").count() == 31
     assert chart.bounding_box()["width"] > 300
     assert words["scraping"] in page.locator('[data-testid="unsupported"]').inner_text()
@@ -98,7 +98,7 @@ def test_a_bad_month_is_a_422_page_with_its_code(open_as, anxin) -> None:
     response = page.goto(page.url)
     assert response.status == 422
     assert page.locator('[role="alert"]').get_attribute("data-code") == "reports.invalid_period"
-    assert page.locator('[data-testid="pick-period"]').input_value() == ""  # the picker stays, to correct it
+    assert page.locator('[data-testid="pick-period"]').input_value() == "2026-13"  # the picker stays, to correct it
     assert page.locator('[data-testid="report-title"]').count() == 0 and anxin.reports.built == []
 
 

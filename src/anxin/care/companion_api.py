@@ -31,7 +31,7 @@ def desk_of(request: Request) -> OutreachDesk:
 
 # --- request and response models ---------------------------------------------------------------------------------
 
-class TransitionIn(BaseModel):
+class OutreachTransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to: Literal["contacted", "done"] | None = Field(
         None, description="the task's next state; omit to choose the remedy only")
@@ -165,7 +165,7 @@ def get_outreach(task_id: str, who: Principal = Depends(principal),
                          "`care.outreach.coupon_cap_reached` when nothing is left). Expiry is the worker's.",
              openapi_extra=codes(E.TASK_NOT_FOUND, E.INVALID_TRANSITION, E.INVALID_REMEDY, E.REMEDY_REQUIRED,
                                  E.REMEDY_ALREADY_CHOSEN, E.COUPON_CAP_REACHED))
-def transition_outreach(task_id: str, body: TransitionIn, who: Principal = Depends(principal),
+def transition_outreach(task_id: str, body: OutreachTransitionIn, who: Principal = Depends(principal),
                         desk: OutreachDesk = Depends(desk_of)) -> dict[str, Any]:
     return desk.transition(who, task_id, to=body.to, remedy=body.remedy, note=body.note)
 

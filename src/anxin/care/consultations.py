@@ -57,7 +57,7 @@ from anxin.care.ticket_store import TicketRepository
 from anxin.care.tickets import Side, TicketPolicy, open_ticket
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
-from anxin.core.ids import new_id
+from anxin.core.ids import derived_id
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import service as fulfilment
@@ -256,7 +256,7 @@ class Consultations:
         routed = replace(c, routing=decision.as_dict(), route=decision.route, routed_at=now,
                          fallback_owner=fallback_owner(channel=c.channel, shop_id=c.shop_id))
         if decision.owner is not None:
-            change = open_ticket(ticket_id=new_id("tkt"), consultation_id=c.consultation_id, channel=c.channel,
+            change = open_ticket(ticket_id=derived_id("tkt", c.consultation_id), consultation_id=c.consultation_id, channel=c.channel,
                                  topic=decision.topic, intent=decision.intent, owner=decision.owner,
                                  customer_role=c.customer_role, customer_id=c.customer_id, shop_id=c.shop_id,
                                  merchant_id=c.merchant_id, order_id=c.order_id, at=c.opened_at, actor=actor,
@@ -266,7 +266,7 @@ class Consultations:
         else:
             answer, text = answer_of(decision.route, context)
             routed = replace(routed, answer=answer)
-            repo.add_message(Message(new_id("msg"), c.consultation_id, None, AuthorRole.BOT, "care.bot", text, now,
+            repo.add_message(Message(derived_id("msg", c.consultation_id, "answer"), c.consultation_id, None, AuthorRole.BOT, "care.bot", text, now,
                                      c.source, answer, now))
         repo.save_consultation(routed)
         uow.record(ConsultationOpened(

@@ -32,7 +32,7 @@ from anxin.care.ticket_store import TicketRepository
 from anxin.care.tickets import Actor, Change, Side, TicketPolicy, check_rating, message, open_ticket, transition
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
-from anxin.core.ids import new_id
+from anxin.core.ids import derived_id
 from anxin.core.principal import Principal
 from anxin.db.uow import UnitOfWork, UowFactory
 
@@ -135,7 +135,7 @@ class Tickets:
         """The ticket a customer's follow-up opens on a case or parcel answer, owned by the routing fallback."""
         assert c.routing is not None
         owner = c.fallback_owner or fallback_owner(channel=c.channel, shop_id=c.shop_id)
-        change = open_ticket(ticket_id=new_id("tkt"), consultation_id=c.consultation_id, channel=c.channel,
+        change = open_ticket(ticket_id=derived_id("tkt", c.consultation_id), consultation_id=c.consultation_id, channel=c.channel,
                              topic=c.routing["topic"], intent=c.routing["intent"], owner=owner,
                              customer_role=c.customer_role, customer_id=c.customer_id, shop_id=c.shop_id,
                              merchant_id=c.merchant_id, order_id=c.order_id, at=at, actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 
@@ -11,3 +12,9 @@ def new_id(prefix: str) -> str:
 
 def new_secret(nbytes: int = 24) -> str:
     return secrets.token_urlsafe(nbytes)
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """An id that the same parts always give: what a replay or the bulk path mints again for the same thing."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+    return f"{prefix}_{digest}"
