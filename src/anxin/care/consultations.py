@@ -256,7 +256,8 @@ class Consultations:
         routed = replace(c, routing=decision.as_dict(), route=decision.route, routed_at=now,
                          fallback_owner=fallback_owner(channel=c.channel, shop_id=c.shop_id))
         if decision.owner is not None:
-            change = open_ticket(ticket_id=derived_id("tkt", c.consultation_id), consultation_id=c.consultation_id, channel=c.channel,
+            change = open_ticket(ticket_id=derived_id("tkt", c.consultation_id), consultation_id=c.consultation_id,
+                                 channel=c.channel,
                                  topic=decision.topic, intent=decision.intent, owner=decision.owner,
                                  customer_role=c.customer_role, customer_id=c.customer_id, shop_id=c.shop_id,
                                  merchant_id=c.merchant_id, order_id=c.order_id, at=c.opened_at, actor=actor,
@@ -266,7 +267,8 @@ class Consultations:
         else:
             answer, text = answer_of(decision.route, context)
             routed = replace(routed, answer=answer)
-            repo.add_message(Message(derived_id("msg", c.consultation_id, "answer"), c.consultation_id, None, AuthorRole.BOT, "care.bot", text, now,
+            repo.add_message(Message(derived_id("msg", c.consultation_id, "answer"), c.consultation_id, None,
+                                     AuthorRole.BOT, "care.bot", text, now,
                                      c.source, answer, now))
         repo.save_consultation(routed)
         uow.record(ConsultationOpened(

@@ -135,7 +135,8 @@ class Tickets:
         """The ticket a customer's follow-up opens on a case or parcel answer, owned by the routing fallback."""
         assert c.routing is not None
         owner = c.fallback_owner or fallback_owner(channel=c.channel, shop_id=c.shop_id)
-        change = open_ticket(ticket_id=derived_id("tkt", c.consultation_id), consultation_id=c.consultation_id, channel=c.channel,
+        change = open_ticket(ticket_id=derived_id("tkt", c.consultation_id), consultation_id=c.consultation_id,
+                             channel=c.channel,
                              topic=c.routing["topic"], intent=c.routing["intent"], owner=owner,
                              customer_role=c.customer_role, customer_id=c.customer_id, shop_id=c.shop_id,
                              merchant_id=c.merchant_id, order_id=c.order_id, at=at, actor=actor,
