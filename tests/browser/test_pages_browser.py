@@ -88,7 +88,10 @@ def test_fresh_produce_quality_claim_with_photo(open_as, world, tmp_path, artifa
     expect(case.locator(".deadline")).to_contain_text("2026-11-04 10:00 +08:00")
     expect(case.locator(".decision")).to_contain_text("G.QUALITY")
     expect(case.locator(".thumbs img")).to_have_count(1)
-    assert case.locator(".thumbs img").evaluate("img => img.naturalWidth") == 32  # served from /evidence
+    # served from /evidence; on a loaded machine the picture may still be on its way when the page is read
+    loaded = ("img => img.complete && img.naturalWidth ? img.naturalWidth : new Promise(done => "
+              "{ img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })")
+    assert case.locator(".thumbs img").evaluate(loaded) == 32
     page.screenshot(path=str(artifacts / "hall-fresh-quality-claim.png"), full_page=True)
 
 
