@@ -19,6 +19,7 @@ from anxin.aftersales.events import CaseRejected
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
+from anxin.care import service as care_service
 from anxin.care.companion import Companion, about_an_order
 from anxin.care.companion_ops import OutreachDesk
 from anxin.care.companion_rules import load_companion_rules
@@ -51,6 +52,7 @@ from anxin.outbox.events import MessageDelivered
 from anxin.outbox.service import OutboxService
 from anxin.outbox.transport import HttpxTransport, WebhookTransport
 from anxin.reports.service import Reports
+from anxin.reports.snapshots import care_facts_from
 from anxin.risk.events import ReviewDecided, ShopBlocked, ShopUnblocked
 from anxin.risk.rule_admin import RuleAdministration
 from anxin.risk.rulebook import load_risk_rulebook
@@ -224,7 +226,11 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                           "guarantees": rulebooks.in_force, "fulfilment": _fixed(fulfilment_rules),
                           "risk": _fixed(risk.rulebook), "scores": _fixed(scoring.rules),
                           "merchants": _fixed(merchants.rulebook), "governance": _fixed(governance.rulebook),
-                          "care": _fixed(load_care_rules()), "care_routing": _fixed(load_routing_rules())}))
+                          "care": _fixed(load_care_rules()), "care_routing": _fixed(load_routing_rules()),
+                          "care_companion": _fixed(companion_rules)}),
+                      care_facts=care_facts_from({"consultations": care_service.export_consultations_query,
+                                                  "tickets": care_service.export_tickets_query,
+                                                  "satisfaction": care_service.export_satisfaction_query}))
     return Anxin(
         settings=settings, engine=engine, clock=clock, uow_factory=uow_factory, rulebooks=rulebooks,
         fulfilment_rules=fulfilment_rules, access=AccessService(

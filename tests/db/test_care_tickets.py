@@ -18,6 +18,7 @@ from anxin.care.error_codes import CareErrorCode as E
 from anxin.care.events import ConsultationOpened, TicketBreached, TicketClosed
 from anxin.care.service import OpenConsultation, PostMessage, RateTicket, TransitionTicket, queue_key
 from anxin.care.ticket_store import TicketRow
+from anxin.core.clock import BEIJING
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.settings import Settings
@@ -338,3 +339,22 @@ def test_csat_the_sla_report_and_reply_stats(anxin, clock):
     assert stats["avg_first_response_seconds"] == 180.0
     assert _code(lambda: anxin.care.queries.reply_stats(OTHER_MERCHANT, "s1", **period)) == E.NOT_FOUND
     assert _code(lambda: anxin.care.queries.csat(OPS, by="weather", **period)) == E.INVALID_FILTER
+
+
+def test_the_service_report_reads_care_through_its_published_facts(anxin, clock):
+    """A consultation, its ticket answered by the merchant and a rating: the month's report counts them, from care's
+    export queries (not its tables), and computing it again gives the same numbers and fingerprint."""
+    seed_order(anxin)
+    tid = _open(anxin, order_id="o1")["ticket"]["ticket_id"]
+    clock.advance(minutes=2)
+    anxin.care.tickets.post_message(MERCHANT, tid, PostMessage("m1r", "有货"))
+    anxin.care.tickets.transition(MERCHANT, tid, TransitionTicket("resolved", "answered"))
+    anxin.care.tickets.rate(CONSUMER, tid, RateTicket(4, "ok"))
+    clock.advance(hours=1)
+    month = clock.now().astimezone(BEIJING).strftime("%Y-%m")
+    report = anxin.reports.build(OPS, month)
+    assert report.figure("consultations_served").value == 1
+    assert report.figure("csat").value == 4.0
+    assert {u.key for u in report.unsupported} & {"csat", "consultations_served"} == set()
+    again = anxin.reports.build(OPS, month)
+    assert (again.fingerprint, again.figures) == (report.fingerprint, report.figures)

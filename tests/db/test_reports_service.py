@@ -73,7 +73,10 @@ def test_a_report_built_from_cases_and_orders(anxin: Anxin, clock: FixedClock) -
     assert report.figure("listings_intercepted").value == 0
     assert report.rulebooks["guarantees"] == anxin.rulebooks.in_force(clock.now()).version
     assert set(report.rulebooks) >= {"guarantees", "risk", "fulfilment", "scores", "merchants", "governance", "care"}
-    assert {u.key for u in report.unsupported} >= {"credential_scraping_rate", "csat", "consultations_served"}
+    # care publishes its facts: no consultation yet is 0 served, no rating yet is no CSAT (not 0), neither unsupported
+    assert report.figure("consultations_served").value == 0 and report.figure("csat").value is None
+    assert {u.key for u in report.unsupported} >= {"credential_scraping_rate"}
+    assert {u.key for u in report.unsupported} & {"csat", "consultations_served"} == set()
     assert anxin.reports.get(report.report_id) == report == anxin.reports.latest("2026-11")
 
 
@@ -182,5 +185,7 @@ def test_care_facts_once_published_make_their_figures_computable(anxin: Anxin, c
     assert report.figure("merchants_served").value == 1
     assert report.figure("shipping_help_per_1000_orders").value == 3000.0  # 3 logistics consultations, 1 order
     assert {u.key for u in report.unsupported} & {"csat", "consultations_served"} == {"csat"}
-    without = anxin.reports.build(STAFF, "2026-11")  # the same database without care's facts: another snapshot
+    without = Reports(uow_factory=anxin.uow_factory, clock=clock, snapshot_dir=anxin.reports.snapshot_dir,
+                      rulebook_versions=anxin.reports.rulebook_versions).build(STAFF, "2026-11")
+    # the same database without care's facts: another snapshot, and their figures not computable
     assert without.fingerprint != report.fingerprint and "consultations_served" in {u.key for u in without.unsupported}

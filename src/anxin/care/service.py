@@ -43,6 +43,9 @@ from anxin.care.store import export_chats_query as export_chats_query  # analyti
 from anxin.care.store import export_complaints_query as export_complaints_query
 from anxin.care.ticket_ops import Tickets
 from anxin.care.ticket_store import TicketRepository
+from anxin.care.ticket_store import export_consultations_query as export_consultations_query  # the report's facts
+from anxin.care.ticket_store import export_satisfaction_query as export_satisfaction_query
+from anxin.care.ticket_store import export_tickets_query as export_tickets_query
 from anxin.care.tickets import TicketPolicy
 from anxin.core.clock import Clock
 from anxin.db.uow import UnitOfWork, UowFactory

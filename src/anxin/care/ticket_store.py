@@ -497,3 +497,39 @@ def export_ticket_chats_query(*, since: dt.datetime, until: dt.datetime,
                       t.merchant_replied_at.label("first_human_reply_at"))
             .where(t.first_owner == "merchant_cs", t.shop_id.is_not(None), t.opened_at >= since, t.opened_at < until,
                    within(t.shop_id, shop_ids)))
+
+
+# --- the service report's published facts (reports.facts: consultations, tickets, satisfaction) ----------------------
+
+def _routed_topic(intent: Any) -> sa.ColumnElement[Any]:
+    """The topic of the routed intent (the vocabulary's mapping), not the one the opener picked."""
+    return sa.case(INTENT_TOPICS, value=intent, else_=None)
+
+
+def export_consultations_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Consultations opened in [since, until). A merchant's consultation without a shop stands for the merchant
+    (``merchant:<id>``), so merchants served counts merchants."""
+    c = ConsultationRow
+    shop = sa.case((sa.and_(c.shop_id.is_(None), c.merchant_id.is_not(None)),
+                    sa.literal("merchant:").concat(c.merchant_id)), else_=c.shop_id)
+    return (sa.select(c.consultation_id, c.opened_at, c.channel, _routed_topic(c.intent).label("topic"), c.intent,
+                      c.route, shop.label("shop_id"))
+            .where(c.opened_at >= since, c.opened_at < until).order_by(c.consultation_id))
+
+
+def export_tickets_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Tickets opened or resolved in [since, until), the owner they opened with."""
+    t = TicketRow
+    return (sa.select(t.ticket_id, t.consultation_id, t.channel, t.intent, t.first_owner.label("owner"), t.shop_id,
+                      t.opened_at, t.first_reply_due, t.first_replied_at, t.resolved_at,
+                      t.first_reply_breached_at.is_not(None).label("breached_first_reply"))
+            .where(sa.or_(sa.and_(t.opened_at >= since, t.opened_at < until),
+                          sa.and_(t.resolved_at >= since, t.resolved_at < until)))
+            .order_by(t.ticket_id))
+
+
+def export_satisfaction_query(*, since: dt.datetime, until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
+    """Ratings given in [since, until)."""
+    s = SatisfactionRow
+    return (sa.select(s.ticket_id, s.rating, s.channel, s.intent, s.shop_id, s.rated_at)
+            .where(s.rated_at >= since, s.rated_at < until).order_by(s.ticket_id, s.closure_no))
