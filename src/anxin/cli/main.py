@@ -301,6 +301,9 @@ main.add_command(outbox)
 from anxin.cli.config import config  # noqa: E402  (the effective settings)
 
 main.add_command(config)
+from anxin.cli.care import care  # noqa: E402  (customer care: the intent classifier)
+
+main.add_command(care)
 
 
 if __name__ == "__main__":  # last: `python -m anxin.cli.main worker` needs every command registered first

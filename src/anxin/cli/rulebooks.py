@@ -88,6 +88,15 @@ def _care(path: Path) -> str:
             f"{len(book.calendars)} calendars, first reply within {book.first_reply.service_minutes} service minutes")
 
 
+def _care_routing(path: Path) -> str:
+    from anxin.care.routing_rules import load_routing_rules
+
+    book = load_routing_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {len(book.intents)} intents, "
+            f"{len(book.keyword_rules)} keyword rules, {len(book.context_rules)} context rules, "
+            f"topic decides below {book.min_confidence}")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -99,6 +108,7 @@ def _section(name: str) -> Callable[[Path], str]:
 
 def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
+    from anxin.care.routing_rules import CareRoutingSpec
     from anxin.care.sla_rules import CareRulebookSpec
     from anxin.governance.rulebook import MODELS as GOVERNANCE_SECTIONS
     from anxin.governance.rulebook_models import GovernanceIndexSpec
@@ -112,7 +122,8 @@ def kinds() -> dict[str, Kind]:
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
              Kind("merchants", _merchants, MerchantsIndexSpec)]
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
-    table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec)]
+    table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec),
+              Kind("care_routing", _care_routing, CareRoutingSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     return {k.name: k for k in table}
 
