@@ -7,6 +7,7 @@ not mocks. The CLI and the server call it with the real ones.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,9 @@ from anxin.actions.service import ActionService, delivered_action
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
+from anxin.care import routing
 from anxin.care.events import ConsultationReceived, MessageReceived
-from anxin.care.routing_port import Router
+from anxin.care.routing_port import OrderContext, Router, RoutingDecision
 from anxin.care.service import Care, care_for
 from anxin.catalog.events import ListingUpserted
 from anxin.core.clock import Clock, SystemClock
@@ -151,6 +153,22 @@ def _failed(outcomes: dict[str, Outcome[Any]]) -> dict[str, str]:
     return {job: o.failure.error for job, o in outcomes.items() if o.failure is not None}
 
 
+@functools.cache
+def _shipped_router() -> routing.IntentRouter:
+    return routing.load_router()
+
+
+class ShippedRouter:
+    """care.routing's router (the packaged routing rulebook and shipped model, loaded once, on first use) behind care's
+    routing port, whose context and decision carry the same fields as care.routing's (interim wiring from the
+    simulator's branch, issue 17: the lead joins the two types at merge)."""
+
+    def route(self, *, text: str, topic: str | None, channel: str, context: OrderContext) -> RoutingDecision:
+        decision = _shipped_router().route(text=text, topic=topic, channel=channel,
+                                           context=routing.OrderContext(**context.as_dict()))
+        return RoutingDecision.from_dict(decision.as_dict())
+
+
 def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, engine: sa.Engine | None = None,
               transport: WebhookTransport | None = None, run_migrations: bool = True,
               wall_clock: Clock | None = None, care_router: Router | None = None) -> Anxin:
@@ -190,8 +208,8 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     governance = governance_for(uow_factory=uow_factory, clock=clock, rulebook=load_governance_rulebook(),
                                 deduct_deposit=merchants.money.deduct_penalty,
                                 refund_deposit=merchants.money.refund_penalty)
-    # The intent router: care.routing.load_router() once it lands (issue 17, H2); tests inject a fake.
-    care = care_for(uow_factory=uow_factory, clock=clock, router=care_router, jobs=jobs)
+    # The intent router: the shipped one (care.routing.load_router()); tests may inject a fake.
+    care = care_for(uow_factory=uow_factory, clock=clock, router=care_router or ShippedRouter(), jobs=jobs)
     bus: MessageBus[UnitOfWork] = MessageBus(
         table=handler_table(aftersales=aftersales, actions=actions, governance=governance, care=care),
         uow_factory=uow_factory,
