@@ -56,11 +56,11 @@ def _simulate(anxin: Anxin, config: SimConfig, console: Console, events_out: Pat
 
 
 def _config(days: int, merchants: int, seed: int, consumers: int | None, start: dt.datetime, *,
-            governance: bool = False) -> SimConfig:
+            governance: bool = False, care: bool = False) -> SimConfig:
     from anxin.sim import SimConfig
 
     return SimConfig(days=days, merchants=merchants, seed=seed, consumers=consumers, start=start,
-                     governance=governance)
+                     governance=governance, care=care)
 
 
 @click.command("sim")
@@ -76,8 +76,11 @@ def _config(days: int, merchants: int, seed: int, consumers: int | None, start: 
 @click.option("--governance/--no-governance", default=False, show_default=True,
               help="Operators inspect, rights holders complain, merchants appeal, and the platform carries out "
                    "anxin's actions (takedowns stop sales): docs/simulator.md.")
+@click.option("--care/--no-care", default=False, show_default=True,
+              help="Consumers and merchants consult customer care through anxin (tickets instead of chat sessions), "
+                   "merchants and platform agents answer, outreach for orders in trouble: docs/care.md.")
 def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str | None, truth_path: Path,
-        events_out: Path | None, governance: bool) -> None:
+        events_out: Path | None, governance: bool, care: bool) -> None:
     """Simulate a marketplace through anxin's real services on a simulated clock.
 
     Writes into ANXIN_DATABASE_URL, which must hold no events yet. Webhooks go to an in-process
@@ -107,7 +110,7 @@ def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str 
         _fail("the database already holds events; point ANXIN_DATABASE_URL at an empty one",
               "sim.database_not_empty")
     console = Console()
-    config = _config(days, merchants, seed, consumers, begin, governance=governance)
+    config = _config(days, merchants, seed, consumers, begin, governance=governance, care=care)
     result = _simulate(anxin, config, console, events_out)
     summary = sim_report.summary(result)
     sim_report.write_json(sim_report.ground_truth(result), truth_path)
@@ -190,8 +193,10 @@ class _Links:
 @click.option("--no-serve", is_flag=True, help="Build the data, create the keys, print the links, exit.")
 @click.option("--governance/--no-governance", default=True, show_default=True,
               help="Inspections, IP complaints, appeals and the platform carrying out anxin's actions.")
+@click.option("--care/--no-care", default=True, show_default=True,
+              help="Consultations, tickets with reply-time SLAs, ratings and proactive outreach (docs/care.md).")
 def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Path, evidence_dir: Path,
-         truth_path: Path, no_serve: bool, governance: bool) -> None:
+         truth_path: Path, no_serve: bool, governance: bool, care: bool) -> None:
     """Simulate a month that ends now into a fresh SQLite file, then serve it with a live webhook receiver and a
     worker process (`anxin worker`) running deadlines, settlement and webhook delivery; Ctrl-C stops both."""
     from rich.console import Console
@@ -218,7 +223,8 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     console = Console()
     try:
         simulated = bootstrap(settings=settings, clock=sim_clock)
-        sim = _simulate(simulated, _config(days, merchants, seed, None, start, governance=governance), console, None)
+        config = _config(days, merchants, seed, None, start, governance=governance, care=care)
+        sim = _simulate(simulated, config, console, None)
         summary = sim_report.summary(sim)
         sim_report.write_json(sim_report.ground_truth(sim), truth_path)
         sim_report.render(summary, console, seconds=sim.seconds)
