@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -319,6 +320,13 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
         key = links.key("consumer", consumer_id)
         lines.append(f"  Consumer Hall      {links.link(key, f'/hall/orders/{order_id}')}"
                      f"   (consumer {consumer_id}, order {order_id})")
+    care_pages = sim.care is not None and find_spec("anxin.care.pages") is not None  # link what this build has
+    shown = sim.care.showcase(consumer[0] if consumer else None) if sim.care is not None and care_pages else None
+    if shown is not None:
+        who = shown.opener.subject
+        key = links.key("consumer", who) if consumer is None or who != consumer[0] else key
+        lines.append(f"  Consumer care      {links.link(key, f'/care/consultations/{quote(shown.consultation_id)}')}"
+                     f"   (consumer {who}: a conversation with customer care, its ticket, reply, rating)")
     merchant_id = _pick_merchant(sim)
     key = links.key("merchant", merchant_id)
     lines.append(f"  Merchant cases     {links.link(key, '/merchant/cases')}   (merchant {merchant_id})")
@@ -332,6 +340,9 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
                      f"   (status, novice tasks, deposit ledger, fee statement with waivers, offers, open cases)")
         lines.append(f"  Shop governance    {links.link(key, f'/merchant/governance/{quote(shop_id)}')}"
                      f"   (points per class, the ladder, measures in force, violations, appeals)")
+    if care_pages:
+        lines.append(f"  Merchant CS inbox  {links.link(key, '/merchant/care')}   (tickets with SLA countdowns, "
+                     f"the 3-minute reply clock, breaches and escalations)")
     key = links.key("operator", "demo-operator")
     lines.append(f"  Operator console   {links.link(key, '/ops/cases')}")
     lines.append(f"  Score ranking      {links.link(key, '/ops/scores')}   (merchants, creators, consumer credit)")
@@ -342,6 +353,9 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
                  f"reused evidence, rings, freight arbitrage, extortion, risky shops)")
     lines.append(f"  Governance console {links.link(key, '/ops/governance')}   (appeals by SLA, violations, listing "
                  f"findings, IP complaints, inspection plans)")
+    if care_pages:
+        lines.append(f"  Platform CS queue  {links.link(key, '/ops/care')}   (tickets by deadline, breaches, "
+                     f"escalations, CSAT and the SLA report, proactive care)")
     _, raw = live.access.create_key("platform", "demo-platform")
     lines.append(f"  Platform key       {raw}")
     lines.append(f"    curl -H 'Authorization: Bearer {raw}' {base}/v1/aftersales/cases?limit=5")

@@ -278,6 +278,16 @@ class CareActors:
 
     # --- what the run produced -----------------------------------------------------------------------------------
 
+    def showcase(self, consumer_id: str | None = None) -> Consult | None:
+        """A consumer's consultation worth opening in the demo: the given consumer's latest one with a ticket, else
+        the latest rated one, else the latest with a ticket."""
+        tickets = [c for c in self.consults if c.ticket_id and c.channel == "consumer" and c.refused is None]
+        for pick in ([c for c in tickets if c.opener.subject == consumer_id], [c for c in tickets if c.rating],
+                     tickets):
+            if pick:
+                return pick[-1]
+        return None
+
     def summary(self) -> dict[str, Any]:
         """Counts of what the simulated people did (the figures anxin computed are read by bench/care_figures.py)."""
         opened = [c for c in self.consults if c.refused is None]
