@@ -15,11 +15,15 @@ import sqlalchemy as sa
 
 from anxin.access.service import AccessService
 from anxin.actions.service import ActionService, delivered_action
+from anxin.aftersales.events import CaseRejected
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.rulebook import RulebookSet, load_rulebooks
 from anxin.aftersales.service import AfterSalesService
 from anxin.care import routing
-from anxin.care.events import ConsultationReceived, MessageReceived
+from anxin.care.companion import Companion, about_an_order
+from anxin.care.companion_ops import OutreachDesk
+from anxin.care.companion_rules import load_companion_rules
+from anxin.care.events import ConsultationOpened, ConsultationReceived, MessageReceived
 from anxin.care.routing_port import OrderContext, Router, RoutingDecision
 from anxin.care.service import Care, care_for
 from anxin.catalog.events import ListingUpserted
@@ -29,7 +33,7 @@ from anxin.db import migrate
 from anxin.db.domain_events import DomainEventLog
 from anxin.db.engine import make_engine
 from anxin.db.uow import UnitOfWork, UowFactory, uow_factory_for
-from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
+from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound, ParcelTroubleFound
 from anxin.fulfilment.service import FulfilmentService
 from anxin.governance.findings import late_with_points, risky_cause
 from anxin.governance.rulebook import load_governance_rulebook
@@ -39,6 +43,7 @@ from anxin.ingest.service import IngestionService
 from anxin.jobs.service import JobFailures, Outcome
 from anxin.merchants.rulebook import load_merchant_rulebook
 from anxin.merchants.service import Merchants, merchants_for
+from anxin.orders.events import BadReviewReceived
 from anxin.orders.fulfilment_rules import FulfilmentRulebook, load_fulfilment_rulebook
 from anxin.outbox.events import MessageDelivered
 from anxin.outbox.service import OutboxService
@@ -77,6 +82,8 @@ class Anxin:
     actions: ActionService
     governance: Governance
     care: Care
+    companion: Companion  # the 30-day companion's event handlers and expiry (the lead may fold it into Anxin.care)
+    outreach: OutreachDesk  # the operators' outreach queue, moves and effect report
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -93,6 +100,7 @@ class Anxin:
             Job("governance.expire", self.governance.violations.expire_due),
             Job("governance.ip_lapse", self.governance.ip.lapse_due),
             Job("care.sla", self.care.sla.check_due),
+            Job("care.outreach_expire", self.companion.expire_due),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -117,6 +125,7 @@ class Anxin:
         expired = run("governance.expire", lambda: self.governance.violations.expire_due(now))
         lapsed = run("governance.ip_lapse", lambda: self.governance.ip.lapse_due(now))
         care_sla = run("care.sla", lambda: self.care.sla.check_due(now))
+        outreach = run("care.outreach_expire", lambda: self.companion.expire_due(now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
@@ -124,11 +133,13 @@ class Anxin:
                               "settled": settled.value.as_dict() if settled.value is not None else None},
                 "events": handled.value.as_dict() if handled.value is not None else None,
                 "governance": {**(expired.value or {}), "ip_complaints_lapsed": lapsed.value or 0},
-                "care": care_sla.value.as_dict() if care_sla.value is not None else None,
+                "care": {**(care_sla.value.as_dict() if care_sla.value is not None else {}),
+                         "outreach_expired": outreach.value or 0},
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
                                         "idempotency.purge": purged, "governance.expire": expired,
                                         "governance.ip_lapse": lapsed, "care.sla": care_sla,
+                                        "care.outreach_expire": outreach,
                                         "events.handle": handled})}
 
     def process_events(self, limit: int = 500) -> ProcessReport:
@@ -210,8 +221,11 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                                 refund_deposit=merchants.money.refund_penalty)
     # The intent router: the shipped one (care.routing.load_router()); tests may inject a fake.
     care = care_for(uow_factory=uow_factory, clock=clock, router=care_router or ShippedRouter(), jobs=jobs)
+    companion_rules = load_companion_rules()
+    companion = Companion(uow_factory=uow_factory, clock=clock, rules=companion_rules)
     bus: MessageBus[UnitOfWork] = MessageBus(
-        table=handler_table(aftersales=aftersales, actions=actions, governance=governance, care=care),
+        table=handler_table(aftersales=aftersales, actions=actions, governance=governance, care=care,
+                            companion=companion),
         uow_factory=uow_factory,
         event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
@@ -237,11 +251,13 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         actions=actions,
         governance=governance,
         care=care,
+        companion=companion,
+        outreach=OutreachDesk(uow_factory=uow_factory, clock=clock, rules=companion_rules),
     )
 
 
 def handler_table(*, aftersales: AfterSalesService, actions: ActionService, governance: Governance,
-                  care: Care) -> HandlerTable:
+                  care: Care, companion: Companion) -> HandlerTable:
     """Who reacts to which domain event: the one table of the message bus (docs/architecture.md is generated
     from it). Handlers run in this order, each in its own transaction, at least once and idempotently."""
     return HandlerTable([
@@ -263,4 +279,10 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService, gove
                      "governance"),
         Subscription(ConsultationReceived, care.consultations.route_received, "care.route_consultation", "care"),
         Subscription(MessageReceived, care.tickets.apply_received, "care.apply_message", "care"),
+        Subscription(LateShipmentRecorded, companion.on_late_shipment, "care.outreach_late_shipment", "care"),
+        Subscription(ParcelTroubleFound, companion.on_parcel_trouble, "care.outreach_parcel_trouble", "care"),
+        Subscription(CaseRejected, companion.on_case_rejected, "care.outreach_case_rejected", "care"),
+        Subscription(BadReviewReceived, companion.on_bad_review, "care.outreach_bad_review", "care"),
+        Subscription(ConsultationOpened, companion.on_consultation, "care.outreach_contacts", "care",
+                     when=about_an_order),
     ])

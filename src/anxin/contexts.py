@@ -56,7 +56,7 @@ CONTEXTS: tuple[Context, ...] = (
     Context("audience", "consumers' accounts and viewers' feedback on creators' content", pure=("model", "payloads")),
     Context("orders", "orders, shipments, tracking scans, sign-off and reviews",
             adapters=("store", "stats_store"),
-            pure=("model", "payloads", "promise", "fulfilment_rules", "published")),
+            pure=("model", "events", "payloads", "promise", "fulfilment_rules", "published")),
     Context("risk", "signals, verdicts, reviews and rings against after-sales abuse and fraud",
             interface=("api", "api_models", "pages", "console"),
             use_cases=("service", "rule_admin", "ring_batch", "signals", "backtest"),
@@ -76,13 +76,16 @@ CONTEXTS: tuple[Context, ...] = (
             use_cases=("service", "filing", "case_actions", "deadlines", "queries", "evidence_uploads",
                        "risk_settlement", "refunds", "reading", "transitions"),
             adapters=("store", "evidence"),
-            pure=("model", "policy", "rulebook", "disclosure", "error_codes")),
+            pure=("model", "events", "policy", "rulebook", "disclosure", "error_codes")),
     Context("care", "consultations and tickets with reply-time SLAs, intent routing, proactive care for orders in "
             "trouble, satisfaction; complaints and chat sessions as the scores' inputs",
-            use_cases=("service", "consultations", "ticket_ops", "queries", "sla_jobs", "shared"),
-            adapters=("store", "ticket_store"),
+            interface=("api", "companion_api"),
+            use_cases=("service", "consultations", "ticket_ops", "queries", "sla_jobs", "shared", "companion",
+                       "companion_ops"),
+            adapters=("store", "ticket_store", "companion_store"),
             pure=("model", "payloads", "sla_rules", "sla", "tickets", "routing_port", "events", "error_codes",
-                  "routing", "routing_rules", "intents", "intent_metrics")),
+                  "routing", "routing_rules", "intents", "intent_metrics", "companion_rules", "companion_policy",
+                  "companion_effect", "companion_error_codes")),
     Context("ingest", "events from the commerce platform: idempotent by id, order-tolerant, atomic per event",
             interface=("api", "api_models"), use_cases=("service", "bulk", "handlers", "bulk_state", "schemas"),
             pure=("model", "error_codes")),
@@ -118,6 +121,13 @@ def modules_named(name: str) -> tuple[ModuleType, ...]:
     """Each context's module ``name`` (``api``, ``pages``, ``error_codes``), imported, in the list's order: how the
     web shell finds the contexts' routers and codes without naming a context."""
     return tuple(importlib.import_module(f"anxin.{ctx.name}.{name}") for ctx in CONTEXTS if name in ctx.modules)
+
+
+def error_code_modules() -> tuple[ModuleType, ...]:
+    """Each context's error-code modules (``error_codes`` and any ``<part>_error_codes`` beside it), imported, in
+    the list's order: where the web shell collects every stable code and its status."""
+    return tuple(importlib.import_module(f"anxin.{ctx.name}.{m}") for ctx in CONTEXTS for m in ctx.modules
+                 if m == "error_codes" or m.endswith("_error_codes"))
 
 
 def template_dirs() -> dict[str, Path]:

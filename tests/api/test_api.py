@@ -528,10 +528,11 @@ def test_a_code_without_a_status_fails_at_import():
 
 
 def test_every_error_code_enum_in_the_tree_is_registered():
-    """Found through the list of contexts: an ``error_codes`` module left out of ``anxin.contexts`` would drop out."""
+    """Found through the list of contexts: an ``error_codes`` (or ``<part>_error_codes``) module left out of
+    ``anxin.contexts`` would drop out."""
     found = set()
     for mod in pkgutil.walk_packages(anxin_pkg.__path__, "anxin."):
-        if mod.name.endswith(".error_codes"):
+        if mod.name.rsplit(".", 1)[-1].endswith("error_codes"):
             module = importlib.import_module(mod.name)
             found |= {v for v in vars(module).values()
                       if isinstance(v, type) and issubclass(v, StrEnum) and v.__module__ == module.__name__}

@@ -21,7 +21,9 @@ def test_every_context_router_is_included(app):
     modules = {module for _, _, module in _routes(app)}
     for ctx in CONTEXTS:
         for kind in ("api", "pages"):
-            assert (f"anxin.{ctx.name}.{kind}" in modules) == (kind in ctx.interface), (ctx.name, kind)
+            # A context's router may hold only routers it includes (care's api includes companion_api's routes).
+            reached = {f"anxin.{ctx.name}.{m}" for m in ctx.interface if m == kind or m.endswith(f"_{kind}")}
+            assert bool(modules & reached) == (kind in ctx.interface), (ctx.name, kind)
 
 
 def test_no_route_answers_a_path_of_another_router(app):

@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
+from anxin.aftersales.events import RULEBOOK_REJECTED
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.policy import Claim, Decision, OrderFacts, Outcome, Reason, coverage, decide
 from anxin.aftersales.reading import CaseView, order_facts, order_for
 from anxin.aftersales.rulebook import CASE_TYPES, REASONS, Rulebook, RulebookSet
 from anxin.aftersales.store import CaseRepository, CaseRow
-from anxin.aftersales.transitions import CaseTransitions, apply_action
+from anxin.aftersales.transitions import CaseTransitions, apply_action, rejected_event
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.ids import new_id
@@ -150,7 +151,7 @@ class CaseFiling:
         terms = m.CaseTerms(rb.deadlines, rb.freight_cap_fen)
         initial = {Outcome.PENDING_MERCHANT: m.CaseState.PENDING_MERCHANT, Outcome.REVIEW: m.CaseState.UNDER_REVIEW,
                    Outcome.REJECTED: m.CaseState.REJECTED, Outcome.APPROVED: m.CaseState.PENDING_MERCHANT}
-        case = m.enter(case, initial[decision.outcome], now, terms)
+        filed, case = case, m.enter(case, initial[decision.outcome], now, terms)
         stored = decision.as_dict()
         events = [m.CaseEvent("file", "consumer", facts.consumer_id, now, None, case.state.value, cmd.description,
                               case.deadline_at, case.deadline_kind,
@@ -168,6 +169,8 @@ class CaseFiling:
         repo.attach_evidence(case.case_id, list(evidence), "consumer", now, new_case=True)
         repo.add_events(case.case_id, events)
         self.transitions.enqueue(uow, case, effects, order_money)
+        if (rejected := rejected_event(filed, case, now, reason=RULEBOOK_REJECTED)) is not None:
+            uow.record(rejected)
         return CaseView(case, stored, tuple(events), evidence, cmd.listing_id, cmd.description)
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from anxin.aftersales import model as m
 from anxin.aftersales.error_codes import AfterSalesErrorCode as E
+from anxin.aftersales.events import MERCHANT_REJECTED, RECEIPT_REJECTED, CaseRejected
 from anxin.aftersales.rulebook import RulebookSet
 from anxin.aftersales.store import CaseRepository
 from anxin.core.clock import Clock
@@ -81,6 +82,8 @@ class CaseTransitions:
         order_money = repo.order_money(case.order_id, excluding=case.case_id) if any(
             e.kind in ("refund", "compensation") for e in t.effects) else None
         self.enqueue(uow, t.case, t.effects, order_money)
+        if (rejected := rejected_event(case, t.case, now)) is not None:
+            uow.record(rejected)
         return t.case, t.event
 
     def enqueue(self, uow: UnitOfWork, case: m.Case, effects: tuple[m.Effect, ...],
@@ -95,6 +98,19 @@ class CaseTransitions:
                                 "shop_id": case.shop_id, "amount_fen": effect.amount_fen, "currency": "CNY",
                                 "reason": case.reason, "guarantee": case.guarantee_id,
                                 "rulebook_version": case.rulebook_version, **effect.detail})
+
+
+def rejected_event(before: m.Case, after: m.Case, at: dt.datetime, *, reason: str | None = None) -> CaseRejected | None:
+    """The ``CaseRejected`` a change publishes when it puts the case into ``rejected`` (None otherwise). ``reason``
+    defaults to what the state machine's rejecting actions mean (merchant_rejected, receipt_rejected)."""
+    if after.state is not m.CaseState.REJECTED or before.state is m.CaseState.REJECTED:
+        return None
+    return CaseRejected(case_id=after.case_id, order_id=after.order_id, shop_id=after.shop_id,
+                        consumer_id=after.consumer_id, at=at, reason=reason or _rejected_reason(before, after))
+
+
+def _rejected_reason(before: m.Case, after: m.Case) -> str:
+    return RECEIPT_REJECTED if before.state is m.CaseState.RETURN_SHIPPED else MERCHANT_REJECTED
 
 
 def apply_action(case: m.Case, action: m.Action, role: str, actor: str, now: dt.datetime, terms: m.CaseTerms, *,

@@ -97,6 +97,15 @@ def _care_routing(path: Path) -> str:
             f"topic decides below {book.min_confidence}")
 
 
+def _care_companion(path: Path) -> str:
+    from anxin.care.companion_rules import TROUBLES, load_companion_rules
+
+    book = load_companion_rules(path)
+    enabled = [t for t in TROUBLES if book.troubles.of(t).enabled]
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {book.window.days}-day "
+            f"window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -108,6 +117,7 @@ def _section(name: str) -> Callable[[Path], str]:
 
 def kinds() -> dict[str, Kind]:
     from anxin.aftersales.rulebook import GuaranteesRulebookSpec
+    from anxin.care.companion_rules import CompanionRulebookSpec
     from anxin.care.routing_rules import CareRoutingSpec
     from anxin.care.sla_rules import CareRulebookSpec
     from anxin.governance.rulebook import MODELS as GOVERNANCE_SECTIONS
@@ -123,7 +133,8 @@ def kinds() -> dict[str, Kind]:
              Kind("merchants", _merchants, MerchantsIndexSpec)]
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
     table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec),
-              Kind("care_routing", _care_routing, CareRoutingSpec)]
+              Kind("care_routing", _care_routing, CareRoutingSpec),
+              Kind("care_companion", _care_companion, CompanionRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     return {k.name: k for k in table}
 

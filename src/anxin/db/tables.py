@@ -7,6 +7,7 @@ from anxin.access import store as _access  # noqa: F401
 from anxin.actions import store as _actions  # noqa: F401
 from anxin.aftersales import store as _aftersales  # noqa: F401
 from anxin.audience import store as _audience  # noqa: F401
+from anxin.care import companion_store as _care_companion  # noqa: F401
 from anxin.care import store as _care  # noqa: F401
 from anxin.care import ticket_store as _care_tickets  # noqa: F401
 from anxin.catalog import store as _catalog  # noqa: F401

@@ -50,3 +50,21 @@ class LateShipmentRecorded(Event):
     points_rule_id: str
     coupon_fen: int
     late_at: dt.datetime
+
+
+# ParcelTroubleFound.kind: the parcel stopped moving, the carrier reported it lost, or another exception
+# (returned to sender, refused).
+PARCEL_STALLED, PARCEL_LOST, PARCEL_EXCEPTION = "parcel_stalled", "parcel_lost", "parcel_exception"
+
+
+@event("fulfilment.parcel_trouble_found")
+@dataclass(frozen=True)
+class ParcelTroubleFound(Event):
+    """A detector found a parcel in trouble (findings ``parcel.stalled`` and ``parcel.exception``); ``kind``:
+    parcel_stalled | parcel_lost | parcel_exception. One event per new finding: a parcel may stall more than once."""
+
+    order_id: str
+    shop_id: str
+    kind: str
+    finding_id: str
+    at: dt.datetime

@@ -32,7 +32,15 @@ from anxin.fulfilment.consequences import (
 from anxin.fulfilment.detectors import Finding, ListingPeer, OrderState, OrderView, ScanView, judge_batch
 from anxin.fulfilment.error_codes import FulfilmentErrorCode
 from anxin.fulfilment.eta import Eta, EtaInput, LastScan, TransitHistory, TransitObservation, estimate, notice_needs
-from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound
+from anxin.fulfilment.events import (
+    PARCEL_EXCEPTION,
+    PARCEL_LOST,
+    PARCEL_STALLED,
+    FakeShipmentFound,
+    LateShipmentRecorded,
+    OversellingFound,
+    ParcelTroubleFound,
+)
 from anxin.fulfilment.store import EtaRow, FulfilmentRepository, LateConsequenceRow, NoticeRow
 from anxin.jobs.service import JobFailures, JobRun
 from anxin.orders import service as orders
@@ -475,9 +483,10 @@ def _notice(n: NoticeRow) -> dict[str, Any]:
             "eta": n.eta}
 
 
-def finding_events(found: list[Finding]) -> list[FakeShipmentFound | OversellingFound]:
-    """The events new findings publish: fake shipments and overselling (governance turns them into penalties)."""
-    events: list[FakeShipmentFound | OversellingFound] = []
+def finding_events(found: list[Finding]) -> list[FakeShipmentFound | OversellingFound | ParcelTroubleFound]:
+    """The events new findings publish: fake shipments and overselling (governance turns them into penalties),
+    parcels in trouble (care's companion reaches out)."""
+    events: list[FakeShipmentFound | OversellingFound | ParcelTroubleFound] = []
     for f in found:
         if f.kind.startswith("fake_shipment."):
             events.append(FakeShipmentFound(finding_id=f.finding_id, kind=f.kind, order_id=f.subject_id,
@@ -486,6 +495,9 @@ def finding_events(found: list[Finding]) -> list[FakeShipmentFound | Overselling
         elif f.kind == "listing.oversold":
             events.append(OversellingFound(finding_id=f.finding_id, listing_id=f.subject_id, shop_id=f.shop_id,
                                            rule_id=f.rule_id, rulebook_version=f.rulebook_version, found_at=f.at))
+        elif (trouble := parcel_trouble(f)) is not None:
+            events.append(ParcelTroubleFound(order_id=f.subject_id, shop_id=f.shop_id, kind=trouble,
+                                             finding_id=f.finding_id, at=f.at))
     return events
 
 
@@ -497,6 +509,16 @@ def order_trouble(uow: UnitOfWork, order_id: str) -> str | None:
         return problem.kind
     late = FulfilmentRepository(uow.session).findings(subject_ids=[order_id], kinds=["late_shipment"], limit=1)
     return "late_shipment" if late else None
+
+
+def parcel_trouble(f: Finding) -> str | None:
+    """The trouble a parcel finding is (``ParcelTroubleFound.kind``), None for other findings: a stall, or an
+    exception scan whose status is ``lost`` (lost) or anything else (returned, refused: exception)."""
+    if f.kind == "parcel.stalled":
+        return PARCEL_STALLED
+    if f.kind == "parcel.exception":
+        return PARCEL_LOST if f.evidence.get("status") == "lost" else PARCEL_EXCEPTION
+    return None
 
 
 def parcel_problem(uow: UnitOfWork, order_id: str) -> Finding | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from anxin.db.uow import UnitOfWork
 from anxin.orders import model
+from anxin.orders.events import BadReviewReceived, is_bad_review
 from anxin.orders.fulfilment_rules import FulfilmentRulebook as FulfilmentRulebook
 from anxin.orders.model import LifecycleError as LifecycleError
 from anxin.orders.model import Order as Order  # the types these calls take and return
@@ -72,10 +73,14 @@ def record_cancelled(uow: UnitOfWork, order_id: str, *, reason: str, at: dt.date
 
 
 def record_review(uow: UnitOfWork, order_id: str, *, rating: int, text: str, posted_at: dt.datetime) -> None:
+    """Store the order's review (newer wins); a bad one (rating ≤ 2) stored publishes ``BadReviewReceived``."""
     repo = OrderRepository(uow.session)
     row = repo.get_row(order_id)
     if repo.upsert_review(order_id, rating, text, posted_at) and row is not None:
         row.review_rating = rating
+        if is_bad_review(rating):
+            uow.record(BadReviewReceived(order_id=order_id, shop_id=row.shop_id, consumer_id=row.consumer_id,
+                                         rating=rating, at=posted_at))
 
 
 def tracking_known(uow: UnitOfWork, carrier: str, tracking_no: str) -> bool:
@@ -145,8 +150,17 @@ def reviews_by_order(uow: UnitOfWork, order_ids: list[str]) -> dict[str, Review]
 
 
 def bulk_write_reviews(uow: UnitOfWork, new: dict[str, Review], changed: dict[str, Review]) -> None:
-    """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins."""
-    OrderRepository(uow.session).write_reviews(new, changed)
+    """Insert ``new`` and overwrite ``changed``; the caller has already applied newer-wins. Publishes
+    ``BadReviewReceived`` for each bad one written, as ``record_review`` does (the orders are written first)."""
+    repo = OrderRepository(uow.session)
+    repo.write_reviews(new, changed)
+    bad = {oid: review for oid, review in {**new, **changed}.items() if is_bad_review(review[0])}
+    if not bad:
+        return
+    parties = repo.parties(sorted(bad))
+    uow.record(*(BadReviewReceived(order_id=oid, shop_id=parties[oid][0], consumer_id=parties[oid][1],
+                                   rating=rating, at=posted_at)
+                 for oid, (rating, _, posted_at) in bad.items() if oid in parties))
 
 
 # --- fulfilment monitoring (anxin.fulfilment): which orders are due, what is known about them ------------------

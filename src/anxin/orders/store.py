@@ -246,6 +246,16 @@ class OrderRepository:
         rows = self.session.execute(sa.select(t).where(t.c.order_id.in_(order_ids)))
         return {r.order_id: (r.rating, r.text, r.posted_at) for r in rows}
 
+    def parties(self, order_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """(shop_id, consumer_id) of each stored order among ``order_ids``."""
+        t = table(OrderRow)
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(order_ids), 2000):  # well under both databases' parameter limits
+            rows = self.session.execute(sa.select(t.c.order_id, t.c.shop_id, t.c.consumer_id).where(
+                t.c.order_id.in_(order_ids[i:i + 2000])))
+            out.update((r.order_id, (r.shop_id, r.consumer_id)) for r in rows)
+        return out
+
     def write_reviews(self, new: dict[str, tuple[int, str, dt.datetime]],
                       changed: dict[str, tuple[int, str, dt.datetime]]) -> None:
         t = table(ReviewRow)

@@ -1,8 +1,9 @@
 """Every stable error code and its HTTP status, collected from the contexts.
 
-Each context declares its codes with their statuses (``<context>/error_codes.py``, an ``anxin.core.errors.ErrorCode``);
-this module finds them through the list of contexts (``anxin.contexts``), so adding a context or a code edits
-nothing here. A member without a status fails at import, so a new code cannot silently become a 500.
+Each context declares its codes with their statuses (``<context>/error_codes.py``, and ``<part>_error_codes.py``
+beside it for a part with codes of its own: an ``anxin.core.errors.ErrorCode``); this module finds them through
+the list of contexts (``anxin.contexts``), so adding a context or a code edits nothing here.
+A member without a status fails at import, so a new code cannot silently become a 500.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from anxin.access.error_codes import AccessErrorCode as A
-from anxin.contexts import modules_named
+from anxin.contexts import error_code_modules
 from anxin.core.errors import AnxinError, ErrorCode
 from anxin.web.error_codes import WebErrorCode as W
 from anxin.web.problem import instance_of, problem_response
@@ -25,7 +26,7 @@ from anxin.web.problem import instance_of, problem_response
 
 def code_enums() -> tuple[type[ErrorCode], ...]:
     """The code enums of every context, in the list's order, then the web shell's own (the request's)."""
-    found = [value for module in modules_named("error_codes") for value in vars(module).values()
+    found = [value for module in error_code_modules() for value in vars(module).values()
              if isinstance(value, type) and issubclass(value, ErrorCode) and value.__module__ == module.__name__]
     return (*found, W)
 
