@@ -97,6 +97,25 @@ def test_a_short_run_works_tickets_through_the_care_facade(anxin: Anxin, clock: 
     assert right / len(consults) > 0.5
 
 
+def test_outreach_tasks_are_worked_and_held_out_orders_left_alone(anxin: Anxin, clock: FixedClock) -> None:
+    sim = _run(anxin, clock, days=6)
+    truth = ground_truth(sim)["care"]
+    tasks = anxin.outreach.queue(STAFF, limit=500) + anxin.outreach.queue(STAFF, state="held_out", limit=500)
+    assert tasks, "troubles in six busy days open outreach tasks"
+    worked = truth["outreach"]
+    held = {t["task_id"] for t in tasks if t["held_out"]}
+    assert not held & set(worked)  # the held-out share gets nothing
+    contacted = [t for t in tasks if t["task_id"] in worked and worked[t["task_id"]]["contacted_at"]]
+    assert contacted and all(t["state"] in ("contacted", "done") and t["remedy_chosen"] for t in contacted)
+    for t in contacted:
+        reached = _iso(worked[t["task_id"]]["contacted_at"])
+        assert reached is not None and reached - _iso(t["opened_at"]) <= dt.timedelta(hours=20)
+        assert t["order_id"] in truth["cared_for"]
+    effect = anxin.outreach.effect(STAFF, since=sim.start, until=sim.end)
+    assert effect["cared_for"]["tasks"] + effect["held_out"]["tasks"] == len(tasks)
+    assert effect["cared_for"]["reached"] == len({t["task_id"] for t in contacted})
+
+
 def test_care_is_off_by_default_and_the_legacy_chats_stay(anxin: Anxin, clock: FixedClock) -> None:
     events = io.StringIO()
     sim = _run(anxin, clock, events, care=False, days=2)

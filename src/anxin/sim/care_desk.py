@@ -315,35 +315,31 @@ class Desk:
                                               "contacted_at": None, "done_at": None}
             self._later(at, self._reach_out, task)
 
-    @property
-    def _outreach(self) -> Any:
-        """anxin's outreach desk; None in a build without the 30-day companion (its branch lands apart, issue 17)."""
-        return getattr(self.sim.anxin, "outreach", None)
-
     def _open_tasks(self) -> list[dict[str, Any]]:
-        desk = self._outreach
-        if desk is None:
-            return []
         tasks: list[dict[str, Any]] = []
         after = None
         while True:
-            page: list[dict[str, Any]] = desk.queue(AGENT, state="open", limit=100, after=after)
+            page = self.sim.anxin.outreach.queue(AGENT, state="open", limit=100, after=after)
             tasks += page
             if len(page) < 100:
                 return tasks
             after = (dt.datetime.fromisoformat(page[-1]["due_at"]), page[-1]["task_id"])
 
     def _reach_out(self, task: dict[str, Any]) -> None:
-        """Contact the buyer with the suggested remedy (a coupon goes out through anxin's outbox), then close it."""
-        truth, desk = self.outreach[task["task_id"]], self._outreach
-        if not self._call("outreach_contacted", desk.transition, AGENT, task["task_id"], to="contacted",
-                          remedy=task["remedy_suggested"], note="已联系买家，提供补救方案"):
+        """Contact the buyer with the suggested remedy (a coupon goes out through anxin's outbox; past the order's
+        coupon cap, none), then mark the task done."""
+        truth, desk = self.outreach[task["task_id"]], self.sim.anxin.outreach
+        for remedy in dict.fromkeys((task["remedy_suggested"] or "none", "none")):
+            if self._call("outreach_contacted", desk.transition, AGENT, task["task_id"], to="contacted", remedy=remedy,
+                          note="已联系买家，提供补救方案"):
+                break
+        else:
             return
-        truth["contacted_at"] = self.sim.now
+        truth["contacted_at"], truth["remedy_chosen"] = self.sim.now, remedy
         self.cared.setdefault(task["order_id"], self.sim.now)
         self._later(self.sim.now + self.rng.uniform(5, 60) * MINUTE, self._outreach_done, task)
 
     def _outreach_done(self, task: dict[str, Any]) -> None:
-        if self._call("outreach_done", self._outreach.transition, AGENT, task["task_id"], to="done",
+        if self._call("outreach_done", self.sim.anxin.outreach.transition, AGENT, task["task_id"], to="done",
                       note="买家已接受补救方案"):
             self.outreach[task["task_id"]]["done_at"] = self.sim.now
