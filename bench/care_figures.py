@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import statistics
 import tempfile
@@ -142,9 +143,57 @@ def csat_figures(anxin: Any, start: dt.datetime, end: dt.datetime) -> dict[str, 
     return out
 
 
+def _tasks(anxin: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for state in (None, "held_out"):  # (without a state the queue shows every task but the held-out ones)
+        after = None
+        while True:
+            page = anxin.outreach.queue(STAFF, state=state, limit=500, after=after)
+            out += page
+            if len(page) < 500:
+                break
+            after = (dt.datetime.fromisoformat(page[-1]["due_at"]), page[-1]["task_id"])
+    return out
+
+
+def _diff_ci(p1: float | None, n1: int, p2: float | None, n2: int) -> list[float] | None:
+    """A 95 % normal-approximation interval of p1 − p2 (two independent shares)."""
+    if p1 is None or p2 is None or not n1 or not n2:
+        return None
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return [round(p1 - p2 - 1.96 * se, 4), round(p1 - p2 + 1.96 * se, 4)]
+
+
 def companion_figures(anxin: Any, sim: Any, truth: dict[str, Any]) -> dict[str, Any]:
+    """The companion's own effect report, and CSAT of the same two groups computed here from anxin's tickets (the
+    report's satisfaction port is not wired in this branch): the ratings of tickets about a task's order given
+    within the report's contact window after the task opened, as the report defines it."""
     effect = anxin.outreach.effect(STAFF, since=sim.start, until=sim.end)
+    window = dt.timedelta(hours=effect["contact_window_hours"])
+    tasks = [t for t in _tasks(anxin) if sim.start <= dt.datetime.fromisoformat(t["opened_at"]) < sim.end]
+    by_order: dict[str, list[str]] = {}
+    for t in _all_tickets(anxin):
+        if t["order_id"]:
+            by_order.setdefault(t["order_id"], []).append(t["ticket_id"])
+    ratings: dict[str, list[tuple[dt.datetime, int]]] = {}
+    for order_id in {t["order_id"] for t in tasks}:
+        for ticket_id in by_order.get(order_id, ()):
+            for r in anxin.care.queries.ticket(STAFF, ticket_id)["ratings"]:
+                ratings.setdefault(order_id, []).append((dt.datetime.fromisoformat(r["rated_at"]), r["rating"]))
+    csat: dict[str, Counter[str]] = {"cared_for": Counter(), "held_out": Counter()}
+    for t in tasks:
+        opened = dt.datetime.fromisoformat(t["opened_at"])
+        for at, rating in ratings.get(t["order_id"], ()):
+            if opened < at <= opened + window:
+                csat["held_out" if t["held_out"] else "cared_for"].update(ratings=1, total=rating,
+                                                                          satisfied=int(rating >= 4))
+    groups = {g: {"ratings": c["ratings"], "mean": _ratio(c["total"], c["ratings"]),
+                  "satisfied_share": _ratio(c["satisfied"], c["ratings"])} for g, c in csat.items()}
+    cared, held = effect["cared_for"], effect["held_out"]
     return {"assumed": truth["assumptions"], "effect_report": effect,
+            "contact_rate_difference_ci95": _diff_ci(cared["contact_rate"], cared["tasks"], held["contact_rate"],
+                                                     held["tasks"]),
+            "csat_by_group_from_tickets": groups,
             "simulator": {"tasks_worked": len(truth["outreach"]), "orders_cared_for": len(truth["cared_for"]),
                           "consultations_not_asked_after_outreach": sim.care.stats["not_asked_after_outreach"]}}
 
