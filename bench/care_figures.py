@@ -36,10 +36,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from anxin.core.clock import BEIJING
 from anxin.core.principal import Principal, Role
 
 STAFF = Principal(key_id="bench", role=Role.OPERATOR, subject="op-bench")
 TOPICS = ("pre_sale", "order", "logistics", "after_sale", "account", "merchant_policy")
+SERVED = (8, 23)  # the merchant service hours of the care rulebook, Beijing time
 MIN_TICKETS = 5  # shops with fewer served-hour tickets are left out of the reply-rate distribution
 
 
@@ -108,11 +110,19 @@ def sla_figures(anxin: Any, start: dt.datetime, end: dt.datetime) -> dict[str, A
         r = report[part]
         r["escalation_rate"] = _ratio(r["escalated"], r["tickets"])
     per_topic: dict[str, Counter[str]] = {t: Counter() for t in TOPICS}
+    hours: dict[str, Counter[str]] = {}
     for t in _all_tickets(anxin):
+        served = SERVED[0] <= dt.datetime.fromisoformat(t["opened_at"]).astimezone(BEIJING).hour < SERVED[1]
+        h = hours.setdefault(f"{t['first_owner']}.{'in' if served else 'outside'}_08_23", Counter())
+        h.update(tickets=1, first_reply_breached=int(t["sla"]["first_reply"]["breached_at"] is not None),
+                 escalated=int(t["sla"]["escalated_at"] is not None))
         c = per_topic[t["topic"]]
         c.update(tickets=1, resolved=int(t["sla"]["resolution"]["resolved_at"] is not None),
                  resolution_breached=int(t["sla"]["resolution"]["breached_at"] is not None))
     return {"report": report,
+            "first_reply_by_opening_hours": {k: {**v, "breach_rate": _ratio(v["first_reply_breached"], v["tickets"]),
+                                                 "escalation_rate": _ratio(v["escalated"], v["tickets"])}
+                                             for k, v in sorted(hours.items())},
             "resolution_by_topic": {k: {**v, "breach_rate": _ratio(v["resolution_breached"], v["tickets"])}
                                     for k, v in per_topic.items() if v["tickets"]}}
 

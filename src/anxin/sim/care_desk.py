@@ -11,9 +11,10 @@
   × quality.
 - **Platform agents** (``SimConfig.care_agents``; one works nights, the others 08:00–24:00) take platform tickets as
   they arrive and escalated ones from anxin's queue after each hourly SLA run (ordered by deadline, as the queue
-  is): each first reply occupies an agent 4–12 minutes, so the pool answers about 7.5 tickets an hour per agent and
-  a queue forms behind bursts. They resolve after lognormal(a median per topic, 30 min to 12 h, σ 0.8); good
-  outcome 85 %.
+  is): the agent free first takes a ticket, writes the first reply after lognormal(median 75 s, σ 0.6) (7 % take
+  longer than 3 minutes: a long history to read) and is busy 4–12 minutes with it, so the pool answers about 7.5
+  tickets an hour per agent and a queue forms behind bursts and at night. They resolve after lognormal(a median per
+  topic, 30 min to 12 h, σ 0.8); good outcome 85 %.
 - **Openers** confirm a resolution 45 % of the time (else anxin closes it after the rulebook's period); reopen a
   bad one 25 % of the time (once); rate a closed ticket 35 % of the time (50 % after a bad outcome; 60 % of that
   when anxin closed it for them). The rating (the simulator's behavioural model, not a measured one):
@@ -210,7 +211,7 @@ class Desk:
         assert best is not None
         start, i = best
         self.agents[i] = start + self.rng.uniform(4, 12) * MINUTE
-        self._later(start + self.rng.uniform(1, 3) * MINUTE, self._platform_reply, c)
+        self._later(start + self.rng.lognormvariate(math.log(75), 0.6) * S, self._platform_reply, c)
 
     def _platform_reply(self, c: Consult) -> None:
         if not self._post(AGENT, c, self.rng.choice(PLATFORM_REPLIES)):
