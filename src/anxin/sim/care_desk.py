@@ -21,11 +21,11 @@
   ``round(4.6 − wait − 0.4·escalated − 0.5·resolution_breached − 1.8·bad_outcome − 0.3·reopened
   + lift·cared_for + N(0, 0.5))`` clamped to 1–5, where wait is 0 for a first reply within 3 minutes, 0.3 within
   30, 0.7 within 4 h, 1.2 later or never, and lift is ``SimConfig.care_outreach_rating_lift``.
-- **Proactive care**: every hour platform agents list anxin's open outreach tasks and reach out to each within
-  0.5–4 h (pushed into 09:00–21:00), taking the suggested remedy, then mark it done. Held-out orders get no task.
-  From then on the order counts as cared for: its buyer asks less (``SimConfig.care_outreach_contact_cut``) and
-  rates higher (the lift). Both effects are assumptions of the simulator; the effect the figures measure reflects
-  them and nothing else.
+- **Proactive care**: every hour of the day shift (08:00–21:00) platform agents list anxin's open outreach tasks
+  and reach out to each new one 0.5–4 h later (pushed into 09:00–21:00): the buyer takes the suggested remedy and the
+  task is done. Held-out orders' tasks are never worked. From then on the order counts as cared for: its buyer asks
+  less (``SimConfig.care_outreach_contact_cut``) and rates higher (the lift). Both effects are assumptions of the
+  simulator; the effect the figures measure reflects them and nothing else.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class Desk:
         self.agents = [self.sim.start] * max(1, self.sim.config.care_agents)  # when each agent is next free
         self.by_ticket: dict[str, Consult] = {}
         self.in_hand: set[str] = set()  # tickets an agent is working on (until resolved)
+        self.unanswered: set[str] = set()  # merchant tickets without the merchant's first answer, not escalated
         self.cared: dict[str, dt.datetime] = {}  # order id -> when the platform reached out
         self.outreach: dict[str, dict[str, Any]] = {}  # task id -> what the agents did
 
@@ -137,6 +138,7 @@ class Desk:
         self.by_ticket[ticket["ticket_id"]] = c
         self.stats["tickets"] += 1
         if c.owner == "merchant_cs":
+            self.unanswered.add(c.ticket_id)
             self._plan_merchant_reply(c)
         else:
             self._assign(c, self.sim.now)
@@ -160,6 +162,7 @@ class Desk:
             return
         now, rng, bad = self.sim.now, self.rng, 1 - c.merchant.quality
         c.merchant_replied_at = now
+        self.unanswered.discard(c.ticket_id or "")
         if c.first_reply_at is None:
             c.first_reply_at, c.first_reply_by = now, "merchant"
         if c.owner != "merchant_cs":
@@ -227,7 +230,9 @@ class Desk:
         now, after = self.sim.now, None
         if "care" not in report:  # (a tick without the care jobs: run the SLA job as the worker would)
             self.care.sla.check_due(now)
-        while True:
+        # Agents look at the queue for escalations while some merchant ticket still waits for its first answer (when
+        # none does, the queue holds nothing they have not taken), and at the outreach list in the day shift.
+        while self.unanswered:
             page = self.care.queries.queue(AGENT, owner="platform_cs", state="open", limit=100, after=after)
             for t in page:
                 c = self.by_ticket.get(t["ticket_id"])
@@ -235,12 +240,14 @@ class Desk:
                     continue
                 if c.owner == "merchant_cs":
                     c.escalated, c.owner = True, "platform_cs"
+                    self.unanswered.discard(t["ticket_id"])
                     self.stats["escalations_seen"] += 1
                 self._assign(c, now)
             if len(page) < 100:
                 break
             after = queue_key(page[-1])
-        self._outreach_round()
+        if 8 <= now.astimezone(CST).hour < 21:
+            self._outreach_round()
 
     # --- resolution, closing, rating -----------------------------------------------------------------------------
 
@@ -327,20 +334,15 @@ class Desk:
             after = (dt.datetime.fromisoformat(page[-1]["due_at"]), page[-1]["task_id"])
 
     def _reach_out(self, task: dict[str, Any]) -> None:
-        """Contact the buyer with the suggested remedy (a coupon goes out through anxin's outbox; past the order's
-        coupon cap, none), then mark the task done."""
+        """Call the buyer, who takes the suggested remedy (a coupon goes out through anxin's outbox; past the order's
+        coupon cap, none): the task is done in one move."""
         truth, desk = self.outreach[task["task_id"]], self.sim.anxin.outreach
         for remedy in dict.fromkeys((task["remedy_suggested"] or "none", "none")):
-            if self._call("outreach_contacted", desk.transition, AGENT, task["task_id"], to="contacted", remedy=remedy,
-                          note="已联系买家，提供补救方案"):
+            if self._call("outreach_done", desk.transition, AGENT, task["task_id"], to="done", remedy=remedy,
+                          note="已联系买家，买家接受补救方案"):
                 break
         else:
             return
-        truth["contacted_at"], truth["remedy_chosen"] = self.sim.now, remedy
+        truth["contacted_at"] = truth["done_at"] = self.sim.now
+        truth["remedy_chosen"] = remedy
         self.cared.setdefault(task["order_id"], self.sim.now)
-        self._later(self.sim.now + self.rng.uniform(5, 60) * MINUTE, self._outreach_done, task)
-
-    def _outreach_done(self, task: dict[str, Any]) -> None:
-        if self._call("outreach_done", self.sim.anxin.outreach.transition, AGENT, task["task_id"], to="done",
-                      note="买家已接受补救方案"):
-            self.outreach[task["task_id"]]["done_at"] = self.sim.now
