@@ -7,6 +7,7 @@ not mocks. The CLI and the server call it with the real ones.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,7 +25,7 @@ from anxin.care.companion import Companion, about_an_order
 from anxin.care.companion_ops import OutreachDesk
 from anxin.care.companion_rules import load_companion_rules
 from anxin.care.events import ConsultationOpened, ConsultationReceived, MessageReceived
-from anxin.care.routing import load_router
+from anxin.care.routing import IntentRouter, load_router
 from anxin.care.routing_port import Router
 from anxin.care.routing_rules import load_routing_rules
 from anxin.care.service import Care, care_for, ratings_by_order
@@ -170,6 +171,12 @@ def _failed(outcomes: dict[str, Outcome[Any]]) -> dict[str, str]:
     return {job: o.failure.error for job, o in outcomes.items() if o.failure is not None}
 
 
+@functools.cache
+def _shipped_router() -> IntentRouter:
+    """The packaged routing rulebook and shipped model, loaded once per process (about 0.1 s)."""
+    return load_router()
+
+
 def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, engine: sa.Engine | None = None,
               transport: WebhookTransport | None = None, run_migrations: bool = True,
               wall_clock: Clock | None = None, care_router: Router | None = None) -> Anxin:
@@ -210,7 +217,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
                                 deduct_deposit=merchants.money.deduct_penalty,
                                 refund_deposit=merchants.money.refund_penalty)
     # The intent router (routing rulebook + the shipped character n-gram model); tests may inject a fake.
-    router = care_router or load_router()
+    router = care_router or _shipped_router()
     care = care_for(uow_factory=uow_factory, clock=clock, router=router, jobs=jobs)
     companion_rules = load_companion_rules()
     companion = Companion(uow_factory=uow_factory, clock=clock, rules=companion_rules)

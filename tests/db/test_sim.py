@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 from collections import Counter
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,9 @@ def test_demo_no_serve_prints_the_links(tmp_path: Path, monkeypatch: pytest.Monk
     assert "/login/link?token=axl_" in out and "key=" not in out  # one-time links; keys never in URLs
     for target in ("&next=/hall/orders/o-", "&next=/merchant/cases", "&next=/ops/cases"):
         assert target in out, target
+    if find_spec("anxin.care.pages") is not None:  # customer care is simulated; its pages are in this build
+        for target in ("&next=/merchant/care", "&next=/ops/care"):
+            assert target in out, target
     assert "Platform key       ax_" in out and "anxin keys login-link --key-id key_" in out
     assert (tmp_path / "truth.json").exists()
 

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -56,11 +57,11 @@ def _simulate(anxin: Anxin, config: SimConfig, console: Console, events_out: Pat
 
 
 def _config(days: int, merchants: int, seed: int, consumers: int | None, start: dt.datetime, *,
-            governance: bool = False) -> SimConfig:
+            governance: bool = False, care: bool = False) -> SimConfig:
     from anxin.sim import SimConfig
 
     return SimConfig(days=days, merchants=merchants, seed=seed, consumers=consumers, start=start,
-                     governance=governance)
+                     governance=governance, care=care)
 
 
 @click.command("sim")
@@ -76,8 +77,11 @@ def _config(days: int, merchants: int, seed: int, consumers: int | None, start: 
 @click.option("--governance/--no-governance", default=False, show_default=True,
               help="Operators inspect, rights holders complain, merchants appeal, and the platform carries out "
                    "anxin's actions (takedowns stop sales): docs/simulator.md.")
+@click.option("--care/--no-care", default=False, show_default=True,
+              help="Consumers and merchants consult customer care through anxin (tickets instead of chat sessions), "
+                   "merchants and platform agents answer, outreach for orders in trouble: docs/care.md.")
 def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str | None, truth_path: Path,
-        events_out: Path | None, governance: bool) -> None:
+        events_out: Path | None, governance: bool, care: bool) -> None:
     """Simulate a marketplace through anxin's real services on a simulated clock.
 
     Writes into ANXIN_DATABASE_URL, which must hold no events yet. Webhooks go to an in-process
@@ -107,7 +111,7 @@ def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str 
         _fail("the database already holds events; point ANXIN_DATABASE_URL at an empty one",
               "sim.database_not_empty")
     console = Console()
-    config = _config(days, merchants, seed, consumers, begin, governance=governance)
+    config = _config(days, merchants, seed, consumers, begin, governance=governance, care=care)
     result = _simulate(anxin, config, console, events_out)
     summary = sim_report.summary(result)
     sim_report.write_json(sim_report.ground_truth(result), truth_path)
@@ -190,8 +194,10 @@ class _Links:
 @click.option("--no-serve", is_flag=True, help="Build the data, create the keys, print the links, exit.")
 @click.option("--governance/--no-governance", default=True, show_default=True,
               help="Inspections, IP complaints, appeals and the platform carrying out anxin's actions.")
+@click.option("--care/--no-care", default=True, show_default=True,
+              help="Consultations, tickets with reply-time SLAs, ratings and proactive outreach (docs/care.md).")
 def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Path, evidence_dir: Path,
-         truth_path: Path, no_serve: bool, governance: bool) -> None:
+         truth_path: Path, no_serve: bool, governance: bool, care: bool) -> None:
     """Simulate a month that ends now into a fresh SQLite file, then serve it with a live webhook receiver and a
     worker process (`anxin worker`) running deadlines, settlement and webhook delivery; Ctrl-C stops both."""
     from rich.console import Console
@@ -218,7 +224,8 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     console = Console()
     try:
         simulated = bootstrap(settings=settings, clock=sim_clock)
-        sim = _simulate(simulated, _config(days, merchants, seed, None, start, governance=governance), console, None)
+        config = _config(days, merchants, seed, None, start, governance=governance, care=care)
+        sim = _simulate(simulated, config, console, None)
         summary = sim_report.summary(sim)
         sim_report.write_json(sim_report.ground_truth(sim), truth_path)
         sim_report.render(summary, console, seconds=sim.seconds)
@@ -313,6 +320,13 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
         key = links.key("consumer", consumer_id)
         lines.append(f"  Consumer Hall      {links.link(key, f'/hall/orders/{order_id}')}"
                      f"   (consumer {consumer_id}, order {order_id})")
+    care_pages = sim.care is not None and find_spec("anxin.care.pages") is not None  # link what this build has
+    shown = sim.care.showcase(consumer[0] if consumer else None) if sim.care is not None and care_pages else None
+    if shown is not None:
+        who = shown.opener.subject
+        key = links.key("consumer", who) if consumer is None or who != consumer[0] else key
+        lines.append(f"  Consumer care      {links.link(key, f'/care/consultations/{quote(shown.consultation_id)}')}"
+                     f"   (consumer {who}: a conversation with customer care, its ticket, reply, rating)")
     merchant_id = _pick_merchant(sim)
     key = links.key("merchant", merchant_id)
     lines.append(f"  Merchant cases     {links.link(key, '/merchant/cases')}   (merchant {merchant_id})")
@@ -326,6 +340,9 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
                      f"   (status, novice tasks, deposit ledger, fee statement with waivers, offers, open cases)")
         lines.append(f"  Shop governance    {links.link(key, f'/merchant/governance/{quote(shop_id)}')}"
                      f"   (points per class, the ladder, measures in force, violations, appeals)")
+    if care_pages:
+        lines.append(f"  Merchant CS inbox  {links.link(key, '/merchant/care')}   (tickets with SLA countdowns, "
+                     f"the 3-minute reply clock, breaches and escalations)")
     key = links.key("operator", "demo-operator")
     lines.append(f"  Operator console   {links.link(key, '/ops/cases')}")
     lines.append(f"  Score ranking      {links.link(key, '/ops/scores')}   (merchants, creators, consumer credit)")
@@ -336,6 +353,9 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
                  f"reused evidence, rings, freight arbitrage, extortion, risky shops)")
     lines.append(f"  Governance console {links.link(key, '/ops/governance')}   (appeals by SLA, violations, listing "
                  f"findings, IP complaints, inspection plans)")
+    if care_pages:
+        lines.append(f"  Platform CS queue  {links.link(key, '/ops/care')}   (tickets by deadline, breaches, "
+                     f"escalations, CSAT and the SLA report, proactive care)")
     _, raw = live.access.create_key("platform", "demo-platform")
     lines.append(f"  Platform key       {raw}")
     lines.append(f"    curl -H 'Authorization: Bearer {raw}' {base}/v1/aftersales/cases?limit=5")

@@ -83,9 +83,11 @@ class Contact:
         if rng.random() < 0.07:  # asked about the listing before buying: no order yet
             opened = order.paid_at - rng.uniform(120, 5 * 3600) * S
             if opened >= sim.start:
-                self._chat(order, opened, about_order=False)
+                self._chat(order, opened, "pre_sale", about_order=False)
         if rng.random() < 0.04:  # an address change, "when will it ship?"
-            self._chat(order, order.paid_at + rng.uniform(3, 60) * H)
+            self._chat(order, order.paid_at + rng.uniform(3, 60) * H, "after_payment")
+        if sim.care is not None:
+            sim.care.paid(order)
         if order.ship_by is not None and not order.consumer_hold:
             check = order.ship_by + rng.uniform(4, 40) * H
             if check < sim.end:
@@ -97,9 +99,9 @@ class Contact:
             return
         rng, now = self.rng, self.sim.now
         if rng.random() < 0.25:
-            self._chat(order, now + rng.uniform(0, 3) * H, problem=True)
+            self._chat(order, now + rng.uniform(0, 3) * H, "late", problem=True)
         if rng.random() < 0.04 + 0.3 * (1 - order.shop.merchant.quality):
-            self._complain(order, "delivery", now + rng.uniform(0, 24) * H)
+            self.complain(order, "delivery", now + rng.uniform(0, 24) * H)
 
     def delivered(self, order: SimOrder) -> None:
         """After sign-off, once the world has decided whether something is wrong with the goods."""
@@ -112,26 +114,30 @@ class Contact:
         else:
             reason, p = rng.choice(("service_attitude", "quality", "other")), 0.002 + 0.03 * (1 - q) ** 2
         if rng.random() < p:
-            self._complain(order, reason, signed + rng.uniform(2, 120) * H)
+            self.complain(order, reason, signed + rng.uniform(2, 120) * H)
         if rng.random() < (0.45 if order.problem else 0.015):
-            self._chat(order, signed + rng.uniform(0.2, 36) * H, problem=bool(order.problem))
+            self._chat(order, signed + rng.uniform(0.2, 36) * H, "delivered", problem=bool(order.problem))
+        if self.sim.care is not None:
+            self.sim.care.delivered(order)
 
     def lost(self, order: SimOrder) -> None:
         """The parcel will never arrive (lost, or a faked shipment): asked about, complained about."""
         rng, now = self.rng, self.sim.now
         if rng.random() < 0.5:
-            self._chat(order, now + rng.uniform(24, 144) * H, problem=True)
+            self._chat(order, now + rng.uniform(24, 144) * H, "lost", problem=True)
         if rng.random() < 0.15 + 0.3 * (1 - order.shop.merchant.quality):
-            self._complain(order, "delivery", now + rng.uniform(96, 216) * H)
+            self.complain(order, "delivery", now + rng.uniform(96, 216) * H)
 
     def rejected(self, claim: Claim) -> None:
         """The merchant rejected an after-sale request: some buyers complain (abusers too)."""
         if self.rng.random() < (0.3 if claim.genuine else 0.15):
-            self._complain(claim.order, "after_sales", self.sim.now + self.rng.uniform(0.5, 48) * H)
+            self.complain(claim.order, "after_sales", self.sim.now + self.rng.uniform(0.5, 48) * H)
+        if self.sim.care is not None:
+            self.sim.care.rejected(claim)
 
     # --- the events ----------------------------------------------------------------------------------
 
-    def _complain(self, order: SimOrder, reason: str, at: dt.datetime) -> None:
+    def complain(self, order: SimOrder, reason: str, at: dt.datetime) -> None:
         if at >= self.sim.end:
             return
         self.complaints[reason] += 1
@@ -140,9 +146,14 @@ class Contact:
             "complaint_id": f"cp-{n:06d}", "order_id": order.order_id, "reason": reason, "filed_at": iso(at),
             "text": COMPLAINT_TEXT[reason]}, rng=self.rng)
 
-    def _chat(self, order: SimOrder, opened: dt.datetime, *, about_order: bool = True, problem: bool = False) -> None:
-        """One session: the robot first; a human if asked for, answering as the merchant does at that hour."""
+    def _chat(self, order: SimOrder, opened: dt.datetime, moment: str, *, about_order: bool = True,
+              problem: bool = False) -> None:
+        """One session: the robot first; a human if asked for, answering as the merchant does at that hour. With
+        customer care simulated (SimConfig.care) a consultation through anxin's care facade instead."""
         sim, rng, m = self.sim, self.rng, order.shop.merchant
+        if sim.care is not None:
+            sim.care.chat(order, opened, moment, problem=problem)
+            return
         to_human = opened + rng.uniform(15, 240) * S if rng.random() < (0.85 if problem else 0.65) else None
         reply = None
         if to_human is None:
@@ -173,4 +184,4 @@ class Contact:
             "first_human_reply_at": iso(reply) if reply else None, "closed_at": iso(closed)},
             rng=rng, sent_at=max(closed, sim.now))
         if to_human is not None and reply is None and about_order and rng.random() < 0.15:
-            self._complain(order, "service_attitude", closed + rng.uniform(0.1, 12) * H)
+            self.complain(order, "service_attitude", closed + rng.uniform(0.1, 12) * H)

@@ -17,7 +17,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from anxin.bootstrap import Anxin
 from anxin.core.clock import FixedClock, ensure_aware
@@ -35,6 +35,9 @@ from anxin.sim.listing_texts import write_listings
 from anxin.sim.logistics import Logistics
 from anxin.sim.orders import H, Orders
 from anxin.sim.world import LEAVES, TOPS, Listing, SimConfig, World, build_world
+
+if TYPE_CHECKING:
+    from anxin.sim.care import CareActors
 
 DayCallback = Callable[[int, dict[str, int]], None]
 
@@ -76,6 +79,13 @@ class Simulation:
         # Operators, rights holders and appealing merchants, and the platform carrying out anxin's actions: a stream
         # of their own; off unless asked for (SimConfig.governance).
         self.governance = GovernanceActors(self) if config.governance else None
+        # Consumers and merchants consulting customer care, merchants and platform agents answering: a stream of its
+        # own; off unless asked for (SimConfig.care).
+        self.care: CareActors | None = None
+        if config.care:
+            from anxin.sim.care import CareActors  # (the intent texts and the care rulebook load only when asked for)
+
+            self.care = CareActors(self)
         for reopened in self.identities.reopened:
             self.agenda.call(reopened.at, self._reopen, reopened)
         self.ingested = IngestResult()
@@ -188,6 +198,8 @@ class Simulation:
         rng = self.rng
         self.orders.schedule_day(day_start)
         self.creators.day(day_start)  # after the day's livestreams are planned: their hosts' viewers are busier
+        if self.care is not None:
+            self.care.day(day_start)
         for shop in self.world.shops:
             if "anxin_gou" not in shop.services and rng.random() < 0.004:
                 shop.services = (*shop.services, "anxin_gou")  # a merchant joins 安心购 mid-month
@@ -219,6 +231,8 @@ class Simulation:
             self.delivery.update({k: report[k] for k in ("delivered", "failed", "dead")})
             if self.governance is not None:
                 self.governance.platform.carry_out()
+            if self.care is not None:
+                self.care.desk.after_tick(report)
             if hour % 24 == 0 and on_day is not None:
                 on_day(hour // 24, self.progress())
         self.seconds = time.perf_counter() - started

@@ -80,6 +80,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
                            "orders_refused_by_platform": dict(sim.governance.platform.refused),
                            "actions_carried_out": len(sim.governance.platform.log)}}
            if sim.governance is not None else {}),
+        **({"care": sim.care.summary()} if sim.care is not None else {}),
     }
 
 
@@ -137,6 +138,8 @@ def ground_truth(sim: Simulation) -> dict[str, Any]:
                           for s in sim.world.shops for li in s.listings},
         # Governance people and what the platform did with anxin's actions; present only with SimConfig.governance.
         **({"governance": governance_truth(sim)} if sim.governance is not None else {}),
+        # Every consultation's true intent and what came of it; present only with SimConfig.care.
+        **({"care": sim.care.truth()} if sim.care is not None else {}),
     }
 
 
@@ -214,6 +217,12 @@ def render(s: dict[str, Any], console: Console, *, seconds: float | None = None)
     table.add_row("abuse mix", f"{am['abusive_requests']} abusive", f"of {am['requests']} requests: "
                   f"{_pairs(am['requests_by_pattern'])}; rings {am['ring_sizes']}; "
                   f"{am['arbitraged_returns']} of {am['self_shipped_returns']} self-shipped returns arbitraged")
+    if "care" in s:
+        cs = s["care"]
+        table.add_row("customer care", str(cs["opened"]), f"{cs['tickets']} tickets; routed {_pairs(cs['by_route'])}; "
+                      f"first replies {_pairs(cs['first_reply_by'])}; {cs['escalated']} escalated, {cs['resolved']} "
+                      f"resolved, {cs['rated']} rated (mean {cs['mean_rating']}); outreach {cs['outreach_contacted']} "
+                      f"of {cs['outreach_seen']} tasks")
     if c["action_errors"] or e["rejected"]:
         table.add_row("anomalies", "", f"actions: {_pairs(c['action_errors'])}; events: "
                       f"{_pairs(e['rejected_by_code'])}", style="yellow")

@@ -66,6 +66,17 @@ class SimConfig:
     # (the other figures in docs/ were measured without it); `anxin demo` and bench/governance_figures.py turn it on.
     governance: bool = False
     inspection_budget: int = 40  # samples per weekly inspection plan (raised to the strata's minimums if below)
+    # Customer care (anxin.sim.care, anxin.sim.care_desk): consultations through anxin's care facade instead of the
+    # legacy chat.session events, merchants' and platform agents' replies, ratings, proactive outreach. Off by default
+    # (the other figures in docs/ were measured without it; it moves the scoring stream's later draws); `anxin demo`
+    # and bench/care_figures.py turn it on.
+    care: bool = False
+    care_agents: int = 3  # platform customer-service agents (one on nights, the others 08:00-24:00)
+    # ASSUMED effects of proactive care (not measured anywhere: the simulator's figures for the companion's effect
+    # reflect these two numbers): the share of a cared-for order's later consultations that never happen, and the
+    # stars added to the ratings of its tickets.
+    care_outreach_contact_cut: float = 0.3
+    care_outreach_rating_lift: float = 0.5
 
     @property
     def consumer_count(self) -> int:
