@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from importlib.util import find_spec
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -232,7 +232,8 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
         live = bootstrap(settings=settings, run_migrations=False)
         _score_history(live, console)
         _seed_deposits(sim, live)
-        links = _keys_and_links(sim, live, f"http://{host}:{port}", url)
+        reports = _service_reports(live, db_path.parent, console)
+        links = _keys_and_links(sim, live, f"http://{host}:{port}", url, reports)
         simulated.engine.dispose()
         for line in links:
             click.echo(line)
@@ -309,7 +310,33 @@ def _seed_deposits(sim: Simulation, live: Anxin) -> None:
             live.merchants.money.top_up(platform, shop.shop_id, amount_fen=required, key="demo-deposit")
 
 
-def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> list[str]:
+def _service_reports(live: Anxin, folder: Path, console: Console) -> list[tuple[str, str, list[Path]]]:
+    """The service report of the last full week against the week before (both inside the simulated month), and of
+    the month so far, written as HTML, PDF and JSON next to the database: (period, compare, files) each."""
+    from anxin.core.clock import BEIJING
+    from anxin.core.principal import Principal, Role
+    from anxin.reports import rendering
+    from anxin.reports.periods import Period
+
+    operator = Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator")
+    today = live.clock.now().astimezone(BEIJING).date()
+    week = Period.week_of(today).previous()
+    out = []
+    for period, compare in ((week, week.previous()), (Period.of(today).previous(), None)):
+        with console.status(f"service report {period}" + (f" vs {compare}" if compare else "")):
+            built = live.reports.build(operator, period.label, compare.label if compare else None)
+            files = []
+            for fmt in rendering.FORMATS:
+                done = rendering.render(built, fmt, "zh-CN")
+                path = folder / done.filename
+                path.write_bytes(done.body)
+                files.append(path)
+        out.append((period.label, compare.label if compare else "", files))
+    return out
+
+
+def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str,
+                    reports: Sequence[tuple[str, str, list[Path]]] = ()) -> list[str]:
     links = _Links(live, base)
     lines: list[Any] = ["", f"anxin demo: {sim.config.days} simulated days × {sim.config.merchants} merchants, "
                             f"ending now ({sim.describe_period()['end']})"]
@@ -320,7 +347,7 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
         key = links.key("consumer", consumer_id)
         lines.append(f"  Consumer Hall      {links.link(key, f'/hall/orders/{order_id}')}"
                      f"   (consumer {consumer_id}, order {order_id})")
-    care_pages = sim.care is not None and find_spec("anxin.care.pages") is not None  # link what this build has
+    care_pages = sim.care is not None
     shown = sim.care.showcase(consumer[0] if consumer else None) if sim.care is not None and care_pages else None
     if shown is not None:
         who = shown.opener.subject
@@ -356,6 +383,12 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str) -> lis
     if care_pages:
         lines.append(f"  Platform CS queue  {links.link(key, '/ops/care')}   (tickets by deadline, breaches, "
                      f"escalations, CSAT and the SLA report, proactive care)")
+    for period, compare, files in reports:
+        what = f"{period} vs {compare}" if compare else f"{period}, no comparison: the simulation began in it"
+        if compare:
+            page = f"/ops/reports/service?period={period}&compare={compare}"
+            lines.append(f"  Service report     {links.link(key, page)}   ({what})")
+        lines.append(f"    {what}: {', '.join(str(f) for f in files)}")
     _, raw = live.access.create_key("platform", "demo-platform")
     lines.append(f"  Platform key       {raw}")
     lines.append(f"    curl -H 'Authorization: Bearer {raw}' {base}/v1/aftersales/cases?limit=5")
