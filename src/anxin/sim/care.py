@@ -40,6 +40,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from anxin.care.model import INTENT_TOPICS
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.sim.care_desk import Desk
@@ -55,11 +56,6 @@ if TYPE_CHECKING:
 
 PRE_SALE_RATE = 0.08  # pre-sale questions per order a shop sells (a day's expected orders × this)
 ACCOUNT_RATE = 0.0015  # account questions per consumer and day
-TOPIC_OF = {"pre_sale.product_info": "pre_sale", "pre_sale.price": "pre_sale", "order.modify": "order",
-            "order.cancel": "order", "logistics.where": "logistics", "logistics.problem": "logistics",
-            "after_sale.return": "after_sale", "after_sale.progress": "after_sale",
-            "after_sale.quality": "after_sale", "complaint.service": "account", "account.security": "account",
-            "merchant.policy": "merchant_policy"}
 
 
 def consumer(consumer_id: str) -> Principal:
@@ -85,7 +81,7 @@ class Consult:
     text: str = ""
     opened_at: dt.datetime | None = None
     cared_for: bool = False  # the platform had reached out about this order before
-    routed: dict[str, Any] = field(default_factory=dict)  # anxin's decision: intent, route, owner, confidence
+    routed: dict[str, Any] = field(default_factory=dict)  # anxin's decision as the opener sees it: intent, route, owner
     ticket_id: str | None = None
     owner: str | None = None  # the ticket's owner as last seen (escalation moves it to platform_cs)
     first_reply_at: dt.datetime | None = None
@@ -96,7 +92,7 @@ class Consult:
     resolved_by: str | None = None
     resolution_breached: bool = False  # judged by the simulator with the rulebook's target (wall clock of the run)
     closed_at: dt.datetime | None = None
-    closed_by: str | None = None  # consumer | system
+    closed_by: str | None = None  # opener (confirmed) | anxin (the SLA job after the close-after period)
     good: bool | None = None  # the outcome was what the opener needed
     reopened: int = 0
     rating: int | None = None
@@ -105,7 +101,7 @@ class Consult:
 
     @property
     def topic(self) -> str:
-        return TOPIC_OF[self.intent]
+        return str(INTENT_TOPICS[self.intent])
 
     @property
     def merchant(self) -> Merchant:
