@@ -120,6 +120,13 @@ def test_the_clock_breaches_and_escalates_a_missed_merchant_reply_once(opened, j
     assert message(escalated, STAFF, judged + MIN, POLICY).ticket.first_replied_at == judged + MIN
 
 
+def test_a_reply_from_before_the_clock_started_is_on_time():
+    t = ticket(bj(12, 7, 10, 0))
+    escalated = due(t, t.opened_at + 5 * MIN, POLICY).ticket
+    early = message(escalated, STAFF, t.opened_at + MIN, POLICY)  # a platform message that arrived late
+    assert early.ticket.first_replied_at == t.opened_at + MIN and early.breaches == []
+
+
 def test_a_platform_ticket_is_breached_but_not_escalated():
     t = ticket(bj(12, 7, 3, 0), owner="platform_cs")
     change = due(t, t.opened_at + 3 * MIN + S, POLICY)

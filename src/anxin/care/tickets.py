@@ -256,7 +256,10 @@ def message(ticket: Ticket, actor: Actor, at: dt.datetime, policy: TicketPolicy)
     if actor.side != Side.CUSTOMER and actor.role == owner_side(t.owner) and t.first_replied_at is None:
         t = replace(t, first_replied_at=at)
         sla = policy.first_reply_sla(t.owner)
-        verdict = breached(t.first_reply_from, at, at, sla)
+        # A reply from before its clock started (a platform message that arrives after the escalation it preceded)
+        # has used no service time.
+        judged = max(at, t.first_reply_from)
+        verdict = breached(t.first_reply_from, judged, judged, sla)
         change.ticket = t
         change.note(at, "first_reply", actor.ident, None, None, "", outcome=verdict.outcome,
                     due=t.first_reply_due.isoformat(), rule_id=sla.rule_id,
