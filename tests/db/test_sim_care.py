@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from anxin.bootstrap import Anxin
+from anxin.bootstrap import Anxin, bootstrap
 from anxin.care.sla import breached
 from anxin.core.clock import FixedClock
 from anxin.core.principal import Principal, Role
+from anxin.db.tables import metadata
+from anxin.outbox.transport import RecordingTransport
+from anxin.settings import Settings
 from anxin.sim import SimConfig, Simulation, ground_truth, simulate, summary
 
 pytestmark = pytest.mark.db
@@ -114,6 +118,28 @@ def test_outreach_tasks_are_worked_and_held_out_orders_left_alone(anxin: Anxin, 
     effect = anxin.outreach.effect(STAFF, since=sim.start, until=sim.end)
     assert effect["cared_for"]["tasks"] + effect["held_out"]["tasks"] == len(tasks)
     assert effect["cared_for"]["reached"] == len({t["task_id"] for t in contacted})
+
+
+def _replayable(truth: dict[str, Any]) -> dict[str, Any]:
+    """The care truth without what anxin mints at random (ticket and task ids)."""
+    return {"consultations": [{**c, "ticket_id": None} for c in truth["consultations"]],
+            "outreach": sorted(json.dumps(t, sort_keys=True) for t in truth["outreach"].values()),
+            "cared_for": truth["cared_for"], "assumptions": truth["assumptions"]}
+
+
+def test_same_seed_same_care(anxin: Anxin, clock: FixedClock, engine: sa.Engine, tmp_path: Path) -> None:
+    first = _run(anxin, clock)
+    s1, t1 = summary(first)["care"], _replayable(ground_truth(first)["care"])
+    with engine.begin() as conn:  # an empty database again
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    clock2 = FixedClock(first.start)
+    settings = Settings(database_url=str(engine.url), evidence_dir=tmp_path / "evidence2", webhook_secret="s")
+    again = bootstrap(settings=settings, clock=clock2, engine=engine, transport=RecordingTransport(),
+                      run_migrations=False)
+    second = simulate(again, SimConfig(start=clock2.now(), **FAST))
+    assert summary(second)["care"] == s1 and s1["tickets"] > 10
+    assert _replayable(ground_truth(second)["care"]) == t1
 
 
 def test_care_is_off_by_default_and_the_legacy_chats_stay(anxin: Anxin, clock: FixedClock) -> None:

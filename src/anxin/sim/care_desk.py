@@ -232,20 +232,22 @@ class Desk:
             self.care.sla.check_due(now)
         # Agents look at the queue for escalations while some merchant ticket still waits for its first answer (when
         # none does, the queue holds nothing they have not taken), and at the outreach list in the day shift.
+        waiting: list[tuple[str, Consult]] = []
         while self.unanswered:
             page = self.care.queries.queue(AGENT, owner="platform_cs", state="open", limit=100, after=after)
-            for t in page:
-                c = self.by_ticket.get(t["ticket_id"])
-                if c is None or t["ticket_id"] in self.in_hand:
-                    continue
-                if c.owner == "merchant_cs":
-                    c.escalated, c.owner = True, "platform_cs"
-                    self.unanswered.discard(t["ticket_id"])
-                    self.stats["escalations_seen"] += 1
-                self._assign(c, now)
+            waiting += [(t["next_due_at"] or "", c) for t in page
+                        if (c := self.by_ticket.get(t["ticket_id"])) is not None and t["ticket_id"] not in self.in_hand]
             if len(page) < 100:
                 break
             after = queue_key(page[-1])
+        # By deadline as the queue is; tickets escalated in one run share it, and anxin's random ticket ids would
+        # order them differently from run to run: the simulator's own ids break the tie, so a seed replays.
+        for _, c in sorted(waiting, key=lambda w: (w[0], w[1].consultation_id)):
+            if c.owner == "merchant_cs":
+                c.escalated, c.owner = True, "platform_cs"
+                self.unanswered.discard(c.ticket_id or "")
+                self.stats["escalations_seen"] += 1
+            self._assign(c, now)
         if 8 <= now.astimezone(CST).hour < 21:
             self._outreach_round()
 
@@ -309,7 +311,8 @@ class Desk:
     def _outreach_round(self) -> None:
         """Agents list the open outreach tasks and reach out to each new one within a few hours."""
         now, rng = self.sim.now, self.rng
-        for task in self._open_tasks():
+        # (by due time, then by order and trouble rather than anxin's random task ids, so a seed replays)
+        for task in sorted(self._open_tasks(), key=lambda t: (t["due_at"], t["order_id"], t["trouble"])):
             if task["task_id"] in self.outreach:
                 continue
             at = now + rng.uniform(0.5, 4) * H
