@@ -1,0 +1,3 @@
+"""The lucky-bag draw: seeded, auditable, each entrant's chance recorded. Pure."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Enrolling listings in the programme."""
+
+from __future__ import annotations

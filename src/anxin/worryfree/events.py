@@ -1,0 +1,3 @@
+"""Facts the worry-free programme publishes."""
+
+from __future__ import annotations

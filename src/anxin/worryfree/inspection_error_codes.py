@@ -1,0 +1,3 @@
+"""Stable error codes of inbound inspection."""
+
+from __future__ import annotations

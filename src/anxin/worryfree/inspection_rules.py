@@ -1,0 +1,3 @@
+"""The inspection rulebook, validated on load."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Rows of inspection plans and per-unit results."""
+
+from __future__ import annotations

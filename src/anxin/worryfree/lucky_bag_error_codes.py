@@ -1,0 +1,3 @@
+"""Stable error codes of lucky bags."""
+
+from __future__ import annotations

@@ -1,0 +1,9 @@
+"""Pages of lucky bags for creators, shops and operators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from anxin.web.render import PageRoute
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)

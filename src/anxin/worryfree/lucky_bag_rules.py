@@ -1,0 +1,3 @@
+"""The lucky-bag rulebook, validated on load."""
+
+from __future__ import annotations

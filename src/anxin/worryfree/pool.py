@@ -1,0 +1,3 @@
+"""The selection pool: listings creators can pick, filtered, with self-explaining badges."""
+
+from __future__ import annotations

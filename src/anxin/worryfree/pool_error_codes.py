@@ -1,0 +1,3 @@
+"""Stable error codes of the selection pool."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Selection-pool filters and badges. Pure."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Queries of the selection pool."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Rows of lots, stock and reservations."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Stable error codes of enrolment and the tag."""
+
+from __future__ import annotations

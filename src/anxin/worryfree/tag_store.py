@@ -1,0 +1,3 @@
+"""Rows of enrolments and tag states with their history."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The worry-free tag: evaluated by rule, gained and lost with its reasons."""
+
+from __future__ import annotations
