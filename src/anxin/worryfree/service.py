@@ -15,10 +15,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from anxin.catalog import service as catalog
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.orders import service as orders
+from anxin.shops import service as shops
 from anxin.worryfree import stock
 from anxin.worryfree.error_codes import WorryFreeErrorCode as E
 from anxin.worryfree.events import OrderUnbacked
@@ -228,6 +231,18 @@ class WorryFree:
 
     def stock(self, listing_id: str) -> StockLevel:
         with self.uow_factory() as uow:
+            return stock_of(uow, listing_id)
+
+    def stock_for(self, who: Principal, listing_id: str) -> StockLevel:
+        """A listing's stock as ``who`` may see it: operators and the platform any listing, a merchant their
+        shops' (another's, or an unknown one, is ``worryfree.listing_not_found``), nobody else."""
+        with self.uow_factory() as uow:
+            listing = catalog.get_listings(uow, [listing_id]).get(listing_id)
+            allowed = who.role in (Role.OPERATOR, Role.PLATFORM) or (
+                who.role is Role.MERCHANT and listing is not None
+                and listing.shop_id in shops.shop_ids_of_merchant(uow, who.subject))
+            if listing is None or not allowed:
+                raise AnxinError(E.LISTING_NOT_FOUND, f"no listing {listing_id} you may see", listing_id=listing_id)
             return stock_of(uow, listing_id)
 
     def expire_holds(self, now: dt.datetime | None = None, batch: int = 500) -> int:
