@@ -76,7 +76,18 @@ def available_of(uow: UnitOfWork, listing_ids: Sequence[str]) -> dict[str, int]:
 
 # --- the orders' hooks (ingestion calls them in the event's unit of work, on both paths) -----------------------------
 
-def on_order_paid(uow: UnitOfWork, order: orders.Order, *, terms: Terms | None = None) -> orders.Order:
+def enrolled_among(uow: UnitOfWork, listing_ids: Sequence[str]) -> frozenset[str]:
+    """The listings among these enrolled in the programme (the tag slice's enrolments)."""
+    return stock.PROGRAMME.enrolled(uow.session, list(listing_ids)) if listing_ids else frozenset()
+
+
+def holding_stock(uow: UnitOfWork, order_ids: Sequence[str]) -> set[str]:
+    """The orders among these with any reservation (whatever its state)."""
+    return StockRepository(uow.session).holders_among([order_holder(o) for o in order_ids], prefix="order:")
+
+
+def on_order_paid(uow: UnitOfWork, order: orders.Order, *, terms: Terms | None = None,
+                  enrolled: frozenset[str] | None = None) -> orders.Order:
     """Before ``orders.record_paid``: the order as it is to be recorded. For the items of enrolled listings, a
     checkout hold of the order is confirmed and what it did not cover is reserved now (source ``payment``); when
     every enrolled item is reserved the order is ``fulfilled_from="warehouse"`` (and ``worry_free`` when every one
