@@ -28,7 +28,7 @@ from anxin.db.uow import UnitOfWork
 from anxin.orders import service as orders
 from anxin.worryfree import tag_store
 from anxin.worryfree.error_codes import WorryFreeErrorCode as E
-from anxin.worryfree.events import LotPassed, LotReceived, StockDepleted
+from anxin.worryfree.events import LotPassed, LotReceived, StockDepleted, StockReplenished
 from anxin.worryfree.model import (
     LIVE_STATES,
     InboundLot,
@@ -258,6 +258,13 @@ def _note_depleted(uow: UnitOfWork, repo: StockRepository, listing_ids: Iterable
             uow.record(StockDepleted(listing_id=listing_id, at=at))
 
 
+def _note_replenished(uow: UnitOfWork, repo: StockRepository, before: dict[str, int], at: dt.datetime) -> None:
+    """``before``: the available units of listings that had none before units were given back."""
+    for listing_id, available in repo.available_by_listing([k for k, v in before.items() if v == 0]).items():
+        if available > 0:
+            uow.record(StockReplenished(listing_id=listing_id, available=available, at=at))
+
+
 def reservations(uow: UnitOfWork, holder: str) -> list[Reservation]:
     """Every reservation of ``holder``, whatever its state, oldest first."""
     return StockRepository(uow.session).reservations_of(holder)
@@ -268,14 +275,18 @@ def _finish(uow: UnitOfWork, holder: str, at: dt.datetime, *, from_states: froze
     repo = StockRepository(uow.session)
     uow.begin_write()
     moved = []
-    for r in repo.reservations_of(holder):
-        if r.state in from_states and repo.move(r.reservation_id, from_states=from_states, to=to, at=at,
-                                                reason=reason):
+    mine = [r for r in repo.reservations_of(holder) if r.state in from_states]
+    giving_back = to in (ReservationState.RELEASED, ReservationState.EXPIRED)
+    before = repo.available_by_listing({r.listing_id for r in mine}) if giving_back and mine else {}
+    for r in mine:
+        if repo.move(r.reservation_id, from_states=from_states, to=to, at=at, reason=reason):
             if to is ReservationState.SHIPPED:
                 repo.shipped(r.lot_id, r.quantity)
-            elif to in (ReservationState.RELEASED, ReservationState.EXPIRED):
+            elif giving_back:
                 repo.give_back(r.lot_id, r.quantity)
             moved.append(r)
+    if moved and giving_back:
+        _note_replenished(uow, repo, before, at)
     return moved
 
 
@@ -300,11 +311,15 @@ def expire_holds(uow: UnitOfWork, now: dt.datetime, limit: int = 500) -> int:
     repo = StockRepository(uow.session)
     uow.begin_write()
     n = 0
-    for r in repo.due_holds(now, limit):
+    due = repo.due_holds(now, limit)
+    before = repo.available_by_listing({r.listing_id for r in due}) if due else {}
+    for r in due:
         if repo.move(r.reservation_id, from_states=(ReservationState.HELD,), to=ReservationState.EXPIRED, at=now,
                      reason="hold_expired"):
             repo.give_back(r.lot_id, r.quantity)
             n += 1
+    if n:
+        _note_replenished(uow, repo, before, now)
     return n
 
 
