@@ -147,3 +147,6 @@ class _Uow:
 
     def begin_write(self) -> None:
         pass
+
+    def record(self, *events: object) -> None:
+        pass

@@ -344,3 +344,12 @@ def test_units_given_back_to_an_empty_listing_publish_that_it_has_stock_again(an
         uow.commit()
     assert names == [("StockDepleted", None), ("StockReplenished", 1), ("StockDepleted", None),
                      ("StockReplenished", 1)]
+
+
+def test_a_hold_of_a_listing_no_longer_enrolled_is_still_confirmed_by_payment(anxin, programme):
+    seed_catalog(anxin)
+    passed_lot(anxin, "lot2", "l2", quantity=2)
+    anxin.worryfree.hold("o1", [("l2", 1)])  # l2 is not enrolled (withdrawn after the lot came in, say)
+    anxin.ingestion.ingest([order_paid(items=[item("l2", 1)])])
+    assert _states(anxin) == [("lot2", 1, "confirmed")]
+    assert (_order(anxin).fulfilled_from, _order(anxin).worry_free) == ("warehouse", False)

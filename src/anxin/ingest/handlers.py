@@ -88,7 +88,7 @@ def _bulk_worry_free(uow: UnitOfWork, s: Subjects, order: Any, listings: Mapping
     """worryfree.on_order_paid for an order the chunk paid, run when the chunk writes (in apply order, after the
     listings and before the orders): the order's row then carries what the per-event path records."""
     enrolled, holding = _wf_chunk(uow, s)
-    if enrolled.isdisjoint(i.listing_id for i in order.items):
+    if enrolled.isdisjoint(i.listing_id for i in order.items) and order.order_id not in holding:
         return
     paid = worryfree.on_order_paid(uow, order, terms=worryfree.Terms.for_fulfilment(rb), enrolled=enrolled)
     holding.add(order.order_id)  # it may hold stock now (a checkout hold, a payment's reservation)
