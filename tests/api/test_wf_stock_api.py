@@ -83,3 +83,21 @@ def test_a_listings_stock_is_its_merchants_and_the_staffs(anxin, client, keys, w
 def test_a_bad_body_is_422_never_500(anxin, client, keys, body):
     _stocked(anxin)
     assert client.post("/v1/worry-free/reservations", json=body, headers=keys["platform"]).status_code == 422
+
+
+def test_a_paid_orders_stock_is_not_given_up_through_the_checkout(anxin, client, keys, monkeypatch):
+    from tests.db.builders import item, order_paid
+    from tests.db.test_wf_stock_service import FakeProgramme
+
+    from anxin.worryfree import stock
+
+    monkeypatch.setattr(stock, "PROGRAMME", FakeProgramme())
+    _stocked(anxin)
+    assert client.post("/v1/worry-free/reservations", json=_body(), headers=keys["platform"]).status_code == 201
+    assert anxin.ingestion.ingest([order_paid(items=[item("l1", 2)])]).applied == 1
+    r = client.delete("/v1/worry-free/reservations/o1", headers=keys["platform"])
+    assert (r.status_code, r.json()["code"]) == (409, "worryfree.not_releasable")
+    held = client.get("/v1/worry-free/reservations/o1", headers=keys["operator"]).json()
+    assert (held["state"], held["items"]) == ("confirmed", [{"listing_id": "l1", "quantity": 2}])
+    again = client.post("/v1/worry-free/reservations", json=_body(), headers=keys["platform"])
+    assert again.status_code == 200  # the same items: the same (now confirmed) reservation

@@ -121,7 +121,8 @@ def held(order_id: str, request: Request, who: Principal = Depends(principal)) -
                summary="Give up a checkout's reservation (platform)",
                description="The order's held and confirmed units go back to their lots; again is a no-op. 404 "
                            "`worryfree.reservation_not_found` when the order never held anything; 409 "
-                           "`worryfree.not_releasable` once it has shipped.",
+                           "`worryfree.not_releasable` once it is paid or shipped (a paid order's stock goes back "
+                           "when the order is cancelled).",
                openapi_extra=codes(E.RESERVATION_NOT_FOUND, E.NOT_RELEASABLE, E.FORBIDDEN))
 def drop(order_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     _platform(who)

@@ -9,7 +9,7 @@ class WorryFreeErrorCode(ErrorCode):
     OUT_OF_STOCK = "worryfree.out_of_stock", 409  # not enough passed stock within the shelf-life rule; nothing held
     RESERVATION_CONFLICT = "worryfree.reservation_conflict", 409  # the order already holds other items
     RESERVATION_NOT_FOUND = "worryfree.reservation_not_found", 404  # the order holds nothing you may see
-    NOT_RELEASABLE = "worryfree.not_releasable", 409  # already shipped: stock is gone
+    NOT_RELEASABLE = "worryfree.not_releasable", 409  # paid (cancel the order instead) or shipped
     LOT_NOT_FOUND = "worryfree.lot_not_found", 404
     LISTING_NOT_FOUND = "worryfree.listing_not_found", 404  # no such listing that you may see
     INVALID = "worryfree.invalid", 422  # a field is missing, out of range or not one of its values

@@ -230,15 +230,17 @@ class WorryFree:
         return Hold(order_id, True, tuple(made))
 
     def drop(self, order_id: str) -> Hold:
-        """Give up a checkout's hold (the consumer left): its units go back. Shipped: ``worryfree.not_releasable``;
-        nothing held: ``worryfree.reservation_not_found``."""
+        """Give up a checkout's hold (the consumer left): its units go back. Paid or shipped:
+        ``worryfree.not_releasable`` (a paid order's units go back with ``order.cancelled``); nothing held:
+        ``worryfree.reservation_not_found``."""
         holder = order_holder(order_id)
         with self.uow_factory() as uow:
             existing = stock.reservations(uow, holder)
             if not existing:
                 raise AnxinError(E.RESERVATION_NOT_FOUND, f"order {order_id} holds nothing", order_id=order_id)
-            if any(r.state is ReservationState.SHIPPED for r in existing):
-                raise AnxinError(E.NOT_RELEASABLE, f"order {order_id} has shipped", order_id=order_id)
+            if any(r.state in (ReservationState.SHIPPED, ReservationState.CONFIRMED) for r in existing):
+                raise AnxinError(E.NOT_RELEASABLE, f"order {order_id} is paid or shipped: its stock goes back when "
+                                 "the order is cancelled (order.cancelled)", order_id=order_id)
             stock.release(uow, holder=holder, at=self.clock.now(), reason="checkout_abandoned")
             after = stock.reservations(uow, holder)
             uow.commit()
