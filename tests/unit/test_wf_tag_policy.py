@@ -1,5 +1,5 @@
 """The worry-free enrolment and tag policies at every threshold edge (the packaged rulebook: ship rate ≥ 95 %,
-complaint rate ≤ 1 %, ≥ 20 orders, score band good (≥ 4.50), stock ≥ 1, no severe violation in 90 days)."""
+complaint rate ≤ 1 %, ≥ 20 orders, score band good (≥ 80.00), stock ≥ 1, no severe violation in 90 days)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ RB = load_tag_rules()
 AT = dt.datetime(2026, 12, 7, 4, 0, tzinfo=dt.UTC)
 
 TAG_OK = p.TagFacts(listing_id="L1", shop_id="s1", enrolled=True, available_units=10, orders=100,
-                    shipped_within=100, paid_orders=100, complaints=0, score_x100=470)
+                    shipped_within=100, paid_orders=100, complaints=0, score_x100=8500)
 
 
 @pytest.mark.parametrize(("change", "outcome", "reason"), [
@@ -35,8 +35,8 @@ TAG_OK = p.TagFacts(listing_id="L1", shop_id="s1", enrolled=True, available_unit
     ({"complaints": 2}, p.UNTAGGED, p.COMPLAINT_RATE_ABOVE),
     ({"paid_orders": 101, "complaints": 1}, p.TAGGED, None),
     ({"paid_orders": 99, "complaints": 1}, p.UNTAGGED, p.COMPLAINT_RATE_ABOVE),
-    ({"score_x100": 450}, p.TAGGED, None),  # band good starts at 4.50
-    ({"score_x100": 449}, p.UNTAGGED, p.SCORE_BAND_BELOW),
+    ({"score_x100": 8000}, p.TAGGED, None),  # band good starts at 80.00
+    ({"score_x100": 7999}, p.UNTAGGED, p.SCORE_BAND_BELOW),
     ({"score_x100": None}, p.UNTAGGED, p.SCORE_UNSCORED),
     ({"enrolled": False}, p.UNTAGGED, p.NOT_ENROLLED),
 ])
@@ -53,7 +53,7 @@ def test_tag_edges(change: dict[str, Any], outcome: str, reason: str | None) -> 
 
 
 def test_tag_reasons_list_every_failure_with_its_rule() -> None:
-    d = p.tag_decision(RB, dataclasses.replace(TAG_OK, available_units=0, shipped_within=50, score_x100=300))
+    d = p.tag_decision(RB, dataclasses.replace(TAG_OK, available_units=0, shipped_within=50, score_x100=5000))
     assert d.reasons == (p.STOCK_EMPTY, p.SHIP_RATE_BELOW, p.SCORE_BAND_BELOW)
     assert d.failed == ("tag.stock", "tag.ship_rate_24h", "tag.score_band")
     assert d.facts["ship_rate_bp"] == 5000 and d.facts["score_band"] == "low"
@@ -68,15 +68,15 @@ def test_too_few_orders_waived_when_the_rulebook_says() -> None:
 
 
 ENROL_OK = p.EnrolmentFacts(listing_id="L1", shop_id="s1", shop_open=True, category_chain=("food-snacks", "food"),
-                            category_tags=frozenset(), score_x100=460, severe_violations=())
+                            category_tags=frozenset(), score_x100=8500, severe_violations=())
 
 
 @pytest.mark.parametrize(("change", "outcome", "reason"), [
     ({}, p.ELIGIBLE, None),
     ({"category_chain": ("3c-phones", "3c")}, p.REFUSED, p.CATEGORY_NOT_ELIGIBLE),
     ({"category_chain": ("x",), "category_tags": frozenset({"cosmetics"})}, p.ELIGIBLE, None),
-    ({"score_x100": 450}, p.ELIGIBLE, None),
-    ({"score_x100": 449}, p.REFUSED, p.SCORE_BAND_BELOW),
+    ({"score_x100": 8000}, p.ELIGIBLE, None),
+    ({"score_x100": 7999}, p.REFUSED, p.SCORE_BAND_BELOW),
     ({"score_x100": None}, p.REFUSED, p.SCORE_UNSCORED),
     ({"shop_open": False}, p.REFUSED, p.SHOP_NOT_OPEN),
     # severe violation window: 90 days; recorded exactly 90 days ago is outside, a second later inside
