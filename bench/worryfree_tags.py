@@ -3,7 +3,8 @@ repository root::
 
     PYTHONPATH=src python -m bench.worryfree_tags                      # 50 shops × 40 listings, 30 orders a shop
     PYTHONPATH=src python -m bench.worryfree_tags --shops 10 --listings 10
-    ANXIN_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/anxin_bench PYTHONPATH=src python -m bench.worryfree_tags
+    ANXIN_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/anxin_bench \
+        PYTHONPATH=src python -m bench.worryfree_tags
 
 Seeds categories, shops, listings and paid/shipped orders through ingestion, enrols every listing through the
 enrolment use case (timed: enrolments per second, each deciding and evaluating the tag at once), gives half the

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from tests.db.builders import category, listing, shop
 
 from anxin.worryfree.tag_rules import DEFAULT_TAG_RULEBOOK, parse_tag_rules
-from tests.db.builders import category, listing, shop
 
 pytestmark = pytest.mark.db
 
