@@ -313,7 +313,7 @@ def test_guarantees_show_windows_and_states(client, keys, anxin, clock):
     g = {x["id"]: x for x in body["guarantees"]}
     assert {k: v["state"] for k, v in g.items()} == {
         "G.INSTANT_REFUND": "expired", "G.INSTANT_REFUND_TRUSTED": "expired", "G.UNSHIPPED_REFUND": "unavailable",
-        "G.FRESH_SPOILAGE": "not_applicable",
+        "G.WORRY_FREE_INSTANT_REFUND": "not_applicable", "G.FRESH_SPOILAGE": "not_applicable",
         "G.COSMETICS_ALLERGY": "not_applicable", "G.SEVEN_DAY": "active", "G.AUTHENTIC": "active",
         "G.EXCHANGE_FOR_REPAIR": "not_applicable", "G.QUALITY": "active",
         "G.NOT_RECEIVED_PARCEL_PROBLEM": "unavailable", "G.NOT_RECEIVED": "active",
