@@ -197,7 +197,7 @@ class Tags:
             after = ids[-1]
 
     def on_stock_changed(self, event: _ListingEvent, uow: UnitOfWork) -> None:
-        """A lot passed inspection or a listing's stock reached zero: re-evaluate that listing now."""
+        """A lot passed inspection, a listing's stock reached zero or came back from zero: re-evaluate it now."""
         self.evaluate(uow, [event.listing_id], at=event.at, trigger=_trigger_of(event))
 
     # --- reads ------------------------------------------------------------------------------------------------
@@ -229,7 +229,8 @@ class _ListingEvent(Protocol):
 
 def _trigger_of(event: object) -> str:
     name = type(event).__name__
-    return {"LotPassed": "lot_passed", "StockDepleted": "stock_depleted"}.get(name, "stock")
+    return {"LotPassed": "lot_passed", "StockDepleted": "stock_depleted",
+            "StockReplenished": "stock_replenished"}.get(name, "stock")
 
 
 def visible_listing(uow: UnitOfWork, who: Principal, shop_id: str, listing_id: str) -> None:
