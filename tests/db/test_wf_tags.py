@@ -113,6 +113,12 @@ def test_the_tag_is_gained_when_a_lot_passes_and_lost_when_stock_reaches_zero(wf
     assert [h["change"] for h in got["history"]] == ["lost", "gained"]
     assert got["history"][0]["rule_ids"] == ["tag.stock"]
 
+    wfa.worryfree.drop("o1")  # the checkout is abandoned: the units come back, and so does the tag
+    wfa.process_events()
+    got = view(wfa)
+    assert got["tag"]["tagged"] is True and got["tag"]["trigger"] == "stock_replenished"
+    assert [h["change"] for h in got["history"]] == ["gained", "lost", "gained"]
+
 
 def test_withdrawal_loses_the_tag_and_the_job_re_evaluates(wfa, clock):
     wfa.wf_enrolments.enrol(M1, "l1")
