@@ -400,7 +400,7 @@ def test_tick_without_at_uses_the_wall_clock(env):
     result = run("tick")
     assert result.exit_code == 0, result.output
     assert set(json.loads(result.stdout)) == {"at", "case_actions", "fulfilment", "merchants", "delivered", "failed",
-                                              "dead", "events", "governance", "care",
+                                              "dead", "events", "governance", "care", "worryfree",
                                               "failed_jobs"}  # failed_jobs: jobs that raised
 
 
