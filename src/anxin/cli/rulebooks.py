@@ -106,6 +106,15 @@ def _care_companion(path: Path) -> str:
             f"window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %")
 
 
+def _worryfree_inspection(path: Path) -> str:
+    from anxin.worryfree.inspection_rules import load_inspection_rules
+
+    book = load_inspection_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, "
+            f"{len(book.plans.normal.rows)} lot-size rows, tightened after {book.tightening.min_failures} rejected "
+            f"lot(s) in {book.tightening.window_days} days, checks {', '.join(book.checks.per_unit)}")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -127,6 +136,7 @@ def kinds() -> dict[str, Kind]:
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
+    from anxin.worryfree.inspection_rules import InspectionRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
@@ -136,6 +146,7 @@ def kinds() -> dict[str, Kind]:
               Kind("care_routing", _care_routing, CareRoutingSpec),
               Kind("care_companion", _care_companion, CompanionRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
+    table += [Kind("worryfree_inspection", _worryfree_inspection, InspectionRulebookSpec)]  # H2
     return {k.name: k for k in table}
 
 
