@@ -63,6 +63,8 @@ from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
 from anxin.warehouse import OperationalFacts
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
+from anxin.worryfree.events import LotReceived, LotRejected
+from anxin.worryfree.inspections import Inspections
 
 
 @dataclass
@@ -91,6 +93,7 @@ class Anxin:
     companion: Companion  # the 30-day companion's event handlers and expiry (the lead may fold it into Anxin.care)
     outreach: OutreachDesk  # the operators' outreach queue, moves and effect report
     reports: Reports
+    inspections: Inspections  # 无忧服务 inbound inspection: plans on receipt, per-unit results, lot verdicts
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -221,9 +224,10 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     care = care_for(uow_factory=uow_factory, clock=clock, router=router, jobs=jobs)
     companion_rules = load_companion_rules()
     companion = Companion(uow_factory=uow_factory, clock=clock, rules=companion_rules)
+    inspections = Inspections(uow_factory=uow_factory, clock=clock)
     bus: MessageBus[UnitOfWork] = MessageBus(
         table=handler_table(aftersales=aftersales, actions=actions, governance=governance, care=care,
-                            companion=companion),
+                            companion=companion, inspections=inspections),
         uow_factory=uow_factory,
         event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
@@ -262,6 +266,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         care=care,
         reports=reports,
         companion=companion,
+        inspections=inspections,
         outreach=OutreachDesk(uow_factory=uow_factory, clock=clock, rules=companion_rules,
                               satisfaction=ratings_by_order),
     )
@@ -294,7 +299,7 @@ def rulebook_versions(loaders: Mapping[str, Callable[[dt.datetime], _Versioned]]
 
 
 def handler_table(*, aftersales: AfterSalesService, actions: ActionService, governance: Governance,
-                  care: Care, companion: Companion) -> HandlerTable:
+                  care: Care, companion: Companion, inspections: Inspections) -> HandlerTable:
     """Who reacts to which domain event: the one table of the message bus (docs/architecture.md is generated
     from it). Handlers run in this order, each in its own transaction, at least once and idempotently."""
     return HandlerTable([
@@ -322,4 +327,8 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService, gove
         Subscription(BadReviewReceived, companion.on_bad_review, "care.outreach_bad_review", "care"),
         Subscription(ConsultationOpened, companion.on_consultation, "care.outreach_contacts", "care",
                      when=about_an_order),
+        # worry-free inbound inspection (H2): a plan per received lot; a rejected lot may be a violation
+        Subscription(LotReceived, inspections.on_lot_received, "worryfree.plan_inspection", "worryfree"),
+        Subscription(LotRejected, governance.findings.worry_free_lot_rejected, "governance.worry_free_lot_rejected",
+                     "governance"),
     ])

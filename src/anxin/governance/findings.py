@@ -97,8 +97,7 @@ class FindingHandlers:
         ``worry_free_inbound_rejected``: low, appealable), once per lot."""
         self.violations.record(uow, RecordViolation(
             kind=WORRY_FREE_INBOUND_REJECTED, subject=f"listing:{event.listing_id}", shop_id=event.shop_id,
-            source_type=SOURCE_WORRY_FREE_LOT, source_id=event.lot_id, at=event.rejected_at, recorded_by=SYSTEM,
+            source_type=SOURCE_WORRY_FREE_LOT, source_id=event.lot_id, at=event.at, recorded_by=SYSTEM,
             evidence={"lot_id": event.lot_id, "reasons": list(event.reasons), "rule_ids": list(event.rule_ids),
-                      "rulebook_version": event.rulebook_version, "supplier_id": event.supplier_id,
-                      "defective_units": event.defective_units, "sample_size": event.sample_size},
+                      "rulebook_version": event.rulebook_version, "supplier_id": event.supplier_id},
             note="the worry-free warehouse rejected an inbound lot"))

@@ -115,6 +115,8 @@ class Inspections:
                                 "shelf_life_minimum": float(minimum), "received_on": day.isoformat(),
                                 "sampled": False},
                          defective=0, at=lot.received_at, by=SYSTEM)
+        else:
+            stock.mark_inspecting(uow, lot.lot_id)  # received → inspecting: the sample is waiting for an operator
         repo.session.refresh(row)
         return row
 
@@ -163,10 +165,8 @@ class Inspections:
                               units_removed=0 if outcome == REJECTED else defective, at=at)
         if outcome == REJECTED:
             uow.record(LotRejected(
-                lot_id=row.lot_id, shop_id=row.shop_id, listing_id=row.listing_id, supplier_id=row.supplier_id,
-                reasons=tuple(reasons), rule_ids=tuple(rule_ids), rulebook_version=row.rulebook_version,
-                defective_units=defective, sample_size=row.sample_size if facts.get("sampled") else 0,
-                rejected_at=at))
+                lot_id=row.lot_id, listing_id=row.listing_id, shop_id=row.shop_id, supplier_id=row.supplier_id,
+                reasons=tuple(reasons), rule_ids=tuple(rule_ids), rulebook_version=row.rulebook_version, at=at))
 
     # --- reads -------------------------------------------------------------------------------------------------
 
