@@ -10,12 +10,12 @@ defective units:
 
 1. **exact, hypergeometric**: a lot of N units with D = round(p·N) defective ones, n units drawn without replacement,
    rejected when more than Ac are defective: 1 − Σ_{d≤Ac} C(D,d)·C(N−D,n−d)/C(N,n);
-2. **exact, binomial**: the endless-stream model, each unit defective with probability p: 1 − Σ_{d≤Ac} C(n,d)·pᵈ·(1−p)ⁿ⁻ᵈ;
+2. **exact, binomial**: the endless-stream model, each unit defective with probability p:
+   1 − Σ_{d≤Ac} C(n,d)·pᵈ·(1−p)ⁿ⁻ᵈ;
 3. **simulated**: ``--lots`` lots per cell, each unit of a lot defective with probability p (so a lot's defect
    count varies, as a supplier's does: binomial), n units drawn at random without replacement (hypergeometric),
-   judged by the plan — the
-   share rejected, seeded (``numpy.random.default_rng(seed)``) so a rerun prints the same numbers. The simulation uses the
-   same pure code as the service (``sampling.judge`` on the drawn units).
+   judged by the plan — the share rejected, seeded (``numpy.random.default_rng(seed)``) so a rerun prints the same
+   numbers. The simulation uses the same pure code as the service (``sampling.judge`` on the drawn units).
 
 Printed as JSON (``--markdown``: the tables docs/worry-free.md shows) and written to
 ``bench/results/worryfree-inspection-<timestamp>.json`` (gitignored).

@@ -10,12 +10,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from tests.concurrency import all_at_once
+from tests.db.builders import T0, category, event, listing, shop
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.worryfree.inspections import UnitIn
-from tests.concurrency import all_at_once
-from tests.db.builders import T0, category, event, listing, shop
 
 OPERATOR = Principal("k_op", Role.OPERATOR, "op-1")
 OPERATOR_2 = Principal("k_op2", Role.OPERATOR, "op-2")
@@ -79,7 +79,8 @@ def test_a_replayed_receipt_plans_nothing_new(anxin: Any) -> None:
     with anxin.uow_factory() as uow:
         again = anxin.inspections.plan(uow, "lot-1")
         uow.commit()
-    assert again.planned_at.isoformat() == dt.datetime.fromisoformat(first["inspection"]["plan"]["planned_at"]).isoformat()
+    planned = dt.datetime.fromisoformat(first["inspection"]["plan"]["planned_at"])
+    assert again.planned_at == planned
 
 
 # --- shelf life at receipt: the minimum exactly is sampled, one day less is rejected -------------------------

@@ -127,12 +127,12 @@ def test_verdict_at_the_acceptance_number(lot: int, bad: dict[int, tuple[str, ..
 
 @pytest.mark.parametrize(("units", "problem"), [
     (_units(4, {}), "expected 5 units, got 4"),
-    (_units(5, {})[:4] + [UnitResult(4, {"outer_packaging": PASS, "labels": PASS})], "units repeated: [4]"),
-    (_units(4, {}) + [UnitResult(6, {"outer_packaging": PASS, "labels": PASS})], "units outside 1..5: [6]"),
-    (_units(4, {}) + [UnitResult(5, {"outer_packaging": PASS})], "unit 5: missing labels"),
-    (_units(4, {}) + [UnitResult(5, {"outer_packaging": PASS, "labels": "maybe"})],
+    ([*_units(5, {})[:4], UnitResult(4, {"outer_packaging": PASS, "labels": PASS})], "units repeated: [4]"),
+    ([*_units(4, {}), UnitResult(6, {"outer_packaging": PASS, "labels": PASS})], "units outside 1..5: [6]"),
+    ([*_units(4, {}), UnitResult(5, {"outer_packaging": PASS})], "unit 5: missing labels"),
+    ([*_units(4, {}), UnitResult(5, {"outer_packaging": PASS, "labels": "maybe"})],
      "unit 5: labels must be pass or fail"),
-    (_units(4, {}) + [UnitResult(5, {"outer_packaging": PASS, "labels": PASS, "smell": PASS})],
+    ([*_units(4, {}), UnitResult(5, {"outer_packaging": PASS, "labels": PASS, "smell": PASS})],
      "unit 5: unknown smell"),
 ])
 def test_units_must_match_the_plan(units: list[UnitResult], problem: str) -> None:

@@ -17,8 +17,17 @@ from anxin.core.principal import Principal, Role
 from anxin.web.auth import app_of
 from anxin.web.i18n import Translator, translator
 from anxin.web.paging import decode_cursor, encode_cursor, scope_of
-from anxin.web.render import PageRoute, check_csrf, error_status, error_view, form_str, lang_of, read_form, \
-    render, require
+from anxin.web.render import (
+    PageRoute,
+    check_csrf,
+    error_status,
+    error_view,
+    form_str,
+    lang_of,
+    read_form,
+    render,
+    require,
+)
 from anxin.worryfree.inspections import Inspections, UnitIn
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -59,7 +68,8 @@ def _lot_view(lot: dict[str, Any], t: Translator) -> dict[str, Any]:
             "produced": dt.date.fromisoformat(lot["produced_on"]), "expires": dt.date.fromisoformat(lot["expires_on"])}
 
 
-def _page(request: Request, rows: list[dict[str, Any]], scope: str, base: str) -> tuple[list[dict[str, Any]], str | None]:
+def _page(request: Request, rows: list[dict[str, Any]], scope: str,
+          base: str) -> tuple[list[dict[str, Any]], str | None]:
     t = translator(lang_of(request))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
