@@ -106,6 +106,15 @@ def _care_companion(path: Path) -> str:
             f"window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %")
 
 
+def _worryfree(path: Path) -> str:
+    from anxin.worryfree.rules import load_worryfree_rules
+
+    book = load_worryfree_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, checkout holds "
+            f"{book.spec.stock.checkout_hold_minutes} min, shelf-life minimums for {len(book.spec.shelf_life)} "
+            f"category tags")
+
+
 def _worryfree_inspection(path: Path) -> str:
     from anxin.worryfree.inspection_rules import load_inspection_rules
 
@@ -137,6 +146,7 @@ def kinds() -> dict[str, Kind]:
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
     from anxin.worryfree.inspection_rules import InspectionRulebookSpec
+    from anxin.worryfree.rules import WorryFreeRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
@@ -144,7 +154,8 @@ def kinds() -> dict[str, Kind]:
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
     table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec),
               Kind("care_routing", _care_routing, CareRoutingSpec),
-              Kind("care_companion", _care_companion, CompanionRulebookSpec)]
+              Kind("care_companion", _care_companion, CompanionRulebookSpec),
+              Kind("worryfree", _worryfree, WorryFreeRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     table += [Kind("worryfree_inspection", _worryfree_inspection, InspectionRulebookSpec)]  # H2
     return {k.name: k for k in table}

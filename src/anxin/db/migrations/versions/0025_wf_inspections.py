@@ -5,7 +5,7 @@ reasons, rule ids and facts that made it, and the rulebook version) and, once de
 codes, rule ids, facts, defective units, when and by whom). wf_inspection_units holds the sampled units' results.
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-07 14:00:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import anxin.db.base
 
 revision = '0025'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
