@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["worry-free"])
 
 
 def inspections_of(request: Request) -> Inspections:
-    return app_of(request).inspections  # type: ignore[no-any-return]
+    return app_of(request).inspections
 
 
 # --- request and response models ---------------------------------------------------------------------------------

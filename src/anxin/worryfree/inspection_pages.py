@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 
 
 def _inspections(request: Request) -> Inspections:
-    return app_of(request).inspections  # type: ignore[no-any-return]
+    return app_of(request).inspections
 
 
 def _label(t: Translator, prefix: str, code: str | None) -> str:
