@@ -42,7 +42,7 @@ class WfInspectionIn(BaseModel):
                                         description="one result per sampled unit (exactly the plan's sample size)")
 
 
-class WfLot(Out):
+class WfInspectionLot(Out):
     lot_id: str
     listing_id: str
     shop_id: str
@@ -106,7 +106,7 @@ class WfInspection(Out):
 
 
 class WfLotView(Out):
-    lot: WfLot
+    lot: WfInspectionLot
     inspection: WfInspection | None
 
 
