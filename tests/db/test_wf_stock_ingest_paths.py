@@ -8,7 +8,7 @@ import random
 
 import pytest
 import sqlalchemy as sa
-from tests.db.builders import T0, H, MIN, cancelled, item, listing, order_paid, shipped
+from tests.db.builders import MIN, T0, H, cancelled, item, listing, order_paid, shipped
 from tests.db.test_ingest_bulk import wipe
 from tests.db.test_wf_stock_service import FakeProgramme, lot_received, passed_lot, seed_catalog
 

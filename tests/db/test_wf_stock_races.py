@@ -111,3 +111,42 @@ def test_concurrent_expiry_and_payment_of_one_hold_end_consistent(anxin):
         order = orders.get_order(uow, "o1")
     # Either payment confirmed the hold before it expired, or it expired and payment reserved again: both backed.
     assert order is not None and order.fulfilled_from == "warehouse" and totals["reserved"] == 2
+
+
+def test_a_plan_made_again_after_a_lost_take_may_come_back_to_a_lot_it_took_from(anxin, monkeypatch):
+    """Plan [A:1, B:1]; A is taken; before B, another checkout takes B and a release gives a unit back to A; the
+    plan made again takes A again: one reservation of 2 on A, never two rows for one lot (a duplicate key)."""
+    seed_catalog(anxin)
+    passed_lot(anxin, "lot_a", quantity=2, expires="2027-01-01")
+    passed_lot(anxin, "lot_b", quantity=1, expires="2027-02-01")
+    with anxin.uow_factory() as uow:  # one unit of A is someone else's, to be given back mid-plan
+        wf.reserve(uow, holder="order:other", items=[("l1", 1)], at=T0, source="payment")
+        uow.commit()
+    original = stock.StockRepository.take
+    raced: list[str] = []
+
+    def take(self, lot_id: str, qty: int) -> bool:
+        if lot_id == "lot_b" and not raced:
+            raced.append(lot_id)
+            assert original(self, "lot_b", 1)  # the concurrent checkout drains B ...
+            wf.release(_Uow(self.session), holder="order:other", at=T0, reason="cancelled")  # ... A gets one back
+        return original(self, lot_id, qty)
+
+    monkeypatch.setattr(stock.StockRepository, "take", take)
+    with anxin.uow_factory() as uow:
+        made = wf.reserve(uow, holder="order:o1", items=[("l1", 2)], at=T0, source="payment")
+        uow.commit()
+    assert raced and [(r.lot_id, r.quantity) for r in made] == [("lot_a", 2)]
+
+
+class _Uow:
+    """The same session, as the release inside the fake take needs it."""
+
+    def __init__(self, session: object) -> None:
+        self.session = session
+
+    def begin_write(self) -> None:
+        pass
+
+    def record(self, *events: object) -> None:
+        pass

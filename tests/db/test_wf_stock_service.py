@@ -327,3 +327,29 @@ def test_a_lucky_bags_stock_moves_to_a_prize_order(anxin, programme):
         wf.release(uow, holder="bag:b1", at=T0, reason="draw_done")
         uow.commit()
     assert level(anxin) == (2, 2, 0)  # the prize keeps its units, the bag's unused one is back
+
+
+def test_units_given_back_to_an_empty_listing_publish_that_it_has_stock_again(anxin, programme):
+    seed_catalog(anxin)
+    passed_lot(anxin, "lot1", quantity=2)
+    with anxin.uow_factory() as uow:
+        wf.reserve(uow, holder="order:a", items=[("l1", 1)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:b", items=[("l1", 1)], at=T0, source="payment")
+        wf.release(uow, holder="order:a", at=T0, reason="cancelled")  # 0 -> 1: stock again
+        wf.reserve(uow, holder="order:c", items=[("l1", 1)], at=T0, source="payment")
+        wf.release(uow, holder="order:c", at=T0, reason="cancelled")
+        wf.release(uow, holder="order:b", at=T0, reason="cancelled")  # 1 -> 2: not news
+        names = [(type(e).__name__, getattr(e, "available", None)) for e in uow._events
+                 if type(e).__name__ in ("StockDepleted", "StockReplenished")]
+        uow.commit()
+    assert names == [("StockDepleted", None), ("StockReplenished", 1), ("StockDepleted", None),
+                     ("StockReplenished", 1)]
+
+
+def test_a_hold_of_a_listing_no_longer_enrolled_is_still_confirmed_by_payment(anxin, programme):
+    seed_catalog(anxin)
+    passed_lot(anxin, "lot2", "l2", quantity=2)
+    anxin.worryfree.hold("o1", [("l2", 1)])  # l2 is not enrolled (withdrawn after the lot came in, say)
+    anxin.ingestion.ingest([order_paid(items=[item("l2", 1)])])
+    assert _states(anxin) == [("lot2", 1, "confirmed")]
+    assert (_order(anxin).fulfilled_from, _order(anxin).worry_free) == ("warehouse", False)

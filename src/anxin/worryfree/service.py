@@ -76,22 +76,34 @@ def available_of(uow: UnitOfWork, listing_ids: Sequence[str]) -> dict[str, int]:
 
 # --- the orders' hooks (ingestion calls them in the event's unit of work, on both paths) -----------------------------
 
-def on_order_paid(uow: UnitOfWork, order: orders.Order, *, terms: Terms | None = None) -> orders.Order:
-    """Before ``orders.record_paid``: the order as it is to be recorded. For the items of enrolled listings, a
-    checkout hold of the order is confirmed and what it did not cover is reserved now (source ``payment``); when
-    every enrolled item is reserved the order is ``fulfilled_from="warehouse"`` (and ``worry_free`` when every one
-    of those listings carries the tag). An enrolled item without stock is recorded in ``wf_unbacked_orders`` (and
-    ``worryfree.order_unbacked`` published): the order is sold without the guarantee, ``fulfilled_from`` None. An
-    order already recorded, or without enrolled items, is returned unchanged."""
-    if orders.order_exists(uow, order.order_id):  # a second order.paid for a known order changes nothing
+def enrolled_among(uow: UnitOfWork, listing_ids: Sequence[str]) -> frozenset[str]:
+    """The listings among these enrolled in the programme (the tag slice's enrolments)."""
+    return stock.PROGRAMME.enrolled(uow.session, list(listing_ids)) if listing_ids else frozenset()
+
+
+def holding_stock(uow: UnitOfWork, order_ids: Sequence[str]) -> set[str]:
+    """The orders among these with any reservation (whatever its state)."""
+    return StockRepository(uow.session).holders_among([order_holder(o) for o in order_ids], prefix="order:")
+
+
+def on_order_paid(uow: UnitOfWork, order: orders.Order, *, terms: Terms | None = None,
+                  enrolled: frozenset[str] | None = None) -> orders.Order:
+    """Before ``orders.record_paid``: the order as it is to be recorded. For the items of enrolled listings (and of
+    any listing the order holds at checkout), a checkout hold of the order is confirmed and what it did not cover is
+    reserved now (source ``payment``); when every such item is reserved the order is ``fulfilled_from="warehouse"``
+    (and ``worry_free`` when every one of those listings carries the tag). An item without stock is recorded in
+    ``wf_unbacked_orders`` (and ``worryfree.order_unbacked`` published): the order is sold without the guarantee,
+    ``fulfilled_from`` None. An order already recorded, or without such items, is returned unchanged. ``enrolled``:
+    the enrolled listings when the caller has read them already (a superset is fine)."""
+    ids = list(dict.fromkeys(i.listing_id for i in order.items))
+    holder = order_holder(order.order_id)
+    held_listings = {r.listing_id for r in stock.reservations(uow, holder)
+                     if r.state in (ReservationState.CONFIRMED, ReservationState.HELD)}
+    enrolled = ((enrolled_among(uow, ids) if enrolled is None else enrolled) | held_listings) & frozenset(ids)
+    if not enrolled or orders.order_exists(uow, order.order_id):  # a second order.paid changes nothing
         return order
     t = terms if terms is not None else Terms.packaged()
-    ids = list(dict.fromkeys(i.listing_id for i in order.items))
-    enrolled = stock.PROGRAMME.enrolled(uow.session, ids)
-    if not enrolled:
-        return order
     tagged = stock.PROGRAMME.tagged(uow.session, sorted(enrolled))
-    holder = order_holder(order.order_id)
     at = order.paid_at
     stock.confirm(uow, holder=holder, at=at)
     held: dict[str, int] = {}
