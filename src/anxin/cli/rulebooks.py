@@ -106,6 +106,15 @@ def _care_companion(path: Path) -> str:
             f"window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %")
 
 
+def _worryfree_lucky_bags(path: Path) -> str:
+    from anxin.worryfree.lucky_bag_rules import load_lucky_bag_rules
+
+    book = load_lucky_bag_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, up to "
+            f"{book.campaign.max_units} prize units in {book.campaign.max_listings} listings, windows of "
+            f"{book.campaign.min_window_minutes} min to {book.campaign.max_window_hours} h")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -127,6 +136,7 @@ def kinds() -> dict[str, Kind]:
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
+    from anxin.worryfree.lucky_bag_rules import LuckyBagRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
@@ -136,6 +146,7 @@ def kinds() -> dict[str, Kind]:
               Kind("care_routing", _care_routing, CareRoutingSpec),
               Kind("care_companion", _care_companion, CompanionRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
+    table += [Kind("worryfree_lucky_bags", _worryfree_lucky_bags, LuckyBagRulebookSpec)]  # wf-bags
     return {k.name: k for k in table}
 
 
