@@ -115,6 +115,15 @@ def _worryfree_lucky_bags(path: Path) -> str:
             f"{book.campaign.min_window_minutes} min to {book.campaign.max_window_hours} h")
 
 
+def _worryfree_tags(path: Path) -> str:
+    from anxin.worryfree.tag_rules import load_tag_rules
+
+    book = load_tag_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {len(book.score_bands)} "
+            f"score bands, tag at ship rate ≥ {book.tag.ship_rate.min_bp / 100:g} %, complaint rate ≤ "
+            f"{book.tag.complaint_rate.max_bp / 100:g} %")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -137,6 +146,7 @@ def kinds() -> dict[str, Kind]:
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
     from anxin.worryfree.lucky_bag_rules import LuckyBagRulebookSpec
+    from anxin.worryfree.tag_rules import TagRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
@@ -144,7 +154,8 @@ def kinds() -> dict[str, Kind]:
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
     table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec),
               Kind("care_routing", _care_routing, CareRoutingSpec),
-              Kind("care_companion", _care_companion, CompanionRulebookSpec)]
+              Kind("care_companion", _care_companion, CompanionRulebookSpec),
+              Kind("worryfree_tags", _worryfree_tags, TagRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     table += [Kind("worryfree_lucky_bags", _worryfree_lucky_bags, LuckyBagRulebookSpec)]  # wf-bags
     return {k.name: k for k in table}
