@@ -6,8 +6,11 @@ completely on load: every problem at once, with its path. Imports only ``core``.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, model_validator
 
@@ -127,3 +130,86 @@ def parse_lucky_bag_rules(raw: object) -> LuckyBagRulebookSpec:
 def load_lucky_bag_rules(path: str | Path | None = None) -> LuckyBagRulebookSpec:
     """The lucky-bag rulebook (default: the packaged one), or ``LuckyBagRulebookError`` listing every problem."""
     return load_file(path or DEFAULT_LUCKY_BAG_RULEBOOK, parse_lucky_bag_rules, LuckyBagRulebookError)
+
+
+# --- the rules applied (pure) ----------------------------------------------------------------------------------------
+
+BEFORE_WINDOW, AFTER_WINDOW = "before_window", "after_window"
+REGION_NOT_ALLOWED, ACCOUNT_TOO_NEW, ACCOUNT_UNKNOWN = "region_not_allowed", "account_too_new", "account_unknown"
+ELIGIBLE = "eligible"
+ENTRY_REASONS = (ELIGIBLE, BEFORE_WINDOW, AFTER_WINDOW, REGION_NOT_ALLOWED, ACCOUNT_TOO_NEW, ACCOUNT_UNKNOWN)
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    entered_at: dt.datetime
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    region: str
+    registered_at: dt.datetime | None  # the consumer's account, None when anxin does not know it
+
+
+@dataclass(frozen=True)
+class EntryDecision:
+    eligible: bool
+    reasons: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def decide_entry(rb: LuckyBagRulebookSpec, f: EntryFacts) -> EntryDecision:
+    """Eligible when ``opens_at <= entered_at < closes_at``, the region is admitted and the account is old enough
+    (or unknown, unless the rulebook requires a known account). Every failing rule is a reason."""
+    e = rb.entry
+    reasons: list[str] = []
+    if f.entered_at < f.opens_at:
+        reasons.append(BEFORE_WINDOW)
+    elif f.entered_at >= f.closes_at:
+        reasons.append(AFTER_WINDOW)
+    if not e.region.admits(f.region):
+        reasons.append(REGION_NOT_ALLOWED)
+    age_days: float | None = None
+    if f.registered_at is None:
+        if e.account_age.require_known:
+            reasons.append(ACCOUNT_UNKNOWN)
+    else:
+        age = f.entered_at - f.registered_at
+        age_days = age.total_seconds() / 86400
+        if age < dt.timedelta(days=e.account_age.min_days):
+            reasons.append(ACCOUNT_TOO_NEW)
+    facts = {"entered_at": f.entered_at.isoformat(), "opens_at": f.opens_at.isoformat(),
+             "closes_at": f.closes_at.isoformat(), "region": f.region,
+             "registered_at": f.registered_at.isoformat() if f.registered_at else None,
+             "account_age_days": None if age_days is None else round(age_days, 3),
+             "min_account_age_days": e.account_age.min_days, "regions_allowed": list(e.region.allow),
+             "regions_denied": list(e.region.deny)}
+    rule_ids = (e.window.id, e.region.id, e.account_age.id, e.one_per_consumer.id)
+    return EntryDecision(not reasons, tuple(reasons) or (ELIGIBLE,), rule_ids, facts)
+
+
+def campaign_problems(rb: LuckyBagRulebookSpec, *, now: dt.datetime, opens_at: dt.datetime,
+                      closes_at: dt.datetime, prizes: Sequence[tuple[str, int]]) -> list[tuple[str, str]]:
+    """What makes a campaign unacceptable under the rulebook, as (field, message); none: acceptable."""
+    c = rb.campaign
+    found: list[tuple[str, str]] = []
+    if not prizes:
+        found.append(("prizes", "a lucky bag needs at least one prize"))
+    ids = [lid for lid, _ in prizes]
+    if len(set(ids)) != len(ids):
+        found.append(("prizes", "each listing once (give its quantity)"))
+    if len(set(ids)) > c.max_listings:
+        found.append(("prizes", f"at most {c.max_listings} prize listings"))
+    if any(q < 1 for _, q in prizes):
+        found.append(("prizes", "every quantity must be at least 1"))
+    elif sum(q for _, q in prizes) > c.max_units:
+        found.append(("prizes", f"at most {c.max_units} prize units in all"))
+    length = closes_at - opens_at
+    if length < dt.timedelta(minutes=c.min_window_minutes):
+        found.append(("closes_at", f"the entry window must last at least {c.min_window_minutes} minutes"))
+    if length > dt.timedelta(hours=c.max_window_hours):
+        found.append(("closes_at", f"the entry window may last at most {c.max_window_hours} hours"))
+    if closes_at <= now:
+        found.append(("closes_at", "the entry window must close in the future"))
+    if opens_at > now + dt.timedelta(days=c.max_opens_ahead_days):
+        found.append(("opens_at", f"the window may open at most {c.max_opens_ahead_days} days ahead"))
+    return found
