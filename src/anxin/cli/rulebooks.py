@@ -124,6 +124,15 @@ def _worryfree_tags(path: Path) -> str:
             f"{book.tag.complaint_rate.max_bp / 100:g} %")
 
 
+def _worryfree(path: Path) -> str:
+    from anxin.worryfree.rules import load_worryfree_rules
+
+    book = load_worryfree_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, checkout holds "
+            f"{book.spec.stock.checkout_hold_minutes} min, shelf-life minimums for {len(book.spec.shelf_life)} "
+            f"category tags")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -146,6 +155,7 @@ def kinds() -> dict[str, Kind]:
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
     from anxin.worryfree.lucky_bag_rules import LuckyBagRulebookSpec
+    from anxin.worryfree.rules import WorryFreeRulebookSpec
     from anxin.worryfree.tag_rules import TagRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
@@ -155,7 +165,8 @@ def kinds() -> dict[str, Kind]:
     table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec),
               Kind("care_routing", _care_routing, CareRoutingSpec),
               Kind("care_companion", _care_companion, CompanionRulebookSpec),
-              Kind("worryfree_tags", _worryfree_tags, TagRulebookSpec)]
+              Kind("worryfree_tags", _worryfree_tags, TagRulebookSpec),
+              Kind("worryfree", _worryfree, WorryFreeRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     table += [Kind("worryfree_lucky_bags", _worryfree_lucky_bags, LuckyBagRulebookSpec)]  # wf-bags
     return {k.name: k for k in table}
