@@ -63,6 +63,7 @@ from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
 from anxin.warehouse import OperationalFacts
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
+from anxin.worryfree.lucky_bags import LuckyBags
 from anxin.worryfree.service import WorryFree
 
 
@@ -93,6 +94,7 @@ class Anxin:
     outreach: OutreachDesk  # the operators' outreach queue, moves and effect report
     reports: Reports
     worryfree: WorryFree  # 无忧服务: checkout reservations, stock, the hold-expiry job
+    lucky_bags: LuckyBags  # 无忧福袋: campaigns, entries, draws, prize orders (wf-bags)
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -270,6 +272,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         outreach=OutreachDesk(uow_factory=uow_factory, clock=clock, rules=companion_rules,
                               satisfaction=ratings_by_order),
         worryfree=WorryFree(uow_factory=uow_factory, clock=clock, fulfilment=fulfilment_rules),
+        lucky_bags=LuckyBags(uow_factory=uow_factory, clock=clock, fulfilment=fulfilment_rules),
     )
 
 
