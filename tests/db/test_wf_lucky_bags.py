@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 from tests.concurrency import at_once
-from tests.db.builders import T0, H, MIN, category, event, listing, shop
+from tests.db.builders import MIN, T0, H, category, event, listing, shop
 
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
