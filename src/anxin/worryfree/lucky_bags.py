@@ -308,9 +308,9 @@ class LuckyBags:
             "bag_id": row.bag_id, "live_room_id": row.live_room_id, "creator_id": row.creator_id,
             "shop_id": row.shop_id, "title": row.title, "created_by": row.created_by, "state": row.state,
             "prizes": row.prizes, "prize_units": sum(int(p["quantity"]) for p in row.prizes),
-            "opens_at": row.opens_at, "closes_at": row.closes_at, "seed_hash": row.seed_hash,
+            "opens_at": _iso(row.opens_at), "closes_at": _iso(row.closes_at), "seed_hash": row.seed_hash,
             "seed": row.server_seed if row.state == DRAWN else None, "entries": counts[0],
-            "eligible_entries": counts[1], "created_at": row.created_at, "drawn_at": row.drawn_at,
+            "eligible_entries": counts[1], "created_at": _iso(row.created_at), "drawn_at": _iso(row.drawn_at),
             "drawn_by": row.drawn_by, "decision": row.decision, "rulebook_version": row.rulebook_version}
         if detail:
             out["audit"] = row.draw
@@ -322,6 +322,10 @@ class LuckyBags:
 
 def _entry_dict(r: LuckyBagEntryRow) -> dict[str, Any]:
     return {"entry_id": r.entry_id, "bag_id": r.bag_id, "consumer_id": r.consumer_id, "region": r.region,
-            "entered_at": r.entered_at, "eligible": r.eligible, "reasons": list(r.reasons),
+            "entered_at": _iso(r.entered_at), "eligible": r.eligible, "reasons": list(r.reasons),
             "rule_ids": list(r.rule_ids), "facts": r.facts, "rulebook_version": r.rulebook_version,
-            "recorded_at": r.recorded_at}
+            "recorded_at": _iso(r.recorded_at)}
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
