@@ -7,7 +7,8 @@ Every draw is ``anxin.worryfree.draw.draw`` with its own server seed (``sha256("
 reproducible. It reports Pearson's chi-square with its p-value for:
 
 1. **wins per entrant**: how often each of ``n`` entrants is among the ``k`` winners (expected ``draws·k/n`` each;
-   ``n − 1`` degrees of freedom);
+   Pearson's sum scaled by (1 − k/n)·n/(n − 1) because one draw's winners are distinct, then ``n − 1`` degrees of
+   freedom; the raw sum is shown too);
 2. **place of one entrant**: where the first entrant (sorted) lands in the permutation, over its ``n`` places;
 3. **whole permutations** of 4 entrants: each of the 24 orders (23 degrees of freedom);
 4. the same test on **a biased shuffle** (swap every place with any place, the classic mistake) as the control that
@@ -46,6 +47,15 @@ def test_of(counts: list[int], expected: float) -> dict[str, float]:
     return {"chi_square": round(stat, 3), "df": df, "p_value": float(chi2.sf(stat, df)),
             "critical_0.001": round(float(chi2.ppf(0.999, df)), 3), "min": min(counts), "max": max(counts),
             "expected": round(expected, 3)}
+
+
+def wins_test(counts: list[int], draws: int, k: int) -> dict[str, float]:
+    """Pearson's sum scaled for distinct winners per draw (``draw.chi_square_wins``): chi-square(n − 1) if fair."""
+    out = test_of(counts, draws * k / len(counts))
+    stat = d.chi_square_wins(counts, draws, k)
+    df = len(counts) - 1
+    return {**out, "chi_square_raw": out["chi_square"], "chi_square": round(stat, 3),
+            "p_value": float(chi2.sf(stat, df))}
 
 
 def naive_shuffle(key: bytes, n: int) -> list[int]:
@@ -99,7 +109,7 @@ def main() -> None:
                    f"--units {k}",
         "commit": commit, "draws": draws, "entrants": n, "units": k, "algorithm": d.ALGORITHM,
         "chance_each": f"{min(k, n)}/{n}",
-        "wins_per_entrant": test_of([wins[e] for e in entrants], draws * min(k, n) / n),
+        "wins_per_entrant": wins_test([wins[e] for e in entrants], draws, min(k, n)),
         "place_of_one_entrant": test_of([places[p] for p in range(1, n + 1)], draws / n),
         "permutations_of_4": permutations_test(d.permutation, 24 * 1000),
         "biased_shuffle_control": permutations_test(naive_shuffle, 24 * 1000),
