@@ -182,9 +182,10 @@ def _plan(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, shi
 
 
 def _take(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, ship_day: dt.date,
-          rules: WorryFreeRules) -> tuple[list[tuple[str, int, str]], Plan, str, Any]:
-    """Take ``qty`` units FEFO; the (lot_id, qty, share) taken, or raise ``_Short`` with what could be had."""
-    taken: list[tuple[str, int, str]] = []
+          rules: WorryFreeRules) -> tuple[list[tuple[str, int, str]], str, Any]:
+    """Take ``qty`` units FEFO: the (lot_id, qty, share) taken, one entry per lot (a plan made again after a
+    concurrent take may come back to a lot it already took from), or raise ``_Short`` with what could be had."""
+    taken: dict[str, tuple[int, str]] = {}
     left = qty
     for _ in range(RETRIES):
         plan, tag, minimum = _plan(uow, repo, listing_id, left, ship_day, rules)
@@ -192,10 +193,11 @@ def _take(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, shi
             raise _Short(Shortage(listing_id, qty, qty - left + plan.covered))
         for pick in plan.picks:
             if repo.take(pick.lot_id, pick.quantity):
-                taken.append((pick.lot_id, pick.quantity, str(pick.share_at_ship_by)))
+                before = taken.get(pick.lot_id, (0, ""))[0]
+                taken[pick.lot_id] = (before + pick.quantity, str(pick.share_at_ship_by))
                 left -= pick.quantity
         if left == 0:
-            return taken, plan, tag, minimum
+            return [(lot_id, n, share) for lot_id, (n, share) in taken.items()], tag, minimum
     raise _Short(Shortage(listing_id, qty, qty - left))
 
 
@@ -229,7 +231,7 @@ def reserve(uow: UnitOfWork, *, holder: str, items: Sequence[tuple[str, int]], a
     short: list[Shortage] = []
     for listing_id, qty in wanted:
         try:
-            taken, _, tag, minimum = _take(uow, repo, listing_id, qty, day, t.rules)
+            taken, tag, minimum = _take(uow, repo, listing_id, qty, day, t.rules)
         except _Short as s:
             short.append(s.shortage)
             continue
