@@ -26,6 +26,7 @@ IN_PART = 2_000  # values per IN list, well under both databases' parameter limi
 ACTIVE = "active"
 WITHDRAWN = "withdrawn"
 REFUSED = "refused"
+STATES = (ACTIVE, WITHDRAWN, REFUSED)
 
 
 class EnrolmentRow(Base):
