@@ -9,8 +9,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from tests.api.problems import code as problem_code
 from tests.db import builders as b
+
+from anxin.db.tables import metadata
 
 pytestmark = pytest.mark.db
 
@@ -181,3 +184,92 @@ def test_metrics_split_worry_free_from_other_orders(anxin, client, keys, clock):
     bad = client.get("/v1/worry-free/metrics?since=2026-11-02T00:00:00%2B08:00&until=2026-11-01T00:00:00%2B08:00",
                      headers=keys["operator"])
     assert bad.status_code == 422 and problem_code(bad) == "worryfree.pool.invalid_period"
+
+
+# --- the worry-free tag and the shop's score band, as the tag rules and the nightly run stored them ---------------
+
+def tag(engine: Any, listing_id: str, shop_id: str, *, tagged: bool, since: dt.datetime) -> None:
+    t = metadata.tables["wf_tag_states"]
+    with engine.begin() as conn:
+        conn.execute(t.insert().values(
+            listing_id=listing_id, shop_id=shop_id, tagged=tagged, since=since,
+            reasons=["enrolled", "stock_available", "ship_rate_met"], rule_ids=["tag.enrolled", "tag.stock"],
+            rulebook_version="worryfree-tags-test", facts={}, trigger="job", evaluated_at=since))
+
+
+def score(engine: Any, shop_id: str, score_x100: int | None, day: dt.date = dt.date(2026, 11, 1)) -> None:
+    t = metadata.tables["score_snapshots"]
+    with engine.begin() as conn:
+        conn.execute(t.insert().values(as_of=day, subject_kind="merchant", subject_id=shop_id, rulebook_version="t",
+                                       eligible=score_x100 is not None, score_x100=score_x100, band=None, detail={}))
+
+
+def test_worry_free_filter_and_badge_say_since_when(anxin, engine, client, keys):
+    world(anxin)
+    tag(engine, "l_nuts", "s1", tagged=True, since=b.T0 - 3 * b.D)
+    tag(engine, "l_snack", "s1", tagged=False, since=b.T0 - 1 * b.D)  # lost the tag: not worry-free
+    r = client.get(f"{POOL}?worry_free=true", headers=keys["creator"])
+    assert ids(r) == ["l_nuts"]
+    badge = next(bd for bd in r.json()["items"][0]["badges"] if bd["code"] == "worry_free")
+    assert badge["rule_id"] == "tag.enrolled" and badge["rulebook_version"] == "worryfree-tags-test"
+    assert "2026-10-30" in badge["explanation"]["en"] and "2026-10-30" in badge["explanation"]["zh-CN"]
+    assert badge["facts"]["reasons"] == ["enrolled", "stock_available", "ship_rate_met"]
+    assert ids(client.get(f"{POOL}?worry_free=false", headers=keys["creator"])) == ["l_food", "l_home", "l_snack"]
+
+
+@pytest.mark.parametrize(("score_x100", "band", "query", "expected"), [
+    (9000, "excellent", "score_band=excellent", ["l_food", "l_nuts", "l_snack"]),  # the band's floor is in it
+    (8999, "good", "score_band=excellent", []),
+    (8999, "good", "score_band=good", ["l_food", "l_nuts", "l_snack"]),             # good or better
+    (8000, "good", "score_band=fair", ["l_food", "l_nuts", "l_snack"]),
+    (6999, "low", "score_band=fair", []),
+    (5000, "low", "score_band=low", ["l_food", "l_nuts", "l_snack"]),
+])
+def test_score_band_is_that_band_or_better(anxin, engine, client, keys, score_x100, band, query, expected):
+    world(anxin)
+    score(engine, "s1", score_x100)
+    r = client.get(f"{POOL}?{query}", headers=keys["creator"])
+    assert ids(r) == expected
+    items = client.get(f"{POOL}?category_id=food", headers=keys["creator"]).json()["items"]
+    assert {i["score_band"] for i in items} == {band}
+    badge = next(bd for bd in items[0]["badges"] if bd["code"].startswith("score_band."))
+    assert badge["code"] == f"score_band.{band}" and badge["rule_id"] == "pool.score_band"
+
+
+def test_metrics_count_worry_free_orders_apart(anxin, engine, client, keys):
+    world(anxin)
+    paid = b.T0 - 5 * b.D
+    b.ingest_ok(anxin, [
+        b.order_paid("w1", "c1", "s1", items=[b.item("l_nuts")], paid_at=paid),
+        b.shipped("w1", tracking_no="TW1", shipped_at=paid + 2 * b.H),
+        b.delivered("w1", signed_at=paid + 20 * b.H),
+        b.order_paid("x1", "c2", "s1", items=[b.item("l_nuts")], paid_at=paid),
+    ])
+    orders = metadata.tables["orders"]
+    with engine.begin() as conn:
+        conn.execute(orders.update().where(orders.c.order_id == "w1").values(worry_free=True))
+    g = client.get("/v1/worry-free/metrics", headers=keys["operator"]).json()["groups"]
+    assert g["worry_free"]["orders"] == 1 and g["other"]["orders"] == 1
+    assert g["worry_free"]["ship_24h"]["percent"] == "100.0%" and g["other"]["ship_24h"]["percent"] == "0.0%"
+    assert g["worry_free"]["next_day_delivery"]["num"] == 1 and g["other"]["next_day_delivery"]["num"] == 0
+
+
+def test_commission_is_stored_on_both_ingestion_paths(anxin, engine):
+    events = [b.category("food"), b.shop("s1", "m1"), offered("l1", "s1", "food", price_fen=100, commission_bp=1234),
+              offered("l2", "s1", "food", price_fen=100, commission_bp=None)]
+    anxin.ingestion.ingest_bulk(events)
+    listings = metadata.tables["listings"]
+    with engine.connect() as conn:
+        bulk = dict(conn.execute(sa.select(listings.c.listing_id, listings.c.commission_bp)).all())
+    assert bulk == {"l1": 1234, "l2": None}
+    later = offered("l1", "s1", "food", price_fen=100, commission_bp=0, at=b.T0 + b.H)
+    b.ingest_ok(anxin, [later])  # the per-event path: a newer version overwrites
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(listings.c.commission_bp).where(listings.c.listing_id == "l1")).scalar() == 0
+
+
+@pytest.mark.parametrize("bp", [-1, 10_001, "15", 1.5])
+def test_commission_outside_its_scale_is_rejected(anxin, bp):
+    result = anxin.ingestion.ingest([b.shop("s1", "m1"), b.category("food"),
+                                     offered("l1", "s1", "food", price_fen=100, commission_bp=bp)])  # type: ignore[arg-type]
+    assert len(result.rejected) == 1

@@ -105,8 +105,8 @@ def creator_pool(request: Request, category_id: str = "", price_min: str = "", p
                        _hundredths(form["min_commission"], "min_commission_bp"), form["guarantee"] or None,
                        form["score_band"] or None, {"yes": True, "no": False}.get(form["worry_free"]), form["sort"])
         scope = scope_of("worryfree.pool.page", *f.scope())
-        key = decode_cursor(cursor[:512] or None, scope=scope, shape=(int, str))
-        page = pool.search(who, f, after=(int(key[0]), str(key[1])) if key else None, limit=PAGE)
+        after = decode_cursor(cursor[:512] or None, scope=scope, shape=(int, str))
+        page = pool.search(who, f, after=(int(after[0]), str(after[1])) if after else None, limit=PAGE)
         items = [_item_view(i, lang) for i in page.items]
         if page.next_key is not None:
             next_url = "/creator/pool?" + urlencode({**{k: v for k, v in form.items() if v},
@@ -114,10 +114,10 @@ def creator_pool(request: Request, category_id: str = "", price_min: str = "", p
     except AnxinError as exc:
         error = error_view(exc, t)
     names = pool.service_names()
-    key = "zh-CN" if lang.startswith("zh") else "en"
+    name_key = "zh-CN" if lang.startswith("zh") else "en"
     return render(request, "worryfree/creator_pool.html", {
         "who": who, "form": form, "items": items, "next_url": next_url, "error": error,
-        "services": [{"id": s, "text": names.get(s, {}).get(key, s)} for s in pool.services()],
+        "services": [{"id": s, "text": names.get(s, {}).get(name_key, s)} for s in pool.services()],
         "bands": [{"id": b, "text": pool.bands.band_label(b, lang)} for b in pool.bands.bands()],
         "sorts": [{"id": s, "text": t(f"wfp.sort.{s}")} for s in SORTS],
         "metrics": _metrics(request, who, t)})

@@ -150,7 +150,7 @@ class ProgrammeMetricsReader:
         now = self.clock.now()
         with self.uow_factory() as uow:
             paid = [o for o, _ in orders.orders_paid_between(uow, None, since, until)]
-            rows = [MetricOrder(o.order_id, bool(getattr(o, "worry_free", False)), o.paid_at, o.shipped_at,
+            rows = [MetricOrder(o.order_id, o.worry_free, o.paid_at, o.shipped_at,
                                 o.signed_at, o.cancelled_at) for o in paid]
             ids = [r.order_id for r in rows]
             complaints = care.complaint_reasons_of_orders(uow, ids)

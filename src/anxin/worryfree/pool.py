@@ -36,6 +36,7 @@ from anxin.worryfree.pool_filters import (
     matches,
     validate,
 )
+from anxin.worryfree.tag_rules import TagRulebookSpec, load_tag_rules
 
 READERS = (Role.CREATOR, Role.OPERATOR, Role.PLATFORM)
 BATCH = 200
@@ -59,48 +60,39 @@ class PoolPage:
 
 
 @dataclass(frozen=True)
-class StaticBands:
-    """Score bands given as data (band, lowest score in hundredths, zh-CN label, en label), best first."""
+class TagBands:
+    """The score bands of the worry-free tag rulebook (``worryfree_tags.yaml``: the same bands enrolment and the
+    tag decide on), as the pool's filters and badges read them."""
 
-    version: str
-    table: tuple[tuple[str, int, str, str], ...]
+    rules: TagRulebookSpec
+
+    @property
+    def version(self) -> str:
+        return self.rules.version
 
     def band_of(self, score_x100: int | None) -> str:
-        if score_x100 is None:
-            return "unscored"
-        return next((b for b, lo, _, _ in self.table if score_x100 >= lo), self.table[-1][0])
+        return self.rules.band_of(score_x100)
 
     def band_rank(self, band: str) -> int:
-        names = [b for b, _, _, _ in self.table]
-        return names.index(band) if band in names else len(names)
+        return self.rules.band_rank(band)
 
     def band_label(self, band: str, lang: str) -> str:
-        for b, _, zh, en in self.table:
-            if b == band:
-                return zh if lang.startswith("zh") else en
-        return band
+        return self.rules.band_label(band, lang)
 
     def band_floor(self, band: str) -> int | None:
-        return next((lo for b, lo, _, _ in self.table if b == band), None)
+        return next((b.min_x100 for b in self.rules.score_bands if b.band == band), None)
 
     def bands(self) -> Sequence[str]:
-        return [b for b, _, _, _ in self.table]
-
-
-# The merchant experience score is on 50–100 (scores.yaml); until the tag rulebook's bands are wired, these.
-DEFAULT_BANDS = StaticBands("pool-bands-2026.12.1", (("excellent", 9000, "优秀", "Excellent"),
-                                                     ("good", 8000, "良好", "Good"),
-                                                     ("fair", 7000, "一般", "Fair"),
-                                                     ("low", 0, "较低", "Low")))
+        return [b.band for b in self.rules.score_bands]
 
 
 class SelectionPool:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, guarantees: aftersales.RulebookSet,
-                 bands: Bands = DEFAULT_BANDS) -> None:
+                 bands: Bands | None = None) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.guarantees = guarantees
-        self.bands = bands
+        self.bands: Bands = bands if bands is not None else TagBands(load_tag_rules())
 
     def services(self) -> list[str]:
         """The guarantee services a creator can filter by (the Service Guarantee Hall's names)."""

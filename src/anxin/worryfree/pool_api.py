@@ -20,7 +20,7 @@ from anxin.web.auth import app_of, principal
 from anxin.web.openapi import codes
 from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, encode_cursor, scope_of
 from anxin.worryfree.metrics import ProgrammeMetricsReader
-from anxin.worryfree.pool import PoolItem, SelectionPool
+from anxin.worryfree.pool import PoolItem, SelectionPool, TagBands
 from anxin.worryfree.pool_error_codes import PoolErrorCode as E
 from anxin.worryfree.pool_filters import PoolFilter
 
@@ -29,7 +29,8 @@ router = APIRouter(prefix="/v1", tags=["worry-free"])
 
 def pool_of(request: Request) -> SelectionPool:
     a = app_of(request)
-    return SelectionPool(uow_factory=a.uow_factory, clock=a.clock, guarantees=a.rulebooks)
+    return SelectionPool(uow_factory=a.uow_factory, clock=a.clock, guarantees=a.rulebooks,
+                         bands=TagBands(a.wf_tags.rules))
 
 
 def metrics_of(request: Request) -> ProgrammeMetricsReader:
