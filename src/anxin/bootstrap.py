@@ -65,7 +65,7 @@ from anxin.settings import Settings
 from anxin.warehouse import OperationalFacts
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
 from anxin.worryfree.enrolment import Enrolments
-from anxin.worryfree.events import LotPassed, StockDepleted
+from anxin.worryfree.events import LotPassed, StockDepleted, StockReplenished
 from anxin.worryfree.service import WorryFree
 from anxin.worryfree.tags import Tags
 
@@ -346,4 +346,5 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService, gove
         Subscription(ViolationReversed, wf_enrolments.on_violation_reversed, "worryfree.note_reversal", "worryfree"),
         Subscription(LotPassed, wf_tags.on_stock_changed, "worryfree.retag_lot_passed", "worryfree"),
         Subscription(StockDepleted, wf_tags.on_stock_changed, "worryfree.retag_stock_depleted", "worryfree"),
+        Subscription(StockReplenished, wf_tags.on_stock_changed, "worryfree.retag_stock_replenished", "worryfree"),
     ])

@@ -23,7 +23,7 @@ from anxin.web.errors import ALL_CODE_ENUMS, HTTP_STATUS
 pytestmark = pytest.mark.db
 
 ON_POSTGRES = os.environ.get("ANXIN_TEST_DATABASE_URL", "").startswith("postgresql")
-VERSION = "2026.11.3"
+VERSION = "2026.12.1"
 MIB = 1024 * 1024
 EMPTY = {"items": [], "next": None, "limit": 50}
 
@@ -313,7 +313,7 @@ def test_guarantees_show_windows_and_states(client, keys, anxin, clock):
     g = {x["id"]: x for x in body["guarantees"]}
     assert {k: v["state"] for k, v in g.items()} == {
         "G.INSTANT_REFUND": "expired", "G.INSTANT_REFUND_TRUSTED": "expired", "G.UNSHIPPED_REFUND": "unavailable",
-        "G.FRESH_SPOILAGE": "not_applicable",
+        "G.WORRY_FREE_INSTANT_REFUND": "not_applicable", "G.FRESH_SPOILAGE": "not_applicable",
         "G.COSMETICS_ALLERGY": "not_applicable", "G.SEVEN_DAY": "active", "G.AUTHENTIC": "active",
         "G.EXCHANGE_FOR_REPAIR": "not_applicable", "G.QUALITY": "active",
         "G.NOT_RECEIVED_PARCEL_PROBLEM": "unavailable", "G.NOT_RECEIVED": "active",

@@ -145,8 +145,8 @@ def kinds() -> dict[str, Kind]:
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
-    from anxin.worryfree.tag_rules import TagRulebookSpec
     from anxin.worryfree.rules import WorryFreeRulebookSpec
+    from anxin.worryfree.tag_rules import TagRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),

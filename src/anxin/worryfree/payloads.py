@@ -28,7 +28,9 @@ def _day(value: Any) -> dt.date:
         raise PydanticCustomError("date", "must be a date YYYY-MM-DD, got {value}", {"value": value}) from None
 
 
-Day = Annotated[dt.date, BeforeValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
+DAY_PATTERN = r"^\s*\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\s*$"
+Day = Annotated[dt.date, BeforeValidator(_day),
+                WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN})]
 Units = Annotated[int, Strict(), Field(ge=1, le=MAX_LOT_UNITS)]
 
 

@@ -61,7 +61,7 @@ class WfTagState(Out):
     rulebook_version: str
     facts: Free
     trigger: str = Field(description="what evaluated it last: job, enrolment, withdrawal, lot_passed, "
-                                     "stock_depleted")
+                                     "stock_depleted, stock_replenished")
     evaluated_at: Instant
 
 

@@ -178,11 +178,20 @@ class TagRepository:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
 
-    def tag_states(self, listing_ids: Sequence[str]) -> dict[str, TagStateRow]:
+    def tag_states(self, listing_ids: Sequence[str], *, lock: bool = False) -> dict[str, TagStateRow]:
         out: dict[str, TagStateRow] = {}
         for part in _parts(listing_ids):
+            stmt = sa.select(TagStateRow).where(TagStateRow.listing_id.in_(part)).order_by(TagStateRow.listing_id)
+            if lock:
+                stmt = stmt.with_for_update()
+            out.update({r.listing_id: r for r in self.session.scalars(stmt)})
+        return out
+
+    def enrolments_by_id(self, listing_ids: Sequence[str]) -> dict[str, EnrolmentRow]:
+        out: dict[str, EnrolmentRow] = {}
+        for part in _parts(listing_ids):
             out.update({r.listing_id: r for r in self.session.scalars(
-                sa.select(TagStateRow).where(TagStateRow.listing_id.in_(part)))})
+                sa.select(EnrolmentRow).where(EnrolmentRow.listing_id.in_(part)))})
         return out
 
     def insert_tag_state(self, values: dict[str, Any]) -> bool:

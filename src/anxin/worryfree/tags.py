@@ -133,18 +133,19 @@ class Tags:
         run = run or _Run()
         ids = sorted(set(listing_ids))
         repo = TagRepository(uow.session)
-        enrolments = {lid: repo.enrolment(lid) for lid in ids}
-        states = repo.tag_states(ids)
-        todo = [lid for lid in ids if (e := enrolments[lid]) is not None and (e.state == ACTIVE or (
+        enrolments = repo.enrolments_by_id(ids)
+        if not enrolments:
+            return {}
+        uow.begin_write()
+        states = repo.tag_states(ids, lock=True)
+        todo = [lid for lid in ids if (e := enrolments.get(lid)) is not None and (e.state == ACTIVE or (
             lid in states and states[lid].tagged))]
         if not todo:
             return {}
         available = self.stock(uow, todo)
         out: dict[str, Decision] = {}
-        uow.begin_write()
         for lid in todo:
             e = enrolments[lid]
-            assert e is not None
             if e.shop_id not in run.figures:
                 run.figures[e.shop_id] = shop_figures(uow, self.rules, e.shop_id, at, self.score)
             fig = run.figures[e.shop_id]
@@ -152,16 +153,18 @@ class Tags:
                 listing_id=lid, shop_id=e.shop_id, enrolled=e.state == ACTIVE,
                 available_units=available.get(lid, 0), orders=fig.orders, shipped_within=fig.shipped_within,
                 paid_orders=fig.paid_orders, complaints=fig.complaints, score_x100=fig.score_x100))
-            self._store(repo, e.shop_id, decision, at=at, trigger=trigger)
+            self._store(repo, e.shop_id, decision, states.get(lid), at=at, trigger=trigger)
             out[lid] = decision
         return out
 
-    def _store(self, repo: TagRepository, shop_id: str, d: Decision, *, at: dt.datetime, trigger: str) -> None:
+    def _store(self, repo: TagRepository, shop_id: str, d: Decision, row: TagStateRow | None, *, at: dt.datetime,
+               trigger: str) -> None:
+        """Write the decision on the listing's tag state (read under lock by the caller; none yet: inserted once,
+        whatever races) and, when the tag changes, a history entry."""
         lid = d.facts["listing_id"]
         values = {"shop_id": shop_id, "tagged": d.outcome == TAGGED, "reasons": list(d.reasons),
                   "rule_ids": list(d.rule_ids), "rulebook_version": d.rulebook_version,
                   "facts": {**d.facts, "failed_rule_ids": list(d.failed)}, "trigger": trigger, "evaluated_at": at}
-        row = repo.tag_state(lid, lock=True)
         if row is None and repo.insert_tag_state({"listing_id": lid, "since": at, **values}):
             change = change_of(None, d)
         else:
@@ -171,7 +174,8 @@ class Tags:
             if change is not None:
                 row.since = at
             for k, v in values.items():
-                setattr(row, k, v)
+                if getattr(row, k) != v:
+                    setattr(row, k, v)
         if change is not None:
             repo.add_history({"listing_id": lid, "shop_id": shop_id, "change": change, "at": at,
                               "reasons": list(d.reasons), "rule_ids": list(d.failed or d.rule_ids),
@@ -193,7 +197,7 @@ class Tags:
             after = ids[-1]
 
     def on_stock_changed(self, event: _ListingEvent, uow: UnitOfWork) -> None:
-        """A lot passed inspection or a listing's stock reached zero: re-evaluate that listing now."""
+        """A lot passed inspection, a listing's stock reached zero or came back from zero: re-evaluate it now."""
         self.evaluate(uow, [event.listing_id], at=event.at, trigger=_trigger_of(event))
 
     # --- reads ------------------------------------------------------------------------------------------------
@@ -225,7 +229,8 @@ class _ListingEvent(Protocol):
 
 def _trigger_of(event: object) -> str:
     name = type(event).__name__
-    return {"LotPassed": "lot_passed", "StockDepleted": "stock_depleted"}.get(name, "stock")
+    return {"LotPassed": "lot_passed", "StockDepleted": "stock_depleted",
+            "StockReplenished": "stock_replenished"}.get(name, "stock")
 
 
 def visible_listing(uow: UnitOfWork, who: Principal, shop_id: str, listing_id: str) -> None:
