@@ -107,6 +107,17 @@ def latest_shop_score(uow: UnitOfWork, shop_id: str) -> int | None:
     return row.score_x100 if row is not None and row.eligible else None
 
 
+def creator_scores(uow: UnitOfWork, creator_ids: list[str]) -> dict[str, int | None]:
+    """Each creator's latest reputation score in hundredths (3.00-5.00 is 300-500); None when the latest snapshot
+    does not score them (too few orders) or there is none: merchants' matchmaking."""
+    repo = ScoreRepository(uow.session)
+    out: dict[str, int | None] = {}
+    for cid in dict.fromkeys(creator_ids):
+        row = repo.snapshot("creator", cid)
+        out[cid] = row.score_x100 if row is not None and row.eligible else None
+    return out
+
+
 def active_deductions(uow: UnitOfWork, shop_id: str, *, at: dt.datetime) -> int:
     """Deductions in force at ``at`` (not revoked, not expired): merchants reads them as open serious violations."""
     return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
