@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from anxin.db.base import Base
+from anxin.db.base import Base, table
 
 PENDING_SQL = "state = 'pending'"
 
@@ -104,7 +104,7 @@ class MatchRepository:
 
     def take_slot(self, creator_id: str, week: dt.date, cap: int) -> bool:
         """One slot of the creator's week if one is free (conditional UPDATE); False when the week is full."""
-        t = CreatorSlotsRow.__table__
+        t = table(CreatorSlotsRow)
         exists = self.session.execute(sa.select(t.c.used).where(t.c.creator_id == creator_id,
                                                                 t.c.week_start == week)).first()
         if exists is None:
@@ -118,7 +118,7 @@ class MatchRepository:
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
     def give_slot(self, creator_id: str, week: dt.date) -> None:
-        t = CreatorSlotsRow.__table__
+        t = table(CreatorSlotsRow)
         self.session.execute(sa.update(t).where(t.c.creator_id == creator_id, t.c.week_start == week,
                                                 t.c.used > 0).values(used=t.c.used - 1))
 
@@ -146,7 +146,7 @@ class MatchRepository:
 
     def move(self, invitation_id: str, *, to: str, at: dt.datetime, by: str, not_expired: bool) -> bool:
         """pending → ``to`` if the invitation is still pending (and, when asked, not yet past its expiry)."""
-        t = InvitationRow.__table__
+        t = table(InvitationRow)
         cond = [t.c.invitation_id == invitation_id, t.c.state == "pending"]
         if not_expired:
             cond.append(t.c.expires_at > at)
