@@ -162,7 +162,7 @@ def marketplace(anxin, clock):
     seed_governance(anxin, shop_id=shop_id, merchant_id=merchant)
     open_consultations(anxin, sim, consumer, merchant)
     return {"consumer": key("consumer", consumer), "merchant": key("merchant", merchant),
-            "operator": key("operator", "ops-walk")}
+            "operator": key("operator", "ops-walk"), "creator": key("creator", "cr-walk")}
 
 
 def open_consultations(anxin, sim, consumer: str, merchant: str) -> None:

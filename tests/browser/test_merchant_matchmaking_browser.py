@@ -37,6 +37,7 @@ def test_a_merchant_invites_a_matched_creator_who_accepts(open_as, world, server
     expect(rows).to_have_count(4)
     expect(rows.first).to_have_attribute("data-creator", "cr1")
     expect(rows.first.locator('li[data-code="match.category_fit"]')).to_contain_text("契合度为100.00%")
+    expect(rows.first.locator('li[data-code="match.reputation"]')).to_contain_text("档位：良好")
     page.screenshot(path=str(artifacts / "matchmaking-proposals.png"), full_page=True)
     rows.first.get_by_test_id("invite").click()
     expect(page.get_by_test_id("invited")).to_contain_text("已向cr1发出邀约")

@@ -21,12 +21,24 @@ def band_text(band: str | None, rules: MatchRules, lang: str, t: Translator) -> 
     return named[band].get(lang) or band
 
 
+def _worded(reasons: Iterable[Mapping[str, Any]], rules: MatchRules, t: Translator,
+            lang: str) -> list[dict[str, Any]]:
+    """The reasons with a band id replaced by its name in the page's language (the id stays in the stored facts)."""
+    out = []
+    for r in reasons:
+        params = dict(r.get("params") or {})
+        if isinstance(params.get("band"), str):
+            params["band"] = band_text(params["band"] if params["band"] != "-" else None, rules, lang, t)
+        out.append({**r, "params": params})
+    return out
+
+
 def proposal_view(p: Mapping[str, Any], rules: MatchRules, t: Translator, lang: str) -> dict[str, Any]:
     parts = p["parts"]
     return {"creator_id": p["creator_id"], "match": pct(int(p["match_bp"])), "match_bp": p["match_bp"],
             "fit": pct(int(parts["category_fit_bp"])), "reputation": pct(int(parts["reputation_bp"])),
             "capacity": pct(int(parts["capacity_bp"])), "band": band_text(p.get("band"), rules, lang, t),
-            "slots_left": p["slots_left"], "reasons": cv.reasons(p.get("reasons") or [], lang),
+            "slots_left": p["slots_left"], "reasons": cv.reasons(_worded(p.get("reasons") or [], rules, t, lang), lang),
             "rule_ids": p.get("rule_ids") or []}
 
 
