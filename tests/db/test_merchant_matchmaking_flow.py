@@ -339,3 +339,14 @@ def build_third_shop(anxin) -> str:
                       *[listing(f"l3{n}", "s3", "lipstick", at=OPENED) for n in range(5)],
                       *[listing(f"l4{n}", "s4", "serum", at=OPENED) for n in range(5)]])
     return anxin.access.create_key("merchant", "m3")[1]
+
+
+def test_the_latest_score_snapshot_counts(anxin, world) -> None:
+    with anxin.uow_factory() as uow:  # an older, lower score of cr1 and a newer unscored day of cr2
+        uow.session.add(ScoreSnapshotRow(as_of=(T0 - 9 * D).date(), subject_kind="creator", subject_id="cr1",
+                                         rulebook_version="t", eligible=True, score_x100=300, band=None, detail={}))
+        uow.session.add(ScoreSnapshotRow(as_of=T0.date(), subject_kind="creator", subject_id="cr2",
+                                         rulebook_version="t", eligible=False, score_x100=None, band=None, detail={}))
+        uow.commit()
+    out = anxin.merchants.matchmaking.matches(who(anxin, world.operator_key), "s1")
+    assert [p["creator_id"] for p in out["proposals"]] == ["cr1", "cr3", "cr0"]

@@ -110,12 +110,9 @@ def latest_shop_score(uow: UnitOfWork, shop_id: str) -> int | None:
 def creator_scores(uow: UnitOfWork, creator_ids: list[str]) -> dict[str, int | None]:
     """Each creator's latest reputation score in hundredths (3.00-5.00 is 300-500); None when the latest snapshot
     does not score them (too few orders) or there is none: merchants' matchmaking."""
-    repo = ScoreRepository(uow.session)
-    out: dict[str, int | None] = {}
-    for cid in dict.fromkeys(creator_ids):
-        row = repo.snapshot("creator", cid)
-        out[cid] = row.score_x100 if row is not None and row.eligible else None
-    return out
+    found = ScoreRepository(uow.session).latest_of("creator", list(dict.fromkeys(creator_ids)))
+    return {cid: (row.score_x100 if (row := found.get(cid)) is not None and row.eligible else None)
+            for cid in creator_ids}
 
 
 def active_deductions(uow: UnitOfWork, shop_id: str, *, at: dt.datetime) -> int:
