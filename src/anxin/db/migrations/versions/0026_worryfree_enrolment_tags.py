@@ -7,7 +7,7 @@ wf_shop_violations keeps governance's violations against shops (recorded, revers
 "no severe violation in the last N days".
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-07 14:00:00
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 import anxin.db.base
 
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -4,14 +4,14 @@ A listing with a commission is offered to creators (issue 18, the worry-free sel
 Basis points of the price, 0..10000.
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-07 14:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0028'
-down_revision = '0026'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ pending per shop and creator); merchant_creator_slots counts each creator's slot
 used >= 0, taken by conditional UPDATE); merchant_live_sessions the sessions accepted invitations schedule.
 
 Revision ID: 0029
-Revises: 0023
+Revises: 0028
 Create Date: 2026-12-07 14:00:00
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 import anxin.db.base
 
 revision = '0029'
-down_revision = '0023'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
