@@ -41,6 +41,7 @@ router.include_router(lucky_bag_pages.router)
 router.include_router(creator_pages.router)
 
 HERE = "/merchant/worry-free"
+LOTS = "/merchant/worry-free/lots"
 
 
 def _enrolments(request: Request) -> Enrolments:
@@ -103,7 +104,13 @@ def _page(request: Request, who: Principal, *, error: AnxinError | None = None,
                        "enrol_band": _label(t, "wf.band", rules.enrolment.score_band.min_band),
                        "severe_days": rules.enrolment.severe_violations.within_days},
         "upgrades": [u.text.zh_cn if lang_of(request).startswith("zh") else u.text.en for u in rules.upgrades],
-        "version": rules.version}, status=error_status(error) if error else 200, here=HERE)
+        "version": rules.version, "lots_page": _served(request, LOTS)},
+        status=error_status(error) if error else 200, here=HERE)
+
+
+def _served(request: Request, path: str) -> bool:
+    """Whether the app serves a page at ``path`` (the lots page is the inspection slice's)."""
+    return any(getattr(r, "path", None) == path for r in request.app.routes)
 
 
 @router.get(HERE)
