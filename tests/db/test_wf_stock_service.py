@@ -57,6 +57,11 @@ def seed_catalog(anxin, *, tags: Sequence[str] = (), listings: Sequence[str] = (
 
 def passed_lot(anxin, lot_id: str, listing_id: str = "l1", quantity: int = 10, removed: int = 0,
                **kw: object) -> None:
+    # Received the day it was made (whole shelf life left), so the inbound inspection's shelf-life check passes
+    # it; the shipment-side share these tests probe is then only a matter of the lot's dates.
+    if "produced" in kw and "at" not in kw:
+        made = dt.date.fromisoformat(str(kw["produced"]))
+        kw["at"] = min(T0, dt.datetime.combine(made, dt.time(12), tzinfo=dt.timezone(dt.timedelta(hours=8))))
     result = anxin.ingestion.ingest([lot_received(lot_id, listing_id, quantity, **kw)])  # type: ignore[arg-type]
     assert result.applied == 1, result
     with anxin.uow_factory() as uow:
@@ -77,7 +82,7 @@ def test_a_lot_received_is_stored_with_the_listings_shop_and_published(anxin):
     with anxin.uow_factory() as uow:
         got = wf.lot(uow, "lot1")
     assert got is not None and (got.shop_id, got.status.value, got.units_available, got.quantity) == (
-        "s1", "received", 0, 5)
+        "s1", "inspecting", 0, 5)  # the inspection slice plans it on receipt
     again = anxin.ingestion.ingest([lot_received("lot1", quantity=5)])  # another event id, same lot: no change
     assert again.applied == 1
     assert level(anxin) == (0, 0, 0)
@@ -213,7 +218,7 @@ def test_unjudged_and_rejected_lots_are_never_reserved(anxin, programme):
     with anxin.uow_factory() as uow, pytest.raises(AnxinError):
         wf.reserve(uow, holder="order:a", items=[("l1", 1)], at=T0, source="payment")
     with anxin.uow_factory() as uow:
-        assert wf.stock_of(uow, "l1").lots_by_status == {"received": 1, "rejected": 1}
+        assert wf.stock_of(uow, "l1").lots_by_status == {"inspecting": 1, "rejected": 1}
 
 
 # --- the orders' hooks through ingestion ------------------------------------------------------------------------
