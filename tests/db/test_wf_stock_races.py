@@ -120,7 +120,7 @@ def test_a_plan_made_again_after_a_lost_take_may_come_back_to_a_lot_it_took_from
     passed_lot(anxin, "lot_a", quantity=2, expires="2027-01-01")
     passed_lot(anxin, "lot_b", quantity=1, expires="2027-02-01")
     with anxin.uow_factory() as uow:  # one unit of A is someone else's, to be given back mid-plan
-        wf.reserve(uow, holder="order:other", items=[("l1", 1)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:other", items=[("l1", 1)], at=T0, source="order_paid")
         uow.commit()
     original = stock.StockRepository.take
     raced: list[str] = []
@@ -134,7 +134,7 @@ def test_a_plan_made_again_after_a_lost_take_may_come_back_to_a_lot_it_took_from
 
     monkeypatch.setattr(stock.StockRepository, "take", take)
     with anxin.uow_factory() as uow:
-        made = wf.reserve(uow, holder="order:o1", items=[("l1", 2)], at=T0, source="payment")
+        made = wf.reserve(uow, holder="order:o1", items=[("l1", 2)], at=T0, source="order_paid")
         uow.commit()
     assert raced and [(r.lot_id, r.quantity) for r in made] == [("lot_a", 2)]
 

@@ -109,12 +109,12 @@ def test_reserve_release_ship_move_units_between_counters(anxin, programme):
     seed_catalog(anxin)
     passed_lot(anxin, "lot1", quantity=3)
     with anxin.uow_factory() as uow:
-        made = wf.reserve(uow, holder="order:o9", items=[("l1", 2)], at=T0, source="payment")
+        made = wf.reserve(uow, holder="order:o9", items=[("l1", 2)], at=T0, source="order_paid")
         uow.commit()
     assert [(r.lot_id, r.quantity, r.state.value) for r in made] == [("lot1", 2, "confirmed")]
     assert level(anxin) == (1, 2, 0)
     with anxin.uow_factory() as uow, pytest.raises(AnxinError) as err:
-        wf.reserve(uow, holder="order:o10", items=[("l1", 2)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:o10", items=[("l1", 2)], at=T0, source="order_paid")
     assert err.value.code is E.OUT_OF_STOCK and err.value.details["short"] == [
         {"listing_id": "l1", "wanted": 2, "available": 1}]
     assert level(anxin) == (1, 2, 0)  # nothing of the failed reservation stays
@@ -138,7 +138,7 @@ def _dates(left_days: int, whole_days: int = 100) -> dict[str, str]:
 
 def _reserve(anxin, holder: str, qty: int, listing_id: str = "l1") -> list[tuple[str, int]]:
     with anxin.uow_factory() as uow:
-        made = wf.reserve(uow, holder=holder, items=[(listing_id, qty)], at=T0, source="payment")
+        made = wf.reserve(uow, holder=holder, items=[(listing_id, qty)], at=T0, source="order_paid")
         uow.commit()
     return [(r.lot_id, r.quantity) for r in made]
 
@@ -168,7 +168,7 @@ def test_a_lot_exactly_at_the_minimum_share_at_shipment_ships_one_day_less_does_
         assert _reserve(anxin, "order:a", 1) == [("lot1", 1)]
     else:
         with anxin.uow_factory() as uow, pytest.raises(AnxinError) as err:
-            wf.reserve(uow, holder="order:a", items=[("l1", 1)], at=T0, source="payment")
+            wf.reserve(uow, holder="order:a", items=[("l1", 1)], at=T0, source="order_paid")
         assert err.value.code is E.OUT_OF_STOCK
         assert err.value.details["short"] == [{"listing_id": "l1", "wanted": 1, "available": 0}]
 
@@ -188,14 +188,14 @@ def test_stock_at_zero_reserves_the_last_unit_then_nothing(anxin, programme):
     seed_catalog(anxin)
     passed_lot(anxin, "lot1", quantity=3)
     with anxin.uow_factory() as uow:
-        wf.reserve(uow, holder="order:a", items=[("l1", 2)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:a", items=[("l1", 2)], at=T0, source="order_paid")
         assert [e for e in uow._events if type(e).__name__ == "StockDepleted"] == []
-        wf.reserve(uow, holder="order:b", items=[("l1", 1)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:b", items=[("l1", 1)], at=T0, source="order_paid")
         assert [e.listing_id for e in uow._events if type(e).__name__ == "StockDepleted"] == ["l1"]
         uow.commit()
     assert level(anxin) == (0, 3, 0)
     with anxin.uow_factory() as uow, pytest.raises(AnxinError) as err:
-        wf.reserve(uow, holder="order:c", items=[("l1", 1)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:c", items=[("l1", 1)], at=T0, source="order_paid")
     assert err.value.code is E.OUT_OF_STOCK
 
 
@@ -204,7 +204,7 @@ def test_all_or_nothing_across_items(anxin, programme):
     passed_lot(anxin, "lot1", quantity=3)
     passed_lot(anxin, "lot2", "l2", quantity=1)
     with anxin.uow_factory() as uow, pytest.raises(AnxinError) as err:
-        wf.reserve(uow, holder="order:a", items=[("l1", 2), ("l2", 2)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:a", items=[("l1", 2), ("l2", 2)], at=T0, source="order_paid")
     assert err.value.details["short"] == [{"listing_id": "l2", "wanted": 2, "available": 1}]
     assert level(anxin) == (3, 0, 0) and level(anxin, "l2") == (1, 0, 0)
 
@@ -216,7 +216,7 @@ def test_unjudged_and_rejected_lots_are_never_reserved(anxin, programme):
         wf.set_lot_verdict(uow, "bad", status="rejected", units_removed=0, at=T0)
         uow.commit()
     with anxin.uow_factory() as uow, pytest.raises(AnxinError):
-        wf.reserve(uow, holder="order:a", items=[("l1", 1)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:a", items=[("l1", 1)], at=T0, source="order_paid")
     with anxin.uow_factory() as uow:
         assert wf.stock_of(uow, "l1").lots_by_status == {"inspecting": 1, "rejected": 1}
 
@@ -338,10 +338,10 @@ def test_units_given_back_to_an_empty_listing_publish_that_it_has_stock_again(an
     seed_catalog(anxin)
     passed_lot(anxin, "lot1", quantity=2)
     with anxin.uow_factory() as uow:
-        wf.reserve(uow, holder="order:a", items=[("l1", 1)], at=T0, source="payment")
-        wf.reserve(uow, holder="order:b", items=[("l1", 1)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:a", items=[("l1", 1)], at=T0, source="order_paid")
+        wf.reserve(uow, holder="order:b", items=[("l1", 1)], at=T0, source="order_paid")
         wf.release(uow, holder="order:a", at=T0, reason="cancelled")  # 0 -> 1: stock again
-        wf.reserve(uow, holder="order:c", items=[("l1", 1)], at=T0, source="payment")
+        wf.reserve(uow, holder="order:c", items=[("l1", 1)], at=T0, source="order_paid")
         wf.release(uow, holder="order:c", at=T0, reason="cancelled")
         wf.release(uow, holder="order:b", at=T0, reason="cancelled")  # 1 -> 2: not news
         names = [(type(e).__name__, getattr(e, "available", None)) for e in uow._events

