@@ -43,7 +43,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -247,15 +247,15 @@ class Tally:
     released: int = 0
     out_of_stock: int = 0
     errors: int = 0
-    units_kept: dict[str, int] | None = None
-    latencies_ms: list[float] | None = None
-    error_samples: list[str] | None = None
+    units_kept: dict[str, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    error_samples: list[str] = field(default_factory=list)
 
 
 def _run_threads(make: Callable[[], Any], work: list[Checkout], threads: int) -> Tally:
     """``threads`` clients taking the next arrival in order from a shared cursor."""
     lock, cursor = threading.Lock(), [0]
-    tally = Tally(units_kept={}, latencies_ms=[], error_samples=[])
+    tally = Tally()
 
     def run() -> None:
         client = make()
@@ -272,15 +272,14 @@ def _run_threads(make: Callable[[], Any], work: list[Checkout], threads: int) ->
             except Exception as exc:  # counted and shown: a bench never hides a failure
                 outcome = "error"
                 with lock:
-                    if len(tally.error_samples or []) < 5:
-                        (tally.error_samples or []).append(f"{type(exc).__name__}: {exc}"[:300])
+                    if len(tally.error_samples) < 5:
+                        tally.error_samples.append(f"{type(exc).__name__}: {exc}"[:300])
             ms = (time.perf_counter() - t) * 1000
             with lock:
-                (tally.latencies_ms or []).append(ms)
+                tally.latencies_ms.append(ms)
                 if outcome == "reserved":
                     tally.reserved += 1
-                    kept = tally.units_kept or {}
-                    kept[c.listing_id] = kept.get(c.listing_id, 0) + c.qty
+                    tally.units_kept[c.listing_id] = tally.units_kept.get(c.listing_id, 0) + c.qty
                 elif outcome == "released":
                     tally.released += 1
                 elif outcome == "out_of_stock":
@@ -337,21 +336,21 @@ def drive(kind: str, url: str, work: list[Checkout], clients: int, processes: in
     parts = [out.get() for _ in procs]
     for p in procs:
         p.join()
-    total = Tally(units_kept={}, latencies_ms=[], error_samples=[])
+    total = Tally()
     for part in parts:
         total.reserved += part["reserved"]
         total.released += part["released"]
         total.out_of_stock += part["out_of_stock"]
         total.errors += part["errors"]
         for k, v in part["units_kept"].items():
-            total.units_kept[k] = total.units_kept.get(k, 0) + v  # type: ignore[index]
-        total.latencies_ms += part["latencies_ms"]  # type: ignore[operator]
-        total.error_samples += part["error_samples"]  # type: ignore[operator]
+            total.units_kept[k] = total.units_kept.get(k, 0) + v
+        total.latencies_ms += part["latencies_ms"]
+        total.error_samples += part["error_samples"]
     return total, time.perf_counter() - started
 
 
 def _summary(t: Tally, seconds: float, n: int) -> dict[str, Any]:
-    lat = sorted(t.latencies_ms or [0.0])
+    lat = sorted(t.latencies_ms) or [0.0]
     return {"checkouts": n, "reserved_paid": t.reserved, "reserved_abandoned": t.released,
             "out_of_stock": t.out_of_stock, "errors": t.errors, "error_samples": t.error_samples,
             "seconds": round(seconds, 2), "checkouts_per_s": round(n / seconds, 1),
@@ -389,7 +388,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.processes} process(es)", flush=True)
     tally, seconds = drive("anxin", url, work, args.clients, args.processes, lots, anxin)
     check = anxin_oversell(anxin.engine)
-    granted_units = sum((tally.units_kept or {}).values())
+    granted_units = sum(tally.units_kept.values())
     result: dict[str, Any] = {
         "database": dialect, "args": vars(args) | {"database_url": url.split("@")[-1]},
         "stock_units": sum(x["quantity"] for x in lots), "asked_units": sum(demand.values()),
@@ -401,7 +400,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_baseline:
         baseline_seed(anxin.engine, lots)
         btally, bseconds = drive("baseline", url, work, args.clients, args.processes, lots)
-        bcheck = baseline_oversell(anxin.engine, btally.units_kept or {})
+        bcheck = baseline_oversell(anxin.engine, btally.units_kept)
         result["baseline"] = _summary(btally, bseconds, len(work)) | bcheck
         result["ratio_anxin_to_baseline"] = round(result["anxin"]["checkouts_per_s"]
                                                   / result["baseline"]["checkouts_per_s"], 3)
