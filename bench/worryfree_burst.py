@@ -145,33 +145,33 @@ def seed(anxin: Any, lots: list[dict[str, Any]]) -> None:
 
 
 class AnxinClient:
-    """One client: a checkout is one unit of work running the reservation use case, as the API handler does."""
+    """One client: a checkout is ``anxin.worryfree.hold`` (what ``POST /v1/worry-free/reservations`` runs: one unit
+    of work, committed); an abandoned one is ``drop`` (``DELETE …``); a paid one is confirmed (what the payment path
+    does for a held order) in a unit of work of its own. The simulated clock moves with the arrivals."""
 
-    def __init__(self, anxin: Any) -> None:
+    def __init__(self, anxin: Any, clock_lock: threading.Lock) -> None:
         from anxin.core.errors import AnxinError
-        from anxin.worryfree import service as wf
+        from anxin.worryfree import stock
 
-        self.anxin, self.wf, self.error = anxin, wf, AnxinError
+        self.anxin, self.stock, self.error, self.lock = anxin, stock, AnxinError, clock_lock
 
     def checkout(self, c: Checkout) -> str:
-        holder = f"order:{c.order_id}"
+        with self.lock:  # the burst's simulated time: never backwards
+            if self.anxin.clock.now() < c.at:
+                self.anxin.clock.set(c.at)
         try:
-            with self.anxin.uow_factory() as uow:
-                self.wf.reserve(uow, holder=holder, items=[(c.listing_id, c.qty)], at=c.at, source="checkout",
-                                hold_until=c.at + HOLD)
-                uow.commit()
+            self.anxin.worryfree.hold(c.order_id, [(c.listing_id, c.qty)])
         except self.error as exc:
-            if "out_of_stock" in str(getattr(exc, "code", "")) or "out_of_stock" in str(exc):
+            if exc.code.value.endswith("out_of_stock"):
                 return "out_of_stock"
             raise
-        later = c.at + dt.timedelta(seconds=30)
+        if c.abandon:
+            self.anxin.worryfree.drop(c.order_id)
+            return "released"
         with self.anxin.uow_factory() as uow:
-            if c.abandon:
-                self.wf.release(uow, holder=holder, at=later, reason="checkout_abandoned")
-            else:
-                self.wf.confirm(uow, holder=holder, at=later)
+            self.stock.confirm(uow, holder=f"order:{c.order_id}", at=self.anxin.clock.now())
             uow.commit()
-        return "released" if c.abandon else "reserved"
+        return "reserved"
 
 
 def anxin_oversell(engine: sa.Engine) -> dict[str, Any]:
@@ -299,7 +299,8 @@ def _process_main(kind: str, url: str, work: list[Checkout], threads: int, lots:
                   out: Any) -> None:
     if kind == "anxin":
         anxin = _bootstrap(url, migrate=False)
-        tally = _run_threads(lambda: AnxinClient(anxin), work, threads)
+        lock = threading.Lock()
+        tally = _run_threads(lambda: AnxinClient(anxin, lock), work, threads)
         anxin.engine.dispose()
     else:
         engine = _engine(url)
@@ -319,7 +320,8 @@ def drive(kind: str, url: str, work: list[Checkout], clients: int, processes: in
     started = time.perf_counter()
     if processes <= 1:
         if kind == "anxin":
-            tally = _run_threads(lambda: AnxinClient(anxin), work, clients)
+            lock = threading.Lock()
+            tally = _run_threads(lambda: AnxinClient(anxin, lock), work, clients)
         else:
             engine = _engine(url)
             tally = _run_threads(lambda: BaselineClient(engine, lots), work, clients)

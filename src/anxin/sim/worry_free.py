@@ -1,0 +1,357 @@
+"""The worry-free programme in a simulated run (``SimConfig.worry_free``): enrolment, the platform's cloud warehouse,
+inbound lots and their inspection, checkout reservations, warehouse shipping, creators choosing from the pool, lucky
+bags with draws.
+
+**Who enrols**: shops whose merchant quality is at least ``ENROL_QUALITY`` and that are not counterfeit sellers enrol
+one to three of their listings (packaged categories first; made-to-measure and digital goods never) at the start,
+through the programme's enrolment use case, as the merchant; anxin decides (it may refuse).
+
+**Suppliers and lots** (``anxin.sim.lots``): ``SUPPLIERS`` suppliers, 15 % of them defective (6–15 % of units fail a
+check); each enrolled listing gets a first lot on the day before the run and a new one whenever its available stock
+falls below five days of its expected sales (checked each morning; arriving the next day); perishable lots arrive
+near expiry with the supplier's share. Lots reach anxin as ``warehouse.lot_received`` events through the feed.
+
+**Inspection**: the sim's warehouse operator opens the units of the plan anxin computed (2–8 h after receipt) and
+records what each really is (``LotTruth.faults``); anxin passes or rejects the lot.
+
+**Checkout** (``Orders.place``): an order with an item of an enrolled listing first holds stock through
+``anxin.worryfree.hold`` (``POST /v1/worry-free/reservations``); when anxin says out of stock the platform does not
+sell it (the order never happens: ``stats["sold_out"]``). A held order ships from the platform's cloud warehouse
+nearest the buyer (``WAREHOUSES``) with SF or JD.
+
+**The warehouse ships** orders paid before 16:00 local the same day (1–6 h), later ones the next morning, 1 % after
+a day or more (a count discrepancy): it works to the programme's 24 h promise. ASSUMED, not measured anywhere: an
+order shipped from the warehouse has a product problem when the unit it got is defective (the share of defective
+units in the lot it was reserved from: what inspection let through) or, independently, with 30 % of its merchant's
+defect rate (faults an outer inspection cannot see); no counterfeits come out of the warehouse. These assumptions,
+and the warehouse's speed and location, are what the simulated worry-free vs other figures reflect.
+
+All draws come from ``random.Random("anxin-sim-worryfree:<seed>")``; with worry-free on, the main stream's later
+draws move (held orders skip the merchant's shipping draws), like governance's takedowns do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
+from anxin.sim.bursts import arrivals, burst_size, live_burst
+from anxin.sim.events import CST
+from anxin.sim.geo import BY_CODE, Region, km
+from anxin.sim.lots import LotTruth, Supplier, cast_suppliers, lot_size, make_lot, sample_units, unit_results
+from anxin.sim.orders import H, SimOrder
+from anxin.sim.selection import PoolItem, Taste, choose
+
+if TYPE_CHECKING:
+    from anxin.sim.creators import Creator
+    from anxin.sim.engine import Simulation
+    from anxin.sim.world import Listing, Shop
+
+ENROL_QUALITY = 0.55
+SUPPLIERS = 12
+WAREHOUSES = ("CN-ZJ-HZ", "CN-GD-GZ", "CN-BJ-BJ", "CN-SC-CD", "CN-HB-WH")  # the platform's cloud warehouses
+WAREHOUSE_CARRIERS = ("sf", "jd")
+NEVER = ("custom_made", "digital")  # leaf tags of goods the warehouse does not take
+COVER_DAYS = 5
+BAG_SHARE = 0.4  # hosted streams of enrolled shops that open a lucky bag
+HIDDEN_DEFECT_SHARE = 0.3
+OPERATOR = Principal(key_id="sim", role=Role.OPERATOR, subject="sim-warehouse-operator")
+
+
+@dataclass
+class Enrolled:
+    listing: Listing
+    shop: Shop
+    daily_units: float
+    supplier: Supplier
+    lots: list[LotTruth] = field(default_factory=list)
+    pending_lot: bool = False  # a lot is on its way
+
+
+class WorryFreeActors:
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.rng = random.Random(f"anxin-sim-worryfree:{sim.config.seed}")
+        self.suppliers = cast_suppliers(self.rng, SUPPLIERS, defective_share=0.15)
+        self.enrolled: dict[str, Enrolled] = {}
+        self.lots: dict[str, LotTruth] = {}
+        self.verdicts: dict[str, str] = {}  # lot id → what anxin decided (passed | rejected)
+        self.order_lots: dict[str, list[str]] = {}  # order id → the lots its units came from
+        self.stats: Counter[str] = Counter()
+        self.picks: dict[str, list[str]] = {}  # creator id → listing ids picked from the pool
+        self._lots = 0
+        self._pick_listings()
+
+    # --- enrolment and lots --------------------------------------------------------------------------------------
+
+    def _pick_listings(self) -> None:
+        rng = self.rng
+        for shop in self.sim.world.shops:
+            m = shop.merchant
+            if m.quality < ENROL_QUALITY or m.kind == "counterfeit" or m.fake_shipping:
+                continue
+            fit = [li for li in shop.listings if not set(li.leaf.tags) & set(NEVER) and li.presale_ship_by is None
+                   and li.tiers is None]
+            if not fit:
+                continue
+            per_listing = shop.daily_orders / max(1, len(shop.listings)) * 1.2
+            for li in rng.sample(fit, min(len(fit), rng.randint(1, 3))):
+                self.enrolled[li.listing_id] = Enrolled(li, shop, per_listing, rng.choice(self.suppliers))
+
+    def setup(self, at: dt.datetime) -> None:
+        """Before the run: enrol the chosen listings (as their merchants), and send each its first lot."""
+        for e in self.enrolled.values():
+            self.sim.agenda.call(at + dt.timedelta(hours=2), self._enrol, e)
+            self._send_lot(e, at + dt.timedelta(hours=self.rng.uniform(3, 12)))
+
+    def _enrol(self, e: Enrolled) -> None:
+        self.sim.sync()
+        enrol = getattr(self.sim.anxin, "wf_enrolment", None)
+        if enrol is None:
+            self.stats["enrolment_unavailable"] += 1
+            return
+        who = Principal(key_id="sim", role=Role.MERCHANT, subject=e.shop.merchant.merchant_id)
+        try:
+            enrol.enrol(who, e.shop.shop_id, [e.listing.listing_id])
+            self.stats["enrolled"] += 1
+        except AnxinError as exc:
+            self.stats[f"enrol_refused:{exc.code.value}"] += 1
+
+    def _send_lot(self, e: Enrolled, at: dt.datetime) -> None:
+        self._lots += 1
+        local_day = at.astimezone(CST).date()
+        minimum = self._min_inbound(e.listing)
+        lot = make_lot(self.rng, lot_id=f"lot-{self._lots:05d}", listing_id=e.listing.listing_id,
+                       top=e.listing.leaf.top, supplier=e.supplier, quantity=lot_size(self.rng, e.daily_units),
+                       received_at=at, local_day=local_day, min_inbound_share=minimum)
+        e.lots.append(lot)
+        e.pending_lot = True
+        self.lots[lot.lot_id] = lot
+        self.stats["lots"] += 1
+        self.stats["near_expiry_lots"] += lot.near_expiry
+        self.sim.feed.emit("warehouse.lot_received", at, lot.event_data() | {"received_at": _iso(at)}, prompt=True,
+                           rng=self.rng)
+        self.sim.agenda.call(at + dt.timedelta(hours=self.rng.uniform(2, 8)), self._inspect, e, lot)
+
+    def _min_inbound(self, listing: Listing) -> float:
+        rules = getattr(self.sim.anxin.worryfree, "rules", None)
+        try:
+            return float(rules.shelf_life_for((listing.leaf.top, *listing.leaf.tags)).at_inbound)  # type: ignore[union-attr]
+        except Exception:  # the rulebook's shape: fall back to the spec's defaults
+            return {"fresh": 0.7, "food": 0.67}.get(listing.leaf.top, 0.5)
+
+    def _inspect(self, e: Enrolled, lot: LotTruth) -> None:
+        """The warehouse operator opens the plan's units and records what they are."""
+        self.sim.sync()
+        e.pending_lot = False
+        inspections = getattr(self.sim.anxin, "wf_inspections", None)
+        if inspections is None:
+            self.stats["inspection_unavailable"] += 1
+            return
+        try:
+            view = inspections.lot_view(OPERATOR, lot.lot_id)
+        except AnxinError as exc:
+            self.stats[f"inspection_refused:{exc.code.value}"] += 1
+            return
+        inspection = view.get("inspection") or {}
+        if inspection.get("outcome") in ("passed", "rejected"):  # decided at receipt (shelf life)
+            self.verdicts[lot.lot_id] = inspection["outcome"]
+            self.stats[f"lots_{inspection['outcome']}_at_receipt"] += 1
+            return
+        size = int((inspection.get("plan") or {}).get("sample_size") or 0)
+        units = unit_results(lot, sample_units(self.rng, lot.quantity, size))
+        try:
+            out = inspections.record_results(OPERATOR, lot.lot_id, _units_in(units))
+        except AnxinError as exc:
+            self.stats[f"inspection_refused:{exc.code.value}"] += 1
+            return
+        outcome = str((out.get("inspection") or out).get("outcome", ""))
+        self.verdicts[lot.lot_id] = outcome
+        self.stats[f"lots_{outcome}"] += 1
+        self.stats["units_inspected"] += len(units)
+
+    def day(self, day_start: dt.datetime) -> None:
+        """Each morning: a listing whose available stock would not last ``COVER_DAYS`` gets a lot tomorrow; every
+        seventh day (from the first), creators pick products from the pool."""
+        if (day_start - self.sim.start).days % 7 == 0:
+            self.sim.agenda.call(day_start + dt.timedelta(hours=10), self._creators_choose)
+        for e in self.enrolled.values():
+            if e.pending_lot:
+                continue
+            try:
+                level = self.sim.anxin.worryfree.stock(e.listing.listing_id)
+            except AnxinError:
+                continue
+            if level.available < COVER_DAYS * e.daily_units:
+                self._send_lot(e, day_start + dt.timedelta(hours=24 + self.rng.uniform(6, 14)))
+
+    # --- live-stream bursts ----------------------------------------------------------------------------------------
+
+    def livestream(self, shop: Shop, host: Creator | None, evening: dt.datetime) -> None:
+        """A hosted stream of a shop with enrolled listings puts their links up: a burst of checkouts for them over
+        the two hours (``anxin.sim.bursts``), on top of the stream's other orders; some streams open a lucky bag."""
+        mine = [e for e in self.enrolled.values() if e.shop is shop]
+        if not mine or host is None:
+            return
+        rng = self.rng
+        n = burst_size(rng, viewers=rng.randint(800, 4000))
+        offsets = arrivals(rng, live_burst(rng, minutes=120), n)
+        for s in offsets:
+            e = rng.choice(mine)
+            self.sim.orders.new_live(shop, evening + dt.timedelta(seconds=s), e.listing, host, rng)
+        self.stats["bursts"] += 1
+        self.stats["burst_orders"] += n
+        if rng.random() < BAG_SHARE:
+            self.sim.agenda.call(evening + dt.timedelta(minutes=5), self._lucky_bag, shop, host, evening, mine)
+
+    def _lucky_bag(self, shop: Shop, host: Creator, evening: dt.datetime, mine: list[Enrolled]) -> None:
+        """Lucky bags arrive with the programme's bag service (``anxin.sim.bag_campaigns`` draws the campaign)."""
+        self.stats["bags_wanted"] += 1
+
+    # --- creators choosing from the pool -----------------------------------------------------------------------
+
+    def _creators_choose(self) -> None:
+        """Each creator looks at the pool as anxin shows it and picks two to four products (``anxin.sim.selection``);
+        the shops it picks are then promoted by it (their orders may carry its id)."""
+        self.sim.sync()
+        for creator in self.sim.world.creators:
+            items = self._pool(creator.creator_id)
+            if not items:
+                continue
+            prices = [li.price_fen for s in creator.shops for li in s.listings] or [10000]
+            taste = Taste.of(creator.honesty, sorted(prices)[len(prices) // 2])
+            picks = choose(self.rng, taste, items, self.rng.randint(2, 4))
+            self.picks.setdefault(creator.creator_id, []).extend(p.listing_id for p in picks)
+            self.stats["pool_picks"] += len(picks)
+            self.stats["pool_picks_worry_free"] += sum(p.worry_free for p in picks)
+            by_id = {s.shop_id: s for s in self.sim.world.shops}
+            for p in picks:
+                shop = by_id.get(p.shop_id)
+                if shop is not None and shop not in creator.shops:
+                    creator.shops.append(shop)
+                    shop.creators.append(creator)
+
+    def _pool(self, creator_id: str) -> list[PoolItem]:
+        """The selection pool as the creator sees it (anxin's, when the pool exists; else nothing)."""
+        pool = getattr(self.sim.anxin, "wf_pool", None)
+        if pool is None:
+            return []
+        who = Principal(key_id="sim", role=Role.CREATOR, subject=creator_id)
+        out: list[PoolItem] = []
+        after = None
+        for _ in range(10):  # at most 10 pages
+            page = pool.search(who, after=after, limit=100)
+            for it in page["items"]:
+                out.append(PoolItem(it["listing_id"], it["shop_id"], int(it["price_fen"]),
+                                    int(it.get("commission_bp") or 0), bool(it.get("worry_free")),
+                                    _score(it.get("score")), str(it.get("category_id") or "")))
+            after = page.get("next_cursor")
+            if not after:
+                break
+        return out
+
+    # --- checkout, shipping, what the buyer gets -----------------------------------------------------------------
+
+    def checkout(self, order: SimOrder) -> bool:
+        """An order of an enrolled listing holds stock first; False: anxin had none, the platform does not sell."""
+        items = [(li.listing_id, q) for li, q, _ in order.items if li.listing_id in self.enrolled]
+        if not items or order.rng is not None:
+            return True
+        self.sim.sync()
+        try:
+            hold = self.sim.anxin.worryfree.hold(order.order_id, items)
+        except AnxinError as exc:
+            if exc.code.value.endswith("out_of_stock"):
+                self.stats["sold_out"] += 1
+                return False
+            self.stats[f"hold_refused:{exc.code.value}"] += 1
+            return True
+        self.stats["held"] += 1
+        self.order_lots[order.order_id] = [r.lot_id for r in hold.reservations]
+        order.warehouse = self.nearest(order.consumer.region)
+        return True
+
+    @staticmethod
+    def nearest(region: Region) -> Region:
+        return min((BY_CODE[c] for c in WAREHOUSES), key=lambda w: (km(w, region), w.code))
+
+    def upload_delay(self, order: SimOrder) -> float:
+        """Hours from payment to the warehouse's hand-over: same day before the 16:00 cut-off, else next morning."""
+        rng = self.rng
+        local = order.paid_at.astimezone(CST)
+        if rng.random() < 0.01:
+            return rng.uniform(24, 40)  # a count discrepancy: found, recounted, shipped late
+        if local.hour < 16:
+            return rng.uniform(1, 6)
+        next_morning = (local + dt.timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+        return (next_morning - local) / H + rng.uniform(0.5, 4)
+
+    def problem(self, order: SimOrder) -> str | None:
+        """What goes wrong with a warehouse order's goods (see the module's ASSUMED)."""
+        from anxin.sim.orders import PROBLEMS
+
+        rng, top = self.rng, order.main.leaf.top
+        lots = [self.lots[x] for x in self.order_lots.get(order.order_id, []) if x in self.lots]
+        defect = max((lot.defect_share for lot in lots), default=0.0)
+        if rng.random() < defect:
+            return "damaged" if rng.random() < 0.6 else "quality"
+        if top == "cosmetics" and rng.random() < 0.015:
+            return "allergy"
+        hidden = HIDDEN_DEFECT_SHARE * order.shop.merchant.defect_rate * (1.8 if top == "fresh" else 1.0)
+        if rng.random() < hidden:
+            return rng.choice(PROBLEMS[top])
+        return None
+
+    # --- the demo's showcases -------------------------------------------------------------------------------------
+
+    def showcase_merchant(self) -> str | None:
+        """The merchant with the most held orders (else any enrolled one)."""
+        held: Counter[str] = Counter()
+        for o in self.sim.orders.all:
+            if o.warehouse is not None:
+                held[o.shop.merchant.merchant_id] += 1
+        if held:
+            return min(held, key=lambda m: (-held[m], m))
+        return min((e.shop.merchant.merchant_id for e in self.enrolled.values()), default=None)
+
+    def showcase_creator(self) -> str | None:
+        """The creator who picked the most from the pool (else the busiest creator)."""
+        if self.picks:
+            return min(self.picks, key=lambda c: (-len(self.picks[c]), c))
+        creators = self.sim.world.creators
+        return max(creators, key=lambda c: (c.activity, c.creator_id)).creator_id if creators else None
+
+    # --- ground truth ---------------------------------------------------------------------------------------------
+
+    def truth(self) -> dict[str, Any]:
+        return {"enrolled": sorted(self.enrolled), "stats": dict(self.stats),
+                "suppliers": [{"supplier_id": s.supplier_id, "defect_rate": s.defect_rate, "defective": s.defective}
+                              for s in self.suppliers],
+                "lots": [{"lot_id": lot.lot_id, "listing_id": lot.listing_id, "supplier_id": lot.supplier_id,
+                          "quantity": lot.quantity, "defective_units": lot.defective_units,
+                          "near_expiry": lot.near_expiry, "verdict": self.verdicts.get(lot.lot_id)}
+                         for lot in self.lots.values()]}
+
+
+def _score(value: Any) -> float | None:
+    if isinstance(value, dict):
+        value = value.get("score")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.astimezone(CST).isoformat()
+
+
+def _units_in(units: list[dict[str, object]]) -> list[Any]:
+    from anxin.worryfree.inspections import UnitIn
+
+    return [UnitIn(**u) for u in units]  # type: ignore[arg-type]
