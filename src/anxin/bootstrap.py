@@ -63,6 +63,7 @@ from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
 from anxin.warehouse import OperationalFacts
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
+from anxin.worryfree.service import WorryFree
 
 
 @dataclass
@@ -91,6 +92,7 @@ class Anxin:
     companion: Companion  # the 30-day companion's event handlers and expiry (the lead may fold it into Anxin.care)
     outreach: OutreachDesk  # the operators' outreach queue, moves and effect report
     reports: Reports
+    worryfree: WorryFree  # 无忧服务: checkout reservations, stock, the hold-expiry job
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -108,6 +110,7 @@ class Anxin:
             Job("governance.ip_lapse", self.governance.ip.lapse_due),
             Job("care.sla", self.care.sla.check_due),
             Job("care.outreach_expire", self.companion.expire_due),
+            Job("worryfree.expire_holds", self.worryfree.expire_holds),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -133,6 +136,7 @@ class Anxin:
         lapsed = run("governance.ip_lapse", lambda: self.governance.ip.lapse_due(now))
         care_sla = run("care.sla", lambda: self.care.sla.check_due(now))
         outreach = run("care.outreach_expire", lambda: self.companion.expire_due(now))
+        holds = run("worryfree.expire_holds", lambda: self.worryfree.expire_holds(now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
@@ -142,11 +146,12 @@ class Anxin:
                 "governance": {**(expired.value or {}), "ip_complaints_lapsed": lapsed.value or 0},
                 "care": {**(care_sla.value.as_dict() if care_sla.value is not None else {}),
                          "outreach_expired": outreach.value or 0},
+                "worryfree": {"holds_expired": holds.value or 0},
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
                                         "idempotency.purge": purged, "governance.expire": expired,
                                         "governance.ip_lapse": lapsed, "care.sla": care_sla,
-                                        "care.outreach_expire": outreach,
+                                        "care.outreach_expire": outreach, "worryfree.expire_holds": holds,
                                         "events.handle": handled})}
 
     def process_events(self, limit: int = 500) -> ProcessReport:
@@ -264,6 +269,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         companion=companion,
         outreach=OutreachDesk(uow_factory=uow_factory, clock=clock, rules=companion_rules,
                               satisfaction=ratings_by_order),
+        worryfree=WorryFree(uow_factory=uow_factory, clock=clock, fulfilment=fulfilment_rules),
     )
 
 

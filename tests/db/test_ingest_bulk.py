@@ -250,6 +250,10 @@ def mixed_batches() -> tuple[list[dict], list[dict]]:
         event("care.message_posted", {"message_id": "qm1", "consultation_id": "q1", "author_role": "merchant",
                                       "author_id": "m1", "text": "已发货", "posted_at": T0.isoformat()},
               id="w_qm1"),  # care_consultation:q1
+        event("warehouse.lot_received", {"lot_id": "lot1", "listing_id": "l1", "quantity": 20,
+                                         "produced_on": "2026-10-01", "expires_on": "2027-10-01",
+                                         "supplier_id": "sup1", "received_at": T0.isoformat()},
+              id="w_lot"),  # listing:l1
     ]
     conflict = copy.deepcopy(waiting[1])
     conflict["data"]["title"] = "another listing"
@@ -276,7 +280,7 @@ def test_every_event_type_parked_then_released_ends_the_same_on_both_paths(anxin
     got.append(anxin.ingestion.ingest_bulk(copy.deepcopy(releasing), chunk_size=chunk).as_dict())
     assert got == expected
     assert table_state(engine) == want
-    assert (expected[0]["pending"], expected[1]["released"], expected[1]["duplicates"]) == (14, 14, 1)
+    assert (expected[0]["pending"], expected[1]["released"], expected[1]["duplicates"]) == (15, 15, 1)
     assert [r["code"] for r in expected[1]["rejected"]] == ["event.id_conflict", "event.lifecycle_violation"]
     assert set(_statuses(engine).values()) == {("applied", None)}
     order = _order(anxin, "o1")

@@ -39,6 +39,8 @@ DATA: dict[str, dict[str, Any]] = {
                                  "topic": "logistics", "order_id": "o1", "text": "到哪了", "opened_at": TS},
     "care.message_posted": {"message_id": "m1", "consultation_id": "q1", "author_role": "platform",
                             "author_id": "agent7", "text": "您好", "posted_at": TS},
+    "warehouse.lot_received": {"lot_id": "lot1", "listing_id": "l1", "quantity": 100, "produced_on": "2026-10-01",
+                               "expires_on": "2027-04-01", "supplier_id": "sup1", "received_at": TS},
 }
 
 
@@ -79,6 +81,8 @@ INVALID = [
     ("complaint.filed", {**DATA["complaint.filed"], "reason": "rude"}, "data.reason"),
     ("care.consultation_opened", {**DATA["care.consultation_opened"], "topic": "gossip"}, "data.topic"),
     ("care.message_posted", {**DATA["care.message_posted"], "author_role": "bot"}, "data.author_role"),
+    ("warehouse.lot_received", {**DATA["warehouse.lot_received"], "quantity": 0}, "data.quantity"),
+    ("warehouse.lot_received", {**DATA["warehouse.lot_received"], "produced_on": "2026-13-01"}, "data.produced_on"),
 ]
 
 

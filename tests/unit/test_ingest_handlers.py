@@ -24,7 +24,7 @@ def _documented_types() -> set[str]:
 
 
 def test_the_table_has_exactly_the_documented_event_types() -> None:
-    assert len(_documented_types()) == 15
+    assert len(_documented_types()) == 16
     assert set(HANDLERS) == _documented_types()
 
 
@@ -63,6 +63,7 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "content.feedback": ([], []),
     "care.consultation_opened": (["order:o1"], ["care_consultation:q1"]),  # its order, whose shop it takes
     "care.message_posted": (["care_consultation:q1"], []),
+    "warehouse.lot_received": (["listing:l1"], []),  # its shop is the listing's
 }
 
 

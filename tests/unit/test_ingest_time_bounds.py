@@ -44,6 +44,9 @@ VALID: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                                   "order_id": "o1", "text": "到哪了", "opened_at": T}, ("opened_at",)),
     "care.message_posted": ({"message_id": "mm1", "consultation_id": "q1", "author_role": "consumer",
                              "author_id": "c1", "text": "还没到", "posted_at": T}, ("posted_at",)),
+    "warehouse.lot_received": ({"lot_id": "lot1", "listing_id": "l1", "quantity": 10, "produced_on": "2026-10-01",
+                                "expires_on": "2027-10-01", "supplier_id": "sup1", "received_at": T},
+                               ("received_at",)),
 }
 TIERED = {**VALID["listing.upserted"][0], "presale_ship_by": None, "tiers": {"presale_ship_by": T}}
 

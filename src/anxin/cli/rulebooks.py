@@ -106,6 +106,15 @@ def _care_companion(path: Path) -> str:
             f"window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %")
 
 
+def _worryfree(path: Path) -> str:
+    from anxin.worryfree.rules import load_worryfree_rules
+
+    book = load_worryfree_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, checkout holds "
+            f"{book.spec.stock.checkout_hold_minutes} min, shelf-life minimums for {len(book.spec.shelf_life)} "
+            f"category tags")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -127,6 +136,7 @@ def kinds() -> dict[str, Kind]:
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
+    from anxin.worryfree.rules import WorryFreeRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
@@ -134,7 +144,8 @@ def kinds() -> dict[str, Kind]:
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
     table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec),
               Kind("care_routing", _care_routing, CareRoutingSpec),
-              Kind("care_companion", _care_companion, CompanionRulebookSpec)]
+              Kind("care_companion", _care_companion, CompanionRulebookSpec),
+              Kind("worryfree", _worryfree, WorryFreeRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     return {k.name: k for k in table}
 

@@ -89,6 +89,9 @@ class Subjects:
         self.holders: dict[tuple[str | None, str], set[str]] = {}  # (carrier, tracking_no) -> orders holding it
         self.links: list[tuple[str, dict[str, str], dt.datetime, str]] = []  # (subject, attributes, at, event id)
         self.events: list[Event] = []  # domain events of what was applied, in apply order: recorded by ``write``
+        # Work on rows the chunk does not hold (warehouse stock), in apply order: run by ``write`` after the listings
+        # are written and before the orders, so it may read the one and change the other (``put``).
+        self.deferred: list[Callable[[UnitOfWork, Subjects], object]] = []
 
     # --- what the bulk entries use ---------------------------------------------------------------------------
 
@@ -115,6 +118,10 @@ class Subjects:
     def record(self, event: Event) -> None:
         """A domain event the per-event path would record for this application (``uow.record`` there)."""
         self.events.append(event)
+
+    def defer(self, work: Callable[[UnitOfWork, Subjects], object]) -> None:
+        """Run ``work(uow, subjects)`` when the chunk writes (the worry-free stock's per-event calls)."""
+        self.deferred.append(work)
 
     def insert_once(self, kind: str, key: str, value: Any) -> None:
         if self.rows[kind][key] is None:  # a second event for a known id changes nothing
@@ -159,6 +166,9 @@ class Subjects:
 
     def write(self, uow: UnitOfWork, shop_credentials: ShopCredentialsHook | None = None) -> None:
         for kind, table in TABLES.items():
+            if kind == "order":
+                for work in self.deferred:
+                    work(uow, self)
             new: dict[str, Any] = {}
             changed: dict[str, Any] = {}
             for key in self.touched[kind]:

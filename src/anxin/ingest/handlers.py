@@ -27,6 +27,7 @@ from anxin.ingest.model import Ref
 from anxin.orders import service as orders
 from anxin.risk import service as risk
 from anxin.shops import service as shops
+from anxin.worryfree import service as worryfree
 
 Rulebook = orders.FulfilmentRulebook
 LifecycleError = orders.LifecycleError  # what ``apply`` and ``bulk`` raise when an event breaks an order's lifecycle
@@ -69,6 +70,29 @@ def _bulk_paid(s: Subjects, env: m.Envelope, order: Any, rb: Rulebook) -> None:
     if s.get("order", order.order_id) is None:  # a second order.paid for a known order is a no-op
         listings = {i.listing_id: s.get("listing", i.listing_id)[0] for i in order.items}
         s.put_order(replace(order, promise=orders.promise_of(order, listings, rb)))
+        s.defer(lambda uow, state: _bulk_worry_free(uow, state, order, listings, rb))
+
+
+def _bulk_worry_free(uow: UnitOfWork, s: Subjects, order: Any, listings: Mapping[str, Any], rb: Rulebook) -> None:
+    """worryfree.on_order_paid for an order the chunk paid, run when the chunk writes (in apply order, after the
+    listings and before the orders): the order's row then carries what the per-event path records."""
+    paid = worryfree.on_order_paid(uow, order, terms=worryfree.Terms.for_fulfilment(rb))
+    if paid.fulfilled_from != order.fulfilled_from or paid.worry_free != order.worry_free:
+        current = s.get("order", order.order_id)  # as it stands now: possibly shipped or cancelled since
+        s.put("order", order.order_id, replace(current, fulfilled_from=paid.fulfilled_from,
+                                                worry_free=paid.worry_free,
+                                                promise=orders.promise_of(paid, listings, rb)))
+
+
+def _bulk_shipped(s: Subjects, env: m.Envelope, c: Any, _: Rulebook) -> None:
+    s.put_order(orders.ship_order(s.get("order", c.order_id), carrier=c.carrier, tracking_no=c.tracking_no,
+                                  shipped_at=c.shipped_at, weight_g=c.weight_g))
+    s.defer(lambda uow, _s: worryfree.on_order_shipped(uow, c.order_id, c.shipped_at))
+
+
+def _bulk_cancelled(s: Subjects, env: m.Envelope, c: Any, _: Rulebook) -> None:
+    s.put_order(orders.cancel_order(s.get("order", c.order_id), reason=c.reason, at=env.occurred_at))
+    s.defer(lambda uow, _s: worryfree.on_order_cancelled(uow, c.order_id, env.occurred_at))
 
 
 def _bulk_listing(s: Subjects, env: m.Envelope, listing: Any, _: Rulebook) -> None:
@@ -92,7 +116,19 @@ def _complaint(c: Any, order: Any) -> Any:
 
 def _paid(uow: UnitOfWork, env: m.Envelope, order: Any, rb: Rulebook) -> None:
     listings = catalog.get_listings(uow, [i.listing_id for i in order.items])
+    order = worryfree.on_order_paid(uow, order, terms=worryfree.Terms.for_fulfilment(rb))  # 现货保障 first
     orders.record_paid(uow, replace(order, promise=orders.promise_of(order, listings, rb)))
+
+
+def _shipped(uow: UnitOfWork, env: m.Envelope, c: Any, _: Rulebook) -> None:
+    orders.record_shipped(uow, c.order_id, carrier=c.carrier, tracking_no=c.tracking_no, shipped_at=c.shipped_at,
+                          weight_g=c.weight_g)
+    worryfree.on_order_shipped(uow, c.order_id, c.shipped_at)
+
+
+def _cancelled(uow: UnitOfWork, env: m.Envelope, c: Any, _: Rulebook) -> None:
+    orders.record_cancelled(uow, c.order_id, reason=c.reason, at=env.occurred_at)
+    worryfree.on_order_cancelled(uow, c.order_id, env.occurred_at)
 
 
 def _file_complaint(uow: UnitOfWork, env: m.Envelope, c: Any, _: Rulebook) -> None:
@@ -163,13 +199,7 @@ HANDLERS: dict[str, Handler] = {
         needs=lambda c: (Ref("shop", c.shop_id), *(Ref("listing", i.listing_id) for i in c.items)),
         owns=_order, produces=_order, attributes=_consumer),
     "order.shipped": Handler(
-        orders.parse_shipped,
-        apply=lambda uow, env, c, _: orders.record_shipped(
-            uow, c.order_id, carrier=c.carrier, tracking_no=c.tracking_no, shipped_at=c.shipped_at,
-            weight_g=c.weight_g),
-        bulk=lambda s, env, c, _: s.put_order(orders.ship_order(
-            s.get("order", c.order_id), carrier=c.carrier, tracking_no=c.tracking_no, shipped_at=c.shipped_at,
-            weight_g=c.weight_g)),
+        orders.parse_shipped, apply=_shipped, bulk=_bulk_shipped,
         needs=_order, produces=lambda c: (Ref("tracking", c.tracking_no, c.carrier),)),
     "shipment.scanned": Handler(
         orders.parse_scan,
@@ -183,11 +213,7 @@ HANDLERS: dict[str, Handler] = {
                                                                    signed_at=c.signed_at)),
         needs=_order),
     "order.cancelled": Handler(
-        orders.parse_cancelled,
-        apply=lambda uow, env, c, _: orders.record_cancelled(uow, c.order_id, reason=c.reason, at=env.occurred_at),
-        bulk=lambda s, env, c, _: s.put_order(orders.cancel_order(s.get("order", c.order_id), reason=c.reason,
-                                                                  at=env.occurred_at)),
-        needs=_order),
+        orders.parse_cancelled, apply=_cancelled, bulk=_bulk_cancelled, needs=_order),
     "review.posted": Handler(
         orders.parse_review,
         apply=lambda uow, env, c, _: orders.record_review(uow, c.order_id, rating=c.rating, text=c.text,
@@ -220,13 +246,21 @@ HANDLERS: dict[str, Handler] = {
         audience.parse_content_feedback, apply=lambda uow, env, c, _: audience.record_feedback(uow, c),
         bulk=lambda s, env, c, _: s.insert_once("content_feedback", c.feedback_id, c),
         owns=lambda c: (Ref("content_feedback", c.feedback_id),)),
+    # 无忧服务: a lot received at the platform's warehouse (its shop is the listing's). Bulk: received when the
+    # chunk writes, in apply order with the chunk's orders' reservations, after the listings are written.
+    "warehouse.lot_received": Handler(
+        worryfree.parse_lot_received,
+        apply=lambda uow, env, c, _: worryfree.receive_lot(uow, c),
+        bulk=lambda s, env, c, _: s.defer(lambda uow, _s: worryfree.receive_lot(uow, c)),
+        needs=lambda c: (Ref("listing", c.listing_id),)),
 }
 
 
 # The model of each type's ``data``, from the context that owns it (published: ``anxin.ingest.schemas``).
 PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
     etype: model for etype, model in sorted({**catalog.PAYLOADS, **shops.PAYLOADS, **orders.PAYLOADS,
-                                              **care.PAYLOADS, **audience.PAYLOADS}.items())}
+                                              **care.PAYLOADS, **audience.PAYLOADS,
+                                              **worryfree.PAYLOADS}.items())}
 
 
 # --- what both paths share -------------------------------------------------------------------------------------

@@ -46,6 +46,13 @@ class PromiseRules:
 
 
 @dataclass(frozen=True)
+class WarehouseRules:
+    """无忧服务: an order reserved from the platform warehouse's stock ships within this many hours of payment."""
+
+    ship_within_hours: int
+
+
+@dataclass(frozen=True)
 class DetectorRules:
     fake_no_scan_hours: int
     origin_stuck_hours: int
@@ -120,6 +127,7 @@ class FulfilmentRulebook:
     points: PointsRules
     force_majeure: tuple[ForceMajeure, ...] = ()
     source: str = "<memory>"
+    warehouse: WarehouseRules = WarehouseRules(24)
 
     def force_majeure_for(self, regions: Iterable[str | None], start: dt.datetime,
                           end: dt.datetime) -> ForceMajeure | None:
@@ -139,6 +147,10 @@ StatusNames = Annotated[list[NonEmpty], Field(min_length=1, description="scan st
 
 class PromiseSpec(RulebookModel):
     in_stock_hours: Hours
+
+
+class WarehouseSpec(RulebookModel):
+    ship_within_hours: Hours = Field(description="a warehouse order (无忧服务) ships within this many hours of payment")
 
 
 class DetectorsSpec(RulebookModel):
@@ -230,6 +242,7 @@ class FulfilmentRulebookSpec(RulebookModel):
     effective_from: Instant
     local_utc_offset_hours: Annotated[int, Between(-12, 14)]
     promise: PromiseSpec
+    warehouse: WarehouseSpec = WarehouseSpec(ship_within_hours=24)
     detectors: DetectorsSpec
     scan_statuses: ScanStatusesSpec
     consequences: ConsequencesSpec
@@ -255,4 +268,4 @@ def parse_fulfilment_rulebook(raw: object, *, source: str = "<memory>") -> Fulfi
         compensation=CompensationRules(comp.percent_bp, comp.cap_fen, comp.rounding),
         points=PointsRules(pts.per_late_order, pts.day_cap, pts.week_cap, WEEKDAYS.index(pts.week_starts)),
         force_majeure=tuple(ForceMajeure(f.region.strip(), f.starts, f.ends, f.reason) for f in spec.force_majeure),
-        source=source)
+        source=source, warehouse=WarehouseRules(spec.warehouse.ship_within_hours))

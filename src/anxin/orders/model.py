@@ -110,6 +110,11 @@ class Order:
     shop_coupon_fen: int = 0  # discounts the shop funded: they lower the commission base
     platform_coupon_fen: int = 0  # discounts the platform funded: the shop still receives them
     channel: str | None = None  # live | short_video | product_card | other, when the platform says
+    # 无忧服务: "warehouse" when every item of an enrolled listing was reserved from the platform warehouse's stock
+    # at payment (the order then ships from there, on the warehouse promise); None otherwise.
+    fulfilled_from: str | None = None
+    worry_free: bool = False  # the listing carried the worry-free tag at payment and its stock was reserved
+    prize_of: str | None = None  # the lucky bag this order is a prize of (paid_fen 0); None for a sale
 
     @property
     def shipped(self) -> bool:

@@ -275,5 +275,5 @@ def promise_of(order: Order, listings: Mapping[str, ListingTerms], rb: Fulfilmen
     return promise_for(
         PromiseInput(order.order_id, order.paid_at, tuple(PromiseItem(i.listing_id, i.qty) for i in order.items),
                      consumer_hold=order.consumer_hold, destination_region=order.ship_to_region,
-                     origin_region=order.ship_from_region),
+                     origin_region=order.ship_from_region, from_warehouse=order.fulfilled_from == "warehouse"),
         [listing_promise(listings[i.listing_id], i) for i in order.items if i.listing_id in listings], rb)

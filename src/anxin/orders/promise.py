@@ -7,6 +7,8 @@ Rules (fulfilment rulebook ``promise`` and RULES.md §3):
   judged as in stock (noted as ``presale_date_passed``) rather than being late the moment it is paid.
 - tiered (阶梯发货): spot stock is sold first; an item whose whole quantity fits the spot stock left when the order
   was placed gets the spot promise, otherwise it waits for presale stock and gets the presale promise.
+- warehouse (无忧服务): an order whose enrolled items were all reserved from the platform warehouse's stock ships
+  within ``warehouse.ship_within_hours`` (24) of payment, basis ``warehouse``, rule ``fulfilment.warehouse``.
 - several items: the order's promise is the earliest item promise. One order has one parcel and one tracking
   number (``Order``), so the strictest item sets the pace; a merchant who cannot meet it splits the order upstream.
 - exemptions, strictest reason first: the consumer asked to hold the parcel, declared force majeure over the
@@ -24,7 +26,7 @@ from anxin.orders.fulfilment_rules import FulfilmentRulebook
 from anxin.orders.model import ItemPromise
 from anxin.orders.model import Promise as Promise  # re-exported: the value this rule computes
 
-BASES = ("in_stock_default", "listing_shorter", "presale_date", "tiered_spot", "tiered_presale")
+BASES = ("in_stock_default", "listing_shorter", "presale_date", "tiered_spot", "tiered_presale", "warehouse")
 EXEMPTIONS = ("consumer_hold", "force_majeure", "presale_before_date")
 RULE_IDS = {
     "in_stock_default": "F.PROMISE.IN_STOCK",
@@ -32,6 +34,7 @@ RULE_IDS = {
     "presale_date": "F.PROMISE.PRESALE",
     "tiered_spot": "F.PROMISE.TIERED_SPOT",
     "tiered_presale": "F.PROMISE.TIERED_PRESALE",
+    "warehouse": "fulfilment.warehouse",
     "consumer_hold": "F.EXEMPT.CONSUMER_HOLD",
     "force_majeure": "F.EXEMPT.FORCE_MAJEURE",
     "presale_before_date": "F.EXEMPT.PRESALE",
@@ -60,6 +63,7 @@ class PromiseInput:
     consumer_hold: bool = False  # the consumer asked the merchant to hold the parcel
     destination_region: str | None = None
     origin_region: str | None = None
+    from_warehouse: bool = False  # 无忧服务: every enrolled item was reserved from the platform warehouse's stock
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,12 @@ def promise_for(order: PromiseInput, listings: Iterable[ListingPromise], rb: Ful
     by_id = {lp.listing_id: lp for lp in listings}
     _validate(order, by_id)
     notes: list[str] = []
-    items = tuple(_item_promise(order.paid_at, item, by_id.get(item.listing_id), rb, notes) for item in order.items)
+    if order.from_warehouse:  # the platform's warehouse ships it: its window, whatever the listings promise
+        at = order.paid_at + dt.timedelta(hours=rb.warehouse.ship_within_hours)
+        items = tuple(ItemPromise(item.listing_id, at, "warehouse", RULE_IDS["warehouse"]) for item in order.items)
+    else:
+        items = tuple(_item_promise(order.paid_at, item, by_id.get(item.listing_id), rb, notes)
+                      for item in order.items)
     # Earliest item wins; ties keep item order, so the result does not depend on dict ordering.
     first = min(range(len(items)), key=lambda i: (items[i].ship_by, i))
     governing = items[first]

@@ -11,6 +11,7 @@ from anxin.db.uow import UnitOfWork
 from anxin.orders import model
 from anxin.orders.events import BadReviewReceived, is_bad_review
 from anxin.orders.fulfilment_rules import FulfilmentRulebook as FulfilmentRulebook
+from anxin.orders.fulfilment_rules import load_fulfilment_rulebook as load_fulfilment_rulebook
 from anxin.orders.model import LifecycleError as LifecycleError
 from anxin.orders.model import Order as Order  # the types these calls take and return
 from anxin.orders.model import OrderStatus as OrderStatus

@@ -38,6 +38,11 @@ class OrderRow(Base):
     shop_coupon_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     platform_coupon_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     channel: Mapped[str | None] = mapped_column(sa.String(16))
+    # 无忧服务 (set once, at payment): "warehouse" when shipped from the platform's warehouse stock; whether the order
+    # is worry-free; the lucky bag a prize order came from.
+    fulfilled_from: Mapped[str | None] = mapped_column(sa.String(16))
+    worry_free: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    prize_of: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # Settlement progress, set by the merchants context: 0 nothing yet, 1 the sale's fee frozen, 2 the cancellation
     # reversed too, 9 refused by the fee engine (logged). The settlement job reads what is behind by this flag, so
     # a late-arriving order is never missed.
@@ -69,7 +74,8 @@ class OrderRow(Base):
             consumer_hold=bool(self.consumer_hold),
             promise=Promise.from_dict(self.promise) if self.promise else None, creator_id=self.creator_id,
             parcel_weight_g=self.parcel_weight_g, shop_coupon_fen=self.shop_coupon_fen or 0,
-            platform_coupon_fen=self.platform_coupon_fen or 0, channel=self.channel)
+            platform_coupon_fen=self.platform_coupon_fen or 0, channel=self.channel,
+            fulfilled_from=self.fulfilled_from, worry_free=bool(self.worry_free), prize_of=self.prize_of)
 
     def update_from(self, order: Order) -> None:
         self.status = order.status.value
@@ -98,7 +104,8 @@ def _paid_values(o: Order) -> dict[str, Any]:
             "consumer_hold": o.consumer_hold, "ship_by": o.promise.ship_by if o.promise else None,
             "promise": o.promise.as_dict() if o.promise else None, "creator_id": o.creator_id,
             "parcel_weight_g": o.parcel_weight_g, "shop_coupon_fen": o.shop_coupon_fen,
-            "platform_coupon_fen": o.platform_coupon_fen, "channel": o.channel, "settle_state": 0, "change_seq": 0,
+            "platform_coupon_fen": o.platform_coupon_fen, "channel": o.channel, "fulfilled_from": o.fulfilled_from,
+            "worry_free": o.worry_free, "prize_of": o.prize_of, "settle_state": 0, "change_seq": 0,
             "next_check_at": DUE_NOW}
 
 
@@ -207,7 +214,8 @@ class OrderRepository:
         return [Order(r.order_id, r.consumer_id, r.shop_id, (), r.paid_fen, r.paid_at, OrderStatus(r.status),
                       r.carrier, r.tracking_no, r.shipped_at, r.signed_at, r.cancelled_at, r.cancel_reason,
                       r.review_rating, r.ship_from_region, r.ship_to_region, bool(r.consumer_hold),
-                      creator_id=r.creator_id, parcel_weight_g=r.parcel_weight_g)
+                      creator_id=r.creator_id, parcel_weight_g=r.parcel_weight_g, fulfilled_from=r.fulfilled_from,
+                      worry_free=bool(r.worry_free), prize_of=r.prize_of)
                 for r in rows]
 
     def holding_tracking(self, carrier: str, tracking_nos: list[str]) -> list[tuple[str, str]]:
