@@ -106,6 +106,15 @@ def _care_companion(path: Path) -> str:
             f"window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %")
 
 
+def _worryfree_tags(path: Path) -> str:
+    from anxin.worryfree.tag_rules import load_tag_rules
+
+    book = load_tag_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {len(book.score_bands)} "
+            f"score bands, tag at ship rate ≥ {book.tag.ship_rate.min_bp / 100:g} %, complaint rate ≤ "
+            f"{book.tag.complaint_rate.max_bp / 100:g} %")
+
+
 def _worryfree(path: Path) -> str:
     from anxin.worryfree.rules import load_worryfree_rules
 
@@ -136,6 +145,7 @@ def kinds() -> dict[str, Kind]:
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
+    from anxin.worryfree.tag_rules import TagRulebookSpec
     from anxin.worryfree.rules import WorryFreeRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
@@ -145,6 +155,7 @@ def kinds() -> dict[str, Kind]:
     table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec),
               Kind("care_routing", _care_routing, CareRoutingSpec),
               Kind("care_companion", _care_companion, CompanionRulebookSpec),
+              Kind("worryfree_tags", _worryfree_tags, TagRulebookSpec),
               Kind("worryfree", _worryfree, WorryFreeRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     return {k.name: k for k in table}

@@ -33,5 +33,6 @@ from anxin.scoring import store as _scoring  # noqa: F401
 from anxin.shops import store as _shops  # noqa: F401
 from anxin.worker import store as _worker  # noqa: F401
 from anxin.worryfree import store as _worryfree  # noqa: F401
+from anxin.worryfree import tag_store as _worryfree_tags  # noqa: F401
 
 metadata = Base.metadata
