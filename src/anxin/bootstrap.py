@@ -39,6 +39,7 @@ from anxin.db.engine import make_engine
 from anxin.db.uow import UnitOfWork, UowFactory, uow_factory_for
 from anxin.fulfilment.events import FakeShipmentFound, LateShipmentRecorded, OversellingFound, ParcelTroubleFound
 from anxin.fulfilment.service import FulfilmentService
+from anxin.governance.events import ViolationRecorded, ViolationReversed
 from anxin.governance.findings import late_with_points, risky_cause
 from anxin.governance.rulebook import load_governance_rulebook
 from anxin.governance.service import Governance, governance_for
@@ -63,7 +64,10 @@ from anxin.scoring.service import ScoringService
 from anxin.settings import Settings
 from anxin.warehouse import OperationalFacts
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
+from anxin.worryfree.enrolment import Enrolments
+from anxin.worryfree.events import LotPassed, StockDepleted
 from anxin.worryfree.service import WorryFree
+from anxin.worryfree.tags import Tags
 
 
 @dataclass
@@ -93,6 +97,8 @@ class Anxin:
     outreach: OutreachDesk  # the operators' outreach queue, moves and effect report
     reports: Reports
     worryfree: WorryFree  # 无忧服务: checkout reservations, stock, the hold-expiry job
+    wf_tags: Tags  # 无忧服务: the worry-free tag, evaluated by rule (job worryfree.tags), its history
+    wf_enrolments: Enrolments  # 无忧服务: enrolment decisions, the shops' violations read model
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -111,6 +117,7 @@ class Anxin:
             Job("care.sla", self.care.sla.check_due),
             Job("care.outreach_expire", self.companion.expire_due),
             Job("worryfree.expire_holds", self.worryfree.expire_holds),
+            Job("worryfree.tags", self.wf_tags.run_due),
             Job("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=self.clock.now()), every=300),
             Job("scoring.nightly", self.scoring.run_due, every=60, lane=NIGHTLY_LANE),  # once a local day
         ]
@@ -137,6 +144,7 @@ class Anxin:
         care_sla = run("care.sla", lambda: self.care.sla.check_due(now))
         outreach = run("care.outreach_expire", lambda: self.companion.expire_due(now))
         holds = run("worryfree.expire_holds", lambda: self.worryfree.expire_holds(now))
+        wf_tags = run("worryfree.tags", lambda: self.wf_tags.run_due(now))
         handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
@@ -146,12 +154,13 @@ class Anxin:
                 "governance": {**(expired.value or {}), "ip_complaints_lapsed": lapsed.value or 0},
                 "care": {**(care_sla.value.as_dict() if care_sla.value is not None else {}),
                          "outreach_expired": outreach.value or 0},
-                "worryfree": {"holds_expired": holds.value or 0},
+                "worryfree": {"holds_expired": holds.value or 0, "tags_evaluated": wf_tags.value or 0},
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
                                         "idempotency.purge": purged, "governance.expire": expired,
                                         "governance.ip_lapse": lapsed, "care.sla": care_sla,
                                         "care.outreach_expire": outreach, "worryfree.expire_holds": holds,
+                                        "worryfree.tags": wf_tags,
                                         "events.handle": handled})}
 
     def process_events(self, limit: int = 500) -> ProcessReport:
@@ -226,9 +235,11 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     care = care_for(uow_factory=uow_factory, clock=clock, router=router, jobs=jobs)
     companion_rules = load_companion_rules()
     companion = Companion(uow_factory=uow_factory, clock=clock, rules=companion_rules)
+    wf_tags = Tags(uow_factory=uow_factory, clock=clock)
+    wf_enrolments = Enrolments(uow_factory=uow_factory, clock=clock, tags=wf_tags)
     bus: MessageBus[UnitOfWork] = MessageBus(
         table=handler_table(aftersales=aftersales, actions=actions, governance=governance, care=care,
-                            companion=companion),
+                            companion=companion, wf_tags=wf_tags, wf_enrolments=wf_enrolments),
         uow_factory=uow_factory,
         event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
@@ -270,6 +281,8 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         outreach=OutreachDesk(uow_factory=uow_factory, clock=clock, rules=companion_rules,
                               satisfaction=ratings_by_order),
         worryfree=WorryFree(uow_factory=uow_factory, clock=clock, fulfilment=fulfilment_rules),
+        wf_tags=wf_tags,
+        wf_enrolments=wf_enrolments,
     )
 
 
@@ -300,7 +313,7 @@ def rulebook_versions(loaders: Mapping[str, Callable[[dt.datetime], _Versioned]]
 
 
 def handler_table(*, aftersales: AfterSalesService, actions: ActionService, governance: Governance,
-                  care: Care, companion: Companion) -> HandlerTable:
+                  care: Care, companion: Companion, wf_tags: Tags, wf_enrolments: Enrolments) -> HandlerTable:
     """Who reacts to which domain event: the one table of the message bus (docs/architecture.md is generated
     from it). Handlers run in this order, each in its own transaction, at least once and idempotently."""
     return HandlerTable([
@@ -328,4 +341,9 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService, gove
         Subscription(BadReviewReceived, companion.on_bad_review, "care.outreach_bad_review", "care"),
         Subscription(ConsultationOpened, companion.on_consultation, "care.outreach_contacts", "care",
                      when=about_an_order),
+        # worryfree, enrolment and tag (H3): the shops' violations read model; a listing's stock changes re-tag it
+        Subscription(ViolationRecorded, wf_enrolments.on_violation_recorded, "worryfree.note_violation", "worryfree"),
+        Subscription(ViolationReversed, wf_enrolments.on_violation_reversed, "worryfree.note_reversal", "worryfree"),
+        Subscription(LotPassed, wf_tags.on_stock_changed, "worryfree.retag_lot_passed", "worryfree"),
+        Subscription(StockDepleted, wf_tags.on_stock_changed, "worryfree.retag_stock_depleted", "worryfree"),
     ])

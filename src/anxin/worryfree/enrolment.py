@@ -19,7 +19,6 @@ from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
-from anxin.scoring import service as scoring
 from anxin.shops import service as shops
 from anxin.worryfree.tag_error_codes import TagErrorCode as E
 from anxin.worryfree.tag_policy import ELIGIBLE, Decision, EnrolmentFacts, enrolment_decision
@@ -86,7 +85,7 @@ class Enrolments:
                               shop_open=shops.get_shop(uow, shop_id) is not None,
                               category_chain=category_chain(uow, category_id),
                               category_tags=catalog.tags_for_listing(uow, listing_id),
-                              score_x100=scoring.latest_shop_score(uow, shop_id), severe_violations=severe)
+                              score_x100=self.tags.score(uow, shop_id), severe_violations=severe)
 
     def enrol(self, who: Principal, listing_id: str) -> tuple[dict[str, Any], bool]:
         """Enrol a listing: (the enrolment, whether this request decided it). An active enrolment is answered as

@@ -156,7 +156,8 @@ class TagRulebookSpec(RulebookModel):
             found.append((".score_bands", "bands must be listed best first, each minimum strictly lower"))
         if mins and mins[-1] != 0:
             found.append((".score_bands", "the last band must start at 0 so every scored shop has a band"))
-        for at, rule in ((".enrolment.score_band", self.enrolment.score_band), (".tag.score_band", self.tag.score_band)):
+        for at, rule in ((".enrolment.score_band", self.enrolment.score_band),
+                         (".tag.score_band", self.tag.score_band)):
             if rule.min_band not in bands:
                 found.append((f"{at}.min_band", f"{rule.min_band!r} is not one of the bands {bands}"))
         if not self.enrolment.category.tags and not self.enrolment.category.category_ids:

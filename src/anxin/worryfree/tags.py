@@ -21,9 +21,9 @@ from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.orders import service as orders
-from anxin.orders.model import OrderStatus
 from anxin.scoring import service as scoring
 from anxin.shops import service as shops
+from anxin.worryfree import service
 from anxin.worryfree.tag_error_codes import TagErrorCode as E
 from anxin.worryfree.tag_policy import TAGGED, Decision, TagFacts, change_of, tag_decision
 from anxin.worryfree.tag_rules import TagRulebookSpec, load_tag_rules
@@ -44,6 +44,12 @@ class StockSummary(Protocol):
     def __call__(self, uow: UnitOfWork, listing_id: str) -> dict[str, Any] | None: ...
 
 
+class ScoreSource(Protocol):
+    """The shop's latest experience score in hundredths, None while unscored: ``scoring.latest_shop_score``."""
+
+    def __call__(self, uow: UnitOfWork, shop_id: str) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class ShopFigures:
     orders: int  # paid in the window, their ship-within hours passed, not cancelled unshipped
@@ -53,7 +59,8 @@ class ShopFigures:
     score_x100: int | None
 
 
-def shop_figures(uow: UnitOfWork, rb: TagRulebookSpec, shop_id: str, at: dt.datetime) -> ShopFigures:
+def shop_figures(uow: UnitOfWork, rb: TagRulebookSpec, shop_id: str, at: dt.datetime,
+                 score: ScoreSource = scoring.latest_shop_score) -> ShopFigures:
     """The shop's figures over the rulebook's window ending at ``at``."""
     t = rb.tag
     start = at - dt.timedelta(days=t.window.days)
@@ -61,27 +68,29 @@ def shop_figures(uow: UnitOfWork, rb: TagRulebookSpec, shop_id: str, at: dt.date
     matured = shipped = 0
     for order, collected_at in orders.orders_paid_between(uow, shop_id, start, at - within):
         shipped_at = collected_at or order.shipped_at
-        if order.status is OrderStatus.CANCELLED and shipped_at is None:
+        if order.status is orders.OrderStatus.CANCELLED and shipped_at is None:
             continue  # cancelled before shipping: not an order the shop had to ship
         matured += 1
         if shipped_at is not None and shipped_at <= order.paid_at + within:
             shipped += 1
     paid = orders.paid_counts_by_shop(uow, [shop_id], since=start, until=at)[shop_id]
     complaints = care.complaint_counts(uow, [shop_id], since=start, until=at)[shop_id]
-    return ShopFigures(matured, shipped, paid, complaints, scoring.latest_shop_score(uow, shop_id))
+    return ShopFigures(matured, shipped, paid, complaints, score(uow, shop_id))
 
 
 def state_dict(row: TagStateRow | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return {"tagged": row.tagged, "since": _iso(row.since), "reasons": list(row.reasons), "rule_ids": list(row.rule_ids),
-            "failed_rule_ids": list(row.facts.get("failed_rule_ids", [])), "rulebook_version": row.rulebook_version,
+    return {"tagged": row.tagged, "since": _iso(row.since), "reasons": list(row.reasons),
+            "rule_ids": list(row.rule_ids), "failed_rule_ids": list(row.facts.get("failed_rule_ids", [])),
+            "rulebook_version": row.rulebook_version,
             "facts": {k: v for k, v in row.facts.items() if k != "failed_rule_ids"}, "trigger": row.trigger,
             "evaluated_at": row.evaluated_at.isoformat()}
 
 
 def history_dict(row: TagHistoryRow) -> dict[str, Any]:
-    return {"change": row.change, "at": row.at.isoformat(), "reasons": list(row.reasons), "rule_ids": list(row.rule_ids),
+    return {"change": row.change, "at": row.at.isoformat(), "reasons": list(row.reasons),
+            "rule_ids": list(row.rule_ids),
             "rulebook_version": row.rulebook_version, "trigger": row.trigger, "facts": row.facts}
 
 
@@ -108,11 +117,13 @@ class _Run:
 
 class Tags:
     def __init__(self, *, uow_factory: UowFactory, clock: Clock, rules: TagRulebookSpec | None = None,
-                 stock: StockSource | None = None, stock_summary: StockSummary | None = None) -> None:
+                 stock: StockSource | None = None, stock_summary: StockSummary | None = None,
+                 score: ScoreSource | None = None) -> None:
         self.uow_factory, self.clock = uow_factory, clock
         self.rules = rules or load_tag_rules()
-        self.stock: StockSource = stock or _no_stock
-        self.stock_summary: StockSummary = stock_summary or _no_summary
+        self.stock: StockSource = stock or service.available_of
+        self.stock_summary: StockSummary = stock_summary or _stock_summary
+        self.score: ScoreSource = score or scoring.latest_shop_score
 
     # --- evaluation (in the caller's unit of work) -----------------------------------------------------------
 
@@ -135,7 +146,7 @@ class Tags:
             e = enrolments[lid]
             assert e is not None
             if e.shop_id not in run.figures:
-                run.figures[e.shop_id] = shop_figures(uow, self.rules, e.shop_id, at)
+                run.figures[e.shop_id] = shop_figures(uow, self.rules, e.shop_id, at, self.score)
             fig = run.figures[e.shop_id]
             decision = tag_decision(self.rules, TagFacts(
                 listing_id=lid, shop_id=e.shop_id, enrolled=e.state == ACTIVE,
@@ -168,10 +179,10 @@ class Tags:
 
     # --- the job and the event handlers ---------------------------------------------------------------------
 
-    def run_due(self) -> int:
-        """``worryfree.tags``: re-evaluate every enrolled listing (and any still tagged), a batch per transaction.
-        How many listings were evaluated."""
-        at, run, after, done = self.clock.now(), _Run(), None, 0
+    def run_due(self, now: dt.datetime | None = None) -> int:
+        """``worryfree.tags``: re-evaluate every enrolled listing, a batch per transaction. How many listings were
+        evaluated."""
+        at, run, after, done = now or self.clock.now(), _Run(), None, 0
         while True:
             with self.uow_factory() as uow:
                 ids = TagRepository(uow.session).active_listing_ids(after=after, limit=self.rules.job.batch)
@@ -228,10 +239,6 @@ def visible_listing(uow: UnitOfWork, who: Principal, shop_id: str, listing_id: s
     raise AnxinError(E.LISTING_NOT_FOUND, f"no listing {listing_id!r} visible to this key", listing_id=listing_id)
 
 
-def _no_stock(uow: UnitOfWork, listing_ids: Sequence[str]) -> dict[str, int]:
-    return {lid: 0 for lid in listing_ids}
-
-
-def _no_summary(uow: UnitOfWork, listing_id: str) -> dict[str, Any] | None:
-    return None
+def _stock_summary(uow: UnitOfWork, listing_id: str) -> dict[str, Any] | None:
+    return dict(service.stock_of(uow, listing_id).as_dict())
 
