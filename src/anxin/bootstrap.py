@@ -65,7 +65,8 @@ from anxin.settings import Settings
 from anxin.warehouse import OperationalFacts
 from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
 from anxin.worryfree.enrolment import Enrolments
-from anxin.worryfree.events import LotPassed, StockDepleted
+from anxin.worryfree.events import LotPassed, LotReceived, LotRejected, StockDepleted
+from anxin.worryfree.inspections import Inspections
 from anxin.worryfree.service import WorryFree
 from anxin.worryfree.tags import Tags
 
@@ -96,6 +97,7 @@ class Anxin:
     companion: Companion  # the 30-day companion's event handlers and expiry (the lead may fold it into Anxin.care)
     outreach: OutreachDesk  # the operators' outreach queue, moves and effect report
     reports: Reports
+    inspections: Inspections  # 无忧服务 inbound inspection: plans on receipt, per-unit results, lot verdicts
     worryfree: WorryFree  # 无忧服务: checkout reservations, stock, the hold-expiry job
     wf_tags: Tags  # 无忧服务: the worry-free tag, evaluated by rule (job worryfree.tags), its history
     wf_enrolments: Enrolments  # 无忧服务: enrolment decisions, the shops' violations read model
@@ -237,9 +239,11 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
     companion = Companion(uow_factory=uow_factory, clock=clock, rules=companion_rules)
     wf_tags = Tags(uow_factory=uow_factory, clock=clock)
     wf_enrolments = Enrolments(uow_factory=uow_factory, clock=clock, tags=wf_tags)
+    inspections = Inspections(uow_factory=uow_factory, clock=clock)
     bus: MessageBus[UnitOfWork] = MessageBus(
         table=handler_table(aftersales=aftersales, actions=actions, governance=governance, care=care,
-                            companion=companion, wf_tags=wf_tags, wf_enrolments=wf_enrolments),
+                            companion=companion, wf_tags=wf_tags, wf_enrolments=wf_enrolments,
+                            inspections=inspections),
         uow_factory=uow_factory,
         event_log=DomainEventLog(), clock=clock, inline=settings.inline_events, lease=lease)
     uow_factory.publisher = bus
@@ -278,6 +282,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         care=care,
         reports=reports,
         companion=companion,
+        inspections=inspections,
         outreach=OutreachDesk(uow_factory=uow_factory, clock=clock, rules=companion_rules,
                               satisfaction=ratings_by_order),
         worryfree=WorryFree(uow_factory=uow_factory, clock=clock, fulfilment=fulfilment_rules),
@@ -313,7 +318,8 @@ def rulebook_versions(loaders: Mapping[str, Callable[[dt.datetime], _Versioned]]
 
 
 def handler_table(*, aftersales: AfterSalesService, actions: ActionService, governance: Governance,
-                  care: Care, companion: Companion, wf_tags: Tags, wf_enrolments: Enrolments) -> HandlerTable:
+                  care: Care, companion: Companion, wf_tags: Tags, wf_enrolments: Enrolments,
+                  inspections: Inspections) -> HandlerTable:
     """Who reacts to which domain event: the one table of the message bus (docs/architecture.md is generated
     from it). Handlers run in this order, each in its own transaction, at least once and idempotently."""
     return HandlerTable([
@@ -346,4 +352,8 @@ def handler_table(*, aftersales: AfterSalesService, actions: ActionService, gove
         Subscription(ViolationReversed, wf_enrolments.on_violation_reversed, "worryfree.note_reversal", "worryfree"),
         Subscription(LotPassed, wf_tags.on_stock_changed, "worryfree.retag_lot_passed", "worryfree"),
         Subscription(StockDepleted, wf_tags.on_stock_changed, "worryfree.retag_stock_depleted", "worryfree"),
+        # worry-free inbound inspection (H2): a plan per received lot; a rejected lot may be a violation
+        Subscription(LotReceived, inspections.on_lot_received, "worryfree.plan_inspection", "worryfree"),
+        Subscription(LotRejected, governance.findings.worry_free_lot_rejected, "governance.worry_free_lot_rejected",
+                     "governance"),
     ])

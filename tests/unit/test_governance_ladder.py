@@ -170,7 +170,7 @@ def test_points_finer_than_a_hundredth_or_not_numbers_are_refused(written: objec
 
 def test_every_kind_of_the_model_is_in_the_catalogue() -> None:
     from anxin.governance.model import ALL_KINDS
-    assert set(CAT.kinds) == set(ALL_KINDS) and len(ALL_KINDS) == 13
+    assert set(CAT.kinds) == set(ALL_KINDS) and len(ALL_KINDS) == 14
 
 
 def _broken(tmp_path: Path, **changes: object) -> list[str]:

@@ -124,6 +124,15 @@ def _worryfree(path: Path) -> str:
             f"category tags")
 
 
+def _worryfree_inspection(path: Path) -> str:
+    from anxin.worryfree.inspection_rules import load_inspection_rules
+
+    book = load_inspection_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, "
+            f"{len(book.plans.normal.rows)} lot-size rows, tightened after {book.tightening.min_failures} rejected "
+            f"lot(s) in {book.tightening.window_days} days, checks {', '.join(book.checks.per_unit)}")
+
+
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -145,8 +154,9 @@ def kinds() -> dict[str, Kind]:
     from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
-    from anxin.worryfree.tag_rules import TagRulebookSpec
+    from anxin.worryfree.inspection_rules import InspectionRulebookSpec
     from anxin.worryfree.rules import WorryFreeRulebookSpec
+    from anxin.worryfree.tag_rules import TagRulebookSpec
 
     table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
              Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
@@ -158,6 +168,7 @@ def kinds() -> dict[str, Kind]:
               Kind("worryfree_tags", _worryfree_tags, TagRulebookSpec),
               Kind("worryfree", _worryfree, WorryFreeRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
+    table += [Kind("worryfree_inspection", _worryfree_inspection, InspectionRulebookSpec)]  # H2
     return {k.name: k for k in table}
 
 

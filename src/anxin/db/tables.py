@@ -32,6 +32,7 @@ from anxin.risk import store as _risk  # noqa: F401
 from anxin.scoring import store as _scoring  # noqa: F401
 from anxin.shops import store as _shops  # noqa: F401
 from anxin.worker import store as _worker  # noqa: F401
+from anxin.worryfree import inspection_store as _worryfree_inspections  # noqa: F401
 from anxin.worryfree import store as _worryfree  # noqa: F401
 from anxin.worryfree import tag_store as _worryfree_tags  # noqa: F401
 

@@ -1,5 +1,6 @@
 """Findings become violations: fulfilment's fake shipments, overselling and late shipments, and risk control's
-blocked shops (and, when risk control clears a block it made, the risky-merchant violation is reversed). Each
+blocked shops (and, when risk control clears a block it made, the risky-merchant violation is reversed); the
+worry-free warehouse's rejected lots. Each
 handler runs in the bus's unit of work for its event (at least once): the ledger's
 (source_type, source_id, kind) key makes a replay record nothing new. Each violation links to its finding.
 
@@ -20,11 +21,14 @@ from anxin.governance.model import (
     SOURCE_FINDING,
     SOURCE_LATE_SHIPMENT,
     SOURCE_RISK,
+    SOURCE_WORRY_FREE_LOT,
+    WORRY_FREE_INBOUND_REJECTED,
     RecordViolation,
 )
 from anxin.governance.store import GovernanceRepository
 from anxin.governance.violations import Violations
 from anxin.risk.events import ShopBlocked, ShopUnblocked
+from anxin.worryfree.events import LotRejected
 
 SYSTEM = "system:governance"
 RISK_CAUSES = ("risk.verdict", "risk.review")  # an operator's ban (risk.ban) is its own sanction
@@ -87,3 +91,13 @@ class FindingHandlers:
             if row.source_type == SOURCE_RISK:
                 self.violations.reverse(uow, row.violation_id, cause_type="risk.shop_unblocked",
                                         cause_id=event.cause_id, at=event.unblocked_at, by=SYSTEM)
+
+    def worry_free_lot_rejected(self, event: LotRejected, uow: UnitOfWork) -> None:
+        """A worry-free lot the warehouse rejected is a violation of the listing's shop (catalogue kind
+        ``worry_free_inbound_rejected``: low, appealable), once per lot."""
+        self.violations.record(uow, RecordViolation(
+            kind=WORRY_FREE_INBOUND_REJECTED, subject=f"listing:{event.listing_id}", shop_id=event.shop_id,
+            source_type=SOURCE_WORRY_FREE_LOT, source_id=event.lot_id, at=event.at, recorded_by=SYSTEM,
+            evidence={"lot_id": event.lot_id, "reasons": list(event.reasons), "rule_ids": list(event.rule_ids),
+                      "rulebook_version": event.rulebook_version, "supplier_id": event.supplier_id},
+            note="the worry-free warehouse rejected an inbound lot"))

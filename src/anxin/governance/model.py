@@ -26,6 +26,7 @@ AFTERSALES_OBSTRUCTION: Final = "aftersales_obstruction"  # refusing valid retur
 CONSUMER_HARASSMENT: Final = "consumer_harassment"
 DATA_MISUSE: Final = "data_misuse"  # credential or data misuse
 RISKY_MERCHANT: Final = "risky_merchant"  # risk control's verdict on the shop
+WORRY_FREE_INBOUND_REJECTED: Final = "worry_free_inbound_rejected"  # a worry-free lot the warehouse rejected
 
 SUBJECT_TYPES: Final = ("shop", "listing", "creator", "live_room")
 
@@ -37,6 +38,7 @@ SOURCE_RISK: Final = "risk.shop_blocked"
 SOURCE_LISTING_CHECK: Final = "governance.listing_check"
 SOURCE_INSPECTION: Final = "governance.inspection"
 SOURCE_IP_COMPLAINT: Final = "governance.ip_complaint"
+SOURCE_WORRY_FREE_LOT: Final = "worryfree.lot_rejected"
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class ViolationLedger(Protocol):
 
 ALL_KINDS: Final = (LATE_SHIPMENT, FAKE_SHIPMENT, OVERSELLING, COUNTERFEIT, PROHIBITED_GOODS, FALSE_ADVERTISING,
                     FRAUDULENT_MARKETING, LOW_QUALITY_PRODUCT, IP_INFRINGEMENT, AFTERSALES_OBSTRUCTION,
-                    CONSUMER_HARASSMENT, DATA_MISUSE, RISKY_MERCHANT)
+                    CONSUMER_HARASSMENT, DATA_MISUSE, RISKY_MERCHANT, WORRY_FREE_INBOUND_REJECTED)
 GENERAL: Final = "general"
 SEVERE: Final = "severe"
 # A violation's and a measure's states.

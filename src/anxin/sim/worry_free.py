@@ -139,11 +139,9 @@ class WorryFreeActors:
         self.sim.agenda.call(at + dt.timedelta(hours=self.rng.uniform(2, 8)), self._inspect, e, lot)
 
     def _min_inbound(self, listing: Listing) -> float:
-        rules = getattr(self.sim.anxin.worryfree, "rules", None)
-        try:
-            return float(rules.shelf_life_for((listing.leaf.top, *listing.leaf.tags)).at_inbound)  # type: ignore[union-attr]
-        except Exception:  # the rulebook's shape: fall back to the spec's defaults
-            return {"fresh": 0.7, "food": 0.67}.get(listing.leaf.top, 0.5)
+        """The category's minimum share of shelf life at inbound, from the programme's rulebook."""
+        _, share = self.sim.anxin.worryfree.rules.min_at_inbound(frozenset((listing.leaf.top, *listing.leaf.tags)))
+        return float(share)
 
     def _inspect(self, e: Enrolled, lot: LotTruth) -> None:
         """The warehouse operator opens the plan's units and records what they are."""
