@@ -241,3 +241,9 @@ def decide(order: OrderFacts, claim: Claim, rb: Rulebook, now: dt.datetime, *,
     return Decision(outcome, tuple(reasons), chosen.id, rb.version, now, stored, tuple(trace),
                     merchant_response_hours=chosen.merchant_response_hours or rb.deadlines.merchant_response_hours,
                     compensation_multiplier=chosen.compensation_multiplier, passed_over=tuple(rejected_because))
+
+
+def offered(rb: Rulebook, facts: dict[str, Any]) -> list[Guarantee]:
+    """The guarantees a listing's orders would carry: those whose ``covers`` holds for the listing-level facts
+    (shop services, item tags, price, store type) and no exemption fires (the selection pool's badges)."""
+    return [g for g in rb.guarantees if not _applies(g, facts, rb, [])]

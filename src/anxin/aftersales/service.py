@@ -8,7 +8,9 @@ case changes and pays) and ``reading`` (who may see what). The class binds each 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from anxin.aftersales import refunds
@@ -17,11 +19,12 @@ from anxin.aftersales.deadlines import DEADLINE_JOB, DeadlineTick, JobRuns, Tick
 from anxin.aftersales.evidence import EvidenceStore
 from anxin.aftersales.evidence_uploads import EvidenceUploads
 from anxin.aftersales.filing import CaseFiling, FileCase
+from anxin.aftersales.policy import offered
 from anxin.aftersales.queries import CaseQueries, OrderGuarantees
 from anxin.aftersales.reading import CaseView
 from anxin.aftersales.refunds import RefundPaid as RefundPaid  # re-exported: what merchants settles
 from anxin.aftersales.risk_settlement import RiskReviewSettlement
-from anxin.aftersales.rulebook import RulebookSet
+from anxin.aftersales.rulebook import RulebookSet as RulebookSet  # re-exported: what the selection pool is given
 from anxin.aftersales.store import FINAL_STATES as FINAL_STATES  # analytics exports
 from anxin.aftersales.store import CaseRepository
 from anxin.aftersales.store import export_cases_query as export_cases_query
@@ -66,6 +69,37 @@ def open_case_of_order(uow: UnitOfWork, order_id: str) -> tuple[str, str] | None
         if row.state not in FINAL_STATES:
             return row.case_id, row.state
     return None
+
+
+@dataclass(frozen=True)
+class OfferedGuarantee:
+    """A guarantee a listing's orders would carry, as the Service Guarantee Hall names it."""
+
+    guarantee_id: str
+    service: str
+    name: dict[str, str]
+    rulebook_version: str
+
+
+def listing_guarantees(rulebooks: RulebookSet, *, at: dt.datetime, shop_services: frozenset[str],
+                       item_tags: frozenset[str], price_fen: int, store_type: str,
+                       extra: dict[str, Any] | None = None) -> list[OfferedGuarantee]:
+    """The guarantees in force at ``at`` that would cover an order of one unit of a listing (exemptions that need
+    the buyer's confirmation count as firing: not offered). Pure over the rulebook: no database."""
+    rb = rulebooks.in_force(at)
+    facts = {"item_tags": item_tags, "shop_services": shop_services, "paid_fen": price_fen,
+             "exemption_confirmed": False, "store_type": store_type, **(extra or {})}
+    return [OfferedGuarantee(g.id, g.service, dict(g.name), rb.version) for g in offered(rb, facts)]
+
+
+def guarantee_services(rulebooks: RulebookSet, *, at: dt.datetime) -> list[str]:
+    """The service names of the guarantees in force at ``at`` (the Service Guarantee Hall's), in rulebook order."""
+    return list(dict.fromkeys(g.service for g in rulebooks.in_force(at).guarantees))
+
+
+def cases_of_orders(uow: UnitOfWork, order_ids: list[str]) -> set[str]:
+    """The orders (of ``order_ids``) that have at least one after-sale case (the programme's after-sale rate)."""
+    return CaseRepository(uow.session).orders_with_cases(order_ids)
 
 
 def refunded_cases(uow: UnitOfWork, shop_id: str) -> int:

@@ -153,6 +153,13 @@ class CaseRepository:
         ids = sa.select(CaseEvidenceRow.case_id).where(CaseEvidenceRow.sha256 == sha256)
         return list(self.session.scalars(sa.select(CaseRow).where(CaseRow.case_id.in_(ids))))
 
+    def orders_with_cases(self, order_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(order_ids), 1000):  # keep IN lists short
+            found.update(self.session.scalars(sa.select(CaseRow.order_id).where(
+                CaseRow.order_id.in_(order_ids[start:start + 1000])).distinct()))
+        return found
+
     def for_order(self, order_id: str) -> list[CaseRow]:
         return list(self.session.scalars(sa.select(CaseRow).where(CaseRow.order_id == order_id)
                                          .order_by(CaseRow.opened_at)))

@@ -165,6 +165,11 @@ def bulk_write_chat_sessions(uow: UnitOfWork, new: list[tuple[ChatSession, dt.da
     CareRepository(uow.session).write_chat_sessions(new, changed)
 
 
+def complaint_reasons_of_orders(uow: UnitOfWork, order_ids: list[str]) -> dict[str, set[str]]:
+    """The complaint reasons filed about each order (the worry-free programme's product complaint rate)."""
+    return CareRepository(uow.session).complaint_reasons_of_orders(order_ids)
+
+
 def chat_reply_stats(uow: UnitOfWork, shop_id: str, *, within: dt.timedelta) -> tuple[int, int]:
     """(chats handed to a person, of them answered by a person within ``within``) for one shop, all time."""
     return CareRepository(uow.session).reply_stats(shop_id, within)

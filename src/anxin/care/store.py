@@ -123,6 +123,16 @@ class CareRepository:
                 .group_by(c.shop_id))})
         return out
 
+    def complaint_reasons_of_orders(self, order_ids: list[str]) -> dict[str, set[str]]:
+        """The complaint reasons filed about each order (orders without complaints are left out)."""
+        c = ComplaintRow
+        out: dict[str, set[str]] = {}
+        for start in range(0, len(order_ids), 1000):  # keep IN lists short
+            for oid, reason in self.session.execute(sa.select(c.order_id, c.reason).where(
+                    c.order_id.in_(order_ids[start:start + 1000]))):
+                out.setdefault(oid, set()).add(reason)
+        return out
+
     def reply_stats(self, shop_id: str, within: dt.timedelta) -> tuple[int, int]:
         t = ChatSessionRow
         rows = self.session.execute(sa.select(t.to_human_at, t.first_human_reply_at).where(

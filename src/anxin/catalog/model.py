@@ -66,6 +66,9 @@ class Listing:
     # The listing's text as sent with `listing.upserted`. Carried in the event only (catalog.listing_upserted), not
     # stored in the listings table: a listing read back from the table has None, which means "not known here".
     description: str | None = None
+    # 精选联盟: the commission the shop offers creators on this listing, in basis points of the price (0..10000);
+    # None: not offered to creators (not in the selection pool).
+    commission_bp: int | None = None
 
 
 def inherited_tags(category_id: str, categories: Mapping[str, Category]) -> frozenset[str]:

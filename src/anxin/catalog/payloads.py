@@ -81,6 +81,9 @@ class ListingUpserted(Payload):
     page_ship_within_hours: Hours | None = Field(None, description="the promise shown on the listing page")
     presale_ship_by: Instant | None = None
     tiers: Tiers | None = None
+    commission_bp: Annotated[int, Strict(), Field(ge=0, le=10_000)] | None = Field(
+        None, description="精选联盟: the commission offered to creators, basis points of the price (0..10000; "
+                          "1500 = 15 %); absent: not offered to creators")
 
     @model_validator(mode="after")
     def _one_presale_date(self) -> Self:
@@ -99,7 +102,8 @@ def parse_listing(d: Mapping[str, Any]) -> Listing:
     t = m.tiers
     tiers = None if t is None else ListingTiers(t.spot_hours, t.presale_ship_by, t.presale_hours)
     return Listing(m.listing_id, m.shop_id, m.category_id, m.title, m.price_fen, m.ship_within_hours,
-                   m.page_ship_within_hours, m.presale_ship_by, tiers, description=m.description)
+                   m.page_ship_within_hours, m.presale_ship_by, tiers, description=m.description,
+                   commission_bp=m.commission_bp)
 
 
 # The model of each event type's data (published as JSON Schema).

@@ -126,3 +126,21 @@ def listing_categories(uow: UnitOfWork, listing_ids: list[str]) -> dict[str, str
 def listing_refs(uow: UnitOfWork, *, after: str | None = None, limit: int = 5000) -> list[tuple[str, str, str]]:
     """(listing id, shop id, category id) of every listing in listing-id order, ``limit`` after ``after``."""
     return CatalogRepository(uow.session).listing_refs(after=after, limit=limit)
+
+
+# --- worryfree: the creators' selection pool -------------------------------------------------------------------------
+
+def category_descendants(uow: UnitOfWork, category_id: str) -> list[str] | None:
+    """The category with every category below it; None when the category is unknown."""
+    return CatalogRepository(uow.session).descendants(category_id)
+
+
+def offered_listings(uow: UnitOfWork, *, category_ids: list[str] | None = None, price_min_fen: int | None = None,
+                     price_max_fen: int | None = None, min_commission_bp: int | None = None, sort: str = "listing",
+                     after: tuple[int, str] | None = None, limit: int = 200) -> list[Listing]:
+    """Listings offered to creators (a commission set), price bounds and commission minimum inclusive, in the
+    ``sort`` order (listing, commission, price_asc, price_desc), ``after`` the (sort value, id) of a previous row."""
+    rows = CatalogRepository(uow.session).offered(
+        category_ids=category_ids, price_min=price_min_fen, price_max=price_max_fen,
+        min_commission=min_commission_bp, sort=sort, after=after, limit=limit)
+    return [r.to_model() for r in rows]

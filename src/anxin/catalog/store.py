@@ -38,6 +38,7 @@ class ListingRow(Base):
     presale_ship_by: Mapped[dt.datetime | None]
     tiers: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     as_of: Mapped[dt.datetime]
+    commission_bp: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # 精选联盟 offer; None: not offered
 
     def to_model(self) -> Listing:
         t = self.tiers
@@ -45,7 +46,8 @@ class ListingRow(Base):
             t.get("spot_hours"), parse_instant(t["presale_ship_by"]) if t.get("presale_ship_by") else None,
             t.get("presale_hours"))
         return Listing(self.listing_id, self.shop_id, self.category_id, self.title, self.price_fen,
-                       self.ship_within_hours, self.page_ship_within_hours, self.presale_ship_by, tiers)
+                       self.ship_within_hours, self.page_ship_within_hours, self.presale_ship_by, tiers,
+                       commission_bp=self.commission_bp)
 
 
 # Listings and categories are reference data read on every filing: cached (catalog.service), invalidated by any
@@ -56,7 +58,8 @@ refcache.track(table(CategoryRow), table(ListingRow))
 def _listing_values(li: Listing) -> dict[str, Any]:
     return {"shop_id": li.shop_id, "category_id": li.category_id, "title": li.title, "price_fen": li.price_fen,
             "ship_within_hours": li.ship_within_hours, "page_ship_within_hours": li.page_ship_within_hours,
-            "presale_ship_by": li.presale_ship_by, "tiers": li.tiers.as_dict() if li.tiers else None}
+            "presale_ship_by": li.presale_ship_by, "tiers": li.tiers.as_dict() if li.tiers else None,
+            "commission_bp": li.commission_bp}
 
 
 class CatalogRepository:
@@ -125,6 +128,51 @@ class CatalogRepository:
             setattr(row, name, value)
         row.as_of = as_of
         return True
+
+    # --- the creators' selection pool (worryfree.pool): listings offered to creators, keyset pages -----------------
+
+    def descendants(self, category_id: str) -> list[str] | None:
+        """The category and every category below it (breadth first, cycle-safe); None for an unknown category."""
+        if self.session.get(CategoryRow, category_id) is None:
+            return None
+        found, frontier = [category_id], [category_id]
+        seen = {category_id}
+        while frontier:
+            children = [c for c in self.session.scalars(sa.select(CategoryRow.category_id).where(
+                CategoryRow.parent_id.in_(frontier)).order_by(CategoryRow.category_id)) if c not in seen]
+            seen.update(children)
+            found.extend(children)
+            frontier = children
+        return found
+
+    def offered(self, *, category_ids: list[str] | None, price_min: int | None, price_max: int | None,
+                min_commission: int | None, sort: str, after: tuple[int, str] | None, limit: int) -> list[ListingRow]:
+        """Listings with a commission, filtered (price bounds and the commission minimum inclusive), in ``sort``
+        order (``listing``: by id; ``commission``: highest first; ``price_asc`` / ``price_desc``), ties by id;
+        ``after``: the (sort value, listing id) of the last row of the previous page."""
+        t = ListingRow
+        stmt = sa.select(t).where(t.commission_bp.is_not(None))
+        if category_ids is not None:
+            stmt = stmt.where(t.category_id.in_(category_ids))
+        if price_min is not None:
+            stmt = stmt.where(t.price_fen >= price_min)
+        if price_max is not None:
+            stmt = stmt.where(t.price_fen <= price_max)
+        if min_commission is not None:
+            stmt = stmt.where(t.commission_bp >= min_commission)
+        col: Any = {"commission": t.commission_bp, "price_asc": t.price_fen, "price_desc": t.price_fen}.get(sort)
+        desc = sort in ("commission", "price_desc")
+        if col is None:
+            stmt = stmt.order_by(t.listing_id)
+            if after is not None:
+                stmt = stmt.where(t.listing_id > after[1])
+        else:
+            stmt = stmt.order_by(col.desc() if desc else col, t.listing_id)
+            if after is not None:
+                value, lid = after
+                beyond = col < value if desc else col > value
+                stmt = stmt.where(sa.or_(beyond, sa.and_(col == value, t.listing_id > lid)))
+        return list(self.session.scalars(stmt.limit(limit)))
 
     # --- bulk ingestion: Core statements on the same tables, the same column values as the upserts above ---------
 

@@ -206,7 +206,7 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--subject", required=True, help="consumer_id / merchant_id, or a label for platform and operator.")
+@click.option("--subject", required=True, help="consumer_id / merchant_id / creator_id, or a label for platform and operator.")
 def keys_create(role: str, subject: str) -> None:
     """Create a key and print it (it is shown once; only its hash is stored)."""
     from anxin.bootstrap import bootstrap
@@ -223,7 +223,7 @@ def keys_create(role: str, subject: str) -> None:
 @click.option("--key-id", default=None, help="Sign in as this existing key.")
 @click.option("--role", default=None, type=click.Choice([r.value for r in Role]),
               help="Or mint a new key of this role (with --subject) and sign in as it.")
-@click.option("--subject", default=None, help="consumer_id / merchant_id, or a label (with --role).")
+@click.option("--subject", default=None, help="consumer_id / merchant_id / creator_id, or a label (with --role).")
 @click.option("--next", "next_path", default="/", show_default=True, help="The page to open after signing in.")
 @click.option("--minutes", default=None, type=click.IntRange(1, 7 * 24 * 60),
               help="Lifetime  [default: ANXIN_LOGIN_LINK_MINUTES, 15]")

@@ -17,8 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
+from anxin.access.service import require_role
 from anxin.core.errors import AnxinError
-from anxin.core.principal import Principal
+from anxin.core.principal import Principal, Role
 from anxin.scoring import api_models as out
 from anxin.scoring.error_codes import ScoringErrorCode as E
 from anxin.scoring.model import ScoreReport, Suggestion
@@ -297,7 +298,28 @@ def revoke_deduction(deduction_id: str, request: Request, who: Principal = Depen
 
 # --- creators, consumers, rankings -------------------------------------------------------------------------
 
-@router.get("/creators/{creator_id}/score", summary="A creator's reputation score (operators and the platform)",
+@router.get("/creators/me/score", summary="The calling creator's own reputation score, with its diagnosis",
+            description="Creators only: the latest snapshot of the creator's 带货口碑分 with each indicator's value, "
+                        "peers and the points lost against the peer top quartile (the indicators are the diagnosis; "
+                        "`/v1/creators/me/score/indicators/{indicator_id}` adds a suggestion for one).",
+            response_model=out.ScoreReport, openapi_extra=codes(E.SUBJECT_NOT_FOUND, E.INVALID_DATE))
+def my_creator_score(request: Request, as_of: str | None = AS_OF,
+                     who: Principal = Depends(principal)) -> dict[str, Any]:
+    require_role(who, Role.CREATOR)
+    return creator_score(who.subject, request, as_of, who)
+
+
+@router.get("/creators/me/score/indicators/{indicator_id}", response_model=out.DrilldownSummary,
+            summary="One indicator of the calling creator: its window, how many rows explain it, a suggestion",
+            openapi_extra=codes(*CREATOR_DRILL))
+def my_creator_indicator(indicator_id: str, request: Request, as_of: str | None = AS_OF,
+                         side: str | None = SIDE, who: Principal = Depends(principal)) -> dict[str, Any]:
+    require_role(who, Role.CREATOR)
+    return creator_indicator(who.subject, indicator_id, request, as_of, side, who)
+
+
+@router.get("/creators/{creator_id}/score", summary="A creator's reputation score (operators, the platform, the "
+                                                    "creator themself)",
             response_model=out.ScoreReport, openapi_extra=codes(E.SUBJECT_NOT_FOUND, E.INVALID_DATE))
 def creator_score(creator_id: str, request: Request, as_of: str | None = AS_OF,
                   who: Principal = Depends(principal)) -> dict[str, Any]:

@@ -370,20 +370,79 @@ async def ops_revoke_deduction(deduction_id: str, request: Request) -> Response:
 
 # --- the creator page and the rankings (operators) -------------------------------------------------------------
 
-@router.get("/ops/creators/{creator_id}/score")
-def ops_creator(creator_id: str, request: Request, as_of: str = "") -> Response:
-    who = require(request, Role.OPERATOR)
+def _creator_page(request: Request, who: Principal, creator_id: str, section: str, as_of: str) -> Response:
     svc = app_of(request).scoring
     lang = lang_of(request)
     t = translator(lang)
-    report = svc.creator_report(who, creator_id, _day(as_of))
     rules = svc.rules.creator
-    assert rules is not None  # creator_report has answered, so the rulebook scores creators
+    try:
+        report: ScoreReport | None = svc.creator_report(who, creator_id, _day(as_of))
+    except AnxinError as exc:  # a creator not scored yet reads that on their own page; operators get the 404
+        if section != "creator" or exc.code is not E.SUBJECT_NOT_FOUND:
+            raise
+        report = None
+    title = _name(rules.name, lang, t, "sc.creator_title") if rules is not None else t("sc.creator_title")
+    if report is None or rules is None:
+        return render(request, "scoring/creator_score.html", {
+            "who": who, "creator_id": creator_id, "section": section, "title": title, "v": None,
+            "rulebook_version": svc.rules.version})
+    base = f"/{section}/score" if section == "creator" else None
+    keep = f"?{urlencode({'as_of': as_of})}" if as_of else ""
     return render(request, "scoring/creator_score.html", {
-        "who": who, "creator_id": creator_id, "rulebook_version": report.rulebook_version,
-        "title": _name(rules.name, lang, t, "sc.creator_title"),
+        "who": who, "creator_id": creator_id, "section": section, "rulebook_version": report.rulebook_version,
+        "title": title,
         "trend": trend_view(svc.history(who, "creator", creator_id, days=TREND_DAYS), rules, t, lang, t("sc.trend")),
-        "v": report_view(report, rules, t, lang, categories=_categories(request, [report.primary_category]))})
+        "v": report_view(report, rules, t, lang, (lambda iid: f"{base}/{_q(iid)}{keep}") if base else None,
+                         categories=_categories(request, [report.primary_category]))})
+
+
+@router.get("/ops/creators/{creator_id}/score")
+def ops_creator(creator_id: str, request: Request, as_of: str = "") -> Response:
+    return _creator_page(request, require(request, Role.OPERATOR), creator_id, "ops", as_of)
+
+
+@router.get("/creator/score")
+def creator_own_score(request: Request, as_of: str = "") -> Response:
+    """The creator's own reputation score: the report, the trend, and a diagnosis page per indicator."""
+    who = require(request, Role.CREATOR)
+    return _creator_page(request, who, who.subject, "creator", as_of)
+
+
+@router.get("/creator/score/{indicator_id}")
+def creator_own_indicator(indicator_id: str, request: Request, as_of: str = "") -> Response:
+    """One indicator of the creator's own score: value, peers, points lost and the suggestion (no rows: they
+    are other people's orders)."""
+    who = require(request, Role.CREATOR)
+    svc = app_of(request).scoring
+    lang = lang_of(request)
+    t = translator(lang)
+    rules = svc.rules.creator
+    if rules is None or all(i.id != indicator_id for i in rules.indicators):
+        raise AnxinError(E.UNKNOWN_INDICATOR, f"no indicator {indicator_id!r}")
+    day = _day(as_of)
+    drill = svc.creator_drilldown(who, who.subject, indicator_id, as_of=day, rows=False)
+    try:
+        report: ScoreReport | None = svc.creator_report(who, who.subject, day)
+    except AnxinError as exc:
+        if exc.code is not E.SUBJECT_NOT_FOUND:
+            raise
+        report = None
+    ind = report.indicator(indicator_id) if report else None
+    measure = rules.indicator(indicator_id).measure.name
+    dims = {d.id: _name(d.name, lang, t, f"sc.dim.{d.id}") for d in rules.dimensions}
+    s = drill.suggestion
+    return render(request, "scoring/indicator.html", {
+        "who": who, "section": "creator", "shop_id": who.subject, "shop": who.subject,
+        "indicator_id": indicator_id, "name": _label(t, "sc.m", measure), "measure": measure,
+        "indicator": indicator_view(ind, t, dims, None) if ind else None,
+        "eligible": bool(report and report.eligible), "as_of": report.as_of if report else None,
+        "not_eligible": t("sc.not_eligible", n=report.valid_orders, m=report.min_valid_orders)
+        if report and not report.eligible else "",
+        "suggestion": {"code": s.code, "text": suggestion_text(s, t)} if s else None,
+        "side": drill.side, "side_text": t(f"sc.side.{drill.side}"), "total": drill.total, "shown": 0,
+        "columns": [], "rows": [], "show_rows": False, "window": "",
+        "back": "/creator/score" + (f"?{urlencode({'as_of': as_of})}" if as_of else ""),
+        "rule_ids": [indicator_id], "rulebook_version": report.rulebook_version if report else svc.rules.version})
 
 
 @router.get("/ops/scores")

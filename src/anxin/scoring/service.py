@@ -107,6 +107,15 @@ def latest_shop_score(uow: UnitOfWork, shop_id: str) -> int | None:
     return row.score_x100 if row is not None and row.eligible else None
 
 
+def latest_shop_score_as_of(uow: UnitOfWork, shop_id: str) -> tuple[int | None, dt.date | None]:
+    """The shop's latest experience score (None while not scored) and the day of that snapshot (None: never run):
+    what the selection pool's score badge says."""
+    row = ScoreRepository(uow.session).snapshot("merchant", shop_id)
+    if row is None:
+        return None, None
+    return (row.score_x100 if row.eligible else None), row.as_of
+
+
 def active_deductions(uow: UnitOfWork, shop_id: str, *, at: dt.datetime) -> int:
     """Deductions in force at ``at`` (not revoked, not expired): merchants reads them as open serious violations."""
     return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None
@@ -274,8 +283,18 @@ class ScoringService:
             raise AnxinError(E.NO_SNAPSHOT, f"shop {shop_id!r} has no score yet: run `anxin score`", shop_id=shop_id)
         return report
 
+    @staticmethod
+    def visible_creator(who: Principal, creator_id: str) -> None:
+        """Operators and the platform see every creator, a creator their own score; a creator asking about another
+        is answered subject_not_found (like an unknown one); anyone else is refused by role."""
+        if who.role is Role.CREATOR:
+            if who.subject != creator_id:
+                raise AnxinError(E.SUBJECT_NOT_FOUND, f"creator {creator_id!r} has no score", creator_id=creator_id)
+            return
+        require_role(who, Role.OPERATOR, Role.PLATFORM, Role.CREATOR)
+
     def creator_report(self, who: Principal, creator_id: str, as_of: object = None) -> ScoreReport:
-        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        self.visible_creator(who, creator_id)
         report = self.report("creator", creator_id, as_of)
         if report is None:
             raise AnxinError(E.SUBJECT_NOT_FOUND, f"creator {creator_id!r} has no score", creator_id=creator_id)
@@ -284,6 +303,8 @@ class ScoringService:
     def history(self, who: Principal, kind: str, subject_id: str, *, days: int = 90) -> list[dict[str, Any]]:
         if kind == "merchant":
             self.visible_shop(who, subject_id)
+        elif kind == "creator":
+            self.visible_creator(who, subject_id)
         else:
             require_role(who, Role.OPERATOR, Role.PLATFORM)
         since = self.today() - dt.timedelta(days=days)
@@ -371,8 +392,11 @@ class ScoringService:
     def creator_drilldown(self, who: Principal, creator_id: str, indicator_id: str, *, as_of: object = None,
                           side: str | None = None, limit: int = 50, after: DrillKey | None = None,
                           rows: bool = True, summary: bool = True) -> Drilldown:
-        """The orders, cases, complaints or feedback behind one of a creator's indicators."""
-        require_role(who, Role.OPERATOR, Role.PLATFORM)
+        """The orders, cases, complaints or feedback behind one of a creator's indicators. A creator reads the
+        summary of their own (how many rows, the suggestion), never the rows: they name other people's orders."""
+        self.visible_creator(who, creator_id)
+        if rows:
+            require_role(who, Role.OPERATOR, Role.PLATFORM)
         return self._drill(self._subject_rules("creator"), creator_id, indicator_id, as_of, side, limit, after,
                            rows, summary)
 

@@ -27,7 +27,8 @@ from anxin.web.error_codes import WebErrorCode as W
 
 router = APIRouter(include_in_schema=False, route_class=r.PageRoute)
 # The page each role lands on after signing in without a ``next``.
-LANDING = {"consumer": "/hall", "merchant": "/merchant/cases", "operator": "/ops/cases", "platform": "/"}
+LANDING = {"consumer": "/hall", "merchant": "/merchant/cases", "operator": "/ops/cases", "platform": "/",
+           "creator": "/creator"}
 MAX_KEY = 200
 MAX_TOKEN = 100
 
