@@ -67,6 +67,7 @@ from anxin.worker.model import DELIVERY_LANE, NIGHTLY_LANE, Job
 from anxin.worryfree.enrolment import Enrolments
 from anxin.worryfree.events import LotPassed, LotReceived, LotRejected, StockDepleted
 from anxin.worryfree.inspections import Inspections
+from anxin.worryfree.lucky_bags import LuckyBags
 from anxin.worryfree.service import WorryFree
 from anxin.worryfree.tags import Tags
 
@@ -101,6 +102,7 @@ class Anxin:
     worryfree: WorryFree  # 无忧服务: checkout reservations, stock, the hold-expiry job
     wf_tags: Tags  # 无忧服务: the worry-free tag, evaluated by rule (job worryfree.tags), its history
     wf_enrolments: Enrolments  # 无忧服务: enrolment decisions, the shops' violations read model
+    lucky_bags: LuckyBags  # 无忧福袋: campaigns, entries, draws, prize orders (wf-bags)
 
     def schedule(self) -> list[Job]:
         """The periodic jobs ``anxin worker`` runs. Leased ones run in one worker at a time (``worker_leases``);
@@ -288,6 +290,7 @@ def bootstrap(*, settings: Settings | None = None, clock: Clock | None = None, e
         worryfree=WorryFree(uow_factory=uow_factory, clock=clock, fulfilment=fulfilment_rules),
         wf_tags=wf_tags,
         wf_enrolments=wf_enrolments,
+        lucky_bags=LuckyBags(uow_factory=uow_factory, clock=clock, fulfilment=fulfilment_rules),
     )
 
 

@@ -106,9 +106,12 @@ class FactExtractor:
             first = items[0]["listing_id"] if items else None
             promise = r.promise or {}
             presale = promise.get("basis") in PRESALE_BASES or any(i.get("stock_tier") == "presale" for i in items)
-            meta[r.order_id] = (r.shop_id, r.creator_id, epoch(r.paid_at) or 0)
+            # A lucky-bag prize (无忧福袋) is the shop's and the platform's: its delivery, reviews, cases and
+            # complaints count for the shop's score, never against the creator who gave it away.
+            creator = None if r.prize_of else r.creator_id
+            meta[r.order_id] = (r.shop_id, creator, epoch(r.paid_at) or 0)
             yield {"order_id": r.order_id, "shop_id": r.shop_id, "category_id": top.get(first, "") if first else "",
-                   "creator_id": r.creator_id, "consumer_id": r.consumer_id, "paid_at": epoch(r.paid_at),
+                   "creator_id": creator, "consumer_id": r.consumer_id, "paid_at": epoch(r.paid_at),
                    "paid_fen": r.paid_fen, "presale": presale, "cancelled_at": epoch(r.cancelled_at),
                    "collected_at": epoch(r.collected_at), "signed_at": epoch(r.signed_at)}
 
@@ -116,7 +119,8 @@ class FactExtractor:
                  ) -> Iterator[dict[str, Any]]:
         q = orders.export_reviews_query(paid_since=self.since, paid_until=self.until, shop_ids=self.shop_ids)
         for r in _stream(conn, q):
-            yield {"order_id": r.order_id, "shop_id": r.shop_id, "creator_id": r.creator_id, "rating": r.rating,
+            creator = meta[r.order_id][1] if r.order_id in meta else r.creator_id  # a prize's: none
+            yield {"order_id": r.order_id, "shop_id": r.shop_id, "creator_id": creator, "rating": r.rating,
                    "posted_at": epoch(r.posted_at), "signed_at": epoch(r.signed_at)}
 
     def _cases(self, conn: sa.Connection, top: dict[str, str], meta: Meta

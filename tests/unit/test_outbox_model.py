@@ -76,7 +76,7 @@ def test_message_body_is_canonical():
 def test_kinds_are_stable():
     assert sorted(KINDS - ACTION_KINDS) == ["compensation.issue", "consumer.notice", "coupon.issue", "exchange.reship",
                              "freight.compensate",
-                             "pickup.request", "refund.issue"]
+                             "pickup.request", "prize.ship", "refund.issue"]
 
 
 # -- fan-out and the per-delivery retry policy ------------------------------------------------------------------

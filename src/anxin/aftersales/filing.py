@@ -179,7 +179,10 @@ def _validate(cmd: FileCase, rb: Rulebook) -> None:
         raise AnxinError(E.INVALID_CASE_TYPE, f"type must be one of {list(CASE_TYPES)}", field="type")
     if cmd.reason not in REASONS:
         raise AnxinError(E.INVALID_REASON, f"reason must be one of {list(REASONS)}", field="reason")
-    if not is_fen(cmd.amount_fen) or not 0 < cmd.amount_fen <= MAX_FEN:
+    # An exchange moves no money, so it may claim 0 fen: how a zero-price order (a lucky-bag prize) gets its
+    # defective goods replaced, with the same guarantees as a paid order.
+    least = 0 if cmd.case_type == "exchange" else 1
+    if not is_fen(cmd.amount_fen) or not least <= cmd.amount_fen <= MAX_FEN:
         raise AnxinError(E.INVALID_AMOUNT, "amount_fen must be a positive whole number of fen",
                          field="amount_fen")
     if len(cmd.evidence) > rb.max_evidence_images:

@@ -106,6 +106,15 @@ def _care_companion(path: Path) -> str:
             f"window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %")
 
 
+def _worryfree_lucky_bags(path: Path) -> str:
+    from anxin.worryfree.lucky_bag_rules import load_lucky_bag_rules
+
+    book = load_lucky_bag_rules(path)
+    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, up to "
+            f"{book.campaign.max_units} prize units in {book.campaign.max_listings} listings, windows of "
+            f"{book.campaign.min_window_minutes} min to {book.campaign.max_window_hours} h")
+
+
 def _worryfree_tags(path: Path) -> str:
     from anxin.worryfree.tag_rules import load_tag_rules
 
@@ -155,6 +164,7 @@ def kinds() -> dict[str, Kind]:
     from anxin.risk.rulebook import RiskRulebookSpec
     from anxin.scoring.rulebook_models import ScoresRulebookSpec
     from anxin.worryfree.inspection_rules import InspectionRulebookSpec
+    from anxin.worryfree.lucky_bag_rules import LuckyBagRulebookSpec
     from anxin.worryfree.rules import WorryFreeRulebookSpec
     from anxin.worryfree.tag_rules import TagRulebookSpec
 
@@ -169,6 +179,7 @@ def kinds() -> dict[str, Kind]:
               Kind("worryfree", _worryfree, WorryFreeRulebookSpec)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
     table += [Kind("worryfree_inspection", _worryfree_inspection, InspectionRulebookSpec)]  # H2
+    table += [Kind("worryfree_lucky_bags", _worryfree_lucky_bags, LuckyBagRulebookSpec)]  # wf-bags
     return {k.name: k for k in table}
 
 

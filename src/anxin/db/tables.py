@@ -33,6 +33,7 @@ from anxin.scoring import store as _scoring  # noqa: F401
 from anxin.shops import store as _shops  # noqa: F401
 from anxin.worker import store as _worker  # noqa: F401
 from anxin.worryfree import inspection_store as _worryfree_inspections  # noqa: F401
+from anxin.worryfree import lucky_bag_store as _worryfree_lucky_bags  # noqa: F401
 from anxin.worryfree import store as _worryfree  # noqa: F401
 from anxin.worryfree import tag_store as _worryfree_tags  # noqa: F401
 

@@ -14,6 +14,7 @@ from anxin.orders.fulfilment_rules import FulfilmentRulebook as FulfilmentRulebo
 from anxin.orders.fulfilment_rules import load_fulfilment_rulebook as load_fulfilment_rulebook
 from anxin.orders.model import LifecycleError as LifecycleError
 from anxin.orders.model import Order as Order  # the types these calls take and return
+from anxin.orders.model import OrderItem as OrderItem
 from anxin.orders.model import OrderStatus as OrderStatus
 from anxin.orders.model import OrderTimeline as OrderTimeline
 from anxin.orders.model import Scan

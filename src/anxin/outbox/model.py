@@ -17,11 +17,12 @@ PICKUP: Final = "pickup.request"
 COUPON: Final = "coupon.issue"
 RESHIP: Final = "exchange.reship"
 NOTICE: Final = "consumer.notice"  # a proactive fulfilment notice (late, stalled, exception) for the consumer
+PRIZE_SHIP: Final = "prize.ship"  # 无忧福袋: ship a lucky-bag prize order (zero price) from the platform warehouse
 # Actions to the platform (anxin.actions.model; docs/actions.md): they move no money, the platform acks each.
 ACTION_KINDS: Final = frozenset({"listing.takedown", "listing.restore", "shop.restrict", "shop.lift", "shop.close",
                                  "shop.reopen", "funds.hold", "funds.release", "creator.restrict", "creator.lift",
                                  "live_room.penalise", "live_room.lift"})
-KINDS: Final = frozenset({REFUND, COMPENSATION, FREIGHT, PICKUP, COUPON, RESHIP, NOTICE}) | ACTION_KINDS
+KINDS: Final = frozenset({REFUND, COMPENSATION, FREIGHT, PICKUP, COUPON, RESHIP, NOTICE, PRIZE_SHIP}) | ACTION_KINDS
 
 Status = Literal["pending", "delivered", "dead"]
 PENDING: Final = "pending"

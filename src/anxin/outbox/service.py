@@ -30,6 +30,7 @@ from anxin.outbox.model import (
     KINDS,
     NOTICE,
     PENDING,
+    PRIZE_SHIP,
     STATUSES,
     Attempt,
     Delivery,
@@ -41,7 +42,7 @@ from anxin.outbox.model import (
 from anxin.outbox.store import OutboxRepository, OutboxRow, to_message
 from anxin.outbox.transport import WebhookTransport
 
-__all__ = ["COUPON", "NOTICE", "DeliveryReport", "NewMessage", "OutboxService", "enqueue", "enqueue_many"]
+__all__ = ["COUPON", "NOTICE", "PRIZE_SHIP", "DeliveryReport", "NewMessage", "OutboxService", "enqueue", "enqueue_many"]
 
 
 def _check_message(kind: str, idempotency_key: str, payload: dict[str, Any], amount_fen: int | None,
