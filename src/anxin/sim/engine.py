@@ -164,6 +164,8 @@ class Simulation:
                                         "price_fen": li.price_fen}
                 if li.description:
                     data["description"] = li.description
+                if self.worry_free is not None:
+                    data.update(self.worry_free.commission(li))
                 jumble.append(("listing.upserted", {**data, **self._promise_data(li)}))
         for etype, data in jumble:
             emit(etype, at + dt.timedelta(seconds=rng.uniform(0, 600)), data, prompt=True)

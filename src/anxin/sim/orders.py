@@ -72,6 +72,7 @@ class SimOrder:
     overpromised: bool = False  # its problem is the creator's over-promise (not_as_described)
     claims: list[Claim] = field(default_factory=list)
     warehouse: Region | None = None  # held from worry-free stock: the platform's cloud warehouse ships it
+    prize_of: str | None = None  # a lucky bag's prize (anxin made the order; the warehouse ships it, paid 0)
     # An abuse-mix account's order (anxin.sim.abuse): every draw of its life comes from the account's stream, so
     # the main stream's draws stay where they were. None: the main stream.
     rng: random.Random | None = field(default=None, repr=False)
@@ -286,6 +287,10 @@ class Orders:
         self.stats["delivered"] += 1
         if order.rng is not None:
             sim.abuse.delivered(order)
+            return
+        if order.prize_of is not None and sim.worry_free is not None:
+            order.problem = sim.worry_free.problem(order)  # a prize's truth; its winner files nothing here
+            self.stats["prizes_delivered"] += 1
             return
         merchant, top = order.shop.merchant, order.main.leaf.top
         if order.warehouse is not None and sim.worry_free is not None:

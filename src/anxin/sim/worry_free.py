@@ -34,18 +34,24 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
+from anxin.sim.bag_campaigns import Entry, campaign, entrants
 from anxin.sim.bursts import arrivals, burst_size, live_burst
 from anxin.sim.events import CST
 from anxin.sim.geo import BY_CODE, Region, km
 from anxin.sim.lots import LotTruth, Supplier, cast_suppliers, lot_size, make_lot, sample_units, unit_results
 from anxin.sim.orders import H, SimOrder
 from anxin.sim.selection import PoolItem, Taste, choose
+from anxin.worryfree.inspections import UnitIn
+from anxin.worryfree.lucky_bags import NewBag, NewEntry
+from anxin.worryfree.pool import SelectionPool, TagBands
+from anxin.worryfree.pool_filters import PoolFilter
 
 if TYPE_CHECKING:
     from anxin.sim.creators import Creator
@@ -58,8 +64,10 @@ WAREHOUSES = ("CN-ZJ-HZ", "CN-GD-GZ", "CN-BJ-BJ", "CN-SC-CD", "CN-HB-WH")  # the
 WAREHOUSE_CARRIERS = ("sf", "jd")
 NEVER = ("custom_made", "digital")  # leaf tags of goods the warehouse does not take
 COVER_DAYS = 5
+SCORE_EVERY_DAYS = 4
 BAG_SHARE = 0.4  # hosted streams of enrolled shops that open a lucky bag
 HIDDEN_DEFECT_SHARE = 0.3
+PLATFORM = Principal(key_id="sim", role=Role.PLATFORM, subject="sim-platform")
 OPERATOR = Principal(key_id="sim", role=Role.OPERATOR, subject="sim-warehouse-operator")
 
 
@@ -71,6 +79,8 @@ class Enrolled:
     supplier: Supplier
     lots: list[LotTruth] = field(default_factory=list)
     pending_lot: bool = False  # a lot is on its way
+    active: bool = False  # anxin enrolled it
+    stocked: bool = False  # a lot of it passed inspection: the warehouse sells it (holds at checkout)
 
 
 class WorryFreeActors:
@@ -84,19 +94,23 @@ class WorryFreeActors:
         self.order_lots: dict[str, list[str]] = {}  # order id → the lots its units came from
         self.stats: Counter[str] = Counter()
         self.picks: dict[str, list[str]] = {}  # creator id → listing ids picked from the pool
+        self.prizes: list[SimOrder] = []  # prize orders of lucky-bag draws, shipped by the warehouse
         self._lots = 0
+        self._bags = 0
         self._pick_listings()
 
     # --- enrolment and lots --------------------------------------------------------------------------------------
 
     def _pick_listings(self) -> None:
         rng = self.rng
+        # the categories the programme takes (the tag rulebook's enrolment.category.tags)
+        eligible = set(self.sim.anxin.wf_enrolments.rules.enrolment.category.tags)
         for shop in self.sim.world.shops:
             m = shop.merchant
             if m.quality < ENROL_QUALITY or m.kind == "counterfeit" or m.fake_shipping:
                 continue
             fit = [li for li in shop.listings if not set(li.leaf.tags) & set(NEVER) and li.presale_ship_by is None
-                   and li.tiers is None]
+                   and li.tiers is None and ({li.leaf.top, *li.leaf.tags} & eligible or not eligible)]
             if not fit:
                 continue
             per_listing = shop.daily_orders / max(1, len(shop.listings)) * 1.2
@@ -104,23 +118,36 @@ class WorryFreeActors:
                 self.enrolled[li.listing_id] = Enrolled(li, shop, per_listing, rng.choice(self.suppliers))
 
     def setup(self, at: dt.datetime) -> None:
-        """Before the run: enrol the chosen listings (as their merchants), and send each its first lot."""
+        """Before the run: the chosen listings' merchants ask to enrol them. The rulebook wants a scored shop (a
+        month of orders), and the simulated marketplace starts without history, so most are refused now; they ask
+        again after each of the sim's scoring runs (every ``SCORE_EVERY_DAYS`` days)."""
         for e in self.enrolled.values():
             self.sim.agenda.call(at + dt.timedelta(hours=2), self._enrol, e)
-            self._send_lot(e, at + dt.timedelta(hours=self.rng.uniform(3, 12)))
+
+    def _score_and_enrol(self) -> None:
+        """The nightly scoring as the platform would run it, then the merchants waiting to enrol ask again."""
+        self.sim.sync()
+        try:
+            self.sim.anxin.scoring.run(self.sim.anxin.scoring.today())
+            self.stats["scoring_runs"] += 1
+        except AnxinError as exc:
+            self.stats[f"scoring_failed:{exc.code.value}"] += 1
+        for e in self.enrolled.values():
+            if not e.active:
+                self._enrol(e)
 
     def _enrol(self, e: Enrolled) -> None:
         self.sim.sync()
-        enrol = getattr(self.sim.anxin, "wf_enrolment", None)
-        if enrol is None:
-            self.stats["enrolment_unavailable"] += 1
-            return
         who = Principal(key_id="sim", role=Role.MERCHANT, subject=e.shop.merchant.merchant_id)
         try:
-            enrol.enrol(who, e.shop.shop_id, [e.listing.listing_id])
-            self.stats["enrolled"] += 1
+            decision, _ = self.sim.anxin.wf_enrolments.enrol(who, e.listing.listing_id)
         except AnxinError as exc:
             self.stats[f"enrol_refused:{exc.code.value}"] += 1
+            return
+        self.stats[f"enrolment_{decision.get('state', 'decided')}"] += 1
+        if decision.get("state") == "active" and not e.active:
+            e.active = True  # the merchant sends its first lot to the platform's warehouse
+            self._send_lot(e, self.sim.now + dt.timedelta(hours=self.rng.uniform(20, 44)))
 
     def _send_lot(self, e: Enrolled, at: dt.datetime) -> None:
         self._lots += 1
@@ -144,42 +171,50 @@ class WorryFreeActors:
         return float(share)
 
     def _inspect(self, e: Enrolled, lot: LotTruth) -> None:
-        """The warehouse operator opens the plan's units and records what they are."""
+        """The warehouse operator opens the plan's units (drawn from the lot) and records what each really is."""
         self.sim.sync()
         e.pending_lot = False
-        inspections = getattr(self.sim.anxin, "wf_inspections", None)
-        if inspections is None:
-            self.stats["inspection_unavailable"] += 1
-            return
+        inspections = self.sim.anxin.inspections
         try:
-            view = inspections.lot_view(OPERATOR, lot.lot_id)
+            inspection = inspections.lot_view(OPERATOR, lot.lot_id)["inspection"]
         except AnxinError as exc:
             self.stats[f"inspection_refused:{exc.code.value}"] += 1
             return
-        inspection = view.get("inspection") or {}
-        if inspection.get("outcome") in ("passed", "rejected"):  # decided at receipt (shelf life)
-            self.verdicts[lot.lot_id] = inspection["outcome"]
-            self.stats[f"lots_{inspection['outcome']}_at_receipt"] += 1
+        if inspection is None:
+            self.stats["inspection_not_planned"] += 1
             return
-        size = int((inspection.get("plan") or {}).get("sample_size") or 0)
-        units = unit_results(lot, sample_units(self.rng, lot.quantity, size))
+        if inspection["verdict"] is not None:  # decided at receipt (shelf life at inbound)
+            self._verdict(lot, inspection["verdict"]["outcome"], at_receipt=True)
+            return
+        plan = inspection["plan"]
+        opened = unit_results(lot, sample_units(self.rng, lot.quantity, int(plan["sample_size"])))
+        units = [UnitIn(unit_no=n, checks={c: str(u.get(c, "pass")) for c in plan["checks"]}, note=str(u["note"]))
+                 for n, u in enumerate(opened, start=1)]  # the sample's own numbering, 1..sample_size
         try:
-            out = inspections.record_results(OPERATOR, lot.lot_id, _units_in(units))
+            out = inspections.record_results(OPERATOR, lot.lot_id, units)
         except AnxinError as exc:
             self.stats[f"inspection_refused:{exc.code.value}"] += 1
             return
-        outcome = str((out.get("inspection") or out).get("outcome", ""))
-        self.verdicts[lot.lot_id] = outcome
-        self.stats[f"lots_{outcome}"] += 1
         self.stats["units_inspected"] += len(units)
+        self._verdict(lot, out["inspection"]["verdict"]["outcome"], at_receipt=False)
+
+    def _verdict(self, lot: LotTruth, outcome: str, *, at_receipt: bool) -> None:
+        self.verdicts[lot.lot_id] = outcome
+        self.stats[f"lots_{outcome}" + ("_at_receipt" if at_receipt else "")] += 1
+        if outcome == "passed":
+            self.stats["defective_units_passed"] += lot.defective_units
+            self.enrolled[lot.listing_id].stocked = True
 
     def day(self, day_start: dt.datetime) -> None:
         """Each morning: a listing whose available stock would not last ``COVER_DAYS`` gets a lot tomorrow; every
         seventh day (from the first), creators pick products from the pool."""
-        if (day_start - self.sim.start).days % 7 == 0:
+        n = (day_start - self.sim.start).days
+        if n % 7 == 0:
             self.sim.agenda.call(day_start + dt.timedelta(hours=10), self._creators_choose)
+        if n % SCORE_EVERY_DAYS == SCORE_EVERY_DAYS - 1:
+            self.sim.agenda.call(day_start + dt.timedelta(hours=1), self._score_and_enrol)
         for e in self.enrolled.values():
-            if e.pending_lot:
+            if e.pending_lot or not e.active:
                 continue
             try:
                 level = self.sim.anxin.worryfree.stock(e.listing.listing_id)
@@ -188,12 +223,19 @@ class WorryFreeActors:
             if level.available < COVER_DAYS * e.daily_units:
                 self._send_lot(e, day_start + dt.timedelta(hours=24 + self.rng.uniform(6, 14)))
 
+    @staticmethod
+    def commission(listing: Listing) -> dict[str, int]:
+        """The shop's commission offer to creators (精选联盟) on a listing: 70 % of listings, 5–30 %; from the id, not
+        a draw."""
+        h = zlib.crc32(f"commission:{listing.listing_id}".encode())
+        return {"commission_bp": 500 + 100 * (h // 10 % 26)} if h % 10 < 7 else {}
+
     # --- live-stream bursts ----------------------------------------------------------------------------------------
 
     def livestream(self, shop: Shop, host: Creator | None, evening: dt.datetime) -> None:
         """A hosted stream of a shop with enrolled listings puts their links up: a burst of checkouts for them over
         the two hours (``anxin.sim.bursts``), on top of the stream's other orders; some streams open a lucky bag."""
-        mine = [e for e in self.enrolled.values() if e.shop is shop]
+        mine = [e for e in self.enrolled.values() if e.shop is shop and e.stocked]
         if not mine or host is None:
             return
         rng = self.rng
@@ -208,8 +250,73 @@ class WorryFreeActors:
             self.sim.agenda.call(evening + dt.timedelta(minutes=5), self._lucky_bag, shop, host, evening, mine)
 
     def _lucky_bag(self, shop: Shop, host: Creator, evening: dt.datetime, mine: list[Enrolled]) -> None:
-        """Lucky bags arrive with the programme's bag service (``anxin.sim.bag_campaigns`` draws the campaign)."""
-        self.stats["bags_wanted"] += 1
+        """The host opens a lucky bag of tagged listings with stock (``anxin.sim.bag_campaigns``) as the creator;
+        viewers enter through the platform; the host draws after the window; the warehouse ships the prizes."""
+        self.sim.sync()
+        bags = self.sim.anxin.lucky_bags
+        stocked = []
+        for e in mine:
+            try:
+                stocked.append((e.listing.listing_id, int(self.sim.anxin.worryfree.stock(e.listing.listing_id)
+                                                          .available) // 4))
+            except AnxinError:
+                continue
+        self._bags += 1
+        plan = campaign(self.rng, bag_id=f"sim-bag-{self._bags:04d}", creator_id=host.creator_id,
+                        shop_id=shop.shop_id, live_room_id=f"room-{host.creator_id}", listings=stocked,
+                        stream_start=evening, max_units=6)
+        if plan is None or plan.opens_at <= self.sim.now:
+            self.stats["bags_without_stock"] += 1
+            return
+        who = Principal(key_id="sim", role=Role.CREATOR, subject=host.creator_id)
+        try:
+            bag = bags.create(who, NewBag(live_room_id=plan.live_room_id, shop_id=plan.shop_id,
+                                          prizes=tuple((p.listing_id, p.quantity) for p in plan.prizes),
+                                          opens_at=plan.opens_at, closes_at=plan.closes_at,
+                                          creator_id=host.creator_id, title=f"{host.creator_id} 直播间福袋"))
+        except AnxinError as exc:
+            self.stats[f"bag_refused:{exc.code.value}"] += 1
+            return
+        self.stats["bags"] += 1
+        audience = [(c.consumer_id, c.region.code) for c in self.sim.world.consumers]
+        n = min(len(audience), self.rng.randint(20, 200))
+        for entry in entrants(self.rng, plan, audience, n):
+            self.sim.agenda.call(entry.entered_at, self._enter, bag["bag_id"], entry)
+        self.sim.agenda.call(plan.closes_at + dt.timedelta(minutes=self.rng.uniform(1, 10)), self._draw,
+                             bag["bag_id"], host, shop)
+
+    def _enter(self, bag_id: str, entry: Entry) -> None:
+        self.sim.sync()
+        try:
+            out, created = self.sim.anxin.lucky_bags.enter(PLATFORM, bag_id, NewEntry(
+                consumer_id=entry.consumer_id, region=entry.region, entered_at=self.sim.now))
+        except AnxinError as exc:
+            self.stats[f"entry_refused:{exc.code.value}"] += 1
+            return
+        self.stats["bag_entries" if created else "bag_entries_repeated"] += 1
+        self.stats["bag_entries_ineligible"] += created and not out.get("eligible", True)
+
+    def _draw(self, bag_id: str, host: Creator, shop: Shop) -> None:
+        self.sim.sync()
+        who = Principal(key_id="sim", role=Role.CREATOR, subject=host.creator_id)
+        try:
+            bag, _ = self.sim.anxin.lucky_bags.draw(who, bag_id)
+        except AnxinError as exc:
+            self.stats[f"draw_refused:{exc.code.value}"] += 1
+            return
+        self.stats["draws"] += 1
+        consumers = {c.consumer_id: c for c in self.sim.world.consumers}
+        listings = {li.listing_id: li for li in shop.listings}
+        for w in bag.get("winners", []):
+            consumer, listing = consumers.get(w["consumer_id"]), listings.get(w["listing_id"])
+            if consumer is None or listing is None:
+                continue
+            order = SimOrder(w["order_id"], consumer, shop, [(listing, 1, 0)], 0, self.sim.now, False,
+                             livestream=True, prize_of=bag_id)
+            order.warehouse = self.nearest(consumer.region)
+            self.prizes.append(order)
+            self.stats["prize_orders"] += 1
+            self.sim.agenda.call(self.sim.now + self.upload_delay(order) * H, self.sim.orders.ship, order)
 
     # --- creators choosing from the pool -----------------------------------------------------------------------
 
@@ -235,21 +342,21 @@ class WorryFreeActors:
                     shop.creators.append(creator)
 
     def _pool(self, creator_id: str) -> list[PoolItem]:
-        """The selection pool as the creator sees it (anxin's, when the pool exists; else nothing)."""
-        pool = getattr(self.sim.anxin, "wf_pool", None)
-        if pool is None:
-            return []
+        """The selection pool as anxin shows it to this creator (at most five pages)."""
+        a = self.sim.anxin
+        pool = SelectionPool(uow_factory=a.uow_factory, clock=a.clock, guarantees=a.rulebooks,
+                             bands=TagBands(a.wf_tags.rules))
         who = Principal(key_id="sim", role=Role.CREATOR, subject=creator_id)
         out: list[PoolItem] = []
         after = None
-        for _ in range(10):  # at most 10 pages
-            page = pool.search(who, after=after, limit=100)
-            for it in page["items"]:
-                out.append(PoolItem(it["listing_id"], it["shop_id"], int(it["price_fen"]),
-                                    int(it.get("commission_bp") or 0), bool(it.get("worry_free")),
-                                    _score(it.get("score")), str(it.get("category_id") or "")))
-            after = page.get("next_cursor")
-            if not after:
+        for _ in range(5):
+            page = pool.search(who, PoolFilter(), after=after, limit=100)
+            for item in page.items:
+                c = item.candidate
+                out.append(PoolItem(c.listing_id, c.shop_id, c.price_fen, c.commission_bp, c.worry_free,
+                                    None if c.score_x100 is None else c.score_x100 / 100, c.category_id))
+            after = page.next_key
+            if after is None:
                 break
         return out
 
@@ -257,7 +364,8 @@ class WorryFreeActors:
 
     def checkout(self, order: SimOrder) -> bool:
         """An order of an enrolled listing holds stock first; False: anxin had none, the platform does not sell."""
-        items = [(li.listing_id, q) for li, q, _ in order.items if li.listing_id in self.enrolled]
+        items = [(li.listing_id, q) for li, q, _ in order.items
+                 if li.listing_id in self.enrolled and self.enrolled[li.listing_id].stocked]
         if not items or order.rng is not None:
             return True
         self.sim.sync()
@@ -336,20 +444,7 @@ class WorryFreeActors:
                          for lot in self.lots.values()]}
 
 
-def _score(value: Any) -> float | None:
-    if isinstance(value, dict):
-        value = value.get("score")
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _iso(at: dt.datetime) -> str:
     return at.astimezone(CST).isoformat()
 
 
-def _units_in(units: list[dict[str, object]]) -> list[Any]:
-    from anxin.worryfree.inspections import UnitIn
-
-    return [UnitIn(**u) for u in units]  # type: ignore[arg-type]
