@@ -374,6 +374,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args(argv)
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='wfb-')) / 'burst.db'}"
+    from bench.fixtures import machine_info
+
+    machine = machine_info()  # at the start: the commit run and the load before it
     work = checkouts(args.seed, args.checkouts, args.minutes)
     demand: dict[str, int] = {}
     for c in work:
@@ -409,9 +412,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  baseline  {result['baseline']['checkouts_per_s']:>8} checkouts/s  oversell {bcheck['oversell']}  "
               f"reserved {btally.reserved} abandoned {btally.released} out of stock {btally.out_of_stock} "
               f"errors {btally.errors}   anxin/baseline {result['ratio_anxin_to_baseline']}", flush=True)
-    from bench.fixtures import machine_info
-
-    result["machine"] = machine_info() | {"loadavg_end": list(os.getloadavg())}
+    result["machine"] = machine | {"loadavg_end": list(os.getloadavg())}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"worryfree_burst-{dialect}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))

@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> None:
     from anxin.worryfree.metrics import MetricOrder, compute
 
     folder = Path(tempfile.mkdtemp(prefix="wff-"))
+    from bench.fixtures import machine_info
+
+    machine = machine_info()  # at the start: the commit run and the load before it
     url = args.database_url or f"sqlite:///{folder / 'sim.db'}"
     clock = FixedClock(DEFAULT_START)
     anxin = bootstrap(settings=Settings(mode="demo", database_url=url, evidence_dir=folder / "ev", webhook_url=None),
@@ -112,9 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         "lots_by_status": {r.status: r.n for r in lots}, "lots_judged_vs_truth": dict(sorted(judged.items())),
         "tag_states": {str(bool(r.tagged)): r.n for r in tags}, "untagged_reasons": dict(reasons.most_common()),
         "lots_oversold": oversell, "database": anxin.engine.dialect.name}
-    from bench.fixtures import machine_info
-
-    result["machine"] = machine_info() | {"loadavg_end": list(os.getloadavg())}
+    result["machine"] = machine | {"loadavg_end": list(os.getloadavg())}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"worryfree_figures-{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(
         json.dumps(result, indent=1, ensure_ascii=False, default=str))
