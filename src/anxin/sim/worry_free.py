@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from anxin.sim.engine import Simulation
     from anxin.sim.world import Listing, Shop
 
-ENROL_QUALITY = 0.55
+ENROL_QUALITY = 0.7  # the better shops join: the tag judges the whole shop (24-hour ship rate, complaints)
 SUPPLIERS = 12
 WAREHOUSES = ("CN-ZJ-HZ", "CN-GD-GZ", "CN-BJ-BJ", "CN-SC-CD", "CN-HB-WH")  # the platform's cloud warehouses
 WAREHOUSE_CARRIERS = ("sf", "jd")
