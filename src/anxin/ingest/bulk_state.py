@@ -92,6 +92,7 @@ class Subjects:
         # Work on rows the chunk does not hold (warehouse stock), in apply order: run by ``write`` after the listings
         # are written and before the orders, so it may read the one and change the other (``put``).
         self.deferred: list[Callable[[UnitOfWork, Subjects], object]] = []
+        self.memo: dict[str, Any] = {}  # what deferred work reads once per chunk (who is enrolled, who holds stock)
 
     # --- what the bulk entries use ---------------------------------------------------------------------------
 

@@ -73,10 +73,25 @@ def _bulk_paid(s: Subjects, env: m.Envelope, order: Any, rb: Rulebook) -> None:
         s.defer(lambda uow, state: _bulk_worry_free(uow, state, order, listings, rb))
 
 
+def _wf_chunk(uow: UnitOfWork, s: Subjects) -> tuple[frozenset[str], set[str]]:
+    """Read once per chunk: the enrolled listings among the chunk's, and the chunk's orders holding stock (kept up
+    to date as its payments reserve), so the chunk's other orders cost the stock nothing."""
+    if "wf" not in s.memo:
+        listing_ids = sorted(k for k, v in s.rows["listing"].items() if v is not None)
+        order_ids = sorted(k for k, v in s.rows["order"].items() if v is not None)
+        s.memo["wf"] = (worryfree.enrolled_among(uow, listing_ids), set(worryfree.holding_stock(uow, order_ids)))
+    enrolled, holding = s.memo["wf"]
+    return enrolled, holding
+
+
 def _bulk_worry_free(uow: UnitOfWork, s: Subjects, order: Any, listings: Mapping[str, Any], rb: Rulebook) -> None:
     """worryfree.on_order_paid for an order the chunk paid, run when the chunk writes (in apply order, after the
     listings and before the orders): the order's row then carries what the per-event path records."""
-    paid = worryfree.on_order_paid(uow, order, terms=worryfree.Terms.for_fulfilment(rb))
+    enrolled, holding = _wf_chunk(uow, s)
+    if enrolled.isdisjoint(i.listing_id for i in order.items):
+        return
+    paid = worryfree.on_order_paid(uow, order, terms=worryfree.Terms.for_fulfilment(rb), enrolled=enrolled)
+    holding.add(order.order_id)  # it may hold stock now (a checkout hold, a payment's reservation)
     if paid.fulfilled_from != order.fulfilled_from or paid.worry_free != order.worry_free:
         current = s.get("order", order.order_id)  # as it stands now: possibly shipped or cancelled since
         s.put("order", order.order_id, replace(current, fulfilled_from=paid.fulfilled_from,
@@ -84,15 +99,22 @@ def _bulk_worry_free(uow: UnitOfWork, s: Subjects, order: Any, listings: Mapping
                                                 promise=orders.promise_of(paid, listings, rb)))
 
 
+def _bulk_stock_moves(uow: UnitOfWork, s: Subjects, order_id: str, move: Callable[[], object]) -> None:
+    if order_id in _wf_chunk(uow, s)[1]:
+        move()
+
+
 def _bulk_shipped(s: Subjects, env: m.Envelope, c: Any, _: Rulebook) -> None:
     s.put_order(orders.ship_order(s.get("order", c.order_id), carrier=c.carrier, tracking_no=c.tracking_no,
                                   shipped_at=c.shipped_at, weight_g=c.weight_g))
-    s.defer(lambda uow, _s: worryfree.on_order_shipped(uow, c.order_id, c.shipped_at))
+    s.defer(lambda uow, st: _bulk_stock_moves(uow, st, c.order_id,
+                                              lambda: worryfree.on_order_shipped(uow, c.order_id, c.shipped_at)))
 
 
 def _bulk_cancelled(s: Subjects, env: m.Envelope, c: Any, _: Rulebook) -> None:
     s.put_order(orders.cancel_order(s.get("order", c.order_id), reason=c.reason, at=env.occurred_at))
-    s.defer(lambda uow, _s: worryfree.on_order_cancelled(uow, c.order_id, env.occurred_at))
+    s.defer(lambda uow, st: _bulk_stock_moves(
+        uow, st, c.order_id, lambda: worryfree.on_order_cancelled(uow, c.order_id, env.occurred_at)))
 
 
 def _bulk_listing(s: Subjects, env: m.Envelope, listing: Any, _: Rulebook) -> None:

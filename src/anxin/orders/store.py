@@ -383,7 +383,7 @@ def export_orders_query(*, paid_since: dt.datetime, paid_until: dt.datetime,
                         shop_ids: list[str] | None) -> sa.Select[*tuple[Any, ...]]:
     o = OrderRow
     return (sa.select(o.order_id, o.shop_id, o.items, o.creator_id, o.consumer_id, o.paid_at, o.paid_fen, o.promise,
-                      o.cancelled_at, o.collected_at, o.signed_at, o.prize_of, o.fulfilled_from, o.worry_free)
+                      o.cancelled_at, o.collected_at, o.signed_at, o.fulfilled_from, o.worry_free, o.prize_of)
             .where(o.paid_at >= paid_since, o.paid_at < paid_until, within(o.shop_id, shop_ids))
             .order_by(o.order_id))
 
@@ -407,7 +407,8 @@ def export_report_orders_query(*, paid_since: dt.datetime, shipped_since: dt.dat
                                until: dt.datetime) -> sa.Select[*tuple[Any, ...]]:
     o = OrderRow
     return (sa.select(o.order_id, o.shop_id, o.consumer_id, o.paid_at, o.paid_fen, o.ship_by, o.promise, o.items,
-                      o.shipped_at, o.collected_at, o.signed_at, o.cancelled_at)
+                      o.shipped_at, o.collected_at, o.signed_at, o.cancelled_at, o.fulfilled_from, o.worry_free,
+                      o.prize_of)
             .where(o.paid_at < until,
                    sa.or_(o.paid_at >= paid_since, sa.and_(o.shipped_at >= shipped_since, o.shipped_at < until)))
             .order_by(o.order_id))

@@ -4,6 +4,8 @@
 - ``worryfree.lot_rejected``: inspection rejected a lot (governance may record a violation).
 - ``worryfree.lot_passed``: a lot passed inspection; its units are available (the tag is re-evaluated).
 - ``worryfree.stock_depleted``: a listing's available warehouse stock reached zero (the tag is re-evaluated).
+- ``worryfree.stock_replenished``: units given back (a release, an expired hold) made a listing's available stock
+  more than zero again (the tag is re-evaluated).
 - ``worryfree.order_unbacked``: a paid order of an enrolled listing found no stock (sold without the guarantee).
 """
 
@@ -55,6 +57,14 @@ class LotPassed(Event):
 @dataclass(frozen=True)
 class StockDepleted(Event):
     listing_id: str
+    at: dt.datetime
+
+
+@event("worryfree.stock_replenished")
+@dataclass(frozen=True)
+class StockReplenished(Event):
+    listing_id: str
+    available: int
     at: dt.datetime
 
 

@@ -15,10 +15,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from anxin.catalog import service as catalog
 from anxin.core.clock import Clock
 from anxin.core.errors import AnxinError
+from anxin.core.principal import Principal, Role
 from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.orders import service as orders
+from anxin.shops import service as shops
 from anxin.worryfree import stock
 from anxin.worryfree.error_codes import WorryFreeErrorCode as E
 from anxin.worryfree.events import OrderUnbacked
@@ -73,7 +76,18 @@ def available_of(uow: UnitOfWork, listing_ids: Sequence[str]) -> dict[str, int]:
 
 # --- the orders' hooks (ingestion calls them in the event's unit of work, on both paths) -----------------------------
 
-def on_order_paid(uow: UnitOfWork, order: orders.Order, *, terms: Terms | None = None) -> orders.Order:
+def enrolled_among(uow: UnitOfWork, listing_ids: Sequence[str]) -> frozenset[str]:
+    """The listings among these enrolled in the programme (the tag slice's enrolments)."""
+    return stock.PROGRAMME.enrolled(uow.session, list(listing_ids)) if listing_ids else frozenset()
+
+
+def holding_stock(uow: UnitOfWork, order_ids: Sequence[str]) -> set[str]:
+    """The orders among these with any reservation (whatever its state)."""
+    return StockRepository(uow.session).holders_among([order_holder(o) for o in order_ids], prefix="order:")
+
+
+def on_order_paid(uow: UnitOfWork, order: orders.Order, *, terms: Terms | None = None,
+                  enrolled: frozenset[str] | None = None) -> orders.Order:
     """Before ``orders.record_paid``: the order as it is to be recorded. For the items of enrolled listings, a
     checkout hold of the order is confirmed and what it did not cover is reserved now (source ``payment``); when
     every enrolled item is reserved the order is ``fulfilled_from="warehouse"`` (and ``worry_free`` when every one
@@ -183,28 +197,36 @@ class WorryFree:
         wanted = dict(merge_items(items)) if items else {}
         if not wanted:
             raise AnxinError(E.INVALID, "at least one item", field="items")
-        for attempt in range(2):
-            with self.uow_factory() as uow:
-                uow.begin_write()
-                existing = stock.reservations(uow, holder)
-                live = _live_items(existing)
-                if live or orders.order_exists(uow, order_id):
-                    if live == wanted:
-                        return Hold(order_id, False, tuple(existing))
-                    raise AnxinError(E.RESERVATION_CONFLICT, f"order {order_id} already holds other items or was "
-                                     "paid", holds=[{"listing_id": k, "quantity": v} for k, v in sorted(live.items())])
-                now = self.clock.now()
-                stock.reserve(uow, holder=holder, items=list(wanted.items()), at=now, source=Source.CHECKOUT,
-                              terms=self.terms)
-                made = stock.reservations(uow, holder)
-                try:
-                    uow.commit()
-                except IntegrityError:  # the same order id reserved concurrently: answer what won
-                    if attempt:
-                        raise
-                    continue
-                return Hold(order_id, True, tuple(made))
+        for attempt in range(3):
+            try:
+                return self._hold_once(order_id, holder, wanted)
+            except IntegrityError:  # the same order id reserved concurrently (PostgreSQL): answer what won
+                if attempt == 2:
+                    raise
+            except AnxinError as exc:  # a concurrent twin may have taken the units: then this is its replay
+                if exc.code is not E.OUT_OF_STOCK:
+                    raise
+                again = self.held(order_id)
+                if again is None or _live_items(again.reservations) != wanted:
+                    raise
+                return again
         raise AssertionError("unreachable")
+
+    def _hold_once(self, order_id: str, holder: str, wanted: dict[str, int]) -> Hold:
+        with self.uow_factory() as uow:
+            uow.begin_write()
+            existing = stock.reservations(uow, holder)
+            live = _live_items(existing)
+            if live or orders.order_exists(uow, order_id):
+                if live == wanted:
+                    return Hold(order_id, False, tuple(existing))
+                raise AnxinError(E.RESERVATION_CONFLICT, f"order {order_id} already holds other items or was paid",
+                                 holds=[{"listing_id": k, "quantity": v} for k, v in sorted(live.items())])
+            stock.reserve(uow, holder=holder, items=list(wanted.items()), at=self.clock.now(),
+                          source=Source.CHECKOUT, terms=self.terms)
+            made = stock.reservations(uow, holder)
+            uow.commit()
+        return Hold(order_id, True, tuple(made))
 
     def drop(self, order_id: str) -> Hold:
         """Give up a checkout's hold (the consumer left): its units go back. Shipped: ``worryfree.not_releasable``;
@@ -228,6 +250,18 @@ class WorryFree:
 
     def stock(self, listing_id: str) -> StockLevel:
         with self.uow_factory() as uow:
+            return stock_of(uow, listing_id)
+
+    def stock_for(self, who: Principal, listing_id: str) -> StockLevel:
+        """A listing's stock as ``who`` may see it: operators and the platform any listing, a merchant their
+        shops' (another's, or an unknown one, is ``worryfree.listing_not_found``), nobody else."""
+        with self.uow_factory() as uow:
+            listing = catalog.get_listings(uow, [listing_id]).get(listing_id)
+            allowed = who.role in (Role.OPERATOR, Role.PLATFORM) or (
+                who.role is Role.MERCHANT and listing is not None
+                and listing.shop_id in shops.shop_ids_of_merchant(uow, who.subject))
+            if listing is None or not allowed:
+                raise AnxinError(E.LISTING_NOT_FOUND, f"no listing {listing_id} you may see", listing_id=listing_id)
             return stock_of(uow, listing_id)
 
     def expire_holds(self, now: dt.datetime | None = None, batch: int = 500) -> int:

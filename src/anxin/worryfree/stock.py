@@ -28,7 +28,7 @@ from anxin.db.uow import UnitOfWork
 from anxin.orders import service as orders
 from anxin.worryfree import tag_store
 from anxin.worryfree.error_codes import WorryFreeErrorCode as E
-from anxin.worryfree.events import LotPassed, LotReceived, StockDepleted
+from anxin.worryfree.events import LotPassed, LotReceived, StockDepleted, StockReplenished
 from anxin.worryfree.model import (
     LIVE_STATES,
     InboundLot,
@@ -182,9 +182,10 @@ def _plan(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, shi
 
 
 def _take(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, ship_day: dt.date,
-          rules: WorryFreeRules) -> tuple[list[tuple[str, int, str]], Plan, str, Any]:
-    """Take ``qty`` units FEFO; the (lot_id, qty, share) taken, or raise ``_Short`` with what could be had."""
-    taken: list[tuple[str, int, str]] = []
+          rules: WorryFreeRules) -> tuple[list[tuple[str, int, str]], str, Any]:
+    """Take ``qty`` units FEFO: the (lot_id, qty, share) taken, one entry per lot (a plan made again after a
+    concurrent take may come back to a lot it already took from), or raise ``_Short`` with what could be had."""
+    taken: dict[str, tuple[int, str]] = {}
     left = qty
     for _ in range(RETRIES):
         plan, tag, minimum = _plan(uow, repo, listing_id, left, ship_day, rules)
@@ -192,10 +193,11 @@ def _take(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, shi
             raise _Short(Shortage(listing_id, qty, qty - left + plan.covered))
         for pick in plan.picks:
             if repo.take(pick.lot_id, pick.quantity):
-                taken.append((pick.lot_id, pick.quantity, str(pick.share_at_ship_by)))
+                before = taken.get(pick.lot_id, (0, ""))[0]
+                taken[pick.lot_id] = (before + pick.quantity, str(pick.share_at_ship_by))
                 left -= pick.quantity
         if left == 0:
-            return taken, plan, tag, minimum
+            return [(lot_id, n, share) for lot_id, (n, share) in taken.items()], tag, minimum
     raise _Short(Shortage(listing_id, qty, qty - left))
 
 
@@ -229,7 +231,7 @@ def reserve(uow: UnitOfWork, *, holder: str, items: Sequence[tuple[str, int]], a
     short: list[Shortage] = []
     for listing_id, qty in wanted:
         try:
-            taken, _, tag, minimum = _take(uow, repo, listing_id, qty, day, t.rules)
+            taken, tag, minimum = _take(uow, repo, listing_id, qty, day, t.rules)
         except _Short as s:
             short.append(s.shortage)
             continue
@@ -256,6 +258,13 @@ def _note_depleted(uow: UnitOfWork, repo: StockRepository, listing_ids: Iterable
             uow.record(StockDepleted(listing_id=listing_id, at=at))
 
 
+def _note_replenished(uow: UnitOfWork, repo: StockRepository, before: dict[str, int], at: dt.datetime) -> None:
+    """``before``: the available units of listings that had none before units were given back."""
+    for listing_id, available in repo.available_by_listing([k for k, v in before.items() if v == 0]).items():
+        if available > 0:
+            uow.record(StockReplenished(listing_id=listing_id, available=available, at=at))
+
+
 def reservations(uow: UnitOfWork, holder: str) -> list[Reservation]:
     """Every reservation of ``holder``, whatever its state, oldest first."""
     return StockRepository(uow.session).reservations_of(holder)
@@ -266,14 +275,18 @@ def _finish(uow: UnitOfWork, holder: str, at: dt.datetime, *, from_states: froze
     repo = StockRepository(uow.session)
     uow.begin_write()
     moved = []
-    for r in repo.reservations_of(holder):
-        if r.state in from_states and repo.move(r.reservation_id, from_states=from_states, to=to, at=at,
-                                                reason=reason):
+    mine = [r for r in repo.reservations_of(holder) if r.state in from_states]
+    giving_back = to in (ReservationState.RELEASED, ReservationState.EXPIRED)
+    before = repo.available_by_listing({r.listing_id for r in mine}) if giving_back and mine else {}
+    for r in mine:
+        if repo.move(r.reservation_id, from_states=from_states, to=to, at=at, reason=reason):
             if to is ReservationState.SHIPPED:
                 repo.shipped(r.lot_id, r.quantity)
-            elif to in (ReservationState.RELEASED, ReservationState.EXPIRED):
+            elif giving_back:
                 repo.give_back(r.lot_id, r.quantity)
             moved.append(r)
+    if moved and giving_back:
+        _note_replenished(uow, repo, before, at)
     return moved
 
 
@@ -298,11 +311,15 @@ def expire_holds(uow: UnitOfWork, now: dt.datetime, limit: int = 500) -> int:
     repo = StockRepository(uow.session)
     uow.begin_write()
     n = 0
-    for r in repo.due_holds(now, limit):
+    due = repo.due_holds(now, limit)
+    before = repo.available_by_listing({r.listing_id for r in due}) if due else {}
+    for r in due:
         if repo.move(r.reservation_id, from_states=(ReservationState.HELD,), to=ReservationState.EXPIRED, at=now,
                      reason="hold_expired"):
             repo.give_back(r.lot_id, r.quantity)
             n += 1
+    if n:
+        _note_replenished(uow, repo, before, now)
     return n
 
 

@@ -243,6 +243,14 @@ class StockRepository:
             RESERVATIONS.c.reservation_id == reservation_id,
             RESERVATIONS.c.state.in_([s.value for s in from_states])).values(**values))) == 1
 
+    def holders_among(self, holders: list[str], *, prefix: str) -> set[str]:
+        """Which of ``holders`` have any reservation, without their ``prefix``."""
+        found: set[str] = set()
+        for i in range(0, len(holders), 2000):
+            found.update(self.session.scalars(sa.select(RESERVATIONS.c.holder).distinct().where(
+                RESERVATIONS.c.holder.in_(holders[i:i + 2000]))))
+        return {h.removeprefix(prefix) for h in found}
+
     def due_holds(self, now: dt.datetime, limit: int) -> list[Reservation]:
         rows = self.session.execute(sa.select(RESERVATIONS).where(
             RESERVATIONS.c.state == ReservationState.HELD.value, RESERVATIONS.c.expires_at <= now)
