@@ -23,7 +23,7 @@ from anxin.web.errors import ALL_CODE_ENUMS, HTTP_STATUS
 pytestmark = pytest.mark.db
 
 ON_POSTGRES = os.environ.get("ANXIN_TEST_DATABASE_URL", "").startswith("postgresql")
-VERSION = "2026.11.3"
+VERSION = "2026.12.1"
 MIB = 1024 * 1024
 EMPTY = {"items": [], "next": None, "limit": 50}
 

@@ -60,7 +60,7 @@ def _edit(fn):
 def test_rules_check_accepts_the_default_rulebook():
     result = run("rules", "check", DEFAULT_RULEBOOK)
     assert result.exit_code == 0, result.output
-    assert "OK" in result.stdout and "version 2026.11.3" in result.stdout
+    assert "OK" in result.stdout and "version 2026.12.1" in result.stdout
     assert f"{len(DEFAULT['guarantees'])} guarantees" in result.stdout
 
 

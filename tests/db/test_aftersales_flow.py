@@ -19,7 +19,7 @@ pytestmark = pytest.mark.db
 
 MIN = dt.timedelta(minutes=1)
 SEC = dt.timedelta(seconds=1)
-VERSION = "2026.11.3"
+VERSION = "2026.12.1"
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def test_the_tag_is_gained_when_a_lot_passes_and_lost_when_stock_reaches_zero(wf
     got = view(wfa)
     assert got["tag"]["tagged"] is True and got["tag"]["trigger"] == "lot_passed"
     assert got["history"][0]["change"] == "gained" and got["stock"]["available"] == 2
-    assert [u["rule_id"] for u in got["upgrades"]][:1] == ["guarantee.worry_free_instant_refund"]
+    assert [u["rule_id"] for u in got["upgrades"]][:1] == ["G.WORRY_FREE_INSTANT_REFUND"]
 
     wfa.worryfree.hold("o1", [("l1", 2)])  # a checkout takes the last units
     wfa.process_events()

@@ -222,7 +222,7 @@ def test_anxin_worker_once_runs_every_due_job_and_reports_json(tmp_path):
     assert set(jobs) == {"outbox.deliver", "events.handle", "aftersales.deadlines", "fulfilment.check",
                          "merchants.graduate", "merchants.settle", "idempotency.purge",
                          "governance.expire", "governance.ip_lapse", "care.sla", "care.outreach_expire",
-                         "scoring.nightly", "worryfree.expire_holds"}
+                         "scoring.nightly", "worryfree.expire_holds", "worryfree.tags"}
     assert all(j["ran"] and j["outcome"] == "ok" for j in jobs.values()), jobs
     again = json.loads(subprocess.run([*cmd, "--only", "idempotency.purge", "--only", "outbox.deliver"], env=env,
                                       capture_output=True, text=True, timeout=120, check=True).stdout)

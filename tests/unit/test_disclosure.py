@@ -32,14 +32,14 @@ def decision(*, extra_reasons: tuple[dict[str, Any], ...] = (), credit: str = "d
             risk_reason("K.EVIDENCE_OTHER_ACCOUNT", "risk.evidence_reused_across_accounts", "block")]
     return {
         "outcome": "review",
-        "reasons": [{"code": "guarantee.pending_merchant", "rule": "G.QUALITY", "version": "2026.11.3",
+        "reasons": [{"code": "guarantee.pending_merchant", "rule": "G.QUALITY", "version": "2026.12.1",
                      "detail": {"service": "quality"}}, *extra_reasons, *hits],
         "passed_over": [
-            {"code": "window.closed", "rule": "G.INSTANT_REFUND", "version": "2026.11.3",
+            {"code": "window.closed", "rule": "G.INSTANT_REFUND", "version": "2026.12.1",
              "detail": {"closed_at": "2026-11-02T08:00:00+00:00"}},
             {"code": "instant_refund.credit_not_trusted", "rule": "G.INSTANT_REFUND_TRUSTED.CREDIT",
-             "version": "2026.11.3", "detail": {}}],
-        "guarantee": "G.QUALITY", "rulebook_version": "2026.11.3", "decided_at": T0.isoformat(),
+             "version": "2026.12.1", "detail": {}}],
+        "guarantee": "G.QUALITY", "rulebook_version": "2026.12.1", "decided_at": T0.isoformat(),
         "facts": {"paid_fen": 9900, "consumer_cases_30d": 2, "consumer_credit": credit, "risk_verdict": "block"},
         "trace": [
             {"rule": "G.INSTANT_REFUND", "path": "window", "fact": "now", "op": "in_window", "expected": [],
@@ -98,11 +98,11 @@ def test_operators_and_the_platform_read_everything(role: str) -> None:
 
 @pytest.mark.parametrize(("extra", "credit", "codes"), [
     # A review the guarantee rules asked for stays visible: it explains the rules.
-    (({"code": "review.high_value_without_evidence", "rule": "R.HIGH_VALUE_NO_EVIDENCE", "version": "2026.11.3",
+    (({"code": "review.high_value_without_evidence", "rule": "R.HIGH_VALUE_NO_EVIDENCE", "version": "2026.12.1",
        "detail": {}},), "normal", ["guarantee.pending_merchant", "review.high_value_without_evidence",
                                    d.PLATFORM_REVIEW]),
     # A review because of the consumer's credit would name the band: it reads as the neutral reason, once.
-    (({"code": "review.consumer_credit_doubtful", "rule": "R.CREDIT_DOUBTFUL", "version": "2026.11.3",
+    (({"code": "review.consumer_credit_doubtful", "rule": "R.CREDIT_DOUBTFUL", "version": "2026.12.1",
        "detail": {}},), "doubtful", ["guarantee.pending_merchant", d.PLATFORM_REVIEW]),
     ((), "unscored", ["guarantee.pending_merchant", d.PLATFORM_REVIEW]),
 ])
@@ -141,9 +141,9 @@ SETTLED = {"risk_review": "rr_1", "reason": "evidence_reuse"}
     ("review_approve", "operator", "", SETTLED, ("review_approve", "platform", "", "", {})),
     # Decided in the after-sales console: an ordinary decision with its note.
     ("review_approve", "operator", "凭证清楚", {}, ("review_approve", "operator", "ops-ann", "凭证清楚", {})),
-    ("merchant_timeout", "system", "", {"rule": "deadlines.merchant_response", "version": "2026.11.3",
+    ("merchant_timeout", "system", "", {"rule": "deadlines.merchant_response", "version": "2026.12.1",
                                         "deadline_at": T0.isoformat()},
-     ("merchant_timeout", "system", "clock", "", {"rule": "deadlines.merchant_response", "version": "2026.11.3",
+     ("merchant_timeout", "system", "clock", "", {"rule": "deadlines.merchant_response", "version": "2026.12.1",
                                                    "deadline_at": T0.isoformat()})),
     ("ship_return", "consumer", "", {"method": "self", "carrier": "sf", "tracking_no": "SF1", "freight_fen": 1200,
                                      "weight_g": 800, "debug": "x"},
@@ -213,7 +213,7 @@ def as_dict() -> dict[str, Any]:
     return {
         "case_id": "as_1", "order_id": "o2", "shop_id": "s2", "consumer_id": "c2", "type": "refund_only",
         "reason": "quality", "amount_fen": 9900, "state": "under_review", "opened_at": T0.isoformat(),
-        "guarantee": "G.QUALITY", "rulebook_version": "2026.11.3", "deadline": None, "return": None,
+        "guarantee": "G.QUALITY", "rulebook_version": "2026.12.1", "deadline": None, "return": None,
         "money": {"refunded_fen": 0, "compensated_fen": 0, "freight_paid_fen": 0}, "listing_id": None,
         "description": "", "evidence": [], "decision": stored,
         "timeline": [

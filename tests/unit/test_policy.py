@@ -67,7 +67,8 @@ def test_not_instant_explains_why_it_was_passed_over() -> None:
     d = run(order(paid_fen=30000, **UNSHIPPED), claim("refund_only", "other", 30000, 0), PAID + H)
     assert [(r.code, r.rule) for r in d.passed_over] == [
         ("instant_refund.amount_too_high", "G.INSTANT_REFUND.AMOUNT"),
-        ("instant_refund.credit_not_trusted", "G.INSTANT_REFUND_TRUSTED.CREDIT")]
+        ("instant_refund.credit_not_trusted", "G.INSTANT_REFUND_TRUSTED.CREDIT"),
+        ("guarantee.not_offered", "G.WORRY_FREE_INSTANT_REFUND")]  # not a worry-free order
     assert all(r.version == RB.version for r in d.passed_over)
 
 
@@ -223,11 +224,12 @@ def test_decision_records_facts_trace_rules_and_version() -> None:
     assert body["facts"]["item_tags"] == ["fresh"] and body["facts"]["amount_fen"] == 5000
     windows = {s["rule"]: s["passed"] for s in body["trace"] if s["fact"] == "now"}
     # Guarantees tried earlier are in the trace too, failing; the chosen one passed.
-    assert windows == {"G.INSTANT_REFUND": False, "G.INSTANT_REFUND_TRUSTED": False, "G.UNSHIPPED_REFUND": True,
-                       "G.FRESH_SPOILAGE": True}
+    assert windows == {"G.INSTANT_REFUND": False, "G.INSTANT_REFUND_TRUSTED": False,
+                       "G.WORRY_FREE_INSTANT_REFUND": False, "G.UNSHIPPED_REFUND": True, "G.FRESH_SPOILAGE": True}
     assert [r["code"] for r in body["passed_over"]] == [
         "window.closed", "instant_refund.already_shipped", "window.closed", "instant_refund.already_shipped",
-        "instant_refund.credit_not_trusted", "unshipped_refund.already_shipped"]
+        "instant_refund.credit_not_trusted", "guarantee.not_offered", "window.closed",
+        "instant_refund.already_shipped", "unshipped_refund.already_shipped"]
     assert all({"rule", "fact", "op", "expected", "actual", "passed"} <= set(s) for s in body["trace"])
 
 

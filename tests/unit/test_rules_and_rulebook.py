@@ -76,7 +76,7 @@ def broken(mutate) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_default_rulebook_loads() -> None:
     rb = load_rulebook(DEFAULT_RULEBOOK)
-    assert rb.version == "2026.11.3" and rb.deadlines.merchant_response_hours == 48
+    assert rb.version == "2026.12.1" and rb.deadlines.merchant_response_hours == 48
     assert rb.guarantee("G.FRESH_SPOILAGE").merchant_response_hours == 24  # type: ignore[union-attr]
 
 
@@ -127,9 +127,9 @@ def test_versions_in_force_by_date() -> None:
     raw["deadlines"]["merchant_response_hours"] = 24
     new = parse_rulebook(raw)
     books = RulebookSet((old, new))
-    assert books.in_force(dt.datetime(2026, 12, 31, 15, 59, tzinfo=dt.UTC)).version == "2026.11.3"
+    assert books.in_force(dt.datetime(2026, 12, 31, 15, 59, tzinfo=dt.UTC)).version == "2026.12.1"
     assert books.in_force(dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)).version == "2027.1"
-    assert books.version("2026.11.3").deadlines.merchant_response_hours == 48
+    assert books.version("2026.12.1").deadlines.merchant_response_hours == 48
 
 
 def test_window_bounds_across_month_end() -> None:

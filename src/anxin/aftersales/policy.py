@@ -41,13 +41,16 @@ class OrderFacts:
     shipped: bool
     exemption_confirmed: bool
     parcel_problem: str = ""  # from fulfilment monitoring: lost, returned, refused, stalled, no_carrier_scan
+    worry_free: bool = False  # 无忧服务: the listing carried the worry-free tag at payment and stock was reserved
+    fulfilled_from: str = ""  # "warehouse" when shipped from the platform's warehouse, else empty
 
     def anchor(self, name: str) -> dt.datetime | None:
         return {"paid": self.paid_at, "shipped": self.shipped_at, "signed": self.signed_at}[name]
 
     def as_facts(self) -> dict[str, Any]:
         return {"item_tags": self.item_tags, "shop_services": self.shop_services, "paid_fen": self.paid_fen,
-                "exemption_confirmed": self.exemption_confirmed, "store_type": self.store_type}
+                "exemption_confirmed": self.exemption_confirmed, "store_type": self.store_type,
+                "worry_free": self.worry_free, "fulfilled_from": self.fulfilled_from}
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,8 @@ def order_facts(uow: UnitOfWork, order: Order, listing_id: str | None) -> OrderF
         shop_services=shop.services if shop else frozenset(), item_tags=tags, paid_fen=order.paid_fen,
         paid_at=order.paid_at, shipped_at=order.shipped_at, signed_at=order.signed_at, shipped=order.shipped,
         exemption_confirmed=any(i.exemption_confirmed for i in items),
-        parcel_problem=_parcel_problem(uow, order.order_id) if order.shipped else "")
+        parcel_problem=_parcel_problem(uow, order.order_id) if order.shipped else "",
+        worry_free=order.worry_free, fulfilled_from=order.fulfilled_from or "")
 
 
 def _parcel_problem(uow: UnitOfWork, order_id: str) -> str:

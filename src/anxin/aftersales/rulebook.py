@@ -51,6 +51,10 @@ ORDER_FACTS: dict[str, FactSpec] = {f.name: f for f in [
     FactSpec("paid_fen", "int", "amount the consumer paid for the order, fen"),
     FactSpec("exemption_confirmed", "bool", "consumer confirmed at checkout that no-reason return is waived"),
     FactSpec("store_type", "str", "enterprise | individual | personal"),
+    FactSpec("worry_free", "bool", "无忧服务: the listing carried the worry-free tag at payment and warehouse "
+             "stock was reserved for the order"),
+    FactSpec("fulfilled_from", "str", "warehouse when every enrolled item ships from the platform's warehouse, else "
+             "empty"),
 ]}
 CLAIM_FACTS: dict[str, FactSpec] = {**ORDER_FACTS, **{f.name: f for f in [
     FactSpec("case_type", "str", "refund_only | return_refund | exchange | compensation"),

@@ -49,6 +49,11 @@ def get_listings(uow: UnitOfWork, listing_ids: list[str]) -> dict[str, Listing]:
     return {row.listing_id: row.to_model() for row in CatalogRepository(uow.session).listings(listing_ids)}
 
 
+def listings_of_shop(uow: UnitOfWork, shop_id: str, *, after: str | None = None, limit: int = 100) -> list[Listing]:
+    """The shop's listings by listing id (keyset pages after ``after``): what the worry-free page offers to enrol."""
+    return [row.to_model() for row in CatalogRepository(uow.session).shop_listings(shop_id, after=after, limit=limit)]
+
+
 def category_names(uow: UnitOfWork, category_ids: list[str]) -> dict[str, str]:
     """The name the platform gave each known category, by id: what a page shows for a category id."""
     return {cid: category.name for cid, (category, _) in CatalogRepository(uow.session).categories_as_of(

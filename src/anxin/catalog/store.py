@@ -89,6 +89,12 @@ class CatalogRepository:
         return self.session.scalar(sa.select(sa.func.count()).select_from(ListingRow)
                                    .where(ListingRow.shop_id == shop_id)) or 0
 
+    def shop_listings(self, shop_id: str, *, after: str | None, limit: int) -> list[ListingRow]:
+        stmt = sa.select(ListingRow).where(ListingRow.shop_id == shop_id)
+        if after is not None:
+            stmt = stmt.where(ListingRow.listing_id > after)
+        return list(self.session.scalars(stmt.order_by(ListingRow.listing_id).limit(limit)))
+
     def shop_category_ids(self, shop_id: str) -> list[str]:
         return list(self.session.scalars(sa.select(ListingRow.category_id).where(ListingRow.shop_id == shop_id)
                                          .distinct().order_by(ListingRow.category_id)))

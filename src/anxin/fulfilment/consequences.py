@@ -18,6 +18,20 @@ from anxin.orders.published import FulfilmentRulebook
 
 COMPENSATION_RULE_ID = "F.CONSEQ.LATE_COMPENSATION"
 POINTS_RULE_ID = "F.CONSEQ.LATE_POINTS"
+# 无忧服务: an order shipped from the platform's warehouse is late by the platform's doing, not the shop's. The
+# consumer's coupon is the same, funded by the platform; the shop gets no points (and so no governance violation).
+WAREHOUSE_RULE_ID = "F.CONSEQ.WAREHOUSE_LATE"
+SHOP, PLATFORM = "shop", "platform"  # who is responsible for a late shipment (and funds its coupon)
+
+
+def responsible_for(fulfilled_from: str | None) -> str:
+    return PLATFORM if fulfilled_from == "warehouse" else SHOP
+
+
+def warehouse_award(late: LateOrder, rb: FulfilmentRulebook) -> PointsAward:
+    """A warehouse order's late shipment: recorded like any other, with no points for the shop."""
+    day = local_day(late.at, rb)
+    return PointsAward(late.order_id, late.at, 0, day, week_start(late.at, rb), None, WAREHOUSE_RULE_ID, rb.version)
 
 
 def late_shipment_compensation(paid_fen: int, rb: FulfilmentRulebook) -> int:

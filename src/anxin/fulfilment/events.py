@@ -50,6 +50,7 @@ class LateShipmentRecorded(Event):
     points_rule_id: str
     coupon_fen: int
     late_at: dt.datetime
+    responsible: str = "shop"  # shop | platform (a warehouse order: the platform funds the coupon, no points)
 
 
 # ParcelTroubleFound.kind: the parcel stopped moving, the carrier reported it lost, or another exception

@@ -25,9 +25,14 @@ from anxin.db.uow import UnitOfWork, UowFactory
 from anxin.fulfilment import reporting
 from anxin.fulfilment.consequences import (
     COMPENSATION_RULE_ID,
+    PLATFORM,
+    SHOP,
+    WAREHOUSE_RULE_ID,
     LateOrder,
     apply_points,
     late_shipment_compensation,
+    responsible_for,
+    warehouse_award,
 )
 from anxin.fulfilment.detectors import Finding, ListingPeer, OrderState, OrderView, ScanView, judge_batch
 from anxin.fulfilment.error_codes import FulfilmentErrorCode
@@ -327,8 +332,15 @@ class FulfilmentService:
             # Caps are per local day and week: entries from the week before the earliest one are enough.
             existing = repo.points_entries(shop_id, min(f.at for f in found) - dt.timedelta(days=8))
             finding_of = {f.subject_id: f for f in found}
-            for award in apply_points(existing, [LateOrder(f.subject_id, f.at) for f in found], rb):
+            # Warehouse orders (无忧服务) are the platform's: no points, and they do not use up the shop's caps.
+            warehouse = [LateOrder(f.subject_id, f.at) for f in found
+                         if responsible_for(by_id[f.subject_id].order.fulfilled_from) == PLATFORM]
+            own = [LateOrder(f.subject_id, f.at) for f in found
+                   if responsible_for(by_id[f.subject_id].order.fulfilled_from) == SHOP]
+            awards = apply_points(existing, own, rb) + [warehouse_award(w, rb) for w in warehouse]
+            for award in sorted(awards, key=lambda a: (a.at, a.order_id)):
                 order = by_id[award.order_id].order
+                responsible = responsible_for(order.fulfilled_from)
                 coupon = late_shipment_compensation(order.paid_fen, rb)
                 finding = finding_of[award.order_id]
                 repo.add_consequence(award, shop_id=shop_id, consumer_id=order.consumer_id,
@@ -337,15 +349,17 @@ class FulfilmentService:
                 recorded.append(LateShipmentRecorded(
                     order_id=order.order_id, shop_id=shop_id, finding_id=finding.finding_id,
                     points_hundredths=award.points, capped_by=award.capped_by, points_rule_id=award.rule_id,
-                    coupon_fen=coupon, late_at=award.at))
+                    coupon_fen=coupon, late_at=award.at, responsible=responsible))
                 if coupon > 0:
-                    messages.append(outbox.NewMessage(
-                        outbox.COUPON, f"late-shipment-coupon:{order.order_id}", {
-                            "reason": "late_shipment", "order_id": order.order_id, "consumer_id": order.consumer_id,
-                            "shop_id": shop_id, "amount_fen": coupon, "paid_fen": order.paid_fen,
-                            "finding_id": finding.finding_id, "ship_by": finding.evidence["ship_by"],
-                            "rule_id": COMPENSATION_RULE_ID, "rulebook_version": rb.version},
-                        coupon, f"order:{order.order_id}"))
+                    payload = {"reason": "late_shipment", "order_id": order.order_id,
+                               "consumer_id": order.consumer_id, "shop_id": shop_id, "amount_fen": coupon,
+                               "paid_fen": order.paid_fen, "finding_id": finding.finding_id,
+                               "ship_by": finding.evidence["ship_by"], "rule_id": COMPENSATION_RULE_ID,
+                               "rulebook_version": rb.version}
+                    if responsible == PLATFORM:  # a warehouse order: the platform funds the coupon
+                        payload |= {"funded_by": PLATFORM, "responsibility_rule_id": WAREHOUSE_RULE_ID}
+                    messages.append(outbox.NewMessage(outbox.COUPON, f"late-shipment-coupon:{order.order_id}",
+                                                      payload, coupon, f"order:{order.order_id}"))
                 report.coupons += coupon > 0
                 report.coupon_fen += coupon
                 report.points += award.points

@@ -40,8 +40,9 @@ def risky_cause(event: ShopBlocked) -> bool:
 
 
 def late_with_points(event: LateShipmentRecorded) -> bool:
-    """only late shipments that still carry points after the caps"""
-    return event.points_hundredths > 0
+    """only late shipments of the shop's own (not a warehouse order's: the platform's) that still carry points
+    after the caps"""
+    return event.points_hundredths > 0 and event.responsible == "shop"
 
 
 class FindingHandlers:

@@ -24,7 +24,7 @@ from anxin.worryfree.tag_error_codes import TagErrorCode as E
 from anxin.worryfree.tag_policy import ELIGIBLE, Decision, EnrolmentFacts, enrolment_decision
 from anxin.worryfree.tag_rules import TagRulebookSpec
 from anxin.worryfree.tag_store import ACTIVE, REFUSED, STATES, WITHDRAWN, TagRepository
-from anxin.worryfree.tags import Tags, enrolment_dict, visible_listing
+from anxin.worryfree.tags import Tags, enrolment_dict, history_dict, state_dict, visible_listing
 
 ENROLLERS = (Role.MERCHANT, Role.PLATFORM, Role.OPERATOR)
 MAX_CHAIN = 12  # category levels walked up for the eligible ids
@@ -120,7 +120,7 @@ class Enrolments:
             out = enrolment_dict(row) or {}
             uow.commit()
         if out["state"] == REFUSED:
-            raise AnxinError(E.NOT_ELIGIBLE, f"listing {listing_id!r} may not enrol: {', '.join(out['reasons'])}",
+            raise AnxinError(E.NOT_ELIGIBLE, f"listing {listing_id} does not meet the programme's enrolment rules",
                              listing_id=listing_id, reasons=out["reasons"], failed_rule_ids=out["failed_rule_ids"],
                              rulebook_version=out["rulebook_version"])
         return out, decided
@@ -159,6 +159,31 @@ class Enrolments:
                 raise AnxinError(E.SHOP_NOT_FOUND, f"no shop {shop_id!r} visible to this key", shop_id=shop_id)
             rows = TagRepository(uow.session).enrolments_of(shop_id=shop_id, state=state, after=after, limit=limit)
             return [d for r in rows if (d := enrolment_dict(r)) is not None]
+
+    def overview(self, who: Principal, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The merchant's shops, each with its listings (at most ``limit`` a shop): enrolment, tag, stock."""
+        if who.role is not Role.MERCHANT:
+            raise AnxinError(E.FORBIDDEN, "the worry-free overview is the merchant's", role=who.role.value)
+        out = []
+        with self.uow_factory() as uow:
+            repo = TagRepository(uow.session)
+            for shop_id in sorted(shops.shop_ids_of_merchant(uow, who.subject)):
+                shop = shops.get_shop(uow, shop_id)
+                listings = catalog.listings_of_shop(uow, shop_id, limit=limit)
+                ids = [li.listing_id for li in listings]
+                states = repo.tag_states(ids)
+                available = self.tags.stock(uow, ids)
+                rows = []
+                for li in listings:
+                    history = repo.history(li.listing_id, limit=1)
+                    rows.append({"listing_id": li.listing_id, "title": li.title, "category_id": li.category_id,
+                                 "enrolment": enrolment_dict(repo.enrolment(li.listing_id)),
+                                 "tag": state_dict(states.get(li.listing_id)),
+                                 "last_change": history_dict(history[0]) if history else None,
+                                 "available": available.get(li.listing_id, 0)})
+                out.append({"shop_id": shop_id, "name": shop.name if shop else shop_id,
+                            "score_band": self.rules.band_of(self.tags.score(uow, shop_id)), "listings": rows})
+        return out
 
     # --- the shops' violations (governance's events) --------------------------------------------------------
 
