@@ -99,7 +99,8 @@ def test_shelf_life_at_inbound_edge(anxin: Any, listing_id: str, days_left: int,
         v = insp["verdict"]
         assert v["reason_codes"] == ["shelf_life_at_inbound"]
         assert v["rule_ids"] == ["inspection.shelf_life_at_inbound", "worryfree.shelf_life.at_inbound"]
-        assert v["facts"]["sampled"] is False and v["facts"]["shelf_life_share"] == f"{days_left}/100"
+        assert v["facts"]["sampled"] is False
+        assert (v["facts"]["shelf_life_days_left"], v["facts"]["shelf_life_days"]) == (days_left, 100)
         assert v["decided_at"] == RECEIVED.isoformat()
         assert len(_violations(anxin, "s1")) == 1
         with pytest.raises(AnxinError) as exc:
@@ -218,3 +219,22 @@ def test_two_operators_recording_at_once_make_one_verdict(anxin: Any, round_: in
     assert len(insp["units"]) == 13
     assert view["lot"]["status"] == insp["status"]
     assert len(_violations(anxin, "s1")) == (1 if insp["status"] == "rejected" else 0)
+
+
+def test_the_bulk_path_plans_the_same(anxin: Any) -> None:
+    """A lot ingested in bulk is planned by the same handler, with the same plan as the per-event path."""
+    _seed(anxin)
+    per_event = _lot(anxin, "lot-1", quantity=60)["inspection"]
+    day = (RECEIVED + dt.timedelta(hours=8)).date()
+    result = anxin.ingestion.ingest_bulk([event("warehouse.lot_received", {
+        "lot_id": "lot-bulk", "listing_id": "l_food", "quantity": 60,
+        "produced_on": (day - dt.timedelta(days=20)).isoformat(),
+        "expires_on": (day + dt.timedelta(days=80)).isoformat(), "supplier_id": "sup-a",
+        "received_at": RECEIVED.isoformat()})])
+    assert not result.rejected, result.as_dict()
+    anxin.process_events()
+    bulk = anxin.inspections.lot_view(OPERATOR, "lot-bulk")["inspection"]
+    assert bulk is not None
+    for key in ("severity", "sample_size", "accept_number", "reason_codes", "rule_ids"):
+        assert bulk["plan"][key] == per_event["plan"][key], key
+    assert bulk["plan"]["facts"]["shelf_life_share"] == per_event["plan"]["facts"]["shelf_life_share"]

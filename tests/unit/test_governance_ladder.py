@@ -208,7 +208,7 @@ def test_a_broken_catalogue_reports_every_cross_check_at_once(tmp_path: Path) ->
 
 def test_a_catalogue_missing_a_kind_is_refused(tmp_path: Path) -> None:
     problems = _broken(tmp_path, a=lambda r: r.update(kinds=r["kinds"][:-1]))
-    assert problems == ["catalogue.kinds: missing 'risky_merchant'"]
+    assert problems == ["catalogue.kinds: missing 'worry_free_inbound_rejected'"]
 
 
 def test_a_stronger_creator_restriction_is_applied_beside_a_weaker_one_not_merged_into_it() -> None:

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["worry-free"])
 
 
 def inspections_of(request: Request) -> Inspections:
-    return app_of(request).inspections  # type: ignore[no-any-return]
+    return app_of(request).inspections
 
 
 # --- request and response models ---------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ class WfInspectionIn(BaseModel):
                                         description="one result per sampled unit (exactly the plan's sample size)")
 
 
-class WfLot(Out):
+class WfInspectionLot(Out):
     lot_id: str
     listing_id: str
     shop_id: str
@@ -106,7 +106,7 @@ class WfInspection(Out):
 
 
 class WfLotView(Out):
-    lot: WfLot
+    lot: WfInspectionLot
     inspection: WfInspection | None
 
 

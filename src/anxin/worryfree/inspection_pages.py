@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 
 
 def _inspections(request: Request) -> Inspections:
-    return app_of(request).inspections  # type: ignore[no-any-return]
+    return app_of(request).inspections
 
 
 def _label(t: Translator, prefix: str, code: str | None) -> str:
@@ -51,8 +51,10 @@ def _view(item: dict[str, Any], t: Translator) -> dict[str, Any]:
     reasons = []
     if verdict is not None:
         reasons = [{"code": c, "text": _label(t, "wfi.reason", c), "rule": ", ".join(verdict["rule_ids"]),
-                    "version": verdict["rulebook_version"]} for c in verdict["reason_codes"]]
+                    "version": None} for c in verdict["reason_codes"]]
+    decided = verdict["decided_at"] if verdict is not None else None
     return {**item, "received": dt.datetime.fromisoformat(item["received_at"]),
+            "decided": dt.datetime.fromisoformat(decided) if decided else None,
             "status_label": _label(t, "wfi.status", item["status"]),
             "severity_label": _label(t, "wfi.severity", plan["severity"]),
             "plan_reasons": [_label(t, "wfi.plan_reason", c) for c in plan["reason_codes"]],
