@@ -161,8 +161,11 @@ def marketplace(anxin, clock):
     shop_id = next(s for s in owned if len(listings_of(anxin, s)) >= 2)
     seed_governance(anxin, shop_id=shop_id, merchant_id=merchant)
     open_consultations(anxin, sim, consumer, merchant)
+    staff = anxin.access.authenticate(key("operator", "ops-rank"))
+    ranked = anxin.scoring.ranking(staff, "creator")["rows"]  # a scored creator, so the score pages have content
+    creator = next((r["subject_id"] for r in ranked if r["score_x100"] is not None), "creator-walk")
     return {"consumer": key("consumer", consumer), "merchant": key("merchant", merchant),
-            "operator": key("operator", "ops-walk")}
+            "operator": key("operator", "ops-walk"), "creator": key("creator", creator)}
 
 
 def open_consultations(anxin, sim, consumer: str, merchant: str) -> None:

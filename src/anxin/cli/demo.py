@@ -146,6 +146,16 @@ def _pick_consumer(sim: Simulation, live: Anxin) -> tuple[str, str] | None:
     return (placed[-1].consumer.consumer_id, placed[-1].order_id) if placed else None
 
 
+def _pick_creator(live: Any) -> str | None:
+    """The best-scored creator of the latest run (the creator centre's score page then has content), if any."""
+    from anxin.core.principal import Principal, Role
+
+    staff = Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator")
+    rows = live.scoring.ranking(staff, "creator", limit=20)["rows"]
+    return next((r["subject_id"] for r in rows if r["score_x100"] is not None),
+                rows[0]["subject_id"] if rows else None)
+
+
 def _pick_merchant(sim: Simulation) -> str:
     from anxin.sim import report as sim_report
 
@@ -406,6 +416,11 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str,
     if care_pages:
         lines.append(f"  Merchant CS inbox  {links.link(key, '/merchant/care')}   (tickets with SLA countdowns, "
                      f"the 3-minute reply clock, breaches and escalations)")
+    creator_id = _pick_creator(live)
+    if creator_id is not None:
+        ckey = links.key("creator", creator_id)
+        lines.append(f"  Creator centre     {links.link(ckey, '/creator/pool')}   (creator {creator_id}: the "
+                     f"selection pool with its badges, worry-free vs other orders, the own score at /creator/score)")
     key = links.key("operator", "demo-operator")
     lines.append(f"  Operator console   {links.link(key, '/ops/cases')}")
     lines.append(f"  Score ranking      {links.link(key, '/ops/scores')}   (merchants, creators, consumer credit)")

@@ -206,7 +206,8 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--subject", required=True, help="consumer_id / merchant_id / creator_id, or a label for platform and operator.")
+@click.option("--subject", required=True,
+              help="consumer_id / merchant_id / creator_id, or a label for platform and operator.")
 def keys_create(role: str, subject: str) -> None:
     """Create a key and print it (it is shown once; only its hash is stored)."""
     from anxin.bootstrap import bootstrap

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.routing import Match
 
 from anxin.core.errors import AnxinError
 from anxin.core.principal import Role
@@ -64,13 +65,21 @@ def _metrics(request: Request, who: Any, t: Translator) -> dict[str, Any]:
     return metrics_view(metrics_of(request).metrics(who), t)
 
 
+def served(request: Request, path: str) -> bool:
+    """Whether the app answers GET ``path`` (another part's page may not be deployed)."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "query_string": b"", "headers": []}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+
+
 @router.get("/creator")
 def creator_home(request: Request) -> Response:
     who = require(request, Role.CREATOR)
     t = translator(lang_of(request))
+    # Invitations (matchmaking) and lucky bags are other parts' pages: linked once the app serves them.
     links = [{"href": href, "id": key, "text": t(f"wfp.nav.{key}"), "hint": t(f"wfp.home.{key}")}
              for key, href in (("pool", "/creator/pool"), ("score", "/creator/score"),
-                               ("invitations", "/creator/invitations"), ("lucky_bags", "/creator/lucky-bags"))]
+                               ("invitations", "/creator/invitations"), ("lucky_bags", "/creator/lucky-bags"))
+             if served(request, href)]
     return render(request, "worryfree/creator_home.html", {"who": who, "links": links})
 
 
