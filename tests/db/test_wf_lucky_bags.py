@@ -266,7 +266,13 @@ def test_an_after_sale_case_can_be_filed_on_a_prize_order(world, clock):
 
 def test_the_creators_facts_leave_prize_orders_out_the_shops_count_them(world, clock):
     bag = drawn_world(world, clock)
+    w = bag["winners"][0]  # type: ignore[index]
+    consumer = world.access.create_key("consumer", w["consumer_id"])[0]
+    clock.set(CLOSES + H)
+    world.aftersales.file_case(consumer, FileCase(w["order_id"], "exchange", "quality", 0))
     facts = FactExtractor(world.engine, since=T0, until=CLOSES + 24 * H).read_all()
+    cases = facts["cases"].to_pylist()
+    assert [(c["order_id"], c["shop_id"], c["creator_id"]) for c in cases] == [(w["order_id"], "s1", None)]
     rows = facts["orders"].to_pylist()
     prizes = [r for r in rows if r["order_id"] in {w["order_id"] for w in bag["winners"]}]  # type: ignore[union-attr]
     assert len(prizes) == 3

@@ -108,8 +108,7 @@ def win_counts(draws: int, entrants: list[str], k: int) -> Counter[str]:
 def test_each_entrant_wins_k_of_n_of_the_draws_chi_square() -> None:
     draws, k = 3000, 3
     wins = win_counts(draws, ENTRANTS, k)
-    expected = draws * k / len(ENTRANTS)
-    stat = d.chi_square([wins[e] for e in ENTRANTS], expected)
+    stat = d.chi_square_wins([wins[e] for e in ENTRANTS], draws, k)
     assert stat < chi2.ppf(1 - ALPHA, len(ENTRANTS) - 1), (stat, wins)
 
 
@@ -145,7 +144,14 @@ def test_the_check_rejects_a_biased_shuffle() -> None:
 def test_the_check_rejects_a_draw_that_favours_one_entrant() -> None:
     draws, k = 3000, 3
     wins = win_counts(draws, ENTRANTS, k)
-    wins["c00"] += draws // 20  # c00 wins one draw in 20 more often than it should (and c09 less)
-    wins["c09"] -= draws // 20
-    stat = d.chi_square([wins[e] for e in ENTRANTS], draws * k / len(ENTRANTS))
+    wins["c00"] += draws // 30  # c00 wins one draw in 30 more often than it should (and c09 less)
+    wins["c09"] -= draws // 30
+    stat = d.chi_square_wins([wins[e] for e in ENTRANTS], draws, k)
     assert stat > chi2.ppf(1 - ALPHA, len(ENTRANTS) - 1), stat
+
+
+def test_the_wins_statistic_is_scaled_for_distinct_winners() -> None:
+    # 10 entrants, 3 winners a draw: Pearson's sum is 0.7 · 10/9 of a chi-square(9)
+    assert d.chi_square_wins([6000] * 10, 20_000, 3) == 0
+    assert d.chi_square_wins([6070, 5930, *[6000] * 8], 20_000, 3) == pytest.approx(
+        d.chi_square([6070, 5930, *[6000] * 8], 6000) / (0.7 * 10 / 9))

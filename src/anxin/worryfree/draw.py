@@ -165,3 +165,13 @@ def verify(result: DrawResult, *, entrant_ids: Sequence[str], prizes: Sequence[t
 def chi_square(counts: Sequence[int], expected: float) -> float:
     """Pearson's statistic of observed counts against one expected count per cell."""
     return sum((c - expected) ** 2 / expected for c in counts)
+
+
+def chi_square_wins(counts: Sequence[int], draws: int, k: int) -> float:
+    """The chi-square of wins per entrant over ``draws`` draws of ``k`` winners among ``n = len(counts)``, scaled so
+    it follows chi-square with n − 1 degrees of freedom under fairness: the k winners of one draw are distinct, so
+    the counts covary (−p(1−p)/(n−1) per draw) and Pearson's sum is (1 − p)·n/(n − 1) times a chi-square(n − 1)."""
+    n = len(counts)
+    p = k / n
+    raw = chi_square(counts, draws * p)
+    return raw / ((1 - p) * n / (n - 1))

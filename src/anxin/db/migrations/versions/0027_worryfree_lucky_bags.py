@@ -6,7 +6,7 @@ wf_lucky_bag_entries holds one entry per consumer and bag (unique) with its elig
 one row per winner with the prize order's id (unique).
 
 Revision ID: 0027
-Revises: 0024, 0026 (the lead re-chains at merge)
+Revises: 0026
 Create Date: 2026-12-07 14:30:00
 """
 import sqlalchemy as sa
