@@ -12,16 +12,20 @@ import sqlalchemy as sa
 
 from anxin.bootstrap import Anxin
 from anxin.core.clock import FixedClock
-from anxin.sim import SimConfig, Simulation, ground_truth, simulate
+from anxin.sim import SimConfig, Simulation, ground_truth, simulate, worry_free
 
 pytestmark = pytest.mark.db
 
-# Busy enough that shops are scored (and so enrolled) within the first scoring runs.
-FAST = {"days": 9, "merchants": 8, "consumers": 200, "seed": 5, "orders_per_shop_day": 6.0,
+# Busy enough that shops are scored (and so enrolled) within the first scoring runs, which run every other day here.
+FAST = {"days": 8, "merchants": 6, "consumers": 200, "seed": 5, "orders_per_shop_day": 10.0,
         "olist_dir": Path("/nonexistent/olist"), "worry_free": True}
 
 
-def test_a_short_run_goes_through_the_programme(anxin: Anxin, clock: FixedClock) -> None:
+@pytest.mark.timeout(1200)  # a simulated week with scoring runs: minutes on a loaded machine
+def test_a_short_run_goes_through_the_programme(anxin: Anxin, clock: FixedClock,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worry_free, "SCORE_EVERY_DAYS", 2)
+    monkeypatch.setattr(worry_free, "ENROL_QUALITY", 0.5)
     run = simulate(anxin, SimConfig(start=clock.now(), **FAST))
     wf = run.worry_free
     assert wf is not None

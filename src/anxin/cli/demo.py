@@ -287,10 +287,6 @@ def _worry_free_links(sim: Simulation, live: Anxin, links: _Links, operator_key:
         except Exception:  # creator keys come with the creator side; the other links still print
             ckey = None
         if ckey is not None:
-            lines.append(f"  Creator pool       {links.link(ckey, '/creator/pool')}   (creator {creator}: the "
-                         f"selection pool, worry-free and score badges that explain themselves)")
-            lines.append(f"  Creator score      {links.link(ckey, '/creator/score')}   (own reputation score, "
-                         f"diagnosis)")
             lines.append(f"  Creator bags       {links.link(ckey, '/creator/lucky-bags')}   (lucky bags, draws and "
                          f"their audit)")
     merchant = wf.showcase_merchant()

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ WAREHOUSES = ("CN-ZJ-HZ", "CN-GD-GZ", "CN-BJ-BJ", "CN-SC-CD", "CN-HB-WH")  # the
 WAREHOUSE_CARRIERS = ("sf", "jd")
 NEVER = ("custom_made", "digital")  # leaf tags of goods the warehouse does not take
 COVER_DAYS = 5
-SCORE_EVERY_DAYS = 4
+SCORE_EVERY_DAYS = 7  # the scoring run is the programme's main cost in a simulated run (docs/worry-free.md)
 BAG_SHARE = 0.4  # hosted streams of enrolled shops that open a lucky bag
 HIDDEN_DEFECT_SHARE = 0.3
 PLATFORM = Principal(key_id="sim", role=Role.PLATFORM, subject="sim-platform")
@@ -127,9 +128,11 @@ class WorryFreeActors:
     def _score_and_enrol(self) -> None:
         """The nightly scoring as the platform would run it, then the merchants waiting to enrol ask again."""
         self.sim.sync()
+        started = time.perf_counter()
         try:
             self.sim.anxin.scoring.run(self.sim.anxin.scoring.today())
             self.stats["scoring_runs"] += 1
+            self.stats["scoring_ms"] += round((time.perf_counter() - started) * 1000)
         except AnxinError as exc:
             self.stats[f"scoring_failed:{exc.code.value}"] += 1
         for e in self.enrolled.values():
@@ -324,6 +327,7 @@ class WorryFreeActors:
         """Each creator looks at the pool as anxin shows it and picks two to four products (``anxin.sim.selection``);
         the shops it picks are then promoted by it (their orders may carry its id)."""
         self.sim.sync()
+        started = time.perf_counter()
         for creator in self.sim.world.creators:
             items = self._pool(creator.creator_id)
             if not items:
@@ -340,6 +344,7 @@ class WorryFreeActors:
                 if shop is not None and shop not in creator.shops:
                     creator.shops.append(shop)
                     shop.creators.append(creator)
+        self.stats["pool_ms"] += round((time.perf_counter() - started) * 1000)
 
     def _pool(self, creator_id: str) -> list[PoolItem]:
         """The selection pool as anxin shows it to this creator (at most five pages)."""
