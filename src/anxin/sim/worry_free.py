@@ -421,14 +421,15 @@ class WorryFreeActors:
     # --- the demo's showcases -------------------------------------------------------------------------------------
 
     def showcase_merchant(self) -> str | None:
-        """The merchant with the most held orders (else any enrolled one)."""
+        """The merchant with the most held orders (else one who asked to enrol, else the first)."""
         held: Counter[str] = Counter()
         for o in self.sim.orders.all:
             if o.warehouse is not None:
                 held[o.shop.merchant.merchant_id] += 1
         if held:
             return min(held, key=lambda m: (-held[m], m))
-        return min((e.shop.merchant.merchant_id for e in self.enrolled.values()), default=None)
+        fallback = self.sim.world.merchants[0].merchant_id if self.sim.world.merchants else None
+        return min((e.shop.merchant.merchant_id for e in self.enrolled.values()), default=fallback)
 
     def showcase_creator(self) -> str | None:
         """The creator who picked the most from the pool (else the busiest creator)."""
