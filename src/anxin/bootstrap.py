@@ -116,6 +116,7 @@ class Anxin:
             Job("fulfilment.check", self.fulfilment.check_due),
             Job("merchants.graduate", self.merchants.lifecycle.graduate_due),
             Job("merchants.settle", self.merchants.settlement.settle_pending),
+            Job("merchants.expire_invitations", self.merchants.matchmaking.expire_due),
             Job("governance.expire", self.governance.violations.expire_due),
             Job("governance.ip_lapse", self.governance.ip.lapse_due),
             Job("care.sla", self.care.sla.check_due),
@@ -142,6 +143,7 @@ class Anxin:
         checked = run("fulfilment.check", lambda: self.fulfilment.check_due(now))
         graduated = run("merchants.graduate", self.merchants.lifecycle.graduate_due)
         settled = run("merchants.settle", self.merchants.settlement.settle_pending)
+        invitations = run("merchants.expire_invitations", lambda: self.merchants.matchmaking.expire_due(now))
         purged = run("idempotency.purge", lambda: idempotency.purge(self.uow_factory, now=now))
         expired = run("governance.expire", lambda: self.governance.violations.expire_due(now))
         lapsed = run("governance.ip_lapse", lambda: self.governance.ip.lapse_due(now))
@@ -152,7 +154,7 @@ class Anxin:
         handled = run("events.handle", self.process_events, skip_waiting=False)
         return {"at": now.isoformat(), "case_actions": cases.value.actions if cases.value is not None else {},
                 "fulfilment": checked.value.as_dict() if checked.value is not None else None,
-                "merchants": {"graduated": graduated.value or 0,
+                "merchants": {"graduated": graduated.value or 0, "invitations_expired": invitations.value or 0,
                               "settled": settled.value.as_dict() if settled.value is not None else None},
                 "events": handled.value.as_dict() if handled.value is not None else None,
                 "governance": {**(expired.value or {}), "ip_complaints_lapsed": lapsed.value or 0},
@@ -161,6 +163,7 @@ class Anxin:
                 "worryfree": {"holds_expired": holds.value or 0, "tags_evaluated": wf_tags.value or 0},
                 "failed_jobs": _failed({"aftersales.deadlines": cases, "fulfilment.check": checked,
                                         "merchants.graduate": graduated, "merchants.settle": settled,
+                                        "merchants.expire_invitations": invitations,
                                         "idempotency.purge": purged, "governance.expire": expired,
                                         "governance.ip_lapse": lapsed, "care.sla": care_sla,
                                         "care.outreach_expire": outreach, "worryfree.expire_holds": holds,

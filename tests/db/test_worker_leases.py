@@ -220,7 +220,7 @@ def test_anxin_worker_once_runs_every_due_job_and_reports_json(tmp_path):
     assert report["holder"].count(":") == 2
     jobs = report["jobs"]
     assert set(jobs) == {"outbox.deliver", "events.handle", "aftersales.deadlines", "fulfilment.check",
-                         "merchants.graduate", "merchants.settle", "idempotency.purge",
+                         "merchants.graduate", "merchants.settle", "merchants.expire_invitations", "idempotency.purge",
                          "governance.expire", "governance.ip_lapse", "care.sla", "care.outreach_expire",
                          "scoring.nightly", "worryfree.expire_holds", "worryfree.tags"}
     assert all(j["ran"] and j["outcome"] == "ok" for j in jobs.values()), jobs

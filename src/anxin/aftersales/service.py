@@ -137,3 +137,9 @@ class AfterSalesService:
         self.tick = DeadlineTick(uow_factory=uow_factory, clock=clock, transitions=transitions, jobs=jobs)
         # handles ``risk.review_decided`` (registered in ``bootstrap.handler_table``)
         self.settle_risk_review = RiskReviewSettlement(clock=clock, transitions=transitions)
+
+
+def cases_per_order(uow: UnitOfWork, order_ids: list[str]) -> dict[str, int]:
+    """How many after-sale cases were opened on each of these orders (absent: none); merchants' live-session
+    outcomes."""
+    return CaseRepository(uow.session).count_per_order(order_ids)

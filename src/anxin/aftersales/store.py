@@ -211,6 +211,13 @@ class CaseRepository:
             q = q.where(CaseRow.case_id.not_in(sorted(excluding)))
         return list(self.session.scalars(q.order_by(CaseRow.deadline_at).limit(limit)))
 
+    def count_per_order(self, order_ids: list[str]) -> dict[str, int]:
+        if not order_ids:
+            return {}
+        rows = self.session.execute(sa.select(CaseRow.order_id, sa.func.count()).where(
+            CaseRow.order_id.in_(order_ids)).group_by(CaseRow.order_id)).all()
+        return {str(r[0]): int(r[1]) for r in rows}
+
     def state_counts(self) -> dict[str, int]:
         rows = self.session.execute(sa.select(CaseRow.state, sa.func.count()).group_by(CaseRow.state))
         return {state: int(n) for state, n in rows}

@@ -174,7 +174,7 @@ def rules() -> None:
 @click.option("--kind", default=None, metavar="KIND",
               help="Check as this kind instead of the file's `kind:` header: guarantees, risk, fulfilment, scores, "
                    "merchants (a bundle's rulebook.yaml: the whole bundle), merchants.onboarding|deposits|fees|"
-                   "programmes|financing.")
+                   "programmes|financing|matchmaking.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (file, kind, ok, summary, problems).")
 def rules_check(file: Path, kind: str | None, as_json: bool) -> None:
     """Validate a rulebook FILE exactly as anxin loads it; print every problem with its path.

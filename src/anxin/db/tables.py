@@ -22,6 +22,7 @@ from anxin.governance import store as _governance  # noqa: F401
 from anxin.idempotency import store as _idempotency  # noqa: F401
 from anxin.ingest import store as _ingest  # noqa: F401
 from anxin.jobs import store as _jobs  # noqa: F401
+from anxin.merchants import match_store as _merchant_match  # noqa: F401
 from anxin.merchants import money_store as _merchant_money  # noqa: F401
 from anxin.merchants import store as _merchants  # noqa: F401
 from anxin.orders import store as _orders  # noqa: F401

@@ -541,3 +541,9 @@ def parcel_problem(uow: UnitOfWork, order_id: str) -> Finding | None:
     or never scanned by a carrier), for the after-sales engine's ``not_received`` decision."""
     found = FulfilmentRepository(uow.session).findings(subject_ids=[order_id], kinds=PARCEL_PROBLEMS)
     return min(found, key=lambda f: (f.at, f.finding_id)) if found else None
+
+
+def late_orders(uow: UnitOfWork, order_ids: list[str]) -> frozenset[str]:
+    """Those of these orders the detectors found shipped late (a ``late_shipment`` finding): merchants' live-session
+    outcomes."""
+    return FulfilmentRepository(uow.session).late_orders(order_ids)

@@ -81,6 +81,14 @@ class FulfilmentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def late_orders(self, order_ids: list[str]) -> frozenset[str]:
+        """Those of these orders with a late-shipment finding."""
+        if not order_ids:
+            return frozenset()
+        return frozenset(self.session.scalars(sa.select(FindingRow.subject_id).where(
+            FindingRow.kind == "late_shipment", FindingRow.subject_type == "order",
+            FindingRow.subject_id.in_(order_ids))))
+
     def existing_findings(self, ids: list[str]) -> set[str]:
         t = table(FindingRow)
         found: set[str] = set()

@@ -304,3 +304,9 @@ def campaign(request: Request, spec: dict[str, Any] = Body(...), who: Principal 
              response_model=out.SettlementRun, openapi_extra=codes(E.FORBIDDEN_ROLE))
 def settle(request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.settlement.run_settlement(who)
+
+
+# Matchmaking's routes (``match_api``: /v1/shops/{id}/creator-matches, invitations): one router for the context.
+from anxin.merchants import match_api  # noqa: E402
+
+router.routes.extend(match_api.router.routes)

@@ -23,6 +23,7 @@ from anxin.core.errors import AnxinError
 from anxin.core.principal import Principal, Role
 from anxin.idempotency.service import Replay
 from anxin.merchants import centre_view as cv
+from anxin.merchants import match_view as mv
 from anxin.merchants.error_codes import MerchantErrorCode as E
 from anxin.shops import service as registry
 from anxin.web.auth import app_of
@@ -116,6 +117,8 @@ def _shop_page(request: Request, who: Principal, shop_id: str, *, start: str = "
         "statement": statement, "period_error": error_view(period_error, t) if period_error else None,
         "offers": cv.offers_view(svc.financing.offers(who, shop_id), offer_names, t, lang),
         "cases": cv.cases_view(svc.centre.open_cases(who, shop_id), section, t, now),
+        "invitations": mv.invitations_view(svc.matchmaking.shop_invitations(who, shop_id, limit=5, outcome=True),
+                                           svc.rulebook.matchmaking, t, lang),
         "can_pay": who.role is Role.MERCHANT and status["state"] != "closed",
         "error": error_view(error, t) if error else None, "form": form or {}, "pay_key": secrets.token_hex(12),
         "topped": t.money(int(topped)) if topped.isdigit() and len(topped) <= 12 else "",
@@ -164,3 +167,9 @@ def order_statement(order_id: str, request: Request) -> Response:
         "who": who, "o": view, "shop": _names(request, [out["shop_id"]]).get(out["shop_id"], out["shop_id"]),
         "shop_url": f"/merchant/shops/{cv.q(out['shop_id'])}", "rulebook_version": view["version"]},
         here=f"/merchant/orders/{cv.q(order_id)}/statement")
+
+
+# Matchmaking's pages (``match_pages``: the shop's creator matches and invitations, the creator's invitations).
+from anxin.merchants import match_pages  # noqa: E402
+
+router.include_router(match_pages.router)

@@ -1,4 +1,5 @@
-"""The merchants rulebook: one versioned bundle of sections (onboarding, deposits, fees, programmes, financing).
+"""The merchants rulebook: one versioned bundle of sections (onboarding, deposits, fees, programmes, financing,
+matchmaking).
 
 ``rulebooks/merchants/rulebook.yaml`` (``kind: merchants``) names the version and when it takes effect; each section
 lives in its own file beside it (``kind: merchants.<section>``) and has its own Pydantic model. Every problem in every
@@ -24,6 +25,8 @@ from anxin.merchants.fee_models import FeesSpec
 from anxin.merchants.fee_rules import FeeRules, fee_rules
 from anxin.merchants.financing_models import FinancingSpec
 from anxin.merchants.financing_rules import FinancingRules, financing_rules
+from anxin.merchants.match_models import MatchmakingSpec
+from anxin.merchants.matchmaking import MatchRules, matchmaking_rules
 from anxin.merchants.onboarding import OnboardingRules, onboarding_rules
 from anxin.merchants.onboarding_models import OnboardingSpec
 from anxin.merchants.programme_models import ProgrammesSpec
@@ -31,7 +34,7 @@ from anxin.merchants.programme_rules import ProgrammesRules, programmes_rules
 from anxin.merchants.rulebook_models import MerchantRulebookError, MerchantsIndexSpec, parse_file
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "rulebooks" / "merchants"
-SECTIONS = ("onboarding", "deposits", "fees", "programmes", "financing")
+SECTIONS = ("onboarding", "deposits", "fees", "programmes", "financing", "matchmaking")
 
 __all__ = ["DEFAULT_DIR", "MODELS", "SECTIONS", "MerchantRulebook", "MerchantRulebookError", "load_merchant_rulebook",
            "load_section_file"]
@@ -46,16 +49,17 @@ class MerchantRulebook:
     fees: FeeRules
     programmes: ProgrammesRules
     financing: FinancingRules
+    matchmaking: MatchRules
 
 
 # Each section's model (``kind: merchants.<section>``, docs/schemas) and how a validated one becomes domain rules.
 MODELS: dict[str, type[BaseModel]] = {
     "onboarding": OnboardingSpec, "deposits": DepositsSpec, "fees": FeesSpec, "programmes": ProgrammesSpec,
-    "financing": FinancingSpec,
+    "financing": FinancingSpec, "matchmaking": MatchmakingSpec,
 }
 _RULES: dict[str, Callable[[Any], Any]] = {
     "onboarding": onboarding_rules, "deposits": deposit_rules, "fees": fee_rules, "programmes": programmes_rules,
-    "financing": financing_rules,
+    "financing": financing_rules, "matchmaking": matchmaking_rules,
 }
 
 

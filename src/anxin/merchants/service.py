@@ -15,6 +15,7 @@ from anxin.merchants.usecases.campaigns import FeeCampaigns
 from anxin.merchants.usecases.centre import Centre
 from anxin.merchants.usecases.financing import Financing
 from anxin.merchants.usecases.lifecycle import Lifecycle
+from anxin.merchants.usecases.matchmaking import Matchmaking
 from anxin.merchants.usecases.money import Money
 from anxin.merchants.usecases.programmes import Programmes
 from anxin.merchants.usecases.settlement import Settlement
@@ -38,10 +39,12 @@ class Merchants:
     programmes: Programmes  # novice
     financing: Financing  # offers
     centre: Centre  # status, open_cases, shops_of, overview
+    matchmaking: Matchmaking  # matches, invite, accept, decline, invitation(s), expire_due (issue 18 §7)
 
 
 def merchants_for(*, uow_factory: UowFactory, clock: Clock, rulebook: MerchantRulebook) -> Merchants:
     deps = UseCaseDeps(uow_factory=uow_factory, clock=clock, rulebook=rulebook)
     return Merchants(rulebook=rulebook, lifecycle=Lifecycle(**deps), money=Money(**deps),
                      campaigns=FeeCampaigns(**deps), settlement=Settlement(**deps), statements=Statements(**deps),
-                     programmes=Programmes(**deps), financing=Financing(**deps), centre=Centre(**deps))
+                     programmes=Programmes(**deps), financing=Financing(**deps), centre=Centre(**deps),
+                     matchmaking=Matchmaking(**deps))

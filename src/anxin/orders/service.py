@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anxin.db.uow import UnitOfWork
-from anxin.orders import model
+from anxin.orders import model, stats_store
 from anxin.orders.events import BadReviewReceived, is_bad_review
 from anxin.orders.fulfilment_rules import FulfilmentRulebook as FulfilmentRulebook
 from anxin.orders.fulfilment_rules import load_fulfilment_rulebook as load_fulfilment_rulebook
@@ -286,3 +286,16 @@ def mark_settled(uow: UnitOfWork, order_ids: list[str], *, cancelled: bool = Fal
 def mark_unsettleable(uow: UnitOfWork, order_ids: list[str]) -> None:
     """Orders the fee engine refused (9): logged by the merchants context, left out of later runs."""
     ShopStatsRepository(uow.session).mark_settled(order_ids, 9)
+
+
+# --- merchants' matchmaking (issue 18 §7) -------------------------------------------------------------------------
+
+def creator_sales(uow: UnitOfWork, *, since: dt.datetime, until: dt.datetime) -> list[tuple[str, str, int]]:
+    """(creator id, listing id, orders) of creators' orders paid in [since, until), cancelled ones left out."""
+    return stats_store.creator_sales(uow.session, since, until)
+
+
+def creator_orders_in_shop(uow: UnitOfWork, creator_id: str, shop_id: str, *, start: dt.datetime,
+                           end: dt.datetime) -> list[Order]:
+    """A shop's orders carrying the creator paid in [start, end): a live session's orders."""
+    return [r.to_model() for r in stats_store.creator_orders_in_shop(uow.session, creator_id, shop_id, start, end)]

@@ -8,7 +8,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from anxin.orders.store import OrderRow, ReviewRow
+from anxin.orders.store import OrderListingRow, OrderRow, ReviewRow
 
 
 class ShopStatsRepository:
@@ -66,3 +66,24 @@ class ShopStatsRepository:
         if order_ids:
             self.session.execute(sa.update(OrderRow).where(OrderRow.order_id.in_(order_ids)).values(
                 settle_state=state))
+
+
+# --- merchants' matchmaking: creators' sales and a live session's orders (issue 18 §7) ------------------------------
+
+def creator_sales(session: Session, since: dt.datetime, until: dt.datetime) -> list[tuple[str, str, int]]:
+    """(creator id, listing id, orders) of the orders carrying a creator paid in [since, until), cancelled ones
+    left out."""
+    o, ol = OrderRow, OrderListingRow
+    rows = session.execute(
+        sa.select(o.creator_id, ol.listing_id, sa.func.count()).join(ol, ol.order_id == o.order_id)
+        .where(o.creator_id.is_not(None), o.paid_at >= since, o.paid_at < until, o.status != "cancelled")
+        .group_by(o.creator_id, ol.listing_id)).all()
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+def creator_orders_in_shop(session: Session, creator_id: str, shop_id: str, start: dt.datetime,
+                           end: dt.datetime) -> list[OrderRow]:
+    """The order rows of one shop carrying the creator paid in [start, end)."""
+    return list(session.scalars(sa.select(OrderRow).where(
+        OrderRow.creator_id == creator_id, OrderRow.shop_id == shop_id, OrderRow.paid_at >= start,
+        OrderRow.paid_at < end).order_by(OrderRow.paid_at, OrderRow.order_id)))

@@ -116,6 +116,14 @@ def latest_shop_score_as_of(uow: UnitOfWork, shop_id: str) -> tuple[int | None, 
     return (row.score_x100 if row.eligible else None), row.as_of
 
 
+def creator_scores(uow: UnitOfWork, creator_ids: list[str]) -> dict[str, int | None]:
+    """Each creator's latest reputation score in hundredths (3.00-5.00 is 300-500); None when the latest snapshot
+    does not score them (too few orders) or there is none: merchants' matchmaking."""
+    found = ScoreRepository(uow.session).latest_of("creator", list(dict.fromkeys(creator_ids)))
+    return {cid: (row.score_x100 if (row := found.get(cid)) is not None and row.eligible else None)
+            for cid in creator_ids}
+
+
 def active_deductions(uow: UnitOfWork, shop_id: str, *, at: dt.datetime) -> int:
     """Deductions in force at ``at`` (not revoked, not expired): merchants reads them as open serious violations."""
     return sum(1 for r in ScoreRepository(uow.session).deductions_for(shop_id) if r.revoked_at is None

@@ -98,6 +98,18 @@ class ScoreRepository:
             q = q.where(ScoreSnapshotRow.as_of <= as_of)
         return self.session.scalars(q.order_by(ScoreSnapshotRow.as_of.desc()).limit(1)).first()
 
+    def latest_of(self, kind: str, subject_ids: list[str]) -> dict[str, ScoreSnapshotRow]:
+        """Each subject's latest snapshot (absent: none), in one query per 500 subjects."""
+        s, out = ScoreSnapshotRow, {}
+        for lo in range(0, len(subject_ids), 500):
+            chunk = subject_ids[lo:lo + 500]
+            latest = (sa.select(s.subject_id, sa.func.max(s.as_of).label("as_of"))
+                      .where(s.subject_kind == kind, s.subject_id.in_(chunk)).group_by(s.subject_id).subquery())
+            rows = self.session.scalars(sa.select(s).join(latest, sa.and_(
+                s.subject_id == latest.c.subject_id, s.as_of == latest.c.as_of)).where(s.subject_kind == kind))
+            out.update({r.subject_id: r for r in rows})
+        return out
+
     def history(self, kind: str, subject_id: str, since: dt.date) -> list[ScoreSnapshotRow]:
         return list(self.session.scalars(
             sa.select(ScoreSnapshotRow).where(ScoreSnapshotRow.subject_kind == kind,
