@@ -67,6 +67,7 @@ NEVER = ("custom_made", "digital")  # leaf tags of goods the warehouse does not 
 COVER_DAYS = 5
 SCORE_EVERY_DAYS = 7  # the scoring run is the programme's main cost in a simulated run (docs/worry-free.md)
 BAG_SHARE = 0.4  # hosted streams of enrolled shops that open a lucky bag
+POOL_STREAM_SHARE = 0.25  # days a creator streams for a shop whose worry-free listings it picked
 HIDDEN_DEFECT_SHARE = 0.3
 PLATFORM = Principal(key_id="sim", role=Role.PLATFORM, subject="sim-platform")
 OPERATOR = Principal(key_id="sim", role=Role.OPERATOR, subject="sim-warehouse-operator")
@@ -95,6 +96,7 @@ class WorryFreeActors:
         self.order_lots: dict[str, list[str]] = {}  # order id → the lots its units came from
         self.stats: Counter[str] = Counter()
         self.picks: dict[str, list[str]] = {}  # creator id → listing ids picked from the pool
+        self.wf_picks: dict[str, set[str]] = {}  # creator id → shops whose worry-free listings it picked
         self.prizes: list[SimOrder] = []  # prize orders of lucky-bag draws, shipped by the warehouse
         self._lots = 0
         self._bags = 0
@@ -214,6 +216,7 @@ class WorryFreeActors:
         n = (day_start - self.sim.start).days
         if n % 7 == 0:
             self.sim.agenda.call(day_start + dt.timedelta(hours=10), self._creators_choose)
+        self._pool_streams(day_start)
         if n % SCORE_EVERY_DAYS == SCORE_EVERY_DAYS - 1:
             self.sim.agenda.call(day_start + dt.timedelta(hours=1), self._score_and_enrol)
         for e in self.enrolled.values():
@@ -321,6 +324,22 @@ class WorryFreeActors:
             self.stats["prize_orders"] += 1
             self.sim.agenda.call(self.sim.now + self.upload_delay(order) * H, self.sim.orders.ship, order)
 
+    def _pool_streams(self, day_start: dt.datetime) -> None:
+        """A creator who picked a shop's worry-free listings from the pool hosts an evening stream for it on some
+        days (``POOL_STREAM_SHARE``): the links go up (a burst), and some streams open a lucky bag."""
+        shops = {s.shop_id: s for s in self.sim.world.shops}
+        creators = {c.creator_id: c for c in self.sim.world.creators}
+        evening = day_start.astimezone(CST).replace(hour=20, minute=0, second=0, microsecond=0)
+        if evening < day_start:
+            evening += 24 * H
+        if evening >= self.sim.end:
+            return
+        for creator_id in sorted(self.wf_picks):
+            for shop_id in sorted(self.wf_picks[creator_id]):
+                if shop_id in shops and self.rng.random() < POOL_STREAM_SHARE:
+                    self.stats["pool_streams"] += 1
+                    self.livestream(shops[shop_id], creators[creator_id], evening)
+
     # --- creators choosing from the pool -----------------------------------------------------------------------
 
     def _creators_choose(self) -> None:
@@ -336,6 +355,7 @@ class WorryFreeActors:
             taste = Taste.of(creator.honesty, sorted(prices)[len(prices) // 2])
             picks = choose(self.rng, taste, items, self.rng.randint(2, 4))
             self.picks.setdefault(creator.creator_id, []).extend(p.listing_id for p in picks)
+            self.wf_picks.setdefault(creator.creator_id, set()).update(p.shop_id for p in picks if p.worry_free)
             self.stats["pool_picks"] += len(picks)
             self.stats["pool_picks_worry_free"] += sum(p.worry_free for p in picks)
             by_id = {s.shop_id: s for s in self.sim.world.shops}
