@@ -49,6 +49,7 @@ from anxin.sim.geo import BY_CODE, Region, km
 from anxin.sim.lots import LotTruth, Supplier, cast_suppliers, lot_size, make_lot, sample_units, unit_results
 from anxin.sim.orders import H, SimOrder
 from anxin.sim.selection import PoolItem, Taste, choose
+from anxin.worryfree import tag_store
 from anxin.worryfree.inspections import UnitIn
 from anxin.worryfree.lucky_bags import NewBag, NewEntry
 from anxin.worryfree.pool import SelectionPool, TagBands
@@ -260,8 +261,10 @@ class WorryFreeActors:
         viewers enter through the platform; the host draws after the window; the warehouse ships the prizes."""
         self.sim.sync()
         bags = self.sim.anxin.lucky_bags
+        with self.sim.anxin.uow_factory() as uow:  # prizes must carry the tag (the bag service refuses others)
+            tagged = tag_store.tagged(uow.session, [e.listing.listing_id for e in mine])
         stocked = []
-        for e in mine:
+        for e in (e for e in mine if e.listing.listing_id in tagged):
             try:
                 stocked.append((e.listing.listing_id, int(self.sim.anxin.worryfree.stock(e.listing.listing_id)
                                                           .available) // 4))
