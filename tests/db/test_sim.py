@@ -207,6 +207,9 @@ def test_demo_no_serve_prints_the_links(tmp_path: Path, monkeypatch: pytest.Monk
     if find_spec("anxin.care.pages") is not None:  # customer care is simulated; its pages are in this build
         for target in ("&next=/merchant/care", "&next=/ops/care"):
             assert target in out, target
+    for target in ("&next=/ops/worry-free", "&next=/ops/worry-free/inspections", "&next=/creator/lucky-bags",
+                   "&next=/merchant/worry-free"):  # the worry-free programme is on in the demo
+        assert target in out, target
     assert "Platform key       ax_" in out and "anxin keys login-link --key-id key_" in out
     assert (tmp_path / "truth.json").exists()
 

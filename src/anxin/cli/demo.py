@@ -57,11 +57,11 @@ def _simulate(anxin: Anxin, config: SimConfig, console: Console, events_out: Pat
 
 
 def _config(days: int, merchants: int, seed: int, consumers: int | None, start: dt.datetime, *,
-            governance: bool = False, care: bool = False) -> SimConfig:
+            governance: bool = False, care: bool = False, worry_free: bool = False) -> SimConfig:
     from anxin.sim import SimConfig
 
     return SimConfig(days=days, merchants=merchants, seed=seed, consumers=consumers, start=start,
-                     governance=governance, care=care)
+                     governance=governance, care=care, worry_free=worry_free)
 
 
 @click.command("sim")
@@ -80,8 +80,11 @@ def _config(days: int, merchants: int, seed: int, consumers: int | None, start: 
 @click.option("--care/--no-care", default=False, show_default=True,
               help="Consumers and merchants consult customer care through anxin (tickets instead of chat sessions), "
                    "merchants and platform agents answer, outreach for orders in trouble: docs/care.md.")
+@click.option("--worry-free/--no-worry-free", "worry_free", default=False, show_default=True,
+              help="The worry-free programme: enrolment, warehouse lots and inspection, checkout reservations, "
+                   "warehouse shipping, creators choosing from the pool, lucky bags: docs/worry-free.md.")
 def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str | None, truth_path: Path,
-        events_out: Path | None, governance: bool, care: bool) -> None:
+        events_out: Path | None, governance: bool, care: bool, worry_free: bool) -> None:
     """Simulate a marketplace through anxin's real services on a simulated clock.
 
     Writes into ANXIN_DATABASE_URL, which must hold no events yet. Webhooks go to an in-process
@@ -111,7 +114,8 @@ def sim(days: int, merchants: int, seed: int, consumers: int | None, start: str 
         _fail("the database already holds events; point ANXIN_DATABASE_URL at an empty one",
               "sim.database_not_empty")
     console = Console()
-    config = _config(days, merchants, seed, consumers, begin, governance=governance, care=care)
+    config = _config(days, merchants, seed, consumers, begin, governance=governance, care=care,
+                     worry_free=worry_free)
     result = _simulate(anxin, config, console, events_out)
     summary = sim_report.summary(result)
     sim_report.write_json(sim_report.ground_truth(result), truth_path)
@@ -206,8 +210,11 @@ class _Links:
               help="Inspections, IP complaints, appeals and the platform carrying out anxin's actions.")
 @click.option("--care/--no-care", default=True, show_default=True,
               help="Consultations, tickets with reply-time SLAs, ratings and proactive outreach (docs/care.md).")
+@click.option("--worry-free/--no-worry-free", "worry_free", default=True, show_default=True,
+              help="The worry-free programme: warehouse lots, inspection, reservations, the selection pool, lucky bags "
+                   "(docs/worry-free.md).")
 def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Path, evidence_dir: Path,
-         truth_path: Path, no_serve: bool, governance: bool, care: bool) -> None:
+         truth_path: Path, no_serve: bool, governance: bool, care: bool, worry_free: bool) -> None:
     """Simulate a month that ends now into a fresh SQLite file, then serve it with a live webhook receiver and a
     worker process (`anxin worker`) running deadlines, settlement and webhook delivery; Ctrl-C stops both."""
     from rich.console import Console
@@ -234,7 +241,7 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     console = Console()
     try:
         simulated = bootstrap(settings=settings, clock=sim_clock)
-        config = _config(days, merchants, seed, None, start, governance=governance, care=care)
+        config = _config(days, merchants, seed, None, start, governance=governance, care=care, worry_free=worry_free)
         sim = _simulate(simulated, config, console, None)
         summary = sim_report.summary(sim)
         sim_report.write_json(sim_report.ground_truth(sim), truth_path)
@@ -266,6 +273,31 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
     finally:
         hook_server.shutdown()
         hook_server.server_close()
+
+
+def _worry_free_links(sim: Simulation, live: Anxin, links: _Links, operator_key: str) -> list[str]:
+    """The programme's pages: a creator's pool and score, a merchant's worry-free page, the operators' pages."""
+    wf = sim.worry_free
+    assert wf is not None
+    lines = []
+    creator = wf.showcase_creator()
+    if creator is not None:
+        try:
+            ckey = links.key("creator", creator)
+        except Exception:  # creator keys come with the creator side; the other links still print
+            ckey = None
+        if ckey is not None:
+            lines.append(f"  Creator bags       {links.link(ckey, '/creator/lucky-bags')}   (lucky bags, draws and "
+                         f"their audit)")
+    merchant = wf.showcase_merchant()
+    if merchant is not None:
+        mkey = links.key("merchant", merchant)
+        lines.append(f"  Worry-free (shop)  {links.link(mkey, '/merchant/worry-free')}   (merchant {merchant}: "
+                     f"enrolment, the tag and its reasons, stock, lots and inspection results)")
+    lines.append(f"  Worry-free (ops)   {links.link(operator_key, '/ops/worry-free')}   (worry-free vs other orders: "
+                 f"24 h ship rate, next-day delivery, complaint and after-sale rates)")
+    lines.append(f"  Inspection queue   {links.link(operator_key, '/ops/worry-free/inspections')}")
+    return lines
 
 
 WORKER = "import sys; from anxin.cli.main import main; sys.argv[0] = 'anxin'; main()"
@@ -398,6 +430,8 @@ def _keys_and_links(sim: Simulation, live: Anxin, base: str, db_url: str,
     if care_pages:
         lines.append(f"  Platform CS queue  {links.link(key, '/ops/care')}   (tickets by deadline, breaches, "
                      f"escalations, CSAT and the SLA report, proactive care)")
+    if sim.worry_free is not None:
+        lines += _worry_free_links(sim, live, links, key)
     for period, compare, files in reports:
         what = f"{period} vs {compare}" if compare else f"{period}, no comparison: the simulation began in it"
         if compare:

@@ -114,6 +114,8 @@ def latest_shop_score_as_of(uow: UnitOfWork, shop_id: str) -> tuple[int | None, 
     if row is None:
         return None, None
     return (row.score_x100 if row.eligible else None), row.as_of
+
+
 def creator_scores(uow: UnitOfWork, creator_ids: list[str]) -> dict[str, int | None]:
     """Each creator's latest reputation score in hundredths (3.00-5.00 is 300-500); None when the latest snapshot
     does not score them (too few orders) or there is none: merchants' matchmaking."""

@@ -38,6 +38,7 @@ from anxin.sim.world import LEAVES, TOPS, Listing, SimConfig, World, build_world
 
 if TYPE_CHECKING:
     from anxin.sim.care import CareActors
+    from anxin.sim.worry_free import WorryFreeActors
 
 DayCallback = Callable[[int, dict[str, int]], None]
 
@@ -86,6 +87,13 @@ class Simulation:
             from anxin.sim.care import CareActors  # (the intent texts and the care rulebook load only when asked for)
 
             self.care = CareActors(self)
+        # The worry-free programme: enrolment, lots, inspection, reservations, the warehouse, the pool, lucky bags (a
+        # stream of its own; off unless asked for: SimConfig.worry_free).
+        self.worry_free: WorryFreeActors | None = None
+        if config.worry_free:
+            from anxin.sim.worry_free import WorryFreeActors
+
+            self.worry_free = WorryFreeActors(self)
         for reopened in self.identities.reopened:
             self.agenda.call(reopened.at, self._reopen, reopened)
         self.ingested = IngestResult()
@@ -156,9 +164,13 @@ class Simulation:
                                         "price_fen": li.price_fen}
                 if li.description:
                     data["description"] = li.description
+                if self.worry_free is not None:
+                    data.update(self.worry_free.commission(li))
                 jumble.append(("listing.upserted", {**data, **self._promise_data(li)}))
         for etype, data in jumble:
             emit(etype, at + dt.timedelta(seconds=rng.uniform(0, 600)), data, prompt=True)
+        if self.worry_free is not None:
+            self.worry_free.setup(at + dt.timedelta(minutes=20))
 
     @staticmethod
     def _promise_data(li: Listing) -> dict[str, Any]:
@@ -200,6 +212,8 @@ class Simulation:
         self.creators.day(day_start)  # after the day's livestreams are planned: their hosts' viewers are busier
         if self.care is not None:
             self.care.day(day_start)
+        if self.worry_free is not None:
+            self.worry_free.day(day_start)
         for shop in self.world.shops:
             if "anxin_gou" not in shop.services and rng.random() < 0.004:
                 shop.services = (*shop.services, "anxin_gou")  # a merchant joins 安心购 mid-month

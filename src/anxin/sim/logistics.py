@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 STALL_SHARE = 0.015  # parcels that go silent for 3-6 days somewhere after leaving the origin
 RETURNED_SHARE = 0.003  # undeliverable, sent back to the merchant
-REFUSED_SHARE = 0.004  # refused at the door (abusers four times as often)
+REFUSED_SHARE = 0.004
+WAREHOUSE_LOST_RATE = 0.002  # the cloud warehouse's parcels (sf, jd; scanned at hand-over)
+WAREHOUSE_CARRIERS = ("sf", "jd")  # refused at the door (abusers four times as often)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class Logistics:
     def upload_delay(self, order: SimOrder) -> float:
         """Hours from payment to the tracking upload, as this merchant works. Decided at payment."""
         rng, merchant, shop = order.rng or self.sim.rng, order.shop.merchant, order.shop
+        if order.warehouse is not None and self.sim.worry_free is not None:
+            return self.sim.worry_free.upload_delay(order)  # the cloud warehouse ships it, not the merchant
         self._waiting.setdefault((order.consumer.consumer_id, shop.shop_id), []).append(order)
         if merchant.fake_shipping and rng.random() < merchant.fake_share:
             order.fake = rng.choice(merchant.fake_shipping)
@@ -110,7 +114,10 @@ class Logistics:
             fake = "no_scan" if "no_scan" in order.shop.merchant.fake_shipping else None
         if fake == "origin_only" and order.consumer.region is order.shop.warehouse:
             fake = None  # a same-city parcel never needs to leave: nothing to fake here
-        carrier = CARRIER_BY_CODE[rng.choice(order.shop.carriers)]
+        carriers = order.shop.carriers
+        if order.warehouse is not None and self.sim.worry_free is not None:
+            carriers, rng = WAREHOUSE_CARRIERS, self.sim.worry_free.rng
+        carrier = CARRIER_BY_CODE[rng.choice(carriers)]
         if order.rng is None:
             self._numbers += 1
             number = f"{carrier.code.upper()}{self._numbers:010d}"
@@ -118,7 +125,8 @@ class Logistics:
             self._own_numbers += 1
             number = f"{carrier.code.upper()}9{self._own_numbers:09d}"
         parcel = Parcel(carrier.code, number, [order], fake=fake)
-        if fake is None and not order.consumer_hold:  # one parcel for the buyer's waiting orders (合并发货)
+        # one parcel for the buyer's waiting orders (合并发货); the cloud warehouse ships its orders on their own
+        if fake is None and not order.consumer_hold and order.warehouse is None:
             key = (order.consumer.consumer_id, order.shop.shop_id)
             waiting = self._waiting.get(key, [])
             parcel.orders += [o for o in waiting if o is not order and o.status == "paid" and not o.hold
@@ -144,7 +152,7 @@ class Logistics:
 
     def _plan(self, parcel: Parcel, carrier: Carrier, collected: dt.datetime) -> None:
         order = parcel.orders[0]
-        rng, origin, dest = order.rng or self.sim.rng, order.shop.warehouse, order.consumer.region
+        rng, origin, dest = order.rng or self.sim.rng, order.warehouse or order.shop.warehouse, order.consumer.region
         if parcel.fake == "origin_only":  # an empty parcel scanned around its own city, then silence
             at, scans = collected, [PlannedScan("collected", origin, _station(origin, carrier, "collected"),
                                                 collected)]
@@ -184,7 +192,7 @@ class Logistics:
         rng = order.rng or self.sim.rng
         away = next(i for i, s in enumerate(scans) if s.region is not origin or s.status == "out_for_delivery")
         last_travel = len(scans) - 2  # the scan before out_for_delivery
-        r, lost_rate = rng.random(), order.shop.merchant.lost_rate
+        r, lost_rate = rng.random(), order.shop.merchant.lost_rate if order.warehouse is None else WAREHOUSE_LOST_RATE
         refused = REFUSED_SHARE * (4 if order.consumer.abusive else 1)
         if r < lost_rate + STALL_SHARE and away <= last_travel:
             k = rng.randint(away, last_travel)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from anxin.sim.claims import Claim
     from anxin.sim.creators import Creator
     from anxin.sim.engine import Simulation
+    from anxin.sim.geo import Region
     from anxin.sim.logistics import Parcel
 
 H = dt.timedelta(hours=1)
@@ -70,6 +71,8 @@ class SimOrder:
     problem: str | None = None  # what really went wrong, if anything
     overpromised: bool = False  # its problem is the creator's over-promise (not_as_described)
     claims: list[Claim] = field(default_factory=list)
+    warehouse: Region | None = None  # held from worry-free stock: the platform's cloud warehouse ships it
+    prize_of: str | None = None  # a lucky bag's prize (anxin made the order; the warehouse ships it, paid 0)
     # An abuse-mix account's order (anxin.sim.abuse): every draw of its life comes from the account's stream, so
     # the main stream's draws stay where they were. None: the main stream.
     rng: random.Random | None = field(default=None, repr=False)
@@ -145,6 +148,21 @@ class Orders:
                 host = self.sim.creators.host(shop)
                 for _ in range(rng.randint(5, 15)):
                     self._new(shop, evening + rng.uniform(0, 7200) * dt.timedelta(seconds=1), live=True, host=host)
+                if self.sim.worry_free is not None:
+                    self.sim.worry_free.livestream(shop, host, evening)
+
+    def new_live(self, shop: Shop, paid_at: dt.datetime, listing: Listing, host: Creator | None,
+                 rng: random.Random) -> SimOrder:
+        """An order of one listing in a livestream's burst, drawn from ``rng`` (the worry-free programme's bursts)."""
+        consumer = self.sim.world.pick_consumer(rng)
+        qty = 2 if rng.random() < 0.1 else 1
+        self._numbered += 1
+        creator = host if host is not None and rng.random() < 0.9 else None
+        order = SimOrder(f"o-{self._numbered:06d}", consumer, shop, [(listing, qty, listing.price_fen)],
+                         qty * listing.price_fen, paid_at, False, livestream=True, creator=creator)
+        self.all.append(order)
+        self.sim.agenda.call(paid_at, self.place, order)
+        return order
 
     def _paid_time(self, day_start: dt.datetime) -> dt.datetime:
         rng = self.sim.rng
@@ -190,6 +208,10 @@ class Orders:
             self.all.remove(order)  # checkout refused it (listing down, shop closed or limited): it never happened
             self.stats["refused_by_platform"] += 1
             return
+        if sim.worry_free is not None and not sim.worry_free.checkout(order):
+            self.all.remove(order)  # the warehouse had no stock left for it: the platform did not sell it
+            self.stats["sold_out"] += 1
+            return
         self.stats["placed"] += 1
         self.stats["livestream"] += order.livestream
         self.stats["by_creator"] += order.creator is not None
@@ -206,7 +228,8 @@ class Orders:
         data: dict[str, object] = {
             "order_id": order.order_id, "consumer_id": order.consumer.consumer_id, "shop_id": order.shop.shop_id,
             "items": items, "paid_fen": order.paid_fen, "paid_at": iso(order.paid_at),
-            "ship_from_region": order.shop.warehouse.code, "ship_to_region": order.consumer.region.code}
+            "ship_from_region": (order.warehouse or order.shop.warehouse).code,
+            "ship_to_region": order.consumer.region.code}
         if order.consumer_hold:
             data["consumer_hold"] = True
         gross = sum(q * p for _, q, p in order.items)
@@ -231,7 +254,7 @@ class Orders:
         if r < 0.02:  # the buyer cancels on the platform before shipment
             at = order.paid_at + rng.uniform(0.2, min(12.0, ship_h * 0.9)) * H
             sim.agenda.call(at, self.cancel, order, "buyer cancelled before shipment")
-        elif r < 0.025 + 0.005 * (1 - merchant.quality):  # the merchant runs out of stock
+        elif r < 0.025 + 0.005 * (1 - merchant.quality) and order.warehouse is None:  # the merchant runs out
             sim.agenda.call(before_ship, self.cancel, order, "out of stock")
         elif r < 0.04 + (0.04 if order.consumer.abusive else 0.0):
             # A change of mind within hours: the instant-refund window (6 h after payment).
@@ -265,8 +288,14 @@ class Orders:
         if order.rng is not None:
             sim.abuse.delivered(order)
             return
+        if order.prize_of is not None and sim.worry_free is not None:
+            order.problem = sim.worry_free.problem(order)  # a prize's truth; its winner files nothing here
+            self.stats["prizes_delivered"] += 1
+            return
         merchant, top = order.shop.merchant, order.main.leaf.top
-        if top in ("jewelry", "cosmetics") and rng.random() < merchant.fake_rate:
+        if order.warehouse is not None and sim.worry_free is not None:
+            order.problem = sim.worry_free.problem(order)  # inspected goods from the warehouse (its own stream)
+        elif top in ("jewelry", "cosmetics") and rng.random() < merchant.fake_rate:
             order.problem = "counterfeit"
         elif top == "cosmetics" and rng.random() < 0.015:
             order.problem = "allergy"  # the buyer's skin, not the merchant's fault, but covered

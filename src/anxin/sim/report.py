@@ -81,6 +81,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
                            "actions_carried_out": len(sim.governance.platform.log)}}
            if sim.governance is not None else {}),
         **({"care": sim.care.summary()} if sim.care is not None else {}),
+        **({"worry_free": dict(sorted(sim.worry_free.stats.items()))} if sim.worry_free is not None else {}),
     }
 
 
@@ -140,6 +141,8 @@ def ground_truth(sim: Simulation) -> dict[str, Any]:
         **({"governance": governance_truth(sim)} if sim.governance is not None else {}),
         # Every consultation's true intent and what came of it; present only with SimConfig.care.
         **({"care": sim.care.truth()} if sim.care is not None else {}),
+        # Enrolment, suppliers, lots and what anxin decided of them; present only with SimConfig.worry_free.
+        **({"worry_free": sim.worry_free.truth()} if sim.worry_free is not None else {}),
     }
 
 
@@ -223,6 +226,14 @@ def render(s: dict[str, Any], console: Console, *, seconds: float | None = None)
                       f"first replies {_pairs(cs['first_reply_by'])}; {cs['escalated']} escalated, {cs['resolved']} "
                       f"resolved, {cs['rated']} rated (mean {cs['mean_rating']}); outreach {cs['outreach_contacted']} "
                       f"of {cs['outreach_seen']} tasks")
+    if "worry_free" in s:
+        wf = s["worry_free"]
+        table.add_row("worry-free", f"{wf.get('held', 0)} held", f"enrolled {wf.get('enrolment_active', 0)}; lots "
+                      f"{wf.get('lots', 0)} (passed {wf.get('lots_passed', 0)}, rejected {wf.get('lots_rejected', 0)}"
+                      f" + {wf.get('lots_rejected_at_receipt', 0)} at receipt); sold out {wf.get('sold_out', 0)}; "
+                      f"bursts {wf.get('bursts', 0)}; pool picks {wf.get('pool_picks', 0)} "
+                      f"({wf.get('pool_picks_worry_free', 0)} worry-free); bags {wf.get('bags', 0)}, draws "
+                      f"{wf.get('draws', 0)}, prizes {wf.get('prize_orders', 0)}")
     if c["action_errors"] or e["rejected"]:
         table.add_row("anomalies", "", f"actions: {_pairs(c['action_errors'])}; events: "
                       f"{_pairs(e['rejected_by_code'])}", style="yellow")

@@ -77,6 +77,10 @@ class SimConfig:
     # stars added to the ratings of its tickets.
     care_outreach_contact_cut: float = 0.3
     care_outreach_rating_lift: float = 0.5
+    # The worry-free programme (anxin.sim.worry_free): enrolment, cloud-warehouse lots and their inspection, checkout
+    # reservations, warehouse shipping, creators picking from the pool, lucky bags. Off by default (held orders skip
+    # the merchant's shipping draws, so the main stream's later draws move); `anxin demo` turns it on.
+    worry_free: bool = False
 
     @property
     def consumer_count(self) -> int:
