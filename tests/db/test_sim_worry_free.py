@@ -47,6 +47,15 @@ def test_a_short_run_goes_through_the_programme(anxin: Anxin, clock: FixedClock,
     held = {o.order_id for o in run.orders.all if o.warehouse is not None and o.prize_of is None}
     late = {o.order_id for o in run.orders.all if o.paid_at > run.end - dt.timedelta(hours=1)}
     assert held and held <= warehouse | late
+    # the demo's story of a listing agrees with what anxin stored
+    stories = [wf.story(lid) for lid in wf.enrolled]
+    assert {x for st in stories for x in st["passed"]} == {i for i, r in lots.items() if r.status == "passed"}
+    assert sum(st["held_orders"] for st in stories) >= len(held)
+    for bag in wf.drawn:
+        with anxin.engine.connect() as conn:
+            state = conn.execute(sa.text("SELECT state FROM wf_lucky_bags WHERE bag_id = :b"), {"b": bag.bag_id})
+            assert state.scalar_one() == "drawn"
+    assert wf.showcase_bag() in (wf.drawn or [None])
     _never_oversold(anxin)
     _warehouse_ships_fast(run)
 

@@ -1,5 +1,5 @@
 """The worry-free enrolment and tag policies at every threshold edge (the packaged rulebook: ship rate ≥ 95 %,
-complaint rate ≤ 1 %, ≥ 20 orders, score band good (≥ 80.00), stock ≥ 1, no severe violation in 90 days)."""
+complaint rate ≤ 3 %, ≥ 20 orders, score band good (≥ 80.00), stock ≥ 1, no severe violation in 90 days)."""
 
 from __future__ import annotations
 
@@ -31,10 +31,10 @@ TAG_OK = p.TagFacts(listing_id="L1", shop_id="s1", enrolled=True, available_unit
     ({"orders": 20, "paid_orders": 20, "shipped_within": 18}, p.UNTAGGED, p.SHIP_RATE_BELOW),
     ({"orders": 19, "paid_orders": 19, "shipped_within": 19}, p.UNTAGGED, p.TOO_FEW_ORDERS),
     ({"orders": 19, "paid_orders": 25, "shipped_within": 19}, p.UNTAGGED, p.TOO_FEW_ORDERS),
-    ({"complaints": 1}, p.TAGGED, None),  # exactly 1 %
-    ({"complaints": 2}, p.UNTAGGED, p.COMPLAINT_RATE_ABOVE),
-    ({"paid_orders": 101, "complaints": 1}, p.TAGGED, None),
-    ({"paid_orders": 99, "complaints": 1}, p.UNTAGGED, p.COMPLAINT_RATE_ABOVE),
+    ({"complaints": 3}, p.TAGGED, None),  # exactly 3 %
+    ({"complaints": 4}, p.UNTAGGED, p.COMPLAINT_RATE_ABOVE),
+    ({"paid_orders": 101, "complaints": 3}, p.TAGGED, None),
+    ({"paid_orders": 99, "complaints": 3}, p.UNTAGGED, p.COMPLAINT_RATE_ABOVE),
     ({"score_x100": 8000}, p.TAGGED, None),  # band good starts at 80.00
     ({"score_x100": 7999}, p.UNTAGGED, p.SCORE_BAND_BELOW),
     ({"score_x100": None}, p.UNTAGGED, p.SCORE_UNSCORED),

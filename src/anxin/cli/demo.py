@@ -276,22 +276,46 @@ def demo(host: str, port: int, days: int, merchants: int, seed: int, db_path: Pa
 
 
 def _worry_free_links(sim: Simulation, live: Anxin, links: _Links, operator_key: str) -> list[str]:
-    """The programme's pages: a creator's pool and score, a merchant's worry-free page, the operators' pages."""
+    """The programme's pages, following one listing from enrolment to a drawn lucky bag where the run got that far:
+    the bag's audit (its creator's page), the shop's worry-free page and the lot's inspection; then the operators'."""
+    from anxin.core.principal import Principal, Role
+
     wf = sim.worry_free
     assert wf is not None
     lines = []
-    creator = wf.showcase_creator()
-    if creator is not None:
-        try:
-            ckey = links.key("creator", creator)
-        except Exception:  # creator keys come with the creator side; the other links still print
-            ckey = None
-        if ckey is not None:
-            lines.append(f"  Creator bags       {links.link(ckey, '/creator/lucky-bags')}   (lucky bags, draws and "
-                         f"their audit)")
+    bag = wf.showcase_bag()
     merchant = wf.showcase_merchant()
-    if merchant is not None:
-        mkey = links.key("merchant", merchant)
+    mkey = links.key("merchant", merchant) if merchant is not None else None
+    if bag is not None:
+        story = wf.story(bag.listing_ids[0])
+        view = live.wf_tags.listing_view(Principal(key_id="demo", role=Role.OPERATOR, subject="demo-operator"),
+                                         story["listing_id"])
+        gained = [h["at"][:10] for h in view["history"] if h["change"] == "gained"]
+        tag = view.get("tag") or {}
+        now = "carries it now" if tag.get("tagged") else f"not now: {', '.join(tag.get('reasons', []))}"
+        tagged = f"tagged {len(gained)}× from {gained[0]} ({now})" if gained else "never tagged"
+        lines.append(f"  Worry-free story   listing {story['listing_id']}: enrolled → {story['lots']} lots inbound, "
+                     f"{len(story['passed'])} passed inspection → {tagged} → {story['held_orders']} orders sold "
+                     f"from guaranteed stock → lucky bag {bag.bag_id}: {bag.prizes} prizes drawn from "
+                     f"{bag.entrants} entrants")
+        if bag.creator_id is not None:
+            ckey = links.key("creator", bag.creator_id)
+            lines.append(f"  Lucky bag          {links.link(ckey, f'/creator/lucky-bags/{quote(bag.bag_id)}')}   "
+                         f"(creator {bag.creator_id}: the draw's commitment, each entrant's chance, the prize orders)")
+        elif mkey is not None:
+            lines.append(f"  Lucky bag          {links.link(mkey, f'/merchant/lucky-bags/{quote(bag.bag_id)}')}   "
+                         f"(the shop's own stream: the draw's commitment, each entrant's chance, the prize orders)")
+        if mkey is not None and story["passed"]:
+            lot_page = f"/merchant/worry-free/lots/{quote(story['passed'][0])}"
+            lines.append(f"  Lot inspection     {links.link(mkey, lot_page)}   (the sampled units, the checks, "
+                         f"the verdict)")
+    else:
+        creator = wf.showcase_creator()
+        if creator is not None:
+            ckey = links.key("creator", creator)
+            lines.append(f"  Creator bags       {links.link(ckey, '/creator/lucky-bags')}   (no bag was drawn in this "
+                         f"run: a longer or larger run draws some)")
+    if merchant is not None and mkey is not None:
         lines.append(f"  Worry-free (shop)  {links.link(mkey, '/merchant/worry-free')}   (merchant {merchant}: "
                      f"enrolment, the tag and its reasons, stock, lots and inspection results)")
     lines.append(f"  Worry-free (ops)   {links.link(operator_key, '/ops/worry-free')}   (worry-free vs other orders: "

@@ -3,7 +3,7 @@ inbound lots and their inspection, checkout reservations, warehouse shipping, cr
 bags with draws.
 
 **Who enrols**: shops whose merchant quality is at least ``ENROL_QUALITY`` and that are not counterfeit sellers enrol
-one to three of their listings (packaged categories first; made-to-measure and digital goods never) at the start,
+two to four of their listings (packaged categories first; made-to-measure and digital goods never) at the start,
 through the programme's enrolment use case, as the merchant; anxin decides (it may refuse).
 
 **Suppliers and lots** (``anxin.sim.lots``): ``SUPPLIERS`` suppliers, 15 % of them defective (6–15 % of units fail a
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from anxin.sim.engine import Simulation
     from anxin.sim.world import Listing, Shop
 
-ENROL_QUALITY = 0.7  # the better shops join: the tag judges the whole shop (24-hour ship rate, complaints)
+ENROL_QUALITY = 0.8  # the better shops join: the tag judges the whole shop (24-hour ship rate, complaints)
 SUPPLIERS = 12
 WAREHOUSES = ("CN-ZJ-HZ", "CN-GD-GZ", "CN-BJ-BJ", "CN-SC-CD", "CN-HB-WH")  # the platform's cloud warehouses
 WAREHOUSE_CARRIERS = ("sf", "jd")
@@ -69,6 +69,7 @@ COVER_DAYS = 5
 SCORE_EVERY_DAYS = 7  # the scoring run is the programme's main cost in a simulated run (docs/worry-free.md)
 BAG_SHARE = 0.4  # hosted streams of enrolled shops that open a lucky bag
 POOL_STREAM_SHARE = 0.25  # days a creator streams for a shop whose worry-free listings it picked
+OWN_STREAM_SHARE = 0.15  # days a shop with tagged stock streams it itself (店播), a lucky bag being the draw
 HIDDEN_DEFECT_SHARE = 0.3
 PLATFORM = Principal(key_id="sim", role=Role.PLATFORM, subject="sim-platform")
 OPERATOR = Principal(key_id="sim", role=Role.OPERATOR, subject="sim-warehouse-operator")
@@ -86,6 +87,17 @@ class Enrolled:
     stocked: bool = False  # a lot of it passed inspection: the warehouse sells it (holds at checkout)
 
 
+@dataclass(frozen=True)
+class DrawnBag:
+    bag_id: str
+    shop: Shop
+    creator_id: str | None  # None: the shop's own stream (店播) gave it
+    listing_ids: tuple[str, ...]
+    entrants: int
+    prizes: int
+    at: dt.datetime
+
+
 class WorryFreeActors:
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
@@ -99,6 +111,7 @@ class WorryFreeActors:
         self.picks: dict[str, list[str]] = {}  # creator id → listing ids picked from the pool
         self.wf_picks: dict[str, set[str]] = {}  # creator id → shops whose worry-free listings it picked
         self.prizes: list[SimOrder] = []  # prize orders of lucky-bag draws, shipped by the warehouse
+        self.drawn: list[DrawnBag] = []  # what the demo shows: the bags drawn, in order
         self._lots = 0
         self._bags = 0
         self._pick_listings()
@@ -118,7 +131,7 @@ class WorryFreeActors:
             if not fit:
                 continue
             per_listing = shop.daily_orders / max(1, len(shop.listings)) * 1.2
-            for li in rng.sample(fit, min(len(fit), rng.randint(1, 3))):
+            for li in rng.sample(fit, min(len(fit), rng.randint(2, 4))):
                 self.enrolled[li.listing_id] = Enrolled(li, shop, per_listing, rng.choice(self.suppliers))
 
     def setup(self, at: dt.datetime) -> None:
@@ -218,6 +231,7 @@ class WorryFreeActors:
         if n % 7 == 0:
             self.sim.agenda.call(day_start + dt.timedelta(hours=10), self._creators_choose)
         self._pool_streams(day_start)
+        self._own_streams(day_start)
         if n % SCORE_EVERY_DAYS == SCORE_EVERY_DAYS - 1:
             self.sim.agenda.call(day_start + dt.timedelta(hours=1), self._score_and_enrol)
         for e in self.enrolled.values():
@@ -240,10 +254,11 @@ class WorryFreeActors:
     # --- live-stream bursts ----------------------------------------------------------------------------------------
 
     def livestream(self, shop: Shop, host: Creator | None, evening: dt.datetime) -> None:
-        """A hosted stream of a shop with enrolled listings puts their links up: a burst of checkouts for them over
-        the two hours (``anxin.sim.bursts``), on top of the stream's other orders; some streams open a lucky bag."""
+        """A stream of a shop with stocked enrolled listings (hosted by a creator, or the shop's own 店播 when
+        ``host`` is None) puts their links up: a burst of checkouts for them over the two hours
+        (``anxin.sim.bursts``), on top of the stream's other orders; some streams open a lucky bag."""
         mine = [e for e in self.enrolled.values() if e.shop is shop and e.stocked]
-        if not mine or host is None:
+        if not mine:
             return
         rng = self.rng
         n = burst_size(rng, viewers=rng.randint(800, 4000))
@@ -256,9 +271,17 @@ class WorryFreeActors:
         if rng.random() < BAG_SHARE:
             self.sim.agenda.call(evening + dt.timedelta(minutes=5), self._lucky_bag, shop, host, evening, mine)
 
-    def _lucky_bag(self, shop: Shop, host: Creator, evening: dt.datetime, mine: list[Enrolled]) -> None:
-        """The host opens a lucky bag of tagged listings with stock (``anxin.sim.bag_campaigns``) as the creator;
-        viewers enter through the platform; the host draws after the window; the warehouse ships the prizes."""
+    @staticmethod
+    def _streamer(shop: Shop, host: Creator | None) -> tuple[Principal, str]:
+        """Who runs the stream's bag (the hosting creator, else the shop's merchant) and the live room's id."""
+        if host is not None:
+            return Principal(key_id="sim", role=Role.CREATOR, subject=host.creator_id), f"room-{host.creator_id}"
+        return Principal(key_id="sim", role=Role.MERCHANT, subject=shop.merchant.merchant_id), f"room-{shop.shop_id}"
+
+    def _lucky_bag(self, shop: Shop, host: Creator | None, evening: dt.datetime, mine: list[Enrolled]) -> None:
+        """The stream opens a lucky bag of tagged listings with stock (``anxin.sim.bag_campaigns``), as its creator
+        or, on the shop's own stream, its merchant; viewers enter through the platform; the streamer draws after the
+        window; the warehouse ships the prizes."""
         self.sim.sync()
         bags = self.sim.anxin.lucky_bags
         with self.sim.anxin.uow_factory() as uow:  # prizes must carry the tag (the bag service refuses others)
@@ -271,18 +294,19 @@ class WorryFreeActors:
             except AnxinError:
                 continue
         self._bags += 1
-        plan = campaign(self.rng, bag_id=f"sim-bag-{self._bags:04d}", creator_id=host.creator_id,
-                        shop_id=shop.shop_id, live_room_id=f"room-{host.creator_id}", listings=stocked,
-                        stream_start=evening, max_units=6)
+        who, room = self._streamer(shop, host)
+        plan = campaign(self.rng, bag_id=f"sim-bag-{self._bags:04d}", creator_id=host.creator_id if host else "",
+                        shop_id=shop.shop_id, live_room_id=room, listings=stocked, stream_start=evening,
+                        max_units=6)
         if plan is None or plan.opens_at <= self.sim.now:
             self.stats["bags_without_stock"] += 1
             return
-        who = Principal(key_id="sim", role=Role.CREATOR, subject=host.creator_id)
+        title = f"{host.creator_id} 直播间福袋" if host is not None else f"{shop.name} 店播福袋"
         try:
             bag = bags.create(who, NewBag(live_room_id=plan.live_room_id, shop_id=plan.shop_id,
                                           prizes=tuple((p.listing_id, p.quantity) for p in plan.prizes),
                                           opens_at=plan.opens_at, closes_at=plan.closes_at,
-                                          creator_id=host.creator_id, title=f"{host.creator_id} 直播间福袋"))
+                                          creator_id=host.creator_id if host else None, title=title))
         except AnxinError as exc:
             self.stats[f"bag_refused:{exc.code.value}"] += 1
             return
@@ -305,15 +329,19 @@ class WorryFreeActors:
         self.stats["bag_entries" if created else "bag_entries_repeated"] += 1
         self.stats["bag_entries_ineligible"] += created and not out.get("eligible", True)
 
-    def _draw(self, bag_id: str, host: Creator, shop: Shop) -> None:
+    def _draw(self, bag_id: str, host: Creator | None, shop: Shop) -> None:
         self.sim.sync()
-        who = Principal(key_id="sim", role=Role.CREATOR, subject=host.creator_id)
+        who, _ = self._streamer(shop, host)
         try:
             bag, _ = self.sim.anxin.lucky_bags.draw(who, bag_id)
         except AnxinError as exc:
             self.stats[f"draw_refused:{exc.code.value}"] += 1
             return
         self.stats["draws"] += 1
+        self.drawn.append(DrawnBag(bag_id, shop, host.creator_id if host else None,
+                                   tuple(sorted({p["listing_id"] for p in bag.get("prizes", [])})),
+                                   int(bag.get("eligible_entries", 0)), len(bag.get("winners", [])),
+                                   self.sim.now))
         consumers = {c.consumer_id: c for c in self.sim.world.consumers}
         listings = {li.listing_id: li for li in shop.listings}
         for w in bag.get("winners", []):
@@ -327,15 +355,38 @@ class WorryFreeActors:
             self.stats["prize_orders"] += 1
             self.sim.agenda.call(self.sim.now + self.upload_delay(order) * H, self.sim.orders.ship, order)
 
+    def _own_streams(self, day_start: dt.datetime) -> None:
+        """A shop whose enrolled listings carry the tag streams them itself on some evenings (``OWN_STREAM_SHARE``):
+        worry-free goods with a lucky bag are what a shop's own live room sells on."""
+        evening = self._evening(day_start)
+        if evening is None:
+            return
+        stocked = [e for e in self.enrolled.values() if e.stocked]
+        if not stocked:
+            return
+        self.sim.sync()
+        with self.sim.anxin.uow_factory() as uow:
+            tagged = tag_store.tagged(uow.session, [e.listing.listing_id for e in stocked])
+        shops = {e.shop.shop_id: e.shop for e in stocked if e.listing.listing_id in tagged}
+        for shop_id in sorted(shops):
+            if self.rng.random() < OWN_STREAM_SHARE:
+                self.stats["own_streams"] += 1
+                self.livestream(shops[shop_id], None, evening)
+
+    def _evening(self, day_start: dt.datetime) -> dt.datetime | None:
+        """This day's 20:00 local, when streams start (None when the run ends first)."""
+        evening = day_start.astimezone(CST).replace(hour=20, minute=0, second=0, microsecond=0)
+        if evening < day_start:
+            evening += 24 * H
+        return evening if evening < self.sim.end else None
+
     def _pool_streams(self, day_start: dt.datetime) -> None:
         """A creator who picked a shop's worry-free listings from the pool hosts an evening stream for it on some
         days (``POOL_STREAM_SHARE``): the links go up (a burst), and some streams open a lucky bag."""
         shops = {s.shop_id: s for s in self.sim.world.shops}
         creators = {c.creator_id: c for c in self.sim.world.creators}
-        evening = day_start.astimezone(CST).replace(hour=20, minute=0, second=0, microsecond=0)
-        if evening < day_start:
-            evening += 24 * H
-        if evening >= self.sim.end:
+        evening = self._evening(day_start)
+        if evening is None:
             return
         for creator_id in sorted(self.wf_picks):
             for shop_id in sorted(self.wf_picks[creator_id]):
@@ -443,8 +494,15 @@ class WorryFreeActors:
 
     # --- the demo's showcases -------------------------------------------------------------------------------------
 
+    def showcase_bag(self) -> DrawnBag | None:
+        """The drawn bag the demo shows: a creator's if any (its page is the creator's), the most entrants first."""
+        return min(self.drawn, key=lambda b: (b.creator_id is None, -b.entrants, b.bag_id), default=None)
+
     def showcase_merchant(self) -> str | None:
-        """The merchant with the most held orders (else one who asked to enrol, else the first)."""
+        """The shop of the showcased bag, else the merchant with the most held orders, else one who asked to enrol."""
+        bag = self.showcase_bag()
+        if bag is not None:
+            return bag.shop.merchant.merchant_id
         held: Counter[str] = Counter()
         for o in self.sim.orders.all:
             if o.warehouse is not None:
@@ -455,11 +513,26 @@ class WorryFreeActors:
         return min((e.shop.merchant.merchant_id for e in self.enrolled.values()), default=fallback)
 
     def showcase_creator(self) -> str | None:
-        """The creator who picked the most from the pool (else the busiest creator)."""
+        """The creator of the showcased bag, else the one who picked the most from the pool, else the busiest."""
+        bag = self.showcase_bag()
+        if bag is not None and bag.creator_id is not None:
+            return bag.creator_id
         if self.picks:
             return min(self.picks, key=lambda c: (-len(self.picks[c]), c))
         creators = self.sim.world.creators
         return max(creators, key=lambda c: (c.activity, c.creator_id)).creator_id if creators else None
+
+    def story(self, listing_id: str) -> dict[str, Any]:
+        """One listing's way through the programme, as the simulator saw it: its lots and their verdicts, the orders
+        sold from its guaranteed stock, the checkouts refused when it ran out, its prizes."""
+        lots = [lot for lot in self.lots.values() if lot.listing_id == listing_id]
+        held = sum(1 for o in self.sim.orders.all if o.warehouse is not None and o.prize_of is None
+                   and any(li.listing_id == listing_id for li, _, _ in o.items))
+        prizes = sum(1 for o in self.prizes if o.main.listing_id == listing_id)
+        passed = [lot.lot_id for lot in lots if self.verdicts.get(lot.lot_id) == "passed"]
+        return {"listing_id": listing_id, "lots": len(lots), "passed": passed,
+                "rejected": [lot.lot_id for lot in lots if self.verdicts.get(lot.lot_id) == "rejected"],
+                "held_orders": held, "prize_orders": prizes}
 
     # --- ground truth ---------------------------------------------------------------------------------------------
 
