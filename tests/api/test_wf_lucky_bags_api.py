@@ -59,3 +59,22 @@ def test_a_bad_bag_is_a_problem_with_its_code(client, keys, lucky_world, who, ch
     assert r.status_code == status, r.text
     if code is not None:
         assert r.json()["code"] == code
+
+
+def test_a_bag_is_cancelled_over_http(client, keys, lucky_world, clock):  # noqa: F811
+    bag_id = client.post("/v1/lucky-bags", json=body(), headers=keys["creator"]).json()["bag_id"]
+    empty = client.post(f"/v1/lucky-bags/{bag_id}/cancel", json={"reason": ""}, headers=keys["creator"])
+    assert empty.status_code == 422
+    extra = client.post(f"/v1/lucky-bags/{bag_id}/cancel", json={"reason": "x", "why": 1}, headers=keys["creator"])
+    assert extra.status_code == 422
+    clock.set(OPENS)
+    late = client.post(f"/v1/lucky-bags/{bag_id}/cancel", json={"reason": "换货"}, headers=keys["creator"])
+    assert late.status_code == 409 and late.json()["code"] == "worryfree.lucky_bag.cancel_window_passed"
+    r = client.post(f"/v1/lucky-bags/{bag_id}/cancel", json={"reason": "违规福袋"}, headers=keys["operator"])
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "cancelled" and r.json()["cancel_reason"] == "违规福袋"
+    assert [(x["listing_id"], x["quantity"]) for x in r.json()["released"]] == [("l1", 2)]
+    again = client.post(f"/v1/lucky-bags/{bag_id}/cancel", json={"reason": "违规福袋"}, headers=keys["operator"])
+    assert again.status_code == 200 and again.json() == r.json()
+    assert client.post(f"/v1/lucky-bags/{bag_id}/cancel", json={"reason": "x"},
+                       headers=keys["m2"]).status_code == 404

@@ -71,3 +71,18 @@ def test_the_merchant_sees_its_shops_bags(open_as, drawn, anxin, server) -> None
     expect(page.get_by_test_id("digest")).to_have_text(str(bag["audit"]["entrants_digest"]))
     other = open_as(anxin.access.create_key("merchant", "m2")[1], "/merchant/lucky-bags?lang=en")
     expect(other.get_by_test_id("no-bags")).to_be_visible()
+
+
+def test_a_cancelled_bag_says_who_cancelled_it_and_why(open_as, drawn, anxin, server) -> None:
+    expect = _expect()
+    _, open_bag = drawn
+    operator = anxin.access.create_key("operator", "ops1")[0]
+    from anxin.core.principal import Principal, Role
+
+    anxin.lucky_bags.cancel(Principal(operator.key_id, Role.OPERATOR, "ops1"), str(open_bag["bag_id"]), "违规福袋")
+    page = open_as(anxin.access.create_key("merchant", "m1")[1], f"/merchant/lucky-bags/{open_bag['bag_id']}")
+    expect(page.get_by_test_id("bag-state")).to_have_text("已取消")
+    expect(page.get_by_test_id("bag-cancelled")).to_contain_text("违规福袋")
+    page.goto(f"{server}/merchant/lucky-bags/{open_bag['bag_id']}?lang=en")
+    expect(page.get_by_test_id("bag-state")).to_have_text("Cancelled")
+    expect(page.get_by_test_id("bag-cancelled")).to_contain_text("operator:ops1")

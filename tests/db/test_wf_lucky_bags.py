@@ -129,7 +129,7 @@ def test_entries_at_the_windows_bounds(world, clock, at, region, eligible, reaso
     entry, created = enter(world, str(bag["bag_id"]), "c1", at, region)
     assert created and entry["eligible"] is eligible and entry["reasons"] == reasons
     assert entry["rule_ids"][0] == "lucky_bags.entry.window"
-    assert entry["rulebook_version"] == "worryfree-lucky-bags-2026.12"
+    assert entry["rulebook_version"] == "worryfree-lucky-bags-2026.12.1"
 
 
 def test_one_entry_per_consumer_even_at_once(world, clock):
@@ -251,6 +251,78 @@ def test_who_may_draw_and_when(world, clock, who, after, expected):
         with pytest.raises(AnxinError) as exc:
             world.lucky_bags.draw(who, bag_id)
         assert code(exc) is expected
+
+
+# --- cancelling -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("who", "at", "expected"), [
+    (CREATOR, OPENS - US, None),                     # the owner, before anyone could enter
+    (CREATOR, OPENS, E.CANCEL_WINDOW_PASSED),        # the window has opened
+    (MERCHANT, OPENS - US, None),                    # the shop's merchant owns it too
+    (OPERATOR, CLOSES + H, None),                    # an operator, until the draw
+    (OTHER_MERCHANT, T0, E.NOT_FOUND),
+])
+def test_who_may_cancel_and_when(world, clock, who, at, expected):
+    bag_id = str(new_bag(world)["bag_id"])
+    clock.set(at)
+    if expected is None:
+        bag, cancelled = world.lucky_bags.cancel(who, bag_id, "主播临时取消")
+        assert cancelled and bag["state"] == "cancelled" and bag["cancel_reason"] == "主播临时取消"
+        assert bag["cancelled_by"] == f"{who.role.value}:{who.subject}"
+    else:
+        with pytest.raises(AnxinError) as exc:
+            world.lucky_bags.cancel(who, bag_id, "取消")
+        assert code(exc) is expected
+        assert level(world, "l1") == (3, 2, 0)  # still held
+
+
+def test_cancelling_gives_the_stock_back_and_ends_the_bag(world, clock):
+    bag_id = str(new_bag(world)["bag_id"])
+    assert level(world, "l1") == (3, 2, 0)
+    bag, cancelled = world.lucky_bags.cancel(CREATOR, bag_id, "换一个福袋")
+    assert cancelled and sorted((r["listing_id"], r["quantity"]) for r in bag["released"]) == [("l1", 2), ("l2", 1)]  # type: ignore[union-attr]
+    assert level(world, "l1") == (5, 0, 0) and level(world, "l2") == (5, 0, 0)
+    again, cancelled = world.lucky_bags.cancel(CREATOR, bag_id, "换一个福袋")
+    assert not cancelled and again["state"] == "cancelled" and level(world, "l1") == (5, 0, 0)
+    clock.set(OPENS + MIN)
+    with pytest.raises(AnxinError) as exc:
+        enter(world, bag_id, "c1", OPENS + MIN)
+    assert code(exc) is E.NOT_OPEN
+    clock.set(CLOSES)
+    with pytest.raises(AnxinError) as exc:
+        world.lucky_bags.draw(CREATOR, bag_id)
+    assert code(exc) is E.NOT_OPEN
+    with pytest.raises(AnxinError) as exc:
+        world.lucky_bags.cancel(CREATOR, bag_id, "  ")
+    assert code(exc) is E.INVALID
+
+
+def test_a_drawn_bag_is_never_cancelled(world, clock):
+    bag = drawn_world(world, clock)
+    with pytest.raises(AnxinError) as exc:
+        world.lucky_bags.cancel(OPERATOR, str(bag["bag_id"]), "too late")
+    assert code(exc) is E.NOT_OPEN
+
+
+def test_a_cancel_racing_the_draw_leaves_one_outcome(world, clock):
+    bag_id = str(new_bag(world)["bag_id"])
+    clock.set(OPENS + MIN)
+    for i in range(4):
+        enter(world, bag_id, f"c{i}", OPENS + MIN)
+    clock.set(CLOSES + MIN)
+    results = at_once(2, lambda i: world.lucky_bags.draw(CREATOR, bag_id) if i == 0
+                      else world.lucky_bags.cancel(OPERATOR, bag_id, "违规"))
+    done = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(done) == 1 and len(refused) == 1, results
+    assert isinstance(refused[0], AnxinError) and refused[0].code is E.NOT_OPEN
+    state = world.lucky_bags.get(OPERATOR, bag_id)["state"]
+    with world.uow_factory() as uow:
+        prizes = [o for o in (orders.get_order(uow, prize_order_id(bag_id, p)) for p in range(1, 5)) if o]
+    if state == "drawn":
+        assert len(prizes) == 3 and level(world, "l1") == (3, 2, 0)
+    else:
+        assert state == "cancelled" and not prizes and level(world, "l1") == (5, 0, 0)
 
 
 # --- after-sales and scores -----------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ RAW: dict[str, Any] = yaml.safe_load(DEFAULT_LUCKY_BAG_RULEBOOK.read_text(encodi
 def test_the_packaged_rulebook_loads() -> None:
     rb = load_lucky_bag_rules()
     assert (rb.kind, rb.version, rb.campaign.max_units, rb.campaign.max_listings) == (
-        "worryfree_lucky_bags", "worryfree-lucky-bags-2026.12", 500, 10)
+        "worryfree_lucky_bags", "worryfree-lucky-bags-2026.12.1", 500, 10)
     assert rb.campaign.require_tagged and rb.prize.exclude_from_creator_score
     assert rb.entry.account_age.min_days == 0 and rb.draw.owner_within_hours == 72
 

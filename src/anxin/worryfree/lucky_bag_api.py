@@ -58,6 +58,11 @@ class LuckyBagEntryIn(BaseModel):
     entered_at: Instant
 
 
+class LuckyBagCancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: StrictStr = Field(min_length=1, max_length=200, description="why, shown to the creator and the shop")
+
+
 class LuckyBagPrizeOut(Out):
     listing_id: str
     quantity: int
@@ -96,6 +101,9 @@ class LuckyBagOut(Out):
     created_at: Instant
     drawn_at: Instant | None
     drawn_by: str | None
+    cancelled_at: Instant | None = None
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
     decision: Free
     rulebook_version: str
     audit: Free | None = Field(None, description="the draw's record: algorithm, seed, entrants digest, key, each "
@@ -194,3 +202,13 @@ def list_entries(bag_id: str, request: Request, limit: int = LIMIT, cursor: str 
                                  E.FORBIDDEN, WE.OUT_OF_STOCK))
 def draw_bag(bag_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return bags_of(request).draw(who, bag_id)[0]
+
+
+@router.post("/lucky-bags/{bag_id}/cancel", response_model=LuckyBagOut,
+             summary="Cancel an open lucky bag (owner before the window opens; operator until the draw)",
+             description="Idempotent: the prize stock goes back to its lots and the bag takes no entries; a second "
+                         "cancel answers the cancelled bag (200). A drawn bag is never cancelled.",
+             openapi_extra=codes(E.NOT_FOUND, E.NOT_OPEN, E.CANCEL_WINDOW_PASSED, E.INVALID))
+def cancel_bag(bag_id: str, body: LuckyBagCancelIn, request: Request,
+               who: Principal = Depends(principal)) -> dict[str, Any]:
+    return bags_of(request).cancel(who, bag_id, body.reason)[0]

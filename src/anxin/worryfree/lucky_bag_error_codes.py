@@ -14,3 +14,4 @@ class LuckyBagErrorCode(ErrorCode):
     NOT_OPEN = "worryfree.lucky_bag.not_open", 409
     WINDOW_NOT_CLOSED = "worryfree.lucky_bag.window_not_closed", 409
     OWNER_WINDOW_PASSED = "worryfree.lucky_bag.owner_window_passed", 409
+    CANCEL_WINDOW_PASSED = "worryfree.lucky_bag.cancel_window_passed", 409

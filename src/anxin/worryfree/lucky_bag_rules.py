@@ -81,6 +81,13 @@ class DrawRule(RulebookModel):
     owner_within_hours: Annotated[int, Between(1, 24 * 30)]
 
 
+class CancelRule(RulebookModel):
+    id: RuleId
+    # "opens": the owner may cancel until the entry window opens (nobody can have entered); "closes": until it
+    # closes. An operator may cancel an open bag until it is drawn either way.
+    owner_until: Literal["opens", "closes"] = "opens"
+
+
 class PrizeRule(RulebookModel):
     id: RuleId
     exclude_from_creator_score: StrictBool = True
@@ -93,6 +100,7 @@ class LuckyBagRulebookSpec(RulebookModel):
     campaign: CampaignRule
     entry: EntryRules
     draw: DrawRule
+    cancel: CancelRule = CancelRule(id="lucky_bags.cancel")
     prize: PrizeRule
 
     @model_validator(mode="after")

@@ -43,6 +43,9 @@ class LuckyBagRow(Base):
     drawn_by: Mapped[str | None] = mapped_column(sa.String(80))
     draw: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the draw's audit record (draw.DrawResult)
     released: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)  # prize units given back to stock
+    cancelled_at: Mapped[dt.datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(sa.String(80))
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
     updated_at: Mapped[dt.datetime]
 
     __table_args__ = (

@@ -45,6 +45,7 @@ from anxin.worryfree.lucky_bag_rules import (
     load_lucky_bag_rules,
 )
 from anxin.worryfree.lucky_bag_store import (
+    CANCELLED,
     DRAWN,
     OPEN,
     LuckyBagEntryRow,
@@ -275,6 +276,38 @@ class LuckyBags:
                     self.rules.prize.id], "drawn_at": now.isoformat()}
         row.released = [{"listing_id": r.listing_id, "lot_id": r.lot_id, "quantity": r.quantity} for r in released]
 
+    # --- cancelling ----------------------------------------------------------------------------------------------
+
+    def cancel(self, who: Principal, bag_id: str, reason: str) -> tuple[dict[str, Any], bool]:
+        """Cancel an open bag (idempotent): its prize stock goes back to the lots. The owner until the rulebook's
+        ``cancel.owner_until`` (the window's opening, by default: nobody has entered), an operator until the draw;
+        (bag, cancelled now)."""
+        require_role(who, Role.CREATOR, Role.MERCHANT, Role.OPERATOR)
+        reason = reason.strip()
+        if not reason or len(reason) > 200:
+            raise AnxinError(E.INVALID, "give a reason of 1 to 200 characters", field="reason")
+        rule = self.rules.cancel
+        with self.uow_factory() as uow:
+            uow.begin_write()
+            row = self._visible(uow, who, bag_id, lock=True)
+            if row.state == CANCELLED:
+                return self._bag_dict(uow, row), False
+            if row.state != OPEN:
+                raise AnxinError(E.NOT_OPEN, f"lucky bag {bag_id} is {row.state}", bag_id=bag_id, state=row.state)
+            now = self.clock.now()
+            owner_until = row.opens_at if rule.owner_until == "opens" else row.closes_at
+            if who.role is not Role.OPERATOR and now >= owner_until:
+                raise AnxinError(E.CANCEL_WINDOW_PASSED, "the owner may cancel only before the entry window "
+                                 + ("opens" if rule.owner_until == "opens" else "closes") + "; an operator may "
+                                 "cancel until the draw", bag_id=bag_id, owner_until=owner_until.isoformat(),
+                                 rule_id=rule.id)
+            released = wf.release(uow, holder=wf.bag_holder(row.bag_id), at=now, reason="lucky_bag_cancelled")
+            row.state, row.updated_at = CANCELLED, now
+            row.cancelled_at, row.cancelled_by, row.cancel_reason = now, who_of(who), reason
+            row.released = [{"listing_id": r.listing_id, "lot_id": r.lot_id, "quantity": r.quantity} for r in released]
+            uow.commit()
+            return self._bag_dict(uow, row), True
+
     # --- reads ---------------------------------------------------------------------------------------------------
 
     def get(self, who: Principal, bag_id: str) -> dict[str, Any]:
@@ -311,7 +344,8 @@ class LuckyBags:
             "opens_at": _iso(row.opens_at), "closes_at": _iso(row.closes_at), "seed_hash": row.seed_hash,
             "seed": row.server_seed if row.state == DRAWN else None, "entries": counts[0],
             "eligible_entries": counts[1], "created_at": _iso(row.created_at), "drawn_at": _iso(row.drawn_at),
-            "drawn_by": row.drawn_by, "decision": row.decision, "rulebook_version": row.rulebook_version}
+            "drawn_by": row.drawn_by, "cancelled_at": _iso(row.cancelled_at), "cancelled_by": row.cancelled_by,
+            "cancel_reason": row.cancel_reason, "decision": row.decision, "rulebook_version": row.rulebook_version}
         if detail:
             out["audit"] = row.draw
             out["released"] = row.released or []
