@@ -74,3 +74,20 @@ def test_a_merchant_invites_a_matched_creator_who_accepts(open_as, world, server
     for p in (page, creator):
         assert "mc.mm." not in p.content() and "mc.reason." not in p.content()
     assert failed == [] and foreign == [], (failed, foreign)
+
+
+def test_a_merchant_withdraws_a_pending_invitation(open_as, world, server) -> None:
+    from playwright.sync_api import expect
+
+    page = open_as(world.merchant_key, "/merchant/shops/s1/creators")
+    page.get_by_test_id("proposal").first.get_by_test_id("invite").click()
+    invitation = page.get_by_test_id("invitations").locator('tr[data-creator="cr1"]')
+    expect(invitation).to_have_attribute("data-state", "pending")
+    invitation.get_by_test_id("withdraw").click()
+    invitation = page.get_by_test_id("invitations").locator('tr[data-creator="cr1"]')
+    expect(invitation).to_have_attribute("data-state", "withdrawn")
+    expect(invitation.get_by_test_id("state")).to_have_text("商家已撤回")
+    expect(invitation.get_by_test_id("withdraw")).to_have_count(0)
+    creator = open_as(world.creator_keys["cr1"], "/creator/invitations?lang=en")
+    expect(creator.get_by_test_id("invitation").get_by_test_id("state")).to_have_text("Withdrawn by the shop")
+    expect(creator.get_by_test_id("accept")).to_have_count(0)

@@ -350,3 +350,44 @@ def test_the_latest_score_snapshot_counts(anxin, world) -> None:
         uow.commit()
     out = anxin.merchants.matchmaking.matches(who(anxin, world.operator_key), "s1")
     assert [p["creator_id"] for p in out["proposals"]] == ["cr1", "cr3", "cr0"]
+
+
+def test_the_shop_withdraws_a_pending_invitation_and_the_slot_comes_back(anxin, world) -> None:
+    week = mm.week_start(T0 + D)
+    mm_ = anxin.merchants.matchmaking
+    iid = invite(anxin, world.merchant_key, "cr1")["invitation_id"]
+    assert used(anxin, "cr1", week) == 1
+    creator = who(anxin, world.creator_keys["cr1"])
+    with pytest.raises(AnxinError) as err:  # the creator answers; it does not withdraw
+        mm_.withdraw(creator, iid)
+    assert err.value.code.value == "merchants.match_forbidden_role"
+    with pytest.raises(AnxinError) as err:  # another shop's merchant does not see it
+        mm_.withdraw(who(anxin, world.other_merchant_key), iid)
+    assert err.value.code.value == "merchants.invitation_not_found"
+    out = mm_.withdraw(who(anxin, world.merchant_key), iid)
+    assert out["state"] == "withdrawn" and used(anxin, "cr1", week) == 0
+    with pytest.raises(AnxinError) as err:  # closed: neither answer nor a second withdrawal moves it
+        mm_.accept(creator, iid)
+    assert err.value.code.value == "merchants.invitation_closed"
+    withdrawn = mm_.shop_invitations(who(anxin, world.merchant_key), "s1", state="withdrawn")
+    assert [i["invitation_id"] for i in withdrawn] == [iid]
+
+
+def test_a_withdrawal_racing_an_accept_has_one_winner(anxin, world) -> None:
+    week = mm.week_start(T0 + D)
+    mm_ = anxin.merchants.matchmaking
+    for round_ in range(3):
+        iid = invite(anxin, world.merchant_key, "cr1", start=T0 + D + round_ * 3 * H)["invitation_id"]
+        creator, merchant = who(anxin, world.creator_keys["cr1"]), who(anxin, world.merchant_key)
+        results = all_at_once([lambda i=iid, c=creator: mm_.accept(c, i),
+                               lambda i=iid, m=merchant: mm_.withdraw(m, i)])
+        won = [r for r in results if isinstance(r, dict)]
+        lost = [r for r in results if isinstance(r, AnxinError)]
+        assert len(won) == 1 and len(lost) == 1, results
+        assert lost[0].code.value == "merchants.invitation_closed"
+        with anxin.uow_factory() as uow:
+            assert (uow.session.get(LiveSessionRow, iid) is not None) is (won[0]["state"] == "accepted")
+    with anxin.uow_factory() as uow:
+        held = sum(1 for r in uow.session.query(InvitationRow).filter_by(creator_id="cr1", week_start=week)
+                   if r.state in mm.OPEN_STATES)
+    assert used(anxin, "cr1", week) == held

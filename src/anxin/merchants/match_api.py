@@ -23,7 +23,7 @@ from anxin.web.paging import CURSOR, LIMIT, Page, decode_cursor, page_of, scope_
 
 router = APIRouter(prefix="/v1", tags=["matchmaking"])
 
-State = Literal["pending", "accepted", "declined", "expired"]
+State = Literal["pending", "accepted", "declined", "withdrawn", "expired"]
 _STATE = Query(None, description="only invitations in this state (stored state: pending ones past their expiry "
                                  "read as expired once the job has run)")
 
@@ -181,3 +181,9 @@ def accept(invitation_id: str, request: Request, who: Principal = Depends(princi
              response_model=MatchInvitation, openapi_extra=codes(*ANSWER))
 def decline(invitation_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
     return app_of(request).merchants.matchmaking.decline(who, invitation_id)
+
+
+@router.post("/invitations/{invitation_id}/withdraw", summary="Withdraw (the shop): the creator's slot is freed",
+             response_model=MatchInvitation, openapi_extra=codes(*ANSWER))
+def withdraw(invitation_id: str, request: Request, who: Principal = Depends(principal)) -> dict[str, Any]:
+    return app_of(request).merchants.matchmaking.withdraw(who, invitation_id)

@@ -87,6 +87,20 @@ async def invite(shop_id: str, request: Request) -> Response:
                             "#invitations", status_code=303)
 
 
+@router.post("/merchant/shops/{shop_id}/creators/invitations/{invitation_id}/withdraw")
+async def withdraw(shop_id: str, invitation_id: str, request: Request) -> Response:
+    who = require(request, Role.MERCHANT)
+    form = await read_form(request, max_files=0)
+    check_csrf(request, form)
+    try:
+        await run_in_threadpool(app_of(request).merchants.matchmaking.withdraw, who, invitation_id)
+    except AnxinError as exc:
+        if exc.code is E.INVITATION_NOT_FOUND:
+            raise
+        return await run_in_threadpool(_creators_page, request, who, shop_id, error=exc)
+    return RedirectResponse(f"/merchant/shops/{cv.q(shop_id)}/creators#invitations", status_code=303)
+
+
 # --- the creator's side -------------------------------------------------------------------------------------------
 
 def _invitations_page(request: Request, who: Principal, *, error: AnxinError | None = None) -> Response:

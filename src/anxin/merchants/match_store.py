@@ -42,7 +42,7 @@ class InvitationRow(Base):
     invitation_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     shop_id: Mapped[str] = mapped_column(sa.String(64))
     creator_id: Mapped[str] = mapped_column(sa.String(64))
-    state: Mapped[str] = mapped_column(sa.String(16))  # pending | accepted | declined | expired
+    state: Mapped[str] = mapped_column(sa.String(16))  # pending | accepted | declined | withdrawn | expired
     created_at: Mapped[dt.datetime]
     created_by: Mapped[str] = mapped_column(sa.String(140))
     expires_at: Mapped[dt.datetime]

@@ -160,13 +160,20 @@ class Matchmaking:
     def decline(self, who: Principal, invitation_id: str) -> dict[str, Any]:
         return self._answer(who, invitation_id, "declined")
 
+    def withdraw(self, who: Principal, invitation_id: str) -> dict[str, Any]:
+        """The shop takes a pending invitation back before the creator answers: the creator's slot is freed. Racing
+        an answer, one of them wins (the state moves only from pending)."""
+        return self._answer(who, invitation_id, "withdrawn")
+
     def _answer(self, who: Principal, invitation_id: str, to: str) -> dict[str, Any]:
         now = self.clock.now()
         with self.uow_factory() as uow:
             uow.begin_write()
             repo = MatchRepository(uow.session)
             inv = self._visible(uow, who, invitation_id)
-            if who.role not in (Role.CREATOR, Role.PLATFORM):
+            if to == "withdrawn" and who.role not in (Role.MERCHANT, Role.OPERATOR, Role.PLATFORM):
+                raise AnxinError(E.FORBIDDEN_ROLE, "only the shop's merchant (or staff) withdraws an invitation")
+            if to != "withdrawn" and who.role not in (Role.CREATOR, Role.PLATFORM):
                 raise AnxinError(E.FORBIDDEN_ROLE, "only the creator (or the platform for them) answers")
             if mm.is_expired(inv.state, inv.expires_at, now) and repo.move(
                     invitation_id, to="expired", at=now, by="system", not_expired=False):
