@@ -114,6 +114,17 @@ class LuckyBags:
             return shop is not None and shop.merchant_id == who.subject
         return False
 
+    def _open_or_done(self, uow: UnitOfWork, who: Principal, bag_id: str, *, done: str) -> tuple[LuckyBagRow, bool]:
+        """The bag under its row lock, in a write transaction: (row, False) while open, (row, True) when it is
+        already ``done`` (the use case answers it again); any other state is ``…not_open``."""
+        uow.begin_write()
+        row = self._visible(uow, who, bag_id, lock=True)
+        if row.state == done:
+            return row, True
+        if row.state != OPEN:
+            raise AnxinError(E.NOT_OPEN, f"lucky bag {bag_id} is {row.state}", bag_id=bag_id, state=row.state)
+        return row, False
+
     def _visible(self, uow: UnitOfWork, who: Principal, bag_id: str, *, lock: bool = False) -> LuckyBagRow:
         row = LuckyBagRepository(uow.session).get(bag_id, lock=lock)
         if row is None or not (who.role in (Role.OPERATOR, Role.PLATFORM) or self._owns(uow, who, row)):
@@ -216,12 +227,9 @@ class LuckyBags:
         require_role(who, Role.CREATOR, Role.MERCHANT, Role.OPERATOR, Role.PLATFORM)
         rb = self.rules
         with self.uow_factory() as uow:
-            uow.begin_write()
-            row = self._visible(uow, who, bag_id, lock=True)
-            if row.state == DRAWN:
+            row, replay = self._open_or_done(uow, who, bag_id, done=DRAWN)
+            if replay:
                 return self._bag_dict(uow, row), False
-            if row.state != OPEN:
-                raise AnxinError(E.NOT_OPEN, f"lucky bag {bag_id} is {row.state}", bag_id=bag_id, state=row.state)
             now = self.clock.now()
             if now < row.closes_at:
                 raise AnxinError(E.WINDOW_NOT_CLOSED, "the entry window has not closed yet", bag_id=bag_id,
@@ -288,12 +296,9 @@ class LuckyBags:
             raise AnxinError(E.INVALID, "give a reason of 1 to 200 characters", field="reason")
         rule = self.rules.cancel
         with self.uow_factory() as uow:
-            uow.begin_write()
-            row = self._visible(uow, who, bag_id, lock=True)
-            if row.state == CANCELLED:
+            row, replay = self._open_or_done(uow, who, bag_id, done=CANCELLED)
+            if replay:
                 return self._bag_dict(uow, row), False
-            if row.state != OPEN:
-                raise AnxinError(E.NOT_OPEN, f"lucky bag {bag_id} is {row.state}", bag_id=bag_id, state=row.state)
             now = self.clock.now()
             owner_until = row.opens_at if rule.owner_until == "opens" else row.closes_at
             if who.role is not Role.OPERATOR and now >= owner_until:
