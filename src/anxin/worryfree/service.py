@@ -87,16 +87,23 @@ def holding_stock(uow: UnitOfWork, order_ids: Sequence[str]) -> set[str]:
 
 
 def on_order_paid(uow: UnitOfWork, order: orders.Order, *, terms: Terms | None = None,
-                  enrolled: frozenset[str] | None = None) -> orders.Order:
+                  enrolled: frozenset[str] | None = None, lock: bool = True) -> orders.Order:
     """Before ``orders.record_paid``: the order as it is to be recorded. For the items of enrolled listings (and of
     any listing the order holds at checkout), a checkout hold of the order is confirmed and what it did not cover is
     reserved now (source ``payment``); when every such item is reserved the order is ``fulfilled_from="warehouse"``
     (and ``worry_free`` when every one of those listings carries the tag). An item without stock is recorded in
     ``wf_unbacked_orders`` (and ``worryfree.order_unbacked`` published): the order is sold without the guarantee,
     ``fulfilled_from`` None. An order already recorded, or without such items, is returned unchanged. ``enrolled``:
-    the enrolled listings when the caller has read them already (a superset is fine)."""
+    the enrolled listings when the caller has read them already (a superset is fine). ``lock``: lock the order's
+    holder before reading it (``StockRepository.lock_holder``), so two payments of one order at once reserve once;
+    a bulk chunk passes False (thousands of advisory locks in one transaction would exhaust PostgreSQL's lock table):
+    its orders' rows are inserted unconditionally, so a concurrent payment of one of them fails one of the two
+    transactions on the orders' key, and the chunk is replayed event by event."""
     ids = list(dict.fromkeys(i.listing_id for i in order.items))
     holder = order_holder(order.order_id)
+    if lock:  # a concurrent payment of this order (or its checkout hold) finishes first; then this one reads it
+        uow.begin_write()
+        StockRepository(uow.session).lock_holder(holder)
     held_listings = {r.listing_id for r in stock.reservations(uow, holder)
                      if r.state in (ReservationState.CONFIRMED, ReservationState.HELD)}
     enrolled = ((enrolled_among(uow, ids) if enrolled is None else enrolled) | held_listings) & frozenset(ids)
@@ -216,6 +223,7 @@ class WorryFree:
     def _hold_once(self, order_id: str, holder: str, wanted: dict[str, int]) -> Hold:
         with self.uow_factory() as uow:
             uow.begin_write()
+            StockRepository(uow.session).lock_holder(holder)  # a twin (or the order's payment) at once: it goes first
             existing = stock.reservations(uow, holder)
             live = _live_items(existing)
             if live or orders.order_exists(uow, order_id):

@@ -217,7 +217,9 @@ def reserve(uow: UnitOfWork, *, holder: str, items: Sequence[tuple[str, int]], a
     ship-by day (``ship_by``, default ``at`` + the warehouse window) is below the category's minimum at shipment.
     All or nothing: raises ``worryfree.out_of_stock`` (409) naming what was short; the caller's unit of work then
     holds partial takes and must roll back (or reserve inside ``uow.savepoint()``). A checkout hold
-    (``source=checkout``) lasts until ``hold_until`` (default: the rulebook's checkout_hold_minutes)."""
+    (``source=checkout``) lasts until ``hold_until`` (default: the rulebook's checkout_hold_minutes). Units from a lot
+    the holder already holds live units of are added to that one row (a payment topping up its checkout hold); a
+    caller that may reserve for one holder concurrently locks it first (``StockRepository.lock_holder``)."""
     t = _terms(terms)
     src = Source(source)
     wanted = sorted(merge_items(items))  # listing id order: concurrent multi-item reservations lock alike
@@ -227,6 +229,7 @@ def reserve(uow: UnitOfWork, *, holder: str, items: Sequence[tuple[str, int]], a
     day = t.rules.local_day(ship_by or at + t.ship_within)
     repo = StockRepository(uow.session)
     uow.begin_write()
+    rows = {(r.listing_id, r.lot_id): r for r in repo.reservations_of(holder)}  # one row per (listing, lot)
     made: list[Reservation] = []
     short: list[Shortage] = []
     for listing_id, qty in wanted:
@@ -242,8 +245,7 @@ def reserve(uow: UnitOfWork, *, holder: str, items: Sequence[tuple[str, int]], a
                             rulebook_version=t.rules.version,
                             facts={"ship_day": day.isoformat(), "shelf_life_tag": tag,
                                    "min_share_at_shipment": str(minimum), "share_at_ship_day": share})
-            repo.upsert_reservation(r)
-            made.append(r)
+            made.append(repo.upsert_reservation(r, rows.get((listing_id, lot_id))))
     if short:
         raise AnxinError(E.OUT_OF_STOCK, "not enough passed stock within the shelf-life rule: "
                          + ", ".join(f"{s.listing_id} wanted {s.wanted}, {s.available} to be had" for s in short),
@@ -340,7 +342,8 @@ def transfer(uow: UnitOfWork, *, from_holder: str, to_holder: str, listing_id: s
                          short=[{"listing_id": listing_id, "wanted": qty,
                                  "available": sum(r.quantity for r in mine)}])
     left, made = qty, []
-    existing = {(r.listing_id, r.lot_id): r for r in _live(repo, to_holder)}
+    rows = {(r.listing_id, r.lot_id): r for r in repo.reservations_of(to_holder)}
+    existing = {k: r for k, r in rows.items() if r.state in LIVE_STATES}
     for r in mine:
         if left == 0:
             break
@@ -360,7 +363,6 @@ def transfer(uow: UnitOfWork, *, from_holder: str, to_holder: str, listing_id: s
                               n, ReservationState.CONFIRMED, Source(source), at, rule_ids=(RULE_FEFO,),
                               rulebook_version=r.rulebook_version,
                               facts={"transferred_from": from_holder, "from_reservation": r.reservation_id})
-            repo.upsert_reservation(new)
-            made.append(new)
+            made.append(repo.upsert_reservation(new, rows.get((listing_id, r.lot_id))))
         left -= n
     return made

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -214,22 +215,44 @@ class StockRepository:
         rows = self.session.execute(stmt.order_by(RESERVATIONS.c.created_at, RESERVATIONS.c.reservation_id))
         return [ReservationRow.to_model(r) for r in rows]  # type: ignore[arg-type]
 
-    def upsert_reservation(self, r: Reservation) -> None:
-        """Insert, or revive the (holder, listing, lot) row a released or expired reservation left."""
+    def lock_holder(self, holder: str) -> None:
+        """Serialise what one holder (an order, a bag) reserves: on PostgreSQL a transaction-scoped advisory lock, so
+        two payments of one order (or its hold and its payment) at once run one after the other and the second reads
+        what the first committed; SQLite's write transaction (``uow.begin_write``) already serialises. Taken before
+        any lot is locked, and never after one, so it cannot close a cycle with the lots' row locks."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                 {"key": f"worryfree.holder:{holder}"})
+
+    def upsert_reservation(self, r: Reservation, prior: Reservation | None = None) -> Reservation:
+        """The holder's one row for (listing, lot): inserted; or, given the ``prior`` row the holder has there (read
+        under ``lock_holder``), revived if it was released or expired, or added to if it is live (a payment topping
+        up a checkout hold from the lot the hold took from). What the row holds now."""
+        if prior is not None and prior.state in (ReservationState.HELD, ReservationState.CONFIRMED):
+            state = ReservationState.CONFIRMED if ReservationState.CONFIRMED in (prior.state, r.state) else r.state
+            added = list(prior.facts.get("added", ()))  # type: ignore[call-overload]
+            added.append({"quantity": r.quantity, "source": r.source.value, "at": r.created_at.isoformat(),
+                          **r.facts})
+            merged = replace(prior, quantity=prior.quantity + r.quantity, state=state, updated_at=r.created_at,
+                             expires_at=prior.expires_at if state is ReservationState.HELD else None,
+                             facts={**prior.facts, "added": added})
+            self.session.execute(sa.update(RESERVATIONS).where(
+                RESERVATIONS.c.reservation_id == prior.reservation_id,
+                RESERVATIONS.c.state.in_([ReservationState.HELD.value, ReservationState.CONFIRMED.value]))
+                .values(quantity=RESERVATIONS.c.quantity + r.quantity, state=state.value, updated_at=r.created_at,
+                        expires_at=merged.expires_at, facts=merged.facts))
+            return merged
         values = {"quantity": r.quantity, "state": r.state.value, "source": r.source.value,
                   "created_at": r.created_at, "expires_at": r.expires_at, "updated_at": r.created_at,
                   "reason": None, "rule_ids": list(r.rule_ids), "rulebook_version": r.rulebook_version,
                   "facts": dict(r.facts)}
-        revived = rowcount(self.session.execute(
-            sa.update(RESERVATIONS).where(
-                RESERVATIONS.c.holder == r.holder, RESERVATIONS.c.listing_id == r.listing_id,
-                RESERVATIONS.c.lot_id == r.lot_id,
-                RESERVATIONS.c.state.in_([ReservationState.RELEASED.value, ReservationState.EXPIRED.value]))
-            .values(**values)))
-        if not revived:
-            self.session.execute(sa.insert(RESERVATIONS).values(
-                reservation_id=r.reservation_id, holder=r.holder, listing_id=r.listing_id, lot_id=r.lot_id,
-                **values))
+        if prior is not None and prior.state in (ReservationState.RELEASED, ReservationState.EXPIRED):
+            self.session.execute(sa.update(RESERVATIONS).where(
+                RESERVATIONS.c.reservation_id == prior.reservation_id).values(**values))
+            return replace(r, reservation_id=prior.reservation_id)
+        self.session.execute(sa.insert(RESERVATIONS).values(
+            reservation_id=r.reservation_id, holder=r.holder, listing_id=r.listing_id, lot_id=r.lot_id, **values))
+        return r
 
     def move(self, reservation_id: str, *, from_states: Iterable[ReservationState], to: ReservationState,
              at: dt.datetime, reason: str | None = None, quantity: int | None = None) -> bool:
