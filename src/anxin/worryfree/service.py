@@ -205,25 +205,16 @@ class WorryFree:
         wanted = dict(merge_items(items)) if items else {}
         if not wanted:
             raise AnxinError(E.INVALID, "at least one item", field="items")
-        for attempt in range(3):
-            try:
-                return self._hold_once(order_id, holder, wanted)
-            except IntegrityError:  # the same order id reserved concurrently (PostgreSQL): answer what won
-                if attempt == 2:
-                    raise
-            except AnxinError as exc:  # a concurrent twin may have taken the units: then this is its replay
-                if exc.code is not E.OUT_OF_STOCK:
-                    raise
-                again = self.held(order_id)
-                if again is None or _live_items(again.reservations) != wanted:
-                    raise
-                return again
-        raise AssertionError("unreachable")
+        try:
+            return self._hold_once(order_id, holder, wanted)
+        except IntegrityError:  # a bulk chunk's payment of this order (it does not lock the holder) won: answer it
+            return self._hold_once(order_id, holder, wanted)
 
     def _hold_once(self, order_id: str, holder: str, wanted: dict[str, int]) -> Hold:
         with self.uow_factory() as uow:
             uow.begin_write()
-            StockRepository(uow.session).lock_holder(holder)  # a twin (or the order's payment) at once: it goes first
+            # A twin of this checkout (or the order's payment) at once goes first; this one then reads what it did.
+            StockRepository(uow.session).lock_holder(holder)
             existing = stock.reservations(uow, holder)
             live = _live_items(existing)
             if live or orders.order_exists(uow, order_id):
@@ -231,11 +222,11 @@ class WorryFree:
                     return Hold(order_id, False, tuple(existing))
                 raise AnxinError(E.RESERVATION_CONFLICT, f"order {order_id} already holds other items or was paid",
                                  holds=[{"listing_id": k, "quantity": v} for k, v in sorted(live.items())])
-            stock.reserve(uow, holder=holder, items=list(wanted.items()), at=self.clock.now(),
-                          source=Source.CHECKOUT, terms=self.terms)
-            made = stock.reservations(uow, holder)
+            made = stock.reserve(uow, holder=holder, items=list(wanted.items()), at=self.clock.now(),
+                                 source=Source.CHECKOUT, terms=self.terms, holding=existing)
             uow.commit()
-        return Hold(order_id, True, tuple(made))
+        now = {r.reservation_id: r for r in existing} | {r.reservation_id: r for r in made}
+        return Hold(order_id, True, tuple(sorted(now.values(), key=lambda r: (r.created_at, r.reservation_id))))
 
     def drop(self, order_id: str) -> Hold:
         """Give up a checkout's hold (the consumer left): its units go back. Paid or shipped:
