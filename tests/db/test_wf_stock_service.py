@@ -173,6 +173,29 @@ def test_a_lot_exactly_at_the_minimum_share_at_shipment_ships_one_day_less_does_
         assert err.value.details["short"] == [{"listing_id": "l1", "wanted": 1, "available": 0}]
 
 
+def test_stock_is_depleted_only_when_every_passed_lot_is_empty(anxin, programme):
+    """The depletion check counts a listing only when the plan emptied every lot it read: a lot left with units, or
+    one too short-lived to ship but still in stock, keeps the listing off zero."""
+    seed_catalog(anxin)
+    passed_lot(anxin, "first", quantity=2, **_dates(80))
+    passed_lot(anxin, "second", quantity=2, **_dates(90))
+    passed_lot(anxin, "short", quantity=1, **_dates(10))  # in stock, but below the minimum share at shipment
+    passed_lot(anxin, "l2_a", "l2", quantity=1, **_dates(80))
+    passed_lot(anxin, "l2_b", "l2", quantity=2, **_dates(90))
+
+    def depleted(holder: str, items: list[tuple[str, int]]) -> list[str]:
+        with anxin.uow_factory() as uow:
+            wf.reserve(uow, holder=holder, items=items, at=T0, source="order_paid")
+            uow.commit()
+            return [e.listing_id for e in uow.published if type(e).__name__ == "StockDepleted"]
+
+    assert depleted("order:a", [("l1", 2), ("l2", 1)]) == []  # "first" and "l2_a" emptied, the others hold units
+    assert depleted("order:b", [("l1", 2)]) == []  # all l1 could ship is gone; "short" still counts as stock
+    assert level(anxin) == (1, 4, 0)
+    assert depleted("order:c", [("l2", 2)]) == ["l2"]
+    assert level(anxin, "l2") == (0, 3, 0)
+
+
 def test_a_short_lot_is_skipped_for_a_fresher_one_not_a_reason_to_fail(anxin, programme):
     seed_catalog(anxin)
     passed_lot(anxin, "old", quantity=5, **_dates(10))

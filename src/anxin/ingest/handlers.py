@@ -90,7 +90,8 @@ def _bulk_worry_free(uow: UnitOfWork, s: Subjects, order: Any, listings: Mapping
     enrolled, holding = _wf_chunk(uow, s)
     if enrolled.isdisjoint(i.listing_id for i in order.items) and order.order_id not in holding:
         return
-    paid = worryfree.on_order_paid(uow, order, terms=worryfree.Terms.for_fulfilment(rb), enrolled=enrolled)
+    paid = worryfree.on_order_paid(uow, order, terms=worryfree.Terms.for_fulfilment(rb), enrolled=enrolled,
+                                   lock=False)  # the chunk's orders insert is its guard (on_order_paid says how)
     holding.add(order.order_id)  # it may hold stock now (a checkout hold, a payment's reservation)
     if paid.fulfilled_from != order.fulfilled_from or paid.worry_free != order.worry_free:
         current = s.get("order", order.order_id)  # as it stands now: possibly shipped or cancelled since

@@ -84,6 +84,15 @@ class IngestionService:
         except m.EventInvalid as exc:
             result.rejected.append(Rejection(index, raw_id, exc.code, str(exc), exc.field))
             return
+        try:
+            self._store_one(index, raw, env, command, result)
+        except IntegrityError:
+            # The same event (or another about the same order, shop …) was ingested at once and committed first;
+            # this unit of work was rolled back whole. Once more, against what it committed: a replay, or the
+            # no-op the second event is when it comes after the first.
+            self._store_one(index, raw, env, command, result)
+
+    def _store_one(self, index: int, raw: object, env: m.Envelope, command: Any, result: IngestResult) -> None:
         with self.uow_factory() as uow:
             log = EventLog(uow.session)
             seen = log.get(env.event_id)
@@ -104,8 +113,8 @@ class IngestionService:
             except _Park as park:
                 row.waiting_on = park.key
                 log.add(row)
-                if self._commit_or_replay(uow, result):
-                    result.pending += 1
+                uow.commit()
+                result.pending += 1
                 return
             except LifecycleError as exc:
                 result.rejected.append(Rejection(index, env.event_id, IngestErrorCode.LIFECYCLE.value, str(exc)))
@@ -113,20 +122,9 @@ class IngestionService:
             row.status, row.applied_at = "applied", now
             log.add(row)
             released = self._release(uow, produced)
-            if self._commit_or_replay(uow, result):
-                result.released += released
-                result.applied += 1
-
-    @staticmethod
-    def _commit_or_replay(uow: UnitOfWork, result: IngestResult) -> bool:
-        """Commit; if the same event id landed concurrently from another request, count a replay instead."""
-        try:
             uow.commit()
-        except IntegrityError:
-            uow.session.rollback()
-            result.duplicates += 1
-            return False
-        return True
+            result.released += released
+            result.applied += 1
 
     def _release(self, uow: UnitOfWork, keys: list[str]) -> int:
         """Apply events parked on the produced keys; what they produce releases more, breadth-first."""

@@ -51,7 +51,7 @@ def get_order(uow: UnitOfWork, order_id: str, *, lock: bool = False) -> Order | 
 
 
 def order_exists(uow: UnitOfWork, order_id: str) -> bool:
-    return OrderRepository(uow.session).get_row(order_id) is not None
+    return OrderRepository(uow.session).exists(order_id)
 
 
 def record_paid(uow: UnitOfWork, order: Order) -> bool:

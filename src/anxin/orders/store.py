@@ -143,6 +143,9 @@ class ReviewRow(Base):
     posted_at: Mapped[dt.datetime]
 
 
+_ORDER_EXISTS = sa.select(table(OrderRow).c.order_id).where(table(OrderRow).c.order_id == sa.bindparam("order_id"))
+
+
 class OrderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -151,6 +154,10 @@ class OrderRepository:
         if lock:
             return self.session.get(OrderRow, order_id, with_for_update=True, populate_existing=True)
         return self.session.get(OrderRow, order_id)
+
+    def exists(self, order_id: str) -> bool:
+        """One indexed read of the key (no row loaded into the session)."""
+        return self.session.scalar(_ORDER_EXISTS, {"order_id": order_id}) is not None
 
     def add(self, order: Order) -> None:
         self.session.add(OrderRow(**_paid_values(order)))

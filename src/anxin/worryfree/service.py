@@ -87,16 +87,23 @@ def holding_stock(uow: UnitOfWork, order_ids: Sequence[str]) -> set[str]:
 
 
 def on_order_paid(uow: UnitOfWork, order: orders.Order, *, terms: Terms | None = None,
-                  enrolled: frozenset[str] | None = None) -> orders.Order:
+                  enrolled: frozenset[str] | None = None, lock: bool = True) -> orders.Order:
     """Before ``orders.record_paid``: the order as it is to be recorded. For the items of enrolled listings (and of
     any listing the order holds at checkout), a checkout hold of the order is confirmed and what it did not cover is
     reserved now (source ``payment``); when every such item is reserved the order is ``fulfilled_from="warehouse"``
     (and ``worry_free`` when every one of those listings carries the tag). An item without stock is recorded in
     ``wf_unbacked_orders`` (and ``worryfree.order_unbacked`` published): the order is sold without the guarantee,
     ``fulfilled_from`` None. An order already recorded, or without such items, is returned unchanged. ``enrolled``:
-    the enrolled listings when the caller has read them already (a superset is fine)."""
+    the enrolled listings when the caller has read them already (a superset is fine). ``lock``: lock the order's
+    holder before reading it (``StockRepository.lock_holder``), so two payments of one order at once reserve once;
+    a bulk chunk passes False (thousands of advisory locks in one transaction would exhaust PostgreSQL's lock table):
+    its orders' rows are inserted unconditionally, so a concurrent payment of one of them fails one of the two
+    transactions on the orders' key, and the chunk is replayed event by event."""
     ids = list(dict.fromkeys(i.listing_id for i in order.items))
     holder = order_holder(order.order_id)
+    if lock:  # a concurrent payment of this order (or its checkout hold) finishes first; then this one reads it
+        uow.begin_write()
+        StockRepository(uow.session).lock_holder(holder)
     held_listings = {r.listing_id for r in stock.reservations(uow, holder)
                      if r.state in (ReservationState.CONFIRMED, ReservationState.HELD)}
     enrolled = ((enrolled_among(uow, ids) if enrolled is None else enrolled) | held_listings) & frozenset(ids)
@@ -198,24 +205,16 @@ class WorryFree:
         wanted = dict(merge_items(items)) if items else {}
         if not wanted:
             raise AnxinError(E.INVALID, "at least one item", field="items")
-        for attempt in range(3):
-            try:
-                return self._hold_once(order_id, holder, wanted)
-            except IntegrityError:  # the same order id reserved concurrently (PostgreSQL): answer what won
-                if attempt == 2:
-                    raise
-            except AnxinError as exc:  # a concurrent twin may have taken the units: then this is its replay
-                if exc.code is not E.OUT_OF_STOCK:
-                    raise
-                again = self.held(order_id)
-                if again is None or _live_items(again.reservations) != wanted:
-                    raise
-                return again
-        raise AssertionError("unreachable")
+        try:
+            return self._hold_once(order_id, holder, wanted)
+        except IntegrityError:  # a bulk chunk's payment of this order (it does not lock the holder) won: answer it
+            return self._hold_once(order_id, holder, wanted)
 
     def _hold_once(self, order_id: str, holder: str, wanted: dict[str, int]) -> Hold:
         with self.uow_factory() as uow:
             uow.begin_write()
+            # A twin of this checkout (or the order's payment) at once goes first; this one then reads what it did.
+            StockRepository(uow.session).lock_holder(holder)
             existing = stock.reservations(uow, holder)
             live = _live_items(existing)
             if live or orders.order_exists(uow, order_id):
@@ -223,11 +222,11 @@ class WorryFree:
                     return Hold(order_id, False, tuple(existing))
                 raise AnxinError(E.RESERVATION_CONFLICT, f"order {order_id} already holds other items or was paid",
                                  holds=[{"listing_id": k, "quantity": v} for k, v in sorted(live.items())])
-            stock.reserve(uow, holder=holder, items=list(wanted.items()), at=self.clock.now(),
-                          source=Source.CHECKOUT, terms=self.terms)
-            made = stock.reservations(uow, holder)
+            made = stock.reserve(uow, holder=holder, items=list(wanted.items()), at=self.clock.now(),
+                                 source=Source.CHECKOUT, terms=self.terms, holding=existing)
             uow.commit()
-        return Hold(order_id, True, tuple(made))
+        now = {r.reservation_id: r for r in existing} | {r.reservation_id: r for r in made}
+        return Hold(order_id, True, tuple(sorted(now.values(), key=lambda r: (r.created_at, r.reservation_id))))
 
     def drop(self, order_id: str) -> Hold:
         """Give up a checkout's hold (the consumer left): its units go back. Paid or shipped:

@@ -176,19 +176,30 @@ def set_lot_verdict(uow: UnitOfWork, lot_id: str, *, status: LotStatus | str, un
 # --- reservations ----------------------------------------------------------------------------------------------------
 
 def _plan(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, ship_day: dt.date,
-          rules: WorryFreeRules) -> tuple[Plan, str, Any]:
+          rules: WorryFreeRules) -> tuple[Plan, int, str, Any]:
+    """The FEFO plan for ``qty`` from the listing's passed lots as read now, and the units those lots hold."""
     tag, minimum = rules.min_at_shipment(catalog.tags_for_listing(uow, listing_id))
-    return plan_fefo(listing_id, qty, repo.pickable(listing_id), ship_day=ship_day, min_share=minimum), tag, minimum
+    lots = repo.pickable(listing_id)
+    plan = plan_fefo(listing_id, qty, lots, ship_day=ship_day, min_share=minimum)
+    return plan, sum(lt.units_available for lt in lots), tag, minimum
+
+
+@dataclass(frozen=True)
+class _Taken:
+    lots: list[tuple[str, int, str]]  # (lot_id, qty, share at ship day): one entry per lot
+    left_after: int  # units the listing's passed lots held after the takes, as last read (0: it may be depleted)
+    tag: str
+    minimum: Any
 
 
 def _take(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, ship_day: dt.date,
-          rules: WorryFreeRules) -> tuple[list[tuple[str, int, str]], str, Any]:
-    """Take ``qty`` units FEFO: the (lot_id, qty, share) taken, one entry per lot (a plan made again after a
-    concurrent take may come back to a lot it already took from), or raise ``_Short`` with what could be had."""
+          rules: WorryFreeRules) -> _Taken:
+    """Take ``qty`` units FEFO, one entry per lot (a plan made again after a concurrent take may come back to a lot
+    it already took from: its units are summed), or raise ``_Short`` with what could be had."""
     taken: dict[str, tuple[int, str]] = {}
     left = qty
     for _ in range(RETRIES):
-        plan, tag, minimum = _plan(uow, repo, listing_id, left, ship_day, rules)
+        plan, held_by_lots, tag, minimum = _plan(uow, repo, listing_id, left, ship_day, rules)
         if plan.short > 0:
             raise _Short(Shortage(listing_id, qty, qty - left + plan.covered))
         for pick in plan.picks:
@@ -196,8 +207,9 @@ def _take(uow: UnitOfWork, repo: StockRepository, listing_id: str, qty: int, shi
                 before = taken.get(pick.lot_id, (0, ""))[0]
                 taken[pick.lot_id] = (before + pick.quantity, str(pick.share_at_ship_by))
                 left -= pick.quantity
-        if left == 0:
-            return [(lot_id, n, share) for lot_id, (n, share) in taken.items()], tag, minimum
+        if left == 0:  # every pick of this plan was taken
+            return _Taken([(lot_id, n, share) for lot_id, (n, share) in taken.items()],
+                          held_by_lots - plan.covered, tag, minimum)
     raise _Short(Shortage(listing_id, qty, qty - left))
 
 
@@ -212,12 +224,16 @@ def _live(repo: StockRepository, holder: str) -> list[Reservation]:
 
 def reserve(uow: UnitOfWork, *, holder: str, items: Sequence[tuple[str, int]], at: dt.datetime,
             source: Source | str, hold_until: dt.datetime | None = None, terms: Terms | None = None,
-            ship_by: dt.datetime | None = None) -> list[Reservation]:
+            ship_by: dt.datetime | None = None, holding: Sequence[Reservation] | None = None) -> list[Reservation]:
     """Reserve every item for ``holder`` from passed lots, FEFO, skipping lots whose shelf-life share on the promised
     ship-by day (``ship_by``, default ``at`` + the warehouse window) is below the category's minimum at shipment.
     All or nothing: raises ``worryfree.out_of_stock`` (409) naming what was short; the caller's unit of work then
     holds partial takes and must roll back (or reserve inside ``uow.savepoint()``). A checkout hold
-    (``source=checkout``) lasts until ``hold_until`` (default: the rulebook's checkout_hold_minutes)."""
+    (``source=checkout``) lasts until ``hold_until`` (default: the rulebook's checkout_hold_minutes). Units from a lot
+    the holder already holds live units of are added to that one row (a payment topping up its checkout hold); a
+    caller that may reserve for one holder concurrently locks it first (``StockRepository.lock_holder``), and may
+    pass the holder's reservations it read since (``holding``) so they are not read again. Returns the rows made
+    or added to, as they stand."""
     t = _terms(terms)
     src = Source(source)
     wanted = sorted(merge_items(items))  # listing id order: concurrent multi-item reservations lock alike
@@ -227,32 +243,39 @@ def reserve(uow: UnitOfWork, *, holder: str, items: Sequence[tuple[str, int]], a
     day = t.rules.local_day(ship_by or at + t.ship_within)
     repo = StockRepository(uow.session)
     uow.begin_write()
+    rows = {(r.listing_id, r.lot_id): r  # one row per (listing, lot)
+            for r in (repo.reservations_of(holder) if holding is None else holding)}
     made: list[Reservation] = []
     short: list[Shortage] = []
+    maybe_empty: list[str] = []
     for listing_id, qty in wanted:
         try:
-            taken, tag, minimum = _take(uow, repo, listing_id, qty, day, t.rules)
+            taken = _take(uow, repo, listing_id, qty, day, t.rules)
         except _Short as s:
             short.append(s.shortage)
             continue
+        if taken.left_after <= 0:
+            maybe_empty.append(listing_id)
         rule_ids = (RULE_FEFO, RULE_SHELF_LIFE_SHIPMENT, *((RULE_HOLD,) if state is ReservationState.HELD else ()))
-        for lot_id, n, share in taken:
+        for lot_id, n, share in taken.lots:
             r = Reservation(derived_id("rsv", holder, listing_id, lot_id), holder, listing_id, lot_id, n, state, src,
                             at, hold_until if state is ReservationState.HELD else None, rule_ids=rule_ids,
                             rulebook_version=t.rules.version,
-                            facts={"ship_day": day.isoformat(), "shelf_life_tag": tag,
-                                   "min_share_at_shipment": str(minimum), "share_at_ship_day": share})
-            repo.upsert_reservation(r)
-            made.append(r)
+                            facts={"ship_day": day.isoformat(), "shelf_life_tag": taken.tag,
+                                   "min_share_at_shipment": str(taken.minimum), "share_at_ship_day": share})
+            made.append(repo.upsert_reservation(r, rows.get((listing_id, lot_id))))
     if short:
         raise AnxinError(E.OUT_OF_STOCK, "not enough passed stock within the shelf-life rule: "
                          + ", ".join(f"{s.listing_id} wanted {s.wanted}, {s.available} to be had" for s in short),
                          short=[s.as_dict() for s in short])
-    _note_depleted(uow, repo, [lid for lid, _ in wanted], at)
+    _note_depleted(uow, repo, maybe_empty, at)
     return made
 
 
 def _note_depleted(uow: UnitOfWork, repo: StockRepository, listing_ids: Iterable[str], at: dt.datetime) -> None:
+    """``listing_ids``: those whose passed lots, as the plan last read them, hold nothing after the takes; counted
+    again (a concurrent release may have given units back since), and ``worryfree.stock_depleted`` for each at 0.
+    A listing with units left in what the plan read is not counted: most reservations cost no aggregate read."""
     for listing_id, available in repo.available_by_listing(listing_ids).items():
         if available == 0:
             uow.record(StockDepleted(listing_id=listing_id, at=at))
@@ -301,9 +324,10 @@ def ship(uow: UnitOfWork, *, holder: str, at: dt.datetime) -> list[Reservation]:
 
 
 def confirm(uow: UnitOfWork, *, holder: str, at: dt.datetime) -> list[Reservation]:
-    """A checkout hold becomes a confirmed reservation (the order is paid): no longer expires."""
-    return _finish(uow, holder, at, from_states=frozenset({ReservationState.HELD}),
-                   to=ReservationState.CONFIRMED, reason=None)
+    """A checkout hold becomes a confirmed reservation (the order is paid): no longer expires. One conditional
+    UPDATE, the lots untouched (their units stay reserved); what it moved, as confirmed (nothing on a replay, or once
+    the hold expired or was released)."""
+    return StockRepository(uow.session).confirm_held(holder, at)
 
 
 def expire_holds(uow: UnitOfWork, now: dt.datetime, limit: int = 500) -> int:
@@ -340,7 +364,8 @@ def transfer(uow: UnitOfWork, *, from_holder: str, to_holder: str, listing_id: s
                          short=[{"listing_id": listing_id, "wanted": qty,
                                  "available": sum(r.quantity for r in mine)}])
     left, made = qty, []
-    existing = {(r.listing_id, r.lot_id): r for r in _live(repo, to_holder)}
+    rows = {(r.listing_id, r.lot_id): r for r in repo.reservations_of(to_holder)}
+    existing = {k: r for k, r in rows.items() if r.state in LIVE_STATES}
     for r in mine:
         if left == 0:
             break
@@ -360,7 +385,6 @@ def transfer(uow: UnitOfWork, *, from_holder: str, to_holder: str, listing_id: s
                               n, ReservationState.CONFIRMED, Source(source), at, rule_ids=(RULE_FEFO,),
                               rulebook_version=r.rulebook_version,
                               facts={"transferred_from": from_holder, "from_reservation": r.reservation_id})
-            repo.upsert_reservation(new)
-            made.append(new)
+            made.append(repo.upsert_reservation(new, rows.get((listing_id, r.lot_id))))
         left -= n
     return made

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,6 +99,22 @@ class UnbackedOrderRow(Base):
 
 LOTS, RESERVATIONS = table(LotRow), table(ReservationRow)
 
+# The hold path's statements, built once: building a statement costs more Python than SQLite takes to run it.
+_PICKABLE = (sa.select(LOTS).where(LOTS.c.listing_id == sa.bindparam("listing_id"),
+                                   LOTS.c.status == LotStatus.PASSED.value, LOTS.c.units_available > 0)
+             .order_by(LOTS.c.expires_on, LOTS.c.received_at, LOTS.c.lot_id))
+_TAKE = (sa.update(LOTS).where(LOTS.c.lot_id == sa.bindparam("lot"), LOTS.c.status == LotStatus.PASSED.value,
+                               LOTS.c.units_available >= sa.bindparam("q"))
+         .values(units_available=LOTS.c.units_available - sa.bindparam("q"),
+                 units_reserved=LOTS.c.units_reserved + sa.bindparam("q"), version=LOTS.c.version + 1))
+_RESERVATIONS_OF = (sa.select(RESERVATIONS).where(RESERVATIONS.c.holder == sa.bindparam("holder"))
+                    .order_by(RESERVATIONS.c.created_at, RESERVATIONS.c.reservation_id))
+_INSERT_RESERVATION = sa.insert(RESERVATIONS)  # the values come as parameters: one compiled statement for all
+_CONFIRM_HELD = (sa.update(RESERVATIONS).where(RESERVATIONS.c.holder == sa.bindparam("of_holder"),
+                                               RESERVATIONS.c.state == ReservationState.HELD.value)
+                 .values(state=ReservationState.CONFIRMED.value, updated_at=sa.bindparam("moved_at"))
+                 .returning(*RESERVATIONS.c))
+
 
 class StockRepository:
     def __init__(self, session: Session) -> None:
@@ -119,9 +136,7 @@ class StockRepository:
 
     def pickable(self, listing_id: str) -> list[Lot]:
         """The listing's passed lots with units available, FEFO order (read fresh, not from the identity map)."""
-        rows = self.session.execute(sa.select(LOTS).where(
-            LOTS.c.listing_id == listing_id, LOTS.c.status == LotStatus.PASSED.value, LOTS.c.units_available > 0)
-            .order_by(LOTS.c.expires_on, LOTS.c.received_at, LOTS.c.lot_id))
+        rows = self.session.execute(_PICKABLE, {"listing_id": listing_id})
         return [LotRow.to_model(r) for r in rows]  # type: ignore[arg-type]
 
     def lots(self, *, shop_id: str | None, listing_id: str | None, status: str | None,
@@ -140,11 +155,7 @@ class StockRepository:
 
     def take(self, lot_id: str, qty: int) -> bool:
         """available → reserved, only if the lot still has ``qty`` available (and is passed)."""
-        return rowcount(self.session.execute(
-            sa.update(LOTS).where(LOTS.c.lot_id == lot_id, LOTS.c.status == LotStatus.PASSED.value,
-                                  LOTS.c.units_available >= qty)
-            .values(units_available=LOTS.c.units_available - qty, units_reserved=LOTS.c.units_reserved + qty,
-                    version=LOTS.c.version + 1))) == 1
+        return rowcount(self.session.execute(_TAKE, {"lot": lot_id, "q": qty})) == 1
 
     def give_back(self, lot_id: str, qty: int) -> None:
         """reserved → available (a released or expired reservation). A rejected lot keeps nothing available."""
@@ -208,28 +219,60 @@ class StockRepository:
     # --- reservations ---------------------------------------------------------------------------------------------
 
     def reservations_of(self, holder: str, *, listing_id: str | None = None) -> list[Reservation]:
-        stmt = sa.select(RESERVATIONS).where(RESERVATIONS.c.holder == holder)
-        if listing_id is not None:
-            stmt = stmt.where(RESERVATIONS.c.listing_id == listing_id)
-        rows = self.session.execute(stmt.order_by(RESERVATIONS.c.created_at, RESERVATIONS.c.reservation_id))
+        """Oldest first."""
+        if listing_id is None:
+            rows = self.session.execute(_RESERVATIONS_OF, {"holder": holder})
+        else:
+            rows = self.session.execute(_RESERVATIONS_OF.where(RESERVATIONS.c.listing_id == listing_id),
+                                        {"holder": holder})
         return [ReservationRow.to_model(r) for r in rows]  # type: ignore[arg-type]
 
-    def upsert_reservation(self, r: Reservation) -> None:
-        """Insert, or revive the (holder, listing, lot) row a released or expired reservation left."""
+    def confirm_held(self, holder: str, at: dt.datetime) -> list[Reservation]:
+        """held → confirmed for every held reservation of the holder, in one conditional UPDATE (the lots' counters
+        do not change: the units stay reserved); what it moved, oldest first. A replay, or a hold that expired or
+        was released meanwhile, moves nothing."""
+        rows = self.session.execute(_CONFIRM_HELD, {"of_holder": holder, "moved_at": at})
+        moved = [ReservationRow.to_model(r) for r in rows]  # type: ignore[arg-type]
+        return sorted(moved, key=lambda r: (r.created_at, r.reservation_id))
+
+    def lock_holder(self, holder: str) -> None:
+        """Serialise what one holder (an order, a bag) reserves: on PostgreSQL a transaction-scoped advisory lock, so
+        two payments of one order (or its hold and its payment) at once run one after the other and the second reads
+        what the first committed; SQLite's write transaction (``uow.begin_write``) already serialises. Taken before
+        any lot is locked, and never after one, so it cannot close a cycle with the lots' row locks."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                 {"key": f"worryfree.holder:{holder}"})
+
+    def upsert_reservation(self, r: Reservation, prior: Reservation | None = None) -> Reservation:
+        """The holder's one row for (listing, lot): inserted; or, given the ``prior`` row the holder has there (read
+        under ``lock_holder``), revived if it was released or expired, or added to if it is live (a payment topping
+        up a checkout hold from the lot the hold took from). What the row holds now."""
+        if prior is not None and prior.state in (ReservationState.HELD, ReservationState.CONFIRMED):
+            state = ReservationState.CONFIRMED if ReservationState.CONFIRMED in (prior.state, r.state) else r.state
+            added = list(prior.facts.get("added", ()))  # type: ignore[call-overload]
+            added.append({"quantity": r.quantity, "source": r.source.value, "at": r.created_at.isoformat(),
+                          **r.facts})
+            merged = replace(prior, quantity=prior.quantity + r.quantity, state=state, updated_at=r.created_at,
+                             expires_at=prior.expires_at if state is ReservationState.HELD else None,
+                             facts={**prior.facts, "added": added})
+            self.session.execute(sa.update(RESERVATIONS).where(
+                RESERVATIONS.c.reservation_id == prior.reservation_id,
+                RESERVATIONS.c.state.in_([ReservationState.HELD.value, ReservationState.CONFIRMED.value]))
+                .values(quantity=RESERVATIONS.c.quantity + r.quantity, state=state.value, updated_at=r.created_at,
+                        expires_at=merged.expires_at, facts=merged.facts))
+            return merged
         values = {"quantity": r.quantity, "state": r.state.value, "source": r.source.value,
                   "created_at": r.created_at, "expires_at": r.expires_at, "updated_at": r.created_at,
                   "reason": None, "rule_ids": list(r.rule_ids), "rulebook_version": r.rulebook_version,
                   "facts": dict(r.facts)}
-        revived = rowcount(self.session.execute(
-            sa.update(RESERVATIONS).where(
-                RESERVATIONS.c.holder == r.holder, RESERVATIONS.c.listing_id == r.listing_id,
-                RESERVATIONS.c.lot_id == r.lot_id,
-                RESERVATIONS.c.state.in_([ReservationState.RELEASED.value, ReservationState.EXPIRED.value]))
-            .values(**values)))
-        if not revived:
-            self.session.execute(sa.insert(RESERVATIONS).values(
-                reservation_id=r.reservation_id, holder=r.holder, listing_id=r.listing_id, lot_id=r.lot_id,
-                **values))
+        if prior is not None and prior.state in (ReservationState.RELEASED, ReservationState.EXPIRED):
+            self.session.execute(sa.update(RESERVATIONS).where(
+                RESERVATIONS.c.reservation_id == prior.reservation_id).values(**values))
+            return replace(r, reservation_id=prior.reservation_id, updated_at=r.created_at, reason=None)
+        self.session.execute(_INSERT_RESERVATION, {"reservation_id": r.reservation_id, "holder": r.holder,
+                                                   "listing_id": r.listing_id, "lot_id": r.lot_id, **values})
+        return replace(r, updated_at=r.created_at, reason=None)
 
     def move(self, reservation_id: str, *, from_states: Iterable[ReservationState], to: ReservationState,
              at: dt.datetime, reason: str | None = None, quantity: int | None = None) -> bool:
