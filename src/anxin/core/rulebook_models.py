@@ -250,6 +250,14 @@ class RulebookProblems(ValueError):
         self.problems = problems
 
 
+def validated(model: type[M], raw: object, error: type[RulebookProblems], root: str = "") -> M:
+    """``raw`` as ``model``, or ``error`` listing every problem (paths under ``root``)."""
+    spec, problems = validate(model, raw, root)
+    if spec is None:
+        raise error(problems)
+    return spec
+
+
 def load_file(path: str | Path, parse: Callable[[object], T], error: type[RulebookProblems]) -> T:
     raw, unreadable = read_yaml(path)
     if unreadable:
@@ -283,10 +291,7 @@ class RulebookKind(Generic[M, T]):
         self.model, self.error, self.default_path, self.build = model, error, default_path, build
 
     def parse(self, raw: object, source: str = "<memory>") -> T:
-        spec, problems = validate(self.model, raw)
-        if spec is None:
-            raise self.error(problems)
-        return cast(T, self.build(spec, source))
+        return cast(T, self.build(validated(self.model, raw, self.error), source))
 
     def load(self, path: str | Path | None = None) -> T:
         """The file at ``path`` (default: the packaged one)."""

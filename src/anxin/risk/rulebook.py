@@ -32,7 +32,7 @@ from anxin.core.rulebook_models import (
     check_condition,
     compiled,
     problem,
-    validate,
+    validated,
 )
 from anxin.core.rules import Condition, FactSpec, FactType, evaluate
 from anxin.risk.model import Outcome
@@ -264,9 +264,7 @@ def _rulebook_of(spec: RiskRulebookSpec, _source: str) -> RiskRulebook:
 
 def parse_rule(raw: Any, *, taken: set[str] | None = None) -> Rule:
     """One rule on its own (an operator's draft), validated exactly as the rulebook's rules are."""
-    spec, problems = validate(RuleSpec, raw, "rule")
-    if spec is None:
-        raise RiskRulebookError(problems)
+    spec = validated(RuleSpec, raw, RiskRulebookError, "rule")
     if spec.id in (taken or ()):
         raise RiskRulebookError([f"rule.id: duplicate rule id {spec.id!r}"])
     return spec.rule("rule")
