@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -42,6 +43,14 @@ def browser() -> Iterator[object]:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def expect(browser) -> Callable[..., object]:
+    """Playwright's ``expect`` (imported once there is a browser, so that collecting needs no Playwright)."""
+    from playwright.sync_api import expect
+
+    return expect
 
 
 @pytest.fixture
@@ -81,3 +90,23 @@ def open_as(browser, server) -> Iterator[Callable[..., object]]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@dataclass
+class Traffic:
+    """What the watched pages asked for that went wrong: responses of 400 or more (the favicon aside) and requests
+    to anywhere but the app under test."""
+
+    server: str
+    failed: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+    def watch(self, page) -> None:
+        page.on("response", lambda r: self.failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+        page.on("request", lambda r: self.foreign.append(r.url) if not r.url.startswith(self.server) else None)
+
+
+@pytest.fixture
+def traffic(server) -> Traffic:
+    """``traffic.watch(page)`` from the moment it is called; a test asserts ``traffic.failed`` and ``.foreign``."""
+    return Traffic(server)

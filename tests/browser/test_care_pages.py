@@ -14,6 +14,7 @@ import pytest
 
 from anxin.bootstrap import bootstrap
 from anxin.settings import Settings
+from tests.browser.page_text import visible_text
 from tests.browser.world import seed
 from tests.care_fakes import FakeRouter
 
@@ -22,17 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.db]
 RAW = re.compile(r"\b(?:merchant_cs|platform_cs|waiting_customer|waiting_merchant|first_reply|pre_sale|after_sale|"
                  r"merchant_policy|(?:pre_sale|order|logistics|after_sale|complaint|account|merchant)\.[a-z_]+|"
                  r"cw\.[a-z_.]+|care\.[a-z_.]+)\b")
-VISIBLE = """() => {
-  const out = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (n.parentElement.closest('code, svg, script, style, option')) continue;
-    if (!n.parentElement.checkVisibility()) continue;
-    const text = n.textContent.trim();
-    if (text) out.push(text);
-  }
-  return out.join(' ');
-}"""
 WORDS = {
     "zh-CN": {"sent": "已提交", "owner": "商家客服", "left": "剩余服务时长 0 分 30 秒",
               "due": "10:03 +08:00（北京时间）", "at_risk": "即将超时", "replied": "回复已发送",
@@ -54,7 +44,7 @@ def anxin(engine, clock, transport, tmp_path: Path):
 
 
 def no_raw_code(page) -> None:
-    assert RAW.findall(page.evaluate(VISIBLE)) == [], page.url
+    assert RAW.findall(visible_text(page, options=False)) == [], page.url
 
 
 def origin(page) -> str:

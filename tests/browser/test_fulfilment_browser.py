@@ -12,25 +12,14 @@ from tests.browser.world import World, seed_fulfilment
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 @pytest.fixture
 def world(anxin) -> World:  # the page world plus a late and a stalled order, judged by a tick
     return seed_fulfilment(anxin)
 
 
-def test_the_merchant_sees_charts_figures_and_consequences(open_as, world, server, artifacts) -> None:
-    expect = _expect()
+def test_the_merchant_sees_charts_figures_and_consequences(traffic, expect, open_as, world, artifacts) -> None:
     page = open_as(world.merchant, "/merchant/shops/s1/fulfilment")
-    failed: list[str] = []
-    foreign: list[str] = []
-    # the browser's own favicon probe is the only thing allowed to miss
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(server) else None)
+    traffic.watch(page)
     page.reload()
     expect(page.locator("h1")).to_contain_text("履约表现")
     trend = page.get_by_test_id("trend").locator("svg.chart-line")
@@ -64,25 +53,22 @@ def test_the_merchant_sees_charts_figures_and_consequences(open_as, world, serve
     assert "days=7" in urlsplit(page.url).query
     expect(page.locator('[data-metric="shipped_within_48h"]')).to_contain_text("Shipped within 48 h")
     expect(page.get_by_test_id("late-shipments")).to_contain_text("Today 0.1 points (cap 2)")
-    assert failed == [] and foreign == [], (failed, foreign)
+    assert traffic.failed == [] and traffic.foreign == [], (traffic.failed, traffic.foreign)
 
 
-def test_another_merchants_shop_is_not_found(open_as, world) -> None:
-    expect = _expect()
+def test_another_merchants_shop_is_not_found(expect, open_as, world) -> None:
     page = open_as(world.merchant, "/merchant/shops/s2/fulfilment")
     expect(page.locator('.error[data-code="fulfilment.shop_not_found"]')).to_be_visible()
 
 
-def test_the_case_list_leads_to_the_shop_page(open_as, world) -> None:
-    expect = _expect()
+def test_the_case_list_leads_to_the_shop_page(expect, open_as, world) -> None:
     page = open_as(world.merchant, "/merchant/cases")
     page.get_by_test_id("shop-links").locator('a[data-shop="s1"]').click()
     expect(page.locator("h1")).to_contain_text("安心果园旗舰店")
     expect(page.get_by_test_id("trend").locator("svg.chart-line")).to_be_visible()
 
 
-def test_the_hall_shows_the_late_shipment_notice(open_as, world, artifacts) -> None:
-    expect = _expect()
+def test_the_hall_shows_the_late_shipment_notice(expect, open_as, world, artifacts) -> None:
     page = open_as(world.consumer, "/hall/orders/o_late")
     panel = page.get_by_test_id("fulfilment")
     expect(panel.get_by_test_id("promise")).to_contain_text("2026-11-02 06:00 +08:00")
@@ -100,8 +86,7 @@ def test_the_hall_shows_the_late_shipment_notice(open_as, world, artifacts) -> N
         "A coupon of CN¥6.17 has been issued to you.")
 
 
-def test_the_hall_shows_the_stalled_parcel_notice_in_english(open_as, world) -> None:
-    expect = _expect()
+def test_the_hall_shows_the_stalled_parcel_notice_in_english(expect, open_as, world) -> None:
     page = open_as(world.consumer, "/hall/orders/o_stall", locale="en")
     notice = page.get_by_test_id("fulfilment").locator('[data-notice="stalled"]')
     expect(notice).to_contain_text("No carrier scan for 72 h")

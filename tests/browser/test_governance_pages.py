@@ -8,24 +8,13 @@ import re
 
 import pytest
 
+from tests.browser.page_text import visible_text
 from tests.browser.world import seed
 from tests.governance_world import seed_governance
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 RAW = re.compile(r"\b(?:governance\.[a-z_.]+|gv\.[a-z_.]+|fake_shipment|false_advertising|aftersales_obstruction|"
                  r"listing_takedown|awaiting_counter_notice)\b")
-# The visible text outside <code>, where ids are shown as ids on purpose.
-VISIBLE = """() => {
-  const out = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (n.parentElement.closest('code, svg, script, style')) continue;
-    if (!n.parentElement.checkVisibility()) continue;
-    const text = n.textContent.trim();
-    if (text) out.push(text);
-  }
-  return out.join(' ');
-}"""
 
 
 @pytest.mark.parametrize(("locale", "words"), [
@@ -49,7 +38,7 @@ def test_a_merchant_appeals_on_the_page_and_an_operator_upholds_it(open_as, anxi
     countdown = page.locator('[data-testid="measures"] [data-testid="countdown"][data-ends-at]').first  # a timed one
     assert words["left"] in countdown.inner_text() and countdown.get_attribute("data-ends-at")
     assert words["claim"] in page.locator(f'[data-violation="{gov.advertising}"] [data-testid="evidence"]').inner_text()
-    assert RAW.findall(page.evaluate(VISIBLE)) == []
+    assert RAW.findall(visible_text(page)) == []
     page.screenshot(path=str(artifacts / f"governance-merchant-{locale}.png"), full_page=True)
 
     card = page.locator(f'[data-violation="{gov.advertising}"]')
@@ -67,14 +56,14 @@ def test_a_merchant_appeals_on_the_page_and_an_operator_upholds_it(open_as, anxi
     assert words["console"] in ops.locator("h1").inner_text()
     row = ops.locator('[data-testid="appeal-queue"] tr[data-state="submitted"]')
     assert row.count() == 1 and row.locator('[data-testid="countdown"]').is_visible()
-    assert RAW.findall(ops.evaluate(VISIBLE)) == []
+    assert RAW.findall(visible_text(ops)) == []
     with ops.expect_navigation():
         row.locator('[data-testid="open-appeal"]').click()
     ops.locator('input[name="outcome"][value="upheld"]').check()
     with ops.expect_navigation():
         ops.locator('[data-testid="decide-submit"]').click()
     assert ops.locator('[data-testid="decided"]').is_visible()
-    assert RAW.findall(ops.evaluate(VISIBLE)) == []
+    assert RAW.findall(visible_text(ops)) == []
     ops.screenshot(path=str(artifacts / f"governance-appeal-{locale}.png"), full_page=True)
 
     page.reload()
@@ -91,8 +80,8 @@ def test_the_console_tabs_show_no_raw_code(open_as, anxin, locale) -> None:
     for tab in ("violations", "findings", "ip", "inspections", "appeals"):
         with page.expect_navigation():
             page.locator(f'[data-testid="tabs"] a[data-tab="{tab}"]').click()
-        assert RAW.findall(page.evaluate(VISIBLE)) == [], tab
+        assert RAW.findall(visible_text(page)) == [], tab
     for path in (f"/ops/governance/violations/{gov.fake_shipment}", f"/ops/governance/ip/{gov.complaint_id}",
                  f"/ops/governance/inspections/{gov.plan_id}", f"/ops/governance/appeals/{gov.appeal_id}"):
         page.goto(page.url.split("/ops/")[0] + path)
-        assert page.locator("h1").is_visible() and RAW.findall(page.evaluate(VISIBLE)) == [], path
+        assert page.locator("h1").is_visible() and RAW.findall(visible_text(page)) == [], path

@@ -17,18 +17,9 @@ def world(anxin) -> MatchWorld:
     return build_match_world(anxin)
 
 
-def test_a_merchant_invites_a_matched_creator_who_accepts(open_as, world, server, artifacts) -> None:
-    from playwright.sync_api import expect
-
-    failed: list[str] = []
-    foreign: list[str] = []
-
-    def watch(page) -> None:
-        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-        page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(server) else None)
-
+def test_a_merchant_invites_a_matched_creator_who_accepts(traffic, expect, open_as, world, artifacts) -> None:
     page = open_as(world.merchant_key, "/merchant/shops/s1")
-    watch(page)
+    traffic.watch(page)
     expect(page.get_by_test_id("creators")).to_contain_text("达人匹配")
     page.get_by_test_id("find-creators").click()
     expect(page.locator("h1")).to_contain_text("达人匹配")
@@ -46,7 +37,7 @@ def test_a_merchant_invites_a_matched_creator_who_accepts(open_as, world, server
     expect(invitation.get_by_test_id("state")).to_have_text("待回复")
 
     creator = open_as(world.creator_keys["cr1"], "/creator/invitations")
-    watch(creator)
+    traffic.watch(creator)
     expect(creator.locator("h1")).to_have_text("我的邀约")
     card = creator.get_by_test_id("invitation")
     expect(card).to_have_count(1)
@@ -73,7 +64,7 @@ def test_a_merchant_invites_a_matched_creator_who_accepts(open_as, world, server
         "Upcoming")
     for p in (page, creator):
         assert "mc.mm." not in p.content() and "mc.reason." not in p.content()
-    assert failed == [] and foreign == [], (failed, foreign)
+    assert traffic.failed == [] and traffic.foreign == [], (traffic.failed, traffic.foreign)
 
 
 def test_a_merchant_withdraws_a_pending_invitation(open_as, world, server) -> None:

@@ -12,25 +12,15 @@ from tests.api.test_merchant_pages import World, build_world
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 @pytest.fixture
 def world(anxin, clock) -> World:
     return build_world(anxin, clock)
 
 
-def test_a_merchant_reads_the_centre_pays_in_and_switches_language(open_as, world, server, anxin,
+def test_a_merchant_reads_the_centre_pays_in_and_switches_language(traffic, expect, open_as, world, anxin,
                                                                      artifacts) -> None:
-    expect = _expect()
     page = open_as(world.merchant_key, "/merchant/shops")
-    failed: list[str] = []
-    foreign: list[str] = []
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(server) else None)
+    traffic.watch(page)
     page.reload()
     expect(page.locator("h1")).to_contain_text("我的店铺")
     expect(page.locator('tr[data-shop="s2"]')).to_have_count(0)
@@ -75,4 +65,4 @@ def test_a_merchant_reads_the_centre_pays_in_and_switches_language(open_as, worl
     expect(page.locator('tr[data-line="waiver"]')).to_contain_text("Fresh produce commission-free")
     expect(page.get_by_test_id("net")).to_have_text("CN¥99.40")  # Babel: the yuan spelled out for English readers
     page.screenshot(path=str(artifacts / "merchant-order-statement.png"), full_page=True)
-    assert failed == [] and foreign == [], (failed, foreign)
+    assert traffic.failed == [] and traffic.foreign == [], (traffic.failed, traffic.foreign)

@@ -11,14 +11,7 @@ from tests.browser.world import png_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def test_consumer_sees_instant_refund_and_files_a_refund(open_as, world, artifacts) -> None:
-    expect = _expect()
+def test_consumer_sees_instant_refund_and_files_a_refund(expect, open_as, world, artifacts) -> None:
     page = open_as(world.consumer, "/hall/orders/o_cup")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("h1")).to_have_text("服务保障大厅")
@@ -45,8 +38,7 @@ def test_consumer_sees_instant_refund_and_files_a_refund(open_as, world, artifac
     page.screenshot(path=str(artifacts / "hall-instant-refund.png"), full_page=True)
 
 
-def test_language_switch_to_english_sticks(open_as, world) -> None:
-    expect = _expect()
+def test_language_switch_to_english_sticks(expect, open_as, world) -> None:
     page = open_as(world.consumer, "/hall/orders/o_cup")
     page.get_by_test_id("lang-switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -57,8 +49,7 @@ def test_language_switch_to_english_sticks(open_as, world) -> None:
     expect(page.locator("h1")).to_contain_text("My orders")
 
 
-def test_fresh_produce_quality_claim_with_photo(open_as, world, tmp_path, artifacts) -> None:
-    expect = _expect()
+def test_fresh_produce_quality_claim_with_photo(expect, open_as, world, tmp_path, artifacts) -> None:
     page = open_as(world.consumer, "/hall/orders/o_mango")
     expect(page.locator('[data-guarantee="G.FRESH_SPOILAGE"]')).to_have_attribute("data-state", "expired")
     not_applicable = page.get_by_test_id("not-applicable")
@@ -95,8 +86,7 @@ def test_fresh_produce_quality_claim_with_photo(open_as, world, tmp_path, artifa
     page.screenshot(path=str(artifacts / "hall-fresh-quality-claim.png"), full_page=True)
 
 
-def test_reject_escalate_and_arbitrate_for_the_consumer(anxin, open_as, world, artifacts) -> None:
-    expect = _expect()
+def test_reject_escalate_and_arbitrate_for_the_consumer(expect, anxin, open_as, world, artifacts) -> None:
     consumer = anxin.access.authenticate(world.consumer)
     anxin.aftersales.file_case(consumer, FileCase("o_cup", "refund_only", "other", 9900))  # refunded: no deadline
     sha = anxin.aftersales.upload_evidence(consumer, png_bytes()).sha256

@@ -12,22 +12,12 @@ from urllib.parse import urljoin
 import pytest
 
 from anxin.reports.render_pdf import cjk_font
+from tests.browser.page_text import visible_text
 from tests.browser.world import seed
 from tests.report_samples import SampleReports
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 UNTRANSLATED = re.compile(r"\b(?:rp|err|reports)\.[a-z_.]+\b")
-VISIBLE = """() => {
-  const out = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (n.parentElement.closest('code, svg, script, style')) continue;
-    if (!n.parentElement.checkVisibility()) continue;
-    const text = n.textContent.trim();
-    if (text) out.push(text);
-  }
-  return out.join(' ');
-}"""
 GREEN, RED = "rgb(0, 115, 86)", "rgb(180, 35, 24)"
 
 
@@ -72,7 +62,7 @@ def test_an_operator_reads_the_report_and_downloads_it(open_as, anxin, artifacts
     assert chart.is_visible() and chart.locator(".rp-series-compare circle").count() == 31
     assert chart.bounding_box()["width"] > 300
     assert words["scraping"] in page.locator('[data-testid="unsupported"]').inner_text()
-    assert UNTRANSLATED.findall(page.evaluate(VISIBLE)) == []
+    assert UNTRANSLATED.findall(visible_text(page)) == []
     page.screenshot(path=str(artifacts / f"reports-service-{locale}.png"), full_page=True)
 
     as_json = page.request.get(urljoin(page.url, page.locator('[data-testid="download-json"]').get_attribute("href")))

@@ -11,25 +11,15 @@ from tests.api.test_risk_api import World, build_world
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 @pytest.fixture
 def world(anxin, clock) -> World:
     return build_world(anxin, clock)
 
 
-def test_an_operator_confirms_a_reused_photo_and_the_case_closes(open_as, world, server, anxin,
+def test_an_operator_confirms_a_reused_photo_and_the_case_closes(traffic, expect, open_as, world, anxin,
                                                                  artifacts) -> None:
-    expect = _expect()
     page = open_as(world.operator_key, "/ops/risk")
-    failed: list[str] = []
-    foreign: list[str] = []
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(server) else None)
+    traffic.watch(page)
     page.reload()
     expect(page.locator("h1")).to_contain_text("风险审核队列")
     row = page.locator(f'tr[data-review="{world.review_id}"]')
@@ -78,4 +68,4 @@ def test_an_operator_confirms_a_reused_photo_and_the_case_closes(open_as, world,
     page.get_by_test_id("back").click()
     expect(page.get_by_test_id("empty")).to_have_text("No reviews.")
     page.screenshot(path=str(artifacts / "ops-risk-queue.png"), full_page=True)
-    assert failed == [] and foreign == [], (failed, foreign)
+    assert traffic.failed == [] and traffic.foreign == [], (traffic.failed, traffic.foreign)

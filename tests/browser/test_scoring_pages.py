@@ -12,12 +12,6 @@ from tests.api.test_scoring_api import SHOP_NAME, build_world
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 @dataclass(frozen=True)
 class Keys:
     merchant: str  # m1, owner of s1
@@ -30,9 +24,8 @@ def world(anxin) -> Keys:  # the scored marketplace of the API tests: two runs, 
     return Keys(anxin.access.create_key("merchant", "m1")[1], anxin.access.create_key("merchant", "m2")[1])
 
 
-def test_the_merchant_reads_the_score_and_diagnoses_the_worst_indicator(open_as, world, server, anxin,
+def test_the_merchant_reads_the_score_and_diagnoses_the_worst_indicator(traffic, expect, open_as, world, anxin,
                                                                          artifacts) -> None:
-    expect = _expect()
     report = anxin.scoring.report("merchant", "s1")
     worst = max(report.indicators, key=lambda i: i.lost_x100)
     staff = anxin.access.authenticate(anxin.access.create_key("operator", "ops")[1])
@@ -40,10 +33,7 @@ def test_the_merchant_reads_the_score_and_diagnoses_the_worst_indicator(open_as,
     assert drill.suggestion is not None and worst.lost_x100 > 0
 
     page = open_as(world.merchant, "/merchant/shops/s1/score")
-    failed: list[str] = []
-    foreign: list[str] = []
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(server) else None)
+    traffic.watch(page)
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("h1")).to_contain_text("商家体验分")
@@ -89,7 +79,7 @@ def test_the_merchant_reads_the_score_and_diagnoses_the_worst_indicator(open_as,
     expect(page.locator("h1")).to_contain_text("Merchant experience score")
     expect(page.locator('[data-dimension="logistics"]')).to_contain_text("Logistics")
     expect(page.locator("table.indicators thead")).to_contain_text("Lost vs top quartile")
-    assert failed == [] and foreign == [], (failed, foreign)
+    assert traffic.failed == [] and traffic.foreign == [], (traffic.failed, traffic.foreign)
 
     small = open_as(world.other_merchant, "/merchant/shops/s3/score", locale="en")
     expect(small.get_by_test_id("not-eligible")).to_have_text("Not enough orders (12 of 30): no score yet.")

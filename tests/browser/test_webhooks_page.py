@@ -12,9 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.db]
 DOWN = "http://127.0.0.1:9/unused"
 
 
-def test_an_operator_redelivers_a_dead_message(open_as, anxin, transport, clock, server):
-    from playwright.sync_api import expect
-
+def test_an_operator_redelivers_a_dead_message(traffic, expect, open_as, anxin, transport, clock):
     with anxin.uow_factory() as uow:
         msg = enqueue(uow, clock=clock, kind=REFUND, idempotency_key="case_7:refund", amount_fen=100,
                       subject_ref="case_7", payload={})
@@ -24,10 +22,9 @@ def test_an_operator_redelivers_a_dead_message(open_as, anxin, transport, clock,
         anxin.outbox.deliver_due()
         clock.advance(hours=2)
     key = anxin.access.create_key("operator", "ops")[1]
-    failed: list[str] = []
 
     page = open_as(key, "/ops/webhooks")
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+    traffic.watch(page)
     expect(page.locator("h1")).to_have_text("回调（Webhook）投递")
     expect(page.locator(f'tr[data-endpoint="{DEFAULT_ENDPOINT_ID}"] [data-col="dead"]')).to_have_text("1")
     row = page.locator(f'tr[data-message="{msg.message_id}"]')
@@ -46,4 +43,4 @@ def test_an_operator_redelivers_a_dead_message(open_as, anxin, transport, clock,
     english = open_as(key, "/ops/webhooks", locale="en")
     expect(english.locator("h1")).to_have_text("Webhook deliveries")
     expect(english.get_by_test_id("no-dead")).to_have_text("No dead messages.")
-    assert failed == []
+    assert traffic.failed == []

@@ -15,24 +15,14 @@ from tests.db import builders as b
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
-def test_the_creator_picks_from_the_pool(open_as, anxin, engine, server, artifacts, locale) -> None:
-    expect = _expect()
+def test_the_creator_picks_from_the_pool(traffic, expect, open_as, anxin, engine, server, artifacts, locale) -> None:
     zh = locale == "zh-CN"
     pool_world(anxin)
     tag(engine, "l_nuts", "s1", tagged=True, since=b.T0 - 3 * b.D)
     key = anxin.access.create_key("creator", "cr1")[1]
     page = open_as(key, "/", locale=locale)
-    failed: list[str] = []
-    foreign: list[str] = []
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(server) else None)
+    traffic.watch(page)
     expect(page).to_have_url(f"{server}/creator")
     expect(page.locator("html")).to_have_attribute("lang", locale)
     expect(page.locator("h1")).to_contain_text("达人中心" if zh else "Creator centre")
@@ -78,12 +68,11 @@ def test_the_creator_picks_from_the_pool(open_as, anxin, engine, server, artifac
         page.get_by_test_id("pool-apply").click()
     expect(page.get_by_test_id("pool-error")).to_have_attribute("data-code", "worryfree.pool.invalid_filter")
     expect(page.get_by_test_id("pool-error")).not_to_contain_text("err.")
-    assert not failed and not foreign, (failed, foreign)
+    assert not traffic.failed and not traffic.foreign, (traffic.failed, traffic.foreign)
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
-def test_the_creator_reads_their_own_score_and_its_diagnosis(open_as, anxin, server, artifacts, locale) -> None:
-    expect = _expect()
+def test_the_creator_reads_their_own_score_and_its_diagnosis(expect, open_as, anxin, server, artifacts, locale) -> None:
     build_world(anxin)  # cr1 sold 12 of s1's orders: scored
     report = anxin.scoring.report("creator", "cr1")
     assert report is not None and report.eligible
@@ -107,8 +96,7 @@ def test_the_creator_reads_their_own_score_and_its_diagnosis(open_as, anxin, ser
     expect(page).to_have_url(f"{server}/creator/score")
 
 
-def test_another_creator_sees_no_score_and_an_operator_reads_the_programme(open_as, anxin, server) -> None:
-    expect = _expect()
+def test_another_creator_sees_no_score_and_an_operator_reads_the_programme(expect, open_as, anxin, server) -> None:
     page = open_as(anxin.access.create_key("creator", "cr-new")[1], "/creator/score", locale="en")
     expect(page.get_by_test_id("no-score")).to_be_visible()
     ops = open_as(anxin.access.create_key("operator", "ops")[1], "/ops/cases", locale="zh-CN")

@@ -10,23 +10,13 @@ import re
 
 import pytest
 
+from tests.browser.page_text import visible_text
 from tests.db.builders import T0, category, event, ingest_ok, listing, shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 RAW = re.compile(r"\b(?:outer_packaging|labels_failed|shelf_life_at_inbound|defects_over_acceptance|"
                  r"defects_within_acceptance|tightened_\w+|wfi\.[a-z_.]+|worryfree\.[a-z_.]+|pending|inspecting)\b")
-VISIBLE = """() => {
-  const out = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (n.parentElement.closest('code, svg, script, style, option')) continue;
-    if (!n.parentElement.checkVisibility()) continue;
-    const text = n.textContent.trim();
-    if (text) out.push(text);
-  }
-  return out.join(' ');
-}"""
 WORDS = {
     "zh-CN": {"queue": "入仓质检", "pending": "待质检", "rejected": "不合格", "reason": "标签标识不合格",
               "recorded": "质检结果已记录", "lots": "入仓批次", "plan": "正常：抽 5 件，允收 ≤ 0",
@@ -60,7 +50,8 @@ def keys(anxin):
 
 
 def no_raw_code(page) -> None:
-    assert RAW.findall(page.evaluate(VISIBLE)) == [], (page.url, RAW.findall(page.evaluate(VISIBLE)))
+    found = RAW.findall(visible_text(page, options=False))
+    assert found == [], (page.url, found)
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])

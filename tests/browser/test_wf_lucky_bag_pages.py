@@ -12,12 +12,6 @@ from tests.db.test_wf_lucky_bags import world as lucky_world  # noqa: F401  (the
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 @pytest.fixture
 def drawn(lucky_world, clock):  # noqa: F811
     bag = new_bag(lucky_world)
@@ -31,13 +25,11 @@ def drawn(lucky_world, clock):  # noqa: F811
     return lucky_world.lucky_bags.draw(CREATOR, bag_id)[0], open_bag
 
 
-def test_the_creator_reads_a_drawn_bags_audit(open_as, drawn, anxin, server) -> None:
-    expect = _expect()
+def test_the_creator_reads_a_drawn_bags_audit(traffic, expect, open_as, drawn, anxin, server) -> None:
     bag, open_bag = drawn
     key = anxin.access.create_key("creator", "cr1")[1]
     page = open_as(key, "/creator/lucky-bags")
-    failed: list[str] = []
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+    traffic.watch(page)
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("h1")).to_have_text("福袋")
@@ -58,11 +50,10 @@ def test_the_creator_reads_a_drawn_bags_audit(open_as, drawn, anxin, server) -> 
     expect(page.get_by_test_id("not-drawn")).to_be_visible()
     expect(page.get_by_test_id("seed-hash")).to_have_text(str(open_bag["seed_hash"]))
     assert page.get_by_test_id("seed").count() == 0  # the seed stays secret until the draw
-    assert failed == []
+    assert traffic.failed == []
 
 
-def test_the_merchant_sees_its_shops_bags(open_as, drawn, anxin, server) -> None:
-    expect = _expect()
+def test_the_merchant_sees_its_shops_bags(expect, open_as, drawn, anxin, server) -> None:
     bag, _ = drawn
     page = open_as(anxin.access.create_key("merchant", "m1")[1], "/merchant/lucky-bags?lang=en")
     expect(page.locator("h1")).to_have_text("Lucky bags")
@@ -73,8 +64,7 @@ def test_the_merchant_sees_its_shops_bags(open_as, drawn, anxin, server) -> None
     expect(other.get_by_test_id("no-bags")).to_be_visible()
 
 
-def test_a_cancelled_bag_says_who_cancelled_it_and_why(open_as, drawn, anxin, server) -> None:
-    expect = _expect()
+def test_a_cancelled_bag_says_who_cancelled_it_and_why(expect, open_as, drawn, anxin, server) -> None:
     _, open_bag = drawn
     operator = anxin.access.create_key("operator", "ops1")[0]
     from anxin.core.principal import Principal, Role

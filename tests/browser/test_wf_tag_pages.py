@@ -9,22 +9,12 @@ import re
 import pytest
 
 from anxin.worryfree import service as wf
+from tests.browser.page_text import visible_text
 from tests.db.builders import T0, category, event, listing, shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 RAW = re.compile(r"\b(?:wf\.[a-z_.]+|worryfree\.[a-z_.]+|category_not_eligible|stock_empty|score_band_below|"
                  r"not_enrolled|stock_available|tag\.[a-z_]+|enrol\.[a-z_]+)\b")
-VISIBLE = """() => {
-  const out = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (n.parentElement.closest('code, svg, script, style')) continue;
-    if (!n.parentElement.checkVisibility()) continue;
-    const text = n.textContent.trim();
-    if (text) out.push(text);
-  }
-  return out.join(' ');
-}"""
 
 
 def _seed(anxin) -> str:
@@ -69,7 +59,7 @@ def test_a_merchant_enrols_sees_why_and_withdraws(open_as, anxin, artifacts, loc
         page.locator('[data-testid="enrol-l2"]').click()
     assert words["refused"] in page.locator('[data-testid="refused"]').inner_text()
     assert page.locator('[role="alert"]').get_attribute("data-code") == "worryfree.not_eligible"
-    assert RAW.findall(page.evaluate(VISIBLE)) == []
+    assert RAW.findall(visible_text(page)) == []
 
     with page.expect_navigation():
         page.locator('[data-testid="enrol-l1"]').click()
@@ -77,18 +67,18 @@ def test_a_merchant_enrols_sees_why_and_withdraws(open_as, anxin, artifacts, loc
     row = page.locator('tr[data-listing="l1"]')
     assert row.get_attribute("data-tagged") == "no" and words["no_stock"] in row.inner_text()
     assert page.locator('tr[data-listing="l2"]').get_attribute("data-state") == "refused"
-    assert RAW.findall(page.evaluate(VISIBLE)) == []
+    assert RAW.findall(visible_text(page)) == []
 
     _pass_lot(anxin)
     page.reload()
     row = page.locator('tr[data-listing="l1"]')
     assert row.get_attribute("data-tagged") == "yes"
     assert words["tagged"] in row.locator('[data-testid="tag"]').inner_text() and words["gained"] in row.inner_text()
-    assert RAW.findall(page.evaluate(VISIBLE)) == []
+    assert RAW.findall(visible_text(page)) == []
     page.screenshot(path=str(artifacts / f"wf-merchant-{locale}.png"), full_page=True)
 
     with page.expect_navigation():
         page.locator('[data-testid="withdraw-l1"]').click()
     row = page.locator('tr[data-listing="l1"]')
     assert row.get_attribute("data-state") == "withdrawn" and words["withdrawn"] in row.inner_text()
-    assert RAW.findall(page.evaluate(VISIBLE)) == []
+    assert RAW.findall(visible_text(page)) == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
@@ -20,14 +20,13 @@ from anxin.core.rulebook_models import (
     Instant,
     NonEmpty,
     PositiveInt,
+    RulebookKind,
     RulebookModel,
     RulebookProblems,
     Text,
     check_condition,
     compiled,
-    load_file,
     problem,
-    validate,
 )
 from anxin.core.rules import Condition, FactSpec
 
@@ -281,14 +280,7 @@ class GuaranteesRulebookSpec(RulebookModel):
         return self
 
 
-def load_rulebook(path: str | Path) -> Rulebook:
-    return replace(load_file(path, parse_rulebook, RulebookError), source=str(path))
-
-
-def parse_rulebook(raw: object, *, source: str = "<memory>") -> Rulebook:
-    spec, problems = validate(GuaranteesRulebookSpec, raw)
-    if spec is None:
-        raise RulebookError(problems)
+def _rulebook_of(spec: GuaranteesRulebookSpec, source: str) -> Rulebook:
     return Rulebook(version=spec.version, effective_from=spec.effective_from,
                     local_offset=dt.timedelta(hours=spec.local_utc_offset_hours),
                     deadlines=Deadlines(**spec.deadlines.model_dump()),
@@ -300,6 +292,9 @@ def parse_rulebook(raw: object, *, source: str = "<memory>") -> Rulebook:
 
 
 DEFAULT_RULEBOOK = Path(__file__).resolve().parent.parent / "rulebooks" / "guarantees.yaml"
+GUARANTEES_KIND = RulebookKind(GuaranteesRulebookSpec, RulebookError, DEFAULT_RULEBOOK, _rulebook_of)
+load_rulebook = GUARANTEES_KIND.load
+parse_rulebook = GUARANTEES_KIND.parse
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,10 @@ from anxin.core.rulebook_models import (
     Instant,
     NonEmpty,
     Pct,
+    RulebookKind,
     RulebookModel,
     RulebookProblems,
-    load_file,
     refuse,
-    validate,
 )
 
 DEFAULT_COMPANION_RULEBOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "care_companion.yaml"
@@ -167,13 +166,6 @@ class CompanionRulebookError(RulebookProblems):
     title = "invalid care companion rulebook"
 
 
-def parse_companion_rules(raw: object) -> CompanionRulebookSpec:
-    spec, found = validate(CompanionRulebookSpec, raw)
-    if found or spec is None:
-        raise CompanionRulebookError(found)
-    return spec
-
-
-def load_companion_rules(path: str | Path | None = None) -> CompanionRulebookSpec:
-    """The companion rulebook (default: the packaged one), or ``CompanionRulebookError`` listing every problem."""
-    return load_file(path or DEFAULT_COMPANION_RULEBOOK, parse_companion_rules, CompanionRulebookError)
+COMPANION_KIND = RulebookKind(CompanionRulebookSpec, CompanionRulebookError, DEFAULT_COMPANION_RULEBOOK)
+parse_companion_rules = COMPANION_KIND.parse
+load_companion_rules = COMPANION_KIND.load  # the packaged file by default

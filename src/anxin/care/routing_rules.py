@@ -21,13 +21,12 @@ from anxin.core.rulebook_models import (
     ConditionSpec,
     Instant,
     NonEmpty,
+    RulebookKind,
     RulebookModel,
     RulebookProblems,
     check_condition,
     compiled,
-    load_file,
     refuse,
-    validate,
 )
 from anxin.core.rules import AllOf, Condition, FactSpec, Leaf
 
@@ -257,14 +256,6 @@ class CareRoutingError(RulebookProblems):
     title = "invalid care routing rulebook"
 
 
-def parse_routing_rules(raw: object, source: str = "<memory>") -> RoutingRules:
-    spec, found = validate(CareRoutingSpec, raw)
-    if found or spec is None:
-        raise CareRoutingError(found)
-    return _rules_of(spec, source)
-
-
-def load_routing_rules(path: str | Path | None = None) -> RoutingRules:
-    """The care routing rulebook (default: the packaged one), or ``CareRoutingError`` listing every problem."""
-    path = Path(path or DEFAULT_ROUTING_RULEBOOK)
-    return load_file(path, lambda raw: parse_routing_rules(raw, str(path)), CareRoutingError)
+ROUTING_KIND = RulebookKind(CareRoutingSpec, CareRoutingError, DEFAULT_ROUTING_RULEBOOK, _rules_of)
+parse_routing_rules = ROUTING_KIND.parse
+load_routing_rules = ROUTING_KIND.load  # the packaged file by default

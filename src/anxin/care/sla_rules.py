@@ -15,16 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from anxin.core.rulebook_models import (
-    Between,
-    Instant,
-    NonEmpty,
-    RulebookModel,
-    RulebookProblems,
-    load_file,
-    refuse,
-    validate,
-)
+from anxin.core.rulebook_models import Between, Instant, NonEmpty, RulebookKind, RulebookModel, RulebookProblems, refuse
 
 DEFAULT_CARE_RULEBOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "care.yaml"
 
@@ -198,13 +189,6 @@ class CareRulebookError(RulebookProblems):
     title = "invalid care rulebook"
 
 
-def parse_care_rules(raw: object) -> CareRulebookSpec:
-    spec, found = validate(CareRulebookSpec, raw)
-    if found or spec is None:
-        raise CareRulebookError(found)
-    return spec
-
-
-def load_care_rules(path: str | Path | None = None) -> CareRulebookSpec:
-    """The care rulebook (default: the packaged one), or ``CareRulebookError`` listing every problem."""
-    return load_file(path or DEFAULT_CARE_RULEBOOK, parse_care_rules, CareRulebookError)
+CARE_KIND = RulebookKind(CareRulebookSpec, CareRulebookError, DEFAULT_CARE_RULEBOOK)
+parse_care_rules = CARE_KIND.parse
+load_care_rules = CARE_KIND.load  # the packaged file by default

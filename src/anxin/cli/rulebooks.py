@@ -6,13 +6,40 @@ through this one table, so a new kind is added here once.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from anxin.core.rulebook_models import RulebookProblems, read_yaml
+from anxin.core.rulebook_models import RulebookKind, RulebookProblems, read_yaml
+
+if TYPE_CHECKING:  # annotations only: kinds() imports the kinds' modules when it is called
+    from anxin.aftersales.rulebook import Rulebook
+    from anxin.care.companion_rules import CompanionRulebookSpec
+    from anxin.care.routing_rules import RoutingRules
+    from anxin.care.sla_rules import CareRulebookSpec
+    from anxin.risk.rulebook import RiskRulebook
+    from anxin.worryfree.inspection_rules import InspectionRulebookSpec
+    from anxin.worryfree.lucky_bag_rules import LuckyBagRulebookSpec
+    from anxin.worryfree.rules import WorryFreeRules
+    from anxin.worryfree.tag_rules import TagRulebookSpec
+
+
+class Versioned(Protocol):
+    """What every loaded rulebook says of itself."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def effective_from(self) -> dt.datetime: ...
+
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T", bound=Versioned)
 
 
 @dataclass(frozen=True)
@@ -22,36 +49,59 @@ class Kind:
     model: type[BaseModel] | None = None  # published as docs/schemas/<name>.schema.json
 
 
-def _guarantees(path: Path) -> str:
-    from anxin.aftersales.rulebook import load_rulebook
+def _book(name: str, kind: RulebookKind[M, T], detail: Callable[[T], str] | None = None) -> Kind:
+    """A one-file kind, checked by loading it as the service would: its version, then ``detail`` of the book."""
+    def check(path: Path) -> str:
+        book = kind.load(path)
+        head = f"version {book.version}, effective from {book.effective_from.isoformat()}"
+        return f"{head}, {detail(book)}" if detail else head
+    return Kind(name, check, kind.model)
 
-    book = load_rulebook(path)
+
+def _guarantees(book: Rulebook) -> str:
     claims = sum(1 for g in book.guarantees if g.route)
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {len(book.guarantees)} "
-            f"guarantees ({claims} claim routes), {len(book.review_rules)} review rules")
+    return f"{len(book.guarantees)} guarantees ({claims} claim routes), {len(book.review_rules)} review rules"
 
 
-def _risk(path: Path) -> str:
-    from anxin.risk.rulebook import load_risk_rulebook
-
-    book = load_risk_rulebook(path)
-    live = sum(1 for r in book.rules if r.status == "live")
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, mode {book.mode}, "
-            f"{len(book.rules)} rules ({live} live)")
+def _risk(book: RiskRulebook) -> str:
+    return f"mode {book.mode}, {len(book.rules)} rules ({sum(1 for r in book.rules if r.status == 'live')} live)"
 
 
-def _fulfilment(path: Path) -> str:
-    from anxin.orders.fulfilment_rules import load_fulfilment_rulebook
-
-    book = load_fulfilment_rulebook(path)
-    return f"version {book.version}, effective from {book.effective_from.isoformat()}"
+def _care(book: CareRulebookSpec) -> str:
+    return f"{len(book.calendars)} calendars, first reply within {book.first_reply.service_minutes} service minutes"
 
 
-def _scores(path: Path) -> str:
-    from anxin.scoring.rulebook import load_score_rulebook
+def _care_routing(book: RoutingRules) -> str:
+    return (f"{len(book.intents)} intents, {len(book.keyword_rules)} keyword rules, {len(book.context_rules)} "
+            f"context rules, topic decides below {book.min_confidence}")
 
-    book = load_score_rulebook(path)
-    return f"version {book.version}, effective from {book.effective_from.isoformat()}"
+
+def _care_companion(book: CompanionRulebookSpec) -> str:
+    from anxin.care.companion_rules import TROUBLES
+
+    enabled = [t for t in TROUBLES if book.troubles.of(t).enabled]
+    return f"{book.window.days}-day window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %"
+
+
+def _worryfree_lucky_bags(book: LuckyBagRulebookSpec) -> str:
+    c = book.campaign
+    return (f"up to {c.max_units} prize units in {c.max_listings} listings, windows of {c.min_window_minutes} min "
+            f"to {c.max_window_hours} h")
+
+
+def _worryfree_tags(book: TagRulebookSpec) -> str:
+    return (f"{len(book.score_bands)} score bands, tag at ship rate ≥ {book.tag.ship_rate.min_bp / 100:g} %, "
+            f"complaint rate ≤ {book.tag.complaint_rate.max_bp / 100:g} %")
+
+
+def _worryfree(book: WorryFreeRules) -> str:
+    return (f"checkout holds {book.spec.stock.checkout_hold_minutes} min, shelf-life minimums for "
+            f"{len(book.spec.shelf_life)} category tags")
+
+
+def _worryfree_inspection(book: InspectionRulebookSpec) -> str:
+    return (f"{len(book.plans.normal.rows)} lot-size rows, tightened after {book.tightening.min_failures} rejected "
+            f"lot(s) in {book.tightening.window_days} days, checks {', '.join(book.checks.per_unit)}")
 
 
 def _merchants(path: Path) -> str:
@@ -80,68 +130,6 @@ def _governance_section(name: str) -> Callable[[Path], str]:
     return check
 
 
-def _care(path: Path) -> str:
-    from anxin.care.sla_rules import load_care_rules
-
-    book = load_care_rules(path)
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, "
-            f"{len(book.calendars)} calendars, first reply within {book.first_reply.service_minutes} service minutes")
-
-
-def _care_routing(path: Path) -> str:
-    from anxin.care.routing_rules import load_routing_rules
-
-    book = load_routing_rules(path)
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {len(book.intents)} intents, "
-            f"{len(book.keyword_rules)} keyword rules, {len(book.context_rules)} context rules, "
-            f"topic decides below {book.min_confidence}")
-
-
-def _care_companion(path: Path) -> str:
-    from anxin.care.companion_rules import TROUBLES, load_companion_rules
-
-    book = load_companion_rules(path)
-    enabled = [t for t in TROUBLES if book.troubles.of(t).enabled]
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {book.window.days}-day "
-            f"window, {len(enabled)} troubles, hold-out {book.holdout.share_bp / 100:g} %")
-
-
-def _worryfree_lucky_bags(path: Path) -> str:
-    from anxin.worryfree.lucky_bag_rules import load_lucky_bag_rules
-
-    book = load_lucky_bag_rules(path)
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, up to "
-            f"{book.campaign.max_units} prize units in {book.campaign.max_listings} listings, windows of "
-            f"{book.campaign.min_window_minutes} min to {book.campaign.max_window_hours} h")
-
-
-def _worryfree_tags(path: Path) -> str:
-    from anxin.worryfree.tag_rules import load_tag_rules
-
-    book = load_tag_rules(path)
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, {len(book.score_bands)} "
-            f"score bands, tag at ship rate ≥ {book.tag.ship_rate.min_bp / 100:g} %, complaint rate ≤ "
-            f"{book.tag.complaint_rate.max_bp / 100:g} %")
-
-
-def _worryfree(path: Path) -> str:
-    from anxin.worryfree.rules import load_worryfree_rules
-
-    book = load_worryfree_rules(path)
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, checkout holds "
-            f"{book.spec.stock.checkout_hold_minutes} min, shelf-life minimums for {len(book.spec.shelf_life)} "
-            f"category tags")
-
-
-def _worryfree_inspection(path: Path) -> str:
-    from anxin.worryfree.inspection_rules import load_inspection_rules
-
-    book = load_inspection_rules(path)
-    return (f"version {book.version}, effective from {book.effective_from.isoformat()}, "
-            f"{len(book.plans.normal.rows)} lot-size rows, tightened after {book.tightening.min_failures} rejected "
-            f"lot(s) in {book.tightening.window_days} days, checks {', '.join(book.checks.per_unit)}")
-
-
 def _section(name: str) -> Callable[[Path], str]:
     def check(path: Path) -> str:
         from anxin.merchants.rulebook import load_section_file
@@ -152,34 +140,33 @@ def _section(name: str) -> Callable[[Path], str]:
 
 
 def kinds() -> dict[str, Kind]:
-    from anxin.aftersales.rulebook import GuaranteesRulebookSpec
-    from anxin.care.companion_rules import CompanionRulebookSpec
-    from anxin.care.routing_rules import CareRoutingSpec
-    from anxin.care.sla_rules import CareRulebookSpec
+    from anxin.aftersales.rulebook import GUARANTEES_KIND
+    from anxin.care.companion_rules import COMPANION_KIND
+    from anxin.care.routing_rules import ROUTING_KIND
+    from anxin.care.sla_rules import CARE_KIND
     from anxin.governance.rulebook import MODELS as GOVERNANCE_SECTIONS
     from anxin.governance.rulebook_models import GovernanceIndexSpec
     from anxin.merchants.rulebook import MODELS as MERCHANT_SECTIONS
     from anxin.merchants.rulebook_models import MerchantsIndexSpec
-    from anxin.orders.fulfilment_rules import FulfilmentRulebookSpec
-    from anxin.risk.rulebook import RiskRulebookSpec
-    from anxin.scoring.rulebook_models import ScoresRulebookSpec
-    from anxin.worryfree.inspection_rules import InspectionRulebookSpec
-    from anxin.worryfree.lucky_bag_rules import LuckyBagRulebookSpec
-    from anxin.worryfree.rules import WorryFreeRulebookSpec
-    from anxin.worryfree.tag_rules import TagRulebookSpec
+    from anxin.orders.fulfilment_rules import FULFILMENT_KIND
+    from anxin.risk.rulebook import RISK_KIND
+    from anxin.scoring.rulebook import SCORE_KIND
+    from anxin.worryfree.inspection_rules import INSPECTION_KIND
+    from anxin.worryfree.lucky_bag_rules import LUCKY_BAG_KIND
+    from anxin.worryfree.rules import WORRYFREE_KIND
+    from anxin.worryfree.tag_rules import TAG_KIND
 
-    table = [Kind("guarantees", _guarantees, GuaranteesRulebookSpec), Kind("risk", _risk, RiskRulebookSpec),
-             Kind("fulfilment", _fulfilment, FulfilmentRulebookSpec), Kind("scores", _scores, ScoresRulebookSpec),
+    table = [_book("guarantees", GUARANTEES_KIND, _guarantees), _book("risk", RISK_KIND, _risk),
+             _book("fulfilment", FULFILMENT_KIND), _book("scores", SCORE_KIND),
              Kind("merchants", _merchants, MerchantsIndexSpec)]
     table += [Kind(f"merchants.{s}", _section(s), model) for s, model in MERCHANT_SECTIONS.items()]
-    table += [Kind("governance", _governance, GovernanceIndexSpec), Kind("care", _care, CareRulebookSpec),
-              Kind("care_routing", _care_routing, CareRoutingSpec),
-              Kind("care_companion", _care_companion, CompanionRulebookSpec),
-              Kind("worryfree_tags", _worryfree_tags, TagRulebookSpec),
-              Kind("worryfree", _worryfree, WorryFreeRulebookSpec)]
+    table += [Kind("governance", _governance, GovernanceIndexSpec), _book("care", CARE_KIND, _care),
+              _book("care_routing", ROUTING_KIND, _care_routing),
+              _book("care_companion", COMPANION_KIND, _care_companion),
+              _book("worryfree_tags", TAG_KIND, _worryfree_tags), _book("worryfree", WORRYFREE_KIND, _worryfree)]
     table += [Kind(f"governance.{s}", _governance_section(s), model) for s, model in GOVERNANCE_SECTIONS.items()]
-    table += [Kind("worryfree_inspection", _worryfree_inspection, InspectionRulebookSpec)]  # H2
-    table += [Kind("worryfree_lucky_bags", _worryfree_lucky_bags, LuckyBagRulebookSpec)]  # wf-bags
+    table += [_book("worryfree_inspection", INSPECTION_KIND, _worryfree_inspection)]  # H2
+    table += [_book("worryfree_lucky_bags", LUCKY_BAG_KIND, _worryfree_lucky_bags)]  # wf-bags
     return {k.name: k for k in table}
 
 

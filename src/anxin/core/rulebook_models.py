@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast, overload
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
@@ -250,8 +250,50 @@ class RulebookProblems(ValueError):
         self.problems = problems
 
 
+def validated(model: type[M], raw: object, error: type[RulebookProblems], root: str = "") -> M:
+    """``raw`` as ``model``, or ``error`` listing every problem (paths under ``root``)."""
+    spec, problems = validate(model, raw, root)
+    if spec is None:
+        raise error(problems)
+    return spec
+
+
 def load_file(path: str | Path, parse: Callable[[object], T], error: type[RulebookProblems]) -> T:
     raw, unreadable = read_yaml(path)
     if unreadable:
         raise error(unreadable)
     return parse(raw)
+
+
+
+def as_validated(spec: M, source: str) -> M:
+    """The default ``build``: the validated model is itself what the domain uses."""
+    return spec
+
+
+class RulebookKind(Generic[M, T]):
+    """A rulebook kept in one YAML file: its model, its error, its packaged file and how a validated model becomes
+    what the domain uses (``build(spec, source)``; ``source`` is the file, or ``<memory>`` for a parsed mapping;
+    without one, the model itself). ``parse`` and ``load`` are what each kind's module exports as ``parse_*`` and
+    ``load_*``; both raise ``error`` listing every problem at once."""
+
+    @overload
+    def __init__(self: RulebookKind[M, M], model: type[M], error: type[RulebookProblems], default_path: Path) -> None:
+        ...
+
+    @overload
+    def __init__(self, model: type[M], error: type[RulebookProblems], default_path: Path,
+                 build: Callable[[M, str], T]) -> None:
+        ...
+
+    def __init__(self, model: type[M], error: type[RulebookProblems], default_path: Path,
+                 build: Callable[[M, str], Any] = as_validated) -> None:
+        self.model, self.error, self.default_path, self.build = model, error, default_path, build
+
+    def parse(self, raw: object, source: str = "<memory>") -> T:
+        return cast(T, self.build(validated(self.model, raw, self.error), source))
+
+    def load(self, path: str | Path | None = None) -> T:
+        """The file at ``path`` (default: the packaged one)."""
+        path = path or self.default_path
+        return load_file(path, lambda raw: self.parse(raw, str(path)), self.error)

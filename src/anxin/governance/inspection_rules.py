@@ -31,6 +31,7 @@ from anxin.core.rulebook_models import (
     read_yaml,
     refuse,
     validate,
+    validated,
 )
 from anxin.governance.model import COUNTERFEIT, LOW_QUALITY_PRODUCT
 
@@ -241,10 +242,7 @@ def parse_inspections(raw: object, *, version: str = "test",
                       effective_from: dt.datetime | None = None) -> InspectionRules:
     """A section from already-read YAML (tests, ``anxin rules check``); ``InspectionRulesError`` lists every
     problem."""
-    spec, problems = validate(InspectionsSpec, raw)
-    if spec is None:
-        raise InspectionRulesError(problems)
-    return InspectionRules(spec=spec, version=version,
+    return InspectionRules(spec=validated(InspectionsSpec, raw, InspectionRulesError), version=version,
                            effective_from=effective_from or dt.datetime(2026, 12, 7, tzinfo=dt.UTC))
 
 

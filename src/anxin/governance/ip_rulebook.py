@@ -23,7 +23,7 @@ from anxin.core.rulebook_models import (
     RulebookModel,
     RulebookProblems,
     read_yaml,
-    validate,
+    validated,
 )
 
 SEVERITIES = ("minor", "major", "critical")  # the catalogue's ip_infringement points go by these
@@ -178,9 +178,7 @@ class IpRules:
 
 
 def ip_rules_from(raw: object, *, version: str, effective_from: dt.datetime) -> IpRules:
-    spec, problems = validate(IpComplaintsSpec, raw, "ip_complaints")
-    if spec is None:
-        raise IpRulesError(problems)
+    spec = validated(IpComplaintsSpec, raw, IpRulesError, "ip_complaints")
     return IpRules(version=version, effective_from=effective_from, spec=spec)
 
 
@@ -191,7 +189,5 @@ def load_ip_rules(directory: Path | None = None) -> IpRules:
     raw, more = read_yaml(directory / "ip_complaints.yaml")
     if problems or more:
         raise IpRulesError(problems + more)
-    index, problems = validate(_Index, raw_index, "rulebook")
-    if index is None:
-        raise IpRulesError(problems)
+    index = validated(_Index, raw_index, IpRulesError, "rulebook")
     return ip_rules_from(raw, version=index.version, effective_from=index.effective_from)

@@ -20,7 +20,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, model_validator
 
-from anxin.core.rulebook_models import NonEmpty, RulebookModel, RulebookProblems, Text, read_yaml, refuse, validate
+from anxin.core.rulebook_models import NonEmpty, RulebookModel, RulebookProblems, Text, read_yaml, refuse, validated
 from anxin.governance.model import FALSE_ADVERTISING
 
 RULEBOOK_DIR = Path(__file__).resolve().parents[1] / "rulebooks" / "governance"
@@ -160,10 +160,7 @@ def listing_terms_of(spec: ListingTermsSpec, *, version: str) -> ListingTerms:
 
 
 def parse_listing_terms(raw: object, *, version: str) -> ListingTerms:
-    spec, problems = validate(ListingTermsSpec, raw)
-    if spec is None:
-        raise ListingTermsError(problems)
-    return listing_terms_of(spec, version=version)
+    return listing_terms_of(validated(ListingTermsSpec, raw, ListingTermsError), version=version)
 
 
 def rulebook_version(directory: Path = RULEBOOK_DIR) -> str:

@@ -22,7 +22,7 @@ from anxin.core.rulebook_models import (
     Text,
     problem,
     read_yaml,
-    validate,
+    validated,
 )
 
 StoreType = Literal["enterprise", "individual", "personal"]
@@ -87,10 +87,7 @@ def repeated(values: Sequence[str]) -> list[tuple[Loc, str]]:
 
 def parse(model: type[M], raw: object, root: str) -> M:
     """``raw`` as a section ``model``; ``MerchantRulebookError`` lists every problem, each path under ``root``."""
-    spec, found = validate(model, raw, root)
-    if spec is None:
-        raise MerchantRulebookError(found)
-    return spec
+    return validated(model, raw, MerchantRulebookError, root)
 
 
 def parse_file(model: type[M], path: str | Path, root: str) -> M:

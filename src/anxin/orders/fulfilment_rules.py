@@ -21,11 +21,10 @@ from anxin.core.rulebook_models import (
     Instant,
     NonEmpty,
     PositiveInt,
+    RulebookKind,
     RulebookModel,
     RulebookProblems,
-    load_file,
     problem,
-    validate,
 )
 
 DEFAULT_FULFILMENT_RULEBOOK = Path(__file__).resolve().parent.parent / "rulebooks" / "fulfilment.yaml"
@@ -249,14 +248,7 @@ class FulfilmentRulebookSpec(RulebookModel):
     force_majeure: list[ForceMajeureSpec] = Field(default=[], description="empty when nothing is declared")
 
 
-def load_fulfilment_rulebook(path: str | Path = DEFAULT_FULFILMENT_RULEBOOK) -> FulfilmentRulebook:
-    return load_file(path, lambda raw: parse_fulfilment_rulebook(raw, source=str(path)), FulfilmentRulebookError)
-
-
-def parse_fulfilment_rulebook(raw: object, *, source: str = "<memory>") -> FulfilmentRulebook:
-    spec, problems = validate(FulfilmentRulebookSpec, raw)
-    if spec is None:
-        raise FulfilmentRulebookError(problems)
+def _rulebook_of(spec: FulfilmentRulebookSpec, source: str) -> FulfilmentRulebook:
     st, comp, pts = spec.scan_statuses, spec.consequences.compensation, spec.consequences.points
     return FulfilmentRulebook(
         version=spec.version, effective_from=spec.effective_from,
@@ -269,3 +261,9 @@ def parse_fulfilment_rulebook(raw: object, *, source: str = "<memory>") -> Fulfi
         points=PointsRules(pts.per_late_order, pts.day_cap, pts.week_cap, WEEKDAYS.index(pts.week_starts)),
         force_majeure=tuple(ForceMajeure(f.region.strip(), f.starts, f.ends, f.reason) for f in spec.force_majeure),
         source=source, warehouse=WarehouseRules(spec.warehouse.ship_within_hours))
+
+
+FULFILMENT_KIND = RulebookKind(FulfilmentRulebookSpec, FulfilmentRulebookError, DEFAULT_FULFILMENT_RULEBOOK,
+                               _rulebook_of)
+load_fulfilment_rulebook = FULFILMENT_KIND.load  # the packaged file by default
+parse_fulfilment_rulebook = FULFILMENT_KIND.parse

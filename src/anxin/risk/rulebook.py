@@ -25,14 +25,14 @@ from anxin.core.rulebook_models import (
     Instant,
     NonEmpty,
     Pct,
+    RulebookKind,
     RulebookModel,
     RulebookProblems,
     Text,
     check_condition,
     compiled,
-    load_file,
     problem,
-    validate,
+    validated,
 )
 from anxin.core.rules import Condition, FactSpec, FactType, evaluate
 from anxin.risk.model import Outcome
@@ -252,10 +252,7 @@ class RiskRulebookSpec(RulebookModel):
         return self
 
 
-def parse_rulebook(raw: object) -> RiskRulebook:
-    spec, problems = validate(RiskRulebookSpec, raw)
-    if spec is None:
-        raise RiskRulebookError(problems)
+def _rulebook_of(spec: RiskRulebookSpec, _source: str) -> RiskRulebook:
     p, a, t, r = spec.parameters, spec.activation, spec.freight_tariff, spec.rings
     return RiskRulebook(spec.version, spec.effective_from, spec.mode, p.near_dup_radius, p.velocity_half_life_hours,
                         spec.review_sla_hours.model_dump(), a.max_block_share_pct, a.max_review_share_pct,
@@ -267,13 +264,12 @@ def parse_rulebook(raw: object) -> RiskRulebook:
 
 def parse_rule(raw: Any, *, taken: set[str] | None = None) -> Rule:
     """One rule on its own (an operator's draft), validated exactly as the rulebook's rules are."""
-    spec, problems = validate(RuleSpec, raw, "rule")
-    if spec is None:
-        raise RiskRulebookError(problems)
+    spec = validated(RuleSpec, raw, RiskRulebookError, "rule")
     if spec.id in (taken or ()):
         raise RiskRulebookError([f"rule.id: duplicate rule id {spec.id!r}"])
     return spec.rule("rule")
 
 
-def load_risk_rulebook(path: str | Path | None = None) -> RiskRulebook:
-    return load_file(Path(path) if path else DEFAULT_PATH, parse_rulebook, RiskRulebookError)
+RISK_KIND = RulebookKind(RiskRulebookSpec, RiskRulebookError, DEFAULT_PATH, _rulebook_of)
+parse_rulebook = RISK_KIND.parse
+load_risk_rulebook = RISK_KIND.load  # the packaged file by default

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from anxin.core.rulebook_models import RulebookProblems, Text, load_file, validate
+from anxin.core.rulebook_models import RulebookKind, RulebookProblems, Text
 from anxin.scoring.rulebook_models import (
     MEASURES,
     Better,
@@ -163,14 +163,7 @@ class ScoreRulebook:
         return int(start.timestamp())
 
 
-def load_score_rulebook(path: str | Path = DEFAULT_SCORE_RULEBOOK) -> ScoreRulebook:
-    return load_file(path, lambda raw: parse_score_rulebook(raw, source=str(path)), ScoreRulebookError)
-
-
-def parse_score_rulebook(raw: object, *, source: str = "<memory>") -> ScoreRulebook:
-    spec, problems = validate(ScoresRulebookSpec, raw)
-    if spec is None:
-        raise ScoreRulebookError(problems)
+def _rulebook_of(spec: ScoresRulebookSpec, source: str) -> ScoreRulebook:
     return ScoreRulebook(spec.version, spec.effective_from, spec.local_utc_offset_hours,
                          _subject(spec.merchant, "merchant"),
                          _subject(spec.creator, "creator") if spec.creator else None,
@@ -206,3 +199,8 @@ def _consumer(spec: ConsumerSpec) -> ConsumerRules:
                          x100(spec.scale.max) // 100,
                          tuple(CreditComponent(c.id, c.fact, c.per_unit, c.min, c.max) for c in spec.components),
                          spec.bands.trusted, spec.bands.doubtful)
+
+
+SCORE_KIND = RulebookKind(ScoresRulebookSpec, ScoreRulebookError, DEFAULT_SCORE_RULEBOOK, _rulebook_of)
+load_score_rulebook = SCORE_KIND.load  # the packaged file by default
+parse_score_rulebook = SCORE_KIND.parse

@@ -11,16 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, model_validator
 
-from anxin.core.rulebook_models import (
-    Between,
-    Instant,
-    NonEmpty,
-    RulebookModel,
-    RulebookProblems,
-    load_file,
-    refuse,
-    validate,
-)
+from anxin.core.rulebook_models import Between, Instant, NonEmpty, RulebookKind, RulebookModel, RulebookProblems, refuse
 from anxin.worryfree.sampling import NORMAL, UNIT_CHECKS, PlanRow, SamplePlan, plan_for
 
 DEFAULT_INSPECTION_RULEBOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "worryfree_inspection.yaml"
@@ -148,13 +139,6 @@ class InspectionRulebookError(RulebookProblems):
     title = "invalid worry-free inspection rulebook"
 
 
-def parse_inspection_rules(raw: object) -> InspectionRulebookSpec:
-    spec, found = validate(InspectionRulebookSpec, raw)
-    if found or spec is None:
-        raise InspectionRulebookError(found)
-    return spec
-
-
-def load_inspection_rules(path: str | Path | None = None) -> InspectionRulebookSpec:
-    """The inspection rulebook (default: the packaged one), or ``InspectionRulebookError`` listing every problem."""
-    return load_file(path or DEFAULT_INSPECTION_RULEBOOK, parse_inspection_rules, InspectionRulebookError)
+INSPECTION_KIND = RulebookKind(InspectionRulebookSpec, InspectionRulebookError, DEFAULT_INSPECTION_RULEBOOK)
+parse_inspection_rules = INSPECTION_KIND.parse
+load_inspection_rules = INSPECTION_KIND.load  # the packaged file by default

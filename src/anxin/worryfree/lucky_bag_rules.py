@@ -14,16 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, model_validator
 
-from anxin.core.rulebook_models import (
-    Between,
-    Instant,
-    NonEmpty,
-    RulebookModel,
-    RulebookProblems,
-    load_file,
-    refuse,
-    validate,
-)
+from anxin.core.rulebook_models import Between, Instant, NonEmpty, RulebookKind, RulebookModel, RulebookProblems, refuse
 
 DEFAULT_LUCKY_BAG_RULEBOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "worryfree_lucky_bags.yaml"
 
@@ -128,16 +119,9 @@ class LuckyBagRulebookError(RulebookProblems):
     title = "invalid worry-free lucky-bag rulebook"
 
 
-def parse_lucky_bag_rules(raw: object) -> LuckyBagRulebookSpec:
-    spec, found = validate(LuckyBagRulebookSpec, raw)
-    if found or spec is None:
-        raise LuckyBagRulebookError(found)
-    return spec
-
-
-def load_lucky_bag_rules(path: str | Path | None = None) -> LuckyBagRulebookSpec:
-    """The lucky-bag rulebook (default: the packaged one), or ``LuckyBagRulebookError`` listing every problem."""
-    return load_file(path or DEFAULT_LUCKY_BAG_RULEBOOK, parse_lucky_bag_rules, LuckyBagRulebookError)
+LUCKY_BAG_KIND = RulebookKind(LuckyBagRulebookSpec, LuckyBagRulebookError, DEFAULT_LUCKY_BAG_RULEBOOK)
+parse_lucky_bag_rules = LUCKY_BAG_KIND.parse
+load_lucky_bag_rules = LUCKY_BAG_KIND.load  # the packaged file by default
 
 
 # --- the rules applied (pure) ----------------------------------------------------------------------------------------

@@ -16,16 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from anxin.core.rulebook_models import (
-    Between,
-    Instant,
-    NonEmpty,
-    RulebookModel,
-    RulebookProblems,
-    load_file,
-    refuse,
-    validate,
-)
+from anxin.core.rulebook_models import Between, Instant, NonEmpty, RulebookKind, RulebookModel, RulebookProblems, refuse
 
 DEFAULT_WORRYFREE_RULEBOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "worryfree.yaml"
 
@@ -112,16 +103,10 @@ class WorryFreeRules:
         return self._entry(tags, "at_inbound")
 
 
-def parse_worryfree_rules(raw: object) -> WorryFreeRules:
-    spec, found = validate(WorryFreeRulebookSpec, raw)
-    if found or spec is None:
-        raise WorryFreeRulebookError(found)
-    return WorryFreeRules(spec)
-
-
-def load_worryfree_rules(path: str | Path | None = None) -> WorryFreeRules:
-    """The worry-free rulebook (default: the packaged one), or ``WorryFreeRulebookError`` listing every problem."""
-    return load_file(path or DEFAULT_WORRYFREE_RULEBOOK, parse_worryfree_rules, WorryFreeRulebookError)
+WORRYFREE_KIND = RulebookKind(WorryFreeRulebookSpec, WorryFreeRulebookError, DEFAULT_WORRYFREE_RULEBOOK,
+                              lambda spec, _source: WorryFreeRules(spec))
+parse_worryfree_rules = WORRYFREE_KIND.parse
+load_worryfree_rules = WORRYFREE_KIND.load  # the packaged file by default
 
 
 @functools.cache

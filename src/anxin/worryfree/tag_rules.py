@@ -16,12 +16,11 @@ from anxin.core.rulebook_models import (
     Between,
     Instant,
     NonEmpty,
+    RulebookKind,
     RulebookModel,
     RulebookProblems,
     Text,
-    load_file,
     refuse,
-    validate,
 )
 
 DEFAULT_TAG_RULEBOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "worryfree_tags.yaml"
@@ -193,13 +192,6 @@ class TagRulebookError(RulebookProblems):
     title = "invalid worry-free tag rulebook"
 
 
-def parse_tag_rules(raw: object) -> TagRulebookSpec:
-    spec, found = validate(TagRulebookSpec, raw)
-    if found or spec is None:
-        raise TagRulebookError(found)
-    return spec
-
-
-def load_tag_rules(path: str | Path | None = None) -> TagRulebookSpec:
-    """The worry-free tag rulebook (default: the packaged one), or ``TagRulebookError`` listing every problem."""
-    return load_file(path or DEFAULT_TAG_RULEBOOK, parse_tag_rules, TagRulebookError)
+TAG_KIND = RulebookKind(TagRulebookSpec, TagRulebookError, DEFAULT_TAG_RULEBOOK)
+parse_tag_rules = TAG_KIND.parse
+load_tag_rules = TAG_KIND.load  # the packaged file by default
