@@ -75,6 +75,9 @@ def open_as(browser, server) -> Iterator[Callable[..., object]]:
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(5000)
+        # A navigation waits for the server thread, which a loaded 2-core CI machine can starve for seconds; the
+        # checks on what a page shows keep the 5 s limit.
+        page.set_default_navigation_timeout(20000)
         page.goto(f"{server}/login?{urlencode({'next': path})}")
         page.locator('input[name="key"]').fill(key)
         with page.expect_navigation():
