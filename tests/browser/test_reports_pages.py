@@ -68,7 +68,7 @@ def test_an_operator_reads_the_report_and_downloads_it(open_as, anxin, artifacts
     as_json = page.request.get(urljoin(page.url, page.locator('[data-testid="download-json"]').get_attribute("href")))
     assert as_json.status == 200 and json.loads(as_json.body())["period"] == "2026-11"
     if cjk_font() is not None:
-        with page.expect_download() as got:
+        with page.expect_download(timeout=60000) as got:  # WeasyPrint renders the PDF: seconds on a loaded machine
             page.locator('[data-testid="download-pdf"]').click()
         download = got.value
         assert download.suggested_filename == "anxin-service-report-2026-11-vs-2026-10.pdf"
