@@ -265,7 +265,6 @@ def load_file(path: str | Path, parse: Callable[[object], T], error: type[Rulebo
     return parse(raw)
 
 
-
 def as_validated(spec: M, source: str) -> M:
     """The default ``build``: the validated model is itself what the domain uses."""
     return spec
