@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint unit bench serve clean browser catalogs
+.PHONY: demo test setup lint unit bench serve clean browser catalogs quality
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ demo: setup
 
 bench: setup
 	$(BIN)/python -m bench.decide
+
+# Every quality figure in docs/risk.md and docs/scores.md, regenerated (about an hour; bench/quality.py).
+quality: setup
+	$(BIN)/python -m bench.quality
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
