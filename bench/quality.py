@@ -109,18 +109,10 @@ def rendered_docs(results: dict[str, dict[str, Any]], docs_dir: Path = DOCS) -> 
     changed: dict[Path, tuple[str, str]] = {}
     for path in sorted(docs_dir.glob("*.md")):
         text = path.read_text()
-        missing: list[str] = []
-
-        def fill(m: re.Match[str]) -> str:
-            key = (m["name"], m["block"])
-            if key not in blocks:
-                missing.append(f"{m['name']}:{m['block']}")
-                return m.group(0)
-            return m.group(1) + blocks[key] + m.group(5)
-
-        new = _BLOCK.sub(fill, text)
+        missing = [f"{m['name']}:{m['block']}" for m in _BLOCK.finditer(text) if (m["name"], m["block"]) not in blocks]
         if missing:
             raise SystemExit(f"{path.relative_to(REPO)}: no result renders block(s) {', '.join(missing)}")
+        new = _BLOCK.sub(lambda m: m.group(1) + blocks[(m["name"], m["block"])] + m.group(5), text)
         changed[path] = (text, new)
     return changed
 
