@@ -14,9 +14,13 @@ would have been paid had the verdict not acted:
 
 - a request risk did not act on (verdict pass, or no review opened, and nothing held at the return) was paid the
   same either way: its counterfactual is what it was paid;
-- a request risk acted on (a review at filing, or a hold at the return) would have followed the route the
-  guarantee rules alone gave it (``route_without_risk``, stored with the decision). Its counterfactual is its
-  amount times the **pay-rate** of the requests risk did not act on with the same pattern, case type and route:
+- a request risk held at the return only would have been paid its refund and its declared freight (up to the
+  cap) when the merchant confirmed receipt or the receipt deadline passed, unless the merchant refused what came
+  back (which the hold does not change), and nothing yet if neither had happened by the end of the run: its
+  counterfactual is exact;
+- a request risk acted on at filing (a review) would have followed the route the guarantee rules alone gave it
+  (``route_without_risk``, stored with the decision). Its counterfactual is its amount times the **pay-rate**
+  of the requests risk did not act on with the same pattern, case type and route:
   money paid (refund + compensation + freight) over money asked, pooled over every run of the report (the
   simulated people behave the same in every run). Where fewer than ``MIN_POOL`` such requests exist the key is
   widened: pattern and case type, then pattern, then every abusive request of the case type.
@@ -64,6 +68,7 @@ MIXES: dict[str, dict[str, float] | None] = {
 TUNING_SEEDS = (1, 2, 3, 7)
 REPORTING_SEEDS = (11, 12, 13, 14, 15)
 MIN_POOL = 8  # untouched requests a pay-rate needs before the key is widened
+FREIGHT_CAP_FEN = 2400  # the guarantee rulebook's return-freight cap (guarantees.yaml freight.cap_fen)
 # Accounts the simulator made honest (everyone else belongs to an abuse pattern or is a legacy abuser). A ring
 # member's genuine request is still a ring member's: "honest consumers' requests" are these accounts' only.
 HONEST_ACCOUNTS = ("regular", "heavy_buyer")
@@ -86,13 +91,17 @@ def _outcomes(anxin: Any, truth: dict[str, Any]) -> list[dict[str, Any]]:
         holds = [e.data["risk"] for e in view.events if e.action == "risk_hold_freight"]
         codes = [r["rule"] for r in risk.get("reasons", [])] + [r["rule"] for h in holds for r in h["reasons"]]
         acted_claim = bool(risk.get("review_id"))
+        refused_receipt = any(e.action == "reject_receipt" for e in view.events)
+        received = any(e.action in ("confirm_receipt", "receipt_timeout") for e in view.events)
+        freight_due = min(c.return_freight_fen or 0, FREIGHT_CAP_FEN) if c.freight_covered else 0
         rows.append({
             "pattern": claim["pattern"], "account": claim.get("account"), "genuine": claim["genuine"],
             "arbitraged": bool(claim.get("freight_arbitraged")), "type": c.case_type, "amount_fen": c.amount_fen,
             "route": risk.get("route_without_risk") if acted_claim else str(view.decision.get("outcome")),
             "overlaps": claim.get("overlaps") or [],
             "paid_fen": c.refunded_fen + c.compensated_fen + c.freight_paid_fen, "freight_fen": c.freight_paid_fen,
-            "declared_freight_fen": c.return_freight_fen or 0,
+            "declared_freight_fen": c.return_freight_fen or 0, "freight_due_fen": freight_due,
+            "receipt_refused": refused_receipt, "received": received,
             "verdict": risk.get("outcome", "none"), "acted_claim": acted_claim, "acted_return": bool(holds),
             "flagged": acted_claim or bool(holds), "rules": codes})
     return rows
@@ -134,6 +143,11 @@ def counterfactual(r: dict[str, Any], rates: dict[tuple[str, ...], tuple[int, in
     """What the request would have been paid had the verdict not acted, and the key of the pay-rate used."""
     if not r["flagged"]:
         return float(r["paid_fen"]), "actual"
+    if not r["acted_claim"]:
+        # Held at the return only: without the hold the merchant's inspection (or the receipt deadline) would have
+        # paid the refund and the declared freight, unless the merchant refused what came back. Exact, no estimate.
+        would = 0 if r["receipt_refused"] or not r["received"] else r["amount_fen"] + r["freight_due_fen"]
+        return float(max(r["paid_fen"], would)), "return"
     keys = [("p", r["pattern"], r["type"], str(r["route"])), ("p", r["pattern"], r["type"]), ("p", r["pattern"])]
     keys.append(("abusive", r["type"]) if _abusive(r) else ("any", r["type"]))
     for k in keys:

@@ -20,7 +20,7 @@ def test_migrations_match_the_models(engine: sa.Engine) -> None:
 
 
 def test_database_is_at_head(engine: sa.Engine) -> None:
-    assert migrate.current_revision(engine) == "0030"
+    assert migrate.current_revision(engine) == "0031"
 
 
 def test_sqlite_runs_in_wal_mode(engine: sa.Engine) -> None:

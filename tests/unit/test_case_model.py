@@ -167,3 +167,48 @@ def test_ship_return_validates_input(data) -> None:  # type: ignore[no-untyped-d
 def test_exchange_reships_instead_of_refunding() -> None:
     t = _ship_and_receive(case(CaseState.AWAITING_RETURN, "exchange"), carrier="SF", tracking_no="SF2")
     assert [e.kind for e in t.effects] == ["reship"] and t.case.refunded_fen == 0
+
+
+# --- a flagged return's refund waits for someone to look (issue 19) -------------------------------------------
+
+def held(state: CaseState = CaseState.RETURN_SHIPPED, *, hold: bool = True) -> Case:
+    return case(state, "return_refund", freight_covered=True, return_method="self", return_carrier="sf",
+                return_tracking_no="SF1", return_freight_fen=1200, freight_held=hold, refund_held=hold)
+
+
+@pytest.mark.parametrize(("action", "role", "to", "refund", "still_held"), [
+    # nobody opened the parcel and risk flagged it: no money, an operator looks first
+    (Action.RECEIPT_TIMEOUT, "system", CaseState.UNDER_REVIEW, 0, True),
+    # the merchant confirmed what came back: the goods refund is paid, the freight still waits for risk
+    (Action.CONFIRM_RECEIPT, "merchant", CaseState.REFUNDED, 9900, False),
+    (Action.REJECT_RECEIPT, "merchant", CaseState.REJECTED, 0, True),
+])
+def test_a_held_refund_needs_an_inspection(action, role, to, refund, still_held) -> None:  # type: ignore[no-untyped-def]
+    t = act(held(), action, role)
+    assert t.case.state is to and t.case.refunded_fen == refund and t.case.refund_held is still_held
+    assert t.case.freight_paid_fen == 0  # the freight is risk's to release
+    assert [e.kind for e in t.effects] == (["refund"] if refund else [])
+
+
+def test_an_unheld_return_is_still_refunded_when_the_receipt_deadline_passes() -> None:
+    t = act(held(hold=False), Action.RECEIPT_TIMEOUT, "system")
+    assert t.case.state is CaseState.REFUNDED and t.case.refunded_fen == 9900 and t.case.freight_paid_fen == 1200
+
+
+@pytest.mark.parametrize(("action", "to", "refund", "freight"), [
+    (Action.REVIEW_APPROVE, CaseState.REFUNDED, 9900, 0),  # the operator found the parcel right; freight still held
+    (Action.REVIEW_REJECT, CaseState.CLOSED, 0, 0),
+    (Action.RELEASE_FREIGHT, CaseState.REFUNDED, 9900, 1200),  # risk cleared it: everything is paid at once
+])
+def test_an_operator_settles_a_held_return_after_the_deadline(action, to, refund, freight) -> None:  # type: ignore[no-untyped-def]
+    waiting = act(held(), Action.RECEIPT_TIMEOUT, "system").case
+    t = act(waiting, action, "operator")
+    assert (t.case.state, t.case.refunded_fen, t.case.freight_paid_fen) == (to, refund, freight)
+
+
+def test_risk_clearing_a_return_on_its_way_lets_the_deadline_pay_again() -> None:
+    released = act(held(), Action.RELEASE_FREIGHT, "operator").case
+    assert released.state is CaseState.RETURN_SHIPPED and not released.refund_held and not released.freight_held
+    assert released.refunded_fen == 0
+    t = act(released, Action.RECEIPT_TIMEOUT, "system")
+    assert t.case.state is CaseState.REFUNDED and t.case.freight_paid_fen == 1200

@@ -40,9 +40,9 @@ def rule(**kw: Any) -> dict[str, Any]:
 # --- loading --------------------------------------------------------------------------------------------
 
 def test_the_packaged_rulebook_loads_with_every_stage() -> None:
-    assert RB.version == "2026.11.1" and RB.mode == "enforce"
+    assert RB.version == "2026.12.1" and RB.mode == "enforce"
     assert {r.stage for r in RB.rules} == {"claim", "return", "onboarding", "access"}
-    assert RB.rule("K.NEAR_DUP_OWN_PHOTO").status == "shadow" and RB.rule("K.VELOCITY").status == "shadow"
+    assert RB.rule("K.NEAR_DUP_OWN_PHOTO").status == "live" and RB.rule("K.VELOCITY").status == "shadow"
 
 
 @pytest.mark.parametrize(("when", "problem"), [
@@ -127,11 +127,11 @@ def test_points_add_up_to_a_capped_score_and_the_worst_action_wins() -> None:
 
 
 def test_shadow_rules_are_recorded_never_enforced() -> None:
-    v = judge("claim", claim(evidence_near_dups=1), (), RB)
+    v = judge("claim", claim(velocity_x100=450), (), RB)
     assert (v.outcome, v.would_be, v.score) == (Outcome.PASS, Outcome.REVIEW, 0)
-    assert [h.rule for h in v.shadow] == ["K.NEAR_DUP_OWN_PHOTO"] and v.hits == ()
-    live = judge("claim", claim(evidence_near_dups=1), (), RB, overrides={"K.NEAR_DUP_OWN_PHOTO": "live"})
-    assert live.outcome is Outcome.REVIEW and live.score == 100
+    assert [h.rule for h in v.shadow] == ["K.VELOCITY"] and v.hits == ()
+    live = judge("claim", claim(velocity_x100=450), (), RB, overrides={"K.VELOCITY": "live"})
+    assert live.outcome is Outcome.REVIEW and live.score == 200
 
 
 def test_shadow_mode_watches_everything_and_off_skips_everything() -> None:
@@ -199,3 +199,26 @@ def test_attributes_missing_or_blank_are_absent_and_unknown_kinds_are_refused() 
         clean_attributes({"shoe_size": "42"}, ("device",))
     with pytest.raises(AttributeError_):
         clean_attributes({"device": 42}, ("device",))
+
+
+# --- the rules of 2026.12.1 at their edges (issue 19) ---------------------------------------------------------
+
+@pytest.mark.parametrize(("facts", "fires"), [
+    # own photos: one other order is an honest buyer's repeat purchase, two is recycling
+    ({"evidence_own_orders": 1}, False),
+    ({"evidence_own_orders": 2}, True),
+    # not received, against the carrier's sign-off (-1: never signed)
+    ({"reason": "not_received", "hours_since_delivery": -1}, False),
+    ({"reason": "not_received", "hours_since_delivery": 0}, True),
+    ({"reason": "quality", "hours_since_delivery": 0}, False),
+    # wardrobing: a refused return and repeated no-reason returns, both needed
+    ({"returns_refused_90d": 1, "no_reason_claims_90d": 1}, False),
+    ({"returns_refused_90d": 0, "no_reason_claims_90d": 9}, False),
+    ({"returns_refused_90d": 1, "no_reason_claims_90d": 2}, True),
+])
+def test_the_new_claim_rules_at_their_edges(facts: dict[str, object], fires: bool) -> None:
+    rule = {"evidence_own_orders": "K.NEAR_DUP_OWN_PHOTO", "reason": "K.NOT_RECEIVED_SIGNED",
+            "returns_refused_90d": "K.WARDROBING"}[next(iter(facts))]
+    v = judge("claim", claim(**facts), (), RB)
+    assert (rule in [h.rule for h in v.hits]) is fires
+    assert v.outcome is (Outcome.REVIEW if fires else Outcome.PASS)

@@ -201,7 +201,9 @@ def _with_risk(risk: RiskService | None, uow: UnitOfWork, case_id: str, order: O
         case_id=case_id, order_id=order.order_id, consumer_id=order.consumer_id, shop_id=order.shop_id,
         case_type=cmd.case_type, reason=cmd.reason, amount_fen=cmd.amount_fen,
         evidence=tuple(dict.fromkeys(cmd.evidence)), description=cmd.description, signed_at=order.signed_at,
-        at=now), open_review=decision.outcome is not Outcome.REJECTED)
+        at=now, returns_refused_90d=CaseRepository(uow.session).returns_refused(
+            order.consumer_id, since=now - dt.timedelta(days=90), until=now)),
+        open_review=decision.outcome is not Outcome.REJECTED)
     summary = assessment.summary()
     stored_facts = {**decision.facts, "risk_verdict": assessment.verdict.outcome.value}
     if assessment.review_id is None:

@@ -131,9 +131,13 @@ class Case:
     refunded_fen: int = 0
     compensated_fen: int = 0
     freight_paid_fen: int = 0
-    # Risk held the return-freight payout for an operator (possible freight arbitrage): the refund goes on,
-    # the freight waits for the review.
+    # Risk held the return-freight payout for an operator (possible freight arbitrage): the freight waits for the
+    # review.
     freight_held: bool = False
+    # Risk flagged the return: the goods refund waits until someone has looked at what came back (the merchant
+    # confirms receipt, an operator reviews it, or the risk review clears it); the receipt deadline passing is
+    # no longer enough, since an empty parcel nobody opened would be paid.
+    refund_held: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,12 @@ def apply(case: Case, action: Action, *, actor_role: str, actor_id: str, at: dt.
             # The merchant refused a return it already holds; winning arbitration means the refund, not a
             # second shipment of the same goods.
             new, effects = _received(case, at, terms)
+        case Action.REVIEW_APPROVE if case.return_method is not None:
+            # An operator inspected a held return and found it right: the refund the receipt would have paid.
+            new, effects = _received(replace(case, refund_held=False), at, terms)
+        case Action.RECEIPT_TIMEOUT if case.refund_held:
+            # Nobody confirmed what came back and risk flagged the return: an operator looks before money moves.
+            new = enter(case, CaseState.UNDER_REVIEW, at, terms)
         case Action.APPROVE | Action.MERCHANT_TIMEOUT | Action.REVIEW_APPROVE | Action.ARBITRATE_FOR_CONSUMER:
             new, effects = _approved(case, at, terms)
         case Action.REJECT | Action.REJECT_RECEIPT:
@@ -257,13 +267,13 @@ def apply(case: Case, action: Action, *, actor_role: str, actor_id: str, at: dt.
             new, effects = _ship_return(case, data)
             new = enter(new, CaseState.RETURN_SHIPPED, at, terms)
         case Action.CONFIRM_RECEIPT | Action.RECEIPT_TIMEOUT:
-            new, effects = _received(case, at, terms)
+            new, effects = _received(replace(case, refund_held=False), at, terms)  # the merchant inspected it
         case Action.CANCEL:
             new = enter(case, CaseState.CANCELLED, at, terms)
         case Action.RISK_RELEASE:
             new = enter(case, CaseState.PENDING_MERCHANT, at, terms)
         case Action.RELEASE_FREIGHT:
-            new, effects = _release_freight(case, terms)
+            new, effects = _release_freight(case, at, terms)
         case _:
             raise TransitionError("aftersales.invalid_action", f"unknown action {action.value}")
     event = CaseEvent(action.value, actor_role, actor_id, at, case.state.value, new.state.value, note.strip(),
@@ -271,10 +281,13 @@ def apply(case: Case, action: Action, *, actor_role: str, actor_id: str, at: dt.
     return Transition(new, event, tuple(effects))
 
 
-def _release_freight(case: Case, terms: CaseTerms) -> tuple[Case, list[Effect]]:
-    """Un-hold the freight: paid now if the goods already came back (refund or exchange done), else with
-    the refund as usual."""
-    released = replace(case, freight_held=False)
+def _release_freight(case: Case, at: dt.datetime, terms: CaseTerms) -> tuple[Case, list[Effect]]:
+    """Un-hold the freight (and the refund risk held with it): paid now if the goods already came back (refund or
+    exchange done, or the return waiting for an operator because its receipt deadline passed under the hold), else
+    with the refund as usual."""
+    released = replace(case, freight_held=False, refund_held=False)
+    if case.state is CaseState.UNDER_REVIEW and case.return_method is not None:
+        return _received(released, at, terms)
     if case.freight_paid_fen or case.state not in (CaseState.REFUNDED, CaseState.COMPLETED):
         return released, []
     freight = _freight_due(released, terms)

@@ -24,7 +24,8 @@ from anxin.risk.service import ReturnInput, RiskService
 def assess_return(risk: RiskService | None, uow: UnitOfWork, repo: CaseRecords, case: m.Case, data: dict[str, Any],
                   now: dt.datetime) -> None:
     """A self-shipped return whose freight the platform insures: risk judges the freight claim. Anything
-    but pass holds the freight (the refund goes on) until an operator clears or confirms it."""
+    but pass holds the freight until an operator clears or confirms it, and holds the goods refund until someone
+    has looked at what came back (``Case.refund_held``)."""
     if risk is None or case.return_method != "self" or not case.freight_covered \
             or case.return_freight_fen <= 0:
         return
@@ -41,6 +42,7 @@ def assess_return(risk: RiskService | None, uow: UnitOfWork, repo: CaseRecords, 
     row = repo.get(case.case_id)
     assert row is not None
     row.freight_held = True
+    row.refund_held = True
     repo.add_event(case.case_id, m.CaseEvent(
         "risk_hold_freight", "system", "risk", now, case.state.value, case.state.value, "", case.deadline_at,
         case.deadline_kind, {"risk": assessment.summary()}))

@@ -47,6 +47,7 @@ class CaseRow(Base):
     compensated_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     freight_paid_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     freight_held: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    refund_held: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     listing_id: Mapped[str | None] = mapped_column(sa.String(64))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     decision: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
@@ -210,6 +211,15 @@ class CaseRepository:
         if excluding:
             q = q.where(CaseRow.case_id.not_in(sorted(excluding)))
         return list(self.session.scalars(q.order_by(CaseRow.deadline_at).limit(limit)))
+
+    def returns_refused(self, consumer_id: str, *, since: dt.datetime, until: dt.datetime) -> int:
+        """The consumer's returns a merchant refused on inspection (what came back was not what was sold: worn,
+        swapped, empty) in the window: the platform's own record of wardrobing."""
+        return self.session.scalar(
+            sa.select(sa.func.count(sa.distinct(CaseEventRow.case_id)))
+            .join(CaseRow, CaseRow.case_id == CaseEventRow.case_id)
+            .where(CaseRow.consumer_id == consumer_id, CaseEventRow.action == "reject_receipt",
+                   CaseEventRow.at >= since, CaseEventRow.at < until)) or 0
 
     def count_per_order(self, order_ids: list[str]) -> dict[str, int]:
         if not order_ids:

@@ -29,6 +29,7 @@ class StoredCase(Protocol):
 
     decision: dict[str, Any]
     freight_held: bool
+    refund_held: bool
 
     def to_model(self) -> m.Case: ...
 

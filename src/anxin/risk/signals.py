@@ -43,6 +43,7 @@ class ClaimInput:
     description: str
     signed_at: dt.datetime | None
     at: dt.datetime
+    returns_refused_90d: int = 0  # after-sales' record: returns merchants refused on inspection
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,9 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
     other_shops = {u.shop_id for u in uses if u.shop_id != c.shop_id}
     dup_images = sum(1 for sha, matches in near.items()
                      if any(m != sha or any(u.sha256 == sha for u in uses) for m, _ in matches))
+    # The account's own photos again on its other orders (legacy abusers recycle theirs; an honest buyer may
+    # photograph the same product bought twice, so rules count orders, not images).
+    own_orders = {u.order_id for u in uses if u.consumer_id == c.consumer_id}
     if dup_images:
         signals.append(Signal("evidence_near_duplicates", dup_images, {
             "matches": {sha: [{"sha256": m, "distance": d} for m, d in matches][:10] for sha, matches in near.items()},
@@ -222,7 +226,9 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
         "evidence_other_shops": len(other_shops), "claims_30d": claims_30, "claims_90d": claims_90,
         "orders_90d": orders_90, "claim_rate_pct": rate_pct, "claim_rate_vs_peers_pct": vs_peers,
         "refund_without_return_90d": rwr, "shops_claimed_30d": shops_30, "hours_since_delivery": hours,
-        "threat_terms": len(terms), "velocity_x100": round(velocity * 100)}
+        "threat_terms": len(terms), "velocity_x100": round(velocity * 100),
+        "evidence_own_orders": len(own_orders), "returns_refused_90d": c.returns_refused_90d,
+        "no_reason_claims_90d": sum(1 for h in history if h.reason == "no_reason") + (c.reason == "no_reason")}
     if claims_30 > 1:
         signals.append(Signal("history", claims_90, {"claims_30d": claims_30, "shops_30d": shops_30,
                                                      "orders_90d": orders_90, "peer_rate_per_10k": peer}))

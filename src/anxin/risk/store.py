@@ -146,6 +146,7 @@ class PastClaim:
     decided_at: dt.datetime
     shop_id: str
     refund_without_return: bool  # refund-only on a delivered order
+    reason: str = ""
 
 
 def _upsert_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -249,7 +250,8 @@ class SignalRepository:
     def claims_since(self, consumer_id: str, since: dt.datetime) -> list[PastClaim]:
         rows = self._run(_CLAIMS_SINCE, consumer=consumer_id, since=since)
         return [PastClaim(at, shop or "", facts.get("case_type") == "refund_only"
-                          and facts.get("hours_since_delivery", -1) >= 0) for at, shop, facts in rows]
+                          and facts.get("hours_since_delivery", -1) >= 0, str(facts.get("reason", "")))
+                for at, shop, facts in rows]
 
     def confirmed_count(self, consumer_ids: Sequence[str]) -> dict[str, int]:
         if not consumer_ids:

@@ -231,7 +231,9 @@ class Cases:
                 self._check_at(claim, deadline)
         elif state == "under_review":
             review_id = (view.decision.get("risk") or {}).get("review_id")
-            if review_id and review_id in self._risk_reviews:
+            if view.events and view.events[-1].action == "receipt_timeout":  # a held return nobody inspected
+                later(now + rng.uniform(1, 30) * H, self._operator_review, claim)
+            elif review_id and review_id in self._risk_reviews:
                 pass  # already in an operator's hands; _risk_review hands it on if the guarantee's review remains
             elif review_id:  # held by risk control: its queue is worked within the SLA (4 h block, 24 h review)
                 self._risk_reviews.add(review_id)
@@ -337,7 +339,8 @@ class Cases:
 
     def _operator_review(self, claim: Claim) -> None:
         right = self._rng(claim).random() < 0.85  # reviewers are good, not perfect
-        if claim.deserves == right:
+        # (reviewing a return, they look at the parcel too: what came back must be what was sold)
+        if (claim.deserves and not (claim.returned is not None and claim.bogus_return)) == right:
             self._act(claim, OPERATOR, "review_approve", "凭证充分，支持申请", None)
         else:
             self._act(claim, OPERATOR, "review_reject", "凭证不足或疑似重复使用", None)
