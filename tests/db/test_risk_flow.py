@@ -334,3 +334,33 @@ def test_a_return_parcel_far_lighter_than_what_was_shipped_holds_the_freight(anx
     case = anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
         "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 1200, "weight_g": return_g}).case
     assert case.freight_held is held  # 300 g is 30 % of the 1 kg shipped: below F.LIGHT_PARCEL's 40 %
+
+
+@pytest.mark.parametrize("settle", ["review_approve", "review_reject", "risk_clear"])
+def test_a_held_return_nobody_inspected_waits_for_an_operator_not_the_deadline(anxin, keys, clock, settle):
+    """Issue 19: a flagged return's refund is not paid by the receipt deadline passing (an empty parcel nobody
+    opened); an operator looks first, and the risk review clearing it pays refund and freight at once."""
+    seed_order(anxin, order_id="o1", consumer_id="c1", services=["shipping_insurance"])
+    ingest_ok(anxin, [shipped("o1", weight_g=1000, shipped_at=T0 + H), delivered("o1", signed_at=T0 + D)])
+    clock.set(T0 + 2 * D)
+    view = _file(anxin, keys.consumer("c1"), "o1", case_type="return_refund", reason="no_reason")
+    anxin.aftersales.act(keys.merchant, view.case.case_id, "approve")
+    case = anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
+        "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 1200, "weight_g": 100}).case
+    assert case.freight_held and case.refund_held and case.deadline_kind == "merchant_confirm_receipt"
+    assert anxin.aftersales.tick(case.deadline_at).actions == {"receipt_timeout": 1}
+    waiting = anxin.aftersales.get_case(keys.operator, case.case_id).case
+    assert (waiting.state.value, waiting.refunded_fen) == ("under_review", 0)
+    assert anxin.outbox.list_messages(subject_ref=case.case_id) == []
+    consumer_view = anxin.aftersales.get_case(keys.consumer("c1"), case.case_id).as_dict()
+    assert "risk" not in str(consumer_view["timeline"][-1]).lower()  # the consumer reads a platform review
+    if settle == "risk_clear":
+        [item] = _queue(anxin, keys)
+        anxin.risk.decide(keys.operator, item["review_id"], decision="clear", reason="not_abuse",
+                          note="配件单独寄回，重量合理")
+        expected = ("refunded", 9900, 1200)
+    else:
+        anxin.aftersales.act(keys.operator, case.case_id, settle, note="查验退货包裹")
+        expected = ("refunded", 9900, 0) if settle == "review_approve" else ("closed", 0, 0)
+    done = anxin.aftersales.get_case(keys.operator, case.case_id).case
+    assert (done.state.value, done.refunded_fen, done.freight_paid_fen) == expected
