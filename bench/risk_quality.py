@@ -208,8 +208,15 @@ def simulate(days: int, merchants: int, seed: int, mix: str, mode: str = "enforc
         sim = Simulation(anxin, config).run()
         rows = _outcomes(anxin, ground_truth(sim))
         rulebooks = {"risk": anxin.risk.rulebook.version}
+        # Every request rule replayed on the verdict facts the run stored (the draft/shadow machinery's backtest,
+        # the check a rule passes before it goes live), next to what the operators later decided.
+        backtests = {}
+        for rule in anxin.risk.rulebook.rules:
+            if rule.stage in ("claim", "return"):
+                b = anxin.risk_rules.backtest(OPERATOR, rule_id=rule.id, days=365)
+                backtests[rule.id] = {k: v for k, v in b.items() if k != "examples"}
         anxin.engine.dispose()
-    return {"seed": seed, "mix": mix, "rows": rows, "rulebooks": rulebooks}
+    return {"seed": seed, "mix": mix, "rows": rows, "rulebooks": rulebooks, "backtests": backtests}
 
 
 def _sim_star(job: tuple[int, int, int, str]) -> dict[str, Any]:
@@ -277,7 +284,18 @@ def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for m in measured:
         overlaps.update(m["honest_overlaps"])
         overlaps_flagged.update(m["honest_overlaps_flagged"])
-    return {"runs": measured, "by_mix": by_mix, "by_seed": by_seed, "overall": overall, "targets_met": met,
+    per_rule: dict[str, Counter[str]] = defaultdict(Counter)
+    for run in runs:
+        for r in run["rows"]:
+            who = "abusive" if _abusive(r) else "honest" if r["account"] in HONEST_ACCOUNTS else "other"
+            for rule in dict.fromkeys(r["rules"]):
+                per_rule[rule][who] += 1
+        for rule, b in (run.get("backtests") or {}).items():
+            per_rule[rule]["backtest_fired"] += b["fired"]
+            per_rule[rule]["backtest_requests"] += b["requests"]
+            per_rule[rule]["backtest_refused"] += b["refusal"] is not None
+    return {"runs": measured, "by_mix": by_mix, "per_rule": {k: dict(v) for k, v in sorted(per_rule.items())},
+            "by_seed": by_seed, "overall": overall, "targets_met": met,
             "per_pattern": {k: dict(v) for k, v in sorted(pooled_patterns.items())},
             "honest_flagged_by": dict(flagged_by.most_common()), "honest_overlaps": dict(overlaps),
             "honest_overlaps_flagged": dict(overlaps_flagged),
@@ -357,8 +375,13 @@ def quality_render(result: dict[str, Any]) -> dict[str, str]:
                    "|---|---:|---:|"]
         honest += [f"| {k} | {v} | {f['honest_overlaps_flagged'].get(k, 0)} |"
                    for k, v in sorted(f["honest_overlaps"].items())]
+    rules = ["| rule | fired on abusive requests | on honest consumers' | on others' (ring members' genuine) "
+             "| backtest: fired / replayed (runs over the activation limit) |", "|---|---:|---:|---:|---:|"]
+    rules += [f"| `{k}` | {v.get('abusive', 0)} | {v.get('honest', 0)} | {v.get('other', 0)} | "
+              f"{v.get('backtest_fired', 0)} / {v.get('backtest_requests', 0)} ({v.get('backtest_refused', 0)}) |"
+              for k, v in f.get("per_rule", {}).items()]
     return {"summary": "\n".join(lines), "seeds": "\n".join(seeds), "patterns": "\n".join(patterns),
-            "honest": "\n".join(honest)}
+            "honest": "\n".join(honest), "rules": "\n".join(rules)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -407,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                                "seeds": {"reporting": list(seeds), "tuning": list(TUNING_SEEDS)},
                                "config": {"days": args.days, "merchants": args.merchants, "mixes": mixes},
                                "rulebooks": runs[0]["rulebooks"]})
-    for block in ("summary", "seeds", "patterns", "honest"):
+    for block in ("summary", "seeds", "patterns", "honest", "rules"):
         console.print(rendered[block], markup=False, highlight=False)
         console.print()
     for m in figures["runs"]:
