@@ -552,8 +552,10 @@ def test_high_value_claim_without_evidence_goes_to_review(anxin, who, clock):
     clock.set(T0 + 2 * D)
     view = _file(anxin, who, reason="not_received", amount=200000)
     assert view.case.state.value == "under_review"
+    # (risk adds its own reason: "not received" although the carrier recorded the sign-off)
     assert [r["code"] for r in view.decision["reasons"]] == ["guarantee.pending_merchant",
-                                                             "review.high_value_without_evidence"]
+                                                             "review.high_value_without_evidence",
+                                                             "risk.not_received_but_signed"]
 
 
 def test_high_value_change_of_mind_before_shipment_is_not_reviewed_for_missing_photos(anxin, who, clock):
