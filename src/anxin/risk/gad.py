@@ -455,7 +455,7 @@ SEARCH_ROUNDS = 2000  # at most; early stopping on the validation AUROC ends eve
 SEARCH_PATIENCE = 50  # rounds without a better validation AUROC before a candidate stops
 SEARCH_MAX_BIN = 64  # histogram bins: half the time of xgboost's 256 for the candidates
 CANDIDATES = 32
-ENSEMBLE = 5  # the best candidates by validation AUROC whose test scores are averaged (as ranks)
+ENSEMBLE = 10  # the best candidates by validation AUROC whose test scores are averaged (as ranks)
 
 
 def candidates(seed: int, k: int = CANDIDATES, space: Mapping[str, Sequence[Any]] = SEARCH_SPACE) -> list[Candidate]:
