@@ -269,3 +269,23 @@ def test_cli_eval_non_numeric_feature_and_missing_edges_option(tmp_path: Path) -
     assert result.exit_code == 1 and "[gad.non_numeric_feature]" in result.output
     result = CliRunner().invoke(risk, ["eval", "--nodes", str(nodes)])
     assert result.exit_code == 2 and "--nodes needs --edges" in result.output
+
+
+# --- the quality producer renders its blocks from the result alone ------------------------------------------------
+
+def test_gad_quality_renders_every_block_from_a_result() -> None:
+    from anxin.risk.gad import evaluate_graph
+    from bench.gad_quality import TARGET_AUROC, quality_render
+
+    result = evaluate_graph(planted(n=300), seeds=range(2), candidates_per_split=2, ensemble=2)
+    doc = result.as_dict()
+    stamped = {"command": "anxin risk eval …", "seeds": doc["seeds"], "commit": "abc1234", "dirty": False,
+               "generated": "2026-01-01T00:00:00+00:00", "machine": {"cpus": 2, "loadavg": [1.0, 1.0, 1.0]},
+               "versions": {"xgboost": "x", "numpy": "y"},
+               "figures": {"target_auroc": TARGET_AUROC, "wall_seconds": doc["wall_seconds"],
+                           "search": doc["search"], "variants": doc["variants"]}}
+    blocks = quality_render(stamped)
+    assert set(blocks) == {"summary", "splits", "search"}
+    assert "Target AUROC ≥ 0.72" in blocks["summary"] and "abc1234" in blocks["summary"]
+    assert blocks["splits"].count("\n") == 1 + 2 * 3  # header, rule, AUROC and AUPRC rows for 3 variants
+    assert "| 0 |" in blocks["search"] and "| 1 |" in blocks["search"]
