@@ -274,8 +274,9 @@ def test_cli_eval_non_numeric_feature_and_missing_edges_option(tmp_path: Path) -
 # --- the quality producer renders its blocks from the result alone ------------------------------------------------
 
 def test_gad_quality_renders_every_block_from_a_result() -> None:
-    from anxin.risk.gad import evaluate_graph
     from bench.gad_quality import TARGET_AUROC, quality_render
+
+    from anxin.risk.gad import evaluate_graph
 
     result = evaluate_graph(planted(n=300), seeds=range(2), candidates_per_split=2, ensemble=2)
     doc = result.as_dict()
