@@ -290,3 +290,27 @@ def test_gad_quality_renders_every_block_from_a_result() -> None:
     assert "Target AUROC ≥ 0.72" in blocks["summary"] and "abc1234" in blocks["summary"]
     assert blocks["splits"].count("\n") == 1 + 2 * 3  # header, rule, AUROC and AUPRC rows for 3 variants
     assert "| 0 |" in blocks["search"] and "| 1 |" in blocks["search"]
+
+
+def test_cli_eval_with_a_fixed_split_runs_once(tmp_path: Path) -> None:
+    graph = planted(n=300)
+    parts = np.array(["train", "val", "test", "test", "train"] * 60, dtype=object)
+    parts[:10] = ""  # ten labelled nodes in no part
+    pq.write_table(pa.table({"id": [f"n{i}" for i in range(300)], "label": graph.y, "part": parts.tolist(),
+                             "f0": graph.x[:, 0], "f1": graph.x[:, 1]}), tmp_path / "n.parquet")
+    pq.write_table(pa.table({"src": [f"n{i}" for i in graph.src], "dst": [f"n{i}" for i in graph.dst]}),
+                   tmp_path / "e.parquet")
+    out = tmp_path / "o.json"
+    result = CliRunner().invoke(risk, ["eval", "--nodes", str(tmp_path / "n.parquet"), "--edges",
+                                       str(tmp_path / "e.parquet"), "--split-col", "part", "--seeds", "5",
+                                       "--candidates", "2", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["seeds"] == [0] and len(doc["variants"][TUNED]["auroc"]) == 1
+
+
+def test_cli_eval_refuses_a_part_without_anomalies(tmp_path: Path) -> None:
+    nodes = write_csv(tmp_path / "n.csv", "id,label,f", [f"a{i},{int(i < 2)},{i}" for i in range(12)])
+    edges = write_csv(tmp_path / "e.csv", "src,dst", ["a0,a1"])
+    result = CliRunner().invoke(risk, ["eval", "--nodes", str(nodes), "--edges", str(edges), "--seeds", "1"])
+    assert result.exit_code == 1 and "[gad.cannot_evaluate]" in result.output
