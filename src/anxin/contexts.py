@@ -60,7 +60,7 @@ CONTEXTS: tuple[Context, ...] = (
     Context("risk", "signals, verdicts, reviews and rings against after-sales abuse and fraud",
             interface=("api", "api_models", "pages", "console"),
             use_cases=("service", "rule_admin", "ring_batch", "signals", "backtest"),
-            adapters=("store", "review_store"),
+            adapters=("store", "review_store", "gad_tables"),
             pure=("model", "events", "rulebook", "phash", "hash_index", "gad", "rings", "error_codes")),
     Context("scoring", "merchant experience, creator reputation and consumer credit scores, deductions",
             interface=("api", "api_models", "pages"), use_cases=("service", "deductions"),
