@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from bench import quality
 from bench.risk_quality import MIN_POOL, counterfactual, measure, pay_rates, quality_render, report
 
@@ -71,7 +70,7 @@ def test_prevented_and_honest_delayed_come_from_one_run() -> None:
 
 
 def test_the_report_summarises_seeds_and_mixes_and_renders_the_docs_blocks() -> None:
-    runs = [{"seed": seed, "mix": mix, "rows": untouched(MIN_POOL, 10_000) + [row(flagged=True)],
+    runs = [{"seed": seed, "mix": mix, "rows": [*untouched(MIN_POOL, 10_000), row(flagged=True)],
              "rulebooks": {"risk": "x"}, "backtests": {}} for seed in (11, 12) for mix in ("default", "rings")]
     figures = report(runs)
     assert set(figures["by_seed"]) == {"11", "12"} and set(figures["by_mix"]) == {"default", "rings"}
