@@ -10,7 +10,20 @@ import random
 
 import pytest
 from PIL import Image, ImageDraw
-from tests.db.builders import T0, D, H, delivered, ingest_ok, order_paid, seed_order, shipped, shop
+from tests.db.builders import (
+    T0,
+    D,
+    H,
+    category,
+    delivered,
+    ingest_ok,
+    listing,
+    order_paid,
+    scanned,
+    seed_order,
+    shipped,
+    shop,
+)
 
 from anxin.aftersales.service import FileCase
 from anxin.core.errors import AnxinError
@@ -364,3 +377,30 @@ def test_a_held_return_nobody_inspected_waits_for_an_operator_not_the_deadline(a
         expected = ("refunded", 9900, 0) if settle == "review_approve" else ("closed", 0, 0)
     done = anxin.aftersales.get_case(keys.operator, case.case_id).case
     assert (done.state.value, done.refunded_fen, done.freight_paid_fen) == expected
+
+
+@pytest.mark.parametrize(("last_mile_region", "reviewed"), [
+    ("CN-ZJ-HZ", True),  # out for delivery at the buyer's own city, signed: "not received" goes to a review
+    ("CN-GD-GZ", False),  # the last mile ran in another city (misdelivered): the claim is the likely truth
+    (None, True),  # no scan region known: the sign-off stands
+])
+def test_not_received_is_checked_against_the_sign_off_and_the_parcel_timeline(anxin, keys, clock, last_mile_region,
+                                                                              reviewed):
+    paid = order_paid("o1", "c1", "s1", items=[{"listing_id": "l1", "qty": 1, "price_fen": 9900}])
+    paid["data"]["ship_to_region"] = "CN-ZJ-HZ"
+    scan = scanned("SFo1", status="out_for_delivery", scanned_at=T0 + 20 * H)
+    if last_mile_region:
+        scan["data"]["region"] = last_mile_region
+    result = ingest_ok(anxin, [category("cat1"), shop("s1", "m1"), listing("l1", "s1", "cat1"), paid,
+                               shipped("o1", tracking_no="SFo1", shipped_at=T0 + 2 * H), scan,
+                               delivered("o1", signed_at=T0 + D)])
+    assert result.applied == 7 and not result.rejected, result.as_dict()
+    clock.set(T0 + 8 * D)
+    view = _file(anxin, keys.consumer("c1"), "o1", reason="not_received", description="没收到货")
+    risk = view.decision["risk"]
+    assert ("K.NOT_RECEIVED_SIGNED" in [r["rule"] for r in risk["reasons"]]) is reviewed
+    assert (risk["outcome"], view.case.state.value == "under_review") == (("review", True) if reviewed else
+                                                                         ("pass", False))
+    if reviewed:
+        facts = anxin.risk.review(keys.operator, risk["review_id"])["verdict"]["facts"]
+        assert (facts["reason"], facts["last_mile_elsewhere"]) == ("not_received", False)

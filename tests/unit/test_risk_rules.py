@@ -211,6 +211,7 @@ def test_attributes_missing_or_blank_are_absent_and_unknown_kinds_are_refused() 
     ({"reason": "not_received", "hours_since_delivery": -1}, False),
     ({"reason": "not_received", "hours_since_delivery": 0}, True),
     ({"reason": "quality", "hours_since_delivery": 0}, False),
+    ({"reason": "not_received", "hours_since_delivery": 0, "last_mile_elsewhere": True}, False),  # misdelivered
     # wardrobing: a refused return and repeated no-reason returns, both needed
     ({"returns_refused_90d": 1, "no_reason_claims_90d": 1}, False),
     ({"returns_refused_90d": 0, "no_reason_claims_90d": 9}, False),

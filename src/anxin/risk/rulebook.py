@@ -76,6 +76,8 @@ FACTS: dict[str, dict[str, FactSpec]] = {
         ("threat_terms", "int", "threatening phrases in the claim's text"),
         ("velocity_x100", "int", "claims counted with a decay (half-life in the rulebook), × 100"),
         ("evidence_own_orders", "int", "this account's other orders whose evidence nearly matches this claim's"),
+        ("last_mile_elsewhere", "bool", "a not-received claim whose parcel's last scan was in another region than "
+                                        "the delivery address (misdelivered)"),
         ("returns_refused_90d", "int", "this account's returns merchants refused on inspection in 90 days"),
         ("no_reason_claims_90d", "int", "this account's no-reason claims in 90 days, this one included"),
         *_RING),
@@ -100,7 +102,7 @@ NEUTRAL: dict[str, dict[str, Any]] = {
               "evidence_near_dups": 0, "evidence_other_accounts": 0, "evidence_other_shops": 0, "claims_30d": 1,
               "claims_90d": 1, "orders_90d": 1, "claim_rate_pct": 100, "claim_rate_vs_peers_pct": 100,
               "refund_without_return_90d": 0, "shops_claimed_30d": 1, "hours_since_delivery": -1,
-              "threat_terms": 0, "velocity_x100": 100, "evidence_own_orders": 0, "returns_refused_90d": 0,
+              "threat_terms": 0, "velocity_x100": 100, "evidence_own_orders": 0, "last_mile_elsewhere": False, "returns_refused_90d": 0,
               "no_reason_claims_90d": 0, "ring_member": False, "ring_size": 0, "ring_score": 0,
               "linked_abusers": 0, "confirmed_abuse": 0},
     "return": {"freight_declared_fen": 0, "freight_tariff_fen": 1000, "freight_excess_pct": 0,

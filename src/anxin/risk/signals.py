@@ -215,6 +215,13 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
     peer = indexes.peer_rate_per_10k(uow, c.at)
     vs_peers = rate_pct * 10_000 // peer if peer else 100
     hours = -1 if c.signed_at is None else max(0, int((c.at - c.signed_at).total_seconds() // 3600))
+    # The parcel's timeline: a sign-off after a last mile run somewhere other than the delivery address is a
+    # misdelivery (or a fake route), and "not received" is then the likely truth.
+    elsewhere = False
+    if c.reason == "not_received" and c.signed_at is not None and (tl := orders.timeline(uow, c.order_id)):
+        last = max(tl.scans, key=lambda s: s.scanned_at, default=None)
+        elsewhere = bool(last is not None and last.region and tl.order.ship_to_region
+                         and last.region != tl.order.ship_to_region)
     terms = threat_terms(c.description, rb.threat_terms)
     if terms:
         signals.append(Signal("threat_terms", len(terms), {"terms": terms}))
@@ -227,7 +234,7 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
         "orders_90d": orders_90, "claim_rate_pct": rate_pct, "claim_rate_vs_peers_pct": vs_peers,
         "refund_without_return_90d": rwr, "shops_claimed_30d": shops_30, "hours_since_delivery": hours,
         "threat_terms": len(terms), "velocity_x100": round(velocity * 100),
-        "evidence_own_orders": len(own_orders), "returns_refused_90d": c.returns_refused_90d,
+        "evidence_own_orders": len(own_orders), "last_mile_elsewhere": elsewhere, "returns_refused_90d": c.returns_refused_90d,
         "no_reason_claims_90d": sum(1 for h in history if h.reason == "no_reason") + (c.reason == "no_reason")}
     if claims_30 > 1:
         signals.append(Signal("history", claims_90, {"claims_30d": claims_30, "shops_30d": shops_30,
