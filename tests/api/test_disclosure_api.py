@@ -91,15 +91,16 @@ def test_after_the_operator_confirms_the_consumer_reads_a_closed_review_without_
     staff = case_as(client, keys, "operator", world.case_id)["timeline"][-1]
     assert staff["note"] == "与 c1 的凭证为同一张照片" and staff["data"]["reason"] == "evidence_reuse"
 
-    # c2 is now a confirmed abuser: the next request is held, and reads exactly like the first.
+    # c2 files again with the same photo, re-saved: held again, and it reads exactly like the first.
     seed_order(anxin, order_id="o3", consumer_id="c2", shop_id="s3", merchant_id="m3", signed_at=T0 + D)
     who = anxin.access.create_key("consumer", "c2")[0]
-    sha = anxin.aftersales.upload_evidence(who, photo(9)).sha256
+    sha = anxin.aftersales.upload_evidence(who, photo(1, variant=2)).sha256
     third = anxin.aftersales.file_case(who, FileCase("o3", "refund_only", "quality", 9900, (sha,)))
-    assert "risk.confirmed_abuser" in [x["code"] for x in third.decision["risk"]["reasons"]]
+    assert "risk.evidence_reused_across_accounts" in [x["code"] for x in third.decision["risk"]["reasons"]]
     body = case_as(client, keys, "c2", third.case.case_id)
     assert leaks(body) == [] and body["platform_review"]["hours"] == 24
-    assert "risk.confirmed_abuser" in json.dumps(case_as(client, keys, "operator", third.case.case_id))
+    assert "risk.evidence_reused_across_accounts" in json.dumps(case_as(client, keys, "operator",
+                                                                       third.case.case_id))
 
 
 def test_a_held_return_freight_reads_as_freight_under_platform_review(client, keys, anxin, clock) -> None:

@@ -131,6 +131,7 @@ SETTLED = {"risk_review": "rr_1", "reason": "evidence_reuse"}
 
 @pytest.mark.parametrize(("action", "actor", "note", "data", "shown"), [
     ("risk_hold_freight", "system", "", HOLD, ("freight_under_review", "platform", "", "", {})),
+    ("risk_hold_return", "system", "", HOLD, ("return_under_review", "platform", "", "", {})),
     ("risk_refuse_freight", "operator", "运费虚高", {"risk_review": "rr_1", "reason": "freight_arbitrage"},
      ("freight_not_paid", "platform", "", "", {})),
     ("risk_cleared", "operator", "巧合", SETTLED, ("platform_review_continues", "platform", "", "", {})),
@@ -151,8 +152,8 @@ SETTLED = {"risk_review": "rr_1", "reason": "evidence_reuse"}
                                             "freight_fen": 1200, "weight_g": 800})),  # unknown data is left out
 ])
 def test_timeline_entries_read_neutrally(action, actor, note, data, shown) -> None:
-    actor_id = {"system": "risk" if action == "risk_hold_freight" else "clock", "operator": "ops-ann",
-                "consumer": "c2"}[actor]
+    risk_holds = ("risk_hold_freight", "risk_hold_return")
+    actor_id = {"system": "risk" if action in risk_holds else "clock", "operator": "ops-ann", "consumer": "c2"}[actor]
     event = CaseEvent(action, actor, actor_id, T0, "under_review", "closed", note, None, None, copy.deepcopy(data))
     for role in ("consumer", "merchant"):
         e = d.event_for(event, role, decision())
@@ -185,6 +186,8 @@ FILE = ("file", T0, {})
     ("closed", decision(), [FILE, ("review_reject", T0 + H, SETTLED)], None),
     ("pending_merchant", decision(), [FILE, ("risk_release", T0 + H, SETTLED)], None),
     ("return_shipped", decision(), [FILE, ("risk_hold_freight", T0 + 5 * H, HOLD)], ("freight", T0 + 5 * H, 24)),
+    # an uninsured return risk held: the parcel is inspected, there is no freight to speak of
+    ("return_shipped", decision(), [FILE, ("risk_hold_return", T0 + 5 * H, HOLD)], ("return", T0 + 5 * H, 24)),
     ("refunded", decision(), [FILE, ("risk_hold_freight", T0 + 5 * H, HOLD), ("release_freight", T0 + 6 * H, {})],
      None),
     ("refunded", decision(), [FILE, ("risk_hold_freight", T0 + 5 * H, HOLD),

@@ -91,18 +91,22 @@ def test_a_draft_rule_is_validated_like_the_rulebooks() -> None:
     (claim(evidence_other_shops=1), "review", ["K.EVIDENCE_OTHER_SHOPS"]),
     (claim(evidence_other_shops=1, evidence_other_accounts=1), "block",
      ["K.EVIDENCE_OTHER_ACCOUNT", "K.EVIDENCE_OTHER_SHOPS"]),
-    # extortion: 300 yuan, within 24 h of sign-off, with a threat or against 4+ shops
+    # extortion: 300 yuan, within 24 h of sign-off, with a threat or against 4+ shops without a photo
     (claim(amount_fen=30_000, hours_since_delivery=24, threat_terms=1), "block", ["K.EXTORTION"]),
     (claim(amount_fen=30_000, hours_since_delivery=25, threat_terms=1), "pass", []),
     (claim(amount_fen=29_999, hours_since_delivery=0, threat_terms=1), "pass", []),
     (claim(amount_fen=30_000, hours_since_delivery=0, shops_claimed_30d=4), "block", ["K.EXTORTION"]),
     (claim(amount_fen=30_000, hours_since_delivery=0, shops_claimed_30d=3), "pass", []),
+    (claim(amount_fen=30_000, hours_since_delivery=0, shops_claimed_30d=4, evidence_count=1), "pass", []),
     (claim(threat_terms=1, shops_claimed_30d=3), "review", ["K.THREATS_MANY_SHOPS"]),
-    (claim(refund_without_return_90d=2), "pass", []),
-    (claim(refund_without_return_90d=3), "review", ["K.REFUND_WITHOUT_RETURN"]),
-    (claim(claims_90d=6, claim_rate_vs_peers_pct=399), "pass", []),
-    (claim(claims_90d=6, claim_rate_vs_peers_pct=400), "review", ["K.SERIAL_RETURNER"]),
-    (claim(claims_90d=5, claim_rate_vs_peers_pct=900), "pass", []),
+    (claim(refund_without_return_90d=2, evidence_count=1), "pass", []),
+    (claim(refund_without_return_90d=1, evidence_count=0), "pass", []),
+    (claim(refund_without_return_90d=2, evidence_count=0), "review", ["K.REFUND_WITHOUT_RETURN_NO_PHOTO"]),
+    (claim(refund_without_return_90d=3, evidence_count=1), "review", ["K.REFUND_WITHOUT_RETURN"]),
+    (claim(claims_90d=6, claim_rate_vs_peers_pct=400), "pass", []),  # K.SERIAL_RETURNER watches in shadow
+    (claim(confirmed_abuse=1), "pass", []),
+    (claim(confirmed_abuse=2), "review", ["K.CONFIRMED_ABUSER"]),
+    (ret(confirmed_abuse=1), "pass", []),
     (claim(velocity_x100=450), "pass", []),  # K.VELOCITY watches in shadow (see the rulebook)
     (claim(ring_member=True, ring_size=5), "block", ["K.RING"]),
     (ret(freight_excess_pct=99), "pass", []),
@@ -112,6 +116,7 @@ def test_a_draft_rule_is_validated_like_the_rulebooks() -> None:
     (ret(return_weight_pct=-1), "pass", []),  # weight unknown: no verdict from it
     (ret(return_weight_pct=39), "review", ["F.LIGHT_PARCEL"]),
     (ret(return_weight_pct=40), "pass", []),
+    (ret(confirmed_abuse=2), "review", ["F.CONFIRMED_ABUSER"]),
 ])
 def test_verdicts_at_the_edges_of_every_threshold(facts, outcome, rules) -> None:
     stage = "return" if "freight_excess_pct" in facts else "claim"
@@ -213,9 +218,9 @@ def test_attributes_missing_or_blank_are_absent_and_unknown_kinds_are_refused() 
     ({"reason": "quality", "hours_since_delivery": 0}, False),
     ({"reason": "not_received", "hours_since_delivery": 0, "last_mile_elsewhere": True}, False),  # misdelivered
     # wardrobing: a refused return and repeated no-reason returns, both needed
-    ({"returns_refused_90d": 1, "no_reason_claims_90d": 1}, False),
-    ({"returns_refused_90d": 0, "no_reason_claims_90d": 9}, False),
-    ({"returns_refused_90d": 1, "no_reason_claims_90d": 2}, True),
+    ({"returns_refused_90d": 2, "no_reason_claims_90d": 2}, False),
+    ({"returns_refused_90d": 1, "no_reason_claims_90d": 9}, False),
+    ({"returns_refused_90d": 2, "no_reason_claims_90d": 3}, True),
 ])
 def test_the_new_claim_rules_at_their_edges(facts: dict[str, object], fires: bool) -> None:
     rule = {"evidence_own_orders": "K.NEAR_DUP_OWN_PHOTO", "reason": "K.NOT_RECEIVED_SIGNED",

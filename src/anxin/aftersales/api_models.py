@@ -81,7 +81,7 @@ class TimelineEntry(Out):
 
 
 class PlatformReview(Out):
-    subject: Literal["request", "freight"]
+    subject: Literal["request", "freight", "return"]
     since: Instant
     hours: int | None = Field(description="the review time promised; null when there is none to promise")
     expected_by: Instant | None

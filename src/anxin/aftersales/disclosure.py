@@ -26,6 +26,7 @@ PLATFORM_REVIEW = "platform.review_required"
 # Timeline entries risk writes (or settles), and the neutral action each reads as.
 NEUTRAL_ACTIONS = {
     "risk_hold_freight": "freight_under_review",
+    "risk_hold_return": "return_under_review",
     "risk_refuse_freight": "freight_not_paid",
     "risk_cleared": "platform_review_continues",
     "risk_release": "platform_review_passed",
@@ -41,6 +42,9 @@ MESSAGES = {
     ("freight", True): {"zh-CN": "退货运费补贴平台审核中，预计 {hours} 小时内完成",
                         "en": "Return freight payment under platform review; expected within {hours} hours"},
     ("freight", False): {"zh-CN": "退货运费补贴平台审核中", "en": "Return freight payment under platform review"},
+    ("return", True): {"zh-CN": "退货包裹平台查验中，预计 {hours} 小时内完成",
+                       "en": "Returned parcel under platform inspection; expected within {hours} hours"},
+    ("return", False): {"zh-CN": "退货包裹平台查验中", "en": "Returned parcel under platform inspection"},
 }
 
 
@@ -58,7 +62,7 @@ def promised_hours(review_sla_hours: Mapping[str, int]) -> int | None:
 class PlatformReview:
     """What is under platform review now (the request or only its return freight), since when, expected by when."""
 
-    subject: str  # request | freight
+    subject: str  # request | freight | return (an uninsured return risk held)
     since: dt.datetime
     hours: int | None  # None: no figure to promise (a review the guarantee rules asked for)
 
@@ -179,10 +183,10 @@ def platform_review(state: str, decision: Mapping[str, Any], events: Iterable[Ro
 
     ``events`` are (action, at, data) in recorded order; ``review_hours`` comes from ``promised_hours``."""
     rows = list(events)
-    freight_since = None
+    freight_since, held = None, "freight"
     for action, at, _ in rows:
-        if action == "risk_hold_freight":
-            freight_since = at
+        if action in ("risk_hold_freight", "risk_hold_return"):
+            freight_since, held = at, "freight" if action == "risk_hold_freight" else "return"
         elif action in ("release_freight", "risk_refuse_freight"):
             freight_since = None
     if state == m.CaseState.UNDER_REVIEW.value:
@@ -195,7 +199,7 @@ def platform_review(state: str, decision: Mapping[str, Any], events: Iterable[Ro
         if since is not None:
             return PlatformReview("request", since, review_hours if held else None)
     if freight_since is not None:
-        return PlatformReview("freight", freight_since, review_hours)
+        return PlatformReview(held, freight_since, review_hours)
     return None
 
 

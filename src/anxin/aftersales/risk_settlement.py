@@ -23,17 +23,17 @@ from anxin.risk.service import ReturnInput, RiskService
 
 def assess_return(risk: RiskService | None, uow: UnitOfWork, repo: CaseRecords, case: m.Case, data: dict[str, Any],
                   now: dt.datetime) -> None:
-    """A self-shipped return whose freight the platform insures: risk judges the freight claim. Anything
-    but pass holds the freight until an operator clears or confirms it, and holds the goods refund until someone
-    has looked at what came back (``Case.refund_held``)."""
-    if risk is None or case.return_method != "self" or not case.freight_covered \
-            or case.return_freight_fen <= 0:
+    """A self-shipped return: risk judges the parcel (its weight, where it left from) and, when the platform insures
+    it, the freight claim. Anything but pass holds the goods refund until someone has looked at what came back
+    (``Case.refund_held``) and any insured freight until an operator clears or confirms it. Uninsured returns are
+    judged too since 2026.12.1: an empty parcel costs the refund whether or not its freight is insured."""
+    if risk is None or case.return_method != "self":
         return
     order = orders.get_order(uow, case.order_id)
     assert order is not None
     assessment = risk.assess_return(uow, ReturnInput(
         case_id=case.case_id, order_id=case.order_id, consumer_id=case.consumer_id, shop_id=case.shop_id,
-        freight_fen=case.return_freight_fen, weight_g=data.get("weight_g"),
+        freight_fen=case.return_freight_fen if case.freight_covered else 0, weight_g=data.get("weight_g"),
         goods_weight_g=_claimed_weight(order, case),
         from_address=data.get("from_address"), ship_from_region=order.ship_from_region,
         ship_to_region=order.ship_to_region, at=now))
@@ -41,10 +41,11 @@ def assess_return(risk: RiskService | None, uow: UnitOfWork, repo: CaseRecords, 
         return
     row = repo.get(case.case_id)
     assert row is not None
-    row.freight_held = True
+    row.freight_held = case.freight_covered and case.return_freight_fen > 0
     row.refund_held = True
+    hold = "risk_hold_freight" if row.freight_held else "risk_hold_return"
     repo.add_event(case.case_id, m.CaseEvent(
-        "risk_hold_freight", "system", "risk", now, case.state.value, case.state.value, "", case.deadline_at,
+        hold, "system", "risk", now, case.state.value, case.state.value, "", case.deadline_at,
         case.deadline_kind, {"risk": assessment.summary()}))
 
 
@@ -74,7 +75,7 @@ class RiskReviewSettlement:
         data = {"risk_review": event.review_id, "reason": event.reason}
         cleared, note, operator = event.cleared, event.note, event.operator
         if event.stage == "return":
-            if cleared and case.freight_held:
+            if cleared and (case.freight_held or case.refund_held):
                 self.transitions.transition(uow, repo, case, m.Action.RELEASE_FREIGHT, "operator", operator, now,
                                             terms, note=note, data=data)
             elif not cleared:

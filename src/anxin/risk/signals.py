@@ -234,7 +234,8 @@ def claim_facts(indexes: OnlineIndexes, uow: UnitOfWork, c: ClaimInput,
         "orders_90d": orders_90, "claim_rate_pct": rate_pct, "claim_rate_vs_peers_pct": vs_peers,
         "refund_without_return_90d": rwr, "shops_claimed_30d": shops_30, "hours_since_delivery": hours,
         "threat_terms": len(terms), "velocity_x100": round(velocity * 100),
-        "evidence_own_orders": len(own_orders), "last_mile_elsewhere": elsewhere, "returns_refused_90d": c.returns_refused_90d,
+        "evidence_own_orders": len(own_orders), "last_mile_elsewhere": elsewhere,
+        "returns_refused_90d": c.returns_refused_90d,
         "no_reason_claims_90d": sum(1 for h in history if h.reason == "no_reason") + (c.reason == "no_reason")}
     if claims_30 > 1:
         signals.append(Signal("history", claims_90, {"claims_30d": claims_30, "shops_30d": shops_30,
