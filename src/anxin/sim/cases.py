@@ -64,6 +64,11 @@ class Cases:
     def _rng(self, claim: Claim) -> random.Random:
         return claim.rng or self.sim.rng
 
+    def _queue_rng(self, claim: Claim) -> random.Random:
+        """The risk queue's draws for a request: the overlap stream's for an honest request with an overlap (only the
+        overlap sent it there, so its stream pays for the detour and the request's own stream stays where it was)."""
+        return self.sim.overlap_rng if claim.overlaps and claim.genuine else self._rng(claim)
+
     def _claim(self, order: SimOrder, case_type: str, reason: str, *, genuine: bool, whole: bool = False,
                rng: random.Random | None = None, **kw: Any) -> Claim:
         """A claim about the order's first item (the whole order when ``whole`` or single-item)."""
@@ -266,7 +271,7 @@ class Cases:
                 pass  # already in an operator's hands; _risk_review hands it on if the guarantee's review remains
             elif review_id:  # held by risk control: its queue is worked within the SLA (4 h block, 24 h review)
                 self._risk_reviews.add(review_id)
-                later(now + rng.uniform(0.5, 6) * H, self._risk_review, claim, review_id, "claim")
+                later(now + self._queue_rng(claim).uniform(0.5, 6) * H, self._risk_review, claim, review_id, "claim")
             else:
                 later(now + rng.uniform(1, 30) * H, self._operator_review, claim)
         elif state == "awaiting_return":
@@ -324,7 +329,7 @@ class Cases:
         hold = view.events[-1] if action == "ship_return" and view.events else None
         if hold is not None and hold.action == "risk_hold_freight":  # the freight waits for the risk queue
             self._risk_reviews.add(hold.data["risk"]["review_id"])
-            sim.agenda.call(sim.now + self._rng(claim).uniform(0.5, 20) * H, self._risk_review, claim,
+            sim.agenda.call(sim.now + self._queue_rng(claim).uniform(0.5, 20) * H, self._risk_review, claim,
                             hold.data["risk"]["review_id"], "return")
         self.advance(claim, view)
 
@@ -376,7 +381,7 @@ class Cases:
     def _risk_review(self, claim: Claim, review_id: str, stage: str) -> None:
         """An operator in the risk queue: right as often as the after-sales reviewers. A return's review is
         about its freight (arbitraged or not), a claim's about the request itself."""
-        right = self._rng(claim).random() < 0.85
+        right = self._queue_rng(claim).random() < 0.85
         arbitraged = claim.returned is not None and claim.returned.arbitraged
         honest = not arbitraged if stage == "return" else claim.deserves
         clear = honest == right
@@ -394,7 +399,7 @@ class Cases:
             view = self.sim.anxin.aftersales.get_case(self._consumer(claim.order), claim.case_id or "")
             claim.path.append("~risk")
             if view.case.state.value == "under_review" and view.case.state.value == claim.state:
-                later = self.sim.now + self._rng(claim).uniform(1, 30) * H  # the guarantee's own review remains
+                later = self.sim.now + self._queue_rng(claim).uniform(1, 30) * H  # the guarantee's review remains
                 self.sim.agenda.call(later, self._operator_review, claim)
                 return
             self.advance(claim, view)
