@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from anxin.sim import overlap
 from anxin.sim.events import iso
 from anxin.sim.freight import ReturnParcel, arbitraged_return, honest_return
 from anxin.sim.geo import home_city
@@ -283,7 +284,7 @@ class Abuse:
                 order.problem = rng.choice(("quality", "not_as_described", "wrong_item"))
                 return ClaimPlan("return_refund", order.problem, True, "honest", "收到的商品有问题，见照片",
                                  photos=rng.randint(1, 2)), rng.uniform(3, 96)
-            if rng.random() < 0.45:
+            if rng.random() < overlap.HEAVY_BUYER_RETURN_SHARE:
                 why = rng.choice(("尺码不合适，七天无理由退货", "颜色和图片不一样，退了"))
                 return ClaimPlan("return_refund", "no_reason", True, "honest", why), rng.uniform(20, 140)
         return None, 0.0
@@ -309,8 +310,12 @@ class Abuse:
             return parcel
         # A ring member sends from the ring's drop address when the ring gave them one.
         home = person.return_address if account is not None and account.ring is not None else person.address
-        return honest_return(rng, carrier, goods, same_province=same, home=home, work=person.work_address,
-                             bogus=claim.bogus_return)
+        parcel = honest_return(rng, carrier, goods, same_province=same, home=home, work=person.work_address,
+                               bogus=claim.bogus_return)
+        if claim.genuine and not claim.bogus_return:  # honest overlap: above the tariff, or light, for good reasons
+            parcel, overlaps = overlap.freight(self.sim.overlap_rng, parcel, carrier, same_province=same, goods_g=goods)
+            claim.overlaps.extend(overlaps)
+        return parcel
 
     # --- reporting ---------------------------------------------------------------------------------
 
@@ -328,6 +333,8 @@ class Abuse:
             "self_shipped_returns": len(returns),
             "arbitraged_returns": sum(t["freight_arbitraged"] for t in returns),
             "threatening_requests": sum(any(w in t["description"] for w in THREATS) for t in truths),
+            # honest requests showing an abuser's signal for good reasons (anxin.sim.overlap), by overlap
+            "honest_overlaps": {k: sum(k in t["overlaps"] for t in truths if t["genuine"]) for k in overlap.OVERLAPS},
             "coincidences": self.sim.identities.summary(),
         }
 

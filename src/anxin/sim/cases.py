@@ -17,6 +17,7 @@ from anxin.aftersales.service import CaseView, FileCase
 from anxin.core.errors import AnxinError
 from anxin.core.money import fraction_of
 from anxin.core.principal import Principal, Role
+from anxin.sim import overlap
 from anxin.sim.claims import FINAL, Claim
 from anxin.sim.geo import CARRIERS
 from anxin.sim.orders import H, SimOrder
@@ -50,6 +51,7 @@ class Cases:
         self._returns: Counter[bool] = Counter()  # by whether the abuse mix's (numbered apart)
         self._risk_reviews: set[str] = set()  # reviews an operator already has in hand (a case is seen again)
         self._ids: Counter[str] = Counter()
+        self._honest_sent: dict[str, list[tuple[str, bytes]]] = {}  # consumer -> (order, photo) sent honestly
 
     @staticmethod
     def _consumer(order: SimOrder) -> Principal:
@@ -61,6 +63,11 @@ class Cases:
 
     def _rng(self, claim: Claim) -> random.Random:
         return claim.rng or self.sim.rng
+
+    def _queue_rng(self, claim: Claim) -> random.Random:
+        """The risk queue's draws for a request: the overlap stream's for an honest request with an overlap (only the
+        overlap sent it there, so its stream pays for the detour and the request's own stream stays where it was)."""
+        return self.sim.overlap_rng if claim.overlaps and claim.genuine else self._rng(claim)
 
     def _claim(self, order: SimOrder, case_type: str, reason: str, *, genuine: bool, whole: bool = False,
                rng: random.Random | None = None, **kw: Any) -> Claim:
@@ -173,14 +180,18 @@ class Cases:
 
     def _evidence(self, claim: Claim, who: Principal) -> tuple[str, ...]:
         rng, consumer = self._rng(claim), claim.order.consumer
-        shas = []
+        photos = []
         for _ in range(claim.photos):
             if claim.stock:  # a near-duplicate of a stock photo, never the same bytes twice
                 stock_id, base = rng.choice(claim.stock)
                 claim.stock_used.append(stock_id)
-                data = vary(base, rng)
+                photos.append(vary(base, rng))
             else:
-                data = rng.choice(consumer.photos) if claim.reused and consumer.photos else photo(rng)
+                photos.append(rng.choice(consumer.photos) if claim.reused and consumer.photos else photo(rng))
+        if claim.genuine and not claim.stock and not claim.reused:
+            photos = self._honest_photos(claim, photos)
+        shas = []
+        for data in photos:
             try:
                 shas.append(self.sim.anxin.aftersales.upload_evidence(who, data).sha256)
                 self.stats["evidence_uploads"] += 1
@@ -188,10 +199,35 @@ class Cases:
                 self.act_errors[exc.code.value] += 1
         return tuple(dict.fromkeys(shas))
 
+    def _honest_photos(self, claim: Claim, photos: list[bytes]) -> list[bytes]:
+        """An honest buyer's photos, as drawn, but now and then two shots of the same item or a photo sent before on
+        another order (anxin.sim.overlap; drawn from the overlap stream, after the request's own draws)."""
+        rng, order = self.sim.overlap_rng, claim.order
+        pair = overlap.twice(rng, len(photos))
+        if pair is not None:
+            photos[0], photos[1] = pair
+            claim.overlaps.append("photo_twice")
+        sent = self._honest_sent.setdefault(order.consumer.consumer_id, [])
+        slot = 0 if pair is None else 2  # (never in place of one of the two shots)
+        if slot < len(photos):
+            again = overlap.reuse(rng, [data for order_id, data in sent if order_id != order.order_id])
+            if again is not None:
+                photos[slot] = again
+                claim.overlaps.append("photo_reuse")
+        sent.extend((order.order_id, data) for data in photos)
+        return photos
+
     def file(self, claim: Claim) -> None:
         sim = self.sim
         sim.sync()
         who = self._consumer(claim.order)
+        if claim.genuine:
+            if claim.order.consumer.pattern == "heavy_buyer":
+                claim.overlaps.append("heavy_returner")
+            angry = overlap.angry(sim.overlap_rng, claim.description, claim.reason)
+            if angry is not None:
+                claim.description = angry
+                claim.overlaps.append("threat_words")
         evidence = self._evidence(claim, who)
         self.stats["claims"] += 1
         try:
@@ -237,7 +273,7 @@ class Cases:
                 pass  # already in an operator's hands; _risk_review hands it on if the guarantee's review remains
             elif review_id:  # held by risk control: its queue is worked within the SLA (4 h block, 24 h review)
                 self._risk_reviews.add(review_id)
-                later(now + rng.uniform(0.5, 6) * H, self._risk_review, claim, review_id, "claim")
+                later(now + self._queue_rng(claim).uniform(0.5, 6) * H, self._risk_review, claim, review_id, "claim")
             else:
                 later(now + rng.uniform(1, 30) * H, self._operator_review, claim)
         elif state == "awaiting_return":
@@ -295,7 +331,7 @@ class Cases:
         hold = view.events[-1] if action == "ship_return" and view.events else None
         if hold is not None and hold.action == "risk_hold_freight":  # the freight waits for the risk queue
             self._risk_reviews.add(hold.data["risk"]["review_id"])
-            sim.agenda.call(sim.now + self._rng(claim).uniform(0.5, 20) * H, self._risk_review, claim,
+            sim.agenda.call(sim.now + self._queue_rng(claim).uniform(0.5, 20) * H, self._risk_review, claim,
                             hold.data["risk"]["review_id"], "return")
         self.advance(claim, view)
 
@@ -348,7 +384,7 @@ class Cases:
     def _risk_review(self, claim: Claim, review_id: str, stage: str) -> None:
         """An operator in the risk queue: right as often as the after-sales reviewers. A return's review is
         about its freight (arbitraged or not), a claim's about the request itself."""
-        right = self._rng(claim).random() < 0.85
+        right = self._queue_rng(claim).random() < 0.85
         arbitraged = claim.returned is not None and claim.returned.arbitraged
         honest = not arbitraged if stage == "return" else claim.deserves
         clear = honest == right
@@ -366,7 +402,7 @@ class Cases:
             view = self.sim.anxin.aftersales.get_case(self._consumer(claim.order), claim.case_id or "")
             claim.path.append("~risk")
             if view.case.state.value == "under_review" and view.case.state.value == claim.state:
-                later = self.sim.now + self._rng(claim).uniform(1, 30) * H  # the guarantee's own review remains
+                later = self.sim.now + self._queue_rng(claim).uniform(1, 30) * H  # the guarantee's review remains
                 self.sim.agenda.call(later, self._operator_review, claim)
                 return
             self.advance(claim, view)

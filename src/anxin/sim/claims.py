@@ -51,6 +51,8 @@ class Claim:
     arbitrage: bool = False
     self_ship: bool = False
     returned: ReturnParcel | None = None
+    # The honest overlap it carries (anxin.sim.overlap.OVERLAPS): an honest request showing an abuser's signal.
+    overlaps: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str | None:
@@ -79,4 +81,5 @@ class Claim:
                 "account": o.consumer.pattern or ("legacy_abuser" if o.consumer.abusive else "regular"),
                 "ring": o.consumer.ring, "description": self.description, "evidence_stock": self.stock_used,
                 "return": self.returned.truth() if self.returned else None,
-                "freight_arbitraged": self.returned is not None and self.returned.arbitraged}
+                "freight_arbitraged": self.returned is not None and self.returned.arbitraged,
+                "overlaps": list(self.overlaps)}

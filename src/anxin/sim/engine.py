@@ -67,6 +67,8 @@ class Simulation:
         cast_accounts(self.scoring_rng, self.world, self.start)
         # Attributes and credentials (risk control's inputs) and the abuse mix draw from streams of their own too.
         self.identity_rng = random.Random(f"anxin-sim-identity:{config.seed}")
+        # Honest requests that show an abuser's signals for good reasons (anxin.sim.overlap): a stream of their own.
+        self.overlap_rng = random.Random(f"anxin-sim-overlap:{config.seed}")
         self.identities = cast_identities(self.identity_rng, self.world, self.start, self.end,
                                           reopened_share=config.reopened_shop_share)
         # The promise rules and thresholds the ground truth follows: the ones anxin itself runs with.
