@@ -189,7 +189,7 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
                                     "dimension": ind.dimension, "weight": ind.weight, "num": num, "den": den,
                                     "value": value, "trials": den.astype(np.float64) / trials[k],
                                     "ssq": subjects[f"i{k}_sq"].fillna(0).astype(np.float64)
-                                    / (divisors[k] * divisors[k] * trials[k]),
+                                    / (divisors[k] * trials[k]) ** 2,
                                     "sign": 1 if ind.better == "higher" else -1}))
     long = pd.concat(values, ignore_index=True)
 
@@ -206,7 +206,7 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
                       merged.assign(grp="*")], ignore_index=True)
     ranked = _ranked(pool, rules)
     ranked = ranked[ranked.grp == ranked.peer_group].drop(columns=["grp", "primary_category"])
-    ranked = ranked.reset_index(drop=True)
+    ranked = _consistency(ranked.reset_index(drop=True))
     dims = _dimensions(ranked, rules)
     scores = _scores(peers, dims, read_table(root, "deductions", COLUMNS["deductions"]), rules, end)
     return {"merchant_indicators": ranked, "merchant_dimensions": dims, "merchant_scores": scores}
@@ -280,12 +280,33 @@ def _ranked(v: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
     return v.drop(columns=["sv", "has_value", "trials", "ssq", "sign"])
 
 
+def _consistency(v: pd.DataFrame) -> pd.DataFrame:
+    """Each indicator's item-rest correlation over the eligible shops, per mille, on the rows with points."""
+    has = (v.eligible & v.points_x100.notna()).to_numpy(dtype=bool)
+    e = v[has]
+    pts = e.points_x100.to_numpy(dtype=np.float64)
+    total = e.groupby("subject_id").points_x100.transform("sum").to_numpy(dtype=np.float64)
+    n = e.groupby("subject_id").points_x100.transform("count").to_numpy(dtype=np.int64)
+    keep = n > 1
+    pairs = pd.DataFrame({"indicator_id": e.indicator_id.to_numpy()[keep], "x": pts[keep],
+                          "rest": (total[keep] - pts[keep]) / (n[keep] - 1)})
+    corr = {k: g.x.corr(g.rest) for k, g in pairs.groupby("indicator_id")}
+    per_mille = {k: int(np.floor(1000 * (0.0 if pd.isna(c) else c) + 0.5)) for k, c in corr.items()}
+    values = v.indicator_id.map(per_mille)
+    v["consistency_x1000"] = pd.Series(values.fillna(0).to_numpy(dtype=np.int64), index=v.index, dtype="Int64").where(
+        v.points_x100.notna() & values.notna())
+    return v
+
+
 def _dimensions(ind: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
     """Each eligible shop's dimensions: weighted points of its indicators with points, then excellence floors."""
     e = ind[ind.eligible].copy()
     has = e.points_x100.notna().to_numpy()
     rel = np.maximum(rules.method.min_reliability_x1000, e.reliability_x1000.fillna(0).to_numpy(dtype=np.int64))
-    weight = e.weight.to_numpy(dtype=np.int64) * (rel if rules.method.reliability_weighted else 1)
+    low = rules.method.min_reliability_x1000
+    cons = np.maximum(low, e.consistency_x1000.fillna(0).to_numpy(dtype=np.int64))
+    weight = {"rulebook": e.weight.to_numpy(dtype=np.int64), "reliability": e.weight.to_numpy(dtype=np.int64) * rel,
+              "consistency": rel * cons}[rules.method.weighting]
     e["w"] = np.where(has, weight, 0)
     e["wp"] = np.where(has, weight * e.points_x100.fillna(0).to_numpy(dtype=np.int64), 0)
     e["rw"] = np.where(has, e.weight.to_numpy(dtype=np.int64), 0)
@@ -307,7 +328,9 @@ def _dimensions(ind: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
     d["excellence_floor_x100"] = floor
     raised = d.raw_x100.notna() & floor.notna() & (d.raw_x100 < floor)
     d["points_x100"] = d.raw_x100.mask(raised.fillna(False), floor)
-    return d[["subject_id", "dimension", "raw_x100", "excellence_floor_x100", "points_x100", "reliability_x1000"]]
+    d["weight_eff"] = d.w.astype(np.int64)
+    return d[["subject_id", "dimension", "raw_x100", "excellence_floor_x100", "points_x100", "reliability_x1000",
+              "weight_eff"]]
 
 
 def _scores(peers: pd.DataFrame, dims: pd.DataFrame, deductions: pd.DataFrame, rules: SubjectRules,
@@ -318,8 +341,10 @@ def _scores(peers: pd.DataFrame, dims: pd.DataFrame, deductions: pd.DataFrame, r
     d["w"] = [rules.industry_weights.get(cat, weights)[dim] if isinstance(cat, str) else weights[dim]
               for cat, dim in zip(d.primary_category, d.dimension, strict=True)] if len(d) else 0
     has = d.points_x100.notna().to_numpy()
-    if rules.method.reliability_weighted:
+    if rules.method.weighting == "reliability":
         d["w"] = d.w * d.reliability_x1000.fillna(0).to_numpy(dtype=np.int64)
+    elif rules.method.weighting == "consistency":
+        d["w"] = d.weight_eff.to_numpy(dtype=np.int64)
     d["w"] = np.where(has, d.w, 0)
     d["wp"] = np.where(has, d.w * d.points_x100.fillna(0).to_numpy(dtype=np.int64), 0)
     agg = d.groupby("subject_id")[["w", "wp"]].sum()

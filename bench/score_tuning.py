@@ -37,6 +37,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
                                                            "weighting": "reliability", "min_reliability": 0.02},
     "shrunk (estimated), reliability weights, min 0.2": {"shrinkage": {"prior_strength": "estimated"},
                                                           "weighting": "reliability", "min_reliability": 0.2},
+    "raw, consistency weights": {"shrinkage": {"prior_strength": 0}, "weighting": "consistency"},
+    "shrunk (estimated), consistency weights": {"shrinkage": {"prior_strength": "estimated"},
+                                                "weighting": "consistency"},
+    "shrunk (estimated), consistency weights, min 0.02": {"shrinkage": {"prior_strength": "estimated"},
+                                                           "weighting": "consistency", "min_reliability": 0.02},
+    "shrunk (estimated), consistency weights, min 0.2": {"shrinkage": {"prior_strength": "estimated"},
+                                                          "weighting": "consistency", "min_reliability": 0.2},
+    "shrunk (estimated), consistency weights, min 0.1": {"shrinkage": {"prior_strength": "estimated"},
+                                                          "weighting": "consistency", "min_reliability": 0.1},
+    "shrunk (estimated), consistency weights, min 0.3": {"shrinkage": {"prior_strength": "estimated"},
+                                                          "weighting": "consistency", "min_reliability": 0.3},
+    "shrunk (estimated), consistency weights, min 0.5": {"shrinkage": {"prior_strength": "estimated"},
+                                                          "weighting": "consistency", "min_reliability": 0.5},
     "shrunk (fixed 30 trials), reliability weights": {"shrinkage": {"prior_strength": 30},
                                                       "weighting": "reliability"},
     "shrunk (fixed 300 trials), reliability weights": {"shrinkage": {"prior_strength": 300},
@@ -78,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rho = spearman([scored[s]["total_x100"] for s in shops], [quality[s] for s in shops])
             table.setdefault(name, []).append(rho)
             print(f"seed {seed} · {len(shops)} shops · {name}: {rho:.3f}", flush=True)
-            if name == "shrunk (estimated), reliability weights":
+            if name == "shrunk (estimated), consistency weights":
                 for key in sorted({k for r in scored.values() for k in r["parts"]}):
                     pairs = [(r["parts"][key], quality[s]) for s, r in scored.items()
                              if s in shops and r["parts"].get(key) is not None]
@@ -87,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"({args.days} days × {args.merchants} merchants), rulebook {rules.version} otherwise:")
     for name, rhos in sorted(table.items(), key=lambda kv: -statistics.fmean(kv[1])):
         print(f"  {statistics.fmean(rhos):.3f}  [{', '.join(f'{r:.2f}' for r in rhos)}]  {name}")
-    print("parts (shrunk, reliability weights):")
+    print("parts (shrunk, consistency weights; indicators as measured):")
     for key, rhos in sorted(parts.items()):
         print(f"  {statistics.fmean(rhos):.3f}  [{', '.join(f'{r:.2f}' for r in rhos)}]  {key}")
     return 0

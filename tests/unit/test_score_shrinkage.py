@@ -11,6 +11,8 @@ import pytest
 
 from anxin.scoring.model import (
     PeerValue,
+    data_weight,
+    item_rest_correlation,
     peer_prior,
     reliability_x1000,
     shrunk,
@@ -126,3 +128,37 @@ def test_the_definition_computes_the_same_adjusted_values_and_reliabilities() ->
         row = by(out["merchant_indicators"], subject_id=s, indicator_id="M.NEGATIVE_REVIEW_RATE")
         assert row["adjusted"] == pytest.approx(shrunk(bad[s] / sizes[s], sizes[s], prior), rel=1e-12)
         assert row["reliability_x1000"] == reliability_x1000(prior)
+
+
+@pytest.mark.parametrize(("points", "expect"), [
+    ({}, 0.0),  # no shop
+    ({"a": {"X": 100, "Y": 50}}, 0.0),  # one shop: no spread
+    ({"a": {"X": 100}, "b": {"X": 50}}, 0.0),  # no other indicator to agree with
+    ({"a": {"X": 100, "Y": 80}, "b": {"X": 50, "Y": 55}, "c": {"X": 70, "Y": 65}}, 1.0),  # agree, linearly
+    ({"a": {"X": 100, "Y": 55}, "b": {"X": 50, "Y": 80}, "c": {"X": 70, "Y": 70}}, -1.0),  # reversed
+    ({"a": {"X": 70, "Y": 60}, "b": {"X": 70, "Y": 80}}, 0.0),  # all alike on X
+])
+def test_item_rest_correlation(points: dict[str, dict[str, int]], expect: float) -> None:
+    assert item_rest_correlation(points, "X") == pytest.approx(expect)
+
+
+@pytest.mark.parametrize(("rel", "cons", "expect"), [(900, 800, 720_000), (None, None, 40_000), (0, -300, 40_000),
+                                                     (1000, 100, 200_000)])
+def test_data_weight_floors_both_factors(rel: int | None, cons: int | None, expect: int) -> None:
+    assert data_weight(rel, cons, min_x1000=200) == expect
+
+
+def test_the_definition_computes_the_same_consistency() -> None:
+    from tests.unit.test_score_definition import RB, by, run, shop_orders
+
+    # five shops, collection and delivery times varying together (timeliness and delivery hours agree)
+    orders = [o for k, s in enumerate(("s1", "s2", "s3", "s4", "s5"))
+              for o in shop_orders(s, 30 + k, collect_h=10 + 12 * k, sign_h=20 + 5 * k)]
+    out = run(RB, orders=orders)
+    inds = [r for r in out["merchant_indicators"] if r["eligible"] and r["points_x100"] is not None]
+    points: dict[str, dict[str, int]] = {}
+    for r in inds:
+        points.setdefault(r["subject_id"], {})[r["indicator_id"]] = r["points_x100"]
+    for ind_id in {r["indicator_id"] for r in inds}:
+        want = int(1000 * item_rest_correlation(points, ind_id) + 0.5 + 1000) - 1000  # floor(x + 0.5)
+        assert by(inds, subject_id="s1", indicator_id=ind_id)["consistency_x1000"] == want, ind_id

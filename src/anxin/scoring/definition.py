@@ -218,7 +218,7 @@ def subject_steps(rb: ScoreRulebook, rules: SubjectRules, d: Dialect, end: int) 
         value = f"CASE WHEN {den} > 0 THEN CAST({num} AS DOUBLE) / ({den} * {mp.divisor}) END"
         # Per trial x = part / (divisor * trial): trials = den / trial, ssq = sum of x squared.
         trials = f"CAST({den} AS DOUBLE) / {mp.trial}"
-        ssq = f"COALESCE({col('sq', mp.num.table)}, 0) / {mp.divisor * mp.divisor * mp.trial}"
+        ssq = f"COALESCE({col('sq', mp.num.table)}, 0) / {(mp.divisor * mp.trial) ** 2}"
         rows.append(f"SELECT s.subject_id, '{ind.id}' AS indicator_id, '{ind.dimension}' AS dimension, "
                     f"{ind.weight} AS weight, {d.bigint(num)} AS num, {d.bigint(den)} AS den, {value} AS value, "
                     f"{trials} AS trials, {ssq} AS ssq, {1 if ind.better == 'higher' else -1} AS sign "
@@ -232,7 +232,11 @@ def subject_steps(rb: ScoreRulebook, rules: SubjectRules, d: Dialect, end: int) 
         f"CASE WHEN valid_orders >= {rules.min_valid_orders} AND COUNT(CASE WHEN valid_orders >= "
         f"{rules.min_valid_orders} THEN 1 END) OVER (PARTITION BY primary_category) >= {min_peers} "
         f"THEN primary_category ELSE '*' END AS peer_group FROM {s}_subjects")))
-    steps.append(Step(f"{s}_indicators", _ranked_sql(s, rules, d)))
+    steps.append(Step(f"{s}_ranked", _ranked_sql(s, rules, d)))
+    steps.append(Step(f"{s}_consistency", _consistency_sql(s)))
+    steps.append(Step(f"{s}_indicators", (
+        f"SELECT r.*, CASE WHEN r.points_x100 IS NULL THEN NULL ELSE c.consistency_x1000 END AS consistency_x1000 "
+        f"FROM {s}_ranked r LEFT JOIN {s}_consistency c ON c.indicator_id = r.indicator_id")))
     steps.append(Step(f"{s}_dimensions", _dimensions_sql(s, rules, d)))
     steps.append(Step(f"{s}_scores", _scores_sql(s, rules, d, end)))
     return steps
@@ -311,6 +315,22 @@ def _ranked_sql(s: str, rules: SubjectRules, d: Dialect) -> str:
         f"peer_median, peer_top_quartile FROM ({stats}) z WHERE grp = peer_group")
 
 
+def _consistency_sql(s: str) -> str:
+    """Each indicator's item-rest correlation over every eligible subject: the Pearson correlation of its points
+    with the mean points of the subject's other indicators (at least one), in per mille. An indicator that ranks
+    shops the way the others do measures what they share; one that does not (delivery hours set by the carrier, say)
+    measures something else. ``anxin.scoring.model.item_rest_correlation`` is the same arithmetic."""
+    per = (f"SELECT subject_id, SUM(points_x100) AS total, COUNT(points_x100) AS n FROM {s}_ranked "
+           "WHERE eligible AND points_x100 IS NOT NULL GROUP BY subject_id")
+    pairs = (f"SELECT r.indicator_id, CAST(r.points_x100 AS DOUBLE) AS x, "
+             f"CAST(t.total - r.points_x100 AS DOUBLE) / (t.n - 1) AS rest FROM {s}_ranked r "
+             f"JOIN ({per}) t ON t.subject_id = r.subject_id "
+             "WHERE r.eligible AND r.points_x100 IS NOT NULL AND t.n > 1")
+    corr = "CASE WHEN VAR_POP(x) > 0 AND VAR_POP(rest) > 0 THEN CORR(x, rest) ELSE 0.0 END"  # no spread: 0
+    return (f"SELECT indicator_id, CAST(FLOOR(1000 * ({corr}) + 0.5) AS BIGINT) AS consistency_x1000 "
+            f"FROM ({pairs}) p GROUP BY indicator_id")
+
+
 def _dimensions_sql(s: str, rules: SubjectRules, d: Dialect) -> str:
     floors = []
     for e in rules.excellence:
@@ -321,21 +341,23 @@ def _dimensions_sql(s: str, rules: SubjectRules, d: Dialect) -> str:
     floor = f"CASE {' '.join(floors)} ELSE NULL END" if floors else "NULL"
     # An indicator's reliability (per mille, never below the rulebook's minimum) and the weight it carries: the
     # rulebook's, times that reliability when the method weighs by reliability.
-    rel = f"GREATEST({rules.method.min_reliability_x1000}, COALESCE(reliability_x1000, 0))"
-    w = f"weight * {rel}" if rules.method.reliability_weighted else "weight"
+    low = rules.method.min_reliability_x1000
+    rel = f"GREATEST({low}, COALESCE(reliability_x1000, 0))"
+    w = {"rulebook": "weight", "reliability": f"weight * {rel}",
+         "consistency": f"{rel} * GREATEST({low}, COALESCE(consistency_x1000, 0))"}[rules.method.weighting]
     present = "points_x100 IS NOT NULL"
     return (
         "SELECT subject_id, dimension, CAST(raw_x100 AS BIGINT) AS raw_x100, excellence_floor_x100, "
         "CASE WHEN raw_x100 IS NULL THEN NULL WHEN excellence_floor_x100 IS NOT NULL AND raw_x100 < "
         "excellence_floor_x100 THEN excellence_floor_x100 ELSE CAST(raw_x100 AS BIGINT) END AS points_x100, "
-        "CAST(reliability_x1000 AS BIGINT) AS reliability_x1000 FROM ("
+        "CAST(reliability_x1000 AS BIGINT) AS reliability_x1000, CAST(weight_eff AS BIGINT) AS weight_eff FROM ("
         f"SELECT subject_id, dimension, "
         f"CASE WHEN SUM(CASE WHEN {present} THEN {w} ELSE 0 END) > 0 THEN "
         f"{d.idiv(f'SUM(CASE WHEN {present} THEN {w} * points_x100 ELSE 0 END)', f'SUM(CASE WHEN {present} THEN {w} ELSE 0 END)')} "  # noqa: E501
         f"END AS raw_x100, {floor} AS excellence_floor_x100, "
         f"CASE WHEN SUM(CASE WHEN {present} THEN weight ELSE 0 END) > 0 THEN "
         f"{d.idiv(f'SUM(CASE WHEN {present} THEN weight * {rel} ELSE 0 END)', f'SUM(CASE WHEN {present} THEN weight ELSE 0 END)')} "  # noqa: E501
-        f"END AS reliability_x1000 "
+        f"END AS reliability_x1000, SUM(CASE WHEN {present} THEN {w} ELSE 0 END) AS weight_eff "
         f"FROM {s}_indicators WHERE eligible GROUP BY subject_id, dimension) x")
 
 
@@ -347,8 +369,10 @@ def _scores_sql(s: str, rules: SubjectRules, d: Dialect, end: int) -> str:
         return f"CASE {overrides} ELSE {base} END" if overrides else str(base)
 
     wsum = " + ".join(f"CASE WHEN dm.dimension = '{x.id}' THEN {weight(x.id)} ELSE 0 END" for x in rules.dimensions)
-    if rules.method.reliability_weighted:  # a dimension weighs by its indicators' mean reliability too
+    if rules.method.weighting == "reliability":  # a dimension weighs by its indicators' mean reliability too
         wsum = f"({wsum}) * COALESCE(dm.reliability_x1000, 0)"
+    elif rules.method.weighting == "consistency":  # the weights its indicators carry, from the data alone
+        wsum = "COALESCE(dm.weight_eff, 0)"
     ded = "0"
     deductions_join = ""
     gov_col = ""

@@ -165,6 +165,33 @@ def weighted_points_x100(points: Sequence[tuple[int, int, int | None]], *, min_r
     return sum(p * w for p, w in ws) // total if total > 0 else None
 
 
+def item_rest_correlation(points: Mapping[str, Mapping[str, int]], indicator_id: str) -> float:
+    """The Pearson correlation, over the subjects with points for ``indicator_id`` and for at least one other
+    indicator, of its points with the mean points of the subject's other indicators; 0 without spread (fewer than
+    two such subjects, or all alike)."""
+    xs, rests = [], []
+    for by_indicator in points.values():
+        if indicator_id not in by_indicator or len(by_indicator) < 2:
+            continue
+        x = by_indicator[indicator_id]
+        xs.append(float(x))
+        rests.append((sum(by_indicator.values()) - x) / (len(by_indicator) - 1))
+    n = len(xs)
+    if n < 2:
+        return 0.0
+    mx, mr = sum(xs) / n, sum(rests) / n
+    vx, vr = sum((x - mx) ** 2 for x in xs) / n, sum((r - mr) ** 2 for r in rests) / n
+    if vx <= 0 or vr <= 0:
+        return 0.0
+    return sum((x - mx) * (r - mr) for x, r in zip(xs, rests, strict=True)) / n / math.sqrt(vx * vr)
+
+
+def data_weight(reliability_x1000: int | None, consistency_x1000: int | None, *, min_x1000: int) -> int:
+    """An indicator's weight under ``weighting: consistency``: reliability × item-rest correlation, per mille each,
+    each at least the rulebook's minimum."""
+    return max(min_x1000, reliability_x1000 or 0) * max(min_x1000, consistency_x1000 or 0)
+
+
 def top_quartile_x100(rules: SubjectRules) -> int:
     return rules.min_x100 + 3 * (rules.max_x100 - rules.min_x100) // 4
 

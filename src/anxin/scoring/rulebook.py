@@ -97,7 +97,7 @@ class Method:
 
     @property
     def reliability_weighted(self) -> bool:
-        return self.weighting == "reliability"
+        return self.weighting in ("reliability", "consistency")
 
 
 @dataclass(frozen=True)

@@ -185,10 +185,13 @@ class MethodSpec(RulebookModel):
     ``weighting: rulebook``: the weights as written. ``reliability``: each weight times the indicator's reliability
     among its peers (the share of the between-shop variance that is not sampling noise, estimated from the data),
     never below ``min_reliability``; a dimension weighs by its rulebook weight times its indicators' mean
-    reliability."""
+    reliability. ``consistency``: weights from the data alone: each indicator weighs its reliability times its
+    item-rest correlation (how well its points agree with the mean of the shop's other indicators' points, over
+    every eligible shop), each never below ``min_reliability``; a dimension weighs the sum of its indicators' weights
+    (the rulebook's dimension and indicator weights, industry overrides included, are not used)."""
 
     shrinkage: ShrinkageSpec = ShrinkageSpec()
-    weighting: Literal["rulebook", "reliability"] = "rulebook"
+    weighting: Literal["rulebook", "reliability", "consistency"] = "rulebook"
     min_reliability: Annotated[float, Between(0.001, 1)] = 0.05
 
 
