@@ -33,8 +33,17 @@ Shops in the comparison: eligible for the merchant score in window 1 (``min_vali
 signed order in window 2; the average rating needs at least one first review in window 1 (a shop without one is
 given the population's mean so that both predictors are judged on the same shops; their count is reported).
 
-Results are printed and written to ``bench/results/score-validity-<timestamp>.json`` (gitignored). The figures in
-docs/scores.md § Validity come from this script.
+Results are printed and written to ``bench/results/score-validity-<timestamp>.json`` (gitignored).
+
+**The quality producer** (``quality_run`` / ``quality_render``, run by ``python -m bench.quality --only
+merchant-score``) writes the merchant-score figures of docs/scores.md § Validity: the held-out seeds
+(``HELD_OUT_SEEDS``, never used to choose the method; ``bench/score_tuning.py`` chooses it on ``TUNING_SEEDS``),
+35 days × 60 merchants with ``SimConfig.ship_pace_sigma`` 0.4; each run keeps a copy of its database taken at the
+scoring moment (``<db>.asof.db``), and the merchant scores are computed from it with the current rulebook (and with
+the 2026.12.1 method, for comparison): point in time, whatever method the run itself scored with. A finished run
+with the same parameters and simulator sources is reused. Per seed and as mean ± sd: Spearman with latent quality of
+the score, each dimension and each indicator (as measured); the score against the baseline method and against the
+best single indicator (paired bootstrap).
 """
 
 from __future__ import annotations
@@ -718,6 +727,9 @@ QUALITY_DAYS, QUALITY_MERCHANTS = 35, 60  # the held-out runs: window 1 and four
 SMALL_DAYS, SMALL_MERCHANTS = 32, 6  # --small: only shows that the command runs
 
 
+BASELINE_METHOD = "2026.12.1 method: raw values, rulebook weights"
+
+
 def baseline_rulebook() -> Any:
     """The current rulebook with the 2026.12.1 method (raw values ranked, weights as written): the before."""
     import copy
@@ -743,8 +755,7 @@ def quality_seed(db: Path, rules: Any, baseline: Any) -> dict[str, Any]:
     q = [quality[s] for s in shops]
     out: dict[str, Any] = {"shops": len(quality), "eligible": len(shops),
                            "score": _corr([now[s]["total_x100"] for s in shops], q, ci=True),
-                           f"score ({baseline.version} method)": _corr([before[s]["total_x100"] for s in shops], q,
-                                                                      ci=True)}
+                           f"score ({BASELINE_METHOD})": _corr([before[s]["total_x100"] for s in shops], q, ci=True)}
     out["score_minus_baseline"] = _paired_rho_diff([now[s]["total_x100"] for s in shops],
                                                    [before[s]["total_x100"] for s in shops], q)
     keys = sorted({k for s in shops for k in now[s]["parts"]})
@@ -801,7 +812,7 @@ def quality_run(small: bool) -> dict[str, Any]:
                         "min": min(vals, default=None), "max": max(vals, default=None), "n_seeds": len(vals)}
     return {"command": "python -m bench.quality --only merchant-score" + (" --small --out <dir>" if small else ""),
             "seeds": list(seeds), "tuning_seeds": list(TUNING_SEEDS),
-            "rulebooks": {"scores": rules.version, "baseline_method": baseline.version + " (raw, rulebook weights)"},
+            "rulebooks": {"scores": rules.version, "baseline_method": BASELINE_METHOD},
             "method": {"prior_strength": "estimated" if rules.merchant.method.prior_strength is None
                        else rules.merchant.method.prior_strength,
                        "max_prior_strength": rules.merchant.method.max_prior_strength,
