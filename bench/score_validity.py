@@ -229,7 +229,7 @@ def _git_rev() -> str | None:
 
 # Seeds are split once: the method (bench/score_tuning.py) is chosen on the tuning seeds; the validity figures of
 # docs/scores.md are measured on the held-out seeds only.
-TUNING_SEEDS = (1, 2, 3)
+TUNING_SEEDS = (1, 2)  # seed 3 was planned too; its run did not fit in the time
 HELD_OUT_SEEDS = (7, 8, 9, 10, 11)
 
 _FACTS_CACHE: dict[tuple[str, int], Any] = {}
