@@ -142,13 +142,14 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
     """``merchant_indicators``, ``merchant_dimensions`` and ``merchant_scores`` from the Parquet facts in ``root``."""
     rules = rb.merchant
     offset = rb.utc_offset_hours * 3600
-    sides: dict[str, list[tuple[str, Side, tuple[int, int]]]] = {}  # per table: (column, part, window)
-    divisors = {}
+    sides: dict[str, list[tuple[str, Side, tuple[int, int], bool]]] = {}  # per table: (column, part, window, sq)
+    divisors, trials = {}, {}
     for k, ind in enumerate(rules.indicators):
         num, den, divisors[k] = measure(ind, offset)
+        trials[k] = sum(b["weight"] for b in ind.params["bands"]) if ind.measure.name == "collection_timeliness" else 1
         window = (end - (ind.lag_days + rules.window_days) * DAY, end - ind.lag_days * DAY)
-        for name, side in ((f"i{k}_num", num), (f"i{k}_den", den)):
-            sides.setdefault(side.table, []).append((name, side, window))
+        for name, side, sq in ((f"i{k}_num", num, False), (f"i{k}_den", den, False), (f"i{k}_sq", num, True)):
+            sides.setdefault(side.table, []).append((name, side, window, sq))
     elig_lo = end - rules.window_days * DAY
 
     # Orders by shop and category: the category with the most sales is the shop's primary category.
@@ -158,8 +159,8 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
     parts = pd.DataFrame({"subject_id": o.shop_id.to_numpy(), "category_id": o.category_id.to_numpy(),
                           "gmv_fen": _int(o.paid_fen, in_elig),
                           "valid_orders": (in_elig & ~(o.cancelled_at < end).to_numpy(dtype=bool)).astype(np.int64)})
-    for name, side, (lo, hi) in sides.get("orders", []):
-        parts[name] = np.where(side.counted(o, lo, hi, end), side.rows(o), 0)
+    for name, side, (lo, hi), sq in sides.get("orders", []):
+        parts[name] = np.where(side.counted(o, lo, hi, end), _rows_of(side, o, sq), 0)
     del o
     by_cat = parts.groupby(["subject_id", "category_id"], dropna=False, sort=False).sum().reset_index()
     del parts
@@ -172,8 +173,8 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
             continue
         df = read_table(root, table, COLUMNS[table])
         df = df[df.shop_id.notna()]
-        summed = pd.DataFrame({name: np.where(side.counted(df, lo, hi, end), side.rows(df), 0)
-                               for name, side, (lo, hi) in tsides})
+        summed = pd.DataFrame({name: np.where(side.counted(df, lo, hi, end), _rows_of(side, df, sq), 0)
+                               for name, side, (lo, hi), sq in tsides})
         summed["subject_id"] = df.shop_id.to_numpy()
         subjects = subjects.join(summed.groupby("subject_id").sum(), how="left")
     subjects = subjects.reset_index()
@@ -186,7 +187,10 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
         value = (num.astype(np.float64) / (den * divisors[k])).where(den > 0)
         values.append(pd.DataFrame({"subject_id": subjects.subject_id, "indicator_id": ind.id,
                                     "dimension": ind.dimension, "weight": ind.weight, "num": num, "den": den,
-                                    "value": value, "sv": value if ind.better == "higher" else -value}))
+                                    "value": value, "trials": den.astype(np.float64) / trials[k],
+                                    "ssq": subjects[f"i{k}_sq"].fillna(0).astype(np.float64)
+                                    / (divisors[k] * trials[k]) ** 2,
+                                    "sign": 1 if ind.better == "higher" else -1}))
     long = pd.concat(values, ignore_index=True)
 
     # Peer groups: the primary category when it has enough eligible shops, else the fallback group '*'.
@@ -202,7 +206,7 @@ def merchant_scores(root: Path, rb: ScoreRulebook, end: int) -> dict[str, pd.Dat
                       merged.assign(grp="*")], ignore_index=True)
     ranked = _ranked(pool, rules)
     ranked = ranked[ranked.grp == ranked.peer_group].drop(columns=["grp", "primary_category"])
-    ranked = ranked.reset_index(drop=True)
+    ranked = _consistency(ranked.reset_index(drop=True))
     dims = _dimensions(ranked, rules)
     scores = _scores(peers, dims, read_table(root, "deductions", COLUMNS["deductions"]), rules, end)
     return {"merchant_indicators": ranked, "merchant_dimensions": dims, "merchant_scores": scores}
@@ -213,10 +217,44 @@ def _ints(values: np.ndarray, mask: np.ndarray, index: pd.Index | None = None) -
     return pd.Series(np.asarray(values, dtype=np.int64), index=index, dtype="Int64").where(mask)
 
 
+def _rows_of(side: Side, df: pd.DataFrame, sq: bool) -> np.ndarray:
+    rows = side.rows(df)
+    return rows.astype(np.float64) ** 2 if sq else rows
+
+
+def _adjusted(v: pd.DataFrame, keys: list[str], rules: SubjectRules) -> pd.DataFrame:
+    """Each value shrunk toward its peers' mean, and the indicator's reliability (anxin.scoring.model.peer_prior)."""
+    meth = rules.method
+    has = (v.value.notna() & (v.trials > 0)).to_numpy()
+    val = v.value.where(has)
+    t = v.trials.where(has)
+    g = [v[k] for k in keys]
+    n = t.groupby(g, dropna=False).transform("sum")
+    mu = (val * t).groupby(g, dropna=False).transform("sum") / n
+    w = np.maximum(0.0, (v.ssq.where(has) - t * val * val).groupby(g, dropna=False).transform("sum")) / n
+    vb = val.groupby(g, dropna=False).transform(lambda x: x.var(ddof=0))
+    inv_n = (1.0 / t).groupby(g, dropna=False).transform("mean")
+    tau2 = np.maximum(0.0, vb - w * inv_n)
+    if meth.prior_strength is None:
+        m = np.where(tau2 > 0, np.minimum(meth.max_prior_strength, w / tau2.where(tau2 > 0, 1.0)),
+                     meth.max_prior_strength)
+    else:
+        m = np.full(len(v), float(meth.prior_strength))
+    if meth.prior_strength == 0:
+        v["adjusted"] = v.value
+    else:
+        v["adjusted"] = v.value.where(~has, (val * t + m * mu) / (t + m))
+    rel = np.where(tau2 > 0, tau2 / (tau2 + w * inv_n).where(tau2 > 0, 1.0), 0.0)
+    v["reliability_x1000"] = np.floor(1000 * np.nan_to_num(rel) + 0.5).astype(np.int64)
+    v["sv"] = v.sign * v.adjusted
+    return v
+
+
 def _ranked(v: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
     """Percentile within the peer group, ties in the shop's favour, to points in hundredths (floor division)."""
     v["has_value"] = v.value.notna()
     keys = ["eligible", "has_value", "grp", "indicator_id"]
+    v = _adjusted(v, keys, rules)
     v = v.sort_values([*keys, "value", "subject_id"], na_position="last", ignore_index=True)
     g = v.groupby(keys, sort=False, dropna=False)
     scored = (v.eligible & v.has_value).to_numpy()
@@ -230,6 +268,7 @@ def _ranked(v: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
     v["points_x100"] = _ints(points, scored)
     v["pct_num"] = _ints(np.where(single, 1, not_better - 1), scored)
     v["pct_den"] = _ints(np.where(single, 1, peer_n - 1), scored)
+    v["reliability_x1000"] = _ints(v.reliability_x1000.to_numpy(), scored)
     # The peer median and top quartile: the value at a row number of the peer group in value order.
     rn = g.cumcount().to_numpy() + 1
     lower = v.indicator_id.isin([i.id for i in rules.indicators if i.better == "lower"]).to_numpy()
@@ -238,21 +277,48 @@ def _ranked(v: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
                                                                         ).transform("max").where(scored)
     v["peer_top_quartile"] = v.value.where(rn == top_q).groupby([v[k] for k in keys], dropna=False
                                                                  ).transform("max").where(scored)
-    return v.drop(columns=["sv", "has_value"])
+    return v.drop(columns=["sv", "has_value", "trials", "ssq", "sign"])
+
+
+def _consistency(v: pd.DataFrame) -> pd.DataFrame:
+    """Each indicator's item-rest correlation over the eligible shops, per mille, on the rows with points."""
+    has = (v.eligible & v.points_x100.notna()).to_numpy(dtype=bool)
+    e = v[has]
+    pts = e.points_x100.to_numpy(dtype=np.float64)
+    total = e.groupby("subject_id").points_x100.transform("sum").to_numpy(dtype=np.float64)
+    n = e.groupby("subject_id").points_x100.transform("count").to_numpy(dtype=np.int64)
+    keep = n > 1
+    pairs = pd.DataFrame({"indicator_id": e.indicator_id.to_numpy()[keep], "x": pts[keep],
+                          "rest": (total[keep] - pts[keep]) / (n[keep] - 1)})
+    corr = {k: g.x.corr(g.rest) for k, g in pairs.groupby("indicator_id")}
+    per_mille = {k: int(np.floor(1000 * (0.0 if pd.isna(c) else c) + 0.5)) for k, c in corr.items()}
+    values = v.indicator_id.map(per_mille)
+    v["consistency_x1000"] = pd.Series(values.fillna(0).to_numpy(dtype=np.int64), index=v.index, dtype="Int64").where(
+        v.points_x100.notna() & values.notna())
+    return v
 
 
 def _dimensions(ind: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
     """Each eligible shop's dimensions: weighted points of its indicators with points, then excellence floors."""
     e = ind[ind.eligible].copy()
     has = e.points_x100.notna().to_numpy()
-    e["w"] = np.where(has, e.weight, 0)
-    e["wp"] = np.where(has, e.weight * e.points_x100.fillna(0).to_numpy(dtype=np.int64), 0)
+    rel = np.maximum(rules.method.min_reliability_x1000, e.reliability_x1000.fillna(0).to_numpy(dtype=np.int64))
+    low = rules.method.min_reliability_x1000
+    cons = np.maximum(low, e.consistency_x1000.fillna(0).to_numpy(dtype=np.int64))
+    weight = {"rulebook": e.weight.to_numpy(dtype=np.int64), "reliability": e.weight.to_numpy(dtype=np.int64) * rel,
+              "consistency": rel * cons}[rules.method.weighting]
+    e["w"] = np.where(has, weight, 0)
+    e["wp"] = np.where(has, weight * e.points_x100.fillna(0).to_numpy(dtype=np.int64), 0)
+    e["rw"] = np.where(has, e.weight.to_numpy(dtype=np.int64), 0)
+    e["rwr"] = np.where(has, e.weight.to_numpy(dtype=np.int64) * rel, 0)
     conds = {(c.indicator, c.op, c.value) for x in rules.excellence for c in x.when}
     for c in conds:
         met = (e.indicator_id == c[0]) & ((e.value >= c[2]) if c[1] == "gte" else (e.value <= c[2]))
         e[str(c)] = met.fillna(False).astype(bool)
     d = e.groupby(["subject_id", "dimension"], sort=False).agg(
-        w=("w", "sum"), wp=("wp", "sum"), **{str(c): (str(c), "max") for c in conds}).reset_index()
+        w=("w", "sum"), wp=("wp", "sum"), rw=("rw", "sum"), rwr=("rwr", "sum"),
+        **{str(c): (str(c), "max") for c in conds}).reset_index()
+    d["reliability_x1000"] = _ints(d.rwr.to_numpy() // np.maximum(d.rw.to_numpy(), 1), (d.rw > 0).to_numpy())
     d["raw_x100"] = _ints(d.wp.to_numpy() // np.maximum(d.w.to_numpy(), 1), (d.w > 0).to_numpy())
     floor = pd.Series(pd.NA, index=d.index, dtype="Int64")
     for x in rules.excellence:  # the first standard met sets the floor, as a CASE would
@@ -262,7 +328,9 @@ def _dimensions(ind: pd.DataFrame, rules: SubjectRules) -> pd.DataFrame:
     d["excellence_floor_x100"] = floor
     raised = d.raw_x100.notna() & floor.notna() & (d.raw_x100 < floor)
     d["points_x100"] = d.raw_x100.mask(raised.fillna(False), floor)
-    return d[["subject_id", "dimension", "raw_x100", "excellence_floor_x100", "points_x100"]]
+    d["weight_eff"] = d.w.astype(np.int64)
+    return d[["subject_id", "dimension", "raw_x100", "excellence_floor_x100", "points_x100", "reliability_x1000",
+              "weight_eff"]]
 
 
 def _scores(peers: pd.DataFrame, dims: pd.DataFrame, deductions: pd.DataFrame, rules: SubjectRules,
@@ -273,6 +341,10 @@ def _scores(peers: pd.DataFrame, dims: pd.DataFrame, deductions: pd.DataFrame, r
     d["w"] = [rules.industry_weights.get(cat, weights)[dim] if isinstance(cat, str) else weights[dim]
               for cat, dim in zip(d.primary_category, d.dimension, strict=True)] if len(d) else 0
     has = d.points_x100.notna().to_numpy()
+    if rules.method.weighting == "reliability":
+        d["w"] = d.w * d.reliability_x1000.fillna(0).to_numpy(dtype=np.int64)
+    elif rules.method.weighting == "consistency":
+        d["w"] = d.weight_eff.to_numpy(dtype=np.int64)
     d["w"] = np.where(has, d.w, 0)
     d["wp"] = np.where(has, d.w * d.points_x100.fillna(0).to_numpy(dtype=np.int64), 0)
     agg = d.groupby("subject_id")[["w", "wp"]].sum()

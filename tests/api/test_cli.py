@@ -221,7 +221,7 @@ def test_rules_check_reports_fulfilment_and_score_problems_with_their_paths(tmp_
 
 @pytest.mark.parametrize(("name", "summary"), [
     ("fulfilment.yaml", "version 2026.11.1, effective from 2025-12-31T16:00:00+00:00"),
-    ("scores.yaml", "version 2026.12.1, effective from 2025-12-31T16:00:00+00:00"),
+    ("scores.yaml", "version 2026.12.2, effective from 2025-12-31T16:00:00+00:00"),
     ("scores-legacy.yaml", "version legacy-5pt.1, effective from 2019-12-31T16:00:00+00:00"),
 ])
 def test_rules_check_json_on_shipped_fulfilment_and_score_rulebooks(name, summary):

@@ -497,7 +497,7 @@ def test_the_merchant_score_page_in_chinese(app, anxin, world) -> None:
     assert 'href="/merchant/shops/s1/score/M.COLLECTION_TIMELINESS"' in page
     assert page.count('class="chart-data"') == 1 and "2026-11-01" in page  # the trend as a table too
     assert "揽收及时率" in page and "83.33 %" in page and "3000 / 3600" in page
-    assert "规则版本 2026.12.1" in page and "M.IM_REPLY_RATE" in page
+    assert "规则版本 2026.12.2" in page and "M.IM_REPLY_RATE" in page
     assert "没有扣分记录" in page and 'data-testid="add-deduction"' not in page  # merchants cannot deduct
     assert 'href="/merchant/shops/s1/fulfilment"' in page
 
@@ -506,7 +506,7 @@ def test_the_merchant_score_page_in_english_and_live(app, anxin, world) -> None:
     client = signed_in(app, raw_key(anxin, "merchant", "m1"), "en")
     page = client.get("/merchant/shops/s1/score").text
     assert '<html lang="en"' in page and "Merchant experience score" in page and "Logistics" in page
-    assert "Collection timeliness" in page and "Lost vs top quartile" in page and "Rulebook 2026.12.1" in page
+    assert "Collection timeliness" in page and "Lost vs top quartile" in page and "Rulebook 2026.12.2" in page
     live = client.get("/merchant/shops/s1/score", params={"live": "1"})
     assert live.status_code == 200 and "Computed now" in live.text
 

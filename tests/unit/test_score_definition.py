@@ -28,6 +28,10 @@ def rulebook(**merchant: Any) -> ScoreRulebook:
 
 RB = rulebook()
 END = RB.day_end(AS_OF)
+# The weights as written, values ranked raw (the method of 2026.12.1): for the tests of a rule the weights only carry.
+WRITTEN = rulebook(method={"shrinkage": {"prior_strength": 0}, "weighting": "rulebook"})
+RELIABILITY = rulebook(method={"shrinkage": {"prior_strength": "estimated"}, "weighting": "reliability",
+                               "min_reliability": 0.05})
 
 
 def table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -214,15 +218,21 @@ def test_excellent_logistics_raises_the_dimension_to_90() -> None:
     # s1 collects within 24 h (timeliness 1.0) but delivers slowest of five (still <= 60 h): floor applies.
     orders = five_shops(s1={"sign_h": 50}, s2={"sign_h": 20}, s3={"sign_h": 21}, s4={"sign_h": 22},
                         s5={"sign_h": 23})
-    dim = by(run(orders=orders)["merchant_dimensions"], subject_id="s1", dimension="logistics")
+    dim = by(run(WRITTEN, orders=orders)["merchant_dimensions"], subject_id="s1", dimension="logistics")
     assert dim["raw_x100"] == (60 * 10000 + 40 * 5000) // 100
+    assert (dim["excellence_floor_x100"], dim["points_x100"]) == (9000, 9000)
+    # Weighted by reliability: timeliness is 1.0 everywhere (no signal: the minimum, 50 per mille), delivery hours
+    # differ with no noise at all (every order alike: 1000 per mille); the floor still applies.
+    dim = by(run(RELIABILITY, orders=orders)["merchant_dimensions"], subject_id="s1", dimension="logistics")
+    assert dim["raw_x100"] == (60 * 50 * 10000 + 40 * 1000 * 5000) // (60 * 50 + 40 * 1000)
+    assert dim["reliability_x1000"] == (60 * 50 + 40 * 1000) // 100
     assert (dim["excellence_floor_x100"], dim["points_x100"]) == (9000, 9000)
 
 
 def test_excellence_needs_every_condition() -> None:
     orders = five_shops(s1={"sign_h": 61}, s2={"sign_h": 20}, s3={"sign_h": 21}, s4={"sign_h": 22},
                         s5={"sign_h": 23})
-    dim = by(run(orders=orders)["merchant_dimensions"], subject_id="s1", dimension="logistics")
+    dim = by(run(WRITTEN, orders=orders)["merchant_dimensions"], subject_id="s1", dimension="logistics")
     assert dim["excellence_floor_x100"] is None and dim["points_x100"] == dim["raw_x100"] == 8000
 
 
@@ -246,10 +256,15 @@ def test_industry_weights_override_the_default() -> None:
     # A fresh shop that is worst on logistics loses more than an apparel shop in the same place.
     fresh = {s: {"category": "fresh"} for s in ("s1", "s2", "s3", "s4", "s5")}
     fresh["s1"]["collect_h"] = 47
+    for rb in (WRITTEN, RELIABILITY):  # weights as written, or times reliability (consistency weights ignore them)
+        out = run(rb, orders=five_shops(**fresh))
+        apparel = run(rb, orders=five_shops(s1={"collect_h": 47}))
+        f1, a1 = by(out["merchant_scores"], subject_id="s1"), by(apparel["merchant_scores"], subject_id="s1")
+        assert f1["total_x100"] < a1["total_x100"]
     out = run(orders=five_shops(**fresh))
     apparel = run(orders=five_shops(s1={"collect_h": 47}))
     f1, a1 = by(out["merchant_scores"], subject_id="s1"), by(apparel["merchant_scores"], subject_id="s1")
-    assert f1["total_x100"] < a1["total_x100"]
+    assert f1["total_x100"] == a1["total_x100"]  # the packaged method (consistency weights) has no industry weights
 
 
 def test_empty_window_gives_no_scores_and_no_error() -> None:

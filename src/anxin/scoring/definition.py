@@ -63,6 +63,7 @@ class MeasureParts:
     num: Part
     den: Part
     divisor: int = 1  # hours are seconds / 3600, shop experience is hundredths / 100
+    trial: int = 1  # denominator units per trial (an order, a case, a chat): collection bands sum to this per order
 
 
 def _quote_list(values: list[str]) -> str:
@@ -87,7 +88,8 @@ def parts_of(ind: Indicator, d: Dialect, utc_offset_seconds: int) -> MeasurePart
                          for b in bands)
         total = sum(b["weight"] for b in bands)
         return MeasureParts(Part("orders", "collected_at", f"CASE WHEN presale THEN 0 ELSE {hit} END", "order_id"),
-                            Part("orders", "collected_at", f"CASE WHEN presale THEN 0 ELSE {total} END", "order_id"))
+                            Part("orders", "collected_at", f"CASE WHEN presale THEN 0 ELSE {total} END", "order_id"),
+                            trial=total)
     if m == "delivery_hours":
         ok = "collected_at IS NOT NULL AND signed_at >= collected_at"
         return MeasureParts(Part("orders", "signed_at", f"CASE WHEN {ok} THEN signed_at - collected_at ELSE 0 END",
@@ -156,6 +158,9 @@ def _part_columns(rules: SubjectRules, d: Dialect, rb: ScoreRulebook, end: int) 
         for side, part in (("num", mp.num), ("den", mp.den)):
             cols.setdefault(part.table, []).append(
                 (f"i{k}_{side}", f"SUM(CASE WHEN {part.where(w, end)} THEN {part.expr} ELSE 0 END)"))
+        # The numerator's sum of squares: the within-subject variance the shrinkage needs.
+        sq = f"CAST({mp.num.expr} AS DOUBLE) * CAST({mp.num.expr} AS DOUBLE)"
+        cols[mp.num.table].append((f"i{k}_sq", f"SUM(CASE WHEN {mp.num.where(w, end)} THEN {sq} ELSE 0 END)"))
     return cols
 
 
@@ -211,10 +216,13 @@ def subject_steps(rb: ScoreRulebook, rules: SubjectRules, d: Dialect, end: int) 
 
         num, den = f"COALESCE({col('num', mp.num.table)}, 0)", f"COALESCE({col('den', mp.den.table)}, 0)"
         value = f"CASE WHEN {den} > 0 THEN CAST({num} AS DOUBLE) / ({den} * {mp.divisor}) END"
-        sv = value if ind.better == "higher" else f"-({value})"
+        # Per trial x = part / (divisor * trial): trials = den / trial, ssq = sum of x squared.
+        trials = f"CAST({den} AS DOUBLE) / {mp.trial}"
+        ssq = f"COALESCE({col('sq', mp.num.table)}, 0) / {(mp.divisor * mp.trial) ** 2}"
         rows.append(f"SELECT s.subject_id, '{ind.id}' AS indicator_id, '{ind.dimension}' AS dimension, "
                     f"{ind.weight} AS weight, {d.bigint(num)} AS num, {d.bigint(den)} AS den, {value} AS value, "
-                    f"{sv} AS sv FROM {s}_subjects s "
+                    f"{trials} AS trials, {ssq} AS ssq, {1 if ind.better == 'higher' else -1} AS sign "
+                    f"FROM {s}_subjects s "
                     + " ".join(f"LEFT JOIN {t} {a} ON {a}.subject_id = s.subject_id" for a, t, _ in joins))
     steps.append(Step(f"{s}_values", " UNION ALL ".join(rows)))
     # Peer groups: the primary category when it has enough eligible subjects, else everyone ('*').
@@ -224,46 +232,103 @@ def subject_steps(rb: ScoreRulebook, rules: SubjectRules, d: Dialect, end: int) 
         f"CASE WHEN valid_orders >= {rules.min_valid_orders} AND COUNT(CASE WHEN valid_orders >= "
         f"{rules.min_valid_orders} THEN 1 END) OVER (PARTITION BY primary_category) >= {min_peers} "
         f"THEN primary_category ELSE '*' END AS peer_group FROM {s}_subjects")))
-    steps.append(Step(f"{s}_indicators", _ranked_sql(s, rules, d)))
+    steps.append(Step(f"{s}_ranked", _ranked_sql(s, rules, d)))
+    steps.append(Step(f"{s}_consistency", _consistency_sql(s)))
+    steps.append(Step(f"{s}_indicators", (
+        f"SELECT r.*, CASE WHEN r.points_x100 IS NULL THEN NULL ELSE c.consistency_x1000 END AS consistency_x1000 "
+        f"FROM {s}_ranked r LEFT JOIN {s}_consistency c ON c.indicator_id = r.indicator_id")))
     steps.append(Step(f"{s}_dimensions", _dimensions_sql(s, rules, d)))
     steps.append(Step(f"{s}_scores", _scores_sql(s, rules, d, end)))
     return steps
 
 
+def _adjusted_sql(rules: SubjectRules, part: str) -> str:
+    """Each value shrunk toward its peers' mean (empirical Bayes), and the indicator's reliability among the peers.
+
+    Per peer group and indicator, over the peers with a value (``part``): the pooled mean ``mu``; the within-subject
+    variance per trial ``w`` (pooled); the between-subject variance of the values ``vb`` and the mean sampling
+    variance ``noise = w * mean(1 / trials)``; the true between-subject variance ``tau2 = max(0, vb - noise)``
+    (method of moments). Prior strength ``m = w / tau2`` trials (fixed by the rulebook, or capped when tau2 is 0);
+    ``adjusted = (value * trials + m * mu) / (trials + m)``: a beta-binomial posterior mean for rates. Reliability:
+    ``tau2 / (tau2 + noise)``, the share of the values' spread that is not sampling noise. The same arithmetic as
+    ``anxin.scoring.model.peer_prior`` and ``shrunk``.
+    """
+    meth = rules.method
+    has = "value IS NOT NULL AND trials > 0"
+    mom = (
+        f"SELECT x.*, SUM(CASE WHEN {has} THEN value * trials END) OVER ({part}) / "
+        f"SUM(CASE WHEN {has} THEN trials END) OVER ({part}) AS mu, "
+        f"GREATEST(0.0, SUM(CASE WHEN {has} THEN ssq - trials * value * value END) OVER ({part})) / "
+        f"SUM(CASE WHEN {has} THEN trials END) OVER ({part}) AS w, "
+        f"VAR_POP(CASE WHEN {has} THEN value END) OVER ({part}) AS vb, "
+        f"AVG(CASE WHEN {has} THEN 1.0 / trials END) OVER ({part}) AS inv_n FROM ({{pool}}) x")
+    tau2 = "GREATEST(0.0, vb - w * inv_n)"
+    if meth.prior_strength is None:
+        cap = repr(meth.max_prior_strength)
+        m = f"CASE WHEN {tau2} > 0 THEN LEAST({cap}, w / {tau2}) ELSE {cap} END"
+    else:
+        m = repr(float(meth.prior_strength))
+    adjusted = ("value" if meth.prior_strength == 0 else
+                f"CASE WHEN {has} THEN (value * trials + ({m}) * mu) / (trials + ({m})) ELSE value END")
+    rel = f"CASE WHEN {tau2} > 0 THEN {tau2} / ({tau2} + w * inv_n) ELSE 0.0 END"
+    return (f"SELECT y.*, sign * adjusted AS sv FROM (SELECT z.*, {adjusted} AS adjusted, "
+            f"CAST(FLOOR(1000 * ({rel}) + 0.5) AS BIGINT) AS reliability_x1000 FROM ({mom}) z) y")
+
+
 def _ranked_sql(s: str, rules: SubjectRules, d: Dialect) -> str:
     """Each value's points among its peers.
 
-    Ties count in the subject's favour: percentile = (peers not better than it - 1) / (peers - 1). Only eligible
-    subjects with a value are peers; the others keep their value and get no points. A subject whose category has
-    too few peers (``peer_group = '*'``) is ranked among every eligible subject: each value enters the pool twice,
-    once in its category and once in ``'*'``, and each subject keeps the row of its own peer group.
+    Ties count in the subject's favour: percentile = (peers not better than it - 1) / (peers - 1), ranked by the
+    value shrunk toward the peers' mean (``_adjusted_sql``; the value itself when the rulebook asks for no
+    shrinkage). Only eligible subjects with a value are peers; the others keep their value and get no points. A
+    subject whose category has too few peers (``peer_group = '*'``) is ranked among every eligible subject: each
+    value enters the pool twice, once in its category and once in ``'*'``, and each subject keeps the row of its
+    own peer group.
     """
     span = rules.max_x100 - rules.min_x100
     group = "eligible, value IS NULL, grp, indicator_id"
     part = f"PARTITION BY {group}"
     lower = " OR ".join(f"indicator_id = '{i.id}'" for i in rules.indicators if i.better == "lower") or "FALSE"
     q_pos = f"CASE WHEN {lower} THEN {d.idiv('peer_n + 3', '4')} ELSE peer_n - {d.idiv('peer_n + 3', '4')} + 1 END"
-    cols = ("v.subject_id, v.indicator_id, v.dimension, v.weight, v.num, v.den, v.value, v.sv, p.peer_group, "
-            "p.eligible")
+    cols = ("v.subject_id, v.indicator_id, v.dimension, v.weight, v.num, v.den, v.value, v.trials, v.ssq, v.sign, "
+            "p.peer_group, p.eligible")
     src = f"FROM {s}_values v JOIN {s}_peers p ON p.subject_id = v.subject_id"
     pool = (f"SELECT {cols}, p.primary_category AS grp {src} WHERE p.peer_group <> '*' "
             f"UNION ALL SELECT {cols}, '*' AS grp {src}")
+    adjusted = _adjusted_sql(rules, part).replace("{pool}", pool)
     ranked = (
         f"SELECT x.*, CASE WHEN eligible AND value IS NOT NULL THEN COUNT(*) OVER ({part}) END AS peer_n, "
         f"RANK() OVER ({part} ORDER BY sv) - 1 + COUNT(*) OVER ({part}, sv) AS not_better, "
-        f"ROW_NUMBER() OVER ({part} ORDER BY value, subject_id) AS rn FROM ({pool}) x")
+        f"ROW_NUMBER() OVER ({part} ORDER BY value, subject_id) AS rn FROM ({adjusted}) x")
     stats = (
         f"SELECT r.*, CASE WHEN peer_n IS NOT NULL THEN MAX(CASE WHEN rn = {d.idiv('peer_n + 1', '2')} "
         f"THEN value END) OVER ({part}) END AS peer_median, "
         f"CASE WHEN peer_n IS NOT NULL THEN MAX(CASE WHEN rn = {q_pos} THEN value END) OVER ({part}) END "
         f"AS peer_top_quartile FROM ({ranked}) r")
     return (
-        "SELECT subject_id, indicator_id, dimension, weight, num, den, value, peer_group, eligible, peer_n, "
+        "SELECT subject_id, indicator_id, dimension, weight, num, den, value, adjusted, peer_group, eligible, peer_n, "
         f"CASE WHEN peer_n IS NULL THEN NULL WHEN peer_n = 1 THEN {rules.max_x100} ELSE {rules.min_x100} + "
         f"{d.idiv(f'{span} * (not_better - 1)', 'peer_n - 1')} END AS points_x100, "
         "CASE WHEN peer_n IS NULL THEN NULL WHEN peer_n = 1 THEN 1 ELSE not_better - 1 END AS pct_num, "
         "CASE WHEN peer_n IS NULL THEN NULL WHEN peer_n = 1 THEN 1 ELSE peer_n - 1 END AS pct_den, "
+        "CASE WHEN peer_n IS NULL THEN NULL ELSE reliability_x1000 END AS reliability_x1000, "
         f"peer_median, peer_top_quartile FROM ({stats}) z WHERE grp = peer_group")
+
+
+def _consistency_sql(s: str) -> str:
+    """Each indicator's item-rest correlation over every eligible subject: the Pearson correlation of its points
+    with the mean points of the subject's other indicators (at least one), in per mille. An indicator that ranks
+    shops the way the others do measures what they share; one that does not (delivery hours set by the carrier, say)
+    measures something else. ``anxin.scoring.model.item_rest_correlation`` is the same arithmetic."""
+    per = (f"SELECT subject_id, SUM(points_x100) AS total, COUNT(points_x100) AS n FROM {s}_ranked "
+           "WHERE eligible AND points_x100 IS NOT NULL GROUP BY subject_id")
+    pairs = (f"SELECT r.indicator_id, CAST(r.points_x100 AS DOUBLE) AS x, "
+             f"CAST(t.total - r.points_x100 AS DOUBLE) / (t.n - 1) AS rest FROM {s}_ranked r "
+             f"JOIN ({per}) t ON t.subject_id = r.subject_id "
+             "WHERE r.eligible AND r.points_x100 IS NOT NULL AND t.n > 1")
+    corr = "CASE WHEN VAR_POP(x) > 0 AND VAR_POP(rest) > 0 THEN CORR(x, rest) ELSE 0.0 END"  # no spread: 0
+    return (f"SELECT indicator_id, CAST(FLOOR(1000 * ({corr}) + 0.5) AS BIGINT) AS consistency_x1000 "
+            f"FROM ({pairs}) p GROUP BY indicator_id")
 
 
 def _dimensions_sql(s: str, rules: SubjectRules, d: Dialect) -> str:
@@ -274,14 +339,25 @@ def _dimensions_sql(s: str, rules: SubjectRules, d: Dialect) -> str:
             "THEN 1 ELSE 0 END) = 1" for c in e.when)
         floors.append(f"WHEN dimension = '{e.dimension}' AND {met} THEN {e.floor_x100}")
     floor = f"CASE {' '.join(floors)} ELSE NULL END" if floors else "NULL"
+    # An indicator's reliability (per mille, never below the rulebook's minimum) and the weight it carries: the
+    # rulebook's, times that reliability when the method weighs by reliability.
+    low = rules.method.min_reliability_x1000
+    rel = f"GREATEST({low}, COALESCE(reliability_x1000, 0))"
+    w = {"rulebook": "weight", "reliability": f"weight * {rel}",
+         "consistency": f"{rel} * GREATEST({low}, COALESCE(consistency_x1000, 0))"}[rules.method.weighting]
+    present = "points_x100 IS NOT NULL"
     return (
         "SELECT subject_id, dimension, CAST(raw_x100 AS BIGINT) AS raw_x100, excellence_floor_x100, "
         "CASE WHEN raw_x100 IS NULL THEN NULL WHEN excellence_floor_x100 IS NOT NULL AND raw_x100 < "
-        "excellence_floor_x100 THEN excellence_floor_x100 ELSE CAST(raw_x100 AS BIGINT) END AS points_x100 FROM ("
+        "excellence_floor_x100 THEN excellence_floor_x100 ELSE CAST(raw_x100 AS BIGINT) END AS points_x100, "
+        "CAST(reliability_x1000 AS BIGINT) AS reliability_x1000, CAST(weight_eff AS BIGINT) AS weight_eff FROM ("
         f"SELECT subject_id, dimension, "
-        f"CASE WHEN SUM(CASE WHEN points_x100 IS NOT NULL THEN weight ELSE 0 END) > 0 THEN "
-        f"{d.idiv('SUM(CASE WHEN points_x100 IS NOT NULL THEN weight * points_x100 ELSE 0 END)', 'SUM(CASE WHEN points_x100 IS NOT NULL THEN weight ELSE 0 END)')} "  # noqa: E501
-        f"END AS raw_x100, {floor} AS excellence_floor_x100 "
+        f"CASE WHEN SUM(CASE WHEN {present} THEN {w} ELSE 0 END) > 0 THEN "
+        f"{d.idiv(f'SUM(CASE WHEN {present} THEN {w} * points_x100 ELSE 0 END)', f'SUM(CASE WHEN {present} THEN {w} ELSE 0 END)')} "  # noqa: E501
+        f"END AS raw_x100, {floor} AS excellence_floor_x100, "
+        f"CASE WHEN SUM(CASE WHEN {present} THEN weight ELSE 0 END) > 0 THEN "
+        f"{d.idiv(f'SUM(CASE WHEN {present} THEN weight * {rel} ELSE 0 END)', f'SUM(CASE WHEN {present} THEN weight ELSE 0 END)')} "  # noqa: E501
+        f"END AS reliability_x1000, SUM(CASE WHEN {present} THEN {w} ELSE 0 END) AS weight_eff "
         f"FROM {s}_indicators WHERE eligible GROUP BY subject_id, dimension) x")
 
 
@@ -293,6 +369,10 @@ def _scores_sql(s: str, rules: SubjectRules, d: Dialect, end: int) -> str:
         return f"CASE {overrides} ELSE {base} END" if overrides else str(base)
 
     wsum = " + ".join(f"CASE WHEN dm.dimension = '{x.id}' THEN {weight(x.id)} ELSE 0 END" for x in rules.dimensions)
+    if rules.method.weighting == "reliability":  # a dimension weighs by its indicators' mean reliability too
+        wsum = f"({wsum}) * COALESCE(dm.reliability_x1000, 0)"
+    elif rules.method.weighting == "consistency":  # the weights its indicators carry, from the data alone
+        wsum = "COALESCE(dm.weight_eff, 0)"
     ded = "0"
     deductions_join = ""
     gov_col = ""

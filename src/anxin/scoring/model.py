@@ -8,6 +8,7 @@ and a concrete suggestion computed from the very rows behind the indicator.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +86,112 @@ class ScoreReport:
         return next((i for i in self.indicators if i.id == indicator_id), None)
 
 
+# --- shrinkage and reliability: the policy the score definition's SQL computes (anxin.scoring.definition) -----
+
+
+@dataclass(frozen=True)
+class PeerValue:
+    """One peer's indicator: its value (the mean per trial), its trials (orders, cases, chats; collection counts
+    an order as one trial) and the sum of its per-trial values squared."""
+
+    value: float
+    trials: float
+    ssq: float
+
+
+@dataclass(frozen=True)
+class PeerPrior:
+    """What a peer group says about one indicator (method of moments; beta-binomial for rates).
+
+    ``mean``: pooled mean per trial; ``within``: pooled within-shop variance per trial; ``between``: the variance of
+    the peers' values; ``noise``: the mean sampling variance of a value (``within`` × mean of 1/trials); ``tau2``:
+    the true between-shop variance, ``max(0, between − noise)``; ``strength``: the prior's weight in trials;
+    ``reliability``: ``tau2 / (tau2 + noise)``, the share of the values' spread that is not sampling noise."""
+
+    mean: float
+    within: float
+    between: float
+    noise: float
+    tau2: float
+    strength: float
+    reliability: float
+
+
+def peer_prior(peers: Sequence[PeerValue], *, prior_strength: float | None, max_prior_strength: float
+               ) -> PeerPrior | None:
+    """The prior of a peer group; ``prior_strength`` None: estimated (``within / tau2``, at most
+    ``max_prior_strength``, which it is when the peers vary no more than noise); a number: that strength. Peers
+    without trials do not count; None when none has any."""
+    have = [p for p in peers if p.trials > 0]
+    if not have:
+        return None
+    n = sum(p.trials for p in have)
+    mean = sum(p.value * p.trials for p in have) / n
+    within = max(0.0, sum(p.ssq - p.trials * p.value * p.value for p in have)) / n
+    avg = sum(p.value for p in have) / len(have)
+    between = sum((p.value - avg) ** 2 for p in have) / len(have)
+    noise = within * sum(1.0 / p.trials for p in have) / len(have)
+    tau2 = max(0.0, between - noise)
+    if prior_strength is not None:
+        strength = prior_strength
+    else:
+        strength = min(max_prior_strength, within / tau2) if tau2 > 0 else max_prior_strength
+    reliability = tau2 / (tau2 + noise) if tau2 > 0 else 0.0
+    return PeerPrior(mean, within, between, noise, tau2, strength, reliability)
+
+
+def shrunk(value: float | None, trials: float, prior: PeerPrior | None) -> float | None:
+    """A value pulled toward its peers' mean by the prior's strength: ``(value·trials + strength·mean) /
+    (trials + strength)`` (for a rate, the beta-binomial posterior mean). No trials: no value; strength 0 (or no
+    prior): the value itself."""
+    if value is None or trials <= 0:
+        return None
+    if prior is None or prior.strength == 0:
+        return value
+    return (value * trials + prior.strength * prior.mean) / (trials + prior.strength)
+
+
+def reliability_x1000(prior: PeerPrior | None) -> int | None:
+    return None if prior is None else math.floor(1000 * prior.reliability + 0.5)
+
+
+def weighted_points_x100(points: Sequence[tuple[int, int, int | None]], *, min_reliability_x1000: int,
+                         by_reliability: bool) -> int | None:
+    """A dimension's points from its indicators' (points, rulebook weight, reliability per mille): each weight
+    times the reliability (never below the minimum) when the method weighs by reliability; integer floor. None
+    when no indicator has points."""
+    ws = [(p, w * (max(min_reliability_x1000, r or 0) if by_reliability else 1)) for p, w, r in points]
+    total = sum(w for _, w in ws)
+    return sum(p * w for p, w in ws) // total if total > 0 else None
+
+
+def item_rest_correlation(points: Mapping[str, Mapping[str, int]], indicator_id: str) -> float:
+    """The Pearson correlation, over the subjects with points for ``indicator_id`` and for at least one other
+    indicator, of its points with the mean points of the subject's other indicators; 0 without spread (fewer than
+    two such subjects, or all alike)."""
+    xs, rests = [], []
+    for by_indicator in points.values():
+        if indicator_id not in by_indicator or len(by_indicator) < 2:
+            continue
+        x = by_indicator[indicator_id]
+        xs.append(float(x))
+        rests.append((sum(by_indicator.values()) - x) / (len(by_indicator) - 1))
+    n = len(xs)
+    if n < 2:
+        return 0.0
+    mx, mr = sum(xs) / n, sum(rests) / n
+    vx, vr = sum((x - mx) ** 2 for x in xs) / n, sum((r - mr) ** 2 for r in rests) / n
+    if vx <= 0 or vr <= 0:
+        return 0.0
+    return sum((x - mx) * (r - mr) for x, r in zip(xs, rests, strict=True)) / n / math.sqrt(vx * vr)
+
+
+def data_weight(reliability_x1000: int | None, consistency_x1000: int | None, *, min_x1000: int) -> int:
+    """An indicator's weight under ``weighting: consistency``: reliability × item-rest correlation, per mille each,
+    each at least the rulebook's minimum."""
+    return max(min_x1000, reliability_x1000 or 0) * max(min_x1000, consistency_x1000 or 0)
+
+
 def top_quartile_x100(rules: SubjectRules) -> int:
     return rules.min_x100 + 3 * (rules.max_x100 - rules.min_x100) // 4
 
@@ -119,9 +226,12 @@ def snapshot_detail(score: Mapping[str, Any], dims: Sequence[Mapping[str, Any]],
         "peer_group": score["peer_group"],
         "dimensions": {d["dimension"]: {"points_x100": d["points_x100"], "raw_x100": d["raw_x100"],
                                         "excellence_floor_x100": d["excellence_floor_x100"]} for d in dims},
-        "indicators": {i["indicator_id"]: {k: i[k] for k in ("num", "den", "value", "points_x100", "pct_num",
-                                                             "pct_den", "peer_n", "peer_median",
-                                                             "peer_top_quartile")} for i in inds},
+        "indicators": {i["indicator_id"]: {**{k: i[k] for k in ("num", "den", "value", "points_x100", "pct_num",
+                                                                "pct_den", "peer_n", "peer_median",
+                                                                "peer_top_quartile")},
+                                           # the value as ranked (shrunk) and the indicator's reliability
+                                           **{k: i.get(k) for k in ("adjusted", "reliability_x1000")}}
+                       for i in inds},
     }
 
 

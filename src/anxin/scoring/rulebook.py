@@ -21,6 +21,7 @@ from anxin.scoring.rulebook_models import (
     CreatorSpec,
     GovernanceDeductionSpec,
     Measure,
+    MethodSpec,
     ScoresRulebookSpec,
     Subject,
     SubjectSpec,
@@ -85,6 +86,21 @@ class GovernanceDeduction:
 
 
 @dataclass(frozen=True)
+class Method:
+    """Shrinkage and weighting (``anxin.scoring.rulebook_models.MethodSpec``). ``prior_strength`` None: estimated
+    from the peers (capped at ``max_prior_strength``); a number: fixed (0: no shrinkage)."""
+
+    prior_strength: float | None = 0.0
+    max_prior_strength: float = 100_000.0
+    weighting: str = "rulebook"
+    min_reliability_x1000: int = 50
+
+    @property
+    def reliability_weighted(self) -> bool:
+        return self.weighting in ("reliability", "consistency")
+
+
+@dataclass(frozen=True)
 class SubjectRules:
     """One percentile-scored subject (merchants or creators)."""
 
@@ -102,6 +118,7 @@ class SubjectRules:
     deduction_floor_x100: int = 0
     deduction_kinds: frozenset[str] = frozenset()
     governance: GovernanceDeduction | None = None  # creators: active violation points take points off
+    method: Method = Method()
 
     def weights_for(self, category_id: str | None) -> dict[str, int]:
         base = {d.id: d.weight for d in self.dimensions}
@@ -187,7 +204,14 @@ def _subject(spec: SubjectSpec, subject: Subject) -> SubjectRules:
               for e in spec.excellence),
         {category: dict(industry.weights) for category, industry in spec.industries.items()},
         lo if floor is None else x100(floor), frozenset(spec.deductions.kinds),
-        _governance(spec.governance) if isinstance(spec, CreatorSpec) and spec.governance else None)
+        _governance(spec.governance) if isinstance(spec, CreatorSpec) and spec.governance else None,
+        _method(spec.method))
+
+
+def _method(spec: MethodSpec) -> Method:
+    strength = spec.shrinkage.prior_strength
+    return Method(None if strength == "estimated" else float(strength), float(spec.shrinkage.max_prior_strength),
+                  spec.weighting, round(spec.min_reliability * 1000))
 
 
 def _governance(spec: GovernanceDeductionSpec) -> GovernanceDeduction:

@@ -167,6 +167,34 @@ class DeductionsSpec(RulebookModel):
     kinds: list[NonEmpty] = Field(default_factory=list)
 
 
+class ShrinkageSpec(RulebookModel):
+    """How far a shop's rate is pulled toward its peers' mean before it is ranked (empirical Bayes).
+
+    ``estimated``: per peer group and indicator, the prior strength (in trials: orders, cases, chats) is the
+    within-shop variance per trial over the between-shop variance, both estimated from the peers by the method of
+    moments (a beta-binomial prior for rates). A number: that fixed strength; 0 ranks the raw values."""
+
+    prior_strength: Literal["estimated"] | Annotated[float, Between(0, 1_000_000)] = 0
+    max_prior_strength: Annotated[float, Between(0, 1_000_000)] = Field(
+        default=100_000, description="the strength used when the peers show no variance beyond noise")
+
+
+class MethodSpec(RulebookModel):
+    """How indicators become a score: the shrinkage of each value, and how indicators and dimensions weigh.
+
+    ``weighting: rulebook``: the weights as written. ``reliability``: each weight times the indicator's reliability
+    among its peers (the share of the between-shop variance that is not sampling noise, estimated from the data),
+    never below ``min_reliability``; a dimension weighs by its rulebook weight times its indicators' mean
+    reliability. ``consistency``: weights from the data alone: each indicator weighs its reliability times its
+    item-rest correlation (how well its points agree with the mean of the shop's other indicators' points, over
+    every eligible shop), each never below ``min_reliability``; a dimension weighs the sum of its indicators' weights
+    (the rulebook's dimension and indicator weights, industry overrides included, are not used)."""
+
+    shrinkage: ShrinkageSpec = ShrinkageSpec()
+    weighting: Literal["rulebook", "reliability", "consistency"] = "rulebook"
+    min_reliability: Annotated[float, Between(0.001, 1)] = 0.05
+
+
 class SubjectSpec(RulebookModel):
     """One percentile-scored subject; its indicators' measures are those of the subject (the subclasses)."""
 
@@ -180,6 +208,7 @@ class SubjectSpec(RulebookModel):
     excellence: list[ExcellenceSpec] = Field(default_factory=list)
     industries: dict[str, IndustrySpec] = Field(default={}, description="dimension weights by category id")
     deductions: DeductionsSpec = DeductionsSpec()
+    method: MethodSpec = MethodSpec()  # the default: raw values ranked, weights as written
 
     # Field validators, not one model validator: each check runs when the fields it reads are valid, so a broken
     # indicator does not hide a dimension's weights (every problem at once).
