@@ -178,10 +178,16 @@ def test_a_ring_sharing_devices_and_payment_is_blocked_and_a_campus_address_is_n
 
 
 def test_threats_right_after_delivery_for_a_high_value_claim_are_blocked(anxin, keys, clock):
+    seed_order(anxin, order_id="o0", consumer_id="c1", shop_id="s0", merchant_id="m0", signed_at=T0 + D)
     seed_order(anxin, order_id="o1", consumer_id="c1", price_fen=89900, signed_at=T0 + D)
     clock.set(T0 + D + 3 * H)
+    angry = "质量太差，不退款就曝光你们，打12315投诉"
+    # Alone, with a photo, angry words are what honest buyers write too (2026.12.1): the first claim passes ...
+    first = _file(anxin, keys.consumer("c1"), "o0", reason="quality", photos=[photo(6)], description=angry)
+    assert first.decision["risk"]["outcome"] == "pass"
+    # ... the same words on a high-value claim at a second shop within hours of the sign-off are blocked.
     view = _file(anxin, keys.consumer("c1"), "o1", amount=89900, reason="quality", photos=[photo(7)],
-                 description="质量太差，不退款就曝光你们，打12315投诉")
+                 description=angry)
     risk = view.decision["risk"]
     assert risk["outcome"] == "block" and [r["rule"] for r in risk["reasons"]] == ["K.EXTORTION"]
     signal = anxin.risk.review(keys.operator, risk["review_id"])["verdict"]["signals"]

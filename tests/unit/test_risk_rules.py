@@ -99,6 +99,11 @@ def test_a_draft_rule_is_validated_like_the_rulebooks() -> None:
     (claim(amount_fen=30_000, hours_since_delivery=0, shops_claimed_30d=3), "pass", []),
     (claim(amount_fen=30_000, hours_since_delivery=0, shops_claimed_30d=4, evidence_count=1), "pass", []),
     (claim(threat_terms=1, shops_claimed_30d=3), "review", ["K.THREATS_MANY_SHOPS"]),
+    (claim(threat_terms=1, shops_claimed_30d=3, evidence_count=1), "pass", []),
+    # an honest buyer's angry words with a photo, first claim: not extortion; after claims at another shop: it is
+    (claim(amount_fen=30_000, hours_since_delivery=0, threat_terms=1, evidence_count=1), "pass", []),
+    (claim(amount_fen=30_000, hours_since_delivery=0, threat_terms=1, evidence_count=1, shops_claimed_30d=2),
+     "block", ["K.EXTORTION"]),
     (claim(refund_without_return_90d=2, evidence_count=1), "pass", []),
     (claim(refund_without_return_90d=1, evidence_count=0), "pass", []),
     (claim(refund_without_return_90d=2, evidence_count=0), "review", ["K.REFUND_WITHOUT_RETURN_NO_PHOTO"]),
