@@ -345,15 +345,20 @@ def test_a_new_shop_sharing_a_banned_shops_licence_is_flagged_at_onboarding(anxi
     assert len(_queue(anxin, keys)) == 2
 
 
-@pytest.mark.parametrize(("return_g", "held"), [(300, True), (900, False)])
-def test_a_return_parcel_far_lighter_than_what_was_shipped_holds_the_freight(anxin, keys, clock, return_g, held):
-    seed_order(anxin, order_id="o1", consumer_id="c1", services=["shipping_insurance"])
+def _light_return(anxin, keys, clock, *, weight_g: int, services=("shipping_insurance",)):
+    """A no-reason return of a 1 kg parcel, approved and shipped back weighing ``weight_g``: the case."""
+    seed_order(anxin, order_id="o1", consumer_id="c1", services=list(services))
     ingest_ok(anxin, [shipped("o1", weight_g=1000, shipped_at=T0 + H), delivered("o1", signed_at=T0 + D)])
     clock.set(T0 + 2 * D)
     view = _file(anxin, keys.consumer("c1"), "o1", case_type="return_refund", reason="no_reason")
     anxin.aftersales.act(keys.merchant, view.case.case_id, "approve")
-    case = anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
-        "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 1200, "weight_g": return_g}).case
+    return anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
+        "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 1200, "weight_g": weight_g})
+
+
+@pytest.mark.parametrize(("return_g", "held"), [(300, True), (900, False)])
+def test_a_return_parcel_far_lighter_than_what_was_shipped_holds_the_freight(anxin, keys, clock, return_g, held):
+    case = _light_return(anxin, keys, clock, weight_g=return_g).case
     assert case.freight_held is held  # 300 g is 30 % of the 1 kg shipped: below F.LIGHT_PARCEL's 40 %
 
 
@@ -361,13 +366,7 @@ def test_a_return_parcel_far_lighter_than_what_was_shipped_holds_the_freight(anx
 def test_a_held_return_nobody_inspected_waits_for_an_operator_not_the_deadline(anxin, keys, clock, settle):
     """Issue 19: a flagged return's refund is not paid by the receipt deadline passing (an empty parcel nobody
     opened); an operator looks first, and the risk review clearing it pays refund and freight at once."""
-    seed_order(anxin, order_id="o1", consumer_id="c1", services=["shipping_insurance"])
-    ingest_ok(anxin, [shipped("o1", weight_g=1000, shipped_at=T0 + H), delivered("o1", signed_at=T0 + D)])
-    clock.set(T0 + 2 * D)
-    view = _file(anxin, keys.consumer("c1"), "o1", case_type="return_refund", reason="no_reason")
-    anxin.aftersales.act(keys.merchant, view.case.case_id, "approve")
-    case = anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
-        "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 1200, "weight_g": 100}).case
+    case = _light_return(anxin, keys, clock, weight_g=100).case
     assert case.freight_held and case.refund_held and case.deadline_kind == "merchant_confirm_receipt"
     assert anxin.aftersales.tick(case.deadline_at).actions == {"receipt_timeout": 1}
     waiting = anxin.aftersales.get_case(keys.operator, case.case_id).case
@@ -417,13 +416,7 @@ def test_not_received_is_checked_against_the_sign_off_and_the_parcel_timeline(an
 
 def test_an_uninsured_light_return_is_judged_too_and_only_its_refund_waits(anxin, keys, clock):
     """Since 2026.12.1 every self-shipped return is judged: an empty parcel costs the refund, insured or not."""
-    seed_order(anxin, order_id="o1", consumer_id="c1")
-    ingest_ok(anxin, [shipped("o1", weight_g=1000, shipped_at=T0 + H), delivered("o1", signed_at=T0 + D)])
-    clock.set(T0 + 2 * D)
-    view = _file(anxin, keys.consumer("c1"), "o1", case_type="return_refund", reason="no_reason")
-    anxin.aftersales.act(keys.merchant, view.case.case_id, "approve")
-    shipped_view = anxin.aftersales.act(keys.consumer("c1"), view.case.case_id, "ship_return", data={
-        "method": "self", "carrier": "sf", "tracking_no": "RT1", "freight_fen": 1200, "weight_g": 100})
+    shipped_view = _light_return(anxin, keys, clock, weight_g=100, services=())
     case = shipped_view.case
     assert (case.refund_held, case.freight_held) == (True, False)
     assert shipped_view.as_dict()["timeline"][-1]["action"] == "risk_hold_return"
