@@ -61,7 +61,7 @@ CONTEXTS: tuple[Context, ...] = (
             interface=("api", "api_models", "pages", "console"),
             use_cases=("service", "rule_admin", "ring_batch", "signals", "backtest"),
             adapters=("store", "review_store"),
-            pure=("model", "events", "rulebook", "phash", "hash_index", "gad", "rings", "error_codes")),
+            pure=("model", "events", "rulebook", "phash", "hash_index", "gad", "rings", "ring_groups", "error_codes")),
     Context("scoring", "merchant experience, creator reputation and consumer credit scores, deductions",
             interface=("api", "api_models", "pages"), use_cases=("service", "deductions"),
             adapters=("store", "engines", "synthetic"),
