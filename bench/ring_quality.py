@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
+import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -52,14 +55,31 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def simulate(days: int, merchants: int, seed: int, mix: str) -> dict[str, Any]:
-    """One simulator run: the rings the batch pass finds next to the planted ones."""
+CACHE = Path(__file__).resolve().parent / "results" / "ring-sims"  # gitignored
+
+
+def code_fingerprint() -> str:
+    """The source that makes a run's links and claims: all of anxin but the ring detector itself, so retuning the
+    detector re-scores stored runs and any other change simulates afresh."""
+    root = Path(__file__).resolve().parent.parent / "src" / "anxin"
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if path.name not in ("ring_groups.py", "ring_batch.py"):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    for path in sorted((root / "rulebooks").glob("*.yaml")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def run_inputs(days: int, merchants: int, seed: int, mix: str, cache: Path | None = CACHE) -> dict[str, Any]:
+    """One simulator run's links, claims and planted rings: from the cache when this code made them already."""
+    key = f"{code_fingerprint()}-{days}x{merchants}-s{seed}-{mix}.json"
+    if cache is not None and (cache / key).exists():
+        return {**json.loads((cache / key).read_text()), "cached": True}
     from anxin.bootstrap import bootstrap
     from anxin.core.clock import FixedClock
     from anxin.outbox.transport import RecordingTransport
     from anxin.risk.ring_batch import read_links_and_claims
-    from anxin.risk.ring_groups import detect_groups
-    from anxin.risk.signals import group_params
     from anxin.settings import Settings
     from anxin.sim import SimConfig, Simulation
     from anxin.sim.world import DEFAULT_ABUSE_MIX
@@ -73,19 +93,36 @@ def simulate(days: int, merchants: int, seed: int, mix: str) -> dict[str, Any]:
                             webhook_secret="bench-ring-quality", risk_mode="enforce")
         anxin = bootstrap(settings=settings, clock=FixedClock(config.start), transport=RecordingTransport())
         sim = Simulation(anxin, config).run()
-        simulated = time.monotonic() - started
         links, claims = read_links_and_claims(anxin.risk)
-        t0 = time.monotonic()
-        groups = detect_groups(links, claims, group_params(anxin.risk.rulebook))
-        detect_s = time.monotonic() - t0
-        planted = {r.ring_id: {f"consumer:{a.consumer.consumer_id}" for a in r.members} for r in sim.abuse.rings}
-        careful = {r.ring_id: r.careful for r in sim.abuse.rings}
-        legacy = {rid: {f"consumer:{c}" for c in members} for rid, members in sim.world.rings.items()}
-        version = anxin.risk.rulebook.version
+        inputs = {"links": links, "claims": [(c.account, c.shop, c.at.isoformat()) for c in claims],
+                  "planted": {r.ring_id: sorted(f"consumer:{a.consumer.consumer_id}" for a in r.members)
+                              for r in sim.abuse.rings},
+                  "careful": {r.ring_id: r.careful for r in sim.abuse.rings},
+                  "legacy": {rid: sorted(f"consumer:{c}" for c in m) for rid, m in sim.world.rings.items()},
+                  "rulebook": anxin.risk.rulebook.version, "simulate_s": round(time.monotonic() - started, 1)}
         anxin.engine.dispose()
-    return {"seed": seed, "mix": mix, "rulebook": version, "days": days, "merchants": merchants, "links": len(links),
-            "claims": len(claims), "simulate_s": round(simulated, 1), "detect_s": round(detect_s, 3),
-            **evaluate([set(g.members) for g in groups], planted, legacy, careful)}
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / key).write_text(json.dumps(inputs))
+    return {**inputs, "cached": False}
+
+
+def simulate(days: int, merchants: int, seed: int, mix: str) -> dict[str, Any]:
+    """One simulator run (or its stored inputs): the rings the batch pass finds next to the planted ones."""
+    from anxin.risk.ring_groups import ClaimAt, GroupParams, detect_groups
+
+    inputs = run_inputs(days, merchants, seed, mix)
+    claims = [ClaimAt(a, s, dt.datetime.fromisoformat(at)) for a, s, at in inputs["claims"]]
+    links = [tuple(x) for x in inputs["links"]]
+    t0 = time.monotonic()
+    groups = detect_groups(links, claims, GroupParams())  # the rulebook's sizes and hub degree are the defaults
+    detect_s = time.monotonic() - t0
+    planted = {k: set(v) for k, v in inputs["planted"].items()}
+    legacy = {k: set(v) for k, v in inputs["legacy"].items()}
+    return {"seed": seed, "mix": mix, "rulebook": inputs["rulebook"], "days": days, "merchants": merchants,
+            "links": len(links), "claims": len(claims), "simulate_s": inputs["simulate_s"],
+            "cached": inputs["cached"], "detect_s": round(detect_s, 3),
+            **evaluate([set(g.members) for g in groups], planted, legacy, inputs["careful"])}
 
 
 def evaluate(detected: list[set[str]], planted: dict[str, set[str]], legacy: dict[str, set[str]],
@@ -140,7 +177,7 @@ def quality_run(small: bool) -> dict[str, Any]:
         days, merchants, seeds, mixes = SMALL_DAYS, SMALL_MERCHANTS, SMALL_SEEDS, SMALL_MIXES
     else:
         days, merchants, seeds, mixes = DAYS, MERCHANTS, REPORTING_SEEDS, RING_MIXES
-    runs = run_all(days, merchants, seeds, mixes)
+    runs = run_all(days, merchants, seeds, mixes, int(os.environ.get("ANXIN_RING_QUALITY_WORKERS", "2")))
     by_mix = {m: pooled([r for r in runs if r["mix"] == m]) for m in mixes}
     return {"command": "python -m bench.quality --only rings" + (" --small" if small else ""),
             "seeds": {"reporting": list(seeds), "tuning": list(TUNING_SEEDS)},
