@@ -15,10 +15,12 @@ rings. Against the ground truth:
 - a **planted ring** is a ring of the abuse mix (``sim.abuse.rings``, 3–50 accounts that campaign together);
 - it is **found** when some detected ring matches it: Jaccard(detected members, planted members) ≥ 0.5 (so at
   least half of the union is shared: a detected group that is mostly the ring and not much else);
-- a detected ring is **right** when it matches (Jaccard ≥ 0.5) a planted ring or one of the main population's
-  legacy rings (abusers in fours who share "evidence" photos; ``sim.world.rings``);
-- **recall** = planted rings found / planted rings; **precision** = right detected rings / detected rings, pooled
-  over every seed and mix. Target: recall ≥ 0.9 at precision ≥ 0.9.
+- a detected ring is **right** when at least half of its members belong to one true ring: a planted ring or one of
+  the main population's legacy rings (abusers in fours who share "evidence" photos; ``sim.world.rings``). So a
+  fragment of a real ring is a right alarm, and a real ring padded with as many honest accounts is not;
+  **strictly right** when it also matches that ring (Jaccard ≥ 0.5), so fragments count against it;
+- **recall** = planted rings found / planted rings; **precision** = right detected rings / detected rings (and
+  the strict precision), pooled over every seed and mix. Target: recall ≥ 0.9 at precision ≥ 0.9.
 
 Seeds: the detector's thresholds were tuned on ``TUNING_SEEDS`` only; the figures are on ``REPORTING_SEEDS``
 (disjoint).
@@ -48,7 +50,8 @@ DAYS, MERCHANTS = 30, 30  # about 3 minutes a run on the shared 2-core machine
 SMALL_DAYS, SMALL_MERCHANTS = 8, 8  # --small: shows that it still runs
 SMALL_SEEDS: tuple[int, ...] = (7,)
 SMALL_MIXES: tuple[str, ...] = ("rings",)
-JACCARD = 0.5
+JACCARD = 0.5  # a planted ring is found by a detected ring this close to it
+PURITY = 0.5  # a detected ring is right when at least this share of its members is one true ring
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -134,11 +137,12 @@ def evaluate(detected: list[set[str]], planted: dict[str, set[str]], legacy: dic
         rings.append({"ring": rid, "size": len(members), "careful": bool((careful or {}).get(rid)),
                       "jaccard": round(best, 3), "found": best >= JACCARD})
     truth = [*planted.values(), *legacy.values()]
-    right = [max((jaccard(d, t) for t in truth), default=0.0) >= JACCARD for d in detected]
+    right = [max((len(d & t) / len(d) for t in truth), default=0.0) >= PURITY for d in detected if d]
+    strict = [max((jaccard(d, t) for t in truth), default=0.0) >= JACCARD for d in detected]
     ring_accounts = set().union(*truth) if truth else set()
     flagged = set().union(*detected) if detected else set()
     return {"planted": len(planted), "found": sum(r["found"] for r in rings), "detected": len(detected),
-            "right": sum(right), "legacy_found": sum(
+            "right": sum(right), "right_strict": sum(strict), "legacy_found": sum(
                 max((jaccard(m, d) for d in detected), default=0.0) >= JACCARD for m in legacy.values()),
             "accounts_in_detected": len(flagged), "of_them_not_in_a_ring": len(flagged - ring_accounts),
             "rings": rings, "detected_sizes": sorted((len(d) for d in detected), reverse=True)}
@@ -153,9 +157,10 @@ def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
     found = sum(r["found"] for r in runs)
     detected = sum(r["detected"] for r in runs)
     right = sum(r["right"] for r in runs)
+    strict = sum(r["right_strict"] for r in runs)
     careful = [x for r in runs for x in r["rings"] if x["careful"]]
     return {"planted": planted, "found": found, "recall": _ratio(found, planted), "detected": detected,
-            "right": right, "precision": _ratio(right, detected),
+            "right": right, "precision": _ratio(right, detected), "strict_precision": _ratio(strict, detected),
             "careful_planted": len(careful), "careful_found": sum(x["found"] for x in careful),
             "honest_accounts_in_rings": sum(r["of_them_not_in_a_ring"] for r in runs),
             "missed": [{"seed": r["seed"], "mix": r["mix"], **x} for r in runs for x in r["rings"] if not x["found"]]}
@@ -182,7 +187,7 @@ def quality_run(small: bool) -> dict[str, Any]:
     return {"command": "python -m bench.quality --only rings" + (" --small" if small else ""),
             "seeds": {"reporting": list(seeds), "tuning": list(TUNING_SEEDS)},
             "rulebooks": {"risk": sorted({r["rulebook"] for r in runs})},
-            "config": {"days": days, "merchants": merchants, "mixes": list(mixes), "jaccard": JACCARD,
+            "config": {"days": days, "merchants": merchants, "mixes": list(mixes), "jaccard": JACCARD, "purity": PURITY,
                        "params": dataclasses.asdict(GroupParams())},
             "figures": {"all": pooled(runs), "by_mix": by_mix, "runs": runs}}
 
@@ -194,14 +199,16 @@ def _pct(v: float | None) -> str:
 def quality_render(result: dict[str, Any]) -> dict[str, str]:
     f, c = result["figures"], result["config"]
     seeds = ", ".join(map(str, result["seeds"]["reporting"]))
-    rows = ["| mix | planted rings | found | recall | detected rings | right | precision | careful found |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| mix | planted rings | found | **recall** | detected rings | right | **precision** | strict precision "
+            "| careful rings found |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, m in [*f["by_mix"].items(), ("all", f["all"])]:
-        rows.append(f"| {name} | {m['planted']} | {m['found']} | {_pct(m['recall'])} | {m['detected']} | "
-                    f"{m['right']} | {_pct(m['precision'])} | {m['careful_found']} of {m['careful_planted']} |")
+        rows.append(f"| {name} | {m['planted']} | {m['found']} | **{_pct(m['recall'])}** | {m['detected']} | "
+                    f"{m['right']} | **{_pct(m['precision'])}** | {_pct(m['strict_precision'])} | "
+                    f"{m['careful_found']} of {m['careful_planted']} |")
     missed = f["all"]["missed"]
     notes = (f"Simulator {c['days']} days × {c['merchants']} merchants, risk enforcing; reporting seeds {seeds} "
-             f"(tuned on {', '.join(map(str, result['seeds']['tuning']))}); found = Jaccard ≥ {c['jaccard']}; "
+             f"(tuned on {', '.join(map(str, result['seeds']['tuning']))}); found = Jaccard ≥ {c['jaccard']}, "
+             f"right = ≥ {c['purity']} of its members in one true ring, strict = Jaccard ≥ {c['jaccard']}; "
              f"`{result['command']}` at {result.get('commit') or '?'}{' (dirty tree)' if result.get('dirty') else ''}"
              f", {result.get('seconds', '?')} s. Honest accounts inside detected rings: "
              f"{f['all']['honest_accounts_in_rings']}.")
