@@ -85,7 +85,7 @@ class GroupParams:
     co_claim_weight: float = 0.5
     co_claim_share: float = 0.5  # claiming together counts fully when it is this share of the busier one's shops
     max_window_claims: int = 200
-    full_density: float = 0.25
+    full_density: float = 0.4  # the middle of the plateau 0.25–0.6 on the tuning seeds
     co_claim_shops_full: int = 3
     min_co_claim_shops: int = 2
     min_score: float = 0.5
