@@ -99,6 +99,9 @@ RING = [f"r{i}" for i in range(8)]
     ("a device farm that has never claimed", [(m, "device", f"dev-{i % 2}") for i, m in enumerate(RING)], [], []),
     ("a device farm claiming together", [(m, "device", f"dev-{i % 2}") for i, m in enumerate(RING)],
      campaign(RING[:4], ["shop-a"], T0) + campaign(RING[4:], ["shop-a", "shop-b"], T0 + 200 * H), [8]),
+    ("a household (one address, a tablet) that claims together", [(m, kind, f"home-{kind}") for m in RING[:4]
+                                                                   for kind in ("address", "device")],
+     campaign(RING[:4], ["shop-a"], T0) + campaign(RING[:4], ["shop-b"], T0 + 200 * H), []),
     ("a campus claiming where it shops", campus(30, "s"),
      campaign([f"s{i}" for i in range(30)], ["canteen"], T0), []),
 ])

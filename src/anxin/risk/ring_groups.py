@@ -23,7 +23,9 @@ For two accounts ``a`` and ``b``:
 - **claims together** (lock-step on common shops): the number ``k`` of distinct shops where both claimed within
   ``co_claim_hours`` of each other, times ``co_claim_weight``, times ``min(1, k / (co_claim_share × m))`` where
   ``m`` is the number of shops the busier of the two claimed at in all: two serial claimers who claim everywhere
-  meet by chance, two ring members claim mostly where their campaigns send them. A shop-window with more than
+  meet by chance, two ring members claim mostly where their campaigns send them. Nothing when the two share a
+  delivery address (``household_kinds``): one household orders and claims together, and says nothing by it; a
+  ring's accounts take their parcels at different addresses to look like strangers. A shop-window with more than
   ``max_window_claims`` claims (a bad lot everyone claims on) is skipped, as a hub is.
 
 ``affinity = attributes + claims together``. A pair is **tied** when its affinity reaches ``tie`` (1.0 by
@@ -84,6 +86,7 @@ class GroupParams:
     co_claim_hours: float = 72.0
     co_claim_weight: float = 0.5
     co_claim_share: float = 0.5  # claiming together counts fully when it is this share of the busier one's shops
+    household_kinds: tuple[str, ...] = ("address",)  # sharing one: one household, whose claims together say nothing
     max_window_claims: int = 200
     full_density: float = 0.4  # the middle of the plateau 0.25–0.6 on the tuning seeds
     co_claim_shops_full: int = 3
@@ -139,7 +142,7 @@ class Pair:
         """What claiming together adds: ``co_claim_weight`` a shop, scaled down when those shops are a small share
         of where the busier account claims (two serial claimers meet by chance)."""
         k = len(self.shops)
-        if not k:
+        if not k or (p.household_kinds and any(kind in self.kinds for kind in p.household_kinds)):
             return 0.0
         return p.co_claim_weight * k * min(1.0, k / (p.co_claim_share * max(k, self.claimed)))
 
@@ -257,12 +260,12 @@ def score_group(members: Iterable[str], pairs: Mapping[tuple[str, str], Pair],
                 continue
             aff = pair.affinity(p)
             total += min(1.0, aff)
-            if pair.shops:
+            if pair.together(p) > 0:
                 shops |= pair.shops
                 claimers.update((a, b))
             if aff >= p.tie:
                 evidence.update(k for k, w in pair.kinds.items() if w > 0)
-                if pair.shops:
+                if pair.together(p) > 0:
                     evidence[CO_CLAIM] += 1
     n_pairs = n * (n - 1) // 2
     density = total / n_pairs if n_pairs else 0.0
