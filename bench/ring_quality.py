@@ -43,7 +43,7 @@ from typing import Any
 
 from bench.risk_quality import MIXES
 
-TUNING_SEEDS: tuple[int, ...] = (1, 2, 3)
+TUNING_SEEDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
 REPORTING_SEEDS: tuple[int, ...] = (7, 8, 9, 10, 11)
 RING_MIXES: tuple[str, ...] = ("default", "rings")
 DAYS, MERCHANTS = 30, 30  # about 3 minutes a run on the shared 2-core machine

@@ -85,7 +85,7 @@ class GroupParams:
     tie: float = 1.0
     co_claim_hours: float = 72.0
     co_claim_weight: float = 0.5
-    co_claim_share: float = 0.5  # claiming together counts fully when it is this share of the busier one's shops
+    co_claim_share: float = 0.75  # claiming together counts fully when it is this share of the busier one's shops
     household_kinds: tuple[str, ...] = ("address",)  # sharing one: one household, whose claims together say nothing
     max_window_claims: int = 200
     full_density: float = 0.4  # the middle of the plateau 0.25–0.6 on the tuning seeds
