@@ -299,8 +299,10 @@ def test_rings_in_batch_equal_the_rings_built_link_by_link(anxin):
         uow.commit()
     anxin.risk.indexes.catch_up()
     summary = batch_rings(anxin.risk)
-    assert summary["same_as_incremental"] and summary["rings"] == 1 and summary["sizes"] == [12]
-    assert summary["top"][0]["strong_kinds"] == ["device", "payment"]
+    graph = summary["graph"]
+    assert graph["same_as_incremental"] and graph["rings"] == 1 and graph["sizes"] == [12]
+    assert graph["top"][0]["strong_kinds"] == ["device", "payment"]
+    assert summary["rings"] == 0 and summary["claims"] == 0  # tied by devices and cards, but it never claimed
 
 
 def test_reading_many_shops_credentials_fast_is_blocked_once_and_queued(anxin, keys, clock):

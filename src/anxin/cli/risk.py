@@ -163,8 +163,9 @@ def risk_eval(data: Path, nodes: Path | None, edges: Path | None, seeds: int, ca
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="OUT",
               help="Also write the summary to OUT as JSON.")
 def rings(top: int, json_out: Path | None) -> None:
-    """Find every fraud ring in the account-link graph in one batch pass, and check it against the graph built
-    link by link (they must agree)."""
+    """Find every fraud ring in one batch pass: accounts tied by strong identifiers and by claims made together at
+    common shops (weak, widely shared values such as campus IPs count for little); next to them the link graph's
+    components, checked against the graph built link by link (they must agree)."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
@@ -174,15 +175,18 @@ def rings(top: int, json_out: Path | None) -> None:
 
     app = bootstrap()
     with Progress(transient=True) as bar:
-        task = bar.add_task("reading links", total=None)
+        task = bar.add_task("reading links and claims", total=None)
         summary = batch_rings(app.risk, progress=lambda n: bar.advance(task, n), top=top)
     console = Console()
-    console.print(f"{summary['links']:,} links, {summary['accounts']:,} accounts, {summary['hubs']:,} hub values; "
-                  f"[bold]{summary['rings']}[/bold] rings holding {summary['ring_accounts']:,} accounts; "
-                  f"batch {'equals' if summary['same_as_incremental'] else '[red]DIFFERS FROM[/red]'} incremental")
-    table = Table("size", "density", "score", "strong kinds", "members")
+    graph = summary["graph"]
+    console.print(f"{summary['links']:,} links, {summary['claims']:,} claims, {summary['accounts']:,} accounts, "
+                  f"{summary['hubs']:,} hub values; [bold]{summary['rings']}[/bold] rings holding "
+                  f"{summary['ring_accounts']:,} accounts (link-graph components: {graph['rings']}, batch "
+                  f"{'equals' if graph['same_as_incremental'] else '[red]DIFFERS FROM[/red]'} incremental)")
+    table = Table("size", "density", "score", "evidence (tied pairs)", "shops claimed together", "members")
     for r in summary["top"]:
-        table.add_row(str(r["size"]), f"{r['density']:.2f}", f"{r['score']:.2f}", ", ".join(r["strong_kinds"]),
+        table.add_row(str(r["size"]), f"{r['density']:.2f}", f"{r['score']:.2f}",
+                      ", ".join(f"{k} {n}" for k, n in r["evidence"].items()), str(len(r["co_claim_shops"])),
                       ", ".join(m.split(":", 1)[1] for m in r["members"][:8]) + (" …" if r["size"] > 8 else ""))
     console.print(table)
     if json_out is not None:

@@ -21,6 +21,7 @@ from anxin.risk.events import ShopBlocked
 from anxin.risk.hash_index import HammingIndex
 from anxin.risk.model import Outcome, Signal, Verdict, judge, tariff_fen, threat_terms
 from anxin.risk.review_store import VerdictRepository
+from anxin.risk.ring_groups import Group, GroupIndex, GroupParams
 from anxin.risk.rings import KINDS as RING_KINDS
 from anxin.risk.rings import Ring, RingGraph, RingParams
 from anxin.risk.rulebook import RiskRulebook, Rule, parse_rule
@@ -77,6 +78,12 @@ def ring_params(rb: RiskRulebook) -> RingParams:
                       min_strong_kinds=r.min_strong_kinds, max_value_degree=r.max_value_degree)
 
 
+def group_params(rb: RiskRulebook) -> GroupParams:
+    """The batch ring detector's thresholds: the link graph's size bounds and hub degree, the rest its defaults."""
+    r = rb.rings
+    return GroupParams(min_size=r.min_size, max_size=r.max_size, hub_degree=r.max_value_degree)
+
+
 class OnlineIndexes:
     def __init__(self, *, uow_factory: UowFactory, rulebook: RiskRulebook) -> None:
         self.uow_factory = uow_factory
@@ -84,6 +91,7 @@ class OnlineIndexes:
         self.phash_of: dict[str, int] = {}
         self.uploader_of: dict[str, str] = {}
         self.graph = RingGraph(ring_params(rulebook))
+        self.groups = GroupIndex()  # the last ring batch pass's rings (anxin.risk.ring_batch)
         self._hash_seq = 0
         self._link_seq = 0
         self._lock = threading.Lock()
@@ -128,6 +136,9 @@ class OnlineIndexes:
         with self._lock:
             return self.graph.ring_for(subject)
 
+    def group_for(self, subject: str) -> Group | None:
+        return self.groups.group_of(subject)
+
     def peer_rate_per_10k(self, uow: UnitOfWork, at: dt.datetime) -> int:
         """The platform's claims per 10 000 orders over 90 days, computed once a day per process."""
         day = at.date()
@@ -141,15 +152,23 @@ class OnlineIndexes:
 
 def _ring_facts(indexes: OnlineIndexes, repo: SignalRepository,
                 consumer_id: str) -> tuple[dict[str, Any], list[Signal]]:
-    """The account's component in the link graph (hub values link nobody): is it a ring, and does it hold
-    accounts whose abuse an operator confirmed."""
+    """Is the account in a ring: one the last batch pass found (tied by strong identifiers and claims made
+    together, ``ring_groups``; a dict lookup), or else its component in the link graph (hub values link nobody);
+    and does its component hold accounts whose abuse an operator confirmed."""
     subject = f"consumer:{consumer_id}"
     ring = indexes.ring_for(subject)
     in_ring = ring is not None and ring.is_ring
     facts: dict[str, Any] = {"ring_member": in_ring, "ring_size": ring.size if ring and in_ring else 0,
                              "ring_score": round(ring.score * 100) if ring and in_ring else 0}
     signals = []
-    if ring is not None and in_ring:
+    group = indexes.group_for(subject)
+    if group is not None and (not in_ring or ring is None or group.score >= ring.score):
+        facts.update(ring_member=True, ring_size=group.size, ring_score=round(group.score * 100))
+        signals.append(Signal("ring", True, {
+            "members": list(group.members)[:60], "size": group.size, "density": round(group.density, 3),
+            "score": round(group.score, 3), "evidence": dict(group.evidence),
+            "co_claim_shops": list(group.co_claim_shops)[:20], "found_by": "batch"}))
+    elif ring is not None and in_ring:
         signals.append(Signal("ring", True, {
             "members": list(ring.members)[:60], "size": ring.size, "density": round(ring.density, 3),
             "score": round(ring.score, 3), "strong_kinds": list(ring.strong_kinds),

@@ -258,6 +258,16 @@ class SignalRepository:
             return {}
         return {c: n for c, n in self._run(_CONFIRMED, ids=list(consumer_ids)) if c is not None}
 
+    def claims_page(self, after: str, *, limit: int = 100_000) -> list[tuple[str, str, str, str, dt.datetime]]:
+        """Claim verdicts by verdict id after ``after``: (verdict id, case, consumer, shop, decided at); the ring
+        batch pass reads them all, a page at a time."""
+        rows = self.session.execute(
+            sa.select(VerdictRow.verdict_id, VerdictRow.consumer_id, VerdictRow.shop_id, VerdictRow.decided_at,
+                      VerdictRow.case_id)
+            .where(VerdictRow.stage == "claim", VerdictRow.verdict_id > after)
+            .order_by(VerdictRow.verdict_id).limit(limit))
+        return [(v, case or "", c or "", s or "", at) for v, c, s, at, case in rows]
+
     def count_claims(self, since: dt.datetime, until: dt.datetime) -> int:
         return self.session.scalar(sa.select(sa.func.count()).select_from(VerdictRow).where(
             VerdictRow.stage == "claim", VerdictRow.decided_at >= since, VerdictRow.decided_at < until)) or 0

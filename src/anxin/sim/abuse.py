@@ -37,7 +37,7 @@ from anxin.sim.geo import home_city
 from anxin.sim.identity import Person, token
 from anxin.sim.orders import H, SimOrder
 from anxin.sim.photos import stock_photo
-from anxin.sim.rings import RING_SCRIPTS, Ring, ring_sizes, share_attributes
+from anxin.sim.rings import RING_CLAIM_HOURS, RING_SCRIPTS, Ring, campaigns, ring_sizes, share_attributes
 from anxin.sim.world import ABUSE_COHORTS, Consumer, Listing, Shop
 
 if TYPE_CHECKING:
@@ -196,21 +196,9 @@ class Abuse:
             self._order(account, pick, self._paid_at(rng), cohort)
 
     def _waves(self, ring: Ring) -> None:
-        """Coordinated purchases: a share of the members buy from the wave's shops within a day and a half."""
-        rng = ring.members[0].rng
-        pairs = self._listings("evidence_reuse")
-        for _ in range(1 if len(ring.members) < 6 or self.sim.config.days < 14 else 2):
-            at = self._paid_at(rng)
-            ring.waves.append(at)
-            shops = sorted({s.shop_id for s, _ in pairs})
-            targets = set(rng.sample(shops, min(len(shops), rng.randint(4, 12))))
-            offer = [p for p in pairs if p[0].shop_id in targets]
-            share = rng.uniform(0.35, 0.6)
-            joining = rng.sample(ring.members, max(min(3, len(ring.members)), round(share * len(ring.members))))
-            for k, member in enumerate(joining):
-                shop_id = sorted(targets)[k % len(targets)]
-                pick = rng.choice([p for p in offer if p[0].shop_id == shop_id])
-                self._order(member, pick, at + rng.uniform(0, 36) * H, "ring")
+        """Coordinated purchases: the ring's campaigns against a few target shops (``anxin.sim.rings``)."""
+        for at, member, pick in campaigns(ring, self._listings("evidence_reuse"), self._paid_at, self.sim.config.days):
+            self._order(member, pick, at, "ring")
 
     def _order(self, account: Account, pick: tuple[Shop, Listing], paid_at: dt.datetime, intent: str) -> None:
         shop, listing = pick
@@ -256,7 +244,7 @@ class Abuse:
             arbitrage = kind == "return_refund" and rng.random() < 0.25
             return ClaimPlan(kind, rng.choice(("quality", "damaged", "not_as_described")), False, "ring",
                              ring.script, photos=rng.randint(1, 3), stock=tuple(ring.photos), arbitrage=arbitrage,
-                             self_ship=arbitrage), rng.uniform(2, 30)
+                             self_ship=arbitrage), rng.uniform(*RING_CLAIM_HOURS)
         if cohort == "evidence_reuse" and rng.random() < 0.85:
             kind = "refund_only" if cheap else "return_refund"
             return ClaimPlan(kind, rng.choice(("quality", "damaged", "not_as_described")), False, cohort,
