@@ -183,10 +183,10 @@ def platform_review(state: str, decision: Mapping[str, Any], events: Iterable[Ro
 
     ``events`` are (action, at, data) in recorded order; ``review_hours`` comes from ``promised_hours``."""
     rows = list(events)
-    freight_since, held = None, "freight"
+    freight_since, hold_kind = None, "freight"
     for action, at, _ in rows:
         if action in ("risk_hold_freight", "risk_hold_return"):
-            freight_since, held = at, "freight" if action == "risk_hold_freight" else "return"
+            freight_since, hold_kind = at, "freight" if action == "risk_hold_freight" else "return"
         elif action in ("release_freight", "risk_refuse_freight"):
             freight_since = None
     if state == m.CaseState.UNDER_REVIEW.value:
@@ -199,7 +199,7 @@ def platform_review(state: str, decision: Mapping[str, Any], events: Iterable[Ro
         if since is not None:
             return PlatformReview("request", since, review_hours if held else None)
     if freight_since is not None:
-        return PlatformReview(held, freight_since, review_hours)
+        return PlatformReview(hold_kind, freight_since, review_hours)
     return None
 
 
