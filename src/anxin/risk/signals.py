@@ -150,6 +150,11 @@ class OnlineIndexes:
         return self._peer_rate[1]
 
 
+def _accounts(subjects: Any) -> list[str]:
+    """Ring members as the pages name accounts: ``c-00024``, not the graph's ``consumer:c-00024``."""
+    return [a.split(":", 1)[1] if isinstance(a, str) and a.startswith("consumer:") else a for a in subjects]
+
+
 def _ring_facts(indexes: OnlineIndexes, repo: SignalRepository,
                 consumer_id: str) -> tuple[dict[str, Any], list[Signal]]:
     """Is the account in a ring: one the last batch pass found (tied by strong identifiers and claims made
@@ -165,14 +170,14 @@ def _ring_facts(indexes: OnlineIndexes, repo: SignalRepository,
     if group is not None and (not in_ring or ring is None or group.score >= ring.score):
         facts.update(ring_member=True, ring_size=group.size, ring_score=round(group.score * 100))
         signals.append(Signal("ring", True, {
-            "members": list(group.members)[:60], "size": group.size, "density": round(group.density, 3),
+            "members": _accounts(list(group.members)[:60]), "size": group.size, "density": round(group.density, 3),
             "score": round(group.score, 3), "evidence": dict(group.evidence),
             "co_claim_shops": list(group.co_claim_shops)[:20], "found_by": "batch"}))
     elif ring is not None and in_ring:
         signals.append(Signal("ring", True, {
-            "members": list(ring.members)[:60], "size": ring.size, "density": round(ring.density, 3),
+            "members": _accounts(list(ring.members)[:60]), "size": ring.size, "density": round(ring.density, 3),
             "score": round(ring.score, 3), "strong_kinds": list(ring.strong_kinds),
-            "links": [{"kind": e.kind, "value": e.value, "accounts": list(e.accounts)}
+            "links": [{"kind": e.kind, "value": e.value, "accounts": _accounts(e.accounts)}
                       for e in ring.evidence_for(subject)][:20]}))
     # Linked: sharing a device, phone or payment instrument with this account (not merely its component, which
     # chains through flats, offices and campuses).
