@@ -68,7 +68,6 @@ MIXES: dict[str, dict[str, float] | None] = {
 TUNING_SEEDS = (1, 2, 3, 7)
 REPORTING_SEEDS = (11, 12, 13, 14, 15)
 MIN_POOL = 8  # untouched requests a pay-rate needs before the key is widened
-FREIGHT_CAP_FEN = 2400  # the guarantee rulebook's return-freight cap (guarantees.yaml freight.cap_fen)
 # Accounts the simulator made honest (everyone else belongs to an abuse pattern or is a legacy abuser). A ring
 # member's genuine request is still a ring member's: "honest consumers' requests" are these accounts' only.
 HONEST_ACCOUNTS = ("regular", "heavy_buyer")
@@ -93,7 +92,9 @@ def _outcomes(anxin: Any, truth: dict[str, Any]) -> list[dict[str, Any]]:
         acted_claim = bool(risk.get("review_id"))
         refused_receipt = any(e.action == "reject_receipt" for e in view.events)
         received = any(e.action in ("confirm_receipt", "receipt_timeout") for e in view.events)
-        freight_due = min(c.return_freight_fen or 0, FREIGHT_CAP_FEN) if c.freight_covered else 0
+        # the return-freight cap of the guarantee rulebook the case was opened under
+        cap = anxin.rulebooks.version(c.rulebook_version).freight_cap_fen
+        freight_due = min(c.return_freight_fen or 0, cap) if c.freight_covered else 0
         rows.append({
             "pattern": claim["pattern"], "account": claim.get("account"), "genuine": claim["genuine"],
             "arbitraged": bool(claim.get("freight_arbitraged")), "type": c.case_type, "amount_fen": c.amount_fen,
